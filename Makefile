@@ -1,0 +1,57 @@
+# The two commands: `make run` and `make test`. Both start the project's own PostgreSQL from the
+# system's binaries (scripts/localpg, port 54329) unless DATABASE_URL is set.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: run test build generate check-generated lint bench db-start db-stop clean
+
+## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on :8080
+run: build
+	@set -euo pipefail; \
+	url="$${DATABASE_URL:-$$(scripts/localpg start)}"; \
+	export DATABASE_URL="$$url"; \
+	./bin/rapport seed; \
+	scripts/howto; \
+	exec ./bin/rapport serve
+
+## test: the whole suite against a real PostgreSQL started the same way
+test:
+	@set -euo pipefail; \
+	url="$${RAPPORT_TEST_DATABASE_URL:-$${DATABASE_URL:-$$(scripts/localpg start)}}"; \
+	start=$$(date +%s); \
+	RAPPORT_TEST_DATABASE_URL="$$url" CI=$${CI:-} $(GO) test -count=1 -race ./... ; \
+	echo "make test: passed in $$(( $$(date +%s) - start )) s"
+
+## build: the rapport binary in bin/
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rapport ./cmd/rapport
+
+## generate: regenerate api/api.gen.go from openapi.yaml
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when openapi.yaml and the generated code disagree
+check-generated: generate
+	@git diff --exit-code --stat -- api/ || { echo "go generate changed tracked files: commit the regenerated code"; exit 1; }
+
+## lint: formatting and vet
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: the benchmark harness (see bench/README.md)
+bench: build
+	bench/run
+
+db-start:
+	@scripts/localpg start
+
+db-stop:
+	@scripts/localpg stop
+
+clean:
+	rm -rf bin

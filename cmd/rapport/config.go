@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the environment can set. Each field says its variable and default.
+type config struct {
+	DatabaseURL     string        // DATABASE_URL (required)
+	Addr            string        // RAPPORT_ADDR, default ":8080"
+	Env             string        // RAPPORT_ENV: "development" (default) or "production"
+	LogFormat       string        // RAPPORT_LOG_FORMAT: "text" or "json"; default json in production, text otherwise
+	LogLevel        string        // RAPPORT_LOG_LEVEL: debug, info (default), warn, error
+	Migrate         bool          // RAPPORT_MIGRATE: migrate on serve; default true
+	CORSOrigins     []string      // RAPPORT_CORS_ORIGINS: comma-separated origins; default none
+	BodyLimit       int64         // RAPPORT_BODY_LIMIT: bytes; default 1048576
+	RequestTimeout  time.Duration // RAPPORT_REQUEST_TIMEOUT: default 30s
+	ShutdownTimeout time.Duration // RAPPORT_SHUTDOWN_TIMEOUT: default 20s
+	RateLimit       float64       // RAPPORT_RATE_LIMIT: requests a second per client; default 50
+	RateBurst       int           // RAPPORT_RATE_BURST: default 100
+	AnonRateLimit   float64       // RAPPORT_ANON_RATE_LIMIT: per remote address without a token; default 5
+	AnonRateBurst   int           // RAPPORT_ANON_RATE_BURST: default 20
+	TokenTTL        time.Duration // RAPPORT_TOKEN_TTL: default 1h
+	AuthCacheTTL    time.Duration // RAPPORT_AUTH_CACHE_TTL: default 5s
+	DBMaxConns      int           // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
+	DBStatementTime time.Duration // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
+}
+
+// loadConfig reads the configuration from getenv, naming the variable at fault on error.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        or(getenv("RAPPORT_ADDR"), ":8080"),
+		Env:         or(getenv("RAPPORT_ENV"), "development"),
+		LogLevel:    or(getenv("RAPPORT_LOG_LEVEL"), "info"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return c, fmt.Errorf("RAPPORT_ENV must be development or production, not %q", c.Env)
+	}
+	c.LogFormat = getenv("RAPPORT_LOG_FORMAT")
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+		if c.Env == "production" {
+			c.LogFormat = "json"
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("RAPPORT_LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	for _, o := range strings.Split(getenv("RAPPORT_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	p := parser{getenv: getenv}
+	c.Migrate = p.bool("RAPPORT_MIGRATE", true)
+	c.BodyLimit = int64(p.int("RAPPORT_BODY_LIMIT", 1<<20))
+	c.RequestTimeout = p.duration("RAPPORT_REQUEST_TIMEOUT", 30*time.Second)
+	c.ShutdownTimeout = p.duration("RAPPORT_SHUTDOWN_TIMEOUT", 20*time.Second)
+	c.RateLimit = p.float("RAPPORT_RATE_LIMIT", 50)
+	c.RateBurst = p.int("RAPPORT_RATE_BURST", 100)
+	c.AnonRateLimit = p.float("RAPPORT_ANON_RATE_LIMIT", 5)
+	c.AnonRateBurst = p.int("RAPPORT_ANON_RATE_BURST", 20)
+	c.TokenTTL = p.duration("RAPPORT_TOKEN_TTL", time.Hour)
+	c.AuthCacheTTL = p.duration("RAPPORT_AUTH_CACHE_TTL", 5*time.Second)
+	c.DBMaxConns = p.int("RAPPORT_DB_MAX_CONNS", 0)
+	c.DBStatementTime = p.duration("RAPPORT_DB_STATEMENT_TIMEOUT", 15*time.Second)
+	return c, p.err
+}
+
+// needDatabase returns an error saying how to set DATABASE_URL when it is missing.
+func (c config) needDatabase() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is not set; e.g. postgres://user:password@localhost:5432/rapport (or use `make run`, which starts a local PostgreSQL)")
+	}
+	return nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// parser reads typed variables, keeping the first error.
+type parser struct {
+	getenv func(string) string
+	err    error
+}
+
+func (p *parser) fail(name, want, got string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%s must be %s, not %q", name, want, got)
+	}
+}
+
+func (p *parser) int(name string, def int) int {
+	s := p.getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		p.fail(name, "a whole number", s)
+		return def
+	}
+	return v
+}
+
+func (p *parser) float(name string, def float64) float64 {
+	s := p.getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		p.fail(name, "a positive number", s)
+		return def
+	}
+	return v
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	s := p.getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		p.fail(name, "a positive duration such as 30s or 5m", s)
+		return def
+	}
+	return v
+}
+
+func (p *parser) bool(name string, def bool) bool {
+	s := p.getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail(name, "true or false", s)
+		return def
+	}
+	return v
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rapportlib/rapport/db"
+	"github.com/rapportlib/rapport/internal/auth"
+	"github.com/rapportlib/rapport/internal/httpapi"
+	"github.com/rapportlib/rapport/internal/postgres"
+)
+
+// serve migrates the database (unless told not to) and serves the API until ctx ends, then
+// stops accepting connections, lets requests in flight finish (bounded by ShutdownTimeout) and
+// closes the database pool.
+func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if cfg.Migrate {
+		if err := db.Migrate(cfg.DatabaseURL, "up"); err != nil {
+			return fmt.Errorf("migrate the database: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerPoolMetrics(reg, store)
+
+	authn := auth.New(store, auth.Config{TokenTTL: cfg.TokenTTL, CacheTTL: cfg.AuthCacheTTL})
+	handler, err := httpapi.NewServer(logger, httpapi.Config{
+		BodyLimit:      cfg.BodyLimit,
+		RequestTimeout: cfg.RequestTimeout,
+		CORSOrigins:    cfg.CORSOrigins,
+		RateLimit:      cfg.RateLimit,
+		RateBurst:      cfg.RateBurst,
+		AnonRateLimit:  cfg.AnonRateLimit,
+		AnonRateBurst:  cfg.AnonRateBurst,
+	}, store, authn, reg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on RAPPORT_ADDR %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go purgeTokens(ctx, logger, store)
+
+	logger.Info("serving", "addr", ln.Addr().String(), "version", version, "env", cfg.Env)
+	fmt.Fprintf(stdout, "rapport: serving on http://%s (docs at /docs)\n", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// openStore connects to the database, saying plainly where it tried when it cannot.
+func openStore(ctx context.Context, cfg config) (*postgres.Store, error) {
+	if err := cfg.needDatabase(); err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{
+		MaxConns:         int32(cfg.DBMaxConns),
+		StatementTimeout: cfg.DBStatementTime,
+	})
+}
+
+// purgeTokens deletes expired access tokens every ten minutes until ctx ends. Every replica
+// runs it; the deletes are idempotent.
+func purgeTokens(ctx context.Context, logger *slog.Logger, store *postgres.Store) {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := store.DeleteExpiredTokens(ctx, time.Now()); err != nil {
+				logger.Warn("purge expired tokens", "err", err)
+			} else if n > 0 {
+				logger.Info("purged expired tokens", "count", n)
+			}
+		}
+	}
+}
+
+// registerPoolMetrics exports the connection pool's state.
+func registerPoolMetrics(reg prometheus.Registerer, store *postgres.Store) {
+	gauge := func(name, help string, f func(postgres.PoolStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(store.Stats()) })
+	}
+	counter := func(name, help string, f func(postgres.PoolStats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(store.Stats()) })
+	}
+	reg.MustRegister(
+		gauge("rapport_db_pool_max_conns", "Most connections the pool may open.", func(s postgres.PoolStats) float64 { return float64(s.MaxConns) }),
+		gauge("rapport_db_pool_total_conns", "Connections open now.", func(s postgres.PoolStats) float64 { return float64(s.TotalConns) }),
+		gauge("rapport_db_pool_idle_conns", "Connections open and idle now.", func(s postgres.PoolStats) float64 { return float64(s.IdleConns) }),
+		gauge("rapport_db_pool_acquired_conns", "Connections in use now.", func(s postgres.PoolStats) float64 { return float64(s.AcquiredConns) }),
+		counter("rapport_db_pool_acquires_total", "Connections acquired from the pool.", func(s postgres.PoolStats) float64 { return float64(s.AcquireCount) }),
+		counter("rapport_db_pool_empty_acquires_total", "Acquires that had to wait for a connection.", func(s postgres.PoolStats) float64 { return float64(s.EmptyAcquireCount) }),
+		counter("rapport_db_pool_canceled_acquires_total", "Acquires given up before a connection came.", func(s postgres.PoolStats) float64 { return float64(s.CanceledAcquireCount) }),
+		counter("rapport_db_pool_acquire_seconds_total", "Time spent acquiring connections.", func(s postgres.PoolStats) float64 { return s.AcquireDuration.Seconds() }),
+	)
+}

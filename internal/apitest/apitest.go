@@ -1,0 +1,292 @@
+// Package apitest runs the API for tests: a server on a database of its own, fixtures for
+// tenants and tokens, and calls whose every response is checked against openapi.yaml, error
+// bodies included.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rapportlib/rapport/api"
+	"github.com/rapportlib/rapport/internal/auth"
+	"github.com/rapportlib/rapport/internal/dbtest"
+	"github.com/rapportlib/rapport/internal/httpapi"
+	"github.com/rapportlib/rapport/internal/postgres"
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// Env is an API server over a database of its own.
+type Env struct {
+	t       testing.TB
+	Handler http.Handler
+	Store   *postgres.Store
+	Auth    *auth.Service
+	Logs    *syncBuffer // what the server logged
+}
+
+// New starts an Env. Rate limits are high unless configure sets them; configure may change
+// any part of the HTTP configuration.
+func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
+	t.Helper()
+	store := dbtest.NewStore(t)
+	cfg := httpapi.Config{RateLimit: 10_000, RateBurst: 10_000, AnonRateLimit: 10_000, AnonRateBurst: 10_000}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	authn := auth.New(store, auth.Config{})
+	h, err := httpapi.NewServer(logger, cfg, store, authn, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &Env{t: t, Handler: h, Store: store, Auth: authn, Logs: logs}
+}
+
+// Tenant is a district and its schools.
+type Tenant struct {
+	District rapport.District
+	Schools  []rapport.School
+}
+
+// NewTenant creates a district with a school for each name given; slugs are made unique.
+func (e *Env) NewTenant(schoolNames ...string) Tenant {
+	e.t.Helper()
+	ctx := context.Background()
+	suffix := uuid.NewString()[:8]
+	d, err := e.Store.EnsureDistrict(ctx, uuid.Nil, rapport.DistrictCreate{Name: "District " + suffix, Slug: "district-" + suffix})
+	if err != nil {
+		e.t.Fatalf("EnsureDistrict: %v", err)
+	}
+	tenant := Tenant{District: d}
+	for i, name := range schoolNames {
+		in := rapport.SchoolCreate{Name: name, Slug: slugify(name) + "-" + suffix, SourcedID: "org-" + suffix + "-" + string(rune('a'+i))}
+		s, err := e.Store.EnsureSchool(ctx, d.ID, rapport.Actor{ClientID: rapport.CLIClientID}, uuid.Nil, in)
+		if err != nil {
+			e.t.Fatalf("EnsureSchool(%q): %v", name, err)
+		}
+		tenant.Schools = append(tenant.Schools, s)
+	}
+	return tenant
+}
+
+// Client creates an API client of the tenant holding scopes (every scope when none are
+// given), limited to schoolIDs when any are given, and returns it with its secret.
+func (e *Env) Client(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UUID) (rapport.Client, string) {
+	e.t.Helper()
+	if len(scopes) == 0 {
+		scopes = rapport.AllScopes
+	}
+	in := rapport.ClientCreate{Name: "test client", Scopes: scopes, SchoolIDs: schoolIDs}
+	c, secret, err := e.Auth.CreateClient(context.Background(), auth.CLIPrincipal(tenant.District.ID), in)
+	if err != nil {
+		e.t.Fatalf("CreateClient: %v", err)
+	}
+	return c, secret
+}
+
+// Token returns a bearer token of a new client; see Client.
+func (e *Env) Token(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UUID) string {
+	e.t.Helper()
+	c, secret := e.Client(tenant, scopes, schoolIDs...)
+	tok, err := e.Auth.IssueToken(context.Background(), auth.TokenRequest{GrantType: "client_credentials", ClientID: c.ClientID, ClientSecret: secret})
+	if err != nil {
+		e.t.Fatalf("IssueToken: %v", err)
+	}
+	return tok.AccessToken
+}
+
+// Request builds a request. A body that is a string or []byte is sent as it is; anything else
+// is sent as JSON. JSON bodies are application/json, or application/merge-patch+json for PATCH.
+// Headers come as name, value pairs.
+func Request(method, path, token string, body any, headers ...string) *http.Request {
+	var r io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			panic(err)
+		}
+		r = bytes.NewReader(data)
+		contentType = "application/json"
+		if method == http.MethodPatch {
+			contentType = "application/merge-patch+json"
+		}
+	}
+	req := httptest.NewRequest(method, path, r)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return req
+}
+
+// Response is a response as the test sees it.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do serves the request and checks the response against the spec.
+func (e *Env) Do(req *http.Request) *Response {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, req)
+	res := &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	CheckResponse(e.t, req, res)
+	return res
+}
+
+// Call is Do(Request(…)).
+func (e *Env) Call(method, path, token string, body any, headers ...string) *Response {
+	e.t.Helper()
+	return e.Do(Request(method, path, token, body, headers...))
+}
+
+// Decode decodes the body into v, failing the test when it does not decode.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Problem decodes a problem+json body.
+func (r *Response) Problem(t testing.TB) api.Problem {
+	t.Helper()
+	var p api.Problem
+	r.Decode(t, &p)
+	return p
+}
+
+var (
+	specOnce   sync.Once
+	spec       *openapi3.T
+	specRouter routers.Router
+	specErr    error
+)
+
+func loadSpec() (*openapi3.T, routers.Router, error) {
+	specOnce.Do(func() {
+		spec, specErr = api.GetSpec()
+		if specErr != nil {
+			return
+		}
+		spec.Servers = nil
+		specRouter, specErr = gorillamux.NewRouter(spec)
+	})
+	return spec, specRouter, specErr
+}
+
+// CheckResponse fails t unless the response is what openapi.yaml says the operation answers:
+// a declared status, content type, headers and body. A response for a path or method the spec
+// does not have must be a problem. Every response must carry X-Request-Id.
+func CheckResponse(t testing.TB, req *http.Request, res *Response) {
+	t.Helper()
+	doc, router, err := loadSpec()
+	if err != nil {
+		t.Fatalf("load spec: %v", err)
+	}
+	if res.Header.Get("X-Request-Id") == "" {
+		t.Errorf("%s %s: response has no X-Request-Id", req.Method, req.URL)
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		checkProblem(t, doc, req, res)
+		return
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 res.Status,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(res.Body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		t.Errorf("%s %s: response %d does not match the spec: %v\nbody: %s", req.Method, req.URL, res.Status, err, res.Body)
+	}
+	if res.Status >= 400 && route.Operation.OperationID != "CreateToken" {
+		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s %s: error response %d has Content-Type %q, want application/problem+json", req.Method, req.URL, res.Status, ct)
+		}
+	}
+}
+
+func checkProblem(t testing.TB, doc *openapi3.T, req *http.Request, res *Response) {
+	t.Helper()
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%s %s: response for a path outside the spec has Content-Type %q, want application/problem+json", req.Method, req.URL, ct)
+		return
+	}
+	var v any
+	if err := json.Unmarshal(res.Body, &v); err != nil {
+		t.Errorf("%s %s: problem body does not decode: %v", req.Method, req.URL, err)
+		return
+	}
+	if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v); err != nil {
+		t.Errorf("%s %s: body is not a Problem: %v", req.Method, req.URL, err)
+	}
+}
+
+func slugify(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

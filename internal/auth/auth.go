@@ -1,0 +1,249 @@
+// Package auth issues and checks credentials: API client secrets, OAuth 2.0 client-credentials
+// tokens (RFC 6749 §4.4), and the principal a bearer token stands for. Secrets and tokens are
+// random 256-bit strings kept only as SHA-256 hashes; a bounded cache keeps token checks off the
+// database at steady state while still noticing expiry and revocation within seconds.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// Config tunes the service.
+type Config struct {
+	// TokenTTL is how long an access token lives. Defaults to one hour.
+	TokenTTL time.Duration
+	// CacheTTL is how long a checked token is trusted before it is checked against the database
+	// again; it bounds how long a revoked client's tokens keep working on other replicas.
+	// Defaults to 5 seconds.
+	CacheTTL time.Duration
+	// CacheSize is the most tokens the cache holds. Defaults to 10,000.
+	CacheSize int
+}
+
+// Service issues tokens and authenticates requests.
+type Service struct {
+	store    rapport.ClientStore
+	tokenTTL time.Duration
+	now      func() time.Time
+	cache    *expirable.LRU[string, rapport.Principal]
+}
+
+// New returns a service that keeps clients and tokens in store.
+func New(store rapport.ClientStore, cfg Config) *Service {
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = time.Hour
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 5 * time.Second
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 10_000
+	}
+	return &Service{
+		store:    store,
+		tokenTTL: cfg.TokenTTL,
+		now:      time.Now,
+		cache:    expirable.NewLRU[string, rapport.Principal](cfg.CacheSize, nil, cfg.CacheTTL),
+	}
+}
+
+// OAuthError is a token-endpoint failure in the terms of RFC 6749 §5.2.
+type OAuthError struct {
+	Code        string // invalid_request, invalid_client, unsupported_grant_type, invalid_scope
+	Description string
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
+// TokenRequest is a client-credentials grant as the token endpoint received it.
+type TokenRequest struct {
+	GrantType    string
+	Scope        string // space-separated; empty for every scope of the client
+	ClientID     string
+	ClientSecret string
+}
+
+// Token is an issued access token.
+type Token struct {
+	AccessToken string
+	ExpiresIn   time.Duration
+	Scopes      []rapport.Scope
+}
+
+// IssueToken checks a client-credentials grant and issues a token. Failures the caller made
+// are *OAuthError; an unreachable database is a *rapport.Error of kind Unavailable.
+func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (Token, error) {
+	if req.GrantType == "" {
+		return Token{}, &OAuthError{"invalid_request", "grant_type is required"}
+	}
+	if req.GrantType != "client_credentials" {
+		return Token{}, &OAuthError{"unsupported_grant_type", "only the client_credentials grant is supported"}
+	}
+	if req.ClientID == "" || req.ClientSecret == "" {
+		return Token{}, &OAuthError{"invalid_client", "client authentication is required: HTTP Basic, or client_id and client_secret in the form"}
+	}
+	cred, err := s.store.GetClientCredentials(ctx, req.ClientID)
+	if rapport.ErrorKind(err) == rapport.NotFound {
+		// Spend the same work as for a known client, so timing does not tell which ids exist.
+		_ = subtle.ConstantTimeCompare(hashSecret(req.ClientSecret), make([]byte, sha256.Size))
+		return Token{}, &OAuthError{"invalid_client", "unknown client or wrong secret"}
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	if subtle.ConstantTimeCompare(hashSecret(req.ClientSecret), cred.SecretHash) != 1 {
+		return Token{}, &OAuthError{"invalid_client", "unknown client or wrong secret"}
+	}
+	if cred.Client.Status != rapport.ClientActive {
+		return Token{}, &OAuthError{"invalid_client", "the client is revoked"}
+	}
+	scopes := cred.Client.Scopes
+	if req.Scope != "" {
+		scopes = nil
+		for _, s := range strings.Fields(req.Scope) {
+			if !slices.Contains(cred.Client.Scopes, rapport.Scope(s)) {
+				return Token{}, &OAuthError{"invalid_scope", fmt.Sprintf("the client does not hold the scope %q", s)}
+			}
+			if !slices.Contains(scopes, rapport.Scope(s)) {
+				scopes = append(scopes, rapport.Scope(s))
+			}
+		}
+	}
+	token := "rpt_" + randomString()
+	grant := rapport.TokenGrant{
+		Hash:      hashSecret(token),
+		ClientID:  cred.Client.ID,
+		Scopes:    scopes,
+		ExpiresAt: s.now().Add(s.tokenTTL),
+	}
+	if err := s.store.CreateToken(ctx, grant); err != nil {
+		return Token{}, err
+	}
+	return Token{AccessToken: token, ExpiresIn: s.tokenTTL, Scopes: scopes}, nil
+}
+
+// Authenticate returns the principal the bearer token stands for, or an error of kind
+// Unauthenticated when the token is unknown, expired or its client revoked. At steady state it
+// answers from the cache without a database round trip.
+func (s *Service) Authenticate(ctx context.Context, token string) (*rapport.Principal, error) {
+	key := hex.EncodeToString(hashSecret(token))
+	p, ok := s.cache.Get(key)
+	if !ok {
+		var err error
+		p, err = s.store.GetTokenPrincipal(ctx, hashSecret(token))
+		if rapport.ErrorKind(err) == rapport.NotFound {
+			return nil, rapport.Errorf(rapport.Unauthenticated, "the access token is invalid, expired or revoked")
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.cache.Add(key, p)
+	}
+	if !s.now().Before(p.ExpiresAt) {
+		s.cache.Remove(key)
+		return nil, rapport.Errorf(rapport.Unauthenticated, "the access token has expired")
+	}
+	return &p, nil
+}
+
+// forget drops every cached token of the client, so that this replica stops accepting them at
+// once; other replicas follow within CacheTTL.
+func (s *Service) forget(clientID uuid.UUID) {
+	for _, key := range s.cache.Keys() {
+		if p, ok := s.cache.Peek(key); ok && p.ClientUUID == clientID {
+			s.cache.Remove(key)
+		}
+	}
+}
+
+// CreateClient creates an API client for the principal's district and returns it with its
+// secret, which is not kept anywhere and cannot be shown again. The principal may grant only
+// what it holds (see rapport.Principal.CheckGrant).
+func (s *Service) CreateClient(ctx context.Context, p *rapport.Principal, in rapport.ClientCreate) (rapport.Client, string, error) {
+	if err := in.Validate(); err != nil {
+		return rapport.Client{}, "", err
+	}
+	if err := p.CheckGrant(in); err != nil {
+		return rapport.Client{}, "", err
+	}
+	if in.ClientID == "" {
+		in.ClientID = "rc_" + randomString()[:16]
+	}
+	secret := NewSecret()
+	c, err := s.store.CreateClient(ctx, p.Tenant, p.Actor(), in, HashSecret(secret))
+	if err != nil {
+		return rapport.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// RotateClientSecret gives the client a new secret and returns it; the old secret and the
+// tokens issued with it stop working.
+func (s *Service) RotateClientSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, string, error) {
+	secret := NewSecret()
+	c, err := s.store.RotateClientSecret(ctx, p.Tenant, p.Actor(), id, match, HashSecret(secret))
+	if err != nil {
+		return rapport.Client{}, "", err
+	}
+	s.forget(id)
+	return c, secret, nil
+}
+
+// RevokeClient revokes the client; its tokens stop working. A principal cannot revoke the
+// client it authenticates as: that is an error of kind Conflict.
+func (s *Service) RevokeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
+	if id == p.ClientUUID {
+		return rapport.Client{}, rapport.Errorf(rapport.Conflict, "a client cannot revoke itself; revoke it with another admin client")
+	}
+	c, err := s.store.RevokeClient(ctx, p.Tenant, p.Actor(), id, match)
+	if err != nil {
+		return rapport.Client{}, err
+	}
+	s.forget(id)
+	return c, nil
+}
+
+// NewSecret returns a new random client secret.
+func NewSecret() string {
+	return "rps_" + randomString()
+}
+
+// HashSecret returns the hash under which a secret or token is stored.
+func HashSecret(secret string) []byte {
+	return hashSecret(secret)
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// randomString returns 256 random bits, base64url-encoded.
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CLIPrincipal is the principal of the command line: every scope over the whole district.
+func CLIPrincipal(districtID uuid.UUID) *rapport.Principal {
+	return &rapport.Principal{
+		ClientID: rapport.CLIClientID,
+		Tenant:   rapport.TenantScope{DistrictID: districtID},
+		Scopes:   slices.Clone(rapport.AllScopes),
+	}
+}

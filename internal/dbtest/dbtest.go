@@ -1,0 +1,185 @@
+// Package dbtest gives each test its own PostgreSQL database, cloned from a template that is
+// migrated once per schema version, so that tests commit freely and run in parallel.
+//
+// The cluster comes from RAPPORT_TEST_DATABASE_URL (set by `make test`, which starts the
+// project's own PostgreSQL). Without it, tests that need a database are skipped, except under
+// CI (CI set), where they fail.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/db"
+	"github.com/rapportlib/rapport/internal/postgres"
+)
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// clusterURL returns the URL of the test cluster, skipping or failing t when it is not set.
+func clusterURL(t testing.TB) *url.URL {
+	t.Helper()
+	raw := os.Getenv("RAPPORT_TEST_DATABASE_URL")
+	if raw == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("RAPPORT_TEST_DATABASE_URL is not set; run the tests with `make test`")
+		}
+		t.Skip("RAPPORT_TEST_DATABASE_URL is not set; run the tests with `make test`")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("RAPPORT_TEST_DATABASE_URL: %v", err)
+	}
+	return u
+}
+
+// withDatabase returns u naming another database.
+func withDatabase(u *url.URL, name string) string {
+	c := *u
+	c.Path = "/" + name
+	return c.String()
+}
+
+// NewDatabase creates an empty, fully migrated database for the test and returns its URL. The
+// database is dropped when the test ends.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	cluster := clusterURL(t)
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(cluster) })
+	if templateErr != nil {
+		t.Fatalf("prepare template database: %v", templateErr)
+	}
+	name := "test_" + randomHex(8)
+	admin := adminConn(t, cluster)
+	if _, err := admin.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, withDatabase(cluster, "postgres"))
+		if err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u := *cluster
+	u.Path = "/" + name
+	q := u.Query()
+	q.Set("synchronous_commit", "off") // a test database need not survive a crash
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// NewStore returns a store on a new database of its own; see NewDatabase.
+func NewStore(t testing.TB) *postgres.Store {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), NewDatabase(t), postgres.Config{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("open test store: %v", err)
+	}
+	t.Cleanup(store.Close)
+	return store
+}
+
+func adminConn(t testing.TB, cluster *url.URL) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, withDatabase(cluster, "postgres"))
+	if err != nil {
+		t.Fatalf("connect to the test cluster: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// ensureTemplate creates, once per schema version, a migrated template database named after a
+// hash of the migrations. Test processes of several packages start at once: an advisory lock
+// makes one of them build it while the others wait, and the template gets its final name only
+// once it is complete.
+func ensureTemplate(cluster *url.URL) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hash, err := migrationsHash()
+	if err != nil {
+		return "", err
+	}
+	name := "rapport_template_" + hash
+	conn, err := pgx.Connect(ctx, withDatabase(cluster, "postgres"))
+	if err != nil {
+		return "", fmt.Errorf("connect to the test cluster: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('rapport_test_template'))`); err != nil {
+		return "", err
+	}
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext('rapport_test_template'))`)
+
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_building"
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building)); err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
+		return "", err
+	}
+	if err := db.Migrate(withDatabase(cluster, building), "up"); err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// migrationsHash names the schema: it changes whenever a migration is added or edited.
+func migrationsHash() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(db.Migrations(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(db.Migrations(), path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash migrations: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

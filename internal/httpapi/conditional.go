@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// etagOf is the strong entity tag of a record at a version. A record's version rises with every
+// change, so the tag changes exactly when the record does.
+func etagOf(version int) string {
+	return `"` + strconv.Itoa(version) + `"`
+}
+
+// parseIfMatch turns an If-Match header into the versions a write may proceed from. An absent
+// header or "*" is unconditional (nil). Tags this server did not make, and weak tags (which
+// never match in If-Match), match no version, so the write fails with 412.
+func parseIfMatch(header *string) rapport.Match {
+	if header == nil || strings.TrimSpace(*header) == "*" {
+		return nil
+	}
+	match := rapport.Match{}
+	for _, tag := range strings.Split(*header, ",") {
+		tag = strings.TrimSpace(tag)
+		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			continue
+		}
+		if v, err := strconv.Atoi(tag[1 : len(tag)-1]); err == nil {
+			match = append(match, v)
+		}
+	}
+	return match
+}
+
+// notModified reports whether an If-None-Match header lists etag (by weak comparison, as RFC
+// 9110 §13.1.2 asks), so that a GET may answer 304.
+func notModified(header *string, etag string) bool {
+	if header == nil {
+		return false
+	}
+	for _, tag := range strings.Split(*header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,23 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/rapportlib/rapport/api"
+)
+
+// GetHealth answers while the process can serve HTTP.
+func (s *server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
+}
+
+// GetReadiness answers 200 when the database answers within two seconds.
+func (s *server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return nil, err
+	}
+	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+}

@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// The middleware below is plain net/http wherever Echo adds nothing, so that moving to Echo v5
+// stays a small change; the request log and the error renderer are Echo's because they need
+// the matched route and the error a handler returned.
+
+type requestKey struct{}
+type requestIDKey struct{}
+type authErrorKey struct{}
+
+// requestIDFrom returns the id of the request ctx belongs to, or "".
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestFrom returns the request ctx belongs to. Strict handlers see only a context; the few
+// that need the request itself (its address for Link headers, its Basic credentials) read it
+// from there.
+func requestFrom(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(requestKey{}).(*http.Request)
+	return r
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID accepts the caller's X-Request-Id when it is a short, plain token (so it cannot
+// forge log lines), makes one otherwise, and echoes it in the response.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID.MatchString(id) {
+			id = uuid.NewString()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		r = r.WithContext(ctx)
+		r = r.WithContext(context.WithValue(ctx, requestKey{}, r))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadline bounds the time a request may spend, so that a stuck database cannot hold a request
+// (and its connection) forever. Storage turns the expiry into a 503.
+func deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// bodyLimit refuses bodies larger than limit bytes with 413: at once when Content-Length says
+// so, or as soon as reading passes the limit.
+func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > limit {
+				writeProblem(s.logger, w, r, rapport.Errorf(rapport.TooLarge, "the request body is larger than %d bytes", limit))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// authenticate resolves a bearer token to its principal and puts it in the request context.
+// It refuses nothing by itself: whether an operation needs a token, and which scopes, is the
+// spec's to say, and the request validator enforces it (see authorize). A rejected token is
+// remembered so that the 401 can say why.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !found || !strings.EqualFold(scheme, "Bearer") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(token))
+		switch {
+		case rapport.ErrorKind(err) == rapport.Unauthenticated:
+			r = r.WithContext(context.WithValue(r.Context(), authErrorKey{}, err))
+		case err != nil:
+			writeProblem(s.logger, w, r, err)
+			return
+		default:
+			p.ActingUser = r.Header.Get("Acting-User")
+			r = r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rateLimit spends one API request from the caller's bucket: the client's when a token was
+// accepted, the remote address's otherwise. Every answer carries the RateLimit headers; past
+// the limit it is 429 with Retry-After.
+func (s *server) rateLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r) // health checks, metrics and docs are not rationed
+			return
+		}
+		limiter, key := s.anonLimiter, "addr:"+remoteHost(r)
+		if p := rapport.PrincipalFromContext(r.Context()); p != nil {
+			limiter, key = s.clientLimiter, "client:"+p.ClientUUID.String()
+		}
+		d := limiter.Allow(key, time.Now())
+		h := w.Header()
+		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+		if !d.Allowed {
+			wait := max(1, ceilSeconds(d.RetryAfter))
+			h.Set("Retry-After", strconv.Itoa(wait))
+			writeProblem(s.logger, w, r, rapport.Errorf(rapport.RateLimited, "too many requests; try again in %d seconds", wait))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func ceilSeconds(d time.Duration) int {
+	return int(math.Ceil(d.Seconds()))
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// renderErrors renders a handler's error at once, innermost in the chain, so that the
+// middleware around it sees the final status and body.
+func renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		return nil
+	}
+}
+
+// accessLog writes one line per request and counts it in the metrics.
+func (s *server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		elapsed := time.Since(start)
+		req, res := c.Request(), c.Response()
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := strconv.Itoa(res.Status)
+		s.metrics.requests.WithLabelValues(req.Method, route, status).Inc()
+		s.metrics.duration.WithLabelValues(req.Method, route).Observe(elapsed.Seconds())
+
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("route", route),
+			slog.String("path", req.URL.Path),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+			slog.String("request_id", requestIDFrom(req.Context())),
+		}
+		if p := rapport.PrincipalFromContext(req.Context()); p != nil {
+			attrs = append(attrs, slog.String("client_id", p.ClientID))
+		}
+		s.logger.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
+		return nil
+	}
+}
+
+// recoverer turns a panic into a 500 that is logged once, with its stack, by the error
+// renderer.
+func recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+			}
+		}()
+		return next(c)
+	}
+}

@@ -1,0 +1,248 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// validator checks every request against the spec before a handler sees it: the route, the
+// parameters, the body, and the security requirement (a token, and the operation's scopes).
+// Paths outside the API (docs, metrics, the spec itself) are skipped.
+func (s *server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
+	return nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
+		DoNotValidateServers: true,
+		Skipper:              func(r *http.Request) bool { return !isAPIPath(r.URL.Path) },
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: authorize,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.DisableSchemaErrorDetails(),
+				openapi3.WithStringFormatValidator("uuid",
+					openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+			},
+		},
+		ErrorHandlerWithOpts: func(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
+			writeProblem(s.logger, w, r, validationError(r, err))
+		},
+	})
+}
+
+// isAPIPath reports whether the path is the spec's to judge. Only the pages about the API
+// (docs, the spec itself) and the metrics are served outside it; any other unknown path is the
+// validator's to answer with 404.
+func isAPIPath(path string) bool {
+	switch {
+	case path == "/metrics", path == "/openapi.json", path == "/openapi.yaml",
+		path == "/docs", strings.HasPrefix(path, "/docs/"):
+		return false
+	}
+	return true
+}
+
+// authorize is the validator's check of an operation's security requirement: the request must
+// carry an accepted token holding every scope the requirement lists.
+func authorize(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+	p := rapport.PrincipalFromContext(ctx)
+	if p == nil {
+		if err, ok := ctx.Value(authErrorKey{}).(error); ok {
+			return err
+		}
+		return rapport.Errorf(rapport.Unauthenticated, "this operation needs a bearer token; get one at POST /v1/oauth/token")
+	}
+	for _, scope := range in.Scopes {
+		if !p.HasScope(rapport.Scope(scope)) {
+			return rapport.Errorf(rapport.Forbidden, "this operation needs the %q scope, which the token does not hold", scope)
+		}
+	}
+	return nil
+}
+
+// validationError turns what the validator found into a *rapport.Error: a missing route is
+// NotFound (or MethodNotAllowed), a refused token is Unauthenticated or Forbidden, a body of the
+// wrong media type is UnsupportedMedia, malformed input is Invalid, and a well-formed body that
+// breaks the schema is Unprocessable, with a pointer to every field at fault.
+func validationError(r *http.Request, err error) error {
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return rapport.Errorf(rapport.MethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+	case errors.Is(err, routers.ErrPathNotFound):
+		return rapport.Errorf(rapport.NotFound, "there is no endpoint %s", r.URL.Path)
+	}
+	var errs []error
+	if me, ok := err.(openapi3.MultiError); ok {
+		errs = me
+	} else {
+		errs = []error{err}
+	}
+	// A refused token decides the answer whatever else is wrong: the caller must not learn
+	// about the operation's rules before it is allowed to call it.
+	for _, e := range errs {
+		if se, ok := e.(*openapi3filter.SecurityRequirementsError); ok {
+			return securityError(se)
+		}
+	}
+	result := &rapport.Error{Kind: rapport.Unprocessable}
+	for _, e := range errs {
+		re, ok := e.(*openapi3filter.RequestError)
+		if !ok {
+			return fmt.Errorf("validate request: %w", e)
+		}
+		if tooLarge, ok := errors.AsType[*http.MaxBytesError](re); ok {
+			return rapport.Errorf(rapport.TooLarge, "the request body is larger than %d bytes", tooLarge.Limit)
+		}
+		switch {
+		case re.Parameter != nil:
+			result.Kind = rapport.Invalid
+			ptr := "#/" + re.Parameter.In + "/" + re.Parameter.Name
+			result.Fields = append(result.Fields, rapport.FieldError{Pointer: ptr, Detail: parameterDetail(re)})
+		case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+			return rapport.Errorf(rapport.UnsupportedMedia, "the body must be sent as %s", mediaTypes(re))
+		case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			return rapport.Errorf(rapport.Invalid, "the request needs a body")
+		case isParseError(re.Err):
+			return rapport.Errorf(rapport.Invalid, "the body is not well-formed: %s", parseDetail(re.Err))
+		default:
+			result.Fields = append(result.Fields, schemaFields(re.Err)...)
+		}
+	}
+	if len(result.Fields) == 0 {
+		return rapport.Errorf(rapport.Invalid, "the request does not match the API")
+	}
+	result.Message = result.Fields[0].Pointer[2:] + ": " + result.Fields[0].Detail
+	if len(result.Fields) > 1 {
+		result.Message = fmt.Sprintf("%d problems with the request; see errors", len(result.Fields))
+	}
+	return result
+}
+
+func securityError(se *openapi3filter.SecurityRequirementsError) error {
+	var forbidden error
+	for _, e := range se.Errors {
+		switch rapport.ErrorKind(e) {
+		case rapport.Unauthenticated:
+			return e
+		case rapport.Forbidden:
+			forbidden = e
+		}
+	}
+	if forbidden != nil {
+		return forbidden
+	}
+	return rapport.Errorf(rapport.Unauthenticated, "the request is not authenticated")
+}
+
+func isParseError(err error) bool {
+	_, ok := errors.AsType[*openapi3filter.ParseError](err)
+	return ok
+}
+
+func parseDetail(err error) string {
+	pe, _ := errors.AsType[*openapi3filter.ParseError](err)
+	if pe == nil {
+		return "cannot be parsed"
+	}
+	if cause := pe.RootCause(); cause != nil {
+		return cause.Error()
+	}
+	return pe.Reason
+}
+
+// parameterDetail says what is wrong with a parameter without echoing a schema.
+func parameterDetail(re *openapi3filter.RequestError) string {
+	if errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+		return "is required"
+	}
+	if se, ok := errors.AsType[*openapi3.SchemaError](re.Err); ok {
+		return schemaReason(se)
+	}
+	if pe, ok := errors.AsType[*openapi3filter.ParseError](re.Err); ok {
+		switch pe.Kind {
+		case openapi3filter.KindInvalidFormat:
+			return "has the wrong type: " + pe.Reason
+		}
+		return "cannot be parsed: " + pe.Reason
+	}
+	if re.Reason != "" {
+		return re.Reason
+	}
+	return "is not valid"
+}
+
+// schemaReason says what a schema violation is in words a caller can act on, without the
+// regular expressions kin-openapi puts in its reasons for formats.
+func schemaReason(se *openapi3.SchemaError) string {
+	switch {
+	case se.SchemaField == "format" && se.Schema != nil:
+		return "must be a valid " + se.Schema.Format
+	case se.SchemaField == "pattern" && se.Schema != nil:
+		return "must match the pattern " + se.Schema.Pattern
+	}
+	return se.Reason
+}
+
+var propertyReason = regexp.MustCompile(`^property "([^"]+)" is (missing|unsupported)$`)
+
+// schemaFields lists the schema violations of a body, each with a pointer to its field.
+func schemaFields(err error) []rapport.FieldError {
+	var out []rapport.FieldError
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, inner := range e {
+				walk(inner)
+			}
+		case *openapi3.SchemaError:
+			ptr := e.JSONPointer()
+			detail := schemaReason(e)
+			if m := propertyReason.FindStringSubmatch(e.Reason); m != nil {
+				if len(ptr) == 0 || ptr[len(ptr)-1] != m[1] {
+					ptr = append(ptr, m[1])
+				}
+				if m[2] == "missing" {
+					detail = "is required"
+				} else {
+					detail = "is not a member of this object"
+				}
+			}
+			out = append(out, rapport.FieldError{Pointer: "#/" + strings.Join(escapePointer(ptr), "/"), Detail: detail})
+		default:
+			out = append(out, rapport.FieldError{Pointer: "#/", Detail: err.Error()})
+		}
+	}
+	walk(err)
+	return out
+}
+
+// escapePointer escapes the tokens of a JSON Pointer (RFC 6901).
+func escapePointer(tokens []string) []string {
+	out := make([]string, len(tokens))
+	for i, t := range tokens {
+		out[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+	}
+	return out
+}
+
+func mediaTypes(re *openapi3filter.RequestError) string {
+	if re.RequestBody == nil {
+		return "a supported media type"
+	}
+	var types []string
+	for t := range re.RequestBody.Content {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	return strings.Join(types, " or ")
+}

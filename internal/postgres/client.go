@@ -1,0 +1,268 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+var _ rapport.ClientStore = (*Store)(nil)
+
+const clientColumns = `c.id, c.client_id, c.name, c.district_id,
+	ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
+	c.scopes, c.revoked_at, c.secret_rotated_at, c.last_token_at, c.version,
+	c.created_at, c.created_by_client, coalesce(c.created_by_user, ''),
+	c.updated_at, c.updated_by_client, coalesce(c.updated_by_user, '')`
+
+func scanClient(row pgx.CollectableRow) (rapport.Client, error) {
+	var c rapport.Client
+	err := scanClientInto(row, &c)
+	return c, err
+}
+
+// scanClientInto scans the clientColumns of row into c, and any further columns into extra.
+func scanClientInto(row pgx.Row, c *rapport.Client, extra ...any) error {
+	var revokedAt, rotatedAt, lastTokenAt *time.Time
+	dest := []any{&c.ID, &c.ClientID, &c.Name, &c.DistrictID, &c.SchoolIDs, &c.Scopes,
+		&revokedAt, &rotatedAt, &lastTokenAt, &c.Version,
+		&c.CreatedAt, &c.CreatedBy.ClientID, &c.CreatedBy.ActingUser,
+		&c.UpdatedAt, &c.UpdatedBy.ClientID, &c.UpdatedBy.ActingUser}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return err
+	}
+	c.Status = rapport.ClientActive
+	if revokedAt != nil {
+		c.Status, c.RevokedAt = rapport.ClientRevoked, *revokedAt
+	}
+	if rotatedAt != nil {
+		c.SecretRotatedAt = *rotatedAt
+	}
+	if lastTokenAt != nil {
+		c.LastTokenAt = *lastTokenAt
+	}
+	return nil
+}
+
+// clientInScope is the condition that a client (aliased c) is visible to a scope whose
+// district is $1 and schools $2: for a scope limited to some schools, the client must be
+// limited to some of those schools too.
+const clientInScope = `c.district_id = $1 AND ($2::uuid[] IS NULL OR (
+		EXISTS (SELECT 1 FROM api_client_schools cs WHERE cs.client_uuid = c.id)
+		AND NOT EXISTS (SELECT 1 FROM api_client_schools cs WHERE cs.client_uuid = c.id AND NOT cs.school_id = ANY($2))))`
+
+// ListClients returns one page of the scope's clients, newest first.
+func (s *Store) ListClients(ctx context.Context, scope rapport.TenantScope, page rapport.PageRequest) (rapport.Page[rapport.Client], error) {
+	var afterAt *time.Time
+	var afterID *uuid.UUID
+	if page.Cursor != "" {
+		var at time.Time
+		var id uuid.UUID
+		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+			return rapport.Page[rapport.Client]{}, err
+		}
+		afterAt, afterID = &at, &id
+	}
+	size := page.Size()
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+clientColumns+`
+		FROM api_clients c
+		WHERE `+clientInScope+`
+		  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
+		ORDER BY c.created_at DESC, c.id DESC
+		LIMIT $5`,
+		scope.DistrictID, scope.SchoolIDs, afterAt, afterID, size+1)
+	if err != nil {
+		return rapport.Page[rapport.Client]{}, interpretError(fmt.Errorf("list clients: %w", err))
+	}
+	clients, err := pgx.CollectRows(rows, scanClient)
+	if err != nil {
+		return rapport.Page[rapport.Client]{}, interpretError(fmt.Errorf("list clients: %w", err))
+	}
+	return pageOf(clients, size, func(c rapport.Client) string { return encodeCursor(c.CreatedAt, c.ID) }), nil
+}
+
+// GetClient returns the client, or an error of kind NotFound when it is not in scope.
+func (s *Store) GetClient(ctx context.Context, scope rapport.TenantScope, id uuid.UUID) (rapport.Client, error) {
+	return getClient(ctx, s.pool, scope, id, "")
+}
+
+func getClient(ctx context.Context, q querier, scope rapport.TenantScope, id uuid.UUID, lock string) (rapport.Client, error) {
+	rows, err := q.Query(ctx, `
+		SELECT `+clientColumns+`
+		FROM api_clients c
+		WHERE `+clientInScope+` AND c.id = $3 `+lock,
+		scope.DistrictID, scope.SchoolIDs, id)
+	if err != nil {
+		return rapport.Client{}, interpretError(fmt.Errorf("get client %s: %w", id, err))
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanClient)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rapport.Client{}, notFound("client")
+	}
+	if err != nil {
+		return rapport.Client{}, interpretError(fmt.Errorf("get client %s: %w", id, err))
+	}
+	return c, nil
+}
+
+// CreateClient stores a new client of the scope's district.
+func (s *Store) CreateClient(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, in rapport.ClientCreate, secretHash []byte) (rapport.Client, error) {
+	if err := in.Validate(); err != nil {
+		return rapport.Client{}, err
+	}
+	id := uuid.Must(uuid.NewV7())
+	var c rapport.Client
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO api_clients (id, client_id, name, district_id, scopes, secret_hash,
+				created_by_client, created_by_user, updated_by_client, updated_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)`,
+			id, in.ClientID, in.Name, scope.DistrictID, in.Scopes, secretHash, by.ClientID, nullIfEmpty(by.ActingUser))
+		if err != nil {
+			return fmt.Errorf("create client: %w", err)
+		}
+		if len(in.SchoolIDs) > 0 {
+			_, err = tx.Exec(ctx, `
+				INSERT INTO api_client_schools (client_uuid, district_id, school_id)
+				SELECT $1, $2, unnest($3::uuid[])`,
+				id, scope.DistrictID, in.SchoolIDs)
+			if err != nil {
+				return fmt.Errorf("create client schools: %w", err)
+			}
+		}
+		c, err = getClient(ctx, tx, rapport.TenantScope{DistrictID: scope.DistrictID}, id, "")
+		return err
+	})
+	return c, err
+}
+
+// RevokeClient marks the client revoked and deletes its tokens.
+func (s *Store) RevokeClient(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
+	var c rapport.Client
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getClient(ctx, tx, scope, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("client", match, current.Version); err != nil {
+			return err
+		}
+		if current.Status == rapport.ClientRevoked {
+			c = current
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE api_clients
+			SET revoked_at = now(), version = version + 1,
+				updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			WHERE id = $1`, id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			return fmt.Errorf("revoke client %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+			return fmt.Errorf("revoke client %s tokens: %w", id, err)
+		}
+		c, err = getClient(ctx, tx, scope, id, "")
+		return err
+	})
+	return c, err
+}
+
+// RotateClientSecret gives the client a new secret hash and deletes its tokens.
+func (s *Store) RotateClientSecret(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, secretHash []byte) (rapport.Client, error) {
+	var c rapport.Client
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getClient(ctx, tx, scope, id, "FOR UPDATE OF c")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("client", match, current.Version); err != nil {
+			return err
+		}
+		if current.Status == rapport.ClientRevoked {
+			return rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE api_clients
+			SET secret_hash = $2, secret_rotated_at = now(), version = version + 1,
+				updated_at = now(), updated_by_client = $3, updated_by_user = $4
+			WHERE id = $1`, id, secretHash, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			return fmt.Errorf("rotate client %s secret: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+			return fmt.Errorf("rotate client %s tokens: %w", id, err)
+		}
+		c, err = getClient(ctx, tx, scope, id, "")
+		return err
+	})
+	return c, err
+}
+
+// GetClientCredentials returns the client with the OAuth client_id and its secret hash.
+func (s *Store) GetClientCredentials(ctx context.Context, clientID string) (rapport.ClientCredentials, error) {
+	var cred rapport.ClientCredentials
+	err := scanClientInto(s.pool.QueryRow(ctx, `
+		SELECT `+clientColumns+`, c.secret_hash
+		FROM api_clients c
+		WHERE c.client_id = $1`, clientID), &cred.Client, &cred.SecretHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rapport.ClientCredentials{}, notFound("client")
+	}
+	if err != nil {
+		return rapport.ClientCredentials{}, interpretError(fmt.Errorf("get client credentials: %w", err))
+	}
+	return cred, nil
+}
+
+// CreateToken stores a token grant and notes the time on its client.
+func (s *Store) CreateToken(ctx context.Context, grant rapport.TokenGrant) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO access_tokens (token_hash, client_uuid, scopes, expires_at)
+			VALUES ($1, $2, $3, $4)`, grant.Hash, grant.ClientID, grant.Scopes, grant.ExpiresAt); err != nil {
+			return fmt.Errorf("create token: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE api_clients SET last_token_at = now() WHERE id = $1`, grant.ClientID); err != nil {
+			return fmt.Errorf("note token time: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetTokenPrincipal returns the principal of a live token of an active client.
+func (s *Store) GetTokenPrincipal(ctx context.Context, tokenHash []byte) (rapport.Principal, error) {
+	var p rapport.Principal
+	var schoolIDs []uuid.UUID
+	err := s.pool.QueryRow(ctx, `
+		SELECT c.id, c.client_id, c.district_id,
+			ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
+			t.scopes, t.expires_at
+		FROM access_tokens t
+		JOIN api_clients c ON c.id = t.client_uuid
+		WHERE t.token_hash = $1 AND t.expires_at > now() AND c.revoked_at IS NULL`, tokenHash,
+	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.Scopes, &p.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rapport.Principal{}, notFound("token")
+	}
+	if err != nil {
+		return rapport.Principal{}, interpretError(fmt.Errorf("get token: %w", err))
+	}
+	if len(schoolIDs) > 0 {
+		p.Tenant.SchoolIDs = schoolIDs
+	}
+	return p, nil
+}
+
+// DeleteExpiredTokens removes tokens that expired before the given time.
+func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM access_tokens WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, interpretError(fmt.Errorf("delete expired tokens: %w", err))
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,229 @@
+// Package postgres keeps Rapport's records in PostgreSQL through pgx. It is the only package
+// that speaks SQL or imports pgx: driver errors end here, turned into *rapport.Error kinds.
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// Config tunes the connection pool.
+type Config struct {
+	// MaxConns is the most connections the pool opens. Defaults to pgxpool's default,
+	// max(4, number of CPUs).
+	MaxConns int32
+	// StatementTimeout bounds every statement on the server side. Defaults to 15 seconds.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds opening a connection. Defaults to 5 seconds.
+	ConnectTimeout time.Duration
+}
+
+// Open connects a store to the database at databaseURL and checks that it answers. A URL that
+// does not parse, or a database that does not answer, is an error saying which. Close the store
+// when done.
+func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pc.ConnConfig.ConnectTimeout = cmpOr(cfg.ConnectTimeout, 5*time.Second)
+	pc.ConnConfig.RuntimeParams["application_name"] = "rapport"
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(cmpOr(cfg.StatementTimeout, 15*time.Second).Milliseconds())
+	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, pc.ConnConfig.ConnectTimeout)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database at %s:%d does not answer: %w", pc.ConnConfig.Host, pc.ConnConfig.Port, err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Store keeps every kind of record. Its methods are safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Close closes the store's connections, waiting for those in use to be released.
+func (s *Store) Close() {
+	s.pool.Close()
+}
+
+// PoolStats is a snapshot of the connection pool, for metrics.
+type PoolStats struct {
+	MaxConns, TotalConns, IdleConns, AcquiredConns        int32
+	AcquireCount, EmptyAcquireCount, CanceledAcquireCount int64
+	AcquireDuration                                       time.Duration
+}
+
+// Stats returns a snapshot of the connection pool.
+func (s *Store) Stats() PoolStats {
+	st := s.pool.Stat()
+	return PoolStats{
+		MaxConns: st.MaxConns(), TotalConns: st.TotalConns(), IdleConns: st.IdleConns(), AcquiredConns: st.AcquiredConns(),
+		AcquireCount: st.AcquireCount(), EmptyAcquireCount: st.EmptyAcquireCount(),
+		CanceledAcquireCount: st.CanceledAcquireCount(), AcquireDuration: st.AcquireDuration(),
+	}
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return interpretError(fmt.Errorf("ping database: %w", err))
+	}
+	return nil
+}
+
+// constraintFields names the request field behind each unique or foreign-key constraint, so
+// that a violation points at what the caller sent.
+var constraintFields = map[string]rapport.FieldError{
+	"schools_slug_key":                    {Pointer: "#/slug", Detail: "is taken by another school"},
+	"schools_sourced_id_key":              {Pointer: "#/sourced_id", Detail: "is taken by another school of the district"},
+	"api_clients_client_id_key":           {Pointer: "#/client_id", Detail: "is taken by another client"},
+	"api_client_schools_district_id_fkey": {Pointer: "#/school_ids", Detail: "names a school that is not in the district"},
+}
+
+// interpretError turns driver failures into the kinds of rapport.Error the caller can act on:
+// a violated unique constraint is Conflict, a violated foreign key or check is Unprocessable,
+// an unreachable or overloaded database is Unavailable. Other errors pass through as they are,
+// and so become internal errors.
+func interpretError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*rapport.Error](err); ok {
+		return err
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		field, known := constraintFields[pgErr.ConstraintName]
+		switch {
+		case pgErr.Code == pgerrcode.UniqueViolation:
+			e := &rapport.Error{Kind: rapport.Conflict, Message: "a record with the same value exists"}
+			if known {
+				e.Message = field.Pointer[2:] + " " + field.Detail
+				e.Fields = []rapport.FieldError{field}
+			}
+			return e
+		case pgErr.Code == pgerrcode.ForeignKeyViolation || pgErr.Code == pgerrcode.CheckViolation:
+			e := &rapport.Error{Kind: rapport.Unprocessable, Message: "the request breaks a rule of the data"}
+			if known {
+				e.Message = field.Pointer[2:] + " " + field.Detail
+				e.Fields = []rapport.FieldError{field}
+			}
+			return e
+		case pgErr.Code == pgerrcode.SerializationFailure || pgErr.Code == pgerrcode.DeadlockDetected:
+			return rapport.Errorf(rapport.Conflict, "the record was changed by another request at the same time; try again")
+		case pgErr.Code == pgerrcode.QueryCanceled:
+			return rapport.Errorf(rapport.Unavailable, "the database took too long to answer")
+		case pgerrcode.IsConnectionException(pgErr.Code) || pgerrcode.IsInsufficientResources(pgErr.Code) ||
+			pgerrcode.IsOperatorIntervention(pgErr.Code):
+			return rapport.Errorf(rapport.Unavailable, "the database is not available")
+		}
+		return err
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return rapport.Errorf(rapport.Unavailable, "the database is not available")
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return rapport.Errorf(rapport.Unavailable, "the database is not available")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return rapport.Errorf(rapport.Unavailable, "the database did not answer in time")
+	}
+	return err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil. Errors are interpreted.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return interpretError(pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// notFound returns the error for a record absent or outside the caller's scope.
+func notFound(what string) error {
+	return rapport.Errorf(rapport.NotFound, "%s not found", what)
+}
+
+// checkMatch returns PreconditionFailed when match is set and does not list version.
+func checkMatch(what string, match rapport.Match, version int) error {
+	if match == nil {
+		return nil
+	}
+	for _, v := range match {
+		if v == version {
+			return nil
+		}
+	}
+	return rapport.Errorf(rapport.PreconditionFailed, "the %s was changed since the ETag in If-Match; fetch it again", what)
+}
+
+// encodeCursor makes an opaque cursor of the sort key of the last item of a page.
+func encodeCursor(key ...any) string {
+	b, err := json.Marshal(key)
+	if err != nil {
+		panic(fmt.Sprintf("encode cursor %v: %v", key, err)) // keys are plain values; cannot fail
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor made by encodeCursor into the pointers of key. A cursor that
+// does not decode is an error of kind Invalid pointing at the query parameter.
+func decodeCursor(cursor string, key ...any) error {
+	bad := rapport.FieldErrorf(rapport.Invalid, "#/query/cursor", "is not a cursor this list gave out")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return bad
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || len(raw) != len(key) {
+		return bad
+	}
+	for i := range key {
+		if err := json.Unmarshal(raw[i], key[i]); err != nil {
+			return bad
+		}
+	}
+	return nil
+}
+
+// nullIfEmpty returns nil for "", so that an absent optional text is stored as NULL.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// querier is what both the pool and a transaction can do, so that read helpers serve both.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}

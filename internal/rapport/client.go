@@ -1,0 +1,146 @@
+package rapport
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ClientStatus says whether an API client may still get and use tokens.
+type ClientStatus string
+
+// The statuses of an API client.
+const (
+	ClientActive  ClientStatus = "active"
+	ClientRevoked ClientStatus = "revoked"
+)
+
+// Client is an API client: a machine caller limited to one district, optionally to some of its
+// schools, and to scopes. Its secret is kept only as a hash and never leaves storage.
+type Client struct {
+	ID              uuid.UUID
+	ClientID        string // what the client sends to the token endpoint
+	Name            string
+	DistrictID      uuid.UUID
+	SchoolIDs       []uuid.UUID // empty means every school of the district
+	Scopes          []Scope
+	Status          ClientStatus
+	RevokedAt       time.Time // zero unless revoked
+	SecretRotatedAt time.Time // zero until the first rotation
+	LastTokenAt     time.Time // zero until the first token
+	Version         int
+	CreatedAt       time.Time
+	CreatedBy       Actor
+	UpdatedAt       time.Time
+	UpdatedBy       Actor
+}
+
+// Tenant returns the scope of what the client may see.
+func (c Client) Tenant() TenantScope {
+	t := TenantScope{DistrictID: c.DistrictID}
+	if len(c.SchoolIDs) > 0 {
+		t.SchoolIDs = c.SchoolIDs
+	}
+	return t
+}
+
+// ClientCreate is what it takes to create an API client.
+type ClientCreate struct {
+	Name      string
+	ClientID  string // optional; a random one is made when empty
+	Scopes    []Scope
+	SchoolIDs []uuid.UUID // optional; empty means every school of the district
+}
+
+// ClientCredentials is what the token endpoint needs to know of a client.
+type ClientCredentials struct {
+	Client     Client
+	SecretHash []byte
+}
+
+// TokenGrant is an access token as storage keeps it: only the hash of the token itself.
+type TokenGrant struct {
+	Hash      []byte
+	ClientID  uuid.UUID
+	Scopes    []Scope
+	ExpiresAt time.Time
+}
+
+// ClientStore keeps API clients and their tokens. Methods taking a scope see only the clients
+// of its district and, when the scope is limited to some schools, only clients limited to some
+// of those schools.
+type ClientStore interface {
+	// ListClients returns one page of clients, newest first.
+	ListClients(ctx context.Context, scope TenantScope, page PageRequest) (Page[Client], error)
+	// GetClient returns the client, or an error of kind NotFound.
+	GetClient(ctx context.Context, scope TenantScope, id uuid.UUID) (Client, error)
+	// CreateClient stores a new client with the given secret hash. A client_id already taken
+	// is Conflict; a school outside the district is Unprocessable.
+	CreateClient(ctx context.Context, scope TenantScope, by Actor, in ClientCreate, secretHash []byte) (Client, error)
+	// RevokeClient marks the client revoked and deletes its tokens: NotFound, PreconditionFailed.
+	RevokeClient(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Client, error)
+	// RotateClientSecret replaces the secret hash and deletes the client's tokens: NotFound,
+	// PreconditionFailed, or Conflict when the client is revoked.
+	RotateClientSecret(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, secretHash []byte) (Client, error)
+
+	// GetClientCredentials returns the client with the OAuth client_id, revoked or not, or an
+	// error of kind NotFound.
+	GetClientCredentials(ctx context.Context, clientID string) (ClientCredentials, error)
+	// CreateToken stores a token grant and notes the time on the client.
+	CreateToken(ctx context.Context, grant TokenGrant) error
+	// GetTokenPrincipal returns the principal of the token with the given hash, or an error of
+	// kind NotFound when the token is unknown, expired, or its client is revoked.
+	GetTokenPrincipal(ctx context.Context, tokenHash []byte) (Principal, error)
+	// DeleteExpiredTokens removes tokens that expired before the given time.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)
+
+// Validate checks the request on its own terms, pointing at every field at fault.
+func (in ClientCreate) Validate() error {
+	var p Problems
+	checkLine(&p, "#/name", in.Name, 200)
+	if in.ClientID != "" && !clientIDPattern.MatchString(in.ClientID) {
+		p.Add("#/client_id", "must be 3 to 64 letters, digits, dots, hyphens or underscores")
+	}
+	if in.ClientID == CLIClientID {
+		p.Add("#/client_id", "%q is reserved", CLIClientID)
+	}
+	if len(in.Scopes) == 0 {
+		p.Add("#/scopes", "must name at least one scope")
+	}
+	for i, s := range in.Scopes {
+		if !ValidScope(s) {
+			p.Add(pointerf("#/scopes/%d", i), "%q is not a scope", s)
+		}
+	}
+	return p.Err()
+}
+
+// CheckGrant returns an error of kind Forbidden when the principal may not create the client:
+// it can grant only scopes it holds, and when it is limited to some schools, it can create only
+// clients limited to some of those schools.
+func (p *Principal) CheckGrant(in ClientCreate) error {
+	for i, s := range in.Scopes {
+		if !p.HasScope(s) {
+			return &Error{Kind: Forbidden, Message: "a client can grant only scopes it holds",
+				Fields: []FieldError{{Pointer: pointerf("#/scopes/%d", i), Detail: "the caller does not hold " + string(s)}}}
+		}
+	}
+	if p.Tenant.AllSchools() {
+		return nil
+	}
+	if len(in.SchoolIDs) == 0 {
+		return FieldErrorf(Forbidden, "#/school_ids", "a client limited to some schools can create only clients limited to some of them")
+	}
+	for i, id := range in.SchoolIDs {
+		if !slices.Contains(p.Tenant.SchoolIDs, id) {
+			return FieldErrorf(Forbidden, pointerf("#/school_ids/%d", i), "the caller is not allowed this school")
+		}
+	}
+	return nil
+}
