@@ -62,7 +62,7 @@ CREATE TABLE api_client_schools (
     district_id uuid NOT NULL,
     school_id   uuid NOT NULL,
     PRIMARY KEY (client_uuid, school_id),
-    FOREIGN KEY (district_id, school_id) REFERENCES schools (district_id, id)
+    CONSTRAINT api_client_schools_school_fkey FOREIGN KEY (district_id, school_id) REFERENCES schools (district_id, id)
 );
 
 CREATE TABLE access_tokens (

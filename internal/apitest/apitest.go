@@ -32,18 +32,24 @@ import (
 
 // Env is an API server over a database of its own.
 type Env struct {
-	t       testing.TB
-	Handler http.Handler
-	Store   *postgres.Store
-	Auth    *auth.Service
-	Logs    *syncBuffer // what the server logged
+	t           testing.TB
+	Handler     http.Handler
+	DatabaseURL string
+	Store       *postgres.Store
+	Auth        *auth.Service
+	Logs        *syncBuffer // what the server logged
 }
 
 // New starts an Env. Rate limits are high unless configure sets them; configure may change
 // any part of the HTTP configuration.
 func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 	t.Helper()
-	store := dbtest.NewStore(t)
+	dbURL := dbtest.NewDatabase(t)
+	store, err := postgres.Open(context.Background(), dbURL, postgres.Config{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(store.Close)
 	cfg := httpapi.Config{RateLimit: 10_000, RateBurst: 10_000, AnonRateLimit: 10_000, AnonRateBurst: 10_000}
 	for _, f := range configure {
 		f(&cfg)
@@ -60,7 +66,7 @@ func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{t: t, Handler: h, Store: store, Auth: authn, Logs: logs}
+	return &Env{t: t, Handler: h, DatabaseURL: dbURL, Store: store, Auth: authn, Logs: logs}
 }
 
 // Tenant is a district and its schools.
@@ -289,4 +295,18 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Pointers lists the pointers of a problem's errors.
+func (r *Response) Pointers(t testing.TB) []string {
+	t.Helper()
+	p := r.Problem(t)
+	if p.Errors == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range *p.Errors {
+		out = append(out, e.Pointer)
+	}
+	return out
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/auth"
-	"github.com/rapportlib/rapport/internal/ratelimit"
 	"github.com/rapportlib/rapport/internal/rapport"
+	"github.com/rapportlib/rapport/internal/ratelimit"
 )
 
 // Store is everything the handlers keep and read.
@@ -118,8 +118,8 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
 			ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id"},
 		}),
-		echo.WrapMiddleware(s.authenticate),   // who is calling
-		echo.WrapMiddleware(s.rateLimit),      // counted per caller, before any real work
+		echo.WrapMiddleware(s.authenticate),    // who is calling
+		echo.WrapMiddleware(s.rateLimit),       // counted per caller, before any real work
 		echo.WrapMiddleware(s.validator(spec)), // the spec decides what is acceptable
 		renderErrors,
 	)

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgerrcode"
@@ -54,9 +56,21 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("database at %s:%d does not answer: %w", pc.ConnConfig.Host, pc.ConnConfig.Port, err)
+		return nil, fmt.Errorf("database at %s:%d does not answer: %s", pc.ConnConfig.Host, pc.ConnConfig.Port, oneLine(err))
 	}
 	return &Store{pool: pool}, nil
+}
+
+// oneLine flattens the lines pgx writes for each address it tried into one line, without
+// repeats, so that a failed start says what went wrong in one line.
+func oneLine(err error) string {
+	var parts []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !slices.Contains(parts, line) {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
@@ -104,10 +118,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // constraintFields names the request field behind each unique or foreign-key constraint, so
 // that a violation points at what the caller sent.
 var constraintFields = map[string]rapport.FieldError{
-	"schools_slug_key":                    {Pointer: "#/slug", Detail: "is taken by another school"},
-	"schools_sourced_id_key":              {Pointer: "#/sourced_id", Detail: "is taken by another school of the district"},
-	"api_clients_client_id_key":           {Pointer: "#/client_id", Detail: "is taken by another client"},
-	"api_client_schools_district_id_fkey": {Pointer: "#/school_ids", Detail: "names a school that is not in the district"},
+	"schools_slug_key":               {Pointer: "#/slug", Detail: "is taken by another school"},
+	"schools_sourced_id_key":         {Pointer: "#/sourced_id", Detail: "is taken by another school of the district"},
+	"api_clients_client_id_key":      {Pointer: "#/client_id", Detail: "is taken by another client"},
+	"api_client_schools_school_fkey": {Pointer: "#/school_ids", Detail: "names a school that is not in the district"},
 }
 
 // interpretError turns driver failures into the kinds of rapport.Error the caller can act on:
@@ -120,6 +134,11 @@ func interpretError(err error) error {
 	}
 	if _, ok := errors.AsType[*rapport.Error](err); ok {
 		return err
+	}
+	// Whatever the server said when refusing a connection (no such database, too many
+	// clients, starting up), the database is not available to us.
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return rapport.Errorf(rapport.Unavailable, "the database is not available")
 	}
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		field, known := constraintFields[pgErr.ConstraintName]
@@ -147,9 +166,6 @@ func interpretError(err error) error {
 			return rapport.Errorf(rapport.Unavailable, "the database is not available")
 		}
 		return err
-	}
-	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
-		return rapport.Errorf(rapport.Unavailable, "the database is not available")
 	}
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return rapport.Errorf(rapport.Unavailable, "the database is not available")

@@ -1,0 +1,249 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/rapportlib/rapport/api"
+	"github.com/rapportlib/rapport/internal/apitest"
+	"github.com/rapportlib/rapport/internal/httpapi"
+)
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(c *httpapi.Config) { c.BodyLimit = 4096 })
+	tenant := env.NewTenant("Lincoln High")
+	admin := env.Token(tenant, nil)
+	school := "/v1/schools/" + tenant.Schools[0].ID.String()
+
+	for _, tt := range []struct {
+		name        string
+		req         *http.Request
+		wantStatus  int
+		wantPointer string
+	}{
+		{"malformed JSON", apitest.Request("POST", "/v1/schools", admin, `{"name": "x",`, "Content-Type", "application/json"), 400, ""},
+		{"JSON of the wrong shape", apitest.Request("POST", "/v1/schools", admin, `["a list"]`, "Content-Type", "application/json"), 422, ""},
+		{"wrong type", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": 42, "slug": "forty-two"}), 422, "#/name"},
+		{"missing field", apitest.Request("POST", "/v1/schools", admin, map[string]any{"slug": "no-name"}), 422, "#/name"},
+		{"unknown field", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": "X", "slug": "xx-x", "mascot": "owl"}), 422, "#/mascot"},
+		{"300-character name", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": strings.Repeat("n", 300), "slug": "long-name"}), 422, "#/name"},
+		{"NUL byte", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": "Nul\x00School", "slug": "nul-school"}), 422, "#/name"},
+		{"SQL-looking slug", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": "Bobby", "slug": "x'; DROP TABLE schools; --"}), 422, "#/slug"},
+		{"unknown time zone", apitest.Request("POST", "/v1/schools", admin, map[string]any{"name": "Mars", "slug": "mars-base", "time_zone": "Mars/Olympus"}), 422, "#/time_zone"},
+		{"empty body", apitest.Request("POST", "/v1/schools", admin, "", "Content-Type", "application/json"), 400, ""},
+		{"wrong content type", apitest.Request("POST", "/v1/schools", admin, "name=x", "Content-Type", "application/x-www-form-urlencoded"), 415, ""},
+		{"oversized body", apitest.Request("POST", "/v1/schools", admin, `{"name":"`+strings.Repeat("a", 5000)+`","slug":"big"}`, "Content-Type", "application/json"), 413, ""},
+		{"unknown route", apitest.Request("GET", "/v1/nowhere", admin, nil), 404, ""},
+		{"route outside /v1", apitest.Request("GET", "/admin.php", "", nil), 404, ""},
+		{"wrong method", apitest.Request("DELETE", "/v1/schools", admin, nil), 405, ""},
+		{"bad uuid in the path", apitest.Request("GET", "/v1/schools/not-a-uuid", admin, nil), 400, "#/path/school_id"},
+		{"limit too large", apitest.Request("GET", "/v1/schools?limit=1000", admin, nil), 400, "#/query/limit"},
+		{"limit not a number", apitest.Request("GET", "/v1/schools?limit=ten", admin, nil), 400, "#/query/limit"},
+		{"unknown enum value", apitest.Request("GET", "/v1/schools?status=closed", admin, nil), 400, "#/query/status"},
+		{"Acting-User too long", apitest.Request("GET", "/v1/schools", admin, nil, "Acting-User", strings.Repeat("u", 300)), 400, "#/header/Acting-User"},
+		{"emoji slug", apitest.Request("PATCH", school, admin, map[string]any{"slug": "📚-library"}), 422, "#/slug"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := env.Do(tt.req)
+			if res.Status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d: %s", res.Status, tt.wantStatus, res.Body)
+			}
+			p := res.Problem(t)
+			if p.Status != tt.wantStatus || p.Detail == nil || *p.Detail == "" || p.RequestId == nil || *p.RequestId != res.Header.Get("X-Request-Id") {
+				t.Errorf("problem = %+v; want its status, a detail and the request id", p)
+			}
+			if strings.Contains(string(res.Body), "Schema:") || strings.Contains(string(res.Body), "goroutine") {
+				t.Errorf("problem leaks internals: %s", res.Body)
+			}
+			if tt.wantPointer != "" && !contains(res.Pointers(t), tt.wantPointer) {
+				t.Errorf("pointers = %v, want %s", res.Pointers(t), tt.wantPointer)
+			}
+		})
+	}
+
+	// None of the refused writes left anything behind.
+	var list api.SchoolList
+	env.Call(http.MethodGet, "/v1/schools", admin, nil).Decode(t, &list)
+	if len(list.Data) != 1 || list.Data[0].Name != "Lincoln High" {
+		t.Errorf("after refused writes the schools are %v", schoolNames(list))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(c *httpapi.Config) { c.RateLimit, c.RateBurst = 0.01, 2 })
+	tenant := env.NewTenant("Lincoln High")
+	token := env.Token(tenant, nil)
+	other := env.Token(tenant, nil)
+
+	for i, wantRemaining := range []string{"1", "0"} {
+		res := env.Call(http.MethodGet, "/v1/schools", token, nil)
+		if res.Status != http.StatusOK || res.Header.Get("RateLimit-Limit") != "2" || res.Header.Get("RateLimit-Remaining") != wantRemaining {
+			t.Fatalf("request %d: %d, RateLimit-Limit %q, -Remaining %q", i, res.Status, res.Header.Get("RateLimit-Limit"), res.Header.Get("RateLimit-Remaining"))
+		}
+	}
+	res := env.Call(http.MethodGet, "/v1/schools", token, nil)
+	retry, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+	if res.Status != http.StatusTooManyRequests || retry < 1 || res.Header.Get("RateLimit-Reset") == "" {
+		t.Errorf("third request: %d, Retry-After %q, RateLimit-Reset %q; want 429 with both", res.Status, res.Header.Get("Retry-After"), res.Header.Get("RateLimit-Reset"))
+	}
+	if res := env.Call(http.MethodGet, "/v1/schools", other, nil); res.Status != http.StatusOK {
+		t.Errorf("another client's first request = %d, want 200: buckets are per client", res.Status)
+	}
+	if res := env.Call(http.MethodGet, "/healthz", "", nil); res.Status != http.StatusOK {
+		t.Errorf("health check = %d, want 200: it is not rationed", res.Status)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	for _, tt := range []struct{ sent, want string }{
+		{"abc-123.DEF:9", "abc-123.DEF:9"},
+		{"has space", ""},
+		{strings.Repeat("x", 200), ""},
+	} {
+		res := env.Call(http.MethodGet, "/v1/schools", "", nil, "X-Request-Id", tt.sent)
+		got := res.Header.Get("X-Request-Id")
+		if tt.want != "" && got != tt.want || tt.want == "" && (got == tt.sent || got == "") {
+			t.Errorf("sent X-Request-Id %q, got %q", tt.sent, got)
+		}
+		if p := res.Problem(t); *p.RequestId != got {
+			t.Errorf("problem request_id %q, header %q", *p.RequestId, got)
+		}
+	}
+}
+
+func TestSpecAndDocs(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	for _, path := range []string{"/openapi.json", "/openapi.yaml"} {
+		req := apitest.Request(http.MethodGet, path, "", nil)
+		rec := serve(env, req)
+		var doc map[string]any
+		var err error
+		if strings.HasSuffix(path, "json") {
+			err = json.Unmarshal(rec.Body, &doc)
+		} else {
+			err = yaml.Unmarshal(rec.Body, &doc)
+		}
+		if rec.Status != http.StatusOK || err != nil || doc["openapi"] != "3.0.3" {
+			t.Errorf("%s = %d, err %v, openapi %v", path, rec.Status, err, doc["openapi"])
+		}
+	}
+	for _, path := range []string{"/docs/", "/docs/init.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} {
+		rec := serve(env, apitest.Request(http.MethodGet, path, "", nil))
+		if rec.Status != http.StatusOK || len(rec.Body) == 0 {
+			t.Errorf("%s = %d (%d bytes)", path, rec.Status, len(rec.Body))
+		}
+		if strings.Contains(string(rec.Body), "https://") && path != "/docs/swagger-ui-bundle.js" {
+			t.Errorf("%s refers to an outside address", path)
+		}
+	}
+	if rec := serve(env, apitest.Request(http.MethodGet, "/docs", "", nil)); rec.Status != http.StatusMovedPermanently {
+		t.Errorf("/docs = %d, want a redirect to /docs/", rec.Status)
+	}
+	if rec := serve(env, apitest.Request(http.MethodGet, "/docs/missing.js", "", nil)); rec.Status != http.StatusNotFound {
+		t.Errorf("/docs/missing.js = %d, want 404", rec.Status)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.Call(http.MethodGet, "/v1/schools", "", nil)
+	rec := serve(env, apitest.Request(http.MethodGet, "/metrics", "", nil))
+	want := `rapport_http_requests_total{method="GET",route="/v1/schools",status="401"} 1`
+	if !strings.Contains(string(rec.Body), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+}
+
+// serve runs a request outside the spec's operations (docs, metrics) without contract checks.
+func serve(env *apitest.Env, req *http.Request) *apitest.Response {
+	rec := httptest.NewRecorder()
+	env.Handler.ServeHTTP(rec, req)
+	return &apitest.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	token := env.Token(tenant, nil)
+	if res := env.Call(http.MethodGet, "/readyz", "", nil); res.Status != http.StatusOK {
+		t.Fatalf("readyz before the outage = %d", res.Status)
+	}
+
+	u, _ := url.Parse(env.DatabaseURL)
+	name := strings.TrimPrefix(u.Path, "/")
+	takeDatabaseAway(t, u, name, name+"_away")
+
+	start := time.Now()
+	for _, path := range []string{"/readyz", "/v1/schools"} {
+		res := env.Call(http.MethodGet, path, token, nil)
+		if res.Status != http.StatusServiceUnavailable {
+			t.Errorf("GET %s during the outage = %d, want 503: %s", path, res.Status, res.Body)
+		}
+	}
+	if res := env.Call(http.MethodGet, "/healthz", "", nil); res.Status != http.StatusOK {
+		t.Errorf("healthz during the outage = %d, want 200: the process is alive", res.Status)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("answering during the outage took %s", elapsed)
+	}
+
+	takeDatabaseAway(t, u, name+"_away", name)
+	if res := env.Call(http.MethodGet, "/v1/schools", token, nil); res.Status != http.StatusOK {
+		t.Errorf("GET /v1/schools after the outage = %d, want 200", res.Status)
+	}
+	if res := env.Call(http.MethodGet, "/readyz", "", nil); res.Status != http.StatusOK {
+		t.Errorf("readyz after the outage = %d, want 200", res.Status)
+	}
+}
+
+// takeDatabaseAway renames a database, closing its connections first, so that the server's
+// pool can reach it no longer (or again, renamed back).
+func takeDatabaseAway(t *testing.T, u *url.URL, from, to string) {
+	t.Helper()
+	admin := *u
+	admin.Path, admin.RawQuery = "/postgres", ""
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for attempt := 0; ; attempt++ {
+		_, _ = conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, from)
+		_, err = conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, from, to))
+		if err == nil {
+			return
+		}
+		if attempt == 20 {
+			t.Fatalf("rename database %s: %v", from, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
