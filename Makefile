@@ -20,9 +20,14 @@ run: build
 ## test: the whole suite against a real PostgreSQL started the same way
 test:
 	@set -euo pipefail; \
-	url="$${RAPPORT_TEST_DATABASE_URL:-$${DATABASE_URL:-$$(scripts/localpg start)}}"; \
+	url="$${RAPPORT_TEST_DATABASE_URL:-$${DATABASE_URL:-}}"; \
+	if [ -z "$$url" ]; then \
+	  started=; scripts/localpg status 2>/dev/null || started=yes; \
+	  url=$$(scripts/localpg start); \
+	  if [ -n "$$started" ]; then trap 'scripts/localpg stop' EXIT; fi; \
+	fi; \
 	start=$$(date +%s); \
-	RAPPORT_TEST_DATABASE_URL="$$url" CI=$${CI:-} $(GO) test -count=1 -race ./... ; \
+	RAPPORT_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -race ./... ; \
 	echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
 ## build: the rapport binary in bin/
