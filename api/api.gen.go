@@ -41,6 +41,84 @@ func (e ClientStatus) Valid() bool {
 	}
 }
 
+// Defines values for FollowUpState.
+const (
+	Done    FollowUpState = "done"
+	Dropped FollowUpState = "dropped"
+	Open    FollowUpState = "open"
+)
+
+// Valid indicates whether the value is a known member of the FollowUpState enum.
+func (e FollowUpState) Valid() bool {
+	switch e {
+	case Done:
+		return true
+	case Dropped:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Grade.
+const (
+	GradeKG  Grade = "KG"
+	GradeN01 Grade = "01"
+	GradeN02 Grade = "02"
+	GradeN03 Grade = "03"
+	GradeN04 Grade = "04"
+	GradeN05 Grade = "05"
+	GradeN06 Grade = "06"
+	GradeN07 Grade = "07"
+	GradeN08 Grade = "08"
+	GradeN09 Grade = "09"
+	GradeN10 Grade = "10"
+	GradeN11 Grade = "11"
+	GradeN12 Grade = "12"
+	GradeN13 Grade = "13"
+	GradePK  Grade = "PK"
+)
+
+// Valid indicates whether the value is a known member of the Grade enum.
+func (e Grade) Valid() bool {
+	switch e {
+	case GradeKG:
+		return true
+	case GradeN01:
+		return true
+	case GradeN02:
+		return true
+	case GradeN03:
+		return true
+	case GradeN04:
+		return true
+	case GradeN05:
+		return true
+	case GradeN06:
+		return true
+	case GradeN07:
+		return true
+	case GradeN08:
+		return true
+	case GradeN09:
+		return true
+	case GradeN10:
+		return true
+	case GradeN11:
+		return true
+	case GradeN12:
+		return true
+	case GradeN13:
+		return true
+	case GradePK:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -50,6 +128,54 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteKind.
+const (
+	NoteKindAccessibility NoteKind = "accessibility"
+	NoteKindInterest      NoteKind = "interest"
+	NoteKindMention       NoteKind = "mention"
+	NoteKindOther         NoteKind = "other"
+	NoteKindPreference    NoteKind = "preference"
+)
+
+// Valid indicates whether the value is a known member of the NoteKind enum.
+func (e NoteKind) Valid() bool {
+	switch e {
+	case NoteKindAccessibility:
+		return true
+	case NoteKindInterest:
+		return true
+	case NoteKindMention:
+		return true
+	case NoteKindOther:
+		return true
+	case NoteKindPreference:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteVisibility.
+const (
+	NoteVisibilityAuthor  NoteVisibility = "author"
+	NoteVisibilityLibrary NoteVisibility = "library"
+	NoteVisibilitySchool  NoteVisibility = "school"
+)
+
+// Valid indicates whether the value is a known member of the NoteVisibility enum.
+func (e NoteVisibility) Valid() bool {
+	switch e {
+	case NoteVisibilityAuthor:
+		return true
+	case NoteVisibilityLibrary:
+		return true
+	case NoteVisibilitySchool:
 		return true
 	default:
 		return false
@@ -86,6 +212,114 @@ func (e OAuthErrorError) Valid() bool {
 	}
 }
 
+// Defines values for PatronPatchGrade.
+const (
+	PatronPatchGradeKG          PatronPatchGrade = "KG"
+	PatronPatchGradeLessThannil PatronPatchGrade = "<nil>"
+	PatronPatchGradeN01         PatronPatchGrade = "01"
+	PatronPatchGradeN02         PatronPatchGrade = "02"
+	PatronPatchGradeN03         PatronPatchGrade = "03"
+	PatronPatchGradeN04         PatronPatchGrade = "04"
+	PatronPatchGradeN05         PatronPatchGrade = "05"
+	PatronPatchGradeN06         PatronPatchGrade = "06"
+	PatronPatchGradeN07         PatronPatchGrade = "07"
+	PatronPatchGradeN08         PatronPatchGrade = "08"
+	PatronPatchGradeN09         PatronPatchGrade = "09"
+	PatronPatchGradeN10         PatronPatchGrade = "10"
+	PatronPatchGradeN11         PatronPatchGrade = "11"
+	PatronPatchGradeN12         PatronPatchGrade = "12"
+	PatronPatchGradeN13         PatronPatchGrade = "13"
+	PatronPatchGradePK          PatronPatchGrade = "PK"
+)
+
+// Valid indicates whether the value is a known member of the PatronPatchGrade enum.
+func (e PatronPatchGrade) Valid() bool {
+	switch e {
+	case PatronPatchGradeKG:
+		return true
+	case PatronPatchGradeLessThannil:
+		return true
+	case PatronPatchGradeN01:
+		return true
+	case PatronPatchGradeN02:
+		return true
+	case PatronPatchGradeN03:
+		return true
+	case PatronPatchGradeN04:
+		return true
+	case PatronPatchGradeN05:
+		return true
+	case PatronPatchGradeN06:
+		return true
+	case PatronPatchGradeN07:
+		return true
+	case PatronPatchGradeN08:
+		return true
+	case PatronPatchGradeN09:
+		return true
+	case PatronPatchGradeN10:
+		return true
+	case PatronPatchGradeN11:
+		return true
+	case PatronPatchGradeN12:
+		return true
+	case PatronPatchGradeN13:
+		return true
+	case PatronPatchGradePK:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatronRole.
+const (
+	PatronRoleAdministrator PatronRole = "administrator"
+	PatronRoleGuardian      PatronRole = "guardian"
+	PatronRoleOther         PatronRole = "other"
+	PatronRoleStaff         PatronRole = "staff"
+	PatronRoleStudent       PatronRole = "student"
+	PatronRoleTeacher       PatronRole = "teacher"
+)
+
+// Valid indicates whether the value is a known member of the PatronRole enum.
+func (e PatronRole) Valid() bool {
+	switch e {
+	case PatronRoleAdministrator:
+		return true
+	case PatronRoleGuardian:
+		return true
+	case PatronRoleOther:
+		return true
+	case PatronRoleStaff:
+		return true
+	case PatronRoleStudent:
+		return true
+	case PatronRoleTeacher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PatronStatus.
+const (
+	PatronStatusActive   PatronStatus = "active"
+	PatronStatusInactive PatronStatus = "inactive"
+)
+
+// Valid indicates whether the value is a known member of the PatronStatus enum.
+func (e PatronStatus) Valid() bool {
+	switch e {
+	case PatronStatusActive:
+		return true
+	case PatronStatusInactive:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SchoolStatus.
 const (
 	SchoolStatusActive   SchoolStatus = "active"
@@ -114,6 +348,7 @@ const (
 	InteractionsRead  Scope = "interactions:read"
 	InteractionsWrite Scope = "interactions:write"
 	NotesRead         Scope = "notes:read"
+	NotesSchool       Scope = "notes:school"
 	NotesWrite        Scope = "notes:write"
 	PatronsRead       Scope = "patrons:read"
 	PatronsWrite      Scope = "patrons:write"
@@ -142,6 +377,8 @@ func (e Scope) Valid() bool {
 	case InteractionsWrite:
 		return true
 	case NotesRead:
+		return true
+	case NotesSchool:
 		return true
 	case NotesWrite:
 		return true
@@ -177,6 +414,28 @@ func (e TokenTokenType) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AccessLogEntry defines model for AccessLogEntry.
+type AccessLogEntry struct {
+	AccessedAt time.Time `json:"accessed_at"`
+
+	// AccessedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	AccessedBy Actor   `json:"accessed_by"`
+	Id         int64   `json:"id"`
+	PatronId   UUID    `json:"patron_id"`
+	RequestId  *string `json:"request_id,omitempty"`
+
+	// Resource What was read, e.g. `notes`, `note`, `follow_ups`.
+	Resource string `json:"resource"`
+}
+
+// AccessLogList defines model for AccessLogList.
+type AccessLogList struct {
+	Data []AccessLogEntry `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Actor Who made a change - the API client and, when a front end named one, the member of staff it acted for.
@@ -288,6 +547,54 @@ type FieldError struct {
 	Pointer string `json:"pointer"`
 }
 
+// FollowUp Something to ask about next time.
+type FollowUp struct {
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
+	// ClosedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	ClosedBy *Actor              `json:"closed_by,omitempty"`
+	DueOn    *openapi_types.Date `json:"due_on,omitempty"`
+
+	// Prompt What to ask, e.g. "ask how the science fair went".
+	Prompt string        `json:"prompt"`
+	State  FollowUpState `json:"state"`
+}
+
+// FollowUpCreate defines model for FollowUpCreate.
+type FollowUpCreate struct {
+	DueOn  *openapi_types.Date `json:"due_on,omitempty"`
+	Prompt string              `json:"prompt"`
+}
+
+// FollowUpItem defines model for FollowUpItem.
+type FollowUpItem struct {
+	Note Note `json:"note"`
+
+	// Patron Enough of a patron to greet them.
+	Patron PatronSummary `json:"patron"`
+}
+
+// FollowUpList defines model for FollowUpList.
+type FollowUpList struct {
+	Data []FollowUpItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// FollowUpPatch A follow-up to add or change; `null` removes it. Adding one needs `prompt`.
+type FollowUpPatch struct {
+	DueOn  nullable.Nullable[openapi_types.Date] `json:"due_on,omitempty"`
+	Prompt *string                               `json:"prompt,omitempty"`
+	State  *FollowUpState                        `json:"state,omitempty"`
+}
+
+// FollowUpState defines model for FollowUpState.
+type FollowUpState string
+
+// Grade CEDS grade level code.
+type Grade string
+
 // Health defines model for Health.
 type Health struct {
 	Status HealthStatus `json:"status"`
@@ -295,6 +602,65 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// Note defines model for Note.
+type Note struct {
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor `json:"created_by"`
+
+	// FollowUp Something to ask about next time.
+	FollowUp  *FollowUp `json:"follow_up,omitempty"`
+	Id        UUID      `json:"id"`
+	Kind      NoteKind  `json:"kind"`
+	PatronId  UUID      `json:"patron_id"`
+	SchoolId  UUID      `json:"school_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+
+	// Visibility `author`: only its author (the same client and Acting-User); `library`: clients with notes:read; `school`: also clients with notes:school, such as a counselor's tool.
+	Visibility NoteVisibility `json:"visibility"`
+}
+
+// NoteCreate defines model for NoteCreate.
+type NoteCreate struct {
+	Body     string          `json:"body"`
+	FollowUp *FollowUpCreate `json:"follow_up,omitempty"`
+	Kind     *NoteKind       `json:"kind,omitempty"`
+
+	// Visibility `author`: only its author (the same client and Acting-User); `library`: clients with notes:read; `school`: also clients with notes:school, such as a counselor's tool.
+	Visibility *NoteVisibility `json:"visibility,omitempty"`
+}
+
+// NoteKind defines model for NoteKind.
+type NoteKind string
+
+// NoteList defines model for NoteList.
+type NoteList struct {
+	Data []Note `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// NotePatch defines model for NotePatch.
+type NotePatch struct {
+	Body *string `json:"body,omitempty"`
+
+	// FollowUp A follow-up to add or change; `null` removes it. Adding one needs `prompt`.
+	FollowUp nullable.Nullable[FollowUpPatch] `json:"follow_up,omitempty"`
+	Kind     *NoteKind                        `json:"kind,omitempty"`
+
+	// Visibility `author`: only its author (the same client and Acting-User); `library`: clients with notes:read; `school`: also clients with notes:school, such as a counselor's tool.
+	Visibility *NoteVisibility `json:"visibility,omitempty"`
+}
+
+// NoteVisibility `author`: only its author (the same client and Acting-User); `library`: clients with notes:read; `school`: also clients with notes:school, such as a counselor's tool.
+type NoteVisibility string
 
 // OAuthError An RFC 6749 §5.2 error.
 type OAuthError struct {
@@ -304,6 +670,125 @@ type OAuthError struct {
 
 // OAuthErrorError defines model for OAuthError.Error.
 type OAuthErrorError string
+
+// Patron defines model for Patron.
+type Patron struct {
+	// Barcode Library card barcode; unique within the district.
+	Barcode   *string   `json:"barcode,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor `json:"created_by"`
+
+	// DisplayName The name to greet with - the preferred name, or else the given name - followed by the family name. Empty once erased.
+	DisplayName string  `json:"display_name"`
+	Email       *string `json:"email,omitempty"`
+
+	// ErasedAt When the patron's personal data was erased.
+	ErasedAt   *time.Time `json:"erased_at,omitempty"`
+	FamilyName string     `json:"family_name"`
+	GivenName  string     `json:"given_name"`
+
+	// Grade CEDS grade level code.
+	Grade     *Grade   `json:"grade,omitempty"`
+	Homeroom  *string  `json:"homeroom,omitempty"`
+	Id        UUID     `json:"id"`
+	Interests []string `json:"interests"`
+
+	// LmsId Learning management system id; unique within the district.
+	LmsId *string `json:"lms_id,omitempty"`
+
+	// NamePronunciation How to say the name, e.g. "ZOH-ee".
+	NamePronunciation *string `json:"name_pronunciation,omitempty"`
+
+	// PreferredName The name the patron goes by.
+	PreferredName *string    `json:"preferred_name,omitempty"`
+	Pronouns      *string    `json:"pronouns,omitempty"`
+	Role          PatronRole `json:"role"`
+	SchoolId      UUID       `json:"school_id"`
+
+	// SisId Student information system id; unique within the district.
+	SisId *string `json:"sis_id,omitempty"`
+
+	// SourcedId OneRoster sourcedId; unique within the district.
+	SourcedId *string      `json:"sourced_id,omitempty"`
+	Status    PatronStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// PatronCreate defines model for PatronCreate.
+type PatronCreate struct {
+	Barcode    *string `json:"barcode,omitempty"`
+	Email      *string `json:"email,omitempty"`
+	FamilyName string  `json:"family_name"`
+	GivenName  string  `json:"given_name"`
+
+	// Grade CEDS grade level code.
+	Grade             *Grade        `json:"grade,omitempty"`
+	Homeroom          *string       `json:"homeroom,omitempty"`
+	Interests         *[]string     `json:"interests,omitempty"`
+	LmsId             *string       `json:"lms_id,omitempty"`
+	NamePronunciation *string       `json:"name_pronunciation,omitempty"`
+	PreferredName     *string       `json:"preferred_name,omitempty"`
+	Pronouns          *string       `json:"pronouns,omitempty"`
+	Role              PatronRole    `json:"role"`
+	SchoolId          UUID          `json:"school_id"`
+	SisId             *string       `json:"sis_id,omitempty"`
+	SourcedId         *string       `json:"sourced_id,omitempty"`
+	Status            *PatronStatus `json:"status,omitempty"`
+}
+
+// PatronList defines model for PatronList.
+type PatronList struct {
+	Data []Patron `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PatronPatch defines model for PatronPatch.
+type PatronPatch struct {
+	Barcode           nullable.Nullable[string]           `json:"barcode,omitempty"`
+	Email             nullable.Nullable[string]           `json:"email,omitempty"`
+	FamilyName        *string                             `json:"family_name,omitempty"`
+	GivenName         *string                             `json:"given_name,omitempty"`
+	Grade             nullable.Nullable[PatronPatchGrade] `json:"grade,omitempty"`
+	Homeroom          nullable.Nullable[string]           `json:"homeroom,omitempty"`
+	Interests         *[]string                           `json:"interests,omitempty"`
+	LmsId             nullable.Nullable[string]           `json:"lms_id,omitempty"`
+	NamePronunciation nullable.Nullable[string]           `json:"name_pronunciation,omitempty"`
+	PreferredName     nullable.Nullable[string]           `json:"preferred_name,omitempty"`
+	Pronouns          nullable.Nullable[string]           `json:"pronouns,omitempty"`
+	Role              *PatronRole                         `json:"role,omitempty"`
+	SchoolId          *UUID                               `json:"school_id,omitempty"`
+	SisId             nullable.Nullable[string]           `json:"sis_id,omitempty"`
+	SourcedId         nullable.Nullable[string]           `json:"sourced_id,omitempty"`
+	Status            *PatronStatus                       `json:"status,omitempty"`
+}
+
+// PatronPatchGrade defines model for PatronPatch.Grade.
+type PatronPatchGrade string
+
+// PatronRole defines model for PatronRole.
+type PatronRole string
+
+// PatronStatus defines model for PatronStatus.
+type PatronStatus string
+
+// PatronSummary Enough of a patron to greet them.
+type PatronSummary struct {
+	DisplayName string `json:"display_name"`
+
+	// Grade CEDS grade level code.
+	Grade             *Grade  `json:"grade,omitempty"`
+	Homeroom          *string `json:"homeroom,omitempty"`
+	Id                UUID    `json:"id"`
+	NamePronunciation *string `json:"name_pronunciation,omitempty"`
+	SchoolId          UUID    `json:"school_id"`
+}
 
 // Problem An RFC 9457 problem detail.
 type Problem struct {
@@ -439,6 +924,12 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int32
 
+// NoteID defines model for NoteID.
+type NoteID = UUID
+
+// PatronID defines model for PatronID.
+type PatronID = UUID
+
 // SchoolID defines model for SchoolID.
 type SchoolID = UUID
 
@@ -494,11 +985,6 @@ type ListClientsParams struct {
 type CreateClientParams struct {
 	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
-
-	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
-	// same key and body replays the first answer; the same key with another body is 422; a
-	// retry while the first is still running is 409. Keys are kept for 24 hours.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetClientParams defines parameters for GetClient.
@@ -535,6 +1021,168 @@ type GetDistrictParams struct {
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListFollowUpsParams defines parameters for ListFollowUps.
+type ListFollowUpsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only this school's.
+	SchoolId *UUID `form:"school_id,omitempty" json:"school_id,omitempty"`
+
+	// State Defaults to `open`.
+	State *FollowUpState `form:"state,omitempty" json:"state,omitempty"`
+
+	// DueBefore Only follow-ups due on or before this day.
+	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// DeleteNoteParams defines parameters for DeleteNote.
+type DeleteNoteParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetNoteParams defines parameters for GetNote.
+type GetNoteParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateNoteParams defines parameters for UpdateNote.
+type UpdateNoteParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPatronsParams defines parameters for ListPatrons.
+type ListPatronsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Q Name search (see above).
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// SchoolId Only patrons of this school.
+	SchoolId *UUID         `form:"school_id,omitempty" json:"school_id,omitempty"`
+	Role     *PatronRole   `form:"role,omitempty" json:"role,omitempty"`
+	Grade    *Grade        `form:"grade,omitempty" json:"grade,omitempty"`
+	Status   *PatronStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// UpdatedSince Only patrons changed at or after this time; orders the list by update time.
+	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	SourcedId    *string    `form:"sourced_id,omitempty" json:"sourced_id,omitempty"`
+	SisId        *string    `form:"sis_id,omitempty" json:"sis_id,omitempty"`
+	Barcode      *string    `form:"barcode,omitempty" json:"barcode,omitempty"`
+	LmsId        *string    `form:"lms_id,omitempty" json:"lms_id,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreatePatronParams defines parameters for CreatePatron.
+type CreatePatronParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeletePatronParams defines parameters for DeletePatron.
+type DeletePatronParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetPatronParams defines parameters for GetPatron.
+type GetPatronParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdatePatronParams defines parameters for UpdatePatron.
+type UpdatePatronParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPatronAccessLogParams defines parameters for ListPatronAccessLog.
+type ListPatronAccessLogParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// ErasePatronParams defines parameters for ErasePatron.
+type ErasePatronParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPatronNotesParams defines parameters for ListPatronNotes.
+type ListPatronNotesParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor   `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Kind   *NoteKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// FollowUpState Only notes with a follow-up in this state.
+	FollowUpState *FollowUpState `form:"follow_up_state,omitempty" json:"follow_up_state,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateNoteParams defines parameters for CreateNote.
+type CreateNoteParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListSchoolsParams defines parameters for ListSchools.
@@ -584,8 +1232,20 @@ type UpdateSchoolParams struct {
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
 
+// UpdateNoteApplicationMergePatchPlusJSONRequestBody defines body for UpdateNote for application/merge-patch+json ContentType.
+type UpdateNoteApplicationMergePatchPlusJSONRequestBody = NotePatch
+
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
+
+// CreatePatronJSONRequestBody defines body for CreatePatron for application/json ContentType.
+type CreatePatronJSONRequestBody = PatronCreate
+
+// UpdatePatronApplicationMergePatchPlusJSONRequestBody defines body for UpdatePatron for application/merge-patch+json ContentType.
+type UpdatePatronApplicationMergePatchPlusJSONRequestBody = PatronPatch
+
+// CreateNoteJSONRequestBody defines body for CreateNote for application/json ContentType.
+type CreateNoteJSONRequestBody = NoteCreate
 
 // CreateSchoolJSONRequestBody defines body for CreateSchool for application/json ContentType.
 type CreateSchoolJSONRequestBody = SchoolCreate
@@ -619,9 +1279,48 @@ type ServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx echo.Context, params GetDistrictParams) error
+	// ListFollowUps The desk's to-do list
+	// (GET /v1/follow-ups)
+	ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error
+	// DeleteNote Delete a note
+	// (DELETE /v1/notes/{note_id})
+	DeleteNote(ctx echo.Context, noteId NoteID, params DeleteNoteParams) error
+	// GetNote Get a note
+	// (GET /v1/notes/{note_id})
+	GetNote(ctx echo.Context, noteId NoteID, params GetNoteParams) error
+	// UpdateNote Change a note, or close its follow-up
+	// (PATCH /v1/notes/{note_id})
+	UpdateNote(ctx echo.Context, noteId NoteID, params UpdateNoteParams) error
 	// CreateToken Get an access token (OAuth 2.0 client credentials)
 	// (POST /v1/oauth/token)
 	CreateToken(ctx echo.Context) error
+	// ListPatrons List, look up or search patrons
+	// (GET /v1/patrons)
+	ListPatrons(ctx echo.Context, params ListPatronsParams) error
+	// CreatePatron Add a patron
+	// (POST /v1/patrons)
+	CreatePatron(ctx echo.Context, params CreatePatronParams) error
+	// DeletePatron Deactivate a patron
+	// (DELETE /v1/patrons/{patron_id})
+	DeletePatron(ctx echo.Context, patronId PatronID, params DeletePatronParams) error
+	// GetPatron Get a patron
+	// (GET /v1/patrons/{patron_id})
+	GetPatron(ctx echo.Context, patronId PatronID, params GetPatronParams) error
+	// UpdatePatron Change a patron
+	// (PATCH /v1/patrons/{patron_id})
+	UpdatePatron(ctx echo.Context, patronId PatronID, params UpdatePatronParams) error
+	// ListPatronAccessLog Who read what about a patron
+	// (GET /v1/patrons/{patron_id}/access-log)
+	ListPatronAccessLog(ctx echo.Context, patronId PatronID, params ListPatronAccessLogParams) error
+	// ErasePatron Erase a patron's personal data
+	// (POST /v1/patrons/{patron_id}/erase)
+	ErasePatron(ctx echo.Context, patronId PatronID, params ErasePatronParams) error
+	// ListPatronNotes List what the library knows about a patron
+	// (GET /v1/patrons/{patron_id}/notes)
+	ListPatronNotes(ctx echo.Context, patronId PatronID, params ListPatronNotesParams) error
+	// CreateNote Write down something about a patron
+	// (POST /v1/patrons/{patron_id}/notes)
+	CreateNote(ctx echo.Context, patronId PatronID, params CreateNoteParams) error
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx echo.Context, params ListSchoolsParams) error
@@ -723,21 +1422,6 @@ func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
 		}
 
 		params.ActingUser = &ActingUser
-	}
-	// ------------- Optional header parameter "Idempotency-Key" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKey
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
-		}
-
-		params.IdempotencyKey = &IdempotencyKey
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -942,12 +1626,751 @@ func (w *ServerInterfaceWrapper) GetDistrict(ctx echo.Context) error {
 	return err
 }
 
+// ListFollowUps converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFollowUps(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFollowUpsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", ctx.QueryParams(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_before: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFollowUps(ctx, params)
+	return err
+}
+
+// DeleteNote converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "note_id" -------------
+	var noteId NoteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteNoteParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteNote(ctx, noteId, params)
+	return err
+}
+
+// GetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "note_id" -------------
+	var noteId NoteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetNoteParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNote(ctx, noteId, params)
+	return err
+}
+
+// UpdateNote converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "note_id" -------------
+	var noteId NoteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateNoteParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateNote(ctx, noteId, params)
+	return err
+}
+
 // CreateToken converts echo context to params.
 func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateToken(ctx)
+	return err
+}
+
+// ListPatrons converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatrons(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatronsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "grade" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "grade", ctx.QueryParams(), &params.Grade, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter grade: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "sourced_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sourced_id", ctx.QueryParams(), &params.SourcedId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sourced_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "sis_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sis_id", ctx.QueryParams(), &params.SisId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sis_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "barcode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "barcode", ctx.QueryParams(), &params.Barcode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter barcode: %s", err))
+	}
+
+	// ------------- Optional query parameter "lms_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "lms_id", ctx.QueryParams(), &params.LmsId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lms_id: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatrons(ctx, params)
+	return err
+}
+
+// CreatePatron converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePatron(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePatronParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePatron(ctx, params)
+	return err
+}
+
+// DeletePatron converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePatron(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeletePatronParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePatron(ctx, patronId, params)
+	return err
+}
+
+// GetPatron converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPatron(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPatronParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPatron(ctx, patronId, params)
+	return err
+}
+
+// UpdatePatron converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePatron(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePatronParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePatron(ctx, patronId, params)
+	return err
+}
+
+// ListPatronAccessLog converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatronAccessLog(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatronAccessLogParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatronAccessLog(ctx, patronId, params)
+	return err
+}
+
+// ErasePatron converts echo context to params.
+func (w *ServerInterfaceWrapper) ErasePatron(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ErasePatronParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ErasePatron(ctx, patronId, params)
+	return err
+}
+
+// ListPatronNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatronNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatronNotesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "follow_up_state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "follow_up_state", ctx.QueryParams(), &params.FollowUpState, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter follow_up_state: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatronNotes(ctx, patronId, params)
+	return err
+}
+
+// CreateNote converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateNoteParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateNote(ctx, patronId, params)
 	return err
 }
 
@@ -1206,6 +2629,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/clients/:client_id", wrapper.GetClient, options.OperationMiddlewares["GetClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:client_id/revoke", wrapper.RevokeClient, options.OperationMiddlewares["RevokeClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:client_id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["RotateClientSecret"]...)
+	router.GET(options.BaseURL+"/v1/patrons", wrapper.ListPatrons, options.OperationMiddlewares["ListPatrons"]...)
+	router.POST(options.BaseURL+"/v1/patrons", wrapper.CreatePatron, options.OperationMiddlewares["CreatePatron"]...)
+	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id", wrapper.DeletePatron, options.OperationMiddlewares["DeletePatron"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id", wrapper.GetPatron, options.OperationMiddlewares["GetPatron"]...)
+	router.PATCH(options.BaseURL+"/v1/patrons/:patron_id", wrapper.UpdatePatron, options.OperationMiddlewares["UpdatePatron"]...)
+	router.POST(options.BaseURL+"/v1/patrons/:patron_id/erase", wrapper.ErasePatron, options.OperationMiddlewares["ErasePatron"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/notes", wrapper.ListPatronNotes, options.OperationMiddlewares["ListPatronNotes"]...)
+	router.POST(options.BaseURL+"/v1/patrons/:patron_id/notes", wrapper.CreateNote, options.OperationMiddlewares["CreateNote"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/access-log", wrapper.ListPatronAccessLog, options.OperationMiddlewares["ListPatronAccessLog"]...)
+	router.DELETE(options.BaseURL+"/v1/notes/:note_id", wrapper.DeleteNote, options.OperationMiddlewares["DeleteNote"]...)
+	router.GET(options.BaseURL+"/v1/notes/:note_id", wrapper.GetNote, options.OperationMiddlewares["GetNote"]...)
+	router.PATCH(options.BaseURL+"/v1/notes/:note_id", wrapper.UpdateNote, options.OperationMiddlewares["UpdateNote"]...)
+	router.GET(options.BaseURL+"/v1/follow-ups", wrapper.ListFollowUps, options.OperationMiddlewares["ListFollowUps"]...)
 
 }
 
@@ -2344,6 +3780,668 @@ func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistric
 	return err
 }
 
+type ListFollowUpsRequestObject struct {
+	Params ListFollowUpsParams
+}
+
+type ListFollowUpsResponseObject interface {
+	VisitListFollowUpsResponse(w http.ResponseWriter) error
+}
+
+type ListFollowUps200ResponseHeaders struct {
+	Link *string
+}
+
+type ListFollowUps200JSONResponse struct {
+	Body    FollowUpList
+	Headers ListFollowUps200ResponseHeaders
+}
+
+func (response ListFollowUps200JSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps400ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps401ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps403ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps429ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps500ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFollowUps503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFollowUps503ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNoteRequestObject struct {
+	NoteId NoteID `json:"note_id"`
+	Params DeleteNoteParams
+}
+
+type DeleteNoteResponseObject interface {
+	VisitDeleteNoteResponse(w http.ResponseWriter) error
+}
+
+type DeleteNote204Response struct {
+}
+
+func (response DeleteNote204Response) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteNote400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote400ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote401ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote403ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote404ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote412ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote429ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote500ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteNote503ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoteRequestObject struct {
+	NoteId NoteID `json:"note_id"`
+	Params GetNoteParams
+}
+
+type GetNoteResponseObject interface {
+	VisitGetNoteResponse(w http.ResponseWriter) error
+}
+
+type GetNote200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetNote200JSONResponse struct {
+	Body    Note
+	Headers GetNote200ResponseHeaders
+}
+
+func (response GetNote200JSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote304Response = NotModifiedResponse
+
+func (response GetNote304Response) VisitGetNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetNote400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote400ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote401ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote403ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote404ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote429ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote500ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetNote503ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNoteRequestObject struct {
+	NoteId NoteID `json:"note_id"`
+	Params UpdateNoteParams
+	Body   *UpdateNoteApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateNoteResponseObject interface {
+	VisitUpdateNoteResponse(w http.ResponseWriter) error
+}
+
+type UpdateNote200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateNote200JSONResponse struct {
+	Body    Note
+	Headers UpdateNote200ResponseHeaders
+}
+
+func (response UpdateNote200JSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote400ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote401ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote403ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote404ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote412ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote413ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote415ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote422ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote429ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote500ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateNote503ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTokenRequestObject struct {
 	Body *CreateTokenFormdataRequestBody
 }
@@ -2486,6 +4584,1592 @@ type CreateToken503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateToken503ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronsRequestObject struct {
+	Params ListPatronsParams
+}
+
+type ListPatronsResponseObject interface {
+	VisitListPatronsResponse(w http.ResponseWriter) error
+}
+
+type ListPatrons200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPatrons200JSONResponse struct {
+	Body    PatronList
+	Headers ListPatrons200ResponseHeaders
+}
+
+func (response ListPatrons200JSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons400ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons401ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons403ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons429ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons500ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatrons503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatrons503ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatronRequestObject struct {
+	Params CreatePatronParams
+	Body   *CreatePatronJSONRequestBody
+}
+
+type CreatePatronResponseObject interface {
+	VisitCreatePatronResponse(w http.ResponseWriter) error
+}
+
+type CreatePatron201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreatePatron201JSONResponse struct {
+	Body    Patron
+	Headers CreatePatron201ResponseHeaders
+}
+
+func (response CreatePatron201JSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron400ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron401ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron403ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron409ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron413ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron415ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron422ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron429ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron500ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePatron503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePatron503ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   DeletePatronParams
+}
+
+type DeletePatronResponseObject interface {
+	VisitDeletePatronResponse(w http.ResponseWriter) error
+}
+
+type DeletePatron200ResponseHeaders struct {
+	ETag *string
+}
+
+type DeletePatron200JSONResponse struct {
+	Body    Patron
+	Headers DeletePatron200ResponseHeaders
+}
+
+func (response DeletePatron200JSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron400ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron401ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron403ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron404ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron412ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron429ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron500ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatron503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatron503ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   GetPatronParams
+}
+
+type GetPatronResponseObject interface {
+	VisitGetPatronResponse(w http.ResponseWriter) error
+}
+
+type GetPatron200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetPatron200JSONResponse struct {
+	Body    Patron
+	Headers GetPatron200ResponseHeaders
+}
+
+func (response GetPatron200JSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron304Response = NotModifiedResponse
+
+func (response GetPatron304Response) VisitGetPatronResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetPatron400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron400ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron401ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron403ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron404ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron429ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron500ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatron503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatron503ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   UpdatePatronParams
+	Body     *UpdatePatronApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdatePatronResponseObject interface {
+	VisitUpdatePatronResponse(w http.ResponseWriter) error
+}
+
+type UpdatePatron200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdatePatron200JSONResponse struct {
+	Body    Patron
+	Headers UpdatePatron200ResponseHeaders
+}
+
+func (response UpdatePatron200JSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron400ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron401ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron403ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron404ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron409ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron412ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron413ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron415ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron422ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron429ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron500ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatron503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatron503ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLogRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   ListPatronAccessLogParams
+}
+
+type ListPatronAccessLogResponseObject interface {
+	VisitListPatronAccessLogResponse(w http.ResponseWriter) error
+}
+
+type ListPatronAccessLog200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPatronAccessLog200JSONResponse struct {
+	Body    AccessLogList
+	Headers ListPatronAccessLog200ResponseHeaders
+}
+
+func (response ListPatronAccessLog200JSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog400ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog401ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog403ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog404ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog429ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog500ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronAccessLog503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronAccessLog503ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatronRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   ErasePatronParams
+}
+
+type ErasePatronResponseObject interface {
+	VisitErasePatronResponse(w http.ResponseWriter) error
+}
+
+type ErasePatron200ResponseHeaders struct {
+	ETag *string
+}
+
+type ErasePatron200JSONResponse struct {
+	Body    Patron
+	Headers ErasePatron200ResponseHeaders
+}
+
+func (response ErasePatron200JSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron400ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron401ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron403ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron404ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron412ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron429ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron500ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ErasePatron503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ErasePatron503ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotesRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   ListPatronNotesParams
+}
+
+type ListPatronNotesResponseObject interface {
+	VisitListPatronNotesResponse(w http.ResponseWriter) error
+}
+
+type ListPatronNotes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPatronNotes200JSONResponse struct {
+	Body    NoteList
+	Headers ListPatronNotes200ResponseHeaders
+}
+
+func (response ListPatronNotes200JSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes400ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes401ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes403ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes404ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes429ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes500ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronNotes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronNotes503ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNoteRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   CreateNoteParams
+	Body     *CreateNoteJSONRequestBody
+}
+
+type CreateNoteResponseObject interface {
+	VisitCreateNoteResponse(w http.ResponseWriter) error
+}
+
+type CreateNote201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateNote201JSONResponse struct {
+	Body    Note
+	Headers CreateNote201ResponseHeaders
+}
+
+func (response CreateNote201JSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote400ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote401ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote403ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote404ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote409ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote413ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote415ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote422ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote429ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote500ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNote503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3221,9 +6905,48 @@ type StrictServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx context.Context, request GetDistrictRequestObject) (GetDistrictResponseObject, error)
+	// ListFollowUps The desk's to-do list
+	// (GET /v1/follow-ups)
+	ListFollowUps(ctx context.Context, request ListFollowUpsRequestObject) (ListFollowUpsResponseObject, error)
+	// DeleteNote Delete a note
+	// (DELETE /v1/notes/{note_id})
+	DeleteNote(ctx context.Context, request DeleteNoteRequestObject) (DeleteNoteResponseObject, error)
+	// GetNote Get a note
+	// (GET /v1/notes/{note_id})
+	GetNote(ctx context.Context, request GetNoteRequestObject) (GetNoteResponseObject, error)
+	// UpdateNote Change a note, or close its follow-up
+	// (PATCH /v1/notes/{note_id})
+	UpdateNote(ctx context.Context, request UpdateNoteRequestObject) (UpdateNoteResponseObject, error)
 	// CreateToken Get an access token (OAuth 2.0 client credentials)
 	// (POST /v1/oauth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// ListPatrons List, look up or search patrons
+	// (GET /v1/patrons)
+	ListPatrons(ctx context.Context, request ListPatronsRequestObject) (ListPatronsResponseObject, error)
+	// CreatePatron Add a patron
+	// (POST /v1/patrons)
+	CreatePatron(ctx context.Context, request CreatePatronRequestObject) (CreatePatronResponseObject, error)
+	// DeletePatron Deactivate a patron
+	// (DELETE /v1/patrons/{patron_id})
+	DeletePatron(ctx context.Context, request DeletePatronRequestObject) (DeletePatronResponseObject, error)
+	// GetPatron Get a patron
+	// (GET /v1/patrons/{patron_id})
+	GetPatron(ctx context.Context, request GetPatronRequestObject) (GetPatronResponseObject, error)
+	// UpdatePatron Change a patron
+	// (PATCH /v1/patrons/{patron_id})
+	UpdatePatron(ctx context.Context, request UpdatePatronRequestObject) (UpdatePatronResponseObject, error)
+	// ListPatronAccessLog Who read what about a patron
+	// (GET /v1/patrons/{patron_id}/access-log)
+	ListPatronAccessLog(ctx context.Context, request ListPatronAccessLogRequestObject) (ListPatronAccessLogResponseObject, error)
+	// ErasePatron Erase a patron's personal data
+	// (POST /v1/patrons/{patron_id}/erase)
+	ErasePatron(ctx context.Context, request ErasePatronRequestObject) (ErasePatronResponseObject, error)
+	// ListPatronNotes List what the library knows about a patron
+	// (GET /v1/patrons/{patron_id}/notes)
+	ListPatronNotes(ctx context.Context, request ListPatronNotesRequestObject) (ListPatronNotesResponseObject, error)
+	// CreateNote Write down something about a patron
+	// (POST /v1/patrons/{patron_id}/notes)
+	CreateNote(ctx context.Context, request CreateNoteRequestObject) (CreateNoteResponseObject, error)
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx context.Context, request ListSchoolsRequestObject) (ListSchoolsResponseObject, error)
@@ -3472,6 +7195,132 @@ func (sh *strictHandler) GetDistrict(ctx echo.Context, params GetDistrictParams)
 	return nil
 }
 
+// ListFollowUps operation middleware
+func (sh *strictHandler) ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error {
+	var request ListFollowUpsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFollowUps(ctx.Request().Context(), request.(ListFollowUpsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFollowUps")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFollowUpsResponseObject); ok {
+		return validResponse.VisitListFollowUpsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteNote operation middleware
+func (sh *strictHandler) DeleteNote(ctx echo.Context, noteId NoteID, params DeleteNoteParams) error {
+	var request DeleteNoteRequestObject
+
+	request.NoteId = noteId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteNote(ctx.Request().Context(), request.(DeleteNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteNoteResponseObject); ok {
+		return validResponse.VisitDeleteNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetNote operation middleware
+func (sh *strictHandler) GetNote(ctx echo.Context, noteId NoteID, params GetNoteParams) error {
+	var request GetNoteRequestObject
+
+	request.NoteId = noteId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNote(ctx.Request().Context(), request.(GetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNoteResponseObject); ok {
+		return validResponse.VisitGetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateNote operation middleware
+func (sh *strictHandler) UpdateNote(ctx echo.Context, noteId NoteID, params UpdateNoteParams) error {
+	var request UpdateNoteRequestObject
+
+	request.NoteId = noteId
+	request.Params = params
+
+	var body UpdateNoteApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNote(ctx.Request().Context(), request.(UpdateNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateNoteResponseObject); ok {
+		return validResponse.VisitUpdateNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CreateToken operation middleware
 func (sh *strictHandler) CreateToken(ctx echo.Context) error {
 	var request CreateTokenRequestObject
@@ -3499,6 +7348,307 @@ func (sh *strictHandler) CreateToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		return validResponse.VisitCreateTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatrons operation middleware
+func (sh *strictHandler) ListPatrons(ctx echo.Context, params ListPatronsParams) error {
+	var request ListPatronsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatrons(ctx.Request().Context(), request.(ListPatronsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatrons")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatronsResponseObject); ok {
+		return validResponse.VisitListPatronsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePatron operation middleware
+func (sh *strictHandler) CreatePatron(ctx echo.Context, params CreatePatronParams) error {
+	var request CreatePatronRequestObject
+
+	request.Params = params
+
+	var body CreatePatronJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePatron(ctx.Request().Context(), request.(CreatePatronRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePatron")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePatronResponseObject); ok {
+		return validResponse.VisitCreatePatronResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePatron operation middleware
+func (sh *strictHandler) DeletePatron(ctx echo.Context, patronId PatronID, params DeletePatronParams) error {
+	var request DeletePatronRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePatron(ctx.Request().Context(), request.(DeletePatronRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePatron")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePatronResponseObject); ok {
+		return validResponse.VisitDeletePatronResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPatron operation middleware
+func (sh *strictHandler) GetPatron(ctx echo.Context, patronId PatronID, params GetPatronParams) error {
+	var request GetPatronRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPatron(ctx.Request().Context(), request.(GetPatronRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPatron")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPatronResponseObject); ok {
+		return validResponse.VisitGetPatronResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePatron operation middleware
+func (sh *strictHandler) UpdatePatron(ctx echo.Context, patronId PatronID, params UpdatePatronParams) error {
+	var request UpdatePatronRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	var body UpdatePatronApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePatron(ctx.Request().Context(), request.(UpdatePatronRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePatron")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePatronResponseObject); ok {
+		return validResponse.VisitUpdatePatronResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatronAccessLog operation middleware
+func (sh *strictHandler) ListPatronAccessLog(ctx echo.Context, patronId PatronID, params ListPatronAccessLogParams) error {
+	var request ListPatronAccessLogRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatronAccessLog(ctx.Request().Context(), request.(ListPatronAccessLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatronAccessLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatronAccessLogResponseObject); ok {
+		return validResponse.VisitListPatronAccessLogResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ErasePatron operation middleware
+func (sh *strictHandler) ErasePatron(ctx echo.Context, patronId PatronID, params ErasePatronParams) error {
+	var request ErasePatronRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ErasePatron(ctx.Request().Context(), request.(ErasePatronRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ErasePatron")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ErasePatronResponseObject); ok {
+		return validResponse.VisitErasePatronResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatronNotes operation middleware
+func (sh *strictHandler) ListPatronNotes(ctx echo.Context, patronId PatronID, params ListPatronNotesParams) error {
+	var request ListPatronNotesRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatronNotes(ctx.Request().Context(), request.(ListPatronNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatronNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatronNotesResponseObject); ok {
+		return validResponse.VisitListPatronNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateNote operation middleware
+func (sh *strictHandler) CreateNote(ctx echo.Context, patronId PatronID, params CreateNoteParams) error {
+	var request CreateNoteRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	var body CreateNoteJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateNote(ctx.Request().Context(), request.(CreateNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateNoteResponseObject); ok {
+		return validResponse.VisitCreateNoteResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3658,108 +7808,162 @@ func (sh *strictHandler) UpdateSchool(ctx echo.Context, schoolId SchoolID, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcttGtu6rdMFTZSkDUtTFmTFV80NRkonO2LHKksqnTugjtIBFskdgN9PdEMO4VDXvsN9h7/fYjzJP",
-	"smutboANELzYkWXHO/9EoNHXtb51b72LUjWZKgnSmqj/LhoDz0DTn6c8HcOpklarHH9nYFItplYoGfXp",
-	"rZAjposcDBsqzewYmAYzVdJAN4ojk45hwvFLO59C1I+M1UKOovv7OPruko+W+7ywWskRA2mFnTPLR0wN",
-	"fbdTDQak5dhyU+cvhLxd7vz196fsrwd//SvLhbxlVlHHEn6xbMpH0GfJoOj1DtN//+s/6Q84Zhryvw0i",
-	"bDKIko2DqpS7kZoDX46B8SzTYEy5nlQDt5DhdqlCpxu36zVYPT8ZWtAtmwapkpnBFc24sOwGhkoDs3qO",
-	"x8NHXLRvmJAWRqCp/zdv3pwUdowbn3ILK9awaCGUZNQhMC4zf0TcKFmuLsOGPDdsBhrfDQsD2fpV3sfR",
-	"lGs+Aevp7yS1Qo6uTNuicT4TmNyAxi01lg+HjLOhVtIykBnjqXVEucMlgwkXOVPatxPZbsw0pEpnkLEb",
-	"MCIDN+9cgLQ4S4FjOFaI4kjyCc7UzadDEwoXMuG/vAA5suOof/DsKI4mQpa/9+OWwzylYc6+bV/VyfmZ",
-	"n8hTw0TGdoQ17Orq7NuYSWUZ/nqFZ8US1+paZMluNecpt+PFjKsWURxp+LkQGrKob3UB4fz/pGEY9aMn",
-	"ewsk2HNvzR4O7CZdaKNWHESCLHKdUoukJPGphjuhCkPc1WWvpvznAo6ZwdNBKuXpLStkOuZy5CiD5v9z",
-	"AXoeLMCNumK3n+0ftO3vWQaTqbIg0/k/YL485RNWSPFzAewW5h64hPEsyXY4bTYThnE2Uipj6ViJFI7Z",
-	"z4VCllWa3XANu112wjSyJZsJO8YlD6ThE9crMsWNyuYIXDmfG9qRodDGMi7NDPQxPanaUxdcKjsG7T4U",
-	"hh0dHBwzPpB+lLHIIehHGGasyHOmCymR0/GL3vMu+wfMDeMaO55aWt/BERurQpvuQK6i7WDPOrhpK+n7",
-	"2Wb6Phu+5DYdt9MKAr9jNjp5nPUNN7ivssvejEF6MEHu9G0yZoRMIaY3My0sfeUxxW3d0f7BSrY9G3bc",
-	"fFau6ev2VfyoJKxYyYkMFsLzHDQbqzwzfgkiOJ600Bqkpabu7PHdYe+IZq4Kyzid+Lr540zWL2K/d3AU",
-	"t4rCibDL8/9BzdiEyzkTFiYkOvzUuJvoRBnbZd/CkBe5pffPeqt4NKchwnll7ruo/6wXR0OlJ9w6eXN4",
-	"EMU4azEpJlH/oNcjYnK/FqQUCqaLdKxUvgorDb0lnFyBgK7FAyDgPX7vdBsSTt/w7DX8XICh3U2VtCDp",
-	"Tz6d5l5E7k21uslh8ud/GqcXbDfiufvKDbq8aO2GRSqa8By3FzK2U8gp1wb4TQ5ETjHjrBKnJSbPSL3C",
-	"bd7tRgjqSg5zkX6yJaR+fFNhaMUuxno0zgo3GYgRenn1bfUFgWgDv+rQ6Bb7vdI3IstAPvZqrbpFTDDs",
-	"juciYzeFZTlPb51QMKmaOlhXU9BOs5IAmaE5n0kLWvL8O62d8H2seV+oCVjS74dc5JAxISs1yYC+A91l",
-	"NWLM2BjyqQlWorRhQ0HSntbyo7Lfq0Jmj7mMHxUzRTr28oQoiDTkXMmRhz0nczOBoJlaR2MONZgqbEM3",
-	"fGr8O1Mu6aXKxFBA1g5QdbuFjbkhJa4m16h7kibYkAnJkhrkk+URmGWl6dS2Jb7ZHrWh/Tjn81zx7FKp",
-	"F1yP4FNxeqnT5DgJ1Li4DGiJ8TSFqXWbeq7JoBHYy/dEfI8/6WXto/2UygNCSQX6TqRwJfkdFzni8GNP",
-	"O+OWoy7FUi6Rym7IKEvHaGeK0dgyqWbHaBc6o5CZsdI2n9PsL5V6yeXcizTz2FN33OW21irldBNPO+bY",
-	"2bUJGcEdsoITZpzV2+CNoMkmFglMaprUlUT7Vmnx6+MT3A1wjVxRCoqJMEbIUcyEdDJDaQa/TFF5aSz4",
-	"zZs3nablvm7VTUPfL32qVQrGINV+R86XR98Bjw8zyPOO12lQUN5o4F5SkqPpmCWAstD89DZhUyWkNaiz",
-	"IpmzoYA8I2q+kqaYTpW2kL2ETPBLUiw/HfI9NezUDd3BqeBCkUGVbEp+y28BUfC+1E5LR0ib6f1mjIyS",
-	"AeOlMdWh7hYeBLRDYzZDkyR0jqBujAaXN6mafhRhGU/R1B0qjeQ21ThBK5ziy8kLcl2sdMskgZ8kCWSn",
-	"GxY7bJgpceCnaO1xyd9R6rOLlZJoTzSnU++kuUgql2SqJhO0x3MhoWX0+9Aw+CmYytuqqbr5J6Q2qlw3",
-	"OMv6pmxYgMjCfTDg3XW2Ug5BZkTM7bvjnIXXnAau7KmMW+hYMYF139zMN5GxIy4kYa8C+VVstoniaPuW",
-	"OTf2mtbql9EkZW/4+y3C5myk0Damj3Bftlu4s/veLb/QcKdu33MXK+vRrLM/TThz1HHQIIaMWXXMYDK1",
-	"czYBLg2DO9DzSrd0FFxuOpmvaItvu6F+rlxrPndTVVNHi1t1c4HNW/uBVIO91sq+N82hyVZsHNmx0IVr",
-	"ex9HxTR775HKb7am7gaTkzsgdI4S1dRZoHb61f5Wq6yxZY3fakuqzXU1opzS5wSvmdN8eX4eIMyQ5wbi",
-	"9wcd5fyt7VhT8+9wprnM1ATFQtd5aUrf0td1n/ZhHE25Rbs06kf//6eTzv/jnV97nefd687bP/9pHU+G",
-	"Tjfv+1ntSFzPfeTXCvnOLdFUPNllrybCeoftR+PCCf/lzLXf7+GKatwUR87P7FtYXcBvYNRgqK9p68pf",
-	"W4zaIH9P7X4mq6nyhTAtsg7NjK2n7wVmC9AEMYPl4z13VrN3ek+UBu+pHKo8RyumDCNww5Iy8FAK/Cqm",
-	"t1na01pWb8BFhWggiwl+gNrPHUSVOAk+XhCu+/iNsOMLQlPi6zx/NYz6P225XSsUDFP11yKM6F2MZt1M",
-	"upiGkil02WunFbFbgCk+y+cURRpzM95aH/IDL2/V2/s4+tazT4te9AGqy/ZKxUpZb/Ji1P6Coq3Zak1T",
-	"wmtlLGiW+KZnC22zRImnhik96q4TTNuvt00ylfyJq2jImWCANrL9Hk2gylnY4FuwXORtuhcntcU7h8eg",
-	"oXVtJDSg1Q4BDT7mRyYREyZm0B11WfJkDxeTkHb+ZI8iB3ukHyWbSa8cMC6n3rbiH4Dndry8WrPEuuq2",
-	"hVkbQ/qv2gYiI6Ta2qVw0OvvT9nXfzl6zv77v551DxgZqcvGE5Tfl5PyBv61txYpiOGeOMYLHow0p99F",
-	"4KhYtCoWJq9reU0rWHxOaN8KVzSp69qK3m3YJ7eOtm0qreJVe/T86NlfKjpx57q8TWtJdUaCgYjVxwAo",
-	"Gkj7F5MQ4GxcTLhspWLnPWjnfj8tH42Ycm1FWuRcO88Ccv0ipGK21hUCnmwRg0Iay2UKq/zHzokw5Xbc",
-	"uhzfYCWg+fcUIotRWgpnZyX/t+N9fR1EOOce6q7X6pd7/+Hy8py5BixVWYgbVRAvjqywObSF4ckByUwx",
-	"mXA9L1H2VsgM//aH0Ton6/05zQ6vXp8xDUPQIFNgkk+EQ7RmpyU6lZ4fs0c8Qj6YLYDJc5ZbV7wONFz4",
-	"8mHk4udm0m+UvvXTuXI5FzzVyphSJzkmp1AZCSOVXEg2LW5ykZY5U2Da6fK3iPIqcKz0KC7TQZDrPXuE",
-	"BsEH2rnu6Bd2Lh7r9a9KthDu2cmPJwzfs1/JKeeI82QCWqR873QsUj5SyQMpHA9kPddN5brGsljqg5vL",
-	"blc/yFz+UCvUU3NoEB+uM4idNfz2zzud6s/dr/60mYTfK83mo1Nh3TuQXF2eJuvdAvubUDOkkdVH+wA2",
-	"pwfd353N6eZ9XmYc/a8hbVnkPl7q8nI+Bqm/J92uOJs1/gAh/Z9tGrZz4oSfZRMhI9pcraTpa+BZ8JOS",
-	"3PD3WFm1eOt+NV5SzAYhWFmomrofZUsyo3B6wVC1Z2XDIUB2w9PbslH1u2yAJ1F14YJO1c8Z3IyVujX9",
-	"CZd8RONOUMaX3bdtzKW6dfk4zRhTCsa4eEGriuGCoeZayDX50JXH01g+99k37RqqKc+n0dOUp9AxgEq/",
-	"hczl6oQdu5y/Vg2VQh2lnloe+zcU591shtbWX+ustvRy4m1gQjsbZKitcR03UWNVeG7hfNr4RWCBLu3q",
-	"y8JQbkIZzwuyxZsiZr+18/c8LcUk11rNgnOzqjHQQa9lpDYcIOU31LSKghSgoK/D1nRSA2mhhZ1fUNY8",
-	"HYJCO/5geSEu3HnQ7ZW+7TCffidwNBx1j3a7jE7aZfwqSrJmLtp5BxRgHqtCs5s580mZFEnL1Swgg9NF",
-	"9y76XTqoHUr1o5fE0E0fWBn8wtEWgVhihxoy9KPXwLMw5xdhpbsEN75d+dALX+w95ZMpFyNpusuYhF9R",
-	"tk75PGYZpCLDxTNhY+qADAozrjKORApsmkPmxHUdpvrRGf1mmqwHNwOHtd1WLPXzDl902wG2mmuzbYDd",
-	"vjd6wviNKsj417WGZW9vKBd6RdOaaPG9trwu+3IqdVweES46AxJp3ELtw0Am1br1m8RmY2WApUqSNsVR",
-	"dzKUA9gQWf3ohbjRaPnT72Omqa+yE27hjjLFQOiyt25TCvajq2mulqaAszdg3c/w40B++bmX5IBvhLEi",
-	"pUU2ZVnFA/4FM8VNxbIubY2Q5UrnUT/au9vfI+becwgeIonjecoZEXKoWsqUvLde+LByYayagO5UE50b",
-	"CxM0ZH2aGqqg3nbOaUMFmL5zx4Ka5sC4fz4fSEq3MzFtLzaZM6vyjBXGZYKMIZ+6xyPlWadsWfbBMpFV",
-	"ubdCV2zXHciBfPKEndSKhAbyJZWJlVnyDqZCtGB/hyrKv8jpbUJgJ4RAEi6M24FMzl9dXLLGdidsp4zF",
-	"Z54SUG4hBpK/6htuREqZoM7WRyjfpfVLUvEHMjnxDlZaQ585sc1cfRiN4SrEki77jqfjEqaDtFIE3hIq",
-	"Y6amTo/P5xSRVRNgajiQwlYg6vaa1Akvt1x5CR2wGi6lqVK6Cz5vSVUdyGauauyz+w376quj3tFXX8VM",
-	"EnMd9Q5xnDXpZv5g/PcDedTbd6eUNDPPkmPGfYbz4jARk2oZTk/9+qoZ4RSQdE7qxVuUeUyu3GZ2UuUw",
-	"mlS+zFrCkXNlLuq+BjIs/Dr2tRmry7+wVxcjTr66vpknPq3Mkzf5cc1AfkctyJmM3VWe7WRVXlnitw1x",
-	"IIlZQs5D/MMZN0k8kIlze+PD0iuMfy9cvInL58J92eCqjsM0OaS15J2PpsTe6X6f4Mn7h67a6f9cvPqR",
-	"nZdPJLt6fdYZaj6a4K4gl6DcUr4+h+Y0kJS3t1OGeXaJLt0JheUHO43YT8ySJ3tTbsd7VYyfNuCJz1Pc",
-	"q1Jrd7vsZVXkIOS0sPVSB5zzplIHJohwe0igtfxCnLtFfGtmGfrqK5fiXs+aqAgXuVfN5EC6jS6JsREH",
-	"cnoiw/MEXlHRqZJ3yDdKmoHsuI13dO4AMjGS38J1yg2ylcjcU9Q9zTG5aNwDHOvw8PA5HdblaZe98kBT",
-	"djaQLKgyuuM5KoeoJ7rUiC4O/kIYayjxkCXudNjO/r//9R+o2JdKI3vW2yWE4rLUMUsPSIktjSJAcqLg",
-	"8Et+lNhjsi8brRwnT01VJCsk4yx5IeRtn60vyi0DF7iQCyFHOVQltYalXOs5QqSrKk6+u+SjpFGBuJxt",
-	"72HnsHfkygUkrmKR641qJfdVaFb5KjTsrqxDc+mWCPIoBCA3UCWSB5VtVMNH007OTy5Pf0hc6mcdPyag",
-	"R9CZ4rgeQ0j7/8vh8693+3gW/IZ0LA+RwrAchqhyKQkxTVsWeZ6wNAdOFEsDOugqi5lolwSOXI8I7cxV",
-	"oY1PHp2rwm1bifBKwu6i8pdbOmqiHn8ihiWvuQVK0+m8KJl+8eg1YrMUckSYVn9jAGnQJ3hjx4W0Iqeh",
-	"bor0FgjAh0Weuzz23S4756ZUUibC9tnRwXMPt2HOuCt/9NGoSs86OT+L4ugOtHH613631+2hQqemIPlU",
-	"RP3osNvrHjqdeUyGEcJUbse/4t+jtnyMEw8SB71eULjps6wJbRG8KD1L37k4WpedWZYpcKnBVhWpU4XK",
-	"rH5USysxeob669/B+uh3ozbtoNdbk+38flnOfoQVSc7hitDiJE34mRu+rddqmnv1yqbQQo76P72NIx8V",
-	"JCvhDmRQO+/HxKPkI0OR/XJbTPQWe9pDBX++7en4zNOqeqIE+DIcNFNlsYGDrme9Q0ba2EysOBU0LIR0",
-	"c/wEB4PDzz/4JPCrw81ftZS7rDvEaksWRF+Wd6w7yLv9PW8orDxMlzK1uFmB7IynJlCVJczAWA+57KQs",
-	"2F2k6TqVvPRnGACfJeWHXmpJQ6kg13CJCFCo+olF9WsNViSALZrsBdce3McbW7sC3y0a+gL++7cfkSaD",
-	"tMEWunwlgSQ97l/gLAqqWcqLO9ZVsFAb6v1oG+oO6nTpk/3Nn9QqgeijLfhhUV2KXxw83/xFs+TqU/Pr",
-	"wiFZxife3jeA2EvZwAkYmPIBH5dP3lLamFkDwU4FnJW2Fwltsot9MuNsLNIxFdPXsxqdEmmVpkKWfM64",
-	"YXwgKadxweIpl95bQG28RxiVFLK0hTWQD+OgSkY0EviJ3weysqNdN60YQMpFHQWcT+20TNH6mDDQuPPC",
-	"cTkR1jcqmz8wg/vw+309bOHzmxvgsv/AYwdZtWtrCeMmLTWghi436gS3G63DnNpNSMHtRZtLcOv3Aq3F",
-	"tbLd545tvS2wrbpYAD/Y32KIZpkyffdsm/W0VPoRAh9s8/Fy3eMXi96OadFqXGB2K2TX9a69d1Ws8D7Q",
-	"wZZ03sdBueBOlkdQZDZUK+84J+oCYnZ/U6X+Ye9oMyGENw585jCx3WrclRBfLNdRdGMjy70v11Q3iFH5",
-	"xQpu3XMlKhT8/9DeV6lvARegjiUVy5UcgWYjsM5h6o3lKuYeqF3GqimbKX0rfAo3+fuGMBtIb2gzVfrg",
-	"NRALd9lrXIy/5mooJM9JzaumIJVlbr1eq2M7R73nu21aGfX0SFrZ8JNjla9TCu62+2CA+pLA5v2VmC30",
-	"iZabS75YYHNc9JvUib1FQtGDA1TTvlxZHIc8ovIqSIzYZCpw4pZaVVA2kCWWGVOUd88JuxrRqmtK2nCI",
-	"Sqx9oaHbiS8GjT7ASluc0qex1P5AuD8Qrq66ibsGvjEeUOk6sMuCgthVBlNVNPuFmEzVelbdThWU1HyZ",
-	"NtLvhwsqGr/0EROUW1XWULagzJLCvZNzQeFhehvK71YhXE9V7bILkBlLFrnBf2vJAI6DqyCDW5AXeVwD",
-	"CcJdk1vL52pcTq20K9NYXBlEYeZaJnMSZoB1BzIh/3DCdkw9k3jXJxCbWgZx4Aau3Q6opmCOq6wLYQey",
-	"kS/OeF5ePDHp+oQinxvRyB5Z7VO+9Jnh2/l4f+nMZjPKeukUOgeZqszdcbYdZ9dSye+Xr0J9SBS59AmT",
-	"SxByUrsk7eFUhEDsP8gCgjLxzfe3SmWrlIqViY47daJwl5kePaBjffOUF3cbFfJWqpmMS7vSX6lZesAW",
-	"9wjsJPVC9mT3Y9xc94l8y79DdafNK+XKTDw27awrO9gNZAEi7UIQlJJhVXj+wkfVm0C5CM8H0ba2i1ar",
-	"wNyYG0plNrZEz2OmdAYaMpQFkk+gPRDvp/C5BeLjpboPF6P0q66uNnAJoqtu367qa7fj9XqR3EdVCIN6",
-	"zg3JAEEaxeefDPA71PKqwH3LfXUTPmcGoFXXW+Vc+RHA19clZDklPqebUiPL+7j8rTIo4lZk2nRXKDe+",
-	"fveLCJjX6tUfOWBe1kG3y3RfODDj5b++yD7YMvsjyP1HkPvz8NmcZNmiJsYrFNuYs/7B3ruqHmFtsPtx",
-	"EOqxPDfb4MQXHNn+cuPUdX3fn+QqSf9elFz9WxaKwLT/jxyqankJegSM7rQIihe6bIUKsawSXNF9MI/E",
-	"cCGzbaMLNAs03pfn3F0fW6kFj8vuDLWCxb/m+iNk/MgBlT+0ic8iZc7Xwq9DztV9us7o/5s4sCpccTjh",
-	"i+9oKa/GhZeHSjevVPDmPjlfll0HYYCFPN1BbXG3+d+wTEsHwWjN607ZDm2OA+jdbvO/C7b15mpTqn/e",
-	"6f9Bna9gD3oI6j3u397/TwAAAP//",
+	"7H1vchs5sudVENUT0ZKnRMmS3DOm4n3QuN3Tfm27HZb8vDFDrwqsAkmMigAbQInNdiji3WHvsPthb7F7",
+	"k3eSF8gEqlDFKv5Ry5Lt1hdbJPEficxEIvOXH6NUTmdSMGF01P8YTRjNmII/n9F0wp5JYZTM7eeM6VTx",
+	"meFSRH34lYsxUUXONBlJRcyEEcX0TArNelEc6XTCptTWNIsZi/qRNoqLcXR9HUfPz+l4uc0zo6QYEyYM",
+	"Nwti6JjIkWt2pphmwlBbcl3jL7m4XG787Q/PyF8P//pXknNxSYyEhgX71ZAZHbM+SQbFwcFR+l//+b/h",
+	"D3ZCFMv/bRDZIoMoWdupTCn21Oz4fMIIzTLFtPbzSRWjhmV2uWSh0rXL9ZYZtTgdGaZaFo2lUmTazmhO",
+	"uSFDNpKKEaMWdnvomPL2BePCsDFT0P779+9PCzOxC59SwzrmUJXgUhBokBEqMrdFVEvhZ5fZgjTXZM6U",
+	"/W1UaJatnuV1HM2oolNmHP2dpoaL8TvdNmk7nimbDpmyS6oNHY0IJSMlhSFMZISmBolyhwrCppTnRCpX",
+	"jme7MVEslSpjGRkyzTOG4845E8aOkts+8ChEcSTo1I4Ux7MHAwonMqW/vmRibCZR//DJcRxNufCfH8ct",
+	"m/kMunnxffusTt+8cAP5VhOekR1uNHn37sX3MRHSEPvpZ7tXJMFSFzxLdssxz6iZVCMuS0RxpNgvBVcs",
+	"i/pGFSwc/58UG0X96Jv9ihPs469633aMgy6Ulh0bkdgjcpFCicST+EyxKy4LDaerR36e0V8KdkK03R1L",
+	"pTS9JIVIJ1SMkTJg/L8UTC2CCWCvHav95PFh2/q+yNh0Jg0T6eIntlge8ikpBP+lYOSSLRzj4todSbJD",
+	"YbEJ14SSsZQZSSeSp+yE/FJIe2SlIkOq2G6PnBJljyWZczOxUx4ITafYqj0UQ5ktLOPK6ULDioy40oZQ",
+	"oedMncA3ZXloggppJkxhRa7J8eHhCaED4XqZ8JwF7XBNtOF5TlQhhD3ptsbB0x75iS00oco2PDMwv8Nj",
+	"MpGF0r2B6KLtYM327KJ10veT9fT9YvSKmnTSTiuW8eNhg523ox5SbddV9Mj7CROOmdjT6cpkRHORshh+",
+	"mStuoJbjKbh0x48PO4/ti9EejqdzTt+1z+K1FKxjJqcimAjNc6bIROaZdlPgwfakhVJMGCiKe29/Ozo4",
+	"hpHLwhAKO75q/HYkqyfx+ODwOG4VhVNulsf/o5yTKRULwg2bguhwQ6M40KnUpke+ZyNa5AZ+f3LQdUZz",
+	"6CIcV4b1ov6TgzgaSTWlBuXN0WEU21HzaTGN+ocHB0BM+KkipVAwvZaGdXFKIQ0DHtnB/ezvt8L73lCr",
+	"l3QNYwa/rhoIlriVoZylEynzrqFo+HXVULDELQzl2tZHXQ+E9d9o9pb9UjAN1JZKYZiAP+lsljuVYX+m",
+	"5DBn0z//S6OetFmPb7AWdro8aYXd2lM1pbklN5aRnULMqNKMDnMGxysmlJTqhZdRc1A3Ldnt9iIr5KQY",
+	"5Ty9tymkrn9dypSSfWjjpFNW4GBYbEURLeuWNUCoNPh5XVTgZH+QasizjIm7nq2Rl5ZHanJFc56RYWFI",
+	"TtNLFJI6lTMUc3LGFGqagrFMw5hfCMOUoPlzpVAZuatxn8kpM3DfGVGes4xwUaqNmqkrpnqkRowZmbB8",
+	"poOZSKXJiIP2A3N5Lc0PshDZXU7jtSS6SCdOvgIFwY0hl2LsxADqIBm3QiQ1SGPINYgsTENX/la737Sf",
+	"0iuZ8RFnWTuDqt/jyIRqUGprch6aB+lqCxIuSFITgXATC66p/irZtiSu2D6UuUZevsglzc6lfEnVmN3X",
+	"Sfc6Xm4HYTVQKgJaIjRN2czgor5RcMHjtpUfgPjuftDL2lj7LvkNspKKqSuesneCXlGeWz5818POqKFW",
+	"tyQpFZbKhnBJTSf23s3HE0OEnJ/YezJekomeSGXyBYz+XMpXVCycSNN3PXQ8Xbi0RkrU1Rzt6BO85ydg",
+	"FNgDq0BCNFoBGmcjKLLuiAQmBhjUO2Hv+1Lx3+6e4IaMKnsqvKCYcq25GMeEC5QZUhH268wqL40Jv3//",
+	"fq9pyVg166bhw019pmTKtLZU+xyMUXe+Ao4/zFme7zmdxgrKoWLUSUowvJ2QhFlZqP/5ISEzyYXRVoe3",
+	"ZE5GnOUZUPM7oYvZTCrDslcs4/QcFO3743zfavIMu96zQ7ETtQdUiqbkN/SSWS547bVTZxiym/NSjp8L",
+	"o2BrZsrWMRx1UQq/s+yCwtTKG0hGDdszfMqipatSXFUaLtbN9DQ1Utk6PKu1z4X57jhavsfEwQ1gI+0a",
+	"dXOmjauxNFhvN1yWsu8n1JA5tfdjmsWE9cY9ktibkE5i/MP+P5J5LucXxUyDNF2+N1Z3g39GcFmo32Fc",
+	"7/VVi2sL/6FsVg7/xVJjh11u3EuO94T6vlmGbf+HS+n6TagRwXXZHVWKwufAKrW8Tm9QD3FmlalUzN2F",
+	"cWkqQxXVJPGmLW/lLq3G6xcP5tS+FqZtXO8nlttnjFBvIdmDLiuzIKEii8l8wkTN4mkveJk9QmgnaRpH",
+	"7UxSwzI7Bzvq5okxXIwvik5baxIYP5NAAcRue20HqjI+tra4ZMT0l7JqpqCfJooC69pLc17tQCqnUyoy",
+	"knOxwSZUQ2nbCbTHLpPjmgnwLFwHSy7avyqg4GIiA47cvjr4ArAVi/J1tuBQXo/fgvVsXjKn2lzAXN00",
+	"mqTsrHluiWxxMpaGUFwguy6bTRyNF6188EpebrmKpQlErzKi6HDkVlHnU26Pj5EnhE1nZkGmjApN2BVT",
+	"i/KChBTsFx1sMJvwMr+gTQ4Gl2G9MUs8s8Vb22GpYuZCSbM1zWlDTbG2ZzxCZ1j2Oo6KWbZ1T77OxtTd",
+	"JqbCFw+gmvoRqO1+ub7lLGvHsnbealOqjbWbozyD6sBeM7y+0fxNwGFGNNcs3p7pSJRN7bymZrSlRFGR",
+	"yakVCz00vXqD8Xf1h6ojkPCGKdvR//zn6d4/6N5vB3tPexd7H/78p1VnMrSkO4Nu9+vA6tMHxurw3OEU",
+	"dXkme+TnKTfuFeaTncIp/fUFln98YGdUO01xhI9HroRRBfsdBzXo6jtYOv9pg14b5O+o3Y2kmypvQfVy",
+	"AvOLU7lqXKr/MWKimNoKVvu5YlEpToLKFeFi5ffcTM6Am8K5zvOfR1H/nxsuV4eCocv2WoQR/BYTPZFz",
+	"gQ+VUqSsR96iVkQuGZvZ7/IFPA1PqJ5srA+5jpeX6sN1HH3vjk+LXnQD1WVzpaJT1uu8GLf/AJeRrFvT",
+	"FOyt1IYpkriiLypt03OJbzWRatxbJZg2n2+bZPLn086iIWeCDtrI9gd7jy8t3o1zywzlecc1kGv/wjFh",
+	"irXODYQGa72HMMXcQz7c6wnX/jr5zb6dTALa+Tf78By4D/rRBpdJ32Hsh946Y2AI72Ytzi6lHd6KN31J",
+	"6FAWBrmD3Yvlq02ay21NAa7KNmp2wS7QVlLroXXFlZzOTMeO4aTcOg8iO8GJnLuHEc5EysiIckXmTJhB",
+	"1OtS2Ni6gfsFPjNo9GrsEQ7Rt7Vqh26k49xotUK/j7V6RvuEVk3EStbl4yXk+rV8bcuUNp61VjIodVZM",
+	"p1QtlgYK/ZVNrRrvLYjx2tS/OGHuR//Ge2isJMCmBxCOcq+YwZHLQKFEe8sJSUSR5wlRbCqvmCbc9Mhp",
+	"llmeIwXDx0iSIEkBw7PF8X0D39E3JfZmvdsi/hvzgM41PvPteY1JzpiwLFwKuGEpOZt1qE1/VzRrMVM+",
+	"e/79GRnb30jOrlhOUpkBNfge3vwUxdFPf4/i6OCx/efQ/nNk/zm2/zyx/3xn//mL/eev9p+nURw9PrD/",
+	"2BqPbY3HR62D+pHR3EyWj49eUg3lZUsDDRJ1tdqI9LXjH/VuhjJbtGoyd2QUKq2/m5LIdhrcJRfZJkzz",
+	"J1vuJsbxyollwwp3Yo6Ioyuu+ZDn7rlo3fT/oyq91uIeuu0A9bhVrvV5W9YLO7gbyXVP1wG3Oj7YgF1t",
+	"TY9udDegtVvbIphr1+r95EbluQiovEzbtZ8yASzQrh0bMWV1uvLlpNpJ8MJo5V22/VsQ/l5r+bKEvh31",
+	"ZgL/nigTB3fXhNm6Tv9Ra7G+kQm+7Sf9ynKA35Cd0oWsem0iwePP7glJcj5UVC2Svivj3NXglbGvGM1O",
+	"SIIcK+kTmmvZVg4LxOiPRDWhJJWF0CyX6ltNjJR5qA7g6KI4cn2XPLH1jMDbUnljXnLdffvDM/LdX46f",
+	"kv/3f570Dgk8oC9fHJmvX51icD64cG+z4GCJ3+D0gi/GisLnInCiqEoV1XM8lryAGVTVwYjXOjMY1EVt",
+	"Rh/XHCacR9tpelPeWBqnhSqrjrUZaGHxSUpVRlypE+9Nb/eWiyXT6z2+fM1yurjw9qQW/2FL5UaSsWLM",
+	"+U/u+dCFEVOK4aMqvEKyXKM1ZMyvmMCqe47tsYwMF+iZT6c8X8CvPfIc7NPS3tmZorrjlRRiU1qVQay0",
+	"+mWt9D2eMaUtJwSnJ3j/r/rcbIlx7Bed5jeY+IqfvZ6/anPwMnAdRxM5ZUrKaWtTWzxVOrlat7wvNdiU",
+	"cflUtxoLXzKqIJRiSgUdsym86y60YVPCs63p3C7VxUxJUYiUd4SG/Sjn8J5DkX6Q3Jzx5x8//7jHWIeV",
+	"pyTRtfRdUgkZS6bJcNHRnhSW/ba/ssqcbWbXeGtL3kRD17x9S85MkaF/IVIxBJ7deEtWWYorK3FpJN6+",
+	"/Y0eS50J6P4fS2vBAHbnaqe8zhIaDDV4Mq0O4W1dQHCBbnYFqUTXVmFLASNeEc53tJ5v1mJy1iuYda66",
+	"beUb89yaPWltP+1sdrs2qpfOo4NVHHnLXWtnsluu4zIz3bqBinvWrhhra94pa91ybevcctvKN2CFTbva",
+	"Fuypm43cwl3Z6clf3G0Zx32j+/KmbHStDXtDtrq2nc+Bzd66bTq20/6wwew35t1rW/p8ePnaod6Et2/w",
+	"prIdr9/kkWYz3r+2pc9IFqwd6zayYX1jN5MVHfzurVtGf1o1XiEsG4XoHxXFEc2mXFhNnhqEFzB0NLLy",
+	"paAq41SstMDWBtLmRsSF+3NFbfcAvCQ0ngtZjCdEjiBeFe5tpYnCTNh02U7VNHR8Hlfz9sPb7Q64cQT0",
+	"yltMbS1aRaILUukyCz49fvKX0uMFPVRaVnyV080cRD643biQXAArAJNhDOKdkkkxpaLdHATBPB2B5jgs",
+	"Z0WdUWV4WuRUYaCPJlJVEc56Y6/HwLuoRcHhQhsqUtYVzokxPTNqJq3TqYexdDYAEeux1YPcLTv5H3su",
+	"9G7vRZYQjNZac+Vebv3H8/M3BAuU78vLsTmGm5y1oYRAPCDReFK9v9glF5n9221G65iMC69qNvju7QtS",
+	"PvoQQaccfbOajXo/Kx+IpffBLAynaAMXK2dMxnnFq56nEU3gdjz8PrfghLV+hPXdeYeWHpoqqbX3rjwB",
+	"G5oPTAfnYi7IrBjmPPWQTkxvbWpa65RY4jhINY4/jREKt74yQtltvfhNihbCfXH6+hSc68hvEF6ExHk6",
+	"ZYqndP/ZhKd0LJNbcp28JdNW3em/7ntZTfXWHf9xVW9kubqpP72j5tC1/2iVaz/69X/4885e+efuoz9F",
+	"93P/vzEV1uMcknfnz5LVAQ5rfQRDGune2luwJjim+8VZE3DcN7EmfNmkfUvXl5WkviXdduzNTa8kGI4S",
+	"VrPXo9IFCd/0g4+AwWU/T6SR1a/4qfGjv1lVzgHlB18y9Afw7wl2tEHPte98vRFj2ZCml75Q+dkXsBtT",
+	"NoHeneXHORtOpLzUfXzrs31Mrcj3zbet07m8ZKIr3BwDIdtfcgGqQF9wsQK9sQzl0oYuHDZOu8Kq/XY1",
+	"WprRlO1pZu8AhmWIpBM2jAhlrQorxHB6tdVTwd8AhWG9/2Nt/rXGalP3A2/jLbCyAX7Uipi4JhPpijuu",
+	"omrW1gh8MJZW9VWhATnEByoH2JZNifO4tfEtd0sSQZVyPv+4b0Y2Ojo8aOmpjS2ALhwqXkUB+lDQ1lEr",
+	"+J1maaG4WZwBxidsgqSFmRy2vJtCHPdh78A7DIXonzuBq81x73i3R2CnEZ9QAiQkwTDuKwbe1RNZKDJc",
+	"EAchB+4LuZwHZPCsah6xKXzkHTKtfvQKDnQzuMdH9YI7UxlhDsehxhn60VtGsxCh0LKV3hK7ceX8l04W",
+	"29ZTOp1RPha6t8yTbC3A0vHfxyRjKc/s5Ak3MTQA9ws9KfGAeMrILGcZSu86m+pHL+AzUXCZwBEg6+21",
+	"8lI37vCHXjuDLcfaLBuwctcafONCcZyQ6DUZuysK/mbGofdpoidUeRDH2s0HUQt2QIGBjWv1E9vtNaRJ",
+	"P3oPAJEdI6oJNDeilp99W6jIx54S7NpmDAQpNaxWMZCEtWbdXpD5RGpGUilAh6NWY4PIgqagrHys4PMJ",
+	"wHhUjVDDrgAuinHlW+s1ZW8/ejfL5dIQ7Og1M/gxrByISTd2T3X2F64NT2GSTZFZHjX3A9HFsOQMiF0F",
+	"DOydsru/f/V4H3jIPgqKkGEhawHgGC5GsgW72UU7cheWX2gjp0ztlQNFlxA58lhVlm7cjR09BjnTfXSG",
+	"YXKWM0Ld94uBAMwtHcPy2iILYmSekUIjksaE5TP8eizdCfUlfRsk4xUNc1We7t5ADMQ335DTGnLyQLwC",
+	"7GwPHYrcMGRK5O+sREmozkaT0+6FnBZkGKFmIJI3P5+dk8ZyJ2THYxlkjhKseLSsFqxkf6OapwAHhxYG",
+	"KzF2Yf4CLhYDkZw6T0aYQ5+gdkAQNBv6QNjspEee03TipUGALWf5u+fIMZEzvD1YdiCJllNG5GgguCl5",
+	"Na41aC1OPCLmLmywHC1h1YGjHhjOl/HqBqIJWBc7yFNNHj06Pjh+9CgmAg7X8cGR7WcF5pTbGFd/II4P",
+	"HuMuJU34qeSEUAdzWG2m5Uk1mKNv3fzKEdkhWNI5rSNaA/wgGJCb6C6lmWpaWlBrgC1oQK3AsAciRMM+",
+	"cYC13ZjYtlWMsU8eXQwXicOWcuQN1mM9EM+hBJiwbXOlPT3pApdK3LJZPpDEJAGTpf0Dr1RJPBAJGtvt",
+	"l94Wbf+uDMsJ4uHYdVljII9DrCxLa8lHF40aO1P/dWJ33n2JEND/fvbza/LGfyPIu7cv9kaKjsE50J4S",
+	"Kx6lAy2GMQ0EgHft+DDZXaBL3KEQg3SnETsbk+Sb/Rk1k/3yRQMW4BsHVrZf4uvt9sirEumUi1lh6nin",
+	"dszr8E4JB8I9sARaAxmzYzeWvzWhxhwkNeJc1lEnSsK1p1fOxUDgQntibDhcozpK7H4yWlLRMymuMDhC",
+	"D8QeLjzSOTLIRAt6yS5Squ2x4hl+a1VcfQKGIfzC9nV0dPQUNuv8WY/87BiNb2wgSAC9fEVzq4NadRSh",
+	"JXq285dcGw3oYyTB3SE7j//rP/+XvT943ZQ8OdgFDkWFV2W93cXzlgYyOphubPdL1pvY8WSHpV+aa77V",
+	"ZeYALgglyUsuLvtkdaYC/1xiJ3LGxThnZZ4BTVKq1MKySEy1kDw/p+OkAcu+DLnp2M7RwTFihgo7iwrw",
+	"0Wqv1EFzG+mguW1zHpwb4aosk7dCAJypPZpkAPcNwOYw7OTN6fmzHxPEf6vzjylTY7Y3s/06HgKXjL8c",
+	"Pf1ut2/3gg5Bx3IskmuSs5FVuaRgMQwbwzvTnFGgWOgQWZdHNIZV4rbn+jvUzkIWSjvwrYUscNk8h5eC",
+	"7VbpEKiBrQbqcTuiSfKWGgYwJ3sv/aGvvnprebPgYgw8rf6LZpYGHcqjbbgQhufQ1bBILxkw8FGR5whm",
+	"udsjb6j2SsqUmz45Pnzq2G0IHImY8O4NrNSzTt+8iOLoiimN+tfj3kHvwCp0csYEnfGoHx31DnpHqDNP",
+	"4P5l2VRuJr/Zv8dteBanjkkcHhwEaPYOahG4rWVeAG+jrvD1rkdeGJJJhviARto7gAmgPa1aWorRF1Z/",
+	"/TszLrqzAVB9eHCwAvJwO6hD10MH0mE4I3uxBU34CXbf1mo5zP06vHF4EY/6//wQR9p7DUQv+RUTQUIR",
+	"16fdSjrWLkQXl0VHH2xL+1bBX2y6Oy6+oIRQ9QzeP0LNpUccRdb15OCIgDY25x27Yi8WXOAY72FjbPeL",
+	"G++ErXW0vlYL5u2qTSyXpCJ6j/G6aiOvHu+7i0LnZj5z8VY+3QzcM77Vgaos2Jxp41guOfVZDCqYM1TJ",
+	"vdlEM+ZQZnwoV7MkdCUDrKYlIrBC1Q0squd66QDQqYrsB7lgruO1pTHrwQYFXVaT6w+fkCYD2KUWuvxZ",
+	"MJD0dv0Cm1QAaeuzGa2CsYUy0PrxJtQdgPVDlcfrq9TggKHSBuehgpi3NQ6frq/RxF2+7/Na2T39q8iH",
+	"6wYjdlI2sDUGV/ngHPtvPgDsjl7BglEFnPu7FwhtuBc7MKj5hKcTyDBSR4VCJdJIxZydjWpCBwIwocgP",
+	"7ikQYjtdsiZunIYlZDNjQL9EmJrLIs/IhF6BbL5kbIYXahQJsbckgCac5zEqgLOcLhA5w3OWlApnpICh",
+	"OXu31Y3ggs+NZvkoDsBNeQN3EdjMQJTXd2ymlfWATlNnPmjKe+ZDMG/OfT6UXk1/c0HFt8glfGB7/YnF",
+	"gcw1ONTjW+47gDZbiUoeNwmywa8gbdxekDduFeOq5ZgL8sKtB/OvZ1xbyRx9uc+dQR5swCDLFCW2wuMN",
+	"umgmPIB6TzaZTwtmOLDxw00qLyOof7UiAA+tvXpWjL+V79eVt/2P5bvmdaDILSnOt8Cz1itCYbarO9CG",
+	"1uQ92EFLbMVidn9Xzo+jg+P1hBDmLvnM2cRms8HkMl/tqYMnkrVHbttTU+ZmBAzMjtO6jzih4Khw09a7",
+	"dMDgFFiNSUiSSzFmioyZQauru3GX/gGBEqWNnJG5VJfceZ+D0XDE5gPhbutEekO+1dF4SnvkrZ2MSyA4",
+	"4oLmoLSVQxDSEJyv09HIzvHB0902HQtaYnfEr+6dVzmw2CBr6I0Z1NfEbLZXYjbQJ1pyIH21jA1P0e9S",
+	"J/Yr56dbZ1DNS2onQrE9IzIvX5otb9Ilc6IGSpWsbCA8L9O68A4h3HRztDLhURsfApx7h/aMK/HVcKMb",
+	"3NKqXbqfm9oDh3vgcHXVjV81+BuhAZWuYnZZgEredWEqkcu/kitTOZ+uPHdBNNDXeUf6ck5BSePn7tnF",
+	"yq3S9SirKNNTuDNZVhReIhN3v+68BudGzBleIRnHPnitgnzS9YAyHearntIF0Yz1A2/bgXBuSYJIwXRM",
+	"tLT/G5IVPuv4DhpaK/8J+1NGDYPsPrve90tOmQ7yopcwZYiM9l5xY8CxGbNig/84ySV6N+H1xPku5lyj",
+	"T0bra5JHXfzs3pPiZXQpcHvluvRw7UqnHYYzb5ccutlnLULK7mrS2adBROrN+lsCjm6dbEXHQCNSQOZ8",
+	"NpKQVoBrktFF13iygl1g0dqg1qDFf1ImXMNdX/OOV0394Snv81RLAhf2D5Z+m794bNG63gLClulLwCfd",
+	"yyRwp4CXQ92Kk8PH/Y8uDf018vGcYWRonZl9D9+/9uj/93JTOe7Osk+4JmPIIfWVqfJ/YM08jJpo0DlS",
+	"o9XJkSCb9B23qyWdYr3VH+hOiP2ONHQE027Xzu2iPbxe/IFfL24mazACpPMAbndsLH16o56P365TKnhb",
+	"v2JqzAhEeAdOtT3yLLc6f3DVcH6kHwcVQPog6n8coCI5iPoDSA0yiK6vkxOXSKV0B25WE0WeXyfLPOId",
+	"QC3cuUzcxLWj6YO8HadwGPGb+HjcHYsiVHuX7IenjN+vHTx4Znw+6swzF70JdA7xC5DgDWzjJUvrVuPD",
+	"oMX+x45XkXqcc4+cMZGRpAos/7eW8PG4Cu0rLUS16LyBYBwi3OpRerQWTWjnA5AfVSJtCB6ohcEnYVxf",
+	"byAScL9LyI6uh6HvuuhzXQs/D7zsgqGiB99JaQvizn4UgA0Qmvt0rNOeCxNzS96ICep22Tt3sAKbceZf",
+	"9+bzOcQy7RUqZyKVGcs255I1HIJrx6I/EUc+d2Gw18vZyYYYW1lmyb6dN5uAPd/KBIIsG51P5IgPxzF+",
+	"wwfKdIav7tSJYrcXiIc7GnKV8bsQl0LORewf+jHyqXRJqrJr7iT1PCBJ01upGRW6btvev39fK447dz8i",
+	"5QsUC21uQu4yirxpZxVmxW4gCSynrQSBs6l3muXfrLC5YzfO5t4j5xPFGJnTBRhnMViuPxADsUcePXrJ",
+	"tXn0CIXDiOdWR7W0lzGFmUaCLCNxmI/Esn2e9ch7biYQ6ObByjQXKUsw5tg2Y0l3uCD4M2JquVhMsiPz",
+	"rIwL2Y2JlhgMSoleiNS2mlKBhs6RVHOqUF6lVkBA7GBODVNgx4cgea9SuplJeUmK2aNHtnsqCIdFH3Gm",
+	"+iUMHoS9kgSRau1fDosa080iuHBCdhhNJxgG1wWOt1sGLcEM3IOCVJYVTbgYuzGdMarSCQ4JlhEvKb8k",
+	"GFNshTe1B7NvLzBTq7ozjase+50AzA2PK2wHBcG+MeFjIRXEXGrcHUuFwmiyM4j+IdkgIiMuMk3sp///",
+	"fwfRbuzc8W1j/FcGBf8liZ4OIogstG0bmVshybQdmoQi/y7FBGrbPhQVl5qwX2laDRd200Xz+7bdx1Hx",
+	"228LiEnFsj1ySjQsSbB8jAwtUfhQWN+s7U5IMioUaCmWKnTXU407HJ/9Q81rSwJuAXY0Y4QO5RXb7Xqp",
+	"+KX2QLEVsHjHu0nt5a58L/oUr0Vt7Tmc/c2aCsGouxpE8OFNW3QoxF2NlWiN24yvQoxeud4+Hpka0KhH",
+	"BnBWuAb+eIKMU7t4Wm0a/LNre2ocuPstqzONeMcyVOh1HdQHMHabtoaY4LfQks8acAtNORD5bVr6lAbe",
+	"IJXEmre/ABTo4eHv8zMT1ACgWkL5YpKjjmKZgBMDs1J0eb3QfxOG8rXdXV3ikE9svqwC935ii08WoFZL",
+	"ynTHAWo+AUtHvD1qdnMKYBm/w375EFL2YLi8N47Uaro8zbIyD0Qr/6lfTfc/lkmjG+4GTdBR40DNERzf",
+	"SJJ4hNjkJIRkQTBSexGacG2kWvTIufQvOrWkkzFmnAy8z5afdPBh+W644l24ZK/mSxVUYBasyMPLyh/b",
+	"72Llef++QpdceezjTufnOzpcd+RYsYngf3Cu+AM7V6zS59GFYuUp2u6QIDX+DkeKpMy+liDe4iynKcsQ",
+	"1nY+kTnrkVfyCgKkguxPHujSwVoKxjJdWbTJUGL2nTb3iXuQtZ/WgSLMaXjHLhQb3UIe3CjuNV7q4fry",
+	"OakzpefFjW4w+8ji9nI57nxzsyePzmZMZHuAB1ShA1uJUMHjlQEoEDqzAyhD8FQVO3js3SYk2mvgsgCl",
+	"C0FsCTo89Fa8bpzCeF/K8R8J3qyc9CbWUTCfo0Pw12gdfUDmWEAaRImw9fACjBj8LSzgps6sgRa2gneA",
+	"MWL7APi6itfq6vUDQOG6rKJWayMTiiCzfWcYccHx+AhsDxlNjUOY1nHw6G0/eIVwIKjIXOwb+qnZz1N4",
+	"Dq44GPFWGgyvd9zukrEZYi/zLHZaYkyUzBk+GsMbXPmUn8pCGEiwsCCKjycG4L/rYCNDRkaWSMtHcamC",
+	"cfcG4rmiGkIbESBkyEghMsjL1cU3W96FbSN/GGsQEOSDIejBELSSd8KRKLnlt7puY91WgUIWu0p3aihG",
+	"jfhgy8XrelGfJC7nhXMzRW6TuPpzcD1KqpAHcOVZKkKSMPQhQV6XIPX5chKDSF2yk4GjTbJTYlh65ACR",
+	"kSDXwW7PYXnbaaCPXldU0kpPFYix/gy9Vdoeyy+52Nz/w07sJ1uhyyFCtEaXowMxB7lhOv0dyriOi98X",
+	"Uvypg7U20VVhHR401T90FBag+y5l+7kUcq4/qWLbCb7kYxiq5DlLB9VIQvWlGx5kkgAPz51BZL+euNRy",
+	"OuWQhXpEuYKc5YNot9fhgn8XMVh348RgZ3I/Lgxr46/mtJRVDw4Md2ptfDAZfjahWpi8L5NzTBYDftrr",
+	"Ga3TgD2UTpe+e+Yc8puBTFVShABsvBHqhDU9LvkEHmzAD9RFN52EDvqActOqW7ohfBlwNeWsMUrN6X6F",
+	"XoUis4V3bj0h8idV+YLc3WuUviB5xeev9n2BsFhluoTu6JhWcKwuhajD2oQJqVy7YPVyIWgd+U26NJ8z",
+	"n5T6K9B9cC73o/34nPft+o9717YaUArDe3DhfHDh/NIteei66UjbKRSb4P+5L/Y/lqE9K7MD3A2Huit/",
+	"r034xFfs7/X1GmUaTlnaU22rpN+KkpFkfodT1sYP/ehRdUcH7u48qnBC9+JRtZFa8OBR9eBR9ZBjyHtS",
+	"reCc3W1iY0xdeWZVYEp+4C+uoaXXQcTjH0lVS01fXfcBHGHZdBAiUiMkQZXRvdcMXNYdDTST9GN2zLC+",
+	"f/9crv9+E3N9mMcf7eWlpTzoBA1My10EC+KtSeWUd2D/UIbsBm15KPPl1jBpqW9IFUJwMYYZ8zQcTZAI",
+	"9PrD9X8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

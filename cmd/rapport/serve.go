@@ -65,7 +65,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go purgeTokens(ctx, logger, store)
+	go purgeExpired(ctx, logger, store)
 
 	logger.Info("serving", "addr", ln.Addr().String(), "version", version, "env", cfg.Env)
 	fmt.Fprintf(stdout, "rapport: serving on http://%s (docs at /docs)\n", ln.Addr())
@@ -98,9 +98,9 @@ func openStore(ctx context.Context, cfg config) (*postgres.Store, error) {
 	})
 }
 
-// purgeTokens deletes expired access tokens every ten minutes until ctx ends. Every replica
-// runs it; the deletes are idempotent.
-func purgeTokens(ctx context.Context, logger *slog.Logger, store *postgres.Store) {
+// purgeExpired deletes expired access tokens and idempotency keys every ten minutes until ctx
+// ends. Every replica runs it; the deletes are idempotent.
+func purgeExpired(ctx context.Context, logger *slog.Logger, store *postgres.Store) {
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
@@ -112,6 +112,11 @@ func purgeTokens(ctx context.Context, logger *slog.Logger, store *postgres.Store
 				logger.Warn("purge expired tokens", "err", err)
 			} else if n > 0 {
 				logger.Info("purged expired tokens", "count", n)
+			}
+			if n, err := store.DeleteExpiredIdempotencyKeys(ctx); err != nil {
+				logger.Warn("purge expired idempotency keys", "err", err)
+			} else if n > 0 {
+				logger.Info("purged expired idempotency keys", "count", n)
 			}
 		}
 	}

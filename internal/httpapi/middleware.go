@@ -106,6 +106,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		default:
 			p.ActingUser = r.Header.Get("Acting-User")
+			p.RequestID = requestIDFrom(r.Context())
 			r = r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p))
 		}
 		next.ServeHTTP(w, r)

@@ -26,6 +26,9 @@ type Store interface {
 	rapport.DistrictStore
 	rapport.SchoolStore
 	rapport.ClientStore
+	rapport.PatronStore
+	rapport.NoteStore
+	rapport.IdempotencyStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
 	Ping(ctx context.Context) error
 }
@@ -116,11 +119,12 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		echomiddleware.CORSWithConfig(echomiddleware.CORSConfig{
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
-			ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id"},
+			ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id", "Idempotency-Replayed"},
 		}),
-		echo.WrapMiddleware(s.authenticate),    // who is calling
-		echo.WrapMiddleware(s.rateLimit),       // counted per caller, before any real work
-		echo.WrapMiddleware(s.validator(spec)), // the spec decides what is acceptable
+		echo.WrapMiddleware(s.authenticate),                    // who is calling
+		echo.WrapMiddleware(s.rateLimit),                       // counted per caller, before any real work
+		echo.WrapMiddleware(s.validator(spec)),                 // the spec decides what is acceptable
+		echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout)), // retries of a create replay its answer
 		renderErrors,
 	)
 

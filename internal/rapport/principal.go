@@ -21,6 +21,7 @@ const (
 	ScopePhotosStaff       Scope = "photos:staff"
 	ScopeNotesRead         Scope = "notes:read"
 	ScopeNotesWrite        Scope = "notes:write"
+	ScopeNotesSchool       Scope = "notes:school"
 	ScopeInteractionsRead  Scope = "interactions:read"
 	ScopeInteractionsWrite Scope = "interactions:write"
 	ScopeFeedbackRead      Scope = "feedback:read"
@@ -34,7 +35,7 @@ const (
 // AllScopes lists every scope, in the order the API documents them.
 var AllScopes = []Scope{
 	ScopeAdmin, ScopePatronsRead, ScopePatronsWrite, ScopePhotosRead, ScopePhotosWrite,
-	ScopePhotosStaff, ScopeNotesRead, ScopeNotesWrite, ScopeInteractionsRead,
+	ScopePhotosStaff, ScopeNotesRead, ScopeNotesWrite, ScopeNotesSchool, ScopeInteractionsRead,
 	ScopeInteractionsWrite, ScopeFeedbackRead, ScopeFeedbackWrite, ScopeStatsRead,
 	ScopeChangesRead, ScopeWebhooksManage, ScopeImportsWrite,
 }
@@ -80,6 +81,7 @@ type Principal struct {
 	Scopes     []Scope   // what the token holds
 	ExpiresAt  time.Time // when the token stops working
 	ActingUser string    // the Acting-User header of the request, if any
+	RequestID  string    // the id of the request, for the access log
 }
 
 // HasScope reports whether the principal holds scope s.

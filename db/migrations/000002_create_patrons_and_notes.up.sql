@@ -1,0 +1,131 @@
+-- Patrons, the notes that remember what they told us, the access log of reads, and the keys
+-- that make creates idempotent.
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+-- fold_name lower-cases a name and strips its accents ("Zoë" → "zoe"), for search. unaccent()
+-- is only STABLE because its dictionary could change; naming the dictionary makes it safe to
+-- declare IMMUTABLE, which an index expression needs.
+CREATE FUNCTION fold_name(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN lower(public.unaccent('public.unaccent'::regdictionary, name));
+
+CREATE TABLE patrons (
+    id                 uuid PRIMARY KEY,
+    district_id        uuid NOT NULL,
+    school_id          uuid NOT NULL,
+    role               text NOT NULL CHECK (role IN ('student', 'teacher', 'administrator', 'staff', 'guardian', 'other')),
+    given_name         text NOT NULL,
+    family_name        text NOT NULL,
+    preferred_name     text,
+    pronouns           text,
+    name_pronunciation text,
+    grade              text CHECK (grade IN ('PK', 'KG', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13')),
+    homeroom           text,
+    email              text,
+    sourced_id         text,
+    sis_id             text,
+    barcode            text,
+    lms_id             text,
+    status             text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+    interests          text[] NOT NULL DEFAULT '{}',
+    erased_at          timestamptz,
+    -- Every name the patron answers to, folded, for name search.
+    search_name        text GENERATED ALWAYS AS
+                           (fold_name(given_name || ' ' || family_name || coalesce(' ' || preferred_name, ''))) STORED,
+    version            integer NOT NULL DEFAULT 1,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    created_by_client  text NOT NULL,
+    created_by_user    text,
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    updated_by_client  text NOT NULL,
+    updated_by_user    text,
+    CONSTRAINT patrons_school_fkey FOREIGN KEY (district_id, school_id) REFERENCES schools (district_id, id),
+    -- Identifiers are unique within the district when present.
+    CONSTRAINT patrons_sourced_id_key UNIQUE (district_id, sourced_id),
+    CONSTRAINT patrons_sis_id_key UNIQUE (district_id, sis_id),
+    CONSTRAINT patrons_barcode_key UNIQUE (district_id, barcode),
+    CONSTRAINT patrons_lms_id_key UNIQUE (district_id, lms_id),
+    -- Names may be empty only once erased.
+    CONSTRAINT patrons_names_check CHECK (erased_at IS NOT NULL OR (given_name <> '' AND family_name <> ''))
+);
+CREATE INDEX patrons_district_name_idx ON patrons (district_id, family_name, given_name, id);
+CREATE INDEX patrons_school_name_idx ON patrons (school_id, family_name, given_name, id);
+CREATE INDEX patrons_district_updated_idx ON patrons (district_id, updated_at, id);
+-- Name search: trigrams for substrings and typos, and folded-name prefixes for the first one or
+-- two letters typed, which trigrams cannot serve.
+CREATE INDEX patrons_search_trgm_idx ON patrons USING gin (search_name gin_trgm_ops);
+CREATE INDEX patrons_given_prefix_idx ON patrons (district_id, fold_name(given_name) text_pattern_ops);
+CREATE INDEX patrons_family_prefix_idx ON patrons (district_id, fold_name(family_name) text_pattern_ops);
+CREATE INDEX patrons_preferred_prefix_idx ON patrons (district_id, fold_name(preferred_name) text_pattern_ops)
+    WHERE preferred_name IS NOT NULL;
+-- Lets notes require that their patron belongs to their district and school.
+ALTER TABLE patrons ADD CONSTRAINT patrons_district_school_id_key UNIQUE (district_id, school_id, id);
+
+CREATE TABLE notes (
+    id                 uuid PRIMARY KEY,
+    district_id        uuid NOT NULL,
+    school_id          uuid NOT NULL,
+    patron_id          uuid NOT NULL,
+    body               text NOT NULL CHECK (body <> ''),
+    kind               text NOT NULL DEFAULT 'other' CHECK (kind IN ('interest', 'mention', 'preference', 'accessibility', 'other')),
+    visibility         text NOT NULL DEFAULT 'library' CHECK (visibility IN ('author', 'library', 'school')),
+    follow_up_prompt   text,
+    follow_up_state    text CHECK (follow_up_state IN ('open', 'done', 'dropped')),
+    follow_up_due_on   date,
+    follow_up_closed_at timestamptz,
+    follow_up_closed_by_client text,
+    follow_up_closed_by_user   text,
+    version            integer NOT NULL DEFAULT 1,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    created_by_client  text NOT NULL,
+    created_by_user    text,
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    updated_by_client  text NOT NULL,
+    updated_by_user    text,
+    CONSTRAINT notes_patron_fkey FOREIGN KEY (district_id, school_id, patron_id)
+        REFERENCES patrons (district_id, school_id, id) ON UPDATE CASCADE,
+    -- A follow-up has a prompt and a state, or neither; closed ones say when.
+    CONSTRAINT notes_follow_up_check CHECK (
+        (follow_up_prompt IS NULL AND follow_up_state IS NULL AND follow_up_due_on IS NULL AND follow_up_closed_at IS NULL)
+        OR (follow_up_prompt IS NOT NULL AND follow_up_state IS NOT NULL
+            AND (follow_up_state = 'open') = (follow_up_closed_at IS NULL)))
+);
+CREATE INDEX notes_patron_idx ON notes (patron_id, created_at DESC, id DESC);
+CREATE INDEX notes_open_follow_ups_idx ON notes (district_id, follow_up_state, follow_up_due_on, created_at, id)
+    WHERE follow_up_state IS NOT NULL;
+
+-- Who read what about whom: every read of notes (and later photos). Append-only.
+CREATE TABLE access_log (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    district_id uuid NOT NULL,
+    patron_id   uuid NOT NULL,
+    resource    text NOT NULL,
+    client_id   text NOT NULL,
+    acting_user text,
+    request_id  text,
+    accessed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX access_log_patron_idx ON access_log (patron_id, id DESC);
+
+CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'access_log is append-only';
+END $$;
+CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
+    FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+
+-- The first answer to a create sent with an Idempotency-Key, kept 24 hours for retries.
+CREATE TABLE idempotency_keys (
+    client_uuid      uuid NOT NULL REFERENCES api_clients (id),
+    key              text NOT NULL,
+    fingerprint      bytea NOT NULL,
+    status           integer,  -- NULL while the first request is still running
+    response_headers jsonb,
+    response_body    bytea,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    completed_at     timestamptz,
+    PRIMARY KEY (client_uuid, key)
+);
+CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);

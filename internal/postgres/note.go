@@ -1,0 +1,384 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+var _ rapport.NoteStore = (*Store)(nil)
+
+const noteColumns = `n.id, n.district_id, n.school_id, n.patron_id, n.body, n.kind, n.visibility,
+	n.follow_up_prompt, n.follow_up_state, n.follow_up_due_on, n.follow_up_closed_at,
+	coalesce(n.follow_up_closed_by_client, ''), coalesce(n.follow_up_closed_by_user, ''),
+	n.version, n.created_at, n.created_by_client, coalesce(n.created_by_user, ''),
+	n.updated_at, n.updated_by_client, coalesce(n.updated_by_user, '')`
+
+func scanNote(row pgx.CollectableRow) (rapport.Note, error) {
+	var n rapport.Note
+	err := scanNoteInto(row, &n)
+	return n, err
+}
+
+// scanNoteInto scans the noteColumns of row into n, and any further columns into extra.
+func scanNoteInto(row pgx.Row, n *rapport.Note, extra ...any) error {
+	var prompt, state *string
+	var dueOn, closedAt *time.Time
+	var closedBy rapport.Actor
+	dest := []any{&n.ID, &n.DistrictID, &n.SchoolID, &n.PatronID, &n.Body, &n.Kind, &n.Visibility,
+		&prompt, &state, &dueOn, &closedAt, &closedBy.ClientID, &closedBy.ActingUser,
+		&n.Version, &n.CreatedAt, &n.CreatedBy.ClientID, &n.CreatedBy.ActingUser,
+		&n.UpdatedAt, &n.UpdatedBy.ClientID, &n.UpdatedBy.ActingUser}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return err
+	}
+	if prompt != nil && state != nil {
+		f := &rapport.FollowUp{Prompt: *prompt, State: rapport.FollowUpState(*state), ClosedBy: closedBy}
+		if dueOn != nil {
+			f.DueOn = *dueOn
+		}
+		if closedAt != nil {
+			f.ClosedAt = *closedAt
+		}
+		n.FollowUp = f
+	}
+	return nil
+}
+
+// readable adds the condition that the principal may read the note (aliased n): the SQL form
+// of rapport.Principal.CanRead.
+func readable(c *conditions, p *rapport.Principal) {
+	var who []string
+	switch {
+	case p.HasScope(rapport.ScopeNotesRead):
+		who = append(who, "n.visibility IN ('library', 'school')")
+	case p.HasScope(rapport.ScopeNotesSchool):
+		who = append(who, "n.visibility = 'school'")
+	}
+	who = append(who, authored(c, p))
+	c.add("(" + strings.Join(who, " OR ") + ")")
+}
+
+// writable adds the condition that the principal may change the note: any note but another
+// author's author-only one.
+func writable(c *conditions, p *rapport.Principal) {
+	c.add("(n.visibility <> 'author' OR " + authored(c, p) + ")")
+}
+
+func authored(c *conditions, p *rapport.Principal) string {
+	return fmt.Sprintf("(n.visibility = 'author' AND n.created_by_client = %s AND coalesce(n.created_by_user, '') = %s)",
+		c.arg(p.ClientID), c.arg(p.ActingUser))
+}
+
+// logAccess records that the principal read a resource about each of the patrons.
+func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource string, patronIDs []uuid.UUID) error {
+	if len(patronIDs) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `
+		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, request_id)
+		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6`,
+		p.Tenant.DistrictID, patronIDs, resource, p.ClientID, nullIfEmpty(p.ActingUser), nullIfEmpty(p.RequestID))
+	if err != nil {
+		return fmt.Errorf("log access to %s: %w", resource, err)
+	}
+	return nil
+}
+
+// ListNotes returns one page of the patron's readable notes, newest first, and logs the read.
+func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, f rapport.NoteFilter, page rapport.PageRequest) (rapport.Page[rapport.Note], error) {
+	var c conditions
+	c.add("n.patron_id = " + c.arg(patronID))
+	readable(&c, p)
+	if f.Kind != "" {
+		c.add("n.kind = " + c.arg(f.Kind))
+	}
+	if f.FollowUpState != "" {
+		c.add("n.follow_up_state = " + c.arg(f.FollowUpState))
+	}
+	if page.Cursor != "" {
+		var at time.Time
+		var id uuid.UUID
+		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+			return rapport.Page[rapport.Note]{}, err
+		}
+		c.add(fmt.Sprintf("(n.created_at, n.id) < (%s, %s)", c.arg(at), c.arg(id)))
+	}
+	size := page.Size()
+	var notes []rapport.Note
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := getPatron(ctx, tx, p.Tenant, patronID, "FOR SHARE"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT `+noteColumns+`
+			FROM notes n
+			`+c.sql()+`
+			ORDER BY n.created_at DESC, n.id DESC
+			LIMIT `+c.arg(size+1), c.args...)
+		if err != nil {
+			return fmt.Errorf("list notes: %w", err)
+		}
+		if notes, err = pgx.CollectRows(rows, scanNote); err != nil {
+			return fmt.Errorf("list notes: %w", err)
+		}
+		return logAccess(ctx, tx, p, "notes", []uuid.UUID{patronID})
+	})
+	if err != nil {
+		return rapport.Page[rapport.Note]{}, err
+	}
+	return pageOf(notes, size, func(n rapport.Note) string { return encodeCursor(n.CreatedAt, n.ID) }), nil
+}
+
+// getNote reads a note in scope for which cond holds (readable or writable); lock is "" or a
+// locking clause.
+func getNote(ctx context.Context, q querier, p *rapport.Principal, id uuid.UUID, cond func(*conditions, *rapport.Principal), lock string) (rapport.Note, error) {
+	var c conditions
+	c.add("n.id = " + c.arg(id))
+	c.tenant("n", p.Tenant)
+	cond(&c, p)
+	rows, err := q.Query(ctx, `SELECT `+noteColumns+` FROM notes n `+c.sql()+` `+lock, c.args...)
+	if err != nil {
+		return rapport.Note{}, interpretError(fmt.Errorf("get note %s: %w", id, err))
+	}
+	notes, err := pgx.CollectRows(rows, scanNote)
+	if err != nil {
+		return rapport.Note{}, interpretError(fmt.Errorf("get note %s: %w", id, err))
+	}
+	if len(notes) == 0 {
+		return rapport.Note{}, notFound("note")
+	}
+	return notes[0], nil
+}
+
+// GetNote returns a readable note and logs the read.
+func (s *Store) GetNote(ctx context.Context, p *rapport.Principal, id uuid.UUID) (rapport.Note, error) {
+	var n rapport.Note
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if n, err = getNote(ctx, tx, p, id, readable, ""); err != nil {
+			return err
+		}
+		return logAccess(ctx, tx, p, "note", []uuid.UUID{n.PatronID})
+	})
+	return n, err
+}
+
+// CreateNote writes a note about a patron in scope.
+func (s *Store) CreateNote(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, in rapport.NoteCreate) (rapport.Note, error) {
+	n, err := in.Note()
+	if err != nil {
+		return rapport.Note{}, err
+	}
+	by := p.Actor()
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		patron, err := getPatron(ctx, tx, p.Tenant, patronID, "FOR SHARE")
+		if err != nil {
+			return err
+		}
+		if patron.Erased() {
+			return rapport.Errorf(rapport.Conflict, "the patron's personal data was erased; no notes can be added")
+		}
+		prompt, state, dueOn := followUpValues(n.FollowUp)
+		rows, err := tx.Query(ctx, `
+			INSERT INTO notes AS n (id, district_id, school_id, patron_id, body, kind, visibility,
+				follow_up_prompt, follow_up_state, follow_up_due_on,
+				created_by_client, created_by_user, updated_by_client, updated_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $12)
+			RETURNING `+noteColumns,
+			uuid.Must(uuid.NewV7()), patron.DistrictID, patron.SchoolID, patron.ID, n.Body, n.Kind, n.Visibility,
+			prompt, state, dueOn, by.ClientID, nullIfEmpty(by.ActingUser))
+		if err != nil {
+			return fmt.Errorf("create note: %w", err)
+		}
+		n, err = pgx.CollectExactlyOneRow(rows, scanNote)
+		if err != nil {
+			return fmt.Errorf("create note: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func followUpValues(f *rapport.FollowUp) (prompt, state *string, dueOn *time.Time) {
+	if f == nil {
+		return nil, nil, nil
+	}
+	st := string(f.State)
+	if !f.DueOn.IsZero() {
+		dueOn = &f.DueOn
+	}
+	return &f.Prompt, &st, dueOn
+}
+
+// UpdateNote applies a merge patch to a writable note.
+func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.NotePatch) (rapport.Note, error) {
+	var out rapport.Note
+	by := p.Actor()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getNote(ctx, tx, p, id, writable, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("note", match, current.Version); err != nil {
+			return err
+		}
+		next, err := patch.Apply(current, by, time.Now())
+		if err != nil {
+			return err
+		}
+		prompt, state, dueOn := followUpValues(next.FollowUp)
+		var closedAt *time.Time
+		var closedByClient, closedByUser *string
+		if f := next.FollowUp; f != nil && !f.ClosedAt.IsZero() {
+			closedAt, closedByClient, closedByUser = &f.ClosedAt, &f.ClosedBy.ClientID, nullIfEmpty(f.ClosedBy.ActingUser)
+		}
+		rows, err := tx.Query(ctx, `
+			UPDATE notes AS n
+			SET body = $2, kind = $3, visibility = $4, follow_up_prompt = $5, follow_up_state = $6,
+				follow_up_due_on = $7, follow_up_closed_at = $8, follow_up_closed_by_client = $9,
+				follow_up_closed_by_user = $10, version = version + 1, updated_at = now(),
+				updated_by_client = $11, updated_by_user = $12
+			WHERE n.id = $1
+			RETURNING `+noteColumns,
+			id, next.Body, next.Kind, next.Visibility, prompt, state, dueOn, closedAt, closedByClient, closedByUser,
+			by.ClientID, nullIfEmpty(by.ActingUser))
+		if err != nil {
+			return fmt.Errorf("update note %s: %w", id, err)
+		}
+		out, err = pgx.CollectExactlyOneRow(rows, scanNote)
+		if err != nil {
+			return fmt.Errorf("update note %s: %w", id, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteNote removes a writable note.
+func (s *Store) DeleteNote(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getNote(ctx, tx, p, id, writable, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("note", match, current.Version); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete note %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// ListFollowUps returns one page of readable notes with a follow-up in the given state, soonest
+// due first (undated last), with their patrons, and logs a read for each patron listed.
+func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rapport.FollowUpFilter, page rapport.PageRequest) (rapport.Page[rapport.FollowUpItem], error) {
+	if f.State == "" {
+		f.State = rapport.FollowUpOpen
+	}
+	var c conditions
+	c.tenant("n", p.Tenant)
+	readable(&c, p)
+	c.add("n.follow_up_state = " + c.arg(f.State))
+	if f.SchoolID != uuid.Nil {
+		c.add("n.school_id = " + c.arg(f.SchoolID))
+	}
+	if !f.DueBefore.IsZero() {
+		c.add("n.follow_up_due_on <= " + c.arg(f.DueBefore))
+	}
+	const due = "coalesce(n.follow_up_due_on, 'infinity'::date)"
+	if page.Cursor != "" {
+		var dueKey string
+		var at time.Time
+		var id uuid.UUID
+		if err := decodeCursor(page.Cursor, &dueKey, &at, &id); err != nil {
+			return rapport.Page[rapport.FollowUpItem]{}, err
+		}
+		c.add(fmt.Sprintf("(%s, n.created_at, n.id) > (%s::date, %s, %s)", due, c.arg(dueKey), c.arg(at), c.arg(id)))
+	}
+	size := page.Size()
+	var items []rapport.FollowUpItem
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT `+noteColumns+`, p.given_name, p.family_name, coalesce(p.preferred_name, ''),
+				coalesce(p.name_pronunciation, ''), coalesce(p.grade, ''), coalesce(p.homeroom, '')
+			FROM notes n
+			JOIN patrons p ON p.id = n.patron_id
+			`+c.sql()+`
+			ORDER BY `+due+`, n.created_at, n.id
+			LIMIT `+c.arg(size+1), c.args...)
+		if err != nil {
+			return fmt.Errorf("list follow-ups: %w", err)
+		}
+		items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.FollowUpItem, error) {
+			var it rapport.FollowUpItem
+			pt := &it.Patron
+			err := scanNoteInto(row, &it.Note, &pt.GivenName, &pt.FamilyName, &pt.PreferredName,
+				&pt.NamePronunciation, &pt.Grade, &pt.Homeroom)
+			pt.ID, pt.SchoolID, pt.DistrictID = it.Note.PatronID, it.Note.SchoolID, it.Note.DistrictID
+			return it, err
+		})
+		if err != nil {
+			return fmt.Errorf("list follow-ups: %w", err)
+		}
+		var patronIDs []uuid.UUID
+		for _, it := range items {
+			patronIDs = append(patronIDs, it.Note.PatronID)
+		}
+		return logAccess(ctx, tx, p, "follow_ups", patronIDs)
+	})
+	if err != nil {
+		return rapport.Page[rapport.FollowUpItem]{}, err
+	}
+	return pageOf(items, size, func(it rapport.FollowUpItem) string {
+		dueKey := "infinity"
+		if f := it.Note.FollowUp; f != nil && !f.DueOn.IsZero() {
+			dueKey = f.DueOn.Format(time.DateOnly)
+		}
+		return encodeCursor(dueKey, it.Note.CreatedAt, it.Note.ID)
+	}), nil
+}
+
+// ListAccessLog returns one page of the reads of a patron's data, newest first.
+func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, patronID uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.AccessRecord], error) {
+	if _, err := s.GetPatron(ctx, scope, patronID); err != nil {
+		return rapport.Page[rapport.AccessRecord]{}, err
+	}
+	var c conditions
+	c.add("patron_id = " + c.arg(patronID))
+	c.add("district_id = " + c.arg(scope.DistrictID))
+	if page.Cursor != "" {
+		var id int64
+		if err := decodeCursor(page.Cursor, &id); err != nil {
+			return rapport.Page[rapport.AccessRecord]{}, err
+		}
+		c.add("id < " + c.arg(id))
+	}
+	size := page.Size()
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, patron_id, resource, client_id, coalesce(acting_user, ''), coalesce(request_id, ''), accessed_at
+		FROM access_log
+		`+c.sql()+`
+		ORDER BY id DESC
+		LIMIT `+c.arg(size+1), c.args...)
+	if err != nil {
+		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
+	}
+	records, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.AccessRecord, error) {
+		var r rapport.AccessRecord
+		err := row.Scan(&r.ID, &r.PatronID, &r.Resource, &r.AccessedBy.ClientID, &r.AccessedBy.ActingUser, &r.RequestID, &r.AccessedAt)
+		return r, err
+	})
+	if err != nil {
+		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
+	}
+	return pageOf(records, size, func(r rapport.AccessRecord) string { return encodeCursor(r.ID) }), nil
+}

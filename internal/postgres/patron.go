@@ -1,0 +1,341 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+var _ rapport.PatronStore = (*Store)(nil)
+
+const patronColumns = `p.id, p.district_id, p.school_id, p.role, p.given_name, p.family_name,
+	coalesce(p.preferred_name, ''), coalesce(p.pronouns, ''), coalesce(p.name_pronunciation, ''),
+	coalesce(p.grade, ''), coalesce(p.homeroom, ''), coalesce(p.email, ''),
+	coalesce(p.sourced_id, ''), coalesce(p.sis_id, ''), coalesce(p.barcode, ''), coalesce(p.lms_id, ''),
+	p.status, p.interests, p.erased_at, p.version,
+	p.created_at, p.created_by_client, coalesce(p.created_by_user, ''),
+	p.updated_at, p.updated_by_client, coalesce(p.updated_by_user, '')`
+
+func scanPatron(row pgx.CollectableRow) (rapport.Patron, error) {
+	var p rapport.Patron
+	var erasedAt *time.Time
+	err := row.Scan(&p.ID, &p.DistrictID, &p.SchoolID, &p.Role, &p.GivenName, &p.FamilyName,
+		&p.PreferredName, &p.Pronouns, &p.NamePronunciation, &p.Grade, &p.Homeroom, &p.Email,
+		&p.SourcedID, &p.SISID, &p.Barcode, &p.LMSID, &p.Status, &p.Interests, &erasedAt, &p.Version,
+		&p.CreatedAt, &p.CreatedBy.ClientID, &p.CreatedBy.ActingUser,
+		&p.UpdatedAt, &p.UpdatedBy.ClientID, &p.UpdatedBy.ActingUser)
+	if erasedAt != nil {
+		p.ErasedAt = *erasedAt
+	}
+	return p, err
+}
+
+// ListPatrons returns one page of patrons in one of three orders: ranked by name match
+// (Query), by update time (UpdatedSince: erased patrons included, so that a sync learns of
+// erasures), or by name.
+func (s *Store) ListPatrons(ctx context.Context, scope rapport.TenantScope, f rapport.PatronFilter, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
+	var c conditions
+	c.tenant("p", scope)
+	if f.SchoolID != uuid.Nil {
+		c.add("p.school_id = " + c.arg(f.SchoolID))
+	}
+	if f.Role != "" {
+		c.add("p.role = " + c.arg(f.Role))
+	}
+	if f.Grade != "" {
+		c.add("p.grade = " + c.arg(f.Grade))
+	}
+	if f.Status != "" {
+		c.add("p.status = " + c.arg(f.Status))
+	}
+	for _, id := range []struct{ column, value string }{
+		{"sourced_id", f.SourcedID}, {"sis_id", f.SISID}, {"barcode", f.Barcode}, {"lms_id", f.LMSID},
+	} {
+		if id.value != "" {
+			c.add("p." + id.column + " = " + c.arg(id.value))
+		}
+	}
+	switch {
+	case f.Query != "":
+		return s.searchPatrons(ctx, c, f.Query, page.Size())
+	case !f.UpdatedSince.IsZero():
+		return s.listPatronsByUpdate(ctx, c, f.UpdatedSince, page)
+	}
+	return s.listPatronsByName(ctx, c, page)
+}
+
+func (s *Store) listPatronsByName(ctx context.Context, c conditions, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
+	c.add("p.erased_at IS NULL")
+	if page.Cursor != "" {
+		var family, given string
+		var id uuid.UUID
+		if err := decodeCursor(page.Cursor, &family, &given, &id); err != nil {
+			return rapport.Page[rapport.Patron]{}, err
+		}
+		c.add(fmt.Sprintf("(p.family_name, p.given_name, p.id) > (%s, %s, %s)", c.arg(family), c.arg(given), c.arg(id)))
+	}
+	size := page.Size()
+	patrons, err := queryPatrons(ctx, s.pool, `
+		SELECT `+patronColumns+`
+		FROM patrons p
+		`+c.sql()+`
+		ORDER BY p.family_name, p.given_name, p.id
+		LIMIT `+c.arg(size+1), c.args)
+	if err != nil {
+		return rapport.Page[rapport.Patron]{}, err
+	}
+	return pageOf(patrons, size, func(p rapport.Patron) string { return encodeCursor(p.FamilyName, p.GivenName, p.ID) }), nil
+}
+
+func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since time.Time, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
+	c.add("p.updated_at >= " + c.arg(since))
+	if page.Cursor != "" {
+		var at time.Time
+		var id uuid.UUID
+		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+			return rapport.Page[rapport.Patron]{}, err
+		}
+		c.add(fmt.Sprintf("(p.updated_at, p.id) > (%s, %s)", c.arg(at), c.arg(id)))
+	}
+	size := page.Size()
+	patrons, err := queryPatrons(ctx, s.pool, `
+		SELECT `+patronColumns+`
+		FROM patrons p
+		`+c.sql()+`
+		ORDER BY p.updated_at, p.id
+		LIMIT `+c.arg(size+1), c.args)
+	if err != nil {
+		return rapport.Page[rapport.Patron]{}, err
+	}
+	return pageOf(patrons, size, func(p rapport.Patron) string { return encodeCursor(p.UpdatedAt, p.ID) }), nil
+}
+
+// searchPatrons answers the best matches for a typed name, ranked: an exact name first, then
+// names of which every typed word starts a word, then fuzzy (trigram) matches, each by
+// similarity and then by name. Names are compared folded (lower case, no accents).
+//
+// Candidates come from an index either way: when a typed word has three letters or more, from
+// the trigram index (the longest word as a substring, or the whole query by word similarity,
+// which catches typos); when every word is shorter, from the prefix indexes of the folded
+// given, family and preferred names, since trigrams cannot serve one or two letters.
+func (s *Store) searchPatrons(ctx context.Context, c conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
+	words := strings.Fields(strings.ToLower(query))
+	if len(words) == 0 {
+		return rapport.Page[rapport.Patron]{Items: []rapport.Patron{}}, nil
+	}
+	if len(words) > 5 {
+		words = words[:5]
+	}
+	longest := words[0]
+	escaped := make([]string, len(words))
+	for i, w := range words {
+		escaped[i] = likeEscape(w)
+		if utf8.RuneCountInString(w) > utf8.RuneCountInString(longest) {
+			longest = w
+		}
+	}
+	c.add("p.erased_at IS NULL")
+	q := "fold_name(" + c.arg(strings.Join(words, " ")) + ")"
+	// Every typed word starts a word of the name.
+	allPrefixes := "(' ' || p.search_name) LIKE ALL (ARRAY(SELECT '% ' || fold_name(w) || '%' FROM unnest(" +
+		c.arg(escaped) + "::text[]) w))"
+	if utf8.RuneCountInString(longest) >= 3 {
+		c.add("(p.search_name LIKE '%' || fold_name(" + c.arg(likeEscape(longest)) + ") || '%' OR p.search_name %> " + q + ")")
+	} else {
+		first := "fold_name(" + c.arg(likeEscape(words[0])+"%") + ")"
+		c.add("(fold_name(p.given_name) LIKE " + first + " OR fold_name(p.family_name) LIKE " + first +
+			" OR (p.preferred_name IS NOT NULL AND fold_name(p.preferred_name) LIKE " + first + "))")
+		c.add(allPrefixes)
+	}
+	patrons, err := queryPatrons(ctx, s.pool, `
+		SELECT `+patronColumns+`
+		FROM patrons p
+		`+c.sql()+`
+		ORDER BY
+			CASE
+				WHEN `+q+` IN (fold_name(p.given_name), fold_name(p.family_name), fold_name(p.preferred_name),
+					fold_name(p.given_name || ' ' || p.family_name), fold_name(p.preferred_name || ' ' || p.family_name)) THEN 0
+				WHEN `+allPrefixes+` THEN 1
+				ELSE 2
+			END,
+			word_similarity(`+q+`, p.search_name) DESC,
+			p.family_name, p.given_name, p.id
+		LIMIT `+c.arg(size), c.args)
+	if err != nil {
+		return rapport.Page[rapport.Patron]{}, err
+	}
+	return rapport.Page[rapport.Patron]{Items: patrons}, nil
+}
+
+func queryPatrons(ctx context.Context, q querier, sql string, args []any) ([]rapport.Patron, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list patrons: %w", err))
+	}
+	patrons, err := pgx.CollectRows(rows, scanPatron)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list patrons: %w", err))
+	}
+	return patrons, nil
+}
+
+// GetPatron returns the patron, or an error of kind NotFound when it is not in scope.
+func (s *Store) GetPatron(ctx context.Context, scope rapport.TenantScope, id uuid.UUID) (rapport.Patron, error) {
+	return getPatron(ctx, s.pool, scope, id, "")
+}
+
+// getPatron reads a patron in scope; lock is "" or a locking clause such as "FOR UPDATE".
+func getPatron(ctx context.Context, q querier, scope rapport.TenantScope, id uuid.UUID, lock string) (rapport.Patron, error) {
+	var c conditions
+	c.add("p.id = " + c.arg(id))
+	c.tenant("p", scope)
+	patrons, err := queryPatrons(ctx, q, `SELECT `+patronColumns+` FROM patrons p `+c.sql()+` `+lock, c.args)
+	if err != nil {
+		return rapport.Patron{}, err
+	}
+	if len(patrons) == 0 {
+		return rapport.Patron{}, notFound("patron")
+	}
+	return patrons[0], nil
+}
+
+// patronWriteColumns are the columns a create or update writes, in the order of patronValues.
+const patronWriteColumns = `school_id, role, given_name, family_name, preferred_name, pronouns,
+	name_pronunciation, grade, homeroom, email, sourced_id, sis_id, barcode, lms_id, status, interests`
+
+func patronValues(p rapport.Patron) []any {
+	return []any{p.SchoolID, p.Role, p.GivenName, p.FamilyName, nullIfEmpty(p.PreferredName), nullIfEmpty(p.Pronouns),
+		nullIfEmpty(p.NamePronunciation), nullIfEmpty(p.Grade), nullIfEmpty(p.Homeroom), nullIfEmpty(p.Email),
+		nullIfEmpty(p.SourcedID), nullIfEmpty(p.SISID), nullIfEmpty(p.Barcode), nullIfEmpty(p.LMSID), p.Status, p.Interests}
+}
+
+// errSchoolOutOfScope is the answer for a school_id the caller cannot see, whether it exists
+// or not.
+var errSchoolOutOfScope = rapport.FieldErrorf(rapport.Unprocessable, "#/school_id", "is not a school the client can see")
+
+// CreatePatron adds a patron.
+func (s *Store) CreatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, in rapport.PatronCreate) (rapport.Patron, error) {
+	p, err := in.Patron()
+	if err != nil {
+		return rapport.Patron{}, err
+	}
+	if !scope.HasSchool(p.SchoolID) {
+		return rapport.Patron{}, errSchoolOutOfScope
+	}
+	args := append([]any{uuid.Must(uuid.NewV7()), scope.DistrictID}, patronValues(p)...)
+	args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
+	patrons, err := queryPatrons(ctx, s.pool, `
+		INSERT INTO patrons AS p (id, district_id, `+patronWriteColumns+`,
+			created_by_client, created_by_user, updated_by_client, updated_by_user)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19, $20)
+		RETURNING `+patronColumns, args)
+	if err != nil {
+		return rapport.Patron{}, err
+	}
+	return patrons[0], nil
+}
+
+// UpdatePatron applies a merge patch to a patron.
+func (s *Store) UpdatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.PatronPatch) (rapport.Patron, error) {
+	return s.changePatron(ctx, scope, by, id, match, func(current rapport.Patron) (rapport.Patron, error) {
+		if current.Erased() {
+			return current, rapport.Errorf(rapport.Conflict, "the patron's personal data was erased; it cannot be changed")
+		}
+		next, err := patch.Apply(current)
+		if err != nil {
+			return current, err
+		}
+		if !scope.HasSchool(next.SchoolID) {
+			return current, errSchoolOutOfScope
+		}
+		return next, nil
+	})
+}
+
+// DeactivatePatron makes the patron inactive.
+func (s *Store) DeactivatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Patron, error) {
+	return s.changePatron(ctx, scope, by, id, match, func(current rapport.Patron) (rapport.Patron, error) {
+		current.Status = rapport.PatronInactive
+		return current, nil
+	})
+}
+
+// changePatron reads the patron under a lock, checks the If-Match condition, lets change
+// decide the new state, and writes it when it differs.
+func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match,
+	change func(rapport.Patron) (rapport.Patron, error)) (rapport.Patron, error) {
+	var out rapport.Patron
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getPatron(ctx, tx, scope, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("patron", match, current.Version); err != nil {
+			return err
+		}
+		next, err := change(current)
+		if err != nil {
+			return err
+		}
+		args := append([]any{id}, patronValues(next)...)
+		args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
+		patrons, err := queryPatrons(ctx, tx, `
+			UPDATE patrons AS p
+			SET (`+patronWriteColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17),
+				version = version + 1, updated_at = now(), updated_by_client = $18, updated_by_user = $19
+			WHERE p.id = $1
+			RETURNING `+patronColumns, args)
+		if err != nil {
+			return err
+		}
+		out = patrons[0]
+		return nil
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rapport.Patron{}, notFound("patron")
+	}
+	return out, err
+}
+
+// ErasePatron removes the patron's personal data and notes.
+func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Patron, error) {
+	var out rapport.Patron
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		current, err := getPatron(ctx, tx, scope, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("patron", match, current.Version); err != nil {
+			return err
+		}
+		if current.Erased() {
+			out = current
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE patron_id = $1`, id); err != nil {
+			return fmt.Errorf("erase patron %s notes: %w", id, err)
+		}
+		patrons, err := queryPatrons(ctx, tx, `
+			UPDATE patrons AS p
+			SET given_name = '', family_name = '', preferred_name = NULL, pronouns = NULL,
+				name_pronunciation = NULL, homeroom = NULL, email = NULL, sourced_id = NULL, sis_id = NULL,
+				barcode = NULL, lms_id = NULL, interests = '{}', status = 'inactive', erased_at = now(),
+				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			WHERE p.id = $1
+			RETURNING `+patronColumns, []any{id, by.ClientID, nullIfEmpty(by.ActingUser)})
+		if err != nil {
+			return err
+		}
+		out = patrons[0]
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,49 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// conditions builds the WHERE clause of a list query from the filters a request sets, so that
+// each query carries only its own conditions and the planner sees what it can use. Each
+// condition is a literal SQL fragment; values go in as positional arguments.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+// arg adds a value and returns its placeholder.
+func (c *conditions) arg(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+// add adds a condition.
+func (c *conditions) add(cond string) {
+	c.where = append(c.where, cond)
+}
+
+// tenant adds the conditions that keep rows (aliased alias) inside the scope: its district
+// and, when the scope is limited, its schools.
+func (c *conditions) tenant(alias string, scope rapport.TenantScope) {
+	c.add(alias + ".district_id = " + c.arg(scope.DistrictID))
+	if !scope.AllSchools() {
+		c.add(alias + ".school_id = ANY(" + c.arg(scope.SchoolIDs) + ")")
+	}
+}
+
+// sql returns "WHERE …" (or "" when there are no conditions).
+func (c *conditions) sql() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return "WHERE " + strings.Join(c.where, "\n  AND ")
+}
+
+// likeEscape escapes the wildcards of a LIKE pattern, so that user input matches literally.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
