@@ -27,6 +27,7 @@ type config struct {
 	AuthCacheTTL    time.Duration // RAPPORT_AUTH_CACHE_TTL: default 5s
 	DBMaxConns      int           // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
 	DBStatementTime time.Duration // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
+	PprofAddr       string        // RAPPORT_PPROF_ADDR: serve Go's profiler there; default off
 }
 
 // loadConfig reads the configuration from getenv, naming the variable at fault on error.
@@ -36,6 +37,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Addr:        or(getenv("RAPPORT_ADDR"), ":8080"),
 		Env:         or(getenv("RAPPORT_ENV"), "development"),
 		LogLevel:    or(getenv("RAPPORT_LOG_LEVEL"), "info"),
+		PprofAddr:   getenv("RAPPORT_PPROF_ADDR"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return c, fmt.Errorf("RAPPORT_ENV must be development or production, not %q", c.Env)

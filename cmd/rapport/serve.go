@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go purgeExpired(ctx, logger, store)
+	if cfg.PprofAddr != "" {
+		go servePprof(ctx, logger, cfg.PprofAddr)
+	}
 
 	logger.Info("serving", "addr", ln.Addr().String(), "version", version, "env", cfg.Env)
 	fmt.Fprintf(stdout, "rapport: serving on http://%s (docs at /docs)\n", ln.Addr())
@@ -119,6 +123,25 @@ func purgeExpired(ctx context.Context, logger *slog.Logger, store *postgres.Stor
 				logger.Info("purged expired idempotency keys", "count", n)
 			}
 		}
+	}
+}
+
+// servePprof serves Go's profiler on its own address (keep it on loopback) until ctx ends.
+func servePprof(ctx context.Context, logger *slog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info("serving pprof", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("pprof", "err", err)
 	}
 }
 
