@@ -310,3 +310,18 @@ func (r *Response) Pointers(t testing.TB) []string {
 	}
 	return out
 }
+
+// NewPatron adds a patron to the school through the store.
+func (e *Env) NewPatron(school rapport.School, given, family string, configure ...func(*rapport.PatronCreate)) rapport.Patron {
+	e.t.Helper()
+	in := rapport.PatronCreate{SchoolID: school.ID, Role: rapport.RoleStudent, GivenName: given, FamilyName: family}
+	for _, f := range configure {
+		f(&in)
+	}
+	scope := rapport.TenantScope{DistrictID: school.DistrictID}
+	p, err := e.Store.CreatePatron(context.Background(), scope, rapport.Actor{ClientID: rapport.CLIClientID}, in)
+	if err != nil {
+		e.t.Fatalf("CreatePatron(%s %s): %v", given, family, err)
+	}
+	return p
+}

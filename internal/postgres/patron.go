@@ -155,18 +155,23 @@ func (s *Store) searchPatrons(ctx context.Context, c conditions, query string, s
 			" OR (p.preferred_name IS NOT NULL AND fold_name(p.preferred_name) LIKE " + first + "))")
 		c.add(allPrefixes)
 	}
+	// Within the exact and prefix ranks, names come in name order; fuzzy matches come by how
+	// close they are.
 	patrons, err := queryPatrons(ctx, s.pool, `
 		SELECT `+patronColumns+`
-		FROM patrons p
-		`+c.sql()+`
-		ORDER BY
-			CASE
-				WHEN `+q+` IN (fold_name(p.given_name), fold_name(p.family_name), fold_name(p.preferred_name),
-					fold_name(p.given_name || ' ' || p.family_name), fold_name(p.preferred_name || ' ' || p.family_name)) THEN 0
-				WHEN `+allPrefixes+` THEN 1
-				ELSE 2
-			END,
-			word_similarity(`+q+`, p.search_name) DESC,
+		FROM (
+			SELECT p.*,
+				CASE
+					WHEN `+q+` IN (fold_name(p.given_name), fold_name(p.family_name), fold_name(p.preferred_name),
+						fold_name(p.given_name || ' ' || p.family_name), fold_name(p.preferred_name || ' ' || p.family_name)) THEN 0
+					WHEN `+allPrefixes+` THEN 1
+					ELSE 2
+				END AS match_rank
+			FROM patrons p
+			`+c.sql()+`
+		) p
+		ORDER BY p.match_rank,
+			CASE WHEN p.match_rank = 2 THEN word_similarity(`+q+`, p.search_name) END DESC,
 			p.family_name, p.given_name, p.id
 		LIMIT `+c.arg(size), c.args)
 	if err != nil {

@@ -125,6 +125,11 @@ var constraintFields = map[string]rapport.FieldError{
 	"schools_sourced_id_key":         {Pointer: "#/sourced_id", Detail: "is taken by another school of the district"},
 	"api_clients_client_id_key":      {Pointer: "#/client_id", Detail: "is taken by another client"},
 	"api_client_schools_school_fkey": {Pointer: "#/school_ids", Detail: "names a school that is not in the district"},
+	"patrons_sourced_id_key":         {Pointer: "#/sourced_id", Detail: "is taken by another patron of the district"},
+	"patrons_sis_id_key":             {Pointer: "#/sis_id", Detail: "is taken by another patron of the district"},
+	"patrons_barcode_key":            {Pointer: "#/barcode", Detail: "is taken by another patron of the district"},
+	"patrons_lms_id_key":             {Pointer: "#/lms_id", Detail: "is taken by another patron of the district"},
+	"patrons_school_fkey":            {Pointer: "#/school_id", Detail: "is not a school the client can see"},
 }
 
 // interpretError turns driver failures into the kinds of rapport.Error the caller can act on:

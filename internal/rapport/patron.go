@@ -195,13 +195,16 @@ func (p Patron) normalized() (Patron, error) {
 	if !slices.Contains(patronRoles, p.Role) {
 		pr.Add("#/role", "must be one of student, teacher, administrator, staff, guardian, other")
 	}
-	checkLine(&pr, "#/given_name", p.GivenName, 100)
-	checkLine(&pr, "#/family_name", p.FamilyName, 100)
+	checkName(&pr, "#/given_name", p.GivenName, 100)
+	checkName(&pr, "#/family_name", p.FamilyName, 100)
+	if p.PreferredName != "" {
+		checkName(&pr, "#/preferred_name", p.PreferredName, 100)
+	}
 	for _, f := range []struct {
 		pointer, value string
 		max            int
 	}{
-		{"#/preferred_name", p.PreferredName, 100}, {"#/pronouns", p.Pronouns, 40},
+		{"#/pronouns", p.Pronouns, 40},
 		{"#/name_pronunciation", p.NamePronunciation, 100}, {"#/homeroom", p.Homeroom, 50},
 		{"#/sourced_id", p.SourcedID, 255}, {"#/sis_id", p.SISID, 255},
 		{"#/barcode", p.Barcode, 255}, {"#/lms_id", p.LMSID, 255},

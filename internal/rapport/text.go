@@ -36,3 +36,29 @@ func checkText(p *Problems, pointer, s string, max int) {
 func pointerf(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
 }
+
+// checkName adds a problem unless s is a fit personal name: a line of letters (any script),
+// combining marks, spaces, apostrophes, hyphens and periods, with at least one letter. Digits,
+// emoji and punctuation such as ";" or ")" are refused: they are typing slips or attacks, not
+// names.
+func checkName(p *Problems, pointer, s string, max int) {
+	before := len(p.fields)
+	checkLine(p, pointer, s, max)
+	if len(p.fields) > before {
+		return
+	}
+	letters := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case unicode.IsMark(r), r == ' ', r == '\'', r == '’', r == 'ʼ', r == '-', r == '.':
+		default:
+			p.Add(pointer, "may hold only letters, spaces, apostrophes, hyphens and periods")
+			return
+		}
+	}
+	if letters == 0 {
+		p.Add(pointer, "must contain a letter")
+	}
+}

@@ -1,0 +1,427 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/rapportlib/rapport/api"
+	"github.com/rapportlib/rapport/internal/apitest"
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+func patronNames(list api.PatronList) []string {
+	var names []string
+	for _, p := range list.Data {
+		names = append(names, p.DisplayName)
+	}
+	return names
+}
+
+func TestCreatePatron(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead, rapport.ScopePatronsWrite})
+	school := tenant.Schools[0].ID.String()
+
+	res := env.Call(http.MethodPost, "/v1/patrons", writer, map[string]any{
+		"school_id": school, "role": "student", "given_name": " Zoë ", "family_name": "Okafor-Smith",
+		"preferred_name": "Zo", "pronouns": "she/her", "name_pronunciation": "ZOH-ee", "grade": "07",
+		"homeroom": "7B", "email": "zoe@lincoln.example.org", "sourced_id": "stu-1", "sis_id": "S1",
+		"barcode": "B0001", "lms_id": "L1", "interests": []string{"Graphic Novels", "robotics", "graphic novels "},
+	}, "Acting-User", "ms.lee@lincoln.example.org")
+	if res.Status != http.StatusCreated {
+		t.Fatalf("status = %d: %s", res.Status, res.Body)
+	}
+	var p api.Patron
+	res.Decode(t, &p)
+	if res.Header.Get("Location") != "/v1/patrons/"+p.Id.String() || res.Header.Get("ETag") == "" {
+		t.Errorf("Location %q, ETag %q", res.Header.Get("Location"), res.Header.Get("ETag"))
+	}
+	if p.GivenName != "Zoë" || p.DisplayName != "Zo Okafor-Smith" || p.Status != api.PatronStatusActive ||
+		!slices.Equal(p.Interests, []string{"graphic novels", "robotics"}) || *p.CreatedBy.ActingUser != "ms.lee@lincoln.example.org" {
+		t.Errorf("patron = %+v", p)
+	}
+
+	for _, tt := range []struct {
+		name        string
+		body        map[string]any
+		wantStatus  int
+		wantPointer string
+	}{
+		{"taken sourced_id", map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B", "sourced_id": "stu-1"}, 409, "#/sourced_id"},
+		{"taken barcode", map[string]any{"school_id": tenant.Schools[1].ID, "role": "student", "given_name": "A", "family_name": "B", "barcode": "B0001"}, 409, "#/barcode"},
+		{"another district's school", map[string]any{"school_id": other.Schools[0].ID, "role": "student", "given_name": "A", "family_name": "B"}, 422, "#/school_id"},
+		{"wrong type", map[string]any{"school_id": school, "role": "student", "given_name": 7, "family_name": "B"}, 422, "#/given_name"},
+		{"unknown field", map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B", "birthday": "2010-01-01"}, 422, "#/birthday"},
+		{"300-character name", map[string]any{"school_id": school, "role": "student", "given_name": strings.Repeat("a", 300), "family_name": "B"}, 422, "#/given_name"},
+		{"emoji name", map[string]any{"school_id": school, "role": "student", "given_name": "📚📚", "family_name": "B"}, 422, "#/given_name"},
+		{"SQL-looking name", map[string]any{"school_id": school, "role": "student", "given_name": "Robert'); DROP TABLE patrons;--", "family_name": "B"}, 422, "#/given_name"},
+		{"invalid grade", map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B", "grade": "7"}, 422, "#/grade"},
+		{"invalid email", map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B", "email": "not an email"}, 422, "#/email"},
+		{"unknown role", map[string]any{"school_id": school, "role": "wizard", "given_name": "A", "family_name": "B"}, 422, "#/role"},
+		{"bad school id", map[string]any{"school_id": "lincoln", "role": "student", "given_name": "A", "family_name": "B"}, 422, "#/school_id"},
+		{"missing names", map[string]any{"school_id": school, "role": "student"}, 422, "#/given_name"},
+		{"too many interests", map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B", "interests": make([]string, 31)}, 422, "#/interests"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := env.Call(http.MethodPost, "/v1/patrons", writer, tt.body)
+			if res.Status != tt.wantStatus || !slices.Contains(res.Pointers(t), tt.wantPointer) {
+				t.Errorf("got %d %v, want %d pointing at %s: %s", res.Status, res.Pointers(t), tt.wantStatus, tt.wantPointer, res.Body)
+			}
+		})
+	}
+
+	t.Run("a client limited to another school", func(t *testing.T) {
+		limited := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite}, tenant.Schools[1].ID)
+		res := env.Call(http.MethodPost, "/v1/patrons", limited, map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B"})
+		if res.Status != http.StatusUnprocessableEntity || !slices.Contains(res.Pointers(t), "#/school_id") {
+			t.Errorf("got %d %s", res.Status, res.Body)
+		}
+	})
+	t.Run("read-only token", func(t *testing.T) {
+		reader := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
+		res := env.Call(http.MethodPost, "/v1/patrons", reader, map[string]any{"school_id": school, "role": "student", "given_name": "A", "family_name": "B"})
+		if res.Status != http.StatusForbidden {
+			t.Errorf("status = %d, want 403", res.Status)
+		}
+	})
+
+	// Only the first patron was written.
+	var list api.PatronList
+	env.Call(http.MethodGet, "/v1/patrons", writer, nil).Decode(t, &list)
+	if diff := cmp.Diff([]string{"Zo Okafor-Smith"}, patronNames(list)); diff != "" {
+		t.Errorf("patrons after refused writes (-want +got):\n%s", diff)
+	}
+}
+
+func TestGetPatron(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez")
+	path := "/v1/patrons/" + patron.ID.String()
+	reader := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
+
+	res := env.Call(http.MethodGet, path, reader, nil)
+	var got api.Patron
+	res.Decode(t, &got)
+	if res.Status != http.StatusOK || got.Id != patron.ID || got.DisplayName != "Maya Lopez" {
+		t.Fatalf("GET = %d %+v", res.Status, got)
+	}
+	if res := env.Call(http.MethodGet, path, reader, nil, "If-None-Match", res.Header.Get("ETag")); res.Status != http.StatusNotModified {
+		t.Errorf("conditional GET = %d, want 304", res.Status)
+	}
+	for _, tt := range []struct{ name, token string }{
+		{"another district", env.Token(other, nil)},
+		{"a client limited to another school", env.Token(tenant, nil, tenant.Schools[1].ID)},
+		{"no patrons:read", env.Token(tenant, []rapport.Scope{rapport.ScopeNotesRead})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			want := http.StatusNotFound
+			if tt.name == "no patrons:read" {
+				want = http.StatusForbidden
+			}
+			if res := env.Call(http.MethodGet, path, tt.token, nil); res.Status != want {
+				t.Errorf("status = %d, want %d", res.Status, want)
+			}
+		})
+	}
+}
+
+func TestUpdatePatron(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) {
+		in.PreferredName, in.Grade, in.Barcode, in.Interests = "May", "05", "B1", []string{"horses"}
+	})
+	env.NewPatron(tenant.Schools[0], "Sam", "Taken", func(in *rapport.PatronCreate) { in.Barcode = "B2" })
+	path := "/v1/patrons/" + patron.ID.String()
+	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead, rapport.ScopePatronsWrite})
+	etag := env.Call(http.MethodGet, path, writer, nil).Header.Get("ETag")
+
+	res := env.Call(http.MethodPatch, path, writer, map[string]any{"preferred_name": nil, "grade": "06", "interests": []string{"dragons"}}, "If-Match", etag)
+	var got api.Patron
+	res.Decode(t, &got)
+	if res.Status != http.StatusOK || got.PreferredName != nil || string(*got.Grade) != "06" || got.FamilyName != "Lopez" ||
+		*got.Barcode != "B1" || !slices.Equal(got.Interests, []string{"dragons"}) {
+		t.Fatalf("PATCH = %d %+v", res.Status, got)
+	}
+	etag = res.Header.Get("ETag")
+
+	t.Run("two writers with the same ETag: one wins", func(t *testing.T) {
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i := range statuses {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = env.Call(http.MethodPatch, path, writer, map[string]any{"homeroom": "Room " + string(rune('A'+i))}, "If-Match", etag).Status
+			}()
+		}
+		wg.Wait()
+		slices.Sort(statuses)
+		if !slices.Equal(statuses, []int{http.StatusOK, http.StatusPreconditionFailed}) {
+			t.Errorf("statuses = %v, want one 200 and one 412", statuses)
+		}
+	})
+	for _, tt := range []struct {
+		name        string
+		body        map[string]any
+		wantStatus  int
+		wantPointer string
+	}{
+		{"taken barcode", map[string]any{"barcode": "B2"}, 409, "#/barcode"},
+		{"null for a required field", map[string]any{"family_name": nil}, 422, "#/family_name"},
+		{"invalid grade", map[string]any{"grade": "K"}, 422, "#/grade"},
+		{"another district's school", map[string]any{"school_id": other.Schools[0].ID}, 422, "#/school_id"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := env.Call(http.MethodPatch, path, writer, tt.body)
+			if res.Status != tt.wantStatus || !slices.Contains(res.Pointers(t), tt.wantPointer) {
+				t.Errorf("got %d %v, want %d at %s: %s", res.Status, res.Pointers(t), tt.wantStatus, tt.wantPointer, res.Body)
+			}
+		})
+	}
+	t.Run("another district", func(t *testing.T) {
+		if res := env.Call(http.MethodPatch, path, env.Token(other, nil), map[string]any{"homeroom": "X"}); res.Status != http.StatusNotFound {
+			t.Errorf("status = %d, want 404", res.Status)
+		}
+	})
+	t.Run("move to another school of the district", func(t *testing.T) {
+		res := env.Call(http.MethodPatch, path, writer, map[string]any{"school_id": tenant.Schools[1].ID})
+		var moved api.Patron
+		res.Decode(t, &moved)
+		if res.Status != http.StatusOK || moved.SchoolId != tenant.Schools[1].ID {
+			t.Errorf("move = %d %+v", res.Status, moved)
+		}
+	})
+}
+
+func TestDeletePatron(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	other := env.NewTenant("Other Elementary")
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez")
+	path := "/v1/patrons/" + patron.ID.String()
+	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead, rapport.ScopePatronsWrite})
+
+	if res := env.Call(http.MethodDelete, path, env.Token(other, nil), nil); res.Status != http.StatusNotFound {
+		t.Errorf("another district's DELETE = %d, want 404", res.Status)
+	}
+	if res := env.Call(http.MethodDelete, path, writer, nil, "If-Match", `"99"`); res.Status != http.StatusPreconditionFailed {
+		t.Errorf("stale DELETE = %d, want 412", res.Status)
+	}
+	res := env.Call(http.MethodDelete, path, writer, nil)
+	var got api.Patron
+	res.Decode(t, &got)
+	if res.Status != http.StatusOK || got.Status != api.PatronStatusInactive {
+		t.Fatalf("DELETE = %d %+v", res.Status, got)
+	}
+	env.Call(http.MethodGet, path, writer, nil).Decode(t, &got)
+	if got.Status != api.PatronStatusInactive || got.GivenName != "Maya" {
+		t.Errorf("after DELETE the patron is %+v; want it kept, inactive", got)
+	}
+}
+
+func TestErasePatron(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	other := env.NewTenant("Other Elementary")
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) {
+		in.SourcedID, in.Email, in.Grade, in.Interests = "stu-9", "maya@example.org", "05", []string{"horses"}
+	})
+	path := "/v1/patrons/" + patron.ID.String()
+	admin := env.Token(tenant, nil)
+	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite, rapport.ScopeNotesWrite})
+	if res := env.Call(http.MethodPost, path+"/notes", writer, map[string]any{"body": "Loves horse stories"}); res.Status != http.StatusCreated {
+		t.Fatalf("create note = %d", res.Status)
+	}
+
+	if res := env.Call(http.MethodPost, path+"/erase", writer, nil); res.Status != http.StatusForbidden {
+		t.Errorf("erase without admin = %d, want 403", res.Status)
+	}
+	if res := env.Call(http.MethodPost, path+"/erase", env.Token(other, nil), nil); res.Status != http.StatusNotFound {
+		t.Errorf("erase from another district = %d, want 404", res.Status)
+	}
+	res := env.Call(http.MethodPost, path+"/erase", admin, nil)
+	var got api.Patron
+	res.Decode(t, &got)
+	if res.Status != http.StatusOK || got.ErasedAt == nil || got.GivenName != "" || got.SourcedId != nil || got.Email != nil ||
+		len(got.Interests) != 0 || got.Status != api.PatronStatusInactive || got.Grade == nil || *got.Grade != "05" {
+		t.Fatalf("erase = %d %+v; want the personal data gone, the grade kept", res.Status, got)
+	}
+	var notes api.NoteList
+	env.Call(http.MethodGet, path+"/notes", admin, nil).Decode(t, &notes)
+	if len(notes.Data) != 0 {
+		t.Errorf("an erased patron still has notes: %+v", notes.Data)
+	}
+	for _, q := range []string{"?q=maya", "?sourced_id=stu-9"} {
+		var list api.PatronList
+		env.Call(http.MethodGet, "/v1/patrons"+q, admin, nil).Decode(t, &list)
+		if len(list.Data) != 0 {
+			t.Errorf("GET /v1/patrons%s still finds the erased patron", q)
+		}
+	}
+	if res := env.Call(http.MethodPatch, path, admin, map[string]any{"given_name": "Back"}); res.Status != http.StatusConflict {
+		t.Errorf("changing an erased patron = %d, want 409", res.Status)
+	}
+	if res := env.Call(http.MethodPost, path+"/erase", admin, nil); res.Status != http.StatusOK {
+		t.Errorf("erasing again = %d, want 200", res.Status)
+	}
+}
+
+func TestListPatrons(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	lincoln, adams := tenant.Schools[0], tenant.Schools[1]
+	env.NewPatron(lincoln, "Ada", "Baker", func(in *rapport.PatronCreate) { in.Grade, in.SourcedID, in.SISID = "09", "s-ada", "sis-ada" })
+	env.NewPatron(lincoln, "Ben", "Adams", func(in *rapport.PatronCreate) { in.Grade, in.Barcode = "10", "B-ben" })
+	env.NewPatron(lincoln, "Cy", "Adams", func(in *rapport.PatronCreate) { in.Role, in.LMSID = rapport.RoleTeacher, "lms-cy" })
+	env.NewPatron(adams, "Dee", "Cole", func(in *rapport.PatronCreate) { in.Grade, in.Status = "02", rapport.PatronInactive })
+	env.NewPatron(other.Schools[0], "Eve", "Abbot")
+	reader := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
+
+	t.Run("every page, by name", func(t *testing.T) {
+		var all []string
+		next := "/v1/patrons?limit=2"
+		for next != "" {
+			res := env.Call(http.MethodGet, next, reader, nil)
+			var page api.PatronList
+			res.Decode(t, &page)
+			all = append(all, patronNames(page)...)
+			next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
+		}
+		if diff := cmp.Diff([]string{"Ben Adams", "Cy Adams", "Ada Baker", "Dee Cole"}, all); diff != "" {
+			t.Errorf("mismatch (-want +got):\n%s", diff)
+		}
+	})
+
+	since := url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339))
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"school_id=" + adams.ID.String(), []string{"Dee Cole"}},
+		{"role=teacher", []string{"Cy Adams"}},
+		{"grade=09", []string{"Ada Baker"}},
+		{"status=inactive", []string{"Dee Cole"}},
+		{"sourced_id=s-ada", []string{"Ada Baker"}},
+		{"sis_id=sis-ada", []string{"Ada Baker"}},
+		{"barcode=B-ben", []string{"Ben Adams"}},
+		{"lms_id=lms-cy", []string{"Cy Adams"}},
+		{"sourced_id=nobody", nil},
+		{"updated_since=" + since, []string{"Ada Baker", "Ben Adams", "Cy Adams", "Dee Cole"}},
+		{"updated_since=" + url.QueryEscape(time.Now().Add(time.Hour).Format(time.RFC3339)), nil},
+		{"school_id=" + other.Schools[0].ID.String(), nil},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			var page api.PatronList
+			env.Call(http.MethodGet, "/v1/patrons?"+tt.query, reader, nil).Decode(t, &page)
+			if diff := cmp.Diff(tt.want, patronNames(page)); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("a client limited to a school", func(t *testing.T) {
+		var page api.PatronList
+		env.Call(http.MethodGet, "/v1/patrons", env.Token(tenant, nil, adams.ID), nil).Decode(t, &page)
+		if diff := cmp.Diff([]string{"Dee Cole"}, patronNames(page)); diff != "" {
+			t.Errorf("mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("another district sees none of these", func(t *testing.T) {
+		var page api.PatronList
+		env.Call(http.MethodGet, "/v1/patrons?barcode=B-ben", env.Token(other, nil), nil).Decode(t, &page)
+		if len(page.Data) != 0 {
+			t.Errorf("got %v", patronNames(page))
+		}
+	})
+}
+
+func TestSearchPatrons(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	lincoln := tenant.Schools[0]
+	env.NewPatron(lincoln, "Zoë", "Okafor")
+	env.NewPatron(lincoln, "Zoey", "Smith")
+	env.NewPatron(lincoln, "Zora", "Neale")
+	env.NewPatron(lincoln, "John", "Smithers")
+	env.NewPatron(lincoln, "Jonathan", "Zoeller")
+	env.NewPatron(lincoln, "Elizabeth", "Müller", func(in *rapport.PatronCreate) { in.PreferredName = "Liz" })
+	env.NewPatron(tenant.Schools[1], "Zoe", "Adams")
+	env.NewPatron(other.Schools[0], "Zoe", "Elsewhere")
+	reader := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
+
+	// want is how the answer starts: the exact and prefix matches, in order. also lists fuzzy
+	// matches that must follow somewhere; only says nothing else may.
+	for _, tt := range []struct {
+		q     string
+		token string
+		want  []string
+		also  []string
+		only  bool
+	}{
+		// Exact names first ("Zoe" is Zoë folded), then names a typed word starts, each in
+		// name order; then fuzzy matches.
+		{"Zoe", reader, []string{"Zoe Adams", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
+		{"zoë", reader, []string{"Zoe Adams", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
+		{"z", reader, []string{"Zoe Adams", "Zora Neale", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, nil, true},
+		{"zo sm", reader, []string{"Zoey Smith"}, nil, true},
+		{"smith", reader, []string{"Zoey Smith", "John Smithers"}, nil, false},
+		{"jonh", reader, nil, []string{"John Smithers"}, false},
+		{"muller", reader, []string{"Liz Müller"}, nil, false},
+		{"liz", reader, []string{"Liz Müller"}, nil, false},
+		{"elizabeth muller", reader, []string{"Liz Müller"}, nil, false},
+		{"100%_", reader, nil, nil, true},
+		{"Zoe", env.Token(tenant, nil, lincoln.ID), []string{"Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
+		{"Zoe", env.Token(other, nil), []string{"Zoe Elsewhere"}, nil, true},
+	} {
+		t.Run(tt.q, func(t *testing.T) {
+			res := env.Call(http.MethodGet, "/v1/patrons?q="+url.QueryEscape(tt.q), tt.token, nil)
+			var page api.PatronList
+			res.Decode(t, &page)
+			got := patronNames(page)
+			head := got[:min(len(tt.want), len(got))]
+			if diff := cmp.Diff(tt.want, head, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("search %q starts wrong (-want +got):\n%s\nall: %v", tt.q, diff, got)
+			}
+			for _, name := range tt.also {
+				if !slices.Contains(got[len(head):], name) {
+					t.Errorf("search %q = %v, want %s among the rest", tt.q, got, name)
+				}
+			}
+			if tt.only && len(got) > len(tt.want) {
+				t.Errorf("search %q = %v, want only %v", tt.q, got, tt.want)
+			}
+			if page.NextCursor != nil {
+				t.Errorf("a search has a next_cursor")
+			}
+		})
+	}
+	t.Run("limit", func(t *testing.T) {
+		var page api.PatronList
+		env.Call(http.MethodGet, "/v1/patrons?q=zo&limit=2", reader, nil).Decode(t, &page)
+		if diff := cmp.Diff([]string{"Zoe Adams", "Zora Neale"}, patronNames(page)); diff != "" {
+			t.Errorf("mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
