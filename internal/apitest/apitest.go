@@ -124,7 +124,7 @@ func (e *Env) Token(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UUI
 
 // Request builds a request. A body that is a string or []byte is sent as it is; anything else
 // is sent as JSON. JSON bodies are application/json, or application/merge-patch+json for PATCH.
-// Headers come as name, value pairs.
+// Headers come as name, value pairs; an empty value sends no header.
 func Request(method, path, token string, body any, headers ...string) *http.Request {
 	var r io.Reader
 	contentType := ""
@@ -153,7 +153,9 @@ func Request(method, path, token string, body any, headers ...string) *http.Requ
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	return req
 }
