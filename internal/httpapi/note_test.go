@@ -231,4 +231,3 @@ func clientIDOf(t *testing.T, env *apitest.Env, token string) string {
 	}
 	return p.ClientID
 }
-
