@@ -103,6 +103,10 @@ func TestRunEndToEnd(t *testing.T) {
 	if res := get(t, base+"/v1/schools/"+schools.Data[0].ID, demo); res.Status != http.StatusOK {
 		t.Errorf("the demo client's own school = %d, want 200", res.Status)
 	}
+	res = get(t, base+"/v1/patrons?q=zoe", demo)
+	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"given_name":"Zoë"`) {
+		t.Errorf("searching the demo for zoe = %d %s; want Zoë", res.Status, res.Body)
+	}
 	other := token(t, base, "demo-other", "demo-other-secret")
 	if res := get(t, base+"/v1/schools/"+schools.Data[0].ID, other); res.Status != http.StatusNotFound {
 		t.Errorf("another district's school = %d, want 404", res.Status)
