@@ -425,3 +425,53 @@ func TestSearchPatrons(t *testing.T) {
 		}
 	})
 }
+
+// TestPatronTenantIsolation sends every patron operation from a client of another district
+// and from a client limited to another school of the same district: each gets 404, and the
+// patron is unchanged.
+func TestPatronTenantIsolation(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other Elementary")
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) { in.Barcode = "B-maya" })
+	path := "/v1/patrons/" + patron.ID.String()
+	owner := env.Token(tenant, nil)
+	etag := env.Call(http.MethodGet, path, owner, nil).Header.Get("ETag")
+
+	for name, token := range map[string]string{
+		"another district":                   env.Token(other, nil),
+		"a client limited to another school": env.Token(tenant, nil, tenant.Schools[1].ID),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, call := range []struct {
+				method, path string
+				body         any
+			}{
+				{http.MethodGet, path, nil},
+				{http.MethodPatch, path, map[string]any{"given_name": "Taken"}},
+				{http.MethodDelete, path, nil},
+				{http.MethodPost, path + "/erase", nil},
+				{http.MethodGet, path + "/notes", nil},
+				{http.MethodPost, path + "/notes", map[string]any{"body": "x"}},
+				{http.MethodGet, path + "/access-log", nil},
+			} {
+				if res := env.Call(call.method, call.path, token, call.body); res.Status != http.StatusNotFound {
+					t.Errorf("%s %s = %d, want 404", call.method, call.path, res.Status)
+				}
+			}
+			for _, q := range []string{"?q=maya", "?barcode=B-maya", ""} {
+				var list api.PatronList
+				env.Call(http.MethodGet, "/v1/patrons"+q, token, nil).Decode(t, &list)
+				for _, p := range list.Data {
+					if p.Id == patron.ID {
+						t.Errorf("GET /v1/patrons%s shows the patron", q)
+					}
+				}
+			}
+		})
+	}
+	if res := env.Call(http.MethodGet, path, owner, nil, "If-None-Match", etag); res.Status != http.StatusNotModified {
+		t.Errorf("the patron changed under the refused calls: %d", res.Status)
+	}
+}

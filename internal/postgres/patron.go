@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -304,9 +303,6 @@ func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by 
 		out = patrons[0]
 		return nil
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return rapport.Patron{}, notFound("patron")
-	}
 	return out, err
 }
 
