@@ -367,6 +367,7 @@ func TestSearchPatrons(t *testing.T) {
 	env.NewPatron(lincoln, "John", "Smithers")
 	env.NewPatron(lincoln, "Jonathan", "Zoeller")
 	env.NewPatron(lincoln, "Elizabeth", "Müller", func(in *rapport.PatronCreate) { in.PreferredName = "Liz" })
+	env.NewPatron(lincoln, "Mary Kate", "Walsh")
 	env.NewPatron(tenant.Schools[1], "Zoe", "Adams")
 	env.NewPatron(other.Schools[0], "Zoe", "Elsewhere")
 	reader := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
@@ -380,11 +381,11 @@ func TestSearchPatrons(t *testing.T) {
 		also  []string
 		only  bool
 	}{
-		// Exact names first ("Zoe" is Zoë folded), then names a typed word starts, each in
-		// name order; then fuzzy matches.
-		{"Zoe", reader, []string{"Zoe Adams", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
-		{"zoë", reader, []string{"Zoe Adams", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
-		{"z", reader, []string{"Zoe Adams", "Zora Neale", "Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, nil, true},
+		// Exact names first ("Zoe" is Zoë folded), then names a typed word starts, in the
+		// order of the name matched; then names with the word further in, then near misses.
+		{"Zoe", reader, []string{"Zoe Adams", "Zoë Okafor", "Jonathan Zoeller", "Zoey Smith"}, []string{"Zora Neale"}, false},
+		{"zoë", reader, []string{"Zoe Adams", "Zoë Okafor", "Jonathan Zoeller", "Zoey Smith"}, []string{"Zora Neale"}, false},
+		{"z", reader, []string{"Zoe Adams", "Zoë Okafor", "Jonathan Zoeller", "Zoey Smith", "Zora Neale"}, nil, true},
 		{"zo sm", reader, []string{"Zoey Smith"}, nil, true},
 		{"smith", reader, []string{"Zoey Smith", "John Smithers"}, nil, false},
 		{"jonh", reader, nil, []string{"John Smithers"}, false},
@@ -392,7 +393,9 @@ func TestSearchPatrons(t *testing.T) {
 		{"liz", reader, []string{"Liz Müller"}, nil, false},
 		{"elizabeth muller", reader, []string{"Liz Müller"}, nil, false},
 		{"100%_", reader, nil, nil, true},
-		{"Zoe", env.Token(tenant, nil, lincoln.ID), []string{"Zoë Okafor", "Zoey Smith", "Jonathan Zoeller"}, []string{"Zora Neale"}, false},
+		{"Zoe", env.Token(tenant, nil, lincoln.ID), []string{"Zoë Okafor", "Jonathan Zoeller", "Zoey Smith"}, []string{"Zora Neale"}, false},
+		{"mary kate", reader, []string{"Mary Kate Walsh"}, nil, true},
+		{"kate", reader, []string{"Mary Kate Walsh"}, nil, true},
 		{"Zoe", env.Token(other, nil), []string{"Zoe Elsewhere"}, nil, true},
 	} {
 		t.Run(tt.q, func(t *testing.T) {
@@ -420,7 +423,7 @@ func TestSearchPatrons(t *testing.T) {
 	t.Run("limit", func(t *testing.T) {
 		var page api.PatronList
 		env.Call(http.MethodGet, "/v1/patrons?q=zo&limit=2", reader, nil).Decode(t, &page)
-		if diff := cmp.Diff([]string{"Zoe Adams", "Zora Neale"}, patronNames(page)); diff != "" {
+		if diff := cmp.Diff([]string{"Zoe Adams", "Zoë Okafor"}, patronNames(page)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
 	})

@@ -117,15 +117,16 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 	return pageOf(patrons, size, func(p rapport.Patron) string { return encodeCursor(p.UpdatedAt, p.ID) }), nil
 }
 
-// searchPatrons answers the best matches for a typed name, ranked: an exact name first, then
-// names of which every typed word starts a word, then fuzzy (trigram) matches, each by
-// similarity and then by name. Names are compared folded (lower case, no accents).
+// searchPatrons answers the best matches for a typed name, ranked: exact names first, then
+// names a typed word starts, then names that merely contain the words or come close (typos).
+// Names are compared folded (lower case, no accents).
 //
-// Candidates come from an index either way: when a typed word has three letters or more, from
-// the trigram index (the longest word as a substring, or the whole query by word similarity,
-// which catches typos); when every word is shorter, from the prefix indexes of the folded
-// given, family and preferred names, since trigrams cannot serve one or two letters.
-func (s *Store) searchPatrons(ctx context.Context, c conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
+// Typeahead must stay fast when one letter matches thousands of patrons, so the common case
+// never looks at more rows than it answers: the first typed word is a prefix range on each
+// folded-name index, read in order and cut at the limit, and the three short lists are merged.
+// Only when that leaves room (a rare name, a typo) does a trigram search fill the rest; it
+// needs a word of three letters or more, which trigrams require.
+func (s *Store) searchPatrons(ctx context.Context, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
 	words := strings.Fields(strings.ToLower(query))
 	if len(words) == 0 {
 		return rapport.Page[rapport.Patron]{Items: []rapport.Patron{}}, nil
@@ -141,42 +142,73 @@ func (s *Store) searchPatrons(ctx context.Context, c conditions, query string, s
 			longest = w
 		}
 	}
-	c.add("p.erased_at IS NULL")
-	q := "fold_name(" + c.arg(strings.Join(words, " ")) + ")"
-	// Every typed word starts a word of the name.
-	allPrefixes := "(' ' || p.search_name) LIKE ALL (ARRAY(SELECT '% ' || fold_name(w) || '%' FROM unnest(" +
-		c.arg(escaped) + "::text[]) w))"
-	if utf8.RuneCountInString(longest) >= 3 {
-		c.add("(p.search_name LIKE '%' || fold_name(" + c.arg(likeEscape(longest)) + ") || '%' OR p.search_name %> " + q + ")")
-	} else {
-		first := "fold_name(" + c.arg(likeEscape(words[0])+"%") + ")"
-		c.add("(fold_name(p.given_name) LIKE " + first + " OR fold_name(p.family_name) LIKE " + first +
-			" OR (p.preferred_name IS NOT NULL AND fold_name(p.preferred_name) LIKE " + first + "))")
-		c.add(allPrefixes)
+	filters.add("p.erased_at IS NULL")
+
+	// Names some typed word starts, for each field.
+	c := filters.clone()
+	if len(words) > 1 {
+		c.add(wordPrefixes(&c, escaped))
 	}
-	// Within the exact and prefix ranks, names come in name order; fuzzy matches come by how
-	// close they are.
+	first := `(fold_name(` + c.arg(words[0]) + `) COLLATE "C")`
+	last := `((fold_name(` + c.arg(words[0]) + `) || chr(1114111)) COLLATE "C")` // the last code point ends the range
+	limit := c.arg(size)
+	// Each branch reads its index in the answer's order (the folded columns sort bytewise) and
+	// stops at the limit, so that one typed letter costs no more than a full name.
+	branch := func(column, order string) string {
+		return `(SELECT p.id, p.` + column + ` AS matched FROM patrons p ` + c.sql() + `
+			AND p.` + column + ` >= ` + first + ` AND p.` + column + ` < ` + last + `
+			ORDER BY ` + order + ` LIMIT ` + limit + `)`
+	}
 	patrons, err := queryPatrons(ctx, s.pool, `
 		SELECT `+patronColumns+`
 		FROM (
-			SELECT p.*,
-				CASE
-					WHEN `+q+` IN (fold_name(p.given_name), fold_name(p.family_name), fold_name(p.preferred_name),
-						fold_name(p.given_name || ' ' || p.family_name), fold_name(p.preferred_name || ' ' || p.family_name)) THEN 0
-					WHEN `+allPrefixes+` THEN 1
-					ELSE 2
-				END AS match_rank
-			FROM patrons p
-			`+c.sql()+`
-		) p
-		ORDER BY p.match_rank,
-			CASE WHEN p.match_rank = 2 THEN word_similarity(`+q+`, p.search_name) END DESC,
-			p.family_name, p.given_name, p.id
-		LIMIT `+c.arg(size), c.args)
+			SELECT DISTINCT ON (id) id, matched
+			FROM (`+branch("given_folded", "p.given_folded, p.family_folded, p.id")+`
+				UNION ALL `+branch("family_folded", "p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+branch("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`) m
+			ORDER BY id, matched
+		) m
+		JOIN patrons p ON p.id = m.id
+		CROSS JOIN (SELECT fold_name(`+c.arg(strings.Join(words, " "))+`) AS q) q
+		ORDER BY
+			CASE WHEN q.q IN (p.given_folded, p.family_folded, p.preferred_folded,
+				p.given_folded || ' ' || p.family_folded, p.preferred_folded || ' ' || p.family_folded) THEN 0 ELSE 1 END,
+			m.matched, p.family_folded, p.given_folded, p.id
+		LIMIT `+limit, c.args)
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	return rapport.Page[rapport.Patron]{Items: patrons}, nil
+	if len(patrons) == size || utf8.RuneCountInString(longest) < 3 {
+		return rapport.Page[rapport.Patron]{Items: patrons}, nil
+	}
+
+	// The rest: names with the typed words further in (rank 1), then near misses (rank 2).
+	c = filters.clone()
+	found := make([]uuid.UUID, len(patrons))
+	for i, p := range patrons {
+		found[i] = p.ID
+	}
+	c.add("NOT (p.id = ANY(" + c.arg(found) + "))")
+	q := "fold_name(" + c.arg(strings.Join(words, " ")) + ")"
+	c.add("(p.search_name LIKE '%' || fold_name(" + c.arg(likeEscape(longest)) + ") || '%' OR p.search_name %> " + q + ")")
+	rest, err := queryPatrons(ctx, s.pool, `
+		SELECT `+patronColumns+`
+		FROM patrons p
+		`+c.sql()+`
+		ORDER BY CASE WHEN `+wordPrefixes(&c, escaped)+` THEN 1 ELSE 2 END,
+			word_similarity(`+q+`, p.search_name) DESC, p.family_folded, p.given_folded, p.id
+		LIMIT `+c.arg(size-len(patrons)), c.args)
+	if err != nil {
+		return rapport.Page[rapport.Patron]{}, err
+	}
+	return rapport.Page[rapport.Patron]{Items: append(patrons, rest...)}, nil
+}
+
+// wordPrefixes is the condition that every typed word (LIKE-escaped) starts a word of the
+// patron's names.
+func wordPrefixes(c *conditions, escaped []string) string {
+	return "(' ' || p.search_name) LIKE ALL (ARRAY(SELECT '% ' || fold_name(w) || '%' FROM unnest(" +
+		c.arg(escaped) + "::text[]) w))"
 }
 
 func queryPatrons(ctx context.Context, q querier, sql string, args []any) ([]rapport.Patron, error) {

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,11 @@ func (c *conditions) tenant(alias string, scope rapport.TenantScope) {
 	if !scope.AllSchools() {
 		c.add(alias + ".school_id = ANY(" + c.arg(scope.SchoolIDs) + ")")
 	}
+}
+
+// clone returns a copy to add to without changing c.
+func (c conditions) clone() conditions {
+	return conditions{where: slices.Clone(c.where), args: slices.Clone(c.args)}
 }
 
 // sql returns "WHERE …" (or "" when there are no conditions).
