@@ -402,8 +402,12 @@ func (it Interaction) check(p *Problems, now time.Time) {
 		p.Add("#/referral", "is only for an interaction whose outcome is referred")
 	}
 	if r := it.Referral; r != nil {
-		checkLine(p, "#/referral/to_name", r.ToName, 200)
-		checkLine(p, "#/referral/to_role", r.ToRole, 100)
+		if !p.has("#/referral/to_name") {
+			checkLine(p, "#/referral/to_name", r.ToName, 200)
+		}
+		if !p.has("#/referral/to_role") {
+			checkLine(p, "#/referral/to_role", r.ToRole, 100)
+		}
 		if r.Contact != "" {
 			checkLine(p, "#/referral/contact", r.Contact, 254)
 		}
@@ -423,13 +427,19 @@ func (it Interaction) check(p *Problems, now time.Time) {
 		}
 	}
 	if s := it.Satisfaction; s != nil {
-		if s.Rating < 1 || s.Rating > MaxSatisfaction {
+		if (s.Rating < 1 || s.Rating > MaxSatisfaction) && !p.has("#/satisfaction/rating") {
 			p.Add("#/satisfaction/rating", "must be from 1 to %d", MaxSatisfaction)
 		}
 		if s.Comment != "" {
 			checkText(p, "#/satisfaction/comment", s.Comment, 1000)
 		}
 	}
+}
+
+// has reports whether a problem with the field at pointer was added already, so that a field
+// missing from a patch is not also reported as blank.
+func (p *Problems) has(pointer string) bool {
+	return slices.ContainsFunc(p.fields, func(f FieldError) bool { return f.Pointer == pointer })
 }
 
 // InteractionFilter narrows a list of interactions. Zero fields do not filter.
