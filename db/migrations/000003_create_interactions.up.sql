@@ -64,8 +64,11 @@ CREATE INDEX interactions_district_updated_idx ON interactions (district_id, upd
 -- (counts by kind, channel, outcome, READ level and week) from the index alone.
 CREATE INDEX interactions_school_time_idx ON interactions (school_id, occurred_at, id)
     INCLUDE (kind, channel, outcome, read_level, head_count);
--- Referrals, open and closed: few of all interactions, so a partial index.
+-- Referrals, open and closed, of the district and of one school: few of all interactions, so
+-- partial indexes.
 CREATE INDEX interactions_referrals_idx ON interactions (district_id, referral_state, occurred_at, id)
+    WHERE referral_state IS NOT NULL;
+CREATE INDEX interactions_school_referrals_idx ON interactions (school_id, referral_state, occurred_at, id)
     WHERE referral_state IS NOT NULL;
 
 -- The patrons of each interaction. school_id and occurred_at are the interaction's, copied here

@@ -420,9 +420,10 @@ func (s *Store) ListPatronInteractions(ctx context.Context, scope rapport.Tenant
 
 // listInteractions answers one page of interactions, newest first by occurred_at, or by update
 // time when the filter has UpdatedSince. For one patron's interactions it walks the patron's
-// rows of interaction_patrons, whose history index gives them in order, so that the
-// conditions on district, school and time and the order apply to those rows (the same values
-// as the interaction's, which the foreign key keeps in step).
+// rows of interaction_patrons, whose history index holds them in order with their school, so
+// that the conditions on school and time and the order apply to those rows (the same values
+// as the interaction's, which the foreign key keeps in step). The scope is checked on the
+// interaction, whose row is read anyway.
 func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope, f rapport.InteractionFilter, page rapport.PageRequest) (rapport.Page[rapport.Interaction], error) {
 	var c conditions
 	from, at, idColumn := "interactions i", "i", "i.id"
@@ -430,7 +431,7 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 		from, at, idColumn = "interaction_patrons ip JOIN interactions i ON i.id = ip.interaction_id", "ip", "ip.interaction_id"
 		c.add("ip.patron_id = " + c.arg(f.PatronID))
 	}
-	c.tenant(at, scope)
+	c.tenant("i", scope)
 	if f.SchoolID != uuid.Nil {
 		c.add(at + ".school_id = " + c.arg(f.SchoolID))
 	}
