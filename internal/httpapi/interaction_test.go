@@ -160,6 +160,22 @@ func TestCreateInteraction(t *testing.T) {
 			t.Errorf("head count %d, patrons %v; want 40 and []", it.HeadCount, it.PatronIds)
 		}
 	})
+	t.Run("a class visit", func(t *testing.T) {
+		var class []uuid.UUID
+		for i := range 30 {
+			class = append(class, env.NewPatron(lincoln, "Student", "Number "+string(rune('A'+i%26))+string(rune('a'+i/26))).ID)
+		}
+		it := createInteraction(t, env, writer, map[string]any{"school_id": school, "patron_ids": class, "head_count": 32,
+			"kind": "class_visit", "summary": "Period 3 English", "read_level": 4, "duration_minutes": 50})
+		if it.HeadCount != 32 || !slices.Equal(it.PatronIds, sortedUUIDs(class...)) {
+			t.Errorf("head count %d, %d patrons; want 32 and the 30 named, in id order", it.HeadCount, len(it.PatronIds))
+		}
+		var history api.InteractionList
+		env.Call(http.MethodGet, "/v1/patrons/"+class[17].String()+"/interactions", writer, nil).Decode(t, &history)
+		if diff := cmp.Diff([]string{"Period 3 English"}, summaries(history)); diff != "" {
+			t.Errorf("a student's history (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("a referral closed as it is recorded", func(t *testing.T) {
 		it := createInteraction(t, env, writer, map[string]any{"school_id": school, "patron_ids": []uuid.UUID{ben.ID},
 			"kind": "reference", "outcome": "referred", "summary": "Needed a tutor",
@@ -283,11 +299,11 @@ func TestCreateInteraction(t *testing.T) {
 		}
 	})
 
-	// Only the good interactions were written: the first, the three subtests' and the one
+	// Only the good interactions were written: the first, the four subtests' and the one
 	// with an Idempotency-Key.
 	got, _ := allPages(t, env, writer, "/v1/interactions?limit=200")
-	if len(got) != 5 {
-		t.Errorf("interactions after refused writes = %q, want 5", got)
+	if len(got) != 6 {
+		t.Errorf("interactions after refused writes = %q, want 6", got)
 	}
 }
 
