@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -128,6 +130,126 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InteractionChannel.
+const (
+	Chat     InteractionChannel = "chat"
+	Email    InteractionChannel = "email"
+	InPerson InteractionChannel = "in_person"
+	Lms      InteractionChannel = "lms"
+	Phone    InteractionChannel = "phone"
+	Video    InteractionChannel = "video"
+)
+
+// Valid indicates whether the value is a known member of the InteractionChannel enum.
+func (e InteractionChannel) Valid() bool {
+	switch e {
+	case Chat:
+		return true
+	case Email:
+		return true
+	case InPerson:
+		return true
+	case Lms:
+		return true
+	case Phone:
+		return true
+	case Video:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InteractionKind.
+const (
+	InteractionKindClassVisit      InteractionKind = "class_visit"
+	InteractionKindEvent           InteractionKind = "event"
+	InteractionKindInstruction     InteractionKind = "instruction"
+	InteractionKindOther           InteractionKind = "other"
+	InteractionKindReadersAdvisory InteractionKind = "readers_advisory"
+	InteractionKindReference       InteractionKind = "reference"
+	InteractionKindResearchHelp    InteractionKind = "research_help"
+	InteractionKindTechHelp        InteractionKind = "tech_help"
+	InteractionKindVisit           InteractionKind = "visit"
+)
+
+// Valid indicates whether the value is a known member of the InteractionKind enum.
+func (e InteractionKind) Valid() bool {
+	switch e {
+	case InteractionKindClassVisit:
+		return true
+	case InteractionKindEvent:
+		return true
+	case InteractionKindInstruction:
+		return true
+	case InteractionKindOther:
+		return true
+	case InteractionKindReadersAdvisory:
+		return true
+	case InteractionKindReference:
+		return true
+	case InteractionKindResearchHelp:
+		return true
+	case InteractionKindTechHelp:
+		return true
+	case InteractionKindVisit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InteractionOutcome.
+const (
+	InteractionOutcomeAnswered   InteractionOutcome = "answered"
+	InteractionOutcomeFollowUp   InteractionOutcome = "follow_up"
+	InteractionOutcomeReferred   InteractionOutcome = "referred"
+	InteractionOutcomeUnresolved InteractionOutcome = "unresolved"
+)
+
+// Valid indicates whether the value is a known member of the InteractionOutcome enum.
+func (e InteractionOutcome) Valid() bool {
+	switch e {
+	case InteractionOutcomeAnswered:
+		return true
+	case InteractionOutcomeFollowUp:
+		return true
+	case InteractionOutcomeReferred:
+		return true
+	case InteractionOutcomeUnresolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InteractionPatchOutcome.
+const (
+	InteractionPatchOutcomeAnswered    InteractionPatchOutcome = "answered"
+	InteractionPatchOutcomeFollowUp    InteractionPatchOutcome = "follow_up"
+	InteractionPatchOutcomeLessThannil InteractionPatchOutcome = "<nil>"
+	InteractionPatchOutcomeReferred    InteractionPatchOutcome = "referred"
+	InteractionPatchOutcomeUnresolved  InteractionPatchOutcome = "unresolved"
+)
+
+// Valid indicates whether the value is a known member of the InteractionPatchOutcome enum.
+func (e InteractionPatchOutcome) Valid() bool {
+	switch e {
+	case InteractionPatchOutcomeAnswered:
+		return true
+	case InteractionPatchOutcomeFollowUp:
+		return true
+	case InteractionPatchOutcomeLessThannil:
+		return true
+	case InteractionPatchOutcomeReferred:
+		return true
+	case InteractionPatchOutcomeUnresolved:
 		return true
 	default:
 		return false
@@ -314,6 +436,24 @@ func (e PatronStatus) Valid() bool {
 	case PatronStatusActive:
 		return true
 	case PatronStatusInactive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReferralState.
+const (
+	Closed ReferralState = "closed"
+	Made   ReferralState = "made"
+)
+
+// Valid indicates whether the value is a known member of the ReferralState enum.
+func (e ReferralState) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Made:
 		return true
 	default:
 		return false
@@ -603,6 +743,116 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Interaction One act of service. `created_at` and `created_by` say when and by whom it was recorded; `occurred_at` when it happened.
+type Interaction struct {
+	// Channel How the service was given.
+	Channel   InteractionChannel `json:"channel"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy       Actor `json:"created_by"`
+	DurationMinutes *int  `json:"duration_minutes,omitempty"`
+
+	// HeadCount The people served; at least the number of patrons.
+	HeadCount int  `json:"head_count"`
+	Id        UUID `json:"id"`
+
+	// Kind The kind of service.
+	Kind       InteractionKind `json:"kind"`
+	OccurredAt time.Time       `json:"occurred_at"`
+
+	// Outcome How it ended. `referred` means the patron was pointed to someone in the librarian's network; see `referral`.
+	Outcome *InteractionOutcome `json:"outcome,omitempty"`
+
+	// PatronIds The patrons served, in id order; empty for an anonymous head count.
+	PatronIds []UUID `json:"patron_ids"`
+
+	// ReadLevel Effort on the READ scale (Reference Effort Assessment Data), from 1 (directions, under five minutes) to 6 (in-depth, multi-session research).
+	ReadLevel *int `json:"read_level,omitempty"`
+
+	// Referral Whom the patron was pointed to, and whether the loop closed.
+	Referral *Referral `json:"referral,omitempty"`
+
+	// Satisfaction The patron's rating of the service.
+	Satisfaction *Satisfaction `json:"satisfaction,omitempty"`
+	SchoolId     UUID          `json:"school_id"`
+	Summary      *string       `json:"summary,omitempty"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// InteractionChannel How the service was given.
+type InteractionChannel string
+
+// InteractionCreate defines model for InteractionCreate.
+type InteractionCreate struct {
+	// Channel How the service was given.
+	Channel         *InteractionChannel `json:"channel,omitempty"`
+	DurationMinutes *int                `json:"duration_minutes,omitempty"`
+
+	// HeadCount The people served. Defaults to the number of patrons; required when there are none; never fewer than them.
+	HeadCount *int `json:"head_count,omitempty"`
+
+	// Kind The kind of service.
+	Kind InteractionKind `json:"kind"`
+
+	// OccurredAt When it happened. Defaults to now; may be earlier, but not more than five minutes later.
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
+
+	// Outcome How it ended. `referred` means the patron was pointed to someone in the librarian's network; see `referral`.
+	Outcome *InteractionOutcome `json:"outcome,omitempty"`
+
+	// PatronIds The patrons served, each a patron of the school; at most 200 (count a larger group in `head_count`).
+	PatronIds    *[]UUID             `json:"patron_ids,omitempty"`
+	ReadLevel    *int                `json:"read_level,omitempty"`
+	Referral     *ReferralCreate     `json:"referral,omitempty"`
+	Satisfaction *SatisfactionCreate `json:"satisfaction,omitempty"`
+	SchoolId     UUID                `json:"school_id"`
+	Summary      *string             `json:"summary,omitempty"`
+}
+
+// InteractionKind The kind of service.
+type InteractionKind string
+
+// InteractionList defines model for InteractionList.
+type InteractionList struct {
+	Data []Interaction `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// InteractionOutcome How it ended. `referred` means the patron was pointed to someone in the librarian's network; see `referral`.
+type InteractionOutcome string
+
+// InteractionPatch defines model for InteractionPatch.
+type InteractionPatch struct {
+	// Channel How the service was given.
+	Channel         *InteractionChannel    `json:"channel,omitempty"`
+	DurationMinutes nullable.Nullable[int] `json:"duration_minutes,omitempty"`
+	HeadCount       *int                   `json:"head_count,omitempty"`
+
+	// Kind The kind of service.
+	Kind       *InteractionKind                           `json:"kind,omitempty"`
+	OccurredAt *time.Time                                 `json:"occurred_at,omitempty"`
+	Outcome    nullable.Nullable[InteractionPatchOutcome] `json:"outcome,omitempty"`
+	PatronIds  *[]UUID                                    `json:"patron_ids,omitempty"`
+	ReadLevel  nullable.Nullable[int]                     `json:"read_level,omitempty"`
+
+	// Referral A referral to add or change; `null` removes it. Adding one needs `to_name` and `to_role`; closing one needs `closed_note`.
+	Referral nullable.Nullable[ReferralPatch] `json:"referral,omitempty"`
+
+	// Satisfaction A rating to add or change; `null` removes it. Adding one needs `rating`.
+	Satisfaction nullable.Nullable[SatisfactionPatch] `json:"satisfaction,omitempty"`
+	SchoolId     *UUID                                `json:"school_id,omitempty"`
+	Summary      nullable.Nullable[string]            `json:"summary,omitempty"`
+}
+
+// InteractionPatchOutcome defines model for InteractionPatch.Outcome.
+type InteractionPatchOutcome string
+
 // Note defines model for Note.
 type Note struct {
 	Body      string    `json:"body"`
@@ -814,6 +1064,90 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// Referral Whom the patron was pointed to, and whether the loop closed.
+type Referral struct {
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+
+	// ClosedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	ClosedBy *Actor `json:"closed_by,omitempty"`
+
+	// ClosedNote How it ended; present once closed.
+	ClosedNote *string `json:"closed_note,omitempty"`
+
+	// Contact How to reach them.
+	Contact *string `json:"contact,omitempty"`
+
+	// State `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
+	State ReferralState `json:"state"`
+
+	// ToName The person or service, e.g. "Ms. Rivera" or "Springfield Public Library".
+	ToName string `json:"to_name"`
+
+	// ToRole What they are, e.g. "school counselor", "public librarian".
+	ToRole string `json:"to_role"`
+}
+
+// ReferralCreate defines model for ReferralCreate.
+type ReferralCreate struct {
+	// ClosedNote Required when `state` is `closed`, and only then.
+	ClosedNote *string `json:"closed_note,omitempty"`
+	Contact    *string `json:"contact,omitempty"`
+
+	// State `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
+	State  *ReferralState `json:"state,omitempty"`
+	ToName string         `json:"to_name"`
+	ToRole string         `json:"to_role"`
+}
+
+// ReferralItem defines model for ReferralItem.
+type ReferralItem struct {
+	// Interaction One act of service. `created_at` and `created_by` say when and by whom it was recorded; `occurred_at` when it happened.
+	Interaction Interaction     `json:"interaction"`
+	Patrons     []PatronSummary `json:"patrons"`
+}
+
+// ReferralList defines model for ReferralList.
+type ReferralList struct {
+	Data []ReferralItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ReferralPatch A referral to add or change; `null` removes it. Adding one needs `to_name` and `to_role`; closing one needs `closed_note`.
+type ReferralPatch struct {
+	ClosedNote *string                   `json:"closed_note,omitempty"`
+	Contact    nullable.Nullable[string] `json:"contact,omitempty"`
+
+	// State `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
+	State  *ReferralState `json:"state,omitempty"`
+	ToName *string        `json:"to_name,omitempty"`
+	ToRole *string        `json:"to_role,omitempty"`
+}
+
+// ReferralState `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
+type ReferralState string
+
+// Satisfaction The patron's rating of the service.
+type Satisfaction struct {
+	Comment *string `json:"comment,omitempty"`
+
+	// Rating 1 (poor) to 5 (excellent).
+	Rating int `json:"rating"`
+}
+
+// SatisfactionCreate defines model for SatisfactionCreate.
+type SatisfactionCreate struct {
+	Comment *string `json:"comment,omitempty"`
+	Rating  int     `json:"rating"`
+}
+
+// SatisfactionPatch A rating to add or change; `null` removes it. Adding one needs `rating`.
+type SatisfactionPatch struct {
+	Comment nullable.Nullable[string] `json:"comment,omitempty"`
+	Rating  *int                      `json:"rating,omitempty"`
+}
+
 // School defines model for School.
 type School struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -902,6 +1236,16 @@ type TokenRequest struct {
 
 // UUID defines model for UUID.
 type UUID = openapi_types.UUID
+
+// VisitCreate defines model for VisitCreate.
+type VisitCreate struct {
+	// Channel How the service was given.
+	Channel *InteractionChannel `json:"channel,omitempty"`
+
+	// OccurredAt When the patron came in. Defaults to now; not more than five minutes later.
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
+	Summary    *string    `json:"summary,omitempty"`
+}
 
 // ActingUser defines model for ActingUser.
 type ActingUser = string
@@ -1044,6 +1388,74 @@ type ListFollowUpsParams struct {
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
+// ListInteractionsParams defines parameters for ListInteractions.
+type ListInteractionsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only interactions at this school.
+	SchoolId *UUID `form:"school_id,omitempty" json:"school_id,omitempty"`
+
+	// PatronId Only interactions that served this patron.
+	PatronId *UUID               `form:"patron_id,omitempty" json:"patron_id,omitempty"`
+	Kind     *InteractionKind    `form:"kind,omitempty" json:"kind,omitempty"`
+	Channel  *InteractionChannel `form:"channel,omitempty" json:"channel,omitempty"`
+	Outcome  *InteractionOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// OccurredSince Only interactions that happened at or after this time.
+	OccurredSince *time.Time `form:"occurred_since,omitempty" json:"occurred_since,omitempty"`
+
+	// OccurredBefore Only interactions that happened before this time; must be later than `occurred_since`.
+	OccurredBefore *time.Time `form:"occurred_before,omitempty" json:"occurred_before,omitempty"`
+
+	// UpdatedSince Only interactions changed at or after this time; orders the list by update time.
+	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateInteractionParams defines parameters for CreateInteraction.
+type CreateInteractionParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteInteractionParams defines parameters for DeleteInteraction.
+type DeleteInteractionParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetInteractionParams defines parameters for GetInteraction.
+type GetInteractionParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateInteractionParams defines parameters for UpdateInteraction.
+type UpdateInteractionParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // DeleteNoteParams defines parameters for DeleteNote.
 type DeleteNoteParams struct {
 	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
@@ -1158,6 +1570,25 @@ type ErasePatronParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListPatronInteractionsParams defines parameters for ListPatronInteractions.
+type ListPatronInteractionsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor          `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Kind   *InteractionKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// OccurredSince Only interactions that happened at or after this time.
+	OccurredSince *time.Time `form:"occurred_since,omitempty" json:"occurred_since,omitempty"`
+
+	// OccurredBefore Only interactions that happened before this time; must be later than `occurred_since`.
+	OccurredBefore *time.Time `form:"occurred_before,omitempty" json:"occurred_before,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
 // ListPatronNotesParams defines parameters for ListPatronNotes.
 type ListPatronNotesParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
@@ -1183,6 +1614,35 @@ type CreateNoteParams struct {
 	// same key and body replays the first answer; the same key with another body is 422; a
 	// retry while the first is still running is 409. Keys are kept for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateVisitParams defines parameters for CreateVisit.
+type CreateVisitParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListReferralsParams defines parameters for ListReferrals.
+type ListReferralsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only this school's.
+	SchoolId *UUID `form:"school_id,omitempty" json:"school_id,omitempty"`
+
+	// State Defaults to `made`.
+	State *ReferralState `form:"state,omitempty" json:"state,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // ListSchoolsParams defines parameters for ListSchools.
@@ -1232,6 +1692,12 @@ type UpdateSchoolParams struct {
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
 
+// CreateInteractionJSONRequestBody defines body for CreateInteraction for application/json ContentType.
+type CreateInteractionJSONRequestBody = InteractionCreate
+
+// UpdateInteractionApplicationMergePatchPlusJSONRequestBody defines body for UpdateInteraction for application/merge-patch+json ContentType.
+type UpdateInteractionApplicationMergePatchPlusJSONRequestBody = InteractionPatch
+
 // UpdateNoteApplicationMergePatchPlusJSONRequestBody defines body for UpdateNote for application/merge-patch+json ContentType.
 type UpdateNoteApplicationMergePatchPlusJSONRequestBody = NotePatch
 
@@ -1246,6 +1712,9 @@ type UpdatePatronApplicationMergePatchPlusJSONRequestBody = PatronPatch
 
 // CreateNoteJSONRequestBody defines body for CreateNote for application/json ContentType.
 type CreateNoteJSONRequestBody = NoteCreate
+
+// CreateVisitJSONRequestBody defines body for CreateVisit for application/json ContentType.
+type CreateVisitJSONRequestBody = VisitCreate
 
 // CreateSchoolJSONRequestBody defines body for CreateSchool for application/json ContentType.
 type CreateSchoolJSONRequestBody = SchoolCreate
@@ -1282,6 +1751,21 @@ type ServerInterface interface {
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error
+	// ListInteractions List interactions
+	// (GET /v1/interactions)
+	ListInteractions(ctx echo.Context, params ListInteractionsParams) error
+	// CreateInteraction Record an interaction
+	// (POST /v1/interactions)
+	CreateInteraction(ctx echo.Context, params CreateInteractionParams) error
+	// DeleteInteraction Delete an interaction
+	// (DELETE /v1/interactions/{interaction_id})
+	DeleteInteraction(ctx echo.Context, interactionId UUID, params DeleteInteractionParams) error
+	// GetInteraction Get an interaction
+	// (GET /v1/interactions/{interaction_id})
+	GetInteraction(ctx echo.Context, interactionId UUID, params GetInteractionParams) error
+	// UpdateInteraction Change an interaction, or close its referral
+	// (PATCH /v1/interactions/{interaction_id})
+	UpdateInteraction(ctx echo.Context, interactionId UUID, params UpdateInteractionParams) error
 	// DeleteNote Delete a note
 	// (DELETE /v1/notes/{note_id})
 	DeleteNote(ctx echo.Context, noteId NoteID, params DeleteNoteParams) error
@@ -1315,12 +1799,21 @@ type ServerInterface interface {
 	// ErasePatron Erase a patron's personal data
 	// (POST /v1/patrons/{patron_id}/erase)
 	ErasePatron(ctx echo.Context, patronId PatronID, params ErasePatronParams) error
+	// ListPatronInteractions One patron's history of service
+	// (GET /v1/patrons/{patron_id}/interactions)
+	ListPatronInteractions(ctx echo.Context, patronId PatronID, params ListPatronInteractionsParams) error
 	// ListPatronNotes List what the library knows about a patron
 	// (GET /v1/patrons/{patron_id}/notes)
 	ListPatronNotes(ctx echo.Context, patronId PatronID, params ListPatronNotesParams) error
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx echo.Context, patronId PatronID, params CreateNoteParams) error
+	// CreateVisit Check a patron in
+	// (POST /v1/patrons/{patron_id}/visits)
+	CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error
+	// ListReferrals Referrals, open or closed
+	// (GET /v1/referrals)
+	ListReferrals(ctx echo.Context, params ListReferralsParams) error
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx echo.Context, params ListSchoolsParams) error
@@ -1686,6 +2179,301 @@ func (w *ServerInterfaceWrapper) ListFollowUps(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListFollowUps(ctx, params)
+	return err
+}
+
+// ListInteractions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInteractions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInteractionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "patron_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "patron_id", ctx.QueryParams(), &params.PatronId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "channel" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "channel", ctx.QueryParams(), &params.Channel, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter channel: %s", err))
+	}
+
+	// ------------- Optional query parameter "outcome" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "outcome", ctx.QueryParams(), &params.Outcome, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter outcome: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_since", ctx.QueryParams(), &params.OccurredSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_before", ctx.QueryParams(), &params.OccurredBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInteractions(ctx, params)
+	return err
+}
+
+// CreateInteraction converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateInteraction(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateInteractionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateInteraction(ctx, params)
+	return err
+}
+
+// DeleteInteraction converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteInteraction(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interaction_id" -------------
+	var interactionId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interaction_id", ctx.Param("interaction_id"), &interactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interaction_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteInteractionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteInteraction(ctx, interactionId, params)
+	return err
+}
+
+// GetInteraction converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInteraction(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interaction_id" -------------
+	var interactionId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interaction_id", ctx.Param("interaction_id"), &interactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interaction_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInteractionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInteraction(ctx, interactionId, params)
+	return err
+}
+
+// UpdateInteraction converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateInteraction(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interaction_id" -------------
+	var interactionId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interaction_id", ctx.Param("interaction_id"), &interactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interaction_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateInteractionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateInteraction(ctx, interactionId, params)
 	return err
 }
 
@@ -2260,6 +3048,76 @@ func (w *ServerInterfaceWrapper) ErasePatron(ctx echo.Context) error {
 	return err
 }
 
+// ListPatronInteractions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatronInteractions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatronInteractionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_since", ctx.QueryParams(), &params.OccurredSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_before", ctx.QueryParams(), &params.OccurredBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_before: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatronInteractions(ctx, patronId, params)
+	return err
+}
+
 // ListPatronNotes converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPatronNotes(ctx echo.Context) error {
 	var err error
@@ -2371,6 +3229,113 @@ func (w *ServerInterfaceWrapper) CreateNote(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateNote(ctx, patronId, params)
+	return err
+}
+
+// CreateVisit converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateVisit(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateVisitParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateVisit(ctx, patronId, params)
+	return err
+}
+
+// ListReferrals converts echo context to params.
+func (w *ServerInterfaceWrapper) ListReferrals(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListReferralsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListReferrals(ctx, params)
 	return err
 }
 
@@ -2642,6 +3607,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/notes/:note_id", wrapper.GetNote, options.OperationMiddlewares["GetNote"]...)
 	router.PATCH(options.BaseURL+"/v1/notes/:note_id", wrapper.UpdateNote, options.OperationMiddlewares["UpdateNote"]...)
 	router.GET(options.BaseURL+"/v1/follow-ups", wrapper.ListFollowUps, options.OperationMiddlewares["ListFollowUps"]...)
+	router.GET(options.BaseURL+"/v1/interactions", wrapper.ListInteractions, options.OperationMiddlewares["ListInteractions"]...)
+	router.POST(options.BaseURL+"/v1/interactions", wrapper.CreateInteraction, options.OperationMiddlewares["CreateInteraction"]...)
+	router.DELETE(options.BaseURL+"/v1/interactions/:interaction_id", wrapper.DeleteInteraction, options.OperationMiddlewares["DeleteInteraction"]...)
+	router.GET(options.BaseURL+"/v1/interactions/:interaction_id", wrapper.GetInteraction, options.OperationMiddlewares["GetInteraction"]...)
+	router.PATCH(options.BaseURL+"/v1/interactions/:interaction_id", wrapper.UpdateInteraction, options.OperationMiddlewares["UpdateInteraction"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/interactions", wrapper.ListPatronInteractions, options.OperationMiddlewares["ListPatronInteractions"]...)
+	router.POST(options.BaseURL+"/v1/patrons/:patron_id/visits", wrapper.CreateVisit, options.OperationMiddlewares["CreateVisit"]...)
+	router.GET(options.BaseURL+"/v1/referrals", wrapper.ListReferrals, options.OperationMiddlewares["ListReferrals"]...)
 
 }
 
@@ -3903,6 +4876,887 @@ type ListFollowUps503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListFollowUps503ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractionsRequestObject struct {
+	Params ListInteractionsParams
+}
+
+type ListInteractionsResponseObject interface {
+	VisitListInteractionsResponse(w http.ResponseWriter) error
+}
+
+type ListInteractions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListInteractions200JSONResponse struct {
+	Body    InteractionList
+	Headers ListInteractions200ResponseHeaders
+}
+
+func (response ListInteractions200JSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions400ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions401ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions403ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions429ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions500ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInteractions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInteractions503ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteractionRequestObject struct {
+	Params CreateInteractionParams
+	Body   *CreateInteractionJSONRequestBody
+}
+
+type CreateInteractionResponseObject interface {
+	VisitCreateInteractionResponse(w http.ResponseWriter) error
+}
+
+type CreateInteraction201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateInteraction201JSONResponse struct {
+	Body    Interaction
+	Headers CreateInteraction201ResponseHeaders
+}
+
+func (response CreateInteraction201JSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction400ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction401ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction403ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction409ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction413ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction415ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction422ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction429ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction500ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInteraction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInteraction503ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteractionRequestObject struct {
+	InteractionId UUID `json:"interaction_id"`
+	Params        DeleteInteractionParams
+}
+
+type DeleteInteractionResponseObject interface {
+	VisitDeleteInteractionResponse(w http.ResponseWriter) error
+}
+
+type DeleteInteraction204Response struct {
+}
+
+func (response DeleteInteraction204Response) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteInteraction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction400ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction401ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction403ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction404ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction412ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction429ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction500ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInteraction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInteraction503ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteractionRequestObject struct {
+	InteractionId UUID `json:"interaction_id"`
+	Params        GetInteractionParams
+}
+
+type GetInteractionResponseObject interface {
+	VisitGetInteractionResponse(w http.ResponseWriter) error
+}
+
+type GetInteraction200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetInteraction200JSONResponse struct {
+	Body    Interaction
+	Headers GetInteraction200ResponseHeaders
+}
+
+func (response GetInteraction200JSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction304Response = NotModifiedResponse
+
+func (response GetInteraction304Response) VisitGetInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetInteraction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction400ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction401ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction403ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction404ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction429ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction500ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInteraction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetInteraction503ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteractionRequestObject struct {
+	InteractionId UUID `json:"interaction_id"`
+	Params        UpdateInteractionParams
+	Body          *UpdateInteractionApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateInteractionResponseObject interface {
+	VisitUpdateInteractionResponse(w http.ResponseWriter) error
+}
+
+type UpdateInteraction200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateInteraction200JSONResponse struct {
+	Body    Interaction
+	Headers UpdateInteraction200ResponseHeaders
+}
+
+func (response UpdateInteraction200JSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction400ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction401ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction403ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction404ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction409ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction412ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction413ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction415ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction422ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction429ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction500ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInteraction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInteraction503ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5810,6 +7664,157 @@ func (response ErasePatron503ApplicationProblemPlusJSONResponse) VisitErasePatro
 	return err
 }
 
+type ListPatronInteractionsRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   ListPatronInteractionsParams
+}
+
+type ListPatronInteractionsResponseObject interface {
+	VisitListPatronInteractionsResponse(w http.ResponseWriter) error
+}
+
+type ListPatronInteractions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPatronInteractions200JSONResponse struct {
+	Body    InteractionList
+	Headers ListPatronInteractions200ResponseHeaders
+}
+
+func (response ListPatronInteractions200JSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions400ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions401ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions403ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions404ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions429ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions500ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronInteractions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronInteractions503ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatronNotesRequestObject struct {
 	PatronId PatronID `json:"patron_id"`
 	Params   ListPatronNotesParams
@@ -6170,6 +8175,360 @@ type CreateNote503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisitRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   CreateVisitParams
+	Body     *CreateVisitJSONRequestBody
+}
+
+type CreateVisitResponseObject interface {
+	VisitCreateVisitResponse(w http.ResponseWriter) error
+}
+
+type CreateVisit201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateVisit201JSONResponse struct {
+	Body    Interaction
+	Headers CreateVisit201ResponseHeaders
+}
+
+func (response CreateVisit201JSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit400ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit401ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit403ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit404ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit409ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit413ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit415ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit422ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit429ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit500ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVisit503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVisit503ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferralsRequestObject struct {
+	Params ListReferralsParams
+}
+
+type ListReferralsResponseObject interface {
+	VisitListReferralsResponse(w http.ResponseWriter) error
+}
+
+type ListReferrals200ResponseHeaders struct {
+	Link *string
+}
+
+type ListReferrals200JSONResponse struct {
+	Body    ReferralList
+	Headers ListReferrals200ResponseHeaders
+}
+
+func (response ListReferrals200JSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals400ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals401ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals403ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals429ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals500ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReferrals503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListReferrals503ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6908,6 +9267,21 @@ type StrictServerInterface interface {
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx context.Context, request ListFollowUpsRequestObject) (ListFollowUpsResponseObject, error)
+	// ListInteractions List interactions
+	// (GET /v1/interactions)
+	ListInteractions(ctx context.Context, request ListInteractionsRequestObject) (ListInteractionsResponseObject, error)
+	// CreateInteraction Record an interaction
+	// (POST /v1/interactions)
+	CreateInteraction(ctx context.Context, request CreateInteractionRequestObject) (CreateInteractionResponseObject, error)
+	// DeleteInteraction Delete an interaction
+	// (DELETE /v1/interactions/{interaction_id})
+	DeleteInteraction(ctx context.Context, request DeleteInteractionRequestObject) (DeleteInteractionResponseObject, error)
+	// GetInteraction Get an interaction
+	// (GET /v1/interactions/{interaction_id})
+	GetInteraction(ctx context.Context, request GetInteractionRequestObject) (GetInteractionResponseObject, error)
+	// UpdateInteraction Change an interaction, or close its referral
+	// (PATCH /v1/interactions/{interaction_id})
+	UpdateInteraction(ctx context.Context, request UpdateInteractionRequestObject) (UpdateInteractionResponseObject, error)
 	// DeleteNote Delete a note
 	// (DELETE /v1/notes/{note_id})
 	DeleteNote(ctx context.Context, request DeleteNoteRequestObject) (DeleteNoteResponseObject, error)
@@ -6941,12 +9315,21 @@ type StrictServerInterface interface {
 	// ErasePatron Erase a patron's personal data
 	// (POST /v1/patrons/{patron_id}/erase)
 	ErasePatron(ctx context.Context, request ErasePatronRequestObject) (ErasePatronResponseObject, error)
+	// ListPatronInteractions One patron's history of service
+	// (GET /v1/patrons/{patron_id}/interactions)
+	ListPatronInteractions(ctx context.Context, request ListPatronInteractionsRequestObject) (ListPatronInteractionsResponseObject, error)
 	// ListPatronNotes List what the library knows about a patron
 	// (GET /v1/patrons/{patron_id}/notes)
 	ListPatronNotes(ctx context.Context, request ListPatronNotesRequestObject) (ListPatronNotesResponseObject, error)
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx context.Context, request CreateNoteRequestObject) (CreateNoteResponseObject, error)
+	// CreateVisit Check a patron in
+	// (POST /v1/patrons/{patron_id}/visits)
+	CreateVisit(ctx context.Context, request CreateVisitRequestObject) (CreateVisitResponseObject, error)
+	// ListReferrals Referrals, open or closed
+	// (GET /v1/referrals)
+	ListReferrals(ctx context.Context, request ListReferralsRequestObject) (ListReferralsResponseObject, error)
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx context.Context, request ListSchoolsRequestObject) (ListSchoolsResponseObject, error)
@@ -7214,6 +9597,180 @@ func (sh *strictHandler) ListFollowUps(ctx echo.Context, params ListFollowUpsPar
 		return err
 	} else if validResponse, ok := response.(ListFollowUpsResponseObject); ok {
 		return validResponse.VisitListFollowUpsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListInteractions operation middleware
+func (sh *strictHandler) ListInteractions(ctx echo.Context, params ListInteractionsParams) error {
+	var request ListInteractionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInteractions(ctx.Request().Context(), request.(ListInteractionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInteractions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInteractionsResponseObject); ok {
+		return validResponse.VisitListInteractionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateInteraction operation middleware
+func (sh *strictHandler) CreateInteraction(ctx echo.Context, params CreateInteractionParams) error {
+	var request CreateInteractionRequestObject
+
+	request.Params = params
+
+	var body CreateInteractionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInteraction(ctx.Request().Context(), request.(CreateInteractionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInteraction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateInteractionResponseObject); ok {
+		return validResponse.VisitCreateInteractionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteInteraction operation middleware
+func (sh *strictHandler) DeleteInteraction(ctx echo.Context, interactionId UUID, params DeleteInteractionParams) error {
+	var request DeleteInteractionRequestObject
+
+	request.InteractionId = interactionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteInteraction(ctx.Request().Context(), request.(DeleteInteractionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteInteraction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteInteractionResponseObject); ok {
+		return validResponse.VisitDeleteInteractionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInteraction operation middleware
+func (sh *strictHandler) GetInteraction(ctx echo.Context, interactionId UUID, params GetInteractionParams) error {
+	var request GetInteractionRequestObject
+
+	request.InteractionId = interactionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInteraction(ctx.Request().Context(), request.(GetInteractionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInteraction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInteractionResponseObject); ok {
+		return validResponse.VisitGetInteractionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateInteraction operation middleware
+func (sh *strictHandler) UpdateInteraction(ctx echo.Context, interactionId UUID, params UpdateInteractionParams) error {
+	var request UpdateInteractionRequestObject
+
+	request.InteractionId = interactionId
+	request.Params = params
+
+	var body UpdateInteractionApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateInteraction(ctx.Request().Context(), request.(UpdateInteractionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateInteraction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateInteractionResponseObject); ok {
+		return validResponse.VisitUpdateInteractionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7580,6 +10137,32 @@ func (sh *strictHandler) ErasePatron(ctx echo.Context, patronId PatronID, params
 	return nil
 }
 
+// ListPatronInteractions operation middleware
+func (sh *strictHandler) ListPatronInteractions(ctx echo.Context, patronId PatronID, params ListPatronInteractionsParams) error {
+	var request ListPatronInteractionsRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatronInteractions(ctx.Request().Context(), request.(ListPatronInteractionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatronInteractions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatronInteractionsResponseObject); ok {
+		return validResponse.VisitListPatronInteractionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPatronNotes operation middleware
 func (sh *strictHandler) ListPatronNotes(ctx echo.Context, patronId PatronID, params ListPatronNotesParams) error {
 	var request ListPatronNotesRequestObject
@@ -7649,6 +10232,83 @@ func (sh *strictHandler) CreateNote(ctx echo.Context, patronId PatronID, params 
 		return err
 	} else if validResponse, ok := response.(CreateNoteResponseObject); ok {
 		return validResponse.VisitCreateNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateVisit operation middleware
+func (sh *strictHandler) CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error {
+	var request CreateVisitRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	var body CreateVisitJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVisit(ctx.Request().Context(), request.(CreateVisitRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVisit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateVisitResponseObject); ok {
+		return validResponse.VisitCreateVisitResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListReferrals operation middleware
+func (sh *strictHandler) ListReferrals(ctx echo.Context, params ListReferralsParams) error {
+	var request ListReferralsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReferrals(ctx.Request().Context(), request.(ListReferralsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReferrals")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListReferralsResponseObject); ok {
+		return validResponse.VisitListReferralsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7808,162 +10468,202 @@ func (sh *strictHandler) UpdateSchool(ctx echo.Context, schoolId SchoolID, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1vchs5sudVENUT0ZKnRMmS3DOm4n3QuN3Tfm27HZb8vDFDrwqsAkmMigAbQInNdiji3WHvsPthb7F7",
-	"k3eSF8gEqlDFKv5Ry5Lt1hdbJPEficxEIvOXH6NUTmdSMGF01P8YTRjNmII/n9F0wp5JYZTM7eeM6VTx",
-	"meFSRH34lYsxUUXONBlJRcyEEcX0TArNelEc6XTCptTWNIsZi/qRNoqLcXR9HUfPz+l4uc0zo6QYEyYM",
-	"Nwti6JjIkWt2pphmwlBbcl3jL7m4XG787Q/PyF8P//pXknNxSYyEhgX71ZAZHbM+SQbFwcFR+l//+b/h",
-	"D3ZCFMv/bRDZIoMoWdupTCn21Oz4fMIIzTLFtPbzSRWjhmV2uWSh0rXL9ZYZtTgdGaZaFo2lUmTazmhO",
-	"uSFDNpKKEaMWdnvomPL2BePCsDFT0P779+9PCzOxC59SwzrmUJXgUhBokBEqMrdFVEvhZ5fZgjTXZM6U",
-	"/W1UaJatnuV1HM2oolNmHP2dpoaL8TvdNmk7nimbDpmyS6oNHY0IJSMlhSFMZISmBolyhwrCppTnRCpX",
-	"jme7MVEslSpjGRkyzTOG4845E8aOkts+8ChEcSTo1I4Ux7MHAwonMqW/vmRibCZR//DJcRxNufCfH8ct",
-	"m/kMunnxffusTt+8cAP5VhOekR1uNHn37sX3MRHSEPvpZ7tXJMFSFzxLdssxz6iZVCMuS0RxpNgvBVcs",
-	"i/pGFSwc/58UG0X96Jv9ihPs469633aMgy6Ulh0bkdgjcpFCicST+EyxKy4LDaerR36e0V8KdkK03R1L",
-	"pTS9JIVIJ1SMkTJg/L8UTC2CCWCvHav95PFh2/q+yNh0Jg0T6eIntlge8ikpBP+lYOSSLRzj4todSbJD",
-	"YbEJ14SSsZQZSSeSp+yE/FJIe2SlIkOq2G6PnBJljyWZczOxUx4ITafYqj0UQ5ktLOPK6ULDioy40oZQ",
-	"oedMncA3ZXloggppJkxhRa7J8eHhCaED4XqZ8JwF7XBNtOF5TlQhhD3ptsbB0x75iS00oco2PDMwv8Nj",
-	"MpGF0r2B6KLtYM327KJ10veT9fT9YvSKmnTSTiuW8eNhg523ox5SbddV9Mj7CROOmdjT6cpkRHORshh+",
-	"mStuoJbjKbh0x48PO4/ti9EejqdzTt+1z+K1FKxjJqcimAjNc6bIROaZdlPgwfakhVJMGCiKe29/Ozo4",
-	"hpHLwhAKO75q/HYkqyfx+ODwOG4VhVNulsf/o5yTKRULwg2bguhwQ6M40KnUpke+ZyNa5AZ+f3LQdUZz",
-	"6CIcV4b1ov6TgzgaSTWlBuXN0WEU21HzaTGN+ocHB0BM+KkipVAwvZaGdXFKIQ0DHtnB/ezvt8L73lCr",
-	"l3QNYwa/rhoIlriVoZylEynzrqFo+HXVULDELQzl2tZHXQ+E9d9o9pb9UjAN1JZKYZiAP+lsljuVYX+m",
-	"5DBn0z//S6OetFmPb7AWdro8aYXd2lM1pbklN5aRnULMqNKMDnMGxysmlJTqhZdRc1A3Ldnt9iIr5KQY",
-	"5Ty9tymkrn9dypSSfWjjpFNW4GBYbEURLeuWNUCoNPh5XVTgZH+QasizjIm7nq2Rl5ZHanJFc56RYWFI",
-	"TtNLFJI6lTMUc3LGFGqagrFMw5hfCMOUoPlzpVAZuatxn8kpM3DfGVGes4xwUaqNmqkrpnqkRowZmbB8",
-	"poOZSKXJiIP2A3N5Lc0PshDZXU7jtSS6SCdOvgIFwY0hl2LsxADqIBm3QiQ1SGPINYgsTENX/la737Sf",
-	"0iuZ8RFnWTuDqt/jyIRqUGprch6aB+lqCxIuSFITgXATC66p/irZtiSu2D6UuUZevsglzc6lfEnVmN3X",
-	"Sfc6Xm4HYTVQKgJaIjRN2czgor5RcMHjtpUfgPjuftDL2lj7LvkNspKKqSuesneCXlGeWz5818POqKFW",
-	"tyQpFZbKhnBJTSf23s3HE0OEnJ/YezJekomeSGXyBYz+XMpXVCycSNN3PXQ8Xbi0RkrU1Rzt6BO85ydg",
-	"FNgDq0BCNFoBGmcjKLLuiAQmBhjUO2Hv+1Lx3+6e4IaMKnsqvKCYcq25GMeEC5QZUhH268wqL40Jv3//",
-	"fq9pyVg166bhw019pmTKtLZU+xyMUXe+Ao4/zFme7zmdxgrKoWLUSUowvJ2QhFlZqP/5ISEzyYXRVoe3",
-	"ZE5GnOUZUPM7oYvZTCrDslcs4/QcFO3743zfavIMu96zQ7ETtQdUiqbkN/SSWS547bVTZxiym/NSjp8L",
-	"o2BrZsrWMRx1UQq/s+yCwtTKG0hGDdszfMqipatSXFUaLtbN9DQ1Utk6PKu1z4X57jhavsfEwQ1gI+0a",
-	"dXOmjauxNFhvN1yWsu8n1JA5tfdjmsWE9cY9ktibkE5i/MP+P5J5LucXxUyDNF2+N1Z3g39GcFmo32Fc",
-	"7/VVi2sL/6FsVg7/xVJjh11u3EuO94T6vlmGbf+HS+n6TagRwXXZHVWKwufAKrW8Tm9QD3FmlalUzN2F",
-	"cWkqQxXVJPGmLW/lLq3G6xcP5tS+FqZtXO8nlttnjFBvIdmDLiuzIKEii8l8wkTN4mkveJk9QmgnaRpH",
-	"7UxSwzI7Bzvq5okxXIwvik5baxIYP5NAAcRue20HqjI+tra4ZMT0l7JqpqCfJooC69pLc17tQCqnUyoy",
-	"knOxwSZUQ2nbCbTHLpPjmgnwLFwHSy7avyqg4GIiA47cvjr4ArAVi/J1tuBQXo/fgvVsXjKn2lzAXN00",
-	"mqTsrHluiWxxMpaGUFwguy6bTRyNF6188EpebrmKpQlErzKi6HDkVlHnU26Pj5EnhE1nZkGmjApN2BVT",
-	"i/KChBTsFx1sMJvwMr+gTQ4Gl2G9MUs8s8Vb22GpYuZCSbM1zWlDTbG2ZzxCZ1j2Oo6KWbZ1T77OxtTd",
-	"JqbCFw+gmvoRqO1+ub7lLGvHsnbealOqjbWbozyD6sBeM7y+0fxNwGFGNNcs3p7pSJRN7bymZrSlRFGR",
-	"yakVCz00vXqD8Xf1h6ojkPCGKdvR//zn6d4/6N5vB3tPexd7H/78p1VnMrSkO4Nu9+vA6tMHxurw3OEU",
-	"dXkme+TnKTfuFeaTncIp/fUFln98YGdUO01xhI9HroRRBfsdBzXo6jtYOv9pg14b5O+o3Y2kmypvQfVy",
-	"AvOLU7lqXKr/MWKimNoKVvu5YlEpToLKFeFi5ffcTM6Am8K5zvOfR1H/nxsuV4eCocv2WoQR/BYTPZFz",
-	"gQ+VUqSsR96iVkQuGZvZ7/IFPA1PqJ5srA+5jpeX6sN1HH3vjk+LXnQD1WVzpaJT1uu8GLf/AJeRrFvT",
-	"FOyt1IYpkriiLypt03OJbzWRatxbJZg2n2+bZPLn086iIWeCDtrI9gd7jy8t3o1zywzlecc1kGv/wjFh",
-	"irXODYQGa72HMMXcQz7c6wnX/jr5zb6dTALa+Tf78By4D/rRBpdJ32Hsh946Y2AI72Ytzi6lHd6KN31J",
-	"6FAWBrmD3Yvlq02ay21NAa7KNmp2wS7QVlLroXXFlZzOTMeO4aTcOg8iO8GJnLuHEc5EysiIckXmTJhB",
-	"1OtS2Ni6gfsFPjNo9GrsEQ7Rt7Vqh26k49xotUK/j7V6RvuEVk3EStbl4yXk+rV8bcuUNp61VjIodVZM",
-	"p1QtlgYK/ZVNrRrvLYjx2tS/OGHuR//Ge2isJMCmBxCOcq+YwZHLQKFEe8sJSUSR5wlRbCqvmCbc9Mhp",
-	"llmeIwXDx0iSIEkBw7PF8X0D39E3JfZmvdsi/hvzgM41PvPteY1JzpiwLFwKuGEpOZt1qE1/VzRrMVM+",
-	"e/79GRnb30jOrlhOUpkBNfge3vwUxdFPf4/i6OCx/efQ/nNk/zm2/zyx/3xn//mL/eev9p+nURw9PrD/",
-	"2BqPbY3HR62D+pHR3EyWj49eUg3lZUsDDRJ1tdqI9LXjH/VuhjJbtGoyd2QUKq2/m5LIdhrcJRfZJkzz",
-	"J1vuJsbxyollwwp3Yo6Ioyuu+ZDn7rlo3fT/oyq91uIeuu0A9bhVrvV5W9YLO7gbyXVP1wG3Oj7YgF1t",
-	"TY9udDegtVvbIphr1+r95EbluQiovEzbtZ8yASzQrh0bMWV1uvLlpNpJ8MJo5V22/VsQ/l5r+bKEvh31",
-	"ZgL/nigTB3fXhNm6Tv9Ra7G+kQm+7Sf9ynKA35Cd0oWsem0iwePP7glJcj5UVC2Svivj3NXglbGvGM1O",
-	"SIIcK+kTmmvZVg4LxOiPRDWhJJWF0CyX6ltNjJR5qA7g6KI4cn2XPLH1jMDbUnljXnLdffvDM/LdX46f",
-	"kv/3f570Dgk8oC9fHJmvX51icD64cG+z4GCJ3+D0gi/GisLnInCiqEoV1XM8lryAGVTVwYjXOjMY1EVt",
-	"Rh/XHCacR9tpelPeWBqnhSqrjrUZaGHxSUpVRlypE+9Nb/eWiyXT6z2+fM1yurjw9qQW/2FL5UaSsWLM",
-	"+U/u+dCFEVOK4aMqvEKyXKM1ZMyvmMCqe47tsYwMF+iZT6c8X8CvPfIc7NPS3tmZorrjlRRiU1qVQay0",
-	"+mWt9D2eMaUtJwSnJ3j/r/rcbIlx7Bed5jeY+IqfvZ6/anPwMnAdRxM5ZUrKaWtTWzxVOrlat7wvNdiU",
-	"cflUtxoLXzKqIJRiSgUdsym86y60YVPCs63p3C7VxUxJUYiUd4SG/Sjn8J5DkX6Q3Jzx5x8//7jHWIeV",
-	"pyTRtfRdUgkZS6bJcNHRnhSW/ba/ssqcbWbXeGtL3kRD17x9S85MkaF/IVIxBJ7deEtWWYorK3FpJN6+",
-	"/Y0eS50J6P4fS2vBAHbnaqe8zhIaDDV4Mq0O4W1dQHCBbnYFqUTXVmFLASNeEc53tJ5v1mJy1iuYda66",
-	"beUb89yaPWltP+1sdrs2qpfOo4NVHHnLXWtnsluu4zIz3bqBinvWrhhra94pa91ybevcctvKN2CFTbva",
-	"Fuypm43cwl3Z6clf3G0Zx32j+/KmbHStDXtDtrq2nc+Bzd66bTq20/6wwew35t1rW/p8ePnaod6Et2/w",
-	"prIdr9/kkWYz3r+2pc9IFqwd6zayYX1jN5MVHfzurVtGf1o1XiEsG4XoHxXFEc2mXFhNnhqEFzB0NLLy",
-	"paAq41SstMDWBtLmRsSF+3NFbfcAvCQ0ngtZjCdEjiBeFe5tpYnCTNh02U7VNHR8Hlfz9sPb7Q64cQT0",
-	"yltMbS1aRaILUukyCz49fvKX0uMFPVRaVnyV080cRD643biQXAArAJNhDOKdkkkxpaLdHATBPB2B5jgs",
-	"Z0WdUWV4WuRUYaCPJlJVEc56Y6/HwLuoRcHhQhsqUtYVzokxPTNqJq3TqYexdDYAEeux1YPcLTv5H3su",
-	"9G7vRZYQjNZac+Vebv3H8/M3BAuU78vLsTmGm5y1oYRAPCDReFK9v9glF5n9221G65iMC69qNvju7QtS",
-	"PvoQQaccfbOajXo/Kx+IpffBLAynaAMXK2dMxnnFq56nEU3gdjz8PrfghLV+hPXdeYeWHpoqqbX3rjwB",
-	"G5oPTAfnYi7IrBjmPPWQTkxvbWpa65RY4jhINY4/jREKt74yQtltvfhNihbCfXH6+hSc68hvEF6ExHk6",
-	"ZYqndP/ZhKd0LJNbcp28JdNW3em/7ntZTfXWHf9xVW9kubqpP72j5tC1/2iVaz/69X/4885e+efuoz9F",
-	"93P/vzEV1uMcknfnz5LVAQ5rfQRDGune2luwJjim+8VZE3DcN7EmfNmkfUvXl5WkviXdduzNTa8kGI4S",
-	"VrPXo9IFCd/0g4+AwWU/T6SR1a/4qfGjv1lVzgHlB18y9Afw7wl2tEHPte98vRFj2ZCml75Q+dkXsBtT",
-	"NoHeneXHORtOpLzUfXzrs31Mrcj3zbet07m8ZKIr3BwDIdtfcgGqQF9wsQK9sQzl0oYuHDZOu8Kq/XY1",
-	"WprRlO1pZu8AhmWIpBM2jAhlrQorxHB6tdVTwd8AhWG9/2Nt/rXGalP3A2/jLbCyAX7Uipi4JhPpijuu",
-	"omrW1gh8MJZW9VWhATnEByoH2JZNifO4tfEtd0sSQZVyPv+4b0Y2Ojo8aOmpjS2ALhwqXkUB+lDQ1lEr",
-	"+J1maaG4WZwBxidsgqSFmRy2vJtCHPdh78A7DIXonzuBq81x73i3R2CnEZ9QAiQkwTDuKwbe1RNZKDJc",
-	"EAchB+4LuZwHZPCsah6xKXzkHTKtfvQKDnQzuMdH9YI7UxlhDsehxhn60VtGsxCh0LKV3hK7ceX8l04W",
-	"29ZTOp1RPha6t8yTbC3A0vHfxyRjKc/s5Ak3MTQA9ws9KfGAeMrILGcZSu86m+pHL+AzUXCZwBEg6+21",
-	"8lI37vCHXjuDLcfaLBuwctcafONCcZyQ6DUZuysK/mbGofdpoidUeRDH2s0HUQt2QIGBjWv1E9vtNaRJ",
-	"P3oPAJEdI6oJNDeilp99W6jIx54S7NpmDAQpNaxWMZCEtWbdXpD5RGpGUilAh6NWY4PIgqagrHys4PMJ",
-	"wHhUjVDDrgAuinHlW+s1ZW8/ejfL5dIQ7Og1M/gxrByISTd2T3X2F64NT2GSTZFZHjX3A9HFsOQMiF0F",
-	"DOydsru/f/V4H3jIPgqKkGEhawHgGC5GsgW72UU7cheWX2gjp0ztlQNFlxA58lhVlm7cjR09BjnTfXSG",
-	"YXKWM0Ld94uBAMwtHcPy2iILYmSekUIjksaE5TP8eizdCfUlfRsk4xUNc1We7t5ADMQ335DTGnLyQLwC",
-	"7GwPHYrcMGRK5O+sREmozkaT0+6FnBZkGKFmIJI3P5+dk8ZyJ2THYxlkjhKseLSsFqxkf6OapwAHhxYG",
-	"KzF2Yf4CLhYDkZw6T0aYQ5+gdkAQNBv6QNjspEee03TipUGALWf5u+fIMZEzvD1YdiCJllNG5GgguCl5",
-	"Na41aC1OPCLmLmywHC1h1YGjHhjOl/HqBqIJWBc7yFNNHj06Pjh+9CgmAg7X8cGR7WcF5pTbGFd/II4P",
-	"HuMuJU34qeSEUAdzWG2m5Uk1mKNv3fzKEdkhWNI5rSNaA/wgGJCb6C6lmWpaWlBrgC1oQK3AsAciRMM+",
-	"cYC13ZjYtlWMsU8eXQwXicOWcuQN1mM9EM+hBJiwbXOlPT3pApdK3LJZPpDEJAGTpf0Dr1RJPBAJGtvt",
-	"l94Wbf+uDMsJ4uHYdVljII9DrCxLa8lHF40aO1P/dWJ33n2JEND/fvbza/LGfyPIu7cv9kaKjsE50J4S",
-	"Kx6lAy2GMQ0EgHft+DDZXaBL3KEQg3SnETsbk+Sb/Rk1k/3yRQMW4BsHVrZf4uvt9sirEumUi1lh6nin",
-	"dszr8E4JB8I9sARaAxmzYzeWvzWhxhwkNeJc1lEnSsK1p1fOxUDgQntibDhcozpK7H4yWlLRMymuMDhC",
-	"D8QeLjzSOTLIRAt6yS5Squ2x4hl+a1VcfQKGIfzC9nV0dPQUNuv8WY/87BiNb2wgSAC9fEVzq4NadRSh",
-	"JXq285dcGw3oYyTB3SE7j//rP/+XvT943ZQ8OdgFDkWFV2W93cXzlgYyOphubPdL1pvY8WSHpV+aa77V",
-	"ZeYALgglyUsuLvtkdaYC/1xiJ3LGxThnZZ4BTVKq1MKySEy1kDw/p+OkAcu+DLnp2M7RwTFihgo7iwrw",
-	"0Wqv1EFzG+mguW1zHpwb4aosk7dCAJypPZpkAPcNwOYw7OTN6fmzHxPEf6vzjylTY7Y3s/06HgKXjL8c",
-	"Pf1ut2/3gg5Bx3IskmuSs5FVuaRgMQwbwzvTnFGgWOgQWZdHNIZV4rbn+jvUzkIWSjvwrYUscNk8h5eC",
-	"7VbpEKiBrQbqcTuiSfKWGgYwJ3sv/aGvvnprebPgYgw8rf6LZpYGHcqjbbgQhufQ1bBILxkw8FGR5whm",
-	"udsjb6j2SsqUmz45Pnzq2G0IHImY8O4NrNSzTt+8iOLoiimN+tfj3kHvwCp0csYEnfGoHx31DnpHqDNP",
-	"4P5l2VRuJr/Zv8dteBanjkkcHhwEaPYOahG4rWVeAG+jrvD1rkdeGJJJhviARto7gAmgPa1aWorRF1Z/",
-	"/TszLrqzAVB9eHCwAvJwO6hD10MH0mE4I3uxBU34CXbf1mo5zP06vHF4EY/6//wQR9p7DUQv+RUTQUIR",
-	"16fdSjrWLkQXl0VHH2xL+1bBX2y6Oy6+oIRQ9QzeP0LNpUccRdb15OCIgDY25x27Yi8WXOAY72FjbPeL",
-	"G++ErXW0vlYL5u2qTSyXpCJ6j/G6aiOvHu+7i0LnZj5z8VY+3QzcM77Vgaos2Jxp41guOfVZDCqYM1TJ",
-	"vdlEM+ZQZnwoV7MkdCUDrKYlIrBC1Q0squd66QDQqYrsB7lgruO1pTHrwQYFXVaT6w+fkCYD2KUWuvxZ",
-	"MJD0dv0Cm1QAaeuzGa2CsYUy0PrxJtQdgPVDlcfrq9TggKHSBuehgpi3NQ6frq/RxF2+7/Na2T39q8iH",
-	"6wYjdlI2sDUGV/ngHPtvPgDsjl7BglEFnPu7FwhtuBc7MKj5hKcTyDBSR4VCJdJIxZydjWpCBwIwocgP",
-	"7ikQYjtdsiZunIYlZDNjQL9EmJrLIs/IhF6BbL5kbIYXahQJsbckgCac5zEqgLOcLhA5w3OWlApnpICh",
-	"OXu31Y3ggs+NZvkoDsBNeQN3EdjMQJTXd2ymlfWATlNnPmjKe+ZDMG/OfT6UXk1/c0HFt8glfGB7/YnF",
-	"gcw1ONTjW+47gDZbiUoeNwmywa8gbdxekDduFeOq5ZgL8sKtB/OvZ1xbyRx9uc+dQR5swCDLFCW2wuMN",
-	"umgmPIB6TzaZTwtmOLDxw00qLyOof7UiAA+tvXpWjL+V79eVt/2P5bvmdaDILSnOt8Cz1itCYbarO9CG",
-	"1uQ92EFLbMVidn9Xzo+jg+P1hBDmLvnM2cRms8HkMl/tqYMnkrVHbttTU+ZmBAzMjtO6jzih4Khw09a7",
-	"dMDgFFiNSUiSSzFmioyZQauru3GX/gGBEqWNnJG5VJfceZ+D0XDE5gPhbutEekO+1dF4SnvkrZ2MSyA4",
-	"4oLmoLSVQxDSEJyv09HIzvHB0902HQtaYnfEr+6dVzmw2CBr6I0Z1NfEbLZXYjbQJ1pyIH21jA1P0e9S",
-	"J/Yr56dbZ1DNS2onQrE9IzIvX5otb9Ilc6IGSpWsbCA8L9O68A4h3HRztDLhURsfApx7h/aMK/HVcKMb",
-	"3NKqXbqfm9oDh3vgcHXVjV81+BuhAZWuYnZZgEredWEqkcu/kitTOZ+uPHdBNNDXeUf6ck5BSePn7tnF",
-	"yq3S9SirKNNTuDNZVhReIhN3v+68BudGzBleIRnHPnitgnzS9YAyHearntIF0Yz1A2/bgXBuSYJIwXRM",
-	"tLT/G5IVPuv4DhpaK/8J+1NGDYPsPrve90tOmQ7yopcwZYiM9l5xY8CxGbNig/84ySV6N+H1xPku5lyj",
-	"T0bra5JHXfzs3pPiZXQpcHvluvRw7UqnHYYzb5ccutlnLULK7mrS2adBROrN+lsCjm6dbEXHQCNSQOZ8",
-	"NpKQVoBrktFF13iygl1g0dqg1qDFf1ImXMNdX/OOV0394Snv81RLAhf2D5Z+m794bNG63gLClulLwCfd",
-	"yyRwp4CXQ92Kk8PH/Y8uDf018vGcYWRonZl9D9+/9uj/93JTOe7Osk+4JmPIIfWVqfJ/YM08jJpo0DlS",
-	"o9XJkSCb9B23qyWdYr3VH+hOiP2ONHQE027Xzu2iPbxe/IFfL24mazACpPMAbndsLH16o56P365TKnhb",
-	"v2JqzAhEeAdOtT3yLLc6f3DVcH6kHwcVQPog6n8coCI5iPoDSA0yiK6vkxOXSKV0B25WE0WeXyfLPOId",
-	"QC3cuUzcxLWj6YO8HadwGPGb+HjcHYsiVHuX7IenjN+vHTx4Znw+6swzF70JdA7xC5DgDWzjJUvrVuPD",
-	"oMX+x45XkXqcc4+cMZGRpAos/7eW8PG4Cu0rLUS16LyBYBwi3OpRerQWTWjnA5AfVSJtCB6ohcEnYVxf",
-	"byAScL9LyI6uh6HvuuhzXQs/D7zsgqGiB99JaQvizn4UgA0Qmvt0rNOeCxNzS96ICep22Tt3sAKbceZf",
-	"9+bzOcQy7RUqZyKVGcs255I1HIJrx6I/EUc+d2Gw18vZyYYYW1lmyb6dN5uAPd/KBIIsG51P5IgPxzF+",
-	"wwfKdIav7tSJYrcXiIc7GnKV8bsQl0LORewf+jHyqXRJqrJr7iT1PCBJ01upGRW6btvev39fK447dz8i",
-	"5QsUC21uQu4yirxpZxVmxW4gCSynrQSBs6l3muXfrLC5YzfO5t4j5xPFGJnTBRhnMViuPxADsUcePXrJ",
-	"tXn0CIXDiOdWR7W0lzGFmUaCLCNxmI/Esn2e9ch7biYQ6ObByjQXKUsw5tg2Y0l3uCD4M2JquVhMsiPz",
-	"rIwL2Y2JlhgMSoleiNS2mlKBhs6RVHOqUF6lVkBA7GBODVNgx4cgea9SuplJeUmK2aNHtnsqCIdFH3Gm",
-	"+iUMHoS9kgSRau1fDosa080iuHBCdhhNJxgG1wWOt1sGLcEM3IOCVJYVTbgYuzGdMarSCQ4JlhEvKb8k",
-	"GFNshTe1B7NvLzBTq7ozjase+50AzA2PK2wHBcG+MeFjIRXEXGrcHUuFwmiyM4j+IdkgIiMuMk3sp///",
-	"fwfRbuzc8W1j/FcGBf8liZ4OIogstG0bmVshybQdmoQi/y7FBGrbPhQVl5qwX2laDRd200Xz+7bdx1Hx",
-	"228LiEnFsj1ySjQsSbB8jAwtUfhQWN+s7U5IMioUaCmWKnTXU407HJ/9Q81rSwJuAXY0Y4QO5RXb7Xqp",
-	"+KX2QLEVsHjHu0nt5a58L/oUr0Vt7Tmc/c2aCsGouxpE8OFNW3QoxF2NlWiN24yvQoxeud4+Hpka0KhH",
-	"BnBWuAb+eIKMU7t4Wm0a/LNre2ocuPstqzONeMcyVOh1HdQHMHabtoaY4LfQks8acAtNORD5bVr6lAbe",
-	"IJXEmre/ABTo4eHv8zMT1ACgWkL5YpKjjmKZgBMDs1J0eb3QfxOG8rXdXV3ikE9svqwC935ii08WoFZL",
-	"ynTHAWo+AUtHvD1qdnMKYBm/w375EFL2YLi8N47Uaro8zbIyD0Qr/6lfTfc/lkmjG+4GTdBR40DNERzf",
-	"SJJ4hNjkJIRkQTBSexGacG2kWvTIufQvOrWkkzFmnAy8z5afdPBh+W644l24ZK/mSxVUYBasyMPLyh/b",
-	"72Llef++QpdceezjTufnOzpcd+RYsYngf3Cu+AM7V6zS59GFYuUp2u6QIDX+DkeKpMy+liDe4iynKcsQ",
-	"1nY+kTnrkVfyCgKkguxPHujSwVoKxjJdWbTJUGL2nTb3iXuQtZ/WgSLMaXjHLhQb3UIe3CjuNV7q4fry",
-	"OakzpefFjW4w+8ji9nI57nxzsyePzmZMZHuAB1ShA1uJUMHjlQEoEDqzAyhD8FQVO3js3SYk2mvgsgCl",
-	"C0FsCTo89Fa8bpzCeF/K8R8J3qyc9CbWUTCfo0Pw12gdfUDmWEAaRImw9fACjBj8LSzgps6sgRa2gneA",
-	"MWL7APi6itfq6vUDQOG6rKJWayMTiiCzfWcYccHx+AhsDxlNjUOY1nHw6G0/eIVwIKjIXOwb+qnZz1N4",
-	"Dq44GPFWGgyvd9zukrEZYi/zLHZaYkyUzBk+GsMbXPmUn8pCGEiwsCCKjycG4L/rYCNDRkaWSMtHcamC",
-	"cfcG4rmiGkIbESBkyEghMsjL1cU3W96FbSN/GGsQEOSDIejBELSSd8KRKLnlt7puY91WgUIWu0p3aihG",
-	"jfhgy8XrelGfJC7nhXMzRW6TuPpzcD1KqpAHcOVZKkKSMPQhQV6XIPX5chKDSF2yk4GjTbJTYlh65ACR",
-	"kSDXwW7PYXnbaaCPXldU0kpPFYix/gy9Vdoeyy+52Nz/w07sJ1uhyyFCtEaXowMxB7lhOv0dyriOi98X",
-	"Uvypg7U20VVhHR401T90FBag+y5l+7kUcq4/qWLbCb7kYxiq5DlLB9VIQvWlGx5kkgAPz51BZL+euNRy",
-	"OuWQhXpEuYKc5YNot9fhgn8XMVh348RgZ3I/Lgxr46/mtJRVDw4Md2ptfDAZfjahWpi8L5NzTBYDftrr",
-	"Ga3TgD2UTpe+e+Yc8puBTFVShABsvBHqhDU9LvkEHmzAD9RFN52EDvqActOqW7ohfBlwNeWsMUrN6X6F",
-	"XoUis4V3bj0h8idV+YLc3WuUviB5xeev9n2BsFhluoTu6JhWcKwuhajD2oQJqVy7YPVyIWgd+U26NJ8z",
-	"n5T6K9B9cC73o/34nPft+o9717YaUArDe3DhfHDh/NIteei66UjbKRSb4P+5L/Y/lqE9K7MD3A2Huit/",
-	"r034xFfs7/X1GmUaTlnaU22rpN+KkpFkfodT1sYP/ehRdUcH7u48qnBC9+JRtZFa8OBR9eBR9ZBjyHtS",
-	"reCc3W1iY0xdeWZVYEp+4C+uoaXXQcTjH0lVS01fXfcBHGHZdBAiUiMkQZXRvdcMXNYdDTST9GN2zLC+",
-	"f/9crv9+E3N9mMcf7eWlpTzoBA1My10EC+KtSeWUd2D/UIbsBm15KPPl1jBpqW9IFUJwMYYZ8zQcTZAI",
-	"9PrD9X8HAAD//w==",
+	"7H3rcts49ueroNhTFTtDy07i9EzLNR88Tno6/86t7GSyNaOsCZOQhDEFqAHQanXKVfMO+w7//bBvsfsm",
+	"8yRbOAcgQYrUxfElSftLYkkkrge/c8G5fIpSOZlKwYTRUf9TNGY0Ywr+PKLpmB1JYZTM7eeM6VTxqeFS",
+	"RH34lYsRUUXONBlKRcyYEcX0VArNelEc6XTMJtS+aeZTFvUjbRQXo+jyMo6ev6OjxTZPjJJiRJgw3MyJ",
+	"oSMih67ZqWKaCUPtk6saf8nF+WLjxz8ekT8//vOfSc7FOTESGhbsV0OmdMT6JBkUe3tP0v/8+7/hD3ZA",
+	"FMv/MojsI4MoWdmpTCn21Oz43ZgRmmWKae3nkypGDcvscslCpSuX65gZNT8cGqZaFo2lUmTazmhGuSFn",
+	"bCgVI0bN7fbQEeXtC8aFYSOmoP0PHz4cFmZsFz6lhnXMoXqCS0GgQUaoyNwWUS2Fn11mH6S5JjOm7G/D",
+	"QrNs+Swv42hKFZ0w4+jvMDVcjN7rtknb8UzY5Iwpu6Ta0OGQUDJUUhjCREZoapAot6ggbEJ5TqRyz/Fs",
+	"OyaKpVJlLCNnTPOM4bhzzoSxo+S2DzwKURwJOrEjxfHswIDCiUzory+ZGJlx1H/8dD+OJlz4z4/ils08",
+	"gm5ePGuf1eHbF24gDzThGdniRpP37188i4mQhthPb+xekQSfOuVZsl2OeUrNuBpx+UQUR4r9UnDFsqhv",
+	"VMHC8f9BsWHUj77brZBgF3/Vu7ZjHHShtOzYiMQekdMUnkg8iU8Vu+Cy0HC6euTNlP5SsAOi7e5YKqXp",
+	"OSlEOqZihJQB4/+lYGoeTAB77Vjtp48et63vi4xNptIwkc5/ZvPFIR+SQvBfCkbO2dwBF9fuSJItCotN",
+	"uCaUjKTMSDqWPGUH5JdC2iMrFTmjim33yCFR9liSGTdjO+WB0HSCrdpDcSazuQWunM41rMiQK20IFXrG",
+	"1AF8Uz4PTVAhzZgpfJFrsv/48QGhA+F6GfOcBe1wTbTheU5UIYQ96faNvR965Gc214Qq2/DUwPwe75Ox",
+	"LJTuDUQXbQdrtmMXrZO+n66m7xfDV9Sk43ZascCPhw123o76jGq7rqJHPoyZcGBiT6d7JiOai5TF8MtM",
+	"cQNvOUzBpdt/9Ljz2L4Y7uB4Ouf0ffssXkvBOmZyKIKJ0Dxnioxlnmk3BR5sT1ooxYSBR3Hv7W9P9vZh",
+	"5LIwhMKOLxu/HcnySTzae7wft7LCCTeL4/9JzsiEijnhhk2AdbihURzoRGrTI8/YkBa5gd+f7nWd0Ry6",
+	"CMeV4XtR/+leHA2lmlCD/ObJ4yi2o+aTYhL1H+/tATHhp4qUQsb0WhrWhZRCGgYY2YF+9vdrwb631Mol",
+	"XcOYwq/LBoJPXMtQTtKxlHnXUDT8umwo+MQ1DOXSvo+yHjDrv9LsmP1SMA3UlkphmIA/6XSaO5Fhd6rk",
+	"Wc4mf/yXRjlpvR7f4lvY6eKkFXZrT9WE5pbcWEa2CjGlSjN6ljM4XjGhpBQvPI+agbhpyW67F1kmJ8Uw",
+	"5+mdTSF1/euSp5TwoY3jTlmBg2GxZUW0fLd8A5hKA8/rrAIn+6NUZzzLmLjt2Rp5bjFSkwua84ycFYbk",
+	"ND1HJqlTOUU2J6dMoaQpGMs0jPmFMEwJmj9XCoWR2xr3iZwwA/rOkPKcZYSLUmzUTF0w1SM1YszImOVT",
+	"HcxEKk2GHKQfmMtraX6UhchucxqvJdFFOnb8FSgINIZcipFjAyiDZNwykdQgjSFqEFmYhqz8QLvftJ/S",
+	"K5nxIWdZO0DV9TgyphqE2hqfh+aBu9oHCRckqbFA0MQCNdWrkm1L4h7bhWcuEcvnuaTZOylfUjVid3XS",
+	"vYyX20FYCZSKgJYITVM2NbiobxUoeNy28iMQ3+0PelEaa98lv0GWUzF1wVP2XtALynOLw7c97IwaamVL",
+	"klJhqewMlNR0bPVuPhobIuTswOrJqCQTPZbK5HMY/TspX1ExdyxN3/bQ8XTh0hopUVZztKMPUM9PwCiw",
+	"A1aBhGi0AjTORvDIqiMSmBhgUO+F1fel4r/dPsGdMarsqfCMYsK15mIUEy6QZ0hF2K9TK7w0Jvzhw4ed",
+	"piVj2aybhg839amSKdPaUu1zMEbd+go4fJixPN9xMo1llGeKUccpwfB2QBJmeaH+58eETCUXRlsZ3pI5",
+	"GXKWZ0DN74UuplOpDMtesYzTdyBo3x3yPdDkCLvesUOxE7UHVIom5zf0nFkUvPTSqTMM2c15KUfPhVGw",
+	"NVNl3zEcZVEKv7PslMLUSg0ko4btGD5h0YKqFFcvnc1XzfQwNVLZd3hWa58L8/1+tKjHxIEGsJZ0jbI5",
+	"08a9sTBYbzdc5LIfxtSQGbX6Mc1iwnqjHkmsJqSTGP+w/w9lnsvZaTHVwE0X9cZKN/hnBMpCXYdxvddX",
+	"La4t/MeyWXn2L5YaO+xy415y1BPq+2YB2/4PSunqTagRwWXZHVWKwufAKrW4Tm9RDnFmlYlUzOnCuDSV",
+	"oYpqknjTlrdyl1bj1YsHc2pfC9M2rg9ji/YZI9RbSHagy8osSKjIYjIbM1GzeFoFL7NHCO0kTeOonUlq",
+	"WGbnYEfdPDGGi9Fp0WlrTQLjZxIIgNhtr+1AVcbH1hYXjJheKatmCvJpoihA106a82oHUjmZUJGRnIs1",
+	"NqEaSttOoD12kRxXTIBn4TpYctH+VgEZFxMZIHL76uANwEYQ5d/ZAKG8HL8B9Kz/ZE61OYW5umk0SdlZ",
+	"89wS2cfJSBpCcYHsuqw3cTRetOLghTzfcBVLE4heZkTR4citoM4n3B4fIw8Im0zNnEwYFZqwC6bmpYKE",
+	"FOwXHWww62CZX9AmgoEyrNeGxBP7eGs7LFXMnCppNqY5bagpVvaMR+gEn72Mo2KabdyTf2dt6m5jU+GN",
+	"B1BN/QjUdr9c33KWtWNZO2+1KdXG2o0oR/A6wGuG6hvN3wYIM6S5ZvHmoCORN7VjTc1oS4miIpMTyxZ6",
+	"aHr1BuPv6xdVT4DDG6ZsR//zn4c7/6A7v+3t/NA73fn4xz8sO5OhJd0ZdLtvB5afPjBWh+cOp6jLM9kj",
+	"bybcuFuYGzuFE/rrC3z+0Z6dUe00xRFeHrknjCrYZxzUoKvvYen8pzV6bZC/o3Y3km6qvAbRyzHMr07k",
+	"qqFU/1PERDGxL1jp54JFJTsJXq4IF1/+wM34BNAUznWevxlG/X+uuVwdAoYu22thRvBbTPRYzgReVEqR",
+	"sh45RqmInDM2td/lc7gaHlM9Xlsech0vLtXHyzh65o5Pi1x0BdFlfaGik9frvBi1/wDKSNYtaQp2LLVh",
+	"iiTu0ReVtOlR4oEmUo16yxjT+vNt40z+fNpZNPhM0EEb2f5o9fjS4t04t8xQnneogVz7G44xU6x1bsA0",
+	"WKsewhRzF/mg1xOuvTr53a6dTALS+Xe7cB24C/LRGsqk7zD2Q2+dMQDC+2mLs0tph7fsTZ8TeiYLg+hg",
+	"92JRtUlzuakpwL2yiZhdsFO0ldR6aF1xJSdT07FjOCm3zoPITnAsZ+5ihDORMjKkXJEZE2YQ9boENrZq",
+	"4H6BTwwavRp7hEP0bS3boSvJOFdardDvY6Wc0T6hZROxnHXxeAm5ei1f22dKG89KKxk8dVJMJlTNFwYK",
+	"/ZVNLRvvNbDx2tS/OmbuR//We2gsJcCmBxCOcqeYwpHLQKBEe8sBSUSR5wlRbCIvmCbc9MhhllnMkYLh",
+	"ZSRJkKQA8OzjeL+B9+jrEnvzvesi/itjQOcan/j2vMQkp0xYCJcCNCwlp9MOselvimYtZsqj589OyMj+",
+	"RnJ2wXKSygyowffw9ucojn7+WxRHe4/sP4/tP0/sP/v2n6f2n+/tP3+y//zZ/vNDFEeP9uw/9o1H9o1H",
+	"T1oH9ROjuRkvHh+9IBrK85YGGiTq3mojUrivtuJlm1/oG8EITQ3Y6PCyrEeSSjBIwIssqZTQhGg6d4Y/",
+	"kZEz+7ec2DOG9l50aDwgiUzBawAbmTmHpDGdTplAW12DQ46pECxfRS/BXI7cG7doxyrwRuB0wkVhcNyL",
+	"ZvYxo9lpKgvRIU1PmZzm7pI1OyDUkJxRjSqnKLzBFNFX91ot+esLsudcZBus6c/28cs4CjZv/RWVhUnl",
+	"hG3Q3Rv3Rng5oZc5OGm3bDHhgsAVXMaUt4VZYKeWLKWYT2Shid0JAjvx2UYwZTcVQGJxeM+HQ6sEOb/j",
+	"4+eHz4hOac7I1jEbMgUCk3vmUGum9cTyrGfU0O2YDJWckEdkK+OKwZromBQiY4oM+QUjjtK2LYf4nmxx",
+	"sZOxqRnHZFLkhu/Y1rgUxPJBqtLxdju9KDsORVeermP/nIVvargeVrCx1JQQPhvaV9Zdbu1EkTbN6s7M",
+	"eKGbWkCetRPuTlhc4lf97FyXLa8F9lrdKb33Bk8Z4PGIX6CJ27MSLk6nTGlpGSd4pOPQ7RCmY2Sk+cTO",
+	"8YJnTLbyrXAsVzIufg7St0Fw6cv5aH9/hTPnhuhcN2S2AvQB8XSDTA60XPB8FlKwAyLYhT3LbBY42Ex6",
+	"oQfqo729vZXDvh4cb7kaCZlybbbglzKhc3LGCKMq50zFcPsvpEFRG6YTohTJqWFq/RuVW2UY4I1A3dfe",
+	"8IJHHJjwRGpDHu/tkS2gDkK9W9RIyWIKvkUV7bhgh6sZdB+vac+t85ySXr5fRSubor07xZ+B+UELn4H8",
+	"dSP+htp1CNZwWFbA6M/uQC0Sjn07FIcD9LzgGrzMlefrEe4SU/qUZhdcS/BJNywdn45ZPkU3BeDM/jMX",
+	"2qgCVziO0pxqfeqbZRcMWAp4P67C3mvQvUPF4KtTvVtQoZUlcvBMsOiW4MFgWeIubEwJE8As0SqId1ty",
+	"wqyezVGmy/mZoopT8UATwcxMqnM7QeabpHkSkgmGMbDMUwr+Wbq7wHFXTMv8okNfDea2nmXh7jhsh/2g",
+	"k+PeBdvbmBtdaSNjuxQf17Go1DjXF8FEVu/ipkwF6fYzeErVwM2xlBVb1WaNeu2MsfUTdyazduXlliwT",
+	"FUmuaW+7fiuCXRh//jb2NNx4j29FKYyB4Z/x3Pnerpr+36unV7ovhvIKUE+pSQZ9Xpf6aAd3JV3N03Vw",
+	"jvb31rD9bkyPlQS5Ka1d2xbBXLtWz4uLlR5tmGLarv2ECSfNTUO5EN1Qq53sFups+9cgzfkroK9LjLOj",
+	"voqMc2uUWfKhWyXM1nX6e63F+kYmGCiR9Cs3DPyGbJXxeJXrLgk8abcPSIIC7jzpu2dc7B+4bPetCHFA",
+	"EkSspE9ormXbc/hAjMFdVBMKtlfNcqkeaGKkzGtCMowuiiPXd4mJrWcEHHVL94OFOOjjH4/I93/a/4H8",
+	"3//9tPeYQDTC4h0D8+9XpxgiOU6dozuoZ/gNTi/4YqQofC6CiJTqqaKKbcAnT2EG1evgEdU6MxjUaW1G",
+	"n1YcJpxH22l6W17/Nk4LValsuwJ7iYtPUqoy4p468KkJ7N46DSj0Y7tDN+JpTuen3jmnJRjbUrmRZKQY",
+	"c8GoOz4PBIrv8Ai4dLNco2sJ2Ejx1R0HewwutiDNAZ3wfA6/9shzuGaQImWEKao7XM7RrNomDOJLy92U",
+	"y0BuNNPSHCLIQD+t+lxviXHsp52+TDDxJT/7S9Nlm4M3q1bLkxOmpJy0NrWB37fjq3XVaKHBJo/LJ7rV",
+	"8+olowryUkyooCMGFy96rg2bEJ5tTOd2qU6nSopCpLwjzw5Y4SVckhpHkaUnzT/e/LTDWIfLTEmiK+m7",
+	"slqMJNPkbN7RnhQWfttd1mXO1nMSObZPXkkL4+1bcmKKDIM1kYohi8+Vt2SZ213lcld63G3e/lqe586f",
+	"5u49z2uZFezO1U55HRIagBr4n1eH8LoUEFygq6kgFevaKAdMAMRLciM9WY2btQQnqwXMOqpu+vKVMbfm",
+	"nLOyn3aY3ayNyhb1ZG8ZIm+4a+0gu+E6LoLpxg1U6FlTMVa+eavQuuHa1tFy05evAIVLLmlWwVM3jFyD",
+	"ruzk5K9OW8ZxX0lfXhdGV5qv14TVle18CTB77Y5+a18CrI3dK1v6crB85VCvgu1rOKhuhvXreLyuh/0r",
+	"W/qCeMHKsW7CG1Y3djVe0YF3x24Z/WnVqELATTtNxxDIQbMJF1aSpwZzNRo6HFr+UlCVcSqWWmBrA2mL",
+	"yeLC/bnk7erWqeEeKGQxGhM5rLxPShOFdwZqsLKGoePLUM3bD293bOXa6eSWajG1tWhliS7jR5dZ8If9",
+	"p38qw4cw3KdlxZdFMM2A5UMMk8tvBpkfwWQYo9cpGRcTKtrNQZAZpcNHCYflrKhTqgxPi5wqzJqiiVRV",
+	"uji9tsdREKrVIuBwoQ0VKevKjYUJUqbUjFunU88J0tkApP+LrRzktOzkf+y4PEY7L7KEYOqbFSr3Yus/",
+	"vXv3luADpbP+4l214SZnbSlXIbkScffD3gfM+/u4zWgdk3G5apoNvj9+QcpLHyLohGOgW7NRH7Tms9ro",
+	"XTALwylaI17NGZNxXvEyX//j4Jp+IafHpNvjJYZbgdmYQeI18HmRckowCO2O4tncGz78qdu154C4hG5o",
+	"m60GvTgIKQxNTafZDlJzlah8tZAWvwUupCWOjFxi0kMzL+SFRn+z0lr4SvfIMb9gig4i+/sgOpnagQA2",
+	"kLfFWc5T4uz3HTZFI0+9CNIW5zdmc0JV1aMLXS9vbQZRTAbRFHsqfaBa+2oSrPQqnR/Csji+hiPiprkK",
+	"llDJcc03N4EhJIRb7QxeS5Du4crMjNFVejM3xBpNbZSE+xrIacO0BwE5bKQwrdzcZZvaHtPI6zFJG3gp",
+	"Or/eDVX9MtaxyRCb8kfQWdXXsvldgzWitlRfnU2i7vG1aQyk9yu7agikI0YXp+YIMjkAJtB4NECKNUIm",
+	"G7hyY6iwli71laBEJ22UsZsNp4UJzVjSX+2Ie1ACdr8pnMQuQjHYXKLpXJOxnIX+BraryAsVrXrcScNT",
+	"cUmWbUUNENcwjLhpEZPkZOKyei0K0tDEYj+PyNZUSgURX0/JFvs1ZXnOhNmuBY08XZm0PDy7rq+209vi",
+	"xr8h/63mWCeXNUzl5RLc7LyuiEy4x1fEJXx7HZxZe/1Wm5uusp6LK4deONeSceVLSxa3Mq9LnQje42Ux",
+	"TZXU2me7OYBreB3ED1kd10nJrsQO0xvfVq9MElPm1ZdqFN/MPTZufXWPbbf19DcpWqD7xeHrQ0h2Qn6D",
+	"dI+o3x5OmOIp3T0a85SOZHJNqWyu6Xa8noStngunmuq1J2LDVb0SuF41v5mj5jDV2pNlqdYwz9rHP27t",
+	"lH9uP/xDdDdXiFemwnoAY/L+3VGyPOHcSlUnpJHurb0GFcCB7lcn/OO4r3Ih+XWT9jXdgCwl9Q3ptmNv",
+	"rnqrgekBw9eyCQ+UYnALDj5CTSQMIzey+hU/NX70lzOVf3H5wT8ZuhR7lySU5soXat/594aMZWc0PfcP",
+	"lZ/9A3ZjyiZQpCs/ztjZWMpz3Ud3QdvHxLJ833zbOr2T50x0pf/GxLTtzqCQOl6fcrGkml6ZWlMbq9KA",
+	"0bjd5q39djVamtKU7Wg2pQpq/WFmxqBhrBjVbjw8Z+LUW749FfwVsuKvzkdTm3+tsdrU/cDbsAVWNqjn",
+	"syRHaRNEuvJAV1kOV74RuHEvrOqrQkMlB584Oqg12OQ4j1ob33C3JBFUKZffAffNyFZb5RqwALJwKHgV",
+	"BchDQVtPvm8Z89+55ub2Mz6sTmEQWA9SOmGEi5ZMBteXteBzItYbm4FZkQvFzfwEClnCcklamPHjFn9W",
+	"SFb+uLfnAznCEpdbQQjEfm9/u0fg+GARPgl1DwnmKr9goKeOZaHI2Zy4Omkw/1zOgrN1VDWPBRh8elnk",
+	"BP3oFaBkM4OlT10NYSZlGnXAmBrc9qNjRrOwDJ/F6t4Chrvn/JdOwLGtp3QypXyEWZIaQG/fgoIx/vuY",
+	"ZCzlmZ084QatRqC06XEtbco0ZxmKRHXs70cv4DNRoKHhCJCf9VoZlBt3+EOvnWuVY20+G/BH1xp84/JN",
+	"BimiatzSPeovNdw7ekyVr1RYUycxNf8WSIWwca3xO9u9BovuRx+gCmLHiGpSghtRy8++LcSV2FOCXduM",
+	"gXRCDau9GIgXtWbdXpDZWGpGUilAMKZWDAYbTVP6qGJf4PMB1KqoGqEGEreYMePKt9ZrCjT96P00lwtD",
+	"sKPXzODH8OVA9nBj91Rnf+Ha8BQm2ZRDyqPmfiC6OCuRAQs0AVd4r+zu71482gUM2UXuGwIPQgtUR+Fi",
+	"KFtuzFxKX+5yzxfayAlTO+VA0VVfDn1BJks3zgzirgiZdhZdTKVD3ffzgYBcLDqG5cXrRyPzjBQay0WM",
+	"WT7Fr0fS+BtpVwzStUEyXtEwV+Xp7g3EQHz3HTmslQceiFdQINrXx0Q0DEGJ/I2VpQCqs9FE2p0QaUEw",
+	"INQMRPL2zck70ljuhGz5hP2ZowQrc1ioBe+Fv1LNU6h5hpzLMp1tmL8AbW0gkkMXYQZz6BMUuQhWhoY+",
+	"sDZ00iPPaTr23CAooGbx3SNyTOQU+bSFA7SoEzkcCG5KrMa1BlHQyRxYWBY2WA4XCrJBABU4NC0WZRuI",
+	"ZlW22NX11OThw/29/YcPY5cVaX/vie1nSWEltzHu/YHY33uEu5Q0aywlB4S6Wn7VZlpMqtXyeeDmV47I",
+	"DsGSzmG9bDPU2APHnmYJk9L2Nyk9W2pVSdCxpar4PBBhyecDV5W1u/CzbRUTyScPId0iFlBy5A1ePXog",
+	"nsMT4Fpkmyv9nJKuCkqJWzaLA0lMEnAlsX+gnprEA5GgE5T90vsI2b8rh58Ei77YdVnhuBSHBaEsrSWf",
+	"XMrl2LlgXSZ2592XWOf4v07evCZv/TeCvD9+sTNUdARBW/aUWPYoXWVeGNNAQIWqLZ8LehvoEncoLLS5",
+	"1UgQHZPku90pNePd0tMMFuA7V5Frtywit90jr8pynlxMC1Mv6mnHvKqoJ+FAuHuWQGuVtOzYjcW3Zj0t",
+	"V3cZiznWSyuUhGtPr5yJgcCF9sTYCIRFiZbY/WS0pKIjKS4waF0PxA4uPNI5AmSiBT1npynV9ljxDL+1",
+	"eoM+AGsbfmH7evLkyQ+wWe+OeuSNAxrf2ECQoL7wBc0LzIwmsX5Cz3b+kmsrpdNzRhLcHbL16D///l9W",
+	"KfOyKXm6tw0IRYUXZb0xy2NLo/w32MNs9wsmsdhhsisYX9rAHuiyPD4XhJLkJRfnfbK8HL93Y7MTOeFi",
+	"lLOymL4mKVVqbiHSAC0kz9/RUdKoPb5YV9LBzpO9fSyMKewsqqqGVnqlrv40+CsNC80g+6qrQI2eLj5/",
+	"EQS5+pKJQU1rqN4Nw07eHr47+inBImd1/JgwNWI7U9uvwxBQMv705Ifvt/uQafMMZCwHkVyTnA2tyCUF",
+	"i2HYeFGW5owCxUKHCF2+bC+sErc91/0Dt+ayUNpVmJrLApfNI7wUbLuq+U8NbDVQj9sRTZJjahjU8th5",
+	"6Q999dWxxWbBxcj5DYS/aGZp0JUytA0XwvAcujor0nMGAD4s8hwrNm73yFufvhWG0Cf7j39wcBtWR8TC",
+	"5843sZSzDt++iOLogintrn97e7090HunTNApj/rRk95e7wnKzGPQvyxM5Wb8m/171Fa04dCBxOO9vaBk",
+	"u6snCGhrwQtquKgL9KrskReGZJJhETwjC/SDK+tXWrG0ZKMvrPz6N2ZcCuNGFebHe3tL6vptVs/P9dBR",
+	"zi+ckVVsQRJ+it23tVoOc7dewzdUxKP+Pz8GSn70kl8wYTtxyO76tFtJR9rlocZl0dFH29KuFfDn6+6O",
+	"M2CUdUI9wPubvZn0ZTURup7uPSEgjc14x65YxYILHOMdbIztfn7lnbBvPVn9Vkth12WbWC5JRfS+kOmy",
+	"jbx4tOsUhc7NPHJ5MBx1oJ7xQAeismAzpo2DXHLoS/VXtbxQJPdmE82YK6XiU2w0n4SuZFCQaIEILFN1",
+	"AwPc8C7knVViqkd2UZq1wiwUi1nxNJb2X+PBI7zBuvx4gzQZ1BZqocs3ggGnt+sX2KSCuq2W5a+q1QrP",
+	"QOv761B3UJEeXnm0+pVazVt4aY3zUNVRt288/mH1G83iwnd9Xiu7p79q+njZAGLHZQNbY6DKB+fYf/MR",
+	"asvoJRCMIuDM617AtEEvdhWPZmOeji17aZQ+QiHSSMWcnY1qQgcCCh+RH939KuTcUYxqsDg6CUvIZln8",
+	"fllGaSaLPCNjegG8+ZyxKSrUyBJib0kASTjPYxQApzmdow+SR5aUCmekgKG5SwQrG4GCz41m+TAOKnjy",
+	"RnFBgJmBKNV3bKYVekCmqYMPmvKOfGqcq6PPxzLa5K8u2dM1ooRPOFa/tyqTJtYQ6tE19x3U71paejtu",
+	"EmQDr45oOmY7R1IYJfNVwAUP+2cv4w0q1sfRS5nSZa7aJTj65750gNxbAyCPpBjmHO/M9h+t0UWzqj+8",
+	"93Sd+bQUxgYYf7zOy4tlwr9ZFoCH1qqeFfC34n5deNv9VF4WXwaC3ILgfA2YtVoQejG02v4rzCp389LQ",
+	"iuL+W2iJrSBmu4Ex68OE7efJ3v5qQngtzSuZ8SH3x/fLhYn1ZvOjLDDl37d56uCKZOWR2/TUIHm+eIaF",
+	"HjtO6y4WwwTvj6u23iUDBqfASkxCklwKSPjPDFpdncZdOl0EQpQ2ckpmUp1zFxUMRsMhmw2E09aJ9IZ8",
+	"K6PxlPbIsZ2MfYFrMuSC5iC0lUMQ0hCcr5PRyNb+3g/bbTIWtMRuCa/uHKtcRVS3VJ8FUN8S2GwuxKwh",
+	"T7xVQL7g2vMj5Tn7hoENT9FniRO7lUfZtQNUU0ntLMNrz4jMy5tmi026BCeKUdEllA2ExzKtC+8Qwk03",
+	"onnzYysOQTF3V9IYV+KbQaMraGnVLt2NpnaPcPcIVxfd+EUD3wgNqHQZ2GVB6e0uhaksz/2NqEzlfDoO",
+	"fBhi9W3qSF/PKShp/J27drF8q3Q9yirK9BTuTJYVhZfld7tvd16DcyPgO63K9cY+ItAEdcZqUXo6uAyC",
+	"ImqasX7gbTsQzi1JECmYjomW9n9DsoLhTRHZQkNr5T9hf8qoYSSn2mx73y858QME3l5GKGPG6g+KGwPe",
+	"4jAgdMonuUTvJlRPnO9izjX6ZLTeJvls+F/cfVK8mPUX3F65Lj1c0es26kfgA+Qj//q1NFPr4YNPWdXs",
+	"sxZ2Znc16ezTYNnl9fpbqI7cOtmKjoFGMJvMGRuitzvXJKPzrvFkBTvFR2uDWlES/UZBuFZcfMU9XjX1",
+	"+6u8L1MsCVzYP1r6bf7iaz7U5RZgtkyfQ92InUwCOgVYDu9WSB76zXdieRBeoonzKq6hNcpHDq3r9/YW",
+	"umsVrXvEqgcDkfjYX81FyhL0NlUZukOdzQn+jCGqzguPbMk8K1vettiPboCU6LlISUqFxfERuAbPqEIv",
+	"Ygv06DMG4SqA3+Ac7by7uoA7nPXXgd18YZ9KLL95JF8cAWwNFhHFoSC/7BpKo8bTRkNpa88VhVqvqYVS",
+	"eF2tVtWKN264DM3qatvX0btC22V517U3xteuBTOHInRoIGiDazhyXZtUnmQ4td2cryMGbPPRhdzYtnlA",
+	"Ji6EEE8zBKUl9WElK0e/inF/xvC9z2jrsh4gxGnn84jwGCBd18BrWLn5sG9S6GgWVl0hdzQDte4ljy9P",
+	"8liMyGtzKOJ1/ugFjNrX3X5EliZoaoJywQQZOTCkfk1BdDxki+a5UxYndeXR8hmsRz0QQgqGruCCUCHF",
+	"fCILDc7NEJRnxQbg/o1ixTEZyxn8UybHxNAqNhxKZQZCujCB54fPiE5p7uzCYYhQmOcqLN7ZI4eCOHC3",
+	"XVbldAcCkx7RoB4u2ZotTTi6jR0Lic6sZcPoJSUF6w1ETeLyqrMP6YXXrbCW87JO75Rqs6pI+UD4wKvC",
+	"FIp1ezC9aKQCvEH7VuUQ9jOb35jj02Lh/lv2fqplcmy3sAXnDgjGB0pd2eJ277x077x0t6zHpQ5pXj1C",
+	"HA4VpJ5xtIP/tOi5u5+CT96zKWM5a0u0+CNykvB0VSGIczLh2uIuxIBwTUbAfJSD7xwitLwjRD1QuY6b",
+	"z6D3W8TN7svA/XZ/j3AB3ER735oP0u/4Dmz1uUMSXfvcxZ1XX7dJ5bd0+7UZe773E/wd+wmu1K2cz+Ca",
+	"h6xxfJbSHVSWKC0MUwrxh87AUOeIUVO23dAi9xFCLjGxXX1IEDH9iqkRI5D6LgiM7ZGkNAHqBGP9pzlN",
+	"WYYpVWZjmbODMu5ipORMg94yEIk9J6eg3iUlv4URVIGZmhkSPucTZ3i9kCiu/YUgBNwe5VIzQqs82xiY",
+	"+mkQ+W8GUf/TAC+mBlF/4DIkD6J4EObAhp/+8+//HkSXl5BroXxd2DGBZdpIghmdiX0PY9R9Hm7bRo8c",
+	"YXoXsJI7hY/O6ByFjVChNHKEpShwuLXRQlRxm972HuxLdyV/rKOwNUOqrwTOriL5OrrbXTEHS+v+YuLe",
+	"XfP2nZnuNb4vTvI88pmtwnMCOR4AZQEsPcitVATh/nP3k/1vUfVrU8peS8y/+UVpY3b492rYt6eGhWni",
+	"OvQv2PuWC/24/e6+04+pNQHCrRD7LSllMJcOhgsy1b0a9vtVw67mXIMp7zoP4GbHxtKnj2K4grLk1ZPS",
+	"kavST/Cr02LaVFAyKZhTQ7AGR5n/qPma1RQuk16HonDrPPFmNQQ7nTtRDVZB1L0ycK3Swb1s/+WIM16o",
+	"BzpvCPMlpHX7LYZZWvufOnwM6omde+SEiYwkVXryv7QkIY+rXKalS3wtHelAMA72lXpaUlpLnwquP7rM",
+	"cu4yQJafsaUkTGTaG4gE8o0kZEvXk5lvuxzmupbEPEgrEgwVU5YclM7v3DnMBynrSeBG0XN5Md2SN5Ig",
+	"dt/wv3PJ6ddD5l93ZrMZJG/cKVTORCozlq2PkrVs9pcOom8Ikd+5vL+Xi1WtzjCZLKzk9QWpBfB8LROA",
+	"BLw+N1tHTDAWKuZoF/WZATvz9W7ViWK7F7CHWxqyT/CqSSHOhZyJ2Ec2Y6rHMgeDfQQTiG4lLifuKb6c",
+	"NNMzNNPgrtq2Dx8+1B7HnbsblvIVsoW2Ow6njCI2bS1L0r8dcAKLtBUjCIqatuq/b5cEGdXc1nvk3Vgx",
+	"RmZ0Do5SmB20PxADsUMePnzJtXn4EJnDkOdWRo3RmRMdAYZ0wvM5BA/FZMQvmIC/AfZ55p3eCbl+t3fb",
+	"akoFuYrjO8xMynNSTB8+tN1TQTgs+pAz1S+LqUGeX5Jort1fZ1RZFE/s8UvyCXxNthhNx5j3s6vE2naZ",
+	"pRFm4BzcpLJQNOZi5MZ0wqhKxzgkWEZUUn5JMImyZd7UHsy+VWAmVnRnGlc99jsBRQb8vYgdFGQ3jgkf",
+	"CakgyazG3bFUKIwmW4PoH5INIjLkItPEfvp//2cQbcfOs842xn9l8OC/JNGTQQSpVG3bRuaWSTJthybh",
+	"kf+SYgxv2z4UFeeasF9pWg0XdtOlL/dtu4/D4rff5pCEF5/tkUOiYUmC5WPkzBKFz/3rm3W+gcNCgZRi",
+	"qUJ3hTi4w/HFRze8tiTgFmBLM0bombxg213e0r/UPKQ3LMXa6uFd8za90aCKtvZ8GfC1msI9PZY5625w",
+	"pLCk63ot/g2e7mysrPm3yfh84a4V6/0lOtN3LUNVA62D+qAY2rqtAdJeR0sOqa+jKcT5jVq6SQMvUtI6",
+	"QQdBFZT7eIMvz0xQq3jTEmoQkxxlFAsCjg1MS9bl5cKy5HwQc9CmuyLZfBuO6TiXu/FJd+vYlWC8Cl2g",
+	"2b0b+r0b+leJSK2my8Msg8IlDkYW8aeumu5+Kt3alnqanzCjS0fxAjMi+DqjyUFYgwJLWlpFaMy1kWre",
+	"I++kv9GZMqWhlEhGDY0JU1bPqYKJunzPbwcVbyMH1XJcqmqjZcGK3N+s/L79Lpae92dVOb2lx77b5f2W",
+	"DtctOVasw/jvnSt+x84Vy+R5dKFYeoo2OyRIjZ/hSJGAo6BdxC6n8x55JS8gI6QXa40sK/u5On4ujtdb",
+	"tMmZNOMu94k74LU360CBE7oTF4q1tJB7N4p7n+p79aXpeXElDWYXIW4nl6POOzd78iB/S7YDBVCqcqiW",
+	"I1T1wMqMe5ArcAvKqsBVVezqAW83a0C9BpSF2qGQtTNBh4fektuNQxjvSzn6PdVzKie9jnUUzOfoEPwt",
+	"WkfvSxHMod6/xDrdcAOMRcdbIOCqzqyBFLYEO8AYsXnG77qI1+rqBWH6RJsig2pUY0nGFKtq9p1hxGUD",
+	"x0tge8hoalxJXR0Hl972gxcIB4KKzCX7RD81TJ1yzsIMpsRbaTCfuEO7c8amGMjHs9hJiTFRMmd4aQx3",
+	"cOVVPoQgQkX5OVF8NDZQ77heXeGMkaEl0vJSXKpg3L2BeK4oRAy6ighnjBQik4J142bLvbBt5HdjDQKC",
+	"vDcE3RuClmInHIkSLR/ouo11UwFqrZSbjajQZjJFDz11+ShenpxzIDRjZKtUYi1K+gt2/waiFkRGo2m5",
+	"7jhl/5wDrLoKfwNRK7hZz8ZFNGPby31PvvAkmzeTV/I+P+NN5Wf8ghId1jSc30PWw/tUHk2+geTgSCDA",
+	"U5dycIO8HtcifaNsv4zjNDTyRiZ+O8U6w+mTJOdniqq5i29A3E/c+zNM9FzF2oEP6cIjJAlj7hIUshOk",
+	"R/+cxHTtUB6Wq4GjVrJVVov1NTpERpAt7Fi+sN1zVfPtNNA5vCscdimbgmoG3yJ/shNbyphEax0HjFzh",
+	"oLCYTmZUBhSefl7y/puOEl4HzmEd7qH7dx3+C2lvwX6CHqeAfORcyJm+UYtKZ5kzHzxX5aBdOKhGEqrP",
+	"3fAE+9VgaMHWILJfj+XMSfeciZSRIeWKzJgwg2i71xH7dRvBv7fjPWdncje+cysDf2e05FX3nnO3es11",
+	"f1f1xcQIf7BfkkzOBAS7QoDQaqBdIgFfcM2NvhEDNKal1XZgOeWCQFd1PdBbZ6oc4Wgl4VDKCkTUmFAU",
+	"uzOmzwcilyPvEugM2zTHMrii38xKK4eY0jyBnpPYNot2KlKInLmaW2cymw+EpnON2cNnXLPYc40gGZ4c",
+	"QiZxMGjbd6zs7NlMd1jw323X3wZvgKlUzOGOk3sjNd2n9b7nCvdZ4Uo3BpaeVx5ZfHUOcJ8jbs1CVzOo",
+	"IuiTbdqzV6XZjNcvgzUQzjbPaDquCt469vQAbyTDCoekVuCQbCWgPP8F0oNux+62Xk71QGjD89xK+JA6",
+	"o8uCcVxO+74A4YoChLDG11OA0K/6bdgwfF/r2DHKQ3AfDPeVWpXL8xw7lHCpc7KVAOjruHbB34kDs2ZS",
+	"GR+8HxOINYcqNM20M/imT848BudZiMl1mWYOwmQJUGK1FazcEL4OqCpnjRmDnDm00MsQZINIaVyLMlL6",
+	"JhEEu1oHP9ycvw70+AprMoONcblk0VqZuUsv7fD8IVYd9e3Cja5LBxSccEgwFex3m8aHhPNtqHw4l7sx",
+	"CLp17FD/nKHAyqApDO9e/bsPp/3avaowjNb7FclamqBlxefdF7ufSiXgMpBoFmLvbgehbiv2bh2c+IZj",
+	"777de8pGgJz2VNvK6TeiZCSZzwiQWzvoAqPbbunA3V50G07oTqLb1hIL7qPb7qPbfvfSRBnVtgQ5u9vE",
+	"xpi68GBVqDzqR7uAL66hBYc5ec4EpuE4fPvCu0D3KnUfElUumg7eBXIOpoc0OlSzaiZO3dHAlMlpzsDG",
+	"gl4oMPjwfe+Lvvj+h3U8WNALD51d0IWkdB4JOsE718UuggXx1qRyyluwf8hDtoO23PMtrf3EaG7GviFV",
+	"CMHFyHtRBi2U3Khr1XylaZcpMiwco2NX6RlTPYfVm1urpOno8uPl/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -107,6 +107,20 @@ func TestRunEndToEnd(t *testing.T) {
 	if res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"given_name":"Zoë"`) {
 		t.Errorf("searching the demo for zoe = %d %s; want Zoë", res.Status, res.Body)
 	}
+	// Seeded twice, the demo interactions are there once: seven in demo-usd, one of them an
+	// open referral.
+	res = get(t, base+"/v1/interactions?limit=200", demo)
+	var interactions struct {
+		Data []struct {
+			Summary string `json:"summary"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(res.Body, &interactions); err != nil || res.Status != http.StatusOK || len(interactions.Data) != 7 {
+		t.Errorf("GET /v1/interactions = %d, %d interactions; want the 7 of the demo", res.Status, len(interactions.Data))
+	}
+	if res := get(t, base+"/v1/referrals", demo); !strings.Contains(string(res.Body), "Springfield Public Library") {
+		t.Errorf("the demo's open referrals = %s", res.Body)
+	}
 	other := token(t, base, "demo-other", "demo-other-secret")
 	if res := get(t, base+"/v1/schools/"+schools.Data[0].ID, other); res.Status != http.StatusNotFound {
 		t.Errorf("another district's school = %d, want 404", res.Status)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -38,7 +40,7 @@ func seedCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err := seedDemo(ctx, store); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	fmt.Fprintln(stdout, "seeded the demo district demo-usd (clients demo / demo-secret) and other-district (demo-other / demo-other-secret), with patrons and notes")
+	fmt.Fprintln(stdout, "seeded the demo district demo-usd (clients demo / demo-secret) and other-district (demo-other / demo-other-secret), with patrons, notes and interactions")
 	return nil
 }
 
@@ -87,7 +89,10 @@ func seedDemo(ctx context.Context, store *postgres.Store) error {
 			return err
 		}
 	}
-	return seedDemoPatrons(ctx, store, by)
+	if err := seedDemoPatrons(ctx, store, by); err != nil {
+		return err
+	}
+	return seedDemoInteractions(ctx, store, time.Now())
 }
 
 // demoPatron is a patron of the demo with what the library knows about them.
@@ -162,6 +167,100 @@ func seedDemoPatrons(ctx context.Context, store *postgres.Store, by rapport.Acto
 			if _, err := store.CreateNote(ctx, principal, p.ID, n); err != nil {
 				return fmt.Errorf("note for %s: %w", in.SourcedID, err)
 			}
+		}
+	}
+	return nil
+}
+
+// demoInteraction is a service the demo library gave: to the patrons named by sourced_id (the
+// first is the one it is looked up by), or, without patrons, an anonymous head count.
+type demoInteraction struct {
+	district, school string // slugs
+	patrons          []string
+	ago              time.Duration // how long before the seed it happened
+	in               rapport.InteractionCreate
+	visit            bool // recorded through the quick check-in
+}
+
+var demoInteractions = []demoInteraction{
+	{"demo-usd", "lincoln-high", []string{"demo-stu-1001"}, 3 * 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceReference, Summary: "Books on servo motors for the science-fair robot arm",
+		Outcome: rapport.OutcomeAnswered, ReadLevel: 3, DurationMinutes: 15,
+		Satisfaction: &rapport.Satisfaction{Rating: 5, Comment: "Found exactly what I needed"}}, false},
+	{"demo-usd", "lincoln-high", []string{"demo-stu-1002"}, 2 * 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceResearchHelp, Channel: rapport.ViaChat, Summary: "Primary sources on the 1918 flu in Springfield",
+		Outcome: rapport.OutcomeReferred, ReadLevel: 5, DurationMinutes: 40,
+		Referral: &rapport.ReferralCreate{ToName: "Springfield Public Library, local history room", ToRole: "public librarian",
+			Contact: "history@springfield-library.example.org"}}, false},
+	{"demo-usd", "lincoln-high", []string{"demo-stu-1003", "demo-stu-1001"}, 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceReadersAdvisory, Summary: "Manga and graphic novels for the two of them to trade",
+		Outcome: rapport.OutcomeAnswered, ReadLevel: 2, DurationMinutes: 10}, false},
+	{"demo-usd", "lincoln-high", []string{"demo-tch-2001"}, 6 * 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceClassVisit, HeadCount: 28, Summary: "10th-grade English: finding articles in the research databases",
+		Outcome: rapport.OutcomeAnswered, ReadLevel: 4, DurationMinutes: 50}, false},
+	{"demo-usd", "lincoln-high", nil, 9 * 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceEvent, HeadCount: 45, Summary: "Author talk with a local poet", DurationMinutes: 60}, false},
+	{"demo-usd", "roosevelt-middle", []string{"demo-stu-3001"}, 26 * time.Hour, rapport.InteractionCreate{
+		Summary: "Checked in after school"}, true},
+	{"demo-usd", "roosevelt-middle", []string{"demo-stu-3002"}, 4 * 24 * time.Hour, rapport.InteractionCreate{
+		Kind: rapport.ServiceTechHelp, Summary: "Chromebook would not join the school wifi",
+		Outcome: rapport.OutcomeReferred, ReadLevel: 2, DurationMinutes: 5,
+		Referral: &rapport.ReferralCreate{ToName: "Mr. Patel", ToRole: "school IT technician", State: rapport.ReferralClosed,
+			ClosedNote: "Fixed the same day with a new wifi profile"}}, false},
+	{"other-district", "other-elementary", []string{"other-stu-1"}, 24 * time.Hour, rapport.InteractionCreate{
+		Summary: "Checked in at recess"}, true},
+}
+
+// seedDemoInteractions records the demo interactions that are not there yet, known by their
+// first patron (or school), kind and summary.
+func seedDemoInteractions(ctx context.Context, store *postgres.Store, now time.Time) error {
+	for _, di := range demoInteractions {
+		d, err := store.GetDistrictBySlug(ctx, di.district)
+		if err != nil {
+			return err
+		}
+		principal := auth.CLIPrincipal(d.ID)
+		by := rapport.Actor{ClientID: rapport.CLIClientID, ActingUser: "librarian@" + di.district + ".example.org"}
+		school, err := schoolBySlug(ctx, store, principal.Tenant, di.school)
+		if err != nil {
+			return err
+		}
+		in := di.in
+		in.SchoolID, in.OccurredAt = school.ID, now.Add(-di.ago)
+		if di.visit {
+			in.Kind = rapport.ServiceVisit
+		}
+		for _, sourcedID := range di.patrons {
+			found, err := store.ListPatrons(ctx, principal.Tenant, rapport.PatronFilter{SourcedID: sourcedID}, rapport.PageRequest{})
+			if err != nil {
+				return err
+			}
+			if len(found.Items) == 0 {
+				return fmt.Errorf("interaction %q: no demo patron %s", in.Summary, sourcedID)
+			}
+			in.PatronIDs = append(in.PatronIDs, found.Items[0].ID)
+		}
+		filter := rapport.InteractionFilter{SchoolID: school.ID, Kind: in.Kind}
+		var seen rapport.Page[rapport.Interaction]
+		if len(in.PatronIDs) > 0 {
+			seen, err = store.ListPatronInteractions(ctx, principal.Tenant, in.PatronIDs[0], filter, rapport.PageRequest{Limit: rapport.MaxLimit})
+		} else {
+			seen, err = store.ListInteractions(ctx, principal.Tenant, filter, rapport.PageRequest{Limit: rapport.MaxLimit})
+		}
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(seen.Items, func(it rapport.Interaction) bool { return it.Summary == in.Summary }) {
+			continue
+		}
+		if di.visit {
+			_, err = store.CreateVisit(ctx, principal.Tenant, by, in.PatronIDs[0],
+				rapport.VisitCreate{OccurredAt: in.OccurredAt, Summary: in.Summary})
+		} else {
+			_, err = store.CreateInteraction(ctx, principal.Tenant, by, in)
+		}
+		if err != nil {
+			return fmt.Errorf("interaction %q: %w", in.Summary, err)
 		}
 	}
 	return nil

@@ -28,6 +28,7 @@ type Store interface {
 	rapport.ClientStore
 	rapport.PatronStore
 	rapport.NoteStore
+	rapport.InteractionStore
 	rapport.IdempotencyStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
 	Ping(ctx context.Context) error

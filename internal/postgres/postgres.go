@@ -130,6 +130,11 @@ var constraintFields = map[string]rapport.FieldError{
 	"patrons_barcode_key":            {Pointer: "#/barcode", Detail: "is taken by another patron of the district"},
 	"patrons_lms_id_key":             {Pointer: "#/lms_id", Detail: "is taken by another patron of the district"},
 	"patrons_school_fkey":            {Pointer: "#/school_id", Detail: "is not a school the client can see"},
+
+	// Interactions; the application checks these first, so they only back it up.
+	"interactions_school_fkey":        {Pointer: "#/school_id", Detail: "is not a school the client can see"},
+	"interactions_referral_check":     {Pointer: "#/referral", Detail: "is required when the outcome is referred, and only then"},
+	"interaction_patrons_patron_fkey": {Pointer: "#/patron_ids", Detail: "names a patron that is not in the district"},
 }
 
 // interpretError turns driver failures into the kinds of rapport.Error the caller can act on:
