@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -23,6 +25,27 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for CampaignKind.
+const (
+	CampaignKindFocusGroup CampaignKind = "focus_group"
+	CampaignKindOther      CampaignKind = "other"
+	CampaignKindSurvey     CampaignKind = "survey"
+)
+
+// Valid indicates whether the value is a known member of the CampaignKind enum.
+func (e CampaignKind) Valid() bool {
+	switch e {
+	case CampaignKindFocusGroup:
+		return true
+	case CampaignKindOther:
+		return true
+	case CampaignKindSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientStatus.
 const (
 	ClientStatusActive  ClientStatus = "active"
@@ -35,6 +58,135 @@ func (e ClientStatus) Valid() bool {
 	case ClientStatusActive:
 		return true
 	case ClientStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommunicationChannel.
+const (
+	CommunicationChannelChat        CommunicationChannel = "chat"
+	CommunicationChannelEmail       CommunicationChannel = "email"
+	CommunicationChannelInPerson    CommunicationChannel = "in_person"
+	CommunicationChannelLetter      CommunicationChannel = "letter"
+	CommunicationChannelLms         CommunicationChannel = "lms"
+	CommunicationChannelNewsletter  CommunicationChannel = "newsletter"
+	CommunicationChannelOther       CommunicationChannel = "other"
+	CommunicationChannelPhone       CommunicationChannel = "phone"
+	CommunicationChannelPublicBoard CommunicationChannel = "public_board"
+)
+
+// Valid indicates whether the value is a known member of the CommunicationChannel enum.
+func (e CommunicationChannel) Valid() bool {
+	switch e {
+	case CommunicationChannelChat:
+		return true
+	case CommunicationChannelEmail:
+		return true
+	case CommunicationChannelInPerson:
+		return true
+	case CommunicationChannelLetter:
+		return true
+	case CommunicationChannelLms:
+		return true
+	case CommunicationChannelNewsletter:
+		return true
+	case CommunicationChannelOther:
+		return true
+	case CommunicationChannelPhone:
+		return true
+	case CommunicationChannelPublicBoard:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackPatchSubmitterRole.
+const (
+	FeedbackPatchSubmitterRoleAdministrator FeedbackPatchSubmitterRole = "administrator"
+	FeedbackPatchSubmitterRoleGuardian      FeedbackPatchSubmitterRole = "guardian"
+	FeedbackPatchSubmitterRoleLessThannil   FeedbackPatchSubmitterRole = "<nil>"
+	FeedbackPatchSubmitterRoleOther         FeedbackPatchSubmitterRole = "other"
+	FeedbackPatchSubmitterRoleStaff         FeedbackPatchSubmitterRole = "staff"
+	FeedbackPatchSubmitterRoleStudent       FeedbackPatchSubmitterRole = "student"
+	FeedbackPatchSubmitterRoleTeacher       FeedbackPatchSubmitterRole = "teacher"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackPatchSubmitterRole enum.
+func (e FeedbackPatchSubmitterRole) Valid() bool {
+	switch e {
+	case FeedbackPatchSubmitterRoleAdministrator:
+		return true
+	case FeedbackPatchSubmitterRoleGuardian:
+		return true
+	case FeedbackPatchSubmitterRoleLessThannil:
+		return true
+	case FeedbackPatchSubmitterRoleOther:
+		return true
+	case FeedbackPatchSubmitterRoleStaff:
+		return true
+	case FeedbackPatchSubmitterRoleStudent:
+		return true
+	case FeedbackPatchSubmitterRoleTeacher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackSource.
+const (
+	FeedbackSourceConversation  FeedbackSource = "conversation"
+	FeedbackSourceEmail         FeedbackSource = "email"
+	FeedbackSourceFocusGroup    FeedbackSource = "focus_group"
+	FeedbackSourceForm          FeedbackSource = "form"
+	FeedbackSourceOther         FeedbackSource = "other"
+	FeedbackSourceSuggestionBox FeedbackSource = "suggestion_box"
+	FeedbackSourceSurvey        FeedbackSource = "survey"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackSource enum.
+func (e FeedbackSource) Valid() bool {
+	switch e {
+	case FeedbackSourceConversation:
+		return true
+	case FeedbackSourceEmail:
+		return true
+	case FeedbackSourceFocusGroup:
+		return true
+	case FeedbackSourceForm:
+		return true
+	case FeedbackSourceOther:
+		return true
+	case FeedbackSourceSuggestionBox:
+		return true
+	case FeedbackSourceSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackStatus.
+const (
+	FeedbackStatusActedOn         FeedbackStatus = "acted_on"
+	FeedbackStatusExplainedWhyNot FeedbackStatus = "explained_why_not"
+	FeedbackStatusReceived        FeedbackStatus = "received"
+	FeedbackStatusUnderReview     FeedbackStatus = "under_review"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackStatus enum.
+func (e FeedbackStatus) Valid() bool {
+	switch e {
+	case FeedbackStatusActedOn:
+		return true
+	case FeedbackStatusExplainedWhyNot:
+		return true
+	case FeedbackStatusReceived:
+		return true
+	case FeedbackStatusUnderReview:
 		return true
 	default:
 		return false
@@ -320,6 +472,24 @@ func (e PatronStatus) Valid() bool {
 	}
 }
 
+// Defines values for PublicFeedbackItemDecision.
+const (
+	PublicFeedbackItemDecisionActedOn         PublicFeedbackItemDecision = "acted_on"
+	PublicFeedbackItemDecisionExplainedWhyNot PublicFeedbackItemDecision = "explained_why_not"
+)
+
+// Valid indicates whether the value is a known member of the PublicFeedbackItemDecision enum.
+func (e PublicFeedbackItemDecision) Valid() bool {
+	switch e {
+	case PublicFeedbackItemDecisionActedOn:
+		return true
+	case PublicFeedbackItemDecisionExplainedWhyNot:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SchoolStatus.
 const (
 	SchoolStatusActive   SchoolStatus = "active"
@@ -447,6 +617,86 @@ type Actor struct {
 	ClientId string `json:"client_id"`
 }
 
+// Campaign defines model for Campaign.
+type Campaign struct {
+	// Counts How far the campaign's items have come.
+	Counts    CampaignCounts `json:"counts"`
+	CreatedAt time.Time      `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy        Actor              `json:"created_by"`
+	HeldOn           openapi_types.Date `json:"held_on"`
+	Id               UUID               `json:"id"`
+	Kind             CampaignKind       `json:"kind"`
+	Notes            *string            `json:"notes,omitempty"`
+	ParticipantCount *int               `json:"participant_count,omitempty"`
+	SchoolId         UUID               `json:"school_id"`
+	Title            string             `json:"title"`
+	UpdatedAt        time.Time          `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// CampaignCounts How far the campaign's items have come.
+type CampaignCounts struct {
+	ActedOn         int `json:"acted_on"`
+	ExplainedWhyNot int `json:"explained_why_not"`
+
+	// Open Items received or under review.
+	Open  int `json:"open"`
+	Total int `json:"total"`
+}
+
+// CampaignCreate defines model for CampaignCreate.
+type CampaignCreate struct {
+	HeldOn           openapi_types.Date `json:"held_on"`
+	Kind             CampaignKind       `json:"kind"`
+	Notes            *string            `json:"notes,omitempty"`
+	ParticipantCount *int32             `json:"participant_count,omitempty"`
+	SchoolId         UUID               `json:"school_id"`
+	Title            string             `json:"title"`
+}
+
+// CampaignFeedbackBatch defines model for CampaignFeedbackBatch.
+type CampaignFeedbackBatch struct {
+	Items []CampaignFeedbackCreate `json:"items"`
+}
+
+// CampaignFeedbackCreate One item of a campaign's batch; it takes the campaign's school.
+type CampaignFeedbackCreate struct {
+	Category   *string    `json:"category,omitempty"`
+	Details    *string    `json:"details,omitempty"`
+	PatronId   *UUID      `json:"patron_id,omitempty"`
+	Public     *bool      `json:"public,omitempty"`
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource `json:"source,omitempty"`
+	SubmitterRole *PatronRole     `json:"submitter_role,omitempty"`
+	Summary       string          `json:"summary"`
+}
+
+// CampaignKind defines model for CampaignKind.
+type CampaignKind string
+
+// CampaignList defines model for CampaignList.
+type CampaignList struct {
+	Data []Campaign `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// CampaignPatch defines model for CampaignPatch.
+type CampaignPatch struct {
+	HeldOn           *openapi_types.Date       `json:"held_on,omitempty"`
+	Kind             *CampaignKind             `json:"kind,omitempty"`
+	Notes            nullable.Nullable[string] `json:"notes,omitempty"`
+	ParticipantCount nullable.Nullable[int32]  `json:"participant_count,omitempty"`
+	Title            *string                   `json:"title,omitempty"`
+}
+
 // Client defines model for Client.
 type Client struct {
 	// ClientId The id the client sends to the token endpoint.
@@ -526,6 +776,9 @@ type ClientWithSecret struct {
 	UpdatedBy Actor `json:"updated_by"`
 }
 
+// CommunicationChannel How a decision was told back.
+type CommunicationChannel string
+
 // District defines model for District.
 type District struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -536,6 +789,179 @@ type District struct {
 	// SourcedId The OneRoster `sourcedId` of the district's org.
 	SourcedId *string   `json:"sourced_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// FeedbackBatch defines model for FeedbackBatch.
+type FeedbackBatch struct {
+	Data []FeedbackItem `json:"data"`
+}
+
+// FeedbackCommunication When and how the decision was told to the people who gave the feedback.
+type FeedbackCommunication struct {
+	// Channel How a decision was told back.
+	Channel        CommunicationChannel `json:"channel"`
+	CommunicatedAt time.Time            `json:"communicated_at"`
+
+	// CommunicatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CommunicatedBy Actor `json:"communicated_by"`
+}
+
+// FeedbackCommunicationCreate defines model for FeedbackCommunicationCreate.
+type FeedbackCommunicationCreate struct {
+	// Channel How a decision was told back.
+	Channel CommunicationChannel `json:"channel"`
+
+	// CommunicatedAt Defaults to now; must not be in the future.
+	CommunicatedAt *time.Time `json:"communicated_at,omitempty"`
+}
+
+// FeedbackCreate defines model for FeedbackCreate.
+type FeedbackCreate struct {
+	CampaignId *UUID   `json:"campaign_id,omitempty"`
+	Category   *string `json:"category,omitempty"`
+	Details    *string `json:"details,omitempty"`
+	PatronId   *UUID   `json:"patron_id,omitempty"`
+
+	// Public Defaults to `false`.
+	Public *bool `json:"public,omitempty"`
+
+	// ReceivedAt When the feedback was given. Defaults to now.
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+	SchoolId   UUID       `json:"school_id"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource `json:"source,omitempty"`
+	SubmitterRole *PatronRole     `json:"submitter_role,omitempty"`
+	Summary       string          `json:"summary"`
+}
+
+// FeedbackHistory defines model for FeedbackHistory.
+type FeedbackHistory struct {
+	Data []FeedbackTransition `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// FeedbackItem defines model for FeedbackItem.
+type FeedbackItem struct {
+	CampaignId *UUID `json:"campaign_id,omitempty"`
+
+	// Category A free label such as `collection` or `hours`, in lower case.
+	Category *string `json:"category,omitempty"`
+
+	// Communication When and how the decision was told to the people who gave the feedback.
+	Communication *FeedbackCommunication `json:"communication,omitempty"`
+	CreatedAt     time.Time              `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor `json:"created_by"`
+
+	// Details More about it. Never shown on the public board.
+	Details  *string `json:"details,omitempty"`
+	Id       UUID    `json:"id"`
+	PatronId *UUID   `json:"patron_id,omitempty"`
+
+	// Public Whether the item appears, anonymised, on the school's public board once decided.
+	Public bool `json:"public"`
+
+	// ReceivedAt When the feedback was given.
+	ReceivedAt time.Time `json:"received_at"`
+
+	// Resolution The decision on an item, present while it is `acted_on` or `explained_why_not`.
+	Resolution *FeedbackResolution `json:"resolution,omitempty"`
+	SchoolId   UUID                `json:"school_id"`
+
+	// Source How the feedback reached the library.
+	Source FeedbackSource `json:"source"`
+
+	// Status Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	Status        FeedbackStatus `json:"status"`
+	SubmitterRole *PatronRole    `json:"submitter_role,omitempty"`
+
+	// Summary What was asked or said, in a line. Shown on the public board when the item is public.
+	Summary string `json:"summary"`
+
+	// SupportersCount How many said "me too", besides whoever gave the feedback.
+	SupportersCount int       `json:"supporters_count"`
+	UpdatedAt       time.Time `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// FeedbackList defines model for FeedbackList.
+type FeedbackList struct {
+	Data []FeedbackItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// FeedbackPatch defines model for FeedbackPatch.
+type FeedbackPatch struct {
+	CampaignId nullable.Nullable[openapi_types.UUID] `json:"campaign_id,omitempty"`
+	Category   nullable.Nullable[string]             `json:"category,omitempty"`
+	Details    nullable.Nullable[string]             `json:"details,omitempty"`
+	PatronId   nullable.Nullable[openapi_types.UUID] `json:"patron_id,omitempty"`
+	Public     *bool                                 `json:"public,omitempty"`
+	ReceivedAt *time.Time                            `json:"received_at,omitempty"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource                               `json:"source,omitempty"`
+	SubmitterRole nullable.Nullable[FeedbackPatchSubmitterRole] `json:"submitter_role,omitempty"`
+	Summary       *string                                       `json:"summary,omitempty"`
+}
+
+// FeedbackPatchSubmitterRole defines model for FeedbackPatch.SubmitterRole.
+type FeedbackPatchSubmitterRole string
+
+// FeedbackResolution The decision on an item, present while it is `acted_on` or `explained_why_not`.
+type FeedbackResolution struct {
+	DecidedAt time.Time `json:"decided_at"`
+
+	// DecidedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	DecidedBy Actor `json:"decided_by"`
+
+	// Text What was done, or the explanation given.
+	Text string `json:"text"`
+}
+
+// FeedbackSource How the feedback reached the library.
+type FeedbackSource string
+
+// FeedbackStatus Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+type FeedbackStatus string
+
+// FeedbackSupporterCreate defines model for FeedbackSupporterCreate.
+type FeedbackSupporterCreate struct {
+	PatronId *UUID `json:"patron_id,omitempty"`
+}
+
+// FeedbackTransition defines model for FeedbackTransition.
+type FeedbackTransition struct {
+	At time.Time `json:"at"`
+
+	// By Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	By         Actor `json:"by"`
+	FeedbackId UUID  `json:"feedback_id"`
+
+	// From Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	From FeedbackStatus `json:"from"`
+	Id   int64          `json:"id"`
+	Text *string        `json:"text,omitempty"`
+
+	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	To FeedbackStatus `json:"to"`
+}
+
+// FeedbackTransitionCreate defines model for FeedbackTransitionCreate.
+type FeedbackTransitionCreate struct {
+	// Text What was done (to `acted_on`), the explanation given (to `explained_why_not`), or the reason for reopening (to `under_review` from a decision). Optional only when review starts.
+	Text *string `json:"text,omitempty"`
+
+	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	To FeedbackStatus `json:"to"`
 }
 
 // FieldError defines model for FieldError.
@@ -790,6 +1216,45 @@ type PatronSummary struct {
 	SchoolId          UUID    `json:"school_id"`
 }
 
+// Pledge One version of a school library's service pledge.
+type Pledge struct {
+	// Access What patrons should have access to.
+	Access string `json:"access"`
+
+	// Feel What patrons should feel.
+	Feel string `json:"feel"`
+
+	// Know What patrons should know.
+	Know        string    `json:"know"`
+	PublishedAt time.Time `json:"published_at"`
+
+	// PublishedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	PublishedBy Actor `json:"published_by"`
+	SchoolId    UUID  `json:"school_id"`
+
+	// Text The pledge itself.
+	Text string `json:"text"`
+
+	// Version 1 for the school's first pledge, rising with each new one.
+	Version int `json:"version"`
+}
+
+// PledgeList defines model for PledgeList.
+type PledgeList struct {
+	Data []Pledge `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PledgePublish defines model for PledgePublish.
+type PledgePublish struct {
+	Access string `json:"access"`
+	Feel   string `json:"feel"`
+	Know   string `json:"know"`
+	Text   string `json:"text"`
+}
+
 // Problem An RFC 9457 problem detail.
 type Problem struct {
 	// Detail What went wrong with this request, for a human.
@@ -812,6 +1277,60 @@ type Problem struct {
 
 	// Type A URI reference naming the kind of problem, e.g. `/problems/validation`.
 	Type string `json:"type"`
+}
+
+// PublicBoard defines model for PublicBoard.
+type PublicBoard struct {
+	Data []PublicFeedbackItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string      `json:"next_cursor,omitempty"`
+	School     PublicSchool `json:"school"`
+}
+
+// PublicFeedbackItem A decided public feedback item, anonymised.
+type PublicFeedbackItem struct {
+	Category *string `json:"category,omitempty"`
+
+	// DecidedOn The day of the decision, in the school's time zone.
+	DecidedOn openapi_types.Date         `json:"decided_on"`
+	Decision  PublicFeedbackItemDecision `json:"decision"`
+
+	// DecisionText What was done, or why not.
+	DecisionText string `json:"decision_text"`
+	Id           UUID   `json:"id"`
+
+	// ReceivedOn The day the feedback was given, in the school's time zone.
+	ReceivedOn openapi_types.Date `json:"received_on"`
+
+	// Source How the feedback reached the library.
+	Source FeedbackSource `json:"source"`
+
+	// Summary What was asked or said.
+	Summary string `json:"summary"`
+
+	// SupportersCount How many said "me too", besides whoever gave the feedback.
+	SupportersCount int `json:"supporters_count"`
+}
+
+// PublicFeedbackItemDecision defines model for PublicFeedbackItem.Decision.
+type PublicFeedbackItemDecision string
+
+// PublicPledge defines model for PublicPledge.
+type PublicPledge struct {
+	Access      string       `json:"access"`
+	Feel        string       `json:"feel"`
+	Know        string       `json:"know"`
+	PublishedAt time.Time    `json:"published_at"`
+	School      PublicSchool `json:"school"`
+	Text        string       `json:"text"`
+	Version     int          `json:"version"`
+}
+
+// PublicSchool defines model for PublicSchool.
+type PublicSchool struct {
+	Name string `json:"name"`
+	Slug string `json:"slug"`
 }
 
 // School defines model for School.
@@ -969,6 +1488,62 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
 
+// ListCampaignsParams defines parameters for ListCampaigns.
+type ListCampaignsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only campaigns of this school.
+	SchoolId *UUID         `form:"school_id,omitempty" json:"school_id,omitempty"`
+	Kind     *CampaignKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateCampaignParams defines parameters for CreateCampaign.
+type CreateCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetCampaignParams defines parameters for GetCampaign.
+type GetCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCampaignParams defines parameters for UpdateCampaign.
+type UpdateCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateCampaignFeedbackParams defines parameters for CreateCampaignFeedback.
+type CreateCampaignFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListClientsParams defines parameters for ListClients.
 type ListClientsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
@@ -1021,6 +1596,120 @@ type GetDistrictParams struct {
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListFeedbackParams defines parameters for ListFeedback.
+type ListFeedbackParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only items of this school.
+	SchoolId *UUID           `form:"school_id,omitempty" json:"school_id,omitempty"`
+	Status   *FeedbackStatus `form:"status,omitempty" json:"status,omitempty"`
+	Source   *FeedbackSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// CampaignId Only items from this campaign.
+	CampaignId *UUID `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
+
+	// Category Only items of this category (case does not matter).
+	Category *string `form:"category,omitempty" json:"category,omitempty"`
+
+	// PatronId Only items this patron gave.
+	PatronId *UUID `form:"patron_id,omitempty" json:"patron_id,omitempty"`
+
+	// Public Only public (`true`) or private (`false`) items.
+	Public *bool `form:"public,omitempty" json:"public,omitempty"`
+
+	// Decided Only decided items (`acted_on` or `explained_why_not`), or only undecided ones.
+	Decided *bool `form:"decided,omitempty" json:"decided,omitempty"`
+
+	// Communicated Only items whose decision was communicated back, or only items whose decision (if any) was not.
+	Communicated *bool `form:"communicated,omitempty" json:"communicated,omitempty"`
+
+	// DecidedSince Only items decided at or after this time.
+	DecidedSince *time.Time `form:"decided_since,omitempty" json:"decided_since,omitempty"`
+
+	// DecidedBefore Only items decided before this time.
+	DecidedBefore *time.Time `form:"decided_before,omitempty" json:"decided_before,omitempty"`
+
+	// UpdatedSince Only items changed at or after this time; orders the list by update time.
+	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateFeedbackParams defines parameters for CreateFeedback.
+type CreateFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetFeedbackParams defines parameters for GetFeedback.
+type GetFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateFeedbackParams defines parameters for UpdateFeedback.
+type UpdateFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RecordFeedbackCommunicationParams defines parameters for RecordFeedbackCommunication.
+type RecordFeedbackCommunicationParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListFeedbackHistoryParams defines parameters for ListFeedbackHistory.
+type ListFeedbackHistoryParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// AddFeedbackSupporterParams defines parameters for AddFeedbackSupporter.
+type AddFeedbackSupporterParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TransitionFeedbackParams defines parameters for TransitionFeedback.
+type TransitionFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListFollowUpsParams defines parameters for ListFollowUps.
@@ -1185,6 +1874,24 @@ type CreateNoteParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetPublicPledgeParams defines parameters for GetPublicPledge.
+type GetPublicPledgeParams struct {
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListYouSaidWeDidParams defines parameters for ListYouSaidWeDid.
+type ListYouSaidWeDidParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListSchoolsParams defines parameters for ListSchools.
 type ListSchoolsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
@@ -1229,8 +1936,62 @@ type UpdateSchoolParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetSchoolPledgeParams defines parameters for GetSchoolPledge.
+type GetSchoolPledgeParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PublishSchoolPledgeParams defines parameters for PublishSchoolPledge.
+type PublishSchoolPledgeParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListSchoolPledgeVersionsParams defines parameters for ListSchoolPledgeVersions.
+type ListSchoolPledgeVersionsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateCampaignJSONRequestBody defines body for CreateCampaign for application/json ContentType.
+type CreateCampaignJSONRequestBody = CampaignCreate
+
+// UpdateCampaignApplicationMergePatchPlusJSONRequestBody defines body for UpdateCampaign for application/merge-patch+json ContentType.
+type UpdateCampaignApplicationMergePatchPlusJSONRequestBody = CampaignPatch
+
+// CreateCampaignFeedbackJSONRequestBody defines body for CreateCampaignFeedback for application/json ContentType.
+type CreateCampaignFeedbackJSONRequestBody = CampaignFeedbackBatch
+
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
+
+// CreateFeedbackJSONRequestBody defines body for CreateFeedback for application/json ContentType.
+type CreateFeedbackJSONRequestBody = FeedbackCreate
+
+// UpdateFeedbackApplicationMergePatchPlusJSONRequestBody defines body for UpdateFeedback for application/merge-patch+json ContentType.
+type UpdateFeedbackApplicationMergePatchPlusJSONRequestBody = FeedbackPatch
+
+// RecordFeedbackCommunicationJSONRequestBody defines body for RecordFeedbackCommunication for application/json ContentType.
+type RecordFeedbackCommunicationJSONRequestBody = FeedbackCommunicationCreate
+
+// AddFeedbackSupporterJSONRequestBody defines body for AddFeedbackSupporter for application/json ContentType.
+type AddFeedbackSupporterJSONRequestBody = FeedbackSupporterCreate
+
+// TransitionFeedbackJSONRequestBody defines body for TransitionFeedback for application/json ContentType.
+type TransitionFeedbackJSONRequestBody = FeedbackTransitionCreate
 
 // UpdateNoteApplicationMergePatchPlusJSONRequestBody defines body for UpdateNote for application/merge-patch+json ContentType.
 type UpdateNoteApplicationMergePatchPlusJSONRequestBody = NotePatch
@@ -1253,6 +2014,9 @@ type CreateSchoolJSONRequestBody = SchoolCreate
 // UpdateSchoolApplicationMergePatchPlusJSONRequestBody defines body for UpdateSchool for application/merge-patch+json ContentType.
 type UpdateSchoolApplicationMergePatchPlusJSONRequestBody = SchoolPatch
 
+// PublishSchoolPledgeJSONRequestBody defines body for PublishSchoolPledge for application/json ContentType.
+type PublishSchoolPledgeJSONRequestBody = PledgePublish
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetHealth Liveness of the process
@@ -1261,6 +2025,21 @@ type ServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// ListCampaigns List campaigns (surveys, focus groups)
+	// (GET /v1/campaigns)
+	ListCampaigns(ctx echo.Context, params ListCampaignsParams) error
+	// CreateCampaign Add a campaign
+	// (POST /v1/campaigns)
+	CreateCampaign(ctx echo.Context, params CreateCampaignParams) error
+	// GetCampaign Get a campaign, with how far its items have come
+	// (GET /v1/campaigns/{campaign_id})
+	GetCampaign(ctx echo.Context, campaignId UUID, params GetCampaignParams) error
+	// UpdateCampaign Change a campaign
+	// (PATCH /v1/campaigns/{campaign_id})
+	UpdateCampaign(ctx echo.Context, campaignId UUID, params UpdateCampaignParams) error
+	// CreateCampaignFeedback Record many feedback items from a campaign at once
+	// (POST /v1/campaigns/{campaign_id}/feedback)
+	CreateCampaignFeedback(ctx echo.Context, campaignId UUID, params CreateCampaignFeedbackParams) error
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx echo.Context, params ListClientsParams) error
@@ -1279,6 +2058,30 @@ type ServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx echo.Context, params GetDistrictParams) error
+	// ListFeedback List feedback items
+	// (GET /v1/feedback)
+	ListFeedback(ctx echo.Context, params ListFeedbackParams) error
+	// CreateFeedback Record a feedback item
+	// (POST /v1/feedback)
+	CreateFeedback(ctx echo.Context, params CreateFeedbackParams) error
+	// GetFeedback Get a feedback item
+	// (GET /v1/feedback/{feedback_id})
+	GetFeedback(ctx echo.Context, feedbackId UUID, params GetFeedbackParams) error
+	// UpdateFeedback Change a feedback item
+	// (PATCH /v1/feedback/{feedback_id})
+	UpdateFeedback(ctx echo.Context, feedbackId UUID, params UpdateFeedbackParams) error
+	// RecordFeedbackCommunication Record that the decision was told back
+	// (POST /v1/feedback/{feedback_id}/communications)
+	RecordFeedbackCommunication(ctx echo.Context, feedbackId UUID, params RecordFeedbackCommunicationParams) error
+	// ListFeedbackHistory The moves of a feedback item through its status machine
+	// (GET /v1/feedback/{feedback_id}/history)
+	ListFeedbackHistory(ctx echo.Context, feedbackId UUID, params ListFeedbackHistoryParams) error
+	// AddFeedbackSupporter Add a supporter ("me too")
+	// (POST /v1/feedback/{feedback_id}/supporters)
+	AddFeedbackSupporter(ctx echo.Context, feedbackId UUID, params AddFeedbackSupporterParams) error
+	// TransitionFeedback Move a feedback item through its status machine
+	// (POST /v1/feedback/{feedback_id}/transitions)
+	TransitionFeedback(ctx echo.Context, feedbackId UUID, params TransitionFeedbackParams) error
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error
@@ -1321,6 +2124,12 @@ type ServerInterface interface {
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx echo.Context, patronId PatronID, params CreateNoteParams) error
+	// GetPublicPledge The school's current service pledge, for the public
+	// (GET /v1/public/schools/{slug}/pledge)
+	GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error
+	// ListYouSaidWeDid The school's public "you said, we did" board
+	// (GET /v1/public/schools/{slug}/you-said-we-did)
+	ListYouSaidWeDid(ctx echo.Context, slug string, params ListYouSaidWeDidParams) error
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx echo.Context, params ListSchoolsParams) error
@@ -1333,6 +2142,15 @@ type ServerInterface interface {
 	// UpdateSchool Change a school
 	// (PATCH /v1/schools/{school_id})
 	UpdateSchool(ctx echo.Context, schoolId SchoolID, params UpdateSchoolParams) error
+	// GetSchoolPledge The school's current service pledge
+	// (GET /v1/schools/{school_id}/pledge)
+	GetSchoolPledge(ctx echo.Context, schoolId SchoolID, params GetSchoolPledgeParams) error
+	// PublishSchoolPledge Publish a new version of the school's service pledge
+	// (PUT /v1/schools/{school_id}/pledge)
+	PublishSchoolPledge(ctx echo.Context, schoolId SchoolID, params PublishSchoolPledgeParams) error
+	// ListSchoolPledgeVersions Every version of the school's service pledge
+	// (GET /v1/schools/{school_id}/pledge/versions)
+	ListSchoolPledgeVersions(ctx echo.Context, schoolId SchoolID, params ListSchoolPledgeVersionsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1355,6 +2173,259 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListCampaigns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCampaigns(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCampaignsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCampaigns(ctx, params)
+	return err
+}
+
+// CreateCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCampaign(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCampaign(ctx, params)
+	return err
+}
+
+// GetCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCampaign(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCampaign(ctx, campaignId, params)
+	return err
+}
+
+// UpdateCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCampaign(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCampaign(ctx, campaignId, params)
+	return err
+}
+
+// CreateCampaignFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCampaignFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCampaignFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCampaignFeedback(ctx, campaignId, params)
 	return err
 }
 
@@ -1623,6 +2694,480 @@ func (w *ServerInterfaceWrapper) GetDistrict(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDistrict(ctx, params)
+	return err
+}
+
+// ListFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFeedback(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedbackParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", ctx.QueryParams(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Optional query parameter "campaign_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "campaign_id", ctx.QueryParams(), &params.CampaignId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", ctx.QueryParams(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category: %s", err))
+	}
+
+	// ------------- Optional query parameter "patron_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "patron_id", ctx.QueryParams(), &params.PatronId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "public" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "public", ctx.QueryParams(), &params.Public, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter public: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided", ctx.QueryParams(), &params.Decided, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided: %s", err))
+	}
+
+	// ------------- Optional query parameter "communicated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "communicated", ctx.QueryParams(), &params.Communicated, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter communicated: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided_since", ctx.QueryParams(), &params.DecidedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided_before", ctx.QueryParams(), &params.DecidedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFeedback(ctx, params)
+	return err
+}
+
+// CreateFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateFeedback(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateFeedback(ctx, params)
+	return err
+}
+
+// GetFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFeedback(ctx, feedbackId, params)
+	return err
+}
+
+// UpdateFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateFeedback(ctx, feedbackId, params)
+	return err
+}
+
+// RecordFeedbackCommunication converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordFeedbackCommunication(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordFeedbackCommunicationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordFeedbackCommunication(ctx, feedbackId, params)
+	return err
+}
+
+// ListFeedbackHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFeedbackHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedbackHistoryParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFeedbackHistory(ctx, feedbackId, params)
+	return err
+}
+
+// AddFeedbackSupporter converts echo context to params.
+func (w *ServerInterfaceWrapper) AddFeedbackSupporter(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddFeedbackSupporterParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddFeedbackSupporter(ctx, feedbackId, params)
+	return err
+}
+
+// TransitionFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) TransitionFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TransitionFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TransitionFeedback(ctx, feedbackId, params)
 	return err
 }
 
@@ -2374,6 +3919,91 @@ func (w *ServerInterfaceWrapper) CreateNote(ctx echo.Context) error {
 	return err
 }
 
+// GetPublicPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPublicPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "slug" -------------
+	var slug string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "slug", ctx.Param("slug"), &slug, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPublicPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPublicPledge(ctx, slug, params)
+	return err
+}
+
+// ListYouSaidWeDid converts echo context to params.
+func (w *ServerInterfaceWrapper) ListYouSaidWeDid(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "slug" -------------
+	var slug string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "slug", ctx.Param("slug"), &slug, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListYouSaidWeDidParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListYouSaidWeDid(ctx, slug, params)
+	return err
+}
+
 // ListSchools converts echo context to params.
 func (w *ServerInterfaceWrapper) ListSchools(ctx echo.Context) error {
 	var err error
@@ -2569,6 +4199,157 @@ func (w *ServerInterfaceWrapper) UpdateSchool(ctx echo.Context) error {
 	return err
 }
 
+// GetSchoolPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSchoolPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSchoolPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSchoolPledge(ctx, schoolId, params)
+	return err
+}
+
+// PublishSchoolPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) PublishSchoolPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PublishSchoolPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PublishSchoolPledge(ctx, schoolId, params)
+	return err
+}
+
+// ListSchoolPledgeVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSchoolPledgeVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchoolPledgeVersionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSchoolPledgeVersions(ctx, schoolId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2642,6 +4423,24 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/notes/:note_id", wrapper.GetNote, options.OperationMiddlewares["GetNote"]...)
 	router.PATCH(options.BaseURL+"/v1/notes/:note_id", wrapper.UpdateNote, options.OperationMiddlewares["UpdateNote"]...)
 	router.GET(options.BaseURL+"/v1/follow-ups", wrapper.ListFollowUps, options.OperationMiddlewares["ListFollowUps"]...)
+	router.GET(options.BaseURL+"/v1/feedback", wrapper.ListFeedback, options.OperationMiddlewares["ListFeedback"]...)
+	router.POST(options.BaseURL+"/v1/feedback", wrapper.CreateFeedback, options.OperationMiddlewares["CreateFeedback"]...)
+	router.GET(options.BaseURL+"/v1/feedback/:feedback_id", wrapper.GetFeedback, options.OperationMiddlewares["GetFeedback"]...)
+	router.PATCH(options.BaseURL+"/v1/feedback/:feedback_id", wrapper.UpdateFeedback, options.OperationMiddlewares["UpdateFeedback"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/transitions", wrapper.TransitionFeedback, options.OperationMiddlewares["TransitionFeedback"]...)
+	router.GET(options.BaseURL+"/v1/feedback/:feedback_id/history", wrapper.ListFeedbackHistory, options.OperationMiddlewares["ListFeedbackHistory"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/communications", wrapper.RecordFeedbackCommunication, options.OperationMiddlewares["RecordFeedbackCommunication"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/supporters", wrapper.AddFeedbackSupporter, options.OperationMiddlewares["AddFeedbackSupporter"]...)
+	router.GET(options.BaseURL+"/v1/campaigns", wrapper.ListCampaigns, options.OperationMiddlewares["ListCampaigns"]...)
+	router.POST(options.BaseURL+"/v1/campaigns", wrapper.CreateCampaign, options.OperationMiddlewares["CreateCampaign"]...)
+	router.GET(options.BaseURL+"/v1/campaigns/:campaign_id", wrapper.GetCampaign, options.OperationMiddlewares["GetCampaign"]...)
+	router.PATCH(options.BaseURL+"/v1/campaigns/:campaign_id", wrapper.UpdateCampaign, options.OperationMiddlewares["UpdateCampaign"]...)
+	router.POST(options.BaseURL+"/v1/campaigns/:campaign_id/feedback", wrapper.CreateCampaignFeedback, options.OperationMiddlewares["CreateCampaignFeedback"]...)
+	router.GET(options.BaseURL+"/v1/schools/:school_id/pledge", wrapper.GetSchoolPledge, options.OperationMiddlewares["GetSchoolPledge"]...)
+	router.PUT(options.BaseURL+"/v1/schools/:school_id/pledge", wrapper.PublishSchoolPledge, options.OperationMiddlewares["PublishSchoolPledge"]...)
+	router.GET(options.BaseURL+"/v1/schools/:school_id/pledge/versions", wrapper.ListSchoolPledgeVersions, options.OperationMiddlewares["ListSchoolPledgeVersions"]...)
+	router.GET(options.BaseURL+"/v1/public/schools/:slug/you-said-we-did", wrapper.ListYouSaidWeDid, options.OperationMiddlewares["ListYouSaidWeDid"]...)
+	router.GET(options.BaseURL+"/v1/public/schools/:slug/pledge", wrapper.GetPublicPledge, options.OperationMiddlewares["GetPublicPledge"]...)
 
 }
 
@@ -2769,6 +4568,936 @@ type GetReadiness503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaignsRequestObject struct {
+	Params ListCampaignsParams
+}
+
+type ListCampaignsResponseObject interface {
+	VisitListCampaignsResponse(w http.ResponseWriter) error
+}
+
+type ListCampaigns200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCampaigns200JSONResponse struct {
+	Body    CampaignList
+	Headers ListCampaigns200ResponseHeaders
+}
+
+func (response ListCampaigns200JSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns400ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns401ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns403ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns429ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns500ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns503ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignRequestObject struct {
+	Params CreateCampaignParams
+	Body   *CreateCampaignJSONRequestBody
+}
+
+type CreateCampaignResponseObject interface {
+	VisitCreateCampaignResponse(w http.ResponseWriter) error
+}
+
+type CreateCampaign201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCampaign201JSONResponse struct {
+	Body    Campaign
+	Headers CreateCampaign201ResponseHeaders
+}
+
+func (response CreateCampaign201JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign400ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign401ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign403ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign409ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign413ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign415ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign422ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign429ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign500ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign503ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     GetCampaignParams
+}
+
+type GetCampaignResponseObject interface {
+	VisitGetCampaignResponse(w http.ResponseWriter) error
+}
+
+type GetCampaign200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCampaign200JSONResponse struct {
+	Body    Campaign
+	Headers GetCampaign200ResponseHeaders
+}
+
+func (response GetCampaign200JSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign304Response = NotModifiedResponse
+
+func (response GetCampaign304Response) VisitGetCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign400ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign401ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign403ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign404ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign429ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign500ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign503ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaignRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     UpdateCampaignParams
+	Body       *UpdateCampaignApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateCampaignResponseObject interface {
+	VisitUpdateCampaignResponse(w http.ResponseWriter) error
+}
+
+type UpdateCampaign200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCampaign200JSONResponse struct {
+	Body    Campaign
+	Headers UpdateCampaign200ResponseHeaders
+}
+
+func (response UpdateCampaign200JSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign400ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign401ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign403ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign404ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign412ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign413ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign415ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign422ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign429ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign500ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign503ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedbackRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     CreateCampaignFeedbackParams
+	Body       *CreateCampaignFeedbackJSONRequestBody
+}
+
+type CreateCampaignFeedbackResponseObject interface {
+	VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error
+}
+
+type CreateCampaignFeedback201ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateCampaignFeedback201JSONResponse struct {
+	Body    FeedbackBatch
+	Headers CreateCampaignFeedback201ResponseHeaders
+}
+
+func (response CreateCampaignFeedback201JSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback400ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback401ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback403ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback404ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback409ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback413ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback415ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback422ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback429ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback500ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback503ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3769,6 +6498,1591 @@ type GetDistrict503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackRequestObject struct {
+	Params ListFeedbackParams
+}
+
+type ListFeedbackResponseObject interface {
+	VisitListFeedbackResponse(w http.ResponseWriter) error
+}
+
+type ListFeedback200ResponseHeaders struct {
+	Link *string
+}
+
+type ListFeedback200JSONResponse struct {
+	Body    FeedbackList
+	Headers ListFeedback200ResponseHeaders
+}
+
+func (response ListFeedback200JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback400ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback401ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback403ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback429ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback500ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback503ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedbackRequestObject struct {
+	Params CreateFeedbackParams
+	Body   *CreateFeedbackJSONRequestBody
+}
+
+type CreateFeedbackResponseObject interface {
+	VisitCreateFeedbackResponse(w http.ResponseWriter) error
+}
+
+type CreateFeedback201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateFeedback201JSONResponse struct {
+	Body    FeedbackItem
+	Headers CreateFeedback201ResponseHeaders
+}
+
+func (response CreateFeedback201JSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback400ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback401ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback403ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback409ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback413ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback415ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback422ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback429ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback500ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback503ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     GetFeedbackParams
+}
+
+type GetFeedbackResponseObject interface {
+	VisitGetFeedbackResponse(w http.ResponseWriter) error
+}
+
+type GetFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers GetFeedback200ResponseHeaders
+}
+
+func (response GetFeedback200JSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback304Response = NotModifiedResponse
+
+func (response GetFeedback304Response) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback400ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback401ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback403ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback404ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback429ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback500ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback503ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     UpdateFeedbackParams
+	Body       *UpdateFeedbackApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateFeedbackResponseObject interface {
+	VisitUpdateFeedbackResponse(w http.ResponseWriter) error
+}
+
+type UpdateFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers UpdateFeedback200ResponseHeaders
+}
+
+func (response UpdateFeedback200JSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback400ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback401ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback403ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback404ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback409ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback412ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback413ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback415ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback422ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback429ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback500ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback503ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunicationRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     RecordFeedbackCommunicationParams
+	Body       *RecordFeedbackCommunicationJSONRequestBody
+}
+
+type RecordFeedbackCommunicationResponseObject interface {
+	VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error
+}
+
+type RecordFeedbackCommunication200ResponseHeaders struct {
+	ETag *string
+}
+
+type RecordFeedbackCommunication200JSONResponse struct {
+	Body    FeedbackItem
+	Headers RecordFeedbackCommunication200ResponseHeaders
+}
+
+func (response RecordFeedbackCommunication200JSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication401ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication429ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistoryRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     ListFeedbackHistoryParams
+}
+
+type ListFeedbackHistoryResponseObject interface {
+	VisitListFeedbackHistoryResponse(w http.ResponseWriter) error
+}
+
+type ListFeedbackHistory200ResponseHeaders struct {
+	Link *string
+}
+
+type ListFeedbackHistory200JSONResponse struct {
+	Body    FeedbackHistory
+	Headers ListFeedbackHistory200ResponseHeaders
+}
+
+func (response ListFeedbackHistory200JSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory400ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory401ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory403ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory404ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory429ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory500ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory503ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporterRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     AddFeedbackSupporterParams
+	Body       *AddFeedbackSupporterJSONRequestBody
+}
+
+type AddFeedbackSupporterResponseObject interface {
+	VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error
+}
+
+type AddFeedbackSupporter200ResponseHeaders struct {
+	ETag *string
+}
+
+type AddFeedbackSupporter200JSONResponse struct {
+	Body    FeedbackItem
+	Headers AddFeedbackSupporter200ResponseHeaders
+}
+
+func (response AddFeedbackSupporter200JSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter201ResponseHeaders struct {
+	ETag *string
+}
+
+type AddFeedbackSupporter201JSONResponse struct {
+	Body    FeedbackItem
+	Headers AddFeedbackSupporter201ResponseHeaders
+}
+
+func (response AddFeedbackSupporter201JSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter400ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter401ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter403ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter404ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter409ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter413ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter415ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter422ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter429ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter500ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter503ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     TransitionFeedbackParams
+	Body       *TransitionFeedbackJSONRequestBody
+}
+
+type TransitionFeedbackResponseObject interface {
+	VisitTransitionFeedbackResponse(w http.ResponseWriter) error
+}
+
+type TransitionFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type TransitionFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers TransitionFeedback200ResponseHeaders
+}
+
+func (response TransitionFeedback200JSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback400ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback401ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback403ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback404ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback409ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback412ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback413ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback415ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback422ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback429ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback500ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback503ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6181,6 +10495,290 @@ func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteR
 	return err
 }
 
+type GetPublicPledgeRequestObject struct {
+	Slug   string `json:"slug"`
+	Params GetPublicPledgeParams
+}
+
+type GetPublicPledgeResponseObject interface {
+	VisitGetPublicPledgeResponse(w http.ResponseWriter) error
+}
+
+type GetPublicPledge200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetPublicPledge200JSONResponse struct {
+	Body    PublicPledge
+	Headers GetPublicPledge200ResponseHeaders
+}
+
+func (response GetPublicPledge200JSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetPublicPledge304Response struct {
+	Headers GetPublicPledge304ResponseHeaders
+}
+
+func (response GetPublicPledge304Response) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetPublicPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge400ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge404ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge429ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge500ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge503ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDidRequestObject struct {
+	Slug   string `json:"slug"`
+	Params ListYouSaidWeDidParams
+}
+
+type ListYouSaidWeDidResponseObject interface {
+	VisitListYouSaidWeDidResponse(w http.ResponseWriter) error
+}
+
+type ListYouSaidWeDid200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+	Link         *string
+}
+
+type ListYouSaidWeDid200JSONResponse struct {
+	Body    PublicBoard
+	Headers ListYouSaidWeDid200ResponseHeaders
+}
+
+func (response ListYouSaidWeDid200JSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type ListYouSaidWeDid304Response struct {
+	Headers ListYouSaidWeDid304ResponseHeaders
+}
+
+func (response ListYouSaidWeDid304Response) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListYouSaidWeDid400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid400ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid404ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid429ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid500ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid503ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSchoolsRequestObject struct {
 	Params ListSchoolsParams
 }
@@ -6879,6 +11477,562 @@ func (response UpdateSchool503ApplicationProblemPlusJSONResponse) VisitUpdateSch
 	return err
 }
 
+type GetSchoolPledgeRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   GetSchoolPledgeParams
+}
+
+type GetSchoolPledgeResponseObject interface {
+	VisitGetSchoolPledgeResponse(w http.ResponseWriter) error
+}
+
+type GetSchoolPledge200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetSchoolPledge200JSONResponse struct {
+	Body    Pledge
+	Headers GetSchoolPledge200ResponseHeaders
+}
+
+func (response GetSchoolPledge200JSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge304Response = NotModifiedResponse
+
+func (response GetSchoolPledge304Response) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSchoolPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge400ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge401ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge403ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge404ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge429ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge500ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge503ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledgeRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   PublishSchoolPledgeParams
+	Body     *PublishSchoolPledgeJSONRequestBody
+}
+
+type PublishSchoolPledgeResponseObject interface {
+	VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error
+}
+
+type PublishSchoolPledge200ResponseHeaders struct {
+	ETag *string
+}
+
+type PublishSchoolPledge200JSONResponse struct {
+	Body    Pledge
+	Headers PublishSchoolPledge200ResponseHeaders
+}
+
+func (response PublishSchoolPledge200JSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type PublishSchoolPledge201JSONResponse struct {
+	Body    Pledge
+	Headers PublishSchoolPledge201ResponseHeaders
+}
+
+func (response PublishSchoolPledge201JSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge400ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge401ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge403ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge404ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge412ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge413ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge415ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge422ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge429ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge500ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge503ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersionsRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   ListSchoolPledgeVersionsParams
+}
+
+type ListSchoolPledgeVersionsResponseObject interface {
+	VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListSchoolPledgeVersions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListSchoolPledgeVersions200JSONResponse struct {
+	Body    PledgeList
+	Headers ListSchoolPledgeVersions200ResponseHeaders
+}
+
+func (response ListSchoolPledgeVersions200JSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions401ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions429ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness of the process
@@ -6887,6 +12041,21 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListCampaigns List campaigns (surveys, focus groups)
+	// (GET /v1/campaigns)
+	ListCampaigns(ctx context.Context, request ListCampaignsRequestObject) (ListCampaignsResponseObject, error)
+	// CreateCampaign Add a campaign
+	// (POST /v1/campaigns)
+	CreateCampaign(ctx context.Context, request CreateCampaignRequestObject) (CreateCampaignResponseObject, error)
+	// GetCampaign Get a campaign, with how far its items have come
+	// (GET /v1/campaigns/{campaign_id})
+	GetCampaign(ctx context.Context, request GetCampaignRequestObject) (GetCampaignResponseObject, error)
+	// UpdateCampaign Change a campaign
+	// (PATCH /v1/campaigns/{campaign_id})
+	UpdateCampaign(ctx context.Context, request UpdateCampaignRequestObject) (UpdateCampaignResponseObject, error)
+	// CreateCampaignFeedback Record many feedback items from a campaign at once
+	// (POST /v1/campaigns/{campaign_id}/feedback)
+	CreateCampaignFeedback(ctx context.Context, request CreateCampaignFeedbackRequestObject) (CreateCampaignFeedbackResponseObject, error)
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx context.Context, request ListClientsRequestObject) (ListClientsResponseObject, error)
@@ -6905,6 +12074,30 @@ type StrictServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx context.Context, request GetDistrictRequestObject) (GetDistrictResponseObject, error)
+	// ListFeedback List feedback items
+	// (GET /v1/feedback)
+	ListFeedback(ctx context.Context, request ListFeedbackRequestObject) (ListFeedbackResponseObject, error)
+	// CreateFeedback Record a feedback item
+	// (POST /v1/feedback)
+	CreateFeedback(ctx context.Context, request CreateFeedbackRequestObject) (CreateFeedbackResponseObject, error)
+	// GetFeedback Get a feedback item
+	// (GET /v1/feedback/{feedback_id})
+	GetFeedback(ctx context.Context, request GetFeedbackRequestObject) (GetFeedbackResponseObject, error)
+	// UpdateFeedback Change a feedback item
+	// (PATCH /v1/feedback/{feedback_id})
+	UpdateFeedback(ctx context.Context, request UpdateFeedbackRequestObject) (UpdateFeedbackResponseObject, error)
+	// RecordFeedbackCommunication Record that the decision was told back
+	// (POST /v1/feedback/{feedback_id}/communications)
+	RecordFeedbackCommunication(ctx context.Context, request RecordFeedbackCommunicationRequestObject) (RecordFeedbackCommunicationResponseObject, error)
+	// ListFeedbackHistory The moves of a feedback item through its status machine
+	// (GET /v1/feedback/{feedback_id}/history)
+	ListFeedbackHistory(ctx context.Context, request ListFeedbackHistoryRequestObject) (ListFeedbackHistoryResponseObject, error)
+	// AddFeedbackSupporter Add a supporter ("me too")
+	// (POST /v1/feedback/{feedback_id}/supporters)
+	AddFeedbackSupporter(ctx context.Context, request AddFeedbackSupporterRequestObject) (AddFeedbackSupporterResponseObject, error)
+	// TransitionFeedback Move a feedback item through its status machine
+	// (POST /v1/feedback/{feedback_id}/transitions)
+	TransitionFeedback(ctx context.Context, request TransitionFeedbackRequestObject) (TransitionFeedbackResponseObject, error)
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx context.Context, request ListFollowUpsRequestObject) (ListFollowUpsResponseObject, error)
@@ -6947,6 +12140,12 @@ type StrictServerInterface interface {
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx context.Context, request CreateNoteRequestObject) (CreateNoteResponseObject, error)
+	// GetPublicPledge The school's current service pledge, for the public
+	// (GET /v1/public/schools/{slug}/pledge)
+	GetPublicPledge(ctx context.Context, request GetPublicPledgeRequestObject) (GetPublicPledgeResponseObject, error)
+	// ListYouSaidWeDid The school's public "you said, we did" board
+	// (GET /v1/public/schools/{slug}/you-said-we-did)
+	ListYouSaidWeDid(ctx context.Context, request ListYouSaidWeDidRequestObject) (ListYouSaidWeDidResponseObject, error)
 	// ListSchools List the schools the client may see
 	// (GET /v1/schools)
 	ListSchools(ctx context.Context, request ListSchoolsRequestObject) (ListSchoolsResponseObject, error)
@@ -6959,6 +12158,15 @@ type StrictServerInterface interface {
 	// UpdateSchool Change a school
 	// (PATCH /v1/schools/{school_id})
 	UpdateSchool(ctx context.Context, request UpdateSchoolRequestObject) (UpdateSchoolResponseObject, error)
+	// GetSchoolPledge The school's current service pledge
+	// (GET /v1/schools/{school_id}/pledge)
+	GetSchoolPledge(ctx context.Context, request GetSchoolPledgeRequestObject) (GetSchoolPledgeResponseObject, error)
+	// PublishSchoolPledge Publish a new version of the school's service pledge
+	// (PUT /v1/schools/{school_id}/pledge)
+	PublishSchoolPledge(ctx context.Context, request PublishSchoolPledgeRequestObject) (PublishSchoolPledgeResponseObject, error)
+	// ListSchoolPledgeVersions Every version of the school's service pledge
+	// (GET /v1/schools/{school_id}/pledge/versions)
+	ListSchoolPledgeVersions(ctx context.Context, request ListSchoolPledgeVersionsRequestObject) (ListSchoolPledgeVersionsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -7013,6 +12221,203 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCampaigns operation middleware
+func (sh *strictHandler) ListCampaigns(ctx echo.Context, params ListCampaignsParams) error {
+	var request ListCampaignsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCampaigns(ctx.Request().Context(), request.(ListCampaignsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCampaigns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCampaignsResponseObject); ok {
+		return validResponse.VisitListCampaignsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCampaign operation middleware
+func (sh *strictHandler) CreateCampaign(ctx echo.Context, params CreateCampaignParams) error {
+	var request CreateCampaignRequestObject
+
+	request.Params = params
+
+	var body CreateCampaignJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCampaign(ctx.Request().Context(), request.(CreateCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCampaignResponseObject); ok {
+		return validResponse.VisitCreateCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCampaign operation middleware
+func (sh *strictHandler) GetCampaign(ctx echo.Context, campaignId UUID, params GetCampaignParams) error {
+	var request GetCampaignRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCampaign(ctx.Request().Context(), request.(GetCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCampaignResponseObject); ok {
+		return validResponse.VisitGetCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCampaign operation middleware
+func (sh *strictHandler) UpdateCampaign(ctx echo.Context, campaignId UUID, params UpdateCampaignParams) error {
+	var request UpdateCampaignRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	var body UpdateCampaignApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCampaign(ctx.Request().Context(), request.(UpdateCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCampaignResponseObject); ok {
+		return validResponse.VisitUpdateCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCampaignFeedback operation middleware
+func (sh *strictHandler) CreateCampaignFeedback(ctx echo.Context, campaignId UUID, params CreateCampaignFeedbackParams) error {
+	var request CreateCampaignFeedbackRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	var body CreateCampaignFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCampaignFeedback(ctx.Request().Context(), request.(CreateCampaignFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCampaignFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCampaignFeedbackResponseObject); ok {
+		return validResponse.VisitCreateCampaignFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7189,6 +12594,330 @@ func (sh *strictHandler) GetDistrict(ctx echo.Context, params GetDistrictParams)
 		return err
 	} else if validResponse, ok := response.(GetDistrictResponseObject); ok {
 		return validResponse.VisitGetDistrictResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFeedback operation middleware
+func (sh *strictHandler) ListFeedback(ctx echo.Context, params ListFeedbackParams) error {
+	var request ListFeedbackRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFeedback(ctx.Request().Context(), request.(ListFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFeedbackResponseObject); ok {
+		return validResponse.VisitListFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateFeedback operation middleware
+func (sh *strictHandler) CreateFeedback(ctx echo.Context, params CreateFeedbackParams) error {
+	var request CreateFeedbackRequestObject
+
+	request.Params = params
+
+	var body CreateFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateFeedback(ctx.Request().Context(), request.(CreateFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateFeedbackResponseObject); ok {
+		return validResponse.VisitCreateFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFeedback operation middleware
+func (sh *strictHandler) GetFeedback(ctx echo.Context, feedbackId UUID, params GetFeedbackParams) error {
+	var request GetFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFeedback(ctx.Request().Context(), request.(GetFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFeedbackResponseObject); ok {
+		return validResponse.VisitGetFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateFeedback operation middleware
+func (sh *strictHandler) UpdateFeedback(ctx echo.Context, feedbackId UUID, params UpdateFeedbackParams) error {
+	var request UpdateFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body UpdateFeedbackApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateFeedback(ctx.Request().Context(), request.(UpdateFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateFeedbackResponseObject); ok {
+		return validResponse.VisitUpdateFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordFeedbackCommunication operation middleware
+func (sh *strictHandler) RecordFeedbackCommunication(ctx echo.Context, feedbackId UUID, params RecordFeedbackCommunicationParams) error {
+	var request RecordFeedbackCommunicationRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body RecordFeedbackCommunicationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordFeedbackCommunication(ctx.Request().Context(), request.(RecordFeedbackCommunicationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordFeedbackCommunication")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordFeedbackCommunicationResponseObject); ok {
+		return validResponse.VisitRecordFeedbackCommunicationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFeedbackHistory operation middleware
+func (sh *strictHandler) ListFeedbackHistory(ctx echo.Context, feedbackId UUID, params ListFeedbackHistoryParams) error {
+	var request ListFeedbackHistoryRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFeedbackHistory(ctx.Request().Context(), request.(ListFeedbackHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFeedbackHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFeedbackHistoryResponseObject); ok {
+		return validResponse.VisitListFeedbackHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddFeedbackSupporter operation middleware
+func (sh *strictHandler) AddFeedbackSupporter(ctx echo.Context, feedbackId UUID, params AddFeedbackSupporterParams) error {
+	var request AddFeedbackSupporterRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body AddFeedbackSupporterJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddFeedbackSupporter(ctx.Request().Context(), request.(AddFeedbackSupporterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddFeedbackSupporter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddFeedbackSupporterResponseObject); ok {
+		return validResponse.VisitAddFeedbackSupporterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TransitionFeedback operation middleware
+func (sh *strictHandler) TransitionFeedback(ctx echo.Context, feedbackId UUID, params TransitionFeedbackParams) error {
+	var request TransitionFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body TransitionFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TransitionFeedback(ctx.Request().Context(), request.(TransitionFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransitionFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TransitionFeedbackResponseObject); ok {
+		return validResponse.VisitTransitionFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7655,6 +13384,58 @@ func (sh *strictHandler) CreateNote(ctx echo.Context, patronId PatronID, params 
 	return nil
 }
 
+// GetPublicPledge operation middleware
+func (sh *strictHandler) GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error {
+	var request GetPublicPledgeRequestObject
+
+	request.Slug = slug
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPublicPledge(ctx.Request().Context(), request.(GetPublicPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPublicPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPublicPledgeResponseObject); ok {
+		return validResponse.VisitGetPublicPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListYouSaidWeDid operation middleware
+func (sh *strictHandler) ListYouSaidWeDid(ctx echo.Context, slug string, params ListYouSaidWeDidParams) error {
+	var request ListYouSaidWeDidRequestObject
+
+	request.Slug = slug
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListYouSaidWeDid(ctx.Request().Context(), request.(ListYouSaidWeDidRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListYouSaidWeDid")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListYouSaidWeDidResponseObject); ok {
+		return validResponse.VisitListYouSaidWeDidResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListSchools operation middleware
 func (sh *strictHandler) ListSchools(ctx echo.Context, params ListSchoolsParams) error {
 	var request ListSchoolsRequestObject
@@ -7803,167 +13584,350 @@ func (sh *strictHandler) UpdateSchool(ctx echo.Context, schoolId SchoolID, param
 	return nil
 }
 
+// GetSchoolPledge operation middleware
+func (sh *strictHandler) GetSchoolPledge(ctx echo.Context, schoolId SchoolID, params GetSchoolPledgeParams) error {
+	var request GetSchoolPledgeRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSchoolPledge(ctx.Request().Context(), request.(GetSchoolPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSchoolPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSchoolPledgeResponseObject); ok {
+		return validResponse.VisitGetSchoolPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PublishSchoolPledge operation middleware
+func (sh *strictHandler) PublishSchoolPledge(ctx echo.Context, schoolId SchoolID, params PublishSchoolPledgeParams) error {
+	var request PublishSchoolPledgeRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	var body PublishSchoolPledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PublishSchoolPledge(ctx.Request().Context(), request.(PublishSchoolPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PublishSchoolPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PublishSchoolPledgeResponseObject); ok {
+		return validResponse.VisitPublishSchoolPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSchoolPledgeVersions operation middleware
+func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId SchoolID, params ListSchoolPledgeVersionsParams) error {
+	var request ListSchoolPledgeVersionsRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSchoolPledgeVersions(ctx.Request().Context(), request.(ListSchoolPledgeVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSchoolPledgeVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSchoolPledgeVersionsResponseObject); ok {
+		return validResponse.VisitListSchoolPledgeVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1vchs5sudVENUT0ZKnRMmS3DOm4n3QuN3Tfm27HZb8vDFDrwqsAkmMigAbQInNdiji3WHvsPthb7F7",
-	"k3eSF8gEqlDFKv5Ry5Lt1hdbJPEficxEIvOXH6NUTmdSMGF01P8YTRjNmII/n9F0wp5JYZTM7eeM6VTx",
-	"meFSRH34lYsxUUXONBlJRcyEEcX0TArNelEc6XTCptTWNIsZi/qRNoqLcXR9HUfPz+l4uc0zo6QYEyYM",
-	"Nwti6JjIkWt2pphmwlBbcl3jL7m4XG787Q/PyF8P//pXknNxSYyEhgX71ZAZHbM+SQbFwcFR+l//+b/h",
-	"D3ZCFMv/bRDZIoMoWdupTCn21Oz4fMIIzTLFtPbzSRWjhmV2uWSh0rXL9ZYZtTgdGaZaFo2lUmTazmhO",
-	"uSFDNpKKEaMWdnvomPL2BePCsDFT0P779+9PCzOxC59SwzrmUJXgUhBokBEqMrdFVEvhZ5fZgjTXZM6U",
-	"/W1UaJatnuV1HM2oolNmHP2dpoaL8TvdNmk7nimbDpmyS6oNHY0IJSMlhSFMZISmBolyhwrCppTnRCpX",
-	"jme7MVEslSpjGRkyzTOG4845E8aOkts+8ChEcSTo1I4Ux7MHAwonMqW/vmRibCZR//DJcRxNufCfH8ct",
-	"m/kMunnxffusTt+8cAP5VhOekR1uNHn37sX3MRHSEPvpZ7tXJMFSFzxLdssxz6iZVCMuS0RxpNgvBVcs",
-	"i/pGFSwc/58UG0X96Jv9ihPs469633aMgy6Ulh0bkdgjcpFCicST+EyxKy4LDaerR36e0V8KdkK03R1L",
-	"pTS9JIVIJ1SMkTJg/L8UTC2CCWCvHav95PFh2/q+yNh0Jg0T6eIntlge8ikpBP+lYOSSLRzj4todSbJD",
-	"YbEJ14SSsZQZSSeSp+yE/FJIe2SlIkOq2G6PnBJljyWZczOxUx4ITafYqj0UQ5ktLOPK6ULDioy40oZQ",
-	"oedMncA3ZXloggppJkxhRa7J8eHhCaED4XqZ8JwF7XBNtOF5TlQhhD3ptsbB0x75iS00oco2PDMwv8Nj",
-	"MpGF0r2B6KLtYM327KJ10veT9fT9YvSKmnTSTiuW8eNhg523ox5SbddV9Mj7CROOmdjT6cpkRHORshh+",
-	"mStuoJbjKbh0x48PO4/ti9EejqdzTt+1z+K1FKxjJqcimAjNc6bIROaZdlPgwfakhVJMGCiKe29/Ozo4",
-	"hpHLwhAKO75q/HYkqyfx+ODwOG4VhVNulsf/o5yTKRULwg2bguhwQ6M40KnUpke+ZyNa5AZ+f3LQdUZz",
-	"6CIcV4b1ov6TgzgaSTWlBuXN0WEU21HzaTGN+ocHB0BM+KkipVAwvZaGdXFKIQ0DHtnB/ezvt8L73lCr",
-	"l3QNYwa/rhoIlriVoZylEynzrqFo+HXVULDELQzl2tZHXQ+E9d9o9pb9UjAN1JZKYZiAP+lsljuVYX+m",
-	"5DBn0z//S6OetFmPb7AWdro8aYXd2lM1pbklN5aRnULMqNKMDnMGxysmlJTqhZdRc1A3Ldnt9iIr5KQY",
-	"5Ty9tymkrn9dypSSfWjjpFNW4GBYbEURLeuWNUCoNPh5XVTgZH+QasizjIm7nq2Rl5ZHanJFc56RYWFI",
-	"TtNLFJI6lTMUc3LGFGqagrFMw5hfCMOUoPlzpVAZuatxn8kpM3DfGVGes4xwUaqNmqkrpnqkRowZmbB8",
-	"poOZSKXJiIP2A3N5Lc0PshDZXU7jtSS6SCdOvgIFwY0hl2LsxADqIBm3QiQ1SGPINYgsTENX/la737Sf",
-	"0iuZ8RFnWTuDqt/jyIRqUGprch6aB+lqCxIuSFITgXATC66p/irZtiSu2D6UuUZevsglzc6lfEnVmN3X",
-	"Sfc6Xm4HYTVQKgJaIjRN2czgor5RcMHjtpUfgPjuftDL2lj7LvkNspKKqSuesneCXlGeWz5818POqKFW",
-	"tyQpFZbKhnBJTSf23s3HE0OEnJ/YezJekomeSGXyBYz+XMpXVCycSNN3PXQ8Xbi0RkrU1Rzt6BO85ydg",
-	"FNgDq0BCNFoBGmcjKLLuiAQmBhjUO2Hv+1Lx3+6e4IaMKnsqvKCYcq25GMeEC5QZUhH268wqL40Jv3//",
-	"fq9pyVg166bhw019pmTKtLZU+xyMUXe+Ao4/zFme7zmdxgrKoWLUSUowvJ2QhFlZqP/5ISEzyYXRVoe3",
-	"ZE5GnOUZUPM7oYvZTCrDslcs4/QcFO3743zfavIMu96zQ7ETtQdUiqbkN/SSWS547bVTZxiym/NSjp8L",
-	"o2BrZsrWMRx1UQq/s+yCwtTKG0hGDdszfMqipatSXFUaLtbN9DQ1Utk6PKu1z4X57jhavsfEwQ1gI+0a",
-	"dXOmjauxNFhvN1yWsu8n1JA5tfdjmsWE9cY9ktibkE5i/MP+P5J5LucXxUyDNF2+N1Z3g39GcFmo32Fc",
-	"7/VVi2sL/6FsVg7/xVJjh11u3EuO94T6vlmGbf+HS+n6TagRwXXZHVWKwufAKrW8Tm9QD3FmlalUzN2F",
-	"cWkqQxXVJPGmLW/lLq3G6xcP5tS+FqZtXO8nlttnjFBvIdmDLiuzIKEii8l8wkTN4mkveJk9QmgnaRpH",
-	"7UxSwzI7Bzvq5okxXIwvik5baxIYP5NAAcRue20HqjI+tra4ZMT0l7JqpqCfJooC69pLc17tQCqnUyoy",
-	"knOxwSZUQ2nbCbTHLpPjmgnwLFwHSy7avyqg4GIiA47cvjr4ArAVi/J1tuBQXo/fgvVsXjKn2lzAXN00",
-	"mqTsrHluiWxxMpaGUFwguy6bTRyNF6188EpebrmKpQlErzKi6HDkVlHnU26Pj5EnhE1nZkGmjApN2BVT",
-	"i/KChBTsFx1sMJvwMr+gTQ4Gl2G9MUs8s8Vb22GpYuZCSbM1zWlDTbG2ZzxCZ1j2Oo6KWbZ1T77OxtTd",
-	"JqbCFw+gmvoRqO1+ub7lLGvHsnbealOqjbWbozyD6sBeM7y+0fxNwGFGNNcs3p7pSJRN7bymZrSlRFGR",
-	"yakVCz00vXqD8Xf1h6ojkPCGKdvR//zn6d4/6N5vB3tPexd7H/78p1VnMrSkO4Nu9+vA6tMHxurw3OEU",
-	"dXkme+TnKTfuFeaTncIp/fUFln98YGdUO01xhI9HroRRBfsdBzXo6jtYOv9pg14b5O+o3Y2kmypvQfVy",
-	"AvOLU7lqXKr/MWKimNoKVvu5YlEpToLKFeFi5ffcTM6Am8K5zvOfR1H/nxsuV4eCocv2WoQR/BYTPZFz",
-	"gQ+VUqSsR96iVkQuGZvZ7/IFPA1PqJ5srA+5jpeX6sN1HH3vjk+LXnQD1WVzpaJT1uu8GLf/AJeRrFvT",
-	"FOyt1IYpkriiLypt03OJbzWRatxbJZg2n2+bZPLn086iIWeCDtrI9gd7jy8t3o1zywzlecc1kGv/wjFh",
-	"irXODYQGa72HMMXcQz7c6wnX/jr5zb6dTALa+Tf78By4D/rRBpdJ32Hsh946Y2AI72Ytzi6lHd6KN31J",
-	"6FAWBrmD3Yvlq02ay21NAa7KNmp2wS7QVlLroXXFlZzOTMeO4aTcOg8iO8GJnLuHEc5EysiIckXmTJhB",
-	"1OtS2Ni6gfsFPjNo9GrsEQ7Rt7Vqh26k49xotUK/j7V6RvuEVk3EStbl4yXk+rV8bcuUNp61VjIodVZM",
-	"p1QtlgYK/ZVNrRrvLYjx2tS/OGHuR//Ge2isJMCmBxCOcq+YwZHLQKFEe8sJSUSR5wlRbCqvmCbc9Mhp",
-	"llmeIwXDx0iSIEkBw7PF8X0D39E3JfZmvdsi/hvzgM41PvPteY1JzpiwLFwKuGEpOZt1qE1/VzRrMVM+",
-	"e/79GRnb30jOrlhOUpkBNfge3vwUxdFPf4/i6OCx/efQ/nNk/zm2/zyx/3xn//mL/eev9p+nURw9PrD/",
-	"2BqPbY3HR62D+pHR3EyWj49eUg3lZUsDDRJ1tdqI9LXjH/VuhjJbtGoyd2QUKq2/m5LIdhrcJRfZJkzz",
-	"J1vuJsbxyollwwp3Yo6Ioyuu+ZDn7rlo3fT/oyq91uIeuu0A9bhVrvV5W9YLO7gbyXVP1wG3Oj7YgF1t",
-	"TY9udDegtVvbIphr1+r95EbluQiovEzbtZ8yASzQrh0bMWV1uvLlpNpJ8MJo5V22/VsQ/l5r+bKEvh31",
-	"ZgL/nigTB3fXhNm6Tv9Ra7G+kQm+7Sf9ynKA35Cd0oWsem0iwePP7glJcj5UVC2Svivj3NXglbGvGM1O",
-	"SIIcK+kTmmvZVg4LxOiPRDWhJJWF0CyX6ltNjJR5qA7g6KI4cn2XPLH1jMDbUnljXnLdffvDM/LdX46f",
-	"kv/3f570Dgk8oC9fHJmvX51icD64cG+z4GCJ3+D0gi/GisLnInCiqEoV1XM8lryAGVTVwYjXOjMY1EVt",
-	"Rh/XHCacR9tpelPeWBqnhSqrjrUZaGHxSUpVRlypE+9Nb/eWiyXT6z2+fM1yurjw9qQW/2FL5UaSsWLM",
-	"+U/u+dCFEVOK4aMqvEKyXKM1ZMyvmMCqe47tsYwMF+iZT6c8X8CvPfIc7NPS3tmZorrjlRRiU1qVQay0",
-	"+mWt9D2eMaUtJwSnJ3j/r/rcbIlx7Bed5jeY+IqfvZ6/anPwMnAdRxM5ZUrKaWtTWzxVOrlat7wvNdiU",
-	"cflUtxoLXzKqIJRiSgUdsym86y60YVPCs63p3C7VxUxJUYiUd4SG/Sjn8J5DkX6Q3Jzx5x8//7jHWIeV",
-	"pyTRtfRdUgkZS6bJcNHRnhSW/ba/ssqcbWbXeGtL3kRD17x9S85MkaF/IVIxBJ7deEtWWYorK3FpJN6+",
-	"/Y0eS50J6P4fS2vBAHbnaqe8zhIaDDV4Mq0O4W1dQHCBbnYFqUTXVmFLASNeEc53tJ5v1mJy1iuYda66",
-	"beUb89yaPWltP+1sdrs2qpfOo4NVHHnLXWtnsluu4zIz3bqBinvWrhhra94pa91ybevcctvKN2CFTbva",
-	"Fuypm43cwl3Z6clf3G0Zx32j+/KmbHStDXtDtrq2nc+Bzd66bTq20/6wwew35t1rW/p8ePnaod6Et2/w",
-	"prIdr9/kkWYz3r+2pc9IFqwd6zayYX1jN5MVHfzurVtGf1o1XiEsG4XoHxXFEc2mXFhNnhqEFzB0NLLy",
-	"paAq41SstMDWBtLmRsSF+3NFbfcAvCQ0ngtZjCdEjiBeFe5tpYnCTNh02U7VNHR8Hlfz9sPb7Q64cQT0",
-	"yltMbS1aRaILUukyCz49fvKX0uMFPVRaVnyV080cRD643biQXAArAJNhDOKdkkkxpaLdHATBPB2B5jgs",
-	"Z0WdUWV4WuRUYaCPJlJVEc56Y6/HwLuoRcHhQhsqUtYVzokxPTNqJq3TqYexdDYAEeux1YPcLTv5H3su",
-	"9G7vRZYQjNZac+Vebv3H8/M3BAuU78vLsTmGm5y1oYRAPCDReFK9v9glF5n9221G65iMC69qNvju7QtS",
-	"PvoQQaccfbOajXo/Kx+IpffBLAynaAMXK2dMxnnFq56nEU3gdjz8PrfghLV+hPXdeYeWHpoqqbX3rjwB",
-	"G5oPTAfnYi7IrBjmPPWQTkxvbWpa65RY4jhINY4/jREKt74yQtltvfhNihbCfXH6+hSc68hvEF6ExHk6",
-	"ZYqndP/ZhKd0LJNbcp28JdNW3em/7ntZTfXWHf9xVW9kubqpP72j5tC1/2iVaz/69X/4885e+efuoz9F",
-	"93P/vzEV1uMcknfnz5LVAQ5rfQRDGune2luwJjim+8VZE3DcN7EmfNmkfUvXl5WkviXdduzNTa8kGI4S",
-	"VrPXo9IFCd/0g4+AwWU/T6SR1a/4qfGjv1lVzgHlB18y9Afw7wl2tEHPte98vRFj2ZCml75Q+dkXsBtT",
-	"NoHeneXHORtOpLzUfXzrs31Mrcj3zbet07m8ZKIr3BwDIdtfcgGqQF9wsQK9sQzl0oYuHDZOu8Kq/XY1",
-	"WprRlO1pZu8AhmWIpBM2jAhlrQorxHB6tdVTwd8AhWG9/2Nt/rXGalP3A2/jLbCyAX7Uipi4JhPpijuu",
-	"omrW1gh8MJZW9VWhATnEByoH2JZNifO4tfEtd0sSQZVyPv+4b0Y2Ojo8aOmpjS2ALhwqXkUB+lDQ1lEr",
-	"+J1maaG4WZwBxidsgqSFmRy2vJtCHPdh78A7DIXonzuBq81x73i3R2CnEZ9QAiQkwTDuKwbe1RNZKDJc",
-	"EAchB+4LuZwHZPCsah6xKXzkHTKtfvQKDnQzuMdH9YI7UxlhDsehxhn60VtGsxCh0LKV3hK7ceX8l04W",
-	"29ZTOp1RPha6t8yTbC3A0vHfxyRjKc/s5Ak3MTQA9ws9KfGAeMrILGcZSu86m+pHL+AzUXCZwBEg6+21",
-	"8lI37vCHXjuDLcfaLBuwctcafONCcZyQ6DUZuysK/mbGofdpoidUeRDH2s0HUQt2QIGBjWv1E9vtNaRJ",
-	"P3oPAJEdI6oJNDeilp99W6jIx54S7NpmDAQpNaxWMZCEtWbdXpD5RGpGUilAh6NWY4PIgqagrHys4PMJ",
-	"wHhUjVDDrgAuinHlW+s1ZW8/ejfL5dIQ7Og1M/gxrByISTd2T3X2F64NT2GSTZFZHjX3A9HFsOQMiF0F",
-	"DOydsru/f/V4H3jIPgqKkGEhawHgGC5GsgW72UU7cheWX2gjp0ztlQNFlxA58lhVlm7cjR09BjnTfXSG",
-	"YXKWM0Ld94uBAMwtHcPy2iILYmSekUIjksaE5TP8eizdCfUlfRsk4xUNc1We7t5ADMQ335DTGnLyQLwC",
-	"7GwPHYrcMGRK5O+sREmozkaT0+6FnBZkGKFmIJI3P5+dk8ZyJ2THYxlkjhKseLSsFqxkf6OapwAHhxYG",
-	"KzF2Yf4CLhYDkZw6T0aYQ5+gdkAQNBv6QNjspEee03TipUGALWf5u+fIMZEzvD1YdiCJllNG5GgguCl5",
-	"Na41aC1OPCLmLmywHC1h1YGjHhjOl/HqBqIJWBc7yFNNHj06Pjh+9CgmAg7X8cGR7WcF5pTbGFd/II4P",
-	"HuMuJU34qeSEUAdzWG2m5Uk1mKNv3fzKEdkhWNI5rSNaA/wgGJCb6C6lmWpaWlBrgC1oQK3AsAciRMM+",
-	"cYC13ZjYtlWMsU8eXQwXicOWcuQN1mM9EM+hBJiwbXOlPT3pApdK3LJZPpDEJAGTpf0Dr1RJPBAJGtvt",
-	"l94Wbf+uDMsJ4uHYdVljII9DrCxLa8lHF40aO1P/dWJ33n2JEND/fvbza/LGfyPIu7cv9kaKjsE50J4S",
-	"Kx6lAy2GMQ0EgHft+DDZXaBL3KEQg3SnETsbk+Sb/Rk1k/3yRQMW4BsHVrZf4uvt9sirEumUi1lh6nin",
-	"dszr8E4JB8I9sARaAxmzYzeWvzWhxhwkNeJc1lEnSsK1p1fOxUDgQntibDhcozpK7H4yWlLRMymuMDhC",
-	"D8QeLjzSOTLIRAt6yS5Squ2x4hl+a1VcfQKGIfzC9nV0dPQUNuv8WY/87BiNb2wgSAC9fEVzq4NadRSh",
-	"JXq285dcGw3oYyTB3SE7j//rP/+XvT943ZQ8OdgFDkWFV2W93cXzlgYyOphubPdL1pvY8WSHpV+aa77V",
-	"ZeYALgglyUsuLvtkdaYC/1xiJ3LGxThnZZ4BTVKq1MKySEy1kDw/p+OkAcu+DLnp2M7RwTFihgo7iwrw",
-	"0Wqv1EFzG+mguW1zHpwb4aosk7dCAJypPZpkAPcNwOYw7OTN6fmzHxPEf6vzjylTY7Y3s/06HgKXjL8c",
-	"Pf1ut2/3gg5Bx3IskmuSs5FVuaRgMQwbwzvTnFGgWOgQWZdHNIZV4rbn+jvUzkIWSjvwrYUscNk8h5eC",
-	"7VbpEKiBrQbqcTuiSfKWGgYwJ3sv/aGvvnprebPgYgw8rf6LZpYGHcqjbbgQhufQ1bBILxkw8FGR5whm",
-	"udsjb6j2SsqUmz45Pnzq2G0IHImY8O4NrNSzTt+8iOLoiimN+tfj3kHvwCp0csYEnfGoHx31DnpHqDNP",
-	"4P5l2VRuJr/Zv8dteBanjkkcHhwEaPYOahG4rWVeAG+jrvD1rkdeGJJJhviARto7gAmgPa1aWorRF1Z/",
-	"/TszLrqzAVB9eHCwAvJwO6hD10MH0mE4I3uxBU34CXbf1mo5zP06vHF4EY/6//wQR9p7DUQv+RUTQUIR",
-	"16fdSjrWLkQXl0VHH2xL+1bBX2y6Oy6+oIRQ9QzeP0LNpUccRdb15OCIgDY25x27Yi8WXOAY72FjbPeL",
-	"G++ErXW0vlYL5u2qTSyXpCJ6j/G6aiOvHu+7i0LnZj5z8VY+3QzcM77Vgaos2Jxp41guOfVZDCqYM1TJ",
-	"vdlEM+ZQZnwoV7MkdCUDrKYlIrBC1Q0squd66QDQqYrsB7lgruO1pTHrwQYFXVaT6w+fkCYD2KUWuvxZ",
-	"MJD0dv0Cm1QAaeuzGa2CsYUy0PrxJtQdgPVDlcfrq9TggKHSBuehgpi3NQ6frq/RxF2+7/Na2T39q8iH",
-	"6wYjdlI2sDUGV/ngHPtvPgDsjl7BglEFnPu7FwhtuBc7MKj5hKcTyDBSR4VCJdJIxZydjWpCBwIwocgP",
-	"7ikQYjtdsiZunIYlZDNjQL9EmJrLIs/IhF6BbL5kbIYXahQJsbckgCac5zEqgLOcLhA5w3OWlApnpICh",
-	"OXu31Y3ggs+NZvkoDsBNeQN3EdjMQJTXd2ymlfWATlNnPmjKe+ZDMG/OfT6UXk1/c0HFt8glfGB7/YnF",
-	"gcw1ONTjW+47gDZbiUoeNwmywa8gbdxekDduFeOq5ZgL8sKtB/OvZ1xbyRx9uc+dQR5swCDLFCW2wuMN",
-	"umgmPIB6TzaZTwtmOLDxw00qLyOof7UiAA+tvXpWjL+V79eVt/2P5bvmdaDILSnOt8Cz1itCYbarO9CG",
-	"1uQ92EFLbMVidn9Xzo+jg+P1hBDmLvnM2cRms8HkMl/tqYMnkrVHbttTU+ZmBAzMjtO6jzih4Khw09a7",
-	"dMDgFFiNSUiSSzFmioyZQauru3GX/gGBEqWNnJG5VJfceZ+D0XDE5gPhbutEekO+1dF4SnvkrZ2MSyA4",
-	"4oLmoLSVQxDSEJyv09HIzvHB0902HQtaYnfEr+6dVzmw2CBr6I0Z1NfEbLZXYjbQJ1pyIH21jA1P0e9S",
-	"J/Yr56dbZ1DNS2onQrE9IzIvX5otb9Ilc6IGSpWsbCA8L9O68A4h3HRztDLhURsfApx7h/aMK/HVcKMb",
-	"3NKqXbqfm9oDh3vgcHXVjV81+BuhAZWuYnZZgEredWEqkcu/kitTOZ+uPHdBNNDXeUf6ck5BSePn7tnF",
-	"yq3S9SirKNNTuDNZVhReIhN3v+68BudGzBleIRnHPnitgnzS9YAyHearntIF0Yz1A2/bgXBuSYJIwXRM",
-	"tLT/G5IVPuv4DhpaK/8J+1NGDYPsPrve90tOmQ7yopcwZYiM9l5xY8CxGbNig/84ySV6N+H1xPku5lyj",
-	"T0bra5JHXfzs3pPiZXQpcHvluvRw7UqnHYYzb5ccutlnLULK7mrS2adBROrN+lsCjm6dbEXHQCNSQOZ8",
-	"NpKQVoBrktFF13iygl1g0dqg1qDFf1ImXMNdX/OOV0394Snv81RLAhf2D5Z+m794bNG63gLClulLwCfd",
-	"yyRwp4CXQ92Kk8PH/Y8uDf018vGcYWRonZl9D9+/9uj/93JTOe7Osk+4JmPIIfWVqfJ/YM08jJpo0DlS",
-	"o9XJkSCb9B23qyWdYr3VH+hOiP2ONHQE027Xzu2iPbxe/IFfL24mazACpPMAbndsLH16o56P365TKnhb",
-	"v2JqzAhEeAdOtT3yLLc6f3DVcH6kHwcVQPog6n8coCI5iPoDSA0yiK6vkxOXSKV0B25WE0WeXyfLPOId",
-	"QC3cuUzcxLWj6YO8HadwGPGb+HjcHYsiVHuX7IenjN+vHTx4Znw+6swzF70JdA7xC5DgDWzjJUvrVuPD",
-	"oMX+x45XkXqcc4+cMZGRpAos/7eW8PG4Cu0rLUS16LyBYBwi3OpRerQWTWjnA5AfVSJtCB6ohcEnYVxf",
-	"byAScL9LyI6uh6HvuuhzXQs/D7zsgqGiB99JaQvizn4UgA0Qmvt0rNOeCxNzS96ICep22Tt3sAKbceZf",
-	"9+bzOcQy7RUqZyKVGcs255I1HIJrx6I/EUc+d2Gw18vZyYYYW1lmyb6dN5uAPd/KBIIsG51P5IgPxzF+",
-	"wwfKdIav7tSJYrcXiIc7GnKV8bsQl0LORewf+jHyqXRJqrJr7iT1PCBJ01upGRW6btvev39fK447dz8i",
-	"5QsUC21uQu4yirxpZxVmxW4gCSynrQSBs6l3muXfrLC5YzfO5t4j5xPFGJnTBRhnMViuPxADsUcePXrJ",
-	"tXn0CIXDiOdWR7W0lzGFmUaCLCNxmI/Esn2e9ch7biYQ6ObByjQXKUsw5tg2Y0l3uCD4M2JquVhMsiPz",
-	"rIwL2Y2JlhgMSoleiNS2mlKBhs6RVHOqUF6lVkBA7GBODVNgx4cgea9SuplJeUmK2aNHtnsqCIdFH3Gm",
-	"+iUMHoS9kgSRau1fDosa080iuHBCdhhNJxgG1wWOt1sGLcEM3IOCVJYVTbgYuzGdMarSCQ4JlhEvKb8k",
-	"GFNshTe1B7NvLzBTq7ozjase+50AzA2PK2wHBcG+MeFjIRXEXGrcHUuFwmiyM4j+IdkgIiMuMk3sp///",
-	"fwfRbuzc8W1j/FcGBf8liZ4OIogstG0bmVshybQdmoQi/y7FBGrbPhQVl5qwX2laDRd200Xz+7bdx1Hx",
-	"228LiEnFsj1ySjQsSbB8jAwtUfhQWN+s7U5IMioUaCmWKnTXU407HJ/9Q81rSwJuAXY0Y4QO5RXb7Xqp",
-	"+KX2QLEVsHjHu0nt5a58L/oUr0Vt7Tmc/c2aCsGouxpE8OFNW3QoxF2NlWiN24yvQoxeud4+Hpka0KhH",
-	"BnBWuAb+eIKMU7t4Wm0a/LNre2ocuPstqzONeMcyVOh1HdQHMHabtoaY4LfQks8acAtNORD5bVr6lAbe",
-	"IJXEmre/ABTo4eHv8zMT1ACgWkL5YpKjjmKZgBMDs1J0eb3QfxOG8rXdXV3ikE9svqwC935ii08WoFZL",
-	"ynTHAWo+AUtHvD1qdnMKYBm/w375EFL2YLi8N47Uaro8zbIyD0Qr/6lfTfc/lkmjG+4GTdBR40DNERzf",
-	"SJJ4hNjkJIRkQTBSexGacG2kWvTIufQvOrWkkzFmnAy8z5afdPBh+W644l24ZK/mSxVUYBasyMPLyh/b",
-	"72Llef++QpdceezjTufnOzpcd+RYsYngf3Cu+AM7V6zS59GFYuUp2u6QIDX+DkeKpMy+liDe4iynKcsQ",
-	"1nY+kTnrkVfyCgKkguxPHujSwVoKxjJdWbTJUGL2nTb3iXuQtZ/WgSLMaXjHLhQb3UIe3CjuNV7q4fry",
-	"OakzpefFjW4w+8ji9nI57nxzsyePzmZMZHuAB1ShA1uJUMHjlQEoEDqzAyhD8FQVO3js3SYk2mvgsgCl",
-	"C0FsCTo89Fa8bpzCeF/K8R8J3qyc9CbWUTCfo0Pw12gdfUDmWEAaRImw9fACjBj8LSzgps6sgRa2gneA",
-	"MWL7APi6itfq6vUDQOG6rKJWayMTiiCzfWcYccHx+AhsDxlNjUOY1nHw6G0/eIVwIKjIXOwb+qnZz1N4",
-	"Dq44GPFWGgyvd9zukrEZYi/zLHZaYkyUzBk+GsMbXPmUn8pCGEiwsCCKjycG4L/rYCNDRkaWSMtHcamC",
-	"cfcG4rmiGkIbESBkyEghMsjL1cU3W96FbSN/GGsQEOSDIejBELSSd8KRKLnlt7puY91WgUIWu0p3aihG",
-	"jfhgy8XrelGfJC7nhXMzRW6TuPpzcD1KqpAHcOVZKkKSMPQhQV6XIPX5chKDSF2yk4GjTbJTYlh65ACR",
-	"kSDXwW7PYXnbaaCPXldU0kpPFYix/gy9Vdoeyy+52Nz/w07sJ1uhyyFCtEaXowMxB7lhOv0dyriOi98X",
-	"Uvypg7U20VVhHR401T90FBag+y5l+7kUcq4/qWLbCb7kYxiq5DlLB9VIQvWlGx5kkgAPz51BZL+euNRy",
-	"OuWQhXpEuYKc5YNot9fhgn8XMVh348RgZ3I/Lgxr46/mtJRVDw4Md2ptfDAZfjahWpi8L5NzTBYDftrr",
-	"Ga3TgD2UTpe+e+Yc8puBTFVShABsvBHqhDU9LvkEHmzAD9RFN52EDvqActOqW7ohfBlwNeWsMUrN6X6F",
-	"XoUis4V3bj0h8idV+YLc3WuUviB5xeev9n2BsFhluoTu6JhWcKwuhajD2oQJqVy7YPVyIWgd+U26NJ8z",
-	"n5T6K9B9cC73o/34nPft+o9717YaUArDe3DhfHDh/NIteei66UjbKRSb4P+5L/Y/lqE9K7MD3A2Huit/",
-	"r034xFfs7/X1GmUaTlnaU22rpN+KkpFkfodT1sYP/ehRdUcH7u48qnBC9+JRtZFa8OBR9eBR9ZBjyHtS",
-	"reCc3W1iY0xdeWZVYEp+4C+uoaXXQcTjH0lVS01fXfcBHGHZdBAiUiMkQZXRvdcMXNYdDTST9GN2zLC+",
-	"f/9crv9+E3N9mMcf7eWlpTzoBA1My10EC+KtSeWUd2D/UIbsBm15KPPl1jBpqW9IFUJwMYYZ8zQcTZAI",
-	"9PrD9X8HAAD//w==",
+	"7L37chs3njD6KihmqyxlWtTFcmYi1dSW4iQTb2zHZcnrc3boowa7QRKrJsAAaDEcH1dNnVc4U/sIu398",
+	"b7B/7vcmeZKv8PsB3Wiym2zSsi42p6YckcQd+N1v7zuJHE+kYMLozsn7zojRlCn48ylNRuypFEbJzH5O",
+	"mU4UnxguRecEfuViSFSeMU0GUhEzYkQxPZFCs24n6uhkxMbU9jSzCeucdLRRXAw7Hz5EnR8u6HBxzHOj",
+	"pBgSJgw3M2LokMiBG3aimGbCUNty1eDPubhaHPz1j0/Jn47+9CeScXFFjISBBfvNkAkdshMS9/KDg8fJ",
+	"73//T/iDnRLFsj/3OrZJrxOvnFQmFGean/hixAhNU8W09vtJFKOGpfa4ZK6Slcf1mhk1OxsYpmoOjSVS",
+	"pNruaEq5IX02kIoRo2b2euiQ8voD48KwIVMw/tu3b89yM7IHn1DDGvZQtuBSEBiQESpSd0VUS+F3l9qG",
+	"NNNkypT9bZBrli7f5YeoM6GKjplx7+8sMVwM3+i6Tdv1jNm4z5Q9Um3oYEAoGSgpDGEiJTQx+Ch3qCBs",
+	"THlGpHLteLobEcUSqVKWkj7TPGW47owzYewquZ0DQaETdQQd25XievZgQeFGxvS350wMzahzcvTkOOqM",
+	"ufCfD6Oay3wK0zz7vn5XZ6+euYU80oSnZIcbTd68efZ9RIQ0xH76xd4VibHVJU/j3WLNE2pG5YqLFp2o",
+	"o9ivOVcs7ZwYlbNw/f+k2KBz0vlqv8QE+/ir3rcT46JzpWXDRcQWRC4TaBH7Jz5R7JrLXAN0dckvE/pr",
+	"zk6JtrdjXylNrkgukhEVQ3wZsP5fc6ZmwQZw1obTfnJ4VHe+z1I2nkjDRDL7mc0Wl3xGcsF/zRm5YjOH",
+	"uLh2IEl2KBw24ZpQMpQyJclI8oSdkl9zaUFWKtKniu12yRlRFizJlJuR3XJPaDrGUS1Q9GU6s4grozMN",
+	"JzLgShtChZ4ydQrfFO1hCCqkGTGFHbkmx0dHp4T2hJtlxDMWjMM10YZnGVG5EBbSbY+Db7vkZzbThCo7",
+	"8MTA/o6OyUjmSnd7oultB2e2Zw+t8X0/Wf2+nw1eUJOM6t+KRfwIbHDzdtV9qu25ii55O2LCIRMLna5N",
+	"SjQXCYvgl6niBno5nIJHd3x41Ai2zwZ7uJ7GPX1Tv4uXUrCGnZyJYCM0y5giI5ml2m2BB9eT5EoxYaAp",
+	"3r397fHBMaxc5oZQuPFl67crWb6Jw4Oj46iWFI65WVz/T3JKxlTMCDdsDKTDLY3iQsdSmy75ng1onhn4",
+	"/clBE4xmMEW4rhT7dU6eHESdgVRjapDePD7qRHbVfJyPOydHBwfwmPBT+ZRCwvRSGtaEKYU0DHBkA/az",
+	"v98I7ntFLV/StIwJ/LpsIdjiRpZynoykzJqWouHXZUvBFjewlA+2P/J6QKy/o+lr9mvONLy2RArDBPxJ",
+	"J5PMsQz7EyX7GRv/4d818kntZnyFvXDSxU0rnNZC1Zhm9rmxlOzkYkKVZrSfMQCviFBSsBeeRk2B3bTP",
+	"brfbsUROikHGkzvbQuLm1wVNKdCHNo46pTkuhkWWFNGib9EDiMocPq+SCtzsj1L1eZoycdu7NfLK4khN",
+	"rmnGU9LPDclocoVEUidygmROTphCTlMwlmpY8zNhmBI0+0EpZEZua93ncswMyDsDyjOWEi4KtlEzdc1U",
+	"l1QeY0pGLJvoYCdSaTLgwP3AXl5K86PMRXqb23gpic6TkaOv8IJAYsikGDoygDxIyi0RSQy+McQaROZm",
+	"jld+pN1v2m/phUz5gLO0HkFV5TgyohqY2gqdh+GButqGhAsSV0ggSGKBmOpFybojcc32oc0HxOWzTNL0",
+	"QsrnVA3ZXUG65/EyuwjLgVIRvCVCk4RNDB7qKwUCHrej/AiP7/YXvciN1d+SvyBLqZi65gl7I+g15ZnF",
+	"w7e97JQaanlLklBhX1kfhNRkZOVuPhwZIuT01MrJKCQTPZLKZDNY/YWUL6iYOZKmb3vpCF14tEZK5NXc",
+	"29GnKOfHoBTYA61ATDRqAeZgI2iyCkQCFQMs6o2w8r5U/G+3/+D6jCoLFZ5QjLnWXAwjwgXSDKkI+21i",
+	"mZe5Db99+3ZvXpOxbNfzig+39YmSCdPavtofQBl16yfg8MOUZdme42ksoewrRh2lBMXbKYmZpYX6r+9i",
+	"MpFcGG15ePvMyYCzLIXX/EbofDKRyrD0BUs5vQBG++4w3yNNnuLUe3YpdqMWQKWYp/yGXjGLBT947tQp",
+	"huzlPJfDH4RRcDUTZfsYjrwohd9Zeklha4UEklLD9gwfs86CqBSVnfqzVTs9S4xUtg9PK+NzYb457izK",
+	"MVEgAbTirpE3Z9q4HguL9XrDRSr7dkQNmVIrH9M0Iqw77JLYSkI6jvAP+9+BzDI5vcwnGqjpotxYygZ/",
+	"7YCwUJVh3OzVU4sqB/+uGFb2/50lxi67uLjnHOWE6r1ZhG3/C0Lp6kuoPIIPxXRUKQqfA63U4jm9Qj7E",
+	"qVXGUjEnC+PRlIoqqknsVVtey11ojVcfHuyp/ixM3brejiy2TxmhXkOyB1OWakFCRRqR6YiJisbTCnip",
+	"BSHUk8wrR+1OEsNSuwe76nmIMVwML/NGXWscKD/jgAHEabt1AFUqH2tHXFBieqGs3Cnwp7GigLr2koyX",
+	"N5DI8ZiKlGRctLiEcil1N/GUjieUD8Xig0xk7swiy16i7/8UW9uto3p/Lfzj+6yBfkYsSy8RRVfmqBu+",
+	"Peq54iJtu+WfbVsLahbB1GKqCVWGJ3xChbmE46yzQESBXqLlKg03yFEuzJhP0rUP3/dpffh1KDLUrcAh",
+	"+lWWNxX5J1V5I5XLr2ygsrJlb/dp8VIXFX0D6mDGtX2kHaob0WuAJFaLEJh/W4u3xX6bZJQLll5OR7NL",
+	"IRsuVU5YjTnsGcytWML4NerTc5EyRRS75mzaraWfRhqaNdiuwnvAdm7mqNxF3ZKXHifcBxxEipIXzV4F",
+	"BzSgmWbzZ7YOOH4UkAV63+MDp0Rt1sg3wGCzXvbw4OCgopo9iG4UYkPd+8rVz11wCxhbdq8/Mpb2aXL1",
+	"nVfrr3G9BVfSij2Zn9G9qA9wzs9wBL979/FwnoWZRzLQrM32Wj7fKlz+IpAFsnSYhsiibw/r1HIQwI7P",
+	"4xK8kkUUYuWpoUT+PDTarX6vKTOUZxs+9TUZ7Unez3gSoJa+lBmjArlsxFFrkZKSMV82vb+pc2xt++X9",
+	"MTeGqUsls5X90STx2raEvuMxrTnpdYHLDbPsif3sEBcTFjPYPuoa7IUDmeT6cqhkPrEI2IyYCgYqz8cP",
+	"dAMiQMG4PTjm36/81QZ46L6QGZFnTq2H5qNPQXYa5gg5g02pyuKdgJBQIwQsl2N4GopD9uFo71yE+ism",
+	"UlDMdJdx/Z9YUvDq/DUQY/uWGdXmEvbqtjEv0Tqjvjsi25wMpSEUD6jbiVpuHG2YteqQa3m1Lp72nIRe",
+	"ZkvV4cq5JmDsZikx8pSw8cTMyJhRoQm7ZmpW2ElQkPWHDqbYNvis4JTmcBnYxNqzHue2ee04LFHMXCpp",
+	"1n5z2lCTr0bIcE7n2PYuRbHQ8QleTRUEKrdfnG+xyxsTzmAVG8kSLZCORCpVj2sqvhuUKCpSOSYSlSUB",
+	"qvym6q/2GDgow5Sd6P/569nev9G9vx3sfdu93Hv3h39aBpNrod/l0Ac+KyHc4RZ1AZNd8guwSmgH+FRQ",
+	"WPLph0CXKtAUddCHzLWw1OkjADWY6ptlEkHdrHPP3712t5LmV3kT7BcSzIfHfIVYKmBlaWL4NesU5KSe",
+	"fYXOb7kZnQM2BbjOsl8GnZO/tjyuBgZDF+PVECP4LSJ6JKcC/RWlSFiXvEblKLlibGK/y2bgITqietRa",
+	"LeomXjyqd+ASMx7nwlmGno6oECyrVzNRkrKEay4F2B+MzFLw8rTr8EfMxeWEKY0amTHlmZUaR1LYU09G",
+	"gFOzsUXAGbNYyGJvNtXFBxTWLvuSqnSpkPG9A/oabm4Dhqs9K9TIoegsH9b/AAJg2qwmF+y11IYpErum",
+	"z0pVucdtjzSRathdRk7b77eOnnqsYncxRx2DCeqAbUHj8hEIx49l0d8i2mkL/oWSJHzZDWwrFSkZySke",
+	"9sLrdqR3wuQkY2Q6kmRIr52PrpukRi1SwtBSbFEHd5b5L75fV2oIO27KXPnFL65jcYLWZ78Zg3Tjx1i9",
+	"/pB/Aj+Rca4NcW4kHAWaQW5yxdrKLw1HufSYNjoZJ8+vIes9NFVd81XFcCShUbtZn9cgpnrQBTgf8msm",
+	"qty0kNP2IuvaWvKHrD4MdPPLVIl+8T9xbWSd/8ZGROFCUaEBRh4eR1ohbIssy8cB9Hzwy0AxRjLaZxn6",
+	"gsKmZJaxxDaJweYO4SJxZBFdJqdMkYRq1l1OVhwVbXNXVdJ7i2qwEltVT+WFvXPal7kh3HTJSytIOmbb",
+	"xbQh8iHAenY/jkm8McT3dsTAWdeuDyw3dDJhVOmIUCHFbMw1SyO/gSI2INwJSBHA2aQVL46bQJqtcaRi",
+	"Wmb5Ou/nddnjVnFsKyVY0a9Qg90Qbm5w9KL6CjUhmvIUQJaiWww5b3rA6D1UPBvuH0Xtw/aug0qXWvyG",
+	"aCK7AtLrjBkxUvY6kQuu1JY3BpCq5Y8Xlfr3woWj8HHzV1BzFAVsBrrDEGBuSpPo39QNaG2WC1EPhVJu",
+	"Yjibo6PFs8pzuO+A9Xn8TQvzVmumeeVI7ZnoFja3gLZ87A7vsW28MD+bPGUAiAZc+1Un6tB0zAXXBmJu",
+	"EDIHg07UGeZUpZyKQnMU2RN41+IgPoJBbnzBrytUryZ6wasbpCBUAJhFZFKBPwwzjb2XE7JuC45O8aIO",
+	"whH8te7O91mD3TLsN7OEcKXgrOqQAyxboNd3wT8sRxIwfBRuprLKZejjvMF7+ien6ynYGR8wYr/MeF9R",
+	"NQv1mYkU10xp5GOjJmcInQ+HTNs2l335W6D6tCe/VI85x0vU8V+KlYRcGypSfUJiD51xRGLwrrtE77oY",
+	"ztsd0kn4dHZ0EeHm72Z3yXvyB+AnAtNEOU9737uavXoiu5H2Y03mehmEBhLlYojBGpCzBsT4d7cGMztQ",
+	"crw+S9o6csHD8MKujFx31jqGK9yw2wsMDacWdVYolcsb2uittMBPZMfIAEx2o3pkhc0WQWW3wG8uPYrl",
+	"hRSTEwYpG6BXBT6JPYLAlLLbJb9McDto3QHOHRtbcFdGz1l0j0Nj5Q1el5H1V8FZlhbhuPNkxvI1DSfM",
+	"tQ+/tjisVvIAUzZTy9CeC1UiXPtYl6/2BR0zpIVf7UOugn3w2mgR6eIn9CxZ/Y6B1X0zqcnEU6BQI61Y",
+	"5jQKwPda5FBjDMjkunFKrss6Wo+ctfUXmyg5njTBBG7KnXOvYzfobSM64UwkjAwoV2TKhOl1uk1uJKv5",
+	"P3fA5wYj8ubuCJfox1p2QxshhY1O62PUpm6UZRup1wsKufosX0p0Okay2E71cO643QXXAgnH4IZatt6b",
+	"EFPDrT88MdWtvp2YuqChhd57+QRALgXlDgaDnZLYCisxUWwsr5kGbeVZmlqcY6kVZEogMT4pQHjzsk3b",
+	"x75aONzs8W+MAxrP+NyP53lSF/yRoltBquRk0uDM8RdF0xop4OkP35+Tof2NZOyaZSSRKQu53lc/d6LO",
+	"z3/pRJ2DQ/vPkf3nsf3HMlEHT+w/39h//mj/+ZP959tO1Dk8sP/YHoe2x+Hj2kX9xGhmakzlesFhRV7V",
+	"DDBvlMFedY/0pcMf1Wn6Mp3VMny3pKMvQlPbPpGbj26zB+O9oddW1q+tjb4VZWfUueaa93nmYtlXbf9f",
+	"y9Yrw4FDpSm8niI0J5jzpjShdnEb0XX/rtc1U6/9HstIn3Xf2o1dEey16fTmIziA5WXanv2YCafJmCg2",
+	"YMrydEVYd3mTzfoKO/4NEH/PtTwsom9XvYle+tZeJi7uth9m7Tn9a2XE6kXGmHgkPin9GfEbslPktypD",
+	"4UkQmb57SmKnpYtPXBuXSwuiWk4Uo+kpiRFjxSeEZlrWtcMGUWEgpySRudAsk+qRJsbFuxWOo7C6TtRx",
+	"cxc4sRZGIPC9kJgX8gq+/vEp+eaPx9+S//mvJ90jAtk9FgVH5vuXUAyZUS5d4gjI/obf4PaCL4aKwuc8",
+	"yPBStsrLXCHY8hJ2UHYH1+LancGiLis7er8CmHAfddD0qpBY5qCFKsuO1bmNw+GThKqUuFanPtWnvVvn",
+	"tRU6hN9hPM4ko7NL7y9ak9yQghWVDBVjLrnbns+rOmBKMcz4APollmnUhqAuCrruObTHUtKfoU6bjnk2",
+	"g1+75AfwmgfrP1NUN6RwQD11HTOInZb7BBSJEdHll2aQkQlUa+Wc7Y4Y137Z6F4LG1/ys+fzl10OCgMf",
+	"os5IjpmSqFX9CDcPT1er8QCLirk5GpeNda0z8HNGFSgNx1TQIRtDtNlMg/0+Xfud26O6nCgpcpHwBg9Y",
+	"MIZIoim+H3xuTvnzb7/8tMdYg5aneKIr33fxSshQMk36s4bxpLDotz72a32XirX9RXj9lZyj8ZFwga8Y",
+	"smJvfCXLPMFLL/DCCXz98Vt5rzgV0N2HcFUylUqI8A+gvIoS5hBq4IxRAuFNCSB4QJuJICXpWiuncoCI",
+	"l+Qaf7wab1YSBq9mMKtYdd3OG+Pc9TyQ69HsemOU8VePD5Zh5DVvrR7JrnmOi8h07QFK7FkRMVb2vFXU",
+	"uubZVrHlup03QIVLnJ1XoadmNHIDsrLjkx+ctIzr3khebotGV+qwW6LVlePcBzR747rp1t5RrXH3ypHu",
+	"Dy5fudRNcHsLm8p6uL6NkaYd7l850j2iBavd9dagDasH24xWNOC71zfpv1ing6kspC64mQv355LeTT7n",
+	"PwiZD0eYIMrJbYWKwozYuMbTcE7RcT9E83rg/djgrVVSTOUsaklixtIhq5X+yDVT6A06KPOxO3XjIw1p",
+	"w3nCyARGqEvnlzCtG/w68CY10SOZZylmBcQOxMhaUXLAWNZuMNuydogrIafthrhyAXf17sl6tKZwWvZa",
+	"Q1+3frK7WtcyKBcCV0S40Swb1O7LXfVi98OCASuCebAWEI4ZEcU1OHByM8IU0IJNfdKPFZkTw4fqF+Au",
+	"2l2WtwN1Iu95W7mAuZNtft83wfMioDw8nhfW/QrPaU2utwThaqqVFnYiB63r9vMgum4///aDfn86WNcr",
+	"atnLqz1al328yaTy7fGTPxbegujdV+cXv8RhcQpPB1wWXa0VqEIF5pYIngklo3xMRb0qHbK0N6AEXJaz",
+	"QGHatDyjCjO4ayJVWbpGt85jE3hm1gAKF9pQkbCmOh2YrH1CzahbH7MX5idvHABKEUUWnpyGMv6/9lxN",
+	"hb1naUwwDf8KdeXi6D9dXLwi2KDwzVmSGm7evwoKPRAX1OFzaVxxkdq/3WXUrsm4vPnzA755/YwUBnMi",
+	"6JijX+v8oN5H1WfY1/tgUgMOpIV7qjPE+YSnS1x7AMUk30GelI9EtTDS/QwaK8ysrfaApbMaCJ9lzxqx",
+	"9uIR1LwBF1Th4yyLCBIM3CkDcpcnSm0Mu2kME6LFC/Y+45EHtoJLsLwQ+ZtjBFa6tfpx5sSH9aI5/CCX",
+	"bYOApqMZEdJ8ZGx1EZa27LzqA5Y/9tg2D25bK8L3fsTo1so6ZZysD50tntL8g6jeVOWZ1+ymGSpLkamJ",
+	"W2pkhxr5nRsSNDbBTUvibQKpoBUrvykf33zW58WG5vzQ10x61ZCxzjaum7xp2s8hderKo6sC8Ru0+NJE",
+	"Sa197rdTsKXrAHVZRObIkKs7zfTaJueVyccKNCnVMPo0xmi8+tIYba/10iLkmqoCZy/PSoTtGa2zMVM8",
+	"oftPRzyhQxnfUIq0GzJxV1OSVnOslVu98bSkeKobWbA3zfbpXnOYePTxssSjmHX03R929oo/d7/+p87d",
+	"2AE3foXVvFHxm4un8fL0qyul4na48gY0LAFBelAaFlz3JlbFh/20b8iMsfSpr/luG+5mU9MEJssNu6Vj",
+	"LopQBPTtDT5CoXBML2pk+St+mvvRW1hKJ+Hig28Z+gV7vyIKGbOKDpXvfD/PRPtGxWffwF5MMQRGeRUf",
+	"p6w/kvJKn6DPn51jbEm+H77unC7kFRNNDDGmaa/36IR6ivqS1whO51hcMkg0rQ2duQK+9coX7a9rbqQJ",
+	"TdieZhOqLInCcr/hwFhGvVb5AhnmvQrGv4LvoFTk6jioyv4rg1W27hdeh1vgZIMi10syds8jkabiaGXO",
+	"35U9Al/sxfRluYa8lL6aWqJYyoThNNPzFOewdvA1b0sSQZVysb94b2gpWlAVt0ALwAuvzlazOJJmSa64",
+	"mZ1b5IWXIGluRkc1FjQoNnfUPfCBA8EJkZ3A5f64e7zbJXDTmlDFiJxQYLmh1tw1gyjLkcwV6c+Iq3MP",
+	"2oFMToNn8LQcHgto+rzgiLROOi8AoOeT+PqaAxDWUJTBA3CoYIaTzmtGXd0JLBJo0Up3Ad24dhVdFI7u",
+	"cyHp7iJOsr2g4K//PnLKLSIF4SaCAZzMWBQtrlofq2jqpPMMPhMFwgSuAFFvtxaXunWHP3TrEWyx1vm2",
+	"ASp3o8E3LiTfEYnuPGJ3TSHuBFgS6KNHVLE0qLDuJR8srbgDDAxcXG28yG53jpqcdN7a/zatqELQ3Ipq",
+	"fvZjISMf+ZdgzzZlQEipYZWOASWsDOvugkxHUjOSSAE8HLUcG0QYzxPKMtYCPp9CrdFyEGpAj2RGjCs/",
+	"Wnee9p503kwyubAEu3rNDH4MOwdk0q3dvzr7C9eGJ7DJeZJZgJr7gei8X2AGLLANCOyNsre/f324Dzhk",
+	"HwlFiLAQtUB1Wy4GchHJ+Fzs3BUNybWRY6b2ioWia7gc+ILa9t1UTPmc6ZMwpTT1Jv6egMLgOoLjtU1m",
+	"mII615iRZMSyCX49lA5CfUs/Bkl5+Ya5KtV7PdETX31FgjrIXIqeeEGTEReMJDTLAGgVqyAl8hdW1HAp",
+	"YWMe0+6FmBZoGKGmJ+JXv5xfkLnjjsmOr7SSupdgyaNFtWDx+Y5qnkDNepd0UqoxZmQRIFj0RHzmIppg",
+	"DycEuQPSyw8OHicwB/zJ4i75gSYjTw2CAvgWv3uMHBHpcq9YdCCJlmNG5KAnuClwdeRyhGepduSxS878",
+	"BcvBQkF90HWHThxBUf2emK+qb0fXU3v6X399fHD89dcREQBcxweP7TxLCmO7i3H9e+L44BBvKZ6vkR2f",
+	"EoqsXHCZFidVajE/cvsrVmSXYJ/OWVCEFuvIOmPofAnaQk01LqyBlaqyaAwkO1QQcMzsCQsfWL023T11",
+	"6c7waFnq9NaV+jzCVQCJv77sz2JXANs9b7CE6p74AVqAOdYOV9iG46YK2LE7NosH4ojEYH6zf6BIFUc9",
+	"EaPh2H7p7ar279JIGmPRXnsuK4y9UVjQ2761+L3LShM5s/WH2N68+9JugZJ/Of/lJXnlvxHkzetnewNF",
+	"hxAkZKHEkkfp8hDBmnoCKozv+HQ5mKgIb4iW1mZoEObQiUj81f6EmtF+4TACB/CVq6i+/2yw98JK3/Fu",
+	"l7ygmStdzsUkN2QnFxOqNLOCKqw5qszl9IouK9BswnYJh4d7YB9opRK6Xbux+G2+Hro9j+Ojoy65WKiJ",
+	"UzxcC71yKnoCD9o/xrnAS2RHib1PRotX9FSKawyS1j2xhweP7xwRZKwFvWKXCdUWrHiK31oWV5+CYgi/",
+	"sHM9fvz4W7isi6dBkic3WE+QAgwBOC0PatlRLHzTtZM/59poqMlIYrwdsnP4+9//fys/eN6UPDnYBQxF",
+	"hWdlvd7F4xYSByqdGFU3dvoF7U3kcLJIq+qaR9qrmTH5bPyci6sTh3R///t/Isq1XEL25x7oj3qdwvRv",
+	"N3LOxTCzTxM1HpokVKmZRZEG3kL8wwUdxqXyCHlZQeJng72XUjD34hzaeXxwHCGRsLuIiwcJiRQJcB8W",
+	"mSs2yDXkUARAPD48wtxaFslbIgBBlchTpQ5ykGhzpQ0sO351dvH0p9hVxazgjzFTQ7Y3sfM6HAJCxh8f",
+	"f/vN7om9C9oHHsuhSK5JxgaW5ZKCRbBsTPOSZIzCi4UJEXUppieWL4JT4nbmqk/FzkzmSrsK4TOZ47F5",
+	"DA95/ai7QivV2dng9bgb0SR+TQ2DIkx7zz3Ql1+9trhZcDEEnFb9RTP7BjVqC+zAuTA8g6n6eXLFAIEP",
+	"8iwjdEi52O2SV1R7JmXMzQk5PvrWodvXzKjZ3tnAMBV3e6Lweyj5rLNXzwIj10nnsHvQPfB1h+mEd046",
+	"j7sH3cfIM49A/rJoKjOjv9m/h3XVds4ckjg6OHBaTJdmDPwhLba1yAuKb6lr9ETpkmeGpJJpKA9hpJUB",
+	"QLCjhvZd3vSCjD6z/OtfmHFZXiD7NVwnLO/o4ADrjgvjahGGr8q+JBQnR2xMV+ny3AzAsNb6HBU7soIt",
+	"cMJPcPq6UYtl7j+zVEbQzLkWBYJ45+Sv7wJ7duc5v2bCTuIwu5vTXiUdapeqB49Fd97ZkfYtgz9rezsu",
+	"ztifc4HgvRFqam8J3iKiricHjwlwY1PecCtWsOAC13gHF2Onn218E7bX49W9zlEceSPoNeWoNF52icWR",
+	"lI/e8RBLL/L6cL/QMTRepy89qqs2xUrRxTGdEc0YijljqQ2UDhcmm1mhx+HjCN1dCykEq6zbUS2xByK2",
+	"eN+WfhYrACThfewaa3mVTfaRdbWcK5T0WtEaMGSbhk/RsmJbzjuBZ7NSbYMHxsPqy6BXAl7NGxNPqvnM",
+	"Wz1O78r+vnY8l9en3VDVwrIf3n1CkKoUFa4BrF8EA1bFHltF9eVonh3fci1N87hm+9AGxj9uA6Df0dTr",
+	"i6HL4eoub4KkHNipBUj/KFWfpymDMMDjo29X97iQ8gUVs9ceku8a5ZSq27/O6TDffZijKdoEYLCDKZe1",
+	"la2SXBNIuax3A8xUYqF3kFIUdfdVTIAqtKKc9KdFBc9SNp5Iw0Qy+5nNOggXcA3fuURANwoSPh1V1SDi",
+	"ClbOAeThjc/exH74W0H/ttRVHwmg0bL8q6AR2nyIOs/l8vIzBfT6dvcdgg9aQPBTKQYZRxPK8WGLKV7R",
+	"WSZpeiHlc6oweuL48Emb/RQJgV6wlNOLGRYtPT46atPZMX0W6H8QBpJCfU44yhliq0jqLLUCV1Likzpk",
+	"NM8l7b8PClR8aOSZLkr2JpFOz15M9cgxO6ck4yhYjZ049ZcfUN3qF/7PwWR//v3v/xmjysSClJN6dclh",
+	"u/lSWcs03xbeHFhZ/wXmMLsNZmIV7toYY9lhHx8cr36TL6V5IVM+4B6T3F+M1W43P8ocM8p93kwKWkb8",
+	"O4kQBEdySgZUlRIJRlomEj0M69mVKjw1v0UItCmkgAkF1YJj2sO6N/M8wJpiwTtQpaBvVXUxoAl9wdSQ",
+	"EfC+ChReiFmcuQPNFw7DLKKTN+C6eGsYJcQmbViweb3e+kjF5WBsw43dPkYjVHuV50cht88JUR224HJe",
+	"KVAzgavhj5RnbnVbruxecWVPnYPExzFmBQeF1WbuH352Eu5iUvlCPn6knesJ2EtQgn6kS/uYACt4QrMs",
+	"IjTLwDIoobDFCfKEVMyAhPUE14QagqYm1wYre3BjmIgKS8Px0RGaLKE9WmnB4Fl2pxrsiEAa99F4xEXK",
+	"fkPzkfsG+hQ2/IuRt1CBFWyOE/ZJXClYjTQGY1KN7g89gcYmkosMlJsjNoNUh6WCGIwOyxQFPpbr81IY",
+	"VCu237LeoGbyuRQk8HSg2tWUlt4ARfCe/aSI9xraUrCtNuHB0y3n4QjRm3OunK5aVMm/Gcjpu4KwoQNX",
+	"s1XG5cN2Nhn0/3qkAxcmwaZMG2cKJ2euCdpwwfMIXaW8NUczS2vAfuGGnm8JU0lddGkw1riF3zNTzSfV",
+	"RcCWW5k1Sl/hrVHj/oE4On7XGTPmfMADF8sQjN03oQ2j3jSOrjlTbz4F1QP4K4IvZUSmI56MLI+G5c3B",
+	"iAh5wMG5x0jFnP8z1YT2xIjqUZf86PMO0XFRyo4b5/kiJAlYlL2f2ezEx6aSaZlSykhyxdgEHR2R14y8",
+	"hyd4KFl2ExxzJhmdYWUjj1kSKpzzKCzNxSFw4xwvMZlShE52wKGir+AcmumJwq0Sh6lFPc1sn0+Rvzn2",
+	"+VSsmw86uAtLD8z9lpvROQazNOkYoF00/yDn8NVTmozY3lMpjGqOnfeICxr7th+irc1oy+U9OBKAQEuo",
+	"CBB/Ld6vMm/774t4s9BUtGib+XicdZ8sM7ibpRiG7KCKuUQxu1tDzRdsqKmFOjDQrAS5daEGn+ez7zsf",
+	"3jVD675i1/KK1WgP24/exAMGUGA5JiFJJsWQKTJkBr3hdamSw88lE6WNnJCpVFc+hSQ4cw/YtCecFyWR",
+	"PsDC8mg8oV3y2m7GKf0GXNAMmLZiCUIagvt1PBrZOT74dreOx4KR2C3hqzvHVXgoqTuqrapqY1XV5taZ",
+	"zxKxIRR9FDuxXwal3ziCmhdSvVA6J4uiZl9mRQSgxU26QE5Oy1Wgsp7wuEzr3AfqctOM0bxbeC0ekqaQ",
+	"9ZxE89lgow2ktPKW7kZS22K4LYarsm78eg6/ERq80mXIzmvZlglM3/s2n4nIVOynAeDDLG2fp4z0cKCg",
+	"eOMXzuxi6VYREp6WL9O/cKeyLF946JtQa9v5sWo/ahF2U7X1vAVnUp9gTnORsLgnSsMr16Q/I/g7JkJz",
+	"AbRkR2ZpMdAuxkJzkSioZEgzomcigSjb712iUAynm4HkkoEON8iMMB3JxUSlJyT+Z5dI9M9G5ayXHxwc",
+	"fZPI8TgXEOme/hlSf8V1dP851+aWDPo3FAwUXOGtBwIVKQnXM+uXBVIahvWJY9cc1iXTXXpQYCuFowod",
+	"eOtWUXXIWfe4Vt6Uz/dMdhKqWRk5OoYscbvNq3JposMlrVMbaeniYGW+Fie9Zk2rmCv8/rEn49KU7sQW",
+	"XuNdSHWvMHPNTozAulvG79UuCEaorMbtuy9lxqhonNtn7MYD2Il9juvYriJeSHPtciSA5SgXvrMUrHFp",
+	"rs0ma8M1YUIenzkZHF5CbEYwOZNfVG2fHT4gVMx2obPLr137uoJxN1+wPxUroSlCBwbiEzim0l5xTEhN",
+	"KnO3ycXaaj19NpCKtV8Ktr/ZtfhcArVnc4r0U7tYeG3myGjTgiuUeP31fkrO0yPnNs4LVbeWrQ/DQw3M",
+	"rN5jwKkWjGmzA4N35iTaUGU0iX2GeMx3A3THWfft408jMnZpD4tiZI6dtaMU/p+nPeETqUhR5Rch+QEU",
+	"ZpC57pJY531Ir6IulcxY7HOo6IL39AXN7c9RT0D+C2RZYt/GV/wIfVHJjk9dhEb5ILOLb7Lb7HbweXmZ",
+	"+t3cjbNCtY5JvUS84Fu6jUzdehl8Zr6ktIqp6xH1nE5h/73/a5XTwW1hrNvSobXFGls/g21A6LKA0BYw",
+	"1yLkszLKsriiAFzvMu4Ty7R5r4NCMHXpal2qXSXz4agnjKJCgxnDCuRFjtB6FLQftLbCuZ8ijDTtCR9q",
+	"Ss7ASuA4xXaso7MslIG8tCcKpq6uRx0XhyGtt4YTby+k1W/pTkJaW3Ny25DWO7VBbvm/+xkD+7H8336p",
+	"MISsb22CYe+KctWqG55mUrvKE5mUExfZuhOHitBLauIylaqQ012X7XlqG46oECyLdyt0rSes6NjWYtUl",
+	"oCCkFV00+O71WUXVG/UEBGlMmAp0u8cH35bxqrunTqlIiWJywgQkhi4ytRa9BGNpkQS33hPPygiFoB7e",
+	"872jXhsqH8I9raOJuAP6VXjiVABuS8u2tGyrywBdhvF1Dip2MsDAjuFem7aNuDauIG+tFwUGoZfiB9kZ",
+	"KDmOiJERMew3iLKTqKvejUjo+IAykRsf9M+TCRPpnhWDukt9En5ya/qCgl/nt77CiGTKk/1cLUhbrcq8",
+	"m9RYXjONBTUq7KXXKWAcEOogxljR5GFpXpZjqrJU8sPjwM9SCCmByOB4vuZz7COVXe5BUOwUbRqLVvdE",
+	"yVqfedNe2HFHSBIXTizxLiaOhklcgQEqSDwXzxz3hJZIaCxzbdSs9NqBrsRMecKqdkq5Qsnko5GjIlu1",
+	"SNiJy8LDUnJ0cFhmYCx2gI1ZiuouyIPuk15jRp5ceEeDorOb3Y0BIT80g0zrRLqjgwoDC/TnLC3EgHO/",
+	"gM/LDFlsq5QC7prrn78tU2iy8M5Oi0RLN6HXum3r6sJD3koy2zQ9n1HS3/J97/Q6Y0vbZK+zu4kQElg3",
+	"Hh5tj+O4J7wDD/n9H3+3//+P/wbHSXWp2DVn0+Br73pJgv/tWEnqBMvYWYkulYLt9qDJ7//4/0j1f7//",
+	"4x9utLn//8d/kwVPznJwi1vhZwH4jgz5NRPFJA1DNs1TbOL/XZyyJ5b92nRAeA6ozTsl5ZIxA8tuT8Ax",
+	"n5WS7xVjE9Tt2cYu2Z1/ELFiWma53WjsIrxcNr+U9GeWYxl3yWuvOuwJV3wIJ/Q9i2x6FXUU2QmEL7eK",
+	"vjSj3YhoWegge6JYqGeNKu6sUBSo68ocWcYeBOQ0ZYUu1e3ES3lYfq4YVFZ0n4WXVXEcWBuMUEPir/bt",
+	"N1D5DiaC4iKu4KFl7XoQugwlMKHbwbcREXRsh8XajkoxYZxgcQqlqmjGwmpTttfhUR1XdVEA9r01Cm5G",
+	"98uN3XOdqne+RfFxy4FsdalfOvPywiLBj1WheH4GqgXu5ZPmFIMvIf0skCBKivYRoYmSmIzVFy6uDVHD",
+	"pGAuRO0kKMXtQtEmDFLYakt97H8NSXOGClhLqaRmgQuu/Qn87DOqza4vDCvHfoGgVShcfy0P1SVvMb+t",
+	"J0tYXJ5kEkufYo4MJ8dlXGPBxnrtLuz9zeSB1J8KIs0e6U8Ra1ad8/vAATu2txo3zmksvWkdN+ZO/dwg",
+	"larfbPmO4Y0ggxFGkqR01hhIkrOVQSS3HY/hNt0qHqPY+jYW436i86C+/Tv7fud/cQXtazTmKdNXjyxI",
+	"7aUSsFOAzKFvicnh4/57+x/v85uyjBm26Pb7PXxv8frdpcs4rg8qscu37PhQCixzuS1P8BmBQC07g6+R",
+	"ULj7mvcd1bMljWS9tu7RrTz2W3Jxh700iEz20Lau7V+wEXYzWoM+740AuB7Y2PfpM0tt4IgOzn6hqOGq",
+	"or3vdfCry3zS65y87yEj2euc9DqpFKzX+fAhPiWKoTbK1HcTeZZ9iJuKGd06Tfy0Xt92O3fi8b0KRW09",
+	"vbfFiz5Tdqbw2rZtIOFDAgiNG12itGY2HubYhxx5YEmqtdhYbPnNH4+/Jf/zX8fd4y45ZyIlMSRdv7Ri",
+	"6p9dhsBEsZQJw2mmvRWhTBsEZifMJA/ZuHqCcTNiivRnUCqffEc1T4hdjx3DGQ+ksrAbFykIYxjBf8aR",
+	"Yl/gxYrQ3Z6IIQd8THb0hCZsTzOLDg1Ld4mgSsmpLnOcVqtMBEvFNPKngaEA9UfYC7OiQv0j6DfuErh+",
+	"f+QkOLEn3aPmAO4LOPi2mPm3vel0umd3uZerjIlEpha7tsWSMFmBmj6tNwNurAYln5E+o4opPMmbSxwY",
+	"oOcb2cAvZ7kZOZhuytMKJ2nFRzAIkWuacZ+2dS+ABVeeYKf6KHa7AXm4pSW7BF5ck1xcCTkVkc82C5ij",
+	"zIuNhbqkGJKdmAvY2CV2judTZr99+3bvrARatura3r59W2mON3c3JOUBkoW6XNVOGEXctAPPgBx1D4pk",
+	"y+VTDL0NLKYtCYHTqTeq5V8t0blX0sJ1ycVIMUamdAbK2RyI0UlP9MQe+frr51ybr79G4jDgmeVRI0xw",
+	"w8DUPKBjns1Alx6hzR3+RttyilnmeoLMJ5ojm+SZKx339EwkdtSEClR0DqSaUoX0KrEEAkwfGTVMgR4f",
+	"XA88S+l2JuUVySdff22np4JwOPQBZ+rEpwJJLQWLSKy5dn/1qbJYHPNKZWP4muwwmsAmc8F/zZnPTxtW",
+	"g9ktSvLBDrwTYVGNz63pnFGVjHBJcIwopPwaY5I9S7ypBcwTK8CMLevONJ565G/CnsBEsQFTiqV2UXYc",
+	"HRE+FFIxTSBRGRRpSRIo4LTT6/ybZL0OGXCRamI//e//1evsRq4mjB2M/8ag4b9Lose9DsRO2bGNzCyR",
+	"ZNouTUKTf5FiBL3tHIqKK03YbzQplwu3CdFMohjbfRzkf/vbzI7r2nbJGdFwJMHxMdK3jyKGijBxMayd",
+	"TkgyyBVwKfZV6CZTjQOOe2+oeWmfgDuAHc0YoX15zRrTyv3alE/u8GDDhHIVy92tZyZUMmtvCMI7fS0z",
+	"1jzgUNG0/Yh/gdY3lTcR1xdmTVxy3vcxwdjSPI/p/K0Hr+/oyZP2owGmvYmRHKa+iaEQz6810qdU8OJL",
+	"amP7c89pa/i7n2oCdz2NOdgikiGPYpGAIwOTgnR5vtB/E6Zjq5Nd8dl8Hj7/uJe7STzmznG5y/+UOnfH",
+	"bcaxbcaxh4eRlnjFTzwaWcQ/VdF0/30RmzXnblCFmnPmY8LQL81IEnNBE8OvWXzqfJYhPFgbK6NaQch7",
+	"DZML6S06E6a0FDQjKTU0IkxZOaf0Pls06aBh+Xaw4m3UBVmOl1IGJwrO2eWJbC0rX7bfxVJ4/754MsvB",
+	"PmrMHnhLwHVLjhVtCP/WueILdq5Yxs+jC8VSKFoPSPA1foQjRcztkdhDjDGj8SSjCUuhWDSZjmTGuuSF",
+	"vIYqXZ6tNZJQAWmKytR8LNWlRhtChZrcJ+6A1n5aBwrc0J24ULSSQrZuFNvAmK34Mu95sZEEs48obi+T",
+	"w0abm4W8IAmQF1vkgFiKUNjiygAUCJ3ZgVL3YKqKyGQkjdS787WaXgKWtZ1jqKQWo8NDd4l14wzW+1wO",
+	"v6Q0Q8Wm22hHMV/gcJtg6HMuD/12JAH60AJM+xgotoACNnVmDbiwJbgDlBHrV2Gtsni1rl4/QqC0NnnK",
+	"hIFMNSOqScYG5sQpRlyFVjQCWyCjiSEpM5RnOgqM3vaDZwixHgbGvqGfmv08BnNwkIXGa2kwE5rDdmXc",
+	"Ok8j4vPiKJkxNBqDDa4w5bt8OdrQGVF8ODKnhM9XvO4zMrCPtDCKSxWsu9sTPyiqIYkKVqnuM5KLVArW",
+	"jDdr7MJ2kC9GGwQPcqsI2iqCluJOAIkCWz7SVR3rugwUothlvNMcYzQXH2yxeJUvOiFxxvuKqplzM0Vs",
+	"E7v+U3A9isuQB3DlWWhC4jD0IUZcF+Pr8+0kBpFCogGueu5tYqoMbVGSL18rUoLIYM9ig12fAcNuA330",
+	"mqKSlnqqQIz1PfRWqTOWX3HR3v/Dbuxn26HJIULURpejAzHHUPZGf4ciruPy40KKP3WwVhteFc5hy6l+",
+	"0VFYUJZt6lPkOsxHroSc6k/K2DYmffQxDPAFzbLZIqAaSai+csuD5OXg4bnT69ivR3LqvFM5EwkjA8oV",
+	"mTJhep3dboML/m3EYN2OE4Pdyd24MKyMv5rSglZtHRi2iQC/zFCtt/ZLksqpgJgjTNS5EtF6DhhqGe87",
+	"v/v99zrLhx/2JxlLh2xJLh0XFCAYS1naJccHx8B2UuEjQED4dXJ3IV1D2eAwEQ7O0yUQc2OPAEchYy5y",
+	"w2pD4F/Bgl/hAtfFr7dngw1X2RQ14zK6uUO4sZClaDNzbo2cAwsDTQ2kHXbOvuCXC/TQjkE0hP4ISERn",
+	"T9dlo7u7/WyEmL8E1m4hL4tPq1QmF8Qx3M1HXpQkRcXzQpLGL1rlMC9msbglIlTb18KN9pXYaZoqpnVD",
+	"6lDbaWnO0MDF+ZvHNR7OSxHdTOZ7mvJ0b8r2Up62x3gXxanMVSCuRjKh9nDKFPP1drxqIMhM6SJNsC4w",
+	"1ywNUpBSfcVSJ8Dj3e1GmAzTl/SH0Fdwbo8wcVhZrGd1ffmy1gsWkYBYIDqDvANYjxbTqYJKdO5HX0Bo",
+	"x8UQFfcMrPPfpGAuusayz2MqZsSeNClz1HbJM+Nr5ukRiAdFMnNKitLIblVeFQxRUtLP3iWvXPF+PH3M",
+	"FWr/ghSoM2aKdcJMYPiiqonknJZ4jUPC0UluWEoGSo6dRnnIuj1xtozOYfbO4yZVyf8t83PK07fse/DV",
+	"X4+AbaL9uF808TtJVdrG5NW3De+GikRr6iyaKSjd0s8vgX46StDrzGQOWC4iU0ZSnvY6+I4fNOl0NLOR",
+	"OJ67oN35ZAc+qDQiEANZ5lQO0iFgT0gKzQ2ACsVYMZcB4TQM4oVMmLVI1S3hYaS0LHaNmSy4T3W6LNPk",
+	"GhF8eBZFBN+nROk4VRvFsNvzw1ANPxzkVFW6Lo+gD3CQh+gwFmuO4a23SBMpCPXjAm/r0lQEEA6JT4L7",
+	"rtOO4sP5PPSjuJe70ZC6c2yqfIL8qGXWE1jeNsxrG+b10K39ruiJE69lJX1FLYqrcjH774vw/w8BR7Og",
+	"Z7wdDHVbslcbPPEZx4R8vtLJXOCG9q+2ltKv9ZLxyXxE4EZrZ2CMurglgLu9qAvc0J1EXbRiC7ZRF9uo",
+	"iy+emyiiLZZgzmYGYpWh9PjgOCioiWCH6kBvXJsxU2vmdMhjMzPnfQ1M3dwcug1Q/ZJLMEcrwbiFNTNU",
+	"weIXH8sT5TUQ/6IIPujLdFa1izmQp5pcMwUWOvGHQ7JzdHC42yVnvgM1RNOZLjzoeqIKGfgrUm5dFGbd",
+	"OTo4wNSDvlww10TTAeuGFeIgvKI6qF8K6IsQGXJN+uB3LwXZOT488jX7MKB2Sp36WY+8MWO32xPI7cXV",
+	"mk9od0Tur84e9grHuVVk92kL0+Em3L5uPdh2DQRb1GOG52RGXN/fKr/L9yXYtHjFlce5VXZt87h/mYX2",
+	"VhNMh6EIrYBPxXflkW5BQVfyxvtu7CWV+cIQ4iXWPcQC/+qH+4LChXHnbcxs/rC3IRhfLCuMkVybQ/RH",
+	"8MTN+8A1MnXtB81V1jnp7APcuCUsOEDIKyYwj9rZq2fO6Agv29nFIdP4oo39IjAIFLWjA3tkJQuwbhhg",
+	"wuQkY+CMgPErsPiwvw8mXOz/tk3sC7rGIZOPwSdF2EkwCXprL04RHIi/4mLLO/AsUNm6G4zl2teM9hOj",
+	"mRn5gVQuoJi1eyrBCAVmrhvkx4obpHfaQ1dETVDCGOOuDcsyO4M75LLeuvPpWywcXzPfea6u2UxHZCCT",
+	"XJOhkvkE/f9c4h+mcWoQqYbUfsnSwlszPBg6nlA+rN0VlGZ1mht3nY8K+c3KPxV4Cp+H41mjxYz3Vm7z",
+	"nrVuaFeU3MwsE151NQ2GRM+hD+8+/J8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -28,6 +28,9 @@ type Store interface {
 	rapport.ClientStore
 	rapport.PatronStore
 	rapport.NoteStore
+	rapport.FeedbackStore
+	rapport.CampaignStore
+	rapport.PledgeStore
 	rapport.IdempotencyStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
 	Ping(ctx context.Context) error
