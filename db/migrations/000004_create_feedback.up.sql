@@ -70,11 +70,14 @@ CREATE TABLE feedback_items (
         REFERENCES campaigns (district_id, school_id, id),
     -- A decision carries its text and its time; an undecided item carries neither.
     CONSTRAINT feedback_items_decision_check CHECK (
-        (status IN ('acted_on', 'explained_why_not'))
-            = (resolution IS NOT NULL AND resolution <> '' AND decided_at IS NOT NULL AND decided_by_client IS NOT NULL)),
+        (status IN ('acted_on', 'explained_why_not')
+            AND resolution IS NOT NULL AND resolution <> '' AND decided_at IS NOT NULL AND decided_by_client IS NOT NULL)
+        OR (status IN ('received', 'under_review')
+            AND resolution IS NULL AND decided_at IS NULL AND decided_by_client IS NULL AND decided_by_user IS NULL)),
     -- Only a decision can be communicated, and a communication says when and how.
     CONSTRAINT feedback_items_communication_check CHECK (
-        (communicated_at IS NULL AND communication_channel IS NULL AND communicated_by_client IS NULL)
+        (communicated_at IS NULL AND communication_channel IS NULL AND communicated_by_client IS NULL
+            AND communicated_by_user IS NULL)
         OR (status IN ('acted_on', 'explained_why_not') AND communicated_at IS NOT NULL
             AND communication_channel IS NOT NULL AND communicated_by_client IS NOT NULL))
 );
@@ -86,17 +89,26 @@ CREATE INDEX feedback_items_patron_idx ON feedback_items (patron_id) WHERE patro
 CREATE INDEX feedback_items_board_idx ON feedback_items (school_id, decided_at DESC, id DESC)
     WHERE public AND status IN ('acted_on', 'explained_why_not');
 
--- The status machine, enforced for every UPDATE, including SQL written by hand:
+-- The status machine, enforced for every INSERT and UPDATE, including SQL written by hand:
 --
 --   received ──► under_review ──► acted_on | explained_why_not
 --       └──────────────────────► acted_on | explained_why_not
 --   acted_on | explained_why_not ──► under_review   (reopen)
 --
--- A refused move raises check_violation naming the constraint feedback_items_status_transition,
--- which the application reports as a conflict with the item's current state.
+-- An item starts received. A refused move raises check_violation naming the constraint
+-- feedback_items_status_transition, which the application reports as a conflict with the
+-- item's current status.
 CREATE FUNCTION feedback_items_status_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF (OLD.status, NEW.status) IN (
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status = 'received' THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'a feedback item starts received, not %', NEW.status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'feedback_items_status_transition',
+                  TABLE = 'feedback_items', COLUMN = 'status';
+    END IF;
+    IF OLD.status = NEW.status OR (OLD.status, NEW.status) IN (
         ('received', 'under_review'), ('received', 'acted_on'), ('received', 'explained_why_not'),
         ('under_review', 'acted_on'), ('under_review', 'explained_why_not'),
         ('acted_on', 'under_review'), ('explained_why_not', 'under_review')) THEN
@@ -106,9 +118,8 @@ BEGIN
         USING ERRCODE = 'check_violation', CONSTRAINT = 'feedback_items_status_transition',
               TABLE = 'feedback_items', COLUMN = 'status';
 END $$;
-CREATE TRIGGER feedback_items_status_transition BEFORE UPDATE OF status ON feedback_items
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION feedback_items_status_transition();
+CREATE TRIGGER feedback_items_status_transition BEFORE INSERT OR UPDATE OF status ON feedback_items
+    FOR EACH ROW EXECUTE FUNCTION feedback_items_status_transition();
 
 -- Every move of an item through the machine: from, to, the text given, who and when.
 -- Append-only.
