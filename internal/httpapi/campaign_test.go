@@ -145,9 +145,10 @@ func TestCampaigns(t *testing.T) {
 		}
 		// Moving an item out of the campaign changes its counts too.
 		env.Call(http.MethodPatch, "/v1/feedback/"+items[3].Id.String(), writer, map[string]any{"campaign_id": nil})
-		env.Call(http.MethodGet, path, reader, nil).Decode(t, &got)
-		if got.Counts.Total != 3 || got.Counts.Open != 1 {
-			t.Errorf("after moving an item out, counts = %+v", got.Counts)
+		var after api.Campaign
+		env.Call(http.MethodGet, path, reader, nil).Decode(t, &after)
+		if after.Counts.Total != 3 || after.Counts.Open != 1 {
+			t.Errorf("after moving an item out, counts = %+v", after.Counts)
 		}
 	})
 

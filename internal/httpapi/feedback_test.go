@@ -756,11 +756,12 @@ func TestFeedbackTenancy(t *testing.T) {
 					t.Errorf("%s %s = %d, want 404", call.method, call.path, res.Status)
 				}
 			}
-			var list api.FeedbackList
-			env.Call(http.MethodGet, "/v1/feedback?school_id="+lincoln.ID.String(), token, nil).Decode(t, &list)
-			env.Call(http.MethodGet, "/v1/feedback", token, nil).Decode(t, &list)
-			if len(list.Data) != 0 {
-				t.Errorf("lists show %v", summaries(list.Data))
+			for _, q := range []string{"", "?school_id=" + lincoln.ID.String(), "?decided=true"} {
+				var list api.FeedbackList
+				env.Call(http.MethodGet, "/v1/feedback"+q, token, nil).Decode(t, &list)
+				if len(list.Data) != 0 {
+					t.Errorf("GET /v1/feedback%s shows %v", q, summaries(list.Data))
+				}
 			}
 		})
 	}
