@@ -186,8 +186,9 @@ var demoCampaign = rapport.CampaignCreate{
 	ParticipantCount: new(9), Notes: "Ms. Nwosu's English class, third period, in the library.",
 }
 
-// demoDecision is what happens to a demo feedback item after it is recorded: the moves it
-// makes, whether its decision was told back, and who said "me too".
+// demoDecision says where a demo feedback item came from (who gave it, whether at the focus
+// group) and what happens to it once recorded: the moves it makes, whether its decision was
+// told back, and who said "me too".
 type demoDecision struct {
 	moves          []rapport.TransitionRequest
 	told           rapport.CommunicationChannel // empty when not told yet
