@@ -25,6 +25,27 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for CampaignKind.
+const (
+	CampaignKindFocusGroup CampaignKind = "focus_group"
+	CampaignKindOther      CampaignKind = "other"
+	CampaignKindSurvey     CampaignKind = "survey"
+)
+
+// Valid indicates whether the value is a known member of the CampaignKind enum.
+func (e CampaignKind) Valid() bool {
+	switch e {
+	case CampaignKindFocusGroup:
+		return true
+	case CampaignKindOther:
+		return true
+	case CampaignKindSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientStatus.
 const (
 	ClientStatusActive  ClientStatus = "active"
@@ -37,6 +58,135 @@ func (e ClientStatus) Valid() bool {
 	case ClientStatusActive:
 		return true
 	case ClientStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommunicationChannel.
+const (
+	CommunicationChannelChat        CommunicationChannel = "chat"
+	CommunicationChannelEmail       CommunicationChannel = "email"
+	CommunicationChannelInPerson    CommunicationChannel = "in_person"
+	CommunicationChannelLetter      CommunicationChannel = "letter"
+	CommunicationChannelLms         CommunicationChannel = "lms"
+	CommunicationChannelNewsletter  CommunicationChannel = "newsletter"
+	CommunicationChannelOther       CommunicationChannel = "other"
+	CommunicationChannelPhone       CommunicationChannel = "phone"
+	CommunicationChannelPublicBoard CommunicationChannel = "public_board"
+)
+
+// Valid indicates whether the value is a known member of the CommunicationChannel enum.
+func (e CommunicationChannel) Valid() bool {
+	switch e {
+	case CommunicationChannelChat:
+		return true
+	case CommunicationChannelEmail:
+		return true
+	case CommunicationChannelInPerson:
+		return true
+	case CommunicationChannelLetter:
+		return true
+	case CommunicationChannelLms:
+		return true
+	case CommunicationChannelNewsletter:
+		return true
+	case CommunicationChannelOther:
+		return true
+	case CommunicationChannelPhone:
+		return true
+	case CommunicationChannelPublicBoard:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackPatchSubmitterRole.
+const (
+	FeedbackPatchSubmitterRoleAdministrator FeedbackPatchSubmitterRole = "administrator"
+	FeedbackPatchSubmitterRoleGuardian      FeedbackPatchSubmitterRole = "guardian"
+	FeedbackPatchSubmitterRoleLessThannil   FeedbackPatchSubmitterRole = "<nil>"
+	FeedbackPatchSubmitterRoleOther         FeedbackPatchSubmitterRole = "other"
+	FeedbackPatchSubmitterRoleStaff         FeedbackPatchSubmitterRole = "staff"
+	FeedbackPatchSubmitterRoleStudent       FeedbackPatchSubmitterRole = "student"
+	FeedbackPatchSubmitterRoleTeacher       FeedbackPatchSubmitterRole = "teacher"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackPatchSubmitterRole enum.
+func (e FeedbackPatchSubmitterRole) Valid() bool {
+	switch e {
+	case FeedbackPatchSubmitterRoleAdministrator:
+		return true
+	case FeedbackPatchSubmitterRoleGuardian:
+		return true
+	case FeedbackPatchSubmitterRoleLessThannil:
+		return true
+	case FeedbackPatchSubmitterRoleOther:
+		return true
+	case FeedbackPatchSubmitterRoleStaff:
+		return true
+	case FeedbackPatchSubmitterRoleStudent:
+		return true
+	case FeedbackPatchSubmitterRoleTeacher:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackSource.
+const (
+	FeedbackSourceConversation  FeedbackSource = "conversation"
+	FeedbackSourceEmail         FeedbackSource = "email"
+	FeedbackSourceFocusGroup    FeedbackSource = "focus_group"
+	FeedbackSourceForm          FeedbackSource = "form"
+	FeedbackSourceOther         FeedbackSource = "other"
+	FeedbackSourceSuggestionBox FeedbackSource = "suggestion_box"
+	FeedbackSourceSurvey        FeedbackSource = "survey"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackSource enum.
+func (e FeedbackSource) Valid() bool {
+	switch e {
+	case FeedbackSourceConversation:
+		return true
+	case FeedbackSourceEmail:
+		return true
+	case FeedbackSourceFocusGroup:
+		return true
+	case FeedbackSourceForm:
+		return true
+	case FeedbackSourceOther:
+		return true
+	case FeedbackSourceSuggestionBox:
+		return true
+	case FeedbackSourceSurvey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackStatus.
+const (
+	FeedbackStatusActedOn         FeedbackStatus = "acted_on"
+	FeedbackStatusExplainedWhyNot FeedbackStatus = "explained_why_not"
+	FeedbackStatusReceived        FeedbackStatus = "received"
+	FeedbackStatusUnderReview     FeedbackStatus = "under_review"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackStatus enum.
+func (e FeedbackStatus) Valid() bool {
+	switch e {
+	case FeedbackStatusActedOn:
+		return true
+	case FeedbackStatusExplainedWhyNot:
+		return true
+	case FeedbackStatusReceived:
+		return true
+	case FeedbackStatusUnderReview:
 		return true
 	default:
 		return false
@@ -138,28 +288,28 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for InteractionChannel.
 const (
-	Chat     InteractionChannel = "chat"
-	Email    InteractionChannel = "email"
-	InPerson InteractionChannel = "in_person"
-	Lms      InteractionChannel = "lms"
-	Phone    InteractionChannel = "phone"
-	Video    InteractionChannel = "video"
+	InteractionChannelChat     InteractionChannel = "chat"
+	InteractionChannelEmail    InteractionChannel = "email"
+	InteractionChannelInPerson InteractionChannel = "in_person"
+	InteractionChannelLms      InteractionChannel = "lms"
+	InteractionChannelPhone    InteractionChannel = "phone"
+	InteractionChannelVideo    InteractionChannel = "video"
 )
 
 // Valid indicates whether the value is a known member of the InteractionChannel enum.
 func (e InteractionChannel) Valid() bool {
 	switch e {
-	case Chat:
+	case InteractionChannelChat:
 		return true
-	case Email:
+	case InteractionChannelEmail:
 		return true
-	case InPerson:
+	case InteractionChannelInPerson:
 		return true
-	case Lms:
+	case InteractionChannelLms:
 		return true
-	case Phone:
+	case InteractionChannelPhone:
 		return true
-	case Video:
+	case InteractionChannelVideo:
 		return true
 	default:
 		return false
@@ -442,6 +592,24 @@ func (e PatronStatus) Valid() bool {
 	}
 }
 
+// Defines values for PublicFeedbackItemDecision.
+const (
+	PublicFeedbackItemDecisionActedOn         PublicFeedbackItemDecision = "acted_on"
+	PublicFeedbackItemDecisionExplainedWhyNot PublicFeedbackItemDecision = "explained_why_not"
+)
+
+// Valid indicates whether the value is a known member of the PublicFeedbackItemDecision enum.
+func (e PublicFeedbackItemDecision) Valid() bool {
+	switch e {
+	case PublicFeedbackItemDecisionActedOn:
+		return true
+	case PublicFeedbackItemDecisionExplainedWhyNot:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReferralState.
 const (
 	Closed ReferralState = "closed"
@@ -587,6 +755,86 @@ type Actor struct {
 	ClientId string `json:"client_id"`
 }
 
+// Campaign defines model for Campaign.
+type Campaign struct {
+	// Counts How far the campaign's items have come.
+	Counts    CampaignCounts `json:"counts"`
+	CreatedAt time.Time      `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy        Actor              `json:"created_by"`
+	HeldOn           openapi_types.Date `json:"held_on"`
+	Id               UUID               `json:"id"`
+	Kind             CampaignKind       `json:"kind"`
+	Notes            *string            `json:"notes,omitempty"`
+	ParticipantCount *int               `json:"participant_count,omitempty"`
+	SchoolId         UUID               `json:"school_id"`
+	Title            string             `json:"title"`
+	UpdatedAt        time.Time          `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// CampaignCounts How far the campaign's items have come.
+type CampaignCounts struct {
+	ActedOn         int `json:"acted_on"`
+	ExplainedWhyNot int `json:"explained_why_not"`
+
+	// Open Items received or under review.
+	Open  int `json:"open"`
+	Total int `json:"total"`
+}
+
+// CampaignCreate defines model for CampaignCreate.
+type CampaignCreate struct {
+	HeldOn           openapi_types.Date `json:"held_on"`
+	Kind             CampaignKind       `json:"kind"`
+	Notes            *string            `json:"notes,omitempty"`
+	ParticipantCount *int32             `json:"participant_count,omitempty"`
+	SchoolId         UUID               `json:"school_id"`
+	Title            string             `json:"title"`
+}
+
+// CampaignFeedbackBatch defines model for CampaignFeedbackBatch.
+type CampaignFeedbackBatch struct {
+	Items []CampaignFeedbackCreate `json:"items"`
+}
+
+// CampaignFeedbackCreate One item of a campaign's batch; it takes the campaign's school.
+type CampaignFeedbackCreate struct {
+	Category   *string    `json:"category,omitempty"`
+	Details    *string    `json:"details,omitempty"`
+	PatronId   *UUID      `json:"patron_id,omitempty"`
+	Public     *bool      `json:"public,omitempty"`
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource `json:"source,omitempty"`
+	SubmitterRole *PatronRole     `json:"submitter_role,omitempty"`
+	Summary       string          `json:"summary"`
+}
+
+// CampaignKind defines model for CampaignKind.
+type CampaignKind string
+
+// CampaignList defines model for CampaignList.
+type CampaignList struct {
+	Data []Campaign `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// CampaignPatch defines model for CampaignPatch.
+type CampaignPatch struct {
+	HeldOn           *openapi_types.Date       `json:"held_on,omitempty"`
+	Kind             *CampaignKind             `json:"kind,omitempty"`
+	Notes            nullable.Nullable[string] `json:"notes,omitempty"`
+	ParticipantCount nullable.Nullable[int32]  `json:"participant_count,omitempty"`
+	Title            *string                   `json:"title,omitempty"`
+}
+
 // Client defines model for Client.
 type Client struct {
 	// ClientId The id the client sends to the token endpoint.
@@ -666,6 +914,9 @@ type ClientWithSecret struct {
 	UpdatedBy Actor `json:"updated_by"`
 }
 
+// CommunicationChannel How a decision was told back.
+type CommunicationChannel string
+
 // District defines model for District.
 type District struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -676,6 +927,179 @@ type District struct {
 	// SourcedId The OneRoster `sourcedId` of the district's org.
 	SourcedId *string   `json:"sourced_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// FeedbackBatch defines model for FeedbackBatch.
+type FeedbackBatch struct {
+	Data []FeedbackItem `json:"data"`
+}
+
+// FeedbackCommunication When and how the decision was told to the people who gave the feedback.
+type FeedbackCommunication struct {
+	// Channel How a decision was told back.
+	Channel        CommunicationChannel `json:"channel"`
+	CommunicatedAt time.Time            `json:"communicated_at"`
+
+	// CommunicatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CommunicatedBy Actor `json:"communicated_by"`
+}
+
+// FeedbackCommunicationCreate defines model for FeedbackCommunicationCreate.
+type FeedbackCommunicationCreate struct {
+	// Channel How a decision was told back.
+	Channel CommunicationChannel `json:"channel"`
+
+	// CommunicatedAt Defaults to now; must not be in the future.
+	CommunicatedAt *time.Time `json:"communicated_at,omitempty"`
+}
+
+// FeedbackCreate defines model for FeedbackCreate.
+type FeedbackCreate struct {
+	CampaignId *UUID   `json:"campaign_id,omitempty"`
+	Category   *string `json:"category,omitempty"`
+	Details    *string `json:"details,omitempty"`
+	PatronId   *UUID   `json:"patron_id,omitempty"`
+
+	// Public Defaults to `false`.
+	Public *bool `json:"public,omitempty"`
+
+	// ReceivedAt When the feedback was given. Defaults to now.
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+	SchoolId   UUID       `json:"school_id"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource `json:"source,omitempty"`
+	SubmitterRole *PatronRole     `json:"submitter_role,omitempty"`
+	Summary       string          `json:"summary"`
+}
+
+// FeedbackHistory defines model for FeedbackHistory.
+type FeedbackHistory struct {
+	Data []FeedbackTransition `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// FeedbackItem defines model for FeedbackItem.
+type FeedbackItem struct {
+	CampaignId *UUID `json:"campaign_id,omitempty"`
+
+	// Category A free label such as `collection` or `hours`, in lower case.
+	Category *string `json:"category,omitempty"`
+
+	// Communication When and how the decision was told to the people who gave the feedback.
+	Communication *FeedbackCommunication `json:"communication,omitempty"`
+	CreatedAt     time.Time              `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor `json:"created_by"`
+
+	// Details More about it. Never shown on the public board.
+	Details  *string `json:"details,omitempty"`
+	Id       UUID    `json:"id"`
+	PatronId *UUID   `json:"patron_id,omitempty"`
+
+	// Public Whether the item appears, anonymised, on the school's public board once decided.
+	Public bool `json:"public"`
+
+	// ReceivedAt When the feedback was given.
+	ReceivedAt time.Time `json:"received_at"`
+
+	// Resolution The decision on an item, present while it is `acted_on` or `explained_why_not`.
+	Resolution *FeedbackResolution `json:"resolution,omitempty"`
+	SchoolId   UUID                `json:"school_id"`
+
+	// Source How the feedback reached the library.
+	Source FeedbackSource `json:"source"`
+
+	// Status Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	Status        FeedbackStatus `json:"status"`
+	SubmitterRole *PatronRole    `json:"submitter_role,omitempty"`
+
+	// Summary What was asked or said, in a line. Shown on the public board when the item is public.
+	Summary string `json:"summary"`
+
+	// SupportersCount How many said "me too", besides whoever gave the feedback.
+	SupportersCount int       `json:"supporters_count"`
+	UpdatedAt       time.Time `json:"updated_at"`
+
+	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	UpdatedBy Actor `json:"updated_by"`
+}
+
+// FeedbackList defines model for FeedbackList.
+type FeedbackList struct {
+	Data []FeedbackItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// FeedbackPatch defines model for FeedbackPatch.
+type FeedbackPatch struct {
+	CampaignId nullable.Nullable[openapi_types.UUID] `json:"campaign_id,omitempty"`
+	Category   nullable.Nullable[string]             `json:"category,omitempty"`
+	Details    nullable.Nullable[string]             `json:"details,omitempty"`
+	PatronId   nullable.Nullable[openapi_types.UUID] `json:"patron_id,omitempty"`
+	Public     *bool                                 `json:"public,omitempty"`
+	ReceivedAt *time.Time                            `json:"received_at,omitempty"`
+
+	// Source How the feedback reached the library.
+	Source        *FeedbackSource                               `json:"source,omitempty"`
+	SubmitterRole nullable.Nullable[FeedbackPatchSubmitterRole] `json:"submitter_role,omitempty"`
+	Summary       *string                                       `json:"summary,omitempty"`
+}
+
+// FeedbackPatchSubmitterRole defines model for FeedbackPatch.SubmitterRole.
+type FeedbackPatchSubmitterRole string
+
+// FeedbackResolution The decision on an item, present while it is `acted_on` or `explained_why_not`.
+type FeedbackResolution struct {
+	DecidedAt time.Time `json:"decided_at"`
+
+	// DecidedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	DecidedBy Actor `json:"decided_by"`
+
+	// Text What was done, or the explanation given.
+	Text string `json:"text"`
+}
+
+// FeedbackSource How the feedback reached the library.
+type FeedbackSource string
+
+// FeedbackStatus Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+type FeedbackStatus string
+
+// FeedbackSupporterCreate defines model for FeedbackSupporterCreate.
+type FeedbackSupporterCreate struct {
+	PatronId *UUID `json:"patron_id,omitempty"`
+}
+
+// FeedbackTransition defines model for FeedbackTransition.
+type FeedbackTransition struct {
+	At time.Time `json:"at"`
+
+	// By Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	By         Actor `json:"by"`
+	FeedbackId UUID  `json:"feedback_id"`
+
+	// From Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	From FeedbackStatus `json:"from"`
+	Id   int64          `json:"id"`
+	Text *string        `json:"text,omitempty"`
+
+	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	To FeedbackStatus `json:"to"`
+}
+
+// FeedbackTransitionCreate defines model for FeedbackTransitionCreate.
+type FeedbackTransitionCreate struct {
+	// Text What was done (to `acted_on`), the explanation given (to `explained_why_not`), or the reason for reopening (to `under_review` from a decision). Optional only when review starts.
+	Text *string `json:"text,omitempty"`
+
+	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
+	To FeedbackStatus `json:"to"`
 }
 
 // FieldError defines model for FieldError.
@@ -1040,6 +1464,45 @@ type PatronSummary struct {
 	SchoolId          UUID    `json:"school_id"`
 }
 
+// Pledge One version of a school library's service pledge.
+type Pledge struct {
+	// Access What patrons should have access to.
+	Access string `json:"access"`
+
+	// Feel What patrons should feel.
+	Feel string `json:"feel"`
+
+	// Know What patrons should know.
+	Know        string    `json:"know"`
+	PublishedAt time.Time `json:"published_at"`
+
+	// PublishedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	PublishedBy Actor `json:"published_by"`
+	SchoolId    UUID  `json:"school_id"`
+
+	// Text The pledge itself.
+	Text string `json:"text"`
+
+	// Version 1 for the school's first pledge, rising with each new one.
+	Version int `json:"version"`
+}
+
+// PledgeList defines model for PledgeList.
+type PledgeList struct {
+	Data []Pledge `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PledgePublish defines model for PledgePublish.
+type PledgePublish struct {
+	Access string `json:"access"`
+	Feel   string `json:"feel"`
+	Know   string `json:"know"`
+	Text   string `json:"text"`
+}
+
 // Problem An RFC 9457 problem detail.
 type Problem struct {
 	// Detail What went wrong with this request, for a human.
@@ -1062,6 +1525,60 @@ type Problem struct {
 
 	// Type A URI reference naming the kind of problem, e.g. `/problems/validation`.
 	Type string `json:"type"`
+}
+
+// PublicBoard defines model for PublicBoard.
+type PublicBoard struct {
+	Data []PublicFeedbackItem `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *string      `json:"next_cursor,omitempty"`
+	School     PublicSchool `json:"school"`
+}
+
+// PublicFeedbackItem A decided public feedback item, anonymised.
+type PublicFeedbackItem struct {
+	Category *string `json:"category,omitempty"`
+
+	// DecidedOn The day of the decision, in the school's time zone.
+	DecidedOn openapi_types.Date         `json:"decided_on"`
+	Decision  PublicFeedbackItemDecision `json:"decision"`
+
+	// DecisionText What was done, or why not.
+	DecisionText string `json:"decision_text"`
+	Id           UUID   `json:"id"`
+
+	// ReceivedOn The day the feedback was given, in the school's time zone.
+	ReceivedOn openapi_types.Date `json:"received_on"`
+
+	// Source How the feedback reached the library.
+	Source FeedbackSource `json:"source"`
+
+	// Summary What was asked or said.
+	Summary string `json:"summary"`
+
+	// SupportersCount How many said "me too", besides whoever gave the feedback.
+	SupportersCount int `json:"supporters_count"`
+}
+
+// PublicFeedbackItemDecision defines model for PublicFeedbackItem.Decision.
+type PublicFeedbackItemDecision string
+
+// PublicPledge defines model for PublicPledge.
+type PublicPledge struct {
+	Access      string       `json:"access"`
+	Feel        string       `json:"feel"`
+	Know        string       `json:"know"`
+	PublishedAt time.Time    `json:"published_at"`
+	School      PublicSchool `json:"school"`
+	Text        string       `json:"text"`
+	Version     int          `json:"version"`
+}
+
+// PublicSchool defines model for PublicSchool.
+type PublicSchool struct {
+	Name string `json:"name"`
+	Slug string `json:"slug"`
 }
 
 // Referral Whom the patron was pointed to, and whether the loop closed.
@@ -1313,6 +1830,62 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
 
+// ListCampaignsParams defines parameters for ListCampaigns.
+type ListCampaignsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only campaigns of this school.
+	SchoolId *UUID         `form:"school_id,omitempty" json:"school_id,omitempty"`
+	Kind     *CampaignKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateCampaignParams defines parameters for CreateCampaign.
+type CreateCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetCampaignParams defines parameters for GetCampaign.
+type GetCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCampaignParams defines parameters for UpdateCampaign.
+type UpdateCampaignParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateCampaignFeedbackParams defines parameters for CreateCampaignFeedback.
+type CreateCampaignFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListClientsParams defines parameters for ListClients.
 type ListClientsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
@@ -1365,6 +1938,120 @@ type GetDistrictParams struct {
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListFeedbackParams defines parameters for ListFeedback.
+type ListFeedbackParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// SchoolId Only items of this school.
+	SchoolId *UUID           `form:"school_id,omitempty" json:"school_id,omitempty"`
+	Status   *FeedbackStatus `form:"status,omitempty" json:"status,omitempty"`
+	Source   *FeedbackSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// CampaignId Only items from this campaign.
+	CampaignId *UUID `form:"campaign_id,omitempty" json:"campaign_id,omitempty"`
+
+	// Category Only items of this category (case does not matter).
+	Category *string `form:"category,omitempty" json:"category,omitempty"`
+
+	// PatronId Only items this patron gave.
+	PatronId *UUID `form:"patron_id,omitempty" json:"patron_id,omitempty"`
+
+	// Public Only public (`true`) or private (`false`) items.
+	Public *bool `form:"public,omitempty" json:"public,omitempty"`
+
+	// Decided Only decided items (`acted_on` or `explained_why_not`), or only undecided ones.
+	Decided *bool `form:"decided,omitempty" json:"decided,omitempty"`
+
+	// Communicated Only items whose decision was communicated back, or only items whose decision (if any) was not.
+	Communicated *bool `form:"communicated,omitempty" json:"communicated,omitempty"`
+
+	// DecidedSince Only items decided at or after this time.
+	DecidedSince *time.Time `form:"decided_since,omitempty" json:"decided_since,omitempty"`
+
+	// DecidedBefore Only items decided before this time.
+	DecidedBefore *time.Time `form:"decided_before,omitempty" json:"decided_before,omitempty"`
+
+	// UpdatedSince Only items changed at or after this time; orders the list by update time.
+	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateFeedbackParams defines parameters for CreateFeedback.
+type CreateFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetFeedbackParams defines parameters for GetFeedback.
+type GetFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateFeedbackParams defines parameters for UpdateFeedback.
+type UpdateFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RecordFeedbackCommunicationParams defines parameters for RecordFeedbackCommunication.
+type RecordFeedbackCommunicationParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListFeedbackHistoryParams defines parameters for ListFeedbackHistory.
+type ListFeedbackHistoryParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// AddFeedbackSupporterParams defines parameters for AddFeedbackSupporter.
+type AddFeedbackSupporterParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TransitionFeedbackParams defines parameters for TransitionFeedback.
+type TransitionFeedbackParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListFollowUpsParams defines parameters for ListFollowUps.
@@ -1627,6 +2314,24 @@ type CreateVisitParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetPublicPledgeParams defines parameters for GetPublicPledge.
+type GetPublicPledgeParams struct {
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListYouSaidWeDidParams defines parameters for ListYouSaidWeDid.
+type ListYouSaidWeDidParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListReferralsParams defines parameters for ListReferrals.
 type ListReferralsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
@@ -1689,8 +2394,62 @@ type UpdateSchoolParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetSchoolPledgeParams defines parameters for GetSchoolPledge.
+type GetSchoolPledgeParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PublishSchoolPledgeParams defines parameters for PublishSchoolPledge.
+type PublishSchoolPledgeParams struct {
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListSchoolPledgeVersionsParams defines parameters for ListSchoolPledgeVersions.
+type ListSchoolPledgeVersionsParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// CreateCampaignJSONRequestBody defines body for CreateCampaign for application/json ContentType.
+type CreateCampaignJSONRequestBody = CampaignCreate
+
+// UpdateCampaignApplicationMergePatchPlusJSONRequestBody defines body for UpdateCampaign for application/merge-patch+json ContentType.
+type UpdateCampaignApplicationMergePatchPlusJSONRequestBody = CampaignPatch
+
+// CreateCampaignFeedbackJSONRequestBody defines body for CreateCampaignFeedback for application/json ContentType.
+type CreateCampaignFeedbackJSONRequestBody = CampaignFeedbackBatch
+
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
+
+// CreateFeedbackJSONRequestBody defines body for CreateFeedback for application/json ContentType.
+type CreateFeedbackJSONRequestBody = FeedbackCreate
+
+// UpdateFeedbackApplicationMergePatchPlusJSONRequestBody defines body for UpdateFeedback for application/merge-patch+json ContentType.
+type UpdateFeedbackApplicationMergePatchPlusJSONRequestBody = FeedbackPatch
+
+// RecordFeedbackCommunicationJSONRequestBody defines body for RecordFeedbackCommunication for application/json ContentType.
+type RecordFeedbackCommunicationJSONRequestBody = FeedbackCommunicationCreate
+
+// AddFeedbackSupporterJSONRequestBody defines body for AddFeedbackSupporter for application/json ContentType.
+type AddFeedbackSupporterJSONRequestBody = FeedbackSupporterCreate
+
+// TransitionFeedbackJSONRequestBody defines body for TransitionFeedback for application/json ContentType.
+type TransitionFeedbackJSONRequestBody = FeedbackTransitionCreate
 
 // CreateInteractionJSONRequestBody defines body for CreateInteraction for application/json ContentType.
 type CreateInteractionJSONRequestBody = InteractionCreate
@@ -1722,6 +2481,9 @@ type CreateSchoolJSONRequestBody = SchoolCreate
 // UpdateSchoolApplicationMergePatchPlusJSONRequestBody defines body for UpdateSchool for application/merge-patch+json ContentType.
 type UpdateSchoolApplicationMergePatchPlusJSONRequestBody = SchoolPatch
 
+// PublishSchoolPledgeJSONRequestBody defines body for PublishSchoolPledge for application/json ContentType.
+type PublishSchoolPledgeJSONRequestBody = PledgePublish
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetHealth Liveness of the process
@@ -1730,6 +2492,21 @@ type ServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// ListCampaigns List campaigns (surveys, focus groups)
+	// (GET /v1/campaigns)
+	ListCampaigns(ctx echo.Context, params ListCampaignsParams) error
+	// CreateCampaign Add a campaign
+	// (POST /v1/campaigns)
+	CreateCampaign(ctx echo.Context, params CreateCampaignParams) error
+	// GetCampaign Get a campaign, with how far its items have come
+	// (GET /v1/campaigns/{campaign_id})
+	GetCampaign(ctx echo.Context, campaignId UUID, params GetCampaignParams) error
+	// UpdateCampaign Change a campaign
+	// (PATCH /v1/campaigns/{campaign_id})
+	UpdateCampaign(ctx echo.Context, campaignId UUID, params UpdateCampaignParams) error
+	// CreateCampaignFeedback Record many feedback items from a campaign at once
+	// (POST /v1/campaigns/{campaign_id}/feedback)
+	CreateCampaignFeedback(ctx echo.Context, campaignId UUID, params CreateCampaignFeedbackParams) error
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx echo.Context, params ListClientsParams) error
@@ -1748,6 +2525,30 @@ type ServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx echo.Context, params GetDistrictParams) error
+	// ListFeedback List feedback items
+	// (GET /v1/feedback)
+	ListFeedback(ctx echo.Context, params ListFeedbackParams) error
+	// CreateFeedback Record a feedback item
+	// (POST /v1/feedback)
+	CreateFeedback(ctx echo.Context, params CreateFeedbackParams) error
+	// GetFeedback Get a feedback item
+	// (GET /v1/feedback/{feedback_id})
+	GetFeedback(ctx echo.Context, feedbackId UUID, params GetFeedbackParams) error
+	// UpdateFeedback Change a feedback item
+	// (PATCH /v1/feedback/{feedback_id})
+	UpdateFeedback(ctx echo.Context, feedbackId UUID, params UpdateFeedbackParams) error
+	// RecordFeedbackCommunication Record that the decision was told back
+	// (POST /v1/feedback/{feedback_id}/communications)
+	RecordFeedbackCommunication(ctx echo.Context, feedbackId UUID, params RecordFeedbackCommunicationParams) error
+	// ListFeedbackHistory The moves of a feedback item through its status machine
+	// (GET /v1/feedback/{feedback_id}/history)
+	ListFeedbackHistory(ctx echo.Context, feedbackId UUID, params ListFeedbackHistoryParams) error
+	// AddFeedbackSupporter Add a supporter ("me too")
+	// (POST /v1/feedback/{feedback_id}/supporters)
+	AddFeedbackSupporter(ctx echo.Context, feedbackId UUID, params AddFeedbackSupporterParams) error
+	// TransitionFeedback Move a feedback item through its status machine
+	// (POST /v1/feedback/{feedback_id}/transitions)
+	TransitionFeedback(ctx echo.Context, feedbackId UUID, params TransitionFeedbackParams) error
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error
@@ -1811,6 +2612,12 @@ type ServerInterface interface {
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error
+	// GetPublicPledge The school's current service pledge, for the public
+	// (GET /v1/public/schools/{slug}/pledge)
+	GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error
+	// ListYouSaidWeDid The school's public "you said, we did" board
+	// (GET /v1/public/schools/{slug}/you-said-we-did)
+	ListYouSaidWeDid(ctx echo.Context, slug string, params ListYouSaidWeDidParams) error
 	// ListReferrals Referrals, open or closed
 	// (GET /v1/referrals)
 	ListReferrals(ctx echo.Context, params ListReferralsParams) error
@@ -1826,6 +2633,15 @@ type ServerInterface interface {
 	// UpdateSchool Change a school
 	// (PATCH /v1/schools/{school_id})
 	UpdateSchool(ctx echo.Context, schoolId SchoolID, params UpdateSchoolParams) error
+	// GetSchoolPledge The school's current service pledge
+	// (GET /v1/schools/{school_id}/pledge)
+	GetSchoolPledge(ctx echo.Context, schoolId SchoolID, params GetSchoolPledgeParams) error
+	// PublishSchoolPledge Publish a new version of the school's service pledge
+	// (PUT /v1/schools/{school_id}/pledge)
+	PublishSchoolPledge(ctx echo.Context, schoolId SchoolID, params PublishSchoolPledgeParams) error
+	// ListSchoolPledgeVersions Every version of the school's service pledge
+	// (GET /v1/schools/{school_id}/pledge/versions)
+	ListSchoolPledgeVersions(ctx echo.Context, schoolId SchoolID, params ListSchoolPledgeVersionsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1848,6 +2664,259 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListCampaigns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCampaigns(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCampaignsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCampaigns(ctx, params)
+	return err
+}
+
+// CreateCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCampaign(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCampaign(ctx, params)
+	return err
+}
+
+// GetCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCampaign(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCampaign(ctx, campaignId, params)
+	return err
+}
+
+// UpdateCampaign converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCampaign(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCampaignParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCampaign(ctx, campaignId, params)
+	return err
+}
+
+// CreateCampaignFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCampaignFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "campaign_id" -------------
+	var campaignId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "campaign_id", ctx.Param("campaign_id"), &campaignId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCampaignFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCampaignFeedback(ctx, campaignId, params)
 	return err
 }
 
@@ -2116,6 +3185,480 @@ func (w *ServerInterfaceWrapper) GetDistrict(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDistrict(ctx, params)
+	return err
+}
+
+// ListFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFeedback(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedbackParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", ctx.QueryParams(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Optional query parameter "campaign_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "campaign_id", ctx.QueryParams(), &params.CampaignId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter campaign_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", ctx.QueryParams(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category: %s", err))
+	}
+
+	// ------------- Optional query parameter "patron_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "patron_id", ctx.QueryParams(), &params.PatronId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "public" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "public", ctx.QueryParams(), &params.Public, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter public: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided", ctx.QueryParams(), &params.Decided, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided: %s", err))
+	}
+
+	// ------------- Optional query parameter "communicated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "communicated", ctx.QueryParams(), &params.Communicated, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter communicated: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided_since", ctx.QueryParams(), &params.DecidedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "decided_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "decided_before", ctx.QueryParams(), &params.DecidedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decided_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFeedback(ctx, params)
+	return err
+}
+
+// CreateFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateFeedback(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateFeedback(ctx, params)
+	return err
+}
+
+// GetFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFeedback(ctx, feedbackId, params)
+	return err
+}
+
+// UpdateFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateFeedback(ctx, feedbackId, params)
+	return err
+}
+
+// RecordFeedbackCommunication converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordFeedbackCommunication(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordFeedbackCommunicationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordFeedbackCommunication(ctx, feedbackId, params)
+	return err
+}
+
+// ListFeedbackHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFeedbackHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFeedbackHistoryParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFeedbackHistory(ctx, feedbackId, params)
+	return err
+}
+
+// AddFeedbackSupporter converts echo context to params.
+func (w *ServerInterfaceWrapper) AddFeedbackSupporter(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddFeedbackSupporterParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddFeedbackSupporter(ctx, feedbackId, params)
+	return err
+}
+
+// TransitionFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) TransitionFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feedback_id" -------------
+	var feedbackId UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feedback_id", ctx.Param("feedback_id"), &feedbackId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feedback_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TransitionFeedbackParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TransitionFeedback(ctx, feedbackId, params)
 	return err
 }
 
@@ -3283,6 +4826,91 @@ func (w *ServerInterfaceWrapper) CreateVisit(ctx echo.Context) error {
 	return err
 }
 
+// GetPublicPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPublicPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "slug" -------------
+	var slug string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "slug", ctx.Param("slug"), &slug, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPublicPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPublicPledge(ctx, slug, params)
+	return err
+}
+
+// ListYouSaidWeDid converts echo context to params.
+func (w *ServerInterfaceWrapper) ListYouSaidWeDid(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "slug" -------------
+	var slug string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "slug", ctx.Param("slug"), &slug, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListYouSaidWeDidParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListYouSaidWeDid(ctx, slug, params)
+	return err
+}
+
 // ListReferrals converts echo context to params.
 func (w *ServerInterfaceWrapper) ListReferrals(ctx echo.Context) error {
 	var err error
@@ -3534,6 +5162,157 @@ func (w *ServerInterfaceWrapper) UpdateSchool(ctx echo.Context) error {
 	return err
 }
 
+// GetSchoolPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSchoolPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSchoolPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSchoolPledge(ctx, schoolId, params)
+	return err
+}
+
+// PublishSchoolPledge converts echo context to params.
+func (w *ServerInterfaceWrapper) PublishSchoolPledge(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PublishSchoolPledgeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PublishSchoolPledge(ctx, schoolId, params)
+	return err
+}
+
+// ListSchoolPledgeVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSchoolPledgeVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "school_id" -------------
+	var schoolId SchoolID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "school_id", ctx.Param("school_id"), &schoolId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchoolPledgeVersionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSchoolPledgeVersions(ctx, schoolId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3615,6 +5394,24 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/interactions", wrapper.ListPatronInteractions, options.OperationMiddlewares["ListPatronInteractions"]...)
 	router.POST(options.BaseURL+"/v1/patrons/:patron_id/visits", wrapper.CreateVisit, options.OperationMiddlewares["CreateVisit"]...)
 	router.GET(options.BaseURL+"/v1/referrals", wrapper.ListReferrals, options.OperationMiddlewares["ListReferrals"]...)
+	router.GET(options.BaseURL+"/v1/feedback", wrapper.ListFeedback, options.OperationMiddlewares["ListFeedback"]...)
+	router.POST(options.BaseURL+"/v1/feedback", wrapper.CreateFeedback, options.OperationMiddlewares["CreateFeedback"]...)
+	router.GET(options.BaseURL+"/v1/feedback/:feedback_id", wrapper.GetFeedback, options.OperationMiddlewares["GetFeedback"]...)
+	router.PATCH(options.BaseURL+"/v1/feedback/:feedback_id", wrapper.UpdateFeedback, options.OperationMiddlewares["UpdateFeedback"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/transitions", wrapper.TransitionFeedback, options.OperationMiddlewares["TransitionFeedback"]...)
+	router.GET(options.BaseURL+"/v1/feedback/:feedback_id/history", wrapper.ListFeedbackHistory, options.OperationMiddlewares["ListFeedbackHistory"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/communications", wrapper.RecordFeedbackCommunication, options.OperationMiddlewares["RecordFeedbackCommunication"]...)
+	router.POST(options.BaseURL+"/v1/feedback/:feedback_id/supporters", wrapper.AddFeedbackSupporter, options.OperationMiddlewares["AddFeedbackSupporter"]...)
+	router.GET(options.BaseURL+"/v1/campaigns", wrapper.ListCampaigns, options.OperationMiddlewares["ListCampaigns"]...)
+	router.POST(options.BaseURL+"/v1/campaigns", wrapper.CreateCampaign, options.OperationMiddlewares["CreateCampaign"]...)
+	router.GET(options.BaseURL+"/v1/campaigns/:campaign_id", wrapper.GetCampaign, options.OperationMiddlewares["GetCampaign"]...)
+	router.PATCH(options.BaseURL+"/v1/campaigns/:campaign_id", wrapper.UpdateCampaign, options.OperationMiddlewares["UpdateCampaign"]...)
+	router.POST(options.BaseURL+"/v1/campaigns/:campaign_id/feedback", wrapper.CreateCampaignFeedback, options.OperationMiddlewares["CreateCampaignFeedback"]...)
+	router.GET(options.BaseURL+"/v1/schools/:school_id/pledge", wrapper.GetSchoolPledge, options.OperationMiddlewares["GetSchoolPledge"]...)
+	router.PUT(options.BaseURL+"/v1/schools/:school_id/pledge", wrapper.PublishSchoolPledge, options.OperationMiddlewares["PublishSchoolPledge"]...)
+	router.GET(options.BaseURL+"/v1/schools/:school_id/pledge/versions", wrapper.ListSchoolPledgeVersions, options.OperationMiddlewares["ListSchoolPledgeVersions"]...)
+	router.GET(options.BaseURL+"/v1/public/schools/:slug/you-said-we-did", wrapper.ListYouSaidWeDid, options.OperationMiddlewares["ListYouSaidWeDid"]...)
+	router.GET(options.BaseURL+"/v1/public/schools/:slug/pledge", wrapper.GetPublicPledge, options.OperationMiddlewares["GetPublicPledge"]...)
 
 }
 
@@ -3742,6 +5539,936 @@ type GetReadiness503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaignsRequestObject struct {
+	Params ListCampaignsParams
+}
+
+type ListCampaignsResponseObject interface {
+	VisitListCampaignsResponse(w http.ResponseWriter) error
+}
+
+type ListCampaigns200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCampaigns200JSONResponse struct {
+	Body    CampaignList
+	Headers ListCampaigns200ResponseHeaders
+}
+
+func (response ListCampaigns200JSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns400ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns401ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns403ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns429ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns500ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCampaigns503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCampaigns503ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignRequestObject struct {
+	Params CreateCampaignParams
+	Body   *CreateCampaignJSONRequestBody
+}
+
+type CreateCampaignResponseObject interface {
+	VisitCreateCampaignResponse(w http.ResponseWriter) error
+}
+
+type CreateCampaign201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCampaign201JSONResponse struct {
+	Body    Campaign
+	Headers CreateCampaign201ResponseHeaders
+}
+
+func (response CreateCampaign201JSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign400ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign401ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign403ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign409ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign413ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign415ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign422ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign429ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign500ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaign503ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaignRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     GetCampaignParams
+}
+
+type GetCampaignResponseObject interface {
+	VisitGetCampaignResponse(w http.ResponseWriter) error
+}
+
+type GetCampaign200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCampaign200JSONResponse struct {
+	Body    Campaign
+	Headers GetCampaign200ResponseHeaders
+}
+
+func (response GetCampaign200JSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign304Response = NotModifiedResponse
+
+func (response GetCampaign304Response) VisitGetCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign400ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign401ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign403ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign404ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign429ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign500ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCampaign503ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaignRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     UpdateCampaignParams
+	Body       *UpdateCampaignApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateCampaignResponseObject interface {
+	VisitUpdateCampaignResponse(w http.ResponseWriter) error
+}
+
+type UpdateCampaign200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCampaign200JSONResponse struct {
+	Body    Campaign
+	Headers UpdateCampaign200ResponseHeaders
+}
+
+func (response UpdateCampaign200JSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign400ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign401ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign403ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign404ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign412ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign413ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign415ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign422ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign429ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign500ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCampaign503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCampaign503ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedbackRequestObject struct {
+	CampaignId UUID `json:"campaign_id"`
+	Params     CreateCampaignFeedbackParams
+	Body       *CreateCampaignFeedbackJSONRequestBody
+}
+
+type CreateCampaignFeedbackResponseObject interface {
+	VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error
+}
+
+type CreateCampaignFeedback201ResponseHeaders struct {
+	ETag *string
+}
+
+type CreateCampaignFeedback201JSONResponse struct {
+	Body    FeedbackBatch
+	Headers CreateCampaignFeedback201ResponseHeaders
+}
+
+func (response CreateCampaignFeedback201JSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback400ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback401ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback403ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback404ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback409ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback413ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback415ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback422ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback429ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback500ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCampaignFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCampaignFeedback503ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4742,6 +7469,1591 @@ type GetDistrict503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackRequestObject struct {
+	Params ListFeedbackParams
+}
+
+type ListFeedbackResponseObject interface {
+	VisitListFeedbackResponse(w http.ResponseWriter) error
+}
+
+type ListFeedback200ResponseHeaders struct {
+	Link *string
+}
+
+type ListFeedback200JSONResponse struct {
+	Body    FeedbackList
+	Headers ListFeedback200ResponseHeaders
+}
+
+func (response ListFeedback200JSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback400ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback401ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback403ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback429ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback500ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedback503ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedbackRequestObject struct {
+	Params CreateFeedbackParams
+	Body   *CreateFeedbackJSONRequestBody
+}
+
+type CreateFeedbackResponseObject interface {
+	VisitCreateFeedbackResponse(w http.ResponseWriter) error
+}
+
+type CreateFeedback201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateFeedback201JSONResponse struct {
+	Body    FeedbackItem
+	Headers CreateFeedback201ResponseHeaders
+}
+
+func (response CreateFeedback201JSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback400ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback401ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback403ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback409ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback413ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback415ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback422ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback429ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback500ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFeedback503ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     GetFeedbackParams
+}
+
+type GetFeedbackResponseObject interface {
+	VisitGetFeedbackResponse(w http.ResponseWriter) error
+}
+
+type GetFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers GetFeedback200ResponseHeaders
+}
+
+func (response GetFeedback200JSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback304Response = NotModifiedResponse
+
+func (response GetFeedback304Response) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback400ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback401ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback403ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback404ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback429ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback500ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetFeedback503ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     UpdateFeedbackParams
+	Body       *UpdateFeedbackApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateFeedbackResponseObject interface {
+	VisitUpdateFeedbackResponse(w http.ResponseWriter) error
+}
+
+type UpdateFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers UpdateFeedback200ResponseHeaders
+}
+
+func (response UpdateFeedback200JSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback400ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback401ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback403ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback404ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback409ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback412ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback413ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback415ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback422ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback429ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback500ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFeedback503ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunicationRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     RecordFeedbackCommunicationParams
+	Body       *RecordFeedbackCommunicationJSONRequestBody
+}
+
+type RecordFeedbackCommunicationResponseObject interface {
+	VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error
+}
+
+type RecordFeedbackCommunication200ResponseHeaders struct {
+	ETag *string
+}
+
+type RecordFeedbackCommunication200JSONResponse struct {
+	Body    FeedbackItem
+	Headers RecordFeedbackCommunication200ResponseHeaders
+}
+
+func (response RecordFeedbackCommunication200JSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication401ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication429ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistoryRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     ListFeedbackHistoryParams
+}
+
+type ListFeedbackHistoryResponseObject interface {
+	VisitListFeedbackHistoryResponse(w http.ResponseWriter) error
+}
+
+type ListFeedbackHistory200ResponseHeaders struct {
+	Link *string
+}
+
+type ListFeedbackHistory200JSONResponse struct {
+	Body    FeedbackHistory
+	Headers ListFeedbackHistory200ResponseHeaders
+}
+
+func (response ListFeedbackHistory200JSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory400ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory401ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory403ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory404ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory429ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory500ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFeedbackHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFeedbackHistory503ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporterRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     AddFeedbackSupporterParams
+	Body       *AddFeedbackSupporterJSONRequestBody
+}
+
+type AddFeedbackSupporterResponseObject interface {
+	VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error
+}
+
+type AddFeedbackSupporter200ResponseHeaders struct {
+	ETag *string
+}
+
+type AddFeedbackSupporter200JSONResponse struct {
+	Body    FeedbackItem
+	Headers AddFeedbackSupporter200ResponseHeaders
+}
+
+func (response AddFeedbackSupporter200JSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter201ResponseHeaders struct {
+	ETag *string
+}
+
+type AddFeedbackSupporter201JSONResponse struct {
+	Body    FeedbackItem
+	Headers AddFeedbackSupporter201ResponseHeaders
+}
+
+func (response AddFeedbackSupporter201JSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter400ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter401ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter403ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter404ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter409ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter413ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter415ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter422ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter429ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter500ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFeedbackSupporter503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AddFeedbackSupporter503ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedbackRequestObject struct {
+	FeedbackId UUID `json:"feedback_id"`
+	Params     TransitionFeedbackParams
+	Body       *TransitionFeedbackJSONRequestBody
+}
+
+type TransitionFeedbackResponseObject interface {
+	VisitTransitionFeedbackResponse(w http.ResponseWriter) error
+}
+
+type TransitionFeedback200ResponseHeaders struct {
+	ETag *string
+}
+
+type TransitionFeedback200JSONResponse struct {
+	Body    FeedbackItem
+	Headers TransitionFeedback200ResponseHeaders
+}
+
+func (response TransitionFeedback200JSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback400ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback401ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback403ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback404ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback409ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback412ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback413ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback415ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback422ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback429ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback500ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionFeedback503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionFeedback503ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8406,6 +12718,290 @@ func (response CreateVisit503ApplicationProblemPlusJSONResponse) VisitCreateVisi
 	return err
 }
 
+type GetPublicPledgeRequestObject struct {
+	Slug   string `json:"slug"`
+	Params GetPublicPledgeParams
+}
+
+type GetPublicPledgeResponseObject interface {
+	VisitGetPublicPledgeResponse(w http.ResponseWriter) error
+}
+
+type GetPublicPledge200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetPublicPledge200JSONResponse struct {
+	Body    PublicPledge
+	Headers GetPublicPledge200ResponseHeaders
+}
+
+func (response GetPublicPledge200JSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetPublicPledge304Response struct {
+	Headers GetPublicPledge304ResponseHeaders
+}
+
+func (response GetPublicPledge304Response) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetPublicPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge400ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge404ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge429ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge500ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicPledge503ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDidRequestObject struct {
+	Slug   string `json:"slug"`
+	Params ListYouSaidWeDidParams
+}
+
+type ListYouSaidWeDidResponseObject interface {
+	VisitListYouSaidWeDidResponse(w http.ResponseWriter) error
+}
+
+type ListYouSaidWeDid200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+	Link         *string
+}
+
+type ListYouSaidWeDid200JSONResponse struct {
+	Body    PublicBoard
+	Headers ListYouSaidWeDid200ResponseHeaders
+}
+
+func (response ListYouSaidWeDid200JSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid304ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type ListYouSaidWeDid304Response struct {
+	Headers ListYouSaidWeDid304ResponseHeaders
+}
+
+func (response ListYouSaidWeDid304Response) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListYouSaidWeDid400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid400ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid404ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid429ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid500ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListYouSaidWeDid503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListYouSaidWeDid503ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListReferralsRequestObject struct {
 	Params ListReferralsParams
 }
@@ -9238,6 +13834,562 @@ func (response UpdateSchool503ApplicationProblemPlusJSONResponse) VisitUpdateSch
 	return err
 }
 
+type GetSchoolPledgeRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   GetSchoolPledgeParams
+}
+
+type GetSchoolPledgeResponseObject interface {
+	VisitGetSchoolPledgeResponse(w http.ResponseWriter) error
+}
+
+type GetSchoolPledge200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetSchoolPledge200JSONResponse struct {
+	Body    Pledge
+	Headers GetSchoolPledge200ResponseHeaders
+}
+
+func (response GetSchoolPledge200JSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge304Response = NotModifiedResponse
+
+func (response GetSchoolPledge304Response) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSchoolPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge400ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge401ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge403ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge404ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge429ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge500ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchoolPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchoolPledge503ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledgeRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   PublishSchoolPledgeParams
+	Body     *PublishSchoolPledgeJSONRequestBody
+}
+
+type PublishSchoolPledgeResponseObject interface {
+	VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error
+}
+
+type PublishSchoolPledge200ResponseHeaders struct {
+	ETag *string
+}
+
+type PublishSchoolPledge200JSONResponse struct {
+	Body    Pledge
+	Headers PublishSchoolPledge200ResponseHeaders
+}
+
+func (response PublishSchoolPledge200JSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type PublishSchoolPledge201JSONResponse struct {
+	Body    Pledge
+	Headers PublishSchoolPledge201ResponseHeaders
+}
+
+func (response PublishSchoolPledge201JSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge400ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge401ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge403ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge404ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge412ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge413ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge415ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge422ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge429ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge500ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishSchoolPledge503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PublishSchoolPledge503ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersionsRequestObject struct {
+	SchoolId SchoolID `json:"school_id"`
+	Params   ListSchoolPledgeVersionsParams
+}
+
+type ListSchoolPledgeVersionsResponseObject interface {
+	VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListSchoolPledgeVersions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListSchoolPledgeVersions200JSONResponse struct {
+	Body    PledgeList
+	Headers ListSchoolPledgeVersions200ResponseHeaders
+}
+
+func (response ListSchoolPledgeVersions200JSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions401ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions429ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness of the process
@@ -9246,6 +14398,21 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListCampaigns List campaigns (surveys, focus groups)
+	// (GET /v1/campaigns)
+	ListCampaigns(ctx context.Context, request ListCampaignsRequestObject) (ListCampaignsResponseObject, error)
+	// CreateCampaign Add a campaign
+	// (POST /v1/campaigns)
+	CreateCampaign(ctx context.Context, request CreateCampaignRequestObject) (CreateCampaignResponseObject, error)
+	// GetCampaign Get a campaign, with how far its items have come
+	// (GET /v1/campaigns/{campaign_id})
+	GetCampaign(ctx context.Context, request GetCampaignRequestObject) (GetCampaignResponseObject, error)
+	// UpdateCampaign Change a campaign
+	// (PATCH /v1/campaigns/{campaign_id})
+	UpdateCampaign(ctx context.Context, request UpdateCampaignRequestObject) (UpdateCampaignResponseObject, error)
+	// CreateCampaignFeedback Record many feedback items from a campaign at once
+	// (POST /v1/campaigns/{campaign_id}/feedback)
+	CreateCampaignFeedback(ctx context.Context, request CreateCampaignFeedbackRequestObject) (CreateCampaignFeedbackResponseObject, error)
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx context.Context, request ListClientsRequestObject) (ListClientsResponseObject, error)
@@ -9264,6 +14431,30 @@ type StrictServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx context.Context, request GetDistrictRequestObject) (GetDistrictResponseObject, error)
+	// ListFeedback List feedback items
+	// (GET /v1/feedback)
+	ListFeedback(ctx context.Context, request ListFeedbackRequestObject) (ListFeedbackResponseObject, error)
+	// CreateFeedback Record a feedback item
+	// (POST /v1/feedback)
+	CreateFeedback(ctx context.Context, request CreateFeedbackRequestObject) (CreateFeedbackResponseObject, error)
+	// GetFeedback Get a feedback item
+	// (GET /v1/feedback/{feedback_id})
+	GetFeedback(ctx context.Context, request GetFeedbackRequestObject) (GetFeedbackResponseObject, error)
+	// UpdateFeedback Change a feedback item
+	// (PATCH /v1/feedback/{feedback_id})
+	UpdateFeedback(ctx context.Context, request UpdateFeedbackRequestObject) (UpdateFeedbackResponseObject, error)
+	// RecordFeedbackCommunication Record that the decision was told back
+	// (POST /v1/feedback/{feedback_id}/communications)
+	RecordFeedbackCommunication(ctx context.Context, request RecordFeedbackCommunicationRequestObject) (RecordFeedbackCommunicationResponseObject, error)
+	// ListFeedbackHistory The moves of a feedback item through its status machine
+	// (GET /v1/feedback/{feedback_id}/history)
+	ListFeedbackHistory(ctx context.Context, request ListFeedbackHistoryRequestObject) (ListFeedbackHistoryResponseObject, error)
+	// AddFeedbackSupporter Add a supporter ("me too")
+	// (POST /v1/feedback/{feedback_id}/supporters)
+	AddFeedbackSupporter(ctx context.Context, request AddFeedbackSupporterRequestObject) (AddFeedbackSupporterResponseObject, error)
+	// TransitionFeedback Move a feedback item through its status machine
+	// (POST /v1/feedback/{feedback_id}/transitions)
+	TransitionFeedback(ctx context.Context, request TransitionFeedbackRequestObject) (TransitionFeedbackResponseObject, error)
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx context.Context, request ListFollowUpsRequestObject) (ListFollowUpsResponseObject, error)
@@ -9327,6 +14518,12 @@ type StrictServerInterface interface {
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx context.Context, request CreateVisitRequestObject) (CreateVisitResponseObject, error)
+	// GetPublicPledge The school's current service pledge, for the public
+	// (GET /v1/public/schools/{slug}/pledge)
+	GetPublicPledge(ctx context.Context, request GetPublicPledgeRequestObject) (GetPublicPledgeResponseObject, error)
+	// ListYouSaidWeDid The school's public "you said, we did" board
+	// (GET /v1/public/schools/{slug}/you-said-we-did)
+	ListYouSaidWeDid(ctx context.Context, request ListYouSaidWeDidRequestObject) (ListYouSaidWeDidResponseObject, error)
 	// ListReferrals Referrals, open or closed
 	// (GET /v1/referrals)
 	ListReferrals(ctx context.Context, request ListReferralsRequestObject) (ListReferralsResponseObject, error)
@@ -9342,6 +14539,15 @@ type StrictServerInterface interface {
 	// UpdateSchool Change a school
 	// (PATCH /v1/schools/{school_id})
 	UpdateSchool(ctx context.Context, request UpdateSchoolRequestObject) (UpdateSchoolResponseObject, error)
+	// GetSchoolPledge The school's current service pledge
+	// (GET /v1/schools/{school_id}/pledge)
+	GetSchoolPledge(ctx context.Context, request GetSchoolPledgeRequestObject) (GetSchoolPledgeResponseObject, error)
+	// PublishSchoolPledge Publish a new version of the school's service pledge
+	// (PUT /v1/schools/{school_id}/pledge)
+	PublishSchoolPledge(ctx context.Context, request PublishSchoolPledgeRequestObject) (PublishSchoolPledgeResponseObject, error)
+	// ListSchoolPledgeVersions Every version of the school's service pledge
+	// (GET /v1/schools/{school_id}/pledge/versions)
+	ListSchoolPledgeVersions(ctx context.Context, request ListSchoolPledgeVersionsRequestObject) (ListSchoolPledgeVersionsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -9396,6 +14602,203 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCampaigns operation middleware
+func (sh *strictHandler) ListCampaigns(ctx echo.Context, params ListCampaignsParams) error {
+	var request ListCampaignsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCampaigns(ctx.Request().Context(), request.(ListCampaignsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCampaigns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCampaignsResponseObject); ok {
+		return validResponse.VisitListCampaignsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCampaign operation middleware
+func (sh *strictHandler) CreateCampaign(ctx echo.Context, params CreateCampaignParams) error {
+	var request CreateCampaignRequestObject
+
+	request.Params = params
+
+	var body CreateCampaignJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCampaign(ctx.Request().Context(), request.(CreateCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCampaignResponseObject); ok {
+		return validResponse.VisitCreateCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCampaign operation middleware
+func (sh *strictHandler) GetCampaign(ctx echo.Context, campaignId UUID, params GetCampaignParams) error {
+	var request GetCampaignRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCampaign(ctx.Request().Context(), request.(GetCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCampaignResponseObject); ok {
+		return validResponse.VisitGetCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCampaign operation middleware
+func (sh *strictHandler) UpdateCampaign(ctx echo.Context, campaignId UUID, params UpdateCampaignParams) error {
+	var request UpdateCampaignRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	var body UpdateCampaignApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCampaign(ctx.Request().Context(), request.(UpdateCampaignRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCampaign")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCampaignResponseObject); ok {
+		return validResponse.VisitUpdateCampaignResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCampaignFeedback operation middleware
+func (sh *strictHandler) CreateCampaignFeedback(ctx echo.Context, campaignId UUID, params CreateCampaignFeedbackParams) error {
+	var request CreateCampaignFeedbackRequestObject
+
+	request.CampaignId = campaignId
+	request.Params = params
+
+	var body CreateCampaignFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCampaignFeedback(ctx.Request().Context(), request.(CreateCampaignFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCampaignFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCampaignFeedbackResponseObject); ok {
+		return validResponse.VisitCreateCampaignFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9572,6 +14975,330 @@ func (sh *strictHandler) GetDistrict(ctx echo.Context, params GetDistrictParams)
 		return err
 	} else if validResponse, ok := response.(GetDistrictResponseObject); ok {
 		return validResponse.VisitGetDistrictResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFeedback operation middleware
+func (sh *strictHandler) ListFeedback(ctx echo.Context, params ListFeedbackParams) error {
+	var request ListFeedbackRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFeedback(ctx.Request().Context(), request.(ListFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFeedbackResponseObject); ok {
+		return validResponse.VisitListFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateFeedback operation middleware
+func (sh *strictHandler) CreateFeedback(ctx echo.Context, params CreateFeedbackParams) error {
+	var request CreateFeedbackRequestObject
+
+	request.Params = params
+
+	var body CreateFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateFeedback(ctx.Request().Context(), request.(CreateFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateFeedbackResponseObject); ok {
+		return validResponse.VisitCreateFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFeedback operation middleware
+func (sh *strictHandler) GetFeedback(ctx echo.Context, feedbackId UUID, params GetFeedbackParams) error {
+	var request GetFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFeedback(ctx.Request().Context(), request.(GetFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFeedbackResponseObject); ok {
+		return validResponse.VisitGetFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateFeedback operation middleware
+func (sh *strictHandler) UpdateFeedback(ctx echo.Context, feedbackId UUID, params UpdateFeedbackParams) error {
+	var request UpdateFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body UpdateFeedbackApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateFeedback(ctx.Request().Context(), request.(UpdateFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateFeedbackResponseObject); ok {
+		return validResponse.VisitUpdateFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordFeedbackCommunication operation middleware
+func (sh *strictHandler) RecordFeedbackCommunication(ctx echo.Context, feedbackId UUID, params RecordFeedbackCommunicationParams) error {
+	var request RecordFeedbackCommunicationRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body RecordFeedbackCommunicationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordFeedbackCommunication(ctx.Request().Context(), request.(RecordFeedbackCommunicationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordFeedbackCommunication")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordFeedbackCommunicationResponseObject); ok {
+		return validResponse.VisitRecordFeedbackCommunicationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFeedbackHistory operation middleware
+func (sh *strictHandler) ListFeedbackHistory(ctx echo.Context, feedbackId UUID, params ListFeedbackHistoryParams) error {
+	var request ListFeedbackHistoryRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFeedbackHistory(ctx.Request().Context(), request.(ListFeedbackHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFeedbackHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFeedbackHistoryResponseObject); ok {
+		return validResponse.VisitListFeedbackHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddFeedbackSupporter operation middleware
+func (sh *strictHandler) AddFeedbackSupporter(ctx echo.Context, feedbackId UUID, params AddFeedbackSupporterParams) error {
+	var request AddFeedbackSupporterRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body AddFeedbackSupporterJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddFeedbackSupporter(ctx.Request().Context(), request.(AddFeedbackSupporterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddFeedbackSupporter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddFeedbackSupporterResponseObject); ok {
+		return validResponse.VisitAddFeedbackSupporterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TransitionFeedback operation middleware
+func (sh *strictHandler) TransitionFeedback(ctx echo.Context, feedbackId UUID, params TransitionFeedbackParams) error {
+	var request TransitionFeedbackRequestObject
+
+	request.FeedbackId = feedbackId
+	request.Params = params
+
+	var body TransitionFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TransitionFeedback(ctx.Request().Context(), request.(TransitionFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransitionFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TransitionFeedbackResponseObject); ok {
+		return validResponse.VisitTransitionFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10290,6 +16017,58 @@ func (sh *strictHandler) CreateVisit(ctx echo.Context, patronId PatronID, params
 	return nil
 }
 
+// GetPublicPledge operation middleware
+func (sh *strictHandler) GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error {
+	var request GetPublicPledgeRequestObject
+
+	request.Slug = slug
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPublicPledge(ctx.Request().Context(), request.(GetPublicPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPublicPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPublicPledgeResponseObject); ok {
+		return validResponse.VisitGetPublicPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListYouSaidWeDid operation middleware
+func (sh *strictHandler) ListYouSaidWeDid(ctx echo.Context, slug string, params ListYouSaidWeDidParams) error {
+	var request ListYouSaidWeDidRequestObject
+
+	request.Slug = slug
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListYouSaidWeDid(ctx.Request().Context(), request.(ListYouSaidWeDidRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListYouSaidWeDid")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListYouSaidWeDidResponseObject); ok {
+		return validResponse.VisitListYouSaidWeDidResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListReferrals operation middleware
 func (sh *strictHandler) ListReferrals(ctx echo.Context, params ListReferralsParams) error {
 	var request ListReferralsRequestObject
@@ -10463,207 +16242,390 @@ func (sh *strictHandler) UpdateSchool(ctx echo.Context, schoolId SchoolID, param
 	return nil
 }
 
+// GetSchoolPledge operation middleware
+func (sh *strictHandler) GetSchoolPledge(ctx echo.Context, schoolId SchoolID, params GetSchoolPledgeParams) error {
+	var request GetSchoolPledgeRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSchoolPledge(ctx.Request().Context(), request.(GetSchoolPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSchoolPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSchoolPledgeResponseObject); ok {
+		return validResponse.VisitGetSchoolPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PublishSchoolPledge operation middleware
+func (sh *strictHandler) PublishSchoolPledge(ctx echo.Context, schoolId SchoolID, params PublishSchoolPledgeParams) error {
+	var request PublishSchoolPledgeRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	var body PublishSchoolPledgeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PublishSchoolPledge(ctx.Request().Context(), request.(PublishSchoolPledgeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PublishSchoolPledge")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PublishSchoolPledgeResponseObject); ok {
+		return validResponse.VisitPublishSchoolPledgeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSchoolPledgeVersions operation middleware
+func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId SchoolID, params ListSchoolPledgeVersionsParams) error {
+	var request ListSchoolPledgeVersionsRequestObject
+
+	request.SchoolId = schoolId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSchoolPledgeVersions(ctx.Request().Context(), request.(ListSchoolPledgeVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSchoolPledgeVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSchoolPledgeVersionsResponseObject); ok {
+		return validResponse.VisitListSchoolPledgeVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts49ueroNhTFTtDy07i9EzLNR88Tno6/86t7GSyNaOsCZOQhDEFqAHQanXKVfMO+w7//bBvsfsm",
-	"8yRbOAcgQYrUxfElSftLYkkkrge/c8G5fIpSOZlKwYTRUf9TNGY0Ywr+PKLpmB1JYZTM7eeM6VTxqeFS",
-	"RH34lYsRUUXONBlKRcyYEcX0VArNelEc6XTMJtS+aeZTFvUjbRQXo+jyMo6ev6OjxTZPjJJiRJgw3MyJ",
-	"oSMih67ZqWKaCUPtk6saf8nF+WLjxz8ekT8//vOfSc7FOTESGhbsV0OmdMT6JBkUe3tP0v/8+7/hD3ZA",
-	"FMv/MojsI4MoWdmpTCn21Oz43ZgRmmWKae3nkypGDcvscslCpSuX65gZNT8cGqZaFo2lUmTazmhGuSFn",
-	"bCgVI0bN7fbQEeXtC8aFYSOmoP0PHz4cFmZsFz6lhnXMoXqCS0GgQUaoyNwWUS2Fn11mH6S5JjOm7G/D",
-	"QrNs+Swv42hKFZ0w4+jvMDVcjN7rtknb8UzY5Iwpu6Ta0OGQUDJUUhjCREZoapAot6ggbEJ5TqRyz/Fs",
-	"OyaKpVJlLCNnTPOM4bhzzoSxo+S2DzwKURwJOrEjxfHswIDCiUzory+ZGJlx1H/8dD+OJlz4z4/ils08",
-	"gm5ePGuf1eHbF24gDzThGdniRpP37188i4mQhthPb+xekQSfOuVZsl2OeUrNuBpx+UQUR4r9UnDFsqhv",
-	"VMHC8f9BsWHUj77brZBgF3/Vu7ZjHHShtOzYiMQekdMUnkg8iU8Vu+Cy0HC6euTNlP5SsAOi7e5YKqXp",
-	"OSlEOqZihJQB4/+lYGoeTAB77Vjtp48et63vi4xNptIwkc5/ZvPFIR+SQvBfCkbO2dwBF9fuSJItCotN",
-	"uCaUjKTMSDqWPGUH5JdC2iMrFTmjim33yCFR9liSGTdjO+WB0HSCrdpDcSazuQWunM41rMiQK20IFXrG",
-	"1AF8Uz4PTVAhzZgpfJFrsv/48QGhA+F6GfOcBe1wTbTheU5UIYQ96faNvR965Gc214Qq2/DUwPwe75Ox",
-	"LJTuDUQXbQdrtmMXrZO+n66m7xfDV9Sk43ZascCPhw123o76jGq7rqJHPoyZcGBiT6d7JiOai5TF8MtM",
-	"cQNvOUzBpdt/9Ljz2L4Y7uB4Ouf0ffssXkvBOmZyKIKJ0Dxnioxlnmk3BR5sT1ooxYSBR3Hv7W9P9vZh",
-	"5LIwhMKOLxu/HcnySTzae7wft7LCCTeL4/9JzsiEijnhhk2AdbihURzoRGrTI8/YkBa5gd+f7nWd0Ry6",
-	"CMeV4XtR/+leHA2lmlCD/ObJ4yi2o+aTYhL1H+/tATHhp4qUQsb0WhrWhZRCGgYY2YF+9vdrwb631Mol",
-	"XcOYwq/LBoJPXMtQTtKxlHnXUDT8umwo+MQ1DOXSvo+yHjDrv9LsmP1SMA3UlkphmIA/6XSaO5Fhd6rk",
-	"Wc4mf/yXRjlpvR7f4lvY6eKkFXZrT9WE5pbcWEa2CjGlSjN6ljM4XjGhpBQvPI+agbhpyW67F1kmJ8Uw",
-	"5+mdTSF1/euSp5TwoY3jTlmBg2GxZUW0fLd8A5hKA8/rrAIn+6NUZzzLmLjt2Rp5bjFSkwua84ycFYbk",
-	"ND1HJqlTOUU2J6dMoaQpGMs0jPmFMEwJmj9XCoWR2xr3iZwwA/rOkPKcZYSLUmzUTF0w1SM1YszImOVT",
-	"HcxEKk2GHKQfmMtraX6UhchucxqvJdFFOnb8FSgINIZcipFjAyiDZNwykdQgjSFqEFmYhqz8QLvftJ/S",
-	"K5nxIWdZO0DV9TgyphqE2hqfh+aBu9oHCRckqbFA0MQCNdWrkm1L4h7bhWcuEcvnuaTZOylfUjVid3XS",
-	"vYyX20FYCZSKgJYITVM2NbiobxUoeNy28iMQ3+0PelEaa98lv0GWUzF1wVP2XtALynOLw7c97IwaamVL",
-	"klJhqewMlNR0bPVuPhobIuTswOrJqCQTPZbK5HMY/TspX1ExdyxN3/bQ8XTh0hopUVZztKMPUM9PwCiw",
-	"A1aBhGi0AjTORvDIqiMSmBhgUO+F1fel4r/dPsGdMarsqfCMYsK15mIUEy6QZ0hF2K9TK7w0Jvzhw4ed",
-	"piVj2aybhg839amSKdPaUu1zMEbd+go4fJixPN9xMo1llGeKUccpwfB2QBJmeaH+58eETCUXRlsZ3pI5",
-	"GXKWZ0DN74UuplOpDMtesYzTdyBo3x3yPdDkCLvesUOxE7UHVIom5zf0nFkUvPTSqTMM2c15KUfPhVGw",
-	"NVNl3zEcZVEKv7PslMLUSg0ko4btGD5h0YKqFFcvnc1XzfQwNVLZd3hWa58L8/1+tKjHxIEGsJZ0jbI5",
-	"08a9sTBYbzdc5LIfxtSQGbX6Mc1iwnqjHkmsJqSTGP+w/w9lnsvZaTHVwE0X9cZKN/hnBMpCXYdxvddX",
-	"La4t/MeyWXn2L5YaO+xy415y1BPq+2YB2/4PSunqTagRwWXZHVWKwufAKrW4Tm9RDnFmlYlUzOnCuDSV",
-	"oYpqknjTlrdyl1bj1YsHc2pfC9M2rg9ji/YZI9RbSHagy8osSKjIYjIbM1GzeFoFL7NHCO0kTeOonUlq",
-	"WGbnYEfdPDGGi9Fp0WlrTQLjZxIIgNhtr+1AVcbH1hYXjJheKatmCvJpoihA106a82oHUjmZUJGRnIs1",
-	"NqEaSttOoD12kRxXTIBn4TpYctH+VgEZFxMZIHL76uANwEYQ5d/ZAKG8HL8B9Kz/ZE61OYW5umk0SdlZ",
-	"89wS2cfJSBpCcYHsuqw3cTRetOLghTzfcBVLE4heZkTR4citoM4n3B4fIw8Im0zNnEwYFZqwC6bmpYKE",
-	"FOwXHWww62CZX9AmgoEyrNeGxBP7eGs7LFXMnCppNqY5bagpVvaMR+gEn72Mo2KabdyTf2dt6m5jU+GN",
-	"B1BN/QjUdr9c33KWtWNZO2+1KdXG2o0oR/A6wGuG6hvN3wYIM6S5ZvHmoCORN7VjTc1oS4miIpMTyxZ6",
-	"aHr1BuPv6xdVT4DDG6ZsR//zn4c7/6A7v+3t/NA73fn4xz8sO5OhJd0ZdLtvB5afPjBWh+cOp6jLM9kj",
-	"bybcuFuYGzuFE/rrC3z+0Z6dUe00xRFeHrknjCrYZxzUoKvvYen8pzV6bZC/o3Y3km6qvAbRyzHMr07k",
-	"qqFU/1PERDGxL1jp54JFJTsJXq4IF1/+wM34BNAUznWevxlG/X+uuVwdAoYu22thRvBbTPRYzgReVEqR",
-	"sh45RqmInDM2td/lc7gaHlM9Xlsech0vLtXHyzh65o5Pi1x0BdFlfaGik9frvBi1/wDKSNYtaQp2LLVh",
-	"iiTu0ReVtOlR4oEmUo16yxjT+vNt40z+fNpZNPhM0EEb2f5o9fjS4t04t8xQnneogVz7G44xU6x1bsA0",
-	"WKsewhRzF/mg1xOuvTr53a6dTALS+Xe7cB24C/LRGsqk7zD2Q2+dMQDC+2mLs0tph7fsTZ8TeiYLg+hg",
-	"92JRtUlzuakpwL2yiZhdsFO0ldR6aF1xJSdT07FjOCm3zoPITnAsZ+5ihDORMjKkXJEZE2YQ9boENrZq",
-	"4H6BTwwavRp7hEP0bS3boSvJOFdardDvY6Wc0T6hZROxnHXxeAm5ei1f22dKG89KKxk8dVJMJlTNFwYK",
-	"/ZVNLRvvNbDx2tS/OmbuR//We2gsJcCmBxCOcqeYwpHLQKBEe8sBSUSR5wlRbCIvmCbc9MhhllnMkYLh",
-	"ZSRJkKQA8OzjeL+B9+jrEnvzvesi/itjQOcan/j2vMQkp0xYCJcCNCwlp9MOselvimYtZsqj589OyMj+",
-	"RnJ2wXKSygyowffw9ucojn7+WxRHe4/sP4/tP0/sP/v2n6f2n+/tP3+y//zZ/vNDFEeP9uw/9o1H9o1H",
-	"T1oH9ROjuRkvHh+9IBrK85YGGiTq3mojUrivtuJlm1/oG8EITQ3Y6PCyrEeSSjBIwIssqZTQhGg6d4Y/",
-	"kZEz+7ec2DOG9l50aDwgiUzBawAbmTmHpDGdTplAW12DQ46pECxfRS/BXI7cG7doxyrwRuB0wkVhcNyL",
-	"ZvYxo9lpKgvRIU1PmZzm7pI1OyDUkJxRjSqnKLzBFNFX91ot+esLsudcZBus6c/28cs4CjZv/RWVhUnl",
-	"hG3Q3Rv3Rng5oZc5OGm3bDHhgsAVXMaUt4VZYKeWLKWYT2Shid0JAjvx2UYwZTcVQGJxeM+HQ6sEOb/j",
-	"4+eHz4hOac7I1jEbMgUCk3vmUGum9cTyrGfU0O2YDJWckEdkK+OKwZromBQiY4oM+QUjjtK2LYf4nmxx",
-	"sZOxqRnHZFLkhu/Y1rgUxPJBqtLxdju9KDsORVeermP/nIVvargeVrCx1JQQPhvaV9Zdbu1EkTbN6s7M",
-	"eKGbWkCetRPuTlhc4lf97FyXLa8F9lrdKb33Bk8Z4PGIX6CJ27MSLk6nTGlpGSd4pOPQ7RCmY2Sk+cTO",
-	"8YJnTLbyrXAsVzIufg7St0Fw6cv5aH9/hTPnhuhcN2S2AvQB8XSDTA60XPB8FlKwAyLYhT3LbBY42Ex6",
-	"oQfqo729vZXDvh4cb7kaCZlybbbglzKhc3LGCKMq50zFcPsvpEFRG6YTohTJqWFq/RuVW2UY4I1A3dfe",
-	"8IJHHJjwRGpDHu/tkS2gDkK9W9RIyWIKvkUV7bhgh6sZdB+vac+t85ySXr5fRSubor07xZ+B+UELn4H8",
-	"dSP+htp1CNZwWFbA6M/uQC0Sjn07FIcD9LzgGrzMlefrEe4SU/qUZhdcS/BJNywdn45ZPkU3BeDM/jMX",
-	"2qgCVziO0pxqfeqbZRcMWAp4P67C3mvQvUPF4KtTvVtQoZUlcvBMsOiW4MFgWeIubEwJE8As0SqId1ty",
-	"wqyezVGmy/mZoopT8UATwcxMqnM7QeabpHkSkgmGMbDMUwr+Wbq7wHFXTMv8okNfDea2nmXh7jhsh/2g",
-	"k+PeBdvbmBtdaSNjuxQf17Go1DjXF8FEVu/ipkwF6fYzeErVwM2xlBVb1WaNeu2MsfUTdyazduXlliwT",
-	"FUmuaW+7fiuCXRh//jb2NNx4j29FKYyB4Z/x3Pnerpr+36unV7ovhvIKUE+pSQZ9Xpf6aAd3JV3N03Vw",
-	"jvb31rD9bkyPlQS5Ka1d2xbBXLtWz4uLlR5tmGLarv2ECSfNTUO5EN1Qq53sFups+9cgzfkroK9LjLOj",
-	"voqMc2uUWfKhWyXM1nX6e63F+kYmGCiR9Cs3DPyGbJXxeJXrLgk8abcPSIIC7jzpu2dc7B+4bPetCHFA",
-	"EkSspE9ormXbc/hAjMFdVBMKtlfNcqkeaGKkzGtCMowuiiPXd4mJrWcEHHVL94OFOOjjH4/I93/a/4H8",
-	"3//9tPeYQDTC4h0D8+9XpxgiOU6dozuoZ/gNTi/4YqQofC6CiJTqqaKKbcAnT2EG1evgEdU6MxjUaW1G",
-	"n1YcJpxH22l6W17/Nk4LValsuwJ7iYtPUqoy4p468KkJ7N46DSj0Y7tDN+JpTuen3jmnJRjbUrmRZKQY",
-	"c8GoOz4PBIrv8Ai4dLNco2sJ2Ejx1R0HewwutiDNAZ3wfA6/9shzuGaQImWEKao7XM7RrNomDOJLy92U",
-	"y0BuNNPSHCLIQD+t+lxviXHsp52+TDDxJT/7S9Nlm4M3q1bLkxOmpJy0NrWB37fjq3XVaKHBJo/LJ7rV",
-	"8+olowryUkyooCMGFy96rg2bEJ5tTOd2qU6nSopCpLwjzw5Y4SVckhpHkaUnzT/e/LTDWIfLTEmiK+m7",
-	"slqMJNPkbN7RnhQWfttd1mXO1nMSObZPXkkL4+1bcmKKDIM1kYohi8+Vt2SZ213lcld63G3e/lqe586f",
-	"5u49z2uZFezO1U55HRIagBr4n1eH8LoUEFygq6kgFevaKAdMAMRLciM9WY2btQQnqwXMOqpu+vKVMbfm",
-	"nLOyn3aY3ayNyhb1ZG8ZIm+4a+0gu+E6LoLpxg1U6FlTMVa+eavQuuHa1tFy05evAIVLLmlWwVM3jFyD",
-	"ruzk5K9OW8ZxX0lfXhdGV5qv14TVle18CTB77Y5+a18CrI3dK1v6crB85VCvgu1rOKhuhvXreLyuh/0r",
-	"W/qCeMHKsW7CG1Y3djVe0YF3x24Z/WnVqELATTtNxxDIQbMJF1aSpwZzNRo6HFr+UlCVcSqWWmBrA2mL",
-	"yeLC/bnk7erWqeEeKGQxGhM5rLxPShOFdwZqsLKGoePLUM3bD293bOXa6eSWajG1tWhliS7jR5dZ8If9",
-	"p38qw4cw3KdlxZdFMM2A5UMMk8tvBpkfwWQYo9cpGRcTKtrNQZAZpcNHCYflrKhTqgxPi5wqzJqiiVRV",
-	"uji9tsdREKrVIuBwoQ0VKevKjYUJUqbUjFunU88J0tkApP+LrRzktOzkf+y4PEY7L7KEYOqbFSr3Yus/",
-	"vXv3luADpbP+4l214SZnbSlXIbkScffD3gfM+/u4zWgdk3G5apoNvj9+QcpLHyLohGOgW7NRH7Tms9ro",
-	"XTALwylaI17NGZNxXvEyX//j4Jp+IafHpNvjJYZbgdmYQeI18HmRckowCO2O4tncGz78qdu154C4hG5o",
-	"m60GvTgIKQxNTafZDlJzlah8tZAWvwUupCWOjFxi0kMzL+SFRn+z0lr4SvfIMb9gig4i+/sgOpnagQA2",
-	"kLfFWc5T4uz3HTZFI0+9CNIW5zdmc0JV1aMLXS9vbQZRTAbRFHsqfaBa+2oSrPQqnR/Csji+hiPiprkK",
-	"llDJcc03N4EhJIRb7QxeS5Du4crMjNFVejM3xBpNbZSE+xrIacO0BwE5bKQwrdzcZZvaHtPI6zFJG3gp",
-	"Or/eDVX9MtaxyRCb8kfQWdXXsvldgzWitlRfnU2i7vG1aQyk9yu7agikI0YXp+YIMjkAJtB4NECKNUIm",
-	"G7hyY6iwli71laBEJ22UsZsNp4UJzVjSX+2Ie1ACdr8pnMQuQjHYXKLpXJOxnIX+BraryAsVrXrcScNT",
-	"cUmWbUUNENcwjLhpEZPkZOKyei0K0tDEYj+PyNZUSgURX0/JFvs1ZXnOhNmuBY08XZm0PDy7rq+209vi",
-	"xr8h/63mWCeXNUzl5RLc7LyuiEy4x1fEJXx7HZxZe/1Wm5uusp6LK4deONeSceVLSxa3Mq9LnQje42Ux",
-	"TZXU2me7OYBreB3ED1kd10nJrsQO0xvfVq9MElPm1ZdqFN/MPTZufXWPbbf19DcpWqD7xeHrQ0h2Qn6D",
-	"dI+o3x5OmOIp3T0a85SOZHJNqWyu6Xa8noStngunmuq1J2LDVb0SuF41v5mj5jDV2pNlqdYwz9rHP27t",
-	"lH9uP/xDdDdXiFemwnoAY/L+3VGyPOHcSlUnpJHurb0GFcCB7lcn/OO4r3Ih+XWT9jXdgCwl9Q3ptmNv",
-	"rnqrgekBw9eyCQ+UYnALDj5CTSQMIzey+hU/NX70lzOVf3H5wT8ZuhR7lySU5soXat/594aMZWc0PfcP",
-	"lZ/9A3ZjyiZQpCs/ztjZWMpz3Ud3QdvHxLJ833zbOr2T50x0pf/GxLTtzqCQOl6fcrGkml6ZWlMbq9KA",
-	"0bjd5q39djVamtKU7Wg2pQpq/WFmxqBhrBjVbjw8Z+LUW749FfwVsuKvzkdTm3+tsdrU/cDbsAVWNqjn",
-	"syRHaRNEuvJAV1kOV74RuHEvrOqrQkMlB584Oqg12OQ4j1ob33C3JBFUKZffAffNyFZb5RqwALJwKHgV",
-	"BchDQVtPvm8Z89+55ub2Mz6sTmEQWA9SOmGEi5ZMBteXteBzItYbm4FZkQvFzfwEClnCcklamPHjFn9W",
-	"SFb+uLfnAznCEpdbQQjEfm9/u0fg+GARPgl1DwnmKr9goKeOZaHI2Zy4Omkw/1zOgrN1VDWPBRh8elnk",
-	"BP3oFaBkM4OlT10NYSZlGnXAmBrc9qNjRrOwDJ/F6t4Chrvn/JdOwLGtp3QypXyEWZIaQG/fgoIx/vuY",
-	"ZCzlmZ084QatRqC06XEtbco0ZxmKRHXs70cv4DNRoKHhCJCf9VoZlBt3+EOvnWuVY20+G/BH1xp84/JN",
-	"BimiatzSPeovNdw7ekyVr1RYUycxNf8WSIWwca3xO9u9BovuRx+gCmLHiGpSghtRy8++LcSV2FOCXduM",
-	"gXRCDau9GIgXtWbdXpDZWGpGUilAMKZWDAYbTVP6qGJf4PMB1KqoGqEGEreYMePKt9ZrCjT96P00lwtD",
-	"sKPXzODH8OVA9nBj91Rnf+Ha8BQm2ZRDyqPmfiC6OCuRAQs0AVd4r+zu71482gUM2UXuGwIPQgtUR+Fi",
-	"KFtuzFxKX+5yzxfayAlTO+VA0VVfDn1BJks3zgzirgiZdhZdTKVD3ffzgYBcLDqG5cXrRyPzjBQay0WM",
-	"WT7Fr0fS+BtpVwzStUEyXtEwV+Xp7g3EQHz3HTmslQceiFdQINrXx0Q0DEGJ/I2VpQCqs9FE2p0QaUEw",
-	"INQMRPL2zck70ljuhGz5hP2ZowQrc1ioBe+Fv1LNU6h5hpzLMp1tmL8AbW0gkkMXYQZz6BMUuQhWhoY+",
-	"sDZ00iPPaTr23CAooGbx3SNyTOQU+bSFA7SoEzkcCG5KrMa1BlHQyRxYWBY2WA4XCrJBABU4NC0WZRuI",
-	"ZlW22NX11OThw/29/YcPY5cVaX/vie1nSWEltzHu/YHY33uEu5Q0aywlB4S6Wn7VZlpMqtXyeeDmV47I",
-	"DsGSzmG9bDPU2APHnmYJk9L2Nyk9W2pVSdCxpar4PBBhyecDV5W1u/CzbRUTyScPId0iFlBy5A1ePXog",
-	"nsMT4Fpkmyv9nJKuCkqJWzaLA0lMEnAlsX+gnprEA5GgE5T90vsI2b8rh58Ei77YdVnhuBSHBaEsrSWf",
-	"XMrl2LlgXSZ2592XWOf4v07evCZv/TeCvD9+sTNUdARBW/aUWPYoXWVeGNNAQIWqLZ8LehvoEncoLLS5",
-	"1UgQHZPku90pNePd0tMMFuA7V5Frtywit90jr8pynlxMC1Mv6mnHvKqoJ+FAuHuWQGuVtOzYjcW3Zj0t",
-	"V3cZiznWSyuUhGtPr5yJgcCF9sTYCIRFiZbY/WS0pKIjKS4waF0PxA4uPNI5AmSiBT1npynV9ljxDL+1",
-	"eoM+AGsbfmH7evLkyQ+wWe+OeuSNAxrf2ECQoL7wBc0LzIwmsX5Cz3b+kmsrpdNzRhLcHbL16D///l9W",
-	"KfOyKXm6tw0IRYUXZb0xy2NLo/w32MNs9wsmsdhhsisYX9rAHuiyPD4XhJLkJRfnfbK8HL93Y7MTOeFi",
-	"lLOymL4mKVVqbiHSAC0kz9/RUdKoPb5YV9LBzpO9fSyMKewsqqqGVnqlrv40+CsNC80g+6qrQI2eLj5/",
-	"EQS5+pKJQU1rqN4Nw07eHr47+inBImd1/JgwNWI7U9uvwxBQMv705Ifvt/uQafMMZCwHkVyTnA2tyCUF",
-	"i2HYeFGW5owCxUKHCF2+bC+sErc91/0Dt+ayUNpVmJrLApfNI7wUbLuq+U8NbDVQj9sRTZJjahjU8th5",
-	"6Q999dWxxWbBxcj5DYS/aGZp0JUytA0XwvAcujor0nMGAD4s8hwrNm73yFufvhWG0Cf7j39wcBtWR8TC",
-	"5843sZSzDt++iOLogintrn97e7090HunTNApj/rRk95e7wnKzGPQvyxM5Wb8m/171Fa04dCBxOO9vaBk",
-	"u6snCGhrwQtquKgL9KrskReGZJJhETwjC/SDK+tXWrG0ZKMvrPz6N2ZcCuNGFebHe3tL6vptVs/P9dBR",
-	"zi+ckVVsQRJ+it23tVoOc7dewzdUxKP+Pz8GSn70kl8wYTtxyO76tFtJR9rlocZl0dFH29KuFfDn6+6O",
-	"M2CUdUI9wPubvZn0ZTURup7uPSEgjc14x65YxYILHOMdbIztfn7lnbBvPVn9Vkth12WbWC5JRfS+kOmy",
-	"jbx4tOsUhc7NPHJ5MBx1oJ7xQAeismAzpo2DXHLoS/VXtbxQJPdmE82YK6XiU2w0n4SuZFCQaIEILFN1",
-	"AwPc8C7knVViqkd2UZq1wiwUi1nxNJb2X+PBI7zBuvx4gzQZ1BZqocs3ggGnt+sX2KSCuq2W5a+q1QrP",
-	"QOv761B3UJEeXnm0+pVazVt4aY3zUNVRt288/mH1G83iwnd9Xiu7p79q+njZAGLHZQNbY6DKB+fYf/MR",
-	"asvoJRCMIuDM617AtEEvdhWPZmOeji17aZQ+QiHSSMWcnY1qQgcCCh+RH939KuTcUYxqsDg6CUvIZln8",
-	"fllGaSaLPCNjegG8+ZyxKSrUyBJib0kASTjPYxQApzmdow+SR5aUCmekgKG5SwQrG4GCz41m+TAOKnjy",
-	"RnFBgJmBKNV3bKYVekCmqYMPmvKOfGqcq6PPxzLa5K8u2dM1ooRPOFa/tyqTJtYQ6tE19x3U71paejtu",
-	"EmQDr45oOmY7R1IYJfNVwAUP+2cv4w0q1sfRS5nSZa7aJTj65750gNxbAyCPpBjmHO/M9h+t0UWzqj+8",
-	"93Sd+bQUxgYYf7zOy4tlwr9ZFoCH1qqeFfC34n5deNv9VF4WXwaC3ILgfA2YtVoQejG02v4rzCp389LQ",
-	"iuL+W2iJrSBmu4Ex68OE7efJ3v5qQngtzSuZ8SH3x/fLhYn1ZvOjLDDl37d56uCKZOWR2/TUIHm+eIaF",
-	"HjtO6y4WwwTvj6u23iUDBqfASkxCklwKSPjPDFpdncZdOl0EQpQ2ckpmUp1zFxUMRsMhmw2E09aJ9IZ8",
-	"K6PxlPbIsZ2MfYFrMuSC5iC0lUMQ0hCcr5PRyNb+3g/bbTIWtMRuCa/uHKtcRVS3VJ8FUN8S2GwuxKwh",
-	"T7xVQL7g2vMj5Tn7hoENT9FniRO7lUfZtQNUU0ntLMNrz4jMy5tmi026BCeKUdEllA2ExzKtC+8Qwk03",
-	"onnzYysOQTF3V9IYV+KbQaMraGnVLt2NpnaPcPcIVxfd+EUD3wgNqHQZ2GVB6e0uhaksz/2NqEzlfDoO",
-	"fBhi9W3qSF/PKShp/J27drF8q3Q9yirK9BTuTJYVhZfld7tvd16DcyPgO63K9cY+ItAEdcZqUXo6uAyC",
-	"ImqasX7gbTsQzi1JECmYjomW9n9DsoLhTRHZQkNr5T9hf8qoYSSn2mx73y858QME3l5GKGPG6g+KGwPe",
-	"4jAgdMonuUTvJlRPnO9izjX6ZLTeJvls+F/cfVK8mPUX3F65Lj1c0es26kfgA+Qj//q1NFPr4YNPWdXs",
-	"sxZ2Znc16ezTYNnl9fpbqI7cOtmKjoFGMJvMGRuitzvXJKPzrvFkBTvFR2uDWlES/UZBuFZcfMU9XjX1",
-	"+6u8L1MsCVzYP1r6bf7iaz7U5RZgtkyfQ92InUwCOgVYDu9WSB76zXdieRBeoonzKq6hNcpHDq3r9/YW",
-	"umsVrXvEqgcDkfjYX81FyhL0NlUZukOdzQn+jCGqzguPbMk8K1vettiPboCU6LlISUqFxfERuAbPqEIv",
-	"Ygv06DMG4SqA3+Ac7by7uoA7nPXXgd18YZ9KLL95JF8cAWwNFhHFoSC/7BpKo8bTRkNpa88VhVqvqYVS",
-	"eF2tVtWKN264DM3qatvX0btC22V517U3xteuBTOHInRoIGiDazhyXZtUnmQ4td2cryMGbPPRhdzYtnlA",
-	"Ji6EEE8zBKUl9WElK0e/inF/xvC9z2jrsh4gxGnn84jwGCBd18BrWLn5sG9S6GgWVl0hdzQDte4ljy9P",
-	"8liMyGtzKOJ1/ugFjNrX3X5EliZoaoJywQQZOTCkfk1BdDxki+a5UxYndeXR8hmsRz0QQgqGruCCUCHF",
-	"fCILDc7NEJRnxQbg/o1ixTEZyxn8UybHxNAqNhxKZQZCujCB54fPiE5p7uzCYYhQmOcqLN7ZI4eCOHC3",
-	"XVbldAcCkx7RoB4u2ZotTTi6jR0Lic6sZcPoJSUF6w1ETeLyqrMP6YXXrbCW87JO75Rqs6pI+UD4wKvC",
-	"FIp1ezC9aKQCvEH7VuUQ9jOb35jj02Lh/lv2fqplcmy3sAXnDgjGB0pd2eJ277x077x0t6zHpQ5pXj1C",
-	"HA4VpJ5xtIP/tOi5u5+CT96zKWM5a0u0+CNykvB0VSGIczLh2uIuxIBwTUbAfJSD7xwitLwjRD1QuY6b",
-	"z6D3W8TN7svA/XZ/j3AB3ER735oP0u/4Dmz1uUMSXfvcxZ1XX7dJ5bd0+7UZe773E/wd+wmu1K2cz+Ca",
-	"h6xxfJbSHVSWKC0MUwrxh87AUOeIUVO23dAi9xFCLjGxXX1IEDH9iqkRI5D6LgiM7ZGkNAHqBGP9pzlN",
-	"WYYpVWZjmbODMu5ipORMg94yEIk9J6eg3iUlv4URVIGZmhkSPucTZ3i9kCiu/YUgBNwe5VIzQqs82xiY",
-	"+mkQ+W8GUf/TAC+mBlF/4DIkD6J4EObAhp/+8+//HkSXl5BroXxd2DGBZdpIghmdiX0PY9R9Hm7bRo8c",
-	"YXoXsJI7hY/O6ByFjVChNHKEpShwuLXRQlRxm972HuxLdyV/rKOwNUOqrwTOriL5OrrbXTEHS+v+YuLe",
-	"XfP2nZnuNb4vTvI88pmtwnMCOR4AZQEsPcitVATh/nP3k/1vUfVrU8peS8y/+UVpY3b492rYt6eGhWni",
-	"OvQv2PuWC/24/e6+04+pNQHCrRD7LSllMJcOhgsy1b0a9vtVw67mXIMp7zoP4GbHxtKnj2K4grLk1ZPS",
-	"kavST/Cr02LaVFAyKZhTQ7AGR5n/qPma1RQuk16HonDrPPFmNQQ7nTtRDVZB1L0ycK3Swb1s/+WIM16o",
-	"BzpvCPMlpHX7LYZZWvufOnwM6omde+SEiYwkVXryv7QkIY+rXKalS3wtHelAMA72lXpaUlpLnwquP7rM",
-	"cu4yQJafsaUkTGTaG4gE8o0kZEvXk5lvuxzmupbEPEgrEgwVU5YclM7v3DnMBynrSeBG0XN5Md2SN5Ig",
-	"dt/wv3PJ6ddD5l93ZrMZJG/cKVTORCozlq2PkrVs9pcOom8Ikd+5vL+Xi1WtzjCZLKzk9QWpBfB8LROA",
-	"BLw+N1tHTDAWKuZoF/WZATvz9W7ViWK7F7CHWxqyT/CqSSHOhZyJ2Ec2Y6rHMgeDfQQTiG4lLifuKb6c",
-	"NNMzNNPgrtq2Dx8+1B7HnbsblvIVsoW2Ow6njCI2bS1L0r8dcAKLtBUjCIqatuq/b5cEGdXc1nvk3Vgx",
-	"RmZ0Do5SmB20PxADsUMePnzJtXn4EJnDkOdWRo3RmRMdAYZ0wvM5BA/FZMQvmIC/AfZ55p3eCbl+t3fb",
-	"akoFuYrjO8xMynNSTB8+tN1TQTgs+pAz1S+LqUGeX5Jort1fZ1RZFE/s8UvyCXxNthhNx5j3s6vE2naZ",
-	"pRFm4BzcpLJQNOZi5MZ0wqhKxzgkWEZUUn5JMImyZd7UHsy+VWAmVnRnGlc99jsBRQb8vYgdFGQ3jgkf",
-	"CakgyazG3bFUKIwmW4PoH5INIjLkItPEfvp//2cQbcfOs842xn9l8OC/JNGTQQSpVG3bRuaWSTJthybh",
-	"kf+SYgxv2z4UFeeasF9pWg0XdtOlL/dtu4/D4rff5pCEF5/tkUOiYUmC5WPkzBKFz/3rm3W+gcNCgZRi",
-	"qUJ3hTi4w/HFRze8tiTgFmBLM0bombxg213e0r/UPKQ3LMXa6uFd8za90aCKtvZ8GfC1msI9PZY5625w",
-	"pLCk63ot/g2e7mysrPm3yfh84a4V6/0lOtN3LUNVA62D+qAY2rqtAdJeR0sOqa+jKcT5jVq6SQMvUtI6",
-	"QQdBFZT7eIMvz0xQq3jTEmoQkxxlFAsCjg1MS9bl5cKy5HwQc9CmuyLZfBuO6TiXu/FJd+vYlWC8Cl2g",
-	"2b0b+r0b+leJSK2my8Msg8IlDkYW8aeumu5+Kt3alnqanzCjS0fxAjMi+DqjyUFYgwJLWlpFaMy1kWre",
-	"I++kv9GZMqWhlEhGDY0JU1bPqYKJunzPbwcVbyMH1XJcqmqjZcGK3N+s/L79Lpae92dVOb2lx77b5f2W",
-	"DtctOVasw/jvnSt+x84Vy+R5dKFYeoo2OyRIjZ/hSJGAo6BdxC6n8x55JS8gI6QXa40sK/u5On4ujtdb",
-	"tMmZNOMu94k74LU360CBE7oTF4q1tJB7N4p7n+p79aXpeXElDWYXIW4nl6POOzd78iB/S7YDBVCqcqiW",
-	"I1T1wMqMe5ArcAvKqsBVVezqAW83a0C9BpSF2qGQtTNBh4fektuNQxjvSzn6PdVzKie9jnUUzOfoEPwt",
-	"WkfvSxHMod6/xDrdcAOMRcdbIOCqzqyBFLYEO8AYsXnG77qI1+rqBWH6RJsig2pUY0nGFKtq9p1hxGUD",
-	"x0tge8hoalxJXR0Hl972gxcIB4KKzCX7RD81TJ1yzsIMpsRbaTCfuEO7c8amGMjHs9hJiTFRMmd4aQx3",
-	"cOVVPoQgQkX5OVF8NDZQ77heXeGMkaEl0vJSXKpg3L2BeK4oRAy6ighnjBQik4J142bLvbBt5HdjDQKC",
-	"vDcE3RuClmInHIkSLR/ouo11UwFqrZSbjajQZjJFDz11+ShenpxzIDRjZKtUYi1K+gt2/waiFkRGo2m5",
-	"7jhl/5wDrLoKfwNRK7hZz8ZFNGPby31PvvAkmzeTV/I+P+NN5Wf8ghId1jSc30PWw/tUHk2+geTgSCDA",
-	"U5dycIO8HtcifaNsv4zjNDTyRiZ+O8U6w+mTJOdniqq5i29A3E/c+zNM9FzF2oEP6cIjJAlj7hIUshOk",
-	"R/+cxHTtUB6Wq4GjVrJVVov1NTpERpAt7Fi+sN1zVfPtNNA5vCscdimbgmoG3yJ/shNbyphEax0HjFzh",
-	"oLCYTmZUBhSefl7y/puOEl4HzmEd7qH7dx3+C2lvwX6CHqeAfORcyJm+UYtKZ5kzHzxX5aBdOKhGEqrP",
-	"3fAE+9VgaMHWILJfj+XMSfeciZSRIeWKzJgwg2i71xH7dRvBv7fjPWdncje+cysDf2e05FX3nnO3es11",
-	"f1f1xcQIf7BfkkzOBAS7QoDQaqBdIgFfcM2NvhEDNKal1XZgOeWCQFd1PdBbZ6oc4Wgl4VDKCkTUmFAU",
-	"uzOmzwcilyPvEugM2zTHMrii38xKK4eY0jyBnpPYNot2KlKInLmaW2cymw+EpnON2cNnXLPYc40gGZ4c",
-	"QiZxMGjbd6zs7NlMd1jw323X3wZvgKlUzOGOk3sjNd2n9b7nCvdZ4Uo3BpaeVx5ZfHUOcJ8jbs1CVzOo",
-	"IuiTbdqzV6XZjNcvgzUQzjbPaDquCt469vQAbyTDCoekVuCQbCWgPP8F0oNux+62Xk71QGjD89xK+JA6",
-	"o8uCcVxO+74A4YoChLDG11OA0K/6bdgwfF/r2DHKQ3AfDPeVWpXL8xw7lHCpc7KVAOjruHbB34kDs2ZS",
-	"GR+8HxOINYcqNM20M/imT848BudZiMl1mWYOwmQJUGK1FazcEL4OqCpnjRmDnDm00MsQZINIaVyLMlL6",
-	"JhEEu1oHP9ycvw70+AprMoONcblk0VqZuUsv7fD8IVYd9e3Cja5LBxSccEgwFex3m8aHhPNtqHw4l7sx",
-	"CLp17FD/nKHAyqApDO9e/bsPp/3avaowjNb7FclamqBlxefdF7ufSiXgMpBoFmLvbgehbiv2bh2c+IZj",
-	"777de8pGgJz2VNvK6TeiZCSZzwiQWzvoAqPbbunA3V50G07oTqLb1hIL7qPb7qPbfvfSRBnVtgQ5u9vE",
-	"xpi68GBVqDzqR7uAL66hBYc5ec4EpuE4fPvCu0D3KnUfElUumg7eBXIOpoc0OlSzaiZO3dHAlMlpzsDG",
-	"gl4oMPjwfe+Lvvj+h3U8WNALD51d0IWkdB4JOsE718UuggXx1qRyyluwf8hDtoO23PMtrf3EaG7GviFV",
-	"CMHFyHtRBi2U3Khr1XylaZcpMiwco2NX6RlTPYfVm1urpOno8uPl/w8AAP//",
+	"7L37chs3mij+KihmqyxlWtTFcmYi1dSW4jgTb2zHZdnj329DHzXYDZIYNQEGQIthclw1dV7hTO0jzP5x",
+	"3mD/3PMmeZJT+D6gG012k01a1sXm1JQjkrjjw3e//NZJ5HgiBRNGd05+64wYTZmCPx/TZMQeS2GUzOzn",
+	"lOlE8YnhUnRO4FcuhkTlGdNkIBUxI0YU0xMpNOt2oo5ORmxMbU8zm7DOSUcbxcWw8/591Hnymg4Xxzw3",
+	"SoohYcJwMyOGDokcuGEnimkmDLUtVw3+jIvLxcFfffeY/OnoT38iGReXxEgYWLBfDJnQITshcS8/OHiY",
+	"/P73f8If7JQolv2517FNep145aQyoTjT/MSvR4zQNFVMa7+fRDFqWGqPS+YqWXlcr5hRs7OBYarm0Fgi",
+	"RartjqaUG9JnA6kYMWpmr4cOKa8/MC4MGzIF4799+/YsNyN78Ak1rGEPZQsuBYEBGaEidVdEtRR+d6lt",
+	"SDNNpkzZ3wa5ZunyXb6POhOq6JgZB39nieFi+EbXbdquZ8zGfabskWpDBwNCyUBJYQgTKaGJQaDcoYKw",
+	"MeUZkcq14+luRBRLpEpZSvpM85ThujPOhLGr5HYOfAqdqCPo2K4U17MHCwo3Mqa/PGNiaEadk6NHx1Fn",
+	"zIX/fBjVXOZjmObpt/W7Onv51C3kgSY8JTvcaPLmzdNvIyKkIfbTj/auSIytLnga7xZrnlAzKldctOhE",
+	"HcV+zrliaefEqJyF6/8XxQadk84X+yUm2Mdf9b6dGBedKy0bLiK2T+QigRaxB/GJYldc5hpeV5f8OKE/",
+	"5+yUaHs7FkppcklykYyoGCJkwPp/zpmaBRvAWRtO+9HhUd35Pk3ZeCINE8nsBzZbXPIZyQX/OWfkks0c",
+	"4uLaPUmyQ+GwCdeEkqGUKUlGkifslPycS/tkpSJ9qthul5wRZZ8lmXIzslvuCU3HOKp9FH2ZziziyuhM",
+	"w4kMuNKGUKGnTJ3CN0V7GIIKaUZMYUeuyfHR0SmhPeFmGfGMBeNwTbThWUZULoR96bbHwddd8gObaUKV",
+	"HXhiYH9Hx2Qkc6W7PdEE28GZ7dlDa4TvR6vh++ngOTXJqB5WLOLHxwY3b1fdp9qeq+iStyMmHDKxr9O1",
+	"SYnmImER/DJV3EAvh1Pw6I4Pjxqf7dPBHq6ncU9f1e/ihRSsYSdnItgIzTKmyEhmqXZb4MH1JLlSTBho",
+	"indvf3t4cAwrl7khFG582frtSpZv4vDg6DiqJYVjbhbX/72ckjEVM8INGwPpcEujuNCx1KZLvmUDmmcG",
+	"fn900PRGM5giXFeK/Tonjw6izkCqMTVIbx4edSK7aj7Ox52To4MDACb8VIJSSJheSMOaMKWQhgGObMB+",
+	"9vdrwX0vqeVLmpYxgV+XLQRbXMtSzpORlFnTUjT8umwp2OIalvLe9kdeD4j1NzR9xX7OmQZoS6QwTMCf",
+	"dDLJHMuwP1Gyn7HxH/6mkU9qN+NL7IWTLm5a4bT2VY1pZsGNpWQnFxOqNKP9jMHzigglBXvhadQU2E0L",
+	"drvdjiVyUgwyntzaFhI3vy5oSoE+tHHUKc1xMSyypIgWfYseQFTm8HmVVOBmv5Oqz9OUiZverZGXFkdq",
+	"ckUznpJ+bkhGk0skkjqREyRzcsIUcpqCsVTDmp8Kw5Sg2ROlkBm5qXWfyzEzIO8MKM9YSrgo2EbN1BVT",
+	"XVIBxpSMWDbRwU6k0mTAgfuBvbyQ5juZi/Qmt/FCEp0nI0dfAYJAYsikGDoygDxIyi0RSQzCGGINInMz",
+	"xys/0O437bf0XKZ8wFlaj6CqchwZUQ1MbYXOw/BAXW1DwgWJKyQQJLFATPWiZN2RuGb70OY94vJZJmn6",
+	"WspnVA3Zbb10z+NldhGWA6UigCVCk4RNDB7qSwUCHrejfAfAd/OLXuTG6m/JX5ClVExd8YS9EfSK8szi",
+	"4ZtedkoNtbwlSaiwUNYHITUZWbmbD0eGCDk9tXIyCslEj6Qy2QxW/1rK51TMHEnTN710fF14tEZK5NUc",
+	"7OhTlPNjUArsgVYgJhq1AHNvI2iy6okEKgZY1Bth5X2p+K83D3B9RpV9FZ5QjLnWXAwjwgXSDKkI+2Vi",
+	"mZe5Db99+3ZvXpOxbNfzig+39YmSCdPaQu0TUEbd+Ak4/DBlWbbneBpLKPuKUUcpQfF2SmJmaaH+6V1M",
+	"JpILoy0Pb8GcDDjLUoDmN0Lnk4lUhqXPWcrpa2C0bw/zPdDkMU69Z5diN2ofqBTzlN/QS2ax4HvPnTrF",
+	"kL2cZ3L4RBgFVzNRto/hyItS+J2lFxS2VkggKTVsz/Ax6yyISlHZqT9btdOzxEhl+/C0Mj4X5qvjzqIc",
+	"EwUSQCvuGnlzpo3rsbBYrzdcpLJvR9SQKbXyMU0jwrrDLomtJKTjCP+w/x3ILJPTi3yigZouyo2lbPBT",
+	"B4SFqgzjZq+eWlQ5+HfFsLL/N5YYu+zi4p5xlBOq92YRtv0vCKWrL6ECBO+L6ahSFD4HWqnFc3qJfIhT",
+	"q4ylYk4WxqMpFVVUk9irtryWu9Aarz482FP9WZi6db0dWWyfMkK9hmQPpizVgoSKNCLTERMVjacV8FL7",
+	"hFBPMq8ctTtJDEvtHuyq51+M4WJ4kTfqWuNA+RkHDCBO2617UKXysXbEBSWmF8rKnQJ/GisKqGsvyXh5",
+	"A4kcj6lIScZFi0sol1J3E4/peEL5UCwCZCJzZxZZBom+/2NsbbeO6v218I/vswb6GbEsvUAUXZmjbvj2",
+	"qOeSi7Ttln+wbe1TswimFlNNqDI84RMqzAUcZ50FIgr0Ei1XabhBjnJhxnySrn34vk/rw69DkaFuBQ7R",
+	"r7K8qciDVAVGKpdf2UBlZctg93EBqYuKvgF1b8a1faAdqhvRK3hJrBYhMA9bi7fFfplklAuWXkxHswsh",
+	"Gy5VTliNOewpzK1YwvgV6tNzkTJFFLvibNqtpZ9GGpo12K7Ce8B2buao3EXdkpceJ9wHHESKkhfNXgYH",
+	"NKCZZvNnts5z/KBHFuh9jw+cErVZI9/wBpv1socHBwcV1exBdK0vNtS9r1z93AW3eGPL7vU7xtI+TS6/",
+	"8Wr9Na634EpasSfzMzqIeg/n/BRH8Lt3Hw/nWZh5JAPN2myvJfhW3+WPAlkgS4dpiCz69rBOLQcB7Pg8",
+	"LsErWUQhVp4aSuTPQ6PdanhNmaE82xDU12S0J3k/40mAWvpSZowK5LIRR61FSkrGfNn0/qbOsbXtl/fH",
+	"3BimLpTMVvZHk8Qr2xL6jse05qTXfVxumGUg9oNDXExYzGD7qCuwFw5kkuuLoZL5xCJgM2IqGKg8Hz/Q",
+	"NYgABeN275h/v/KXG+Chu0JmRJ45tR6ajz4G2WmYI+QMNqUqi3cCQkKNELBcjuFpKA5ZwNHeuQj1V0yk",
+	"oJjpLuP6P7Kk4NX5ayDG9i0zqs0F7NVtY16idUZ9d0S2ORlKQygeULcTtdw42jBr1SFX8nJdPO05Cb3M",
+	"lqrDlXNNwNjNUmLkKWHjiZmRMaNCE3bF1Kywk6Ag6w8dTLFt8FnBKc3hMrCJtWc9zm3z2nFYopi5UNKs",
+	"DXPaUJOvRshwTufY9jZFsdDxCaCm+gQqt1+cb7HLaxPOYBUbyRItkI5EKlWPayq+G5QoKlI5JhKVJQGq",
+	"/Krqr/YQOCjDlJ3of/x0tvfvdO/Xg72vuxd77/7wL8ve5Frod/nrA5+V8N3hFnXxJrvkR2CV0A7wsV5h",
+	"yacfAl2qvKaogz5kroWlTh/wUIOpvlomEdTNOgf+DtrdSpqh8jrYLySY94/5CrFUwMrSxPAr1inIST37",
+	"Cp3fcjM6B2wK7zrLfhx0Tn5qeVwNDIYuxqshRvBbRPRITgX6K0qRsC55hcpRcsnYxH6XzcBDdET1qLVa",
+	"1E28eFTvwCVmPM6Fsww9HlEhWFavZqIkZQnXXAqwPxiZpeDladfhj5iLiwlTGjUyY8ozKzWOpLCnnowA",
+	"p2Zji4AzZrGQxd5sqosPKKxd9CVV6VIh41v36Gu4uQ0YrvasUCOHorN8WP8DCIBps5pcsFdSG6ZI7Jo+",
+	"LVXlHrc90ESqYXcZOW2/3zp66rGK3cUcdQwmqHtsCxqXD0A4fiyL/hbRTtvnXyhJQshuYFupSMlITvGw",
+	"F6Dbkd4Jk5OMkelIkiG9cj66bpIatUj5hpZii7p3Z5n/4vt1pYaw46bMlV/84joWJ2h99psxSNd+jNXr",
+	"D/kn8BMZ59oQ50bCUaAZ5CZXrK380nCUS49po5Nx8vwast59U9U1X1UMRxIatZv1eQ1iqn+68M6H/IqJ",
+	"Kjct5LS9yLq2lvw+qw8D3fwyVaJf/PdcG1nnv7ERUXitqNDwRu4fR1ohbIssy4c96Pngl4FijGS0zzL0",
+	"BYVNySxjiW0Sg80dwkXiyCK6TE6ZIgnVrLucrDgq2uauqqT3BtVgJbaqnspze+e0L3NDuOmSF1aQdMy2",
+	"i2lD5EOA9ex+GJN4bYjv7YiBs65dH1hu6GTCqNIRoUKK2ZhrlkZ+A0VsQLgTkCKAs0krXhzXgTRb40jF",
+	"tMzydeDnVdnjRnFsKyVY0a9Qg10Tbm5w9KL6EjUhmvIUnixFtxhy3gTA6D1UgA33QFEL2N51UOlSi98Q",
+	"TWRXQHqdMSNGyl4ncsGV2vLG8KRq+eNFpf6dcOEofNz8FdQcRfE2A91h+GCuS5PoYeoatDbLhaj7Qik3",
+	"MZzN0dECrPIc7jtgfR5+1cK81ZppXjlSeya6hc0toC0fusM7bBsvzM8mTxk8RAOu/aoTdWg65oJrAzE3",
+	"+DIHg07UGeZUpZyKQnMU2RN41+IgPoBBboTgVxWqVxO94NUNUhAq4JlFZFJ5fxhmGnsvJ2TdFhyd4kUd",
+	"hCP4a92d77MGu2XYL2YJ4UrBWdUhB1i2QK/vgn9YjiRg+CjcTGWVy9DHeYP39PdO11OwMz5gxH6Z8b6i",
+	"ahbqMxMprpjSyMdGTc4QOh8OmbZtLvryl0D1aU9+qR5zjpeo478UKwm5NlSk+oTE/nXGEYnBu+4Cveti",
+	"OG93SCch6OzoIsLN383uEnjyB+AnAtNEOU9737uavXoiu5H2Y03metkLDSTKxRCDNV7OGi/Gw90azOxA",
+	"yfH6LGnryAX/hhd2ZeS6s9YxXOGG3V5gaDi1qLNCqVze0Eaw0gI/kR0jg2eyG9UjK2y2+FR2C/zm0qNY",
+	"XkgxOWGQsgF6Vd4nsUcQmFJ2u+THCW4HrTvAuWNj+9yV0XMW3ePQWHmN12Vk/VVwlqVFOO48mbF8TcMJ",
+	"c+3Dry0Oq5U8wJTN1DK050KVCNc+1uWLfUHHDGnhF/uQq2AfvDZaRLr4CT1LVr9jYHXfTGoy8RQo1Egr",
+	"ljmNAvC9FjnUGAMyuW6ckuuyjtYjZ239xSZKjidNbwI35c6517Eb9LYRnXAmEkYGlCsyZcL0Ot0mN5LV",
+	"/J874HODEXlzd4RL9GMtu6GNkMJGp/UhalM3yrKN1OsFhVx9li8kOh0jWWynejh33O6Ca4GEY3BDLVvv",
+	"dYip4dbvn5jqVt9OTF3Q0ELvvXwCTy4F5Q4Gg52S2AorMVFsLK+YBm3lWZpanGOpFWRKIDGCFCC8edmm",
+	"LbCvFg43A/6NcUDjGZ/78TxP6oI/UnQrSJWcTBqcOf6iaFojBTx+8u05GdrfSMauWEYSmbKQ6335Qyfq",
+	"/PCXTtQ5OLT/HNl/Htp/LBN18Mj+85X954/2nz/Zf77uRJ3DA/uP7XFoexw+rF3U94xmpsZUrhccVuRl",
+	"zQDzRhnsVQekkEyDJvUi6I+CEZoYCCDESP4uiUtlVgym8bhUaMVEU8edQPIr+7cc2zeGwaiYbe2UxDKB",
+	"lCY4yNRlSxrRyYQJVEFvZOcN9hJaeW/IrJBjuPLFmIu8GggXcNIjRtMmDerr0o0AMkCkp4QakjGq0RFO",
+	"5D6aE7GvrtebXm+QX3Cm3jc8uLz2Jypzk8gxW2O6H12PUKGll2Vf0u7YQP0N+QFSpryHrkXsVDibiMw1",
+	"sTdB4CY+2DVX2UsFJLG4vCeDgVTG699fPTn7luiEZozsvGIDpoBhcm3OtGZajy3N+pYauhuhHHBIdlKu",
+	"0DCnIxcnN+BXjDhI27UU4iuyw8VeyiZmFJFxnhm+Z0ezwomlg1Qlo916eFF2HYqufF2vfDuLvqnhelCi",
+	"jaUOjmHbjSw1peLtbsZ5BuBZeeFFdFrpMRO+neuyC9SgvUadlkPjVQvdMsc855Dn/fPQMe+Kp0zW0q1w",
+	"LR/Ro6ce09eh4DKy5Ph4Raa5NbFz1SGkFkGfEg83hbFNMUjLKKRgp0SAPWzApkH2n3F3IR5m1bKvB4/X",
+	"GHVDokwWnaHojPQZYVRlnKkIUpMIaZDVhu2EWIpk1DDV3iB8owQDUqVQ97V3rMQnDkR4LLUhRwcHZAeg",
+	"g1Cfswm0u5D4qIQdl4l1Mzfzo5Ze5lWaU8DLV6tgZV1sX4asborzgxE+APNXQws+NGB4BRr18Y2LgGN7",
+	"h+xwgD2vuIYUmMrT9Q7eElP6gqZXXEswHxuWjC5GLJtgDhWgzP4zF9qoPHGGhCSjWl/4YdkVmria7QTB",
+	"Bq5B9g4Fg3snetdghVqSyCFtisVuMT4MlsYujMQUaAKIJWoFMeJGjpmVs50DKFqEOBUPNBHMTKW6tBtk",
+	"fkiaVYwlmGOVpR5S8M8iFw88d3CGuWqQV4O9bWQAv0EKuzpys0pxb4PsrU2NNrrI1lbmKuW6E0Rk9S2u",
+	"S1QQbj+AppQDfDySsuKq6rRRL5wytvri+jKtF15uSDNRgmRLfdv1axHswfj3t7bn49p3fCNCYQQEv88z",
+	"lxhw1fb/WrZemVst5FcAegpJMpjzusRHu7iNZDUP1+v6/K8NjyUHuS6sXdsVwV6bTm8+HQbYD5m2Zz9m",
+	"wnFzk5AvxBx55U02M3V2/Gvg5rwJ6H6xcXbVm/A4NwaZBR26UcCsPae/VkasXmSMWVzjkzI4FL8hO0Wy",
+	"8DKvIAnS/O2ekti5PMUnro1LTA4pQk4sC3FKYsRY8QmhmZZ17bBBVEQbUNC9apZJ9UAT45IHFbwVrK4T",
+	"ddzcBU6sfSOQRbBwP1go0vDqu8fkqz8ef03++z8fdY8IpEpdtDEw3798xZBm9sJl4QTxDL/B7QVfDBWF",
+	"z3mQLrdslZeJV7HlBeyg7A5x2rU7g0VdVHb024rHhPuoe00vC/Pv3GuhKpF1JrBnePgkoSolrtWpr5ti",
+	"79ZJQGF0/S0mN5lkdHbhg29rKkVQcEknQ8WYy5S/54vUIPsOTcBZh2UaXUvQsQe67jm0x8CwBQ6CdMyz",
+	"GfzaJU/AzAChFExR3ZAPE9WqdcwgdloeYFFUmUA1Lc0gvTXIp+Wc7Y4Y137RGKsMG1/yszeaLrsctKxa",
+	"KU+OmZLoovYBMTOerlZFo0Uvpzkal411bWT1M0YVeGCNqaBDBoYXPdMQDJGuDef2qC4mSopcJLwhnBi0",
+	"8BKMpMZBZOFJ8+8/fr/HWIPLTAGiK+G71FoMJdOkP2sYTwqLfusT6awfn7K2FMbrr+QcPbkJFwjFUGJs",
+	"4ytZFlZfhtQXEfXrj98qFMj509x+PpxK2RcJ6RKDV15FCXMINYhsKR/hdQkgeECbiSAl6VqrQFWAiJcU",
+	"bnu4Gm9Wqi+tZjCrWHXdzhvj3PXCuevR7HpjlLqohwfLMPKat1aPZNc8x0VkuvYAJfasiBgre94oal3z",
+	"bKvYct3OG6DCJUaaVeipGY1cg6zs+OR7Jy3jujeSl9ui0ZXq65ZodeU4dwHNXrujX2sjQGvcvXKku4PL",
+	"Vy51E9zewkF1PVzfxuO1He5fOdIdogWrYx/XoA2rB9uMVjTgu1fXGQxap4OpLKQuUxwX7s8lvZsC+J8I",
+	"mQ9HmG3byW2FisI7A82RsjlFx90Qzesf74dmwlklxVTOopYkZiwdsnrH5iumMLR2UBa3c+rGB7pwlJvA",
+	"CHW1ERKmdUOQTOFeNJJ5lmKJBexAjKwVJQeMZe0Gsy1rh7gUctpuiEuXvag+1luP1hROy15r6OvWrxxQ",
+	"G6cHzlxwRYQbzbJB7b7cVS92PywYsCIzChZWxjEjoriGaFhuRugkJtjUZ1BdUYYiBFS/AHfR7rK8HagT",
+	"+TDmygXMnWwzfF8Hz4sP5f7xvLDul3hOa3K95RNez7msfK3r9vNPdN1+HvaDfn9a2wluGeTVHq0r5dZk",
+	"Uvn6+NEfi9BLDJWsSzKwJPpzCqAD8Z+ucC2U9AZzS4Qe+2SUj6moV6VDybsGlIDLchYozEGfZ1RhOTxN",
+	"pCrrAOvW3ppBmGvNQ+FCGyoS1lT0FCvfTagZdesTIIXF3hoHgLrOkX1PTkMZ/397rkDl3tM0JljTcIW6",
+	"cnH071+/fkmwQRHotCTP/nywGlTNJM63xvvPel9Jdxm1azKuCOH8gG9ePSWFwZwIOuYYJDw/qA/49eUK",
+	"9T6Y1IADaRHr6wxxvnrMkjgpQDHJN5B09gNRLYx0NzPwFGbWVnvAOuQNhM+yZ41Ye/EIamDAZajwSauK",
+	"dByYBaXMbra86kxjDpPGnCu0gGAfgB/5x1ZwCZYXIr86RmBljLAfZ058WC81hh/kom1GleloRoQ0H5io",
+	"rsjxs+y86rO/feixbZ4paK10aXcj4VmtrFMmHfN5yApQmgeI6k1VwLxmN82vshSZmrilRnaokd+5JkFj",
+	"E9y0JHlJIBW0YuU35eObz/q82NBcUP+aGcQb0v/bxnWTvwrcdRcKj46bPd8j8A6aBgknMyknBJNR3FJe",
+	"C9fDp0FodvE/LfJmgY9GueiabKbC0MQ0mu8hHVShndkstN1fgQttjzpGLjHto7sH4CtUSxReA891l7zi",
+	"V0zRXsf+3uucT+xCgM8lCGXE+fE0+BYYWSRUq8v3MWIzQlU5o9OUFN5bFuH1XJa4Mhaidq6FZDLetOOX",
+	"sCyfx1xA0rqVVJZAyatKjF4MS4ghqRp2ixHuwXXOjDBkcl0JLoCpJZaRw48BTmsWZQnAYS3DycrLXXap",
+	"9blNeDU3wRrRSk7htabJr8h5sqoGYzBZOdey/V2DhqZyVPdOT1ON/Fg3F4qPL9k0FYoDRpevwgFkfApE",
+	"YK5pgClapE6ZwysfDSu0sqncEyzRCBtFDpc55+UxTVl8sjog77RA2CfzzEnkMpUEl0s0nWkyQk24F8rs",
+	"VB3PVNRKYedzEUtNscUPNFHUAHANwsj7GjZJjsdM1LOoOESd3npnIqWCzA+PyA77JWFZxoTZrQSPP1oe",
+	"QTf3dt1cda+3Jpx3Tfpb7rEKLi1cZooj+Lj72hAz4R1viJewdxs80/r8VpudNznPxZNrkFw+hVKWK6Wv",
+	"KhC8QadRmiipta/FdQruuDrQfhAuvCaLpqliWjO9ttfqymJQhaZFqmH0cfxZ8epLf1Z7rRe/SlGDup+e",
+	"vTgrdT5eV3s2ZoondP/xiCd0KONrKll1TV6y1RKR1ZpX5VavvUwknupGyHXT6osOmsNCkA+XFYLEKpDv",
+	"/rCzV/y5++W/dG7HlXBjKKwmMonfvH4cLy+HuVLUWaVuwaVegwgQ6LTuFfOP697EMfF+g/Y1eUItBfU1",
+	"4bbhbjb1bsLipWG3dMwDoRjCA4OPU8UxfehIGln+ip/mfvROWmWcYfHBtwxDC31oAnJzRYfKd76f18P7",
+	"RsVn38BeTDEEsnTFxynrj6S81CcYNmTnGFuS74evO6fX8pKJJp06ls2uDwr7ZcIV0xe8RtY4Z4mEOuNF",
+	"4V9trEgDBtB6+6321zU30oQmbE+zCVWWRBGsGxsMPJJZqhuUh5dMXHgrroeCbxhVtd50cxijsv/KYJWt",
+	"+4XX4RY4WWcAX1G2fR6J1Gif52qwruwRhHMulpPKNdQJjN2wiWIpE4bTTM9TnMPawde8LUkEVcrlecN7",
+	"Q2ezBa1EC7QAvPDq6iELa/4r19zcfOa31anMAu1BQseMcFGT0ez6spd9SOaqucvAmu254mZ2bg8Bj0vS",
+	"3IyOajwbz3IzIkfdAx/QHYAd2QlCoY+7x7tdAs9HQ0o6OaEgx4iUZHbnVk4dyVyR/oykeFKw/0xOg7f1",
+	"uBwe8tMWxa+REpx0ngOWnK9U6wvrQ7j5y6c+Yrw7j25POq8Yxcob+D3YULsLONy1q/gI4Oi+4I/uLiJ6",
+	"2yuRquwXOacDIgXhBrVGzpZXSZ9YeoVWcf9J5yl8JgokNFwB0rNuLYFy6w5/6NZTrWKt820D+uhGg29c",
+	"3vkgVWyFWrqm3qjh+ugRBUMIemMF4iQQY7IDXCFcXG0c/253jkSfdN7a/zatqMIluBXV/OzHQrwSeUiw",
+	"Z5sy4E6oYZWOAXtRGdbdBZmOpGYkkQIYY2rZYNDRzHMfZQw8fD4lCsbyg1AD9n0zYlz50brzDM1J580k",
+	"kwtLsKvXzODHsHPAe7i1e6izv3BteAKbnOdDiqfmfiA67xeYQXcLav1G2dvfvzrcBxyyj9Q3RDyIWt6/",
+	"B6e2gayxmLmC4xyZhCTXRo6Z2isWiiG7cuByPoM0UXGx5kyfhHWTqXe97gnIyagjOF40P0Kd5Vxj2Y0R",
+	"yyb49VAab5HGln4MkvIShrkq3S56oie++IJYFGlxFpae7InnNBlxwUhCswwerWIVpET+wgyhjqYWb2Me",
+	"0+6FmBYYA0JNT8Qvfzx/TeaOOyY7Dj3z1EGC5TksqgVPvG+o5gmRqigyLNUYy44IkNZ6Ij5zmSZgDycE",
+	"WS7Syw8OHiYwB/zJ4i55QpORpwZ9lkkxBIpn8bvHyBGRrsCIRQeoUSdy0BPcFLg6coWws1Q7nqNLzvwF",
+	"ywGhAmIowjFVxble5kZb3GpGrCdwPQ8qo+upPf0vvzw+OP7yy8hlRz0+eGjnGXOtuRhGxCXNgCwNwCKm",
+	"7mJc/544PjjEW4rfvn27F1w2i08JRf44uEyLk+wZW2YEDvOB21+xIrsECzpnZKCkAH8CQiFHinNSHTOf",
+	"+BXxZKH7GxdemkFOFe+kSXaoIBAw1xP2fUBXnu6euppePl+68yfCp+agRhB7ODMSfwlp18Hc78EbPFR1",
+	"TzyBFuAma4crfHZjOplkDvi93+Qf/qaliN2xWTwQRyQGt0j7B8qpcdQTMTr02i+9v6v9u3ReBRsbOu+u",
+	"cMKNSIwuvD+9iwHW4t9c6ZXIuRO/j+3Nuy/tFij5t/MfX5CX/htB3rx6ujdQdAjJG+wrseRRumI7sKae",
+	"6Mt0RnZ8TRisxoM3REsvYGgQFoqJSPzF/oSa0X7hyA8H8MU+3t7+08Hec2qSUbzbJc9pZidnljpPckN2",
+	"cjGhSjMr/cOao8pcTlnrSt/MJmyXcADcAwugU5Zle244WLux+K2vGL1EfKvyjGl7HsdHR13yumD3mUjh",
+	"sArAta9XTkVP4EF7YJxLiIMcLbH3yWgBRY+luMLkVbon9vDgEc4RQcZa0Et2kVBtnxVP8VsrN+hT0Lbh",
+	"F3auhw8ffg2X9fpxUMnIDdYTpHiG8DhzzJAsodifXc4eeca15dLpJSMx3g7ZOfz97//bCmWeNyWPDnYB",
+	"Q1HhWVmvzPK4hcSBnixGfZidfkElFjmcLNKqDuyB9rp7rLAaP+Pi8sQh3d///k9EuZZLyP7cA6Vcr1O4",
+	"ZNuNnHMxzCxoohpJk4QqNbMo0gAsxE9e02FcauSQlxUkfjrYeyEFcxDn0M7Dg+MIiYTdRVwAJFQLJMB9",
+	"oL/SINdQKBAe4vHhEXq6+DymkOwGearUvRwk2lxpA8uOX569fvx9DDegq/hjzNSQ7U3svA6HgJDxx4df",
+	"f7V7Ahn3+8BjORTJNcnYwLJcUrAIlo2GsiRjFCAWJkTUpZieWL4ITonbmau+7jszmSvgFJggM5njsXkM",
+	"D8XrqLtCKyrb2QB63I1oEr+ihj2zX+0984++/OqVxc2Ci6HzGwh/0czCoEYVjB04F4ZnMFU/Ty4ZIPBB",
+	"nmWEDikXu13y0pdxgCWckOOjrx26fcWMmu2dDQxTcbcnCn/0ks86e/k0cD486Rx2D7oHIPdOmKAT3jnp",
+	"POwedB8izzwC+cuiqcyMfrV/D5mpC+NAJHF0cOBUw66WFsSpWWxrkZdlBixDBnxJlzw1JJVMg6RsZI5+",
+	"cJCFqO+Kgxdk9KnlX//CjCtlAtmO4TpheUcHB2jYFMYZNkOospCE4qSV+lfpBNwMwLDWxoIUO7KCLXDC",
+	"j3D6ulGLZaKuQdDMhXwEgnjn5Kd3gZDfecavmLCTOMzu5rRXSYfa1aPBY9Gdd3akfcvgz9rejlNg+HMu",
+	"ELy37E3tLQEsIup6dPCQADc25Q23YgULLnCNt3AxdvrZxjdhez1c3escxZE3gl5Rjpr4ZZdYHEkJ9I6H",
+	"WHqRV4f7hY6h8Tof+xZVQ60OmboxnRHNGIo5kHFesYQJk82s0OPwsctVX0gh4M4No1piD0Rs8b4t/SxW",
+	"AEjCxz51Tn6qP8WyyT6yrpZz7byPVrYGDNmm4WM0V9mW88G52axU2+CBcS8ooHakc9IBXs1baE+qRbtb",
+	"AacPMf6tdjyXb7XdUP5sMbvj+3cf8Un5qcCcWPOwfhQMWBV7bBXVl6N5dnzLtTTN45rtQxsY/7jNA/2G",
+	"pl4JD10OV3d5EyRLxE4tnvR3UvV5mjLw8jw++np1j9dSPqdi9sq/5NtGOaXq9qc5Hea793M0RZvgGexg",
+	"XWFtZask11h5Qu8GmKnEQu+gbiYaRKqYAFVoHog+Mip4mrLxRBomktkPbNbBdwHX8I1L0HqtT8KnCa5a",
+	"mYpU55UHeXjtszexH/5WMO4oTVF7HbxGy/Kveo3Q5n3UeSYTuswduni9vt1df8EHLV7wYykGGUe71PFh",
+	"iyle0lkmafpaymdUYVT78eGjNvspErU+Zymnr2cT7Hx01KazY/rso38iDCTr/ZRwlLNuV5HUWWoFrqTE",
+	"J3XIaJ5L2v/N/3nB0/eNPNPrkr1JpNOzF1M9cMzOKck4ClZjJ0795QmqW/3C/zWY7M+///2fMapM7JNy",
+	"Uq8uOWw3XyprmeabwpsDK+s/x9zSN8FMrMJdG2MsO+zDg+PVMPlCmucy5QPuMcndxVjtdvOdzDHT96fN",
+	"pKBlxMNJhE9wJKdkQFUpkWAGHCig0siuVN9TMyxCAoRCCphQUC04pj146Z15HmBNseAdqFLQYa26GNCE",
+	"PmdqyAi4tAUKL8QsztyB5guHYRbRyRvwB70xjBJikzYs2Lxeb32k4nLjt+HGbh6jEaq9yvODkNunhKgO",
+	"W3A5LxWomcCp5zvKM7e6LVd2p7iyx85B4sMYs4KDAr+6O4ifnYS7WDm9kI8faOd6AvYSlKAf6NI+JsAK",
+	"ntAsiwjNMrAMSjPiYnjiy1jPgIT1BNeEGoKmJteGcA1WFsNEVFgajo+O0GQJ7dFKi9HYRXeqwY4IpHEf",
+	"jUdcpOwXNB+5b6BPYcO3J4ykFKxgc5ywL65BwWqkMUkO1ej+0BNobCK5yEC5OWIzSEFfKojB6LBMUeBz",
+	"bHxaCgO/q2/aU6rr0xvUTD6XGhJAx156pXp6kVQFylsT7zW0pWBbbcK9p1vOwxGy6sy5ckIpdBrwb5jH",
+	"YwVhQweuZquMq1PkbDLo//VABy5Mgk2ZNs4UTs5cE7ThlsHHhTVHM0trwH7hhp5vCVNJXXRpMNa4hd8x",
+	"U81H1UXAlluZNUpf4a1R4+49cXT8rjNmzPmABy6W4TN234Q2jHrTOLrmTL35FFQP4K8IvpQRmY54MrI8",
+	"mh7JqUAjIuT+AeceIxVz/s9UE9oTI6pHXfKdzwdLx4woRjV4gjvPFyFJwKLs/cBmJz7gl0zLVL9GkkvG",
+	"JujoiLxm5D08wUPJspvgmDPJ6Axjwz1mSahwzqOwNBfcwY1zvMQktxE62U1djXa+gGZ6onCrxGFqUU8z",
+	"2+dLl22OfT4W6+aDDm7D0gNzv+VmdI4RQk06BmgXzQPkHL56TJMR23sshVHNOc084oLGvu37aGsz2nJ5",
+	"944E4KMlVASIvxbvV5m3/d+KIL7QVLRom/lwnHWXLDO4m6UYhuygirlEMbtbQ81nbKipfXVgoFn55NZ9",
+	"NQieT7/tvH/X/Fr3FbuSl6xGe9h+9CYeMHgFlmMSkmRSDJkiQ2bQG16XKjn8XDJR2sgJmUp16VP7gzP3",
+	"gE17wnlREukDLCyPxhPaJa/sZpzSb8AFzYBpK5YgpCG4X8ejkZ3jg69363gsGIndEL66dVyFh5K6o9qq",
+	"qjZWVW1unfkkERu+og9iJ/bLSP9rR1DzQqoXSudkUdTsy6yIALS4SRfIyWm5ClTWEx6XaZ37QF1umjGa",
+	"dwuvxUPSFLKek2g+GWy0gZRW3tLtSGpbDLfFcFXWjV/N4TdCAyhdhuy8lm2ZwPStb/OJiEzFfhoefJj6",
+	"7tOUke7PKyhg/LUzu1i6VYSEpyVkegh3KssSwkPfhFrbzndV+1GLsJuqrectOJP6rH2ai4TFPVEaXrkm",
+	"/RnB3zG7nAugJTsyS4uBdjEWmotEQYV5mhE9EwlE2X7rCjhgON0MJJcMdLhBZoTpSC4WkDgh8b+6Ag9/",
+	"Nipnvfzg4OirRI7HuYBI9/TPkGQnrqP7z7g2N2TQv6ZgoOAKbzwQqMjzuJ5Zvyxc2TCsL+ix5rCuyMnS",
+	"gwJbKRxV6MBbt4qqQ866x7XypnwdHrKTUM3KyNExpN7bbV6VK98TLmmdmrVLFwcrc7lY7MNqWgU2ubaT",
+	"cblfd2L7XuNdKEGmMHPNToyPdbeM36tdEIxQWY3bd1/KjFHROLevpIQHsBP72kOxXUW8UH7I5UgAy1Eu",
+	"fGcpWOPSXJtN1oZrwoQ8vqINOLyE2Ixgcia/qNo+O3xAqJjtQmdX96gWuoJxN1+wPxUroSlCBwbiEziW",
+	"OFpxTEhNKnO3ySrWaj19NsAEZi2Xgu2vdy0+l0Dt2Zwi/dQuFl6bOTLatOAKJV5/vR+T8/TIuY3zQtWt",
+	"ZevDcF8DM6v3GHCqBWPa7MDgnTmJNlQZTWJfuQvz3QDdcdZ9C/xpRMYul2RRJNqxs3aUwv/ztCd8IhUp",
+	"qvwiJD+Agnky110S67wP6VUUVsLwOVR0wXsWNQxkxqKegPwXyLLEvo2vxBj6opIdn7rIl9QpMrv4JrvN",
+	"bgeflpep383tOCtU60vWS8QLvqXbyNStl8En5ktKq5i6HlHP6RT2f/N/rXI6uCmMdVM6tLZYY+tnsA0I",
+	"XRYQ2uLNtQj5rIyyLK4oeK63GfeJ5bO910EhmLp0tS7VrpL5cNQTRlGhwYxhBfIiR2g9CtoPWlvh3E8R",
+	"Rpr2hA81JWdgJXCcYjvW0VkWykBe2hMFU1fXo46Lw5DWG8OJNxfS6rd0KyGtrTm5bUjrrdogt/zf3YyB",
+	"/VD+b79UGHJXU/TOUq5adcPjTGpXziOTcuIiW3fiUBF6QU1cplIVcrrrsj1PbUMstBDvVuhaT1jRsa3F",
+	"qktAQUgrumjw3euziqo36gkI0pgwFeh2jw++LuNVd0+dUpESxeSECUgMXWRqLXphlT2XBLfeE8/KCIWg",
+	"Ht7znaNeGyofwj2to4m4BfpVeOJUHtyWlm1p2VaXAboM4+scVOxkgIEdw702bRtxbSTWqan1osAg9FL8",
+	"IDsDJccRMTIihv0CUXYSddW7EQkdH1AmcuOD/nkyYSLds2JQd6lPwvduTZ9R8Ov81lcYkUx5sp+qBWmr",
+	"VZl3k8JCwlBQo8Jeep0CxgGhDmKMFU3ul+ZlOabyREPdQw78LIWQEogMjsuNXEC2wdhHKrvcg6DYKdq4",
+	"4h/g7QDRXp6z7omStT7zpr2w446QJC6cWOJdTBwNk7gCA1SQeC6eOe4JLZHQWObaqFnptQNdiZnyhFXt",
+	"lHKFkslHI0dFtmqRsBOXhYel5OjgsMzAWOwAG/va7ZAH3Se9xow8ufCOBtO5Cm9uDAj5oRlkWifSHR1U",
+	"GFigP2dpIQac+wV8WmbIYlulFHDbXP/8bZlCk4V3dlokWroOvdZNW1cXAHkryWzT9HxCSX9L+N7pdcaW",
+	"tsleZ3cTISSwbtw/2h7HcU94Bx7y+z/+bv//H/8FjpPqQrErzqbB1971kgT/27GS1AmWsbMSXSoF2+1B",
+	"k9//8b9I9X+//+MfbrS5///Hf5EFT85ycItb4WcB+I4M+RUTxSQNQzbNU2zify5O2RPLfm06IDwH1Oad",
+	"knLJmIFltyfgmM9KyfeSsQnq9mxjl+zOA0SsmJZZbjcauwgvl80vJf2Z5VjGXfLKqw57whUfwgl9zyKb",
+	"XkUdRXYC4cutoi/NaDciWhY6yJ4oFupZo4o7KxQF6royR5axBwE5TVmhS3U78VIelp8rBpUV3WfhZVUc",
+	"B9YGI9SQ+It9+w1UvoOJoLiIK3hoWbsehC5DCUzodvB1RAQd22GxtqNSTBgnWJxCqSqasbDalO11eFTH",
+	"Vb0uHvadNQpuRvfLjd1xnap3vkXxccuBbHWpnzvz8twiwQ9VoXh+BqoF7uWT5hSDLyD9LJAgSor2EaGJ",
+	"kpiM1Rcurg1Rw6RgLkTtJCjF7ULRJgxS2GpLfex/DUlzhgpYS6mkZoELrv0J/Owzqs2uLwwrx36BoFUo",
+	"XH8tD9UlbzG/rSdLWLGfZBJLn2KODCfHZVxjwcZ67S7s/c3kntSfCiLNHuiPEWtWnTMsRR/bW40b5zSW",
+	"3rSOG3Onfm6QStVvtoRjgBFkMMJIkpTOGgNJcrYyiOSm4zHcplvFYxRb38Zi3E10HtS3f2fhd/4XV9C+",
+	"RmOeMn35wD6pvVQCdgqQOfQtMXlYVL8Rlz8NGhFnimsbUGxRdywTYKfB2wIjjHtiLsSYbBJhXKps9Uwk",
+	"JKHC4vEh1A2fUoUlxi2ix4KyGbVMocXfIHJ65VoD4g53fU/ChRfu6aNGDa9aAVwN1JNMw+DTjxF3+sGV",
+	"DIPLdsUMG0Z1PkGbDPzYdW0cW+bG1YpZe+wfXdf2FzMCu/S6kZzFS77eUM7m1c3HdZ4WigV8zWZERYBg",
+	"EJmsXP01R3+Gy//cgkADIGzDd4RnteU87ibnEd5RcyQor9JHz2BUvm6OBbUwQRNjQULj4ggSciBIJxUB",
+	"0dGQHahUMsCadxXh0dIZHwoqpGBYJ16UoZ9Q+RztUbsRUn8fxulmj8hITuEfwg1hAipOgPJ4MJDK9IRE",
+	"S+urJ2ffEp3QzCUnk66sP4hOQQCppobrAZ5Dl5wJ4pC7nTJWbMAsHop7An01qf+OZjHZmY4gj0VhKJxS",
+	"jaVVQE3q4iCERMfQYmBM1S0F6/ZEheOqRLkKOYXullnLOPNFNSZUm4j0c4N5KhDlUkEG/IqRMRe5Ybon",
+	"XONBbnK1pHpKgBI+DVtySMRvJao1PNEmtWfZZBvbuo1t/RRIz9L4VhFCfDP9qZFz938LPvlI15RlzLCa",
+	"dFpIScLX5V+W5d3GXFu82yVPwfg0BOKjHPq2DF4ZF6eNJQmGJzW1T76F2W8QbzZnpDxuyNsQHIDbaLez",
+	"LQT4qSRiXP3uEERbv7uoMXb8JqH8hsLH1yPP2yDyz9jdeaVs5RLXt3xkK32Ggh7LPIaqFPGWgslLr10d",
+	"YzadSUYTBiUdKZmOZMZOi+I/QyWnGuSWnojtO3FexQW9hRWUXryaGRK2Q+mulAuJ4tobBMFXFsIHwd0E",
+	"BTNXZv23Xsd/0+uc/NZDw1Svc9LrJLZH2utE/s8LId1Pv//9n73O+/fgjlJ0F3ZNoJk2ksRjmrKYYMwi",
+	"uN9kUnMxhEKeXeLCOkFL7gQ+OqUzZDZCgdLIIQO5EJdbWa3IsyxujmC/Lf7j4waxB7u6lTj2NWW3bTT7",
+	"1mtlK/HVRbRXiCIkxQQsC8jSI7mVgiDYP/d/s/9ZFP3qhLIXEuz4d0sas8vfimGfnhiGlv2l8hfcfY1B",
+	"P6q33Tf6MS0qIf7CzI0A+w0JZbCXBoILPNVWDPt8xbDNnGswyVfjA1zv2Vj49KV0NhCWvHhSOHKV8gl+",
+	"dZFP5gWUVArmxBDF0P3e1HezksL7uNsgKNw4Tfy4EoLdzq2IBqtQ1FYYuFbuYMvb3x12pkhTZdvMMfMF",
+	"Smv2W4Q59qEoGITO1foYWGz51R+Pvyb//Z/H3eMuOWciJTFUmb4wswn7syuJliiWMmE4zbQPmyrdGkFr",
+	"hqWzofxQTzAO+pX+jHz/+vVL8g3VPCF2PXYMFy0llX27cVFzDdVS/jOOFHvj+0CqcbcnYih6HZMdPaEJ",
+	"29PMokPD0l0iqAJtV1HUsVpWP1gq1s0+DSKj0GEee2EZyMCNokvg+v2Rk+DEHnWPmi38r+Hg22LmX/am",
+	"0+me3eVerjImEpla7NoWS8JkBWr6uOHbuLEalHxG+owqpvAkr69SWoCer2UDP57lZuTedFNhSjhJKz5C",
+	"BBy5ohn3dSr3grfg6rHvVIFitxuQhxtasnMw5prk4lLIqYh8eU3AHGUhYNtkqqQYkp2YC9jYBXaO52sE",
+	"v337du+sfLRs1bW9ffu20hxv7nZIyj0kC3U2DieMIm7aATAgR92DorpsCYpheLXFtCUhcH5gjb7rL5cE",
+	"GVXc1rvk9UgxRqZ0Bo5SORCjk57oiT3y5ZfPuDZffonEYcAzy6NG6MyJjgADOubZDIKHIgwyhr8xmDb1",
+	"Tu+EXL/bux01oYJs4vgOO5PykuSTL7+001NBOBz6gDN14msfpJaCRSTWXLu/+lRZLI6FdLIxfE12GE1g",
+	"k7ngP+fMF+Q0QRG6XZf9xLn5+qwpyme8cGs6Z1QlI1wSHCMKKT/HWFXMEm9qH+aJFWDGlnVnGk898jdh",
+	"T2Di7SJ2UXYcHRE+FFIxTaAyk21koVAYTXZ6nX+XrNchAy5STeyn//t/ep3dyHnW2cH4Lwwa/k0SPe51",
+	"IFmkHdvIzBJJpu3SJDT5NylG0NvOoai41IT9QpNyuXCbYIUSxdju4yD/9deZHde17ZIzouFIguNjpG+B",
+	"Is74mJu4GNb5Bg5yBVyKhQrdFOLgHsedj254YUHAHcCOZozQvrxijXW0fm4qoHV4sGEFrYq36Y2XYlMy",
+	"ax8UgHf6SmasecChomn7Ef8Cra+rUByuLywTt+S876Iz/dLCdun8rQfQd/ToUfvRANNex0gOU1/HUIjn",
+	"1xrpYyp4EZLaBB04cNrGG9xNNYG7nsZQg4hkyKNYJODIwKQgXZ4v9N+EMQd1siuCzafhmI57uR2fdHeO",
+	"y3OcTanL77J1Q9+6od8/jLQkDdjEo5FF/FMVTfd/K9zalnqanzOfBBMTcRhJYi5oYvgVi09dkibwfdfG",
+	"yqhWEPJpkshr6S06E6a0FDQjKTU0IkxZOacMJmryPb8ZrDi4AbvvcryUMjhRyEZVnsjWsvJ5+10sfe/f",
+	"FiCz/Nk3u7zf0OO6IceKNoR/61zxGTtXLOPn0YVi6Sta75EgNH6AI0UMjoL2EJuczrvkubziYlimeTaS",
+	"UIHht0UtMojj9RptyI3Y5D5xC7T24zpQ4IZuxYWilRSydaPY+lRvxZd5z4uNJJh9RHF7mRw22tzsywuq",
+	"nnixRQ6IpQiFLa7MuAe5AneoSCM0VUVkMpJG6t1qLqkueQFY1naOaTrmIkaHh+4S68YZrPeZHH5OdVWK",
+	"TbfRjmKBtOG2osonwn7By5h/9W9HEl4fWoBpHzNjLqCATZ1ZAy5sCe4AZURNqvO1WLxaVy8I0yfa5CkT",
+	"BkpzjKgmGRuYE6cYQbThjMD2kdHEkJQZyjMdBUZv+8EzhD1BReqSfaKfGqZOuWRhBlPitTRY+slhuzJR",
+	"N08j4guBKJkxNBqDDa4w5bsCIdrQGVF8ODKnhBsw6wtJMimGTJE+IwMLpIVRXKpg3d2eeKIoRAwmFHJb",
+	"9xnJRSoFa8abNXZhO8hnow0CgNwqgraKoKW4E55EgS0f6KqOdV0GqlXKzbmo0PlkiqyoQhTyR9Hy5Jw9",
+	"oRkjO4UQa7GkN7D7Hoi1wlT/Fccp++cM0Kor3tQTwOHhJPPZuIhmbHe578kdT7L5cfJKbvMzfqz8jHco",
+	"0WFFwvkcsh5uU3nM0w0EBwcCAT51KQfXyOtxLdw38vbLKM6cRD6Xid9usUpwTkic8b6iaubiGxDvx67/",
+	"FBM9l7F24EO60ITEYcxdjEx2jPDo20lM1w4lPbjqOWjFojTa8sKOzNmuSBb2LF3Y9bVm7DbQObwpHHYp",
+	"mYJqBp8ifbIbW0qYRG0dB4xc4Vg0opEYFQGFFx+WvP9jRwm3QedwDlvU/VmH/0La26kvRu0wH7kUcqo/",
+	"qkalsbyqD54rc9AuPFQjCdWXbnmC/WIwtGCn17Ffj+TUcfeciYSRAeWKTJkwvc5utyH26yaCf2/Ge87u",
+	"5HZ851YG/k5pQau2nnPbkpufZ4zwW/slSeVUQLArlsRdiWiXcMBXXHOjP4oCGtPSaruwjHJBYKqqHOi1",
+	"M2WOcNSScChlBSxq5As6pkxf9kQmh94l0Cm2aXZpD4GLk/mstHKAKc1jmDmO7LCopyK5yJirudWX6awn",
+	"NJ1pzB4+5ZpFnmoEyfDkADKJg0Lb9rG8syczzWHBf7VTfxq0AbayrGT0jSb3RmjapvXeUoVtVrjCjYEl",
+	"l6VHFl+dA3yS9zOe7DtV9/5vOsuH7/cnGUuHbEkdQxefLBizz44cHxz78hIuGB3scM4EWBj6pAKkXhYh",
+	"xHm6BML/7fZxFFdcoTYb10tY8Etc4LpY9ebcQcNVNgXwu2q67hCuLXtCtJlnaY3mCxYGRmMhTWkW4VYq",
+	"soTTjkE0ZCEQUATYnq6rBHx7+9kIKX8Owv5CTTxf0rIs7OyqzuDNR165SBBLhEY9/KJVtuViFotbgJnj",
+	"AnwAcBBC01QxrRuSMNtOS1MvB9GWXz2ssX4sRXQzme9pytO9KdtLedoe470uTqVaPVYv2AapIVOmGNTr",
+	"hgI6qCwOqoJ7OyUU5uGapUH5d6ovWepUunh3uxFmQqaGDaXCmH6Ms42waGsx7k7sq69jSoKFAuzxrk/t",
+	"jKXCMf1zSmekZKywlD14Z8z96DZEdlw6g+KeQZnyqxTMBfqP5JSMqZgRe9Kk1xkzYqTsdaBAhGBXTPWE",
+	"HoHCqDDhUqLz/tjK+sqtynulQMIG6WfvkpcKwxDw9LFOu/0Lys/PmCnWCTOBDx5VTSTntMRrHIq9T3LD",
+	"0rJ6xYQOWbcnzpbROaycftykPP//ZX5OefqWfQthw+sRsE304XeLJn4jqUrb2An7tuHtUJFoTS12MwWl",
+	"W/r5OdBPRwl6nZnMActFZMpIytNeB+H4XpNOn0e6ZTHcKVQa9wn5LaUoU/FH7Uvl9oSji4wmo5JOORXW",
+	"A/RaDKugk0oRdLITg4Htz1BCYDdyHr1yontCG55lxEhMr9eEqF8V294WKV9RpBzO+HqKlPtTvwk7p5+r",
+	"ja2zeATbhBn31POkeM+RwxIuvWa6UknikFUj+jt3yGw+8aRP8BURyEcFlSrnU1NiT1/AZQQBdpC3x2Wj",
+	"PA0TqtkXVR/X4ZZwP1BVsWvMKupcJnK9DIOskU0Jz6LIpvQxMQhO1QZ/uD3fD+xxf3BB1Q9hOWcRvHP/",
+	"optr8TZEBxApCPXjgnDvUoYGLxyS0Ab3XWcVQsD5NMxCuJfbcRpw59igYnUCueVBE1je1kS0Tblz3yMv",
+	"MNWO1y/KSirRWhRX5WL2fyuEgPcBR7NgaLkZDHVTyqc2eOITzs/x6apn5pJoaA+1tZR+LUhGkPmAJBqt",
+	"A7MxA8YNPbiby4CBG7qVDBit2IJtBoxtBozPnpsoMl8swZzNDMQqT5Hjg2PUbQQmUbSHeO+CGTO1fh4O",
+	"eWzm53FXk4Rt7g+yTRb2OYVieJeC2miM2mfcwp0jtEHhFx/KE+U1L/55kQgCXGQrjgHuyVNNrpgCFwXx",
+	"h0Oyc3RwuNslZ74DNQR8cX1QSU9UXwb+ipRb+xoJdpQDLANBiWJGgXeupgPWBcsqGlXRaFQd1C8F9EWI",
+	"DLkmfciBIAXZOT48QhTmk5tNqbO/6ZG35u52ewK5vbi4OnDQQ8cL5P7q7EwvcZwbRXbrMoCb4Di3rxtP",
+	"fLYGgiU0s69rhuBkRlyfFsB0HWzhtaaVXrovwaYFFFeAc6vs2tbU+yw42yrSbUUwHYYitPJ8Ks57D3QL",
+	"CrqSN953YzebD1+E6dyWWPcQC/zVD/cZpW7Dnbcxs/nD3kYlf7asMCY32PxFfwBP3LwPXCNTV37QXGWd",
+	"k84+vBu3hAUPMHnJBOa0P3v51OcT6pZ2caj6tmhjfx0YBJxDrA7tkRVfIN0wwITJScbAGQFDumHxYX+f",
+	"2Gmx/9s24eDoG4xMPsZjF5HYwSQYwLg4RXAg/oqLLe8AWKCydTcYy7WvGe17RjMz8gOpXAjLBTpQCUYo",
+	"MHPTqXnocmXX7MGr0u2EDQZS4ZVoargeoKdJMEHF/2Rxiu8qrubeMRrdvTVBIWaMB2tYltlNuHssHMq9",
+	"33SQkcINWjPfea6u2ExHZCCTXJOhkvkEfaxdnmemdZn/aEjtlywtPOLDs6fjCeXD2l09ocnIK4ccxDwo",
+	"REQrYlWebAiBji2OFgscWtHQRy+4oRM5HueCm5nl86vu/MGQ6J35/t37/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

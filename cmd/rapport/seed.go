@@ -92,7 +92,10 @@ func seedDemo(ctx context.Context, store *postgres.Store) error {
 	if err := seedDemoPatrons(ctx, store, by); err != nil {
 		return err
 	}
-	return seedDemoInteractions(ctx, store, time.Now())
+	if err := seedDemoInteractions(ctx, store, time.Now()); err != nil {
+		return err
+	}
+	return seedDemoFeedback(ctx, store)
 }
 
 // demoPatron is a patron of the demo with what the library knows about them.
@@ -261,6 +264,171 @@ func seedDemoInteractions(ctx context.Context, store *postgres.Store, now time.T
 		}
 		if err != nil {
 			return fmt.Errorf("interaction %q: %w", in.Summary, err)
+		}
+	}
+	return nil
+}
+
+// demoPledge is Lincoln High's service pledge.
+var demoPledge = rapport.PledgeDraft{
+	Feel:   "Welcome, whoever you are and whatever you need, from the first bell to the last.",
+	Know:   "That we will find what you are looking for, or the person who has it, and that we tell you what we did with your ideas.",
+	Access: "Books, e-books, laptops, chargers, printing, and a quiet place to work, 7:30 am to 4:30 pm on school days.",
+	Text: "The Lincoln High library is yours. We learn your name and what you care about, we help you find what you need, " +
+		"and we ask what would make the library better. When you tell us, we act on it, or we explain why we cannot.",
+}
+
+// demoCampaign is the focus group whose notes the demo records.
+var demoCampaign = rapport.CampaignCreate{
+	Kind: rapport.CampaignFocusGroup, Title: "10th-grade focus group", HeldOn: time.Date(2026, 10, 14, 0, 0, 0, 0, time.UTC),
+	ParticipantCount: new(9), Notes: "Ms. Nwosu's English class, third period, in the library.",
+}
+
+// demoDecision says where a demo feedback item came from (who gave it, whether at the focus
+// group) and what happens to it once recorded: the moves it makes, whether its decision was
+// told back, and who said "me too".
+type demoDecision struct {
+	moves          []rapport.TransitionRequest
+	told           rapport.CommunicationChannel // empty when not told yet
+	supporters     []string                     // sourced ids of patrons
+	anonymousToo   int                          // anonymous supporters
+	patron         string                       // sourced id of whoever gave it; empty when anonymous
+	fromFocusGroup bool
+}
+
+var demoFeedback = []struct {
+	in rapport.FeedbackCreate
+	demoDecision
+}{
+	{rapport.FeedbackCreate{Category: "collection", Summary: "More graphic novels and manga", Public: true,
+		Details: "Several students said the shelf is always empty by Tuesday."},
+		demoDecision{moves: []rapport.TransitionRequest{
+			{To: rapport.FeedbackUnderReview},
+			{To: rapport.FeedbackActedOn, Text: "We added 60 graphic novels and manga volumes; see the new shelf by the windows."},
+		}, told: rapport.ChannelInPerson, supporters: []string{"demo-stu-1003"}, anonymousToo: 2, patron: "demo-stu-1001", fromFocusGroup: true}},
+	{rapport.FeedbackCreate{Category: "space", Summary: "A quiet study space during lunch", Public: true},
+		demoDecision{moves: []rapport.TransitionRequest{{To: rapport.FeedbackUnderReview, Text: "Talking to the lunch supervisors"}},
+			anonymousToo: 4, fromFocusGroup: true}},
+	{rapport.FeedbackCreate{Category: "technology", Summary: "Phone chargers at the tables", Public: true},
+		demoDecision{moves: []rapport.TransitionRequest{
+			{To: rapport.FeedbackExplained, Text: "The tables cannot be wired this year; we lend chargers at the desk instead."},
+		}, fromFocusGroup: true}},
+	{rapport.FeedbackCreate{Category: "hours", Summary: "Longer hours after school"}, demoDecision{fromFocusGroup: true}},
+	{rapport.FeedbackCreate{Source: rapport.SourceSuggestionBox, Category: "hours", Summary: "Open on Saturdays", Public: true},
+		demoDecision{moves: []rapport.TransitionRequest{
+			{To: rapport.FeedbackUnderReview, Text: "Asking the district about weekend staffing"},
+			{To: rapport.FeedbackExplained, Text: "The building is closed on weekends; the library now stays open until 5 pm on Tuesdays and Thursdays."},
+		}, told: rapport.ChannelNewsletter}},
+	{rapport.FeedbackCreate{Source: rapport.SourceConversation, Category: "research", Summary: "A research guide on the 1918 flu"},
+		demoDecision{moves: []rapport.TransitionRequest{
+			{To: rapport.FeedbackActedOn, Text: "Made a research guide with the history department; it is on the library page."},
+		}, patron: "demo-stu-1002"}},
+	{rapport.FeedbackCreate{Source: rapport.SourceEmail, Category: "facilities", Summary: "A lost-and-found box at the desk"}, demoDecision{}},
+}
+
+// seedDemoFeedback gives Lincoln High its feedback loop: the service pledge, a focus group
+// with its notes, and items in every state (some public, some decisions told back, some not
+// yet), with "me too"s. It adds the items once: when the focus group exists already, it adds
+// nothing; and publishing the same pledge again adds no version.
+func seedDemoFeedback(ctx context.Context, store *postgres.Store) error {
+	d, err := store.GetDistrictBySlug(ctx, "demo-usd")
+	if err != nil {
+		return err
+	}
+	scope := auth.CLIPrincipal(d.ID).Tenant
+	by := rapport.Actor{ClientID: rapport.CLIClientID, ActingUser: "librarian@demo-usd.example.org"}
+	school, err := schoolBySlug(ctx, store, scope, "lincoln-high")
+	if err != nil {
+		return err
+	}
+	if _, _, err := store.PublishPledge(ctx, scope, by, school.ID, nil, demoPledge); err != nil {
+		return fmt.Errorf("pledge: %w", err)
+	}
+	campaigns, err := store.ListCampaigns(ctx, scope, rapport.CampaignFilter{SchoolID: school.ID}, rapport.PageRequest{Limit: rapport.MaxLimit})
+	if err != nil {
+		return err
+	}
+	for _, c := range campaigns.Items {
+		if c.Title == demoCampaign.Title {
+			return nil
+		}
+	}
+	in := demoCampaign
+	in.SchoolID = school.ID
+	campaign, err := store.CreateCampaign(ctx, scope, by, in)
+	if err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	patronID := func(sourcedID string) (uuid.UUID, error) {
+		found, err := store.ListPatrons(ctx, scope, rapport.PatronFilter{SourcedID: sourcedID}, rapport.PageRequest{})
+		if err != nil || len(found.Items) == 0 {
+			return uuid.Nil, fmt.Errorf("demo patron %s: not found (%v)", sourcedID, err)
+		}
+		return found.Items[0].ID, nil
+	}
+
+	var notes []rapport.FeedbackCreate
+	var decisions []demoDecision
+	for _, f := range demoFeedback {
+		if f.patron != "" {
+			if f.in.PatronID, err = patronID(f.patron); err != nil {
+				return err
+			}
+		}
+		if f.fromFocusGroup {
+			f.in.ReceivedAt = campaign.HeldOn.Add(10 * time.Hour)
+			notes = append(notes, f.in)
+			decisions = append(decisions, f.demoDecision)
+		}
+	}
+	items, err := store.CreateCampaignFeedback(ctx, scope, by, campaign.ID, notes)
+	if err != nil {
+		return fmt.Errorf("focus group notes: %w", err)
+	}
+	for _, f := range demoFeedback {
+		if f.fromFocusGroup {
+			continue
+		}
+		f.in.SchoolID = school.ID
+		if f.patron != "" {
+			if f.in.PatronID, err = patronID(f.patron); err != nil {
+				return err
+			}
+		}
+		item, err := store.CreateFeedback(ctx, scope, by, f.in)
+		if err != nil {
+			return fmt.Errorf("feedback %q: %w", f.in.Summary, err)
+		}
+		items, decisions = append(items, item), append(decisions, f.demoDecision)
+	}
+
+	for i, item := range items {
+		dd := decisions[i]
+		for _, m := range dd.moves {
+			if _, err := store.TransitionFeedback(ctx, scope, by, item.ID, nil, m); err != nil {
+				return fmt.Errorf("feedback %q to %s: %w", item.Summary, m.To, err)
+			}
+		}
+		if dd.told != "" {
+			if _, err := store.RecordFeedbackCommunication(ctx, scope, by, item.ID, nil, rapport.Communication{Channel: dd.told}); err != nil {
+				return fmt.Errorf("feedback %q told: %w", item.Summary, err)
+			}
+		}
+		var supporters []rapport.Supporter
+		for _, s := range dd.supporters {
+			id, err := patronID(s)
+			if err != nil {
+				return err
+			}
+			supporters = append(supporters, rapport.Supporter{PatronID: id})
+		}
+		for range dd.anonymousToo {
+			supporters = append(supporters, rapport.Supporter{})
+		}
+		for _, s := range supporters {
+			if _, _, err := store.AddFeedbackSupporter(ctx, scope, by, item.ID, s); err != nil {
+				return fmt.Errorf("feedback %q supporter: %w", item.Summary, err)
+			}
 		}
 	}
 	return nil

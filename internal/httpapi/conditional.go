@@ -1,6 +1,10 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -11,6 +15,21 @@ import (
 // change, so the tag changes exactly when the record does.
 func etagOf(version int) string {
 	return `"` + strconv.Itoa(version) + `"`
+}
+
+// publicCacheControl lets browsers and shared caches keep a public page for a minute.
+const publicCacheControl = "public, max-age=60"
+
+// etagOfBody is the strong entity tag of a representation that has no version of its own (a
+// page of the public board, say): a hash of its JSON, so that the tag changes exactly when the
+// body does.
+func etagOfBody(body any) (string, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", fmt.Errorf("hash body for its ETag: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`, nil
 }
 
 // parseIfMatch turns an If-Match header into the versions a write may proceed from. An absent

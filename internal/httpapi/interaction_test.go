@@ -45,14 +45,6 @@ func summaries(list api.InteractionList) []string {
 	return out
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
 // at formats a time for a request.
 func at(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)

@@ -29,6 +29,9 @@ type Store interface {
 	rapport.PatronStore
 	rapport.NoteStore
 	rapport.InteractionStore
+	rapport.FeedbackStore
+	rapport.CampaignStore
+	rapport.PledgeStore
 	rapport.IdempotencyStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
 	Ping(ctx context.Context) error

@@ -135,12 +135,26 @@ var constraintFields = map[string]rapport.FieldError{
 	"interactions_school_fkey":        {Pointer: "#/school_id", Detail: "is not a school the client can see"},
 	"interactions_referral_check":     {Pointer: "#/referral", Detail: "is required when the outcome is referred, and only then"},
 	"interaction_patrons_patron_fkey": {Pointer: "#/patron_ids", Detail: "names a patron that is not in the district"},
+
+	// Feedback.
+	"campaigns_school_fkey":         {Pointer: "#/school_id", Detail: "is not a school the client can see"},
+	"feedback_items_school_fkey":    {Pointer: "#/school_id", Detail: "is not a school the client can see"},
+	"feedback_items_patron_fkey":    {Pointer: "#/patron_id", Detail: "is not a patron the client can see"},
+	"feedback_items_campaign_fkey":  {Pointer: "#/campaign_id", Detail: "is not a campaign of the item's school"},
+	"feedback_items_decision_check": {Pointer: "#/text", Detail: "is required for a decision, and only for one"},
+}
+
+// stateConstraints are the rules of state machines that the database enforces with triggers. A
+// move they refuse conflicts with the record's current state, and the message the database
+// gives, written in the migration, says which state that is.
+var stateConstraints = map[string]bool{
+	"feedback_items_status_transition": true,
 }
 
 // interpretError turns driver failures into the kinds of rapport.Error the caller can act on:
 // a violated unique constraint is Conflict, a violated foreign key or check is Unprocessable,
-// an unreachable or overloaded database is Unavailable. Other errors pass through as they are,
-// and so become internal errors.
+// a move a state machine refuses (stateConstraints) is Conflict, an unreachable or overloaded
+// database is Unavailable. Other errors pass through as they are, and so become internal errors.
 func interpretError(err error) error {
 	if err == nil {
 		return nil
@@ -156,6 +170,8 @@ func interpretError(err error) error {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		field, known := constraintFields[pgErr.ConstraintName]
 		switch {
+		case stateConstraints[pgErr.ConstraintName]:
+			return rapport.Errorf(rapport.Conflict, "%s", pgErr.Message)
 		case pgErr.Code == pgerrcode.UniqueViolation:
 			e := &rapport.Error{Kind: rapport.Conflict, Message: "a record with the same value exists"}
 			if known {
