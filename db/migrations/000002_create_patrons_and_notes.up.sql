@@ -3,13 +3,15 @@
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
 
--- fold_name lower-cases a name and strips its accents ("Zoë" → "zoe"), for search. unaccent()
--- is only STABLE because its dictionary could change; naming the dictionary makes it safe to
--- declare IMMUTABLE, which an index expression needs.
+-- fold_name puts a name the way search compares it: lower case, no accents ("Zoë" → "zoe"),
+-- hyphens as spaces ("Okafor-Smith" → "okafor smith"), no apostrophes or periods ("O'Brien" →
+-- "obrien"). unaccent() is only STABLE because its dictionary could change; naming the
+-- dictionary makes it safe to declare IMMUTABLE, which a generated column needs.
 CREATE FUNCTION fold_name(name text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN lower(public.unaccent('public.unaccent'::regdictionary, name));
+    RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, name)), '-''’.', ' ');
 
 CREATE TABLE patrons (
     id                 uuid PRIMARY KEY,
@@ -59,8 +61,7 @@ CREATE INDEX patrons_district_name_idx ON patrons (district_id, family_name, giv
 CREATE INDEX patrons_school_name_idx ON patrons (school_id, family_name, given_name, id);
 CREATE INDEX patrons_district_updated_idx ON patrons (district_id, updated_at, id);
 -- Name search: each folded name in the order search answers in, so that the first matches of
--- a typed prefix come straight off an index and the scan stops at the limit; trigrams for names
--- that contain the typed words further in, or come close.
+-- a typed prefix come straight off an index and the scan stops at the limit.
 -- Erased patrons are never searched; the school rides along for clients limited to some schools.
 CREATE INDEX patrons_given_folded_idx ON patrons (district_id, given_folded, family_folded, id)
     INCLUDE (school_id) WHERE erased_at IS NULL;
@@ -68,7 +69,47 @@ CREATE INDEX patrons_family_folded_idx ON patrons (district_id, family_folded, g
     INCLUDE (school_id) WHERE erased_at IS NULL;
 CREATE INDEX patrons_preferred_folded_idx ON patrons (district_id, preferred_folded, family_folded, given_folded, id)
     INCLUDE (school_id) WHERE erased_at IS NULL AND preferred_folded IS NOT NULL;
-CREATE INDEX patrons_search_trgm_idx ON patrons USING gin (search_name gin_trgm_ops);
+-- The words of the names, for patrons found through the dictionary below.
+CREATE INDEX patrons_search_words_idx ON patrons USING gin (string_to_array(search_name, ' '));
+-- The dictionary of every word in the district's patrons' names, with how many patrons have it.
+-- It is small (a district's distinct names, not its patrons), so a mistyped word can be matched
+-- against all of it at once, by trigrams and by edit distance; and it holds only the words of
+-- patrons who still have them, so erasing a patron's names takes them out of it.
+CREATE TABLE patron_name_words (
+    district_id uuid NOT NULL,
+    word        text COLLATE "C" NOT NULL,
+    patrons     integer NOT NULL CHECK (patrons > 0),
+    PRIMARY KEY (district_id, word)
+);
+CREATE INDEX patron_name_words_trgm_idx ON patron_name_words USING gin (word gin_trgm_ops);
+
+-- name_words lists the distinct words of a folded name, in order (so that concurrent writers
+-- lock dictionary rows in the same order and cannot deadlock).
+CREATE FUNCTION name_words(search_name text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(search_name, ' ')) w WHERE w <> '' ORDER BY w);
+
+CREATE FUNCTION patrons_count_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM patron_name_words
+        WHERE district_id = OLD.district_id AND word = ANY (name_words(OLD.search_name)) AND patrons = 1;
+        UPDATE patron_name_words SET patrons = patrons - 1
+        WHERE district_id = OLD.district_id AND word = ANY (name_words(OLD.search_name));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO patron_name_words (district_id, word, patrons)
+        SELECT NEW.district_id, w, 1 FROM unnest(name_words(NEW.search_name)) w
+        ON CONFLICT (district_id, word) DO UPDATE SET patrons = patron_name_words.patrons + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER patrons_count_name_words AFTER INSERT OR DELETE ON patrons
+    FOR EACH ROW EXECUTE FUNCTION patrons_count_name_words();
+CREATE TRIGGER patrons_recount_name_words AFTER UPDATE ON patrons
+    FOR EACH ROW WHEN (OLD.search_name IS DISTINCT FROM NEW.search_name)
+    EXECUTE FUNCTION patrons_count_name_words();
+
 -- Lets notes require that their patron belongs to their district and school.
 ALTER TABLE patrons ADD CONSTRAINT patrons_district_school_id_key UNIQUE (district_id, school_id, id);
 

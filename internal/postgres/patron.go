@@ -64,7 +64,7 @@ func (s *Store) ListPatrons(ctx context.Context, scope rapport.TenantScope, f ra
 	}
 	switch {
 	case f.Query != "":
-		return s.searchPatrons(ctx, c, f.Query, page.Size())
+		return s.searchPatrons(ctx, scope, c, f.Query, page.Size())
 	case !f.UpdatedSince.IsZero():
 		return s.listPatronsByUpdate(ctx, c, f.UpdatedSince, page)
 	}
@@ -118,22 +118,22 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 }
 
 // searchPatrons answers the best matches for a typed name, ranked: exact names first, then
-// names a typed word starts, then names that merely contain the words or come close (typos).
-// Names are compared folded (lower case, no accents).
+// names a typed word starts, then names with a word that a typed word starts further in, then
+// near misses (typos). Names are compared folded (see fold_name in the migrations).
 //
 // Typeahead must stay fast when one letter matches thousands of patrons, so the common case
 // never looks at more rows than it answers: the first typed word is a prefix range on each
 // folded-name index, read in order and cut at the limit, and the three short lists are merged.
-// Only when that leaves room (a rare name, a typo) does a trigram search fill the rest; it
-// needs a word of three letters or more, which trigrams require.
-func (s *Store) searchPatrons(ctx context.Context, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
-	words := strings.Fields(strings.ToLower(query))
-	if len(words) == 0 {
+// Only when that leaves room (a rare name, a typo) does a second query look the longest typed
+// word up in the district's dictionary of name words (patron_name_words): the words it starts,
+// and the words close to it by trigram similarity or by edit distance; the patrons with any of
+// those words fill the rest.
+func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
+	folded := strings.Fields(strings.ToLower(query))
+	if len(folded) == 0 {
 		return rapport.Page[rapport.Patron]{Items: []rapport.Patron{}}, nil
 	}
-	if len(words) > 5 {
-		words = words[:5]
-	}
+	words := folded[:min(len(folded), 5)]
 	longest := words[0]
 	escaped := make([]string, len(words))
 	for i, w := range words {
@@ -143,8 +143,9 @@ func (s *Store) searchPatrons(ctx context.Context, filters conditions, query str
 		}
 	}
 	filters.add("p.erased_at IS NULL")
+	typed := strings.Join(words, " ")
 
-	// Names some typed word starts, for each field.
+	// Names some field of which the first typed word starts.
 	c := filters.clone()
 	if len(words) > 1 {
 		c.add(wordPrefixes(&c, escaped))
@@ -169,7 +170,7 @@ func (s *Store) searchPatrons(ctx context.Context, filters conditions, query str
 			ORDER BY id, matched
 		) m
 		JOIN patrons p ON p.id = m.id
-		CROSS JOIN (SELECT fold_name(`+c.arg(strings.Join(words, " "))+`) AS q) q
+		CROSS JOIN (SELECT fold_name(`+c.arg(typed)+`) AS q) q
 		ORDER BY
 			CASE WHEN q.q IN (p.given_folded, p.family_folded, p.preferred_folded,
 				p.given_folded || ' ' || p.family_folded, p.preferred_folded || ' ' || p.family_folded) THEN 0 ELSE 1 END,
@@ -182,15 +183,29 @@ func (s *Store) searchPatrons(ctx context.Context, filters conditions, query str
 		return rapport.Page[rapport.Patron]{Items: patrons}, nil
 	}
 
-	// The rest: names with the typed words further in (rank 1), then near misses (rank 2).
+	// The rest, through the dictionary: words the longest typed word starts, and words one or
+	// two edits away (among those with its first letter) or sharing enough trigrams with it.
 	c = filters.clone()
 	found := make([]uuid.UUID, len(patrons))
 	for i, p := range patrons {
 		found[i] = p.ID
 	}
 	c.add("NOT (p.id = ANY(" + c.arg(found) + "))")
-	q := "fold_name(" + c.arg(strings.Join(words, " ")) + ")"
-	c.add("(p.search_name LIKE '%' || fold_name(" + c.arg(likeEscape(longest)) + ") || '%' OR p.search_name %> " + q + ")")
+	district, w := c.arg(scope.DistrictID), `(fold_name(`+c.arg(longest)+`) COLLATE "C")`
+	maxEdits := c.arg(min(2, utf8.RuneCountInString(longest)/2))
+	c.add(`string_to_array(p.search_name, ' ') && ARRAY(
+		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + `
+			AND d.word >= ` + w + ` AND d.word < ` + w + ` || chr(1114111)
+			ORDER BY d.word LIMIT 100)
+		UNION
+		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + ` AND d.word % ` + w + `
+			ORDER BY similarity(d.word, ` + w + `) DESC, d.word LIMIT 20)
+		UNION
+		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + `
+			AND d.word >= left(` + w + `, 1) AND d.word < left(` + w + `, 1) || chr(1114111)
+			AND levenshtein_less_equal(d.word, ` + w + `, 2) <= ` + maxEdits + `
+			ORDER BY levenshtein_less_equal(d.word, ` + w + `, 2), d.word LIMIT 20))`)
+	q := "fold_name(" + c.arg(typed) + ")"
 	rest, err := queryPatrons(ctx, s.pool, `
 		SELECT `+patronColumns+`
 		FROM patrons p

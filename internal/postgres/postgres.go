@@ -48,9 +48,6 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	pc.ConnConfig.RuntimeParams["application_name"] = "rapport"
 	pc.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(cmpOr(cfg.StatementTimeout, 15*time.Second).Milliseconds())
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	// Name search counts a name as a fuzzy match from this word similarity on (default 0.6),
-	// low enough to catch a swapped pair of letters in a short name ("Jonh").
-	pc.ConnConfig.RuntimeParams["pg_trgm.word_similarity_threshold"] = "0.4"
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
