@@ -1,6 +1,7 @@
 // Command baseline is the minimal server the benchmark measures Rapport against: net/http and
 // a pgxpool, with no authentication, no validation, no middleware and no layers. It answers the
-// four benchmarked operations with the same SQL Rapport runs (internal/postgres) and the same
+// four benchmarked operations with the same SQL Rapport runs (internal/postgres; for search,
+// Rapport's store itself) and the same
 // JSON members (the Patron and Note schemas of openapi.yaml), so that in the ratio
 // Rapport ÷ baseline the database work cancels out and what remains is the cost of what Rapport
 // adds around it: Echo, the middleware chain, validation against the spec, token checks, rate
@@ -30,11 +31,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rapportlib/rapport/internal/postgres"
+	"github.com/rapportlib/rapport/internal/rapport"
 )
 
 func main() {
@@ -71,7 +74,12 @@ func run(ctx context.Context, addr, dbURL string, conns int32, district string) 
 	}
 	defer pool.Close()
 
-	a := &api{db: pool}
+	store, err := postgres.Open(ctx, dbURL, postgres.Config{MaxConns: conns})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a := &api{db: pool, store: store}
 	if district != "" {
 		a.district, err = uuid.Parse(district)
 	} else {
@@ -102,6 +110,7 @@ func run(ctx context.Context, addr, dbURL string, conns int32, district string) 
 
 type api struct {
 	db       *pgxpool.Pool
+	store    *postgres.Store // for search, which runs Rapport's own queries
 	district uuid.UUID
 }
 
@@ -251,108 +260,41 @@ func (a *api) listPatrons(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// searchPatrons runs the SQL of Rapport's searchPatrons (internal/postgres/patron.go), built
-// the same way with the same placeholders, so that the plans and the rows are the same. First
-// the names that a typed word starts, read in order from the three folded-name indexes and cut
-// at the limit; then, only when that leaves room and a word has three letters or more, the
-// patrons with a word of the dictionary (patron_name_words) that the longest typed word starts
-// or comes close to fill the rest.
+// searchPatrons answers with Rapport's own search (internal/postgres), the same queries in the
+// same order, so that the ratio shows what Rapport's HTTP layer adds around them.
 func (a *api) searchPatrons(w http.ResponseWriter, r *http.Request, query string, size int) {
-	words := strings.Fields(strings.ToLower(query))
-	if len(words) == 0 {
-		writeJSON(w, http.StatusOK, patronList{Data: []patron{}})
-		return
-	}
-	if len(words) > 5 {
-		words = words[:5]
-	}
-	longest := words[0]
-	escaped := make([]string, len(words))
-	for i, word := range words {
-		escaped[i] = likeEscape(word)
-		if utf8.RuneCountInString(word) > utf8.RuneCountInString(longest) {
-			longest = word
-		}
-	}
-	joined := strings.Join(words, " ")
-	const wordPrefixes = "(' ' || p.search_name) LIKE ALL (ARRAY(SELECT '%% ' || fold_name(w) || '%%' FROM unnest($%d::text[]) w))"
-
-	// $1 district; with several words $2 the escaped words; then the first word twice (the
-	// range), the limit and the whole query.
-	where := "WHERE p.district_id = $1 AND p.erased_at IS NULL"
-	args := []any{a.district}
-	if len(words) > 1 {
-		args = append(args, escaped)
-		where += " AND " + fmt.Sprintf(wordPrefixes, len(args))
-	}
-	args = append(args, words[0], words[0], size, joined)
-	n := len(args)
-	first := fmt.Sprintf(`(fold_name($%d) COLLATE "C")`, n-3)
-	last := fmt.Sprintf(`((fold_name($%d) || chr(1114111)) COLLATE "C")`, n-2)
-	limit := fmt.Sprintf("$%d", n-1)
-	branch := func(column, order string) string {
-		return `(SELECT p.id, p.` + column + ` AS matched FROM patrons p ` + where + `
-			AND p.` + column + ` >= ` + first + ` AND p.` + column + ` < ` + last + `
-			ORDER BY ` + order + ` LIMIT ` + limit + `)`
-	}
-	items, err := a.queryPatrons(r.Context(), `
-		SELECT `+patronColumns+`
-		FROM (
-			SELECT DISTINCT ON (id) id, matched
-			FROM (`+branch("given_folded", "p.given_folded, p.family_folded, p.id")+`
-				UNION ALL `+branch("family_folded", "p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+branch("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`) m
-			ORDER BY id, matched
-		) m
-		JOIN patrons p ON p.id = m.id
-		CROSS JOIN (SELECT fold_name($`+strconv.Itoa(n)+`) AS q) q
-		ORDER BY
-			CASE WHEN q.q IN (p.given_folded, p.family_folded, p.preferred_folded,
-				p.given_folded || ' ' || p.family_folded, p.preferred_folded || ' ' || p.family_folded) THEN 0 ELSE 1 END,
-			m.matched, p.family_folded, p.given_folded, p.id
-		LIMIT `+limit, args)
+	page, err := a.store.ListPatrons(r.Context(), rapport.TenantScope{DistrictID: a.district},
+		rapport.PatronFilter{Query: query}, rapport.PageRequest{Limit: size})
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	if len(items) == size || utf8.RuneCountInString(longest) < 3 {
-		writeJSON(w, http.StatusOK, patronList{Data: items})
-		return
+	items := make([]patron, len(page.Items))
+	for i, p := range page.Items {
+		items[i] = toPatron(p)
 	}
+	writeJSON(w, http.StatusOK, patronList{Data: items})
+}
 
-	// The rest, through the dictionary of name words: $2 the ids already found, $3 the district,
-	// $4 the longest word, $5 the edits allowed, $6 the whole query, $7 the escaped words, $8
-	// how many are missing.
-	found := make([]uuid.UUID, len(items))
-	for i, p := range items {
-		found[i] = p.ID
+// toPatron renders a patron of the store as scanPatron renders a row.
+func toPatron(p rapport.Patron) patron {
+	out := patron{
+		ID: p.ID, SchoolID: p.SchoolID, Role: string(p.Role), GivenName: p.GivenName, FamilyName: p.FamilyName,
+		PreferredName: optional(p.PreferredName), DisplayName: p.DisplayName(), Pronouns: optional(p.Pronouns),
+		NamePronunciation: optional(p.NamePronunciation), Grade: optional(p.Grade), Homeroom: optional(p.Homeroom),
+		Email: optional(p.Email), SourcedID: optional(p.SourcedID), SISID: optional(p.SISID), Barcode: optional(p.Barcode),
+		LMSID: optional(p.LMSID), Status: string(p.Status), Interests: p.Interests,
+		CreatedAt: p.CreatedAt.UTC(), CreatedBy: actor{ClientID: p.CreatedBy.ClientID, ActingUser: optional(p.CreatedBy.ActingUser)},
+		UpdatedAt: p.UpdatedAt.UTC(), UpdatedBy: actor{ClientID: p.UpdatedBy.ClientID, ActingUser: optional(p.UpdatedBy.ActingUser)},
 	}
-	const word = `(fold_name($4) COLLATE "C")`
-	rest, err := a.queryPatrons(r.Context(), `
-		SELECT `+patronColumns+`
-		FROM patrons p
-		WHERE p.district_id = $1 AND p.erased_at IS NULL AND NOT (p.id = ANY($2))
-			AND string_to_array(p.search_name, ' ') && ARRAY(
-				(SELECT d.word FROM patron_name_words d WHERE d.district_id = $3
-					AND d.word >= `+word+` AND d.word < `+word+` || chr(1114111)
-					ORDER BY d.word LIMIT 100)
-				UNION
-				(SELECT d.word FROM patron_name_words d WHERE d.district_id = $3 AND d.word % `+word+`
-					ORDER BY similarity(d.word, `+word+`) DESC, d.word LIMIT 20)
-				UNION
-				(SELECT d.word FROM patron_name_words d WHERE d.district_id = $3
-					AND d.word >= left(`+word+`, 1) AND d.word < left(`+word+`, 1) || chr(1114111)
-					AND levenshtein_less_equal(d.word, `+word+`, 2) <= $5
-					ORDER BY levenshtein_less_equal(d.word, `+word+`, 2), d.word LIMIT 20))
-		ORDER BY CASE WHEN `+fmt.Sprintf(wordPrefixes, 7)+` THEN 1 ELSE 2 END,
-			word_similarity(fold_name($6), p.search_name) DESC, p.family_folded, p.given_folded, p.id
-		LIMIT $8`,
-		[]any{a.district, found, a.district, longest, min(2, utf8.RuneCountInString(longest)/2), joined, escaped, size - len(items)})
-	if err != nil {
-		fail(w, err)
-		return
+	if out.Interests == nil {
+		out.Interests = []string{}
 	}
-	writeJSON(w, http.StatusOK, patronList{Data: append(items, rest...)})
+	if p.Erased() {
+		erased := p.ErasedAt.UTC()
+		out.ErasedAt = &erased
+	}
+	return out
 }
 
 func (a *api) queryPatrons(ctx context.Context, sql string, args []any) ([]patron, error) {

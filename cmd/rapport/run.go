@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // school time zones must load even on images without a zoneinfo database
@@ -34,6 +35,11 @@ configuration comes from the environment; see README.md.`
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if getenv("GOGC") == "" {
+		// The server holds little (about 40 MB under load, against a budget of 150 MB), so it
+		// trades some memory for half the time spent collecting garbage.
+		debug.SetGCPercent(200)
+	}
 
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)

@@ -78,37 +78,73 @@ CREATE INDEX patrons_search_words_idx ON patrons USING gin (string_to_array(sear
 CREATE TABLE patron_name_words (
     district_id uuid NOT NULL,
     word        text COLLATE "C" NOT NULL,
-    patrons     integer NOT NULL CHECK (patrons > 0),
+    patrons     integer NOT NULL CHECK (patrons >= 0),
     PRIMARY KEY (district_id, word)
 );
 CREATE INDEX patron_name_words_trgm_idx ON patron_name_words USING gin (word gin_trgm_ops);
 
--- name_words lists the distinct words of a folded name, in order (so that concurrent writers
--- lock dictionary rows in the same order and cannot deadlock).
+-- name_words lists the distinct words of a folded name.
 CREATE FUNCTION name_words(search_name text) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(search_name, ' ')) w WHERE w <> '' ORDER BY w);
+    RETURN ARRAY(SELECT DISTINCT w FROM unnest(string_to_array(search_name, ' ')) w WHERE w <> '');
 
-CREATE FUNCTION patrons_count_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
+-- count_name_words adds the words of the given names (patron by patron: district, folded name)
+-- to the dictionary, all in one statement: a roster import of thousands of patrons is one
+-- upsert. Rows are written in (district, word) order, so that concurrent writers cannot
+-- deadlock.
+CREATE FUNCTION count_name_words(districts uuid[], names text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO patron_name_words AS d (district_id, word, patrons)
+    SELECT r.district_id, w, count(*)
+    FROM unnest(districts, names) AS r(district_id, search_name), unnest(name_words(r.search_name)) w
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT (district_id, word) DO UPDATE SET patrons = d.patrons + EXCLUDED.patrons;
+$$;
+
+-- uncount_name_words takes the words of the given names out again, dropping the words no
+-- patron has any more. It locks the rows in the same order as count_name_words.
+CREATE FUNCTION uncount_name_words(districts uuid[], names text[]) RETURNS void LANGUAGE sql AS $$
+    SELECT 1 FROM patron_name_words d
+    WHERE (d.district_id, d.word) IN (
+        SELECT r.district_id, w FROM unnest(districts, names) AS r(district_id, search_name), unnest(name_words(r.search_name)) w)
+    ORDER BY d.district_id, d.word
+    FOR UPDATE;
+    UPDATE patron_name_words d SET patrons = d.patrons - g.n
+    FROM (SELECT r.district_id, w AS word, count(*) AS n
+          FROM unnest(districts, names) AS r(district_id, search_name), unnest(name_words(r.search_name)) w
+          GROUP BY 1, 2) g
+    WHERE d.district_id = g.district_id AND d.word = g.word;
+    DELETE FROM patron_name_words d
+    WHERE d.patrons = 0 AND (d.district_id, d.word) IN (
+        SELECT r.district_id, w FROM unnest(districts, names) AS r(district_id, search_name), unnest(name_words(r.search_name)) w);
+$$;
+
+-- The dictionary follows every statement that adds, renames or removes patrons. Erasing a
+-- patron empties the names, so their words leave with the last patron who had them.
+CREATE FUNCTION patrons_insert_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM patron_name_words
-        WHERE district_id = OLD.district_id AND word = ANY (name_words(OLD.search_name)) AND patrons = 1;
-        UPDATE patron_name_words SET patrons = patrons - 1
-        WHERE district_id = OLD.district_id AND word = ANY (name_words(OLD.search_name));
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO patron_name_words (district_id, word, patrons)
-        SELECT NEW.district_id, w, 1 FROM unnest(name_words(NEW.search_name)) w
-        ON CONFLICT (district_id, word) DO UPDATE SET patrons = patron_name_words.patrons + 1;
-    END IF;
+    PERFORM count_name_words(array_agg(district_id), array_agg(search_name)) FROM new_rows;
     RETURN NULL;
 END $$;
-CREATE TRIGGER patrons_count_name_words AFTER INSERT OR DELETE ON patrons
-    FOR EACH ROW EXECUTE FUNCTION patrons_count_name_words();
-CREATE TRIGGER patrons_recount_name_words AFTER UPDATE ON patrons
-    FOR EACH ROW WHEN (OLD.search_name IS DISTINCT FROM NEW.search_name)
-    EXECUTE FUNCTION patrons_count_name_words();
+CREATE FUNCTION patrons_update_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM uncount_name_words(array_agg(o.district_id), array_agg(o.search_name))
+    FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.search_name IS DISTINCT FROM n.search_name;
+    PERFORM count_name_words(array_agg(n.district_id), array_agg(n.search_name))
+    FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.search_name IS DISTINCT FROM n.search_name;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION patrons_delete_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM uncount_name_words(array_agg(district_id), array_agg(search_name)) FROM old_rows;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER patrons_insert_name_words AFTER INSERT ON patrons
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrons_insert_name_words();
+CREATE TRIGGER patrons_update_name_words AFTER UPDATE ON patrons
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrons_update_name_words();
+CREATE TRIGGER patrons_delete_name_words AFTER DELETE ON patrons
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patrons_delete_name_words();
 
 -- Lets notes require that their patron belongs to their district and school.
 ALTER TABLE patrons ADD CONSTRAINT patrons_district_school_id_key UNIQUE (district_id, school_id, id);

@@ -127,7 +127,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		}),
 		echo.WrapMiddleware(s.authenticate),                    // who is calling
 		echo.WrapMiddleware(s.rateLimit),                       // counted per caller, before any real work
-		echo.WrapMiddleware(s.validator(spec)),                 // the spec decides what is acceptable
+		s.validator(spec),                                      // the spec decides what is acceptable
 		echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout)), // retries of a create replay its answer
 		renderErrors,
 	)

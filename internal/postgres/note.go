@@ -170,40 +170,48 @@ func (s *Store) GetNote(ctx context.Context, p *rapport.Principal, id uuid.UUID)
 	return n, err
 }
 
-// CreateNote writes a note about a patron in scope.
+// CreateNote writes a note about a patron in scope, in one statement that takes the district
+// and school from the patron; only when it writes nothing does a second query say why.
 func (s *Store) CreateNote(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, in rapport.NoteCreate) (rapport.Note, error) {
 	n, err := in.Note()
 	if err != nil {
 		return rapport.Note{}, err
 	}
 	by := p.Actor()
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		patron, err := getPatron(ctx, tx, p.Tenant, patronID, "FOR SHARE")
-		if err != nil {
-			return err
-		}
-		if patron.Erased() {
-			return rapport.Errorf(rapport.Conflict, "the patron's personal data was erased; no notes can be added")
-		}
-		prompt, state, dueOn := followUpValues(n.FollowUp)
-		rows, err := tx.Query(ctx, `
-			INSERT INTO notes AS n (id, district_id, school_id, patron_id, body, kind, visibility,
-				follow_up_prompt, follow_up_state, follow_up_due_on,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $12)
-			RETURNING `+noteColumns,
-			uuid.Must(uuid.NewV7()), patron.DistrictID, patron.SchoolID, patron.ID, n.Body, n.Kind, n.Visibility,
-			prompt, state, dueOn, by.ClientID, nullIfEmpty(by.ActingUser))
-		if err != nil {
-			return fmt.Errorf("create note: %w", err)
-		}
-		n, err = pgx.CollectExactlyOneRow(rows, scanNote)
-		if err != nil {
-			return fmt.Errorf("create note: %w", err)
-		}
-		return nil
-	})
-	return n, err
+	prompt, state, dueOn := followUpValues(n.FollowUp)
+	var c conditions
+	client, user := c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser))
+	values := []string{c.arg(uuid.Must(uuid.NewV7())), c.arg(n.Body), c.arg(n.Kind), c.arg(n.Visibility),
+		c.arg(prompt), c.arg(state), c.arg(dueOn), client, user, client, user}
+	c.add("p.id = " + c.arg(patronID))
+	c.tenant("p", p.Tenant)
+	c.add("p.erased_at IS NULL")
+	rows, err := s.pool.Query(ctx, `
+		INSERT INTO notes AS n (district_id, school_id, patron_id, id, body, kind, visibility,
+			follow_up_prompt, follow_up_state, follow_up_due_on,
+			created_by_client, created_by_user, updated_by_client, updated_by_user)
+		SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
+		FROM patrons p
+		`+c.sql()+`
+		RETURNING `+noteColumns, c.args...)
+	if err != nil {
+		return rapport.Note{}, interpretError(fmt.Errorf("create note: %w", err))
+	}
+	notes, err := pgx.CollectRows(rows, scanNote)
+	if err != nil {
+		return rapport.Note{}, interpretError(fmt.Errorf("create note: %w", err))
+	}
+	if len(notes) == 1 {
+		return notes[0], nil
+	}
+	patron, err := s.GetPatron(ctx, p.Tenant, patronID)
+	if err != nil {
+		return rapport.Note{}, err
+	}
+	if patron.Erased() {
+		return rapport.Note{}, rapport.Errorf(rapport.Conflict, "the patron's personal data was erased; no notes can be added")
+	}
+	return rapport.Note{}, fmt.Errorf("create note for patron %s: nothing written", patronID)
 }
 
 func followUpValues(f *rapport.FollowUp) (prompt, state *string, dueOn *time.Time) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -183,40 +184,80 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 		return rapport.Page[rapport.Patron]{Items: patrons}, nil
 	}
 
-	// The rest, through the dictionary: words the longest typed word starts, and words one or
-	// two edits away (among those with its first letter) or sharing enough trigrams with it.
+	// The rest, through the dictionary: first the words the longest typed word starts, then the
+	// words one or two edits away (among those with its first letter) or sharing enough
+	// trigrams with it, best first; then, word by word, the patrons who have them.
+	meant, err := s.closeNameWords(ctx, scope.DistrictID, longest)
+	if err != nil || len(meant) == 0 {
+		return rapport.Page[rapport.Patron]{Items: patrons}, err
+	}
 	c = filters.clone()
 	found := make([]uuid.UUID, len(patrons))
 	for i, p := range patrons {
 		found[i] = p.ID
 	}
 	c.add("NOT (p.id = ANY(" + c.arg(found) + "))")
-	district, w := c.arg(scope.DistrictID), `(fold_name(`+c.arg(longest)+`) COLLATE "C")`
-	maxEdits := c.arg(min(2, utf8.RuneCountInString(longest)/2))
-	c.add(`string_to_array(p.search_name, ' ') && ARRAY(
-		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + `
-			AND d.word >= ` + w + ` AND d.word < ` + w + ` || chr(1114111)
-			ORDER BY d.word LIMIT 100)
-		UNION
-		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + ` AND d.word % ` + w + `
-			ORDER BY similarity(d.word, ` + w + `) DESC, d.word LIMIT 20)
-		UNION
-		(SELECT d.word FROM patron_name_words d WHERE d.district_id = ` + district + `
-			AND d.word >= left(` + w + `, 1) AND d.word < left(` + w + `, 1) || chr(1114111)
-			AND levenshtein_less_equal(d.word, ` + w + `, 2) <= ` + maxEdits + `
-			ORDER BY levenshtein_less_equal(d.word, ` + w + `, 2), d.word LIMIT 20))`)
-	q := "fold_name(" + c.arg(typed) + ")"
-	rest, err := queryPatrons(ctx, s.pool, `
+	rest := c.arg(size - len(patrons))
+	lateral := `SELECT p.id FROM patrons p ` + c.sql() + ` AND string_to_array(p.search_name, ' ') @> ARRAY[w.word]
+		ORDER BY p.family_folded, p.given_folded, p.id LIMIT ` + rest
+	more, err := queryPatrons(ctx, s.pool, `
 		SELECT `+patronColumns+`
-		FROM patrons p
-		`+c.sql()+`
-		ORDER BY CASE WHEN `+wordPrefixes(&c, escaped)+` THEN 1 ELSE 2 END,
-			word_similarity(`+q+`, p.search_name) DESC, p.family_folded, p.given_folded, p.id
-		LIMIT `+c.arg(size-len(patrons)), c.args)
+		FROM (
+			SELECT DISTINCT ON (m.id) m.id, w.ord
+			FROM unnest(`+c.arg(meant)+`::text[]) WITH ORDINALITY AS w(word, ord)
+			CROSS JOIN LATERAL (`+lateral+`) m
+			ORDER BY m.id, w.ord
+		) m
+		JOIN patrons p ON p.id = m.id
+		ORDER BY CASE WHEN `+wordPrefixes(&c, escaped)+` THEN 1 ELSE 2 END, m.ord, p.family_folded, p.given_folded, p.id
+		LIMIT `+rest, c.args)
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	return rapport.Page[rapport.Patron]{Items: append(patrons, rest...)}, nil
+	return rapport.Page[rapport.Patron]{Items: append(patrons, more...)}, nil
+}
+
+// closeNameWords returns the words of the district's names that a typed word may have meant,
+// best first: the words it starts, then words at an edit distance of one or two (the second
+// only for words of four letters or more; among words with the same first letter, since a typo
+// seldom changes that) or with similar trigrams (which catch the rest).
+func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) ([]string, error) {
+	maxEdits := 1
+	if utf8.RuneCountInString(typed) >= 4 {
+		maxEdits = 2
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH typed AS (SELECT fold_name($2) COLLATE "C" AS w)
+		SELECT word FROM (
+			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
+				ORDER BY d.word LIMIT 20)
+			UNION ALL
+			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, 3), similarity(d.word, typed.w) FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word % typed.w
+				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
+			UNION ALL
+			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, $3), similarity(d.word, typed.w) FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
+					AND levenshtein_less_equal(d.word, typed.w, $3) <= $3
+				ORDER BY 2, d.word LIMIT 10)
+		) candidates
+		ORDER BY distance, similarity DESC, word
+		LIMIT 30`, districtID, typed, maxEdits)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("look up name words: %w", err))
+	}
+	candidates, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("look up name words: %w", err))
+	}
+	var words []string
+	for _, w := range candidates {
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	return words, nil
 }
 
 // wordPrefixes is the condition that every typed word (LIKE-escaped) starts a word of the
