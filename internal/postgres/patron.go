@@ -185,10 +185,12 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 	}
 
 	// The rest, through the dictionary: first the words the longest typed word starts, then the
-	// words one or two edits away (among those with its first letter) or sharing enough
-	// trigrams with it, best first; then, word by word, the patrons who have them.
-	meant, err := s.closeNameWords(ctx, scope.DistrictID, longest)
-	if err != nil || len(meant) == 0 {
+	// words it may have been meant to be, best first (closeNameWords); then, word by word, the
+	// patrons with the word as a whole name, read in name order from the folded-name indexes and
+	// cut at the limit, or, for the words it starts, inside a name ("Kate" of "Mary Kate"). The
+	// other typed words must still start words of the name: a typo is forgiven in one word.
+	candidates, prefixes, err := s.closeNameWords(ctx, scope.DistrictID, longest)
+	if err != nil || len(candidates) == 0 {
 		return rapport.Page[rapport.Patron]{Items: patrons}, err
 	}
 	c = filters.clone()
@@ -197,15 +199,31 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 		found[i] = p.ID
 	}
 	c.add("NOT (p.id = ANY(" + c.arg(found) + "))")
+	var others []string
+	for i, w := range words {
+		if w != longest {
+			others = append(others, escaped[i])
+		}
+	}
+	if len(others) > 0 {
+		c.add(wordPrefixes(&c, others))
+	}
 	rest := c.arg(size - len(patrons))
-	lateral := `SELECT p.id FROM patrons p ` + c.sql() + ` AND string_to_array(p.search_name, ' ') @> ARRAY[w.word]
-		ORDER BY p.family_folded, p.given_folded, p.id LIMIT ` + rest
+	where := c.sql()
+	byWord := func(cond, order string) string {
+		return `(SELECT p.id FROM patrons p ` + where + ` AND ` + cond + ` ORDER BY ` + order + ` LIMIT ` + rest + `)`
+	}
 	more, err := queryPatrons(ctx, s.pool, `
 		SELECT `+patronColumns+`
 		FROM (
 			SELECT DISTINCT ON (m.id) m.id, w.ord
-			FROM unnest(`+c.arg(meant)+`::text[]) WITH ORDINALITY AS w(word, ord)
-			CROSS JOIN LATERAL (`+lateral+`) m
+			FROM unnest(`+c.arg(candidates)+`::text[], `+c.arg(prefixes)+`::bool[]) WITH ORDINALITY AS w(word, prefix, ord)
+			CROSS JOIN LATERAL (
+				`+byWord(`p.family_folded = w.word COLLATE "C"`, "p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+byWord(`p.given_folded = w.word COLLATE "C"`, "p.given_folded, p.family_folded, p.id")+`
+				UNION ALL `+byWord(`p.preferred_folded = w.word COLLATE "C"`, "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+byWord(`w.prefix AND string_to_array(p.search_name, ' ') @> ARRAY[w.word]`, "p.id")+`
+			) m
 			ORDER BY m.id, w.ord
 		) m
 		JOIN patrons p ON p.id = m.id
@@ -218,46 +236,52 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 }
 
 // closeNameWords returns the words of the district's names that a typed word may have meant,
-// best first: the words it starts, then words at an edit distance of one or two (the second
-// only for words of four letters or more; among words with the same first letter, since a typo
-// seldom changes that) or with similar trigrams (which catch the rest).
-func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) ([]string, error) {
+// best first, each with whether the typed word starts it: first the words it starts, then
+// words at an edit distance of one or two (two only for words of four letters or more; among
+// words with the same first letter, which a typo seldom changes) or with similar trigrams
+// (which catch the rest).
+func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) (words []string, prefixes []bool, err error) {
 	maxEdits := 1
 	if utf8.RuneCountInString(typed) >= 4 {
 		maxEdits = 2
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH typed AS (SELECT fold_name($2) COLLATE "C" AS w)
-		SELECT word FROM (
+		SELECT word, distance = 0 FROM (
 			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
 				WHERE d.district_id = $1 AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
 				ORDER BY d.word LIMIT 20)
 			UNION ALL
-			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, 3), similarity(d.word, typed.w) FROM patron_name_words d, typed
+			(SELECT d.word, greatest(levenshtein_less_equal(d.word, typed.w, 3), 1), similarity(d.word, typed.w)
+				FROM patron_name_words d, typed
 				WHERE d.district_id = $1 AND d.word % typed.w
 				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
 			UNION ALL
 			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, $3), similarity(d.word, typed.w) FROM patron_name_words d, typed
 				WHERE d.district_id = $1 AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
-					AND levenshtein_less_equal(d.word, typed.w, $3) <= $3
+					AND levenshtein_less_equal(d.word, typed.w, $3) BETWEEN 1 AND $3
 				ORDER BY 2, d.word LIMIT 10)
 		) candidates
 		ORDER BY distance, similarity DESC, word
 		LIMIT 30`, districtID, typed, maxEdits)
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("look up name words: %w", err))
+		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
 	}
-	candidates, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("look up name words: %w", err))
-	}
-	var words []string
-	for _, w := range candidates {
+	defer rows.Close()
+	for rows.Next() {
+		var w string
+		var prefix bool
+		if err := rows.Scan(&w, &prefix); err != nil {
+			return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
+		}
 		if !slices.Contains(words, w) {
-			words = append(words, w)
+			words, prefixes = append(words, w), append(prefixes, prefix)
 		}
 	}
-	return words, nil
+	if err := rows.Err(); err != nil {
+		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
+	}
+	return words, prefixes, nil
 }
 
 // wordPrefixes is the condition that every typed word (LIKE-escaped) starts a word of the
