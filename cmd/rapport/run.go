@@ -49,7 +49,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(cfg, stderr)
+	logs := newLogWriter(stderr)
+	defer logs.Close()
+	logger, err := newLogger(cfg, logs)
 	if err != nil {
 		return err
 	}
