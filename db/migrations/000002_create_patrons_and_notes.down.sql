@@ -1,6 +1,6 @@
 DROP TABLE idempotency_keys;
 DROP TRIGGER access_log_append_only ON access_log;
-DROP FUNCTION access_log_append_only();
+DROP FUNCTION append_only();
 DROP TABLE access_log;
 DROP TABLE notes;
 DROP TABLE patrons;

@@ -196,12 +196,13 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_patron_idx ON access_log (patron_id, id DESC);
 
-CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+-- append_only refuses to change or remove rows of a record that must only grow.
+CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'access_log is append-only';
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
 END $$;
 CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
-    FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 
 -- The first answer to a create sent with an Idempotency-Key, kept 24 hours for retries.
 CREATE TABLE idempotency_keys (

@@ -1,7 +1,6 @@
 DROP TABLE service_pledges;
 DROP TABLE feedback_supporters;
 DROP TRIGGER feedback_transitions_append_only ON feedback_transitions;
-DROP FUNCTION feedback_transitions_append_only();
 DROP TABLE feedback_transitions;
 DROP TRIGGER feedback_items_status_transition ON feedback_items;
 DROP FUNCTION feedback_items_status_transition();

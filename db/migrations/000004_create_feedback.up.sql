@@ -135,12 +135,8 @@ CREATE TABLE feedback_transitions (
 );
 CREATE INDEX feedback_transitions_item_idx ON feedback_transitions (feedback_id, id);
 
-CREATE FUNCTION feedback_transitions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'feedback_transitions is append-only';
-END $$;
 CREATE TRIGGER feedback_transitions_append_only BEFORE UPDATE OR DELETE ON feedback_transitions
-    FOR EACH ROW EXECUTE FUNCTION feedback_transitions_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 
 -- "Me too": each row is one supporter of an item. Anonymous supporters (no patron) each count;
 -- a patron counts once per item.
