@@ -251,6 +251,16 @@ func TestErasePatron(t *testing.T) {
 	if res := env.Call(http.MethodPost, path+"/notes", writer, map[string]any{"body": "Loves horse stories"}); res.Status != http.StatusCreated {
 		t.Fatalf("create note = %d", res.Status)
 	}
+	school := tenant.Schools[0].ID.String()
+	var alone, together api.Interaction
+	env.Call(http.MethodPost, "/v1/interactions", admin, map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String()},
+		"kind": "reference", "summary": "Maya asked about horse books", "satisfaction": map[string]any{"rating": 5, "comment": "Maya loved it"}}).Decode(t, &alone)
+	other2 := env.NewPatron(tenant.Schools[0], "Sam", "Lee")
+	env.Call(http.MethodPost, "/v1/interactions", admin, map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String(), other2.ID.String()},
+		"kind": "class_visit", "summary": "Fourth-grade class visit"}).Decode(t, &together)
+	var feedback api.FeedbackItem
+	env.Call(http.MethodPost, "/v1/feedback", admin, map[string]any{"school_id": school, "patron_id": patron.ID.String(),
+		"source": "conversation", "summary": "More horse books", "details": "Maya says the horse shelf is empty"}).Decode(t, &feedback)
 
 	if res := env.Call(http.MethodPost, path+"/erase", writer, nil); res.Status != http.StatusForbidden {
 		t.Errorf("erase without admin = %d, want 403", res.Status)
@@ -276,6 +286,20 @@ func TestErasePatron(t *testing.T) {
 		if len(list.Data) != 0 {
 			t.Errorf("GET /v1/patrons%s still finds the erased patron", q)
 		}
+	}
+	var aloneAfter, togetherAfter api.Interaction
+	env.Call(http.MethodGet, "/v1/interactions/"+alone.Id.String(), admin, nil).Decode(t, &aloneAfter)
+	env.Call(http.MethodGet, "/v1/interactions/"+together.Id.String(), admin, nil).Decode(t, &togetherAfter)
+	if aloneAfter.Summary != nil || aloneAfter.Satisfaction == nil || aloneAfter.Satisfaction.Comment != nil || aloneAfter.Satisfaction.Rating != 5 {
+		t.Errorf("her own interaction after erasure = %+v; want the summary and comment gone, the rating kept", aloneAfter)
+	}
+	if togetherAfter.Summary == nil || *togetherAfter.Summary != "Fourth-grade class visit" {
+		t.Errorf("a class visit lost its summary: %+v", togetherAfter)
+	}
+	var feedbackAfter api.FeedbackItem
+	env.Call(http.MethodGet, "/v1/feedback/"+feedback.Id.String(), admin, nil).Decode(t, &feedbackAfter)
+	if feedbackAfter.Details != nil || feedbackAfter.Summary != "More horse books" {
+		t.Errorf("her feedback after erasure = %+v; want the details gone, the summary kept", feedbackAfter)
 	}
 	if res := env.Call(http.MethodPatch, path, admin, map[string]any{"given_name": "Back"}); res.Status != http.StatusConflict {
 		t.Errorf("changing an erased patron = %d, want 409", res.Status)

@@ -436,6 +436,26 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE patron_id = $1`, id); err != nil {
 			return fmt.Errorf("erase patron %s notes: %w", id, err)
 		}
+		// What was written about the patron in free text goes too; the records stay, for the
+		// counts. An interaction with other patrons as well (a class visit) is about them all and
+		// keeps its summary.
+		if _, err := tx.Exec(ctx, `
+			UPDATE interactions i
+			SET summary = NULL, satisfaction_comment = NULL, version = version + 1,
+				updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			WHERE i.id IN (SELECT ip.interaction_id FROM interaction_patrons ip WHERE ip.patron_id = $1)
+			  AND NOT EXISTS (SELECT 1 FROM interaction_patrons ip WHERE ip.interaction_id = i.id AND ip.patron_id <> $1)
+			  AND (i.summary IS NOT NULL OR i.satisfaction_comment IS NOT NULL)`,
+			id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			return fmt.Errorf("erase patron %s interactions: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE feedback_items
+			SET details = NULL, version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			WHERE patron_id = $1 AND details IS NOT NULL`,
+			id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			return fmt.Errorf("erase patron %s feedback: %w", id, err)
+		}
 		patrons, err := queryPatrons(ctx, tx, `
 			UPDATE patrons AS p
 			SET given_name = '', family_name = '', preferred_name = NULL, pronouns = NULL,

@@ -262,7 +262,9 @@ type PatronStore interface {
 	UpdatePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, patch PatronPatch) (Patron, error)
 	// DeactivatePatron makes the patron inactive: NotFound, PreconditionFailed.
 	DeactivatePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Patron, error)
-	// ErasePatron removes the patron's personal data and notes, keeping the record for counts:
-	// NotFound, PreconditionFailed. Erasing an erased patron changes nothing.
+	// ErasePatron removes the patron's personal data and notes, and the free text written about
+	// them alone (the summaries and comments of their own interactions, the details of their
+	// feedback), keeping the records for counts: NotFound, PreconditionFailed. Erasing an
+	// erased patron changes nothing.
 	ErasePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Patron, error)
 }
