@@ -1,16 +1,19 @@
 // Command baseline is the minimal server the benchmark measures Rapport against: net/http and
 // a pgxpool, with no authentication, no validation, no middleware and no layers. It answers the
-// four benchmarked operations with the same SQL Rapport runs (internal/postgres; for search,
-// Rapport's store itself) and the same
-// JSON members (the Patron and Note schemas of openapi.yaml), so that in the ratio
-// Rapport ÷ baseline the database work cancels out and what remains is the cost of what Rapport
-// adds around it: Echo, the middleware chain, validation against the spec, token checks, rate
-// limiting, logging, metrics and the mapping between layers.
+// benchmarked operations with the same SQL Rapport runs (internal/postgres; for search and a
+// patron's history, Rapport's store itself) and the same JSON members (the Patron, Note and
+// Interaction schemas of openapi.yaml), so that in the ratio Rapport ÷ baseline the database
+// work cancels out and what remains is the cost of what Rapport adds around it: Echo, the
+// middleware chain, validation against the spec, token checks, rate limiting, logging, metrics
+// and the mapping between layers. The two creates are the least a handler can do instead: one
+// INSERT statement each.
 //
-//	GET  /patrons/{id}          one patron
-//	GET  /patrons?limit&cursor  a keyset page ordered by family name, given name, id
-//	GET  /patrons?q=…           name search
-//	POST /patrons/{id}/notes    add a note: one INSERT … RETURNING
+//	GET  /patrons/{id}               one patron
+//	GET  /patrons?limit&cursor       a keyset page ordered by family name, given name, id
+//	GET  /patrons?q=…                name search
+//	GET  /patrons/{id}/interactions  a patron's history, newest first (Rapport's store)
+//	POST /patrons/{id}/notes         add a note: one INSERT … RETURNING
+//	POST /interactions               record an interaction and its patrons: one statement
 //
 // It serves one district, named by -district or else the one with the slug bench-usd.
 package main
@@ -93,6 +96,8 @@ func run(ctx context.Context, addr, dbURL string, conns int32, district string) 
 	mux.HandleFunc("GET /patrons/{id}", a.getPatron)
 	mux.HandleFunc("GET /patrons", a.listPatrons)
 	mux.HandleFunc("POST /patrons/{id}/notes", a.createNote)
+	mux.HandleFunc("GET /patrons/{id}/interactions", a.listPatronInteractions)
+	mux.HandleFunc("POST /interactions", a.createInteraction)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	served := make(chan error, 1)
@@ -110,7 +115,7 @@ func run(ctx context.Context, addr, dbURL string, conns int32, district string) 
 
 type api struct {
 	db       *pgxpool.Pool
-	store    *postgres.Store // for search, which runs Rapport's own queries
+	store    *postgres.Store // for search and histories, which run Rapport's own queries
 	district uuid.UUID
 }
 

@@ -9,11 +9,16 @@
 //
 // Workloads:
 //
-//	get-patron   GET {prefix}/patrons/{id} of a random patron n (ids: patronID, seed.sql)
-//	page-50      GET {prefix}/patrons?limit=50&cursor=… with a random cursor from the server's
-//	             own first -pages pages, collected before the timed run (cursors are opaque)
-//	search       GET {prefix}/patrons?q=… with a random typeahead query
-//	create-note  POST {prefix}/patrons/{id}/notes of a small note about a random patron
+//	get-patron          GET {prefix}/patrons/{id} of a random patron n (ids: patronID, seed.sql)
+//	page-50             GET {prefix}/patrons?limit=50&cursor=… with a random cursor from the
+//	                    server's own first -pages pages, collected before the timed run (cursors
+//	                    are opaque)
+//	search              GET {prefix}/patrons?q=… with a random typeahead query
+//	patron-history      GET {prefix}/patrons/{id}/interactions of a random patron: the first page,
+//	                    of the default size (50)
+//	create-note         POST {prefix}/patrons/{id}/notes of a small note about a random patron
+//	create-interaction  POST {prefix}/interactions of a reference question of a random patron at
+//	                    the patron's school (schoolOf)
 //
 // Any answer but 2xx, and any transport error, is an error. More errors than -max-error-rate
 // of the requests make the command exit with status 3 (after the record is written), so that
@@ -64,7 +69,7 @@ func main() {
 	flag.StringVar(&o.prefix, "prefix", "", "API path prefix (/v1 for Rapport)")
 	flag.StringVar(&o.token, "token", "", "bearer token (none when empty)")
 	flag.StringVar(&o.target, "target", "rapport", "name of the server in the results")
-	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search or create-note")
+	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, create-note or create-interaction")
 	flag.IntVar(&o.clients, "c", 32, "concurrent workers, one keep-alive connection each")
 	flag.DurationVar(&o.duration, "d", 15*time.Second, "measured duration")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before the measured one")
@@ -75,6 +80,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "append a JSON record of the results to this file")
 	flag.Float64Var(&o.maxErrorRate, "max-error-rate", 0.001, "fail when errors exceed this share of requests")
 	printSearches := flag.Bool("print-searches", false, "print the search workload's queries, URL-encoded, one a line, and exit")
+	printInteraction := flag.Int("print-interaction", 0, "print the create-interaction body for this patron and exit")
 	flag.Parse()
 
 	if *printSearches {
@@ -82,6 +88,11 @@ func main() {
 		for _, q := range searches {
 			fmt.Println(url.QueryEscape(q))
 		}
+		return
+	}
+	if *printInteraction > 0 {
+		// bench/run sends it to both servers and compares the answers.
+		fmt.Println(string(interactionBody(*printInteraction, interactionSummaries[0])))
 		return
 	}
 
@@ -153,15 +164,22 @@ type generator struct {
 	opts   options
 }
 
-// patronID is the id seed.sql gives patron n, bench_uuid(n::text): the MD5 of n's decimal
-// digits with the version set to 4 and the variant to RFC 9562's.
-func patronID(n int) string {
-	sum := md5.Sum([]byte(strconv.Itoa(n)))
+// benchUUID is seed.sql's bench_uuid(seed): the MD5 of seed with the version set to 4 and the
+// variant to RFC 9562's.
+func benchUUID(seed string) string {
+	sum := md5.Sum([]byte(seed))
 	sum[6] = sum[6]&0x0f | 0x40
 	sum[8] = sum[8]&0x3f | 0x80
 	h := hex.EncodeToString(sum[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// patronID is the id seed.sql gives patron n, bench_uuid(n::text).
+func patronID(n int) string { return benchUUID(strconv.Itoa(n)) }
+
+// schoolOf is the id of patron n's school: seed.sql puts patron n at school 1 + n % 10, whose id
+// is bench_uuid('bench-school-' || (1 + n % 10)).
+func schoolOf(n int) string { return benchUUID("bench-school-" + strconv.Itoa(1+n%10)) }
 
 // searches are what people type into a name box, keystroke by keystroke: one- to
 // three-letter prefixes, whole names with and without their accents, typos, and a given name
@@ -186,6 +204,32 @@ var noteBodies = []string{
 	"Wants to read everything by Kwame Alexander",
 	"Mentioned a robotics competition in March; suggested the Arduino books",
 	"Started on audiobooks for the long fantasy series",
+}
+
+// interactionSummaries are reference questions as a librarian logs them.
+var interactionSummaries = []string{
+	"Where the atlases are",
+	"Books on volcanoes for the science fair",
+	"Poetry for a class presentation",
+	"Primary sources on the Dust Bowl",
+	"How to cite a website in MLA",
+	"Biographies of women scientists",
+}
+
+// interactionBody is the InteractionCreate of a reference question of patron n at the patron's
+// school, answered in five minutes at READ level 2.
+func interactionBody(n int, summary string) []byte {
+	b, _ := json.Marshal(struct {
+		SchoolID        string   `json:"school_id"`
+		PatronIDs       []string `json:"patron_ids"`
+		Kind            string   `json:"kind"`
+		Channel         string   `json:"channel"`
+		Summary         string   `json:"summary"`
+		Outcome         string   `json:"outcome"`
+		ReadLevel       int      `json:"read_level"`
+		DurationMinutes int      `json:"duration_minutes"`
+	}{schoolOf(n), []string{patronID(n)}, "reference", "in_person", summary, "answered", 2, 5})
+	return b
 }
 
 // workload returns the request picker for the chosen workload, doing what it needs first
@@ -225,8 +269,19 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 			return request{method: http.MethodPost, path: patrons + "/" + patronID(1+rng.IntN(o.patrons)) + "/notes",
 				body: bodies[rng.IntN(len(bodies))]}
 		}, nil
+	case "patron-history":
+		return func(rng *rand.Rand) request {
+			return request{method: http.MethodGet, path: patrons + "/" + patronID(1+rng.IntN(o.patrons)) + "/interactions"}
+		}, nil
+	case "create-interaction":
+		path := o.prefix + "/interactions"
+		return func(rng *rand.Rand) request {
+			n := 1 + rng.IntN(o.patrons)
+			return request{method: http.MethodPost, path: path,
+				body: interactionBody(n, interactionSummaries[rng.IntN(len(interactionSummaries))])}
+		}, nil
 	}
-	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search or create-note)", o.workload)
+	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, create-note or create-interaction)", o.workload)
 }
 
 // collectCursors walks the first pages of the list through the server's own API and returns

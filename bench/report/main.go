@@ -255,6 +255,7 @@ func write(w io.Writer, records []record, clients, searchClients int, maxErrorRa
 	}
 	ratioTarget(fmt.Sprintf("GET by id ≥ 0.75 × baseline req/s (c=%d)", clients), "get-patron", 0.75)
 	ratioTarget(fmt.Sprintf("page of 50 ≥ 0.85 × baseline req/s (c=%d)", clients), "page-50", 0.85)
+	ratioTarget(fmt.Sprintf("create interaction ≥ 0.60 × baseline req/s (c=%d)", clients), "create-interaction", 0.60)
 	if g := find("search", searchClients); g != nil && len(g.runs["rapport"]) > 0 {
 		v, _ := median(g.runs["rapport"], p99)
 		fmt.Fprintf(w, "| name search p99 < 25 ms (c=%d, 100,000 patrons) | %.2f ms | %s |\n", searchClients, v, verdict(v < 25))
