@@ -57,6 +57,7 @@ type options struct {
 	warmup       time.Duration
 	patrons      int
 	pages        int
+	searchLimit  int // names a search asks for: a typeahead shows about ten
 	pid          int
 	rep          int
 	out          string
@@ -75,6 +76,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before the measured one")
 	flag.IntVar(&o.patrons, "patrons", 100_000, "patrons seeded, numbered from 1")
 	flag.IntVar(&o.pages, "pages", 300, "pages to walk for page-50 cursors")
+	flag.IntVar(&o.searchLimit, "search-limit", 10, "limit of each search: what a typeahead shows")
 	flag.IntVar(&o.pid, "pid", 0, "server process to watch for RSS and CPU time (0: none)")
 	flag.IntVar(&o.rep, "rep", 1, "repetition number, for the record")
 	flag.StringVar(&o.out, "out", "", "append a JSON record of the results to this file")
@@ -258,7 +260,8 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 		}, nil
 	case "search":
 		return func(rng *rand.Rand) request {
-			return request{method: http.MethodGet, path: patrons + "?q=" + url.QueryEscape(searches[rng.IntN(len(searches))])}
+			q := url.QueryEscape(searches[rng.IntN(len(searches))])
+			return request{method: http.MethodGet, path: patrons + "?limit=" + strconv.Itoa(o.searchLimit) + "&q=" + q}
 		}, nil
 	case "create-note":
 		bodies := make([][]byte, len(noteBodies))

@@ -62,12 +62,13 @@ CREATE INDEX patrons_school_name_idx ON patrons (school_id, family_name, given_n
 CREATE INDEX patrons_district_updated_idx ON patrons (district_id, updated_at, id);
 -- Name search: each folded name in the order search answers in, so that the first matches of
 -- a typed prefix come straight off an index and the scan stops at the limit.
--- Erased patrons are never searched; the school (for clients limited to some schools) and the
--- whole folded name (to check the other typed words) ride along, so that no row is read twice.
+-- Erased patrons are never searched; the other names, the school (for clients limited to some
+-- schools) and the whole folded name (to check the other typed words) ride along, so that a
+-- search ranks its matches from the index alone and reads only the rows it answers.
 CREATE INDEX patrons_given_folded_idx ON patrons (district_id, given_folded, family_folded, id)
-    INCLUDE (school_id, search_name) WHERE erased_at IS NULL;
+    INCLUDE (preferred_folded, school_id, search_name) WHERE erased_at IS NULL;
 CREATE INDEX patrons_family_folded_idx ON patrons (district_id, family_folded, given_folded, id)
-    INCLUDE (school_id, search_name) WHERE erased_at IS NULL;
+    INCLUDE (preferred_folded, school_id, search_name) WHERE erased_at IS NULL;
 CREATE INDEX patrons_preferred_folded_idx ON patrons (district_id, preferred_folded, family_folded, given_folded, id)
     INCLUDE (school_id, search_name) WHERE erased_at IS NULL AND preferred_folded IS NOT NULL;
 -- The words of the names, for patrons found through the dictionary below.

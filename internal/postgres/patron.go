@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -122,166 +121,153 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 // names a typed word starts, then names with a word that a typed word starts further in, then
 // near misses (typos). Names are compared folded (see fold_name in the migrations).
 //
-// Typeahead must stay fast when one letter matches thousands of patrons, so the common case
-// never looks at more rows than it answers: the first typed word is a prefix range on each
-// folded-name index, read in order and cut at the limit, and the three short lists are merged.
-// Only when that leaves room (a rare name, a typo) does a second query look the longest typed
-// word up in the district's dictionary of name words (patron_name_words): the words it starts,
-// and the words close to it by trigram similarity or by edit distance; the patrons with any of
-// those words fill the rest.
+// Typeahead must stay fast when one letter matches thousands of patrons, so neither of its two
+// statements reads more rows than it answers: searchByPrefix reads the three folded-name
+// indexes in answer order and cuts them at the limit; only when that leaves room (a rare name, a
+// typo) does searchByDictionary fill the rest from the district's dictionary of name words.
 func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
 	folded := strings.Fields(strings.ToLower(query))
 	if len(folded) == 0 {
 		return rapport.Page[rapport.Patron]{Items: []rapport.Patron{}}, nil
 	}
-	words := folded[:min(len(folded), 5)]
-	longest := words[0]
-	escaped := make([]string, len(words))
-	for i, w := range words {
-		escaped[i] = likeEscape(w)
-		if utf8.RuneCountInString(w) > utf8.RuneCountInString(longest) {
-			longest = w
+	t := typedName{words: folded[:min(len(folded), 5)]}
+	t.longest = t.words[0]
+	for _, w := range t.words {
+		t.escaped = append(t.escaped, likeEscape(w))
+		if utf8.RuneCountInString(w) > utf8.RuneCountInString(t.longest) {
+			t.longest = w
 		}
 	}
 	filters.add("p.erased_at IS NULL")
-	typed := strings.Join(words, " ")
-
-	// Names some field of which the first typed word starts.
-	c := filters.clone()
-	if len(words) > 1 {
-		c.add(wordPrefixes(&c, escaped))
-	}
-	first := `(fold_name(` + c.arg(words[0]) + `) COLLATE "C")`
-	last := `((fold_name(` + c.arg(words[0]) + `) || chr(1114111)) COLLATE "C")` // the last code point ends the range
-	limit := c.arg(size)
-	// Each branch reads its index in the answer's order (the folded columns sort bytewise) and
-	// stops at the limit, so that one typed letter costs no more than a full name.
-	branch := func(column, order string) string {
-		return `(SELECT p.id, p.` + column + ` AS matched FROM patrons p ` + c.sql() + `
-			AND p.` + column + ` >= ` + first + ` AND p.` + column + ` < ` + last + `
-			ORDER BY ` + order + ` LIMIT ` + limit + `)`
-	}
-	patrons, err := queryPatrons(ctx, s.pool, `
-		SELECT `+patronColumns+`
-		FROM (
-			SELECT DISTINCT ON (id) id, matched
-			FROM (`+branch("given_folded", "p.given_folded, p.family_folded, p.id")+`
-				UNION ALL `+branch("family_folded", "p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+branch("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`) m
-			ORDER BY id, matched
-		) m
-		JOIN patrons p ON p.id = m.id
-		CROSS JOIN (SELECT fold_name(`+c.arg(typed)+`) AS q) q
-		ORDER BY
-			CASE WHEN q.q IN (p.given_folded, p.family_folded, p.preferred_folded,
-				p.given_folded || ' ' || p.family_folded, p.preferred_folded || ' ' || p.family_folded) THEN 0 ELSE 1 END,
-			m.matched, p.family_folded, p.given_folded, p.id
-		LIMIT `+limit, c.args)
+	patrons, err := s.searchByPrefix(ctx, filters.clone(), t, size)
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	if len(patrons) == size || utf8.RuneCountInString(longest) < 3 {
-		return rapport.Page[rapport.Patron]{Items: patrons}, nil
+	if len(patrons) < size && utf8.RuneCountInString(t.longest) >= 3 {
+		more, err := s.searchByDictionary(ctx, scope, filters.clone(), t, patrons, size-len(patrons))
+		if err != nil {
+			return rapport.Page[rapport.Patron]{}, err
+		}
+		patrons = append(patrons, more...)
 	}
+	return rapport.Page[rapport.Patron]{Items: patrons}, nil
+}
 
-	// The rest, through the dictionary: first the words the longest typed word starts, then the
-	// words it may have been meant to be, best first (closeNameWords); then, word by word, the
-	// patrons with the word as a whole name, read in name order from the folded-name indexes and
-	// cut at the limit, or, for the words it starts, inside a name ("Kate" of "Mary Kate"). The
-	// other typed words must still start words of the name: a typo is forgiven in one word.
-	candidates, prefixes, err := s.closeNameWords(ctx, scope.DistrictID, longest)
-	if err != nil || len(candidates) == 0 {
-		return rapport.Page[rapport.Patron]{Items: patrons}, err
+// typedName is a search query cut into words (lower case, at most five).
+type typedName struct {
+	words   []string
+	escaped []string // the words, escaped for LIKE
+	longest string   // the word most worth a fuzzy look-up
+}
+
+// searchByPrefix answers the patrons with a name that the first typed word starts (and every
+// other typed word starts a word of), exact names first, then in the order of the name matched.
+// Each branch reads its index in that order (the folded columns sort bytewise), index only, and
+// stops at the limit, so that one typed letter costs no more than a full name; only the
+// patrons answered are read from the table.
+func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, size int) ([]rapport.Patron, error) {
+	if len(t.words) > 1 {
+		c.add(wordPrefixes(&c, t.escaped))
 	}
-	c = filters.clone()
-	found := make([]uuid.UUID, len(patrons))
-	for i, p := range patrons {
-		found[i] = p.ID
+	first := `(fold_name(` + c.arg(t.words[0]) + `) COLLATE "C")`
+	last := `((fold_name(` + c.arg(t.words[0]) + `) || chr(1114111)) COLLATE "C")` // the last code point ends the range
+	limit := c.arg(size)
+	branch := func(column, order string) string {
+		return `(SELECT p.id, p.` + column + ` AS matched, p.given_folded, p.family_folded, p.preferred_folded
+			FROM patrons p ` + c.sql() + `
+			AND p.` + column + ` >= ` + first + ` AND p.` + column + ` < ` + last + `
+			ORDER BY ` + order + ` LIMIT ` + limit + `)`
 	}
-	c.add("NOT (p.id = ANY(" + c.arg(found) + "))")
+	return queryPatrons(ctx, s.pool, `
+		WITH typed AS (SELECT fold_name(`+c.arg(strings.Join(t.words, " "))+`) AS q),
+		matches AS (
+			SELECT DISTINCT ON (m.id) m.id, m.matched, m.family_folded, m.given_folded,
+				(typed.q IN (m.given_folded, m.family_folded, m.preferred_folded,
+					m.given_folded || ' ' || m.family_folded, m.preferred_folded || ' ' || m.family_folded)) IS TRUE AS exact
+			FROM (`+branch("given_folded", "p.given_folded, p.family_folded, p.id")+`
+				UNION ALL `+branch("family_folded", "p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+branch("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`) m, typed
+			ORDER BY m.id, m.matched
+		),
+		best AS (
+			SELECT * FROM matches
+			ORDER BY exact DESC, matched, family_folded, given_folded, id
+			LIMIT `+limit+`
+		)
+		SELECT `+patronColumns+`
+		FROM best JOIN patrons p ON p.id = best.id
+		ORDER BY best.exact DESC, best.matched, best.family_folded, best.given_folded, best.id`, c.args)
+}
+
+// searchByDictionary answers up to size more patrons, none of those found already, through the
+// district's dictionary of name words: first the words the longest typed word starts, then the
+// words it may have been meant to be (one or two edits away among the words with its first
+// letter, which a typo seldom changes, or close by trigrams), best first; then, word by word,
+// the patrons with the word as a whole name, read in name order from the folded-name indexes
+// and cut at the limit, or, for the words it starts, inside a name ("Kate" of "Mary Kate"). The
+// other typed words must still start words of the name: a typo is forgiven in one word.
+func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScope, c conditions, t typedName, found []rapport.Patron, size int) ([]rapport.Patron, error) {
+	ids := make([]uuid.UUID, len(found))
+	for i, p := range found {
+		ids[i] = p.ID
+	}
+	c.add("NOT (p.id = ANY(" + c.arg(ids) + "))")
 	var others []string
-	for i, w := range words {
-		if w != longest {
-			others = append(others, escaped[i])
+	for i, w := range t.words {
+		if w != t.longest {
+			others = append(others, t.escaped[i])
 		}
 	}
 	if len(others) > 0 {
 		c.add(wordPrefixes(&c, others))
 	}
-	rest := c.arg(size - len(patrons))
-	where := c.sql()
-	byWord := func(cond, order string) string {
-		return `(SELECT p.id FROM patrons p ` + where + ` AND ` + cond + ` ORDER BY ` + order + ` LIMIT ` + rest + `)`
-	}
-	more, err := queryPatrons(ctx, s.pool, `
-		SELECT `+patronColumns+`
-		FROM (
-			SELECT DISTINCT ON (m.id) m.id, w.ord
-			FROM unnest(`+c.arg(candidates)+`::text[], `+c.arg(prefixes)+`::bool[]) WITH ORDINALITY AS w(word, prefix, ord)
-			CROSS JOIN LATERAL (
-				`+byWord(`p.family_folded = w.word COLLATE "C"`, "p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+byWord(`p.given_folded = w.word COLLATE "C"`, "p.given_folded, p.family_folded, p.id")+`
-				UNION ALL `+byWord(`p.preferred_folded = w.word COLLATE "C"`, "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+byWord(`w.prefix AND string_to_array(p.search_name, ' ') @> ARRAY[w.word]`, "p.id")+`
-			) m
-			ORDER BY m.id, w.ord
-		) m
-		JOIN patrons p ON p.id = m.id
-		ORDER BY CASE WHEN `+wordPrefixes(&c, escaped)+` THEN 1 ELSE 2 END, m.ord, p.family_folded, p.given_folded, p.id
-		LIMIT `+rest, c.args)
-	if err != nil {
-		return rapport.Page[rapport.Patron]{}, err
-	}
-	return rapport.Page[rapport.Patron]{Items: append(patrons, more...)}, nil
-}
-
-// closeNameWords returns the words of the district's names that a typed word may have meant,
-// best first, each with whether the typed word starts it: first the words it starts, then
-// words at an edit distance of one or two (two only for words of four letters or more; among
-// words with the same first letter, which a typo seldom changes) or with similar trigrams
-// (which catch the rest).
-func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) (words []string, prefixes []bool, err error) {
 	maxEdits := 1
-	if utf8.RuneCountInString(typed) >= 4 {
+	if utf8.RuneCountInString(t.longest) >= 4 {
 		maxEdits = 2
 	}
-	rows, err := s.pool.Query(ctx, `
-		WITH typed AS (SELECT fold_name($2) COLLATE "C" AS w)
-		SELECT word, distance = 0 FROM (
+	district, typed, edits, limit := c.arg(scope.DistrictID), c.arg(t.longest), c.arg(maxEdits), c.arg(size)
+	where := c.sql()
+	byWord := func(cond, order string) string {
+		return `(SELECT p.id FROM patrons p ` + where + ` AND ` + cond + ` ORDER BY ` + order + ` LIMIT ` + limit + `)`
+	}
+	return queryPatrons(ctx, s.pool, `
+		WITH typed AS (SELECT fold_name(`+typed+`) COLLATE "C" AS w),
+		candidates AS (
 			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
+				WHERE d.district_id = `+district+` AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
 				ORDER BY d.word LIMIT 20)
 			UNION ALL
 			(SELECT d.word, greatest(levenshtein_less_equal(d.word, typed.w, 3), 1), similarity(d.word, typed.w)
 				FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word % typed.w
+				WHERE d.district_id = `+district+` AND d.word % typed.w
 				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
 			UNION ALL
-			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, $3), similarity(d.word, typed.w) FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
-					AND levenshtein_less_equal(d.word, typed.w, $3) BETWEEN 1 AND $3
+			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, `+edits+`), similarity(d.word, typed.w)
+				FROM patron_name_words d, typed
+				WHERE d.district_id = `+district+` AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
+					AND levenshtein_less_equal(d.word, typed.w, `+edits+`) BETWEEN 1 AND `+edits+`
 				ORDER BY 2, d.word LIMIT 10)
-		) candidates
-		ORDER BY distance, similarity DESC, word
-		LIMIT 30`, districtID, typed, maxEdits)
-	if err != nil {
-		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var w string
-		var prefix bool
-		if err := rows.Scan(&w, &prefix); err != nil {
-			return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
-		}
-		if !slices.Contains(words, w) {
-			words, prefixes = append(words, w), append(prefixes, prefix)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
-	}
-	return words, prefixes, nil
+		),
+		words AS (
+			SELECT word, min(distance) = 0 AS prefix,
+				row_number() OVER (ORDER BY min(distance), max(similarity) DESC, word) AS ord
+			FROM candidates GROUP BY word
+		),
+		matches AS (
+			SELECT DISTINCT ON (m.id) m.id, w.ord
+			FROM words w
+			CROSS JOIN LATERAL (
+				`+byWord(`p.family_folded = w.word`, "p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+byWord(`p.given_folded = w.word`, "p.given_folded, p.family_folded, p.id")+`
+				UNION ALL `+byWord(`p.preferred_folded = w.word`, "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
+				UNION ALL `+byWord(`w.prefix AND string_to_array(p.search_name, ' ') @> ARRAY[w.word::text]`, "p.id")+`
+			) m
+			ORDER BY m.id, w.ord
+		)
+		SELECT `+patronColumns+`
+		FROM matches JOIN patrons p ON p.id = matches.id
+		ORDER BY CASE WHEN `+wordPrefixes(&c, t.escaped)+` THEN 1 ELSE 2 END, matches.ord, p.family_folded, p.given_folded, p.id
+		LIMIT `+limit, c.args)
 }
 
 // wordPrefixes is the condition that every typed word (LIKE-escaped) starts a word of the
