@@ -121,10 +121,10 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 // names a typed word starts, then names with a word that a typed word starts further in, then
 // near misses (typos). Names are compared folded (see fold_name in the migrations).
 //
-// Typeahead must stay fast when one letter matches thousands of patrons, so neither of its two
-// statements reads more rows than it answers: searchByPrefix reads the three folded-name
-// indexes in answer order and cuts them at the limit; only when that leaves room (a rare name, a
-// typo) does searchByDictionary fill the rest from the district's dictionary of name words.
+// Typeahead must stay fast when one letter matches thousands of patrons, so no statement reads
+// many more rows than it answers: searchByPrefix reads the three folded-name indexes in answer
+// order and cuts them at the limit; only when that leaves room (a rare name, a typo) do two
+// more, in searchByDictionary, fill the rest from the district's dictionary of name words.
 func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
 	folded := strings.Fields(strings.ToLower(query))
 	if len(folded) == 0 {
@@ -200,13 +200,23 @@ func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, s
 }
 
 // searchByDictionary answers up to size more patrons, none of those found already, through the
-// district's dictionary of name words: first the words the longest typed word starts, then the
-// words it may have been meant to be (one or two edits away among the words with its first
-// letter, which a typo seldom changes, or close by trigrams), best first; then, word by word,
-// the patrons with the word as a whole name, read in name order from the folded-name indexes
-// and cut at the limit, or, for the words it starts, inside a name ("Kate" of "Mary Kate"). The
-// other typed words must still start words of the name: a typo is forgiven in one word.
+// district's dictionary of name words (closeNameWords): the words the longest typed word
+// starts, then the words it may have been meant to be, best first. Patrons with such a word as
+// a whole name are read word by word from the folded-name indexes, in name order and cut at the
+// limit; patrons with a word the typed word starts inside a name ("Kate" of "Mary Kate",
+// "García" of "López García") come from the index of name words. The other typed words must
+// still start words of the name: a typo is forgiven in one word.
 func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScope, c conditions, t typedName, found []rapport.Patron, size int) ([]rapport.Patron, error) {
+	words, prefixes, err := s.closeNameWords(ctx, scope.DistrictID, t.longest)
+	if err != nil || len(words) == 0 {
+		return nil, err
+	}
+	var started []string // the words the typed word starts
+	for i, w := range words {
+		if prefixes[i] {
+			started = append(started, w)
+		}
+	}
 	ids := make([]uuid.UUID, len(found))
 	for i, p := range found {
 		ids[i] = p.ID
@@ -221,53 +231,81 @@ func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScop
 	if len(others) > 0 {
 		c.add(wordPrefixes(&c, others))
 	}
-	maxEdits := 1
-	if utf8.RuneCountInString(t.longest) >= 4 {
-		maxEdits = 2
-	}
-	district, typed, edits, limit := c.arg(scope.DistrictID), c.arg(t.longest), c.arg(maxEdits), c.arg(size)
+	limit := c.arg(size)
 	where := c.sql()
-	byWord := func(cond, order string) string {
-		return `(SELECT p.id FROM patrons p ` + where + ` AND ` + cond + ` ORDER BY ` + order + ` LIMIT ` + limit + `)`
+	byWord := func(column, order string) string {
+		return `(SELECT p.id FROM patrons p ` + where + ` AND p.` + column + ` = w.word COLLATE "C" ORDER BY ` + order + ` LIMIT ` + limit + `)`
 	}
 	return queryPatrons(ctx, s.pool, `
-		WITH typed AS (SELECT fold_name(`+typed+`) COLLATE "C" AS w),
-		candidates AS (
-			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
-				WHERE d.district_id = `+district+` AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
-				ORDER BY d.word LIMIT 20)
-			UNION ALL
-			(SELECT d.word, greatest(levenshtein_less_equal(d.word, typed.w, 3), 1), similarity(d.word, typed.w)
-				FROM patron_name_words d, typed
-				WHERE d.district_id = `+district+` AND d.word % typed.w
-				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
-			UNION ALL
-			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, `+edits+`), similarity(d.word, typed.w)
-				FROM patron_name_words d, typed
-				WHERE d.district_id = `+district+` AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
-					AND levenshtein_less_equal(d.word, typed.w, `+edits+`) BETWEEN 1 AND `+edits+`
-				ORDER BY 2, d.word LIMIT 10)
-		),
-		words AS (
-			SELECT word, min(distance) = 0 AS prefix,
-				row_number() OVER (ORDER BY min(distance), max(similarity) DESC, word) AS ord
-			FROM candidates GROUP BY word
-		),
-		matches AS (
-			SELECT DISTINCT ON (m.id) m.id, w.ord
-			FROM words w
-			CROSS JOIN LATERAL (
-				`+byWord(`p.family_folded = w.word`, "p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+byWord(`p.given_folded = w.word`, "p.given_folded, p.family_folded, p.id")+`
-				UNION ALL `+byWord(`p.preferred_folded = w.word`, "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
-				UNION ALL `+byWord(`w.prefix AND string_to_array(p.search_name, ' ') @> ARRAY[w.word::text]`, "p.id")+`
+		WITH matches AS (
+			SELECT DISTINCT ON (m.id) m.id, m.ord
+			FROM (
+				SELECT m.id, w.ord
+				FROM unnest(`+c.arg(words)+`::text[]) WITH ORDINALITY AS w(word, ord)
+				CROSS JOIN LATERAL (
+					`+byWord("family_folded", "p.family_folded, p.given_folded, p.id")+`
+					UNION ALL `+byWord("given_folded", "p.given_folded, p.family_folded, p.id")+`
+					UNION ALL `+byWord("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
+				) m
+				UNION ALL
+				(SELECT p.id, 0 FROM patrons p `+where+` AND string_to_array(p.search_name, ' ') && `+c.arg(started)+`::text[]
+					LIMIT 500)
 			) m
-			ORDER BY m.id, w.ord
+			ORDER BY m.id, m.ord
 		)
 		SELECT `+patronColumns+`
 		FROM matches JOIN patrons p ON p.id = matches.id
 		ORDER BY CASE WHEN `+wordPrefixes(&c, t.escaped)+` THEN 1 ELSE 2 END, matches.ord, p.family_folded, p.given_folded, p.id
 		LIMIT `+limit, c.args)
+}
+
+// closeNameWords returns the words of the district's names that a typed word may have meant,
+// best first, each with whether the typed word starts it: first the words it starts, then
+// words at an edit distance of one or two (two only for words of four letters or more; among
+// words with the same first letter, which a typo seldom changes) or with similar trigrams
+// (which catch the rest).
+func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) (words []string, prefixes []bool, err error) {
+	maxEdits := 1
+	if utf8.RuneCountInString(typed) >= 4 {
+		maxEdits = 2
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH typed AS (SELECT fold_name($2) COLLATE "C" AS w)
+		SELECT word, min(distance) = 0
+		FROM (
+			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
+				ORDER BY d.word LIMIT 20)
+			UNION ALL
+			(SELECT d.word, greatest(levenshtein_less_equal(d.word, typed.w, 3), 1), similarity(d.word, typed.w)
+				FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word % typed.w
+				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
+			UNION ALL
+			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, $3), similarity(d.word, typed.w)
+				FROM patron_name_words d, typed
+				WHERE d.district_id = $1 AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
+					AND levenshtein_less_equal(d.word, typed.w, $3) BETWEEN 1 AND $3
+				ORDER BY 2, d.word LIMIT 10)
+		) candidates
+		GROUP BY word
+		ORDER BY min(distance), max(similarity) DESC, word`, districtID, typed, maxEdits)
+	if err != nil {
+		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w string
+		var prefix bool
+		if err := rows.Scan(&w, &prefix); err != nil {
+			return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
+		}
+		words, prefixes = append(words, w), append(prefixes, prefix)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
+	}
+	return words, prefixes, nil
 }
 
 // wordPrefixes is the condition that every typed word (LIKE-escaped) starts a word of the
