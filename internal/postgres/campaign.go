@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,7 +74,7 @@ func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f 
 		FROM `+campaignFrom+`
 		`+c.sql()+`
 		ORDER BY c.held_on DESC, c.id DESC
-		LIMIT `+c.arg(size+1), c.args)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.Campaign]{}, err
 	}

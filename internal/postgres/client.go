@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -75,8 +76,8 @@ func (s *Store) ListClients(ctx context.Context, scope rapport.TenantScope, page
 		WHERE `+clientInScope+`
 		  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
 		ORDER BY c.created_at DESC, c.id DESC
-		LIMIT $5`,
-		scope.DistrictID, scope.SchoolIDs, afterAt, afterID, size+1)
+		LIMIT `+strconv.Itoa(size+1),
+		scope.DistrictID, scope.SchoolIDs, afterAt, afterID)
 	if err != nil {
 		return rapport.Page[rapport.Client]{}, interpretError(fmt.Errorf("list clients: %w", err))
 	}

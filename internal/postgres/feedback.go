@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,7 +126,7 @@ func (s *Store) ListFeedback(ctx context.Context, scope rapport.TenantScope, f r
 		FROM feedback_items f
 		`+c.sql()+`
 		ORDER BY `+order+`
-		LIMIT `+c.arg(size+1), c.args)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.FeedbackItem]{}, err
 	}
@@ -420,7 +421,7 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 		FROM feedback_transitions
 		`+c.sql()+`
 		ORDER BY id
-		LIMIT `+c.arg(size+1), c.args...)
+		LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return rapport.Page[rapport.FeedbackTransition]{}, interpretError(fmt.Errorf("list history of feedback %s: %w", id, err))
 	}
@@ -540,7 +541,7 @@ func (s *Store) ListYouSaidWeDid(ctx context.Context, slug string, page rapport.
 		FROM feedback_items f
 		`+c.sql()+`
 		ORDER BY f.decided_at DESC, f.id DESC
-		LIMIT `+c.arg(size+1), c.args...)
+		LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return rapport.PublicBoard{}, interpretError(fmt.Errorf("list the public board of %s: %w", slug, err))
 	}

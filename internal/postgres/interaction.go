@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -478,7 +479,7 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 		FROM `+from+`
 		`+c.sql()+`
 		ORDER BY `+order+`
-		LIMIT `+c.arg(size+1), c.args)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.Interaction]{}, err
 	}
@@ -513,7 +514,7 @@ func (s *Store) ListReferrals(ctx context.Context, scope rapport.TenantScope, f 
 			FROM interactions i
 			`+c.sql()+`
 			ORDER BY i.occurred_at DESC, i.id DESC
-			LIMIT `+c.arg(size+1), c.args)
+			LIMIT `+strconv.Itoa(size+1), c.args)
 		if err != nil {
 			return err
 		}

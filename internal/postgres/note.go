@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +122,7 @@ func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uu
 			FROM notes n
 			`+c.sql()+`
 			ORDER BY n.created_at DESC, n.id DESC
-			LIMIT `+c.arg(size+1), c.args...)
+			LIMIT `+strconv.Itoa(size+1), c.args...)
 		if err != nil {
 			return fmt.Errorf("list notes: %w", err)
 		}
@@ -322,7 +323,7 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 			JOIN patrons p ON p.id = n.patron_id
 			`+c.sql()+`
 			ORDER BY `+due+`, n.created_at, n.id
-			LIMIT `+c.arg(size+1), c.args...)
+			LIMIT `+strconv.Itoa(size+1), c.args...)
 		if err != nil {
 			return fmt.Errorf("list follow-ups: %w", err)
 		}
@@ -376,7 +377,7 @@ func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, pa
 		FROM access_log
 		`+c.sql()+`
 		ORDER BY id DESC
-		LIMIT `+c.arg(size+1), c.args...)
+		LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
 	}

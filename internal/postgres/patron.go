@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -87,7 +88,7 @@ func (s *Store) listPatronsByName(ctx context.Context, c conditions, page rappor
 		FROM patrons p
 		`+c.sql()+`
 		ORDER BY p.family_name, p.given_name, p.id
-		LIMIT `+c.arg(size+1), c.args)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
@@ -110,7 +111,7 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 		FROM patrons p
 		`+c.sql()+`
 		ORDER BY p.updated_at, p.id
-		LIMIT `+c.arg(size+1), c.args)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
@@ -171,7 +172,7 @@ func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, s
 	}
 	first := `(fold_name(` + c.arg(t.words[0]) + `) COLLATE "C")`
 	last := `((fold_name(` + c.arg(t.words[0]) + `) || chr(1114111)) COLLATE "C")` // the last code point ends the range
-	limit := c.arg(size)
+	limit := strconv.Itoa(size)
 	branch := func(column, order string) string {
 		return `(SELECT p.id, p.` + column + ` AS matched, p.given_folded, p.family_folded, p.preferred_folded
 			FROM patrons p ` + c.sql() + `
@@ -231,7 +232,7 @@ func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScop
 	if len(others) > 0 {
 		c.add(wordPrefixes(&c, others))
 	}
-	limit := c.arg(size)
+	limit := strconv.Itoa(size)
 	where := c.sql()
 	byWord := func(column, order string) string {
 		return `(SELECT p.id FROM patrons p ` + where + ` AND p.` + column + ` = w.word COLLATE "C" ORDER BY ` + order + ` LIMIT ` + limit + `)`

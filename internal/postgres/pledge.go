@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -73,7 +74,7 @@ func (s *Store) ListPledgeVersions(ctx context.Context, scope rapport.TenantScop
 		FROM service_pledges
 		`+c.sql()+`
 		ORDER BY version DESC
-		LIMIT `+c.arg(size+1), c.args...)
+		LIMIT `+strconv.Itoa(size+1), c.args...)
 	if err != nil {
 		return rapport.Page[rapport.Pledge]{}, interpretError(fmt.Errorf("list pledges of school %s: %w", schoolID, err))
 	}

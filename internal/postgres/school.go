@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -46,8 +47,8 @@ func (s *Store) ListSchools(ctx context.Context, scope rapport.TenantScope, filt
 		  AND ($3::text = '' OR status = $3)
 		  AND ($4::text IS NULL OR (name, id) > ($4, $5))
 		ORDER BY name, id
-		LIMIT $6`,
-		scope.DistrictID, scope.SchoolIDs, filter.Status, afterName, afterID, size+1)
+		LIMIT `+strconv.Itoa(size+1),
+		scope.DistrictID, scope.SchoolIDs, filter.Status, afterName, afterID)
 	if err != nil {
 		return rapport.Page[rapport.School]{}, interpretError(fmt.Errorf("list schools: %w", err))
 	}
