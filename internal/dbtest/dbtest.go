@@ -139,6 +139,7 @@ func ensureTemplate(cluster *url.URL) (string, error) {
 		return "", err
 	}
 	if exists {
+		dropStaleTemplates(ctx, conn, name)
 		return name, nil
 	}
 	building := name + "_building"
@@ -154,7 +155,25 @@ func ensureTemplate(cluster *url.URL) (string, error) {
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
 		return "", err
 	}
+	dropStaleTemplates(ctx, conn, name)
 	return name, nil
+}
+
+// dropStaleTemplates removes the templates of earlier schema versions, which would otherwise pile
+// up on a developer's cluster with every edit of a migration. Without FORCE: a template that a
+// test run of another checkout is cloning right now stays, and goes next time.
+func dropStaleTemplates(ctx context.Context, conn *pgx.Conn, current string) {
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'rapport\_template\_%' AND datname <> $1`, current)
+	if err != nil {
+		return
+	}
+	stale, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range stale {
+		_, _ = conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s`, pgx.Identifier{name}.Sanitize()))
+	}
 }
 
 // migrationsHash names the schema: it changes whenever a migration is added or edited.

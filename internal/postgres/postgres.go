@@ -52,6 +52,10 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	// has (page sizes are literals), so one generic plan suits every execution; planning each
 	// execution anew measured as a third of the time of a name search.
 	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	pc.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		RegisterUUID(conn.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
