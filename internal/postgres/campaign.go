@@ -38,18 +38,6 @@ func scanCampaign(row pgx.CollectableRow) (rapport.Campaign, error) {
 	return c, err
 }
 
-func queryCampaigns(ctx context.Context, q querier, sql string, args []any) ([]rapport.Campaign, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("query campaigns: %w", err))
-	}
-	campaigns, err := pgx.CollectRows(rows, scanCampaign)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("query campaigns: %w", err))
-	}
-	return campaigns, nil
-}
-
 // ListCampaigns returns one page of the scope's campaigns, the most recently held first.
 func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f rapport.CampaignFilter, page rapport.PageRequest) (rapport.Page[rapport.Campaign], error) {
 	var c conditions
@@ -69,7 +57,7 @@ func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f 
 		c.add(fmt.Sprintf("(c.held_on, c.id) < (%s::date, %s)", c.arg(heldOn), c.arg(id)))
 	}
 	size := page.Size()
-	campaigns, err := queryCampaigns(ctx, s.pool, `
+	campaigns, err := queryRows(ctx, s.pool, "query campaigns", scanCampaign, `
 		SELECT `+campaignColumns+`
 		FROM `+campaignFrom+`
 		`+c.sql()+`
@@ -94,7 +82,7 @@ func getCampaign(ctx context.Context, q querier, scope rapport.TenantScope, id u
 	var c conditions
 	c.add("c.id = " + c.arg(id))
 	c.tenant("c", scope)
-	campaigns, err := queryCampaigns(ctx, q, `SELECT `+campaignColumns+` FROM `+campaignFrom+` `+c.sql()+` `+lock, c.args)
+	campaigns, err := queryRows(ctx, q, "query campaigns", scanCampaign, `SELECT `+campaignColumns+` FROM `+campaignFrom+` `+c.sql()+` `+lock, c.args)
 	if err != nil {
 		return rapport.Campaign{}, err
 	}

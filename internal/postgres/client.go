@@ -70,20 +70,15 @@ func (s *Store) ListClients(ctx context.Context, scope rapport.TenantScope, page
 		afterAt, afterID = &at, &id
 	}
 	size := page.Size()
-	rows, err := s.pool.Query(ctx, `
+	clients, err := queryRows(ctx, s.pool, "list clients", scanClient, `
 		SELECT `+clientColumns+`
 		FROM api_clients c
 		WHERE `+clientInScope+`
 		  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
 		ORDER BY c.created_at DESC, c.id DESC
-		LIMIT `+strconv.Itoa(size+1),
-		scope.DistrictID, scope.SchoolIDs, afterAt, afterID)
+		LIMIT `+strconv.Itoa(size+1), []any{scope.DistrictID, scope.SchoolIDs, afterAt, afterID})
 	if err != nil {
-		return rapport.Page[rapport.Client]{}, interpretError(fmt.Errorf("list clients: %w", err))
-	}
-	clients, err := pgx.CollectRows(rows, scanClient)
-	if err != nil {
-		return rapport.Page[rapport.Client]{}, interpretError(fmt.Errorf("list clients: %w", err))
+		return rapport.Page[rapport.Client]{}, err
 	}
 	return pageOf(clients, size, func(c rapport.Client) string { return encodeCursor(c.CreatedAt, c.ID) }), nil
 }

@@ -48,18 +48,6 @@ func scanFeedback(row pgx.CollectableRow) (rapport.FeedbackItem, error) {
 	return f, err
 }
 
-func queryFeedback(ctx context.Context, q querier, sql string, args []any) ([]rapport.FeedbackItem, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("query feedback: %w", err))
-	}
-	items, err := pgx.CollectRows(rows, scanFeedback)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("query feedback: %w", err))
-	}
-	return items, nil
-}
-
 // ListFeedback returns one page of the scope's feedback items: newest first, or by update time
 // (oldest first) with UpdatedSince.
 func (s *Store) ListFeedback(ctx context.Context, scope rapport.TenantScope, f rapport.FeedbackFilter, page rapport.PageRequest) (rapport.Page[rapport.FeedbackItem], error) {
@@ -121,7 +109,7 @@ func (s *Store) ListFeedback(ctx context.Context, scope rapport.TenantScope, f r
 		c.add(fmt.Sprintf(key, c.arg(at), c.arg(id)))
 	}
 	size := page.Size()
-	items, err := queryFeedback(ctx, s.pool, `
+	items, err := queryRows(ctx, s.pool, "query feedback", scanFeedback, `
 		SELECT `+feedbackColumns+`
 		FROM feedback_items f
 		`+c.sql()+`
@@ -143,7 +131,7 @@ func getFeedback(ctx context.Context, q querier, scope rapport.TenantScope, id u
 	var c conditions
 	c.add("f.id = " + c.arg(id))
 	c.tenant("f", scope)
-	items, err := queryFeedback(ctx, q, `SELECT `+feedbackColumns+` FROM feedback_items f `+c.sql()+` `+lock, c.args)
+	items, err := queryRows(ctx, q, "query feedback", scanFeedback, `SELECT `+feedbackColumns+` FROM feedback_items f `+c.sql()+` `+lock, c.args)
 	if err != nil {
 		return rapport.FeedbackItem{}, err
 	}
@@ -225,7 +213,7 @@ func insertFeedback(ctx context.Context, tx pgx.Tx, scope rapport.TenantScope, b
 	out := make([]rapport.FeedbackItem, 0, len(ins))
 	for _, in := range ins {
 		f := in.Item()
-		items, err := queryFeedback(ctx, tx, `
+		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			INSERT INTO feedback_items AS f (id, district_id, school_id, patron_id, submitter_role, source, campaign_id,
 				category, summary, details, public, received_at,
 				created_by_client, created_by_user, updated_by_client, updated_by_user)
@@ -257,7 +245,7 @@ func patronsByID(ctx context.Context, q querier, scope rapport.TenantScope, ids 
 	var c conditions
 	c.add("p.id = ANY(" + c.arg(ids) + ")")
 	c.tenant("p", scope)
-	patrons, err := queryPatrons(ctx, q, `SELECT `+patronColumns+` FROM patrons p `+c.sql()+` FOR SHARE`, c.args)
+	patrons, err := queryRows(ctx, q, "list patrons", scanPatron, `SELECT `+patronColumns+` FROM patrons p `+c.sql()+` FOR SHARE`, c.args)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +312,7 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 		if err := p.Err(); err != nil {
 			return err
 		}
-		items, err := queryFeedback(ctx, tx, `
+		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			UPDATE feedback_items AS f
 			SET patron_id = $2, submitter_role = $3, source = $4, campaign_id = $5, category = $6, summary = $7,
 				details = $8, public = $9, received_at = $10,
@@ -385,7 +373,7 @@ func writeDecision(ctx context.Context, tx pgx.Tx, by rapport.Actor, f rapport.F
 	if !f.CommunicatedAt.IsZero() {
 		communicatedAt, communicatedByClient = &f.CommunicatedAt, &f.CommunicatedBy.ClientID
 	}
-	items, err := queryFeedback(ctx, tx, `
+	items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 		UPDATE feedback_items AS f
 		SET status = $2, resolution = $3, decided_at = $4, decided_by_client = $5, decided_by_user = $6,
 			communicated_at = $7, communication_channel = $8, communicated_by_client = $9, communicated_by_user = $10,
@@ -494,7 +482,7 @@ func (s *Store) AddFeedbackSupporter(ctx context.Context, scope rapport.TenantSc
 		if tag.RowsAffected() == 0 {
 			return nil // the patron supports it already
 		}
-		items, err := queryFeedback(ctx, tx, `
+		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			UPDATE feedback_items AS f
 			SET supporters_count = supporters_count + 1,
 				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3

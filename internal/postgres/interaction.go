@@ -68,18 +68,6 @@ func scanInteraction(row pgx.CollectableRow) (rapport.Interaction, error) {
 	return it, err
 }
 
-func queryInteractions(ctx context.Context, q querier, sql string, args []any) ([]rapport.Interaction, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("list interactions: %w", err))
-	}
-	items, err := pgx.CollectRows(rows, scanInteraction)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("list interactions: %w", err))
-	}
-	return items, nil
-}
-
 // interactionWriteColumns are the columns a create or update writes beyond the school, in the
 // order of interactionValues.
 const interactionWriteColumns = `head_count, kind, channel, summary, outcome, read_level, duration_minutes,
@@ -287,7 +275,7 @@ func getInteraction(ctx context.Context, q querier, scope rapport.TenantScope, i
 	var c conditions
 	c.add("i.id = " + c.arg(id))
 	c.tenant("i", scope)
-	items, err := queryInteractions(ctx, q, `SELECT `+interactionColumns+`, `+interactionPatronIDs+` FROM interactions i `+c.sql()+` `+lock, c.args)
+	items, err := queryRows(ctx, q, "list interactions", scanInteraction, `SELECT `+interactionColumns+`, `+interactionPatronIDs+` FROM interactions i `+c.sql()+` `+lock, c.args)
 	if err != nil {
 		return rapport.Interaction{}, err
 	}
@@ -474,7 +462,7 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 		}
 	}
 	size := page.Size()
-	items, err := queryInteractions(ctx, q, `
+	items, err := queryRows(ctx, q, "list interactions", scanInteraction, `
 		SELECT `+interactionColumns+`, `+interactionPatronIDs+`
 		FROM `+from+`
 		`+c.sql()+`
@@ -509,7 +497,7 @@ func (s *Store) ListReferrals(ctx context.Context, scope rapport.TenantScope, f 
 	size := page.Size()
 	var items []rapport.ReferralItem
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		interactions, err := queryInteractions(ctx, tx, `
+		interactions, err := queryRows(ctx, tx, "list interactions", scanInteraction, `
 			SELECT `+interactionColumns+`, `+interactionPatronIDs+`
 			FROM interactions i
 			`+c.sql()+`

@@ -144,13 +144,9 @@ func getNote(ctx context.Context, q querier, p *rapport.Principal, id uuid.UUID,
 	c.add("n.id = " + c.arg(id))
 	c.tenant("n", p.Tenant)
 	cond(&c, p)
-	rows, err := q.Query(ctx, `SELECT `+noteColumns+` FROM notes n `+c.sql()+` `+lock, c.args...)
+	notes, err := queryRows(ctx, q, "get note", scanNote, `SELECT `+noteColumns+` FROM notes n `+c.sql()+` `+lock, c.args)
 	if err != nil {
-		return rapport.Note{}, interpretError(fmt.Errorf("get note %s: %w", id, err))
-	}
-	notes, err := pgx.CollectRows(rows, scanNote)
-	if err != nil {
-		return rapport.Note{}, interpretError(fmt.Errorf("get note %s: %w", id, err))
+		return rapport.Note{}, err
 	}
 	if len(notes) == 0 {
 		return rapport.Note{}, notFound("note")
@@ -187,20 +183,16 @@ func (s *Store) CreateNote(ctx context.Context, p *rapport.Principal, patronID u
 	c.add("p.id = " + c.arg(patronID))
 	c.tenant("p", p.Tenant)
 	c.add("p.erased_at IS NULL")
-	rows, err := s.pool.Query(ctx, `
+	notes, err := queryRows(ctx, s.pool, "create note", scanNote, `
 		INSERT INTO notes AS n (district_id, school_id, patron_id, id, body, kind, visibility,
 			follow_up_prompt, follow_up_state, follow_up_due_on,
 			created_by_client, created_by_user, updated_by_client, updated_by_user)
 		SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
 		FROM patrons p
 		`+c.sql()+`
-		RETURNING `+noteColumns, c.args...)
+		RETURNING `+noteColumns, c.args)
 	if err != nil {
-		return rapport.Note{}, interpretError(fmt.Errorf("create note: %w", err))
-	}
-	notes, err := pgx.CollectRows(rows, scanNote)
-	if err != nil {
-		return rapport.Note{}, interpretError(fmt.Errorf("create note: %w", err))
+		return rapport.Note{}, err
 	}
 	if len(notes) == 1 {
 		return notes[0], nil

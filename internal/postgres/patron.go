@@ -83,7 +83,7 @@ func (s *Store) listPatronsByName(ctx context.Context, c conditions, page rappor
 		c.add(fmt.Sprintf("(p.family_name, p.given_name, p.id) > (%s, %s, %s)", c.arg(family), c.arg(given), c.arg(id)))
 	}
 	size := page.Size()
-	patrons, err := queryPatrons(ctx, s.pool, `
+	patrons, err := queryRows(ctx, s.pool, "list patrons", scanPatron, `
 		SELECT `+patronColumns+`
 		FROM patrons p
 		`+c.sql()+`
@@ -106,7 +106,7 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 		c.add(fmt.Sprintf("(p.updated_at, p.id) > (%s, %s)", c.arg(at), c.arg(id)))
 	}
 	size := page.Size()
-	patrons, err := queryPatrons(ctx, s.pool, `
+	patrons, err := queryRows(ctx, s.pool, "list patrons", scanPatron, `
 		SELECT `+patronColumns+`
 		FROM patrons p
 		`+c.sql()+`
@@ -179,7 +179,7 @@ func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, s
 			AND p.` + column + ` >= ` + first + ` AND p.` + column + ` < ` + last + `
 			ORDER BY ` + order + ` LIMIT ` + limit + `)`
 	}
-	return queryPatrons(ctx, s.pool, `
+	return queryRows(ctx, s.pool, "list patrons", scanPatron, `
 		WITH typed AS (SELECT fold_name(`+c.arg(strings.Join(t.words, " "))+`) AS q),
 		matches AS (
 			SELECT DISTINCT ON (m.id) m.id, m.matched, m.family_folded, m.given_folded,
@@ -237,7 +237,7 @@ func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScop
 	byWord := func(column, order string) string {
 		return `(SELECT p.id FROM patrons p ` + where + ` AND p.` + column + ` = w.word COLLATE "C" ORDER BY ` + order + ` LIMIT ` + limit + `)`
 	}
-	return queryPatrons(ctx, s.pool, `
+	return queryRows(ctx, s.pool, "list patrons", scanPatron, `
 		WITH matches AS (
 			SELECT DISTINCT ON (m.id) m.id, m.ord
 			FROM (
@@ -316,18 +316,6 @@ func wordPrefixes(c *conditions, escaped []string) string {
 		c.arg(escaped) + "::text[]) w))"
 }
 
-func queryPatrons(ctx context.Context, q querier, sql string, args []any) ([]rapport.Patron, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("list patrons: %w", err))
-	}
-	patrons, err := pgx.CollectRows(rows, scanPatron)
-	if err != nil {
-		return nil, interpretError(fmt.Errorf("list patrons: %w", err))
-	}
-	return patrons, nil
-}
-
 // GetPatron returns the patron, or an error of kind NotFound when it is not in scope.
 func (s *Store) GetPatron(ctx context.Context, scope rapport.TenantScope, id uuid.UUID) (rapport.Patron, error) {
 	return getPatron(ctx, s.pool, scope, id, "")
@@ -338,7 +326,7 @@ func getPatron(ctx context.Context, q querier, scope rapport.TenantScope, id uui
 	var c conditions
 	c.add("p.id = " + c.arg(id))
 	c.tenant("p", scope)
-	patrons, err := queryPatrons(ctx, q, `SELECT `+patronColumns+` FROM patrons p `+c.sql()+` `+lock, c.args)
+	patrons, err := queryRows(ctx, q, "list patrons", scanPatron, `SELECT `+patronColumns+` FROM patrons p `+c.sql()+` `+lock, c.args)
 	if err != nil {
 		return rapport.Patron{}, err
 	}
@@ -373,7 +361,7 @@ func (s *Store) CreatePatron(ctx context.Context, scope rapport.TenantScope, by 
 	}
 	args := append([]any{uuid.Must(uuid.NewV7()), scope.DistrictID}, patronValues(p)...)
 	args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
-	patrons, err := queryPatrons(ctx, s.pool, `
+	patrons, err := queryRows(ctx, s.pool, "list patrons", scanPatron, `
 		INSERT INTO patrons AS p (id, district_id, `+patronWriteColumns+`,
 			created_by_client, created_by_user, updated_by_client, updated_by_user)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19, $20)
@@ -428,7 +416,7 @@ func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by 
 		}
 		args := append([]any{id}, patronValues(next)...)
 		args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
-		patrons, err := queryPatrons(ctx, tx, `
+		patrons, err := queryRows(ctx, tx, "list patrons", scanPatron, `
 			UPDATE patrons AS p
 			SET (`+patronWriteColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17),
 				version = version + 1, updated_at = now(), updated_by_client = $18, updated_by_user = $19
@@ -481,7 +469,7 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 			id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
 			return fmt.Errorf("erase patron %s feedback: %w", id, err)
 		}
-		patrons, err := queryPatrons(ctx, tx, `
+		patrons, err := queryRows(ctx, tx, "list patrons", scanPatron, `
 			UPDATE patrons AS p
 			SET given_name = '', family_name = '', preferred_name = NULL, pronouns = NULL,
 				name_pronunciation = NULL, homeroom = NULL, email = NULL, sourced_id = NULL, sis_id = NULL,

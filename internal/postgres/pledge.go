@@ -69,18 +69,14 @@ func (s *Store) ListPledgeVersions(ctx context.Context, scope rapport.TenantScop
 		c.add("version < " + c.arg(before))
 	}
 	size := page.Size()
-	rows, err := s.pool.Query(ctx, `
+	pledges, err := queryRows(ctx, s.pool, "list pledges", scanPledge, `
 		SELECT `+pledgeColumns+`
 		FROM service_pledges
 		`+c.sql()+`
 		ORDER BY version DESC
-		LIMIT `+strconv.Itoa(size+1), c.args...)
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
-		return rapport.Page[rapport.Pledge]{}, interpretError(fmt.Errorf("list pledges of school %s: %w", schoolID, err))
-	}
-	pledges, err := pgx.CollectRows(rows, scanPledge)
-	if err != nil {
-		return rapport.Page[rapport.Pledge]{}, interpretError(fmt.Errorf("list pledges of school %s: %w", schoolID, err))
+		return rapport.Page[rapport.Pledge]{}, err
 	}
 	return pageOf(pledges, size, func(p rapport.Pledge) string { return encodeCursor(p.Version) }), nil
 }

@@ -1,12 +1,30 @@
 package postgres
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rapportlib/rapport/internal/rapport"
 )
+
+// queryRows runs a query and scans every row it returns with scan. what names the operation
+// in the error, which comes out of interpretError.
+func queryRows[T any](ctx context.Context, q querier, what string, scan pgx.RowToFunc[T], sql string, args []any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("%s: %w", what, err))
+	}
+	items, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("%s: %w", what, err))
+	}
+	return items, nil
+}
 
 // conditions builds the WHERE clause of a list query from the filters a request sets, so that
 // each query carries only its own conditions and the planner sees what it can use. Each

@@ -39,7 +39,7 @@ func (s *Store) ListSchools(ctx context.Context, scope rapport.TenantScope, filt
 		afterName, afterID = &name, &id
 	}
 	size := page.Size()
-	rows, err := s.pool.Query(ctx, `
+	schools, err := queryRows(ctx, s.pool, "list schools", scanSchool, `
 		SELECT `+schoolColumns+`
 		FROM schools
 		WHERE district_id = $1
@@ -47,14 +47,9 @@ func (s *Store) ListSchools(ctx context.Context, scope rapport.TenantScope, filt
 		  AND ($3::text = '' OR status = $3)
 		  AND ($4::text IS NULL OR (name, id) > ($4, $5))
 		ORDER BY name, id
-		LIMIT `+strconv.Itoa(size+1),
-		scope.DistrictID, scope.SchoolIDs, filter.Status, afterName, afterID)
+		LIMIT `+strconv.Itoa(size+1), []any{scope.DistrictID, scope.SchoolIDs, filter.Status, afterName, afterID})
 	if err != nil {
-		return rapport.Page[rapport.School]{}, interpretError(fmt.Errorf("list schools: %w", err))
-	}
-	schools, err := pgx.CollectRows(rows, scanSchool)
-	if err != nil {
-		return rapport.Page[rapport.School]{}, interpretError(fmt.Errorf("list schools: %w", err))
+		return rapport.Page[rapport.School]{}, err
 	}
 	return pageOf(schools, size, func(s rapport.School) string { return encodeCursor(s.Name, s.ID) }), nil
 }
