@@ -118,16 +118,18 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		echo.WrapMiddleware(requestID), // every line and problem below carries the id
 		s.accessLog,                    // sees the final status, whatever happens inside
 		recoverer,                      // a panic becomes a logged 500
-		echo.WrapMiddleware(deadline(cfg.RequestTimeout)),
-		echo.WrapMiddleware(s.bodyLimit(cfg.BodyLimit)), // before anything reads the body
 		echomiddleware.CORSWithConfig(echomiddleware.CORSConfig{
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
 			ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id", "Idempotency-Replayed"},
 		}),
-		echo.WrapMiddleware(s.authenticate),                    // who is calling
-		echo.WrapMiddleware(s.rateLimit),                       // counted per caller, before any real work
-		s.validator(spec),                                      // the spec decides what is acceptable
+		echo.WrapMiddleware(chain(
+			deadline(cfg.RequestTimeout),
+			s.bodyLimit(cfg.BodyLimit), // before anything reads the body
+			s.authenticate,             // who is calling
+			s.rateLimit,                // counted per caller, before any real work
+		)),
+		s.validator(spec), // the spec decides what is acceptable
 		echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout)), // retries of a create replay its answer
 		renderErrors,
 	)

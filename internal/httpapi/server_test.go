@@ -121,7 +121,12 @@ func TestRequestID(t *testing.T) {
 	env := apitest.New(t)
 	for _, tt := range []struct{ sent, want string }{
 		{"abc-123.DEF:9", "abc-123.DEF:9"},
+		{"snake_case", "snake_case"},
+		{strings.Repeat("x", 128), strings.Repeat("x", 128)},
+		{strings.Repeat("x", 129), ""},
 		{"has space", ""},
+		{"forged\",\"level\":\"ERROR", ""},
+		{"café", ""},
 		{strings.Repeat("x", 200), ""},
 	} {
 		res := env.Call(http.MethodGet, "/v1/schools", "", nil, "X-Request-Id", tt.sent)
