@@ -20,7 +20,8 @@ import (
 
 // The middleware below is plain net/http wherever Echo adds nothing, so that moving to Echo v5
 // stays a small change; the request log and the error renderer are Echo's because they need
-// the matched route and the error a handler returned.
+// the matched route and the error a handler returned, and the request id because it runs on
+// every request before the log.
 
 type requestKey struct{}
 type requestIDKey struct{}
@@ -58,19 +59,36 @@ func validRequestID(id string) bool {
 }
 
 // requestID accepts the caller's X-Request-Id when it is a short, plain token, makes one
-// otherwise, and echoes it in the response.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// otherwise, and echoes it in the response. (An Echo middleware, like the request log it
+// comes before: both run on every request, and Echo gives each net/http middleware a
+// response writer of its own.)
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
 			id = uuid.NewString()
 		}
-		w.Header().Set("X-Request-Id", id)
+		c.Response().Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		r = r.WithContext(ctx)
 		r = r.WithContext(context.WithValue(ctx, requestKey{}, r))
-		next.ServeHTTP(w, r)
-	})
+		c.SetRequest(r)
+		return next(c)
+	}
+}
+
+// onlyPost applies m to POST requests only and lets the others past it untouched.
+func onlyPost(m echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := m(next)
+		return func(c echo.Context) error {
+			if c.Request().Method != http.MethodPost {
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
 }
 
 // chain composes net/http middleware into one, the first outermost. Echo wraps each

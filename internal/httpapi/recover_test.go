@@ -22,7 +22,7 @@ func TestPanicIsA500LoggedOnce(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(logger)
-	e.Use(echo.WrapMiddleware(requestID), recoverer)
+	e.Use(requestID, recoverer)
 	e.GET("/boom", func(echo.Context) error { panic("secret internals") })
 
 	rec := httptest.NewRecorder()

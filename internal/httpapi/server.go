@@ -115,9 +115,9 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 
 	// The order matters: each layer relies on the ones before it.
 	e.Use(
-		echo.WrapMiddleware(requestID), // every line and problem below carries the id
-		s.accessLog,                    // sees the final status, whatever happens inside
-		recoverer,                      // a panic becomes a logged 500
+		requestID,   // every line and problem below carries the id
+		s.accessLog, // sees the final status, whatever happens inside
+		recoverer,   // a panic becomes a logged 500
 		echomiddleware.CORSWithConfig(echomiddleware.CORSConfig{
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
@@ -130,7 +130,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			s.rateLimit,                // counted per caller, before any real work
 		)),
 		s.validator(spec), // the spec decides what is acceptable
-		echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout)), // retries of a create replay its answer
+		onlyPost(echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout))), // retries of a create replay its answer
 		renderErrors,
 	)
 
