@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
@@ -25,15 +27,34 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 // the first still runs is 409. Keys are per client and kept 24 hours. It runs after the
 // validator, so a request refused as invalid does not use its key up. Answers that must not be
 // stored (Cache-Control: no-store, such as a new secret) and server failures release the key.
-func (s *server) idempotency(requestTimeout time.Duration) func(http.Handler) http.Handler {
+//
+// Every other request goes straight on: the check is made here, in Echo, so that they do not
+// pay for Echo's wrapping of the net/http part (a response writer and closures each).
+func (s *server) idempotency(requestTimeout time.Duration) echo.MiddlewareFunc {
+	replayable := echo.WrapMiddleware(s.replayable(requestTimeout))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withKey := replayable(next)
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.Method != http.MethodPost || idempotencyKey(r) == "" || rapport.PrincipalFromContext(r.Context()) == nil {
+				return next(c)
+			}
+			return withKey(c)
+		}
+	}
+}
+
+// idempotencyKey is the request's Idempotency-Key, quotes and spaces trimmed ("" when absent).
+func idempotencyKey(r *http.Request) string {
+	return strings.Trim(strings.TrimSpace(r.Header.Get("Idempotency-Key")), `"`)
+}
+
+// replayable is the part of idempotency that runs for a POST with a key and a caller.
+func (s *server) replayable(requestTimeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			key := strings.Trim(strings.TrimSpace(r.Header.Get("Idempotency-Key")), `"`)
+			key := idempotencyKey(r)
 			p := rapport.PrincipalFromContext(r.Context())
-			if r.Method != http.MethodPost || key == "" || p == nil {
-				next.ServeHTTP(w, r)
-				return
-			}
 			body, err := requestBody(r)
 			if err != nil {
 				writeProblem(s.logger, w, r, err)

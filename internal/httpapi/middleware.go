@@ -20,8 +20,9 @@ import (
 
 // The middleware below is plain net/http wherever Echo adds nothing, so that moving to Echo v5
 // stays a small change; the request log and the error renderer are Echo's because they need
-// the matched route and the error a handler returned, and the request id because it runs on
-// every request before the log.
+// the matched route and the error a handler returned; the request id, and the check that lets
+// requests without an Idempotency-Key past idempotency.go, are Echo's because they run on every
+// request and Echo gives each net/http middleware a response writer of its own.
 
 type requestKey struct{}
 type requestIDKey struct{}
@@ -59,9 +60,7 @@ func validRequestID(id string) bool {
 }
 
 // requestID accepts the caller's X-Request-Id when it is a short, plain token, makes one
-// otherwise, and echoes it in the response. (An Echo middleware, like the request log it
-// comes before: both run on every request, and Echo gives each net/http middleware a
-// response writer of its own.)
+// otherwise, and echoes it in the response.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -75,19 +74,6 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		r = r.WithContext(context.WithValue(ctx, requestKey{}, r))
 		c.SetRequest(r)
 		return next(c)
-	}
-}
-
-// onlyPost applies m to POST requests only and lets the others past it untouched.
-func onlyPost(m echo.MiddlewareFunc) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		wrapped := m(next)
-		return func(c echo.Context) error {
-			if c.Request().Method != http.MethodPost {
-				return next(c)
-			}
-			return wrapped(c)
-		}
 	}
 }
 

@@ -129,8 +129,8 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			s.authenticate,             // who is calling
 			s.rateLimit,                // counted per caller, before any real work
 		)),
-		s.validator(spec), // the spec decides what is acceptable
-		onlyPost(echo.WrapMiddleware(s.idempotency(cfg.RequestTimeout))), // retries of a create replay its answer
+		s.validator(spec),                 // the spec decides what is acceptable
+		s.idempotency(cfg.RequestTimeout), // retries of a create replay its answer
 		renderErrors,
 	)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rapportlib/rapport/internal/rapport"
@@ -73,32 +74,20 @@ var errNotUUID = errors.New("not a UUID (RFC 9562)")
 
 // checkUUID accepts what kin-openapi's RFC 9562 pattern (FormatOfStringForUUIDOfRFC9562)
 // accepts: the hyphenated form of a UUID of version 1 to 8 with the RFC variant, or the nil or
-// max UUID. It is a loop rather than that regular expression because every id in a path goes
-// through it.
+// max UUID. It parses with google/uuid rather than matching that regular expression because
+// every id in a path goes through it; the length check keeps out the other forms uuid.Parse
+// takes (braces, urn:uuid:, no hyphens).
 func checkUUID(s string) error {
 	if len(s) != 36 {
 		return errNotUUID
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return errNotUUID
-			}
-			continue
-		}
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return errNotUUID
-		}
-	}
-	lower := strings.ToLower(s)
-	if lower == "00000000-0000-0000-0000-000000000000" || lower == "ffffffff-ffff-ffff-ffff-ffffffffffff" {
-		return nil
-	}
-	if version := s[14]; version < '1' || version > '8' {
+	id, err := uuid.Parse(s)
+	switch {
+	case err != nil:
 		return errNotUUID
-	}
-	if variant := s[19]; !strings.ContainsRune("89abAB", rune(variant)) {
+	case id == uuid.Nil || id == uuid.Max:
+		return nil
+	case id.Version() < 1 || id.Version() > 8 || id.Variant() != uuid.RFC4122:
 		return errNotUUID
 	}
 	return nil
