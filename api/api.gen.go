@@ -25,6 +25,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ActorActingUserSource.
+const (
+	ClientAssertion ActorActingUserSource = "client_assertion"
+)
+
+// Valid indicates whether the value is a known member of the ActorActingUserSource enum.
+func (e ActorActingUserSource) Valid() bool {
+	switch e {
+	case ClientAssertion:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CampaignKind.
 const (
 	CampaignKindFocusGroup CampaignKind = "focus_group"
@@ -187,6 +202,24 @@ func (e FeedbackStatus) Valid() bool {
 	case FeedbackStatusReceived:
 		return true
 	case FeedbackStatusUnderReview:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FeedbackTransitionKind.
+const (
+	Edit       FeedbackTransitionKind = "edit"
+	Transition FeedbackTransitionKind = "transition"
+)
+
+// Valid indicates whether the value is a known member of the FeedbackTransitionKind enum.
+func (e FeedbackTransitionKind) Valid() bool {
+	switch e {
+	case Edit:
+		return true
+	case Transition:
 		return true
 	default:
 		return false
@@ -748,12 +781,22 @@ type AccessLogList struct {
 
 // Actor Who made a change - the API client and, when a front end named one, the member of staff it acted for.
 type Actor struct {
-	// ActingUser The `Acting-User` the client named.
+	// ActingUser The `Acting-User` the client named, normalised to lower case.
 	ActingUser *string `json:"acting_user,omitempty"`
+
+	// ActingUserSource Present with `acting_user`: how Rapport knows the person. `client_assertion` means
+	// the API client named them in `Acting-User` (one of its registered `acting_users`);
+	// Rapport did not verify it.
+	ActingUserSource *ActorActingUserSource `json:"acting_user_source,omitempty"`
 
 	// ClientId The OAuth `client_id` of the API client, or `rapport-cli` for the command line.
 	ClientId string `json:"client_id"`
 }
+
+// ActorActingUserSource Present with `acting_user`: how Rapport knows the person. `client_assertion` means
+// the API client named them in `Acting-User` (one of its registered `acting_users`);
+// Rapport did not verify it.
+type ActorActingUserSource string
 
 // Campaign defines model for Campaign.
 type Campaign struct {
@@ -837,6 +880,9 @@ type CampaignPatch struct {
 
 // Client defines model for Client.
 type Client struct {
+	// ActingUsers The staff (e-mail or staff id, in lower case) the client may name in `Acting-User`.
+	ActingUsers []string `json:"acting_users"`
+
 	// ClientId The id the client sends to the token endpoint.
 	ClientId  string    `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
@@ -864,6 +910,10 @@ type Client struct {
 
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
+	// ActingUsers The staff the client may name in `Acting-User`: e-mail addresses or staff ids, stored
+	// in lower case. Omitted or empty: the client may not send `Acting-User`.
+	ActingUsers *[]string `json:"acting_users,omitempty"`
+
 	// ClientId The id to send to the token endpoint. Defaults to a random one.
 	ClientId *string `json:"client_id,omitempty"`
 	Name     string  `json:"name"`
@@ -881,11 +931,26 @@ type ClientList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// ClientPatch A merge patch of an API client; an absent member is left alone.
+type ClientPatch struct {
+	// ActingUsers The staff the client may name in `Acting-User`: e-mail addresses or staff ids, stored
+	// in lower case. Omitted or empty: the client may not send `Acting-User`.
+	ActingUsers *[]string `json:"acting_users,omitempty"`
+	Name        *string   `json:"name,omitempty"`
+
+	// SchoolIds Limit the client to these schools; empty means every school of the district.
+	SchoolIds *[]UUID  `json:"school_ids,omitempty"`
+	Scopes    *[]Scope `json:"scopes,omitempty"`
+}
+
 // ClientStatus defines model for ClientStatus.
 type ClientStatus string
 
 // ClientWithSecret defines model for ClientWithSecret.
 type ClientWithSecret struct {
+	// ActingUsers The staff (e-mail or staff id, in lower case) the client may name in `Acting-User`.
+	ActingUsers []string `json:"acting_users"`
+
 	// ClientId The id the client sends to the token endpoint.
 	ClientId string `json:"client_id"`
 
@@ -1076,22 +1141,31 @@ type FeedbackSupporterCreate struct {
 	PatronId *UUID `json:"patron_id,omitempty"`
 }
 
-// FeedbackTransition defines model for FeedbackTransition.
+// FeedbackTransition One entry of an item's history: a move through the status machine (`transition`), or a
+// change made to the item after its decision (`edit`, with `from` = `to` = its status).
 type FeedbackTransition struct {
 	At time.Time `json:"at"`
 
 	// By Who made a change - the API client and, when a front end named one, the member of staff it acted for.
-	By         Actor `json:"by"`
-	FeedbackId UUID  `json:"feedback_id"`
+	By Actor `json:"by"`
+
+	// Changes For an edit, each field changed with its value before and after. When the patron's
+	// personal data was erased, the values are gone (null) and only the field names stay.
+	Changes    *map[string]*FieldChange `json:"changes,omitempty"`
+	FeedbackId UUID                     `json:"feedback_id"`
 
 	// From Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
-	From FeedbackStatus `json:"from"`
-	Id   int64          `json:"id"`
-	Text *string        `json:"text,omitempty"`
+	From FeedbackStatus         `json:"from"`
+	Id   int64                  `json:"id"`
+	Kind FeedbackTransitionKind `json:"kind"`
+	Text *string                `json:"text,omitempty"`
 
 	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
 	To FeedbackStatus `json:"to"`
 }
+
+// FeedbackTransitionKind defines model for FeedbackTransition.Kind.
+type FeedbackTransitionKind string
 
 // FeedbackTransitionCreate defines model for FeedbackTransitionCreate.
 type FeedbackTransitionCreate struct {
@@ -1100,6 +1174,15 @@ type FeedbackTransitionCreate struct {
 
 	// To Where the item stands: `received`, `under_review`, or decided: `acted_on` (something was done) or `explained_why_not`.
 	To FeedbackStatus `json:"to"`
+}
+
+// FieldChange defines model for FieldChange.
+type FieldChange struct {
+	// From The value before (null when there was none).
+	From nullable.Nullable[interface{}] `json:"from"`
+
+	// To The value after (null when there is none).
+	To nullable.Nullable[interface{}] `json:"to"`
 }
 
 // FieldError defines model for FieldError.
@@ -1135,7 +1218,7 @@ type FollowUpItem struct {
 	Note Note `json:"note"`
 
 	// Patron Enough of a patron to greet them.
-	Patron PatronSummary `json:"patron"`
+	Patron *PatronSummary `json:"patron,omitempty"`
 }
 
 // FollowUpList defines model for FollowUpList.
@@ -1619,8 +1702,12 @@ type ReferralCreate struct {
 // ReferralItem defines model for ReferralItem.
 type ReferralItem struct {
 	// Interaction One act of service. `created_at` and `created_by` say when and by whom it was recorded; `occurred_at` when it happened.
-	Interaction Interaction     `json:"interaction"`
-	Patrons     []PatronSummary `json:"patrons"`
+	Interaction Interaction `json:"interaction"`
+
+	// Patrons The patrons referred, as far as the caller may see them: only with `patrons:read`,
+	// and only patrons whose current school is among the caller's. `interaction.patron_ids`
+	// lists them all.
+	Patrons []PatronSummary `json:"patrons"`
 }
 
 // ReferralList defines model for ReferralList.
@@ -1842,13 +1929,17 @@ type ListCampaignsParams struct {
 	SchoolId *UUID         `form:"school_id,omitempty" json:"school_id,omitempty"`
 	Kind     *CampaignKind `form:"kind,omitempty" json:"kind,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateCampaignParams defines parameters for CreateCampaign.
 type CreateCampaignParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -1859,7 +1950,9 @@ type CreateCampaignParams struct {
 
 // GetCampaignParams defines parameters for GetCampaign.
 type GetCampaignParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -1868,7 +1961,9 @@ type GetCampaignParams struct {
 
 // UpdateCampaignParams defines parameters for UpdateCampaign.
 type UpdateCampaignParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -1877,7 +1972,9 @@ type UpdateCampaignParams struct {
 
 // CreateCampaignFeedbackParams defines parameters for CreateCampaignFeedback.
 type CreateCampaignFeedbackParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -1894,28 +1991,47 @@ type ListClientsParams struct {
 	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateClientParams defines parameters for CreateClient.
 type CreateClientParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // GetClientParams defines parameters for GetClient.
 type GetClientParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// UpdateClientParams defines parameters for UpdateClient.
+type UpdateClientParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // RevokeClientParams defines parameters for RevokeClient.
 type RevokeClientParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -1924,7 +2040,9 @@ type RevokeClientParams struct {
 
 // RotateClientSecretParams defines parameters for RotateClientSecret.
 type RotateClientSecretParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -1933,7 +2051,9 @@ type RotateClientSecretParams struct {
 
 // GetDistrictParams defines parameters for GetDistrict.
 type GetDistrictParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -1980,13 +2100,17 @@ type ListFeedbackParams struct {
 	// UpdatedSince Only items changed at or after this time; orders the list by update time.
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateFeedbackParams defines parameters for CreateFeedback.
 type CreateFeedbackParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -1997,7 +2121,9 @@ type CreateFeedbackParams struct {
 
 // GetFeedbackParams defines parameters for GetFeedback.
 type GetFeedbackParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2006,7 +2132,9 @@ type GetFeedbackParams struct {
 
 // UpdateFeedbackParams defines parameters for UpdateFeedback.
 type UpdateFeedbackParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2015,7 +2143,9 @@ type UpdateFeedbackParams struct {
 
 // RecordFeedbackCommunicationParams defines parameters for RecordFeedbackCommunication.
 type RecordFeedbackCommunicationParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2030,13 +2160,17 @@ type ListFeedbackHistoryParams struct {
 	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // AddFeedbackSupporterParams defines parameters for AddFeedbackSupporter.
 type AddFeedbackSupporterParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2047,7 +2181,9 @@ type AddFeedbackSupporterParams struct {
 
 // TransitionFeedbackParams defines parameters for TransitionFeedback.
 type TransitionFeedbackParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2071,7 +2207,9 @@ type ListFollowUpsParams struct {
 	// DueBefore Only follow-ups due on or before this day.
 	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
@@ -2101,13 +2239,17 @@ type ListInteractionsParams struct {
 	// UpdatedSince Only interactions changed at or after this time; orders the list by update time.
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateInteractionParams defines parameters for CreateInteraction.
 type CreateInteractionParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2118,7 +2260,9 @@ type CreateInteractionParams struct {
 
 // DeleteInteractionParams defines parameters for DeleteInteraction.
 type DeleteInteractionParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2127,7 +2271,9 @@ type DeleteInteractionParams struct {
 
 // GetInteractionParams defines parameters for GetInteraction.
 type GetInteractionParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2136,7 +2282,9 @@ type GetInteractionParams struct {
 
 // UpdateInteractionParams defines parameters for UpdateInteraction.
 type UpdateInteractionParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2145,7 +2293,9 @@ type UpdateInteractionParams struct {
 
 // DeleteNoteParams defines parameters for DeleteNote.
 type DeleteNoteParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2154,7 +2304,9 @@ type DeleteNoteParams struct {
 
 // GetNoteParams defines parameters for GetNote.
 type GetNoteParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2163,7 +2315,9 @@ type GetNoteParams struct {
 
 // UpdateNoteParams defines parameters for UpdateNote.
 type UpdateNoteParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2194,13 +2348,17 @@ type ListPatronsParams struct {
 	Barcode      *string    `form:"barcode,omitempty" json:"barcode,omitempty"`
 	LmsId        *string    `form:"lms_id,omitempty" json:"lms_id,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreatePatronParams defines parameters for CreatePatron.
 type CreatePatronParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2211,7 +2369,9 @@ type CreatePatronParams struct {
 
 // DeletePatronParams defines parameters for DeletePatron.
 type DeletePatronParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2220,7 +2380,9 @@ type DeletePatronParams struct {
 
 // GetPatronParams defines parameters for GetPatron.
 type GetPatronParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2229,7 +2391,9 @@ type GetPatronParams struct {
 
 // UpdatePatronParams defines parameters for UpdatePatron.
 type UpdatePatronParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2244,13 +2408,17 @@ type ListPatronAccessLogParams struct {
 	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // ErasePatronParams defines parameters for ErasePatron.
 type ErasePatronParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2272,7 +2440,9 @@ type ListPatronInteractionsParams struct {
 	// OccurredBefore Only interactions that happened before this time; must be later than `occurred_since`.
 	OccurredBefore *time.Time `form:"occurred_before,omitempty" json:"occurred_before,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
@@ -2288,13 +2458,17 @@ type ListPatronNotesParams struct {
 	// FollowUpState Only notes with a follow-up in this state.
 	FollowUpState *FollowUpState `form:"follow_up_state,omitempty" json:"follow_up_state,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateNoteParams defines parameters for CreateNote.
 type CreateNoteParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2305,7 +2479,9 @@ type CreateNoteParams struct {
 
 // CreateVisitParams defines parameters for CreateVisit.
 type CreateVisitParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2346,7 +2522,9 @@ type ListReferralsParams struct {
 	// State Defaults to `made`.
 	State *ReferralState `form:"state,omitempty" json:"state,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
@@ -2361,13 +2539,17 @@ type ListSchoolsParams struct {
 	// Status Only schools with this status.
 	Status *SchoolStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // CreateSchoolParams defines parameters for CreateSchool.
 type CreateSchoolParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
@@ -2378,7 +2560,9 @@ type CreateSchoolParams struct {
 
 // GetSchoolParams defines parameters for GetSchool.
 type GetSchoolParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2387,7 +2571,9 @@ type GetSchoolParams struct {
 
 // UpdateSchoolParams defines parameters for UpdateSchool.
 type UpdateSchoolParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2396,7 +2582,9 @@ type UpdateSchoolParams struct {
 
 // GetSchoolPledgeParams defines parameters for GetSchoolPledge.
 type GetSchoolPledgeParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2405,7 +2593,9 @@ type GetSchoolPledgeParams struct {
 
 // PublishSchoolPledgeParams defines parameters for PublishSchoolPledge.
 type PublishSchoolPledgeParams struct {
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 
 	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
@@ -2420,7 +2610,9 @@ type ListSchoolPledgeVersionsParams struct {
 	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// ActingUser The member of staff a front end acts for (an email or staff id), recorded beside the client.
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
 	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
@@ -2435,6 +2627,9 @@ type CreateCampaignFeedbackJSONRequestBody = CampaignFeedbackBatch
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
+
+// UpdateClientApplicationMergePatchPlusJSONRequestBody defines body for UpdateClient for application/merge-patch+json ContentType.
+type UpdateClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
 
 // CreateFeedbackJSONRequestBody defines body for CreateFeedback for application/json ContentType.
 type CreateFeedbackJSONRequestBody = FeedbackCreate
@@ -2516,6 +2711,9 @@ type ServerInterface interface {
 	// GetClient Get an API client
 	// (GET /v1/clients/{client_id})
 	GetClient(ctx echo.Context, clientId ClientID, params GetClientParams) error
+	// UpdateClient Change an API client
+	// (PATCH /v1/clients/{client_id})
+	UpdateClient(ctx echo.Context, clientId ClientID, params UpdateClientParams) error
 	// RevokeClient Revoke an API client
 	// (POST /v1/clients/{client_id}/revoke)
 	RevokeClient(ctx echo.Context, clientId ClientID, params RevokeClientParams) error
@@ -3039,6 +3237,57 @@ func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetClient(ctx, clientId, params)
+	return err
+}
+
+// UpdateClient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "client_id" -------------
+	var clientId ClientID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateClient(ctx, clientId, params)
 	return err
 }
 
@@ -5371,6 +5620,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["ListClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["CreateClient"]...)
 	router.GET(options.BaseURL+"/v1/clients/:client_id", wrapper.GetClient, options.OperationMiddlewares["GetClient"]...)
+	router.PATCH(options.BaseURL+"/v1/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["UpdateClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:client_id/revoke", wrapper.RevokeClient, options.OperationMiddlewares["RevokeClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:client_id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["RotateClientSecret"]...)
 	router.GET(options.BaseURL+"/v1/patrons", wrapper.ListPatrons, options.OperationMiddlewares["ListPatrons"]...)
@@ -5460,6 +5710,14 @@ type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
+type WrittenNotShownResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+type WrittenNotShownResponse struct {
+	Headers WrittenNotShownResponseHeaders
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -5514,6 +5772,22 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness404ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5719,6 +5993,19 @@ func (response CreateCampaign201JSONResponse) VisitCreateCampaignResponse(w http
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type CreateCampaign204Response = WrittenNotShownResponse
+
+func (response CreateCampaign204Response) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type CreateCampaign400ApplicationProblemPlusJSONResponse struct {
@@ -6082,6 +6369,19 @@ func (response UpdateCampaign200JSONResponse) VisitUpdateCampaignResponse(w http
 	return err
 }
 
+type UpdateCampaign204Response = WrittenNotShownResponse
+
+func (response UpdateCampaign204Response) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type UpdateCampaign400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -6296,6 +6596,19 @@ func (response CreateCampaignFeedback201JSONResponse) VisitCreateCampaignFeedbac
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type CreateCampaignFeedback204Response = WrittenNotShownResponse
+
+func (response CreateCampaignFeedback204Response) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type CreateCampaignFeedback400ApplicationProblemPlusJSONResponse struct {
@@ -6982,6 +7295,238 @@ func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientRes
 	return err
 }
 
+type UpdateClientRequestObject struct {
+	ClientId ClientID `json:"client_id"`
+	Params   UpdateClientParams
+	Body     *UpdateClientApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateClientResponseObject interface {
+	VisitUpdateClientResponse(w http.ResponseWriter) error
+}
+
+type UpdateClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateClient200JSONResponse struct {
+	Body    Client
+	Headers UpdateClient200ResponseHeaders
+}
+
+func (response UpdateClient200JSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient400ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient401ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient403ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient404ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient409ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient412ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient413ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient415ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient422ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient429ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient500ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeClientRequestObject struct {
 	ClientId ClientID `json:"client_id"`
 	Params   RevokeClientParams
@@ -7651,6 +8196,19 @@ func (response CreateFeedback201JSONResponse) VisitCreateFeedbackResponse(w http
 	return err
 }
 
+type CreateFeedback204Response = WrittenNotShownResponse
+
+func (response CreateFeedback204Response) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type CreateFeedback400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -8012,6 +8570,19 @@ func (response UpdateFeedback200JSONResponse) VisitUpdateFeedbackResponse(w http
 	return err
 }
 
+type UpdateFeedback204Response = WrittenNotShownResponse
+
+func (response UpdateFeedback204Response) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type UpdateFeedback400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -8242,6 +8813,19 @@ func (response RecordFeedbackCommunication200JSONResponse) VisitRecordFeedbackCo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type RecordFeedbackCommunication204Response = WrittenNotShownResponse
+
+func (response RecordFeedbackCommunication204Response) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse struct {
@@ -8651,6 +9235,19 @@ func (response AddFeedbackSupporter201JSONResponse) VisitAddFeedbackSupporterRes
 	return err
 }
 
+type AddFeedbackSupporter204Response = WrittenNotShownResponse
+
+func (response AddFeedbackSupporter204Response) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type AddFeedbackSupporter400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -8865,6 +9462,19 @@ func (response TransitionFeedback200JSONResponse) VisitTransitionFeedbackRespons
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type TransitionFeedback204Response = WrittenNotShownResponse
+
+func (response TransitionFeedback204Response) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type TransitionFeedback400ApplicationProblemPlusJSONResponse struct {
@@ -9368,6 +9978,19 @@ func (response CreateInteraction201JSONResponse) VisitCreateInteractionResponse(
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type CreateInteraction204Response = WrittenNotShownResponse
+
+func (response CreateInteraction204Response) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type CreateInteraction400ApplicationProblemPlusJSONResponse struct {
@@ -9880,6 +10503,19 @@ func (response UpdateInteraction200JSONResponse) VisitUpdateInteractionResponse(
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type UpdateInteraction204Response = WrittenNotShownResponse
+
+func (response UpdateInteraction204Response) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type UpdateInteraction400ApplicationProblemPlusJSONResponse struct {
@@ -10426,6 +11062,19 @@ func (response UpdateNote200JSONResponse) VisitUpdateNoteResponse(w http.Respons
 	return err
 }
 
+type UpdateNote204Response = WrittenNotShownResponse
+
+func (response UpdateNote204Response) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type UpdateNote400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -10932,6 +11581,19 @@ func (response CreatePatron201JSONResponse) VisitCreatePatronResponse(w http.Res
 	return err
 }
 
+type CreatePatron204Response = WrittenNotShownResponse
+
+func (response CreatePatron204Response) VisitCreatePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type CreatePatron400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -11129,6 +11791,19 @@ func (response DeletePatron200JSONResponse) VisitDeletePatronResponse(w http.Res
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type DeletePatron204Response = WrittenNotShownResponse
+
+func (response DeletePatron204Response) VisitDeletePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type DeletePatron400ApplicationProblemPlusJSONResponse struct {
@@ -11458,6 +12133,19 @@ func (response UpdatePatron200JSONResponse) VisitUpdatePatronResponse(w http.Res
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type UpdatePatron204Response = WrittenNotShownResponse
+
+func (response UpdatePatron204Response) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type UpdatePatron400ApplicationProblemPlusJSONResponse struct {
@@ -11840,6 +12528,19 @@ func (response ErasePatron200JSONResponse) VisitErasePatronResponse(w http.Respo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ErasePatron204Response = WrittenNotShownResponse
+
+func (response ErasePatron204Response) VisitErasePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type ErasePatron400ApplicationProblemPlusJSONResponse struct {
@@ -12316,6 +13017,19 @@ func (response CreateNote201JSONResponse) VisitCreateNoteResponse(w http.Respons
 	return err
 }
 
+type CreateNote204Response = WrittenNotShownResponse
+
+func (response CreateNote204Response) VisitCreateNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type CreateNote400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -12534,6 +13248,19 @@ func (response CreateVisit201JSONResponse) VisitCreateVisitResponse(w http.Respo
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type CreateVisit204Response = WrittenNotShownResponse
+
+func (response CreateVisit204Response) VisitCreateVisitResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
 }
 
 type CreateVisit400ApplicationProblemPlusJSONResponse struct {
@@ -14057,6 +14784,19 @@ func (response PublishSchoolPledge201JSONResponse) VisitPublishSchoolPledgeRespo
 	return err
 }
 
+type PublishSchoolPledge204Response = WrittenNotShownResponse
+
+func (response PublishSchoolPledge204Response) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
 type PublishSchoolPledge400ApplicationProblemPlusJSONResponse struct {
 	BadRequestApplicationProblemPlusJSONResponse
 }
@@ -14422,6 +15162,9 @@ type StrictServerInterface interface {
 	// GetClient Get an API client
 	// (GET /v1/clients/{client_id})
 	GetClient(ctx context.Context, request GetClientRequestObject) (GetClientResponseObject, error)
+	// UpdateClient Change an API client
+	// (PATCH /v1/clients/{client_id})
+	UpdateClient(ctx context.Context, request UpdateClientRequestObject) (UpdateClientResponseObject, error)
 	// RevokeClient Revoke an API client
 	// (POST /v1/clients/{client_id}/revoke)
 	RevokeClient(ctx context.Context, request RevokeClientRequestObject) (RevokeClientResponseObject, error)
@@ -14898,6 +15641,55 @@ func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientID, params G
 		return err
 	} else if validResponse, ok := response.(GetClientResponseObject); ok {
 		return validResponse.VisitGetClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateClient operation middleware
+func (sh *strictHandler) UpdateClient(ctx echo.Context, clientId ClientID, params UpdateClientParams) error {
+	var request UpdateClientRequestObject
+
+	request.ClientId = clientId
+	request.Params = params
+
+	var body UpdateClientApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateClient(ctx.Request().Context(), request.(UpdateClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateClientResponseObject); ok {
+		return validResponse.VisitUpdateClientResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16348,285 +17140,314 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chs3mij+KihmqyxlWtTFcmYi1dSW4jgTb2zHZcnj329DHzXUDZIYNQEGQIthclw1dV7hTO0jzP5x",
-	"3mD/3PMmeZJT+D6gG012k01K1sXm1JQjkrjjw3e//NZJ5GgsBRNGd45+6wwZTZmCP5/SZMieSmGUzOzn",
-	"lOlE8bHhUnSO4FcuBkTlGdOkLxUxQ0YU02MpNOt2oo5OhmxEbU8zHbPOUUcbxcWg8+FD1Hl2RgfzY54a",
-	"JcWAMGG4mRJDB0T23bBjxTQThtqWywZ/wcXl/OBvvntK/nTwpz+RjItLYiQMLNgvhozpgB2RuJfv7T1O",
-	"fv/7P+EPdkwUy/7c69gmvU68dFKZUJxpduKzISM0TRXT2u8nUYwaltrjkrlKlh7XG2bU9KRvmKo5NJZI",
-	"kWq7ownlhlywvlSMGDW110MHlNcfGBeGDZiC8d+9e3eSm6E9+IQa1rCHsgWXgsCAjFCRuiuiWgq/u9Q2",
-	"pJkmE6bsb/1cs3TxLj9EnTFVdMSMg7+TxHAxeKvrNm3XM2KjC6bskWpD+31CSV9JYQgTKaGJQaDcooKw",
-	"EeUZkcq14+l2RBRLpEpZSi6Y5inDdWecCWNXye0c+BQ6UUfQkV0prmcHFhRuZER/ecHEwAw7RwdPDqPO",
-	"iAv/eT+qucynMM3zb+t3dfL6uVvII014Sra40eTt2+ffRkRIQ+ynH+1dkRhbnfM03i7WPKZmWK64aNGJ",
-	"Oor9nHPF0s6RUTkL1/8vivU7R50vdktMsIu/6l07MS46V1o2XERsn8h5Ai1iD+Jjxa64zDW8ri75cUx/",
-	"ztkx0fZ2LJTS5JLkIhlSMUDIgPX/nDM1DTaAszac9pP9g7rzfZ6y0VgaJpLpD2w6v+QTkgv+c87IJZs6",
-	"xMW1e5Jki8JhE64JJQMpU5IMJU/YMfk5l/bJSkUuqGLbXXJClH2WZMLN0G65JzQd4aj2UVzIdGoRV0an",
-	"Gk6kz5U2hAo9YeoYvinawxBUSDNkCjtyTQ4PDo4J7Qk3y5BnLBiHa6INzzKiciHsS7c99r7ukh/YVBOq",
-	"7MBjA/s7OCRDmSvd7Ykm2A7ObMceWiN8P1kO38/7L6lJhvWwYhE/Pja4ebvqC6rtuYoueTdkwiET+zpd",
-	"m5RoLhIWwS8TxQ30cjgFj+5w/6Dx2T7v7+B6Gvf0Vf0uXknBGnZyIoKN0Cxjigxllmq3BR5cT5IrxYSB",
-	"pnj39rfHe4ewcpkbQuHGF63frmTxJvb3Dg6jWlI44mZ+/d/LCRlRMSXcsBGQDrc0igsdSW265FvWp3lm",
-	"4Pcne01vNIMpwnWl2K9z9GQv6vSlGlGD9ObxQSeyq+ajfNQ5OtjbA2DCTyUohYTplTSsCVMKaRjgyAbs",
-	"Z3+/Edz3mlq+pGkZY/h10UKwxY0s5TQZSpk1LUXDr4uWgi1uYCkfbH/k9YBYf0PTN+znnGmAtkQKwwT8",
-	"ScfjzLEMu2MlLzI2+sPfNPJJ7WZ8jb1w0vlNK5zWvqoRzSy4sZRs5WJMlWb0ImPwvCJCScFeeBo1AXbT",
-	"gt12t2OJnBT9jCd3toXEza8LmlKgD20cdUpzXAyLLCmiRd+iBxCVGXxeJRW42e+kuuBpysRt79bIS4sj",
-	"NbmiGU/JRW5IRpNLJJI6kWMkc3LMFHKagrFUw5qfC8OUoNkzpZAZua11n8oRMyDv9CnPWEq4KNhGzdQV",
-	"U11SAcaUDFk21sFOpNKkz4H7gb28kuY7mYv0NrfxShKdJ0NHXwGCQGLIpBg4MoA8SMotEUkMwhhiDSJz",
-	"M8MrP9LuN+239FKmvM9ZWo+gqnIcGVINTG2FzsPwQF1tQ8IFiSskECSxQEz1omTdkbhmu9DmA+LyaSZp",
-	"eiblC6oG7K5euufxMrsIy4FSEcASoUnCxgYP9bUCAY/bUb4D4Lv9Rc9zY/W35C/IUiqmrnjC3gp6RXlm",
-	"8fBtLzulhlrekiRUWCi7ACE1GVq5mw+Ghgg5ObZyMgrJRA+lMtkUVn8m5Usqpo6k6dteOr4uPFojJfJq",
-	"Dnb0Mcr5MSgFdkArEBONWoCZtxE0WfZEAhUDLOqtsPK+VPzX2we4C0aVfRWeUIy41lwMIsIF0gypCPtl",
-	"bJmXmQ2/e/duZ1aTsWjXs4oPt/WxkgnT2kLtM1BG3foJOPwwYVm243gaSygvFKOOUoLi7ZjEzNJC/dP7",
-	"mIwlF0ZbHt6COelzlqUAzW+FzsdjqQxLX7KU0zNgtO8O8z3S5ClOvWOXYjdqH6gUs5Tf0EtmseAHz506",
-	"xZC9nBdy8EwYBVczVraP4ciLUvidpecUtlZIICk1bMfwEevMiUpR2eliumynJ4mRyvbhaWV8LsxXh515",
-	"OSYKJIBW3DXy5kwb12NusV5vOE9l3w2pIRNq5WOaRoR1B10SW0lIxxH+Yf/bl1kmJ+f5WAM1nZcbS9ng",
-	"pw4IC1UZxs1ePbWocvDvi2Hlxd9YYuyyi4t7wVFOqN6bRdj2vyCULr+EChB8KKajSlH4HGil5s/pNfIh",
-	"Tq0ykoo5WRiPplRUUU1ir9ryWu5Ca7z88GBP9Wdh6tb1bmixfcoI9RqSHZiyVAsSKtKITIZMVDSeVsBL",
-	"7RNCPcmsctTuJDEstXuwq559MYaLwXneqGuNA+VnHDCAOG237kGVysfaEeeUmF4oK3cK/GmsKKCunSTj",
-	"5Q0kcjSiIiUZFy0uoVxK3U08paMx5QMxD5CJzJ1ZZBEk+v5PsbXdOqr3V8I/vs8K6GfIsvQcUXRljrrh",
-	"26OeSy7Stlv+wba1T80imFpMNabK8ISPqTDncJx1Fogo0Eu0XKXhBjnKuRnzcbry4fs+rQ+/DkWGuhU4",
-	"RL/K8qYiD1IVGKlcfmUDlZUtgt2nBaTOK/r61L0Z1/aRdqhuSK/gJbFahMA8bM3fFvtlnFEuWHo+GU7P",
-	"hWy4VDlmNeaw5zC3YgnjV6hPz0XKFFHsirNJt5Z+Gmlo1mC7Cu8B27mZo3IXdUteeJxwH3AQKUpeNHsd",
-	"HFCfZprNntkqz/FajyzQ+x7uOSVqs0a+4Q0262X39/b2KqrZvehGX2yoe1+6+pkLbvHGFt3rd4ylFzS5",
-	"/Mar9Ve43oIracWezM7oIOoDnPNzHMHv3n3cn2VhZpEMNGuzvZbgW32XPwpkgSwdpiGyuLCHdWw5CGDH",
-	"Z3EJXsk8CrHy1EAifx4a7ZbDa8oM5dmaoL4ioz3OLzKeBKjlQsqMUYFcNuKolUhJyZgvmt7f1Cm2tv3y",
-	"ixE3hqlzJbOl/dEk8ca2hL6jEa056VUflxtmEYj94BAXExYz2D7qCuyFfZnk+nygZD62CNgMmQoGKs/H",
-	"D3QDIkDBuD045t+v/PUaeOi+kBmRZ06th+ajj0F2GuYIOYN1qcr8nYCQUCMELJZjeBqKQxZwtHcuQv0V",
-	"EykoZrqLuP6PLCl4df4KiLF9y4xqcw57dduYlWidUd8dkW1OBtIQigfU7UQtN442zFp1yJW8XBVPe05C",
-	"L7Kl6nDlXBMwdrOUGHlM2GhspmTEqNCEXTE1LewkKMj6QwdTbBt8VnBKM7gMbGLtWY9T27x2HJYoZs6V",
-	"NCvDnDbU5MsRMpzTKba9S1EsdHwCqKk+gcrtF+db7PLGhDNYxVqyRAukI5FK1eOaiu8GJYqKVI6IRGVJ",
-	"gCq/qvqrPQYOyjBlJ/ofP53s/Dvd+XVv5+vu+c77P/zLoje5Evpd/PrAZyV8d7hFXbzJLvkRWCW0A3ys",
-	"V1jy6ftAlyqvKeqgD5lrYanTNR5qMNVXiySCullnwN9Bu1tJM1TeBPuFBPPhMV8hlgpYWZoYfsU6BTmp",
-	"Z1+h8ztuhqeATeFdZ9mP/c7RTy2Pq4HB0MV4NcQIfouIHsqJQH9FKRLWJW9QOUouGRvb77IpeIgOqR62",
-	"Vou6ieeP6j24xIxGuXCWoadDKgTL6tVMlKQs4ZpLAfYHI7MUvDztOvwRc3E+ZkqjRmZEeWalxqEU9tST",
-	"IeDUbGQRcMYsFrLYm0108QGFtfMLSVW6UMj41j36Gm5uDYarPSvUyKHoLB/U/wACYNqsJhfsjdSGKRK7",
-	"ps9LVbnHbY80kWrQXURO2++3jp56rGJ3MUMdgwnqHtucxuUaCMePZdHfPNpp+/wLJUkI2Q1sKxUpGcoJ",
-	"HvYcdDvSO2ZynDEyGUoyoFfOR9dNUqMWKd/QQmxR9+4s8198v6rUEHZcl7nyi59fx/wErc9+PQbpxo+x",
-	"ev0h/wR+IqNcG+LcSDgKNP3c5Iq1lV8ajnLhMa11Mk6eX0HWe2iquuariuFIQqN2sz6vQUz1Txfe+YBf",
-	"MVHlpoWctBdZV9aSP2T1YaCbX6RK9Iv/nmsj6/w31iIKZ4oKDW/k4XGkFcI2z7Jc70HPBr/0FWMkoxcs",
-	"Q19Q2JTMMpbYJjHY3CFcJI4sosvkhCmSUM26i8mKo6Jt7qpKem9RDVZiq+qpvLR3Ti9kbgg3XfLKCpKO",
-	"2XYxbYh8CLCe3esxiTeG+N4NGTjr2vWB5YaOx4wqHREqpJiOuGZp5DdQxAaEOwEpAjibtOLFcRNIszWO",
-	"VEzLLF8Fft6UPW4Vx7ZSghX9CjXYDeHmBkcvqi9RE6IpT+HJUnSLIadNAIzeQwXYcA8UtYDtXQeVLrX4",
-	"DdFEdgWk1xkxYqTsdSIXXKktbwxPqpY/nlfq3wsXjsLHzV9BzVEUbzPQHYYP5qY0iR6mbkBrs1iIeiiU",
-	"ch3D2QwdLcAqz+G+A9bn8VctzFutmealI7VnolvY3ALact0d3mPbeGF+NnnK4CEacO1XnahD0xEXXBuI",
-	"ucGX2e93os4gpyrlVBSao8iewPsWB3ENBrkRgt9UqF5N9IJXN0hBqIBnFpFx5f1hmGnsvZyQdZtzdIrn",
-	"dRCO4K90d77PCuyWYb+YBYQrBWdVhxxg2QK9vgv+YTGSgOGjcDOVVS5CH6cN3tPfO11Pwc74gBH7ZcYv",
-	"FFXTUJ+ZSHHFlEY+NmpyhtD5YMC0bXN+IX8JVJ/25BfqMWd4iTr+S7GSkGtDRaqPSOxfZxyRGLzrztG7",
-	"Lobzdod0FILOli4i3PzdbC+AJ38AfiIwTZTztPe9q9mrJ7JraT9WZK4XvdBAopwPMVjh5azwYjzcrcDM",
-	"9pUcrc6Sto5c8G94bldGrjprHcMVbtjtBYaGU4s6S5TK5Q2tBSst8BPZMjJ4JttRPbLCZvNPZbvAby49",
-	"iuWFFJNjBikboFflfRJ7BIEpZbtLfhzjdtC6A5w7NrbPXRk9Y9E9DI2VN3hdRtZfBWdZWoTjzpIZy9c0",
-	"nDDXPvza4rBayQNM2UwtQnsuVIlw7WNdvtgVdMSQFn6xC7kKdsFro0Wki5/Qs2T1OwZW9+24JhNPgUKN",
-	"tGKZ0ygA32uRQ40xIJOrxim5LqtoPXLW1l9srORo3PQmcFPunHsdu0FvG9EJZyJhpE+5IhMmTK/TbXIj",
-	"Wc7/uQM+NRiRN3NHuEQ/1qIbWgsprHVa11GbulEWbaReLyjk8rN8JdHpGMliO9XDqeN251wLJByDG2rR",
-	"em9CTA23/vDEVLf6dmLqnIYWeu/kY3hyKSh3MBjsmMRWWImJYiN5xTRoK0/S1OIcS60gUwKJEaQA4c3K",
-	"Nm2BfblwuB7wr40DGs/41I/neVIX/JGiW0Gq5Hjc4MzxF0XTGing6bNvT8nA/kYydsUyksiUhVzv6x86",
-	"UeeHv3Sizt6+/efA/vPY/mOZqL0n9p+v7D9/tP/8yf7zdSfq7O/Zf2yPfdtj/3Htor5nNDM1pnI957Ai",
-	"L2sGmDXKYK86IIVkGjSpF0F/FIzQxEAAIUbyd0lcKrNiMI3HpUIrJpo67gSSX9m/5ci+MQxGxWxrxySW",
-	"CaQ0wUEmLlvSkI7HTKAKei07b7CX0Mp7S2aFHMOVz0dc5NVAuICTHjKaNmlQz0o3AsgAkR4TakjGqEZH",
-	"OJH7aE7Evrpeb3qzQX7BmXrf8ODy2p+ozE0iR2yF6X50PUKFll6UfUm7YwP1N+QHSJnyHroWsVPhbCIy",
-	"18TeBIGbuLZrrrKXCkhifnnP+n2pjNe/v3l28i3RCc0Y2XrD+kwBw+TanGjNtB5ZmvUtNXQ7Qjlgn2yl",
-	"XKFhTkcuTq7PrxhxkLZtKcRXZIuLnZSNzTAiozwzfMeOZoUTSwepSobb9fCi7DoUXfq63vh2Fn1Tw3W/",
-	"RBsLHRzDtmtZakrF2/2M8wzAs/LCi+i00mMmfDs3ZReoQXuNOi2HxqsWukWOec4hz/vnoWPeFU+ZrKVb",
-	"4Vo+okdPPaavQ8FlZMnh4ZJMcyti56pDSC2CPiYebgpjm2KQllFIwY6JAHtYn02C7D+j7lw8zLJl3wwe",
-	"rzHqhkSZzDtD0Sm5YIRRlXGmIkhNIqRBVhu2E2IpklHDVHuD8K0SDEiVQt3X3rESnzgQ4ZHUhhzs7ZEt",
-	"gA5Cfc4m0O5C4qMSdlwm1vXczA9aeplXaU4BL18tg5VVsX0Zsrouzg9GuAbmr4YWXDdgeAka9fGN84Bj",
-	"e4fscIA9r7iGFJjK0/UO3hJT+pymV1xLMB8blgzPhywbYw4VoMz+MxfaqDxxhoQko1qf+2HZFZq4mu0E",
-	"wQZuQPYOBYMHJ3rXYIVaksghbYrFbjE+DJbGLozEFGgCiCVqBTHiRo6YlbOdAyhahDgVjzQRzEykurQb",
-	"ZH5ImlWMJZhjlaUeUvDPIhcPPHdwhrlqkFeDva1lAL9FCrs8crNKce+C7K1Mjda6yNZW5irluhdEZPkt",
-	"rkpUEG6vQVPKAT4eSVlyVXXaqFdOGVt9cRcyrRdebkkzUYJkS33bzWsR7MH497ey5+PKd3wrQmEEBP+C",
-	"Zy4x4LLt/7VsvTS3WsivAPQUkmQw502Jj3Zxa8lqHq5X9flfGR5LDnJVWLuxK4K9Np3ebDoMsB8ybc9+",
-	"xITj5sYhX4g58sqbbGbq7Pg3wM15E9DDYuPsqtfhcW4NMgs6dKuAWXtOf62MWL3IGLO4xkdlcCh+Q7aK",
-	"ZOFlXkESpPnbPiaxc3mKj1wbl5gcUoQcWRbimMSIseIjQjMt69phg6iINqCge9Usk+qRJsYlDyp4K1hd",
-	"J+q4uQucWPtGIItg4X4wV6ThzXdPyVd/PPya/Pd/PukeEEiVOm9jYL5/+Yohzey5y8IJ4hl+g9sLvhgo",
-	"Cp/zIF1u2SovE69iy3PYQdkd4rRrdwaLOq/s6Lcljwn3UfeaXhfm35nXQlUi60xgL/DwSUJVSlyrY183",
-	"xd6tk4DC6Po7TG4yzuj03Aff1lSKoOCSTgaKMZcpf8cXqUH2HZqAsw7LNLqWoGMPdN1xaI+BYQscBOmI",
-	"Z1P4tUuegZkBQimYorohHyaqVeuYQey0OMCiqDKBalqaQXprkE/LOdsdMa79vDFWGTa+4GdvNF10OWhZ",
-	"tVKeHDEl0UXtGjEznq5WRaN5L6cZGpeNdG1k9QtGFXhgjaigAwaGFz3VEAyRrgzn9qjOx0qKXCS8IZwY",
-	"tPASjKTGQWThSfPvP36/w1iDy0wBokvhu9RaDCTT5GLaMJ4UFv3WJ9JZPT5lZSmM11/JKXpyEy4QiqHE",
-	"2NpXsiisvgypLyLqVx+/VSiQ86e5+3w4lbIvEtIlBq+8ihJmEGoQ2VI+wpsSQPCA1hNBStK1UoGqABEv",
-	"KNz2eDnerFRfWs5gVrHqqp3XxrmrhXPXo9nVxih1UY/3FmHkFW+tHsmueI7zyHTlAUrsWRExlva8VdS6",
-	"4tlWseWqnddAhQuMNMvQUzMauQFZ2fHJD05axnWvJS+3RaNL1dct0erSce4Dmr1xR7/WRoDWuHvpSPcH",
-	"ly9d6jq4vYWD6mq4vo3Hazvcv3Ske0QLlsc+rkAblg+2Hq1owHdvbjIYtE4HU1lIXaY4LtyfC3o3BfA/",
-	"EzIfDDHbtpPbChWFdwaaIWUzio77IZrXP97rZsJZJsVUzqKWJGYsHbB6x+YrpjC0tl8Wt3Pqxke6cJQb",
-	"wwh1tRESpnVDkEzhXjSUeZZiiQXsQIysFSX7jGXtBrMta4e4FHLSbohLl72oPtZbD1cUTsteK+jrVq8c",
-	"UBunB85ccEWEG82yfu2+3FXPd98vGLAiMwoWVsYxI6K4hmhYboboJCbYxGdQXVKGIgRUvwB30e6yvB2o",
-	"E/kw5soFzJxsM3zfBM+LD+Xh8byw7td4TityveUTXs25rHytq/bzT3TVfh72g35/WtkJbhHk1R6tK+XW",
-	"ZFL5+vDJH4vQSwyVrEsysCD6cwKgA/GfrnAtlPQGc0uEHvtkmI+oqFelQ8m7BpSAy3IWKMxBn2dUYTk8",
-	"TaQq6wDr1t6aQZhrzUPhQhsqEtZU9BQr342pGXbrEyCFxd4aB4C6zpF9T05DGf9/O65A5c7zNCZY03CJ",
-	"unJ+9O/Pzl4TbFAEOi3Isz8brAZVM4nzrfH+s95X0l1G7ZqMK0I4O+DbN89JYTAngo44BgnPDuoDfn25",
-	"Qr0LJjXgQFrE+jpDnK8esyBOClBM8g0knb0mqoWR7mcGnsLM2moPWIe8gfBZ9qwRa88fQQ0MuAwVPmlV",
-	"kY4Ds6CU2c0WV51pzGHSmHOFFhDsA/Aj/9gKLsHyQuRXxwgsjRH248yID6ulxvCDnLfNqDIZTomQ5pqJ",
-	"6oocP4vOqz7723WPbf1MQSulS7sfCc9qZZ0y6ZjPQ1aA0ixAVG+qAuY1u2l+laXI1MQtNbJDjfzODQka",
-	"6+CmBclLAqmgFSu/Lh/ffNanxYZmgvpXzCDekP7fNq6b/E3grjtXeHTU7PkegXfQJEg4mUk5JpiM4o7y",
-	"WrgePg1Cs4v/cZE3C3w0ykXXZDMVhiam0XwP6aAK7cx6oe3+Clxoe9QxcoFpH909AF+hWqLwGnipu+QN",
-	"v2KK9jr2917ndGwXAnwuQSgjzo+nwbfAyCKhWl2+jyGbEqrKGZ2mpPDesgiv57LElbEQtXPNJZPxph2/",
-	"hEX5PGYCklatpLIASt5UYvRiWEIMSdWwW4xwD65zZoghk6tKcAFMLbCM7H8McFqxKEsADisZTpZe7qJL",
-	"rc9twqu5CVaIVnIKrxVNfkXOk2U1GIPJyrkW7e8GNDSVo3pweppq5MequVB8fMm6qVAcMLp8FQ4g42Mg",
-	"AjNNA0zRInXKDF75aFihlU3lgWCJRtgocrjMOC+PaMrio+UBeccFwj6aZU4il6kkuFyi6VSTIWrCvVBm",
-	"p+p4pqJWCjudiVhqii1+pImiBoCrH0be17BJcjRiop5FxSHq9NZbYykVZH54QrbYLwnLMibMdiV4/Mni",
-	"CLqZt+vmqnu9NeG8K9Lfco9VcGnhMlMcwcfd15qYCe94TbyEvdvgmdbnt9zsvM55zp9cg+TyKZSyXCp9",
-	"VYHgLTqN0kRJrX0trmNwx9WB9oNw4TVZNE0V05rplb1WlxaDKjQtUg2ij+PPildf+rPaaz3/VYoa1P38",
-	"5NVJqfPxutqTEVM8obtPhzyhAxnfUMmqG/KSrZaIrNa8Krd642Ui8VTXQq7rVl900BwWgny8qBAkVoF8",
-	"/4etneLP7S//pXM3roRrQ2E1kUn89uxpvLgc5lJRZ5m6BZd6AyJAoNN6UMw/rnsdx8SHDdo35Am1ENRX",
-	"hNuGu1nXuwmLl4bd0hEPhGIIDww+ThTH9KFDaWT5K36a+dE7aZVxhsUH3zIMLfShCcjNFR0q3/l+Xg/v",
-	"GxWffQN7McUQyNIVHyfsYijlpT7CsCE7x8iSfD983TmdyUsmmnTqWDa7PijslzFXTJ/zGlnjlCUS6owX",
-	"hX+1sSINGEDr7bfaX9fMSGOasB3NxlRZEkWwbmww8FBmqW5QHl4yce6tuB4KvmFU1XrTzWCMyv4rg1W2",
-	"7hdeh1vgZJ0BfEnZ9lkkUqN9nqnBurRHEM45X04q11AnMHbDJoqlTBhOMz1LcfZrB1/xtiQRVCmX5w3v",
-	"DZ3N5rQSLdAC8MLLq4fMrfmvXHNz+5nflqcyC7QHCR0xwkVNRrOby152ncxVM5eBNdtzxc301B4CHpek",
-	"uRke1Hg2nuRmSA66ez6gOwA7shWEQh92D7e7BJ6PhpR0ckxBjhEpyezOrZw6lLkiF1OS4knB/jM5Cd7W",
-	"03J4yE9bFL9GSnDUeQlYcrZSrS+sD+Hmr5/7iPHuLLo96rxhFCtv4PdgQ+3O4XDXruIjgKP7gj+6O4/o",
-	"ba9EqrJf5JwOiBSEG9QaOVteJX1i6RVaxf1HnefwmSiQ0HAFSM+6tQTKrTv8oVtPtYq1zrYN6KMbDb5x",
-	"eeeDVLEVaumaeqOG66OHFAwh6I0ViJNAjMkWcIVwcbVx/NvdGRJ91Hln/9u0ogqX4FZU87MfC/FK5CHB",
-	"nm3KgDuhhlU6BuxFZVh3F2QylJqRRApgjKllg0FHM8t9lDHw8PmYKBjLD0IN2PfNkHHlR+vOMjRHnbfj",
-	"TM4twa5eM4Mfw84B7+HW7qHO/sK14QlscpYPKZ6a+4Ho/KLADLpbUOu3yt7+7tX+LuCQXaS+IeJB1PLh",
-	"Azi19WWNxcwVHOfIJCS5NnLE1E6xUAzZlX2X8xmkiYqLNWf6KKybTL3rdU9ATkYdwfGi+RHqLOcay24M",
-	"WTbGrwfSeIs0tvRjkJSXMMxV6XbREz3xxRfEokiLs7D0ZE+8pMmQC0YSmmXwaBWrICXyF2YIdTS1eBuz",
-	"mHYnxLTAGBBqeiJ+/ePpGZk57phsOfTMUwcJluewqBY88b6hmidEqqLIsFQjLDsiQFrrifjEZZqAPRwR",
-	"ZLlIL9/be5zAHPAni7vkGU2GnhpcsEyKAVA8i989Ro6IdAVGLDpAjTqR/Z7gpsDVkSuEnaXa8RxdcuIv",
-	"WPYJFRBDEY6pKs71Mjfa4lYzZD2B63lUGV1P7Ol/+eXh3uGXX0YuO+rh3mM7z4hrzcUgIi5pBmRpABYx",
-	"dRfj+vfE4d4+3lL87t27neCyWXxMKPLHwWVanGTP2DIjcJiP3P6KFdklWNA5IX0lBfgTEAo5UpyT6oj5",
-	"xK+IJwvd36jw0gxyqngnTbJFBYGAuZ6w7wO68nT72NX08vnSnT8RPjUHNYLYw5mS+EtIuw7mfg/e4KGq",
-	"e+IZtAA3WTtc4bMb0/E4c8Dv/Sb/8DctReyOzeKBOCIxuEXaP1BOjaOeiNGh137p/V3t36XzKtjY0Hl3",
-	"iRNuRGJ04f3pfQywFv/mSq9Ezp34Q2xv3n1pt0DJv53++Iq89t8I8vbN852+ogNI3mBfiSWP0hXbgTX1",
-	"xIVMp2TL14TBajx4Q7T0AoYGYaGYiMRf7I6pGe4WjvxwAF/s4u3tPu/vvKQmGcbbXfKSZnZyZqnzODdk",
-	"KxdjqjSz0j+sOarM5ZS1rvTNdMy2CQfA3bMAOmFZtuOGg7Ubi98uFKOXiG9VnjFtz+Pw4KBLzgp2n4kU",
-	"DqsAXPt65UT0BB60B8aZhDjI0RJ7n4wWUPRUiitMXqV7YgcPHuEcEWSsBb1k5wnV9lnxFL+1coM+Bm0b",
-	"fmHnevz48ddwWWdPg0pGbrCeIMUzhMeZY4ZkCcX+7HJ2yAuuLZdOLxmJ8XbI1v7vf//fVijzvCl5srcN",
-	"GIoKz8p6ZZbHLSQO9GQx6sPs9HMqscjhZJFWdWCPtNfdY4XV+AUXl0cO6f7+938iyrVcQvbnHijlep3C",
-	"Jdtu5JSLQWZBE9VImiRUqalFkQZgIX52RgdxqZFDXlaQ+Hl/55UUzEGcQzuP9w4jJBJ2F3EBkFAtkAD3",
-	"gf5K/VxDoUB4iIf7B+jp4vOYQrIb5KlS93KQaHOlDSw7fn1y9vT7GG5AV/HHiKkB2xnbeR0OASHjj4+/",
-	"/mr7CDLuXwCP5VAk1yRjfctyScEiWDYaypKMUYBYmBBRl2J6bPkiOCVuZ676um9NZa6AU2CCTGWOx+Yx",
-	"PBSvo+4KrahsZwPocTeiSfyGGvbCfrXzwj/68qs3FjcLLgbObyD8RTMLgxpVMHbgXBiewVQXeXLJAIH3",
-	"8ywjdEC52O6S176MAyzhiBwefO3Q7Rtm1HTnpG+Yirs9Ufijl3zWyevngfPhUWe/u9fdA7l3zAQd885R",
-	"53F3r/sYeeYhyF8WTWVm+Kv9e8BMXRgHIomDvT2nGna1tCBOzWJbi7wsM2AZMuBLuuS5IalkGiRlI3P0",
-	"g4MsRBeuOHhBRp9b/vUvzLhSJpDtGK4Tlnewt4eGTWGcYTOEKgtJKE5aqX+ZTsDNAAxrbSxIsSMr2AIn",
-	"/ASnrxu1WCbqGgTNXMhHIIh3jn56Hwj5nRf8igk7icPsbk57lXSgXT0aPBbdeW9H2rUM/rTt7TgFhj/n",
-	"AsF7y97E3hLAIqKuJ3uPCXBjE95wK1aw4ALXeAcXY6efrn0Tttfj5b1OURx5K+gV5aiJX3SJxZGUQO94",
-	"iIUXebW/W+gYGq/zqW9RNdTqkKkb0SnRjKGYAxnnFUuYMNnUCj0OH7tc9YUUAu7cMKol9kDE5u/b0s9i",
-	"BYAkfOxT5+in+lMsm+wi62o5186HaGlrwJBtGj5Fc5VtORucm01LtQ0eGPeCAmpHOkcd4NW8hfaoWrS7",
-	"FXD6EOPfasdz+VbbDeXPFrM7fnj/EZ+UnwrMiTUP60fBgFWxx1ZRfTmaZ8e3XEvTPK7ZLrSB8Q/bPNBv",
-	"aOqV8NBlf3mXt0GyROzU4kl/J9UFT1MGXp6HB18v73Em5Usqpm/8S75rlFOqbn+a0WG+/zBDU7QJnsEW",
-	"1hXWVrZKco2VJ/R2gJlKLPQe6maiQaSKCVCF5oHoI6OC5ykbjaVhIpn+wKYdfBdwDd+4BK03+iR8muCq",
-	"lalIdV55kPs3PnsT++FvBeOO0hS118FrtCz/stcIbT5EnRcyoYvcoYvX69vd9xe81+IFP5Win3G0Sx3u",
-	"t5jiNZ1mkqZnUr6gCqPaD/eftNlPkaj1JUs5PZuOsfPBQZvOjumzj/6ZMJCs91PCUc66XUVSJ6kVuJIS",
-	"n9Qho1kuafc3/+c5Tz808kxnJXuTSKdnL6Z65JidY5JxFKxGTpz6yzNUt/qF/2sw2Z9///s/Y1SZ2Cfl",
-	"pF5dcthuvlTWMs23hTf7VtZ/ibmlb4OZWIa71sZYdtjHe4fLYfKVNC9lyvvcY5L7i7Ha7eY7mWOm70+b",
-	"SUHLiIeTCJ/gUE5In6pSIsEMOFBApZFdqb6nZliEBAiFFDCmoFpwTHvw0juzPMCKYsF7UKWgw1p1MaAJ",
-	"fcnUgBFwaQsUXohZnLkDzRcOw8yjk7fgD3prGCXEJm1YsFm93upIxeXGb8ON3T5GI1R7lee1kNunhKj2",
-	"W3A5rxWomcCp5zvKM7e6DVd2r7iyp85B4nqMWcFBgV/dPcTPTsKdr5xeyMePtHM9AXsJStCPdGkfE2AF",
-	"T2iWRYRmGVgGpRlyMTjyZaynQMJ6gmtCDUFTk2tDuAYri2EiKiwNhwcHaLKE9milxWjsojvVYEcE0riL",
-	"xiMuUvYLmo/cN9CnsOHbE0ZSClawGU7YF9egYDXSmCSHanR/6Ak0NpFcZKDcHLIppKAvFcRgdFikKPA5",
-	"Nj4thYHf1TftKdXN6Q1qJp9JDQmgYy+9Uj29SKoC5a2J9xraULCNNuHB0y3n4QhZdWZcOaEUOg34N8zj",
-	"sYSwoQNXs1XG1SlyNhn0/3qkAxcmwSZMG2cKJyeuCdpwy+DjwpqjmaU1YL9wQ8+2hKmkLro0GGvcwu+Z",
-	"qeaj6iJgy63MGqWv8Maocf+eODp+1xkzZnzAAxfL8Bm7b0IbRr1pHF1zJt58CqoH8FcEX8qITIY8GVoe",
-	"TQ/lRKAREXL/gHOPkYo5/2eqCe2JIdXDLvnO54OlI0YUoxo8wZ3ni5AkYFF2fmDTIx/wSyZlql8jySVj",
-	"Y3R0RF4z8h6e4KFk2U1wzBlndIqx4R6zJFQ451FYmgvu4MY5XmKS2wid7CauRjufQzM9UbhV4jC1qKeZ",
-	"7fOly9bHPh+LdfNBB3dh6YG533EzPMUIoSYdA7SLZgFyBl89pcmQ7TyVwqjmnGYecUFj3/ZDtLEZbbi8",
-	"B0cC8NESKgLEX4v3q8zb7m9FEF9oKpq3zVwfZ90nywzuZiGGIVuoYi5RzPbGUPMZG2pqXx0YaJY+uVVf",
-	"DYLn8287H943v9Zdxa7kJavRHrYfvYkHDF6B5ZiEJJkUA6bIgBn0htelSg4/l0yUNnJMJlJd+tT+4Mzd",
-	"Z5OecF6URPoAC8uj8YR2yRu7Gaf063NBM2DaiiUIaQju1/FoZOtw7+vtOh4LRmK3hK/uHFfhoaTuqDaq",
-	"qrVVVetbZz5JxIav6FrsxG4Z6X/jCGpWSPVC6Ywsipp9mRURgBY36QI5OS1Xgcp6wuMyrXMfqMtNM0bz",
-	"buG1eEiaQtZzEs0ng43WkNLKW7obSW2D4TYYrsq68asZ/EZoAKWLkJ3Xsi0SmL71bT4RkanYT8ODD1Pf",
-	"fZoy0sN5BQWMnzmzi6VbRUh4WkKmh3CnsiwhPPRNqLXtfFe1H7UIu6naet6BM6nP2qe5SFjcE6XhlWty",
-	"MSX4O2aXcwG0ZEtmaTHQNsZCc5EoqDBPM6KnIoEo229dAQcMp5uC5JKBDjfIjDAZyvkCEkck/ldX4OHP",
-	"RuWsl+/tHXyVyNEoFxDpnv4ZkuzEdXT/Bdfmlgz6NxQMFFzhrQcCFXkeVzPrl4UrG4b1BT1WHNYVOVl4",
-	"UGArhaMKHXjrVlF1yFn1uJbelK/DQ7YSqlkZOTqC1Hvbzaty5XvCJa1Ss3bh4mBlLheLfVhNq8AmN3Yy",
-	"LvfrVmzfa7wNJcgUZq7ZivGxbpfxe7ULghEqq3H7vpAyY1Q0zu0rKeEBbMW+9lBsVxHPlR9yORLAcpQL",
-	"31kK1rg012adteGaMCGPr2gDDi8hNiOYnMkvqrbPFu8TKqbb0NnVPaqFrmDc9RfsT8VKaIrQvoH4BI4l",
-	"jpYcE1KTytxtsoq1Ws8F62MCs5ZLwfY3uxafS6D2bI6RfmoXC6/NDBltWnCFEq++3o/JeXrk3MZ5oerW",
-	"svFheKiBmdV7DDjVgjFtdmDwzpxEG6qMJrGv3IX5boDuOOu+Bf40IiOXS7IoEu3YWTtK4f953BM+kYoU",
-	"VX4Rkh9AwTyZ6y6JdX4B6VUUVsLwOVR0wXsWNQxkxqKegPwXyLLEvo2vxBj6opItn7rIl9QpMrv4JtvN",
-	"bgeflpep383dOCtU60vWS8RzvqWbyNSNl8En5ktKq5i6HlHP6BR2f/N/LXM6uC2MdVs6tLZYY+NnsAkI",
-	"XRQQ2uLNtQj5rIyyKK4oeK53GfeJ5bO910EhmLp0tS7VrpL5YNgTRlGhwYxhBfIiR2g9CtoNWlvh3E8R",
-	"Rpr2hA81JSdgJXCcYjvW0VkWykBe2hMFU1fXo46Lw5DWW8OJtxfS6rd0JyGtrTm5TUjrndogN/zf/YyB",
-	"vS7/t1sqDLmrKXpvKVetuuFpJrUr55FJOXaRrVtxqAg9pyYuU6kKOdl22Z4ntiEWWoi3K3StJ6zo2NZi",
-	"1SWgIKQVXTT47l2wiqo36gkI0hgzFeh2D/e+LuNVt4+dUpESxeSYCUgMXWRqLXphlT2XBLfeE8/KCIWg",
-	"Ht7zvaNeayofwj2toom4A/pVeOJUHtyGlm1o2UaXAboM4+scVOxkgIEdw70ybRtybSTWqan1osAg9FL8",
-	"IFt9JUcRMTIihv0CUXYSddXbEQkdH1AmcuOD/nk8ZiLdsWJQd6FPwvduTZ9R8Ovs1pcYkUx5sp+qBWmj",
-	"VZl1k8JCwlBQo8Jeep0CxgGhDmKEFU0eluZlMabyREM9QA78JIWQEogMjsuNnEO2wdhHKrvcg6DYKdq4",
-	"4h/g7QDRXp6z7omStT7xpr2w45aQJC6cWOJtTBwNk7gCA1SQeCaeOe4JLZHQWObaqGnptQNdiZnwhFXt",
-	"lHKJkslHI0dFtmqRsCOXhYel5GBvv8zAWOwAG/va7ZAH3Se9xow8ufCOBpOZCm9uDAj5oRlkWifSHR1U",
-	"GJijPydpIQac+gV8WmbIYlulFHDXXP/sbZlCk4V3dlwkWroJvdZtW1fnAHkjyWzS9HxCSX9L+N7qdUaW",
-	"tsleZ3sdISSwbjw82h7HcU94Bx7y+z/+bv//H/8FjpPqXLErzibB1971kgT/27KS1BGWsbMSXSoF2+5B",
-	"k9//8b9I9X+//+MfbrSZ///Hf5E5T85ycItb4WcB+I4M+BUTxSQNQzbNU2zif85P2ROLfm06IDwH1OYd",
-	"k3LJmIFluyfgmE9KyfeSsTHq9mxjl+zOA0SsmJZZbjcauwgvl80vJRdTy7GMuuSNVx32hCs+hBP6nkU2",
-	"vYo6imwFwpdbxYU0w+2IaFnoIHuiWKhnjSrurFAUqOvKHFnGHgTkNGWFLtXtxEt5WH6uGFRWdJ+Fl1Vx",
-	"HFgbjFBD4i927TdQ+Q4mguIiruChZe16ELoMJTCh297XERF0ZIfF2o5KMWGcYHEMpapoxsJqU7bX/kEd",
-	"V3VWPOx7axRcj+6XG7vnOlXvfIvi44YD2ehSP3fm5aVFgtdVoXh+BqoF7uTj5hSDryD9LJAgSor2EaGJ",
-	"kpiM1Rcurg1Rw6RgLkTtKCjF7ULRxgxS2GpLfex/DUlzhgpYS6mkZoELrv0J/Owzqs22LwwrR36BoFUo",
-	"XH8tD9Ul7zC/rSdLWLGfZBJLn2KODCfHZVxjwcZ67S7s/e34gdSfCiLNHumPEWtWnTMsRR/bW40b5zSW",
-	"3rSOG3OnfmqQStVvtoRjgBFkMMJIkpROGwNJcrY0iOS24zHcplvFYxRb38Ri3E90HtS3f2/hd/YXV9C+",
-	"RmOeMn35yD6pnVQCdgqQOfQtMXlYVL8Rlz8PGhFnimsbUGxRdywTYKfB2wIjjHtiJsSYrBNhXKps9VQk",
-	"JKHC4vEB1A2fUIUlxi2ix4KyGbVMocXfIHJ65VoD4g53/UDChefu6aNGDS9bAVwN1JNMw+DTjxF3eu1K",
-	"hsFlu2KGDaM6n6B1Bn7qujaOLXPjasWsPPaPrmv7ixmCXXrVSM7iJd9sKGfz6mbjOo8LxQK+ZjOkIkAw",
-	"iEyWrv6Goz/D5X9uQaABELbhO8Kz2nAe95PzCO+oORKUV+mjZzAqXzfHglqYoImxIKFxcQQJORCko4qA",
-	"6GjIFlQq6WPNu4rwaOmMDwUVUjCsEy/K0E+ofI72qO0Iqb8P43SzR2QoJ/AP4YYwARUnQHnc70tlekKi",
-	"pfXNs5NviU5o5pKTSVfWH0SnIIBUU8N1H8+hS04EccjdThkr1mcWD8U9gb6a1H9Hs5hsTYaQx6IwFE6o",
-	"xtIqoCZ1cRBComNoMTCm6paCdXuiwnFVolyFnEB3y6xlnPmiGmOqTUQucoN5KhDlUkH6/IqRERe5Ybon",
-	"XON+bnK1oHpKgBI+DVtySMTvJKo1PNEmtWfZZBPbuolt/RRIz8L4VhFCfDP9qZFzd38LPvlI15RlzLCa",
-	"dFpIScLX5V+W5d1GXFu82yXPwfg0AOKjHPq2DF4ZF6eNJQmGJzW1T76F2W8RbzZnpDxsyNsQHIDbaLez",
-	"KQT4qSRiXP7uEERbv7uoMXb8NqH8lsLHVyPPmyDyz9jdeals5RLXt3xkS32Ggh6LPIaqFPGOgslLr10d",
-	"YzadcUYTBiUdKZkMZcaOi+I/AyUnGuSWnojtO3FexQW9hRWUXryaGRK2Q+mulAuJ4tobBMFXFsIHwd0E",
-	"BTNXZv23Xsd/0+sc/dZDw1Svc9TrJLZH2utE/s9zId1Pv//9n73Ohw/gjlJ0F3ZNoJk2ksQjmrKYYMwi",
-	"uN9kUnMxgEKeXeLCOkFL7gQ+OqFTZDZCgdLIAQO5EJdbWa3IsyxujmC/K/7j4waxB7u6kzj2FWW3TTT7",
-	"xmtlI/HVRbRXiCIkxQQsC8jSI7mlgiDYP3d/s/+ZF/3qhLJXEuz490sas8vfiGGfnhiGlv2F8hfcfY1B",
-	"P6q33Tf6Mc0rIf7CzK0A+y0JZbCXBoILPNVGDPt8xbD1nGswyVfjA1zt2Vj49KV01hCWvHhSOHKV8gl+",
-	"dZ6PZwWUVArmxBDF0P3e1HezksKHuNsgKNw6Tfy4EoLdzp2IBstQ1EYYuFHuYMPb3x92pkhTZdvMMPMF",
-	"Smv2W4Q5dqEoGITO1foYWGz51R8Pvyb//Z+H3cMuOWUiJTFUmT430zH7syuJliiWMmE4zbQPmyrdGkFr",
-	"hqWzofxQTzAO+pWLKfn+7Ow1+YZqnhC7HjuGi5aSyr7duKi5hmop/xlHir3xvS/VqNsTMRS9jsmWHtOE",
-	"7Whm0aFh6TYRVIG2qyjqWC2rHywV62YfB5FR6DCPvbAMZOBG0SVw/f7ISXBiT7oHzRb+Mzj4tpj5l53J",
-	"ZLJjd7mTq4yJRKYWu7bFkjBZgZo+bvg2bqwGJZ+QC0YVU3iSN1cpLUDPN7KBH09yM3RvuqkwJZykFR8h",
-	"Ao5c0Yz7OpU7wVtw9di3qkCx3Q3Iwy0t2TkYc01ycSnkRES+vCZgjrIQsG0yUVIMyFbMBWzsHDvHszWC",
-	"3717t3NSPlq27NrevXtXaY43dzck5QGShTobhxNGETdtARiQg+5eUV22BMUwvNpi2pIQOD+wRt/11wuC",
-	"jCpu611yNlSMkQmdgqNUDsToqCd6Yod8+eULrs2XXyJx6PPM8qgROnOiI0Cfjng2heChCIOM4W8Mpk29",
-	"0zshN+/2bkdNqCDrOL7DzqS8JPn4yy/t9FQQDofe50wd+doHqaVgEYk11+6vC6osFsdCOtkIviZbjCaw",
-	"yVzwn3PmC3KaoAjdtst+4tx8fdYU5TNeuDWdMqqSIS4JjhGFlJ9jrCpmiTe1D/PICjAjy7ozjace+Zuw",
-	"JzD2dhG7KDuOjggfCKmYJlCZyTayUCiMJlu9zr9L1uuQPhepJvbT//0/vc525Dzr7GD8FwYN/yaJHvU6",
-	"kCzSjm1kZokk03ZpEpr8mxRD6G3nUFRcasJ+oUm5XLhNsEKJYmz3sZ//+uvUjuvadskJ0XAkwfExcmGB",
-	"Is74iJu4GNb5BvZzBVyKhQrdFOLgHse9j254ZUHAHcCWZozQC3nFGuto/dxUQGt/b80KWhVv01svxaZk",
-	"1j4oAO/0jcxY84ADRdP2I/4FWt9UoThcX1gmbsF530dn+oWF7dLZWw+g7+DJk/ajAaa9iZEcpr6JoRDP",
-	"rzTSx1TwIiS1CTpw4LSJN7ifagJ3PY2hBhHJkEexSMCRgXFBujxf6L8JYw7qZFcEm0/DMR33cjc+6e4c",
-	"F+c4m1CX32Xjhr5xQ394GGlBGrCxRyPz+Kcqmu7+Vri1LfQ0P2U+CSYm4jCSxFzQxPArFh+7JE3g+66N",
-	"lVGtIOTTJJEz6S06Y6a0FDQjKTU0IkxZOacMJmryPb8drNi/BbvvYryUMjhRyEZVnsjGsvJ5+10sfO/f",
-	"FiCz+Nk3u7zf0uO6JceKNoR/41zxGTtXLOLn0YVi4Sta7ZEgNF7DkSIGR0F7iE1O513yUl5xMSjTPBtJ",
-	"qMDw26IWGcTxeo025EZscp+4A1r7cR0ocEN34kLRSgrZuFFsfKo34sus58VaEswuoridTA4abW725QVV",
-	"T7zYIvvEUoTCFldm3INcgVtUpBGaqiIyHkoj9XY1l1SXvAIsazvHNB1xEaPDQ3eBdeME1vtCDj6nuirF",
-	"pttoR7FA2mBTUeUTYb/gZcy++ndDCa8PLcD0AjNjzqGAdZ1ZAy5sAe4AZURNqvOVWLxaVy8I0yfa5CkT",
-	"BkpzDKkmGeubI6cYQbThjMD2kdHEkJQZyjMdBUZv+8EzhD1BReqSfaKfGlbqsIfKna01TPQCya7BmOzr",
-	"gFQTW7EpoZkUrCcmTNkHqAyR/SgonQvL8b2LXK3Qc0CvXM6ZEdijgwQxXk3U7YmzQk2kIUu3bcYV4amO",
-	"iK9GomSGpm+wAxbuBK5IiTZ0ShQfDM1xMEdPJFQQIUkmxYApcsFI376YwkIvVXCIXfJMUYheTCjk2b5g",
-	"JBepFCzA4T1RReI1Rmo7ymejmoLXsdFKbbRSCxE5PIkCdT/SVYXvqtxcq/yfZ/OYLMzsyIqSSCGzFi3O",
-	"FNoTmjGyVUjUFmV7a7/vgVUGwroDFS8uRIsWx7tKUj0B7CZOMpsajGjGthc7wtzzjJ8fJ8nlJlnkx0oW",
-	"eY+yLlbErc8hBeMmr8gs3UBwcCAQ4FOX/3CFJCM3IgqgoLGI4syoB2bKAtgtVgnOEYkzfqGomrpgC8T7",
-	"ses/wazTZeAfOLTONSFxGAAYI8MdIzz6dhJzxyvkrXsOWrFCjra8sCNztiuShR1LF7Z94Ru7DfRUb4rN",
-	"XUimoLTCp0if7MYWEiZRW1QCw2g4VrBoJEZFdOP59SoJfOyQ5TboHM5hg7o/61hkyME78ZWxHeYjl0JO",
-	"9EdV7zTWevWRfGVC3LmHaiSh+tItT7BfDMY5bPU69uuhnDjunjORMNKnXJEJE6bX2e42BKLdRiTy7bjy",
-	"2Z3cjSPf0ijkCS1o1caNb1P/8/MMWH5nvySpnAiIvMX6vEsR7QIO+IprbvRH0Ya/cQpgSqAMJYGpqnKg",
-	"186UCctRS8KhrhawqJGvLpkyfdkTmRx4/0SnZafZpT0ELo5mU+TKPuZXj2HmOLLDop6K5CJjrgDYhUyn",
-	"PaHpVGMq8wnXLPJUI8jMJ/uQ1pycuT6Wd/ZkpjlG+a926k+DNsBWFtWvvtVM4whNmxzjG6qwSVFX+FSw",
-	"5LJ0D+PLE5KP84uMJ7tO1b37m87ywYfdccbSAVtQVNEFSwvG7LMjh3uHvtaFi4wHO5wzBxYGP6kAqZcV",
-	"EXGeLoFcBHb7OIqr9FCbGuw1LPg1LnBVrHp7vqnhKpuyCbjSvu4QbiyVQ7Sem2uN5gsWBhZsIU1pFuFW",
-	"KrKE045BNKREEFCR2J6uK0t8d/tZCyl/DsL+XIE+X1+zrDLtSuDgzUdeuUgQS4RGPfyiVernYhaLW4CZ",
-	"4wJyZeAghKapYlo3ZIS2nRbmgQ5CP796XGP9WIjopjLf0ZSnOxO2k/K0PcY7K06lWspWz9kGqSHgZZGy",
-	"hEM1H1QWByXKvZ0SqgRxzdKgFj3Vlyx1Kl28u+0I0zJTwwZSYYIBDPqN0JuhGHcr9qXgMT/CXDX4eNvn",
-	"mca65ehXktIpKRkrrKsP+QVmfnQbIlsut0Jxz6BM+VUK5rIODOWEjKiYEnvSpNcZMWKk7HWgWoVgV0z1",
-	"hB6Cwqgw4VKi84uRlfVVFPqkABGZDKWfvUteK4yJwNPHovH2L6iFP2WmWCfMBA6BVDWRnOMSr3GoPD/O",
-	"DUvLUhpjOmDdnjhZROewjPthk/L8/5f5KeXpO/YtxDCvRsDW0YffL5r4jaQqbWMnvLAN74aKRCtqsZsp",
-	"KN3Qz8+BfjpK0OtMZQ5YLiITRlKe9joIxw+adPqk1i0r806g7LmvDmApRVkXIGpft7cnHF1kNBmWdMqp",
-	"sB6hC2VYkp1UKrKTrRgMbH+GegbbkXMvlmPdE9rwLCNGYq6/JkT9ptj2pmL6korpcMY3UzHdn/pt2Dn9",
-	"XG1sncUj2GTveKCeJ8V7jhyWcLk+06VKEoesGtHfqUNms1kwfbaxiEByLCibOZsnE3v6ajJDiPaDJEIu",
-	"NeZxmN3Nvqj6IBO3hIeBqopdY4pT5zKR60UYZIXUTngWRWqnj4lBcKo2+MPt+WFgj4eDC6p+CIs5i+Cd",
-	"+xfdXBi4IcSLSEGoHxeEe5e/NHjhkBE3uO86qxACzqdhFsK93I3TgDvHBhWrE8gtD5rA8jYmok3+n4ce",
-	"eYF5f7x+UVbymtaiuCoXs/tbIQR8CDiaOUPL7WCo21I+tcETn3CykE9XPTOT0UN7qK2l9CtBMoLMNTJ6",
-	"tI4Sx3Qct/Tgbi8dB27oTtJxtGILNuk4Nuk4PntuokjDsQBzNjMQyzxFDvcOUbcRmETRHuK9C6bM1Pp5",
-	"OOSxnp/Hfc1Ytr4/yCZz2ecUiuFdCmqjMWqfcQt3jtAGhV9clyfKa178yyIpBLjIVhwD3JOnmlwxBS4K",
-	"4g/7ZOtgb3+7S058B2oI+OL6oJKeqL4M/BUpt/YFG+woe1iTghLFjALvXE37rAuWVTSqotGoOqhfCuiL",
-	"EBlyTS4gB4IUZOtw/wBRmM+0NqHO/qaH3pq73e0J5Pbi4urAQQ8dL5D7q7MzvcZxbhXZrcoAroPj3L5u",
-	"PQvbCgiW0My+rimCkxlyfVwA002whTea43rhvgSbFFBcAc6NsmtT4O+z4GyrSLcVwXQYitDK86k47z3S",
-	"LSjoUt54143dbD58FeaWW2DdQyzwVz/cZ5RHDnfexszmD3sTlfzZssKY3GD9F30Nnrh5H7hGpq78oLnK",
-	"OkedXXg3bglzHmDykglMsH/y+rnPJ9Qt7eJQgm7exn4WGAScQ6wO7ZEVXyDdMMCYyXHGwBkBQ7ph8WF/",
-	"n9hpvv+7NuHg6BuMTD7GYxeR2MEkGMA4P0VwIP6Kiy1vAVigsnU7GMu1rxnte0YzM/QDqVwIywU6UAlG",
-	"KDBz06l56HI14OzBq9LthPX7Upm5dH3BBBX/k/kpvqu4mnvHaHT31gSFmJHL48eyzG7C3WPhUO79poOM",
-	"FG7QmvlOc3XFpjoifZnkmgyUzMfoY+2STjOty/xHA2q/ZGnhER+ePR2NKR/U7uoZTYZeOeQg5lEhIloR",
-	"q/JkQwh0bHE0X23RioY+esENncjRKBfcTC2fX3XnD4ZE78wP7z/8vwAAAP//",
+	"7P3rchs5ti+IvwqCvSMsVqcoWZaru6ToOKGyXV0+7VtYdvv/380aJZQJkthKAmwAKRa7xhEd8wqz4zzC",
+	"Ph/mDc7HM2/STzKBtQAkkszkTbLkCzs6XCKZiTvWff3Wb51MjidSMGF05+S3zojRnCn48wnNRuyJFEbJ",
+	"wn7Omc4UnxguRecEfuViSFRZME0GUhEzYkQxPZFCs14n6ehsxMbUvmlmE9Y56WijuBh2Pn5MOs/e0eFi",
+	"m+dGSTEkTBhuZsTQIZED1+xEMc2EofbJVY2/4OJqsfG3Pz0hfzz64x9JwcUVMRIaFuxXQyZ0yE5I2i8P",
+	"Dx9l//rnf8Ef7JQoVvyp37GP9Dvpyk5lRrGn+Y7fjRihea6Y1n4+mWLUsNwulyxVtnK53jKjZmcDw1TD",
+	"orFMilzbGU0pN+SSDaRixKiZ3R46pLx5wbgwbMgUtP/hw4ez0ozswmfUsJY5VE9wKQg0yAgVudsiqqXw",
+	"s8vtg7TQZMqU/W1QapYvn+XHpDOhio6ZcefvLDNcDN/rpknb8YzZ+JIpu6Ta0MGAUDJQUhjCRE5oZvBQ",
+	"7lFB2P6Y8oJI5R7keTchimVS5Swnl0zznNmB90VWcCZMj7ySakwLrllO9ozi4zHLE1LIKVMko5p1Twk3",
+	"ZFxqu9pEChb2Fd5/oElKYfAXpWZKp0lfhPvx95JpQ7j2i0Km3IzI8eGjXl90kg63s8NL2Ek6go7tGuFK",
+	"7MNSxEs4pr++YGJoRp2To8fHSWfMhf/8MGk4Rk9geM+fNq/n2Zvn1QR4Tva40eT9++dPEyKkIfbTa3tK",
+	"SIpPXfA87fb8mCfUjKoRhyc6ScfOmSuWd06MKlk8/n9TbNA56fzuoKJBB/irPrAd46BLpWXLEUjt5bzI",
+	"4InUb8JEsWsuSw33ukdeT+jfS3ZKtD0X9n7Q7IqUIhtRMcQzCeP/e8nULJoA9tqy2o8fHjWt7/OcjSfS",
+	"MJHN/sJmi0M+I6Xgfy8ZuWIzRzK5dsSA7FFYbHs0KBlKmZNsJHnGTsnfS2mJhVTkkirW7ZEzoixBwKMD",
+	"B1fTMbZqr+OlzGeWZBZ0pmFFBlxpQ6jQU6ZO4ZvwPDRBhTQjpvBFrsnx0dEpoX3hehnxgkXtcE204UVB",
+	"VCmEpTH2jcMfeuQvbKYJVbbhiYH5HR2TkSyVXnK2ozXbt4vWer4frz7fzwcvqclGzWfFshy8pLDzdtSX",
+	"1F5AKXrkw4gJd0EtWXDP5ERzkbEEfpkqbtjixX141Gud2mAfx9M6p++bZ/FKCtYykzMRTYQWBVNkJItc",
+	"uynwaHuyUikmDDyKe29/e3R4DCOXpSEUdnzZ+O1Ilk/i4eHRcdLIhMfcLI7/ZzklYypmhBs2BqblhkZx",
+	"oGOpTY88ZQNaFgZ+f3zYdkcL6CIeV47vdU4eHyadgSXiBjndo6NOYkfNx+W4c3J0eAiHCT9VRylmia+k",
+	"YW2UUkjDgEa2UD/7+63QvjfUSkRtw5jAr8sGgk/cylDOs5GURdtQNPy6bCj4xC0M5aN9H6VMEBN+pPlb",
+	"5Kr2UyaFYQL+pJNJ4YSVg4mSlwUb//4/NEpo6/X4Bt/CThcnHTHzMS3scbPyQikmVGlGLwsG1yshlATB",
+	"xvOoKQi69th1ex3L5KQYFDy7tylkrn8deEogH9o47pSXOBiWWFZEw7vhDWAqc/S8zipwsj9JdcnznIm7",
+	"nq2RV5ZGanJNC56Ty9KQgmZXyCR1JifI5uSEKZRxBWO5hjE/F4YpQYtnSqEwclfjPpdjZkDTGlBesJxw",
+	"4eVVopm6ZqpHaocxJyNWTHQ0E6k0GXCQfmAur6T5SZYiv8tpvJJEl9nI8Vc4QaCrFFIMHRtAGSTnlolk",
+	"Bs8YUg0iSxMmHURU/E37Kb2UOR9wljcTqLoGSUZUg1Bb4/PQPHBX+yDhgqQ1Fgg6YKQgeyW2aUncYwfw",
+	"zEek5bNC0vydlC+oGrL7uulexivsIKwESkV0lgjNMjYxuKhvFKiW3LbyExy+ux/0ojTWvEt+gyynYuqa",
+	"Z+y9oNeUF5YO3/Wwc2qolS1JRoU9ZZegHmcjq/Hz4cgQIaenVkNH9ZzokVSmmMHo30n5koqZY2n6roeO",
+	"twuX1kiJspo7O/oULQwpmCP2wR6REo32h7m7ET2y6opExg0Y1HtBSzOSiv/j7g/cJaPK3grPKMZcay6G",
+	"CeECeYZUhP06scLL3IQ/fPiwP29DWTbreZOLm/pEyYxpbU/tMzCD3fkKOPowZUWx72QayygvFaOOU4LJ",
+	"75SkzPJC/bdfUjKRXBhtZXh7zMmAsyKH0/xe6HIykcqw/CXLOX0Hgvb9Ub4HmjzBrvftUOxE7QWVYp7z",
+	"G3rFkAp+UNwYJl5Jcz6S0xb7HiqHRsorwgYDlpkEFi3S0sZ0Bl0pRvNY09zjsRDiDYIPtNW+aY5SCbDL",
+	"uQZw5KybEC3j9tyMUKti+QmRopiB8Sa1RDPtCyryBLRz6kwPCf7sLZgpautbMbq6HXTZ8+G5j7Btbi/R",
+	"7mdvwAs5fCaMgvM/UXZjDEeBn8LvLL+gcH6CmpdTw/YNH7POgj6aVC9dzlYdp7PMSGXf4XmtfS7M98ed",
+	"RWUxidSstVQYVICYNu6NhcH6U7B41j6MqCFTquEUJIT1hj2S2nOg0wT/sP8dyKKQ04tyokFkWVTOKwXs",
+	"bx3QyOqKouu9vmpJbeF/Cc3Ky/9gmbHDDhv3gqMyVt83yxXtf0HzX70JtUPwMXRHlaLwOTL9La7TGxT2",
+	"nO1qLBVzBgdcmsoaSDVJvf3QOzGCU2D14sGcmtfCNI3rw8iy1JzZu4dmqH3osrK9Erie0xETNYO21aJz",
+	"S6fQGDVv+7YzyQzL7RzsqOdvTDBGt9hRIwtzGknZ2G1CRGUPNzIyhPear1ro7aLtHIf9sbpjbCxPT8hI",
+	"TslbClyDXAk5Rco4YUpL0QvGZ6q1naAUKRkzKnRfzK0jrpgZsTHIiLUZ7jmbvaV7ig25NpZWzlntu6d9",
+	"4ceR8xzI6jVTfGDJKdJIJsqxPQbzY4qORLUulU28cQ8WbOveVlDNCfhAqnBM+1nBqzObyfGYipwUXKxx",
+	"bKuhNJ3dJ3Q8oXwoFq9wJkvnJ1x2d/37T/BpO3X0d21Esf07GxDsESvyC2Q9tT6aml+fWF9xka875b/Y",
+	"Zy1xsiS5kbZPqDI84xMqzAUsZ5NLLonMZWuO0nCDis5Cj+Uk33jx/TtrL34TU4lNfrCIfpTVTiX+SNXO",
+	"SG3zaxOojWzZ2X0STuqi/XlA3Z1xzz7QjjmM6DXcJNZIQpk/W4u7xX6dFJQLll9MR7MLIVs2VU5Yg/z4",
+	"HPpWLGP8Gt08pciZIopdczbtNUocRhpatDhz433A51zPSTWLpiEvXU7YD1iIHA0CtHgTLdCAFprNr9km",
+	"1/FGlyxyRxwfOtt+u6Oo5Q62uwseHh4e1jwGh8mt3tjYJbRy9HMbvMYdW7avPzGWX9Ls6kfvbdpge4Mc",
+	"t5ZAN9+jO1EfYZ2fYwt+9u7jw3mhb57IwGPrTG/N41u/l68FCo2WD9OYWFzaxYIQANAS52kJbskiCbFq",
+	"/lCiRhP7klef15wZyostj/qGqsmkvCx4FpGWSykLRgXqJUijNmIllQi4rHu/U+f4tH2vvBxbzVtdKFms",
+	"fB89ZW/tk/DueEwbVnrTy+WaWXbE/uIIlxcFdamuwY09kFmpL4ZKlhNLgM2IqUax0Dd0C0pTENy+OHXJ",
+	"j/zNFnToc2EzoiyctRm9mp+C7bT0EUsG23KVxT0BJaHJ/lIpSS3eYNBJ9xbjrhKrikVxVLGqCfYtOmYL",
+	"2ho4lP3xX1jU+XO+QsviedynPdbaxwKi0ZeJHKyZvWU6ySfWY7wPbAOyvf6TBdXmAubqpjFvoXCRMG6J",
+	"7ONkKA2huEC9TrLmxNHx32jeupZXm3IRL+foZQEIOh451wQiRMBocUrYeGJmaCsg7JqpWXAuoprtF712",
+	"3NaS4+ZOIJhs1xeMzu3jje2wTDFzoaTZ+MxpQ025ml3AOp3js/epKMbRgnBq6legtvthfZM6IQqTvjVN",
+	"Ega1leKzLoVch/qd+PBVF0LMdExQdUK0kYrlfVGjrD3yGoQndFjZk3+y0JtE+jdHbDFSzx/cjSJMY1H+",
+	"IbCuLYizxEE10+RaYBgliopcjolEk1c01u/rQ30EcrBhynb0f/ztbP/f6f4/Dvd/6F3s//L7f1tGuzZi",
+	"osupFATExZuAU9SBdi3u2aegVku3KOlggKp7wsoYNyBoUVffL9PrmnqdIxOOKriRtF/X2xCiUez58kRo",
+	"GPd6AvR8WPKYqSHEE2Yj0HZFZHQ+tR/pJUzOuR0sZ2UDQ2jhrt6O/K1F/u6DqpzuSEnrZTkPYpLX3u3R",
+	"vWadIKM2a+zw8gduRucgosGZL4rXg87J39akLQuOFWSMOrTXcGfgt4TokZwKDACQImO9ylfG2ERX7v4R",
+	"1aO1PUGu40W68gsEp47HpXAxGk9GVAhWNFvWKclZxjWXApzURhY55Fv0Il8ZFxfoy7Pf2att6cdICrvq",
+	"2Qgks2JsxbiCWZZtRUI21eED2qcuLiVV+VK7ylN3rBu8WFtocevrV61qjy7KYfMPYPPK2z2Dgr2V2jBF",
+	"Uvfo88o76G/vA0sYh71lMvr6820S0j0LtrOYk7GjDpo404KR+Qbc2bdlL/gij16XVwa7cHyyW3RhKnJw",
+	"ScNiL5xuJ6dOmJwUjExHkgzptcuWcZ00WIKrO7SUWjTdOytFh+83NUXEL26rsfnBL45jsYO1134rNev2",
+	"l7G+/bGyARGbkPHnAjo5WkkGpSkVW9co0rKUS5dpq5VxJswNDEhfmneifatSWJI48qndhdFi+/JXF+75",
+	"kF8zUVc9hZyubwfb2DH4JXtMInfkMu+JH/zP3Mrvs1tiCu8UFZpjVOGXpr7VGNuiyHKzCz2v7w0UY6Sg",
+	"l6zArAyYlCwKlmFElVQkhcTNdM5i31vOVpbEfc7vVZ313qFtvaJW9VV5afecXsrSEG565JVVlZyw7fLa",
+	"kfgQED17NxMSb43wfRgxSJux4wNnNZ1MGFU6IVRIMRtzzfLETyBk6cUzAS0CJJuc5bdMNNemkYppWZSb",
+	"nJ+31Rt3SmPXsqyH94Jt/ZZoc0s0MNVXaOvQ1DnZKEYCkvO2A4whpuHYcH8oGg+2D+JXunJctuT12hGQ",
+	"fmcM0fD9TuLwFbSVjeFKNcrHi37MzyJqLQRC+y1oWIpwNyMPRHxhbssf4c/ULZg4lytRXwqn3CZWYI6P",
+	"hmNVlrDfkejz6Ps1PPprC80rW1pfiF4jzCDiLTed4WccDhQibkyZM7iIBpLsVCfp0HzMBdcGsl/xZg4G",
+	"naQzLKnKORXBcpTYFfhljYW4gYDceoLf1rheQx6hNzdIQaiAa5aQSe3+IeBD6gM7UXRbiO1MF20QjuFv",
+	"tHf+nQ3ELcN+NUsYVw4ZDY44wLAF5l8F+WE5kYDmk3gytVEuIx/nLakJPztbTxBnfOqm/bLgl4qqWWzP",
+	"zKS4ZkqjHJu0xX/pcjhk2j5zcSl/jUyfduWX2jHnZIkm+UuxipFrQ0WuT0jqb2eakBQCii8woDiF9XaL",
+	"dBIfnT0dcs393nSXnCe/AL4jML5X/awfbtwwV89kt7J+bChcL7uhkUa5sPCvBSNMGDVzLjO7/A80GaFK",
+	"e0IoGUsQdZQshw4hAfaQjAE7jZG91IT20y7CKvQdMhGmCTnzIkr2A8MUmPYDXdhLWc5Nmrg8moGS45T8",
+	"iaRG2v/YR7HHLvq15tx0G9z8DW48Dl+379kKys9ZkT+BNjoL6Zw/2RUSxE46iVJNQ4I4LIOd9jUtSuah",
+	"0KjIcfEinB+PndIX6IygBWRtw8FnioLWZJ+DhhDVaCjtlllG0YUmwdOCsEh2DIKOGaz3DBd74Ux5grKB",
+	"lmI3dHNdY+28xau52NXqNNobm/PmS+pJ+uIPctOxNsnf8TKFmHZYCOgBzmLSWeFqqO7tVhRkDa5F9oyM",
+	"iGc3aWZh+NgiAe0GrueA86yErJicMIDUgrdqVJvYJYgcbN0eeT3B6eBJBH0OH7anUBk9FxRzHDtpb3HX",
+	"jGzeiugin/y2IGDVF9wf9EUZqHaT4fYFzVUx2A1h+ZSda72LMLW2NpGeLjTJ21ucm3h1KFvnH+Bi5oUv",
+	"K+23nDCuPTyQHU+jPg7RUEwtEwZcKj3h2qcJ/+7AkiiUEH93AFhaBxAguUaSsO/QKyrNMwYF8P2kAaMy",
+	"CBZGEqqvnJ0NtEHLchpcZIXcNMXbvbKJLbBk6waOT5QcT9poAk7KrXO/YyfoPYY640xkjAwoV2TKhOl3",
+	"em0Rm6u1IrfA5wYRI+b2CIfo21q2Q1sRxa1W6ybOBNfKsok0W8uFXL2WryRmH6EgsJ5B7jxYgRazuvEM",
+	"nETqmY+jjlD6SIrd6RPFaJ6CGDGmM6IZm5NKAvoWhursUfcbuJitXJljCGQTQBJ0+EB7KAiwYYMEuBBV",
+	"J1eck9uwNcU79eXZmtzotwurw1HulxPYqxwstCiqnpLU8paUKGY3U4PL4SzPLYm0wgUAj5EUb0C6yIrW",
+	"v5urLTzb3dWtSVbrGp/79rw46pJWc4wNypWcTFoisv6saN6gyj959vScDO1vpGDXrCCZzFmsur75Syfp",
+	"/OXPnaRz+ND+c2T/eWT/sQLz4WP7z/f2nz/Yf/5o//mhk3QeHtp/7BsP7RsPHzUO6mdGC9MQ76IXos7k",
+	"VUMD855VfKvpkAI2Hc3atVSaGYCKQGCsHkkrizTSoLSySqdEUydMApas/VuO7R1D2BFETT4lqcyARmEj",
+	"Uwc+OqKTCRPoR9oqWCOaSxyqcUe+wRLRfy7GXJT1BP5Iaxoxmre5Qd5VsUAAqJafEmpIwajGIE1RetwO",
+	"xwianR+3C04QranPaYs2b/0VlaXJ5Jht0N1r90ZsldbLwEy1WzbwYQHcVs6UD2EdoPaPjk1ZamJ3gsBO",
+	"3Dhpx/LjCyASi8N7NhhIZbwT7e2zs6dEZ7RgZO8tGzAF8p175kxrpvXY8qyn1NBugmrbQ7KXc4XedZ24",
+	"/P4Bv2bEnbSu5RDfkz0u9nM2MaOEjMvC8H3bmtUlLR+kKht1m8+LsuNQdOXteuufs+SbGq4HFdlYGocb",
+	"P7uVu7Wynn+e+BTR8azd8GCBqMLe4rtzW869BrLXaph2ZLzuZl8WXeuian2QLUbXXvOcyUa+FY/lE4bl",
+	"NVP6JhJcZcQeH68Abt6QOtejuhoJ9Cnx5yY2ElDFwEpwSgQ4tQdsGoFpjnsLebyrhn07dLwhMiNmymQx",
+	"opHOyCUjjKqCM4WgdVZnAFEbphNTKVJQw9T6UR13yjDAHBzUJBcdjVccmPBYakOODg/JHpwOQj0EKrho",
+	"IPGkOjuusMF22RBHayZD1HlOOC/frzorm1L7CmpjW5oftXADyl9Pe7kp0MkKMupxGRYPjn07Focj6nnN",
+	"NSDKK8/XO7hLTOkLml9zLUH7NywbXYxYMUG0PODM/jMX2qgyc0b0rKBaX/hm2TX6qdudfdEEbkH3jhWD",
+	"L071bqAKjSyRA0CepW4pXgyWO0i4yKQCzBKNmJhjKsfM6tkuihvdupyKB5oIZqZSXZ2CUSb1d63m8fTg",
+	"mv6k4J8BdRGuO0S0Xbfoq9HctopiuUMOuxpxos5x74PtbcyNttrItUNF6pzrs2Aiq3dxU6aC5/YGPKVq",
+	"4NOxlBVb1WSNeuVsx/UbdynzZuXljiwT1ZFc0952+1YEuzD+/m0cvrzxHt+JUpgAw7/khcPZXjX9v1ZP",
+	"r0TRjeUVOD1Bk4z6vC310Q5uK13Nn+tNE3c2Po+VBLnpWbu1LYK5tq3ePIwXuDuZtms/ZsJJc5NYLkQ0",
+	"5Gon24U62/4tSHPeY/VliXF21NvIOHd2MgMfutOD2bhOf621WN/IFIsipBGgO35D9kLtnQpBmkSgBt1T",
+	"krq4xfTEPePq/AC0GfgiT0mKFCs9IbTQsuk5fCAJKUMUbK+aFVI90MQ40MMgW8HoOknH9R1oYuMdAfTj",
+	"EC2xUPPs7U9PyPd/OP6B/O//+bh3RKDywKKPgfn3q1sMVRsuHN46qGf4DU4v+mKoKHwuo+oT1VNlVccA",
+	"n7yAGVSvA7BB48xgUBe1Gf224jLhPJpu05vgrZ67LVRlsskF9gIXn2RU5cQ9derLENq9dRpQDAJxj7Bn",
+	"k4LOLnwGfUPhNQp5JWSoGHPg4fu+5iOK7/AIxFaxQqM/HOOw4NV9R/YYOLYgdo+OeYHYIz3yDNwMkA+F",
+	"MYCNq4Fm1SZhEF9aniUVira1xR2ub17DsV+0Ag7AxJf87J2myzYHPatWy5NjpiRGad0g8c3z1bpqtBLV",
+	"rxjrRniEF4wqCJgbU0GHDBwveqYhoynf+JzbpbqYKClKkfEWTACwwktwkhp3IkPgz7+//nmfsZYIn3BE",
+	"V57vymoxlEyTy1lLe1JY8tsMsbd5ktnGWhhv3pJzTMcgXOAphlrBW2/JMmyMChcjwGJs3v5a+Xwu/Of+",
+	"kfJqVRQlwDxHt7xOEuYIapSeVl3C21JAcIG2U0Eq1rVRvdeIEC+BaXq0mm7WipmuFjDrVHXTl7emuZth",
+	"MjST2c3aqGxRjw6XUeQNd62ZyG64jovEdOMGKupZUzFWvnmnpHXDta1Ty01f3oIULnHSrCJP7WTkFnRl",
+	"Jyd/cdoyjnsrfXldMrrSfL0mWV3ZzudAZm890G9tJ8DatHtlS58PLV851G1o+xoBqpvR+nUiXtej/Stb",
+	"+ox4weoE5g14w+rGtuMVLfTu7W1mdDfZYGoDaYJ75ML9ueTtNhSOZwLyO6FKiNPbgonCBwPNsbI5Q8fn",
+	"oZo3X96bwlmt0mJqa9HIEguWD1lzYPM1U5gfP6hSIZy58YEOgXITaKEJpzZjWrfk9ITwopEsixxLQ+EL",
+	"xMhGVXLAWLFeY/bJxiauhJyu18SVgyBrBmzQow2V0+qtDex1m1c8akyrhGAu2CLCjWbFoHFebqsXX38Y",
+	"BLAAbzTgShvXZkIU15DSzs0Ig8QEm3rM8BXls+KD6gfgNtptlvcDdRKPRVDbgLmVbT/ftyHz4kX58mRe",
+	"GPcbXKeNkfb9Fd4suKy6rZu+56/opu/5sx+998eNg+CWnbzGpXWVkdtcKj8cP/5DyBTFzM4mpJAlyapT",
+	"ODqQrgoXDHCJnbvFVxkelWMqmk3pUEG6hSTgsJwHCmvnlAVVmG4PMOATquiYGab02tGaUVZuw0XhQhsq",
+	"shbrrC8kPaFm1GtGMYvL+rY28EBDKRyqffhZ+v/bd/Xe95/nKcESySvMlYut//zu3RuPMOETnZbUB5pP",
+	"VoMi9MTF1vj4WR8r6TajcUzG1fSeb/D92+ckOMyJoGOOOc3zjfr8ZF/9Wx+AS83Vol4NAYOOOF/1bkme",
+	"FJCY7EdAjr4hqYWWPk8YreBmXWsO5/hsM+Oz4lkr1V5cgoYz4GBmPPJcwNRBKKMKonB5tbxWIKJW4CQa",
+	"TrDHS0j8ZQtSgpWFyD+cILAypdm3M6c+bIZv4xu5WBcWaTqCSgU3RJsMQF3L1qsZwvGmy7Y93NdGmIef",
+	"B2pho65TIQd6MMFwlOYPRH2nase8YTbtt7JSmdqkpVZxqFXeuSVFYxvatARyJtIK1hLlt5Xj29f6PExo",
+	"DoNgwzIALQVv7MNNnb+NwnUXwAjG7ZHvCUQHTSPU2ELKCUHsjHuC4XBveNSG9hD/04CuADEa1aAbIImF",
+	"oZlpdd8DpluwzmyX2u63wKW2Jx0jl7j2MdwD6BWaJULUwEvdI2/5NVO037G/9zvnEzsQhJXCU0ZcHE9L",
+	"bIGRARWxCZ5kxGaEqqpHZykJ0VuW4PUd1GOVC9HY1wL2j3ft+CEsgx+ZS0jaMOlh2Sl5W8vRS2EIKSAj",
+	"4mtpUoPsEnPQSGtpcNGZ2rAu0I2P04YFg6LjsJHjZOXmLtvUZigWXscm2CBbyRm8lif/edcAaFMDqux/",
+	"ItCVCFtl7AInESmvBsOS9EU4HL7h6UhqRuZQWLgmdOyQmQLMSo+k0SR7VfJH2hcF1wYGNCa0KOaKS62P",
+	"N7Oqzkm8yNXCLdusWzA31fb9izM61dNYNgV28cky2+K6uJvlwDfc7UpPgaPNPRqRvTVwYOaI5CcjcWs5",
+	"iL4Qktd6NgIgzVwk9pjmLD1ZnV14GrjPybyklTjYlWhziaYzTUZo1vcapu2q4yWkRpXyfC79qo1WPtBE",
+	"UQOHaxDDCDTIfHI8doWfFy1c0ESTEX5vIqUCGIvHZI/9mrGiYMJ0a5nwj5enA87dXddX0+1tyE3eUJio",
+	"5lg/LmvE/4Ql+LTz2pIy4R5vSZfw7XXozNrrt9qHvs16Lq5cixr2NVTsXqlK1g/Be4yApZmSWvvqgKcO",
+	"n7Yy5RAuvFku1NbcOAR3ZXm6YDaSaph8muBc3PoqONdu68U/pGgg3c/PXp1VBixveD4bM8UzevBkxDM6",
+	"lOktFdG7pZDfeiXsehW+aqq3Xv4aV3Ur4rptmVN3muM6zo+W1XHGIs6//H5vP/zZ/e7fOvcTF7n1Kayj",
+	"sqTv3z1Jl1ezXqm3rbId4VBvQQWIDHRflPCP494myvLLPtq3FNa19KhveG5b9mbbUC0sGBy/lo95pBSD",
+	"wh99nCoOfovJSBpZ/Yqf5n70EWdV0mT44J+M8yR9ngVKc+GF2nf+Pe9U8A+Fz/4BuzGhCYew7z9O2eVI",
+	"yit9gjlQto+xZfm++aZ1eievmGhzEFwY/+uiw/7XCVdMX/AGXeOcZVLkOqrbr41VacCb2+yM1n675lqa",
+	"0IztazahyrIoglWjo4YBTLfFEnrFxIV3SftT8COjqjE0cI5i1OZfa6w2dT/wJtoCK+u8+Q3iKJZbXrys",
+	"jdDsC1WhV74R5aYuFrgrNVQuTV2zmWI5E4bTQs9znIeNjW+4W5IIqpQDrcN9w8i5BavEGmQBZOHV9YwW",
+	"xvxXrrm5exi71bhskfUgw8L3DfBstwfFdhMYrrnNsK2xrFTczM7tIuBySVqa0VFDmOZZaUbkqHfos9Oj",
+	"Y0f2orzu495xt0fg+mC9DTmhoMeInBR25lZPHclSkcsZyXGlYP6FnEZ360nVPIDthoLzyAlOOi+BSs7X",
+	"znbV8jF3/s1zn/7emye3J523jGItIFenxdLq3gINd8/VAh6wdV+CTPcWCb19K5Oqei9xERRECsINWo2c",
+	"Y7KGBVmFuNZp/0nnOXwmCjQ0HAHys14jg3Ljjn/oNXOtMNb5ZyP+6FqDbxzmf4R7W+OW7tFQVAXf0SOq",
+	"fF2XmjoJzJjsgVQIG9cIStDtzbHok84H+9+2EdWkBDeihp99W0hXEn8S7NrmDKQTaljtxUi8qDXr9sK7",
+	"G6QAwZhaMRhsNPPSR5XQD59PiYK2fCPUQLCCGTGufGu9eYHmpPN+UsiFIdjRa2bwY/xyJHu4sftTZ3/h",
+	"2vAMJjkvh4Sr5n4gurwMlEH3Ard+r+zuH1w/PAAacoDcNyY8SFo+foQIvUFDUQ9n5CDceX9KbeSYqf0w",
+	"UMw/lgMHYA3aRC1enDN9Eldypz6OvC8AYFInsLzoS4XK76XGki8jVkzw66E03r2OT/o2SM6rM8xVFUPS",
+	"F33xu98RSyItzcJiuH3x0tWHQhcTUsOYKJE/M0Oo46nhbsxT2v2Y0oJgQKjpi/TN6/N3ZG65U7LnyDPP",
+	"3UmwMocltRBW+CPVPCNShbLnUo2x5I0Aba0v0jMHmwFzOCEocpF+eXj4KIM+4E+W9sgzmo08N7hkhRRD",
+	"4HiWvnuKnBDpittYcoAWdSIHfQE1rZBWJ640f5FrJ3P0yJnfYCjJBQkhcZuqlikQFU3oCxzPg1rrempX",
+	"/7vvjg+Pv/sucVCvx4ePbD9jrjUXw4Q4BBCAnAARMXcb497vi+PDh87t+OHDh/1os1l6SijKx9FmWppk",
+	"19gKI7CYD9z8wojsEOzROSMDJQUERxAKgC8u4nbMPIot0slg+xuHkNMIIMZHnJI9KgjbH1Ne9IW9IPAu",
+	"z7s98txgNQk1pgXXLCd7RvHxmOVJVBway2KNnZhpt9MZAf3a9kWKw7woNYPi0q4o2gAKqAGHJooNueVV",
+	"DG8pN6eEihnBvQSABI4rgIPqC49J72K2oh7tZO2ezUj6HUDbY0iFHaVbBpfRUchhQsZUXbG8PsYLVK89",
+	"bM4F1dpKiFI4l45H3IGvWQ482hMje+mtAHfNFB/MLDV31x2CMiAABbfVklakv0CgdV/szxcKwUe8c3rP",
+	"PhsJkK54KOECFiCUncBGvbNSd0/7glQtQ2cpQQuh9lxMz7ExPDY9GFPF2f2IkI/KAanAkCqwIfRxOVih",
+	"U/+6++w5vdTMjmquieolB3vkObbC5XLwLVx5ECRaYE2uOhSSbZlWl8PuaLfnB+Lmj2uO7Z/iqCh8ehAQ",
+	"lhzuPBxPt0q2ZSg0Vw0aqioWzDjvyjM4eHhlrfxuSEaV5TNV85cyn9nTXDuMtuVCDnHFFwS0lBzMfYvT",
+	"OKmJYQmMy8ztPzZZk1OhuboQmp7MSa2JW2lX2DCpJFjizqEdcl0SJXvTEc9GJIVFSyEQA2ClYPMiKbaL",
+	"g8LHTiriG7G7ZOGmMkV1qViPnPldQZFD4/a59+yoYN0tiyBCBiLqPqATxJCCZleOmQCX1L6eGjWAng22",
+	"BiS3UxQegQ94YlzpZ1HgSQZJWnayJwuVgKA/X/rNqct9IQehx6mShpE9qXwChT0uCayhpScKFRAKSN2s",
+	"mxDqxgXfTaHncOyYp48ROzuy7KyqlZg+e0eHKRKV9IVEISR1XSN16FrSYhjNPQmDDArdF3jIIY3DHuSQ",
+	"U5LSyaRw8oyP6//9f2jbLnJCK9qlCUkhbN/+gabHNOmLFMmZ/dLnY9i/q+QKICy4NiuSRBKSYorJ335J",
+	"QXxIf3OVzBJHND+mlpm7LyHAh/z389evyBv/jSDv3z7fHyg6BHAhK/jYqybdBsKY+gJu8p4vsYbF/ZDp",
+	"0ipLBR6I664lJP3dwYSa0UFINIMF+N0BMuSD54P9l9Rko7TbIy9pYTu3TEZMSkP2SjGhSjN6WTAYc1Lr",
+	"y7FeV0luNrF7CLLIoZU5pqwo9l1zMHY4O5eKUX80y4JBBanjo6MeeRcsOEzksFjhONkTJKeiL3ChPS2b",
+	"A2xDI8X8KXoixTWCKwLPg4VH0QUpfaoFvWIXVrZITwnP8dv3758/1afgQMEvbF+PHj36ATbr3ZOoMKJr",
+	"zFICL1lRX/1PMSKhonQOJOgFhmrRK2YZmN0dsvfwX//8v48ODxNvbiCPD1HGocJbJ7x/wouLJI1cHym6",
+	"OGz3C16OxInZjpMHt4blOuiOxTL+6Qsurk6cHP2vf/4XStFW8Sv+1Ac/S78TUobsRM65GBb2aKLoooHt",
+	"WJ6mDZwFvO6VkwUJvSDp88H+KymYO3Hu/j86PE5Q7gfZIRxIKEnt6Y4l64NSQzVquIjHD4+Q7HmcbQBj",
+	"81Va8eagHsaVNsgC3py9e/JzCjug6/RjzNSQ7U9sv46GgN3oD49++L57Apz5EtRmJ/VyTQo2MCgSJDBs",
+	"jH3ICkbhxEKHSLoU0xOr6gbmPJeLtTeTpQLljwkykyUumxfaoUKyF8YUNbDVcHrcjmiSvqWGvbBf7b/w",
+	"l7766i0bUy64GDphKf5FM3sGNVrVbcOlMLyAri7L7IqBSD4oi4LQIeWi2yNvfJkhGMIJOT76wZHbt8yo",
+	"2f7ZwDCVuvK0mAcWVOezN8+j4PiTzsPeYe8QTJkTJuiEd046j3qHvUdoBhmBSc2SqcKM/mH/HjLTlGaI",
+	"ROLo8NB5+1xpSuDlltpa4mX1O6tjg6oJYn0uUSIjRpYYpw0oeZdUg40raEbP885J58/MuFJbgMYP2wnD",
+	"Ozo8xFgVYVysSnyq7ElCC+GIjekqM6/rAWwQjbmKYUYFv2Zg3HiM3Te1GoaJ5mNBC5eSGNlWOyd/+yWy",
+	"23Ze8GsmbCeOsrs+7VbSoXb10nBZdOcX29KBlRRm6+6OE1L8OgcC74M1pnaX4Cwi6Xp8+AiVsinXrEfO",
+	"XRmOgl+xvkgPxswq3VbHQ0FfRjot4IU6nH1N9tK3Z2/evH777uL1m/OLsxcvXn9IEwiWA9JUWXu7oJW6",
+	"MkxRS3IqSGF1RgE8ttba06dv0+4JxEOJWaBEWDX/+PAY78LCeXrLaM4Fru49HCnb/QzO0PHh8eoz9Eqa",
+	"n2SJoLTbHDr71qPVb52jhP9e0GvK0Y+87LyGNazutxOXlp7Z64cHQb9oPblPggZSCzPSsU7uYr9Re4Di",
+	"L4plTJhiRkascKzHlY0JNjTIrIJWrVwD/HqR4FhRIYwA6KFPQ+6c/K15FatHDtDw8l6DB3Tl08AM1nnw",
+	"CQZb2CfncTKsSlRfMO7NXGjb75x0QCz18UUnNeCD9U6zR/v4rbE9B32+XlN+bRFo+eMvn/AO+q4gGKbh",
+	"Jr4WDKQyu2w1x41j77Z9K6C19eMeO4BnoP3jdS7ojzT3LmR45eHqV95HuMX40hpX+iepLnmeM0i4OD76",
+	"YfUb76R8ScXsrb/J901yKsfj3+Y8cL98nGOf2kTXYE+X6prNtFUjs1JjESjdjShTRYV+gYrb6M6vUwJ0",
+	"APlD9IlJwfOcjSfSMJHN/sJmHbwXsA0/Oqz0W70SHrG/HiMRqo7ULuTDW++9TdLyu4IpwHmOvtfoNlrt",
+	"ZtVthGc+Jh1v7Fh5e/1zMKijdXjyB2VVS/FKmvORnOL9+nxv/uEaN/+JFIOCYzTG8cM1unhDZ4Wk+Tsp",
+	"X1CFwDTHDx+vM5+Atf6S5Zy+m03w5aOjdV52crElFs+EAbz9r4m2uZiuOnE7y61OmlV0qImIzUtXB7/5",
+	"Py94/rFV1npXiUWZdN7l0NUDJySdggCOHibUOP/8DJ2MfuD/LersT//653+laFWyVzF4HipLKfaXy0Zt",
+	"767o7eCVFOwlloe4CyFkFc3bmtLZZh+tqUm8lDkfcE9JPl+KtaFe9HULNxgP4M9JgldwJKeQEhs0GQSx",
+	"gxporWJO/T61n0XAMAraw4SC9cUJ+9FN78zLDhuqE7+AtQnDtOuDAWPxS6aGjEAgd2QTRMriHDzorHEU",
+	"ZpGcvIcsiDujKDE1WUd0mzd9bk5UXHmbdaS4u6dohGpvFb4RcfsaRbJNCdzDNaSjNwoseBAC+xPlhRvd",
+	"Tpr7rKS5Jy6c8GYCXZC8IAr9M6TrTqOez2CN9PEHIcBEEUpQY3+gK9ejgCCjjBZFQmhRgNNVmhEXQ+d1",
+	"p2IGrK8vuCbUEPTiuWcI1+DAMkwkwYlzfHSE3mB4HoOHXNSQf51qcNECSz1AvxwXOfsVPXPuG3gnRLzZ",
+	"FUYWDA7GOQna19WCuCSjER8PgSy46gv045FSFGBMHbEZVJ+pbO8NNuy6YcLDa31dBgo/qx/X53C3Z6do",
+	"6HwOFRqOjt10MFX4ILWAp2Y/KeJjbHec7wacb2e9+LL5ncsjACC+uYSJgZLjiBFaIiyx/OYyhojxX+3e",
+	"I1fa0EenOiCfKFBYsCnTxkUnkLMQucXHPIL4CF4nzeZCzxaehK6kDq+0OJXcwD8zl9IntX3AlNdyv1QZ",
+	"OTvny+d3xTG9qsnpMpdpFUV2xtfYfRP7WpqjFTBaaurdvCGMETMWEoKBpxyQ8qcCnZ0AFwjxVkYq5rKM",
+	"qCa0L0ZUj3rkJw8hT8cQlqkh38oFIwlJItFm/y9sdhKCvKdVdQAjyRVjEwy6RBk18XkUEDRmxVSIlZoU",
+	"dIYILCFelAqXogFDcymUPvrU4eIjTpmLRcIQhhaK5IIuGkkP2TuOIze6vfmofBJQy1xo/pxTHWPwRT2F",
+	"YIkQ6muobk/TPpUg6RMG78PPBX1/4GZ0jtm9bZYSeC6ZP+ZzVPAJzUZs/4kURrWDq3pyCA/7Zz8md+Ax",
+	"23m+drLj7TIWvLSEioidNHKTukh48FtIwI8dXoseppvTrM/Jv4SzWUphyB4ayisS0925m75hd1PjrQM3",
+	"08ort+mtweP5/GlnibfnjIAnhMDP82mFrggzCk1JLZV/TrLZq4QaDsJMXzRKM86F5FFkS21IhgwzFob2",
+	"MbMIjYSYXOQltlhSa5XRLhlmerMcrZdzs/Lz2Me0SjojY3rF+oKbeoIS5hphos6CcGdFTDQny4EXK0Pu",
+	"sybMAbZE+a+Q52GXUWJSSBBCne59avXx0OTcAuOTLmSYkgGb9oWLGibSJ2NaAZhnFLN1r+UVywM2BBVC",
+	"Gt/83vHhD90mwdI57e6GSN+hyw4mdD8Ou+UswiVu4C7diC9823bHnYvuCxc7PdDH9mLnAZK8BqfcRmyy",
+	"0UQSiXMZFURIUkgxZIoMmQl03Xu68HNF3rWREzKV6soXy1uHgr+1k3G+tAEXtACGUyPmOF9nwkCaDoPo",
+	"C7Oaxe5pxkhM7k/JgvVigT3AoO6DPdwLca6z0B1xvgfi/FXSOrxFN6N1FXLdrdO6eXOwN//OWX1RkLdi",
+	"urPEWjKnA51zMm1SIRl4sqh16YGnuGknjj4nbqnC4KXrZRoD2UZhcDR0XmOYUwLIPmTwek0BQhAgkpd6",
+	"MhtgEhDOoJGoShOIsDNZfjWkdQszbHXk7scUuyPXO3Jdt83w6zliTWh0SpdRbu+cW2YRfeqf+UpsomE+",
+	"LRc+xqX/Oo2gX84tCGfcs1jLhAPTy6uT6U+444PVCY9DIRtDQn6qh52skVVcDxH5ADkvHlJfc5GxFJkz",
+	"xnlxTS5nBH9H6HcHhUL2ZJGHhrqIasNFptiYCUMLomciA7yUp65UJAIjzECjK3KfWO9gC6cjuViq8oSk",
+	"/82VkvyTUSXrl4eHR99ncjwuBcDQ5X8CBNxGJ+4Lrs0dxQ/eUq5ztIV3nuccijBsFkXosdRbm/WlQzds",
+	"1pVTXbpQEGIFSxXnGTWNoh7/u+lyrdwpX/GX7GVUswoDZAy4+N32UblCwfGQIozjx6sRjpcMDkbmYPbs",
+	"xWobRSj7djsr4wqz7KX2vqZdKHauEFZ2L8XL2q3gCRoHBC3URuPmfSllwaho7dvXbMYF2Et9lePUjiJd",
+	"KHTs0K7AJVEK/7IUrHVo7pltxoZjQrRcXzsX4mtjakYQOdkPqvGdPT4gVMy68LKrsNx4uqJ2tx+wXxWr",
+	"bipCBwbSKDkWU16xTMhNan2vA/m91ngu2QDR69YcCj5/u2PxzoXGtTlF/qkdqpE2c2y0bcA1Trz5eD+l",
+	"5OmJ8zoxj/Vo2F3o45eKO1Hfx0hSDYJpe9yjzx0h2lBlNEl9jXBELgS+4wxH9vDnSUDgpZ5xOXHWthKs",
+	"RKd94SHxpKjLiwBjBaX5Zal7JNXlJQDlKSxT6eGYdJA9Q4FBWTBXTNWVAkv9M5DTEgKuXTT3HgYxqlC8",
+	"N2D0+Ue67XGFX1dSi5/N/UQj+t6xlmuzRryQyrID3tiFH+5SVxBbt07hmwn8nC3i4Df/16poxLuidHdl",
+	"e1uX2uwCEHd4F8vwLta4c2sgWtRaWZb+HF3X+4S1AFNRiOIICq0PyUNUfSXL4agvjKJCg/vDKvKh8Ecz",
+	"CTqInk67VaBIDKTRFx5Jg5yBd8FJmOuJnM4jUeGU0L4IwmDTG+3Bf3dGE+8u/M9P6V4CANeWAHeIHbv4",
+	"wZ3ceGsQHzeVGw8qAyWA6K6D9XFfHK/RvPGkkNrV9iyknDjgjr00NrxeUJNWIPxCTruu9NPUPohVF9Nu",
+	"jR/2hVVV1/WQ9chrrPsS274hhvKS1UzLSV9ALumEqciWfHz4QxRuc+qMmJQoJidMQJWogPEf3sKS+658",
+	"QnMYo9UtgmEg3ufPjuttaeyI57SJ5eMe+F6I/KlduB0P3PHAHQ+8ke3E+GKJNX8eUG4n4G/ME12lqtZo",
+	"D8TmqdQdsjdQcpwQIxNi2K8AIiDRpt5NSByggTqYax/s5JMJE/m+Vbt6S2MnfnZj+oawPeanvsLZZaqV",
+	"/Vo9XTsrznw411heYwHBOVHY2zAwIRltHmMsi/plWXqWUyrPNNQXKLmf5ZASBMAnaTWRCwBvTj0Qi4Ny",
+	"BkNSeMaV6oSoDEg79xJ5X1Qi+Zl3QcYv7gnpK1he8DztYv0O6MSVtKKCpHNwLWlf+GxWK5QbNauii+BV",
+	"YqY8Y3V/qlxh1OoLj9vni4aIjJ04cEKWk6PDhxWgdZgBPsxyNK9B5R1fewSBCkvhAyKmc2XiXRuQskUL",
+	"qO1DpFs6qGm1wH/O8qA+nPsBfF3u0jCtSnu4b21hfrdMsJzhnp0G/MnbsaPdrRd44SDvNKAdeuGu9kJ0",
+	"L/b6nbHlibLf6W6jvERemC9PJkjTFArOQoAS+dd//tP+/3/8LwgMVReKXXM2jb72oaUk+t+e1cBOEN3C",
+	"aoK5FKzbh0f+9Z//F6n/71//+Z+utbn//4//RRYiVavGLU2GnwXQSTLk10yETlqabOsnTOL/XOyyL5b9",
+	"2rZAuA5oPTwl1ZARmK7bF7DMZ5XGfMXYBG2J9mGHHewPRKqYlkUJVX1dBpsDR4Yy2tORHPfIW2+q7AtX",
+	"JhM79G8GcOKa+QsBVbw6jKO4lGbUdfAhaPPsizBQL1LVwnWhfKUvmG0VAlCs85wF262bidcOsRhzaFTW",
+	"bK0hiiwsB1axJdSQ9HcH9hsouw8dQW04VCtAJOxDyjokWWKFwB8SIujYNguRa6VSTBinkJxCUVVasLgu",
+	"qn3r4VGTNPYuXOzP1nm5nbxQTewzt+H64GJUO3eSy852uxN6thN6XlrieVOTjZeDoB72fjlpR2x+BVUA",
+	"gHVREp5PCM2UREx8p3Y1p+65rHxM3TuJKsq6FL0Jg0oCAHpl/2tIXjI0+FoOJzWLQpPtT5B/UFBtuj3y",
+	"DA0QYz9AsGKEkGgre/WIIwSendEMqgUXcgjpfggH4PRGKGSbt2biwdzfT76QsqNRBt4D/Sly8Op9Po0C",
+	"01O7q2lrn8byqbXz6dyqnxvkbs2Trc4xnBEUTOIMm5zOWhNsSrYyueau81TcpNfKUwlT3+WofJ7kHOqo",
+	"eCt8svgLXsImC33O9BXAAu7nEqhTRMzh3YqSczsRmgXdtZGWP48eIs71t26itSXdqcxADIeoEMy87ou5",
+	"1GuyTeZ1ZSLWM5GRjApLx4fM0ugpVTmoQJbQg1+SFNQKk5Z+g6rqjXkthDue9ReSRr2wT580m3rVCGBr",
+	"oIx4Hiflfop83BsXsI4229WwbmnVxS5t0/AT92pr27I0rtTfxm2/dq+uvzEj8INvmuEabvLtpri2j24+",
+	"3/U0GCTwNpsRFRGBQWKycvS3nBUbD/9bS46NDuE6cke8VjvJ4/OUPOI9as+Q5XX+6AWM2tftObL2TNDM",
+	"AMYxDo4gIweGdFJTEB0P2asgl8d15dHyGZ8iK6QA/k+oqFJiiT0/6P/qJsj9fXqr6z0hIzmFfwg3hAko",
+	"/AVG58FAKtMXEj27b5+dPSU6o4VDoJMwIVqA6hQl1mpquB7gOvTImSCOuAMCs2IDZulQ2hcYU0r9d7RI",
+	"yd50BPgewTE5pRor3IF51eV5CIkBrKFhrHwiBev1RU3iqmX/CjkN4NQFZ7622YRqk5DL0iB+B5JcKsiA",
+	"XzMy5qI0TPeFe3hQmlItKWIXkYSvw3cdM/F7yfaNV7TNXFo9ssv53eX8fmO2zxrLWpr3K+Kb0s63GvTj",
+	"g9+iTz4DOGcFM6wBngw5UHwr/Y20Mt+Ya0uve+Q5OLuGwLSUI/tYzSkk8xnLSgzPGkrQPYXe75DetiN8",
+	"HrfgYEQL4Cba29Vx/mqALVffOzyia9+7pDWn/i5P+R2l1W/G1nfJ9d9wWPZKncxV+lnzkq2MUYreWBah",
+	"VOeI95RkX0UX6xTRiSYFzRhU5KZkOpIFOw0lGIdKTjXoO32R2nviop8Dv8WCRSHaWDND4udQK6z0SaK4",
+	"9o5EiOmF9EgIb0GFDn9Kf+t3/Df9zslvfXRo9Tsn/U5m38j7ncT/eSGk++lf//yvfufjRwh/Ca8LOyaw",
+	"aBtJ0jHNWUowJxPCfQqpuRhCHfYecWmrYF13iiKd0hkKG7EiauSQgT6Jw62NVpRFkbZn9t+X/PFpk/uj",
+	"Wd1Lfv+GOt8uy38XJbPTFG9DYq1KBkXPAjgpUGcgsp44rlQgwd968Jv9z6LK2KTMvZIQN/B5aXF2+Dv1",
+	"7etT3zCSYKneBnvfEECQNMcKtMZNLRov/szMnRz2O1LmYC4tjBpksZ369u2qb9sF8yBoWusF3Oza2PO5",
+	"vGTrUiXLqzUhcKzSa/Cri3Iyr9jkUjCnviiGaQKm+TWrYXxMey0Kxp3zxE+rWdjp3ItKsYpE7ZSIz0Kq",
+	"2OkEn48YFGC/7DNzSkAghe3xldDHAVSog9TAxlgIS2W//8PxD+R//8/j3nGPnDORk3SoqDAXZjZhf3L1",
+	"+TLFciYMp4X2aWG1YnIcAx6xfFRfMA72nMsZ+fnduzfkR6p5Rux4bBsuG0wqe+fTUAAQzWD+M7aU+iCB",
+	"gVTjXl+kUAYvJXt6QjO2r5klo4blXSKoAutaKFYaCuItVsqWE6ZPo8wvDOzHt1x5vSrco0dg+/2Sk2jF",
+	"HveO2iMR3sHCr0vRf92fTqf7dpb7pSqYyGRuqfK61BU6C6Tp06a148QaSPkZuWRUMYUreXuV7qKQq1uZ",
+	"wOuz0ozcnW6rkgoradVOyPAj17TgvmjqfnQXCNwUFFaqQ9HtRezhjobsAqG5JqW4EnIqEl/rNcF6jtrX",
+	"tOSaTJUUQ7KXcgETu8CX0+7cnn348GH/rLq0bNW2ffjwofY47tz9sJQvkC00+VScEou0aQ+OATnqHYaq",
+	"ydVRjNPHLaWtGIGLV2uNsX+zJBmqFl7fI+9GijEypTMI6CqBGZ30RV/sk+++e8G1+e47ZA4DXljZNsGg",
+	"Uww8GNAxL2aQ5JRgEjX8jcnCuQ/OJ+T2w/NtqxkVZJsAfZiZlFeknHz3ne2eCsJh0QecqRNfuyK3HCwh",
+	"qeba/XVJlaXiWAipGMPXZI/RDCZZCv73kvnqsCYqIth1qDAuHNmjySiPBOLGdM6oykY4JFhGVG7+nmJV",
+	"OMu8qb2YJ1bxGVuRn2lc9cTvhF2BiffD2EHZdnRC+FBIxTSBylr2IXsKhdFkr9/5d8n6HTLgItfEfvp/",
+	"/59+p5u4CEDbGP+VwYP/IYke9ztdrN5NiJGFZZJM26FJeOS/SzGCt20fioorTdivNKuGC7sJXi8R2nYf",
+	"B+U//jGz7bpne+SMaFiSaPkYubSHIoUauWlo1sUwDkoFUoo9FbotFcNdjs8+C+OVPQJuAaAOOr2U16y1",
+	"Dtrf2wqgPTzcsgJaLSr2zkvpKVmsn7yAe/pWFqy9waGi+fot/hmevq1Cfzi+uMzfkvX+HIP+lxYmzOd3",
+	"PTp9R48fr98aUNrbaMlR6ttoCun8Ri19SsMwnqR1kiPccdrlRXyeZgK3Pa0pEQkpUEaxRMCxgUlgXV4u",
+	"9N/EuRFNuisem68jgB7ncj+x824dl2O/TanDr9mFy+/C5b9+g6enZEvg0Sae/CzSrbpKe/BbCL9bGhF/",
+	"zjyoKAKNGElSLmhm+DVLTx14FcToa2N1W6tAefgo8k56D9KEKS0FLUhODU0IU1Y/qpKl2mLk74aaDu7A",
+	"z7ycnuUMVhRQuqoV2XlydvEht04nnoajtpxctIf039GlvKMAkHUEjV0QyDccBLJMf8BQj6W3aLNLgqfx",
+	"BgEfKQQ02kVsC6rvkZfymothBbdtJKEC05JDDTrIb/YWdMCabAvzuAce/WkDPXBC9xLqsZbWswv32MWM",
+	"79SlG4pBIUJkK43pAEnjfiGHrb5Be2OjqjVeTZIDYjlJ8BlWCIaAvbhHRZ6gSy0hk5E0Unfr2Fw98gqo",
+	"s305pfmYixQDM3pLvDBnMN4Xcvgt1cUJk17HiouF8Ya7ijhfidgGN2P+1n8YSbh96Kmml4g0ukACtg3W",
+	"jaS3JbQDjB8NkPMbiYaNIWkAX0C0KXMmDJRWGVFNCjYwJ84Qg2TDOavtJaOZITkzlBc6iZzz9oMXJPuC",
+	"ityBp2I8HVZasYvKnU84Bs4B0HFwevs6LnWgMDYjtJCC9cWUKXsBlSFykESllmE4/u2AfQtvDum1w/AZ",
+	"g988AtzxZqleX7wLZikNaOn2Ma4Iz3VCfDUZJQt00YO/MoQ9uCIz2tAZUXw4MqdRH32RUUGEJIUUQ6bI",
+	"JSMDe2NCJIFU0SL2yDNFIaszo4B3fslIKXIpWETD+6JOxBuc6baVb8YUBrdjZwXbWcE+CQOAqxRI/gNd",
+	"N0xvKgWuhcP6bpECxgibLJTCioW8ZDlia19oxshe0OAtqffRDP4NrBIR142oRakhObW8wVUQ6wsQU7GT",
+	"eYg2ohnrLg/0+cyRVz8N2OgOtPNTgXZ+RuiXNTXtW4DC3OG0zPMNPA7uCET01OFQbgDacisqBCooyzjO",
+	"nFlhrjyDnWKd4ZyQtOCXiqqZSyZBup+696eI/l0lRELA7sIjJI0TI1MU1FM8j/45iRj+CmXyvjutWOFI",
+	"WxnasTn7KrKFfcsXur5wkZ0GRuK35SwvZVNQ4uJr5E92YksZk2gs7oFpQhwribQyo5D1eXGzig6fOpV7",
+	"HXIO67Aj3d90jjZgIU99RXRH+ciVkFP9Sc1CrTV+faZiBUy8cFGNJFRfueEJ9qvBPI69fsd+PZJTJ91z",
+	"JjJGBpQrMmXC9DvdXkui3V1kaN9NqKKdyf0EKq7Mzp7SwKt2YYq7uq87R90midz2bDKSy6mAjGSs57yS",
+	"QC+RnK+55kZ/Euv7W2dwpgTKjxLoqq4/eqtOBTiP1hUOddFAtE18VdGc6au+KOTQx186qz4truwicHEy",
+	"D1UsB4iPn0LPaWKbRfsWKUXBXAG3S5nP+kLTmUYo+inXLPHcJkJIlAOApSfv3DtW5vbsqT13+6+266+D",
+	"p8BUltU7v1OkeDxNO4z4HTfZcZMbQwWy7KoKf+OrAeUn5WXBswNnWj/4TRfl8OPBpGD5kC0ppumSzwVj",
+	"9rqS48NjX+PEIQ2Av9C5LYNjUipgBlUlTOynRwDbwU4fW3EVPhoh2t7AgN/gADelxncXexuPsg2dwZWC",
+	"dotwa9AYyXZhvA2WNhgYeNqFNJUbhlstzDJc2wbRADEhoIK1XV1Xxvr+5rMVUf4WjAsLhRl9XdWqKrkr",
+	"fYQ7n3hjJkEqETsR8Yu1oLtDL5a2gBDIBWCPYCOE5rliWrcgetuXluJ4R6m03z9q8LYsJXQzWe5ryvP9",
+	"KdvPeb4+xXsXVqVewlgv+CKpIRANkrOMQxUnNE5HJe29XxSqQ3HN8hM04EASoL5iuTMh4951E4TVpoYN",
+	"pULABkyiTjDqIrS7l9LMsPxCCsSbYL+C+M7yi+lodiGkSbseJxzr3GP8S05npBLIGL9mOeI1zP3oJkT2",
+	"HFZF2Gcw3vxDCuZQHEZySsZUzIhdadLvjBkxUvY7UG1EsGum+kKPwEAVXMaU6PJybAUulcSxM8BEpiPp",
+	"e++RNwpzPnD1ATcE/hLS9MWMmTBO6AkCF6lqYzmnFV3jmth7VhqWV6VQJnTIen1xtozPYdn/4zZj/f9f",
+	"lueU5x/YU8gJ34yBbWN//7x44o+Sqnwdv+SlffB+uEiyodW8nYPSHf/8Fvin4wT9zkyWQOUSMmUk53m/",
+	"g+f4i2adHlx8zYrMUyh376s7WE5R1XVI1q/X3BeOLzKajSo+5UxfDzDUMy7FT2qV+MleCg69P0E9im7i",
+	"wqDlRPeFNrwoiJGIndhGqN+Gae8q5a+olA9rfDuV8v2q34Vf1fe1jm81XIIdGsoXGukS7nPiqITDTs1X",
+	"GkkcsWolf+eOmM2jinr0toQA2BiUS53HHcU3fTWgEWQzAiiTgxo9jdHy7I1qToZxQ/gySFWYNULGuhCN",
+	"Ui+jIBtAZeFaBKisT0lBsKt16Ieb85dBPb4cWlCPe1guWUT33N/o9oLQLaloRApCfbug3Ds82OiGA8Jw",
+	"tN9N3iQ8OF+HOwnncj9BCm4dW0ysTiG3MmgGw7t719IOF2nn8bndTA/EQ/L2RVnDiW0kcXUp5uC3oAR8",
+	"jCSaBUfL3VCouzI+rUMnvmIwlK/XPDOHWKL9qW3k9BudZDwyN0AsWTubHeFG7ujC3R3cCE7oXuBG1hIL",
+	"bgluZAcbsoMN+XKliQAXsoRytgsQqyJFjg+P0bYRuUTRH+KjC2bMNMZ5OOKxXZzH54rItn08yA6Z7VtK",
+	"/fAhBY3ZH43XeI1wjtgHhV/cVCYqG278ywBeAaG1tcAAd+WpJtdMQYiC+P1Dsnd0+LDbI2f+BWoIxPD6",
+	"JJa+qN8M/BU5t/YFMGwrh1jjgxLFjIKoXk0HrAeeVXSqotOo3qgfCtiLkBhyTS4Bq0EKsnf88AhJmEeS",
+	"m1Lnf9Mj783t9voCpb00bB0E6GHgBUp/TX6mN9jOnRK7TQXAbWicm9edo8xtQGAJLeztmuFxMiOuT8Nh",
+	"uh0Uuod3NC/BpuEU1w7nLo56V2hxJxGvw2d9NPVqRusoG6G1a1cL+nug1+C8K2XqA9d2u9vxVYydt8Qr",
+	"iNTjr765bwgnD2e+jnvOL/Yue/qbFaERhGH7G30DWbp9HjhGpq59o6UqOiedA7g3bggLkWPyigksWHD2",
+	"5rnHPepV/nQoBbjom38XORJcIK2O/Zi1GCLd0sCEyUnBIIgBU89h8PH7HoBq8f0P66StY0wxKgeYNx4y",
+	"xqNOMGFysYtoQfwWhynvwbFAI203ass939Daz4wWZuQbUqUQVnp0RyVqIVDmtlXzp8vV4rMLr6pwFTYY",
+	"SGUW4AijDmpxK4td/FQLUfcB1RgmrgkqP2OHU8iKwk7C7WMIRPfx1hFyhmu0ob/zUl2zmU7IQGalJkMl",
+	"ywnGZjswbqZ1hdM0pPZLlodI+njt6XhC+bBxVs9oNvJGJXdiHgTV0qpmtSsbn0AnTieLVS+tSumzHlzT",
+	"mRyPS8HNzOoH9TSAqEmM6vz4y8f/LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

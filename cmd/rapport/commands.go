@@ -73,7 +73,7 @@ func districtsCommand(ctx context.Context, cfg config, args []string, stdout io.
 // clientsCommand runs `rapport clients create`, printing the new secret once.
 func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: rapport clients create --district SLUG --name NAME [--scopes a,b|all] [--schools slug,…] [--client-id ID]")
+		return fmt.Errorf("usage: rapport clients create --district SLUG --name NAME [--scopes a,b|all] [--schools slug,…] [--client-id ID] [--acting-users a@x.org,…]")
 	}
 	fs := flag.NewFlagSet("clients create", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -82,6 +82,7 @@ func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Wr
 	scopes := fs.String("scopes", "all", "comma-separated scopes, or all")
 	schools := fs.String("schools", "", "comma-separated slugs of the schools to limit the client to; empty for all")
 	clientID := fs.String("client-id", "", "the client_id; random when empty")
+	actingUsers := fs.String("acting-users", "", "comma-separated e-mails or staff ids the client may name in Acting-User; empty for none")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	in := rapport.ClientCreate{Name: *name, ClientID: *clientID}
+	in := rapport.ClientCreate{Name: *name, ClientID: *clientID, ActingUsers: splitList(*actingUsers)}
 	if *scopes == "all" {
 		in.Scopes = rapport.AllScopes
 	} else {

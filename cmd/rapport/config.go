@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -9,25 +10,27 @@ import (
 
 // config is everything the environment can set. Each field says its variable and default.
 type config struct {
-	DatabaseURL     string        // DATABASE_URL (required)
-	Addr            string        // RAPPORT_ADDR, default ":8080"
-	Env             string        // RAPPORT_ENV: "development" (default) or "production"
-	LogFormat       string        // RAPPORT_LOG_FORMAT: "text" or "json"; default json in production, text otherwise
-	LogLevel        string        // RAPPORT_LOG_LEVEL: debug, info (default), warn, error
-	Migrate         bool          // RAPPORT_MIGRATE: migrate on serve; default true
-	CORSOrigins     []string      // RAPPORT_CORS_ORIGINS: comma-separated origins; default none
-	BodyLimit       int64         // RAPPORT_BODY_LIMIT: bytes; default 1048576
-	RequestTimeout  time.Duration // RAPPORT_REQUEST_TIMEOUT: default 30s
-	ShutdownTimeout time.Duration // RAPPORT_SHUTDOWN_TIMEOUT: default 20s
-	RateLimit       float64       // RAPPORT_RATE_LIMIT: requests a second per client; default 50
-	RateBurst       int           // RAPPORT_RATE_BURST: default 100
-	AnonRateLimit   float64       // RAPPORT_ANON_RATE_LIMIT: per remote address without a token; default 5
-	AnonRateBurst   int           // RAPPORT_ANON_RATE_BURST: default 20
-	TokenTTL        time.Duration // RAPPORT_TOKEN_TTL: default 1h
-	AuthCacheTTL    time.Duration // RAPPORT_AUTH_CACHE_TTL: default 5s
-	DBMaxConns      int           // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
-	DBStatementTime time.Duration // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
-	PprofAddr       string        // RAPPORT_PPROF_ADDR: serve Go's profiler there; default off
+	DatabaseURL     string         // DATABASE_URL (required)
+	Addr            string         // RAPPORT_ADDR, default ":8080"
+	Env             string         // RAPPORT_ENV: "development" (default) or "production"
+	LogFormat       string         // RAPPORT_LOG_FORMAT: "text" or "json"; default json in production, text otherwise
+	LogLevel        string         // RAPPORT_LOG_LEVEL: debug, info (default), warn, error
+	Migrate         bool           // RAPPORT_MIGRATE: migrate on serve; default true
+	CORSOrigins     []string       // RAPPORT_CORS_ORIGINS: comma-separated exact origins; default none (no CORS headers)
+	OpsAddr         string         // RAPPORT_OPS_ADDR: serve /healthz, /readyz, /metrics there, and not on RAPPORT_ADDR; default off
+	OpsNetworks     []netip.Prefix // RAPPORT_OPS_ALLOW: networks allowed /readyz, /metrics on RAPPORT_ADDR; default loopback
+	BodyLimit       int64          // RAPPORT_BODY_LIMIT: bytes; default 1048576
+	RequestTimeout  time.Duration  // RAPPORT_REQUEST_TIMEOUT: default 30s
+	ShutdownTimeout time.Duration  // RAPPORT_SHUTDOWN_TIMEOUT: default 20s
+	RateLimit       float64        // RAPPORT_RATE_LIMIT: requests a second per client; default 50
+	RateBurst       int            // RAPPORT_RATE_BURST: default 100
+	AnonRateLimit   float64        // RAPPORT_ANON_RATE_LIMIT: per remote address without a token; default 5
+	AnonRateBurst   int            // RAPPORT_ANON_RATE_BURST: default 20
+	TokenTTL        time.Duration  // RAPPORT_TOKEN_TTL: default 1h
+	AuthCacheTTL    time.Duration  // RAPPORT_AUTH_CACHE_TTL: default 5s
+	DBMaxConns      int            // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
+	DBStatementTime time.Duration  // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
+	PprofAddr       string         // RAPPORT_PPROF_ADDR: serve Go's profiler there; default off
 }
 
 // loadConfig reads the configuration from getenv, naming the variable at fault on error.
@@ -38,6 +41,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Env:         or(getenv("RAPPORT_ENV"), "development"),
 		LogLevel:    or(getenv("RAPPORT_LOG_LEVEL"), "info"),
 		PprofAddr:   getenv("RAPPORT_PPROF_ADDR"),
+		OpsAddr:     getenv("RAPPORT_OPS_ADDR"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return c, fmt.Errorf("RAPPORT_ENV must be development or production, not %q", c.Env)
@@ -56,6 +60,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
+	}
+	for _, n := range strings.Split(or(getenv("RAPPORT_OPS_ALLOW"), "127.0.0.0/8,::1/128"), ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(n)
+		if err != nil {
+			return c, fmt.Errorf("RAPPORT_OPS_ALLOW must be comma-separated networks such as 10.0.0.0/8, not %q", n)
+		}
+		c.OpsNetworks = append(c.OpsNetworks, prefix.Masked())
 	}
 	p := parser{getenv: getenv}
 	c.Migrate = p.bool("RAPPORT_MIGRATE", true)

@@ -118,8 +118,8 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(res.Body, &interactions); err != nil || res.Status != http.StatusOK || len(interactions.Data) != 7 {
 		t.Errorf("GET /v1/interactions = %d, %d interactions; want the 7 of the demo", res.Status, len(interactions.Data))
 	}
-	if res := get(t, base+"/v1/referrals", demo); !strings.Contains(string(res.Body), "Springfield Public Library") {
-		t.Errorf("the demo's open referrals = %s", res.Body)
+	if res := get(t, base+"/v1/referrals", demo); res.Status != http.StatusOK || !strings.Contains(string(res.Body), "Springfield Public Library") {
+		t.Errorf("the demo's open referrals = %d %s; want 200 with the Springfield Public Library referral", res.Status, res.Body)
 	}
 	other := token(t, base, "demo-other", "demo-other-secret")
 	if res := get(t, base+"/v1/schools/"+schools.Data[0].ID, other); res.Status != http.StatusNotFound {

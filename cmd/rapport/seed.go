@@ -84,7 +84,8 @@ func seedDemo(ctx context.Context, store *postgres.Store) error {
 				return err
 			}
 		}
-		client := rapport.ClientCreate{Name: "Demo client (every scope)", ClientID: t.clientID, Scopes: rapport.AllScopes}
+		client := rapport.ClientCreate{Name: "Demo client (every scope)", ClientID: t.clientID, Scopes: rapport.AllScopes,
+			ActingUsers: []string{"librarian@" + t.district.Slug + ".example.org", "ms.lee@" + t.district.Slug + ".example.org"}}
 		if _, err := store.EnsureClient(ctx, d.ID, by, client, auth.HashSecret(t.secret)); err != nil {
 			return err
 		}

@@ -48,6 +48,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		RateBurst:      cfg.RateBurst,
 		AnonRateLimit:  cfg.AnonRateLimit,
 		AnonRateBurst:  cfg.AnonRateBurst,
+		OpsNetworks:    cfg.OpsNetworks,
+		OpsElsewhere:   cfg.OpsAddr != "",
 	}, store, authn, reg)
 	if err != nil {
 		return err
@@ -69,6 +71,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	go purgeExpired(ctx, logger, store)
 	if cfg.PprofAddr != "" {
 		go servePprof(ctx, logger, cfg.PprofAddr)
+	}
+	if cfg.OpsAddr != "" {
+		opsLn, err := net.Listen("tcp", cfg.OpsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on RAPPORT_OPS_ADDR %s: %w", cfg.OpsAddr, err)
+		}
+		go serveOps(ctx, logger, opsLn, httpapi.NewOpsHandler(logger, store, reg))
 	}
 
 	logger.Info("serving", "addr", ln.Addr().String(), "version", version, "env", cfg.Env)
@@ -142,6 +151,20 @@ func servePprof(ctx context.Context, logger *slog.Logger, addr string) {
 	logger.Info("serving pprof", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Warn("pprof", "err", err)
+	}
+}
+
+// serveOps serves the operator's endpoints (health, readiness, metrics) on their own listener
+// until ctx ends.
+func serveOps(ctx context.Context, logger *slog.Logger, ln net.Listener, handler http.Handler) {
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info("serving ops endpoints", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("ops listener", "err", err)
 	}
 }
 

@@ -96,14 +96,26 @@ func (e *Env) NewTenant(schoolNames ...string) Tenant {
 	return tenant
 }
 
+// Staff returns the members of staff every client made by Client may name in Acting-User.
+func Staff() []string {
+	return []string{"front-desk", "librarian@example.org", "mr.kim", "ms.lee", "ms.lee@lincoln.example.org"}
+}
+
 // Client creates an API client of the tenant holding scopes (every scope when none are
-// given), limited to schoolIDs when any are given, and returns it with its secret.
+// given), limited to schoolIDs when any are given, that may act for Staff(), and returns it
+// with its secret.
 func (e *Env) Client(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UUID) (rapport.Client, string) {
 	e.t.Helper()
 	if len(scopes) == 0 {
 		scopes = rapport.AllScopes
 	}
-	in := rapport.ClientCreate{Name: "test client", Scopes: scopes, SchoolIDs: schoolIDs}
+	return e.NewClient(tenant, rapport.ClientCreate{Name: "test client", Scopes: scopes, SchoolIDs: schoolIDs, ActingUsers: Staff()})
+}
+
+// NewClient creates the API client of the tenant that in describes, as the command line would,
+// and returns it with its secret.
+func (e *Env) NewClient(tenant Tenant, in rapport.ClientCreate) (rapport.Client, string) {
+	e.t.Helper()
 	c, secret, err := e.Auth.CreateClient(context.Background(), auth.CLIPrincipal(tenant.District.ID), in)
 	if err != nil {
 		e.t.Fatalf("CreateClient: %v", err)
@@ -114,7 +126,12 @@ func (e *Env) Client(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UU
 // Token returns a bearer token of a new client; see Client.
 func (e *Env) Token(tenant Tenant, scopes []rapport.Scope, schoolIDs ...uuid.UUID) string {
 	e.t.Helper()
-	c, secret := e.Client(tenant, scopes, schoolIDs...)
+	return e.TokenOf(e.Client(tenant, scopes, schoolIDs...))
+}
+
+// TokenOf returns a bearer token holding every scope of the client with the secret.
+func (e *Env) TokenOf(c rapport.Client, secret string) string {
+	e.t.Helper()
 	tok, err := e.Auth.IssueToken(context.Background(), auth.TokenRequest{GrantType: "client_credentials", ClientID: c.ClientID, ClientSecret: secret})
 	if err != nil {
 		e.t.Fatalf("IssueToken: %v", err)

@@ -32,6 +32,10 @@ type Config struct {
 	CacheTTL time.Duration
 	// CacheSize is the most tokens the cache holds. Defaults to 10,000.
 	CacheSize int
+	// MissTTL is how long a token that matched nothing is remembered as unknown, so that a
+	// client retrying a bad token does not cost a database query each time. Defaults to 30
+	// seconds; a new token is never in this cache, since tokens are random.
+	MissTTL time.Duration
 }
 
 // Service issues tokens and authenticates requests.
@@ -40,6 +44,7 @@ type Service struct {
 	tokenTTL time.Duration
 	now      func() time.Time
 	cache    *expirable.LRU[string, rapport.Principal]
+	misses   *expirable.LRU[string, struct{}]
 }
 
 // New returns a service that keeps clients and tokens in store.
@@ -53,11 +58,15 @@ func New(store rapport.ClientStore, cfg Config) *Service {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10_000
 	}
+	if cfg.MissTTL <= 0 {
+		cfg.MissTTL = 30 * time.Second
+	}
 	return &Service{
 		store:    store,
 		tokenTTL: cfg.TokenTTL,
 		now:      time.Now,
 		cache:    expirable.NewLRU[string, rapport.Principal](cfg.CacheSize, nil, cfg.CacheTTL),
+		misses:   expirable.NewLRU[string, struct{}](cfg.CacheSize, nil, cfg.MissTTL),
 	}
 }
 
@@ -136,16 +145,32 @@ func (s *Service) IssueToken(ctx context.Context, req TokenRequest) (Token, erro
 	return Token{AccessToken: token, ExpiresIn: s.tokenTTL, Scopes: scopes}, nil
 }
 
+// Cached returns the principal of a token this replica checked recently, or ok false when
+// Authenticate would have to ask the database. It never does itself, so the HTTP layer can
+// ration lookups before it pays for one.
+func (s *Service) Cached(token string) (p *rapport.Principal, ok bool) {
+	key := tokenKey(token)
+	if cached, ok := s.cache.Get(key); ok && s.now().Before(cached.ExpiresAt) {
+		return &cached, true
+	}
+	return nil, false
+}
+
 // Authenticate returns the principal the bearer token stands for, or an error of kind
 // Unauthenticated when the token is unknown, expired or its client revoked. At steady state it
-// answers from the cache without a database round trip.
+// answers from the cache without a database round trip, and a token found unknown is not
+// looked up again for MissTTL. The principal is a copy the caller may change.
 func (s *Service) Authenticate(ctx context.Context, token string) (*rapport.Principal, error) {
-	key := hex.EncodeToString(hashSecret(token))
+	key := tokenKey(token)
 	p, ok := s.cache.Get(key)
 	if !ok {
+		if _, miss := s.misses.Get(key); miss {
+			return nil, rapport.Errorf(rapport.Unauthenticated, "the access token is invalid, expired or revoked")
+		}
 		var err error
 		p, err = s.store.GetTokenPrincipal(ctx, hashSecret(token))
 		if rapport.ErrorKind(err) == rapport.NotFound {
+			s.misses.Add(key, struct{}{})
 			return nil, rapport.Errorf(rapport.Unauthenticated, "the access token is invalid, expired or revoked")
 		}
 		if err != nil {
@@ -158,6 +183,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*rapport.Prin
 		return nil, rapport.Errorf(rapport.Unauthenticated, "the access token has expired")
 	}
 	return &p, nil
+}
+
+func tokenKey(token string) string {
+	return hex.EncodeToString(hashSecret(token))
 }
 
 // forget drops every cached token of the client, so that this replica stops accepting them at
@@ -191,11 +220,23 @@ func (s *Service) CreateClient(ctx context.Context, p *rapport.Principal, in rap
 	return c, secret, nil
 }
 
-// RotateClientSecret gives the client a new secret and returns it; the old secret and the
-// tokens issued with it stop working.
+// UpdateClient changes a client the principal controls (rapport.Principal.CheckControl) into
+// one it could have created (CheckGrant). This replica stops using the client's cached
+// tokens at once; a change of scopes or schools also deletes them.
+func (s *Service) UpdateClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.ClientPatch) (rapport.Client, error) {
+	c, err := s.store.UpdateClient(ctx, p, id, match, patch)
+	if err != nil {
+		return rapport.Client{}, err
+	}
+	s.forget(id)
+	return c, nil
+}
+
+// RotateClientSecret gives a client the principal controls a new secret and returns it; the
+// old secret and the tokens issued with it stop working.
 func (s *Service) RotateClientSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, string, error) {
 	secret := NewSecret()
-	c, err := s.store.RotateClientSecret(ctx, p.Tenant, p.Actor(), id, match, HashSecret(secret))
+	c, err := s.store.RotateClientSecret(ctx, p, id, match, HashSecret(secret))
 	if err != nil {
 		return rapport.Client{}, "", err
 	}
@@ -203,13 +244,13 @@ func (s *Service) RotateClientSecret(ctx context.Context, p *rapport.Principal, 
 	return c, secret, nil
 }
 
-// RevokeClient revokes the client; its tokens stop working. A principal cannot revoke the
-// client it authenticates as: that is an error of kind Conflict.
+// RevokeClient revokes a client the principal controls; its tokens stop working. A principal
+// cannot revoke the client it authenticates as: that is an error of kind Conflict.
 func (s *Service) RevokeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
 	if id == p.ClientUUID {
 		return rapport.Client{}, rapport.Errorf(rapport.Conflict, "a client cannot revoke itself; revoke it with another admin client")
 	}
-	c, err := s.store.RevokeClient(ctx, p.Tenant, p.Actor(), id, match)
+	c, err := s.store.RevokeClient(ctx, p, id, match)
 	if err != nil {
 		return rapport.Client{}, err
 	}

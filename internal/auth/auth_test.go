@@ -145,3 +145,89 @@ func kindOf(err error) rapport.Kind {
 	}
 	return rapport.ErrorKind(err)
 }
+
+func TestUnknownTokenIsRemembered(t *testing.T) {
+	t.Parallel()
+	store, admin := setup(t)
+	svc := auth.New(store, auth.Config{MissTTL: time.Minute})
+	for range 50 {
+		if _, err := svc.Authenticate(context.Background(), "rpt_not-a-token"); rapport.ErrorKind(err) != rapport.Unauthenticated {
+			t.Fatalf("Authenticate(unknown) = %v, want Unauthenticated", err)
+		}
+	}
+	if n := store.lookups.Load(); n != 1 {
+		t.Errorf("50 checks of one unknown token made %d database lookups, want 1", n)
+	}
+	if _, ok := svc.Cached("rpt_not-a-token"); ok {
+		t.Error("Cached(unknown) = ok; an unknown token has no principal")
+	}
+
+	// A new token is never taken for a remembered miss.
+	_, token := issue(t, svc, admin)
+	if _, ok := svc.Cached(token); ok {
+		t.Fatal("Cached(new token) = ok before any lookup")
+	}
+	if _, err := svc.Authenticate(context.Background(), token); err != nil {
+		t.Fatalf("Authenticate(new token) = %v", err)
+	}
+	if p, ok := svc.Cached(token); !ok || !p.HasScope(rapport.ScopePatronsRead) {
+		t.Errorf("Cached(new token) = %v, %v after a lookup; want its principal", p, ok)
+	}
+}
+
+func TestCheckControl(t *testing.T) {
+	t.Parallel()
+	school, otherSchool := uuid.New(), uuid.New()
+	narrowed := &rapport.Principal{ // an admin token asked for with scope=admin only
+		Tenant: rapport.TenantScope{DistrictID: uuid.New()},
+		Scopes: []rapport.Scope{rapport.ScopeAdmin},
+	}
+	limited := &rapport.Principal{
+		Tenant: rapport.TenantScope{DistrictID: uuid.New(), SchoolIDs: []uuid.UUID{school}},
+		Scopes: []rapport.Scope{rapport.ScopeAdmin, rapport.ScopePatronsRead},
+	}
+	for _, tt := range []struct {
+		name string
+		p    *rapport.Principal
+		c    rapport.Client
+		want rapport.Kind
+	}{
+		{"narrowed admin, client with more scopes", narrowed, rapport.Client{Scopes: []rapport.Scope{rapport.ScopeAdmin, rapport.ScopeNotesRead}}, rapport.Forbidden},
+		{"narrowed admin, admin-only client", narrowed, rapport.Client{Scopes: []rapport.Scope{rapport.ScopeAdmin}}, ""},
+		{"limited admin, client of its school", limited, rapport.Client{Scopes: []rapport.Scope{rapport.ScopePatronsRead}, SchoolIDs: []uuid.UUID{school}}, ""},
+		{"limited admin, client of every school", limited, rapport.Client{Scopes: []rapport.Scope{rapport.ScopePatronsRead}}, rapport.Forbidden},
+		{"limited admin, client of another school too", limited, rapport.Client{Scopes: []rapport.Scope{rapport.ScopePatronsRead}, SchoolIDs: []uuid.UUID{school, otherSchool}}, rapport.Forbidden},
+		{"limited admin, client with a scope it lacks", limited, rapport.Client{Scopes: []rapport.Scope{rapport.ScopeStatsRead}, SchoolIDs: []uuid.UUID{school}}, rapport.Forbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := kindOf(tt.p.CheckControl(tt.c)); got != tt.want {
+				t.Errorf("CheckControl = %q, want kind %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestActFor(t *testing.T) {
+	t.Parallel()
+	p := &rapport.Principal{ClientID: "desk", ActingUsers: []string{"ms.lee@lincoln.example.org", "t1234"}}
+	for _, tt := range []struct {
+		header, want string
+		kind         rapport.Kind
+	}{
+		{"", "", ""},
+		{"ms.lee@lincoln.example.org", "ms.lee@lincoln.example.org", ""},
+		{"  MS.Lee@Lincoln.Example.ORG ", "ms.lee@lincoln.example.org", ""},
+		{"T1234", "t1234", ""},
+		{"mr.kim@lincoln.example.org", "", rapport.Forbidden},
+		{"ms.lee@lincoln.example.org\nforged log line", "", rapport.Invalid},
+		{"ms.lee\u202e@lincoln.example.org", "", rapport.Invalid},
+	} {
+		err := p.ActFor(tt.header)
+		if kindOf(err) != tt.kind || (err == nil && p.ActingUser != tt.want) {
+			t.Errorf("ActFor(%q) = %v, acting user %q; want kind %q, %q", tt.header, err, p.ActingUser, tt.kind, tt.want)
+		}
+		if err == nil && tt.want != "" && p.Actor().ActingUserSource != rapport.AssertedByClient {
+			t.Errorf("ActFor(%q): actor source = %q, want %q", tt.header, p.Actor().ActingUserSource, rapport.AssertedByClient)
+		}
+	}
+}

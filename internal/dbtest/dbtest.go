@@ -2,8 +2,9 @@
 // migrated once per schema version, so that tests commit freely and run in parallel.
 //
 // The cluster comes from RAPPORT_TEST_DATABASE_URL (set by `make test`, which starts the
-// project's own PostgreSQL). Without it, tests that need a database are skipped, except under
-// CI (CI set), where they fail.
+// project's own PostgreSQL). Without it, a test that needs a database fails, saying how to get
+// one, so that a plain `go test ./...` cannot pass having tested nothing; under `go test -short`
+// such tests are skipped instead.
 package dbtest
 
 import (
@@ -31,15 +32,21 @@ var (
 	templateErr  error
 )
 
-// clusterURL returns the URL of the test cluster, skipping or failing t when it is not set.
+// noDatabase says how to get a database for the tests.
+const noDatabase = "RAPPORT_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts " +
+	"the project's own PostgreSQL, or set RAPPORT_TEST_DATABASE_URL to a cluster where the tests may " +
+	"create databases (or run `go test -short` to skip the tests that need one)"
+
+// clusterURL returns the URL of the test cluster. When it is not set, t fails saying how to get
+// one, or is skipped under -short.
 func clusterURL(t testing.TB) *url.URL {
 	t.Helper()
 	raw := os.Getenv("RAPPORT_TEST_DATABASE_URL")
 	if raw == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("RAPPORT_TEST_DATABASE_URL is not set; run the tests with `make test`")
+		if testing.Short() {
+			t.Skip("RAPPORT_TEST_DATABASE_URL is not set; skipped under -short")
 		}
-		t.Skip("RAPPORT_TEST_DATABASE_URL is not set; run the tests with `make test`")
+		t.Fatal(noDatabase)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

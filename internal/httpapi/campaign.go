@@ -41,6 +41,9 @@ func (s *server) CreateCampaign(ctx context.Context, req api.CreateCampaignReque
 		return nil, err
 	}
 	etag, location := etagOf(c.Version), "/v1/campaigns/"+c.ID.String()
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreateCampaign201JSONResponse{Body: toAPICampaign(c), Headers: api.CreateCampaign201ResponseHeaders{ETag: &etag, Location: &location}}, nil
 }
 
@@ -80,6 +83,9 @@ func (s *server) UpdateCampaign(ctx context.Context, req api.UpdateCampaignReque
 		return nil, err
 	}
 	etag := etagOf(c.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	return api.UpdateCampaign200JSONResponse{Body: toAPICampaign(c), Headers: api.UpdateCampaign200ResponseHeaders{ETag: &etag}}, nil
 }
 
@@ -99,6 +105,9 @@ func (s *server) CreateCampaignFeedback(ctx context.Context, req api.CreateCampa
 	items, err := s.store.CreateCampaignFeedback(ctx, p.Tenant, p.Actor(), req.CampaignId, ins)
 	if err != nil {
 		return nil, err
+	}
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown("", ""), nil
 	}
 	return api.CreateCampaignFeedback201JSONResponse{Body: api.FeedbackBatch{Data: mapSlice(items, toAPIFeedback)}}, nil
 }

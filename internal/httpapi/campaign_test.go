@@ -93,7 +93,7 @@ func TestCampaigns(t *testing.T) {
 			{"?kind=survey", []string{"Spring survey"}},
 		} {
 			var list api.CampaignList
-			env.Call(http.MethodGet, "/v1/campaigns"+tt.query, reader, nil).Decode(t, &list)
+			mustGet(t, env, reader, "/v1/campaigns"+tt.query, &list)
 			if diff := cmp.Diff(tt.want, campaignTitles(list)); diff != "" {
 				t.Errorf("GET /v1/campaigns%s (-want +got):\n%s", tt.query, diff)
 			}
@@ -101,9 +101,8 @@ func TestCampaigns(t *testing.T) {
 		var all []string
 		next := "/v1/campaigns?limit=2"
 		for next != "" {
-			res := env.Call(http.MethodGet, next, reader, nil)
 			var page api.CampaignList
-			res.Decode(t, &page)
+			res := mustGet(t, env, reader, next, &page)
 			all = append(all, campaignTitles(page)...)
 			next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
 		}
@@ -114,8 +113,7 @@ func TestCampaigns(t *testing.T) {
 
 	path := "/v1/campaigns/" + group.Id.String()
 	t.Run("counts follow the decisions and change the ETag", func(t *testing.T) {
-		res := env.Call(http.MethodGet, path, reader, nil)
-		etag := res.Header.Get("ETag")
+		etag := mustGet(t, env, reader, path, &api.Campaign{}).Header.Get("ETag")
 		if res := env.Call(http.MethodGet, path, reader, nil, "If-None-Match", etag); res.Status != http.StatusNotModified {
 			t.Errorf("conditional GET = %d, want 304", res.Status)
 		}
@@ -126,15 +124,17 @@ func TestCampaigns(t *testing.T) {
 		moveTo(t, env, writer, items[0].Id.String(), "acted_on")
 		moveTo(t, env, writer, items[1].Id.String(), "explained_why_not")
 		moveTo(t, env, writer, items[2].Id.String(), "under_review")
-		res = env.Call(http.MethodGet, path, reader, nil, "If-None-Match", etag)
+		res := env.Call(http.MethodGet, path, reader, nil, "If-None-Match", etag)
 		var got api.Campaign
 		res.Decode(t, &got)
 		want := api.CampaignCounts{Total: 4, Open: 2, ActedOn: 1, ExplainedWhyNot: 1}
 		if res.Status != http.StatusOK || got.Counts != want {
 			t.Errorf("after decisions GET = %d, counts %+v; want 200 and %+v", res.Status, got.Counts, want)
 		}
+		// An item of another campaign, which the campaign filter must leave out.
+		newFeedback(t, env, writer, map[string]any{"school_id": lincoln.ID, "source": "form", "summary": "not from the group"})
 		var list api.FeedbackList
-		env.Call(http.MethodGet, "/v1/feedback?campaign_id="+group.Id.String(), reader, nil).Decode(t, &list)
+		mustGet(t, env, reader, "/v1/feedback?campaign_id="+group.Id.String(), &list)
 		if diff := cmp.Diff([]string{"d", "c", "b", "a"}, feedbackSummaries(list.Data)); diff != "" {
 			t.Errorf("the campaign's items (-want +got):\n%s", diff)
 		}
@@ -144,16 +144,18 @@ func TestCampaigns(t *testing.T) {
 			}
 		}
 		// Moving an item out of the campaign changes its counts too.
-		env.Call(http.MethodPatch, "/v1/feedback/"+items[3].Id.String(), writer, map[string]any{"campaign_id": nil})
+		if res := env.Call(http.MethodPatch, "/v1/feedback/"+items[3].Id.String(), writer, map[string]any{"campaign_id": nil}); res.Status != http.StatusOK {
+			t.Fatalf("PATCH the item out of the campaign = %d: %s", res.Status, res.Body)
+		}
 		var after api.Campaign
-		env.Call(http.MethodGet, path, reader, nil).Decode(t, &after)
+		mustGet(t, env, reader, path, &after)
 		if after.Counts.Total != 3 || after.Counts.Open != 1 {
 			t.Errorf("after moving an item out, counts = %+v", after.Counts)
 		}
 	})
 
 	t.Run("patch", func(t *testing.T) {
-		etag := env.Call(http.MethodGet, path, reader, nil).Header.Get("ETag")
+		etag := mustGet(t, env, reader, path, &api.Campaign{}).Header.Get("ETag")
 		res := env.Call(http.MethodPatch, path, writer, map[string]any{"title": "9th-grade focus group (1)", "notes": nil, "participant_count": nil}, "If-Match", etag)
 		var got api.Campaign
 		res.Decode(t, &got)
@@ -164,15 +166,36 @@ func TestCampaigns(t *testing.T) {
 		if res := env.Call(http.MethodPatch, path, writer, map[string]any{"title": "stale"}, "If-Match", etag); res.Status != http.StatusPreconditionFailed {
 			t.Errorf("stale If-Match = %d, want 412", res.Status)
 		}
-		for _, body := range []map[string]any{{"school_id": adams.ID}, {"title": nil}, {"kind": "poll"}, {"held_on": "soon"}, {"participant_count": 100001}} {
-			if res := env.Call(http.MethodPatch, path, writer, body); res.Status != http.StatusUnprocessableEntity {
-				t.Errorf("PATCH %v = %d, want 422", body, res.Status)
+		for _, tt := range []struct {
+			body    map[string]any
+			pointer string
+		}{
+			{map[string]any{"school_id": adams.ID}, "#/school_id"},
+			{map[string]any{"title": nil}, "#/title"},
+			{map[string]any{"kind": "poll"}, "#/kind"},
+			{map[string]any{"held_on": "soon"}, "#/held_on"},
+			{map[string]any{"participant_count": 100001}, "#/participant_count"},
+		} {
+			if res := env.Call(http.MethodPatch, path, writer, tt.body); res.Status != http.StatusUnprocessableEntity || !slices.Contains(res.Pointers(t), tt.pointer) {
+				t.Errorf("PATCH %v = %d %s, want 422 at %s", tt.body, res.Status, res.Body, tt.pointer)
 			}
 		}
 	})
 
 	t.Run("another district or school", func(t *testing.T) {
-		for _, tok := range []string{env.Token(other, nil), env.Token(tenant, nil, adams.ID)} {
+		var own api.CampaignList
+		mustGet(t, env, reader, "/v1/campaigns", &own)
+		if !slices.Contains(campaignTitles(own), "9th-grade focus group (1)") {
+			t.Fatalf("the owner's list = %v, want the campaign in it", campaignTitles(own))
+		}
+		for _, c := range []struct {
+			tok  string
+			sees []string // its own campaigns
+		}{
+			{env.Token(other, nil), []string{"Elsewhere"}},
+			{env.Token(tenant, nil, adams.ID), []string{"Suggestion week"}},
+		} {
+			tok := c.tok
 			for _, call := range []struct {
 				method, path string
 				body         any
@@ -186,9 +209,12 @@ func TestCampaigns(t *testing.T) {
 				}
 			}
 			var list api.CampaignList
-			env.Call(http.MethodGet, "/v1/campaigns", tok, nil).Decode(t, &list)
+			mustGet(t, env, tok, "/v1/campaigns", &list)
 			if slices.Contains(campaignTitles(list), group.Title) || slices.Contains(campaignTitles(list), "9th-grade focus group (1)") {
 				t.Errorf("another tenant's list shows the campaign: %v", campaignTitles(list))
+			}
+			if diff := cmp.Diff(c.sees, campaignTitles(list)); diff != "" {
+				t.Errorf("another tenant's list (-want +got):\n%s", diff)
 			}
 		}
 	})
@@ -204,9 +230,10 @@ func TestCampaignFeedbackBatch(t *testing.T) {
 	writer := env.Token(tenant, feedbackScopes)
 	group := newCampaign(t, env, writer, map[string]any{"school_id": lincoln.ID, "kind": "focus_group", "title": "Focus group", "held_on": "2026-10-14"})
 	path := "/v1/campaigns/" + group.Id.String() + "/feedback"
-	count := func() int {
+	count := func(t *testing.T) int {
+		t.Helper()
 		var c api.Campaign
-		env.Call(http.MethodGet, "/v1/campaigns/"+group.Id.String(), writer, nil).Decode(t, &c)
+		mustGet(t, env, writer, "/v1/campaigns/"+group.Id.String(), &c)
 		return c.Counts.Total
 	}
 
@@ -237,8 +264,8 @@ func TestCampaignFeedbackBatch(t *testing.T) {
 		{"summary": "A manga section", "patron_id": maya.ID, "public": true},
 		{"summary": "Emailed later: longer hours", "source": "email", "received_at": "2026-10-15T08:00:00Z"},
 	}}, "Idempotency-Key", "focus-group-1", "Acting-User", "ms.lee")
-	if again.Status != http.StatusCreated || again.Header.Get("Idempotency-Replayed") != "true" || count() != 3 {
-		t.Errorf("a retry = %d (replayed %q), %d items; want the first answer and still 3", again.Status, again.Header.Get("Idempotency-Replayed"), count())
+	if again.Status != http.StatusCreated || again.Header.Get("Idempotency-Replayed") != "true" || count(t) != 3 {
+		t.Errorf("a retry = %d (replayed %q), %d items; want the first answer and still 3", again.Status, again.Header.Get("Idempotency-Replayed"), count(t))
 	}
 
 	for _, tt := range []struct {
@@ -271,7 +298,7 @@ func TestCampaignFeedbackBatch(t *testing.T) {
 					t.Errorf("pointers = %v, want %s among them", res.Pointers(t), p)
 				}
 			}
-			if n := count(); n != 3 {
+			if n := count(t); n != 3 {
 				t.Errorf("%d items after a refused batch, want 3", n)
 			}
 		})

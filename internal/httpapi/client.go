@@ -47,10 +47,8 @@ func (s *server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 		return nil, err
 	}
 	b := req.Body
-	in := rapport.ClientCreate{Name: b.Name, ClientID: deref(b.ClientId), SchoolIDs: deref(b.SchoolIds)}
-	for _, sc := range b.Scopes {
-		in.Scopes = append(in.Scopes, rapport.Scope(sc))
-	}
+	in := rapport.ClientCreate{Name: b.Name, ClientID: deref(b.ClientId), SchoolIDs: deref(b.SchoolIds),
+		Scopes: scopesOf(b.Scopes), ActingUsers: deref(b.ActingUsers)}
 	c, secret, err := s.auth.CreateClient(ctx, p, in)
 	if err != nil {
 		return nil, err
@@ -60,6 +58,26 @@ func (s *server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 		Body:    withSecret(c, secret),
 		Headers: api.CreateClient201ResponseHeaders{ETag: &etag, Location: &location, CacheControl: &noStore},
 	}, nil
+}
+
+// UpdateClient applies a merge patch to an API client.
+func (s *server) UpdateClient(ctx context.Context, req api.UpdateClientRequestObject) (api.UpdateClientResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	patch := rapport.ClientPatch{Name: b.Name, SchoolIDs: b.SchoolIds, ActingUsers: b.ActingUsers}
+	if b.Scopes != nil {
+		scopes := scopesOf(*b.Scopes)
+		patch.Scopes = &scopes
+	}
+	c, err := s.auth.UpdateClient(ctx, p, req.ClientId, parseIfMatch(req.Params.IfMatch), patch)
+	if err != nil {
+		return nil, err
+	}
+	etag := etagOf(c.Version)
+	return api.UpdateClient200JSONResponse{Body: toAPIClient(c), Headers: api.UpdateClient200ResponseHeaders{ETag: &etag}}, nil
 }
 
 // RevokeClient revokes an API client.
@@ -95,20 +113,24 @@ func (s *server) RotateClientSecret(ctx context.Context, req api.RotateClientSec
 
 func toAPIClient(c rapport.Client) api.Client {
 	out := api.Client{
-		Id:         c.ID,
-		ClientId:   c.ClientID,
-		Name:       c.Name,
-		DistrictId: c.DistrictID,
-		SchoolIds:  c.SchoolIDs,
-		Scopes:     mapSlice(c.Scopes, func(s rapport.Scope) api.Scope { return api.Scope(s) }),
-		Status:     api.ClientStatus(c.Status),
-		CreatedAt:  c.CreatedAt.UTC(),
-		CreatedBy:  actorOf(c.CreatedBy),
-		UpdatedAt:  c.UpdatedAt.UTC(),
-		UpdatedBy:  actorOf(c.UpdatedBy),
+		Id:          c.ID,
+		ClientId:    c.ClientID,
+		Name:        c.Name,
+		DistrictId:  c.DistrictID,
+		SchoolIds:   c.SchoolIDs,
+		Scopes:      mapSlice(c.Scopes, func(s rapport.Scope) api.Scope { return api.Scope(s) }),
+		ActingUsers: c.ActingUsers,
+		Status:      api.ClientStatus(c.Status),
+		CreatedAt:   c.CreatedAt.UTC(),
+		CreatedBy:   actorOf(c.CreatedBy),
+		UpdatedAt:   c.UpdatedAt.UTC(),
+		UpdatedBy:   actorOf(c.UpdatedBy),
 	}
 	if out.SchoolIds == nil {
 		out.SchoolIds = []api.UUID{}
+	}
+	if out.ActingUsers == nil {
+		out.ActingUsers = []string{}
 	}
 	if !c.RevokedAt.IsZero() {
 		out.RevokedAt = optional(c.RevokedAt.UTC())
@@ -126,8 +148,12 @@ func withSecret(c rapport.Client, secret string) api.ClientWithSecret {
 	a := toAPIClient(c)
 	return api.ClientWithSecret{
 		Id: a.Id, ClientId: a.ClientId, Name: a.Name, DistrictId: a.DistrictId, SchoolIds: a.SchoolIds,
-		Scopes: a.Scopes, Status: a.Status, RevokedAt: a.RevokedAt, SecretRotatedAt: a.SecretRotatedAt,
+		Scopes: a.Scopes, ActingUsers: a.ActingUsers, Status: a.Status, RevokedAt: a.RevokedAt, SecretRotatedAt: a.SecretRotatedAt,
 		LastTokenAt: a.LastTokenAt, CreatedAt: a.CreatedAt, CreatedBy: a.CreatedBy, UpdatedAt: a.UpdatedAt,
 		UpdatedBy: a.UpdatedBy, ClientSecret: secret,
 	}
+}
+
+func scopesOf(in []api.Scope) []rapport.Scope {
+	return mapSlice(in, func(s api.Scope) rapport.Scope { return rapport.Scope(s) })
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
@@ -65,4 +66,19 @@ func notModified(header *string, etag string) bool {
 		}
 	}
 	return false
+}
+
+// writtenNotShown is the answer to a write whose record the caller may not read (it lacks the
+// resource's read scope): the write took effect, and the caller learns its ETag and, for a
+// create, its address, but nothing it could not read.
+// A batch has neither ETag nor location: pass "" for either.
+func writtenNotShown(etag, location string) api.WrittenNotShownResponse {
+	var res api.WrittenNotShownResponse
+	if etag != "" {
+		res.Headers.ETag = &etag
+	}
+	if location != "" {
+		res.Headers.Location = &location
+	}
+	return res
 }

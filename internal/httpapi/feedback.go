@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/rapportlib/rapport/api"
@@ -57,6 +58,9 @@ func (s *server) CreateFeedback(ctx context.Context, req api.CreateFeedbackReque
 		return nil, err
 	}
 	etag, location := etagOf(f.Version), "/v1/feedback/"+f.ID.String()
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreateFeedback201JSONResponse{Body: toAPIFeedback(f), Headers: api.CreateFeedback201ResponseHeaders{ETag: &etag, Location: &location}}, nil
 }
 
@@ -100,6 +104,9 @@ func (s *server) UpdateFeedback(ctx context.Context, req api.UpdateFeedbackReque
 		return nil, err
 	}
 	etag := etagOf(f.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	return api.UpdateFeedback200JSONResponse{Body: toAPIFeedback(f), Headers: api.UpdateFeedback200ResponseHeaders{ETag: &etag}}, nil
 }
 
@@ -115,6 +122,9 @@ func (s *server) TransitionFeedback(ctx context.Context, req api.TransitionFeedb
 		return nil, err
 	}
 	etag := etagOf(f.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	return api.TransitionFeedback200JSONResponse{Body: toAPIFeedback(f), Headers: api.TransitionFeedback200ResponseHeaders{ETag: &etag}}, nil
 }
 
@@ -128,10 +138,7 @@ func (s *server) ListFeedbackHistory(ctx context.Context, req api.ListFeedbackHi
 	if err != nil {
 		return nil, err
 	}
-	entries := mapSlice(page.Items, func(t rapport.FeedbackTransition) api.FeedbackTransition {
-		return api.FeedbackTransition{Id: t.ID, FeedbackId: t.FeedbackID, From: api.FeedbackStatus(t.From), To: api.FeedbackStatus(t.To),
-			Text: optional(t.Text), By: actorOf(t.By), At: t.At.UTC()}
-	})
+	entries := mapSlice(page.Items, toAPIFeedbackTransition)
 	return api.ListFeedbackHistory200JSONResponse{
 		Body:    api.FeedbackHistory{Data: entries, NextCursor: optional(page.NextCursor)},
 		Headers: api.ListFeedbackHistory200ResponseHeaders{Link: nextLink(ctx, page.NextCursor)},
@@ -150,6 +157,9 @@ func (s *server) RecordFeedbackCommunication(ctx context.Context, req api.Record
 		return nil, err
 	}
 	etag := etagOf(f.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	return api.RecordFeedbackCommunication200JSONResponse{Body: toAPIFeedback(f), Headers: api.RecordFeedbackCommunication200ResponseHeaders{ETag: &etag}}, nil
 }
 
@@ -168,6 +178,9 @@ func (s *server) AddFeedbackSupporter(ctx context.Context, req api.AddFeedbackSu
 		return nil, err
 	}
 	etag := etagOf(f.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	if !added {
 		return api.AddFeedbackSupporter200JSONResponse{Body: toAPIFeedback(f), Headers: api.AddFeedbackSupporter200ResponseHeaders{ETag: &etag}}, nil
 	}
@@ -198,6 +211,31 @@ func (s *server) ListYouSaidWeDid(ctx context.Context, req api.ListYouSaidWeDidR
 		Body:    body,
 		Headers: api.ListYouSaidWeDid200ResponseHeaders{CacheControl: &cache, ETag: &etag, Link: nextLink(ctx, board.NextCursor)},
 	}, nil
+}
+
+func toAPIFeedbackTransition(t rapport.FeedbackTransition) api.FeedbackTransition {
+	out := api.FeedbackTransition{Id: t.ID, FeedbackId: t.FeedbackID, Kind: api.FeedbackTransitionKind(t.Kind),
+		From: api.FeedbackStatus(t.From), To: api.FeedbackStatus(t.To), Text: optional(t.Text), By: actorOf(t.By), At: t.At.UTC()}
+	if t.Changes != nil {
+		changes := make(map[string]*api.FieldChange, len(t.Changes))
+		for name, c := range t.Changes {
+			if c.From == nil && c.To == nil {
+				changes[name] = nil // redacted by an erasure
+				continue
+			}
+			changes[name] = &api.FieldChange{From: nullableOf(c.From), To: nullableOf(c.To)}
+		}
+		out.Changes = &changes
+	}
+	return out
+}
+
+// nullableOf is v as a JSON value that may be null.
+func nullableOf(v any) nullable.Nullable[any] {
+	if v == nil {
+		return nullable.NewNullNullable[any]()
+	}
+	return nullable.NewNullableWithValue(v)
 }
 
 func toAPIFeedback(f rapport.FeedbackItem) api.FeedbackItem {

@@ -65,7 +65,7 @@ func getFeedback(t *testing.T, env *apitest.Env, token, id string) (api.Feedback
 func history(t *testing.T, env *apitest.Env, token, id string) []string {
 	t.Helper()
 	var h api.FeedbackHistory
-	env.Call(http.MethodGet, "/v1/feedback/"+id+"/history", token, nil).Decode(t, &h)
+	mustGet(t, env, token, "/v1/feedback/"+id+"/history", &h)
 	var out []string
 	for _, e := range h.Data {
 		out = append(out, string(e.From)+"→"+string(e.To))
@@ -187,7 +187,7 @@ func TestCreateFeedback(t *testing.T) {
 
 	// Only the three good items were written.
 	var list api.FeedbackList
-	env.Call(http.MethodGet, "/v1/feedback", writer, nil).Decode(t, &list)
+	mustGet(t, env, writer, "/v1/feedback", &list)
 	if diff := cmp.Diff([]string{"Quieter corner", "Open before school", "More graphic novels for the 9th grade"}, feedbackSummaries(list.Data)); diff != "" {
 		t.Errorf("items after refused writes (-want +got):\n%s", diff)
 	}
@@ -393,7 +393,7 @@ func TestFeedbackHistory(t *testing.T) {
 	if res.Status != http.StatusOK || len(page1.Data) != 3 || page1.NextCursor == nil || !strings.Contains(res.Header.Get("Link"), "cursor=") {
 		t.Fatalf("first page = %d %s", res.Status, res.Body)
 	}
-	env.Call(http.MethodGet, "/v1/feedback/"+id+"/history?limit=3&cursor="+url.QueryEscape(*page1.NextCursor), reader, nil).Decode(t, &page2)
+	mustGet(t, env, reader, "/v1/feedback/"+id+"/history?limit=3&cursor="+url.QueryEscape(*page1.NextCursor), &page2)
 	var got []string
 	for _, e := range append(page1.Data, page2.Data...) {
 		if e.FeedbackId != f.Id || e.At.Before(start.Add(-time.Second)) || e.By.ClientId == "" {
@@ -430,9 +430,11 @@ func TestFeedbackCommunications(t *testing.T) {
 	notTold := func() []string {
 		t.Helper()
 		var list api.FeedbackList
-		env.Call(http.MethodGet, "/v1/feedback?decided=true&communicated=false", writer, nil).Decode(t, &list)
+		mustGet(t, env, writer, "/v1/feedback?decided=true&communicated=false", &list)
 		return feedbackSummaries(list.Data)
 	}
+	// An undecided item, which no list of decisions may show.
+	newFeedback(t, env, writer, map[string]any{"school_id": school, "source": "form", "summary": "Undecided"})
 
 	for _, status := range []string{"received", "under_review"} {
 		moveTo(t, env, writer, id, status)
@@ -482,7 +484,7 @@ func TestFeedbackCommunications(t *testing.T) {
 		t.Errorf("decisions not yet told after telling one (-want +got):\n%s", diff)
 	}
 	var told1 api.FeedbackList
-	env.Call(http.MethodGet, "/v1/feedback?communicated=true", writer, nil).Decode(t, &told1)
+	mustGet(t, env, writer, "/v1/feedback?communicated=true", &told1)
 	if diff := cmp.Diff([]string{"Longer hours"}, feedbackSummaries(told1.Data)); diff != "" {
 		t.Errorf("communicated=true (-want +got):\n%s", diff)
 	}
@@ -537,16 +539,17 @@ func TestFeedbackSupporters(t *testing.T) {
 	support(map[string]any{"patron_id": ben.ID}, http.StatusOK, 3)  // the same patron counts once
 	support(map[string]any{"patron_id": maya.ID}, http.StatusOK, 3) // whoever gave it counts already
 	for _, tt := range []struct {
-		name string
-		body any
+		name    string
+		body    any
+		pointer string
 	}{
-		{"a patron of another school", map[string]any{"patron_id": dee.ID}},
-		{"a patron of another district", map[string]any{"patron_id": eve.ID}},
-		{"not a UUID", map[string]any{"patron_id": "ben"}},
-		{"unknown field", map[string]any{"patron": ben.ID}},
+		{"a patron of another school", map[string]any{"patron_id": dee.ID}, "#/patron_id"},
+		{"a patron of another district", map[string]any{"patron_id": eve.ID}, "#/patron_id"},
+		{"not a UUID", map[string]any{"patron_id": "ben"}, "#/patron_id"},
+		{"unknown field", map[string]any{"patron": ben.ID}, "#/patron"},
 	} {
-		if res := env.Call(http.MethodPost, path, writer, tt.body); res.Status != http.StatusUnprocessableEntity {
-			t.Errorf("%s = %d %s, want 422", tt.name, res.Status, res.Body)
+		if res := env.Call(http.MethodPost, path, writer, tt.body); res.Status != http.StatusUnprocessableEntity || !slices.Contains(res.Pointers(t), tt.pointer) {
+			t.Errorf("%s = %d %s, want 422 at %s", tt.name, res.Status, res.Body, tt.pointer)
 		}
 	}
 
@@ -562,14 +565,18 @@ func TestFeedbackSupporters(t *testing.T) {
 	})
 	t.Run("concurrent supporters all count", func(t *testing.T) {
 		var wg sync.WaitGroup
-		for range 10 {
+		statuses := make([]int, 10)
+		for i := range statuses {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				env.Call(http.MethodPost, path, writer, map[string]any{})
+				statuses[i] = env.Call(http.MethodPost, path, writer, map[string]any{}).Status
 			}()
 		}
 		wg.Wait()
+		if !slices.Equal(statuses, slices.Repeat([]int{http.StatusCreated}, 10)) {
+			t.Errorf("statuses = %v, want ten 201s", statuses)
+		}
 		if got, _ := getFeedback(t, env, writer, f.Id.String()); got.SupportersCount != 14 {
 			t.Errorf("count = %d, want 14", got.SupportersCount)
 		}
@@ -602,8 +609,12 @@ func TestUpdateFeedback(t *testing.T) {
 	if res := env.Call(http.MethodPatch, path, writer, map[string]any{"summary": "stale"}, "If-Match", etag); res.Status != http.StatusPreconditionFailed {
 		t.Errorf("stale If-Match = %d, want 412", res.Status)
 	}
+	res = env.Call(http.MethodPatch, path, writer, map[string]any{"patron_id": nil, "submitter_role": nil, "campaign_id": nil, "category": nil})
+	if res.Status != http.StatusOK {
+		t.Fatalf("PATCH clearing = %d, want 200: %s", res.Status, res.Body)
+	}
 	var cleared api.FeedbackItem
-	env.Call(http.MethodPatch, path, writer, map[string]any{"patron_id": nil, "submitter_role": nil, "campaign_id": nil, "category": nil}).Decode(t, &cleared)
+	res.Decode(t, &cleared)
 	if cleared.PatronId != nil || cleared.SubmitterRole != nil || cleared.CampaignId != nil || cleared.Category != nil {
 		t.Errorf("clearing = %+v", cleared)
 	}
@@ -695,9 +706,8 @@ func TestListFeedback(t *testing.T) {
 		var all []string
 		next := "/v1/feedback?limit=2"
 		for next != "" {
-			res := env.Call(http.MethodGet, next, reader, nil)
 			var page api.FeedbackList
-			res.Decode(t, &page)
+			res := mustGet(t, env, reader, next, &page)
 			all = append(all, feedbackSummaries(page.Data)...)
 			next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
 		}
@@ -712,7 +722,7 @@ func TestListFeedback(t *testing.T) {
 	}
 	t.Run("a client limited to a school", func(t *testing.T) {
 		var page api.FeedbackList
-		env.Call(http.MethodGet, "/v1/feedback", env.Token(tenant, feedbackScopes, adams.ID), nil).Decode(t, &page)
+		mustGet(t, env, env.Token(tenant, feedbackScopes, adams.ID), "/v1/feedback", &page)
 		if diff := cmp.Diff([]string{"C"}, feedbackSummaries(page.Data)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
@@ -735,6 +745,14 @@ func TestFeedbackTenancy(t *testing.T) {
 	decided := newFeedback(t, env, writer, map[string]any{"school_id": lincoln.ID, "source": "form", "summary": "Decided"})
 	moveTo(t, env, writer, decided.Id.String(), "acted_on")
 	path, decidedPath := "/v1/feedback/"+f.Id.String(), "/v1/feedback/"+decided.Id.String()
+	lists := []string{"", "?school_id=" + lincoln.ID.String(), "?decided=true"}
+	for _, q := range lists {
+		var list api.FeedbackList
+		mustGet(t, env, writer, "/v1/feedback"+q, &list)
+		if len(list.Data) == 0 {
+			t.Fatalf("GET /v1/feedback%s shows the owner nothing; the other tenants' view of it proves nothing", q)
+		}
+	}
 
 	for name, token := range map[string]string{
 		"another district":                   env.Token(other, nil),
@@ -756,9 +774,9 @@ func TestFeedbackTenancy(t *testing.T) {
 					t.Errorf("%s %s = %d, want 404", call.method, call.path, res.Status)
 				}
 			}
-			for _, q := range []string{"", "?school_id=" + lincoln.ID.String(), "?decided=true"} {
+			for _, q := range lists {
 				var list api.FeedbackList
-				env.Call(http.MethodGet, "/v1/feedback"+q, token, nil).Decode(t, &list)
+				mustGet(t, env, token, "/v1/feedback"+q, &list)
 				if len(list.Data) != 0 {
 					t.Errorf("GET /v1/feedback%s shows %v", q, feedbackSummaries(list.Data))
 				}

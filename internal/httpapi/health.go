@@ -12,9 +12,12 @@ func (s *server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
 }
 
-// GetReadiness answers 200 when the database answers within two seconds.
+// readinessTimeout bounds the database ping of /readyz.
+const readinessTimeout = 2 * time.Second
+
+// GetReadiness answers 200 when the database answers within readinessTimeout.
 func (s *server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, readinessTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		return nil, err

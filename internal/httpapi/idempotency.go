@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rapportlib/rapport/internal/rapport"
@@ -24,19 +25,31 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 // idempotency makes a POST sent with an Idempotency-Key safe to retry: the first request runs
 // and its answer is kept; a retry with the same key and request gets that answer again
 // (marked Idempotency-Replayed: true); the same key with another request is 422; a retry while
-// the first still runs is 409. Keys are per client and kept 24 hours. It runs after the
+// the first still runs is 409. Keys are per client and acting user, and kept 24 hours. It runs after the
 // validator, so a request refused as invalid does not use its key up. Answers that must not be
 // stored (Cache-Control: no-store, such as a new secret) and server failures release the key.
 //
+// Only the operations that declare the Idempotency-Key header in the spec honour it (the
+// validator has checked its length there); elsewhere it is ignored like any unknown header.
 // Every other request goes straight on: the check is made here, in Echo, so that they do not
 // pay for Echo's wrapping of the net/http part (a response writer and closures each).
-func (s *server) idempotency(requestTimeout time.Duration) echo.MiddlewareFunc {
+func (s *server) idempotency(spec *openapi3.T, requestTimeout time.Duration) echo.MiddlewareFunc {
+	honoured := map[string]bool{} // by "METHOD /echo/path/:param"
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, param := range op.Parameters {
+				if param.Value != nil && param.Value.In == openapi3.ParameterInHeader && param.Value.Name == "Idempotency-Key" {
+					honoured[method+" "+echoPath(path)] = true
+				}
+			}
+		}
+	}
 	replayable := echo.WrapMiddleware(s.replayable(requestTimeout))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		withKey := replayable(next)
 		return func(c echo.Context) error {
 			r := c.Request()
-			if r.Method != http.MethodPost || idempotencyKey(r) == "" || rapport.PrincipalFromContext(r.Context()) == nil {
+			if !honoured[r.Method+" "+c.Path()] || idempotencyKey(r) == "" || rapport.PrincipalFromContext(r.Context()) == nil {
 				return next(c)
 			}
 			return withKey(c)
@@ -55,6 +68,7 @@ func (s *server) replayable(requestTimeout time.Duration) func(http.Handler) htt
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			key := idempotencyKey(r)
 			p := rapport.PrincipalFromContext(r.Context())
+			owner := rapport.IdempotencyOwner{ClientUUID: p.ClientUUID, ActingUser: p.ActingUser}
 			body, err := requestBody(r)
 			if err != nil {
 				writeProblem(s.logger, w, r, err)
@@ -66,7 +80,7 @@ func (s *server) replayable(requestTimeout time.Duration) func(http.Handler) htt
 			fingerprint := h.Sum(nil)
 
 			ctx := r.Context()
-			outcome, stored, err := s.store.ClaimIdempotencyKey(ctx, p.ClientUUID, key, fingerprint, requestTimeout+staleClaimMargin)
+			outcome, stored, err := s.store.ClaimIdempotencyKey(ctx, owner, key, fingerprint, requestTimeout+staleClaimMargin)
 			switch {
 			case err != nil:
 				writeProblem(s.logger, w, r, err)
@@ -95,7 +109,7 @@ func (s *server) replayable(requestTimeout time.Duration) func(http.Handler) htt
 			// The answer is kept even when the client has gone away meanwhile.
 			ctx = context.WithoutCancel(ctx)
 			if rec.status >= 500 || strings.Contains(w.Header().Get("Cache-Control"), "no-store") || rec.overflow {
-				if err := s.store.ReleaseIdempotencyKey(ctx, p.ClientUUID, key); err != nil {
+				if err := s.store.ReleaseIdempotencyKey(ctx, owner, key); err != nil {
 					s.logger.ErrorContext(ctx, "release idempotency key", "err", err, "request_id", requestIDFrom(ctx))
 				}
 				return
@@ -106,7 +120,7 @@ func (s *server) replayable(requestTimeout time.Duration) func(http.Handler) htt
 					res.Header[name] = v
 				}
 			}
-			if err := s.store.CompleteIdempotencyKey(ctx, p.ClientUUID, key, res); err != nil {
+			if err := s.store.CompleteIdempotencyKey(ctx, owner, key, res); err != nil {
 				s.logger.ErrorContext(ctx, "store idempotent answer", "err", err, "request_id", requestIDFrom(ctx))
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -17,7 +18,7 @@ import (
 func countNotes(t *testing.T, env *apitest.Env, token, patronID string) int {
 	t.Helper()
 	var list api.NoteList
-	env.Call(http.MethodGet, "/v1/patrons/"+patronID+"/notes?limit=200", token, nil).Decode(t, &list)
+	mustGet(t, env, token, "/v1/patrons/"+patronID+"/notes?limit=200", &list)
 	return len(list.Data)
 }
 
@@ -81,10 +82,54 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("keys are per client", func(t *testing.T) {
-		other := env.Token(tenant, []rapport.Scope{rapport.ScopeNotesWrite})
+		other := env.Token(tenant, []rapport.Scope{rapport.ScopeNotesRead, rapport.ScopeNotesWrite})
 		res := env.Call(http.MethodPost, path, other, note, "Idempotency-Key", "key-1")
-		if res.Status != http.StatusCreated || res.Header.Get("Idempotency-Replayed") != "" {
+		if res.Status != http.StatusCreated || res.Header.Get("Idempotency-Replayed") != "" || string(res.Body) == string(first.Body) {
 			t.Errorf("another client's key-1 = %d, replayed %q; want a new note", res.Status, res.Header.Get("Idempotency-Replayed"))
+		}
+	})
+
+	t.Run("keys are per acting user", func(t *testing.T) {
+		// The first was sent for nobody; the same key and body for ms.lee is another request,
+		// and its replay answers ms.lee only.
+		asLee := env.Call(http.MethodPost, path, token, note, "Idempotency-Key", "key-1", "Acting-User", "ms.lee")
+		if asLee.Status != http.StatusCreated || asLee.Header.Get("Idempotency-Replayed") != "" {
+			t.Fatalf("key-1 for ms.lee = %d, replayed %q; want a new note", asLee.Status, asLee.Header.Get("Idempotency-Replayed"))
+		}
+		asKim := env.Call(http.MethodPost, path, token, note, "Idempotency-Key", "key-1", "Acting-User", "mr.kim")
+		if asKim.Status != http.StatusCreated || asKim.Header.Get("Idempotency-Replayed") != "" || string(asKim.Body) == string(asLee.Body) {
+			t.Errorf("key-1 for mr.kim = %d, replayed %q; want a note of his own, not ms.lee's answer", asKim.Status, asKim.Header.Get("Idempotency-Replayed"))
+		}
+		again := env.Call(http.MethodPost, path, token, note, "Idempotency-Key", "key-1", "Acting-User", "MS.LEE")
+		if again.Header.Get("Idempotency-Replayed") != "true" || string(again.Body) != string(asLee.Body) {
+			t.Errorf("key-1 for MS.LEE = %d, replayed %q; want ms.lee's answer replayed (names are normalised)", again.Status, again.Header.Get("Idempotency-Replayed"))
+		}
+	})
+
+	t.Run("honoured only where the spec declares it", func(t *testing.T) {
+		// A transition takes If-Match, not Idempotency-Key: the key is ignored, so a second
+		// identical request is judged afresh (409: the item is decided already), not replayed.
+		admin := env.Token(tenant, nil)
+		var f api.FeedbackItem
+		res := env.Call(http.MethodPost, "/v1/feedback", admin, map[string]any{"school_id": tenant.Schools[0].ID, "source": "email", "summary": "A quiet room"})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create feedback = %d: %s", res.Status, res.Body)
+		}
+		res.Decode(t, &f)
+		decide := map[string]any{"to": "acted_on", "text": "Opened room 12 at lunch"}
+		to := "/v1/feedback/" + f.Id.String() + "/transitions"
+		if res := env.Call(http.MethodPost, to, admin, decide, "Idempotency-Key", "decide-1"); res.Status != http.StatusOK {
+			t.Fatalf("first transition = %d: %s", res.Status, res.Body)
+		}
+		if res := env.Call(http.MethodPost, to, admin, decide, "Idempotency-Key", "decide-1"); res.Status != http.StatusConflict || res.Header.Get("Idempotency-Replayed") != "" {
+			t.Errorf("second transition with the same key = %d, replayed %q; want 409, judged afresh", res.Status, res.Header.Get("Idempotency-Replayed"))
+		}
+	})
+
+	t.Run("a key longer than 255 characters", func(t *testing.T) {
+		res := env.Call(http.MethodPost, path, token, note, "Idempotency-Key", strings.Repeat("k", 40_000))
+		if res.Status != http.StatusBadRequest || !slices.Contains(res.Pointers(t), "#/header/Idempotency-Key") {
+			t.Errorf("a 40,000-character key = %d %s, want 400 pointing at the header", res.Status, res.Body)
 		}
 	})
 
@@ -113,12 +158,21 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("every create takes one", func(t *testing.T) {
-		writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite})
+		writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite, rapport.ScopePatronsRead})
 		body := map[string]any{"school_id": tenant.Schools[0].ID, "role": "student", "given_name": "Sam", "family_name": "Lee"}
 		a := env.Call(http.MethodPost, "/v1/patrons", writer, body, "Idempotency-Key", "patron-1")
 		b := env.Call(http.MethodPost, "/v1/patrons", writer, body, "Idempotency-Key", "patron-1")
 		if a.Status != http.StatusCreated || string(a.Body) != string(b.Body) || b.Header.Get("Idempotency-Replayed") != "true" {
 			t.Errorf("patron create twice = %d / %d, same body %v", a.Status, b.Status, string(a.Body) == string(b.Body))
+		}
+		// A writer that may not read patrons gets 204 and the address, first and replayed.
+		blind := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite})
+		body["given_name"] = "Ana"
+		c := env.Call(http.MethodPost, "/v1/patrons", blind, body, "Idempotency-Key", "patron-2")
+		d := env.Call(http.MethodPost, "/v1/patrons", blind, body, "Idempotency-Key", "patron-2")
+		if c.Status != http.StatusNoContent || d.Status != http.StatusNoContent || c.Header.Get("Location") == "" ||
+			d.Header.Get("Location") != c.Header.Get("Location") || d.Header.Get("Idempotency-Replayed") != "true" {
+			t.Errorf("blind patron create twice = %d (%q) / %d (%q); want 204 with one Location, replayed", c.Status, c.Header.Get("Location"), d.Status, d.Header.Get("Location"))
 		}
 	})
 }

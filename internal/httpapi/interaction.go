@@ -101,6 +101,9 @@ func (s *server) CreateInteraction(ctx context.Context, req api.CreateInteractio
 		return nil, err
 	}
 	etag, location := etagOf(it.Version), "/v1/interactions/"+it.ID.String()
+	if !p.HasScope(rapport.ScopeInteractionsRead) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreateInteraction201JSONResponse{
 		Body:    toAPIInteraction(it),
 		Headers: api.CreateInteraction201ResponseHeaders{ETag: &etag, Location: &location},
@@ -122,6 +125,9 @@ func (s *server) CreateVisit(ctx context.Context, req api.CreateVisitRequestObje
 		return nil, err
 	}
 	etag, location := etagOf(it.Version), "/v1/interactions/"+it.ID.String()
+	if !p.HasScope(rapport.ScopeInteractionsRead) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreateVisit201JSONResponse{
 		Body:    toAPIInteraction(it),
 		Headers: api.CreateVisit201ResponseHeaders{ETag: &etag, Location: &location},
@@ -156,6 +162,9 @@ func (s *server) UpdateInteraction(ctx context.Context, req api.UpdateInteractio
 		return nil, err
 	}
 	etag := etagOf(it.Version)
+	if !p.HasScope(rapport.ScopeInteractionsRead) {
+		return writtenNotShown(etag, ""), nil
+	}
 	return api.UpdateInteraction200JSONResponse{Body: toAPIInteraction(it), Headers: api.UpdateInteraction200ResponseHeaders{ETag: &etag}}, nil
 }
 
@@ -179,7 +188,7 @@ func (s *server) ListReferrals(ctx context.Context, req api.ListReferralsRequest
 	}
 	q := req.Params
 	filter := rapport.ReferralFilter{SchoolID: deref(q.SchoolId), State: rapport.ReferralState(deref(q.State))}
-	page, err := s.store.ListReferrals(ctx, p.Tenant, filter, pageRequest(q.Limit, q.Cursor))
+	page, err := s.store.ListReferrals(ctx, p, filter, pageRequest(q.Limit, q.Cursor))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/apitest"
@@ -60,6 +62,18 @@ func sortedUUIDs(ids ...uuid.UUID) []uuid.UUID {
 // nextPath is the address in a Link header, or "" on the last page.
 func nextPath(res *apitest.Response) string {
 	return strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
+}
+
+// mustGet GETs path and decodes the answer into v, failing the test unless it is 200: a 403 or
+// a 500 must never pass for an empty list.
+func mustGet(t *testing.T, env *apitest.Env, token, path string, v any, headers ...string) *apitest.Response {
+	t.Helper()
+	res := env.Call(http.MethodGet, path, token, nil, headers...)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d, want 200: %s", path, res.Status, res.Body)
+	}
+	res.Decode(t, v)
+	return res
 }
 
 // allPages follows the Link headers from path and answers the summaries of every page, and
@@ -163,7 +177,7 @@ func TestCreateInteraction(t *testing.T) {
 			t.Errorf("head count %d, %d patrons; want 32 and the 30 named, in id order", it.HeadCount, len(it.PatronIds))
 		}
 		var history api.InteractionList
-		env.Call(http.MethodGet, "/v1/patrons/"+class[17].String()+"/interactions", writer, nil).Decode(t, &history)
+		mustGet(t, env, writer, "/v1/patrons/"+class[17].String()+"/interactions", &history)
 		if diff := cmp.Diff([]string{"Period 3 English"}, summaries(history)); diff != "" {
 			t.Errorf("a student's history (-want +got):\n%s", diff)
 		}
@@ -390,7 +404,7 @@ func TestUpdateInteraction(t *testing.T) {
 		}
 	})
 	t.Run("two writers with the same ETag: one wins", func(t *testing.T) {
-		etag := env.Call(http.MethodGet, path, writer, nil).Header.Get("ETag")
+		etag := mustGet(t, env, writer, path, &api.Interaction{}).Header.Get("ETag")
 		var wg sync.WaitGroup
 		statuses := make([]int, 2)
 		for i := range statuses {
@@ -466,9 +480,14 @@ func TestUpdateInteraction(t *testing.T) {
 			t.Errorf("head count = %d, want 1", got.HeadCount)
 		}
 		var history api.InteractionList
-		env.Call(http.MethodGet, "/v1/patrons/"+maya.ID.String()+"/interactions", writer, nil).Decode(t, &history)
+		mustGet(t, env, writer, "/v1/patrons/"+maya.ID.String()+"/interactions", &history)
 		if len(history.Data) != 0 {
 			t.Errorf("Maya's history still lists the interaction she was taken off: %v", summaries(history))
+		}
+		var kept api.InteractionList
+		mustGet(t, env, writer, "/v1/patrons/"+ben.ID.String()+"/interactions", &kept)
+		if len(kept.Data) != 1 || kept.Data[0].Id != it.Id {
+			t.Errorf("Ben's history = %+v, want the interaction he is still on", kept.Data)
 		}
 	})
 	t.Run("move to another school", func(t *testing.T) {
@@ -484,7 +503,7 @@ func TestUpdateInteraction(t *testing.T) {
 			t.Errorf("moved = %+v", moved)
 		}
 		var list api.InteractionList
-		env.Call(http.MethodGet, "/v1/interactions?patron_id="+dee.ID.String()+"&school_id="+adams.ID.String(), writer, nil).Decode(t, &list)
+		mustGet(t, env, writer, "/v1/interactions?patron_id="+dee.ID.String()+"&school_id="+adams.ID.String(), &list)
 		if len(list.Data) != 1 || list.Data[0].Id != it.Id {
 			t.Errorf("Dee's interactions at Adams = %+v", list.Data)
 		}
@@ -501,7 +520,7 @@ func TestUpdateInteraction(t *testing.T) {
 			"occurred_at": at(time.Now().Add(-time.Hour))})
 		history := func() []uuid.UUID {
 			var list api.InteractionList
-			env.Call(http.MethodGet, "/v1/patrons/"+dee.ID.String()+"/interactions", writer, nil).Decode(t, &list)
+			mustGet(t, env, writer, "/v1/patrons/"+dee.ID.String()+"/interactions", &list)
 			var ids []uuid.UUID
 			for _, x := range list.Data {
 				ids = append(ids, x.Id)
@@ -539,13 +558,13 @@ func TestUpdateInteraction(t *testing.T) {
 		}
 	})
 	t.Run("another district or school", func(t *testing.T) {
-		etag := env.Call(http.MethodGet, path, writer, nil).Header.Get("ETag")
+		etag := mustGet(t, env, writer, path, &api.Interaction{}).Header.Get("ETag")
 		for _, tok := range []string{env.Token(other, nil), env.Token(tenant, nil, lincoln.ID)} {
 			if res := env.Call(http.MethodPatch, path, tok, map[string]any{"summary": "mine now"}); res.Status != http.StatusNotFound {
 				t.Errorf("PATCH = %d, want 404", res.Status)
 			}
 		}
-		if now := env.Call(http.MethodGet, path, writer, nil).Header.Get("ETag"); now != etag {
+		if now := mustGet(t, env, writer, path, &api.Interaction{}).Header.Get("ETag"); now != etag {
 			t.Errorf("a refused PATCH changed the interaction: ETag %s, was %s", now, etag)
 		}
 	})
@@ -559,6 +578,7 @@ func TestDeleteInteraction(t *testing.T) {
 	maya := env.NewPatron(tenant.Schools[0], "Maya", "Lopez")
 	writer := env.Token(tenant, interactionScopes)
 	it := createInteraction(t, env, writer, map[string]any{"school_id": tenant.Schools[0].ID, "patron_ids": []uuid.UUID{maya.ID}, "kind": "visit", "summary": "Logged twice by mistake"})
+	createInteraction(t, env, writer, map[string]any{"school_id": tenant.Schools[0].ID, "patron_ids": []uuid.UUID{maya.ID}, "kind": "visit", "summary": "Logged once"})
 	path := "/v1/interactions/" + it.Id.String()
 
 	for _, tt := range []struct {
@@ -587,9 +607,9 @@ func TestDeleteInteraction(t *testing.T) {
 		t.Errorf("DELETE again = %d, want 404", res.Status)
 	}
 	var history api.InteractionList
-	env.Call(http.MethodGet, "/v1/patrons/"+maya.ID.String()+"/interactions", writer, nil).Decode(t, &history)
-	if len(history.Data) != 0 {
-		t.Errorf("the patron's history still lists the deleted interaction: %v", summaries(history))
+	mustGet(t, env, writer, "/v1/patrons/"+maya.ID.String()+"/interactions", &history)
+	if diff := cmp.Diff([]string{"Logged once"}, summaries(history)); diff != "" {
+		t.Errorf("the patron's history after the delete, want the deleted interaction gone and the other kept (-want +got):\n%s", diff)
 	}
 }
 
@@ -793,7 +813,7 @@ func TestListPatronInteractions(t *testing.T) {
 			t.Errorf("Adams sees (-want +got):\n%s", diff)
 		}
 		var b api.InteractionList
-		env.Call(http.MethodGet, "/v1/interactions?kind=class_visit", reader, nil).Decode(t, &b)
+		mustGet(t, env, reader, "/v1/interactions?kind=class_visit", &b)
 		if len(b.Data) != 1 || b.Data[0].SchoolId != f.lincoln.ID || !slices.Contains(b.Data[0].PatronIds, f.maya.ID) {
 			t.Errorf("the class visit at Lincoln = %+v, want it still at Lincoln with Maya", b.Data)
 		}
@@ -810,6 +830,8 @@ func TestCreateVisit(t *testing.T) {
 	erasePatron(t, env, gone)
 	desk := env.Token(tenant, interactionScopes, tenant.Schools[1].ID)
 	path := "/v1/patrons/" + maya.ID.String() + "/visits"
+	// Not a visit: the list of her visits below must leave it out.
+	createInteraction(t, env, desk, map[string]any{"school_id": tenant.Schools[1].ID, "patron_ids": []uuid.UUID{maya.ID}, "kind": "reference", "summary": "Not a visit"})
 
 	res := env.Call(http.MethodPost, path, desk, nil, "Acting-User", "front-desk")
 	if res.Status != http.StatusCreated {
@@ -886,7 +908,10 @@ func TestCreateVisit(t *testing.T) {
 	})
 
 	var history api.InteractionList
-	env.Call(http.MethodGet, "/v1/patrons/"+maya.ID.String()+"/interactions?kind=visit", desk, nil).Decode(t, &history)
+	mustGet(t, env, desk, "/v1/patrons/"+maya.ID.String()+"/interactions?kind=visit", &history)
+	if slices.Contains(summaries(history), "Not a visit") {
+		t.Errorf("the kind=visit filter let through another kind: %q", summaries(history))
+	}
 	if len(history.Data) != 4 || deref(history.Data[len(history.Data)-1].Summary) != "Study hall on video" {
 		t.Errorf("visits = %d, oldest %q; want 4 (three check-ins and one retried), the back-dated one last", len(history.Data), summaries(history))
 	}
@@ -896,7 +921,7 @@ func TestListReferrals(t *testing.T) {
 	t.Parallel()
 	f := newServiceFixture(t)
 	env := f.env
-	reader := env.Token(f.tenant, []rapport.Scope{rapport.ScopeInteractionsRead})
+	reader := env.Token(f.tenant, []rapport.Scope{rapport.ScopeInteractionsRead, rapport.ScopePatronsRead})
 	// D, from the fixture, is open at Adams. Add an open one with two patrons and a closed one
 	// at Lincoln, and one in the other district.
 	open := createInteraction(t, env, f.writer, map[string]any{"summary": "G", "school_id": f.lincoln.ID, "patron_ids": []uuid.UUID{f.maya.ID, f.ben.ID},
@@ -938,8 +963,9 @@ func TestListReferrals(t *testing.T) {
 		{"closed", reader, "state=closed", []string{"H: Mr. Okoro for Ben Adams"}},
 		{"one school's", reader, "school_id=" + f.lincoln.ID.String(), []string{"G: Springfield Public Library for Ben Adams, Maya Lopez"}},
 		{"a client limited to a school", env.Token(f.tenant, nil, f.adams.ID), "", []string{"D: Ms. Rivera for Dee Cole"}},
-		{"another district", f.otherTok, "", []string{"I: Nurse Joy for Eve Abbot"}},
+		{"another district", env.Token(f.other, []rapport.Scope{rapport.ScopeInteractionsRead, rapport.ScopePatronsRead}), "", []string{"I: Nurse Joy for Eve Abbot"}},
 		{"another district's school", reader, "school_id=" + f.other.Schools[0].ID.String(), nil},
+		{"without patrons:read, no patron details", env.Token(f.tenant, []rapport.Scope{rapport.ScopeInteractionsRead}), "", []string{"D: Ms. Rivera for ", "G: Springfield Public Library for "}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, referrals(t, tt.token, tt.query)); diff != "" {
@@ -989,6 +1015,25 @@ func TestInteractionTenantIsolation(t *testing.T) {
 		"summary": "Secret", "outcome": "referred", "referral": map[string]any{"to_name": "Ms. Rivera", "to_role": "counselor"}})
 	path := "/v1/interactions/" + it.Id.String()
 	patronPath := "/v1/patrons/" + maya.ID.String()
+	lists := []string{
+		"/v1/interactions", "/v1/interactions?patron_id=" + maya.ID.String(), "/v1/interactions?school_id=" + lincoln.ID.String(),
+		"/v1/interactions?kind=reference", "/v1/interactions?updated_since=" + url.QueryEscape(at(time.Now().Add(-time.Hour))),
+	}
+	referralLists := []string{"/v1/referrals", "/v1/referrals?school_id=" + lincoln.ID.String()}
+	// The owner sees the interaction in every list, so that the other tenants' empty views of
+	// them mean something.
+	for _, list := range lists {
+		if got, _ := allPages(t, env, owner, list); !slices.Contains(got, "Secret") {
+			t.Fatalf("GET %s = %q for the owner, want the interaction in it", list, got)
+		}
+	}
+	for _, list := range referralLists {
+		var refs api.ReferralList
+		mustGet(t, env, owner, list, &refs)
+		if len(refs.Data) != 1 || refs.Data[0].Interaction.Id != it.Id {
+			t.Fatalf("GET %s = %+v for the owner, want the referral in it", list, refs.Data)
+		}
+	}
 
 	for _, c := range []struct {
 		name, token string
@@ -1032,31 +1077,28 @@ func TestInteractionTenantIsolation(t *testing.T) {
 			if own := env.Call(http.MethodPost, "/v1/interactions", c.token, map[string]any{"school_id": c.ownSchool, "kind": "event", "head_count": 3}); own.Status != http.StatusCreated {
 				t.Errorf("a create at the client's own school = %d %s", own.Status, own.Body)
 			}
-			for _, list := range []string{
-				"/v1/interactions", "/v1/interactions?patron_id=" + maya.ID.String(), "/v1/interactions?school_id=" + lincoln.ID.String(),
-				"/v1/interactions?kind=reference", "/v1/interactions?updated_since=" + url.QueryEscape(at(time.Now().Add(-time.Hour))),
-			} {
+			for _, list := range lists {
 				got, _ := allPages(t, env, c.token, list)
 				if slices.Contains(got, "Secret") {
 					t.Errorf("GET %s shows the other tenant's interaction", list)
 				}
 			}
-			var refs api.ReferralList
-			env.Call(http.MethodGet, "/v1/referrals", c.token, nil).Decode(t, &refs)
-			env.Call(http.MethodGet, "/v1/referrals?school_id="+lincoln.ID.String(), c.token, nil).Decode(t, &refs)
-			if len(refs.Data) != 0 {
-				t.Errorf("the referrals list shows %d of the other tenant's", len(refs.Data))
+			for _, list := range referralLists {
+				var refs api.ReferralList
+				mustGet(t, env, c.token, list, &refs)
+				if len(refs.Data) != 0 {
+					t.Errorf("GET %s shows %d referrals, want none: the client has none, and the other tenant's are not its to see", list, len(refs.Data))
+				}
 			}
 		})
 	}
-	res := env.Call(http.MethodGet, path, owner, nil)
 	var after api.Interaction
-	res.Decode(t, &after)
+	res := mustGet(t, env, owner, path, &after)
 	if res.Header.Get("ETag") != `"1"` || deref(after.Summary) != "Secret" || after.Referral.State != "made" {
 		t.Errorf("after the other tenants' tries: ETag %s, %+v", res.Header.Get("ETag"), after)
 	}
 	var history api.InteractionList
-	env.Call(http.MethodGet, patronPath+"/interactions", owner, nil).Decode(t, &history)
+	mustGet(t, env, owner, patronPath+"/interactions", &history)
 	if diff := cmp.Diff([]string{"Secret"}, summaries(history)); diff != "" {
 		t.Errorf("Maya's history (-want +got):\n%s", diff)
 	}
@@ -1117,7 +1159,7 @@ func TestInteractionConstraints(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := conn.Exec(ctx, tt.sql, tt.args...)
-			if err == nil || !strings.Contains(err.Error(), tt.constraint) {
+			if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.ConstraintName != tt.constraint {
 				t.Errorf("err = %v, want a violation of %s", err, tt.constraint)
 			}
 		})

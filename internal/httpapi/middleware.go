@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rapportlib/rapport/internal/rapport"
+	"github.com/rapportlib/rapport/internal/ratelimit"
 )
 
 // The middleware below is plain net/http wherever Echo adds nothing, so that moving to Echo v5
@@ -116,26 +118,63 @@ func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
 	}
 }
 
-// authenticate resolves a bearer token to its principal and puts it in the request context.
-// It refuses nothing by itself: whether an operation needs a token, and which scopes, is the
-// spec's to say, and the request validator enforces it (see authorize). A rejected token is
-// remembered so that the 401 can say why.
-func (s *server) authenticate(next http.Handler) http.Handler {
+// admit decides who is calling and whether they may call now, before any other work is done
+// for the request. Only API paths (/v1/) take part: health checks, docs and metrics are not
+// rationed and never look a token up.
+//
+//   - A token this replica checked recently is the client's: one request from its bucket.
+//   - Any other token costs a database lookup, so it is rationed per remote address like
+//     calls without a token: refused with 429 while the address's bucket is empty, and paid
+//     for from it when the token turns out to be bad (valid clients never pay for their
+//     address). Bad tokens are remembered for a while (auth.Config.MissTTL).
+//   - Without a token, one request from the address's bucket.
+//
+// A rejected token is remembered so that the 401 can say why; whether an operation needs a
+// token at all, and which scopes, is the spec's to say, and the request validator enforces it
+// (see authorize). An Acting-User the client may not name is 403 here.
+func (s *server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !found || !strings.EqualFold(scheme, "Bearer") {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(token))
-		switch {
-		case rapport.ErrorKind(err) == rapport.Unauthenticated:
-			r = r.WithContext(context.WithValue(r.Context(), authErrorKey{}, err))
-		case err != nil:
-			writeProblem(s.logger, w, r, err)
-			return
+		now := time.Now()
+		addr := "addr:" + remoteHost(r)
+		var p *rapport.Principal
+		var d ratelimit.Decision
+		switch token, ok := bearerToken(r); {
+		case !ok:
+			d = s.anonLimiter.Allow(addr, now)
 		default:
-			p.ActingUser = r.Header.Get("Acting-User")
+			if cached, ok := s.auth.Cached(token); ok {
+				p = cached
+				break
+			}
+			if d = s.anonLimiter.Peek(addr, now); !d.Allowed {
+				break
+			}
+			var err error
+			p, err = s.auth.Authenticate(r.Context(), token)
+			switch {
+			case rapport.ErrorKind(err) == rapport.Unauthenticated:
+				d = s.anonLimiter.Allow(addr, now)
+				r = r.WithContext(context.WithValue(r.Context(), authErrorKey{}, err))
+			case err != nil:
+				writeProblem(s.logger, w, r, err)
+				return
+			}
+		}
+		if p != nil {
+			d = s.clientLimiter.Allow("client:"+p.ClientUUID.String(), now)
+		}
+		if !writeRateLimit(s.logger, w, r, d) {
+			return
+		}
+		if p != nil {
+			if err := p.ActFor(r.Header.Get("Acting-User")); err != nil {
+				writeProblem(s.logger, w, r, err)
+				return
+			}
 			p.RequestID = requestIDFrom(r.Context())
 			r = r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p))
 		}
@@ -143,32 +182,62 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit spends one API request from the caller's bucket: the client's when a token was
-// accepted, the remote address's otherwise. Every answer carries the RateLimit headers; past
-// the limit it is 429 with Retry-After.
-func (s *server) rateLimit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/v1/") {
-			next.ServeHTTP(w, r) // health checks, metrics and docs are not rationed
-			return
+// bearerToken returns the request's bearer token, if it sent one.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+// writeRateLimit sets the RateLimit headers of the decision and, past the limit, answers 429
+// with Retry-After. It reports whether the request may go on.
+func writeRateLimit(logger *slog.Logger, w http.ResponseWriter, r *http.Request, d ratelimit.Decision) bool {
+	h := w.Header()
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+	if d.Allowed {
+		return true
+	}
+	wait := max(1, ceilSeconds(d.RetryAfter))
+	h.Set("Retry-After", strconv.Itoa(wait))
+	writeProblem(logger, w, r, rapport.Errorf(rapport.RateLimited, "too many requests; try again in %d seconds", wait))
+	return false
+}
+
+// opsOnly answers /metrics and /readyz only to the operator's networks (Config.OpsNetworks), or
+// not at all on this listener when they are served on one of their own (Config.OpsElsewhere):
+// to anyone else they do not exist. They tell an attacker how the service is doing and, for
+// /readyz, cost a database round trip each.
+func (s *server) opsOnly(networks []netip.Prefix, elsewhere bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" || r.URL.Path == "/readyz" {
+				if elsewhere || !fromNetworks(r, networks) {
+					writeProblem(s.logger, w, r, rapport.Errorf(rapport.NotFound, "not found"))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// fromNetworks reports whether the request's remote address is in one of the networks.
+func fromNetworks(r *http.Request, networks []netip.Prefix) bool {
+	addr, err := netip.ParseAddr(remoteHost(r))
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, n := range networks {
+		if n.Contains(addr) {
+			return true
 		}
-		limiter, key := s.anonLimiter, "addr:"+remoteHost(r)
-		if p := rapport.PrincipalFromContext(r.Context()); p != nil {
-			limiter, key = s.clientLimiter, "client:"+p.ClientUUID.String()
-		}
-		d := limiter.Allow(key, time.Now())
-		h := w.Header()
-		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
-		if !d.Allowed {
-			wait := max(1, ceilSeconds(d.RetryAfter))
-			h.Set("Retry-After", strconv.Itoa(wait))
-			writeProblem(s.logger, w, r, rapport.Errorf(rapport.RateLimited, "too many requests; try again in %d seconds", wait))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	}
+	return false
 }
 
 func ceilSeconds(d time.Duration) int {

@@ -43,6 +43,9 @@ func (s *server) CreateNote(ctx context.Context, req api.CreateNoteRequestObject
 		return nil, err
 	}
 	etag, location := etagOf(n.Version), "/v1/notes/"+n.ID.String()
+	if !p.CanRead(n) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreateNote201JSONResponse{Body: toAPINote(n), Headers: api.CreateNote201ResponseHeaders{ETag: &etag, Location: &location}}, nil
 }
 
@@ -90,6 +93,9 @@ func (s *server) UpdateNote(ctx context.Context, req api.UpdateNoteRequestObject
 	if err != nil {
 		return nil, err
 	}
+	if !p.CanRead(n) {
+		return writtenNotShown(etagOf(n.Version), ""), nil
+	}
 	etag := etagOf(n.Version)
 	return api.UpdateNote200JSONResponse{Body: toAPINote(n), Headers: api.UpdateNote200ResponseHeaders{ETag: &etag}}, nil
 }
@@ -119,7 +125,12 @@ func (s *server) ListFollowUps(ctx context.Context, req api.ListFollowUpsRequest
 		return nil, err
 	}
 	items := mapSlice(page.Items, func(it rapport.FollowUpItem) api.FollowUpItem {
-		return api.FollowUpItem{Note: toAPINote(it.Note), Patron: toAPIPatronSummary(it.Patron)}
+		item := api.FollowUpItem{Note: toAPINote(it.Note)}
+		if it.Patron != nil {
+			summary := toAPIPatronSummary(*it.Patron)
+			item.Patron = &summary
+		}
+		return item
 	})
 	return api.ListFollowUps200JSONResponse{
 		Body:    api.FollowUpList{Data: items, NextCursor: optional(page.NextCursor)},

@@ -21,10 +21,23 @@ func noteBodies(list api.NoteList) []string {
 	return out
 }
 
+// followUps lists a to-do list as "patron: prompt".
+func followUps(list api.FollowUpList) []string {
+	var out []string
+	for _, it := range list.Data {
+		who := "(not shown)"
+		if it.Patron != nil {
+			who = it.Patron.DisplayName
+		}
+		out = append(out, who+": "+it.Note.FollowUp.Prompt)
+	}
+	return out
+}
+
 func accessLog(t *testing.T, env *apitest.Env, admin, patronID string) []string {
 	t.Helper()
 	var log api.AccessLogList
-	env.Call(http.MethodGet, "/v1/patrons/"+patronID+"/access-log", admin, nil).Decode(t, &log)
+	mustGet(t, env, admin, "/v1/patrons/"+patronID+"/access-log", &log)
 	var out []string
 	for _, e := range log.Data {
 		who := e.AccessedBy.ClientId
@@ -43,7 +56,7 @@ func TestNotes(t *testing.T) {
 	other := env.NewTenant("Other Elementary")
 	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez")
 	notesPath := "/v1/patrons/" + patron.ID.String() + "/notes"
-	deskToken := env.Token(tenant, []rapport.Scope{rapport.ScopeNotesRead, rapport.ScopeNotesWrite})
+	deskToken := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead, rapport.ScopeNotesRead, rapport.ScopeNotesWrite})
 	counselor := env.Token(tenant, []rapport.Scope{rapport.ScopeNotesSchool})
 	admin := env.Token(tenant, nil)
 
@@ -89,25 +102,50 @@ func TestNotes(t *testing.T) {
 				}
 			})
 		}
-		// Three reads above, each recorded with who read.
+		// Three reads above, each recorded with who read, after the four notes written, each
+		// answered with its body and so logged as a read of it.
 		log := accessLog(t, env, admin, patron.ID.String())
-		if len(log) != 3 || !slices.Contains(log, "notes by "+clientIDOf(t, env, counselor)) {
-			t.Errorf("access log = %v, want the three reads", log)
+		desk := clientIDOf(t, env, deskToken)
+		want := []string{"notes by " + clientIDOf(t, env, counselor), "notes by " + desk + "/mr.kim", "notes by " + desk + "/ms.lee",
+			"note by " + desk + "/mr.kim", "note by " + desk + "/ms.lee", "note by " + desk + "/ms.lee", "note by " + desk + "/ms.lee"}
+		if diff := cmp.Diff(want, log); diff != "" {
+			t.Errorf("access log (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("filters and pages", func(t *testing.T) {
-		var list api.NoteList
-		env.Call(http.MethodGet, notesPath+"?kind=accessibility", deskToken, nil).Decode(t, &list)
-		if diff := cmp.Diff([]string{"Prefers large-print books"}, noteBodies(list)); diff != "" {
+		// A follow-up already done, for the state filter to tell apart from the open one.
+		res := env.Call(http.MethodPost, notesPath, deskToken, map[string]any{"body": "Borrowed the last atlas",
+			"follow_up": map[string]any{"prompt": "Ask for the atlas back"}})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create note = %d: %s", res.Status, res.Body)
+		}
+		var atlas api.Note
+		res.Decode(t, &atlas)
+		if res := env.Call(http.MethodPatch, "/v1/notes/"+atlas.Id.String(), deskToken, map[string]any{"follow_up": map[string]any{"state": "done"}}); res.Status != http.StatusOK {
+			t.Fatalf("close the atlas follow-up = %d: %s", res.Status, res.Body)
+		}
+
+		var byKind api.NoteList
+		mustGet(t, env, deskToken, notesPath+"?kind=accessibility", &byKind)
+		if diff := cmp.Diff([]string{"Prefers large-print books"}, noteBodies(byKind)); diff != "" {
 			t.Errorf("kind filter (-want +got):\n%s", diff)
 		}
-		env.Call(http.MethodGet, notesPath+"?follow_up_state=open", deskToken, nil).Decode(t, &list)
-		if diff := cmp.Diff([]string{"Entering the science fair with a volcano"}, noteBodies(list)); diff != "" {
-			t.Errorf("follow-up filter (-want +got):\n%s", diff)
+		for _, tt := range []struct {
+			state string
+			want  []string
+		}{
+			{"open", []string{"Entering the science fair with a volcano"}},
+			{"done", []string{"Borrowed the last atlas"}},
+		} {
+			var byState api.NoteList
+			mustGet(t, env, deskToken, notesPath+"?follow_up_state="+tt.state, &byState)
+			if diff := cmp.Diff(tt.want, noteBodies(byState)); diff != "" {
+				t.Errorf("follow_up_state=%s (-want +got):\n%s", tt.state, diff)
+			}
 		}
-		res := env.Call(http.MethodGet, notesPath+"?limit=2", deskToken, nil)
-		res.Decode(t, &list)
+		var list api.NoteList
+		res = mustGet(t, env, deskToken, notesPath+"?limit=2", &list)
 		if len(list.Data) != 2 || list.NextCursor == nil || !strings.Contains(res.Header.Get("Link"), "cursor=") {
 			t.Errorf("first page = %v, Link %q", noteBodies(list), res.Header.Get("Link"))
 		}
@@ -115,25 +153,39 @@ func TestNotes(t *testing.T) {
 
 	t.Run("the desk's to-do list", func(t *testing.T) {
 		other := env.NewPatron(tenant.Schools[1], "Ben", "Adams")
-		env.Call(http.MethodPost, "/v1/patrons/"+other.ID.String()+"/notes", deskToken,
-			map[string]any{"body": "Wants the next Wings of Fire", "follow_up": map[string]any{"prompt": "Tell him it arrived"}})
-		var list api.FollowUpList
-		env.Call(http.MethodGet, "/v1/follow-ups", deskToken, nil).Decode(t, &list)
-		var got []string
-		for _, it := range list.Data {
-			got = append(got, it.Patron.DisplayName+": "+it.Note.FollowUp.Prompt)
+		if res := env.Call(http.MethodPost, "/v1/patrons/"+other.ID.String()+"/notes", deskToken,
+			map[string]any{"body": "Wants the next Wings of Fire", "follow_up": map[string]any{"prompt": "Tell him it arrived"}}); res.Status != http.StatusCreated {
+			t.Fatalf("create Ben's note = %d: %s", res.Status, res.Body)
 		}
+		var list api.FollowUpList
+		mustGet(t, env, deskToken, "/v1/follow-ups", &list)
+		// Open ones only: the atlas, done, is not on it.
 		want := []string{"Maya Lopez: Ask how the science fair went", "Ben Adams: Tell him it arrived"} // dated first
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := cmp.Diff(want, followUps(list)); diff != "" {
 			t.Errorf("follow-ups (-want +got):\n%s", diff)
 		}
-		env.Call(http.MethodGet, "/v1/follow-ups?school_id="+tenant.Schools[1].ID.String(), deskToken, nil).Decode(t, &list)
-		if len(list.Data) != 1 || list.Data[0].Patron.Id != other.ID {
-			t.Errorf("school filter = %+v", list.Data)
+		var done api.FollowUpList
+		mustGet(t, env, deskToken, "/v1/follow-ups?state=done", &done)
+		if diff := cmp.Diff([]string{"Maya Lopez: Ask for the atlas back"}, followUps(done)); diff != "" {
+			t.Errorf("state=done (-want +got):\n%s", diff)
 		}
-		env.Call(http.MethodGet, "/v1/follow-ups?due_before=2026-12-01", deskToken, nil).Decode(t, &list)
-		if len(list.Data) != 0 {
-			t.Errorf("due_before filter = %+v", list.Data)
+		var atAdams api.FollowUpList
+		mustGet(t, env, deskToken, "/v1/follow-ups?school_id="+tenant.Schools[1].ID.String(), &atAdams)
+		if len(atAdams.Data) != 1 || atAdams.Data[0].Patron.Id != other.ID {
+			t.Errorf("school filter = %+v", atAdams.Data)
+		}
+		for _, tt := range []struct {
+			day  string
+			want []string
+		}{
+			{"2026-12-01", nil},
+			{"2026-12-04", []string{"Maya Lopez: Ask how the science fair went"}}, // on the day is before
+		} {
+			var due api.FollowUpList
+			mustGet(t, env, deskToken, "/v1/follow-ups?due_before="+tt.day, &due)
+			if diff := cmp.Diff(tt.want, followUps(due)); diff != "" {
+				t.Errorf("due_before=%s (-want +got):\n%s", tt.day, diff)
+			}
 		}
 		if log := accessLog(t, env, admin, other.ID.String()); len(log) < 2 || log[0] != "follow_ups by "+clientIDOf(t, env, deskToken) {
 			t.Errorf("the to-do list's reads of Ben are not logged: %v", log)
@@ -142,7 +194,7 @@ func TestNotes(t *testing.T) {
 
 	notePath := "/v1/notes/" + science.Id.String()
 	t.Run("close and reopen a follow-up", func(t *testing.T) {
-		etag := env.Call(http.MethodGet, notePath, deskToken, nil).Header.Get("ETag")
+		etag := mustGet(t, env, deskToken, notePath, &api.Note{}).Header.Get("ETag")
 		res := env.Call(http.MethodPatch, notePath, deskToken, map[string]any{"follow_up": map[string]any{"state": "done"}}, "If-Match", etag, "Acting-User", "mr.kim")
 		var n api.Note
 		res.Decode(t, &n)
@@ -162,7 +214,11 @@ func TestNotes(t *testing.T) {
 		if reopened.FollowUp.State != api.Open || reopened.FollowUp.ClosedAt != nil || reopened.FollowUp.DueOn != nil {
 			t.Errorf("reopen = %+v", reopened.FollowUp)
 		}
-		env.Call(http.MethodPatch, notePath, deskToken, map[string]any{"follow_up": nil}).Decode(t, &removed)
+		res = env.Call(http.MethodPatch, notePath, deskToken, map[string]any{"follow_up": nil})
+		if res.Status != http.StatusOK {
+			t.Fatalf("remove the follow-up = %d %s", res.Status, res.Body)
+		}
+		res.Decode(t, &removed)
 		if removed.FollowUp != nil {
 			t.Errorf("removing the follow-up left %+v", removed.FollowUp)
 		}
@@ -173,12 +229,20 @@ func TestNotes(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
-		for _, body := range []map[string]any{
-			{"body": ""}, {"body": strings.Repeat("x", 4001)}, {"body": "x", "kind": "gossip"}, {"body": "x", "visibility": "everyone"},
-			{"body": "x", "follow_up": map[string]any{"prompt": "x", "due_on": "next tuesday"}}, {"body": "x", "mood": "happy"}, {"body": 42},
+		for _, tt := range []struct {
+			body    map[string]any
+			pointer string
+		}{
+			{map[string]any{"body": ""}, "#/body"},
+			{map[string]any{"body": strings.Repeat("x", 4001)}, "#/body"},
+			{map[string]any{"body": "x", "kind": "gossip"}, "#/kind"},
+			{map[string]any{"body": "x", "visibility": "everyone"}, "#/visibility"},
+			{map[string]any{"body": "x", "follow_up": map[string]any{"prompt": "x", "due_on": "next tuesday"}}, "#/follow_up/due_on"},
+			{map[string]any{"body": "x", "mood": "happy"}, "#/mood"},
+			{map[string]any{"body": 42}, "#/body"},
 		} {
-			if res := env.Call(http.MethodPost, notesPath, deskToken, body); res.Status != http.StatusUnprocessableEntity {
-				t.Errorf("create %v = %d, want 422", body, res.Status)
+			if res := env.Call(http.MethodPost, notesPath, deskToken, tt.body); res.Status != http.StatusUnprocessableEntity || !slices.Contains(res.Pointers(t), tt.pointer) {
+				t.Errorf("create %v = %d %s, want 422 at %s", tt.body, res.Status, res.Body, tt.pointer)
 			}
 		}
 	})
@@ -186,7 +250,24 @@ func TestNotes(t *testing.T) {
 	t.Run("another district or school", func(t *testing.T) {
 		otherToken := env.Token(other, nil)
 		limited := env.Token(tenant, nil, tenant.Schools[1].ID)
-		for _, tok := range []string{otherToken, limited} {
+		// An open follow-up of Maya's, which the owner's to-do list shows and the others' must not.
+		if res := env.Call(http.MethodPost, notesPath, deskToken, map[string]any{"body": "Lost her library card",
+			"follow_up": map[string]any{"prompt": "Give her the new card"}}); res.Status != http.StatusCreated {
+			t.Fatalf("create note = %d: %s", res.Status, res.Body)
+		}
+		var own api.FollowUpList
+		mustGet(t, env, deskToken, "/v1/follow-ups", &own)
+		if !slices.Contains(followUps(own), "Maya Lopez: Give her the new card") {
+			t.Fatalf("the owner's to-do list = %q, want Maya's follow-up", followUps(own))
+		}
+		for _, c := range []struct {
+			tok  string
+			want []string // the client's own follow-ups
+		}{
+			{otherToken, nil},
+			{limited, []string{"Ben Adams: Tell him it arrived"}},
+		} {
+			tok := c.tok
 			for _, call := range []struct {
 				method, path string
 				body         any
@@ -203,18 +284,25 @@ func TestNotes(t *testing.T) {
 				}
 			}
 			var list api.FollowUpList
-			env.Call(http.MethodGet, "/v1/follow-ups", tok, nil).Decode(t, &list)
+			mustGet(t, env, tok, "/v1/follow-ups", &list)
 			for _, it := range list.Data {
-				if it.Patron.Id == patron.ID {
+				if it.Patron != nil && it.Patron.Id == patron.ID {
 					t.Errorf("another tenant's to-do list shows %s", it.Patron.DisplayName)
 				}
+			}
+			if diff := cmp.Diff(c.want, followUps(list)); diff != "" {
+				t.Errorf("another tenant's to-do list (-want +got):\n%s", diff)
 			}
 		}
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		if res := env.Call(http.MethodDelete, notePath, deskToken, nil); res.Status != http.StatusNoContent {
-			t.Fatalf("delete = %d", res.Status)
+		// Only its author (or an admin) deletes a note: ms.lee wrote it.
+		if res := env.Call(http.MethodDelete, notePath, deskToken, nil, "Acting-User", "mr.kim"); res.Status != http.StatusForbidden {
+			t.Fatalf("delete by another librarian = %d, want 403", res.Status)
+		}
+		if res := env.Call(http.MethodDelete, notePath, deskToken, nil, "Acting-User", "ms.lee"); res.Status != http.StatusNoContent {
+			t.Fatalf("delete by its author = %d", res.Status)
 		}
 		if res := env.Call(http.MethodGet, notePath, deskToken, nil); res.Status != http.StatusNotFound {
 			t.Errorf("GET a deleted note = %d, want 404", res.Status)

@@ -76,6 +76,9 @@ func (s *server) CreatePatron(ctx context.Context, req api.CreatePatronRequestOb
 		return nil, err
 	}
 	etag, location := etagOf(patron.Version), "/v1/patrons/"+patron.ID.String()
+	if !p.HasScope(rapport.ScopePatronsRead) {
+		return writtenNotShown(etag, location), nil
+	}
 	return api.CreatePatron201JSONResponse{
 		Body:    toAPIPatron(patron),
 		Headers: api.CreatePatron201ResponseHeaders{ETag: &etag, Location: &location},
@@ -102,6 +105,9 @@ func (s *server) UpdatePatron(ctx context.Context, req api.UpdatePatronRequestOb
 	if err != nil {
 		return nil, err
 	}
+	if !p.HasScope(rapport.ScopePatronsRead) {
+		return writtenNotShown(etagOf(patron.Version), ""), nil
+	}
 	etag := etagOf(patron.Version)
 	return api.UpdatePatron200JSONResponse{Body: toAPIPatron(patron), Headers: api.UpdatePatron200ResponseHeaders{ETag: &etag}}, nil
 }
@@ -116,6 +122,9 @@ func (s *server) DeletePatron(ctx context.Context, req api.DeletePatronRequestOb
 	if err != nil {
 		return nil, err
 	}
+	if !p.HasScope(rapport.ScopePatronsRead) {
+		return writtenNotShown(etagOf(patron.Version), ""), nil
+	}
 	etag := etagOf(patron.Version)
 	return api.DeletePatron200JSONResponse{Body: toAPIPatron(patron), Headers: api.DeletePatron200ResponseHeaders{ETag: &etag}}, nil
 }
@@ -129,6 +138,9 @@ func (s *server) ErasePatron(ctx context.Context, req api.ErasePatronRequestObje
 	patron, err := s.store.ErasePatron(ctx, p.Tenant, p.Actor(), req.PatronId, parseIfMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
+	}
+	if !p.HasScope(rapport.ScopePatronsRead) {
+		return writtenNotShown(etagOf(patron.Version), ""), nil
 	}
 	etag := etagOf(patron.Version)
 	return api.ErasePatron200JSONResponse{Body: toAPIPatron(patron), Headers: api.ErasePatron200ResponseHeaders{ETag: &etag}}, nil

@@ -98,7 +98,7 @@ func TestCreatePatron(t *testing.T) {
 
 	// Only the first patron was written.
 	var list api.PatronList
-	env.Call(http.MethodGet, "/v1/patrons", writer, nil).Decode(t, &list)
+	mustGet(t, env, writer, "/v1/patrons", &list)
 	if diff := cmp.Diff([]string{"Zo Okafor-Smith"}, patronNames(list)); diff != "" {
 		t.Errorf("patrons after refused writes (-want +got):\n%s", diff)
 	}
@@ -150,7 +150,7 @@ func TestUpdatePatron(t *testing.T) {
 	env.NewPatron(tenant.Schools[0], "Sam", "Taken", func(in *rapport.PatronCreate) { in.Barcode = "B2" })
 	path := "/v1/patrons/" + patron.ID.String()
 	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead, rapport.ScopePatronsWrite})
-	etag := env.Call(http.MethodGet, path, writer, nil).Header.Get("ETag")
+	etag := mustGet(t, env, writer, path, &api.Patron{}).Header.Get("ETag")
 
 	res := env.Call(http.MethodPatch, path, writer, map[string]any{"preferred_name": nil, "grade": "06", "interests": []string{"dragons"}}, "If-Match", etag)
 	var got api.Patron
@@ -231,7 +231,8 @@ func TestDeletePatron(t *testing.T) {
 	if res.Status != http.StatusOK || got.Status != api.PatronStatusInactive {
 		t.Fatalf("DELETE = %d %+v", res.Status, got)
 	}
-	env.Call(http.MethodGet, path, writer, nil).Decode(t, &got)
+	got = api.Patron{}
+	mustGet(t, env, writer, path, &got)
 	if got.Status != api.PatronStatusInactive || got.GivenName != "Maya" {
 		t.Errorf("after DELETE the patron is %+v; want it kept, inactive", got)
 	}
@@ -248,19 +249,80 @@ func TestErasePatron(t *testing.T) {
 	path := "/v1/patrons/" + patron.ID.String()
 	admin := env.Token(tenant, nil)
 	writer := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsWrite, rapport.ScopeNotesWrite})
-	if res := env.Call(http.MethodPost, path+"/notes", writer, map[string]any{"body": "Loves horse stories"}); res.Status != http.StatusCreated {
-		t.Fatalf("create note = %d", res.Status)
+	// Another Maya, and a note of another patron: what erasure must leave alone.
+	otherMaya := env.NewPatron(tenant.Schools[0], "Maya", "Sato")
+	other2 := env.NewPatron(tenant.Schools[0], "Sam", "Lee")
+	for _, p := range []rapport.Patron{patron, other2} {
+		// The writer may not read notes, so it is answered 204 without the note.
+		if res := env.Call(http.MethodPost, "/v1/patrons/"+p.ID.String()+"/notes", writer, map[string]any{"body": "Loves horse stories"}); res.Status != http.StatusNoContent {
+			t.Fatalf("create note for %s = %d: %s", p.GivenName, res.Status, res.Body)
+		}
 	}
 	school := tenant.Schools[0].ID.String()
+	post := func(to string, body map[string]any, v any, headers ...string) *apitest.Response {
+		t.Helper()
+		res := env.Call(http.MethodPost, to, admin, body, headers...)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("POST %s = %d, want 201: %s", to, res.Status, res.Body)
+		}
+		res.Decode(t, v)
+		return res
+	}
 	var alone, together api.Interaction
-	env.Call(http.MethodPost, "/v1/interactions", admin, map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String()},
-		"kind": "reference", "summary": "Maya asked about horse books", "satisfaction": map[string]any{"rating": 5, "comment": "Maya loved it"}}).Decode(t, &alone)
-	other2 := env.NewPatron(tenant.Schools[0], "Sam", "Lee")
-	env.Call(http.MethodPost, "/v1/interactions", admin, map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String(), other2.ID.String()},
-		"kind": "class_visit", "summary": "Fourth-grade class visit"}).Decode(t, &together)
+	post("/v1/interactions", map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String()},
+		"kind": "reference", "summary": "Maya asked about horse books", "satisfaction": map[string]any{"rating": 5, "comment": "Maya loved it"},
+		"outcome": "referred", "referral": map[string]any{"to_name": "Riding club", "to_role": "club", "contact": "Maya's mother, 555-0100",
+			"state": "closed", "closed_note": "Maya joined the riding club"}}, &alone)
+	post("/v1/interactions", map[string]any{"school_id": school, "patron_ids": []string{patron.ID.String(), other2.ID.String()},
+		"kind": "class_visit", "summary": "Fourth-grade class visit"}, &together)
+	// Her feedback, created with an Idempotency-Key (its answer is kept for retries), decided
+	// and on the public board.
 	var feedback api.FeedbackItem
-	env.Call(http.MethodPost, "/v1/feedback", admin, map[string]any{"school_id": school, "patron_id": patron.ID.String(),
-		"source": "conversation", "summary": "More horse books", "details": "Maya says the horse shelf is empty"}).Decode(t, &feedback)
+	feedbackBody := map[string]any{"school_id": school, "patron_id": patron.ID.String(),
+		"source": "conversation", "summary": "More horse books", "details": "Maya says the horse shelf is empty", "public": true}
+	post("/v1/feedback", feedbackBody, &feedback, "Idempotency-Key", "maya-feedback")
+	if res := env.Call(http.MethodPost, "/v1/feedback/"+feedback.Id.String()+"/transitions", admin,
+		map[string]any{"to": "acted_on", "text": "Bought twenty horse books for Maya"}); res.Status != http.StatusOK {
+		t.Fatalf("decide her feedback = %d: %s", res.Status, res.Body)
+	}
+	board := func() string {
+		t.Helper()
+		res := env.Call(http.MethodGet, "/v1/public/schools/"+tenant.Schools[0].Slug+"/you-said-we-did", "", nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("public board = %d: %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	if !strings.Contains(board(), "More horse books") {
+		t.Fatalf("her decided feedback is not on the public board before erasure: %s", board())
+	}
+	ids := func(list api.PatronList) []string {
+		var out []string
+		for _, p := range list.Data {
+			out = append(out, p.Id.String())
+		}
+		return out
+	}
+	searches := []struct {
+		query string
+		want  []string // besides her
+	}{
+		{"?q=maya", []string{otherMaya.ID.String()}},
+		{"?sourced_id=stu-9", nil},
+	}
+	// Before: search finds her, and her notes are there.
+	for _, q := range searches {
+		var list api.PatronList
+		mustGet(t, env, admin, "/v1/patrons"+q.query, &list)
+		if !slices.Contains(ids(list), patron.ID.String()) {
+			t.Fatalf("before erasure GET /v1/patrons%s = %v, want her among them", q.query, patronNames(list))
+		}
+	}
+	var before api.NoteList
+	mustGet(t, env, admin, path+"/notes", &before)
+	if diff := cmp.Diff([]string{"Loves horse stories"}, noteBodies(before)); diff != "" {
+		t.Fatalf("her notes before erasure (-want +got):\n%s", diff)
+	}
 
 	if res := env.Call(http.MethodPost, path+"/erase", writer, nil); res.Status != http.StatusForbidden {
 		t.Errorf("erase without admin = %d, want 403", res.Status)
@@ -276,30 +338,55 @@ func TestErasePatron(t *testing.T) {
 		t.Fatalf("erase = %d %+v; want the personal data gone, the grade kept", res.Status, got)
 	}
 	var notes api.NoteList
-	env.Call(http.MethodGet, path+"/notes", admin, nil).Decode(t, &notes)
+	mustGet(t, env, admin, path+"/notes", &notes)
 	if len(notes.Data) != 0 {
 		t.Errorf("an erased patron still has notes: %+v", notes.Data)
 	}
-	for _, q := range []string{"?q=maya", "?sourced_id=stu-9"} {
+	var kept api.NoteList
+	mustGet(t, env, admin, "/v1/patrons/"+other2.ID.String()+"/notes", &kept)
+	if diff := cmp.Diff([]string{"Loves horse stories"}, noteBodies(kept)); diff != "" {
+		t.Errorf("another patron's notes after the erasure (-want +got):\n%s", diff)
+	}
+	for _, q := range searches {
 		var list api.PatronList
-		env.Call(http.MethodGet, "/v1/patrons"+q, admin, nil).Decode(t, &list)
-		if len(list.Data) != 0 {
-			t.Errorf("GET /v1/patrons%s still finds the erased patron", q)
+		mustGet(t, env, admin, "/v1/patrons"+q.query, &list)
+		if diff := cmp.Diff(q.want, ids(list)); diff != "" {
+			t.Errorf("GET /v1/patrons%s after erasure, want her gone and the others found (-want +got):\n%s", q.query, diff)
 		}
 	}
 	var aloneAfter, togetherAfter api.Interaction
-	env.Call(http.MethodGet, "/v1/interactions/"+alone.Id.String(), admin, nil).Decode(t, &aloneAfter)
-	env.Call(http.MethodGet, "/v1/interactions/"+together.Id.String(), admin, nil).Decode(t, &togetherAfter)
+	mustGet(t, env, admin, "/v1/interactions/"+alone.Id.String(), &aloneAfter)
+	mustGet(t, env, admin, "/v1/interactions/"+together.Id.String(), &togetherAfter)
 	if aloneAfter.Summary != nil || aloneAfter.Satisfaction == nil || aloneAfter.Satisfaction.Comment != nil || aloneAfter.Satisfaction.Rating != 5 {
 		t.Errorf("her own interaction after erasure = %+v; want the summary and comment gone, the rating kept", aloneAfter)
 	}
 	if togetherAfter.Summary == nil || *togetherAfter.Summary != "Fourth-grade class visit" {
 		t.Errorf("a class visit lost its summary: %+v", togetherAfter)
 	}
+	if r := aloneAfter.Referral; r == nil || r.Contact != nil || deref(r.ClosedNote) != rapport.ErasedText || r.ToName != "Riding club" {
+		t.Errorf("her referral after erasure = %+v; want the contact and closing note gone, whom she was referred to kept", r)
+	}
 	var feedbackAfter api.FeedbackItem
-	env.Call(http.MethodGet, "/v1/feedback/"+feedback.Id.String(), admin, nil).Decode(t, &feedbackAfter)
-	if feedbackAfter.Details != nil || feedbackAfter.Summary != "More horse books" {
-		t.Errorf("her feedback after erasure = %+v; want the details gone, the summary kept", feedbackAfter)
+	mustGet(t, env, admin, "/v1/feedback/"+feedback.Id.String(), &feedbackAfter)
+	if feedbackAfter.Details != nil || feedbackAfter.Summary != rapport.ErasedText || feedbackAfter.Public ||
+		feedbackAfter.Resolution == nil || feedbackAfter.Resolution.Text != rapport.ErasedText || feedbackAfter.Status != api.FeedbackStatusActedOn {
+		t.Errorf("her feedback after erasure = %+v; want what it said and what was said back gone, off the board, its status kept", feedbackAfter)
+	}
+	if b := board(); strings.Contains(b, "horse") || strings.Contains(b, "Maya") {
+		t.Errorf("the public board still speaks of her: %s", b)
+	}
+	var hist api.FeedbackHistory
+	mustGet(t, env, admin, "/v1/feedback/"+feedback.Id.String()+"/history", &hist)
+	if len(hist.Data) != 1 || hist.Data[0].To != api.FeedbackStatusActedOn || hist.Data[0].Text != nil {
+		t.Errorf("her feedback's history after erasure = %+v; want the decision kept without its text", hist.Data)
+	}
+	// A retry of the create that made her feedback still writes nothing new, and its answer no
+	// longer holds what she said.
+	replay := env.Call(http.MethodPost, "/v1/feedback", admin, feedbackBody, "Idempotency-Key", "maya-feedback")
+	if replay.Status != http.StatusNoContent || replay.Header.Get("Idempotency-Replayed") != "true" ||
+		replay.Header.Get("Location") != "/v1/feedback/"+feedback.Id.String() || len(replay.Body) != 0 {
+		t.Errorf("replay after erasure = %d, replayed %q, Location %q, body %q; want 204 with the Location and no body",
+			replay.Status, replay.Header.Get("Idempotency-Replayed"), replay.Header.Get("Location"), replay.Body)
 	}
 	if res := env.Call(http.MethodPatch, path, admin, map[string]any{"given_name": "Back"}); res.Status != http.StatusConflict {
 		t.Errorf("changing an erased patron = %d, want 409", res.Status)
@@ -326,9 +413,8 @@ func TestListPatrons(t *testing.T) {
 		var all []string
 		next := "/v1/patrons?limit=2"
 		for next != "" {
-			res := env.Call(http.MethodGet, next, reader, nil)
 			var page api.PatronList
-			res.Decode(t, &page)
+			res := mustGet(t, env, reader, next, &page)
 			all = append(all, patronNames(page)...)
 			next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
 		}
@@ -357,7 +443,7 @@ func TestListPatrons(t *testing.T) {
 	} {
 		t.Run(tt.query, func(t *testing.T) {
 			var page api.PatronList
-			env.Call(http.MethodGet, "/v1/patrons?"+tt.query, reader, nil).Decode(t, &page)
+			mustGet(t, env, reader, "/v1/patrons?"+tt.query, &page)
 			if diff := cmp.Diff(tt.want, patronNames(page)); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
@@ -365,16 +451,29 @@ func TestListPatrons(t *testing.T) {
 	}
 	t.Run("a client limited to a school", func(t *testing.T) {
 		var page api.PatronList
-		env.Call(http.MethodGet, "/v1/patrons", env.Token(tenant, nil, adams.ID), nil).Decode(t, &page)
+		mustGet(t, env, env.Token(tenant, nil, adams.ID), "/v1/patrons", &page)
 		if diff := cmp.Diff([]string{"Dee Cole"}, patronNames(page)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("another district sees none of these", func(t *testing.T) {
-		var page api.PatronList
-		env.Call(http.MethodGet, "/v1/patrons?barcode=B-ben", env.Token(other, nil), nil).Decode(t, &page)
-		if len(page.Data) != 0 {
-			t.Errorf("got %v", patronNames(page))
+		var own api.PatronList
+		mustGet(t, env, reader, "/v1/patrons?barcode=B-ben", &own)
+		if diff := cmp.Diff([]string{"Ben Adams"}, patronNames(own)); diff != "" {
+			t.Fatalf("the owner's GET /v1/patrons?barcode=B-ben (-want +got):\n%s", diff)
+		}
+		for _, tt := range []struct {
+			query string
+			want  []string // the other district's own
+		}{
+			{"?barcode=B-ben", nil},
+			{"", []string{"Eve Abbot"}},
+		} {
+			var page api.PatronList
+			mustGet(t, env, env.Token(other, nil), "/v1/patrons"+tt.query, &page)
+			if diff := cmp.Diff(tt.want, patronNames(page)); diff != "" {
+				t.Errorf("another district's GET /v1/patrons%s (-want +got):\n%s", tt.query, diff)
+			}
 		}
 	})
 }
@@ -431,9 +530,8 @@ func TestSearchPatrons(t *testing.T) {
 		{"Zoe", env.Token(other, nil), []string{"Zoe Elsewhere"}, nil, true},
 	} {
 		t.Run(tt.q, func(t *testing.T) {
-			res := env.Call(http.MethodGet, "/v1/patrons?q="+url.QueryEscape(tt.q), tt.token, nil)
 			var page api.PatronList
-			res.Decode(t, &page)
+			mustGet(t, env, tt.token, "/v1/patrons?q="+url.QueryEscape(tt.q), &page)
 			got := patronNames(page)
 			head := got[:min(len(tt.want), len(got))]
 			if diff := cmp.Diff(tt.want, head, cmpopts.EquateEmpty()); diff != "" {
@@ -454,7 +552,7 @@ func TestSearchPatrons(t *testing.T) {
 	}
 	t.Run("limit", func(t *testing.T) {
 		var page api.PatronList
-		env.Call(http.MethodGet, "/v1/patrons?q=zo&limit=2", reader, nil).Decode(t, &page)
+		mustGet(t, env, reader, "/v1/patrons?q=zo&limit=2", &page)
 		if diff := cmp.Diff([]string{"Zoe Adams", "Zoë Okafor"}, patronNames(page)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
@@ -472,7 +570,18 @@ func TestPatronTenantIsolation(t *testing.T) {
 	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) { in.Barcode = "B-maya" })
 	path := "/v1/patrons/" + patron.ID.String()
 	owner := env.Token(tenant, nil)
-	etag := env.Call(http.MethodGet, path, owner, nil).Header.Get("ETag")
+	etag := mustGet(t, env, owner, path, &api.Patron{}).Header.Get("ETag")
+	lists := []string{"?q=maya", "?barcode=B-maya", ""}
+	shows := func(list api.PatronList) bool {
+		return slices.ContainsFunc(list.Data, func(p api.Patron) bool { return p.Id == patron.ID })
+	}
+	for _, q := range lists {
+		var list api.PatronList
+		mustGet(t, env, owner, "/v1/patrons"+q, &list)
+		if !shows(list) {
+			t.Fatalf("the owner's GET /v1/patrons%s = %v, want the patron in it", q, patronNames(list))
+		}
+	}
 
 	for name, token := range map[string]string{
 		"another district":                   env.Token(other, nil),
@@ -495,13 +604,11 @@ func TestPatronTenantIsolation(t *testing.T) {
 					t.Errorf("%s %s = %d, want 404", call.method, call.path, res.Status)
 				}
 			}
-			for _, q := range []string{"?q=maya", "?barcode=B-maya", ""} {
+			for _, q := range lists {
 				var list api.PatronList
-				env.Call(http.MethodGet, "/v1/patrons"+q, token, nil).Decode(t, &list)
-				for _, p := range list.Data {
-					if p.Id == patron.ID {
-						t.Errorf("GET /v1/patrons%s shows the patron", q)
-					}
+				mustGet(t, env, token, "/v1/patrons"+q, &list)
+				if shows(list) {
+					t.Errorf("GET /v1/patrons%s shows the patron", q)
 				}
 			}
 		})

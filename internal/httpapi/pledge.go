@@ -38,6 +38,9 @@ func (s *server) PublishSchoolPledge(ctx context.Context, req api.PublishSchoolP
 		return nil, err
 	}
 	etag := etagOf(pl.Version)
+	if !p.HasScope(rapport.ScopeFeedbackRead) && !p.HasScope(rapport.ScopeAdmin) {
+		return writtenNotShown(etag, ""), nil
+	}
 	if !created {
 		return api.PublishSchoolPledge200JSONResponse{Body: toAPIPledge(pl), Headers: api.PublishSchoolPledge200ResponseHeaders{ETag: &etag}}, nil
 	}

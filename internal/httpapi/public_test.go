@@ -53,8 +53,11 @@ func TestYouSaidWeDid(t *testing.T) {
 
 	manga := item("More manga", true, map[string]any{"patron_id": zeb.ID, "category": "Collection",
 		"details": "Zebediah Quattlebaum (Zeb) asked at the desk; email zeb.q@lincoln.example.org", "received_at": "2026-11-02T03:00:00Z"})
-	env.Call(http.MethodPost, "/v1/feedback/"+manga+"/supporters", writer, map[string]any{"patron_id": fan.ID})
-	env.Call(http.MethodPost, "/v1/feedback/"+manga+"/supporters", writer, map[string]any{})
+	for _, body := range []map[string]any{{"patron_id": fan.ID}, {}} {
+		if res := env.Call(http.MethodPost, "/v1/feedback/"+manga+"/supporters", writer, body); res.Status != http.StatusCreated {
+			t.Fatalf("support %v = %d %s", body, res.Status, res.Body)
+		}
+	}
 	decide(manga, "acted_on", "We bought 40 new manga volumes")
 	hours := item("Open on Saturdays", true, map[string]any{"source": "suggestion_box"})
 	decide(hours, "under_review", "Asking the district")
@@ -137,11 +140,16 @@ func TestYouSaidWeDid(t *testing.T) {
 			t.Errorf("after a new decision: %d, ETag %q, board %v", res.Status, res.Header.Get("ETag"), boardSummaries(changed))
 		}
 		// Making an item private takes it off the board.
-		env.Call(http.MethodPatch, "/v1/feedback/"+reviewing, writer, map[string]any{"public": false})
+		if res := env.Call(http.MethodPatch, "/v1/feedback/"+reviewing, writer, map[string]any{"public": false}); res.Status != http.StatusOK {
+			t.Fatalf("make the item private = %d %s", res.Status, res.Body)
+		}
 		var private api.PublicBoard
-		env.Call(http.MethodGet, board, "", nil).Decode(t, &private)
+		mustGet(t, env, "", board, &private)
 		if slices.Contains(boardSummaries(private), "Still under review") {
 			t.Errorf("a private item is on the board: %v", boardSummaries(private))
+		}
+		if diff := cmp.Diff([]string{"Open on Saturdays", "More manga"}, boardSummaries(private)); diff != "" {
+			t.Errorf("the board after making an item private (-want +got):\n%s", diff)
 		}
 	})
 
@@ -149,9 +157,8 @@ func TestYouSaidWeDid(t *testing.T) {
 		var all []string
 		next := board + "?limit=1"
 		for next != "" {
-			res := env.Call(http.MethodGet, next, "", nil)
 			var page api.PublicBoard
-			res.Decode(t, &page)
+			res := mustGet(t, env, "", next, &page)
 			all = append(all, boardSummaries(page)...)
 			next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
 		}
@@ -169,11 +176,13 @@ func TestYouSaidWeDid(t *testing.T) {
 		}
 		adamsBoard := "/v1/public/schools/" + adams.Slug + "/you-said-we-did"
 		var page api.PublicBoard
-		env.Call(http.MethodGet, adamsBoard, "", nil).Decode(t, &page)
+		mustGet(t, env, "", adamsBoard, &page)
 		if diff := cmp.Diff([]string{"Adams item"}, boardSummaries(page)); diff != "" {
 			t.Errorf("Adams's board (-want +got):\n%s", diff)
 		}
-		env.Call(http.MethodPatch, "/v1/schools/"+adams.ID.String(), admin, map[string]any{"status": "inactive"})
+		if res := env.Call(http.MethodPatch, "/v1/schools/"+adams.ID.String(), admin, map[string]any{"status": "inactive"}); res.Status != http.StatusOK {
+			t.Fatalf("deactivate Adams = %d %s", res.Status, res.Body)
+		}
 		if res := env.Call(http.MethodGet, adamsBoard, admin, nil); res.Status != http.StatusNotFound {
 			t.Errorf("an inactive school's board = %d, want 404", res.Status)
 		}

@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/apitest"
@@ -27,11 +29,15 @@ func TestListSchools(t *testing.T) {
 	tenant := env.NewTenant("Lincoln High", "Adams Elementary", "Roosevelt Middle")
 	other := env.NewTenant("Other Elementary")
 	token := env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead})
+	// A closed school, for the status filter to leave out.
+	if _, err := env.Store.EnsureSchool(context.Background(), tenant.District.ID, rapport.Actor{ClientID: rapport.CLIClientID}, uuid.Nil,
+		rapport.SchoolCreate{Name: "Washington Annex", Slug: "washington-annex-" + tenant.District.Slug, Status: rapport.SchoolInactive}); err != nil {
+		t.Fatalf("EnsureSchool(Washington Annex): %v", err)
+	}
 
 	t.Run("pages in name order", func(t *testing.T) {
-		res := env.Call(http.MethodGet, "/v1/schools?limit=2", token, nil)
 		var page api.SchoolList
-		res.Decode(t, &page)
+		res := mustGet(t, env, token, "/v1/schools?limit=2", &page)
 		if diff := cmp.Diff([]string{"Adams Elementary", "Lincoln High"}, schoolNames(page)); diff != "" {
 			t.Fatalf("first page mismatch (-want +got):\n%s", diff)
 		}
@@ -43,10 +49,9 @@ func TestListSchools(t *testing.T) {
 			t.Errorf("Link = %q, want the next page with the same limit", link)
 		}
 		next := strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
-		res = env.Call(http.MethodGet, next, token, nil)
 		var page2 api.SchoolList
-		res.Decode(t, &page2)
-		if diff := cmp.Diff([]string{"Roosevelt Middle"}, schoolNames(page2)); diff != "" {
+		res = mustGet(t, env, token, next, &page2)
+		if diff := cmp.Diff([]string{"Roosevelt Middle", "Washington Annex"}, schoolNames(page2)); diff != "" {
 			t.Errorf("second page mismatch (-want +got):\n%s", diff)
 		}
 		if page2.NextCursor != nil || res.Header.Get("Link") != "" {
@@ -55,9 +60,8 @@ func TestListSchools(t *testing.T) {
 	})
 
 	t.Run("another district sees only its own", func(t *testing.T) {
-		res := env.Call(http.MethodGet, "/v1/schools", env.Token(other, nil), nil)
 		var page api.SchoolList
-		res.Decode(t, &page)
+		mustGet(t, env, env.Token(other, nil), "/v1/schools", &page)
 		if diff := cmp.Diff([]string{"Other Elementary"}, schoolNames(page)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
@@ -66,17 +70,25 @@ func TestListSchools(t *testing.T) {
 	t.Run("a client limited to a school sees that school", func(t *testing.T) {
 		limited := env.Token(tenant, nil, tenant.Schools[1].ID)
 		var page api.SchoolList
-		env.Call(http.MethodGet, "/v1/schools", limited, nil).Decode(t, &page)
+		mustGet(t, env, limited, "/v1/schools", &page)
 		if diff := cmp.Diff([]string{"Adams Elementary"}, schoolNames(page)); diff != "" {
 			t.Errorf("mismatch (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("status filter", func(t *testing.T) {
-		var page api.SchoolList
-		env.Call(http.MethodGet, "/v1/schools?status=inactive", token, nil).Decode(t, &page)
-		if len(page.Data) != 0 {
-			t.Errorf("inactive schools = %v, want none", schoolNames(page))
+		for _, tt := range []struct {
+			status string
+			want   []string
+		}{
+			{"inactive", []string{"Washington Annex"}},
+			{"active", []string{"Adams Elementary", "Lincoln High", "Roosevelt Middle"}},
+		} {
+			var page api.SchoolList
+			mustGet(t, env, token, "/v1/schools?status="+tt.status, &page)
+			if diff := cmp.Diff(tt.want, schoolNames(page)); diff != "" {
+				t.Errorf("GET /v1/schools?status=%s (-want +got):\n%s", tt.status, diff)
+			}
 		}
 	})
 
@@ -97,6 +109,9 @@ func TestGetSchool(t *testing.T) {
 	school := tenant.Schools[0]
 
 	res := env.Call(http.MethodGet, "/v1/schools/"+school.ID.String(), token, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GetSchool = %d, want 200: %s", res.Status, res.Body)
+	}
 	var got api.School
 	res.Decode(t, &got)
 	if res.Status != http.StatusOK || got.Id != school.ID || got.Name != "Lincoln High" || got.TimeZone != "UTC" {
@@ -173,9 +188,12 @@ func TestUpdateSchool(t *testing.T) {
 	other := env.NewTenant("Other Elementary")
 	admin := env.Token(tenant, []rapport.Scope{rapport.ScopeAdmin})
 	path := "/v1/schools/" + tenant.Schools[0].ID.String()
-	etag := env.Call(http.MethodGet, path, admin, nil).Header.Get("ETag")
+	etag := mustGet(t, env, admin, path, &api.School{}).Header.Get("ETag")
 
 	res := env.Call(http.MethodPatch, path, admin, map[string]any{"name": "Lincoln High School", "sourced_id": nil}, "If-Match", etag)
+	if res.Status != http.StatusOK {
+		t.Fatalf("PATCH = %d, want 200: %s", res.Status, res.Body)
+	}
 	var updated api.School
 	res.Decode(t, &updated)
 	if res.Status != http.StatusOK || updated.Name != "Lincoln High School" || updated.SourcedId != nil || updated.Slug != tenant.Schools[0].Slug {
@@ -211,7 +229,7 @@ func TestUpdateSchool(t *testing.T) {
 		}
 	})
 	var after api.School
-	env.Call(http.MethodGet, path, admin, nil).Decode(t, &after)
+	mustGet(t, env, admin, path, &after)
 	if after.Name != "Lincoln High School" {
 		t.Errorf("after refused patches the name is %q", after.Name)
 	}

@@ -5,9 +5,14 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,7 +48,8 @@ type Config struct {
 	BodyLimit int64
 	// RequestTimeout bounds the time spent on one request. Defaults to 30 seconds.
 	RequestTimeout time.Duration
-	// CORSOrigins lists the browser origins allowed to call the API. Defaults to none.
+	// CORSOrigins lists the browser origins allowed to call the API, each exactly as a browser
+	// sends it (scheme://host[:port]; no wildcards). Defaults to none: no CORS headers at all.
 	CORSOrigins []string
 	// RateLimit is the requests a second each API client may make, after a burst of RateBurst.
 	// Defaults to 50 a second with bursts of 100.
@@ -53,6 +59,12 @@ type Config struct {
 	// mostly), counted per remote address. Defaults to 5 a second with bursts of 20.
 	AnonRateLimit float64
 	AnonRateBurst int
+	// OpsNetworks are the networks that may call /metrics and /readyz on this handler.
+	// Defaults to loopback only (127.0.0.0/8 and ::1).
+	OpsNetworks []netip.Prefix
+	// OpsElsewhere says /metrics and /readyz are served on a listener of their own
+	// (NewOpsHandler), so this handler answers them to nobody.
+	OpsElsewhere bool
 }
 
 func (c *Config) setDefaults() {
@@ -74,6 +86,23 @@ func (c *Config) setDefaults() {
 	if c.AnonRateBurst <= 0 {
 		c.AnonRateBurst = 20
 	}
+	if c.OpsNetworks == nil {
+		c.OpsNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+}
+
+// checkOrigins returns an error unless every origin is one a browser could send in Origin:
+// http or https, a host and maybe a port, nothing else. Wildcards are refused: origins allowed
+// to call the API with a member of staff's credentials are named one by one.
+func checkOrigins(origins []string) error {
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(u.Host, "*") ||
+			u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || o != u.Scheme+"://"+u.Host {
+			return fmt.Errorf("CORS origin %q must be exactly scheme://host[:port], such as https://desk.example.org", o)
+		}
+	}
+	return nil
 }
 
 // server implements the generated strict server interface.
@@ -92,6 +121,9 @@ var _ api.StrictServerInterface = (*server)(nil)
 // request metrics on reg and serves everything reg gathers at /metrics.
 func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service, reg *prometheus.Registry) (http.Handler, error) {
 	cfg.setDefaults()
+	if err := checkOrigins(cfg.CORSOrigins); err != nil {
+		return nil, err
+	}
 	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -118,19 +150,19 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		requestID,   // every line and problem below carries the id
 		s.accessLog, // sees the final status, whatever happens inside
 		recoverer,   // a panic becomes a logged 500
-		echomiddleware.CORSWithConfig(echomiddleware.CORSConfig{
-			AllowOrigins:  cfg.CORSOrigins,
-			AllowHeaders:  []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
-			ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id", "Idempotency-Replayed"},
-		}),
+	)
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(cors(cfg.CORSOrigins))
+	}
+	e.Use(
 		echo.WrapMiddleware(chain(
+			s.opsOnly(cfg.OpsNetworks, cfg.OpsElsewhere), // before anything costs a thing
 			deadline(cfg.RequestTimeout),
 			s.bodyLimit(cfg.BodyLimit), // before anything reads the body
-			s.authenticate,             // who is calling
-			s.rateLimit,                // counted per caller, before any real work
+			s.admit,                    // who is calling, rationed before any real work
 		)),
-		s.validator(spec),                 // the spec decides what is acceptable
-		s.idempotency(cfg.RequestTimeout), // retries of a create replay its answer
+		s.validator(spec),                       // the spec decides what is acceptable
+		s.idempotency(spec, cfg.RequestTimeout), // retries of a create replay its answer
 		renderErrors,
 	)
 
@@ -138,6 +170,47 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 	registerDocs(e, jsonDoc, yamlDoc)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	return e, nil
+}
+
+// cors lets the browser origins, matched exactly, call the API.
+func cors(origins []string) echo.MiddlewareFunc {
+	return echomiddleware.CORSWithConfig(echomiddleware.CORSConfig{
+		AllowOriginFunc: func(origin string) (bool, error) { return slices.Contains(origins, origin), nil },
+		AllowHeaders:    []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "Acting-User", "X-Request-Id"},
+		ExposeHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id", "Idempotency-Replayed"},
+	})
+}
+
+// NewOpsHandler returns the handler of the operator's own listener (RAPPORT_OPS_ADDR): /healthz,
+// /readyz and /metrics, unrationed and without tokens. Keep that listener off the public network.
+func NewOpsHandler(logger *slog.Logger, store Store, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, api.Health{Status: api.Ok})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readinessTimeout)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			writeProblem(logger, w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, api.Health{Status: api.Ok})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // principalOf returns the caller of an operation that requires a token. The validator has

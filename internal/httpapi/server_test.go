@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/rapportlib/rapport/api"
@@ -111,8 +114,160 @@ func TestRateLimit(t *testing.T) {
 	if res := env.Call(http.MethodGet, "/v1/schools", other, nil); res.Status != http.StatusOK {
 		t.Errorf("another client's first request = %d, want 200: buckets are per client", res.Status)
 	}
-	if res := env.Call(http.MethodGet, "/healthz", "", nil); res.Status != http.StatusOK {
-		t.Errorf("health check = %d, want 200: it is not rationed", res.Status)
+}
+
+// TestAnonymousRateLimit runs with the anonymous limit the server has by default, per remote
+// address: calls without a token, and bad tokens, are rationed before any database lookup;
+// valid clients never pay for their address; health checks and docs are not rationed at all.
+func TestAnonymousRateLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(c *httpapi.Config) { c.AnonRateLimit, c.AnonRateBurst = 0.01, 3 })
+	tenant := env.NewTenant("Lincoln High")
+	token, fresh := env.Token(tenant, nil), env.Token(tenant, nil)
+	from := func(req *http.Request, addr string) *http.Request {
+		req.RemoteAddr = addr + ":41000"
+		return req
+	}
+	// The desk's token is in use, and so known to this replica, before the flood starts.
+	if res := env.Do(from(apitest.Request(http.MethodGet, "/v1/schools", token, nil), "198.51.100.7")); res.Status != http.StatusOK {
+		t.Fatalf("a valid token = %d, want 200", res.Status)
+	}
+
+	// Health checks and the docs from one address, with a bad token even: never rationed,
+	// and they do not spend the address's bucket.
+	for i := range 30 {
+		for _, path := range []string{"/healthz", "/openapi.json"} {
+			req := from(apitest.Request(http.MethodGet, path, "rpt_bad-"+strconv.Itoa(i), nil), "198.51.100.7")
+			if res := serve(env, req); res.Status != http.StatusOK {
+				t.Fatalf("%s, call %d = %d, want 200: not rationed", path, i, res.Status)
+			}
+		}
+	}
+
+	// Bad tokens cost the address as calls without one do: three, then 429.
+	for i, want := range []int{401, 401, 401, 429, 429} {
+		req := from(apitest.Request(http.MethodGet, "/v1/schools", "rpt_bad-"+strconv.Itoa(i), nil), "198.51.100.7")
+		res := env.Do(req)
+		if res.Status != want {
+			t.Fatalf("bad token %d = %d, want %d: %s", i, res.Status, want, res.Body)
+		}
+		if want == 429 && res.Header.Get("Retry-After") == "" {
+			t.Errorf("bad token %d: 429 without Retry-After", i)
+		}
+	}
+	if res := env.Do(from(apitest.Request(http.MethodGet, "/v1/public/schools/nowhere/pledge", "", nil), "198.51.100.7")); res.Status != http.StatusTooManyRequests {
+		t.Errorf("a call without a token from the exhausted address = %d, want 429", res.Status)
+	}
+	// A valid client behind the same address, known to this replica, is not refused for it: it
+	// spends from its own bucket. A token the replica has not seen yet costs a lookup like any
+	// other, so it waits for the address's bucket (the price of rationing lookups at all).
+	if res := env.Do(from(apitest.Request(http.MethodGet, "/v1/schools", token, nil), "198.51.100.7")); res.Status != http.StatusOK {
+		t.Errorf("a known valid token from the exhausted address = %d, want 200: clients have buckets of their own", res.Status)
+	}
+	if res := env.Do(from(apitest.Request(http.MethodGet, "/v1/schools", fresh, nil), "198.51.100.7")); res.Status != http.StatusTooManyRequests {
+		t.Errorf("an unseen token from the exhausted address = %d, want 429: its lookup is rationed", res.Status)
+	}
+	// Another address has a bucket of its own.
+	if res := env.Do(from(apitest.Request(http.MethodGet, "/v1/schools", "rpt_bad-x", nil), "203.0.113.9")); res.Status != http.StatusUnauthorized {
+		t.Errorf("a bad token from another address = %d, want 401", res.Status)
+	}
+}
+
+// TestOpsEndpoints: /readyz and /metrics answer only to the operator's networks, or only on
+// the operator's own listener; /healthz answers anyone.
+func TestOpsEndpoints(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(c *httpapi.Config) { c.OpsNetworks = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")} })
+	for _, tt := range []struct {
+		path, addr string
+		want       int
+	}{
+		{"/readyz", "10.1.2.3", 200},
+		{"/metrics", "10.1.2.3", 200},
+		{"/readyz", "198.51.100.7", 404},
+		{"/metrics", "198.51.100.7", 404},
+		{"/readyz", "127.0.0.1", 404}, // the configured networks replace the default
+		{"/healthz", "198.51.100.7", 200},
+	} {
+		req := apitest.Request(http.MethodGet, tt.path, "", nil)
+		req.RemoteAddr = tt.addr + ":41000"
+		var res *apitest.Response
+		if tt.path == "/metrics" {
+			res = serve(env, req)
+		} else {
+			res = env.Do(req)
+		}
+		if res.Status != tt.want {
+			t.Errorf("GET %s from %s = %d, want %d", tt.path, tt.addr, res.Status, tt.want)
+		}
+	}
+
+	byDefault := apitest.New(t)
+	for addr, want := range map[string]int{"127.0.0.1": 200, "[::1]": 200, "198.51.100.7": 404} {
+		req := apitest.Request(http.MethodGet, "/readyz", "", nil)
+		req.RemoteAddr = addr + ":41000"
+		if res := byDefault.Do(req); res.Status != want {
+			t.Errorf("by default, GET /readyz from %s = %d, want %d", addr, res.Status, want)
+		}
+	}
+
+	elsewhere := apitest.New(t, func(c *httpapi.Config) { c.OpsElsewhere = true })
+	for _, path := range []string{"/readyz", "/metrics"} {
+		req := apitest.Request(http.MethodGet, path, "", nil)
+		req.RemoteAddr = "127.0.0.1:41000"
+		if res := serve(elsewhere, req); res.Status != http.StatusNotFound {
+			t.Errorf("with an ops listener, GET %s on the API listener = %d, want 404", path, res.Status)
+		}
+	}
+	ops := httpapi.NewOpsHandler(slog.New(slog.DiscardHandler), elsewhere.Store, prometheus.NewRegistry())
+	for _, path := range []string{"/readyz", "/metrics", "/healthz"} {
+		rec := httptest.NewRecorder()
+		ops.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("ops listener: GET %s = %d, want 200", path, rec.Code)
+		}
+	}
+}
+
+// TestCORS: no CORS headers at all unless origins are configured, and then only for those
+// origins, matched exactly.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	preflight := func(env *apitest.Env, origin string) http.Header {
+		req := apitest.Request(http.MethodOptions, "/v1/schools", "", nil, "Origin", origin, "Access-Control-Request-Method", "GET")
+		return serve(env, req).Header
+	}
+	get := func(env *apitest.Env, origin string) http.Header {
+		return serve(env, apitest.Request(http.MethodGet, "/healthz", "", nil, "Origin", origin)).Header
+	}
+
+	none := apitest.New(t)
+	for _, h := range []http.Header{preflight(none, "https://evil.example"), get(none, "https://evil.example")} {
+		for name := range h {
+			if strings.HasPrefix(name, "Access-Control-") {
+				t.Errorf("without configured origins the answer carries %s: %q", name, h.Get(name))
+			}
+		}
+	}
+
+	desk := apitest.New(t, func(c *httpapi.Config) { c.CORSOrigins = []string{"https://desk.example.org"} })
+	if got := preflight(desk, "https://desk.example.org").Get("Access-Control-Allow-Origin"); got != "https://desk.example.org" {
+		t.Errorf("preflight from the configured origin: Allow-Origin %q", got)
+	}
+	for _, origin := range []string{"https://desk.example.org.evil.example", "http://desk.example.org", "https://evil.example", "null"} {
+		if got := preflight(desk, origin).Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("preflight from %s: Allow-Origin %q, want none", origin, got)
+		}
+		if got := get(desk, origin).Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("GET from %s: Allow-Origin %q, want none", origin, got)
+		}
+	}
+
+	for _, bad := range []string{"*", "https://*.example.org", "https://desk.example.org/", "desk.example.org"} {
+		_, err := httpapi.NewServer(slog.New(slog.DiscardHandler), httpapi.Config{CORSOrigins: []string{bad}}, none.Store, none.Auth, prometheus.NewRegistry())
+		if err == nil {
+			t.Errorf("NewServer with CORS origin %q = nil error, want it refused", bad)
+		}
 	}
 }
 
@@ -178,7 +333,9 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	env.Call(http.MethodGet, "/v1/schools", "", nil)
-	rec := serve(env, apitest.Request(http.MethodGet, "/metrics", "", nil))
+	req := apitest.Request(http.MethodGet, "/metrics", "", nil)
+	req.RemoteAddr = "127.0.0.1:41000" // the operator's network
+	rec := serve(env, req)
 	want := `rapport_http_requests_total{method="GET",route="/v1/schools",status="401"} 1`
 	if !strings.Contains(string(rec.Body), want) {
 		t.Errorf("/metrics lacks %s", want)
@@ -197,7 +354,12 @@ func TestDatabaseOutage(t *testing.T) {
 	env := apitest.New(t)
 	tenant := env.NewTenant("Lincoln High")
 	token := env.Token(tenant, nil)
-	if res := env.Call(http.MethodGet, "/readyz", "", nil); res.Status != http.StatusOK {
+	readyz := func() *apitest.Response {
+		req := apitest.Request(http.MethodGet, "/readyz", "", nil)
+		req.RemoteAddr = "127.0.0.1:41000" // the operator's network
+		return env.Do(req)
+	}
+	if res := readyz(); res.Status != http.StatusOK {
 		t.Fatalf("readyz before the outage = %d", res.Status)
 	}
 
@@ -206,11 +368,11 @@ func TestDatabaseOutage(t *testing.T) {
 	takeDatabaseAway(t, u, name, name+"_away")
 
 	start := time.Now()
-	for _, path := range []string{"/readyz", "/v1/schools"} {
-		res := env.Call(http.MethodGet, path, token, nil)
-		if res.Status != http.StatusServiceUnavailable {
-			t.Errorf("GET %s during the outage = %d, want 503: %s", path, res.Status, res.Body)
-		}
+	if res := readyz(); res.Status != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz during the outage = %d, want 503: %s", res.Status, res.Body)
+	}
+	if res := env.Call(http.MethodGet, "/v1/schools", token, nil); res.Status != http.StatusServiceUnavailable {
+		t.Errorf("GET /v1/schools during the outage = %d, want 503: %s", res.Status, res.Body)
 	}
 	if res := env.Call(http.MethodGet, "/healthz", "", nil); res.Status != http.StatusOK {
 		t.Errorf("healthz during the outage = %d, want 200: the process is alive", res.Status)
@@ -223,7 +385,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if res := env.Call(http.MethodGet, "/v1/schools", token, nil); res.Status != http.StatusOK {
 		t.Errorf("GET /v1/schools after the outage = %d, want 200", res.Status)
 	}
-	if res := env.Call(http.MethodGet, "/readyz", "", nil); res.Status != http.StatusOK {
+	if res := readyz(); res.Status != http.StatusOK {
 		t.Errorf("readyz after the outage = %d, want 200", res.Status)
 	}
 }

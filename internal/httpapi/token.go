@@ -69,6 +69,17 @@ func deref[T any](p *T) T {
 }
 
 // actorOf converts who made a change to its API form.
+// actorOf renders who made a change. Records other than the audit rows do not store where the
+// acting user's name came from; until staff sign in for themselves, every name is one a client
+// asserted, and it is shown as such.
 func actorOf(a rapport.Actor) api.Actor {
-	return api.Actor{ClientId: a.ClientID, ActingUser: optional(a.ActingUser)}
+	out := api.Actor{ClientId: a.ClientID, ActingUser: optional(a.ActingUser)}
+	if a.ActingUser != "" {
+		source := a.ActingUserSource
+		if source == "" {
+			source = rapport.AssertedByClient
+		}
+		out.ActingUserSource = (*api.ActorActingUserSource)(&source)
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,7 +19,9 @@ var _ rapport.ClientStore = (*Store)(nil)
 
 const clientColumns = `c.id, c.client_id, c.name, c.district_id,
 	ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
-	c.scopes, c.revoked_at, c.secret_rotated_at, c.last_token_at, c.version,
+	c.scopes,
+	ARRAY(SELECT au.acting_user FROM api_client_acting_users au WHERE au.client_uuid = c.id ORDER BY au.acting_user),
+	c.revoked_at, c.secret_rotated_at, c.last_token_at, c.version,
 	c.created_at, c.created_by_client, coalesce(c.created_by_user, ''),
 	c.updated_at, c.updated_by_client, coalesce(c.updated_by_user, '')`
 
@@ -30,7 +34,7 @@ func scanClient(row pgx.CollectableRow) (rapport.Client, error) {
 // scanClientInto scans the clientColumns of row into c, and any further columns into extra.
 func scanClientInto(row pgx.Row, c *rapport.Client, extra ...any) error {
 	var revokedAt, rotatedAt, lastTokenAt *time.Time
-	dest := []any{&c.ID, &c.ClientID, &c.Name, &c.DistrictID, &c.SchoolIDs, &c.Scopes,
+	dest := []any{&c.ID, &c.ClientID, &c.Name, &c.DistrictID, &c.SchoolIDs, &c.Scopes, &c.ActingUsers,
 		&revokedAt, &rotatedAt, &lastTokenAt, &c.Version,
 		&c.CreatedAt, &c.CreatedBy.ClientID, &c.CreatedBy.ActingUser,
 		&c.UpdatedAt, &c.UpdatedBy.ClientID, &c.UpdatedBy.ActingUser}
@@ -123,14 +127,8 @@ func (s *Store) CreateClient(ctx context.Context, scope rapport.TenantScope, by 
 		if err != nil {
 			return fmt.Errorf("create client: %w", err)
 		}
-		if len(in.SchoolIDs) > 0 {
-			_, err = tx.Exec(ctx, `
-				INSERT INTO api_client_schools (client_uuid, district_id, school_id)
-				SELECT $1, $2, unnest($3::uuid[])`,
-				id, scope.DistrictID, in.SchoolIDs)
-			if err != nil {
-				return fmt.Errorf("create client schools: %w", err)
-			}
+		if err := writeClientLists(ctx, tx, scope.DistrictID, id, in); err != nil {
+			return err
 		}
 		c, err = getClient(ctx, tx, rapport.TenantScope{DistrictID: scope.DistrictID}, id, "")
 		return err
@@ -138,19 +136,106 @@ func (s *Store) CreateClient(ctx context.Context, scope rapport.TenantScope, by 
 	return c, err
 }
 
-// RevokeClient marks the client revoked and deletes its tokens.
-func (s *Store) RevokeClient(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
+// writeClientLists replaces the schools and the acting users of a client with those of in.
+func writeClientLists(ctx context.Context, tx pgx.Tx, districtID, id uuid.UUID, in rapport.ClientCreate) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM api_client_schools WHERE client_uuid = $1`, id); err != nil {
+		return fmt.Errorf("write client %s schools: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO api_client_schools (client_uuid, district_id, school_id)
+		SELECT $1, $2, unnest($3::uuid[])`, id, districtID, in.SchoolIDs); err != nil {
+		return fmt.Errorf("write client %s schools: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM api_client_acting_users WHERE client_uuid = $1`, id); err != nil {
+		return fmt.Errorf("write client %s acting users: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO api_client_acting_users (client_uuid, acting_user)
+		SELECT $1, unnest($2::text[])`, id, in.ActingUsers); err != nil {
+		return fmt.Errorf("write client %s acting users: %w", id, err)
+	}
+	return nil
+}
+
+// changeClient reads the client under a lock, checks the If-Match condition and that the
+// principal controls the client, and then lets change write to it.
+func (s *Store) changeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match,
+	change func(tx pgx.Tx, current rapport.Client) error) (rapport.Client, error) {
 	var c rapport.Client
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getClient(ctx, tx, scope, id, "FOR UPDATE OF c")
+		current, err := getClient(ctx, tx, p.Tenant, id, "FOR UPDATE OF c")
 		if err != nil {
 			return err
 		}
 		if err := checkMatch("client", match, current.Version); err != nil {
 			return err
 		}
+		if err := p.CheckControl(current); err != nil {
+			return err
+		}
+		if err := change(tx, current); err != nil {
+			return err
+		}
+		c, err = getClient(ctx, tx, p.Tenant, id, "")
+		return err
+	})
+	return c, err
+}
+
+// UpdateClient applies a merge patch to a client the principal controls. A change of its
+// scopes or schools deletes its tokens, so that the change holds at once.
+func (s *Store) UpdateClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.ClientPatch) (rapport.Client, error) {
+	by := p.Actor()
+	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
 		if current.Status == rapport.ClientRevoked {
-			c = current
+			return rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
+		}
+		next := patch.Apply(current)
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		if err := p.CheckGrant(next); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE api_clients
+			SET name = $2, scopes = $3, version = version + 1,
+				updated_at = now(), updated_by_client = $4, updated_by_user = $5
+			WHERE id = $1`, id, next.Name, next.Scopes, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		if err := writeClientLists(ctx, tx, current.DistrictID, id, next); err != nil {
+			return err
+		}
+		if !slices.Equal(sortedScopes(current.Scopes), sortedScopes(next.Scopes)) || !sameIDs(current.SchoolIDs, next.SchoolIDs) {
+			if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+				return fmt.Errorf("update client %s tokens: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+func sortedScopes(scopes []rapport.Scope) []rapport.Scope {
+	out := slices.Clone(scopes)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sameIDs reports whether a and b hold the same ids, in any order.
+func sameIDs(a, b []uuid.UUID) bool {
+	cmp := func(x, y uuid.UUID) int { return bytes.Compare(x[:], y[:]) }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, cmp)
+	slices.SortFunc(b, cmp)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// RevokeClient marks a client the principal controls revoked and deletes its tokens.
+func (s *Store) RevokeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
+	by := p.Actor()
+	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
+		if current.Status == rapport.ClientRevoked {
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `
@@ -163,23 +248,15 @@ func (s *Store) RevokeClient(ctx context.Context, scope rapport.TenantScope, by 
 		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
 			return fmt.Errorf("revoke client %s tokens: %w", id, err)
 		}
-		c, err = getClient(ctx, tx, scope, id, "")
-		return err
+		return nil
 	})
-	return c, err
 }
 
-// RotateClientSecret gives the client a new secret hash and deletes its tokens.
-func (s *Store) RotateClientSecret(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, secretHash []byte) (rapport.Client, error) {
-	var c rapport.Client
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getClient(ctx, tx, scope, id, "FOR UPDATE OF c")
-		if err != nil {
-			return err
-		}
-		if err := checkMatch("client", match, current.Version); err != nil {
-			return err
-		}
+// RotateClientSecret gives a client the principal controls a new secret hash and deletes its
+// tokens.
+func (s *Store) RotateClientSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, secretHash []byte) (rapport.Client, error) {
+	by := p.Actor()
+	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
 		if current.Status == rapport.ClientRevoked {
 			return rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
 		}
@@ -193,10 +270,8 @@ func (s *Store) RotateClientSecret(ctx context.Context, scope rapport.TenantScop
 		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
 			return fmt.Errorf("rotate client %s tokens: %w", id, err)
 		}
-		c, err = getClient(ctx, tx, scope, id, "")
-		return err
+		return nil
 	})
-	return c, err
 }
 
 // GetClientCredentials returns the client with the OAuth client_id and its secret hash.
@@ -237,11 +312,12 @@ func (s *Store) GetTokenPrincipal(ctx context.Context, tokenHash []byte) (rappor
 	err := s.pool.QueryRow(ctx, `
 		SELECT c.id, c.client_id, c.district_id,
 			ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
+			ARRAY(SELECT au.acting_user FROM api_client_acting_users au WHERE au.client_uuid = c.id ORDER BY au.acting_user),
 			t.scopes, t.expires_at
 		FROM access_tokens t
 		JOIN api_clients c ON c.id = t.client_uuid
 		WHERE t.token_hash = $1 AND t.expires_at > now() AND c.revoked_at IS NULL`, tokenHash,
-	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.Scopes, &p.ExpiresAt)
+	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.ActingUsers, &p.Scopes, &p.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rapport.Principal{}, notFound("token")
 	}

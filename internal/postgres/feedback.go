@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -326,6 +327,13 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 			return err
 		}
 		out = items[0]
+		if changes := rapport.EditsOf(current, out); current.Status.Decided() && changes != nil {
+			entry := rapport.FeedbackTransition{FeedbackID: id, Kind: rapport.HistoryEdit, From: current.Status, To: current.Status,
+				Changes: changes, By: by, At: out.UpdatedAt}
+			if err := addHistory(ctx, tx, current.DistrictID, entry); err != nil {
+				return err
+			}
+		}
 		if current.CampaignID != next.CampaignID {
 			return bumpCampaigns(ctx, tx, current.CampaignID, next.CampaignID)
 		}
@@ -352,15 +360,32 @@ func (s *Store) TransitionFeedback(ctx context.Context, scope rapport.TenantScop
 		if out, err = writeDecision(ctx, tx, by, next); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO feedback_transitions (district_id, feedback_id, from_status, to_status, text, by_client, by_user, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			current.DistrictID, id, entry.From, entry.To, nullIfEmpty(entry.Text), by.ClientID, nullIfEmpty(by.ActingUser), entry.At); err != nil {
-			return fmt.Errorf("record transition of feedback %s: %w", id, err)
+		if err := addHistory(ctx, tx, current.DistrictID, entry); err != nil {
+			return err
 		}
 		return bumpCampaigns(ctx, tx, current.CampaignID)
 	})
 	return out, err
+}
+
+// addHistory appends an entry to a feedback item's history.
+func addHistory(ctx context.Context, tx pgx.Tx, districtID uuid.UUID, e rapport.FeedbackTransition) error {
+	var changes []byte
+	if e.Changes != nil {
+		var err error
+		if changes, err = json.Marshal(e.Changes); err != nil {
+			return fmt.Errorf("record history of feedback %s: %w", e.FeedbackID, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO feedback_transitions (district_id, feedback_id, kind, from_status, to_status, text, changes,
+			by_client, by_user, by_user_source, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		districtID, e.FeedbackID, e.Kind, e.From, e.To, nullIfEmpty(e.Text), changes,
+		e.By.ClientID, nullIfEmpty(e.By.ActingUser), nullIfEmpty(string(e.By.ActingUserSource)), e.At); err != nil {
+		return fmt.Errorf("record history of feedback %s: %w", e.FeedbackID, err)
+	}
+	return nil
 }
 
 // writeDecision stores the status, decision and communication of an item.
@@ -405,7 +430,8 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 	}
 	size := page.Size()
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, feedback_id, from_status, to_status, coalesce(text, ''), by_client, coalesce(by_user, ''), at
+		SELECT id, feedback_id, kind, from_status, to_status, coalesce(text, ''), changes,
+			by_client, coalesce(by_user, ''), coalesce(by_user_source, ''), at
 		FROM feedback_transitions
 		`+c.sql()+`
 		ORDER BY id
@@ -415,7 +441,12 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 	}
 	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.FeedbackTransition, error) {
 		var t rapport.FeedbackTransition
-		err := row.Scan(&t.ID, &t.FeedbackID, &t.From, &t.To, &t.Text, &t.By.ClientID, &t.By.ActingUser, &t.At)
+		var changes []byte
+		err := row.Scan(&t.ID, &t.FeedbackID, &t.Kind, &t.From, &t.To, &t.Text, &changes,
+			&t.By.ClientID, &t.By.ActingUser, &t.By.ActingUserSource, &t.At)
+		if err == nil && changes != nil {
+			err = json.Unmarshal(changes, &t.Changes)
+		}
 		return t, err
 	})
 	if err != nil {

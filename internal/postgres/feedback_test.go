@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -69,6 +70,15 @@ func TestFeedbackStatusMachineInTheDatabase(t *testing.T) {
 			t.Errorf("InterpretError = %v, want kind %s saying %q", got, kind, words)
 		}
 	}
+	// appendOnly checks that err is the refusal of the table's append-only trigger, which raises
+	// an exception of its own rather than violating a named constraint.
+	appendOnly := func(t *testing.T, err error, table string) {
+		t.Helper()
+		pgErr, ok := errors.AsType[*pgconn.PgError](err)
+		if !ok || pgErr.Code != pgerrcode.RaiseException || !strings.HasPrefix(pgErr.Message, table+" is append-only") {
+			t.Errorf("err = %v, want the append_only trigger of %s", err, table)
+		}
+	}
 
 	if err := setStatus("acted_on", false); err == nil {
 		t.Fatal("a decision without its text was stored")
@@ -77,6 +87,8 @@ func TestFeedbackStatusMachineInTheDatabase(t *testing.T) {
 	}
 	if err := exec(`UPDATE feedback_items SET resolution = 'sneaked in' WHERE id = $1`, item.ID); err == nil {
 		t.Error("an undecided item took a resolution")
+	} else {
+		refused(t, err, "feedback_items_decision_check", rapport.Unprocessable, "#/text")
 	}
 	if err := setStatus("under_review", false); err != nil {
 		t.Fatalf("received → under_review: %v", err)
@@ -89,6 +101,8 @@ func TestFeedbackStatusMachineInTheDatabase(t *testing.T) {
 	if err := exec(`UPDATE feedback_items SET communicated_at = now(), communication_channel = 'email',
 		communicated_by_client = 'hand' WHERE id = $1`, item.ID); err == nil {
 		t.Error("an undecided item was communicated")
+	} else {
+		refused(t, err, "feedback_items_communication_check", rapport.Unprocessable, "breaks a rule of the data")
 	}
 	if err := setStatus("acted_on", true); err != nil {
 		t.Fatalf("under_review → acted_on: %v", err)
@@ -100,6 +114,8 @@ func TestFeedbackStatusMachineInTheDatabase(t *testing.T) {
 	}
 	if err := setStatus("received", false); err == nil {
 		t.Error("acted_on → received was stored")
+	} else {
+		refused(t, err, "feedback_items_status_transition", rapport.Conflict, "cannot go from acted_on to received")
 	}
 	if err := setStatus("under_review", false); err != nil {
 		t.Errorf("acted_on → under_review (reopen): %v", err)
@@ -123,8 +139,12 @@ func TestFeedbackStatusMachineInTheDatabase(t *testing.T) {
 	}
 	if err := exec(`UPDATE feedback_transitions SET text = 'rewritten'`); err == nil {
 		t.Error("the history was rewritten")
+	} else {
+		appendOnly(t, err, "feedback_transitions")
 	}
 	if err := exec(`DELETE FROM feedback_transitions`); err == nil {
 		t.Error("the history was deleted")
+	} else {
+		appendOnly(t, err, "feedback_transitions")
 	}
 }

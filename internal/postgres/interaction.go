@@ -476,7 +476,8 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 
 // ListReferrals returns one page of the scope's interactions with a referral in the filter's
 // state (made by default), newest first, each with its patrons.
-func (s *Store) ListReferrals(ctx context.Context, scope rapport.TenantScope, f rapport.ReferralFilter, page rapport.PageRequest) (rapport.Page[rapport.ReferralItem], error) {
+func (s *Store) ListReferrals(ctx context.Context, p *rapport.Principal, f rapport.ReferralFilter, page rapport.PageRequest) (rapport.Page[rapport.ReferralItem], error) {
+	scope := p.Tenant
 	if f.State == "" {
 		f.State = rapport.ReferralMade
 	}
@@ -507,8 +508,10 @@ func (s *Store) ListReferrals(ctx context.Context, scope rapport.TenantScope, f 
 			return err
 		}
 		var patronIDs []uuid.UUID
-		for _, it := range interactions {
-			patronIDs = append(patronIDs, it.PatronIDs...)
+		if p.HasScope(rapport.ScopePatronsRead) {
+			for _, it := range interactions {
+				patronIDs = append(patronIDs, it.PatronIDs...)
+			}
 		}
 		patrons, err := patronSummaries(ctx, tx, scope.DistrictID, patronIDs)
 		if err != nil {
@@ -517,8 +520,8 @@ func (s *Store) ListReferrals(ctx context.Context, scope rapport.TenantScope, f 
 		for _, it := range interactions {
 			item := rapport.ReferralItem{Interaction: it, Patrons: []rapport.Patron{}}
 			for _, id := range it.PatronIDs {
-				if p, ok := patrons[id]; ok {
-					item.Patrons = append(item.Patrons, p)
+				if patron, ok := patrons[id]; ok && p.CanSeePatron(patron.SchoolID) {
+					item.Patrons = append(item.Patrons, patron)
 				}
 			}
 			items = append(items, item)

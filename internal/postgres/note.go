@@ -82,10 +82,12 @@ func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource st
 	if len(patronIDs) == 0 {
 		return nil
 	}
+	by := p.Actor()
 	_, err := q.Exec(ctx, `
-		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, request_id)
-		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6`,
-		p.Tenant.DistrictID, patronIDs, resource, p.ClientID, nullIfEmpty(p.ActingUser), nullIfEmpty(p.RequestID))
+		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id)
+		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6, $7`,
+		p.Tenant.DistrictID, patronIDs, resource, by.ClientID, nullIfEmpty(by.ActingUser),
+		nullIfEmpty(string(by.ActingUserSource)), nullIfEmpty(p.RequestID))
 	if err != nil {
 		return fmt.Errorf("log access to %s: %w", resource, err)
 	}
@@ -183,14 +185,29 @@ func (s *Store) CreateNote(ctx context.Context, p *rapport.Principal, patronID u
 	c.add("p.id = " + c.arg(patronID))
 	c.tenant("p", p.Tenant)
 	c.add("p.erased_at IS NULL")
+	// The caller is answered the note's body when it may read it: that read is logged in the
+	// same statement.
+	logged := ""
+	n.CreatedBy = by
+	if p.CanRead(n) {
+		logged = `, logged AS (
+			INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id)
+			SELECT n.district_id, n.patron_id, 'note', ` + client + `, ` + user + `, ` +
+			c.arg(nullIfEmpty(string(by.ActingUserSource))) + `, ` + c.arg(nullIfEmpty(p.RequestID)) + ` FROM n)`
+	}
 	notes, err := queryRows(ctx, s.pool, "create note", scanNote, `
-		INSERT INTO notes AS n (district_id, school_id, patron_id, id, body, kind, visibility,
-			follow_up_prompt, follow_up_state, follow_up_due_on,
-			created_by_client, created_by_user, updated_by_client, updated_by_user)
-		SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
-		FROM patrons p
-		`+c.sql()+`
-		RETURNING `+noteColumns, c.args)
+		WITH n AS (
+			INSERT INTO notes (district_id, school_id, patron_id, id, body, kind, visibility,
+				follow_up_prompt, follow_up_state, follow_up_due_on,
+				created_by_client, created_by_user, updated_by_client, updated_by_user)
+			SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
+			FROM patrons p
+			`+c.sql()+`
+			RETURNING id, district_id, school_id, patron_id, body, kind, visibility, follow_up_prompt,
+				follow_up_state, follow_up_due_on, follow_up_closed_at, follow_up_closed_by_client,
+				follow_up_closed_by_user, version, created_at, created_by_client, created_by_user,
+				updated_at, updated_by_client, updated_by_user)`+logged+`
+		SELECT `+noteColumns+` FROM n`, c.args)
 	if err != nil {
 		return rapport.Note{}, err
 	}
@@ -230,6 +247,11 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 		if err := checkMatch("note", match, current.Version); err != nil {
 			return err
 		}
+		if patch.Visibility != nil && *patch.Visibility != current.Visibility {
+			if err := p.CheckManage(current, "change who can read it"); err != nil {
+				return err
+			}
+		}
 		next, err := patch.Apply(current, by, time.Now())
 		if err != nil {
 			return err
@@ -257,6 +279,9 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 		if err != nil {
 			return fmt.Errorf("update note %s: %w", id, err)
 		}
+		if p.CanRead(out) {
+			return logAccess(ctx, tx, p, "note", []uuid.UUID{out.PatronID})
+		}
 		return nil
 	})
 	return out, err
@@ -270,6 +295,9 @@ func (s *Store) DeleteNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 			return err
 		}
 		if err := checkMatch("note", match, current.Version); err != nil {
+			return err
+		}
+		if err := p.CheckManage(current, "delete it"); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id); err != nil {
@@ -309,7 +337,7 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 	var items []rapport.FollowUpItem
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			SELECT `+noteColumns+`, p.given_name, p.family_name, coalesce(p.preferred_name, ''),
+			SELECT `+noteColumns+`, p.school_id, p.given_name, p.family_name, coalesce(p.preferred_name, ''),
 				coalesce(p.name_pronunciation, ''), coalesce(p.grade, ''), coalesce(p.homeroom, '')
 			FROM notes n
 			JOIN patrons p ON p.id = n.patron_id
@@ -321,10 +349,13 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 		}
 		items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.FollowUpItem, error) {
 			var it rapport.FollowUpItem
-			pt := &it.Patron
-			err := scanNoteInto(row, &it.Note, &pt.GivenName, &pt.FamilyName, &pt.PreferredName,
+			var pt rapport.Patron
+			err := scanNoteInto(row, &it.Note, &pt.SchoolID, &pt.GivenName, &pt.FamilyName, &pt.PreferredName,
 				&pt.NamePronunciation, &pt.Grade, &pt.Homeroom)
-			pt.ID, pt.SchoolID, pt.DistrictID = it.Note.PatronID, it.Note.SchoolID, it.Note.DistrictID
+			pt.ID, pt.DistrictID = it.Note.PatronID, it.Note.DistrictID
+			if p.CanSeePatron(pt.SchoolID) {
+				it.Patron = &pt
+			}
 			return it, err
 		})
 		if err != nil {
@@ -365,7 +396,8 @@ func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, pa
 	}
 	size := page.Size()
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, patron_id, resource, client_id, coalesce(acting_user, ''), coalesce(request_id, ''), accessed_at
+		SELECT id, patron_id, resource, client_id, coalesce(acting_user, ''), coalesce(acting_user_source, ''),
+			coalesce(request_id, ''), accessed_at
 		FROM access_log
 		`+c.sql()+`
 		ORDER BY id DESC
@@ -375,7 +407,8 @@ func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, pa
 	}
 	records, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.AccessRecord, error) {
 		var r rapport.AccessRecord
-		err := row.Scan(&r.ID, &r.PatronID, &r.Resource, &r.AccessedBy.ClientID, &r.AccessedBy.ActingUser, &r.RequestID, &r.AccessedAt)
+		err := row.Scan(&r.ID, &r.PatronID, &r.Resource, &r.AccessedBy.ClientID, &r.AccessedBy.ActingUser,
+			&r.AccessedBy.ActingUserSource, &r.RequestID, &r.AccessedAt)
 		return r, err
 	})
 	if err != nil {

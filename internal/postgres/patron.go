@@ -454,20 +454,47 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 		// keeps its summary.
 		if _, err := tx.Exec(ctx, `
 			UPDATE interactions i
-			SET summary = NULL, satisfaction_comment = NULL, version = version + 1,
-				updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			SET summary = NULL, satisfaction_comment = NULL, referral_contact = NULL,
+				referral_closed_note = CASE WHEN referral_closed_note IS NULL THEN NULL ELSE $4 END,
+				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
 			WHERE i.id IN (SELECT ip.interaction_id FROM interaction_patrons ip WHERE ip.patron_id = $1)
 			  AND NOT EXISTS (SELECT 1 FROM interaction_patrons ip WHERE ip.interaction_id = i.id AND ip.patron_id <> $1)
-			  AND (i.summary IS NOT NULL OR i.satisfaction_comment IS NOT NULL)`,
-			id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			  AND (i.summary IS NOT NULL OR i.satisfaction_comment IS NOT NULL OR i.referral_contact IS NOT NULL
+			       OR i.referral_closed_note IS NOT NULL)`,
+			id, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
 			return fmt.Errorf("erase patron %s interactions: %w", id, err)
 		}
+		// Their feedback keeps its status and dates for the counts, but nothing it said, nor
+		// what was said back, and it leaves the public board.
 		if _, err := tx.Exec(ctx, `
 			UPDATE feedback_items
-			SET details = NULL, version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
-			WHERE patron_id = $1 AND details IS NOT NULL`,
-			id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
+			SET summary = $4, details = NULL, public = false,
+				resolution = CASE WHEN resolution IS NULL THEN NULL ELSE $4 END,
+				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+			WHERE patron_id = $1`,
+			id, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
 			return fmt.Errorf("erase patron %s feedback: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE feedback_transitions t
+			SET text = NULL,
+				changes = (SELECT jsonb_object_agg(k, NULL) FROM jsonb_object_keys(t.changes) k)
+			WHERE t.feedback_id IN (SELECT f.id FROM feedback_items f WHERE f.patron_id = $1)
+			  AND (t.text IS NOT NULL OR t.changes IS NOT NULL)`, id); err != nil {
+			return fmt.Errorf("erase patron %s feedback history: %w", id, err)
+		}
+		// An answer kept for an Idempotency-Key retry may hold their record (a patron, a note,
+		// an interaction naming them). It becomes the answer to a write whose record is not
+		// shown (204, with its ETag and Location), so that a retry still does not write twice.
+		// Keys live a day, so this reads little.
+		if _, err := tx.Exec(ctx, `
+			UPDATE idempotency_keys k
+			SET status = 204, response_body = ''::bytea, response_headers = k.response_headers - 'Content-Type'
+			FROM api_clients c
+			WHERE c.id = k.client_uuid AND c.district_id = $1 AND k.status BETWEEN 200 AND 299
+			  AND position(convert_to($2::text, 'UTF8') IN k.response_body) > 0`,
+			current.DistrictID, id.String()); err != nil {
+			return fmt.Errorf("erase patron %s stored answers: %w", id, err)
 		}
 		patrons, err := queryRows(ctx, tx, "list patrons", scanPatron, `
 			UPDATE patrons AS p

@@ -52,7 +52,10 @@ func TestNameDictionary(t *testing.T) {
 	}
 	dictionary := func() map[string]int {
 		t.Helper()
-		rows, _ := conn.Query(ctx, `SELECT word, patrons FROM patron_name_words WHERE district_id = $1`, d.ID)
+		rows, err := conn.Query(ctx, `SELECT word, patrons FROM patron_name_words WHERE district_id = $1`, d.ID)
+		if err != nil {
+			t.Fatalf("read the dictionary: %v", err)
+		}
 		out := map[string]int{}
 		for rows.Next() {
 			var w string
@@ -61,6 +64,9 @@ func TestNameDictionary(t *testing.T) {
 				t.Fatal(err)
 			}
 			out[w] = n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("read the dictionary: %v", err)
 		}
 		return out
 	}

@@ -126,9 +126,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // constraintFields names the request field behind each unique or foreign-key constraint, so
 // that a violation points at what the caller sent.
 var constraintFields = map[string]rapport.FieldError{
-	"schools_slug_key":               {Pointer: "#/slug", Detail: "is taken by another school"},
+	// Slugs and client ids are unique across districts (public addresses and the token endpoint
+	// carry no district), so the message is the same whoever holds the value: it must not tell
+	// one district which values another uses.
+	"schools_slug_key":               {Pointer: "#/slug", Detail: "is not available; choose another"},
 	"schools_sourced_id_key":         {Pointer: "#/sourced_id", Detail: "is taken by another school of the district"},
-	"api_clients_client_id_key":      {Pointer: "#/client_id", Detail: "is taken by another client"},
+	"api_clients_client_id_key":      {Pointer: "#/client_id", Detail: "is not available; choose another, or leave it out for a random one"},
 	"api_client_schools_school_fkey": {Pointer: "#/school_ids", Detail: "names a school that is not in the district"},
 	"patrons_sourced_id_key":         {Pointer: "#/sourced_id", Detail: "is taken by another patron of the district"},
 	"patrons_sis_id_key":             {Pointer: "#/sis_id", Detail: "is taken by another patron of the district"},

@@ -87,8 +87,8 @@ func (s *Store) EnsureSchool(ctx context.Context, districtID uuid.UUID, by rappo
 }
 
 // EnsureClient creates the API client with the given secret hash, or, when its client_id
-// exists in the same district, restores it: the secret is reset and a revocation lifted, so
-// that demo credentials always work after seeding.
+// exists in the same district, restores it: the secret, scopes, schools and acting users are
+// reset and a revocation lifted, so that demo credentials always work after seeding.
 func (s *Store) EnsureClient(ctx context.Context, districtID uuid.UUID, by rapport.Actor, in rapport.ClientCreate, secretHash []byte) (rapport.Client, error) {
 	if err := in.Validate(); err != nil {
 		return rapport.Client{}, err
@@ -112,15 +112,8 @@ func (s *Store) EnsureClient(ctx context.Context, districtID uuid.UUID, by rappo
 		if err != nil {
 			return fmt.Errorf("ensure client %s: %w", in.ClientID, err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM api_client_schools WHERE client_uuid = $1`, id); err != nil {
-			return fmt.Errorf("ensure client %s schools: %w", in.ClientID, err)
-		}
-		if len(in.SchoolIDs) > 0 {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO api_client_schools (client_uuid, district_id, school_id)
-				SELECT $1, $2, unnest($3::uuid[])`, id, districtID, in.SchoolIDs); err != nil {
-				return fmt.Errorf("ensure client %s schools: %w", in.ClientID, err)
-			}
+		if err := writeClientLists(ctx, tx, districtID, id, in); err != nil {
+			return err
 		}
 		c, err = getClient(ctx, tx, rapport.TenantScope{DistrictID: districtID}, id, "")
 		return err

@@ -2,8 +2,10 @@ package rapport
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,6 +29,7 @@ type Client struct {
 	DistrictID      uuid.UUID
 	SchoolIDs       []uuid.UUID // empty means every school of the district
 	Scopes          []Scope
+	ActingUsers     []string // the staff it may name in Acting-User, normalised and sorted
 	Status          ClientStatus
 	RevokedAt       time.Time // zero unless revoked
 	SecretRotatedAt time.Time // zero until the first rotation
@@ -49,10 +52,39 @@ func (c Client) Tenant() TenantScope {
 
 // ClientCreate is what it takes to create an API client.
 type ClientCreate struct {
-	Name      string
-	ClientID  string // optional; a random one is made when empty
-	Scopes    []Scope
-	SchoolIDs []uuid.UUID // optional; empty means every school of the district
+	Name        string
+	ClientID    string // optional; a random one is made when empty
+	Scopes      []Scope
+	SchoolIDs   []uuid.UUID // optional; empty means every school of the district
+	ActingUsers []string    // optional; the staff it may name in Acting-User
+}
+
+// ClientPatch is a merge patch of an API client: nil leaves a field alone. Its client_id, its
+// district and its secret do not change this way.
+type ClientPatch struct {
+	Name        *string
+	Scopes      *[]Scope
+	SchoolIDs   *[]uuid.UUID // an empty list means every school of the district
+	ActingUsers *[]string
+}
+
+// Apply returns what the client asks for once patched, as a ClientCreate, so that the same
+// validation and the same CheckGrant apply to changing a client as to creating one.
+func (patch ClientPatch) Apply(c Client) ClientCreate {
+	next := ClientCreate{Name: c.Name, ClientID: c.ClientID, Scopes: c.Scopes, SchoolIDs: c.SchoolIDs, ActingUsers: c.ActingUsers}
+	if patch.Name != nil {
+		next.Name = *patch.Name
+	}
+	if patch.Scopes != nil {
+		next.Scopes = *patch.Scopes
+	}
+	if patch.SchoolIDs != nil {
+		next.SchoolIDs = *patch.SchoolIDs
+	}
+	if patch.ActingUsers != nil {
+		next.ActingUsers = *patch.ActingUsers
+	}
+	return next
 }
 
 // ClientCredentials is what the token endpoint needs to know of a client.
@@ -69,30 +101,39 @@ type TokenGrant struct {
 	ExpiresAt time.Time
 }
 
-// ClientStore keeps API clients and their tokens. Methods taking a scope see only the clients
-// of its district and, when the scope is limited to some schools, only clients limited to some
-// of those schools.
+// ClientStore keeps API clients and their tokens. Methods taking a scope or a principal see only
+// the clients of its district and, when it is limited to some schools, only clients limited to
+// some of those schools.
 type ClientStore interface {
 	// ListClients returns one page of clients, newest first.
 	ListClients(ctx context.Context, scope TenantScope, page PageRequest) (Page[Client], error)
 	// GetClient returns the client, or an error of kind NotFound.
 	GetClient(ctx context.Context, scope TenantScope, id uuid.UUID) (Client, error)
 	// CreateClient stores a new client with the given secret hash. A client_id already taken
-	// is Conflict; a school outside the district is Unprocessable.
+	// is Conflict; a school outside the district is Unprocessable. The caller has checked the
+	// grant (CheckGrant).
 	CreateClient(ctx context.Context, scope TenantScope, by Actor, in ClientCreate, secretHash []byte) (Client, error)
-	// RevokeClient marks the client revoked and deletes its tokens: NotFound, PreconditionFailed.
-	RevokeClient(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Client, error)
+	// UpdateClient applies a merge patch: NotFound, PreconditionFailed, Forbidden unless the
+	// principal controls the client (CheckControl) and may grant what it asks for (CheckGrant),
+	// Unprocessable, Conflict when the client is revoked. Changing its scopes or schools
+	// deletes its tokens.
+	UpdateClient(ctx context.Context, p *Principal, id uuid.UUID, match Match, patch ClientPatch) (Client, error)
+	// RevokeClient marks the client revoked and deletes its tokens: NotFound,
+	// PreconditionFailed, Forbidden unless the principal controls the client.
+	RevokeClient(ctx context.Context, p *Principal, id uuid.UUID, match Match) (Client, error)
 	// RotateClientSecret replaces the secret hash and deletes the client's tokens: NotFound,
-	// PreconditionFailed, or Conflict when the client is revoked.
-	RotateClientSecret(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, secretHash []byte) (Client, error)
+	// PreconditionFailed, Forbidden unless the principal controls the client, or Conflict when
+	// the client is revoked.
+	RotateClientSecret(ctx context.Context, p *Principal, id uuid.UUID, match Match, secretHash []byte) (Client, error)
 
 	// GetClientCredentials returns the client with the OAuth client_id, revoked or not, or an
 	// error of kind NotFound.
 	GetClientCredentials(ctx context.Context, clientID string) (ClientCredentials, error)
 	// CreateToken stores a token grant and notes the time on the client.
 	CreateToken(ctx context.Context, grant TokenGrant) error
-	// GetTokenPrincipal returns the principal of the token with the given hash, or an error of
-	// kind NotFound when the token is unknown, expired, or its client is revoked.
+	// GetTokenPrincipal returns the principal of the token with the given hash, with the staff
+	// its client may act for, or an error of kind NotFound when the token is unknown, expired,
+	// or its client is revoked.
 	GetTokenPrincipal(ctx context.Context, tokenHash []byte) (Principal, error)
 	// DeleteExpiredTokens removes tokens that expired before the given time.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
@@ -100,8 +141,26 @@ type ClientStore interface {
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)
 
-// Validate checks the request on its own terms, pointing at every field at fault.
-func (in ClientCreate) Validate() error {
+// actingUserPattern is what a normalised acting user looks like: an e-mail address or a staff
+// id in lower case, nothing that could forge a log line or hide a character.
+var actingUserPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._%+'@-]{0,253}$`)
+
+// NormalizeActingUser returns the canonical form of a member of staff's e-mail or staff id:
+// trimmed and in lower case, so that "Ms.Garcia@School.org" and "ms.garcia@school.org" are one
+// person. A value that is not 1 to 254 letters, digits and . _ % + ' @ - is an error.
+func NormalizeActingUser(s string) (string, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if !actingUserPattern.MatchString(name) {
+		return "", errors.New("must be an e-mail address or staff id: 1 to 254 letters, digits and . _ % + ' @ -, starting with a letter or digit")
+	}
+	return name, nil
+}
+
+const maxActingUsers = 1000
+
+// Validate normalises the acting users (NormalizeActingUser: sorted, without duplicates) and
+// checks the request on its own terms, pointing at every field at fault.
+func (in *ClientCreate) Validate() error {
 	var p Problems
 	checkLine(&p, "#/name", in.Name, 200)
 	if in.ClientID != "" && !clientIDPattern.MatchString(in.ClientID) {
@@ -118,7 +177,46 @@ func (in ClientCreate) Validate() error {
 			p.Add(pointerf("#/scopes/%d", i), "%q is not a scope", s)
 		}
 	}
+	names := make([]string, 0, len(in.ActingUsers))
+	for i, s := range in.ActingUsers {
+		name, err := NormalizeActingUser(s)
+		if err != nil {
+			p.Add(pointerf("#/acting_users/%d", i), "%s", err.Error())
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) > maxActingUsers {
+		p.Add("#/acting_users", "must list at most %d people", maxActingUsers)
+	}
+	slices.Sort(names)
+	in.ActingUsers = slices.Compact(names)
 	return p.Err()
+}
+
+// CheckControl returns an error of kind Forbidden unless the principal may change, revoke or
+// rotate the secret of the client: a principal controls only clients that hold no scope it
+// lacks and, when it is limited to some schools, only clients limited to some of those (storage
+// shows it no others). Otherwise an admin token narrowed to fewer scopes, or a school-limited
+// admin, could take over a client that holds more.
+func (p *Principal) CheckControl(c Client) error {
+	for _, s := range c.Scopes {
+		if !p.HasScope(s) {
+			return Errorf(Forbidden, "the client holds %s, which the caller does not: only a client holding every scope of another may change it", s)
+		}
+	}
+	if p.Tenant.AllSchools() {
+		return nil
+	}
+	if len(c.SchoolIDs) == 0 {
+		return Errorf(Forbidden, "the client may see every school of the district; a client limited to some schools cannot change it")
+	}
+	for _, id := range c.SchoolIDs {
+		if !slices.Contains(p.Tenant.SchoolIDs, id) {
+			return Errorf(Forbidden, "the client may see a school the caller may not; only a client allowed all of its schools may change it")
+		}
+	}
+	return nil
 }
 
 // CheckGrant returns an error of kind Forbidden when the principal may not create the client:

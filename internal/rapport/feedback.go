@@ -238,6 +238,9 @@ func (patch FeedbackPatch) Apply(f FeedbackItem, now time.Time) (FeedbackItem, e
 	}
 	if patch.ReceivedAt != nil {
 		checkNotFuture(&p, "#/received_at", f.ReceivedAt, now)
+		if f.Status.Decided() && f.ReceivedAt.After(f.DecidedAt) {
+			p.Add("#/received_at", "must not be after the decision on the item (%s)", f.DecidedAt.UTC().Format(time.RFC3339))
+		}
 	}
 	return f, p.Err()
 }
@@ -252,14 +255,73 @@ type TransitionRequest struct {
 
 // FeedbackTransition is one move of an item through the status machine, as its history keeps
 // it.
+//
+// The history also keeps every change made to an item after its decision (Kind HistoryEdit,
+// From = To = the item's status), so that what the community was told cannot be rewritten
+// unseen.
 type FeedbackTransition struct {
 	ID         int64
 	FeedbackID uuid.UUID
+	Kind       HistoryKind
 	From       FeedbackStatus
 	To         FeedbackStatus
-	Text       string // empty when none was given
+	Text       string                 // empty when none was given
+	Changes    map[string]FieldChange // for an edit: each field changed, by its name in the API
 	By         Actor
 	At         time.Time
+}
+
+// HistoryKind says what an entry of a feedback item's history records.
+type HistoryKind string
+
+// The kinds of history entry.
+const (
+	HistoryTransition HistoryKind = "transition" // a move through the status machine
+	HistoryEdit       HistoryKind = "edit"       // a change to a decided item
+)
+
+// FieldChange is a field's value before and after an edit, as JSON values: nil for none, and
+// both nil once an erasure redacted them.
+type FieldChange struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// EditsOf returns the changes from f to next of the fields a merge patch may change, by their
+// names in the API, or nil when nothing changed.
+func EditsOf(f, next FeedbackItem) map[string]FieldChange {
+	changes := map[string]FieldChange{}
+	add := func(name string, from, to any, differ bool) {
+		if differ {
+			changes[name] = FieldChange{From: from, To: to}
+		}
+	}
+	text := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	id := func(v uuid.UUID) any {
+		if v == uuid.Nil {
+			return nil
+		}
+		return v.String()
+	}
+	add("patron_id", id(f.PatronID), id(next.PatronID), f.PatronID != next.PatronID)
+	add("submitter_role", text(string(f.SubmitterRole)), text(string(next.SubmitterRole)), f.SubmitterRole != next.SubmitterRole)
+	add("source", string(f.Source), string(next.Source), f.Source != next.Source)
+	add("campaign_id", id(f.CampaignID), id(next.CampaignID), f.CampaignID != next.CampaignID)
+	add("category", text(f.Category), text(next.Category), f.Category != next.Category)
+	add("summary", f.Summary, next.Summary, f.Summary != next.Summary)
+	add("details", text(f.Details), text(next.Details), f.Details != next.Details)
+	add("public", f.Public, next.Public, f.Public != next.Public)
+	add("received_at", f.ReceivedAt.UTC().Format(time.RFC3339Nano), next.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		!f.ReceivedAt.Equal(next.ReceivedAt))
+	if len(changes) == 0 {
+		return nil
+	}
+	return changes
 }
 
 // Apply returns the item after the transition, and the entry for its history. A move the
@@ -289,7 +351,7 @@ func (t TransitionRequest) Apply(f FeedbackItem, by Actor, now time.Time) (Feedb
 	if err := p.Err(); err != nil {
 		return f, FeedbackTransition{}, err
 	}
-	entry := FeedbackTransition{FeedbackID: f.ID, From: f.Status, To: t.To, Text: text, By: by, At: now}
+	entry := FeedbackTransition{FeedbackID: f.ID, Kind: HistoryTransition, From: f.Status, To: t.To, Text: text, By: by, At: now}
 	f.Status = t.To
 	if t.To.Decided() {
 		f.Resolution, f.DecidedAt, f.DecidedBy = text, now, by
@@ -403,13 +465,15 @@ type FeedbackStore interface {
 	// CreateFeedback records an item, status received: Unprocessable pointing at a school,
 	// patron or campaign the caller cannot see or that do not go together.
 	CreateFeedback(ctx context.Context, scope TenantScope, by Actor, in FeedbackCreate) (FeedbackItem, error)
-	// UpdateFeedback applies a merge patch: NotFound, PreconditionFailed, Unprocessable.
+	// UpdateFeedback applies a merge patch: NotFound, PreconditionFailed, Unprocessable. A
+	// change to a decided item is added to its history (EditsOf).
 	UpdateFeedback(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, patch FeedbackPatch) (FeedbackItem, error)
 	// TransitionFeedback moves the item through the status machine and adds the move to its
 	// history: NotFound, PreconditionFailed, Conflict (a move the machine refuses),
 	// Unprocessable (a decision without its text).
 	TransitionFeedback(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, t TransitionRequest) (FeedbackItem, error)
-	// ListFeedbackHistory returns one page of the item's transitions, oldest first: NotFound.
+	// ListFeedbackHistory returns one page of the item's history (transitions and edits),
+	// oldest first: NotFound.
 	ListFeedbackHistory(ctx context.Context, scope TenantScope, id uuid.UUID, page PageRequest) (Page[FeedbackTransition], error)
 	// RecordFeedbackCommunication records that the item's decision was told: NotFound,
 	// PreconditionFailed, Conflict (undecided, or told already), Unprocessable.

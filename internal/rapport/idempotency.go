@@ -29,17 +29,24 @@ const (
 	ClaimedMismatch                     // the key was used for a different request
 )
 
-// IdempotencyStore keeps Idempotency-Keys, per API client.
+// IdempotencyOwner is whose an Idempotency-Key is: an API client and the member of staff it
+// acts for (empty for none). The same key sent for two people is two keys.
+type IdempotencyOwner struct {
+	ClientUUID uuid.UUID
+	ActingUser string
+}
+
+// IdempotencyStore keeps Idempotency-Keys, per owner.
 type IdempotencyStore interface {
 	// ClaimIdempotencyKey claims the key for a request with the given fingerprint. A key left
 	// in flight longer than staleAfter by a request with the same fingerprint is taken over,
 	// so that a crashed request does not block its retries forever.
-	ClaimIdempotencyKey(ctx context.Context, clientUUID uuid.UUID, key string, fingerprint []byte, staleAfter time.Duration) (ClaimOutcome, StoredResponse, error)
+	ClaimIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string, fingerprint []byte, staleAfter time.Duration) (ClaimOutcome, StoredResponse, error)
 	// CompleteIdempotencyKey stores the answer to the claimed request.
-	CompleteIdempotencyKey(ctx context.Context, clientUUID uuid.UUID, key string, res StoredResponse) error
+	CompleteIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string, res StoredResponse) error
 	// ReleaseIdempotencyKey forgets a claim whose request failed on the server's side, so that a
 	// retry runs again.
-	ReleaseIdempotencyKey(ctx context.Context, clientUUID uuid.UUID, key string) error
+	ReleaseIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string) error
 	// DeleteExpiredIdempotencyKeys removes keys older than IdempotencyTTL.
 	DeleteExpiredIdempotencyKeys(ctx context.Context) (int64, error)
 }

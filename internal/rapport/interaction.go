@@ -471,7 +471,9 @@ type ReferralFilter struct {
 // ReferralItem is an interaction with a referral, with enough of its patrons to greet them.
 type ReferralItem struct {
 	Interaction Interaction
-	Patrons     []Patron // only the fields of a summary are set
+	// Patrons are those of the interaction's patrons the principal may see
+	// (Principal.CanSeePatron), with only the fields of a summary set.
+	Patrons []Patron
 }
 
 // InteractionStore keeps interactions. Every method sees only the interactions of its scope's
@@ -497,5 +499,5 @@ type InteractionStore interface {
 	DeleteInteraction(ctx context.Context, scope TenantScope, id uuid.UUID, match Match) error
 	// ListReferrals returns one page of the interactions with a referral in the filter's state,
 	// newest first, with their patrons.
-	ListReferrals(ctx context.Context, scope TenantScope, filter ReferralFilter, page PageRequest) (Page[ReferralItem], error)
+	ListReferrals(ctx context.Context, p *Principal, filter ReferralFilter, page PageRequest) (Page[ReferralItem], error)
 }

@@ -181,13 +181,29 @@ func (n Note) validate() error {
 func (p *Principal) CanRead(n Note) bool {
 	switch n.Visibility {
 	case VisibleToAuthor:
-		return n.CreatedBy == p.Actor()
+		return p.IsAuthor(n)
 	case VisibleToLibrary:
 		return p.HasScope(ScopeNotesRead)
 	case VisibleToSchool:
 		return p.HasScope(ScopeNotesRead) || p.HasScope(ScopeNotesSchool)
 	}
 	return false
+}
+
+// IsAuthor reports whether the principal wrote the note: the same client acting for the same
+// member of staff.
+func (p *Principal) IsAuthor(n Note) bool {
+	return n.CreatedBy.Same(p.Actor())
+}
+
+// CheckManage returns an error of kind Forbidden unless the principal may change who can read
+// the note or delete it: only its author, or an admin, may. Anyone who may write notes may
+// still correct it or close its follow-up.
+func (p *Principal) CheckManage(n Note, what string) error {
+	if p.IsAuthor(n) || p.HasScope(ScopeAdmin) {
+		return nil
+	}
+	return Errorf(Forbidden, "only the note's author or an admin may %s", what)
 }
 
 // NoteFilter narrows a patron's notes.
@@ -205,8 +221,10 @@ type FollowUpFilter struct {
 
 // FollowUpItem is a note with a follow-up, with enough of its patron to greet them.
 type FollowUpItem struct {
-	Note   Note
-	Patron Patron // only the fields of a summary are set
+	Note Note
+	// Patron has only the fields of a summary set; it is nil unless the principal may see the
+	// patron (Principal.CanSeePatron).
+	Patron *Patron
 }
 
 // AccessRecord is one read of personal data about a patron.
@@ -230,9 +248,11 @@ type NoteStore interface {
 	// CreateNote writes a note about the patron: NotFound, Unprocessable.
 	CreateNote(ctx context.Context, p *Principal, patronID uuid.UUID, in NoteCreate) (Note, error)
 	// UpdateNote applies a merge patch: NotFound (also for another author's author-only note),
-	// PreconditionFailed, Unprocessable.
+	// PreconditionFailed, Unprocessable, Forbidden for a change of visibility by someone else
+	// than its author or an admin (CheckManage). When the principal may read the note that
+	// results (CanRead), the read is logged, since the caller is answered its body.
 	UpdateNote(ctx context.Context, p *Principal, id uuid.UUID, match Match, patch NotePatch) (Note, error)
-	// DeleteNote removes the note: NotFound, PreconditionFailed.
+	// DeleteNote removes the note: NotFound, PreconditionFailed, Forbidden (CheckManage).
 	DeleteNote(ctx context.Context, p *Principal, id uuid.UUID, match Match) error
 	// ListFollowUps returns one page of the follow-ups of the scope's patrons, soonest due first.
 	ListFollowUps(ctx context.Context, p *Principal, filter FollowUpFilter, page PageRequest) (Page[FollowUpItem], error)

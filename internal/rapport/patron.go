@@ -76,6 +76,10 @@ func (p Patron) DisplayName() string {
 	return strings.TrimSpace(first + " " + p.FamilyName)
 }
 
+// ErasedText stands in for free text that an erasure removed where the record needs some text
+// (a feedback item's summary, a decision, a referral's closing note).
+const ErasedText = "(erased)"
+
 // Erased reports whether the patron's personal data was erased.
 func (p Patron) Erased() bool {
 	return !p.ErasedAt.IsZero()
@@ -262,9 +266,11 @@ type PatronStore interface {
 	UpdatePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, patch PatronPatch) (Patron, error)
 	// DeactivatePatron makes the patron inactive: NotFound, PreconditionFailed.
 	DeactivatePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Patron, error)
-	// ErasePatron removes the patron's personal data and notes, and the free text written about
-	// them alone (the summaries and comments of their own interactions, the details of their
-	// feedback), keeping the records for counts: NotFound, PreconditionFailed. Erasing an
-	// erased patron changes nothing.
+	// ErasePatron removes the patron's personal data and notes, the free text written about
+	// them alone (the summaries, comments and referral contact and closing note of their own
+	// interactions; the summary, details and decision text of their feedback, which leaves the
+	// public board, and the text of its history), and every stored answer to an
+	// Idempotency-Key retry that holds their id. The records stay, for counts: NotFound,
+	// PreconditionFailed. Erasing an erased patron changes nothing.
 	ErasePatron(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) (Patron, error)
 }

@@ -48,11 +48,28 @@ func ValidScope(s Scope) bool {
 // CLIClientID is the client id recorded for changes made from the command line.
 const CLIClientID = "rapport-cli"
 
+// ActingUserSource says how Rapport learned the member of staff an actor acted for.
+type ActingUserSource string
+
+// The sources of an acting user.
+const (
+	// AssertedByClient is an Acting-User header: the API client named the person, and Rapport
+	// checked only that the client's admin registered that name for it.
+	AssertedByClient ActingUserSource = "client_assertion"
+)
+
 // Actor is who made a change: an API client and, when a front end named one, the member of
-// staff it acted for (the Acting-User header).
+// staff it acted for (the Acting-User header, normalised).
 type Actor struct {
-	ClientID   string // the OAuth client_id, or CLIClientID
-	ActingUser string // empty when none was named
+	ClientID         string           // the OAuth client_id, or CLIClientID
+	ActingUser       string           // empty when none was named
+	ActingUserSource ActingUserSource // how the acting user is known; empty when there is none
+}
+
+// Same reports whether a and b are the same client acting for the same person, whatever the
+// source of the name: the test of authorship.
+func (a Actor) Same(b Actor) bool {
+	return a.ClientID == b.ClientID && a.ActingUser == b.ActingUser
 }
 
 // TenantScope limits what a caller can see: one district and, when SchoolIDs is not nil, only those
@@ -80,8 +97,11 @@ type Principal struct {
 	Tenant     TenantScope
 	Scopes     []Scope   // what the token holds
 	ExpiresAt  time.Time // when the token stops working
-	ActingUser string    // the Acting-User header of the request, if any
-	RequestID  string    // the id of the request, for the access log
+	// ActingUsers are the members of staff the client may name in Acting-User (normalised),
+	// as an admin registered them on the client.
+	ActingUsers []string
+	ActingUser  string // the request's Acting-User, normalised and allowed; "" when none
+	RequestID   string // the id of the request, for the access log
 }
 
 // HasScope reports whether the principal holds scope s.
@@ -89,9 +109,44 @@ func (p *Principal) HasScope(s Scope) bool {
 	return slices.Contains(p.Scopes, s)
 }
 
+// CanSeePatron reports whether the principal may see the details (name, grade, homeroom) of a
+// patron whose current school is schoolID: it needs patrons:read and that school in its scope.
+// Records that only refer to a patron, such as a referral or a follow-up, show the patron's
+// details on this condition alone, so that a patron who moved away is not shown to the old
+// school.
+func (p *Principal) CanSeePatron(schoolID uuid.UUID) bool {
+	return p.HasScope(ScopePatronsRead) && p.Tenant.HasSchool(schoolID)
+}
+
 // Actor returns who the principal's changes are recorded as.
 func (p *Principal) Actor() Actor {
-	return Actor{ClientID: p.ClientID, ActingUser: p.ActingUser}
+	a := Actor{ClientID: p.ClientID, ActingUser: p.ActingUser}
+	if a.ActingUser != "" {
+		a.ActingUserSource = AssertedByClient
+	}
+	return a
+}
+
+// ActFor sets the member of staff the principal acts for from an Acting-User header: the name
+// is normalised (NormalizeActingUser) and must be one of the principal's ActingUsers. An
+// empty header acts for nobody. Otherwise the error is of kind Forbidden, or Invalid for a
+// value that cannot be a name at all.
+func (p *Principal) ActFor(header string) error {
+	if header == "" {
+		p.ActingUser = ""
+		return nil
+	}
+	name, err := NormalizeActingUser(header)
+	if err != nil {
+		return &Error{Kind: Invalid, Message: "Acting-User " + err.Error(),
+			Fields: []FieldError{{Pointer: "#/header/Acting-User", Detail: err.Error()}}}
+	}
+	if !slices.Contains(p.ActingUsers, name) {
+		return FieldErrorf(Forbidden, "#/header/Acting-User",
+			"the client may not act for %q: an admin registers the staff a client may name in its acting_users", name)
+	}
+	p.ActingUser = name
+	return nil
 }
 
 type principalKey struct{}

@@ -39,6 +39,12 @@ func TestSchoolCreateNormalize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
 			err := in.Normalize()
+			if tt.want == nil && err != nil {
+				t.Fatalf("Normalize(%+v) = %v, want no error", tt.in, err)
+			}
+			if tt.want != nil && ErrorKind(err) != Unprocessable {
+				t.Fatalf("Normalize(%+v) = %v, want Unprocessable at %v", tt.in, err, tt.want)
+			}
 			if got := pointersOf(err); !slices.Equal(got, tt.want) {
 				t.Errorf("Normalize(%+v) pointers = %v, want %v (%v)", tt.in, got, tt.want, err)
 			}

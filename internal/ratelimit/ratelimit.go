@@ -44,16 +44,29 @@ type Decision struct {
 
 // Allow takes one request from the bucket of key, if it holds one.
 func (l *Limiter) Allow(key string, now time.Time) Decision {
+	b := l.bucket(key)
+	return l.decision(b.AllowN(now, 1), b.TokensAt(now))
+}
+
+// Peek says whether the bucket of key holds a request, without taking it: for work that is
+// paid for only when it turns out to be wasted (a token lookup that finds nothing).
+func (l *Limiter) Peek(key string, now time.Time) Decision {
+	tokens := l.bucket(key).TokensAt(now)
+	return l.decision(tokens >= 1, tokens)
+}
+
+func (l *Limiter) bucket(key string) *rate.Limiter {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	b, ok := l.buckets.Get(key)
 	if !ok {
 		b = rate.NewLimiter(l.rate, l.burst)
 		l.buckets.Add(key, b)
 	}
-	l.mu.Unlock()
+	return b
+}
 
-	allowed := b.AllowN(now, 1)
-	tokens := b.TokensAt(now)
+func (l *Limiter) decision(allowed bool, tokens float64) Decision {
 	d := Decision{
 		Allowed:   allowed,
 		Limit:     l.burst,
