@@ -50,7 +50,7 @@ func TestClients(t *testing.T) {
 		t.Fatalf("the new client's secret does not get a token: %d", status)
 	}
 	var schools api.SchoolList
-	env.Call(http.MethodGet, "/v1/schools", deskToken, nil).Decode(t, &schools)
+	mustGet(t, env, deskToken, "/v1/schools", &schools)
 	if len(schools.Data) != 1 || schools.Data[0].Id != tenant.Schools[0].ID {
 		t.Errorf("the limited client sees %v", schoolNames(schools))
 	}
@@ -63,7 +63,7 @@ func TestClients(t *testing.T) {
 			t.Errorf("GET client = %d %v", res.Status, c)
 		}
 		var list api.ClientList
-		env.Call(http.MethodGet, "/v1/clients?limit=1", admin, nil).Decode(t, &list)
+		mustGet(t, env, admin, "/v1/clients?limit=1", &list)
 		if len(list.Data) != 1 || list.Data[0].Id != created.Id || list.NextCursor == nil {
 			t.Errorf("newest client first, with more to follow; got %+v", list)
 		}

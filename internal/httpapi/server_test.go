@@ -78,7 +78,7 @@ func TestBadInput(t *testing.T) {
 
 	// None of the refused writes left anything behind.
 	var list api.SchoolList
-	env.Call(http.MethodGet, "/v1/schools", admin, nil).Decode(t, &list)
+	mustGet(t, env, admin, "/v1/schools", &list)
 	if len(list.Data) != 1 || list.Data[0].Name != "Lincoln High" {
 		t.Errorf("after refused writes the schools are %v", schoolNames(list))
 	}
