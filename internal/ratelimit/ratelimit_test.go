@@ -43,3 +43,22 @@ func TestForgottenBucketsStartFull(t *testing.T) {
 		t.Errorf("a forgotten key was refused: %+v", d)
 	}
 }
+
+func TestPeekTakesNothing(t *testing.T) {
+	t.Parallel()
+	l := New(1, 2, 10)
+	now := time.Unix(1_000_000, 0)
+	for range 5 {
+		if d := l.Peek("a", now); !d.Allowed || d.Remaining != 2 {
+			t.Fatalf("Peek on a full bucket = %+v, want allowed with 2 remaining", d)
+		}
+	}
+	l.Allow("a", now)
+	l.Allow("a", now)
+	if d := l.Peek("a", now); d.Allowed || d.RetryAfter <= 0 {
+		t.Errorf("Peek on an empty bucket = %+v, want refused with a Retry-After", d)
+	}
+	if d := l.Peek("a", now.Add(time.Second)); !d.Allowed {
+		t.Errorf("Peek a second later = %+v, want allowed: one request refilled", d)
+	}
+}
