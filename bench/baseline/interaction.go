@@ -149,8 +149,8 @@ func toInteraction(it rapport.Interaction) interaction {
 		Kind: string(it.Kind), Channel: string(it.Channel), Summary: optional(it.Summary),
 		Outcome: optional(string(it.Outcome)), ReadLevel: optionalInt(it.ReadLevel),
 		DurationMinutes: optionalInt(it.DurationMinutes), OccurredAt: it.OccurredAt.UTC(),
-		CreatedAt: it.CreatedAt.UTC(), CreatedBy: actor{ClientID: it.CreatedBy.ClientID, ActingUser: optional(it.CreatedBy.ActingUser)},
-		UpdatedAt: it.UpdatedAt.UTC(), UpdatedBy: actor{ClientID: it.UpdatedBy.ClientID, ActingUser: optional(it.UpdatedBy.ActingUser)},
+		CreatedAt: it.CreatedAt.UTC(), CreatedBy: newActor(it.CreatedBy.ClientID, it.CreatedBy.ActingUser),
+		UpdatedAt: it.UpdatedAt.UTC(), UpdatedBy: newActor(it.UpdatedBy.ClientID, it.UpdatedBy.ActingUser),
 	}
 	if out.PatronIDs == nil {
 		out.PatronIDs = []uuid.UUID{}
@@ -161,7 +161,8 @@ func toInteraction(it rapport.Interaction) interaction {
 		if !r.ClosedAt.IsZero() {
 			closedAt := r.ClosedAt.UTC()
 			out.Referral.ClosedAt = &closedAt
-			out.Referral.ClosedBy = &actor{ClientID: r.ClosedBy.ClientID, ActingUser: optional(r.ClosedBy.ActingUser)}
+			closedBy := newActor(r.ClosedBy.ClientID, r.ClosedBy.ActingUser)
+			out.Referral.ClosedBy = &closedBy
 		}
 	}
 	if s := it.Satisfaction; s != nil {

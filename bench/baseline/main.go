@@ -127,8 +127,19 @@ type api struct {
 
 // actor has the members of the Actor schema.
 type actor struct {
-	ActingUser *string `json:"acting_user,omitempty"`
-	ClientID   string  `json:"client_id"`
+	ActingUser       *string `json:"acting_user,omitempty"`
+	ActingUserSource *string `json:"acting_user_source,omitempty"`
+	ClientID         string  `json:"client_id"`
+}
+
+// newActor is who made a change: a client and, when one was named, the member of staff it
+// asserted it acted for.
+func newActor(clientID, actingUser string) actor {
+	a := actor{ClientID: clientID, ActingUser: optional(actingUser)}
+	if actingUser != "" {
+		a.ActingUserSource = optional("client_assertion")
+	}
+	return a
 }
 
 // patron has the members of the Patron schema, in the order Rapport writes them.
@@ -187,7 +198,7 @@ func scanPatron(row pgx.Row) (patron, error) {
 	p.PreferredName, p.Pronouns, p.NamePronunciation = optional(preferred), optional(pronouns), optional(pronunciation)
 	p.Grade, p.Homeroom, p.Email = optional(grade), optional(homeroom), optional(email)
 	p.SourcedID, p.SISID, p.Barcode, p.LMSID = optional(sourcedID), optional(sisID), optional(barcode), optional(lmsID)
-	p.CreatedBy.ActingUser, p.UpdatedBy.ActingUser = optional(createdByUser), optional(updatedByUser)
+	p.CreatedBy, p.UpdatedBy = newActor(p.CreatedBy.ClientID, createdByUser), newActor(p.UpdatedBy.ClientID, updatedByUser)
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	if p.Interests == nil {
 		p.Interests = []string{}
@@ -295,8 +306,8 @@ func toPatron(p rapport.Patron) patron {
 		NamePronunciation: optional(p.NamePronunciation), Grade: optional(p.Grade), Homeroom: optional(p.Homeroom),
 		Email: optional(p.Email), SourcedID: optional(p.SourcedID), SISID: optional(p.SISID), Barcode: optional(p.Barcode),
 		LMSID: optional(p.LMSID), Status: string(p.Status), Interests: p.Interests,
-		CreatedAt: p.CreatedAt.UTC(), CreatedBy: actor{ClientID: p.CreatedBy.ClientID, ActingUser: optional(p.CreatedBy.ActingUser)},
-		UpdatedAt: p.UpdatedAt.UTC(), UpdatedBy: actor{ClientID: p.UpdatedBy.ClientID, ActingUser: optional(p.UpdatedBy.ActingUser)},
+		CreatedAt: p.CreatedAt.UTC(), CreatedBy: newActor(p.CreatedBy.ClientID, p.CreatedBy.ActingUser),
+		UpdatedAt: p.UpdatedAt.UTC(), UpdatedBy: newActor(p.UpdatedBy.ClientID, p.UpdatedBy.ActingUser),
 	}
 	if out.Interests == nil {
 		out.Interests = []string{}
@@ -400,7 +411,7 @@ func (a *api) createNote(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	n.CreatedBy.ActingUser, n.UpdatedBy.ActingUser = optional(createdByUser), optional(updatedByUser)
+	n.CreatedBy, n.UpdatedBy = newActor(n.CreatedBy.ClientID, createdByUser), newActor(n.UpdatedBy.ClientID, updatedByUser)
 	n.CreatedAt, n.UpdatedAt = n.CreatedAt.UTC(), n.UpdatedAt.UTC()
 	w.Header().Set("Location", "/notes/"+n.ID.String())
 	writeJSON(w, http.StatusCreated, n)

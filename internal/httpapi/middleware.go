@@ -129,9 +129,10 @@ func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
 //     address). Bad tokens are remembered for a while (auth.Config.MissTTL).
 //   - Without a token, one request from the address's bucket.
 //
-// A rejected token is remembered so that the 401 can say why; whether an operation needs a
-// token at all, and which scopes, is the spec's to say, and the request validator enforces it
-// (see authorize). An Acting-User the client may not name is 403 here.
+// A rejected token, or an Acting-User the client may not name, is remembered so that the 401 or
+// 403 can say why; whether an operation needs a token at all, and which scopes, is the spec's to
+// say, and the request validator enforces it (see authorize). An operation without security
+// serves such a request as it serves any anonymous one.
 func (s *server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/v1/") {
@@ -172,11 +173,11 @@ func (s *server) admit(next http.Handler) http.Handler {
 		}
 		if p != nil {
 			if err := p.ActFor(r.Header.Get("Acting-User")); err != nil {
-				writeProblem(s.logger, w, r, err)
-				return
+				r = r.WithContext(context.WithValue(r.Context(), authErrorKey{}, err))
+			} else {
+				p.RequestID = requestIDFrom(r.Context())
+				r = r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p))
 			}
-			p.RequestID = requestIDFrom(r.Context())
-			r = r.WithContext(rapport.NewContextWithPrincipal(r.Context(), p))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -337,6 +337,12 @@ func TestActingUser(t *testing.T) {
 		})
 	}
 
+	// A public page needs no token: one sent with a name it may not use changes nothing.
+	board := "/v1/public/schools/" + tenant.Schools[0].Slug + "/you-said-we-did"
+	if res := env.Call(http.MethodGet, board, kioskToken, nil, "Acting-User", "ms.lee@lincoln.example.org"); res.Status != http.StatusOK {
+		t.Errorf("the public board with a refused Acting-User = %d, want 200: %s", res.Status, res.Body)
+	}
+
 	// Her author-only note is hers through the desk alone: the kiosk cannot name her.
 	var list api.NoteList
 	mustGet(t, env, deskToken, notes, &list, "Acting-User", "ms.lee@lincoln.example.org")

@@ -112,7 +112,8 @@ func isAPIPath(path string) bool {
 }
 
 // authorize is the validator's check of an operation's security requirement: the request must
-// carry an accepted token holding every scope the requirement lists.
+// carry an accepted token holding every scope the requirement lists, and name no Acting-User
+// its client may not act for.
 func authorize(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	p := rapport.PrincipalFromContext(ctx)
 	if p == nil {
@@ -187,7 +188,7 @@ func securityError(se *openapi3filter.SecurityRequirementsError) error {
 		switch rapport.ErrorKind(e) {
 		case rapport.Unauthenticated:
 			return e
-		case rapport.Forbidden:
+		case rapport.Forbidden, rapport.Invalid: // Invalid: an Acting-User that is no name at all
 			forbidden = e
 		}
 	}
