@@ -5686,7 +5686,14 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
-type ServiceUnavailableApplicationProblemPlusJSONResponse Problem
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -5815,10 +5822,13 @@ type GetReadiness503ApplicationProblemPlusJSONResponse struct {
 func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5949,10 +5959,13 @@ type ListCampaigns503ApplicationProblemPlusJSONResponse struct {
 func (response ListCampaigns503ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6165,10 +6178,13 @@ type CreateCampaign503ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign503ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6326,10 +6342,13 @@ type GetCampaign503ApplicationProblemPlusJSONResponse struct {
 func (response GetCampaign503ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6555,10 +6574,13 @@ type UpdateCampaign503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign503ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6784,10 +6806,13 @@ type CreateCampaignFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback503ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6918,10 +6943,13 @@ type ListClients503ApplicationProblemPlusJSONResponse struct {
 func (response ListClients503ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7125,10 +7153,13 @@ type CreateClient503ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7286,10 +7317,13 @@ type GetClient503ApplicationProblemPlusJSONResponse struct {
 func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7518,10 +7552,13 @@ type UpdateClient503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7701,10 +7738,13 @@ type RevokeClient503ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient503ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7888,10 +7928,13 @@ type RotateClientSecret503ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret503ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8032,10 +8075,13 @@ type GetDistrict503ApplicationProblemPlusJSONResponse struct {
 func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8166,10 +8212,13 @@ type ListFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedback503ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8382,10 +8431,13 @@ type CreateFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback503ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8543,10 +8595,13 @@ type GetFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response GetFeedback503ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8788,10 +8843,13 @@ type UpdateFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback503ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9033,10 +9091,13 @@ type RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9184,10 +9245,13 @@ type ListFeedbackHistory503ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedbackHistory503ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9437,10 +9501,13 @@ type AddFeedbackSupporter503ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter503ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9682,10 +9749,13 @@ type TransitionFeedback503ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback503ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9816,10 +9886,13 @@ type ListFollowUps503ApplicationProblemPlusJSONResponse struct {
 func (response ListFollowUps503ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9950,10 +10023,13 @@ type ListInteractions503ApplicationProblemPlusJSONResponse struct {
 func (response ListInteractions503ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10166,10 +10242,13 @@ type CreateInteraction503ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction503ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10317,10 +10396,13 @@ type DeleteInteraction503ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction503ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10478,10 +10560,13 @@ type GetInteraction503ApplicationProblemPlusJSONResponse struct {
 func (response GetInteraction503ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10723,10 +10808,13 @@ type UpdateInteraction503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction503ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10874,10 +10962,13 @@ type DeleteNote503ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote503ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11035,10 +11126,13 @@ type GetNote503ApplicationProblemPlusJSONResponse struct {
 func (response GetNote503ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11264,10 +11358,13 @@ type UpdateNote503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote503ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11417,10 +11514,13 @@ type CreateToken503ApplicationProblemPlusJSONResponse struct {
 func (response CreateToken503ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11551,10 +11651,13 @@ type ListPatrons503ApplicationProblemPlusJSONResponse struct {
 func (response ListPatrons503ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11767,10 +11870,13 @@ type CreatePatron503ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron503ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11947,10 +12053,13 @@ type DeletePatron503ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron503ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12108,10 +12217,13 @@ type GetPatron503ApplicationProblemPlusJSONResponse struct {
 func (response GetPatron503ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12353,10 +12465,13 @@ type UpdatePatron503ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron503ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12504,10 +12619,13 @@ type ListPatronAccessLog503ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronAccessLog503ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12684,10 +12802,13 @@ type ErasePatron503ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron503ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12835,10 +12956,13 @@ type ListPatronInteractions503ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronInteractions503ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12986,10 +13110,13 @@ type ListPatronNotes503ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronNotes503ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13219,10 +13346,13 @@ type CreateNote503ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13452,10 +13582,13 @@ type CreateVisit503ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit503ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13592,10 +13725,13 @@ type GetPublicPledge503ApplicationProblemPlusJSONResponse struct {
 func (response GetPublicPledge503ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13736,10 +13872,13 @@ type ListYouSaidWeDid503ApplicationProblemPlusJSONResponse struct {
 func (response ListYouSaidWeDid503ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13870,10 +14009,13 @@ type ListReferrals503ApplicationProblemPlusJSONResponse struct {
 func (response ListReferrals503ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14004,10 +14146,13 @@ type ListSchools503ApplicationProblemPlusJSONResponse struct {
 func (response ListSchools503ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14207,10 +14352,13 @@ type CreateSchool503ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool503ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14368,10 +14516,13 @@ type GetSchool503ApplicationProblemPlusJSONResponse struct {
 func (response GetSchool503ApplicationProblemPlusJSONResponse) VisitGetSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14600,10 +14751,13 @@ type UpdateSchool503ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool503ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14761,10 +14915,13 @@ type GetSchoolPledge503ApplicationProblemPlusJSONResponse struct {
 func (response GetSchoolPledge503ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15018,10 +15175,13 @@ type PublishSchoolPledge503ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge503ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15169,10 +15329,13 @@ type ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse struct {
 func (response ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17214,289 +17377,289 @@ var swaggerSpec = []string{
 	"Hqldi5yMWDHR0ZpKpcmAgxwGJ+GVND/JUuR3OY1XkugyG7n1hs0BramQYugYEkpDObfsLDN42pF+EVma",
 	"MOkgLONv2k/ppcz5gLO8mVTWdVkyohpOQ03igOaBz9sHCRckrTFj0EYjVd2r001L4h47gGc+IleZFZLm",
 	"76R8QdWQ3RfN8dJmYQdhbwgV0VkiNMvYxOCivlGg5HLbyk9w+O5+0ItyYfMu+Q2yPJOpa56x94JeU15Y",
-	"jnDXw86poVbKJRkV9pRdgqKejVhOFB+ODBFyekqslA+GAqJHUpliBqN/J+VLKmaOueq7HrojprC0RkqU",
-	"Gt3Z0ado60jBMLIPlpGUaLSEzN2N6JFVVyQys8Cg3gtampFU/B93f+AuGVX2VniWNeZaczFMCBfIvaQi",
-	"7NeJFaPmJvzhw4f9eWvOslnPG3/c1CdKZkxre2qfgUHuzlfA0YcpK4p9J11Zln2pGHU8G4yPpyRllhfq",
-	"v/2SkonkwmirTdhjTgacFTmc5vdCl5OJVIblL1nO6TsQ+e+P8j3Q5Al2vW+HYidqL6gU8zKIoVcMqeAH",
-	"xY1h4pU05yM5bbE0oppqpLwibDBgmUlg0RrkD8VoHuu8ezwWh7xp8oHuC3gS5CNgl3MN4MhZNyE6lmT8",
-	"jFC/Y/kJkaKYgRkptUQz7Qsq8gTsBNQZQRL82dtSU7QbbMXo6hbZZc+H5z7Ctrm9RAukvQEv5PCZMArO",
-	"/0TZjTEcVQ8Kv7P8gsL5CQpnTg3bN3zMOguacVK9dDlbdZzOMiOVfYfntfa5MN8fdxbV1iRS+NZSplAV",
-	"Y9q4NxYG60/B4ln7MKKGTKmGU5AQ1hv2SGrPgU4T/MP+dyCLQk4vyokGkWXRTFCpgn/rgG5YV1ld7/VV",
-	"S2oL/0toVl7+B8uMHXbYuBcc1cL6vlmuaP8LNojVm1A7BB9Dd1QpCp8jI+TiOr1BYc9Z0cZSMWf6wKWp",
-	"7JJUk9RbMr07JbgnVi8ezKl5LUzTuD6MLEvNmb17aBDbhy4rKzCB62lVj5pp3SpAuaVTqBfNW+E56D0s",
-	"t3Owo56/McEs3mLRbVOqoNuEiMoyb2Rkku81X7XQ20XbOQ77Y7XY2GyfnpCRnJK3FLgGuRJyipRxwpSW",
-	"ohfM4FRrO0EpUjJmVOi+mFtHXDEzYmOQEWsz3HPeA0v3FBtybSytnPMfdE/7wo8j5zmQ1Wum+MCSU6SR",
-	"TJRjewzmxxQdiWpdKut84x4sWPm91aKaE/CBVOGY9rOCV2c2k+MxFTkpuFjj2FZDaTq7T+h4QvlQLF7h",
-	"TJbOY7ns7vr3n+DTduroeduIYvt3NiDYI1bkF8h6an00Nb8+sb7iIl93yn+xz1riZElyI22fUGV4xidU",
-	"mAtYzibnYBIZ7tYcpeEGFZ2FHstJvvHi+3fWXvwmphIbH2ER/SirnUr8kaqdkdrm1yZQG9mys/sknNRF",
-	"S/iAessQPvtAO+Ywotdwk1gjCWX+bC3uFvt1UlAuWH4xHc0uhGzZVDlhDfLjc+hbsYzxa3Q4lSJniih2",
-	"zdm01yhxGGlo0eJWjvcBn3M9J9Usmoa8dDlhP2AhcjQI0OJNtEADWmg2v2abXMcbXbLIMXJ86LwM7S6r",
-	"ljvY7rh4eHh4WPNdHCa3emNj59TK0c9t8Bp3bNm+/sRYfkmzqx+932uD7Q1y3FoC3XyP7kR9hHV+ji34",
-	"2buPD+eFvnkiA4+tM701j2/9Xr4WKDRaPkxjYnFpFwuCEUBLnKcluCWLJMSq+UOJGk3s1V59XnNmKC+2",
-	"POobqiaT8rLgWURaLqUsGBWolyCN2oiVVCLgsu79Tp3j0/a98nJsNW91oWSx8n302b21T8K74zFtWOlN",
-	"L5drZtkR+4sjXF4U1KW6Bof6QGalvhgqWU4sATYjphrFQt/QLShNQXD74tQlP/I3W9Chz4XNiLJw1mb0",
-	"r34KttPSRywZbMtVFvcElIQm+0ulJLX4pUEn3VuMAEusKhZFdC347+iYLWhr4Nr2x39hUefP+Qoti+dx",
-	"n/ZYB1cgGn2ZyMGa2Vumk3xiPcb7wDYg2+s/WVBtLmCubhrzFgoXk+OWyD5OhtIQigvU6yRrThxDEBrN",
-	"W9fyalMu4uUcvSwUQscj55pArAoYLU4JG0/MDG0FhF0zNQvORVSz/aLXjttactzcCQST7fqC0bl9vLEd",
-	"lilmLpQ0G585bagpV7MLWKdzfPY+FcU4bhFOTf0K1HY/rG9SJ0Rh0remScKgtlJ81qWQ61C/Ex9I64KZ",
-	"mY4Jqk6INlKxvC9qlLVHXoPwhA4re/JPmmIlgK3XiS3GDPqDu1GsayzKPwTWtQVxljioZppcC1GjRFGR",
-	"yzGRaPKKxvp9faiPQA42TNmO/o+/ne3/O93/x+H+D72L/V9+/2/LaNdGTHQ5lYLQvHgTcIo60K7FPfsU",
-	"1GrpFiUdDJV1T1gZ4wYELerq+2V6XVOvc2TCUQU3kvbrehtCNIo9X54IDeNeT4CeD5AeMzWEyMZsBNqu",
-	"iIzOp/YjvYTJObeD5axsYAgt3NXbkb+1yN99UJXTHSlpvSznQUzy2rs9utesE2TUZo0dXv7AzegcRDQ4",
-	"80XxetA5+duatGXBsYKMUYf2Gu4M/JYQPZJTgQEAUmSsV/nKGJvoyt0/onq0tifIdbxIV36BMNnxuBQu",
-	"RuPJiArBimbLOiU5y7jmUoCT2sgih8yPXuQr4+ICfXn2O3u1Lf0YSWFXPRuBZFaMrRhXMMuyrUjIpjp8",
-	"QPvUxaWkKl9qV3nqjnWDF2sLLW59/apV7dFFOWz+AWxeebtnULC3UhumSOoefV55B/3tfWAJ47C3TEZf",
-	"f75NQrpnwXYWczJ21EETZ1owMt+AO/u27AVf5NHr8spgF45PdosuTEUOLmlY7IXT7eTUCZOTgpHpSJIh",
-	"vXZ5O66TBktwdYeWUoume2el6PD9pqaI+MVtNTY/+MVxLHaw9tpvpWbd/jLWtz9WNiBiE3IPXUAnRyvJ",
-	"oDSlYusaRVqWcukybbUyzoS5gQHpS/NOtG9VCksSRz61uzBabF/+6sI9H/JrJuqqp5DT9e1gGzsGv2SP",
-	"SeSOXOY98YP/mVv5fXZLTOGdokJzjCr80tS3GmNbFFludqHn9b2BYowU9JIVmJUBk5JFwTKMqJKKpJBC",
-	"ms5Z7HvL2cqSuM/5vaqz3ju0rVfUqr4qL+2e00tZGsJNj7yyqpITtl2GPRIfAqJn72ZC4q0Rvg8jBmkz",
-	"dnzgrKaTCaNKJ4QKKWZjrlme+AmEfMF4JqBFgGSTs/yWiebaNFIxLYtyk/PztnrjTmnsWpb18F6wrd8S",
-	"bW6JBqb6Cm0dmjonG8VIQHLedoAxxDQcG+4PRePB9kH8SleOy5YMYzsC0u+MIRq+30kc0oO2sjFcqUb5",
-	"eNGP+VlErYVAaL8FDUsR7mbkgYgvzG35I/yZugUT53Il6kvhlNvECszx0XCsyhL2OxJ9Hn2/hkd/baF5",
-	"ZUvrC9FrhBlEvOWmM/yMw4FCxI0pcwYX0UCSneokHZqPueDaQPYr3szBoJN0hiVVOaciWI4SuwK/rLEQ",
-	"NxCQW0/w2xrXa8gj9OYGKQgVcM0SMqndP4SeSH1gJ4puC7Gd6aINwjH8jfbOv7OBuGXYr2YJ48oho8ER",
-	"Bxi2wPyrID8sJxLQfBJPpjbKZeTjvCU14Wdn6wnijE/dtF8W/FJRNYvtmZkU10xplGOTtvgvXQ6HTNtn",
-	"Li7lr5Hp0678UjvmnCzRJH8pVjFybajI9QlJ/e1ME5JCQPEFBhSnsN5ukU7io7OnQ66535vukvPkF8B3",
-	"BMb3qp/1w40b5uqZ7FbWjw2F62U3NNIoFxb+tWCECaNmzmVml/+BJiNUaU8IJWMJoo6S5dBhNcAekjGg",
-	"uDGyl5rQftpFgIe+w0jCNCFnXkTJfmCYAtN+oAt7Kcu5SROXRzNQcpySP5HUSPsf+yj22EW/1pybboOb",
-	"v8GNx+Hr9j1bQfk5K/In0EZnIZ3zJ7tCgthJJ1GqaUgQh2Ww076mRck8KBsVOS5ehDjkUVz6Ap0RtICs",
-	"bTj4TFHQmuxz0BDiKw2l3TLLKLrQJHhaEKDJjgEhKrShM1zshTPlCcoGWord0M11jbXzFq/mYler02hv",
-	"bM6bL6kn6Ys/yE3H2iR/x8sUYtphIaAHOItJZ4Wrobq3W1GQNbgW2TMyIp7dpJmF4WOLBLQbuJ6D8LMS",
-	"smJywgDcC96qUW1ilyBysHV75PUEp4MnEfQ5fNieQmX0XFDMceykvcVdM7J5K6KLfPLbgoBVX3B/0Bdl",
-	"oNpNhtsXNFfFYDeE5VN2rvUuwtTa2kR6utAkb29xbuLVoWydf4CLmRe+rLTfcsK49kBFdjyN+jhEQzG1",
-	"TBhwqfSEa58m/LsDS6JQQvzdAaB6HUCA5BpJwr5Dr6g0zxgUwPeTBrTMIFgYSai+cnY20AYty2lwkRVy",
-	"0xRv98omtsCSrRs4PlFyPGmjCTgpt879jp2g9xjqjDORMTKgXJEpE6bf6bVFbK7WitwCnxtEjJjbIxyi",
-	"b2vZDm1FFLdarZs4E1wryybSbC0XcvVavpKYfYSCwHoGufNgBVrM6sYzcBKpZz6OOsILJCl2p08Uo3kK",
-	"YsSYzohmbE4qCThgGKqzR91v4GK2cmWOIZBNAEnQ4QPtoSDAho04VvNRdXLFObkNW1O8U1+ercmNfruw",
-	"OhzlfjmBvcrBQoui6ilJLW9JiWJ2MzW4HM7y3JJIK1wABBpJ8Qaki6xo/bu52sKz3V3dmmS1rvG5b8+L",
-	"oy5pNcfYoFzJyaQlIuvPiuYNqvyTZ0/PydD+Rgp2zQqSyZzFquubv3SSzl/+3Ek6hw/tP0f2n0f2Hysw",
-	"Hz62/3xv//mD/eeP9p8fOknn4aH9x77x0L7x8FHjoH5mtDAN8S56IepMXjU0MO9ZxbeaDilg09GsXUul",
-	"mQGoCATG6pG0skgjDUorq3RKNHXCJKDa2r/l2N4xhB1B/OZTksoMaBQ2MnUwqCM6mTCBfqStgjWiucSh",
-	"GnfkGywR/edizEVZT+CPtKYRo3mbG+RdFQsEgGr5KaGGFIxqDNIUpcftcIyg2flxu+AE0Zr6nLZo89Zf",
-	"UVmaTI7ZBt29dm/EVmm9DFZVu2UDHxbAbeVM+RDWAWr/6NiUpSZ2JwjsxI2Tdiw/vgAisTi8Z4OBVMY7",
-	"0d4+O3tKdEYLRvbesgFTIN+5Z860ZlqPLc96Sg3tJqi2PSR7OVfoXdeJy+8f8GtG3EnrWg7xPdnjYj9n",
-	"EzNKyLgsDN+3rVld0vJBqrJRt/m8KDsORVferrf+OUu+qeF6UJGNpXG48bNbuVsr6/nniU8RHc/aDQ8W",
-	"iCrsLb47t+XcayB7rYZpR8brbvZl0bUuqtYH2WJ07TXPmWzkW/FYPmFYXjOlbyLBVUbs8fEKCOkNqXM9",
-	"qquRQJ8Sf25iIwFVDKwEp0SAU3vAphGY5ri3kMe7ati3Q8cbIjNipkwWIxrpjFwywqgqOFMIWmd1BhC1",
-	"YToxlSIFNUytH9VxpwwDzMFBTXLR0XjFgQmPpTbk6PCQ7MHpINRDoIKLBhJPqrPjSixslw1xtGYyRJ3n",
-	"hPPy/aqzsim1r6A2tqX5UQs3oPz1tJebAp2sIKMel2Hx4Ni3Y3E4op7XXAO2vfJ8vYO7xJS+oPk11xK0",
-	"f8Oy0cWIFRNEywPO7D9zoY0qM2dEzwqq9YVvll2jn7rd2RdN4BZ071gx+OJU7waq0MgSOQDkWeqW4sVg",
-	"uYOEi0wqwCzRiIk5pnLMrJ7torjRrcupeKCJYGYq1dUpGGVSf9dqHk8PrulPCv4ZUBfhukNE23WLvhrN",
-	"basoljvksKsRJ+oc9z7Y3sbcaKuNXDtUpM65PgsmsnoXN2UqeG5vwFOqBj4dS1mxVU3WqFfOdly/cZcy",
-	"b1Ze7sgyUR3JNe1tt29FsAvj79/G4csb7/GdKIUJMPxLXjic7VXT/2v19EoU3VhegdMTNMmoz9tSH+3g",
-	"ttLV/LneNHFn4/NYSZCbnrVb2yKYa9vqzcN4gbuTabv2YyacNDeJ5UJEQ652sl2os+3fgjTnPVZflhhn",
-	"R72NjHNnJzPwoTs9mI3r9Ndai/WNTLEoQhoBuuM3ZC9UAaoQpEkEatA9JamLW0xP3DOu4hBAm4Ev8pSk",
-	"SLHSE0ILLZuewweSkDJEwfaqWSHVA02MAz0MshWMrpN0XN+BJjbeEUA/DtESC9XX3v70hHz/h+MfyP/+",
-	"n497RwQqDyz6GJh/v7rFULXhwuGtg3qG3+D0oi+GisLnMqo+UT1VVnUM8MkLmEH1OgAbNM4MBnVRm9Fv",
-	"Ky4TzqPpNr0J3uq520JVJptcYC9w8UlGVU7cU6e+IKLdW6cBxSAQ9wh7Nino7MJn0DeUgKOQV0KGijEH",
-	"Hr7vq0+i+A6PQGwVKzT6wzEOC17dd2SPgWMLYvfomBeIPdIjz8DNAPlQGAPYuBpoVm0SBvGl5VlSoXxc",
-	"W9zh+uY1HPtFK+AATHzJz95pumxz0LNqtTw5ZkpilNYNEt88X62rRitR/YqxboRHeMGogoC5MRV0yMDx",
-	"omcaMpryjc+5XaqLiZKiFBlvwQQAK7wEJ6lxJzIE/vz765/3GWuJ8AlHdOX5rqwWQ8k0uZy1tCeFJb/N",
-	"EHubJ5ltrIXx5i05x3QMwgWeYiintvWWLMPGqHAxAizG5u2vlc/nwn/uHymvVs9RAsxzdMvrJGGOoEbp",
-	"adUlvC0FBBdoOxWkYl0bVZ6NCPESmKZHq+lmrazqagGzTlU3fXlrmrsZJkMzmd2sjcoW9ehwGUXecNea",
-	"ieyG67hITDduoKKeNRVj5Zt3Slo3XNs6tdz05S1I4RInzSry1E5GbkFXdnLyF6ct47i30pfXJaMrzddr",
-	"ktWV7XwOZPbWA/3WdgKsTbtXtvT50PKVQ92Gtq8RoLoZrV8n4nU92r+ypc+IF6xOYN6AN6xubDte0ULv",
-	"3t5mRneTDaY2kCa4Ry7cn0vebkPheCYgvxOqhDi9LZgofDDQHCubM3R8Hqp58+W9KZzVKi2mthaNLLFg",
-	"+ZA1BzZfM4X58YMqFcKZGx/oECg3gRaacGozpnVLTk8ILxrJssixNBS+QIxsVCUHjBXrNWafbGziSsjp",
-	"ek1cOQiyZsAGPdpQOa3e2sBet3nFo8a0Sgjmgi0i3GhWDBrn5bZ68fWHQQAL8EYDrrRxbSZEcQ0p7dyM",
-	"MEhMsKnHDF9RPis+qH4AbqPdZnk/UCfxWAS1DZhb2fbzfRsyL16UL0/mhXG/wXXaGGnfX+HNgsuq27rp",
-	"e/6KbvqeP/vRe3/cOAhu2clrXFpXGbnNpfLD8eM/hExRzOxsQgpZkqw6haMD6apwwQCX2LlbfJXhUTmm",
-	"otmUDhWkW0gCDst5oLB2TllQhen2AAM+oYqOmWFKrx2tGWXlNlwULrShImuxzvpC0hNqRr1mFLO4rG9r",
-	"Aw80lMKh2oefpf+/fVfvff95nhIskbzCXLnY+s/v3r3xCBM+0WlJfaD5ZDUoQk9cbI2Pn/Wxkm4zGsdk",
-	"XE3v+Qbfv31OgsOcCDrmmNM836jPT/bVv/UBuNRcLerVEDDoiPNV75bkSQGJyX4E5Ogbklpo6fOE0Qpu",
-	"1rXmcI7PNjM+K561Uu3FJWg4Aw5mxiPPBUwdhDKqIAqXV8trBSJqBU6i4QR7vITEX7YgJVhZiPzDCQIr",
-	"U5p9O3Pqw2b4Nr6Ri3VhkaYjqFRwQ7TJANS1bL2aIRxvumzbw31thHn4eaAWNuo6FXKgBxMMR2n+QNR3",
-	"qnbMG2bTfisrlalNWmoVh1rlnVtSNLahTUsgZyKtYC1Rfls5vn2tz8OE5jAINiwD0FLwxj7c1PnbKFx3",
-	"AYxg3B75nkB00DRCjS2knBDEzrgnGA73hkdtaA/xPw3oChCjUQ26AZJYGJqZVvc9YLoF68x2qe1+C1xq",
-	"e9IxcolrH8M9gF6hWSJEDbzUPfKWXzNF+x37e79zPrEDQVgpPGXExfG0xBYYGVARm+BJRmxGqKp6dJaS",
-	"EL1lCV7fQT1WuRCNfS1g/3jXjh/CMviRuYSkDZMelp2St7UcvRSGkAIyIr6WJjXILjEHjbSWBhedqQ3r",
-	"At34OG1YMCg6Dhs5TlZu7rJNbYZi4XVsgg2ylZzBa3nyn3cNgDY1oMr+JwJdibBVxi5wEpHyajAsSV+E",
-	"w+Ebno6kZmQOhYVrQscOmSnArPRIGk2yVyV/pH1RcG1gQGNCi2KuuNT6eDOr6pzEi1wt3LLNugVzU23f",
-	"vzijUz2NZVNgF58ssy2ui7tZDnzD3a70FDja3KMR2VsDB2aOSH4yEreWg+gLIXmtZyMA0sxFYo9pztKT",
-	"1dmFp4H7nMxLWomDXYk2l2g602SEZn2vYdquOl5CalQpz+fSr9po5QNNFDVwuAYxjECDzCfHY1f4edHC",
-	"BU00GeH3JlIqgLF4TPbYrxkrCiZMt5YJ/3h5OuDc3XV9Nd3ehtzkDYWJao7147JG/E9Ygk87ry0pE+7x",
-	"lnQJ316Hzqy9fqt96Nus5+LKtahhX0PF7pWqZP0QvMcIWJopqbWvDnjq8GkrUw7hwpvlQm3NjUNwV5an",
-	"C2YjqYbJpwnOxa2vgnPttl78Q4oG0v387NVZZcDyhuezMVM8owdPRjyjQ5neUhG9Wwr5rVfCrlfhq6Z6",
-	"6+WvcVW3Iq7bljl1pzmu4/xoWR1nLOL8y+/39sOf3e/+rXM/cZFbn8I6Kkv6/t2TdHk165V62yrbEQ71",
-	"FlSAyED3RQn/OO5toiy/7KN9S2FdS4/6hue2ZW+2DdXCgsHxa/mYR0oxKPzRx6ni4LeYjKSR1a/4ae5H",
-	"H3FWJU2GD/7JOE/S51mgNBdeqH3n3/NOBf9Q+OwfsBsTmnAI+/7jlF2OpLzSJ5gDZfsYW5bvm29ap3fy",
-	"iok2B8GF8b8uOux/nXDF9AVv0DXOWSZFrqO6/dpYlQa8uc3OaO23a66lCc3YvmYTqiyLIlg1OmoYwHRb",
-	"LKFXTFx4l7Q/BT8yqhpDA+coRm3+tcZqU/cDb6ItsLLOm98gjmK55cXL2gjNvlAVeuUbUW7qYoG7UkPl",
-	"0tQ1mymWM2E4LfQ8x3nY2PiGuyWJoEo50DrcN4ycW7BKrEEWQBZeXc9oYcx/5Zqbu4exW43LFlkPMix8",
-	"3wDPdntQbDeB4ZrbDNsay0rFzezcLgIul6SlGR01hGmelWZEjnqHPjs9OnZkL8rrPu4dd3sErg/W25AT",
-	"CnqMyElhZ2711JEsFbmckRxXCuZfyGl0t55UzQPYbig4j5zgpPMSqOR87WxXLR9z59889+nvvXlye9J5",
-	"yyjWAnJ1Wiyt7i3QcPdcLeABW/clyHRvkdDbtzKpqvcSF0FBpCDcoNXIOSZrWJBViGud9p90nsNnokBD",
-	"wxEgP+s1Mig37viHXjPXCmOdfzbij641+MZh/ke4tzVu6R4NRVXwHT2iytd1qamTwIzJHkiFsHGNoATd",
-	"3hyLPul8sP9tG1FNSnAjavjZt4V0JfEnwa5tzkA6oYbVXozEi1qzbi+8u0EKEIypFYPBRjMvfVQJ/fD5",
-	"lChoyzdCDQQrmBHjyrfWmxdoTjrvJ4VcGIIdvWYGP8YvR7KHG7s/dfYXrg3PYJLzcki4au4HosvLQBl0",
-	"L3Dr98ru/sH1wwOgIQfIfWPCg6Tl40eI0Bs0FPVwRg7Cnfen1EaOmdoPA8X8YzlwANagTdTixTnTJ3El",
-	"d+rjyPsCACZ1AsuLvlSo/F5qLPkyYsUEvx5K493r+KRvg+S8OsNcVTEkfdEXv/sdsSTS0iwshtsXL119",
-	"KHQxITWMiRL5MzOEOp4a7sY8pd2PKS0IBoSavkjfvD5/R+aWOyV7jjzz3J0EK3NYUgthhT9SzTMiVSh7",
-	"LtUYS94I0Nb6Ij1zsBkwhxOCIhfpl4eHjzLoA/5kaY88o9nIc4NLVkgxBI5n6bunyAmRrriNJQdoUSdy",
-	"0BdQ0wppdeJK8xe5djJHj5z5DYaSXJAQErepapkCUdGEvsDxPKi1rqd29b/77vjw+LvvEgf1enz4yPYz",
-	"5lpzMUyIQwAByAkQEXO3Me79vjg+fOjcjh8+fNiPNpulp4SifBxtpqVJdo2tMAKL+cDNL4zIDsEenTMy",
-	"UFJAcAShAPjiIm7HzKPYIp0Mtr9xCDmNAGJ8xCnZo4Kw/THlRV/YCwLv8rzbI88NVpNQY1pwzXKyZxQf",
-	"j1meRMWhsSzW2ImZdjudEdCvbV+kOMyLUjMoLu2Kog2ggBpwaKLYkFtexfCWcnNKqJgR3EsASOC4Ajio",
-	"vvCY9C5mK+rRTtbu2Yyk3wG0PYZU2FG6ZXAZHYUcJmRM1RXL62O8QPXaw+ZcUK2thCiFc+l4xB34muXA",
-	"oz0xspfeCnDXTPHBzFJzd90hKAMCUHBbLWlF+gsEWvfF/nyhEHzEO6f37LORAOmKhxIuYAFC2Qls1Dsr",
-	"dfe0L0jVMnSWErQQas/F9Bwbw2PTgzFVnN2PCPmoHJAKDKkCG0Ifl4MVOvWvu8+e00vN7KjmmqhecrBH",
-	"nmMrXC4H38KVB0GiBdbkqkMh2ZZpdTnsjnZ7fiBu/rjm2P4pjorCpwcBYcnhzsPxdKtkW4ZCc9Wgoapi",
-	"wYzzrjyDg4dX1srvhmRUWT5TNX8p85k9zbXDaFsu5BBXfEFAS8nB3Lc4jZOaGJbAuMzc/mOTNTkVmqsL",
-	"oenJnNSauJV2hQ2TSoIl7hzaIdclUbI3HfFsRFJYtBQCMQBWCjYvkmK7OCh87KQivhG7SxZuKlNUl4r1",
-	"yJnfFRQ5NG6fe8+OCtbdsggiZCCi7gM6QQwpaHblmAlwSe3rqVED6Nlga0ByO0XhEfiAJ8aVfhYFnmSQ",
-	"pGUne7JQCQj686XfnLrcF3IQepwqaRjZk8onUNjjksAaWnqiUAGhgNTNugmhblzw3RR6DseOefoYsbMj",
-	"y86qWonps3d0mCJRSV9IFEJS1zVSh64lLYbR3JMwyKDQfYGHHNI47EEOOSUpnUwKJ8/4uP7f/4e27SIn",
-	"tKJdmpAUwvbtH2h6TJO+SJGc2S99Pob9u0quAMKCa7MiSSQhKaaY/O2XFMSH9DdXySxxRPNjapm5+xIC",
-	"fMh/P3/9irzx3wjy/u3z/YGiQwAXsoKPvWrSbSCMqS/gJu/5EmtY3A+ZLq2yVOCBuO5aQtLfHUyoGR2E",
-	"RDNYgN8dIEM+eD7Yf0lNNkq7PfKSFrZzy2TEpDRkrxQTqjSjlwWDMSe1vhzrdZXkZhO7hyCLHFqZY8qK",
-	"Yt81B2OHs3OpGPVHsywYVJA6PjrqkXfBgsNEDosVjpM9QXIq+gIX2tOyOcA2NFLMn6InUlwjuCLwPFh4",
-	"FF2Q0qda0Ct2YWWL9JTwHL99//75U30KDhT8wvb16NGjH2Cz3j2JCiO6xiwl8JIV9dX/FCMSKkrnQIJe",
-	"YKgWvWKWgdndIXsP//XP//vo8DDx5gby+BBlHCq8dcL7J7y4SNLI9ZGii8N2v+DlSJyY7Th5cGtYroPu",
-	"WCzjn77g4urEydH/+ud/oRRtFb/iT33ws/Q7IWXITuSci2FhjyaKLhrYjuVp2sBZwOteOVmQ0AuSPh/s",
-	"v5KCuRPn7v+jw+ME5X6QHcKBhJLUnu5Ysj4oNVSjhot4/PAIyZ7H2QYwNl+lFW8O6mFcaYMs4M3Zuyc/",
-	"p7ADuk4/xkwN2f7E9utoCNiN/vDoh++7J8CZL0FtdlIv16RgA4MiQQLDxtiHrGAUTix0iKRLMT2xqm5g",
-	"znO5WHszWSpQ/pggM1nisnmhHSoke2FMUQNbDafH7Ygm6Vtq2Av71f4Lf+mrr96yMeWCi6ETluJfNLNn",
-	"UKNV3TZcCsML6OqyzK4YiOSDsigIHVIuuj3yxpcZgiGckOOjHxy5fcuMmu2fDQxTqStPi3lgQXU+e/M8",
-	"Co4/6TzsHfYOwZQ5YYJOeOek86h32HuEZpARmNQsmSrM6B/27yEzTWmGSCSODg+dt8+VpgRebqmtJV5W",
-	"v7M6NqiaINbnEiUyYmSJcdqAkndJNdi4gmb0PO+cdP7MjCu1BWj8sJ0wvKPDQ4xVEcbFqsSnyp4ktBCO",
-	"2JiuMvO6HsAG0ZirGGZU8GsGxo3H2H1Tq2GYaD4WtHApiZFttXPyt18iu23nBb9mwnbiKLvr024lHWpX",
-	"Lw2XRXd+sS0dWElhtu7uOCHFr3Mg8D5YY2p3Cc4ikq7Hh49QKZtyzXrk3JXhKPgV64v0YMys0m11PBT0",
-	"ZaTTAl6ow9nXZC99e/bmzeu37y5evzm/OHvx4vWHNIFgOSBNlbW3C1qpK8MUtSSnghRWZxTAY2utPX36",
-	"Nu2eQDyUmAVKhFXzjw+P8S4snKe3jOZc4Orew5Gy3c/gDB0fHq8+Q6+k+UmWCEq7zaGzbz1a/dY5Svjv",
-	"Bb2mHP3Iy85rWMPqfjtxaemZvX54EPSL1pP7JGggtTAjHevkLvYbtQco/qJYxoQpZmTECsd6XNmYYEOD",
-	"zCpo1co1wK8XCY4VFcIIgB76NOTOyd+aV7F65AANL+81eEBXPg3MYJ0Hn2CwhX1yHifDqkT1BePezIW2",
-	"/c5JB8RSH190UgM+WO80e7SP3xrbc9Dn6zXl1xaBlj/+8gnvoO8KgmEabuJrwUAqs8tWc9w49m7btwJa",
-	"Wz/usQN4Bto/XueC/khz70KGVx6ufuV9hFuML61xpX+S6pLnOYOEi+OjH1a/8U7Kl1TM3vqbfN8kp3I8",
-	"/m3OA/fLxzn2qU10DfZ0qa7ZTFs1Mis1FoHS3YgyVVToF6i4je78OiVAB5A/RJ+YFDzP2XgiDRPZ7C9s",
-	"1sF7Advwo8NKv9Ur4RH76zESoepI7UI+vPXe2yQtvyuYApzn6HuNbqPVblbdRnjmY9Lxxo6Vt9c/B4M6",
-	"Wocnf1BWtRSvpDkfySner8/35h+ucfOfSDEoOEZjHD9co4s3dFZImr+T8gVVCExz/PDxOvMJWOsvWc7p",
-	"u9kEXz46WudlJxdbYvFMGMDb/5pom4vpqhO3s9zqpFlFh5qI2Lx0dfCb//OC5x9bZa13lViUSeddDl09",
-	"cELSKQjg6GFCjfPPz9DJ6Af+36LO/vSvf/5XilYlexWD56GylGJ/uWzU9u6K3g5eScFeYnmIuxBCVtG8",
-	"rSmdbfbRmprES5nzAfeU5POlWBvqRV+3cIPxAP6cJHgFR3IKKbFBk0EQO6iB1irm1O9T+1kEDKOgPUwo",
-	"WF+csB/d9M687LChOvELWJswTLs+GDAWv2RqyAgEckc2QaQszsGDzhpHYRbJyXvIgrgzihJTk3VEt3nT",
-	"5+ZExZW3WUeKu3uKRqj2VuEbEbevUSTblMA9XEM6eqPAggchsD9RXrjR7aS5z0qae+LCCW8m0AXJC6LQ",
-	"P0O67jTq+QzWSB9/EAJMFKEENfYHunI9CggyymhRJIQWBThdpRlxMXRedypmwPr6gmtCDUEvnnuGcA0O",
-	"LMNEEpw4x0dH6A2G5zF4yEUN+depBhctsNQD9MtxkbNf0TPnvoF3QsSbXWFkweBgnJOgfV0tiEsyGvHx",
-	"EMiCq75APx4pRQHG1BGbQfWZyvbeYMOuGyY8vNbXZaDws/pxfQ53e3aKhs7nUKHh6NhNB1OFD1ILeGr2",
-	"kyI+xnbH+W7A+XbWiy+b37k8AgDim0uYGCg5jhihJcISy28uY4gY/9XuPXKlDX10qgPyiQKFBZsybVx0",
-	"AjkLkVt8zCOIj+B10mwu9GzhSehK6vBKi1PJDfwzcyl9UtsHTHkt90uVkbNzvnx+VxzTq5qcLnOZVlFk",
-	"Z3yN3Texr6U5WgGjpabezRvCGDFjISEYeMoBKX8q0NkJcIEQb2WkYi7LiGpC+2JE9ahHfvIQ8nQMYZka",
-	"8q1cMJKQJBJt9v/CZichyHtaVQcwklwxNsGgS5RRE59HAUFjVkyFWKlJQWeIwBLiRalwKRowNJdC6aNP",
-	"HS4+4pS5WCQMYWihSC7oopH0kL3jOHKj25uPyicBtcyF5s851TEGX9RTCJYIob6G6vY07VMJkj5h8D78",
-	"XND3B25G55jd22YpgeeS+WM+RwWf0GzE9p9IYVQ7uKonh/Cwf/Zjcgces53nayc73i5jwUtLqIjYSSM3",
-	"qYuEB7+FBPzY4bXoYbo5zfqc/Es4m6UUhuyhobwiMd2du+kbdjc13jpwM628cpveGjyez592lnh7zgh4",
-	"Qgj8PJ9W6Iowo9CU1FL55ySbvUqo4SDM9EWjNONcSB5FttSGZMgwY2FoHzOL0EiIyUVeYosltVYZ7ZJh",
-	"pjfL0Xo5Nys/j31Mq6QzMqZXrC+4qScoYa4RJuosCHdWxERzshx4sTLkPmvCHGBLlP8KeR52GSUmhQQh",
-	"1Onep1YfD03OLTA+6UKGKRmwaV+4qGEifTKmFYB5RjFb91pesTxgQ1AhpPHN7x0f/tBtEiyd0+5uiPQd",
-	"uuxgQvfjsFvOIlziBu7SjfjCt2133LnovnCx0wN9bC92HiDJa3DKbcQmG00kkTiXUUGEJIUUQ6bIkJlA",
-	"172nCz9X5F0bOSFTqa58sbx1KPhbOxnnSxtwQQtgODVijvN1Jgyk6TCIvjCrWeyeZozE5P6ULFgvFtgD",
-	"DOo+2MO9EOc6C90R53sgzl8lrcNbdDNaVyHX3TqtmzcHe/PvnNUXBXkrpjtLrCVzOtA5J9MmFZKBJ4ta",
-	"lx54ipt24uhz4pYqDF66XqYxkG0UBkdD5zWGOSWA7EMGr9cUIAQBInmpJ7MBJgHhDBqJqjSBCDuT5VdD",
-	"Wrcww1ZH7n5MsTtyvSPXddsMv54j1oRGp3QZ5fbOuWUW0af+ma/EJhrm03LhY1z6nRH0S3NRh1vhmbJl",
-	"24FN5tVZ9nfCcc7qTsTBk41BJD/VA1XWyEOuB5V8gCwZD8KvuchYiuwcI8O4Jpczgr8jWLwDTyF7sshD",
-	"Q13EweEiU2zMhKEF0TORAcLKU1dcEqEUZqADFrlPxXdAh9ORXCxueULS/+aKT/7JqJL1y8PDo+8zOR6X",
-	"AoDr8j8BZm6j2/cF1+aOIg5vKTs62sI7z4wOZRs2izv06Outzfpioxs26wqwLl0oCMqCpYozk5pGUY8Y",
-	"3nS5Vu6UrxFM9jKqWYUaMgYk/W77qFxp4XhIESry49WYyEsGByNzwHz2YrWNIhSKu52VcaVc9lJ7X9Mu",
-	"lEdXCES7l+Jl7VaABo0DghZqo3HzvpSyYFS09u2rPOMC7KW+LnJqR5EulEZ2+FjgxCiFf1kK1jo098w2",
-	"Y8MxIb6ur7YLEbkxNSOItewH1fjOHh8QKmZdeNnVZG48XVG72w/Yr4pVUBWhAwOJlxzLL69YJuQmtb7X",
-	"AQlfazyXbIB4d2sOBZ+/3bF4d0Tj2pwi/9QOB0mbOTbaNuAaJ958vJ9SVvXEeZ0oyXr87C5Y8ktFqqjv",
-	"YySpBsG0PVLSZ5sQbagymqS+qjhiHQLfcaYme/jzJGD2Us+4nDhrWwl2pdO+8CB6UtTlRQC+gmL+stQ9",
-	"kuryEqD1FBa29ABOOsieoSShLJgrv+qKh6X+GciCCSHaLv57D8MeVSj3G1D9/CPd9kjErysNxs/mfuIX",
-	"fe9Y/bVZh15IftlBdewCFnfJLojGW6fwzQR+zhZx8Jv/a1X84l1Ruruy1q1LbXbWuh1CxjKEjDXu3BoY",
-	"GLVWliVMR9f1PoEwwFQU4j6CQuuD+BCHX8lyOOoLo6jQ4DCxinwoFdJMgg6ip9NuFVoSQ2/0hcfeIGfg",
-	"j3AS5noip/NhVMgmtC+CMNj0Rnu44J3RxLsLGPRTupeQwbUlwB3Gxy7icCc33hooyE3lxoPKQAmwu+ug",
-	"g9wXx2s0bzwppHbVQAspJw7qYy+NDa8X1KQVbL+Q064rFjW1D2KdxrRb44d9YVXVdT1kPfIaK8XEtm+I",
-	"urxkNdNy0heQfTphKrIlHx/+EAXonDojJiWKyQkTUFcqVAUIb2GRfldwoTnw0eoWwTAQ7/Nnx/W2NHbE",
-	"c9rE8nEPfC/ECtUu3I4H7njgjgfeyHZifHnFmj8PKLcT8Dfmia62VWu0B6L5VOoO2RsoOU6IkQkx7FeA",
-	"HZBoU+8mJA7QQB3MtQ928smEiXzfql29pbETP7sxfUNoIPNTX+HsMtXKfq2erp0VZz6cayyvseTgnCjs",
-	"bRiYwow2jzEWUv2yLD3LKZVnGuoLlNzPckgiAqiUtJrIBcA9px66xYE/gyEpPOOKe0JUBiSqe4m8LyqR",
-	"/My7IOMX94T0NS8veJ52seIHdOKKYFFB0jmAl7QvfP6rFcqNmlXRRfAqMVOesbo/Va4wavWFR/rzZUZE",
-	"xk4cnCHLydHhwwoCO8wAH2Y5mtegVo+vVoLQhqXwARHTucLyrg1I8qIFVAMi0i0dVMFa4D9neVAfzv0A",
-	"vi53aZhWpT3ct7Ywv1smWM5wz04DYuXt2NHu1gu8cJB3GtAO73BXrSG6F3v9ztjyRNnvdLdRXiIvzJcn",
-	"E6RpCiVqIUCJ/Os//2n//z/+FwSGqgvFrjmbRl/70FIS/W/PamAniIdhNcFcCtbtwyP/+s//i9T/96//",
-	"/E/X2tz//8f/IguRqlXjlibDzwLoJBnyayZCJy1NtvUTJvF/LnbZF8t+bVsgXAe0Hp6SasgIZdftC1jm",
-	"s0pjvmJsgrZE+7BDG/YHIlVMy6KEOsAu583BKUPh7elIjnvkrTdV9oUrrIkd+jcDnHHN/IUQLF4dxlFc",
-	"SjPqOsARtHn2RRioF6lq4bpQ8NKX2LYKASjWec6C7dbNxGuHWL45NCprttYQRRaWA+veEmpI+rsD+w0U",
-	"6oeOoJocqhUgEvYhyR3SMrGm4A8JEXRsm4XItVIpJoxTSE6hDCstWFxJ1b718KhJGnsXLvZn67zcTl6o",
-	"JvaZ23B9cDGqnTvJZWe73Qk92wk9Ly3xvKnJxstBUEF7v5y0Yzy/groBwLooCc8nhGZKIoq+U7uaU/dc",
-	"Hj+m7p1ENWhdit6EQe0BgMmy/zUkLxkafC2Hk5pFocn2J8g/KKg23R55hgaIsR8gWDFCSLSVvXrEEQLP",
-	"zmgG9YULOYR0PwQQcHojlL7NWzPxYO7vJ19IodIoA++B/hQ5ePU+n0aB6and1bS1T2P51Nr5dG7Vzw1y",
-	"t+bJVucYzggKJnGGTU5nrQk2JVuZXHPXeSpu0mvlqYSp73JUPk9yDpVXvBU+WfwFL2GThT5n+gqABPdz",
-	"CdQpIubwbkXJuZ0IzYLu2kjLn0cPEef6WzfR2pLuVGYghkNUCGZe98Vc6jXZJvO6MhHrmchIRoWl40Nm",
-	"afSUqhxUIEvowS9JCmqFSUu/QVX1xrwWwh3P+gtJo17Yp0+aTb1qBLA1UHg8j5NyP0U+7o1LXkeb7ape",
-	"t7TqYpe2afiJe7W1bVkaVxxw47Zfu1fX35gR+ME3zXANN/l2U1zbRzef73oaDBJ4m82IiojAIDFZOfpb",
-	"zoqNh/+tJcdGh3AduSNeq53k8XlKHvEetWfI8jp/9AJG7ev2HFl7JmhmABUZB0eQkQNDOqkpiI6H7FUg",
-	"zeO68mj5jE+RFVIA/ydUVCmxxJ4f9H91E+T+Pr3V9Z6QkZzCP4QbwgSUCgOj82AglekLiZ7dt8/OnhKd",
-	"0cJh1kmYEC1AdYoSazU1XA9wHXrkTBBH3AGzWbEBs3Qo7QuMKaX+O1qkZG86AnyP4JicUo018cC86vI8",
-	"hMQA1tAw1kqRgvX6oiZx1bJ/hZwGOOuCM18NbUK1SchlaRC/A0kuFWTArxkZc1EapvvCPTwoTamWlL2L",
-	"SMLX4buOmfi9ZPvGK9pmLq0e2eX87nJ+vzHbZ41lLc37FfFNaedbDfrxwW/RJ58BnLOCGdYAT4YcKL6V",
-	"/kZamW/MtaXXPfIcnF1DYFrKkX2s/xSS+YxlJYZnDUXrnkLvd0hv2zFBj1twMKIFcBPt7So/fzVQmKvv",
-	"HR7Rte9d0ppTf5en/I7S6jdj67vk+m84LHulTuZqA615yVbGKEVvLItQqnPEe0qyr6KLdYroRJOCZgxq",
-	"eFMyHcmCnYaijUMlpxr0nb5I7T1x0c+B32KJoxBtrJkh8XOoFVb6JFFce0cixPRCeiSEt6BChz+lv/U7",
-	"/pt+5+S3Pjq0+p2Tfiezb+T9TuL/vBDS/fSvf/5Xv/PxI4S/hNeFHRNYtI0k6ZjmLCWYkwnhPoXUXAyh",
-	"cnuPuLRVsK47RZFO6QyFjVgRNXLIQJ/E4dZGK8qiSNsz++9L/vi0yf3RrO4lv39DnW+X5b+Lktlpirch",
-	"sVZFhqJnAZwUqDMQWU8cVyqQ4G89+M3+Z1FlbFLmXkmIG/i8tDg7/J369vWpbxhJsFRvg71vCCBImmMF",
-	"WuOmFo0Xf2bmTg77HSlzMJcWRg2y2E59+3bVt+2CeRA0rfUCbnZt7PlcXuR1qZLl1ZoQOFbpNfjVRTmZ",
-	"V2xyKZhTXxTDNAHT/JrVMD6mvRYF48554qfVLOx07kWlWEWidkrEZyFV7HSCz0cMCrBf9pk5JSCQwvb4",
-	"SujjAGraQWpgYyyEpbLf/+H4B/K//+dx77hHzpnISTpUVJgLM5uwP7mKfpliOROG00L7tLBa+TmOAY9Y",
-	"cKovGAd7zuWM/Pzu3RvyI9U8I3Y8tg2XDSaVvfNpKBmIZjD/GVtKfZDAQKpxry9SKJyXkj09oRnb18yS",
-	"UcPyLhFUgXUtlDcNJfQWa2vLCdOnUeYXBvbjW64gXxXu0SOw/X7JSbRij3tH7ZEI72Dh16Xov+5Pp9N9",
-	"O8v9UhVMZDK3VHld6gqdBdL0adPacWINpPyMXDKqmMKVvL3aeFHI1a1M4PVZaUbuTrfVVYWVtGonZPiR",
-	"a1pwX2Z1P7oLBG4KCivVoej2IvZwR0N2gdBck1JcCTkVia8Om2AFSO2rYHJNpkqKIdlLuYCJXeDLaXdu",
-	"zz58+LB/Vl1atmrbPnz4UHscd+5+WMoXyBaafCpOiUXatAfHgBz1DkOd5eooxunjltJWjMDFq7XG2L9Z",
-	"kgxVC6/vkXcjxRiZ0hkEdJXAjE76oi/2yXffveDafPcdMocBL6xsm2DQKQYeDOiYFzNIckowiRr+xmTh",
-	"3AfnE3L74fm21YwKsk2APsxMyitSTr77znZPBeGw6APO1ImvXZFbDpaQVHPt/rqkylJxLIRUjOFrssdo",
-	"BpMsBf97yXw9WROVHew6VBgXjuzRZJRHAnFjOmdUZSMcEiwjKjd/T7EqnGXe1F7ME6v4jK3IzzSueuJ3",
-	"wq7AxPth7KBsOzohfCikYppAZS37kD2Fwmiy1+/8u2T9DhlwkWtiP/2//0+/001cBKBtjP/K4MH/kESP",
-	"+50u1vsmxMjCMkmm7dAkPPLfpRjB27YPRcWVJuxXmlXDhd0Er5cIbbuPg/If/5jZdt2zPXJGNCxJtHyM",
-	"XNpDkUJV3TQ062IYB6UCKcWeCt2WiuEux2efhfHKHgG3AFA5nV7Ka9ZaB+3vbQXQHh5uWQGtFhV756X0",
-	"lCzWT17APX0rC9be4FDRfP0W/wxP31ahPxxfXOZvyXp/jkH/SwsT5vO7Hp2+o8eP128NKO1ttOQo9W00",
-	"hXR+o5Y+pWEYT9I6yRHuOO3yIj5PM4HbntaUiIQUKKNYIuDYwCSwLi8X+m/i3Igm3RWPzdcRQI9zuZ/Y",
-	"ebeOy7HfptTh1+zC5Xfh8l+/wdNTsiXwaBNPfhbpVl2lPfgthN8tjYg/Zx5UFIFGjCQpFzQz/Jqlpw68",
-	"CmL0tbG6rVWgPHwUeSe9B2nClJaCFiSnhiaEKasfVclSbTHyd0NNB3fgZ15Oz3IGKwooXdWK7Dw5u/iQ",
-	"W6cTT8NRW04u2kP67+hS3lEAyDqCxi4I5BsOAlmmP2Cox9JbtNklwdN4g4CPFAIa7SK2BdX3yEt5zcWw",
-	"gts2klCBacmhBh3kN3sLOmBNtoV53AOP/rSBHjihewn1WEvr2YV77GLGd+rSDcWgECGylcZ0gKRxv5DD",
-	"Vt+gvbFR1RqvJskBsZwk+AwrBEPAXtyjIk/QpZaQyUgaqbt1bK4eeQXU2b6c0nzMRYqBGb0lXpgzGO8L",
-	"OfyW6uKESa9jxcXCeMNdRZyvRGyDmzF/6z+MJNw+9FTTS0QaXSAB2wbrRtLbEtoBxo8GyPmNRMPGkDSA",
-	"LyDalDkTBkqrjKgmBRuYE2eIQbLhnNX2ktHMkJwZygudRM55+8ELkn1BRe7AUzGeDiut2EXlziccA+cA",
-	"6Dg4vX0dlzpQGJsRWkjB+mLKlL2AyhA5SKJSyzAc/3bAvoU3h/TaYfiMwW8eAe54s1SvL94Fs5QGtHT7",
-	"GFeE5zohvpqMkgW66MFfGcIeXJEZbeiMKD4cmdOoj77IqCBCkkKKIVPkkpGBvTEhkkCqaBF75JmikNWZ",
-	"UcA7v2SkFLkULKLhfVEn4g3OdNvKN2MKg9uxs4LtrGCfhAHAVQok/4GuG6Y3lQLXwmF9t0gBY4RNFkph",
-	"xUJeshyxtS80Y2QvaPCW1PtoBv8GVomI60bUotSQnFre4CqI9QWIqdjJPEQb0Yx1lwf6fObIq58GbHQH",
-	"2vmpQDs/I/TLmpr2LUBh7nBa5vkGHgd3BCJ66nAoNwBtuRUVAhWUZRxnzqwwV57BTrHOcE5IWvBLRdXM",
-	"JZMg3U/d+1NE/64SIiFgd+ERksaJkSkK6imeR/+cRAx/hTJ5351WrHCkrQzt2Jx9FdnCvuULXV+4yE4D",
-	"I/HbcpaXsikocfE18ic7saWMSTQW98A0IY6VRFqZUcj6vLhZRYdPncq9DjmHddiR7m86RxuwkKe+Irqj",
-	"fORKyKn+pGah1hq/PlOxAiZeuKhGEqqv3PAE+9VgHsdev2O/Hsmpk+45ExkjA8oVmTJh+p1uryXR7i4y",
-	"tO8mVNHO5H4CFVdmZ09p4FW7MMVd3dedo26TRG57NhnJ5VRARjLWc15JoJdIztdcc6M/ifX9rTM4UwLl",
-	"Rwl0VdcfvVWnApxH6wqHumgg2ia+qmjO9FVfFHLo4y+dVZ8WV3YRuDiZhyqWA8THT6HnNLHNon2LlKJg",
-	"roDbpcxnfaHpTCMU/ZRrlnhuEyEkygHA0pN37h0rc3v21J67/Vfb9dfBU2Aqy+qd3ylSPJ6mHUb8jpvs",
-	"uMmNoQJZdlWFv/HVgPKT8rLg2YEzrR/8poty+PFgUrB8yJYU03TJ54Ixe13J8eGxr3HikAbAX+jclsEx",
-	"KRUwg6oSJvbTI4DtYKePrbgKH40QbW9gwG9wgJtS47uLvY1H2YbO4EpBu0W4NWiMZLsw3gZLGwwMPO1C",
-	"msoNw60WZhmubYNogJgQUMHarq4rY31/89mKKH8LxoWFwoy+rmpVldyVPsKdT7wxkyCViJ2I+MVa0N2h",
-	"F0tbQAjkArBHsBFC81wxrVsQve1LS3G8o1Ta7x81eFuWErqZLPc15fn+lO3nPF+f4r0Lq1IvYawXfJHU",
-	"EIgGyVnGoYoTGqejkvbeLwrVobhm+QkacCAJUF+x3JmQce+6CcJqU8OGUiFgAyZRJxh1EdrdS2lmWH4h",
-	"BeJNsF9BfGf5xXQ0uxDSpF2PE4517jH+JaczUglkjF+zHPEa5n50EyJ7Dqsi7DMYb/4hBXMoDiM5JWMq",
-	"ZsSuNOl3xowYKfsdqDYi2DVTfaFHYKAKLmNKdHk5tgKXSuLYGWAi05H0vffIG4U5H7j6gBsCfwlp+mLG",
-	"TBgn9ASBi1S1sZzTiq5xTew9Kw3Lq1IoEzpkvb44W8bnsOz/cZux/v8vy3PK8w/sKeSEb8bAtrG/f148",
-	"8UdJVb6OX/LSPng/XCTZ0GrezkHpjn9+C/zTcYJ+ZyZLoHIJmTKS87zfwXP8RbNODy6+ZkXmKZS799Ud",
-	"LKeo6jok69dr7gvHFxnNRhWfcqavBxjqGZfiJ7VK/GQvBYfen6AeRTdxYdByovtCG14UxEjETmwj1G/D",
-	"tHeV8ldUyoc1vp1K+X7V78Kv6vtax7caLsEODeULjXQJ9zlxVMJhp+YrjSSOWLWSv3NHzOZRRT16W0IA",
-	"bAzKpc7jjuKbvhrQCLIZAZTJQY2exmh59kY1J8O4IXwZpCrMGiFjXYhGqZdRkA2gsnAtAlTWp6Qg2NU6",
-	"9MPNeUc97pt61CMllssiEWXwNKC9hHRL8hqRglDfLpgDHIJsRBMAkzg6IU3+JzxqX4cDCudyP2ENbh1b",
-	"jLJOhbdSawbDu3tn1A5Jaecjut3cEERQ8hZJWUOWbSRxdbnn4LegNnyMZKAF18zdUKi7MletQyd28Cnf",
-	"RHzmHCqK9ue8UTbY6OzjIbsBKsraGfMIaXJHV/TuIE1wQvcCabKWIHFLkCY7aJIdNMmXK38ESJIllLNd",
-	"5FgVjXJ8eIz2k8jtij4XH8EwY6YxlsQRj+1iST5X1LftY0524su3lF7iwxYaM0war/EaISOxnwu/uKlM",
-	"VDbc+JcBIAPCd2vBB+7KU02umYIwCPH7h2Tv6PBht0fO/AvUEIgT9okyfVG/Gfgrcm7ti2zYVg6xjggl",
-	"ihkFkcOaDlgPvLfouEXHVL1RPxSwMCEx5JpcAh6EFGTv+OERkjCPVjelzsenR95j3O31BUp7adg6CALE",
-	"4A6U/pp8WW+wnTsldpsKgNvQODevO0ey24DAElrY2zXD42RGXJ+Gw3Q7SHcP72hegk3DKa4dzl2s9q6Y",
-	"404iXofP+ojt1YzWUTZCa9euFlj4QK/BeVfK1Aeu7XbX5qsYn2+J5xGpx199c98QFh/OfB0XoF/sXYb2",
-	"NytCI9DD9jf6BrJ0+zxwjExd+0ZLVXROOgdwb9wQFqLT5BUTWBTh7M1zj63Uq3z2UG5w0f//LnI9uGBd",
-	"HXs+a3FKuqWBCZOTgkGgBKa3w+Dj9z3I1eL7H9ZJjce4ZVQOMDc9ZKVHnWBS5mIX0YL4LQ5T3oNjgUba",
-	"btSWe76htZ8ZLczIN6RKIaz06I5K1EKgzG2r5k+Xq/dnF15VITFsMJDKLEAeRh3UYmMWu/ipFgbvg7Yx",
-	"FF0TVH7GDguRFYWdhNvHEOzuY7ojdA7XaEN/56W6ZjOdkIHMSk2GSpYTjP92gN9M6woLakjtlywP0frx",
-	"2tPxhPJh46ye0WzkjUruxDwIqqVVzWpXNj6BTpxOFitrWpXSZ1a4pjM5HpeCm5nVD+qpBlGTGDn68ZeP",
-	"/18AAAD//w==",
+	"jnDXw86poVbKJRkV9pRdgqKejVhOFB+ODBFyClcg5znSLCcoCmL4mJ0SqwCADYHQgeVfKZgi9sEWkRKN",
+	"toe50xg9supQRoYNmME7KV9SMXMMXd/1cjkCDttppERJ1Z1XfYr2lU+8Au8FLc1IKv6Puz/kl4wqexM9",
+	"mxxzrbkYJoQL5JhSEfbrxIpucxP+8OHD/rwFadms5w1ObuoTJTOmtb0pz8AIeOcr4GjSlBXFvpPorJhw",
+	"qRh1cgIYPE9Jyiz/1X/7JSUTyYXRVoOxV4sMOCtyuP/vhS4nE6kMy1+ynNN3oGbcH7V9oMkT7HrfDsVO",
+	"1N55KeblHkOvGFLeD4obw8Qrac5Hctpi3UTV2Eh5RdhgwDKTwKI1yDyK0TzWs/d4LIJ5c+gD3RfwJMhk",
+	"QJ/mGsCRs25CdCw9+RkhFWP5CZGimIHpKrWEOu0LKvIEbBPUGV4S/Nnbb1O0VWzFXOtW4GXPh+c+wra5",
+	"vUSrp70BL+TwmTAKzv9E2Y0xHNUdCr+z/ILC+QlKbk4N27c0u7OgjSfVS5ezVcfpLDNS2Xd4XmufC/P9",
+	"cWdRVU4iJXMtBQ7VP6aNe2NhsP4ULJ61DyNqyJRqOAUJYb1hj6T2HOg0wT/sfweyKOT0opxoEJMWTROV",
+	"+vm3DuijdTXZ9V5ftaS28L+EZuXlf7DM2GGHjXvBURWt75vlxPa/YPdYvQm1Q/AxdEeVovA5MnwurtMb",
+	"FDCd5W4sFXPmFlyayhZKNUm99dS7cIJLZPXiwZya18I0jevDyLLUnNm7h0a4feiysjwTuJ5W3amZ863S",
+	"lVs6hbrYvOWfg67FcjsHO+r5GxNM8S1W5DZFDrpNiKi8AUZGboBe81ULvV20neOwP1Zzjl0F6QkZySl5",
+	"S4FrkCshp0gZJ0xpKXrB9E61thOUIiVjRoXui7l1xBUzIzYGubQ2wz3nsbB0T7Eh18bSyjmfRfe0L/w4",
+	"vHB4zRQfWHKKNJKJcmyPwfyYoiNRrUvlEWjcgwXPgreUVHMCPpAqHNN+VvDqzGZyPKYiJwUXaxzbaihN",
+	"Z/cJHU8oH4rFK5zJ0nlJl91d//4TfNpOHb19G1Fs/84GBHvEivwCWU+tj6bm1yfWV1zk6075L/ZZS5ws",
+	"SW6k7ROqDM/4hApzAcvZ5JBMImPhmqM03KBytdBjOck3Xnz/ztqL38RUYoMnLKIfZbVTiT9StTNS2/za",
+	"BGojW3Z2n4STumh9H1BvjcJnH2jHHEb0Gm4SayShzJ+txd1iv04KygXLL6aj2YWQLZsqJ6xBfnwOfSuW",
+	"MX6NTq5S5EwRxa45m/YaJQ4jDS1aXNnxPuBzruekmkXTkJcuJ+wHLESORghavIkWaEALzebXbJPreKNL",
+	"Fjljjg+dZ6PdTdZyB9udJQ8PDw9r/pLD5FZvbOwQWzn6uQ1e444t29efGMsvaXb1o/e1bbC9QY5bS6Cb",
+	"79GdqI+wzs+xBT979/HhvNA3T2TgsXWmt+bxrd/L1wKFRsuHaUwsLu1iQQAEaInztAS3ZJGEWDV/KFGj",
+	"iT3pq89rzgzlxZZHfUPVZFJeFjyLSMullAWjAvUSpFEbsZJKBFzWvd+pc3zavldejq3mrS6ULFa+j37C",
+	"t/ZJeHc8pg0rvenlcs0sO2J/cYTLi4K6VNfgxB/IrNQXQyXLiSXAZsRUo1joG7oFpSkIbl+cuuRH/mYL",
+	"OvS5sBlRFs7CjT7dT8F2WvqIJYNtucrinoCS0GR/qZSkFl846KR7i1FniVXFoiiyBZ8hHbMFbQ3c6f74",
+	"Lyzq/DlfoWXxPO7THuvgfkSjLxM5WDN7y3SST6zHeL/bBmR7/ScLqs0FzNVNY95C4eKA3BLZx8lQGkJx",
+	"gXqdZM2JY9hDo3nrWl5tykW8nKOXhV/oeORcE4iPAaPFKWHjiZmhrYCwa6ZmwaGJarZf9NpxW0uOmzuB",
+	"YLJdXzA6t483tsMyxcyFkmbjM6cNNeVqdgHrdI7P3qeiGMdKwqmpX4Ha7of1TeqEKEz61jRJGNRWis+6",
+	"FHId6nfig3ddADXTMUHVCdFGKpb3RY2y9shrEJ7QYWVP/klTfAaw9TqxxThFf3A3iq+NRfmHwLq2IM4S",
+	"B9VMk2thcZQoKnI5JhJNXtFYv68P9RHIwYYp29H/8bez/X+n+/843P+hd7H/y+//bRnt2oiJLqdSEA4Y",
+	"bwJOUQfatbhnn4JaLd2ipIPhue4JK2PcgKBFXX2/TK9r6nWOTDiq4EbSfl1vQ4hGsefLE6Fh3OsJ0PNB",
+	"2WOmhhBNmY1A2xWR0fnUfqSXMDnndrCclQ0MoYW7ejvytxb5uw+qcrojJa2X5TyISV57t0f3mnWCjNqs",
+	"scPLH7gZnYOIBme+KF4POid/W5O2LDhWkDHq0F7DnYHfEqJHciowAECKjPUqXxljE125+0dUj9b2BLmO",
+	"F+nKLxCaOx6XwsVoPBlRIVjRbFmnJGcZ11wKcFIbWeSQbdKLfGVcXKAvz35nr7alHyMp7KpnI5DMirEV",
+	"4wpmWbYVCdlUhw9on7q4lFTlS+0qT92xbvBibaHFra9ftao9uiiHzT+AzStv9wwK9lZqiD1zjz6vvIP+",
+	"9j6whHHYWyajrz/fJiHds2A7izkZO+qgiTMtGJlvwJ19W/aCL/LodXllsAvHJ7tFF6YiB5c0LPbC6XZy",
+	"6oTJScHIdCTJkF67XCHXSYMluLpDS6lF072zUnT4flNTRPzithqbH/ziOBY7WHvtt1Kzbn8Z69sfKxvC",
+	"inCQ7+iCSDlaSQalKRVb1yjSspRLl2mrlXEmzA0MSF+ad6J9q1JYkjjyqd2F0WL78lcX7vmQXzNRVz2F",
+	"nK5vB9vYMfgle0wid+Qy74kf/M/cyu+zW2IK7xQVmmNU4ZemvtUY26LIcrMLPa/vDRRjpKCXrMBMEJiU",
+	"LAqWYUSVVCSFtNV0zmLfW85WlsR9zu9VnfXeoW29olb1VXlp95xeytIQbnrklVWVnLDtsvqR+BAQPXs3",
+	"ExJvjfB9GDFI1bHjA2c1nUwYVTohVEgxG3PN8sRPIOQoxjMBLQIkm5zlt0w016aRimlZlJucn7fVG3dK",
+	"Y9eyrIf3gm39lmhzSzQw1Vdo69DUOdkoRgKS87YDjCGm4dhwfygaD7YP4le6cly2ZDXbEZB+ZwzR8P1O",
+	"4tAltJWN4Uo1yseLfszPImotBEL7LWhYinA3Iw9EfGFuyx/hz9QtmDiXK1FfCqfcJlZgjo+GY1WWsN+R",
+	"6PPo+zU8+msLzStbWl+IXiPMIOItN53hZxwOFCJuTJkzuIgGEvtUJ+nQfMwF1wYybvFmDgadpDMsqco5",
+	"FcFylNgV+GWNhbiBgNx6gt/WuF5D7qI3N0hBqIBrlpBJ7f4h3EXqAztRdFuI7UwXbRCO4W+0d/6dDcQt",
+	"w341SxhXDhkNjjjAsAXmXwX5YTmRgOaTeDK1US4jH+ctqQk/O1tPEGd8uqj9suCXiqpZbM/MpLhmSqMc",
+	"m7TFf+lyOGTaPnNxKX+NTJ925ZfaMedkiSb5S7GKkWtDRa5PSOpvZ5qQFAKKLzCgOMVsV1ykk/jo7OmQ",
+	"3+73prvkPPkF8B2B8b3qZ/1w44a5eia7lfVjQ+F62Q2NNMqFhX8tGGHCqJlzmdnlf6DJCFXaE0LJWIKo",
+	"o2Q5dPgQsIdkDMhxjOylJrSfdhFUou9wmTBNyJkXUbKH9GNudEUX9lKWc5MmLo9moOQ4JX8iqZH2P/ZR",
+	"7LGLfq05N90GN3+DG4/D1+17toLyc1bkT6CNzkI65092hQSxk06iVNOQlA7LYKd9TYuSeSA4KnJcvAjl",
+	"yCPH9AU6I2gBmeJw8JmioDXZ56AhxHQaSrtlllF0oUnwtCAolB0DwmJoQ2e42AtnyhOUDbQUu6Gb6xpr",
+	"5y1ezcWuVqfR3ticN19ST9IXf5CbjrVJ/o6XKcS0w0JAD3AWk84KV0N1b7eiIGtwLbJnZEQ8u0kzC8PH",
+	"FgloN3A9BxtoJWTF5IQBoBi8VaPaxC5B5GDr9sjrCU4HTyLoc/iwPYXK6LmgmOPYSXuLu2Zk81ZEF/nk",
+	"twUBq77g/qAvykC1mwy3L2iuisFuCMun7FzrXYSptbWJ9HShSd7e4tzEq0PZOv8AUTMvfFlpv+WEce3B",
+	"kex4GvVxiIZiapkw4FLpCdc+Tfh3B5ZEoYT4uwNAEjuAAMk1koR9h15RaZ4xKIDvJw0InUGwMJJQfeXs",
+	"bKANWpbT4CIr5KYp3u6VTWyBJVs3cHyi5HjSRhNwUm6d+x07Qe8x1BlnImNkQLkiUyZMv9Nri9hcrRW5",
+	"BT43iBgxt0c4RN/Wsh3aiihutVo3cSa4VpZNpNlaLuTqtXwlMfsIBYH1DHLnwQq0mNWNZ+AkUs98HHWE",
+	"UUhS7E6fKEbzFMSIMZ0RzdicVBKwxzBUZ4+638DFbOXKHEMgm0CZoMMH2kNBgA0bsbPmo+rkinNyG7am",
+	"eKe+PFuTG/12YXU4yv1yAnuVg4UWRdVTklrekhLF7GZqcDmc5bklkVa4ANg1kuINSBdZ0fp3c7WFZ7u7",
+	"ujXJal3jc9+eF0dd0mqOsUG5kpNJS0TWnxXNG1T5J8+enpOh/Y0U7JoVJJM5i1XXN3/pJJ2//LmTdA4f",
+	"2n+O7D+P7D9WYD58bP/53v7zB/vPH+0/P3SSzsND+49946F94+GjxkH9zGhhGuJd9ELUmbxqaGDes4pv",
+	"NR1SwMOjWbuWSjMDUBEIxtUjaWWRRhqUVlbplGjqhElA0rV/y7G9Ywg7gpjRpySVGdAobGTqoFdHdDJh",
+	"Av1IWwVrRHOJQzXuyDdYIvrPxZiLsp7AH2lNI0bzNjfIuyoWCEDc8lNCDSkY1RikKUqP2+EYQbPz43bB",
+	"CaI19Tlt0eatv6KyNJkcsw26e+3eiK3SehmUq3bLBj4sgNvKmfIhrAPU/tGxKUtN7E4Q2IkbJ+1YfnwB",
+	"RGJxeM8GA6mMd6K9fXb2lOiMFozsvWUDpkC+c8+cac20Hlue9ZQa2k1QbXtI9nKu0LuuE5ffP+DXjLiT",
+	"1rUc4nuyx8V+ziZmlJBxWRi+b1uzuqTlg1Rlo27zeVF2HIquvF1v/XOWfFPD9aAiG0vjcONnt3K3Vtbz",
+	"zxOfIjqetRseLBBV2Ft8d27LuddA9loN046M193sy6JrXVStD7LF6NprnjPZyLfisXzCsLxmSt9EgquM",
+	"2OPjFbDVG1LnelRXI4E+Jf7cxEYCqhhYCU6JAKf2gE0jAM9xbyGPd9Wwb4eON0RmxEyZLEY00hm5ZIRR",
+	"VXCmELTO6gwgasN0YipFCmqYWj+q404ZBpiDg5rkoqPxigMTHkttyNHhIdmD00Goh10FFw0knlRnx5V1",
+	"2C4b4mjNZIg6zwnn5ftVZ2VTal9BbWxL86MWbkD562kvNwU6WUFGPS7D4sGxb8ficEQ9r7kGPH3l+XoH",
+	"d4kpfUHza64laP+GZaOLESsmiJYHnNl/5kIbVWbOiJ4VVOsL3yy7Rj91u7MvmsAt6N6xYvDFqd4NVKGR",
+	"JXIAyLPULcWLwXIHCReZVIBZohETc0zlmFk920Vxo1uXU/FAE8HMVKqrUzDKpP6u1TyeHlzTnxT8M6Au",
+	"wnWHiLbrFn01mttWUSx3yGFXI07UOe59sL2NudFWG7l2qEidc30WTGT1Lm7KVPDc3oCnVA18OpayYqua",
+	"rFGvnO24fuMuZd6svNyRZaI6kmva227fimAXxt+/jcOXN97jO1EKE2D4l7xwONurpv/X6umVKLqxvAKn",
+	"J2iSUZ+3pT7awW2lq/lzvWnizsbnsZIgNz1rt7ZFMNe21ZuH8QJ3J9N27cdMOGluEsuFiIZc7WS7UGfb",
+	"vwVpznusviwxzo56Gxnnzk5m4EN3ejAb1+mvtRbrG5liUYQ0AnTHb8heqDxUIUiTCNSge0pSF7eYnrhn",
+	"XJUjgDYDX+QpSZFipSeEFlo2PYcPJCFliILtVbNCqgeaGAd6GGQrGF0n6bi+A01svCOAfhyiJRYqvr39",
+	"6Qn5/g/HP5D//T8f944IVB5Y9DEw/351i6Fqw4XDWwf1DL/B6UVfDBWFz2VUfaJ6qqzqGOCTFzCD6nUA",
+	"NmicGQzqojaj31ZcJpxH0216E7zVc7eFqkw2ucBe4OKTjKqcuKdOfRFGu7dOA4pBIO4R9mxS0NmFz6Bv",
+	"KDtHIa+EDBVjDjx831e8RPEdHoHYKlZo9IdjHBa8uu/IHgPHFsTu0TEvEHukR56BmwHyoTAGsHE10Kza",
+	"JAziS8uzpELJura4w/XNazj2i1bAAZj4kp+903TZ5qBn1Wp5csyUxCitGyS+eb5aV41WovoVY90Ij/CC",
+	"UQUBc2Mq6JCB40XPNGQ05Rufc7tUFxMlRSky3oIJAFZ4CU5S405kCPz599c/7zPWEuETjujK811ZLYaS",
+	"aXI5a2lPCkt+myH2Nk8y21gL481bco7pGIQLPMVQwm3rLVmGjVHhYgRYjM3bXyufz4X/3D9SXq2GpASY",
+	"5+iW10nCHEGN0tOqS3hbCggu0HYqSMW6Nqp2GxHiJTBNj1bTzVop19UCZp2qbvry1jR3M0yGZjK7WRuV",
+	"LerR4TKKvOGuNRPZDddxkZhu3EBFPWsqxso375S0bri2dWq56ctbkMIlTppV5KmdjNyCruzk5C9OW8Zx",
+	"b6Uvr0tGV5qv1ySrK9v5HMjsrQf6re0EWJt2r2zp86HlK4e6DW1fI0B1M1q/TsTrerR/ZUufES9YncC8",
+	"AW9Y3dh2vKKF3r29zYzuJhtMbSBNcI9cuD+XvN2GwvFMQH4nVAlxelswUfhgoDlWNmfo+DxU8+bLe1M4",
+	"q1VaTG0tGlliwfIhaw5svmYK8+MHVSqEMzc+0CFQbgItNOHUZkzrlpyeEF40kmWRY2kofIEY2ahKDhgr",
+	"1mvMPtnYxJWQ0/WauHIQZM2ADXq0oXJavbWBvW7zikeNaZUQzAVbRLjRrBg0zstt9eLrD4MAFuCNBlxp",
+	"49pMiOIaUtq5GWGQmGBTjxm+onxWfFD9ANxGu83yfqBO4rEIahswt7Lt5/s2ZF68KF+ezAvjfoPrtDHS",
+	"vr/CmwWXVbd10/f8Fd30PX/2o/f+uHEQ3LKT17i0rjJym0vlh+PHfwiZopjZ2YQUsiRZdQpHB9JV4YIB",
+	"LrFzt/gqw6NyTEWzKR0qSLeQBByW80Bh7ZyyoArT7QEGfEIVHTPDlF47WjPKym24KFxoQ0XWYp31haQn",
+	"1Ix6zShmcVnf1gYeaCiFQ7UPP0v/f/uu3vv+8zwlWCJ5hblysfWf37174xEmfKLTkvpA88lqeiSVIS62",
+	"xsfP+lhJtxmNYzKupvd8g+/fPifBYU4EHXPMaZ5v1Ocn++rf+gBcaq4W9WoIGHTE+ap3S/KkgMRkPwJy",
+	"9A1JLbT0ecJoBTfrWnM4x2ebGZ8Vz1qp9uISNJwBBzPjkecCpg5CGVUQhcur5bUCEbUCJ9Fwgj1eQuIv",
+	"W5ASrCxE/uEEgZUpzb6dOfVhM3wb38jFurBI0xFUKrgh2mQA6lq2Xs0Qjjddtu3hvjbCPPw8UAsbdZ0K",
+	"OdCDCYajNH8g6jtVO+YNs2m/lZXK1CYttYpDrfLOLSka29CmJZAzkVawlii/rRzfvtbnYUJzGAQblgFo",
+	"KXhjH27q/G0UrrsARjBuj3xPIDpoGqHGFlJOCGJn3BMMh3vDoza0h/ifBnQFiNGoBt0ASSwMzUyr+x4w",
+	"3YJ1ZrvUdr8FLrU96Ri5xLWP4R5Ar9AsEaIGXuoeecuvmaL9jv293zmf2IEgrBSeMuLieFpiC4wMqIhN",
+	"8CQjNiNUVT06S0mI3rIEr++gHqtciMa+FrB/vGvHD2EZ/MhcQtKGSQ/LTsnbWo5eCkNIARkRX0uTGmSX",
+	"mINGWkuDi87UhnWBbnycNiwYFB2HjRwnKzd32aY2Q7HwOjbBBtlKzuC1PPnPuwZAmxpQZf8Tga5E2Cpj",
+	"FziJSHk1GJakL8Lh8A1PR1IzMofCwjWhY4fMFGBWeiSNJtmrkj/Svii4NjCgMaFFMVdcan28mVV1TuJF",
+	"rhZu2Wbdgrmptu9fnNGpnsayKbCLT5bZFtfF3SwHvuFuV3oKHG3u0YjsrYEDM0ckPxmJW8tB9IWQvNaz",
+	"EQBp5iKxxzRn6cnq7MLTwH1O5iWtxMGuRJtLNJ1pMkKzvtcwbVcdLyE1qpTnc+lXbbTygSaKGjhcgxhG",
+	"oEHmk+OxK/y8aOGCJpqM8HsTKRXAWDwme+zXjBUFE6Zby4R/vDwdcO7uur6abm9DbvKGwkQ1x/pxWSP+",
+	"JyzBp53XlpQJ93hLuoRvr0Nn1l6/1T70bdZzceVa1LCvoWL3SlWyfgjeYwQszZTU2lcHPHX4tJUph3Dh",
+	"zXKhtubGIbgry9MFs5FUw+TTBOfi1lfBuXZbL/4hRQPpfn726qwyYHnD89mYKZ7RgycjntGhTG+piN4t",
+	"hfzWK2HXq/BVU7318te4qlsR123LnLrTHNdxfrSsjjMWcf7l93v74c/ud//WuZ+4yK1PYR2VJX3/7km6",
+	"vJr1Sr1tle0Ih3oLKkBkoPuihH8c9zZRll/20b6lsK6lR33Dc9uyN9uGamHB4Pi1fMwjpRgU/ujjVHHw",
+	"W0xG0sjqV/w096OPOKuSJsMH/2ScJ+nzLFCaCy/UvvPveaeCfyh89g/YjQlNOIR9/3HKLkdSXukTzIGy",
+	"fYwty/fNN63TO3nFRJuD4ML4Xxcd9r9OuGL6gjfoGucskyLXUd1+baxKA97cZme09ts119KEZmxfswlV",
+	"lkURrBodNQxgui2W0CsmLrxL2p+CHxlVjaGBcxSjNv9aY7Wp+4E30RZYWefNbxBHsdzy4mVthGZfqAq9",
+	"8o0oN3WxwF2poXJp6prNFMuZMJwWep7jPGxsfMPdkkRQpRxoHe4bRs4tWCXWIAsgC6+uZ7Qw5r9yzc3d",
+	"w9itxmWLrAcZFr5vgGe7PSi2m8BwzW2GbY1lpeJmdm4XAZdL0tKMjhrCNM9KMyJHvUOfnR4dO7IX5XUf",
+	"9467PQLXB+ttyAkFPUbkpLAzt3rqSJaKXM5IjisF8y/kNLpbT6rmAWw3FJxHTnDSeQlUcr52tquWj7nz",
+	"b5779PfePLk96bxlFGsBuTotllb3Fmi4e64W8ICt+xJkurdI6O1bmVTVe4mLoCBSEG7QauQckzUsyCrE",
+	"tU77TzrP4TNRoKHhCJCf9RoZlBt3/EOvmWuFsc4/G/FH1xp84zD/I9zbGrd0j4aiKviOHlHl67rU1Elg",
+	"xmQPpELYuEZQgm5vjkWfdD7Y/7aNqCYluBE1/OzbQrqS+JNg1zZnIJ1Qw2ovRuJFrVm3F97dIAUIxtSK",
+	"wWCjmZc+qoR++HxKFLTlG6EGghXMiHHlW+vNCzQnnfeTQi4MwY5eM4Mf45cj2cON3Z86+wvXhmcwyXk5",
+	"JFw19wPR5WWgDLoXuPV7ZXf/4PrhAdCQA+S+MeFB0vLxI0ToDRqKejgjB+HO+1NqI8dM7YeBYv6xHDgA",
+	"a9AmavHinOmTuJI79XHkfQEAkzqB5UVfKlR+LzWWfBmxYoJfD6Xx7nV80rdBcl6dYa6qGJK+6Ivf/Y5Y",
+	"EmlpFhbD7YuXrj4UupiQGsZEifyZGUIdTw13Y57S7seUFgQDQk1fpG9en78jc8udkj1HnnnuToKVOSyp",
+	"hbDCH6nmGZEqlD2XaowlbwRoa32RnjnYDJjDCUGRi/TLw8NHGfQBf7K0R57RbOS5wSUrpBgCx7P03VPk",
+	"hEhX3MaSA7SoEznoC6hphbQ6caX5i1w7maNHzvwGQ0kuSAiJ21S1TIGoaEJf4Hge1FrXU7v63313fHj8",
+	"3XeJg3o9Pnxk+xlzrbkYJsQhgADkBIiIudsY935fHB8+dG7HDx8+7EebzdJTQlE+jjbT0iS7xlYYgcV8",
+	"4OYXRmSHYI/OGRkoKSA4glAAfHERt2PmUWyRTgbb3ziEnEYAMT7ilOxRQdj+mPKiL+wFgXd53u2R5war",
+	"SagxLbhmOdkzio/HLE+i4tBYFmvsxEy7nc4I6Ne2L1Ic5kWpGRSXdkXRBlBADTg0UWzILa9ieEu5OSVU",
+	"zAjuJQAkcFwBHFRfeEx6F7MV9Wgna/dsRtLvANoeQyrsKN0yuIyOQg4TMqbqiuX1MV6geu1hcy6o1lZC",
+	"lMK5dDziDnzNcuDRnhjZS28FuGum+GBmqbm77hCUAQEouK2WtCL9BQKt+2J/vlAIPuKd03v22UiAdMVD",
+	"CRewAKHsBDbqnZW6e9oXpGoZOksJWgi152J6jo3hsenBmCrO7keEfFQOSAWGVIENoY/LwQqd+tfdZ8/p",
+	"pWZ2VHNNVC852CPPsRUul4Nv4cqDINECa3LVoZBsy7S6HHZHuz0/EDd/XHNs/xRHReHTg4Cw5HDn4Xi6",
+	"VbItQ6G5atBQVbFgxnlXnsHBwytr5XdDMqosn6mav5T5zJ7m2mG0LRdyiCu+IKCl5GDuW5zGSU0MS2Bc",
+	"Zm7/scmanArN1YXQ9GROak3cSrvChkklwRJ3Du2Q65Io2ZuOeDYiKSxaCoEYACsFmxdJsV0cFD52UhHf",
+	"iN0lCzeVKapLxXrkzO8Kihwat8+9Z0cF625ZBBEyEFH3AZ0ghhQ0u3LMBLik9vXUqAH0bLA1ILmdovAI",
+	"fMAT40o/iwJPMkjSspM9WagEBP350m9OXe4LOQg9TpU0jOxJ5RMo7HFJYA0tPVGogFBA6mbdhFA3Lvhu",
+	"Cj2HY8c8fYzY2ZFlZ1WtxPTZOzpMkaikLyQKIanrGqlD15IWw2juSRhkUOi+wEMOaRz2IIeckpROJoWT",
+	"Z3xc/+//Q9t2kRNa0S5NSAph+/YPND2mSV+kSM7slz4fw/5dJVcAYcG1WZEkkpAUU0z+9ksK4kP6m6tk",
+	"ljii+TG1zNx9CQE+5L+fv35F3vhvBHn/9vn+QNEhgAtZwcdeNek2EMbUF3CT93yJNSzuh0yXVlkq8EBc",
+	"dy0h6e8OJtSMDkKiGSzA7w6QIR88H+y/pCYbpd0eeUkL27llMmJSGrJXiglVmtHLgsGYk1pfjvW6SnKz",
+	"id1DkEUOrcwxZUWx75qDscPZuVSM+qNZFgwqSB0fHfXIu2DBYSKHxQrHyZ4gORV9gQvtadkcYBsaKeZP",
+	"0RMprhFcEXgeLDyKLkjpUy3oFbuwskV6SniO375///ypPgUHCn5h+3r06NEPsFnvnkSFEV1jlhJ4yYr6",
+	"6n+KEQkVpXMgQS8wVIteMcvA7O6QvYf/+uf/fXR4mHhzA3l8iDIOFd464f0TXlwkaeT6SNHFYbtf8HIk",
+	"Tsx2nDy4NSzXQXcslvFPX3BxdeLk6H/9879QiraKX/GnPvhZ+p2QMmQncs7FsLBHE0UXDWzH8jRt4Czg",
+	"da+cLEjoBUmfD/ZfScHciXP3/9HhcYJyP8gO4UBCSWpPdyxZH5QaqlHDRTx+eIRkz+NsAxibr9KKNwf1",
+	"MK60QRbw5uzdk59T2AFdpx9jpoZsf2L7dTQE7EZ/ePTD990T4MyXoDY7qZdrUrCBQZEggWFj7ENWMAon",
+	"FjpE0qWYnlhVNzDnuVysvZksFSh/TJCZLHHZvNAOFZK9MKaoga2G0+N2RJP0LTXshf1q/4W/9NVXb9mY",
+	"csHF0AlL8S+a2TOo0apuGy6F4QV0dVlmVwxE8kFZFIQOKRfdHnnjywzBEE7I8dEPjty+ZUbN9s8GhqnU",
+	"lafFPLCgOp+9eR4Fx590HvYOe4dgypwwQSe8c9J51DvsPUIzyAhMapZMFWb0D/v3kJmmNEMkEkeHh87b",
+	"50pTAi+31NYSL6vfWR0bVE0Q63OJEhkxssQ4bUDJu6QabFxBM3qed046f2bGldoCNH7YThje0eEhxqoI",
+	"42JV4lNlTxJaCEdsTFeZeV0PYINozFUMMyr4NQPjxmPsvqnVMEw0HwtauJTEyLbaOfnbL5HdtvOCXzNh",
+	"O3GU3fVpt5IOtauXhsuiO7/Ylg6spDBbd3eckOLXORB4H6wxtbsEZxFJ1+PDR6iUTblmPXLuynAU/Ir1",
+	"RXowZlbptjoeCvoy0mkBL9Th7Guyl749e/Pm9dt3F6/fnF+cvXjx+kOaQLAckKbK2tsFrdSVYYpaklNB",
+	"CqszCuCxtdaePn2bdk8gHkrMAiXCqvnHh8d4FxbO01tGcy5wde/hSNnuZ3CGjg+PV5+hV9L8JEsEpd3m",
+	"0Nm3Hq1+6xwl/PeCXlOOfuRl5zWsYXW/nbi09MxePzwI+kXryX0SNJBamJGOdXIX+43aAxR/USxjwhQz",
+	"MmKFYz2ubEywoUFmFbRq5Rrg14sEx4oKYQRAD30acufkb82rWD1ygIaX9xo8oCufBmawzoNPMNjCPjmP",
+	"k2FVovqCcW/mQtt+56QDYqmPLzqpAR+sd5o92sdvje056PP1mvJri0DLH3/5hHfQdwXBMA038bVgIJXZ",
+	"Zas5bhx7t+1bAa2tH/fYATwD7R+vc0F/pLl3IcMrD1e/8j7CLcaX1rjSP0l1yfOcQcLF8dEPq994J+VL",
+	"KmZv/U2+b5JTOR7/NueB++XjHPvUJroGe7pU12ymrRqZlRqLQOluRJkqKvQLVNxGd36dEqADyB+iT0wK",
+	"nudsPJGGiWz2Fzbr4L2AbfjRYaXf6pXwiP31GIlQdaR2IR/eeu9tkpbfFUwBznP0vUa30Wo3q24jPPMx",
+	"6Xhjx8rb65+DQR2tw5M/KKtailfSnI/kFO/X53vzD9e4+U+kGBQcozGOH67RxRs6KyTN30n5gioEpjl+",
+	"+Hid+QSs9Zcs5/TdbIIvHx2t87KTiy2xeCYM4O1/TbTNxXTVidtZbnXSrKJDTURsXro6+M3/ecHzj62y",
+	"1rtKLMqk8y6Hrh44IekUBHD0MKHG+edn6GT0A/9vUWd/+tc//ytFq5K9isHzUFlKsb9cNmp7d0VvB6+k",
+	"YC+xPMRdCCGraN7WlM42+2hNTeKlzPmAe0ry+VKsDfWir1u4wXgAf04SvIIjOYWU2KDJIIgd1EBrFXPq",
+	"96n9LAKGUdAeJhSsL07Yj256Z1522FCd+AWsTRimXR8MGItfMjVkBAK5I5sgUhbn4EFnjaMwi+TkPWRB",
+	"3BlFianJOqLbvOlzc6LiytusI8XdPUUjVHur8I2I29cokm1K4B6uIR29UWDBgxDYnygv3Oh20txnJc09",
+	"ceGENxPoguQFUeifIV13GvV8Bmukjz8IASaKUIIa+wNduR4FBBlltCgSQosCnK7SjLgYOq87FTNgfX3B",
+	"NaGGoBfPPUO4BgeWYSIJTpzjoyP0BsPzGDzkoob861SDixZY6gH65bjI2a/omXPfwDsh4s2uMLJgcDDO",
+	"SdC+rhbEJRmN+HgIZMFVX6Afj5SiAGPqiM2g+kxle2+wYdcNEx5e6+syUPhZ/bg+h7s9O0VD53Oo0HB0",
+	"7KaDqcIHqQU8NftJER9ju+N8N+B8O+vFl83vXB4BAPHNJUwMlBxHjNASYYnlN5cxRIz/avceudKGPjrV",
+	"AflEgcKCTZk2LjqBnIXILT7mEcRH8DppNhd6tvAkdCV1eKXFqeQG/pm5lD6p7QOmvJb7pcrI2TlfPr8r",
+	"julVTU6XuUyrKLIzvsbum9jX0hytgNFSU+/mDWGMmLGQEAw85YCUPxXo7AS4QIi3MlIxl2VENaF9MaJ6",
+	"1CM/eQh5OoawTA35Vi4YSUgSiTb7f2GzkxDkPa2qAxhJrhibYNAlyqiJz6OAoDErpkKs1KSgM0RgCfGi",
+	"VLgUDRiaS6H00acOFx9xylwsEoYwtFAkF3TRSHrI3nEcudHtzUflk4Ba5kLz55zqGIMv6ikES4RQX0N1",
+	"e5r2qQRJnzB4H34u6PsDN6NzzO5ts5TAc8n8MZ+jgk9oNmL7T6Qwqh1c1ZNDeNg/+zG5A4/ZzvO1kx1v",
+	"l7HgpSVUROykkZvURcKD30ICfuzwWvQw3ZxmfU7+JZzNUgpD9tBQXpGY7s7d9A27mxpvHbiZVl65TW8N",
+	"Hs/nTztLvD1nBDwhBH6eTyt0RZhRaEpqqfxzks1eJdRwEGb6olGacS4kjyJbakMyZJixMLSPmUVoJMTk",
+	"Ii+xxZJaq4x2yTDTm+VovZyblZ/HPqZV0hkZ0yvWF9zUE5Qw1wgTdRaEOytiojlZDrxYGXKfNWEOsCXK",
+	"f4U8D7uMEpNCghDqdO9Tq4+HJucWGJ90IcOUDNi0L1zUMJE+GdMKwDyjmK17La9YHrAhqBDS+Ob3jg9/",
+	"6DYJls5pdzdE+g5ddjCh+3HYLWcRLnEDd+lGfOHbtjvuXHRfuNjpgT62FzsPkOQ1OOU2YpONJpJInMuo",
+	"IEKSQoohU2TITKDr3tOFnyvyro2ckKlUV75Y3joU/K2djPOlDbigBTCcGjHH+ToTBtJ0GERfmNUsdk8z",
+	"RmJyf0oWrBcL7AEGdR/s4V6Ic52F7ojzPRDnr5LW4S26Ga2rkOtundbNm4O9+XfO6ouCvBXTnSXWkjkd",
+	"6JyTaZMKycCTRa1LDzzFTTtx9DlxSxUGL10v0xjINgqDo6HzGsOcEkD2IYPXawoQggCRvNST2QCTgHAG",
+	"jURVmkCEncnyqyGtW5hhqyN3P6bYHbnekeu6bYZfzxFrQqNTuoxye+fcMovoU//MV2ITDfNpufAxLv3O",
+	"CPqluajDrfBM2bLtwCbz6iz7O+E4Z3Un4uDJxiCSn+qBKmvkIdeDSj5AlowH4ddcZCxFdo6RYVyTyxnB",
+	"3xEs3oGnkD1Z5KGhLuLgcJEpNmbC0ILomcgAYeWpKy6JUAoz0AGL3KfiO6DD6UguFrc8Iel/c8Un/2RU",
+	"yfrl4eHR95kcj0sBwHX5nwAzt9Ht+4Jrc0cRh7eUHR1t4Z1nRoeyDZvFHXr09dZmfbHRDZt1BViXLhQE",
+	"ZcFSxZlJTaOoRwxvulwrd8rXCCZ7GdWsQg0ZA5J+t31UrrRwPKQIFfnxakzkJYODkTlgPnux2kYRCsXd",
+	"zsq4Ui57qb2vaRfKoysEot1L8bJ2K0CDxgFBC7XRuHlfSlkwKlr79lWecQH2Ul8XObWjSBdKIzt8LHBi",
+	"lMK/LAVrHZp7Zpux4ZgQX9dX24WI3JiaEcRa9oNqfGePDwgVsy687GoyN56uqN3tB+xXxSqoitCBgcRL",
+	"juWXVywTcpNa3+uAhK81nks2QLy7NYeCz9/uWLw7onFtTpF/aoeDpM0cG20bcI0Tbz7eTymreuK8TpRk",
+	"PX52Fyz5pSJV1PcxklSDYNoeKemzTYg2VBlNUl9VHLEOge84U5M9/HkSMHupZ1xOnLWtBLvSaV94ED0p",
+	"6vIiAF9BMX9Z6h5JdXkJ0HoKC1t6ACcdZM9QklAWzJVfdcXDUv8MZMGEEG0X/72HYY8qlPsNqH7+kW57",
+	"JOLXlQbjZ3M/8Yu+d6z+2qxDLyS/7KA6dgGLu2QXROOtU/hmAj9nizj4zf+1Kn7xrijdXVnr1qU2O2vd",
+	"DiFjGULGGnduDQyMWivLEqaj63qfQBhgKgpxH0Gh9UF8iMOvZDkc9YVRVGhwmFhFPpQKaSZBB9HTabcK",
+	"LYmhN/rCY2+QM/BHOAlzPZHT+TAqZBPaF0EYbHqjPVzwzmji3QUM+indS8jg2hLgDuNjF3G4kxtvDRTk",
+	"pnLjQWWgBNjdddBB7ovjNZo3nhRSu2qghZQTB/Wxl8aG1wtq0gq2X8hp1xWLmtoHsU5j2q3xw76wquq6",
+	"HrIeeY2VYmLbN0RdXrKaaTnpC8g+nTAV2ZKPD3+IAnROnRGTEsXkhAmoKxWqAoS3sEi/K7jQHPhodYtg",
+	"GIj3+bPjelsaO+I5bWL5uAe+F2KFahduxwN3PHDHA29kOzG+vGLNnweU2wn4G/NEV9uqNdoD0XwqdYfs",
+	"DZQcJ8TIhBj2K8AOSLSpdxMSB2igDubaBzv5ZMJEvm/Vrt7S2Imf3Zi+ITSQ+amvcHaZamW/Vk/Xzooz",
+	"H841ltdYcnBOFPY2DExhRpvHGAupflmWnuWUyjMN9QVK7mc5JBEBVEpaTeQC4J5TD93iwJ/BkBSeccU9",
+	"ISoDEtW9RN4XlUh+5l2Q8Yt7Qvqalxc8T7tY8QM6cUWwqCDpHMBL2hc+/9UK5UbNqugieJWYKc9Y3Z8q",
+	"Vxi1+sIj/fkyIyJjJw7OkOXk6PBhBYEdZoAPsxzNa1Crx1crQWjDUviAiOlcYXnXBiR50QKqARHplg6q",
+	"YC3wn7M8qA/nfgBfl7s0TKvSHu5bW5jfLRMsZ7hnpwGx8nbsaHfrBV44yDsNaId3uKvWEN2LvX5nbHmi",
+	"7He62ygvkRfmy5MJ0jSFErUQoET+9Z//tP//H/8LAkPVhWLXnE2jr31oKYn+t2c1sBPEw7CaYC4F6/bh",
+	"kX/95/9F6v/713/+p2tt7v//43+RhUjVqnFLk+FnAXSSDPk1E6GTlibb+gmT+D8Xu+yLZb+2LRCuA1oP",
+	"T0k1ZISy6/YFLPNZpTFfMTZBW6J92KEN+wORKqZlUUIdYJfz5uCUofD2dCTHPfLWmyr7whXWxA79mwHO",
+	"uGb+QggWrw7jKC6lGXUd4AjaPPsiDNSLVLVwXSh46UtsW4UAFOs8Z8F262bitUMs3xwalTVba4giC8uB",
+	"dW8JNST93YH9Bgr1Q0dQTQ7VChAJ+5DkDmmZWFPwh4QIOrbNQuRaqRQTxikkp1CGlRYsrqRq33p41CSN",
+	"vQsX+7N1Xm4nL1QT+8xtuD64GNXOneSys93uhJ7thJ6Xlnje1GTj5SCooL1fTtoxnl9B3QBgXZSE5xNC",
+	"MyURRd+pXc2pey6PH1P3TqIatC5Fb8Kg9gDAZNn/GpKXDA2+lsNJzaLQZPsT5B8UVJtujzxDA8TYDxCs",
+	"GCEk2spePeIIgWdnNIP6woUcQrofAgg4vRFK3+atmXgw9/eTL6RQaZSB90B/ihy8ep9Po8D01O5q2tqn",
+	"sXxq7Xw6t+rnBrlb82SrcwxnBAWTOMMmp7PWBJuSrUyuues8FTfptfJUwtR3OSqfJzmHyiveCp8s/oKX",
+	"sMlCnzN9BUCC+7kE6hQRc3i3ouTcToRmQXdtpOXPo4eIc/2tm2htSXcqMxDDISoEM6/7Yi71mmyTeV2Z",
+	"iPVMZCSjwtLxIbM0ekpVDiqQJfTglyQFtcKkpd+gqnpjXgvhjmf9haRRL+zTJ82mXjUC2BooPJ7HSbmf",
+	"Ih/3xiWvo812Va9bWnWxS9s0/MS92tq2LI0rDrhx26/dq+tvzAj84JtmuIabfLspru2jm893PQ0GCbzN",
+	"ZkRFRGCQmKwc/S1nxcbD/9aSY6NDuI7cEa/VTvL4PCWPeI/aM2R5nT96AaP2dXuOrD0TNDOAioyDI8jI",
+	"gSGd1BREx0P2KpDmcV15tHzGp8gKKYD/EyqqlFhizw/6v7oJcn+f3up6T8hITuEfwg1hAkqFgdF5MJDK",
+	"9IVEz+7bZ2dPic5o4TDrJEyIFqA6RYm1mhquB7gOPXImiCPugNms2IBZOpT2BcaUUv8dLVKyNx0Bvkdw",
+	"TE6pxpp4YF51eR5CYgBraBhrpUjBen1Rk7hq2b9CTgOcdcGZr4Y2odok5LI0iN+BJJcKMuDXjIy5KA3T",
+	"feEeHpSmVEvK3kUk4evwXcdM/F6yfeMVbTOXVo/scn53Ob/fmO2zxrKW5v2K+Ka0860G/fjgt+iTzwDO",
+	"WcEMa4AnQw4U30p/I63MN+ba0useeQ7OriEwLeXIPtZ/Csl8xrISw7OGonVPofc7pLftmKDHLTgY0QK4",
+	"ifZ2lZ+/GijM1fcOj+ja9y5pzam/y1N+R2n1m7H1XXL9NxyWvVInc7WB1rxkK2OUojeWRSjVOeI9JdlX",
+	"0cU6RXSiSUEzBjW8KZmOZMFOQ9HGoZJTDfpOX6T2nrjo58BvscRRiDbWzJD4OdQKK32SKK69IxFieiE9",
+	"EsJbUKHDn9Lf+h3/Tb9z8lsfHVr9zkm/k9k38n4n8X9eCOl++tc//6vf+fgRwl/C68KOCSzaRpJ0THOW",
+	"EszJhHCfQmouhlC5vUdc2ipY152iSKd0hsJGrIgaOWSgT+Jwa6MVZVGk7Zn99yV/fNrk/mhW95Lfv6HO",
+	"t8vy30XJ7DTF25BYqyJD0bMATgrUGYisJ44rFUjwtx78Zv+zqDI2KXOvJMQNfF5anB3+Tn37+tQ3jCRY",
+	"qrfB3jcEECTNsQKtcVOLxos/M3Mnh/2OlDmYSwujBllsp759u+rbdsE8CJrWegE3uzb2fC4v8rpUyfJq",
+	"TQgcq/Qa/OqinMwrNrkUzKkvimGagGl+zWoYH9Nei4Jx5zzx02oWdjr3olKsIlE7JeKzkCp2OsHnIwYF",
+	"2C/7zJwSEEhhe3wl9HEANe0gNbAxFsJS2e//cPwD+d//87h33CPnTOQkHSoqzIWZTdifXEW/TLGcCcNp",
+	"oX1aWK38HMeARyw41ReMgz3nckZ+fvfuDfmRap4ROx7bhssGk8re+TSUDEQzmP+MLaU+SGAg1bjXFykU",
+	"zkvJnp7QjO1rZsmoYXmXCKrAuhbKm4YSeou1teWE6dMo8wsD+/EtV5CvCvfoEdh+v+QkWrHHvaP2SIR3",
+	"sPDrUvRf96fT6b6d5X6pCiYymVuqvC51hc4Cafq0ae04sQZSfkYuGVVM4UreXm28KOTqVibw+qw0I3en",
+	"2+qqwkpatRMy/Mg1Lbgvs7of3QUCNwWFlepQdHsRe7ijIbtAaK5JKa6EnIrEV4dNsAKk9lUwuSZTJcWQ",
+	"7KVcwMQu8OW0O7dnHz582D+rLi1btW0fPnyoPY47dz8s5QtkC00+FafEIm3ag2NAjnqHoc5ydRTj9HFL",
+	"aStG4OLVWmPs3yxJhqqF1/fIu5FijEzpDAK6SmBGJ33RF/vku+9ecG2++w6Zw4AXVrZNMOgUAw8GdMyL",
+	"GSQ5JZhEDX9jsnDug/MJuf3wfNtqRgXZJkAfZiblFSkn331nu6eCcFj0AWfqxNeuyC0HS0iquXZ/XVJl",
+	"qTgWQirG8DXZYzSDSZaC/71kvp6sicoOdh0qjAtH9mgyyiOBuDGdM6qyEQ4JlhGVm7+nWBXOMm9qL+aJ",
+	"VXzGVuRnGlc98TthV2Di/TB2ULYdnRA+FFIxTaCyln3InkJhNNnrd/5dsn6HDLjINbGf/t//p9/pJi4C",
+	"0DbGf2Xw4H9Iosf9ThfrfRNiZGGZJNN2aBIe+e9SjOBt24ei4koT9ivNquHCboLXS4S23cdB+Y9/zGy7",
+	"7tkeOSMaliRaPkYu7aFIoapuGpp1MYyDUoGUYk+FbkvFcJfjs8/CeGWPgFsAqJxOL+U1a62D9ve2AmgP",
+	"D7esgFaLir3zUnpKFusnL+CevpUFa29wqGi+fot/hqdvq9Afji8u87dkvT/HoP+lhQnz+V2PTt/R48fr",
+	"twaU9jZacpT6NppCOr9RS5/SMIwnaZ3kCHecdnkRn6eZwG1Pa0pEQgqUUSwRcGxgEliXlwv9N3FuRJPu",
+	"isfm6wigx7ncT+y8W8fl2G9T6vBrduHyu3D5r9/g6SnZEni0iSc/i3SrrtIe/BbC75ZGxJ8zDyqKQCNG",
+	"kpQLmhl+zdJTB14FMfraWN3WKlAePoq8k96DNGFKS0ELklNDE8KU1Y+qZKm2GPm7oaaDO/AzL6dnOYMV",
+	"BZSuakV2npxdfMit04mn4agtJxftIf13dCnvKABkHUFjFwTyDQeBLNMfMNRj6S3a7JLgabxBwEcKAY12",
+	"EduC6nvkpbzmYljBbRtJqMC05FCDDvKbvQUdsCbbwjzugUd/2kAPnNC9hHqspfXswj12MeM7demGYlCI",
+	"ENlKYzpA0rhfyGGrb9De2KhqjVeT5IBYThJ8hhWCIWAv7lGRJ+hSS8hkJI3U3To2V4+8AupsX05pPuYi",
+	"xcCM3hIvzBmM94Ucfkt1ccKk17HiYmG84a4izlcitsHNmL/1H0YSbh96quklIo0ukIBtg3Uj6W0J7QDj",
+	"RwPk/EaiYWNIGsAXEG3KnAkDpVVGVJOCDcyJM8Qg2XDOanvJaGZIzgzlhU4i57z94AXJvqAid+CpGE+H",
+	"lVbsonLnE46BcwB0HJzevo5LHSiMzQgtpGB9MWXKXkBliBwkUallGI5/O2DfwptDeu0wfMbgN48Ad7xZ",
+	"qtcX74JZSgNaun2MK8JznRBfTUbJAl304K8MYQ+uyIw2dEYUH47MadRHX2RUECFJIcWQKXLJyMDemBBJ",
+	"IFW0iD3yTFHI6swo4J1fMlKKXAoW0fC+qBPxBme6beWbMYXB7dhZwXZWsE/CAOAqBZL/QNcN05tKgWvh",
+	"sL5bpIAxwiYLpbBiIS9ZjtjaF5oxshc0eEvqfTSDfwOrRMR1I2pRakhOLW9wFcT6AsRU7GQeoo1oxrrL",
+	"A30+c+TVTwM2ugPt/FSgnZ8R+mVNTfsWoDB3OC3zfAOPgzsCET11OJQbgLbcigqBCsoyjjNnVpgrz2Cn",
+	"WGc4JyQt+KWiauaSSZDup+79KaJ/VwmRELC78AhJ48TIFAX1FM+jf04ihr9CmbzvTitWONJWhnZszr6K",
+	"bGHf8oWuL1xkp4GR+G05y0vZFJS4+Br5k53YUsYkGot7YJoQx0oircwoZH1e3Kyiw6dO5V6HnMM67Ej3",
+	"N52jDVjIU18R3VE+ciXkVH9Ss1BrjV+fqVgBEy9cVCMJ1VdueIL9ajCPY6/fsV+P5NRJ95yJjJEB5YpM",
+	"mTD9TrfXkmh3FxnadxOqaGdyP4GKK7OzpzTwql2Y4q7u685Rt0kitz2bjORyKiAjGes5ryTQSyTna665",
+	"0Z/E+v7WGZwpgfKjBLqq64/eqlMBzqN1hUNdNBBtE19VNGf6qi8KOfTxl86qT4sruwhcnMxDFcsB4uOn",
+	"0HOa2GbRvkVKUTBXwO1S5rO+0HSmEYp+yjVLPLeJEBLlAGDpyTv3jpW5PXtqz93+q+366+ApMJVl9c7v",
+	"FCkeT9MOI37HTXbc5MZQgSy7qsLf+GpA+Ul5WfDswJnWD37TRTn8eDApWD5kS4ppuuRzwZi9ruT48NjX",
+	"OHFIA+AvdG7L4JiUCphBVQkT++kRwHaw08dWXIWPRoi2NzDgNzjATanx3cXexqNsQ2dwpaDdItwaNEay",
+	"XRhvg6UNBgaediFN5YbhVguzDNe2QTRATAioYG1X15Wxvr/5bEWUvwXjwkJhRl9XtapK7kof4c4n3phJ",
+	"kErETkT8Yi3o7tCLpS0gBHIB2CPYCKF5rpjWLYje9qWlON5RKu33jxq8LUsJ3UyW+5ryfH/K9nOer0/x",
+	"3oVVqZcw1gu+SGoIRIPkLONQxQmN01FJe+8XhepQXLP8BA04kASor1juTMi4d90EYbWpYUOpELABk6gT",
+	"jLoI7e6lNDMsv5AC8SbYryC+s/xiOppdCGnSrscJxzr3GP+S0xmpBDLGr1mOeA1zP7oJkT2HVRH2GYw3",
+	"/5CCORSHkZySMRUzYlea9DtjRoyU/Q5UGxHsmqm+0CMwUAWXMSW6vBxbgUslcewMMJHpSPree+SNwpwP",
+	"XH3ADYG/hDR9MWMmjBN6gsBFqtpYzmlF17gm9p6VhuVVKZQJHbJeX5wt43NY9v+4zVj//5flOeX5B/YU",
+	"csI3Y2Db2N8/L574o6QqX8cveWkfvB8ukmxoNW/noHTHP78F/uk4Qb8zkyVQuYRMGcl53u/gOf6iWacH",
+	"F1+zIvMUyt376g6WU1R1HZL16zX3heOLjGajik8509cDDPWMS/GTWiV+speCQ+9PUI+im7gwaDnRfaEN",
+	"LwpiJGInthHqt2Hau0r5KyrlwxrfTqV8v+p34Vf1fa3jWw2XYIeG8oVGuoT7nDgq4bBT85VGEkesWsnf",
+	"uSNm86iiHr0tIQA2BuVS53FH8U1fDWgE2YwAyuSgRk9jtDx7o5qTYdwQvgxSFWaNkLEuRKPUyyjIBlBZ",
+	"uBYBKutTUhDsah364ea8ox73TT3qkRLLZZGIMnga0F5CuiV5jUhBqG8XzAEOQTaiCYBJHJ2QJv8THrWv",
+	"wwGFc7mfsAa3ji1GWafCW6k1g+HdvTNqh6S08xHdbm4IIih5i6SsIcs2kri63HPwW1AbPkYy0IJr5m4o",
+	"1F2Zq9ahEzv4lG8iPnMOFUX7c94oG2x09vGQ3QAVZe2MeYQ0uaMreneQJjihe4E0WUuQuCVIkx00yQ6a",
+	"5MuVPwIkyRLK2S5yrIpGOT48RvtJ5HZFn4uPYJgx0xhL4ojHdrEknyvq2/YxJzvx5VtKL/FhC40ZJo3X",
+	"eI2QkdjPhV/cVCYqG278ywCQAeG7teADd+WpJtdMQRiE+P1Dsnd0+LDbI2f+BWoIxAn7RJm+qN8M/BU5",
+	"t/ZFNmwrh1hHhBLFjILIYU0HrAfeW3TcomOq3qgfCliYkBhyTS4BD0IKsnf88AhJmEerm1Ln49Mj7zHu",
+	"9voCpb00bB0EAWJwB0p/Tb6sN9jOnRK7TQXAbWicm9edI9ltQGAJLeztmuFxMiOuT8Nhuh2ku4d3NC/B",
+	"puEU1w7nLlZ7V8xxJxGvw2d9xPZqRusoG6G1a1cLLHyg1+C8K2XqA9d2u2vzVYzPt8TziNTjr765bwiL",
+	"D2e+jgvQL/YuQ/ubFaER6GH7G30DWbp9HjhGpq59o6UqOiedA7g3bggL0WnyigksinD25rnHVupVPnso",
+	"N7jo/38XuR5csK6OPZ+1OCXd0sCEyUnBIFAC09th8PH7HuRq8f0P66TGY9wyKgeYmx6y0qNOMClzsYto",
+	"QfwWhynvwbFAI203ass939Daz4wWZuQbUqUQVnp0RyVqIVDmtlXzp8vV+7MLr6qQGDYYSGUWIA+jDmqx",
+	"MYtd/FQLg/dB2xiKrgkqP2OHhciKwk7C7WMIdvcx3RE6h2u0ob/zUl2zmU7IQGalJkMlywnGfzvAb6Z1",
+	"hQU1pPZLlodo/Xjt6XhC+bBxVs9oNvJGJXdiHgTV0qpmtSsbn0AnTieLlTWtSukzK1zTmRyPS8HNzOoH",
+	"9VSDqEmMHP34y8f/LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

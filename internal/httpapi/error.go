@@ -25,12 +25,18 @@ var statusByKind = map[rapport.Kind]int{
 	rapport.Conflict:             http.StatusConflict,
 	rapport.PreconditionFailed:   http.StatusPreconditionFailed,
 	rapport.PreconditionRequired: http.StatusPreconditionRequired,
+	rapport.Gone:                 http.StatusGone,
 	rapport.TooLarge:             http.StatusRequestEntityTooLarge,
 	rapport.UnsupportedMedia:     http.StatusUnsupportedMediaType,
 	rapport.RateLimited:          http.StatusTooManyRequests,
 	rapport.Unavailable:          http.StatusServiceUnavailable,
+	rapport.Canceled:             statusClientClosedRequest,
 	rapport.Internal:             http.StatusInternalServerError,
 }
+
+// statusClientClosedRequest is what the request log records for a caller that went away
+// before its answer (nginx's 499): nobody reads the answer, and it is not the server's failure.
+const statusClientClosedRequest = 499
 
 // kindByStatus is the reverse, for errors that arrive as bare HTTP statuses (Echo's router and
 // binder).
@@ -72,9 +78,13 @@ func asDomainError(err error) *rapport.Error {
 func problemFor(r *http.Request, err error) api.Problem {
 	e := asDomainError(err)
 	status := statusByKind[e.Kind]
+	title := http.StatusText(status)
+	if status == statusClientClosedRequest {
+		title = "Client Closed Request"
+	}
 	p := api.Problem{
 		Type:     "/problems/" + strings.ReplaceAll(string(e.Kind), "_", "-"),
-		Title:    http.StatusText(status),
+		Title:    title,
 		Status:   status,
 		Detail:   &e.Message,
 		Instance: &r.URL.Path,
@@ -103,6 +113,9 @@ func writeProblem(logger *slog.Logger, w http.ResponseWriter, r *http.Request, e
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", bearerChallenge(r, *p.Detail))
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1") // the database comes back, or the request was too slow: try again
 	}
 	body, mErr := json.Marshal(p)
 	if mErr != nil {

@@ -174,7 +174,7 @@ func (s *server) DeleteInteraction(ctx context.Context, req api.DeleteInteractio
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteInteraction(ctx, p.Tenant, req.InteractionId, parseIfMatch(req.Params.IfMatch)); err != nil {
+	if err := s.store.DeleteInteraction(ctx, p.Tenant, p.Actor(), req.InteractionId, parseIfMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteInteraction204Response{}, nil

@@ -162,7 +162,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			s.admit,                    // who is calling, rationed before any real work
 		)),
 		s.validator(spec),                       // the spec decides what is acceptable
-		s.idempotency(spec, cfg.RequestTimeout), // retries of a create replay its answer
+		s.idempotency(spec), // retries of a create replay its answer
 		renderErrors,
 	)
 

@@ -102,17 +102,18 @@ func (s *Store) CreateCampaign(ctx context.Context, scope rapport.TenantScope, b
 		return rapport.Campaign{}, errSchoolOutOfScope
 	}
 	var out rapport.Campaign
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.write(ctx, scope, by, "create campaign", func(w *unit) error {
 		id := uuid.Must(uuid.NewV7())
-		if _, err := tx.Exec(ctx, `
+		if _, err := w.tx.Exec(ctx, `
 			INSERT INTO campaigns (id, district_id, school_id, kind, title, held_on, participant_count, notes,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10)`,
+				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $10, $11, $9, $10)`,
 			id, scope.DistrictID, c.SchoolID, c.Kind, c.Title, c.HeldOn, c.ParticipantCount, nullIfEmpty(c.Notes),
-			by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
-			return fmt.Errorf("create campaign: %w", err)
+			by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return fmt.Errorf("insert: %w", err)
 		}
-		out, err = getCampaign(ctx, tx, scope, id, "")
+		out, err = getCampaign(ctx, w.tx, scope, id, "")
+		w.record(rapport.ResourceCampaign, id, c.SchoolID, rapport.EventCreated)
 		return err
 	})
 	return out, err
@@ -121,28 +122,33 @@ func (s *Store) CreateCampaign(ctx context.Context, scope rapport.TenantScope, b
 // UpdateCampaign applies a merge patch to a campaign.
 func (s *Store) UpdateCampaign(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.CampaignPatch) (rapport.Campaign, error) {
 	var out rapport.Campaign
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getCampaign(ctx, tx, scope, id, "FOR UPDATE OF c")
+	err := s.write(ctx, scope, by, "update campaign "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "campaign", match, func(c rapport.Campaign) int { return c.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Campaign, error) {
+				return getCampaign(ctx, q, scope, id, lock+" OF c")
+			})
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("campaign", match, current.Version); err != nil {
 			return err
 		}
 		next, err := patch.Apply(current)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
+		if unchanged(current, next) {
+			out = current
+			return nil
+		}
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE campaigns
 			SET kind = $2, title = $3, held_on = $4, participant_count = $5, notes = $6,
-				version = version + 1, updated_at = now(), updated_by_client = $7, updated_by_user = $8
+				version = version + 1, updated_at = $9, updated_by_client = $7, updated_by_user = $8
 			WHERE id = $1`,
 			id, next.Kind, next.Title, next.HeldOn, next.ParticipantCount, nullIfEmpty(next.Notes),
-			by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
-			return fmt.Errorf("update campaign %s: %w", id, err)
+			by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return fmt.Errorf("update: %w", err)
 		}
-		out, err = getCampaign(ctx, tx, scope, id, "")
+		out, err = getCampaign(ctx, w.tx, scope, id, "")
+		w.record(rapport.ResourceCampaign, id, out.SchoolID, rapport.EventUpdated)
 		return err
 	})
 	return out, err
@@ -151,24 +157,23 @@ func (s *Store) UpdateCampaign(ctx context.Context, scope rapport.TenantScope, b
 // CreateCampaignFeedback records a batch of items from a campaign, all or nothing.
 func (s *Store) CreateCampaignFeedback(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, ins []rapport.FeedbackCreate) ([]rapport.FeedbackItem, error) {
 	var out []rapport.FeedbackItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		campaign, err := getCampaign(ctx, tx, scope, id, "")
+	err := s.write(ctx, scope, by, "record feedback of campaign "+id.String(), func(w *unit) error {
+		campaign, err := getCampaign(ctx, w.tx, scope, id, "")
 		if err != nil {
 			return err
 		}
 		if len(ins) == 0 || len(ins) > rapport.MaxBatch {
 			return rapport.FieldErrorf(rapport.Unprocessable, "#/items", "must hold 1 to %d items", rapport.MaxBatch)
 		}
-		now := time.Now()
 		var p rapport.Problems
 		for i := range ins {
 			ins[i].SchoolID, ins[i].CampaignID = campaign.SchoolID, campaign.ID
-			ins[i].Normalize(&p, rapport.ItemPointer(i), now)
+			ins[i].Normalize(&p, rapport.ItemPointer(i), w.now)
 		}
 		if err := p.Err(); err != nil {
 			return err
 		}
-		out, err = insertFeedback(ctx, tx, scope, by, &campaign, ins, rapport.ItemPointer)
+		out, err = insertFeedback(ctx, w, &campaign, ins, rapport.ItemPointer)
 		return err
 	})
 	return out, err
@@ -176,8 +181,8 @@ func (s *Store) CreateCampaignFeedback(ctx context.Context, scope rapport.Tenant
 
 // bumpCampaigns raises the version of the campaigns with the given ids (zero ids are skipped):
 // their counts are part of them, so a change of their items' decisions or membership changes
-// their ETag.
-func bumpCampaigns(ctx context.Context, q querier, ids ...uuid.UUID) error {
+// their ETag, and the change feed tells of it.
+func bumpCampaigns(ctx context.Context, w *unit, ids ...uuid.UUID) error {
 	var set []uuid.UUID
 	for _, id := range ids {
 		if id != uuid.Nil {
@@ -187,8 +192,6 @@ func bumpCampaigns(ctx context.Context, q querier, ids ...uuid.UUID) error {
 	if len(set) == 0 {
 		return nil
 	}
-	if _, err := q.Exec(ctx, `UPDATE campaigns SET version = version + 1 WHERE id = ANY($1)`, set); err != nil {
-		return fmt.Errorf("bump campaigns %v: %w", set, err)
-	}
-	return nil
+	return recordRows(ctx, w, rapport.ResourceCampaign, "bump campaigns",
+		`UPDATE campaigns SET version = version + 1 WHERE id = ANY($1) RETURNING id, school_id`, set)
 }

@@ -118,19 +118,20 @@ func (s *Store) CreateClient(ctx context.Context, scope rapport.TenantScope, by 
 	}
 	id := uuid.Must(uuid.NewV7())
 	var c rapport.Client
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
+	err := s.write(ctx, scope, by, "create client", func(w *unit) error {
+		_, err := w.tx.Exec(ctx, `
 			INSERT INTO api_clients (id, client_id, name, district_id, scopes, secret_hash,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)`,
-			id, in.ClientID, in.Name, scope.DistrictID, in.Scopes, secretHash, by.ClientID, nullIfEmpty(by.ActingUser))
+				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $9, $7, $8)`,
+			id, in.ClientID, in.Name, scope.DistrictID, in.Scopes, secretHash, by.ClientID, nullIfEmpty(by.ActingUser), w.now)
 		if err != nil {
-			return fmt.Errorf("create client: %w", err)
+			return fmt.Errorf("insert: %w", err)
 		}
-		if err := writeClientLists(ctx, tx, scope.DistrictID, id, in); err != nil {
+		if err := writeClientLists(ctx, w.tx, scope.DistrictID, id, in); err != nil {
 			return err
 		}
-		c, err = getClient(ctx, tx, rapport.TenantScope{DistrictID: scope.DistrictID}, id, "")
+		w.record(rapport.ResourceClient, id, uuid.Nil, rapport.EventCreated)
+		c, err = getClient(ctx, w.tx, rapport.TenantScope{DistrictID: scope.DistrictID}, id, "")
 		return err
 	})
 	return c, err
@@ -158,25 +159,31 @@ func writeClientLists(ctx context.Context, tx pgx.Tx, districtID, id uuid.UUID, 
 }
 
 // changeClient reads the client under a lock, checks the If-Match condition and that the
-// principal controls the client, and then lets change write to it.
-func (s *Store) changeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match,
-	change func(tx pgx.Tx, current rapport.Client) error) (rapport.Client, error) {
+// principal controls the client, and then lets change write to it; a change that wrote
+// (changed true) is in the change feed, where the other replicas learn to forget the client's
+// cached tokens.
+func (s *Store) changeClient(ctx context.Context, p *rapport.Principal, what string, id uuid.UUID, match rapport.Match,
+	change func(w *unit, current rapport.Client) (changed bool, err error)) (rapport.Client, error) {
 	var c rapport.Client
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getClient(ctx, tx, p.Tenant, id, "FOR UPDATE OF c")
+	err := s.write(ctx, p.Tenant, p.Actor(), what+" "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "client", match, func(c rapport.Client) int { return c.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Client, error) {
+				return getClient(ctx, q, p.Tenant, id, lock+" OF c")
+			})
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("client", match, current.Version); err != nil {
 			return err
 		}
 		if err := p.CheckControl(current); err != nil {
 			return err
 		}
-		if err := change(tx, current); err != nil {
+		changed, err := change(w, current)
+		if err != nil {
 			return err
 		}
-		c, err = getClient(ctx, tx, p.Tenant, id, "")
+		if changed {
+			w.record(rapport.ResourceClient, id, uuid.Nil, rapport.EventUpdated)
+		}
+		c, err = getClient(ctx, w.tx, p.Tenant, id, "")
 		return err
 	})
 	return c, err
@@ -186,33 +193,37 @@ func (s *Store) changeClient(ctx context.Context, p *rapport.Principal, id uuid.
 // scopes or schools deletes its tokens, so that the change holds at once.
 func (s *Store) UpdateClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.ClientPatch) (rapport.Client, error) {
 	by := p.Actor()
-	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
+	return s.changeClient(ctx, p, "update client", id, match, func(w *unit, current rapport.Client) (bool, error) {
 		if current.Status == rapport.ClientRevoked {
-			return rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
+			return false, rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
 		}
 		next := patch.Apply(current)
 		if err := next.Validate(); err != nil {
-			return err
+			return false, err
 		}
 		if err := p.CheckGrant(next); err != nil {
-			return err
+			return false, err
 		}
-		if _, err := tx.Exec(ctx, `
+		newScopes := !slices.Equal(sortedScopes(current.Scopes), sortedScopes(next.Scopes)) || !sameIDs(current.SchoolIDs, next.SchoolIDs)
+		if !newScopes && next.Name == current.Name && slices.Equal(next.ActingUsers, current.ActingUsers) {
+			return false, nil
+		}
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE api_clients
 			SET name = $2, scopes = $3, version = version + 1,
-				updated_at = now(), updated_by_client = $4, updated_by_user = $5
-			WHERE id = $1`, id, next.Name, next.Scopes, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
-			return fmt.Errorf("update client %s: %w", id, err)
+				updated_at = $6, updated_by_client = $4, updated_by_user = $5
+			WHERE id = $1`, id, next.Name, next.Scopes, by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return false, fmt.Errorf("update: %w", err)
 		}
-		if err := writeClientLists(ctx, tx, current.DistrictID, id, next); err != nil {
-			return err
+		if err := writeClientLists(ctx, w.tx, current.DistrictID, id, next); err != nil {
+			return false, err
 		}
-		if !slices.Equal(sortedScopes(current.Scopes), sortedScopes(next.Scopes)) || !sameIDs(current.SchoolIDs, next.SchoolIDs) {
-			if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
-				return fmt.Errorf("update client %s tokens: %w", id, err)
+		if newScopes {
+			if _, err := w.tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+				return false, fmt.Errorf("delete tokens: %w", err)
 			}
 		}
-		return nil
+		return true, nil
 	})
 }
 
@@ -234,21 +245,21 @@ func sameIDs(a, b []uuid.UUID) bool {
 // RevokeClient marks a client the principal controls revoked and deletes its tokens.
 func (s *Store) RevokeClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, error) {
 	by := p.Actor()
-	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
+	return s.changeClient(ctx, p, "revoke client", id, match, func(w *unit, current rapport.Client) (bool, error) {
 		if current.Status == rapport.ClientRevoked {
-			return nil
+			return false, nil
 		}
-		if _, err := tx.Exec(ctx, `
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE api_clients
-			SET revoked_at = now(), version = version + 1,
-				updated_at = now(), updated_by_client = $2, updated_by_user = $3
-			WHERE id = $1`, id, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
-			return fmt.Errorf("revoke client %s: %w", id, err)
+			SET revoked_at = $4, version = version + 1,
+				updated_at = $4, updated_by_client = $2, updated_by_user = $3
+			WHERE id = $1`, id, by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return false, fmt.Errorf("revoke: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
-			return fmt.Errorf("revoke client %s tokens: %w", id, err)
+		if _, err := w.tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+			return false, fmt.Errorf("delete tokens: %w", err)
 		}
-		return nil
+		return true, nil
 	})
 }
 
@@ -256,21 +267,21 @@ func (s *Store) RevokeClient(ctx context.Context, p *rapport.Principal, id uuid.
 // tokens.
 func (s *Store) RotateClientSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, secretHash []byte) (rapport.Client, error) {
 	by := p.Actor()
-	return s.changeClient(ctx, p, id, match, func(tx pgx.Tx, current rapport.Client) error {
+	return s.changeClient(ctx, p, "rotate secret of client", id, match, func(w *unit, current rapport.Client) (bool, error) {
 		if current.Status == rapport.ClientRevoked {
-			return rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
+			return false, rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
 		}
-		if _, err := tx.Exec(ctx, `
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE api_clients
-			SET secret_hash = $2, secret_rotated_at = now(), version = version + 1,
-				updated_at = now(), updated_by_client = $3, updated_by_user = $4
-			WHERE id = $1`, id, secretHash, by.ClientID, nullIfEmpty(by.ActingUser)); err != nil {
-			return fmt.Errorf("rotate client %s secret: %w", id, err)
+			SET secret_hash = $2, secret_rotated_at = $5, version = version + 1,
+				updated_at = $5, updated_by_client = $3, updated_by_user = $4
+			WHERE id = $1`, id, secretHash, by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return false, fmt.Errorf("rotate: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
-			return fmt.Errorf("rotate client %s tokens: %w", id, err)
+		if _, err := w.tx.Exec(ctx, `DELETE FROM access_tokens WHERE client_uuid = $1`, id); err != nil {
+			return false, fmt.Errorf("delete tokens: %w", err)
 		}
-		return nil
+		return true, nil
 	})
 }
 
@@ -292,13 +303,14 @@ func (s *Store) GetClientCredentials(ctx context.Context, clientID string) (rapp
 
 // CreateToken stores a token grant and notes the time on its client.
 func (s *Store) CreateToken(ctx context.Context, grant rapport.TokenGrant) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO access_tokens (token_hash, client_uuid, scopes, expires_at)
-			VALUES ($1, $2, $3, $4)`, grant.Hash, grant.ClientID, grant.Scopes, grant.ExpiresAt); err != nil {
-			return fmt.Errorf("create token: %w", err)
+	// A token is no change to a resource: the unit records nothing.
+	return s.write(ctx, rapport.TenantScope{}, rapport.Actor{}, "create token", func(w *unit) error {
+		if _, err := w.tx.Exec(ctx, `
+			INSERT INTO access_tokens (token_hash, client_uuid, scopes, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, grant.Hash, grant.ClientID, grant.Scopes, grant.ExpiresAt, w.now); err != nil {
+			return fmt.Errorf("insert: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE api_clients SET last_token_at = now() WHERE id = $1`, grant.ClientID); err != nil {
+		if _, err := w.tx.Exec(ctx, `UPDATE api_clients SET last_token_at = $2 WHERE id = $1`, grant.ClientID, w.now); err != nil {
 			return fmt.Errorf("note token time: %w", err)
 		}
 		return nil

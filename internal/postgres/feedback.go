@@ -144,13 +144,14 @@ func getFeedback(ctx context.Context, q querier, scope rapport.TenantScope, id u
 
 // CreateFeedback records a feedback item.
 func (s *Store) CreateFeedback(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, in rapport.FeedbackCreate) (rapport.FeedbackItem, error) {
-	var p rapport.Problems
-	in.Normalize(&p, "#", time.Now())
-	if err := p.Err(); err != nil {
-		return rapport.FeedbackItem{}, err
-	}
 	var out rapport.FeedbackItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, scope, by, "create feedback", func(w *unit) error {
+		var p rapport.Problems
+		in.Normalize(&p, "#", w.now)
+		if err := p.Err(); err != nil {
+			return err
+		}
+		tx := w.tx
 		if _, err := getSchool(ctx, tx, scope, in.SchoolID, "FOR KEY SHARE"); rapport.ErrorKind(err) == rapport.NotFound {
 			return errSchoolOutOfScope
 		} else if err != nil {
@@ -169,7 +170,7 @@ func (s *Store) CreateFeedback(ctx context.Context, scope rapport.TenantScope, b
 			}
 			campaign = &c
 		}
-		items, err := insertFeedback(ctx, tx, scope, by, campaign, []rapport.FeedbackCreate{in}, func(int) string { return "#" })
+		items, err := insertFeedback(ctx, w, campaign, []rapport.FeedbackCreate{in}, func(int) string { return "#" })
 		if err != nil {
 			return err
 		}
@@ -183,8 +184,8 @@ func (s *Store) CreateFeedback(ctx context.Context, scope rapport.TenantScope, b
 // not nil) of one campaign. It checks their patrons, fills in the defaults that need the patron
 // or the campaign, and fails with every problem found, each under the pointer at(i) of its
 // item, before writing anything.
-func insertFeedback(ctx context.Context, tx pgx.Tx, scope rapport.TenantScope, by rapport.Actor, campaign *rapport.Campaign,
-	ins []rapport.FeedbackCreate, at func(int) string) ([]rapport.FeedbackItem, error) {
+func insertFeedback(ctx context.Context, w *unit, campaign *rapport.Campaign, ins []rapport.FeedbackCreate, at func(int) string) ([]rapport.FeedbackItem, error) {
+	tx, scope, by := w.tx, w.scope, w.by
 	var patronIDs []uuid.UUID
 	for _, in := range ins {
 		if in.PatronID != uuid.Nil {
@@ -217,19 +218,20 @@ func insertFeedback(ctx context.Context, tx pgx.Tx, scope rapport.TenantScope, b
 		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			INSERT INTO feedback_items AS f (id, district_id, school_id, patron_id, submitter_role, source, campaign_id,
 				category, summary, details, public, received_at,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $14)
+				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $13, $14, $15, $13, $14)
 			RETURNING `+feedbackColumns,
 			[]any{uuid.Must(uuid.NewV7()), scope.DistrictID, f.SchoolID, nullUUID(f.PatronID), nullIfEmpty(string(f.SubmitterRole)),
 				f.Source, nullUUID(f.CampaignID), nullIfEmpty(f.Category), f.Summary, nullIfEmpty(f.Details), f.Public,
-				f.ReceivedAt, by.ClientID, nullIfEmpty(by.ActingUser)})
+				f.ReceivedAt, by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, items[0])
+		w.record(rapport.ResourceFeedbackItem, items[0].ID, items[0].SchoolID, rapport.EventCreated)
 	}
 	if campaign != nil {
-		if err := bumpCampaigns(ctx, tx, campaign.ID); err != nil {
+		if err := bumpCampaigns(ctx, w, campaign.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -276,17 +278,19 @@ func checkFeedbackPatron(p *rapport.Problems, pointer string, patron rapport.Pat
 // UpdateFeedback applies a merge patch to an item.
 func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.FeedbackPatch) (rapport.FeedbackItem, error) {
 	var out rapport.FeedbackItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getFeedback(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "update feedback "+id.String(), func(w *unit) error {
+		tx := w.tx
+		current, err := lockFeedback(ctx, w, id, match)
 		if err != nil {
 			return err
 		}
-		if err := checkMatch("feedback item", match, current.Version); err != nil {
-			return err
-		}
-		next, err := patch.Apply(current, time.Now())
+		next, err := patch.Apply(current, w.now)
 		if err != nil {
 			return err
+		}
+		if unchanged(current, next) {
+			out = current
+			return nil
 		}
 		var p rapport.Problems
 		if next.PatronID != uuid.Nil && next.PatronID != current.PatronID {
@@ -317,25 +321,26 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 			UPDATE feedback_items AS f
 			SET patron_id = $2, submitter_role = $3, source = $4, campaign_id = $5, category = $6, summary = $7,
 				details = $8, public = $9, received_at = $10,
-				version = version + 1, updated_at = now(), updated_by_client = $11, updated_by_user = $12
+				version = version + 1, updated_at = $13, updated_by_client = $11, updated_by_user = $12
 			WHERE f.id = $1
 			RETURNING `+feedbackColumns,
 			[]any{id, nullUUID(next.PatronID), nullIfEmpty(string(next.SubmitterRole)), next.Source, nullUUID(next.CampaignID),
 				nullIfEmpty(next.Category), next.Summary, nullIfEmpty(next.Details), next.Public, next.ReceivedAt,
-				by.ClientID, nullIfEmpty(by.ActingUser)})
+				by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 		if err != nil {
 			return err
 		}
 		out = items[0]
+		w.record(rapport.ResourceFeedbackItem, id, out.SchoolID, rapport.EventUpdated)
 		if changes := rapport.EditsOf(current, out); current.Status.Decided() && changes != nil {
 			entry := rapport.FeedbackTransition{FeedbackID: id, Kind: rapport.HistoryEdit, From: current.Status, To: current.Status,
-				Changes: changes, By: by, At: out.UpdatedAt}
+				Changes: changes, By: by, At: w.now}
 			if err := addHistory(ctx, tx, current.DistrictID, entry); err != nil {
 				return err
 			}
 		}
 		if current.CampaignID != next.CampaignID {
-			return bumpCampaigns(ctx, tx, current.CampaignID, next.CampaignID)
+			return bumpCampaigns(ctx, w, current.CampaignID, next.CampaignID)
 		}
 		return nil
 	})
@@ -345,27 +350,32 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 // TransitionFeedback moves an item through the status machine and records the move.
 func (s *Store) TransitionFeedback(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, t rapport.TransitionRequest) (rapport.FeedbackItem, error) {
 	var out rapport.FeedbackItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getFeedback(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "move feedback "+id.String(), func(w *unit) error {
+		current, err := lockFeedback(ctx, w, id, match)
 		if err != nil {
 			return err
 		}
-		if err := checkMatch("feedback item", match, current.Version); err != nil {
-			return err
-		}
-		next, entry, err := t.Apply(current, by, time.Now())
+		next, entry, err := t.Apply(current, by, w.now)
 		if err != nil {
 			return err
 		}
-		if out, err = writeDecision(ctx, tx, by, next); err != nil {
+		if out, err = writeDecision(ctx, w, next); err != nil {
 			return err
 		}
-		if err := addHistory(ctx, tx, current.DistrictID, entry); err != nil {
+		if err := addHistory(ctx, w.tx, current.DistrictID, entry); err != nil {
 			return err
 		}
-		return bumpCampaigns(ctx, tx, current.CampaignID)
+		return bumpCampaigns(ctx, w, current.CampaignID)
 	})
 	return out, err
+}
+
+// lockFeedback reads an item of the unit's scope under a lock and checks If-Match.
+func lockFeedback(ctx context.Context, w *unit, id uuid.UUID, match rapport.Match) (rapport.FeedbackItem, error) {
+	return lockVersioned(ctx, w, "feedback item", match, func(f rapport.FeedbackItem) int { return f.Version },
+		func(ctx context.Context, q querier, lock string) (rapport.FeedbackItem, error) {
+			return getFeedback(ctx, q, w.scope, id, lock)
+		})
 }
 
 // addHistory appends an entry to a feedback item's history.
@@ -389,7 +399,8 @@ func addHistory(ctx context.Context, tx pgx.Tx, districtID uuid.UUID, e rapport.
 }
 
 // writeDecision stores the status, decision and communication of an item.
-func writeDecision(ctx context.Context, tx pgx.Tx, by rapport.Actor, f rapport.FeedbackItem) (rapport.FeedbackItem, error) {
+func writeDecision(ctx context.Context, w *unit, f rapport.FeedbackItem) (rapport.FeedbackItem, error) {
+	by := w.by
 	var decidedAt, communicatedAt *time.Time
 	var decidedByClient, communicatedByClient *string
 	if !f.DecidedAt.IsZero() {
@@ -398,19 +409,20 @@ func writeDecision(ctx context.Context, tx pgx.Tx, by rapport.Actor, f rapport.F
 	if !f.CommunicatedAt.IsZero() {
 		communicatedAt, communicatedByClient = &f.CommunicatedAt, &f.CommunicatedBy.ClientID
 	}
-	items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
+	items, err := queryRows(ctx, w.tx, "write decision", scanFeedback, `
 		UPDATE feedback_items AS f
 		SET status = $2, resolution = $3, decided_at = $4, decided_by_client = $5, decided_by_user = $6,
 			communicated_at = $7, communication_channel = $8, communicated_by_client = $9, communicated_by_user = $10,
-			version = version + 1, updated_at = now(), updated_by_client = $11, updated_by_user = $12
+			version = version + 1, updated_at = $13, updated_by_client = $11, updated_by_user = $12
 		WHERE f.id = $1
 		RETURNING `+feedbackColumns,
 		[]any{f.ID, f.Status, nullIfEmpty(f.Resolution), decidedAt, decidedByClient, nullIfEmpty(f.DecidedBy.ActingUser),
 			communicatedAt, nullIfEmpty(string(f.Channel)), communicatedByClient, nullIfEmpty(f.CommunicatedBy.ActingUser),
-			by.ClientID, nullIfEmpty(by.ActingUser)})
+			by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 	if err != nil {
 		return rapport.FeedbackItem{}, err
 	}
+	w.record(rapport.ResourceFeedbackItem, f.ID, items[0].SchoolID, rapport.EventUpdated)
 	return items[0], nil
 }
 
@@ -458,19 +470,16 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 // RecordFeedbackCommunication records that an item's decision was told.
 func (s *Store) RecordFeedbackCommunication(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, c rapport.Communication) (rapport.FeedbackItem, error) {
 	var out rapport.FeedbackItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getFeedback(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "record communication of feedback "+id.String(), func(w *unit) error {
+		current, err := lockFeedback(ctx, w, id, match)
 		if err != nil {
 			return err
 		}
-		if err := checkMatch("feedback item", match, current.Version); err != nil {
-			return err
-		}
-		next, err := c.Apply(current, by, time.Now())
+		next, err := c.Apply(current, by, w.now)
 		if err != nil {
 			return err
 		}
-		out, err = writeDecision(ctx, tx, by, next)
+		out, err = writeDecision(ctx, w, next)
 		return err
 	})
 	return out, err
@@ -481,8 +490,9 @@ func (s *Store) RecordFeedbackCommunication(ctx context.Context, scope rapport.T
 func (s *Store) AddFeedbackSupporter(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, sup rapport.Supporter) (rapport.FeedbackItem, bool, error) {
 	var out rapport.FeedbackItem
 	var added bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getFeedback(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "add supporter to feedback "+id.String(), func(w *unit) error {
+		tx := w.tx
+		current, err := lockFeedback(ctx, w, id, nil)
 		if err != nil {
 			return err
 		}
@@ -503,12 +513,12 @@ func (s *Store) AddFeedbackSupporter(ctx context.Context, scope rapport.TenantSc
 			}
 		}
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO feedback_supporters (id, district_id, feedback_id, patron_id, created_by_client, created_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO feedback_supporters (id, district_id, feedback_id, patron_id, created_at, created_by_client, created_by_user)
+			VALUES ($1, $2, $3, $4, $7, $5, $6)
 			ON CONFLICT (feedback_id, patron_id) DO NOTHING`,
-			uuid.Must(uuid.NewV7()), current.DistrictID, id, nullUUID(sup.PatronID), by.ClientID, nullIfEmpty(by.ActingUser))
+			uuid.Must(uuid.NewV7()), current.DistrictID, id, nullUUID(sup.PatronID), by.ClientID, nullIfEmpty(by.ActingUser), w.now)
 		if err != nil {
-			return fmt.Errorf("add supporter to feedback %s: %w", id, err)
+			return fmt.Errorf("add supporter: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return nil // the patron supports it already
@@ -516,13 +526,14 @@ func (s *Store) AddFeedbackSupporter(ctx context.Context, scope rapport.TenantSc
 		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			UPDATE feedback_items AS f
 			SET supporters_count = supporters_count + 1,
-				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+				version = version + 1, updated_at = $4, updated_by_client = $2, updated_by_user = $3
 			WHERE f.id = $1
-			RETURNING `+feedbackColumns, []any{id, by.ClientID, nullIfEmpty(by.ActingUser)})
+			RETURNING `+feedbackColumns, []any{id, by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 		if err != nil {
 			return err
 		}
 		out, added = items[0], true
+		w.record(rapport.ResourceFeedbackItem, id, out.SchoolID, rapport.EventUpdated)
 		return nil
 	})
 	if err != nil {

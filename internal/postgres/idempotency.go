@@ -14,68 +14,97 @@ import (
 
 var _ rapport.IdempotencyStore = (*Store)(nil)
 
-// ClaimIdempotencyKey claims a key in one statement, so that of concurrent identical requests
-// exactly one goes ahead. An expired key, or one left in flight past staleAfter by the same
-// request, is claimed afresh.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, owner rapport.IdempotencyOwner, key string, fingerprint []byte, staleAfter time.Duration) (rapport.ClaimOutcome, rapport.StoredResponse, error) {
-	var claimed bool
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO idempotency_keys AS k (client_uuid, acting_user, key, fingerprint) VALUES ($1, $6, $2, $3)
-		ON CONFLICT (client_uuid, acting_user, key) DO UPDATE
-		SET fingerprint = EXCLUDED.fingerprint, status = NULL, response_headers = NULL, response_body = NULL,
-			created_at = now(), completed_at = NULL
-		WHERE k.created_at < now() - $4::interval
-		   OR (k.status IS NULL AND k.created_at < now() - $5::interval AND k.fingerprint = EXCLUDED.fingerprint)
-		RETURNING true`,
-		owner.ClientUUID, key, fingerprint, rapport.IdempotencyTTL, staleAfter, owner.ActingUser).Scan(&claimed)
-	if err == nil {
-		return rapport.ClaimedNew, rapport.StoredResponse{}, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, rapport.StoredResponse{}, interpretError(fmt.Errorf("claim idempotency key: %w", err))
-	}
-	var stored []byte
-	var status *int
-	var headers []byte
-	var res rapport.StoredResponse
-	err = s.pool.QueryRow(ctx, `
-		SELECT fingerprint, status, response_headers, response_body FROM idempotency_keys
-		WHERE client_uuid = $1 AND acting_user = $3 AND key = $2`, owner.ClientUUID, key, owner.ActingUser).Scan(&stored, &status, &headers, &res.Body)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return rapport.ClaimedInFlight, res, nil // purged between the two statements; a retry will do
-	case err != nil:
-		return 0, res, interpretError(fmt.Errorf("read idempotency key: %w", err))
-	case string(stored) != string(fingerprint):
-		return rapport.ClaimedMismatch, res, nil
-	case status == nil:
-		return rapport.ClaimedInFlight, res, nil
-	}
-	res.Status = *status
-	if err := json.Unmarshal(headers, &res.Header); err != nil {
-		return 0, res, fmt.Errorf("read idempotency key headers: %w", err)
-	}
-	return rapport.ClaimedReplay, res, nil
+// txKey carries the transaction a request holds (RunIdempotent) in its context, so that the
+// units of work of the request join it (inTx, querier) and take its time (now).
+type txKey struct{}
+
+// ambient is the transaction a request holds, and its time.
+type ambient struct {
+	tx  pgx.Tx
+	now time.Time
 }
 
-// CompleteIdempotencyKey stores the answer to a claimed request.
-func (s *Store) CompleteIdempotencyKey(ctx context.Context, owner rapport.IdempotencyOwner, key string, res rapport.StoredResponse) error {
-	headers, err := json.Marshal(res.Header)
+// RunIdempotent runs do at most once per owner and key, in one transaction with the key's
+// claim and its stored answer, so that a crash at any instant leaves either nothing (a retry
+// does the write) or the write and its answer (a retry replays it):
+//
+//  1. A transaction-scoped advisory lock on the key: a request with the key still running holds
+//     it, and another gets ClaimedInFlight at once. PostgreSQL releases it when the transaction
+//     ends, however it ends (a commit, a rollback, a dropped connection), so no claim outlives
+//     the request that made it.
+//  2. A kept answer: ClaimedReplay, or ClaimedMismatch when it answered another request.
+//  3. Otherwise do, whose writes join the transaction through its context; a kept answer is
+//     stored, and the whole commits. An answer not to keep (a refusal, a failure) rolls back.
+func (s *Store) RunIdempotent(ctx context.Context, owner rapport.IdempotencyOwner, key string, fingerprint []byte,
+	do func(ctx context.Context) (rapport.StoredResponse, bool, error)) (rapport.ClaimOutcome, rapport.StoredResponse, error) {
+	outcome, res := rapport.ClaimedNew, rapport.StoredResponse{}
+	now := s.clock()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2 || '/' || $3, 0))`,
+			owner.ClientUUID, owner.ActingUser, key).Scan(&locked); err != nil {
+			return fmt.Errorf("lock idempotency key: %w", err)
+		}
+		if !locked {
+			outcome = rapport.ClaimedInFlight
+			return nil
+		}
+		var stored []byte
+		var status *int
+		var headers []byte
+		err := tx.QueryRow(ctx, `
+			SELECT fingerprint, status, response_headers, response_body FROM idempotency_keys
+			WHERE client_uuid = $1 AND acting_user = $2 AND key = $3 AND created_at > $4`,
+			owner.ClientUUID, owner.ActingUser, key, now.Add(-rapport.IdempotencyTTL)).Scan(&stored, &status, &headers, &res.Body)
+		switch {
+		case err == nil && string(stored) != string(fingerprint):
+			outcome = rapport.ClaimedMismatch
+			return nil
+		case err == nil && status != nil:
+			outcome, res.Status = rapport.ClaimedReplay, *status
+			if err := json.Unmarshal(headers, &res.Header); err != nil {
+				return fmt.Errorf("read idempotency key headers: %w", err)
+			}
+			return nil
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("read idempotency key: %w", err)
+		}
+
+		var keep bool
+		res, keep, err = do(context.WithValue(ctx, txKey{}, ambient{tx: tx, now: now}))
+		if err != nil {
+			return err
+		}
+		if !keep {
+			return errDiscard
+		}
+		headers, err = json.Marshal(res.Header)
+		if err != nil {
+			return fmt.Errorf("store idempotency key headers: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO idempotency_keys (client_uuid, acting_user, key, fingerprint, status, response_headers, response_body,
+				created_at, completed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			ON CONFLICT (client_uuid, acting_user, key) DO UPDATE
+			SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, response_headers = EXCLUDED.response_headers,
+				response_body = EXCLUDED.response_body, created_at = EXCLUDED.completed_at, completed_at = EXCLUDED.completed_at`,
+			owner.ClientUUID, owner.ActingUser, key, fingerprint, res.Status, headers, res.Body, now); err != nil {
+			return fmt.Errorf("store idempotency key: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, errDiscard) {
+		return rapport.ClaimedNew, res, nil
+	}
 	if err != nil {
-		return fmt.Errorf("store idempotency key headers: %w", err)
+		return 0, rapport.StoredResponse{}, interpretError(fmt.Errorf("run idempotent request: %w", err))
 	}
-	_, err = s.pool.Exec(ctx, `
-		UPDATE idempotency_keys SET status = $3, response_headers = $4, response_body = $5, completed_at = now()
-		WHERE client_uuid = $1 AND acting_user = $6 AND key = $2`, owner.ClientUUID, key, res.Status, headers, res.Body, owner.ActingUser)
-	return interpretError(err)
+	return outcome, res, nil
 }
 
-// ReleaseIdempotencyKey forgets a claim.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, owner rapport.IdempotencyOwner, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE client_uuid = $1 AND acting_user = $3 AND key = $2 AND status IS NULL`,
-		owner.ClientUUID, key, owner.ActingUser)
-	return interpretError(err)
-}
+// errDiscard rolls back a request whose answer is not kept.
+var errDiscard = errors.New("discard")
 
 // DeleteExpiredIdempotencyKeys removes keys past their time.
 func (s *Store) DeleteExpiredIdempotencyKeys(ctx context.Context) (int64, error) {

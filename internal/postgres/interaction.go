@@ -121,7 +121,8 @@ func sortedIDs(ids []uuid.UUID) []uuid.UUID {
 // school of its first patron; it must be a school of the scope. The interaction is written
 // only when every patron is a patron of that school who was not erased: otherwise nothing is
 // written and ok is false, and the caller finds out why.
-func insertInteraction(ctx context.Context, q querier, scope rapport.TenantScope, by rapport.Actor, it rapport.Interaction) (out rapport.Interaction, ok bool, err error) {
+func insertInteraction(ctx context.Context, q querier, w *unit, it rapport.Interaction) (out rapport.Interaction, ok bool, err error) {
+	scope, by := w.scope, w.by
 	var school *uuid.UUID
 	if it.SchoolID != uuid.Nil {
 		school = &it.SchoolID
@@ -132,7 +133,9 @@ func insertInteraction(ctx context.Context, q querier, scope rapport.TenantScope
 	}
 	args := []any{uuid.Must(uuid.NewV7()), scope.DistrictID, school, patronIDs, scope.SchoolIDs}
 	args = append(args, interactionValues(it)...)
-	args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
+	args = append(args, by.ClientID, nullIfEmpty(by.ActingUser), w.now)
+	c := conditions{args: args}
+	changed := w.changeFrom(&c, "i", rapport.ResourceInteraction, rapport.EventCreated)
 	rows, err := q.Query(ctx, `
 		WITH target AS (
 			SELECT s.id AS school_id
@@ -143,11 +146,11 @@ func insertInteraction(ctx context.Context, q querier, scope rapport.TenantScope
 			  AND ($5::uuid[] IS NULL OR s.id = ANY($5::uuid[]))
 		), i AS (
 			INSERT INTO interactions (id, district_id, school_id, `+interactionWriteColumns+`,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
+				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
 			SELECT $1::uuid, $2::uuid, t.school_id, $6::integer, $7::text, $8::text, $9::text, $10::text,
-				$11::smallint, $12::integer, coalesce($13::timestamptz, now()), $14::text, $15::text, $16::text,
+				$11::smallint, $12::integer, coalesce($13::timestamptz, $26::timestamptz), $14::text, $15::text, $16::text,
 				$17::text, $18::text, $19::timestamptz, $20::text, $21::text, $22::smallint, $23::text,
-				$24::text, $25::text, $24::text, $25::text
+				$26::timestamptz, $24::text, $25::text, $26::timestamptz, $24::text, $25::text
 			FROM target t
 			WHERE (SELECT count(*) FROM patrons p
 				WHERE p.id = ANY($4::uuid[]) AND p.district_id = $2 AND p.school_id = t.school_id
@@ -157,8 +160,8 @@ func insertInteraction(ctx context.Context, q querier, scope rapport.TenantScope
 			INSERT INTO interaction_patrons (interaction_id, patron_id, district_id, school_id, occurred_at)
 			SELECT i.id, unnest($4::uuid[]), i.district_id, i.school_id, i.occurred_at
 			FROM i
-		)
-		SELECT `+interactionColumns+` FROM i`, args...)
+		), `+changed+`
+		SELECT `+interactionColumns+` FROM i`, c.args...)
 	if err != nil {
 		return out, false, interpretError(fmt.Errorf("create interaction: %w", err))
 	}
@@ -187,7 +190,12 @@ func (s *Store) CreateInteraction(ctx context.Context, scope rapport.TenantScope
 	if !scope.HasSchool(it.SchoolID) {
 		return rapport.Interaction{}, errSchoolOutOfScope
 	}
-	created, ok, err := insertInteraction(ctx, s.pool, scope, by, it)
+	var created rapport.Interaction
+	var ok bool
+	err = s.writeOne(ctx, scope, by, "create interaction", func(q querier, w *unit) error {
+		created, ok, err = insertInteraction(ctx, q, w, it)
+		return err
+	})
 	if err != nil || ok {
 		return created, err
 	}
@@ -210,7 +218,12 @@ func (s *Store) CreateVisit(ctx context.Context, scope rapport.TenantScope, by r
 	if err != nil {
 		return rapport.Interaction{}, err
 	}
-	created, ok, err := insertInteraction(ctx, s.pool, scope, by, it)
+	var created rapport.Interaction
+	var ok bool
+	err = s.writeOne(ctx, scope, by, "record visit", func(q querier, w *unit) error {
+		created, ok, err = insertInteraction(ctx, q, w, it)
+		return err
+	})
 	if err != nil || ok {
 		return created, err
 	}
@@ -289,17 +302,22 @@ func getInteraction(ctx context.Context, q querier, scope rapport.TenantScope, i
 // patrons when it moves the interaction to another school, must be patrons of the school.
 func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.InteractionPatch) (rapport.Interaction, error) {
 	var out rapport.Interaction
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getInteraction(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "update interaction "+id.String(), func(w *unit) error {
+		tx := w.tx
+		current, err := lockVersioned(ctx, w, "interaction", match, func(it rapport.Interaction) int { return it.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Interaction, error) {
+				return getInteraction(ctx, q, scope, id, lock)
+			})
 		if err != nil {
 			return err
 		}
-		if err := checkMatch("interaction", match, current.Version); err != nil {
-			return err
-		}
-		next, err := patch.Apply(current, by, time.Now())
+		next, err := patch.Apply(current, by, w.now)
 		if err != nil {
 			return err
+		}
+		if unchanged(current, next) {
+			out = current
+			return nil
 		}
 		moved := next.SchoolID != current.SchoolID
 		if moved {
@@ -317,16 +335,16 @@ func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope
 		// The interaction first: its foreign key carries a new school or time to the patrons'
 		// rows already there.
 		args := append([]any{id, next.SchoolID}, interactionValues(next)...)
-		args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
+		args = append(args, by.ClientID, nullIfEmpty(by.ActingUser), w.now)
 		rows, err := tx.Query(ctx, `
 			UPDATE interactions AS i
 			SET (school_id, `+interactionWriteColumns+`) =
 				($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20),
-				version = version + 1, updated_at = now(), updated_by_client = $21, updated_by_user = $22
+				version = version + 1, updated_at = $23, updated_by_client = $21, updated_by_user = $22
 			WHERE i.id = $1
 			RETURNING `+interactionColumns, args...)
 		if err != nil {
-			return fmt.Errorf("update interaction %s: %w", id, err)
+			return err
 		}
 		updated, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (rapport.Interaction, error) {
 			var it rapport.Interaction
@@ -334,7 +352,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope
 			return it, err
 		})
 		if err != nil {
-			return fmt.Errorf("update interaction %s: %w", id, err)
+			return err
 		}
 		var added, removed []uuid.UUID
 		for _, p := range next.PatronIDs {
@@ -349,7 +367,7 @@ func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope
 		}
 		if len(removed) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM interaction_patrons WHERE interaction_id = $1 AND patron_id = ANY($2)`, id, removed); err != nil {
-				return fmt.Errorf("update interaction %s patrons: %w", id, err)
+				return fmt.Errorf("remove patrons: %w", err)
 			}
 		}
 		if len(added) > 0 {
@@ -357,11 +375,15 @@ func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope
 				INSERT INTO interaction_patrons (interaction_id, patron_id, district_id, school_id, occurred_at)
 				SELECT $1, unnest($2::uuid[]), $3, $4, $5`,
 				id, added, updated.DistrictID, updated.SchoolID, updated.OccurredAt); err != nil {
-				return fmt.Errorf("update interaction %s patrons: %w", id, err)
+				return fmt.Errorf("add patrons: %w", err)
 			}
 		}
 		out = updated
 		out.PatronIDs = sortedIDs(next.PatronIDs)
+		if moved {
+			w.record(rapport.ResourceInteraction, id, current.SchoolID, rapport.EventDeleted)
+		}
+		w.record(rapport.ResourceInteraction, id, out.SchoolID, rapport.EventUpdated)
 		return nil
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -371,18 +393,19 @@ func (s *Store) UpdateInteraction(ctx context.Context, scope rapport.TenantScope
 }
 
 // DeleteInteraction removes an interaction and its patrons' rows.
-func (s *Store) DeleteInteraction(ctx context.Context, scope rapport.TenantScope, id uuid.UUID, match rapport.Match) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getInteraction(ctx, tx, scope, id, "FOR UPDATE")
+func (s *Store) DeleteInteraction(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) error {
+	return s.write(ctx, scope, by, "delete interaction "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "interaction", match, func(it rapport.Interaction) int { return it.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Interaction, error) {
+				return getInteraction(ctx, q, scope, id, lock)
+			})
 		if err != nil {
 			return err
 		}
-		if err := checkMatch("interaction", match, current.Version); err != nil {
-			return err
+		if _, err := w.tx.Exec(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM interactions WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("delete interaction %s: %w", id, err)
-		}
+		w.record(rapport.ResourceInteraction, id, current.SchoolID, rapport.EventDeleted)
 		return nil
 	})
 }

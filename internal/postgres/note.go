@@ -77,17 +77,17 @@ func authored(c *conditions, p *rapport.Principal) string {
 		c.arg(p.ClientID), c.arg(p.ActingUser))
 }
 
-// logAccess records that the principal read a resource about each of the patrons.
-func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource string, patronIDs []uuid.UUID) error {
+// logAccess records that the principal read a resource about each of the patrons at the time.
+func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource string, patronIDs []uuid.UUID, at time.Time) error {
 	if len(patronIDs) == 0 {
 		return nil
 	}
 	by := p.Actor()
 	_, err := q.Exec(ctx, `
-		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id)
-		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6, $7`,
+		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id, accessed_at)
+		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6, $7, $8`,
 		p.Tenant.DistrictID, patronIDs, resource, by.ClientID, nullIfEmpty(by.ActingUser),
-		nullIfEmpty(string(by.ActingUserSource)), nullIfEmpty(p.RequestID))
+		nullIfEmpty(string(by.ActingUserSource)), nullIfEmpty(p.RequestID), at)
 	if err != nil {
 		return fmt.Errorf("log access to %s: %w", resource, err)
 	}
@@ -131,7 +131,7 @@ func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uu
 		if notes, err = pgx.CollectRows(rows, scanNote); err != nil {
 			return fmt.Errorf("list notes: %w", err)
 		}
-		return logAccess(ctx, tx, p, "notes", []uuid.UUID{patronID})
+		return logAccess(ctx, tx, p, "notes", []uuid.UUID{patronID}, s.clock())
 	})
 	if err != nil {
 		return rapport.Page[rapport.Note]{}, err
@@ -164,50 +164,54 @@ func (s *Store) GetNote(ctx context.Context, p *rapport.Principal, id uuid.UUID)
 		if n, err = getNote(ctx, tx, p, id, readable, ""); err != nil {
 			return err
 		}
-		return logAccess(ctx, tx, p, "note", []uuid.UUID{n.PatronID})
+		return logAccess(ctx, tx, p, "note", []uuid.UUID{n.PatronID}, s.clock())
 	})
 	return n, err
 }
 
 // CreateNote writes a note about a patron in scope, in one statement that takes the district
-// and school from the patron; only when it writes nothing does a second query say why.
+// and school from the patron and records the change; only when it writes nothing does a second
+// query say why.
 func (s *Store) CreateNote(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, in rapport.NoteCreate) (rapport.Note, error) {
 	n, err := in.Note()
 	if err != nil {
 		return rapport.Note{}, err
 	}
 	by := p.Actor()
-	prompt, state, dueOn := followUpValues(n.FollowUp)
-	var c conditions
-	client, user := c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser))
-	values := []string{c.arg(uuid.Must(uuid.NewV7())), c.arg(n.Body), c.arg(n.Kind), c.arg(n.Visibility),
-		c.arg(prompt), c.arg(state), c.arg(dueOn), client, user, client, user}
-	c.add("p.id = " + c.arg(patronID))
-	c.tenant("p", p.Tenant)
-	c.add("p.erased_at IS NULL")
-	// The caller is answered the note's body when it may read it: that read is logged in the
-	// same statement.
-	logged := ""
-	n.CreatedBy = by
-	if p.CanRead(n) {
-		logged = `, logged AS (
-			INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id)
-			SELECT n.district_id, n.patron_id, 'note', ` + client + `, ` + user + `, ` +
-			c.arg(nullIfEmpty(string(by.ActingUserSource))) + `, ` + c.arg(nullIfEmpty(p.RequestID)) + ` FROM n)`
-	}
-	notes, err := queryRows(ctx, s.pool, "create note", scanNote, `
-		WITH n AS (
-			INSERT INTO notes (district_id, school_id, patron_id, id, body, kind, visibility,
-				follow_up_prompt, follow_up_state, follow_up_due_on,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
-			FROM patrons p
-			`+c.sql()+`
-			RETURNING id, district_id, school_id, patron_id, body, kind, visibility, follow_up_prompt,
-				follow_up_state, follow_up_due_on, follow_up_closed_at, follow_up_closed_by_client,
-				follow_up_closed_by_user, version, created_at, created_by_client, created_by_user,
-				updated_at, updated_by_client, updated_by_user)`+logged+`
-		SELECT `+noteColumns+` FROM n`, c.args)
+	var notes []rapport.Note
+	err = s.writeOne(ctx, p.Tenant, by, "create note", func(q querier, w *unit) error {
+		prompt, state, dueOn := followUpValues(n.FollowUp)
+		var c conditions
+		now, client, user := c.arg(w.now), c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser))
+		values := []string{c.arg(uuid.Must(uuid.NewV7())), c.arg(n.Body), c.arg(n.Kind), c.arg(n.Visibility),
+			c.arg(prompt), c.arg(state), c.arg(dueOn), now, client, user, now, client, user}
+		c.add("p.id = " + c.arg(patronID))
+		c.tenant("p", p.Tenant)
+		c.add("p.erased_at IS NULL")
+		// The caller is answered the note's body when it may read it: that read is logged in the
+		// same statement.
+		logged := ""
+		n.CreatedBy = by
+		if p.CanRead(n) {
+			logged = `, logged AS (
+				INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id, accessed_at)
+				SELECT n.district_id, n.patron_id, 'note', ` + client + `, ` + user + `, ` +
+				c.arg(nullIfEmpty(string(by.ActingUserSource))) + `, ` + c.arg(nullIfEmpty(p.RequestID)) + `, ` + now + ` FROM n)`
+		}
+		where := c.sql()
+		changed := w.changeFrom(&c, "n", rapport.ResourceNote, rapport.EventCreated)
+		notes, err = queryRows(ctx, q, "create note", scanNote, `
+			WITH n AS (
+				INSERT INTO notes (district_id, school_id, patron_id, id, body, kind, visibility,
+					follow_up_prompt, follow_up_state, follow_up_due_on,
+					created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+				SELECT p.district_id, p.school_id, p.id, `+strings.Join(values, ", ")+`
+				FROM patrons p
+				`+where+`
+				RETURNING *), `+changed+logged+`
+			SELECT `+noteColumns+` FROM n`, c.args)
+		return err
+	})
 	if err != nil {
 		return rapport.Note{}, err
 	}
@@ -235,16 +239,16 @@ func followUpValues(f *rapport.FollowUp) (prompt, state *string, dueOn *time.Tim
 	return &f.Prompt, &st, dueOn
 }
 
-// UpdateNote applies a merge patch to a writable note.
+// UpdateNote applies a merge patch to a writable note. A patch that changes nothing writes
+// nothing. A change of visibility is, in the change feed, a deletion where the note was
+// visible and an update where it is visible now.
 func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.NotePatch) (rapport.Note, error) {
 	var out rapport.Note
 	by := p.Actor()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getNote(ctx, tx, p, id, writable, "FOR UPDATE")
+	err := s.write(ctx, p.Tenant, by, "update note "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "note", match, func(n rapport.Note) int { return n.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Note, error) { return getNote(ctx, q, p, id, writable, lock) })
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("note", match, current.Version); err != nil {
 			return err
 		}
 		if patch.Visibility != nil && *patch.Visibility != current.Visibility {
@@ -252,35 +256,39 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 				return err
 			}
 		}
-		next, err := patch.Apply(current, by, time.Now())
+		next, err := patch.Apply(current, by, w.now)
 		if err != nil {
 			return err
 		}
-		prompt, state, dueOn := followUpValues(next.FollowUp)
-		var closedAt *time.Time
-		var closedByClient, closedByUser *string
-		if f := next.FollowUp; f != nil && !f.ClosedAt.IsZero() {
-			closedAt, closedByClient, closedByUser = &f.ClosedAt, &f.ClosedBy.ClientID, nullIfEmpty(f.ClosedBy.ActingUser)
-		}
-		rows, err := tx.Query(ctx, `
-			UPDATE notes AS n
-			SET body = $2, kind = $3, visibility = $4, follow_up_prompt = $5, follow_up_state = $6,
-				follow_up_due_on = $7, follow_up_closed_at = $8, follow_up_closed_by_client = $9,
-				follow_up_closed_by_user = $10, version = version + 1, updated_at = now(),
-				updated_by_client = $11, updated_by_user = $12
-			WHERE n.id = $1
-			RETURNING `+noteColumns,
-			id, next.Body, next.Kind, next.Visibility, prompt, state, dueOn, closedAt, closedByClient, closedByUser,
-			by.ClientID, nullIfEmpty(by.ActingUser))
-		if err != nil {
-			return fmt.Errorf("update note %s: %w", id, err)
-		}
-		out, err = pgx.CollectExactlyOneRow(rows, scanNote)
-		if err != nil {
-			return fmt.Errorf("update note %s: %w", id, err)
+		out = next
+		if !unchanged(current, next) {
+			prompt, state, dueOn := followUpValues(next.FollowUp)
+			var closedAt *time.Time
+			var closedByClient, closedByUser *string
+			if f := next.FollowUp; f != nil && !f.ClosedAt.IsZero() {
+				closedAt, closedByClient, closedByUser = &f.ClosedAt, &f.ClosedBy.ClientID, nullIfEmpty(f.ClosedBy.ActingUser)
+			}
+			notes, err := queryRows(ctx, w.tx, "update note", scanNote, `
+				UPDATE notes AS n
+				SET body = $2, kind = $3, visibility = $4, follow_up_prompt = $5, follow_up_state = $6,
+					follow_up_due_on = $7, follow_up_closed_at = $8, follow_up_closed_by_client = $9,
+					follow_up_closed_by_user = $10, version = version + 1, updated_at = $11,
+					updated_by_client = $12, updated_by_user = $13
+				WHERE n.id = $1
+				RETURNING `+noteColumns,
+				[]any{id, next.Body, next.Kind, next.Visibility, prompt, state, dueOn, closedAt, closedByClient, closedByUser,
+					w.now, by.ClientID, nullIfEmpty(by.ActingUser)})
+			if err != nil {
+				return err
+			}
+			out = notes[0]
+			if out.Visibility != current.Visibility {
+				w.recordNote(current, rapport.EventDeleted)
+			}
+			w.recordNote(out, rapport.EventUpdated)
 		}
 		if p.CanRead(out) {
-			return logAccess(ctx, tx, p, "note", []uuid.UUID{out.PatronID})
+			return logAccess(ctx, w.tx, p, "note", []uuid.UUID{out.PatronID}, w.now)
 		}
 		return nil
 	})
@@ -289,20 +297,19 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 
 // DeleteNote removes a writable note.
 func (s *Store) DeleteNote(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getNote(ctx, tx, p, id, writable, "FOR UPDATE")
+	return s.write(ctx, p.Tenant, p.Actor(), "delete note "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "note", match, func(n rapport.Note) int { return n.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Note, error) { return getNote(ctx, q, p, id, writable, lock) })
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("note", match, current.Version); err != nil {
 			return err
 		}
 		if err := p.CheckManage(current, "delete it"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("delete note %s: %w", id, err)
+		if _, err := w.tx.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete note: %w", err)
 		}
+		w.recordNote(current, rapport.EventDeleted)
 		return nil
 	})
 }
@@ -365,7 +372,7 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 		for _, it := range items {
 			patronIDs = append(patronIDs, it.Note.PatronID)
 		}
-		return logAccess(ctx, tx, p, "follow_ups", patronIDs)
+		return logAccess(ctx, tx, p, "follow_ups", patronIDs, s.clock())
 	})
 	if err != nil {
 		return rapport.Page[rapport.FollowUpItem]{}, err

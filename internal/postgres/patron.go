@@ -350,7 +350,7 @@ func patronValues(p rapport.Patron) []any {
 // or not.
 var errSchoolOutOfScope = rapport.FieldErrorf(rapport.Unprocessable, "#/school_id", "is not a school the client can see")
 
-// CreatePatron adds a patron.
+// CreatePatron adds a patron, in one statement that also records the change.
 func (s *Store) CreatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, in rapport.PatronCreate) (rapport.Patron, error) {
 	p, err := in.Patron()
 	if err != nil {
@@ -359,22 +359,33 @@ func (s *Store) CreatePatron(ctx context.Context, scope rapport.TenantScope, by 
 	if !scope.HasSchool(p.SchoolID) {
 		return rapport.Patron{}, errSchoolOutOfScope
 	}
-	args := append([]any{uuid.Must(uuid.NewV7()), scope.DistrictID}, patronValues(p)...)
-	args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
-	patrons, err := queryRows(ctx, s.pool, "list patrons", scanPatron, `
-		INSERT INTO patrons AS p (id, district_id, `+patronWriteColumns+`,
-			created_by_client, created_by_user, updated_by_client, updated_by_user)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19, $20)
-		RETURNING `+patronColumns, args)
-	if err != nil {
-		return rapport.Patron{}, err
-	}
-	return patrons[0], nil
+	var out rapport.Patron
+	err = s.writeOne(ctx, scope, by, "create patron", func(q querier, w *unit) error {
+		var c conditions
+		values := []string{c.arg(uuid.Must(uuid.NewV7())), c.arg(scope.DistrictID)}
+		for _, v := range patronValues(p) {
+			values = append(values, c.arg(v))
+		}
+		now, client, user := c.arg(w.now), c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser))
+		patrons, err := queryRows(ctx, q, "create patron", scanPatron, `
+			WITH p AS (
+				INSERT INTO patrons (id, district_id, `+patronWriteColumns+`,
+					created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+				VALUES (`+strings.Join(values, ", ")+`, `+now+`, `+client+`, `+user+`, `+now+`, `+client+`, `+user+`)
+				RETURNING *), `+w.changeFrom(&c, "p", rapport.ResourcePatron, rapport.EventCreated)+`
+			SELECT `+patronColumns+` FROM p`, c.args)
+		if err != nil {
+			return err
+		}
+		out = patrons[0]
+		return nil
+	})
+	return out, err
 }
 
 // UpdatePatron applies a merge patch to a patron.
 func (s *Store) UpdatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.PatronPatch) (rapport.Patron, error) {
-	return s.changePatron(ctx, scope, by, id, match, func(current rapport.Patron) (rapport.Patron, error) {
+	return s.changePatron(ctx, scope, by, "update patron", id, match, func(current rapport.Patron) (rapport.Patron, error) {
 		if current.Erased() {
 			return current, rapport.Errorf(rapport.Conflict, "the patron's personal data was erased; it cannot be changed")
 		}
@@ -391,123 +402,138 @@ func (s *Store) UpdatePatron(ctx context.Context, scope rapport.TenantScope, by 
 
 // DeactivatePatron makes the patron inactive.
 func (s *Store) DeactivatePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Patron, error) {
-	return s.changePatron(ctx, scope, by, id, match, func(current rapport.Patron) (rapport.Patron, error) {
+	return s.changePatron(ctx, scope, by, "deactivate patron", id, match, func(current rapport.Patron) (rapport.Patron, error) {
 		current.Status = rapport.PatronInactive
 		return current, nil
 	})
 }
 
 // changePatron reads the patron under a lock, checks the If-Match condition, lets change
-// decide the new state, and writes it when it differs.
-func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match,
+// decide the new state, and writes it when it differs. A patron who moves to another school is
+// gone from the old one as far as the change feed tells it there: a deletion there, then the
+// update at the new school.
+func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, what string, id uuid.UUID, match rapport.Match,
 	change func(rapport.Patron) (rapport.Patron, error)) (rapport.Patron, error) {
 	var out rapport.Patron
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getPatron(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, what+" "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "patron", match, func(p rapport.Patron) int { return p.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) { return getPatron(ctx, q, scope, id, lock) })
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("patron", match, current.Version); err != nil {
 			return err
 		}
 		next, err := change(current)
 		if err != nil {
 			return err
 		}
+		if unchanged(current, next) {
+			out = current
+			return nil
+		}
 		args := append([]any{id}, patronValues(next)...)
-		args = append(args, by.ClientID, nullIfEmpty(by.ActingUser))
-		patrons, err := queryRows(ctx, tx, "list patrons", scanPatron, `
+		args = append(args, w.now, by.ClientID, nullIfEmpty(by.ActingUser))
+		patrons, err := queryRows(ctx, w.tx, "update patron", scanPatron, `
 			UPDATE patrons AS p
 			SET (`+patronWriteColumns+`) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17),
-				version = version + 1, updated_at = now(), updated_by_client = $18, updated_by_user = $19
+				version = version + 1, updated_at = $18, updated_by_client = $19, updated_by_user = $20
 			WHERE p.id = $1
 			RETURNING `+patronColumns, args)
 		if err != nil {
 			return err
 		}
 		out = patrons[0]
+		if out.SchoolID != current.SchoolID {
+			w.record(rapport.ResourcePatron, id, current.SchoolID, rapport.EventDeleted)
+		}
+		w.record(rapport.ResourcePatron, id, out.SchoolID, rapport.EventUpdated)
 		return nil
 	})
 	return out, err
 }
 
-// ErasePatron removes the patron's personal data and notes.
+// ErasePatron removes the patron's personal data and notes, and what was written about them
+// alone. The change feed gets a tombstone for the patron and their notes, and an update of each
+// interaction and feedback item whose text went.
 func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Patron, error) {
 	var out rapport.Patron
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getPatron(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "erase patron "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "patron", match, func(p rapport.Patron) int { return p.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) { return getPatron(ctx, q, scope, id, lock) })
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("patron", match, current.Version); err != nil {
 			return err
 		}
 		if current.Erased() {
 			out = current
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM notes WHERE patron_id = $1`, id); err != nil {
-			return fmt.Errorf("erase patron %s notes: %w", id, err)
+		notes, err := queryRows(ctx, w.tx, "erase notes", scanNote, `DELETE FROM notes n WHERE n.patron_id = $1 RETURNING `+noteColumns, []any{id})
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			w.recordNote(n, rapport.EventDeleted)
 		}
 		// What was written about the patron in free text goes too; the records stay, for the
 		// counts. An interaction with other patrons as well (a class visit) is about them all and
 		// keeps its summary.
-		if _, err := tx.Exec(ctx, `
+		if err := recordRows(ctx, w, rapport.ResourceInteraction, "erase interactions", `
 			UPDATE interactions i
 			SET summary = NULL, satisfaction_comment = NULL, referral_contact = NULL,
-				referral_closed_note = CASE WHEN referral_closed_note IS NULL THEN NULL ELSE $4 END,
-				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+				referral_closed_note = CASE WHEN referral_closed_note IS NULL THEN NULL ELSE $5 END,
+				version = version + 1, updated_at = $2, updated_by_client = $3, updated_by_user = $4
 			WHERE i.id IN (SELECT ip.interaction_id FROM interaction_patrons ip WHERE ip.patron_id = $1)
 			  AND NOT EXISTS (SELECT 1 FROM interaction_patrons ip WHERE ip.interaction_id = i.id AND ip.patron_id <> $1)
 			  AND (i.summary IS NOT NULL OR i.satisfaction_comment IS NOT NULL OR i.referral_contact IS NOT NULL
-			       OR i.referral_closed_note IS NOT NULL)`,
-			id, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
-			return fmt.Errorf("erase patron %s interactions: %w", id, err)
+			       OR i.referral_closed_note IS NOT NULL)
+			RETURNING i.id, i.school_id`,
+			id, w.now, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
+			return err
 		}
 		// Their feedback keeps its status and dates for the counts, but nothing it said, nor
 		// what was said back, and it leaves the public board.
-		if _, err := tx.Exec(ctx, `
+		if err := recordRows(ctx, w, rapport.ResourceFeedbackItem, "erase feedback", `
 			UPDATE feedback_items
-			SET summary = $4, details = NULL, public = false,
-				resolution = CASE WHEN resolution IS NULL THEN NULL ELSE $4 END,
-				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
-			WHERE patron_id = $1`,
-			id, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
-			return fmt.Errorf("erase patron %s feedback: %w", id, err)
+			SET summary = $5, details = NULL, public = false,
+				resolution = CASE WHEN resolution IS NULL THEN NULL ELSE $5 END,
+				version = version + 1, updated_at = $2, updated_by_client = $3, updated_by_user = $4
+			WHERE patron_id = $1
+			RETURNING id, school_id`,
+			id, w.now, by.ClientID, nullIfEmpty(by.ActingUser), rapport.ErasedText); err != nil {
+			return err
 		}
-		if _, err := tx.Exec(ctx, `
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE feedback_transitions t
 			SET text = NULL,
 				changes = (SELECT jsonb_object_agg(k, NULL) FROM jsonb_object_keys(t.changes) k)
 			WHERE t.feedback_id IN (SELECT f.id FROM feedback_items f WHERE f.patron_id = $1)
 			  AND (t.text IS NOT NULL OR t.changes IS NOT NULL)`, id); err != nil {
-			return fmt.Errorf("erase patron %s feedback history: %w", id, err)
+			return fmt.Errorf("erase feedback history: %w", err)
 		}
 		// An answer kept for an Idempotency-Key retry may hold their record (a patron, a note,
 		// an interaction naming them). It becomes the answer to a write whose record is not
 		// shown (204, with its ETag and Location), so that a retry still does not write twice.
 		// Keys live a day, so this reads little.
-		if _, err := tx.Exec(ctx, `
+		if _, err := w.tx.Exec(ctx, `
 			UPDATE idempotency_keys k
 			SET status = 204, response_body = ''::bytea, response_headers = k.response_headers - 'Content-Type'
 			FROM api_clients c
 			WHERE c.id = k.client_uuid AND c.district_id = $1 AND k.status BETWEEN 200 AND 299
 			  AND position(convert_to($2::text, 'UTF8') IN k.response_body) > 0`,
 			current.DistrictID, id.String()); err != nil {
-			return fmt.Errorf("erase patron %s stored answers: %w", id, err)
+			return fmt.Errorf("erase stored answers: %w", err)
 		}
-		patrons, err := queryRows(ctx, tx, "list patrons", scanPatron, `
+		patrons, err := queryRows(ctx, w.tx, "erase patron", scanPatron, `
 			UPDATE patrons AS p
 			SET given_name = '', family_name = '', preferred_name = NULL, pronouns = NULL,
 				name_pronunciation = NULL, homeroom = NULL, email = NULL, sourced_id = NULL, sis_id = NULL,
-				barcode = NULL, lms_id = NULL, interests = '{}', status = 'inactive', erased_at = now(),
-				version = version + 1, updated_at = now(), updated_by_client = $2, updated_by_user = $3
+				barcode = NULL, lms_id = NULL, interests = '{}', status = 'inactive', erased_at = $2,
+				version = version + 1, updated_at = $2, updated_by_client = $3, updated_by_user = $4
 			WHERE p.id = $1
-			RETURNING `+patronColumns, []any{id, by.ClientID, nullIfEmpty(by.ActingUser)})
+			RETURNING `+patronColumns, []any{id, w.now, by.ClientID, nullIfEmpty(by.ActingUser)})
 		if err != nil {
 			return err
 		}
 		out = patrons[0]
+		w.record(rapport.ResourcePatron, id, out.SchoolID, rapport.EventDeleted)
 		return nil
 	})
 	return out, err

@@ -90,7 +90,8 @@ func (s *Store) PublishPledge(ctx context.Context, scope rapport.TenantScope, by
 	}
 	var out rapport.Pledge
 	var created bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, scope, by, "publish pledge of school "+schoolID.String(), func(w *unit) error {
+		tx := w.tx
 		school, err := getSchool(ctx, tx, scope, schoolID, "FOR NO KEY UPDATE")
 		if err != nil {
 			return err
@@ -108,17 +109,22 @@ func (s *Store) PublishPledge(ctx context.Context, scope rapport.TenantScope, by
 		}
 		rows, err := tx.Query(ctx, `
 			INSERT INTO service_pledges (district_id, school_id, version, feel, know, access, text,
-				published_by_client, published_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				published_at, published_by_client, published_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9)
 			RETURNING `+pledgeColumns,
-			school.DistrictID, schoolID, current.Version+1, d.Feel, d.Know, d.Access, d.Text, by.ClientID, nullIfEmpty(by.ActingUser))
+			school.DistrictID, schoolID, current.Version+1, d.Feel, d.Know, d.Access, d.Text, by.ClientID, nullIfEmpty(by.ActingUser), w.now)
 		if err != nil {
-			return fmt.Errorf("publish pledge of school %s: %w", schoolID, err)
+			return fmt.Errorf("insert: %w", err)
 		}
 		if out, err = pgx.CollectExactlyOneRow(rows, scanPledge); err != nil {
-			return fmt.Errorf("publish pledge of school %s: %w", schoolID, err)
+			return fmt.Errorf("insert: %w", err)
 		}
 		created = true
+		kind := rapport.EventUpdated
+		if current.Version == 0 {
+			kind = rapport.EventCreated
+		}
+		w.record(rapport.ResourcePledge, schoolID, schoolID, kind)
 		return nil
 	})
 	if err != nil {

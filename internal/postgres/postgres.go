@@ -33,10 +33,26 @@ type Config struct {
 	ConnectTimeout time.Duration
 }
 
-// Open connects a store to the database at databaseURL and checks that it answers. A URL that
-// does not parse, or a database that does not answer, is an error saying which. Close the store
-// when done.
+// Open connects a store to the database at databaseURL; see OpenPool. Close the store when
+// done.
 func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
+	pool, err := OpenPool(ctx, databaseURL, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(pool), nil
+}
+
+// New returns a store on a pool that others may share (a job queue on the same database).
+// Closing the store closes the pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, clock: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// OpenPool connects to the database at databaseURL with the settings every user of it needs
+// (time zone UTC, statement timeout, the uuid codec) and checks that it answers. A URL that
+// does not parse, or a database that does not answer, is an error saying which.
+func OpenPool(ctx context.Context, databaseURL string, cfg Config) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
@@ -66,7 +82,7 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database at %s:%d does not answer: %s", pc.ConnConfig.Host, pc.ConnConfig.Port, oneLine(err))
 	}
-	return &Store{pool: pool}, nil
+	return pool, nil
 }
 
 // oneLine flattens the lines pgx writes for each address it tried into one line, without
@@ -90,7 +106,13 @@ func cmpOr(d, def time.Duration) time.Duration {
 
 // Store keeps every kind of record. Its methods are safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock func() time.Time // the time of a unit of work, in UTC to the microsecond PostgreSQL keeps
+}
+
+// Pool returns the store's connection pool, for what shares the database (a job queue).
+func (s *Store) Pool() *pgxpool.Pool {
+	return s.pool
 }
 
 // Close closes the store's connections, waiting for those in use to be released.
@@ -207,16 +229,44 @@ func interpretError(err error) error {
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return rapport.Errorf(rapport.Unavailable, "the database is not available")
 	}
+	// A caller that went away is not the database's fault: neither unavailable nor an error
+	// worth logging.
+	if errors.Is(err, context.Canceled) {
+		return &rapport.Error{Kind: rapport.Canceled, Message: "the request was canceled"}
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		errors.Is(err, context.DeadlineExceeded) {
 		return rapport.Errorf(rapport.Unavailable, "the database did not answer in time")
 	}
 	return err
 }
 
-// inTx runs fn in a transaction, committing when it returns nil. Errors are interpreted.
+// inTx runs fn in a transaction, committing when it returns nil. Inside a transaction the
+// request holds (WithTx), it runs in a savepoint of it instead, so that a refused change leaves
+// the rest of the request's work intact. Errors are interpreted.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if a, ok := ctx.Value(txKey{}).(ambient); ok {
+		return interpretError(pgx.BeginFunc(ctx, a.tx, fn))
+	}
 	return interpretError(pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// querier returns what a single statement runs through: the transaction the request holds,
+// if any, or the pool.
+func (s *Store) querier(ctx context.Context) querier {
+	if a, ok := ctx.Value(txKey{}).(ambient); ok {
+		return a.tx
+	}
+	return s.pool
+}
+
+// now returns the time of a unit of work: the time of the transaction the request holds, if
+// any, so that one transaction has one time, or else the clock's.
+func (s *Store) now(ctx context.Context) time.Time {
+	if a, ok := ctx.Value(txKey{}).(ambient); ok {
+		return a.now
+	}
+	return s.clock()
 }
 
 // notFound returns the error for a record absent or outside the caller's scope.

@@ -23,10 +23,15 @@ func (s *Store) EnsureDistrict(ctx context.Context, id uuid.UUID, in rapport.Dis
 	if id == uuid.Nil {
 		id = uuid.Must(uuid.NewV7())
 	}
-	if _, err := s.pool.Exec(ctx, `
-		INSERT INTO districts (id, name, slug, sourced_id) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (slug) DO NOTHING`, id, in.Name, in.Slug, nullIfEmpty(in.SourcedID)); err != nil {
-		return rapport.District{}, interpretError(fmt.Errorf("ensure district %s: %w", in.Slug, err))
+	err := s.writeOne(ctx, rapport.TenantScope{DistrictID: id}, rapport.Actor{ClientID: rapport.CLIClientID}, "ensure district "+in.Slug,
+		func(q querier, w *unit) error {
+			_, err := q.Exec(ctx, `
+				INSERT INTO districts (id, name, slug, sourced_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+				ON CONFLICT (slug) DO NOTHING`, id, in.Name, in.Slug, nullIfEmpty(in.SourcedID), w.now)
+			return err
+		})
+	if err != nil {
+		return rapport.District{}, err
 	}
 	return s.GetDistrictBySlug(ctx, in.Slug)
 }
@@ -56,29 +61,29 @@ func (s *Store) EnsureSchool(ctx context.Context, districtID uuid.UUID, by rappo
 	if id == uuid.Nil {
 		id = uuid.Must(uuid.NewV7())
 	}
-	rows, err := s.pool.Query(ctx, `
-		WITH inserted AS (
-			INSERT INTO schools (id, district_id, name, slug, sourced_id, time_zone, status,
-				created_by_client, created_by_user, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $8, NULL)
-			ON CONFLICT (slug) DO NOTHING
-			RETURNING id)
-		SELECT `+schoolColumns+` FROM schools WHERE slug = $4 AND district_id = $2`,
-		id, districtID, in.Name, in.Slug, nullIfEmpty(in.SourcedID), in.TimeZone, in.Status, by.ClientID)
+	err := s.writeOne(ctx, rapport.TenantScope{DistrictID: districtID}, by, "ensure school "+in.Slug, func(q querier, w *unit) error {
+		c := conditions{args: []any{id, districtID, in.Name, in.Slug, nullIfEmpty(in.SourcedID), in.TimeZone, in.Status,
+			by.ClientID, nullIfEmpty(by.ActingUser), w.now}}
+		_, err := q.Exec(ctx, `
+			WITH inserted AS (
+				INSERT INTO schools (id, district_id, name, slug, sourced_id, time_zone, status,
+					created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9, $10, $8, $9)
+				ON CONFLICT (slug) DO NOTHING
+				RETURNING *), `+w.changeFrom(&c, "inserted", rapport.ResourceSchool, rapport.EventCreated)+`
+			SELECT 1`, c.args...)
+		return err
+	})
+	if err != nil {
+		return rapport.School{}, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+schoolColumns+` FROM schools WHERE slug = $1 AND district_id = $2`, in.Slug, districtID)
 	if err != nil {
 		return rapport.School{}, interpretError(fmt.Errorf("ensure school %s: %w", in.Slug, err))
 	}
 	school, err := pgx.CollectExactlyOneRow(rows, scanSchool)
 	if errors.Is(err, pgx.ErrNoRows) {
-		// The statement's snapshot predates its own insert; read again to see it, or to learn
-		// that the slug belongs to a school of another district.
-		rows, err = s.pool.Query(ctx, `SELECT `+schoolColumns+` FROM schools WHERE slug = $1 AND district_id = $2`, in.Slug, districtID)
-		if err == nil {
-			school, err = pgx.CollectExactlyOneRow(rows, scanSchool)
-		}
-		if errors.Is(err, pgx.ErrNoRows) {
-			return rapport.School{}, rapport.FieldErrorf(rapport.Conflict, "#/slug", "the slug %q belongs to a school of another district", in.Slug)
-		}
+		return rapport.School{}, rapport.FieldErrorf(rapport.Conflict, "#/slug", "the slug %q belongs to a school of another district", in.Slug)
 	}
 	if err != nil {
 		return rapport.School{}, interpretError(fmt.Errorf("ensure school %s: %w", in.Slug, err))
@@ -94,18 +99,20 @@ func (s *Store) EnsureClient(ctx context.Context, districtID uuid.UUID, by rappo
 		return rapport.Client{}, err
 	}
 	var c rapport.Client
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, rapport.TenantScope{DistrictID: districtID}, by, "ensure client "+in.ClientID, func(w *unit) error {
+		tx := w.tx
 		var id uuid.UUID
+		var created bool
 		err := tx.QueryRow(ctx, `
 			INSERT INTO api_clients (id, client_id, name, district_id, scopes, secret_hash,
-				created_by_client, updated_by_client)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+				created_at, created_by_client, updated_at, updated_by_client)
+			VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $8, $7)
 			ON CONFLICT (client_id) DO UPDATE
 			SET secret_hash = EXCLUDED.secret_hash, scopes = EXCLUDED.scopes, revoked_at = NULL,
-				version = api_clients.version + 1, updated_at = now(), updated_by_client = EXCLUDED.updated_by_client
+				version = api_clients.version + 1, updated_at = EXCLUDED.updated_at, updated_by_client = EXCLUDED.updated_by_client
 			WHERE api_clients.district_id = EXCLUDED.district_id
-			RETURNING id`,
-			uuid.Must(uuid.NewV7()), in.ClientID, in.Name, districtID, in.Scopes, secretHash, by.ClientID).Scan(&id)
+			RETURNING id, xmax = 0`,
+			uuid.Must(uuid.NewV7()), in.ClientID, in.Name, districtID, in.Scopes, secretHash, by.ClientID, w.now).Scan(&id, &created)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return rapport.FieldErrorf(rapport.Conflict, "#/client_id", "the client_id %q belongs to another district", in.ClientID)
 		}
@@ -115,6 +122,11 @@ func (s *Store) EnsureClient(ctx context.Context, districtID uuid.UUID, by rappo
 		if err := writeClientLists(ctx, tx, districtID, id, in); err != nil {
 			return err
 		}
+		kind := rapport.EventUpdated
+		if created {
+			kind = rapport.EventCreated
+		}
+		w.record(rapport.ResourceClient, id, uuid.Nil, kind)
 		c, err = getClient(ctx, tx, rapport.TenantScope{DistrictID: districtID}, id, "")
 		return err
 	})

@@ -100,53 +100,59 @@ func (s *Store) CreateSchool(ctx context.Context, scope rapport.TenantScope, by 
 	if err := in.Normalize(); err != nil {
 		return rapport.School{}, err
 	}
-	rows, err := s.pool.Query(ctx, `
-		INSERT INTO schools (id, district_id, name, slug, sourced_id, time_zone, status,
-			created_by_client, created_by_user, updated_by_client, updated_by_user)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $9)
-		RETURNING `+schoolColumns,
-		uuid.Must(uuid.NewV7()), scope.DistrictID, in.Name, in.Slug, nullIfEmpty(in.SourcedID), in.TimeZone, in.Status,
-		by.ClientID, nullIfEmpty(by.ActingUser))
-	if err != nil {
-		return rapport.School{}, interpretError(fmt.Errorf("create school: %w", err))
-	}
-	school, err := pgx.CollectExactlyOneRow(rows, scanSchool)
-	if err != nil {
-		return rapport.School{}, interpretError(fmt.Errorf("create school: %w", err))
-	}
-	return school, nil
+	var school rapport.School
+	err := s.writeOne(ctx, scope, by, "create school", func(q querier, w *unit) error {
+		var c conditions
+		now, client, user := c.arg(w.now), c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser))
+		schools, err := queryRows(ctx, q, "create school", scanSchool, `
+			WITH schools AS (
+				INSERT INTO schools (id, district_id, name, slug, sourced_id, time_zone, status,
+					created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
+				VALUES (`+c.arg(uuid.Must(uuid.NewV7()))+`, `+c.arg(scope.DistrictID)+`, `+c.arg(in.Name)+`, `+c.arg(in.Slug)+`, `+
+			c.arg(nullIfEmpty(in.SourcedID))+`, `+c.arg(in.TimeZone)+`, `+c.arg(in.Status)+`, `+
+			now+`, `+client+`, `+user+`, `+now+`, `+client+`, `+user+`)
+				RETURNING *), `+w.changeFrom(&c, "schools", rapport.ResourceSchool, rapport.EventCreated)+`
+			SELECT `+schoolColumns+` FROM schools`, c.args)
+		if err != nil {
+			return err
+		}
+		school = schools[0]
+		return nil
+	})
+	return school, err
 }
 
-// UpdateSchool applies a merge patch to the school.
+// UpdateSchool applies a merge patch to the school. A patch that changes nothing writes
+// nothing.
 func (s *Store) UpdateSchool(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match, patch rapport.SchoolPatch) (rapport.School, error) {
 	if err := patch.Validate(); err != nil {
 		return rapport.School{}, err
 	}
 	var school rapport.School
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		current, err := getSchool(ctx, tx, scope, id, "FOR UPDATE")
+	err := s.write(ctx, scope, by, "update school "+id.String(), func(w *unit) error {
+		current, err := lockVersioned(ctx, w, "school", match, func(s rapport.School) int { return s.Version },
+			func(ctx context.Context, q querier, lock string) (rapport.School, error) { return getSchool(ctx, q, scope, id, lock) })
 		if err != nil {
-			return err
-		}
-		if err := checkMatch("school", match, current.Version); err != nil {
 			return err
 		}
 		next := patch.Apply(current)
-		rows, err := tx.Query(ctx, `
+		if unchanged(current, next) {
+			school = current
+			return nil
+		}
+		schools, err := queryRows(ctx, w.tx, "update school", scanSchool, `
 			UPDATE schools
 			SET name = $2, slug = $3, sourced_id = $4, time_zone = $5, status = $6,
-				version = version + 1, updated_at = now(), updated_by_client = $7, updated_by_user = $8
+				version = version + 1, updated_at = $7, updated_by_client = $8, updated_by_user = $9
 			WHERE id = $1
 			RETURNING `+schoolColumns,
-			id, next.Name, next.Slug, nullIfEmpty(next.SourcedID), next.TimeZone, next.Status,
-			by.ClientID, nullIfEmpty(by.ActingUser))
+			[]any{id, next.Name, next.Slug, nullIfEmpty(next.SourcedID), next.TimeZone, next.Status,
+				w.now, by.ClientID, nullIfEmpty(by.ActingUser)})
 		if err != nil {
-			return fmt.Errorf("update school %s: %w", id, err)
+			return err
 		}
-		school, err = pgx.CollectExactlyOneRow(rows, scanSchool)
-		if err != nil {
-			return fmt.Errorf("update school %s: %w", id, err)
-		}
+		school = schools[0]
+		w.record(rapport.ResourceSchool, id, id, rapport.EventUpdated)
 		return nil
 	})
 	return school, err

@@ -20,10 +20,12 @@ const (
 	Conflict             Kind = "conflict"              // clashes with the current state
 	PreconditionFailed   Kind = "precondition_failed"   // If-Match no longer current
 	PreconditionRequired Kind = "precondition_required" // If-Match needed but missing
+	Gone                 Kind = "gone"                  // was here, is no longer kept (an old cursor)
 	TooLarge             Kind = "too_large"             // request body over the limit
 	UnsupportedMedia     Kind = "unsupported_media"     // Content-Type not accepted
 	RateLimited          Kind = "rate_limited"          // too many requests
 	Unavailable          Kind = "unavailable"           // a dependency (the database) is unreachable
+	Canceled             Kind = "canceled"              // the caller went away before the answer
 	Internal             Kind = "internal"              // a bug or an unexpected failure
 )
 

@@ -18,12 +18,12 @@ type StoredResponse struct {
 	Body   []byte
 }
 
-// ClaimOutcome is what claiming an Idempotency-Key found.
+// ClaimOutcome is what a request with an Idempotency-Key found.
 type ClaimOutcome int
 
-// The outcomes of a claim.
+// The outcomes of a request with an Idempotency-Key.
 const (
-	ClaimedNew      ClaimOutcome = iota // the key is new (or expired): go ahead
+	ClaimedNew      ClaimOutcome = iota // the key is new (or expired): the request ran
 	ClaimedReplay                       // the request was answered: replay the stored answer
 	ClaimedInFlight                     // the first request with the key is still running
 	ClaimedMismatch                     // the key was used for a different request
@@ -38,15 +38,15 @@ type IdempotencyOwner struct {
 
 // IdempotencyStore keeps Idempotency-Keys, per owner.
 type IdempotencyStore interface {
-	// ClaimIdempotencyKey claims the key for a request with the given fingerprint. A key left
-	// in flight longer than staleAfter by a request with the same fingerprint is taken over,
-	// so that a crashed request does not block its retries forever.
-	ClaimIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string, fingerprint []byte, staleAfter time.Duration) (ClaimOutcome, StoredResponse, error)
-	// CompleteIdempotencyKey stores the answer to the claimed request.
-	CompleteIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string, res StoredResponse) error
-	// ReleaseIdempotencyKey forgets a claim whose request failed on the server's side, so that a
-	// retry runs again.
-	ReleaseIdempotencyKey(ctx context.Context, owner IdempotencyOwner, key string) error
+	// RunIdempotent runs do unless the key was used: when its answer is kept, it replays it
+	// (ClaimedReplay), or refuses a different request under the same key (ClaimedMismatch);
+	// while a request with the key runs, ClaimedInFlight. Otherwise it runs do with a context
+	// whose writes join one transaction with the key, and stores the answer do says to keep
+	// (keep true) in that transaction, so that the write and its answer commit together or not
+	// at all. An answer not to keep rolls do's writes back. The outcome is then ClaimedNew with
+	// do's answer.
+	RunIdempotent(ctx context.Context, owner IdempotencyOwner, key string, fingerprint []byte,
+		do func(ctx context.Context) (res StoredResponse, keep bool, err error)) (ClaimOutcome, StoredResponse, error)
 	// DeleteExpiredIdempotencyKeys removes keys older than IdempotencyTTL.
 	DeleteExpiredIdempotencyKeys(ctx context.Context) (int64, error)
 }

@@ -496,7 +496,7 @@ type InteractionStore interface {
 	// UpdateInteraction applies a merge patch: NotFound, PreconditionFailed, Unprocessable.
 	UpdateInteraction(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match, patch InteractionPatch) (Interaction, error)
 	// DeleteInteraction removes the interaction: NotFound, PreconditionFailed.
-	DeleteInteraction(ctx context.Context, scope TenantScope, id uuid.UUID, match Match) error
+	DeleteInteraction(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID, match Match) error
 	// ListReferrals returns one page of the interactions with a referral in the filter's state,
 	// newest first, with their patrons.
 	ListReferrals(ctx context.Context, p *Principal, filter ReferralFilter, page PageRequest) (Page[ReferralItem], error)

@@ -1,0 +1,2 @@
+DROP TABLE changes_purged;
+DROP TABLE changes;
