@@ -161,7 +161,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			s.bodyLimit(cfg.BodyLimit), // before anything reads the body
 			s.admit,                    // who is calling, rationed before any real work
 		)),
-		s.validator(spec),                       // the spec decides what is acceptable
+		s.validator(spec),   // the spec decides what is acceptable
 		s.idempotency(spec), // retries of a create replay its answer
 		renderErrors,
 	)

@@ -247,7 +247,9 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 	by := p.Actor()
 	err := s.write(ctx, p.Tenant, by, "update note "+id.String(), func(w *unit) error {
 		current, err := lockVersioned(ctx, w, "note", match, func(n rapport.Note) int { return n.Version },
-			func(ctx context.Context, q querier, lock string) (rapport.Note, error) { return getNote(ctx, q, p, id, writable, lock) })
+			func(ctx context.Context, q querier, lock string) (rapport.Note, error) {
+				return getNote(ctx, q, p, id, writable, lock)
+			})
 		if err != nil {
 			return err
 		}
@@ -299,7 +301,9 @@ func (s *Store) UpdateNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 func (s *Store) DeleteNote(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) error {
 	return s.write(ctx, p.Tenant, p.Actor(), "delete note "+id.String(), func(w *unit) error {
 		current, err := lockVersioned(ctx, w, "note", match, func(n rapport.Note) int { return n.Version },
-			func(ctx context.Context, q querier, lock string) (rapport.Note, error) { return getNote(ctx, q, p, id, writable, lock) })
+			func(ctx context.Context, q querier, lock string) (rapport.Note, error) {
+				return getNote(ctx, q, p, id, writable, lock)
+			})
 		if err != nil {
 			return err
 		}

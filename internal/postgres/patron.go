@@ -417,7 +417,9 @@ func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by 
 	var out rapport.Patron
 	err := s.write(ctx, scope, by, what+" "+id.String(), func(w *unit) error {
 		current, err := lockVersioned(ctx, w, "patron", match, func(p rapport.Patron) int { return p.Version },
-			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) { return getPatron(ctx, q, scope, id, lock) })
+			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) {
+				return getPatron(ctx, q, scope, id, lock)
+			})
 		if err != nil {
 			return err
 		}
@@ -457,7 +459,9 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 	var out rapport.Patron
 	err := s.write(ctx, scope, by, "erase patron "+id.String(), func(w *unit) error {
 		current, err := lockVersioned(ctx, w, "patron", match, func(p rapport.Patron) int { return p.Version },
-			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) { return getPatron(ctx, q, scope, id, lock) })
+			func(ctx context.Context, q querier, lock string) (rapport.Patron, error) {
+				return getPatron(ctx, q, scope, id, lock)
+			})
 		if err != nil {
 			return err
 		}

@@ -131,7 +131,9 @@ func (s *Store) UpdateSchool(ctx context.Context, scope rapport.TenantScope, by 
 	var school rapport.School
 	err := s.write(ctx, scope, by, "update school "+id.String(), func(w *unit) error {
 		current, err := lockVersioned(ctx, w, "school", match, func(s rapport.School) int { return s.Version },
-			func(ctx context.Context, q querier, lock string) (rapport.School, error) { return getSchool(ctx, q, scope, id, lock) })
+			func(ctx context.Context, q querier, lock string) (rapport.School, error) {
+				return getSchool(ctx, q, scope, id, lock)
+			})
 		if err != nil {
 			return err
 		}
