@@ -61,6 +61,27 @@ func (e CampaignKind) Valid() bool {
 	}
 }
 
+// Defines values for ChangeEventEvent.
+const (
+	Created ChangeEventEvent = "created"
+	Deleted ChangeEventEvent = "deleted"
+	Updated ChangeEventEvent = "updated"
+)
+
+// Valid indicates whether the value is a known member of the ChangeEventEvent enum.
+func (e ChangeEventEvent) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Deleted:
+		return true
+	case Updated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientStatus.
 const (
 	ClientStatusActive  ClientStatus = "active"
@@ -661,6 +682,42 @@ func (e ReferralState) Valid() bool {
 	}
 }
 
+// Defines values for ResourceType.
+const (
+	ResourceTypeCampaign     ResourceType = "campaign"
+	ResourceTypeClient       ResourceType = "client"
+	ResourceTypeFeedbackItem ResourceType = "feedback_item"
+	ResourceTypeInteraction  ResourceType = "interaction"
+	ResourceTypeNote         ResourceType = "note"
+	ResourceTypePatron       ResourceType = "patron"
+	ResourceTypePledge       ResourceType = "pledge"
+	ResourceTypeSchool       ResourceType = "school"
+)
+
+// Valid indicates whether the value is a known member of the ResourceType enum.
+func (e ResourceType) Valid() bool {
+	switch e {
+	case ResourceTypeCampaign:
+		return true
+	case ResourceTypeClient:
+		return true
+	case ResourceTypeFeedbackItem:
+		return true
+	case ResourceTypeInteraction:
+		return true
+	case ResourceTypeNote:
+		return true
+	case ResourceTypePatron:
+		return true
+	case ResourceTypePledge:
+		return true
+	case ResourceTypeSchool:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SchoolStatus.
 const (
 	SchoolStatusActive   SchoolStatus = "active"
@@ -876,6 +933,38 @@ type CampaignPatch struct {
 	Notes            nullable.Nullable[string] `json:"notes,omitempty"`
 	ParticipantCount nullable.Nullable[int32]  `json:"participant_count,omitempty"`
 	Title            *string                   `json:"title,omitempty"`
+}
+
+// ChangeEvent defines model for ChangeEvent.
+type ChangeEvent struct {
+	At time.Time `json:"at"`
+
+	// By Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	By Actor `json:"by"`
+
+	// Cursor Send it as `cursor` to read the events after this one.
+	Cursor string           `json:"cursor"`
+	Event  ChangeEventEvent `json:"event"`
+	Id     UUID             `json:"id"`
+
+	// Path Where to read the resource; absent for a deletion.
+	Path     *string      `json:"path,omitempty"`
+	SchoolId *UUID        `json:"school_id,omitempty"`
+	Type     ResourceType `json:"type"`
+}
+
+// ChangeEventEvent defines model for ChangeEvent.Event.
+type ChangeEventEvent string
+
+// ChangeList defines model for ChangeList.
+type ChangeList struct {
+	Data []ChangeEvent `json:"data"`
+
+	// HasMore Whether more events follow now.
+	HasMore bool `json:"has_more"`
+
+	// NextCursor Where to resume, always present; at the end of the feed, the place where the next events will be.
+	NextCursor string `json:"next_cursor"`
 }
 
 // Client defines model for Client.
@@ -1732,6 +1821,9 @@ type ReferralPatch struct {
 // ReferralState `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
 type ReferralState string
 
+// ResourceType defines model for ResourceType.
+type ResourceType string
+
 // Satisfaction The patron's rating of the service.
 type Satisfaction struct {
 	Comment *string `json:"comment,omitempty"`
@@ -1890,6 +1982,9 @@ type Conflict = Problem
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
+// Gone An RFC 9457 problem detail.
+type Gone = Problem
+
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
@@ -1981,6 +2076,23 @@ type CreateCampaignFeedbackParams struct {
 	// same key and body replays the first answer; the same key with another body is 422; a
 	// retry while the first is still running is 409. Keys are kept for 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListChangesParams defines parameters for ListChanges.
+type ListChangesParams struct {
+	// Limit How many events to answer at the most. Defaults to 50.
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Types Only events of these resource types (comma-separated).
+	Types *[]ResourceType `form:"types,omitempty" json:"types,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // ListClientsParams defines parameters for ListClients.
@@ -2702,6 +2814,9 @@ type ServerInterface interface {
 	// CreateCampaignFeedback Record many feedback items from a campaign at once
 	// (POST /v1/campaigns/{campaign_id}/feedback)
 	CreateCampaignFeedback(ctx echo.Context, campaignId UUID, params CreateCampaignFeedbackParams) error
+	// ListChanges Follow the change feed
+	// (GET /v1/changes)
+	ListChanges(ctx echo.Context, params ListChangesParams) error
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx echo.Context, params ListClientsParams) error
@@ -3115,6 +3230,55 @@ func (w *ServerInterfaceWrapper) CreateCampaignFeedback(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateCampaignFeedback(ctx, campaignId, params)
+	return err
+}
+
+// ListChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListChanges(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListChangesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "types" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "types", ctx.QueryParams(), &params.Types, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter types: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListChanges(ctx, params)
 	return err
 }
 
@@ -5643,6 +5807,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/interactions/:interaction_id", wrapper.UpdateInteraction, options.OperationMiddlewares["UpdateInteraction"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/interactions", wrapper.ListPatronInteractions, options.OperationMiddlewares["ListPatronInteractions"]...)
 	router.POST(options.BaseURL+"/v1/patrons/:patron_id/visits", wrapper.CreateVisit, options.OperationMiddlewares["CreateVisit"]...)
+	router.GET(options.BaseURL+"/v1/changes", wrapper.ListChanges, options.OperationMiddlewares["ListChanges"]...)
 	router.GET(options.BaseURL+"/v1/referrals", wrapper.ListReferrals, options.OperationMiddlewares["ListReferrals"]...)
 	router.GET(options.BaseURL+"/v1/feedback", wrapper.ListFeedback, options.OperationMiddlewares["ListFeedback"]...)
 	router.POST(options.BaseURL+"/v1/feedback", wrapper.CreateFeedback, options.OperationMiddlewares["CreateFeedback"]...)
@@ -5670,6 +5835,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type GoneApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -6804,6 +6971,159 @@ type CreateCampaignFeedback503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateCampaignFeedback503ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChangesRequestObject struct {
+	Params ListChangesParams
+}
+
+type ListChangesResponseObject interface {
+	VisitListChangesResponse(w http.ResponseWriter) error
+}
+
+type ListChanges200ResponseHeaders struct {
+	Link *string
+}
+
+type ListChanges200JSONResponse struct {
+	Body    ChangeList
+	Headers ListChanges200ResponseHeaders
+}
+
+func (response ListChanges200JSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges400ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges401ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges403ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges410ApplicationProblemPlusJSONResponse struct {
+	GoneApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges410ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges429ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges500ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChanges503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListChanges503ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -15364,6 +15684,9 @@ type StrictServerInterface interface {
 	// CreateCampaignFeedback Record many feedback items from a campaign at once
 	// (POST /v1/campaigns/{campaign_id}/feedback)
 	CreateCampaignFeedback(ctx context.Context, request CreateCampaignFeedbackRequestObject) (CreateCampaignFeedbackResponseObject, error)
+	// ListChanges Follow the change feed
+	// (GET /v1/changes)
+	ListChanges(ctx context.Context, request ListChangesRequestObject) (ListChangesResponseObject, error)
 	// ListClients List the district's API clients
 	// (GET /v1/clients)
 	ListClients(ctx context.Context, request ListClientsRequestObject) (ListClientsResponseObject, error)
@@ -15753,6 +16076,31 @@ func (sh *strictHandler) CreateCampaignFeedback(ctx echo.Context, campaignId UUI
 		return err
 	} else if validResponse, ok := response.(CreateCampaignFeedbackResponseObject); ok {
 		return validResponse.VisitCreateCampaignFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListChanges operation middleware
+func (sh *strictHandler) ListChanges(ctx echo.Context, params ListChangesParams) error {
+	var request ListChangesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListChanges(ctx.Request().Context(), request.(ListChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListChangesResponseObject); ok {
+		return validResponse.VisitListChangesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17351,315 +17699,331 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rchs5ti+IvwqCvSMsVqcoWZaru6ToOKGyXV0+7VtYdvv/380aJZQJkthKAmwAKRa7xhEd8wqz4zzC",
-	"Ph/mDc7HM2/STzKBtQAkkszkTbLkCzs6XCKZiTvWff3Wb51MjidSMGF05+S3zojRnCn48wnNRuyJFEbJ",
-	"wn7Omc4UnxguRecEfuViSFRZME0GUhEzYkQxPZFCs14n6ehsxMbUvmlmE9Y56WijuBh2Pn5MOs/e0eFi",
-	"m+dGSTEkTBhuZsTQIZED1+xEMc2EofbJVY2/4OJqsfG3Pz0hfzz64x9JwcUVMRIaFuxXQyZ0yE5I2i8P",
-	"Dx9l//rnf8Ef7JQoVvyp37GP9Dvpyk5lRrGn+Y7fjRihea6Y1n4+mWLUsNwulyxVtnK53jKjZmcDw1TD",
-	"orFMilzbGU0pN+SSDaRixKiZ3R46pLx5wbgwbMgUtP/hw4ez0ozswmfUsJY5VE9wKQg0yAgVudsiqqXw",
-	"s8vtg7TQZMqU/W1QapYvn+XHpDOhio6ZcefvLDNcDN/rpknb8YzZ+JIpu6Ta0MGAUDJQUhjCRE5oZvBQ",
-	"7lFB2P6Y8oJI5R7keTchimVS5Swnl0zznNmB90VWcCZMj7ySakwLrllO9ozi4zHLE1LIKVMko5p1Twk3",
-	"ZFxqu9pEChb2Fd5/oElKYfAXpWZKp0lfhPvx95JpQ7j2i0Km3IzI8eGjXl90kg63s8NL2Ek6go7tGuFK",
-	"7MNSxEs4pr++YGJoRp2To8fHSWfMhf/8MGk4Rk9geM+fNq/n2Zvn1QR4Tva40eT9++dPEyKkIfbTa3tK",
-	"SIpPXfA87fb8mCfUjKoRhyc6ScfOmSuWd06MKlk8/n9TbNA56fzuoKJBB/irPrAd46BLpWXLEUjt5bzI",
-	"4InUb8JEsWsuSw33ukdeT+jfS3ZKtD0X9n7Q7IqUIhtRMcQzCeP/e8nULJoA9tqy2o8fHjWt7/OcjSfS",
-	"MJHN/sJmi0M+I6Xgfy8ZuWIzRzK5dsSA7FFYbHs0KBlKmZNsJHnGTsnfS2mJhVTkkirW7ZEzoixBwKMD",
-	"B1fTMbZqr+OlzGeWZBZ0pmFFBlxpQ6jQU6ZO4ZvwPDRBhTQjpvBFrsnx0dEpoX3hehnxgkXtcE204UVB",
-	"VCmEpTH2jcMfeuQvbKYJVbbhiYH5HR2TkSyVXnK2ozXbt4vWer4frz7fzwcvqclGzWfFshy8pLDzdtSX",
-	"1F5AKXrkw4gJd0EtWXDP5ERzkbEEfpkqbtjixX141Gud2mAfx9M6p++bZ/FKCtYykzMRTYQWBVNkJItc",
-	"uynwaHuyUikmDDyKe29/e3R4DCOXpSEUdnzZ+O1Ilk/i4eHRcdLIhMfcLI7/ZzklYypmhBs2BqblhkZx",
-	"oGOpTY88ZQNaFgZ+f3zYdkcL6CIeV47vdU4eHyadgSXiBjndo6NOYkfNx+W4c3J0eAiHCT9VRylmia+k",
-	"YW2UUkjDgEa2UD/7+63QvjfUSkRtw5jAr8sGgk/cylDOs5GURdtQNPy6bCj4xC0M5aN9H6VMEBN+pPlb",
-	"5Kr2UyaFYQL+pJNJ4YSVg4mSlwUb//4/NEpo6/X4Bt/CThcnHTHzMS3scbPyQikmVGlGLwsG1yshlATB",
-	"xvOoKQi69th1ex3L5KQYFDy7tylkrn8deEogH9o47pSXOBiWWFZEw7vhDWAqc/S8zipwsj9JdcnznIm7",
-	"nq2RV5ZGanJNC56Ty9KQgmZXyCR1JifI5uSEKZRxBWO5TmqSmz3OmlDRF2kklqWR+EfGdAYSE82AC8Jy",
-	"RfTa/5xL5P9OFUHO0xd79SFoy8SnIya6lola9iAMU4IWz5RCseiuVvBcjpkBnW9AecFywoWXnIlm6pqp",
-	"Hqldi5yMWDHR0ZpKpcmAgxwGJ+GVND/JUuR3OY1XkugyG7n1hs0BramQYugYEkpDObfsLDN42pF+EVma",
-	"MOkgLONv2k/ppcz5gLO8mVTWdVkyohpOQ03igOaBz9sHCRckrTFj0EYjVd2r001L4h47gGc+IleZFZLm",
-	"76R8QdWQ3RfN8dJmYQdhbwgV0VkiNMvYxOCivlGg5HLbyk9w+O5+0ItyYfMu+Q2yPJOpa56x94JeU15Y",
-	"jnDXw86poVbKJRkV9pRdgqKejVhOFB+ODBFyClcg5znSLCcoCmL4mJ0SqwCADYHQgeVfKZgi9sEWkRKN",
-	"toe50xg9supQRoYNmME7KV9SMXMMXd/1cjkCDttppERJ1Z1XfYr2lU+8Au8FLc1IKv6Puz/kl4wqexM9",
-	"mxxzrbkYJoQL5JhSEfbrxIpucxP+8OHD/rwFadms5w1ObuoTJTOmtb0pz8AIeOcr4GjSlBXFvpPorJhw",
-	"qRh1cgIYPE9Jyiz/1X/7JSUTyYXRVoOxV4sMOCtyuP/vhS4nE6kMy1+ynNN3oGbcH7V9oMkT7HrfDsVO",
-	"1N55KeblHkOvGFLeD4obw8Qrac5Hctpi3UTV2Eh5RdhgwDKTwKI1yDyK0TzWs/d4LIJ5c+gD3RfwJMhk",
-	"QJ/mGsCRs25CdCw9+RkhFWP5CZGimIHpKrWEOu0LKvIEbBPUGV4S/Nnbb1O0VWzFXOtW4GXPh+c+wra5",
-	"vUSrp70BL+TwmTAKzv9E2Y0xHNUdCr+z/ILC+QlKbk4N27c0u7OgjSfVS5ezVcfpLDNS2Xd4XmufC/P9",
-	"cWdRVU4iJXMtBQ7VP6aNe2NhsP4ULJ61DyNqyJRqOAUJYb1hj6T2HOg0wT/sfweyKOT0opxoEJMWTROV",
-	"+vm3DuijdTXZ9V5ftaS28L+EZuXlf7DM2GGHjXvBURWt75vlxPa/YPdYvQm1Q/AxdEeVovA5MnwurtMb",
-	"FDCd5W4sFXPmFlyayhZKNUm99dS7cIJLZPXiwZya18I0jevDyLLUnNm7h0a4feiysjwTuJ5W3amZ863S",
-	"lVs6hbrYvOWfg67FcjsHO+r5GxNM8S1W5DZFDrpNiKi8AUZGboBe81ULvV20neOwP1Zzjl0F6QkZySl5",
-	"S4FrkCshp0gZJ0xpKXrB9E61thOUIiVjRoXui7l1xBUzIzYGubQ2wz3nsbB0T7Eh18bSyjmfRfe0L/w4",
-	"vHB4zRQfWHKKNJKJcmyPwfyYoiNRrUvlEWjcgwXPgreUVHMCPpAqHNN+VvDqzGZyPKYiJwUXaxzbaihN",
-	"Z/cJHU8oH4rFK5zJ0nlJl91d//4TfNpOHb19G1Fs/84GBHvEivwCWU+tj6bm1yfWV1zk6075L/ZZS5ws",
-	"SW6k7ROqDM/4hApzAcvZ5JBMImPhmqM03KBytdBjOck3Xnz/ztqL38RUYoMnLKIfZbVTiT9StTNS2/za",
-	"BGojW3Z2n4STumh9H1BvjcJnH2jHHEb0Gm4SayShzJ+txd1iv04KygXLL6aj2YWQLZsqJ6xBfnwOfSuW",
-	"MX6NTq5S5EwRxa45m/YaJQ4jDS1aXNnxPuBzruekmkXTkJcuJ+wHLESORghavIkWaEALzebXbJPreKNL",
-	"Fjljjg+dZ6PdTdZyB9udJQ8PDw9r/pLD5FZvbOwQWzn6uQ1e444t29efGMsvaXb1o/e1bbC9QY5bS6Cb",
-	"79GdqI+wzs+xBT979/HhvNA3T2TgsXWmt+bxrd/L1wKFRsuHaUwsLu1iQQAEaInztAS3ZJGEWDV/KFGj",
-	"iT3pq89rzgzlxZZHfUPVZFJeFjyLSMullAWjAvUSpFEbsZJKBFzWvd+pc3zavldejq3mrS6ULFa+j37C",
-	"t/ZJeHc8pg0rvenlcs0sO2J/cYTLi4K6VNfgxB/IrNQXQyXLiSXAZsRUo1joG7oFpSkIbl+cuuRH/mYL",
-	"OvS5sBlRFs7CjT7dT8F2WvqIJYNtucrinoCS0GR/qZSkFl846KR7i1FniVXFoiiyBZ8hHbMFbQ3c6f74",
-	"Lyzq/DlfoWXxPO7THuvgfkSjLxM5WDN7y3SST6zHeL/bBmR7/ScLqs0FzNVNY95C4eKA3BLZx8lQGkJx",
-	"gXqdZM2JY9hDo3nrWl5tykW8nKOXhV/oeORcE4iPAaPFKWHjiZmhrYCwa6ZmwaGJarZf9NpxW0uOmzuB",
-	"YLJdXzA6t483tsMyxcyFkmbjM6cNNeVqdgHrdI7P3qeiGMdKwqmpX4Ha7of1TeqEKEz61jRJGNRWis+6",
-	"FHId6nfig3ddADXTMUHVCdFGKpb3RY2y9shrEJ7QYWVP/klTfAaw9TqxxThFf3A3iq+NRfmHwLq2IM4S",
-	"B9VMk2thcZQoKnI5JhJNXtFYv68P9RHIwYYp29H/8bez/X+n+/843P+hd7H/y+//bRnt2oiJLqdSEA4Y",
-	"bwJOUQfatbhnn4JaLd2ipIPhue4JK2PcgKBFXX2/TK9r6nWOTDiq4EbSfl1vQ4hGsefLE6Fh3OsJ0PNB",
-	"2WOmhhBNmY1A2xWR0fnUfqSXMDnndrCclQ0MoYW7ejvytxb5uw+qcrojJa2X5TyISV57t0f3mnWCjNqs",
-	"scPLH7gZnYOIBme+KF4POid/W5O2LDhWkDHq0F7DnYHfEqJHciowAECKjPUqXxljE125+0dUj9b2BLmO",
-	"F+nKLxCaOx6XwsVoPBlRIVjRbFmnJGcZ11wKcFIbWeSQbdKLfGVcXKAvz35nr7alHyMp7KpnI5DMirEV",
-	"4wpmWbYVCdlUhw9on7q4lFTlS+0qT92xbvBibaHFra9ftao9uiiHzT+AzStv9wwK9lZqiD1zjz6vvIP+",
-	"9j6whHHYWyajrz/fJiHds2A7izkZO+qgiTMtGJlvwJ19W/aCL/LodXllsAvHJ7tFF6YiB5c0LPbC6XZy",
-	"6oTJScHIdCTJkF67XCHXSYMluLpDS6lF072zUnT4flNTRPzithqbH/ziOBY7WHvtt1Kzbn8Z69sfKxvC",
-	"inCQ7+iCSDlaSQalKRVb1yjSspRLl2mrlXEmzA0MSF+ad6J9q1JYkjjyqd2F0WL78lcX7vmQXzNRVz2F",
-	"nK5vB9vYMfgle0wid+Qy74kf/M/cyu+zW2IK7xQVmmNU4ZemvtUY26LIcrMLPa/vDRRjpKCXrMBMEJiU",
-	"LAqWYUSVVCSFtNV0zmLfW85WlsR9zu9VnfXeoW29olb1VXlp95xeytIQbnrklVWVnLDtsvqR+BAQPXs3",
-	"ExJvjfB9GDFI1bHjA2c1nUwYVTohVEgxG3PN8sRPIOQoxjMBLQIkm5zlt0w016aRimlZlJucn7fVG3dK",
-	"Y9eyrIf3gm39lmhzSzQw1Vdo69DUOdkoRgKS87YDjCGm4dhwfygaD7YP4le6cly2ZDXbEZB+ZwzR8P1O",
-	"4tAltJWN4Uo1yseLfszPImotBEL7LWhYinA3Iw9EfGFuyx/hz9QtmDiXK1FfCqfcJlZgjo+GY1WWsN+R",
-	"6PPo+zU8+msLzStbWl+IXiPMIOItN53hZxwOFCJuTJkzuIgGEvtUJ+nQfMwF1wYybvFmDgadpDMsqco5",
-	"FcFylNgV+GWNhbiBgNx6gt/WuF5D7qI3N0hBqIBrlpBJ7f4h3EXqAztRdFuI7UwXbRCO4W+0d/6dDcQt",
-	"w341SxhXDhkNjjjAsAXmXwX5YTmRgOaTeDK1US4jH+ctqQk/O1tPEGd8uqj9suCXiqpZbM/MpLhmSqMc",
-	"m7TFf+lyOGTaPnNxKX+NTJ925ZfaMedkiSb5S7GKkWtDRa5PSOpvZ5qQFAKKLzCgOMVsV1ykk/jo7OmQ",
-	"3+73prvkPPkF8B2B8b3qZ/1w44a5eia7lfVjQ+F62Q2NNMqFhX8tGGHCqJlzmdnlf6DJCFXaE0LJWIKo",
-	"o2Q5dPgQsIdkDMhxjOylJrSfdhFUou9wmTBNyJkXUbKH9GNudEUX9lKWc5MmLo9moOQ4JX8iqZH2P/ZR",
-	"7LGLfq05N90GN3+DG4/D1+17toLyc1bkT6CNzkI65092hQSxk06iVNOQlA7LYKd9TYuSeSA4KnJcvAjl",
-	"yCPH9AU6I2gBmeJw8JmioDXZ56AhxHQaSrtlllF0oUnwtCAolB0DwmJoQ2e42AtnyhOUDbQUu6Gb6xpr",
-	"5y1ezcWuVqfR3ticN19ST9IXf5CbjrVJ/o6XKcS0w0JAD3AWk84KV0N1b7eiIGtwLbJnZEQ8u0kzC8PH",
-	"FgloN3A9BxtoJWTF5IQBoBi8VaPaxC5B5GDr9sjrCU4HTyLoc/iwPYXK6LmgmOPYSXuLu2Zk81ZEF/nk",
-	"twUBq77g/qAvykC1mwy3L2iuisFuCMun7FzrXYSptbWJ9HShSd7e4tzEq0PZOv8AUTMvfFlpv+WEce3B",
-	"kex4GvVxiIZiapkw4FLpCdc+Tfh3B5ZEoYT4uwNAEjuAAMk1koR9h15RaZ4xKIDvJw0InUGwMJJQfeXs",
-	"bKANWpbT4CIr5KYp3u6VTWyBJVs3cHyi5HjSRhNwUm6d+x07Qe8x1BlnImNkQLkiUyZMv9Nri9hcrRW5",
-	"BT43iBgxt0c4RN/Wsh3aiihutVo3cSa4VpZNpNlaLuTqtXwlMfsIBYH1DHLnwQq0mNWNZ+AkUs98HHWE",
-	"UUhS7E6fKEbzFMSIMZ0RzdicVBKwxzBUZ4+638DFbOXKHEMgm0CZoMMH2kNBgA0bsbPmo+rkinNyG7am",
-	"eKe+PFuTG/12YXU4yv1yAnuVg4UWRdVTklrekhLF7GZqcDmc5bklkVa4ANg1kuINSBdZ0fp3c7WFZ7u7",
-	"ujXJal3jc9+eF0dd0mqOsUG5kpNJS0TWnxXNG1T5J8+enpOh/Y0U7JoVJJM5i1XXN3/pJJ2//LmTdA4f",
-	"2n+O7D+P7D9WYD58bP/53v7zB/vPH+0/P3SSzsND+49946F94+GjxkH9zGhhGuJd9ELUmbxqaGDes4pv",
-	"NR1SwMOjWbuWSjMDUBEIxtUjaWWRRhqUVlbplGjqhElA0rV/y7G9Ywg7gpjRpySVGdAobGTqoFdHdDJh",
-	"Av1IWwVrRHOJQzXuyDdYIvrPxZiLsp7AH2lNI0bzNjfIuyoWCEDc8lNCDSkY1RikKUqP2+EYQbPz43bB",
-	"CaI19Tlt0eatv6KyNJkcsw26e+3eiK3SehmUq3bLBj4sgNvKmfIhrAPU/tGxKUtN7E4Q2IkbJ+1YfnwB",
-	"RGJxeM8GA6mMd6K9fXb2lOiMFozsvWUDpkC+c8+cac20Hlue9ZQa2k1QbXtI9nKu0LuuE5ffP+DXjLiT",
-	"1rUc4nuyx8V+ziZmlJBxWRi+b1uzuqTlg1Rlo27zeVF2HIquvF1v/XOWfFPD9aAiG0vjcONnt3K3Vtbz",
-	"zxOfIjqetRseLBBV2Ft8d27LuddA9loN046M193sy6JrXVStD7LF6NprnjPZyLfisXzCsLxmSt9EgquM",
-	"2OPjFbDVG1LnelRXI4E+Jf7cxEYCqhhYCU6JAKf2gE0jAM9xbyGPd9Wwb4eON0RmxEyZLEY00hm5ZIRR",
-	"VXCmELTO6gwgasN0YipFCmqYWj+q404ZBpiDg5rkoqPxigMTHkttyNHhIdmD00Goh10FFw0knlRnx5V1",
-	"2C4b4mjNZIg6zwnn5ftVZ2VTal9BbWxL86MWbkD562kvNwU6WUFGPS7D4sGxb8ficEQ9r7kGPH3l+XoH",
-	"d4kpfUHza64laP+GZaOLESsmiJYHnNl/5kIbVWbOiJ4VVOsL3yy7Rj91u7MvmsAt6N6xYvDFqd4NVKGR",
-	"JXIAyLPULcWLwXIHCReZVIBZohETc0zlmFk920Vxo1uXU/FAE8HMVKqrUzDKpP6u1TyeHlzTnxT8M6Au",
-	"wnWHiLbrFn01mttWUSx3yGFXI07UOe59sL2NudFWG7l2qEidc30WTGT1Lm7KVPDc3oCnVA18OpayYqua",
-	"rFGvnO24fuMuZd6svNyRZaI6kmva227fimAXxt+/jcOXN97jO1EKE2D4l7xwONurpv/X6umVKLqxvAKn",
-	"J2iSUZ+3pT7awW2lq/lzvWnizsbnsZIgNz1rt7ZFMNe21ZuH8QJ3J9N27cdMOGluEsuFiIZc7WS7UGfb",
-	"vwVpznusviwxzo56Gxnnzk5m4EN3ejAb1+mvtRbrG5liUYQ0AnTHb8heqDxUIUiTCNSge0pSF7eYnrhn",
-	"XJUjgDYDX+QpSZFipSeEFlo2PYcPJCFliILtVbNCqgeaGAd6GGQrGF0n6bi+A01svCOAfhyiJRYqvr39",
-	"6Qn5/g/HP5D//T8f944IVB5Y9DEw/351i6Fqw4XDWwf1DL/B6UVfDBWFz2VUfaJ6qqzqGOCTFzCD6nUA",
-	"NmicGQzqojaj31ZcJpxH0216E7zVc7eFqkw2ucBe4OKTjKqcuKdOfRFGu7dOA4pBIO4R9mxS0NmFz6Bv",
-	"KDtHIa+EDBVjDjx831e8RPEdHoHYKlZo9IdjHBa8uu/IHgPHFsTu0TEvEHukR56BmwHyoTAGsHE10Kza",
-	"JAziS8uzpELJura4w/XNazj2i1bAAZj4kp+903TZ5qBn1Wp5csyUxCitGyS+eb5aV41WovoVY90Ij/CC",
-	"UQUBc2Mq6JCB40XPNGQ05Rufc7tUFxMlRSky3oIJAFZ4CU5S405kCPz599c/7zPWEuETjujK811ZLYaS",
-	"aXI5a2lPCkt+myH2Nk8y21gL481bco7pGIQLPMVQwm3rLVmGjVHhYgRYjM3bXyufz4X/3D9SXq2GpASY",
-	"5+iW10nCHEGN0tOqS3hbCggu0HYqSMW6Nqp2GxHiJTBNj1bTzVop19UCZp2qbvry1jR3M0yGZjK7WRuV",
-	"LerR4TKKvOGuNRPZDddxkZhu3EBFPWsqxso375S0bri2dWq56ctbkMIlTppV5KmdjNyCruzk5C9OW8Zx",
-	"b6Uvr0tGV5qv1ySrK9v5HMjsrQf6re0EWJt2r2zp86HlK4e6DW1fI0B1M1q/TsTrerR/ZUufES9YncC8",
-	"AW9Y3dh2vKKF3r29zYzuJhtMbSBNcI9cuD+XvN2GwvFMQH4nVAlxelswUfhgoDlWNmfo+DxU8+bLe1M4",
-	"q1VaTG0tGlliwfIhaw5svmYK8+MHVSqEMzc+0CFQbgItNOHUZkzrlpyeEF40kmWRY2kofIEY2ahKDhgr",
-	"1mvMPtnYxJWQ0/WauHIQZM2ADXq0oXJavbWBvW7zikeNaZUQzAVbRLjRrBg0zstt9eLrD4MAFuCNBlxp",
-	"49pMiOIaUtq5GWGQmGBTjxm+onxWfFD9ANxGu83yfqBO4rEIahswt7Lt5/s2ZF68KF+ezAvjfoPrtDHS",
-	"vr/CmwWXVbd10/f8Fd30PX/2o/f+uHEQ3LKT17i0rjJym0vlh+PHfwiZopjZ2YQUsiRZdQpHB9JV4YIB",
-	"LrFzt/gqw6NyTEWzKR0qSLeQBByW80Bh7ZyyoArT7QEGfEIVHTPDlF47WjPKym24KFxoQ0XWYp31haQn",
-	"1Ix6zShmcVnf1gYeaCiFQ7UPP0v/f/uu3vv+8zwlWCJ5hblysfWf37174xEmfKLTkvpA88lqeiSVIS62",
-	"xsfP+lhJtxmNYzKupvd8g+/fPifBYU4EHXPMaZ5v1Ocn++rf+gBcaq4W9WoIGHTE+ap3S/KkgMRkPwJy",
-	"9A1JLbT0ecJoBTfrWnM4x2ebGZ8Vz1qp9uISNJwBBzPjkecCpg5CGVUQhcur5bUCEbUCJ9Fwgj1eQuIv",
-	"W5ASrCxE/uEEgZUpzb6dOfVhM3wb38jFurBI0xFUKrgh2mQA6lq2Xs0Qjjddtu3hvjbCPPw8UAsbdZ0K",
-	"OdCDCYajNH8g6jtVO+YNs2m/lZXK1CYttYpDrfLOLSka29CmJZAzkVawlii/rRzfvtbnYUJzGAQblgFo",
-	"KXhjH27q/G0UrrsARjBuj3xPIDpoGqHGFlJOCGJn3BMMh3vDoza0h/ifBnQFiNGoBt0ASSwMzUyr+x4w",
-	"3YJ1ZrvUdr8FLrU96Ri5xLWP4R5Ar9AsEaIGXuoeecuvmaL9jv293zmf2IEgrBSeMuLieFpiC4wMqIhN",
-	"8CQjNiNUVT06S0mI3rIEr++gHqtciMa+FrB/vGvHD2EZ/MhcQtKGSQ/LTsnbWo5eCkNIARkRX0uTGmSX",
-	"mINGWkuDi87UhnWBbnycNiwYFB2HjRwnKzd32aY2Q7HwOjbBBtlKzuC1PPnPuwZAmxpQZf8Tga5E2Cpj",
-	"FziJSHk1GJakL8Lh8A1PR1IzMofCwjWhY4fMFGBWeiSNJtmrkj/Svii4NjCgMaFFMVdcan28mVV1TuJF",
-	"rhZu2Wbdgrmptu9fnNGpnsayKbCLT5bZFtfF3SwHvuFuV3oKHG3u0YjsrYEDM0ckPxmJW8tB9IWQvNaz",
-	"EQBp5iKxxzRn6cnq7MLTwH1O5iWtxMGuRJtLNJ1pMkKzvtcwbVcdLyE1qpTnc+lXbbTygSaKGjhcgxhG",
-	"oEHmk+OxK/y8aOGCJpqM8HsTKRXAWDwme+zXjBUFE6Zby4R/vDwdcO7uur6abm9DbvKGwkQ1x/pxWSP+",
-	"JyzBp53XlpQJ93hLuoRvr0Nn1l6/1T70bdZzceVa1LCvoWL3SlWyfgjeYwQszZTU2lcHPHX4tJUph3Dh",
-	"zXKhtubGIbgry9MFs5FUw+TTBOfi1lfBuXZbL/4hRQPpfn726qwyYHnD89mYKZ7RgycjntGhTG+piN4t",
-	"hfzWK2HXq/BVU7318te4qlsR123LnLrTHNdxfrSsjjMWcf7l93v74c/ud//WuZ+4yK1PYR2VJX3/7km6",
-	"vJr1Sr1tle0Ih3oLKkBkoPuihH8c9zZRll/20b6lsK6lR33Dc9uyN9uGamHB4Pi1fMwjpRgU/ujjVHHw",
-	"W0xG0sjqV/w096OPOKuSJsMH/2ScJ+nzLFCaCy/UvvPveaeCfyh89g/YjQlNOIR9/3HKLkdSXukTzIGy",
-	"fYwty/fNN63TO3nFRJuD4ML4Xxcd9r9OuGL6gjfoGucskyLXUd1+baxKA97cZme09ts119KEZmxfswlV",
-	"lkURrBodNQxgui2W0CsmLrxL2p+CHxlVjaGBcxSjNv9aY7Wp+4E30RZYWefNbxBHsdzy4mVthGZfqAq9",
-	"8o0oN3WxwF2poXJp6prNFMuZMJwWep7jPGxsfMPdkkRQpRxoHe4bRs4tWCXWIAsgC6+uZ7Qw5r9yzc3d",
-	"w9itxmWLrAcZFr5vgGe7PSi2m8BwzW2GbY1lpeJmdm4XAZdL0tKMjhrCNM9KMyJHvUOfnR4dO7IX5XUf",
-	"9467PQLXB+ttyAkFPUbkpLAzt3rqSJaKXM5IjisF8y/kNLpbT6rmAWw3FJxHTnDSeQlUcr52tquWj7nz",
-	"b5779PfePLk96bxlFGsBuTotllb3Fmi4e64W8ICt+xJkurdI6O1bmVTVe4mLoCBSEG7QauQckzUsyCrE",
-	"tU77TzrP4TNRoKHhCJCf9RoZlBt3/EOvmWuFsc4/G/FH1xp84zD/I9zbGrd0j4aiKviOHlHl67rU1Elg",
-	"xmQPpELYuEZQgm5vjkWfdD7Y/7aNqCYluBE1/OzbQrqS+JNg1zZnIJ1Qw2ovRuJFrVm3F97dIAUIxtSK",
-	"wWCjmZc+qoR++HxKFLTlG6EGghXMiHHlW+vNCzQnnfeTQi4MwY5eM4Mf45cj2cON3Z86+wvXhmcwyXk5",
-	"JFw19wPR5WWgDLoXuPV7ZXf/4PrhAdCQA+S+MeFB0vLxI0ToDRqKejgjB+HO+1NqI8dM7YeBYv6xHDgA",
-	"a9AmavHinOmTuJI79XHkfQEAkzqB5UVfKlR+LzWWfBmxYoJfD6Xx7nV80rdBcl6dYa6qGJK+6Ivf/Y5Y",
-	"EmlpFhbD7YuXrj4UupiQGsZEifyZGUIdTw13Y57S7seUFgQDQk1fpG9en78jc8udkj1HnnnuToKVOSyp",
-	"hbDCH6nmGZEqlD2XaowlbwRoa32RnjnYDJjDCUGRi/TLw8NHGfQBf7K0R57RbOS5wSUrpBgCx7P03VPk",
-	"hEhX3MaSA7SoEznoC6hphbQ6caX5i1w7maNHzvwGQ0kuSAiJ21S1TIGoaEJf4Hge1FrXU7v63313fHj8",
-	"3XeJg3o9Pnxk+xlzrbkYJsQhgADkBIiIudsY935fHB8+dG7HDx8+7EebzdJTQlE+jjbT0iS7xlYYgcV8",
-	"4OYXRmSHYI/OGRkoKSA4glAAfHERt2PmUWyRTgbb3ziEnEYAMT7ilOxRQdj+mPKiL+wFgXd53u2R5war",
-	"SagxLbhmOdkzio/HLE+i4tBYFmvsxEy7nc4I6Ne2L1Ic5kWpGRSXdkXRBlBADTg0UWzILa9ieEu5OSVU",
-	"zAjuJQAkcFwBHFRfeEx6F7MV9Wgna/dsRtLvANoeQyrsKN0yuIyOQg4TMqbqiuX1MV6geu1hcy6o1lZC",
-	"lMK5dDziDnzNcuDRnhjZS28FuGum+GBmqbm77hCUAQEouK2WtCL9BQKt+2J/vlAIPuKd03v22UiAdMVD",
-	"CRewAKHsBDbqnZW6e9oXpGoZOksJWgi152J6jo3hsenBmCrO7keEfFQOSAWGVIENoY/LwQqd+tfdZ8/p",
-	"pWZ2VHNNVC852CPPsRUul4Nv4cqDINECa3LVoZBsy7S6HHZHuz0/EDd/XHNs/xRHReHTg4Cw5HDn4Xi6",
-	"VbItQ6G5atBQVbFgxnlXnsHBwytr5XdDMqosn6mav5T5zJ7m2mG0LRdyiCu+IKCl5GDuW5zGSU0MS2Bc",
-	"Zm7/scmanArN1YXQ9GROak3cSrvChkklwRJ3Du2Q65Io2ZuOeDYiKSxaCoEYACsFmxdJsV0cFD52UhHf",
-	"iN0lCzeVKapLxXrkzO8Kihwat8+9Z0cF625ZBBEyEFH3AZ0ghhQ0u3LMBLik9vXUqAH0bLA1ILmdovAI",
-	"fMAT40o/iwJPMkjSspM9WagEBP350m9OXe4LOQg9TpU0jOxJ5RMo7HFJYA0tPVGogFBA6mbdhFA3Lvhu",
-	"Cj2HY8c8fYzY2ZFlZ1WtxPTZOzpMkaikLyQKIanrGqlD15IWw2juSRhkUOi+wEMOaRz2IIeckpROJoWT",
-	"Z3xc/+//Q9t2kRNa0S5NSAph+/YPND2mSV+kSM7slz4fw/5dJVcAYcG1WZEkkpAUU0z+9ksK4kP6m6tk",
-	"ljii+TG1zNx9CQE+5L+fv35F3vhvBHn/9vn+QNEhgAtZwcdeNek2EMbUF3CT93yJNSzuh0yXVlkq8EBc",
-	"dy0h6e8OJtSMDkKiGSzA7w6QIR88H+y/pCYbpd0eeUkL27llMmJSGrJXiglVmtHLgsGYk1pfjvW6SnKz",
-	"id1DkEUOrcwxZUWx75qDscPZuVSM+qNZFgwqSB0fHfXIu2DBYSKHxQrHyZ4gORV9gQvtadkcYBsaKeZP",
-	"0RMprhFcEXgeLDyKLkjpUy3oFbuwskV6SniO375///ypPgUHCn5h+3r06NEPsFnvnkSFEV1jlhJ4yYr6",
-	"6n+KEQkVpXMgQS8wVIteMcvA7O6QvYf/+uf/fXR4mHhzA3l8iDIOFd464f0TXlwkaeT6SNHFYbtf8HIk",
-	"Tsx2nDy4NSzXQXcslvFPX3BxdeLk6H/9879QiraKX/GnPvhZ+p2QMmQncs7FsLBHE0UXDWzH8jRt4Czg",
-	"da+cLEjoBUmfD/ZfScHciXP3/9HhcYJyP8gO4UBCSWpPdyxZH5QaqlHDRTx+eIRkz+NsAxibr9KKNwf1",
-	"MK60QRbw5uzdk59T2AFdpx9jpoZsf2L7dTQE7EZ/ePTD990T4MyXoDY7qZdrUrCBQZEggWFj7ENWMAon",
-	"FjpE0qWYnlhVNzDnuVysvZksFSh/TJCZLHHZvNAOFZK9MKaoga2G0+N2RJP0LTXshf1q/4W/9NVXb9mY",
-	"csHF0AlL8S+a2TOo0apuGy6F4QV0dVlmVwxE8kFZFIQOKRfdHnnjywzBEE7I8dEPjty+ZUbN9s8GhqnU",
-	"lafFPLCgOp+9eR4Fx590HvYOe4dgypwwQSe8c9J51DvsPUIzyAhMapZMFWb0D/v3kJmmNEMkEkeHh87b",
-	"50pTAi+31NYSL6vfWR0bVE0Q63OJEhkxssQ4bUDJu6QabFxBM3qed046f2bGldoCNH7YThje0eEhxqoI",
-	"42JV4lNlTxJaCEdsTFeZeV0PYINozFUMMyr4NQPjxmPsvqnVMEw0HwtauJTEyLbaOfnbL5HdtvOCXzNh",
-	"O3GU3fVpt5IOtauXhsuiO7/Ylg6spDBbd3eckOLXORB4H6wxtbsEZxFJ1+PDR6iUTblmPXLuynAU/Ir1",
-	"RXowZlbptjoeCvoy0mkBL9Th7Guyl749e/Pm9dt3F6/fnF+cvXjx+kOaQLAckKbK2tsFrdSVYYpaklNB",
-	"CqszCuCxtdaePn2bdk8gHkrMAiXCqvnHh8d4FxbO01tGcy5wde/hSNnuZ3CGjg+PV5+hV9L8JEsEpd3m",
-	"0Nm3Hq1+6xwl/PeCXlOOfuRl5zWsYXW/nbi09MxePzwI+kXryX0SNJBamJGOdXIX+43aAxR/USxjwhQz",
-	"MmKFYz2ubEywoUFmFbRq5Rrg14sEx4oKYQRAD30acufkb82rWD1ygIaX9xo8oCufBmawzoNPMNjCPjmP",
-	"k2FVovqCcW/mQtt+56QDYqmPLzqpAR+sd5o92sdvje056PP1mvJri0DLH3/5hHfQdwXBMA038bVgIJXZ",
-	"Zas5bhx7t+1bAa2tH/fYATwD7R+vc0F/pLl3IcMrD1e/8j7CLcaX1rjSP0l1yfOcQcLF8dEPq994J+VL",
-	"KmZv/U2+b5JTOR7/NueB++XjHPvUJroGe7pU12ymrRqZlRqLQOluRJkqKvQLVNxGd36dEqADyB+iT0wK",
-	"nudsPJGGiWz2Fzbr4L2AbfjRYaXf6pXwiP31GIlQdaR2IR/eeu9tkpbfFUwBznP0vUa30Wo3q24jPPMx",
-	"6Xhjx8rb65+DQR2tw5M/KKtailfSnI/kFO/X53vzD9e4+U+kGBQcozGOH67RxRs6KyTN30n5gioEpjl+",
-	"+Hid+QSs9Zcs5/TdbIIvHx2t87KTiy2xeCYM4O1/TbTNxXTVidtZbnXSrKJDTURsXro6+M3/ecHzj62y",
-	"1rtKLMqk8y6Hrh44IekUBHD0MKHG+edn6GT0A/9vUWd/+tc//ytFq5K9isHzUFlKsb9cNmp7d0VvB6+k",
-	"YC+xPMRdCCGraN7WlM42+2hNTeKlzPmAe0ry+VKsDfWir1u4wXgAf04SvIIjOYWU2KDJIIgd1EBrFXPq",
-	"96n9LAKGUdAeJhSsL07Yj256Z1522FCd+AWsTRimXR8MGItfMjVkBAK5I5sgUhbn4EFnjaMwi+TkPWRB",
-	"3BlFianJOqLbvOlzc6LiytusI8XdPUUjVHur8I2I29cokm1K4B6uIR29UWDBgxDYnygv3Oh20txnJc09",
-	"ceGENxPoguQFUeifIV13GvV8Bmukjz8IASaKUIIa+wNduR4FBBlltCgSQosCnK7SjLgYOq87FTNgfX3B",
-	"NaGGoBfPPUO4BgeWYSIJTpzjoyP0BsPzGDzkoob861SDixZY6gH65bjI2a/omXPfwDsh4s2uMLJgcDDO",
-	"SdC+rhbEJRmN+HgIZMFVX6Afj5SiAGPqiM2g+kxle2+wYdcNEx5e6+syUPhZ/bg+h7s9O0VD53Oo0HB0",
-	"7KaDqcIHqQU8NftJER9ju+N8N+B8O+vFl83vXB4BAPHNJUwMlBxHjNASYYnlN5cxRIz/avceudKGPjrV",
-	"AflEgcKCTZk2LjqBnIXILT7mEcRH8DppNhd6tvAkdCV1eKXFqeQG/pm5lD6p7QOmvJb7pcrI2TlfPr8r",
-	"julVTU6XuUyrKLIzvsbum9jX0hytgNFSU+/mDWGMmLGQEAw85YCUPxXo7AS4QIi3MlIxl2VENaF9MaJ6",
-	"1CM/eQh5OoawTA35Vi4YSUgSiTb7f2GzkxDkPa2qAxhJrhibYNAlyqiJz6OAoDErpkKs1KSgM0RgCfGi",
-	"VLgUDRiaS6H00acOFx9xylwsEoYwtFAkF3TRSHrI3nEcudHtzUflk4Ba5kLz55zqGIMv6ikES4RQX0N1",
-	"e5r2qQRJnzB4H34u6PsDN6NzzO5ts5TAc8n8MZ+jgk9oNmL7T6Qwqh1c1ZNDeNg/+zG5A4/ZzvO1kx1v",
-	"l7HgpSVUROykkZvURcKD30ICfuzwWvQw3ZxmfU7+JZzNUgpD9tBQXpGY7s7d9A27mxpvHbiZVl65TW8N",
-	"Hs/nTztLvD1nBDwhBH6eTyt0RZhRaEpqqfxzks1eJdRwEGb6olGacS4kjyJbakMyZJixMLSPmUVoJMTk",
-	"Ii+xxZJaq4x2yTDTm+VovZyblZ/HPqZV0hkZ0yvWF9zUE5Qw1wgTdRaEOytiojlZDrxYGXKfNWEOsCXK",
-	"f4U8D7uMEpNCghDqdO9Tq4+HJucWGJ90IcOUDNi0L1zUMJE+GdMKwDyjmK17La9YHrAhqBDS+Ob3jg9/",
-	"6DYJls5pdzdE+g5ddjCh+3HYLWcRLnEDd+lGfOHbtjvuXHRfuNjpgT62FzsPkOQ1OOU2YpONJpJInMuo",
-	"IEKSQoohU2TITKDr3tOFnyvyro2ckKlUV75Y3joU/K2djPOlDbigBTCcGjHH+ToTBtJ0GERfmNUsdk8z",
-	"RmJyf0oWrBcL7AEGdR/s4V6Ic52F7ojzPRDnr5LW4S26Ga2rkOtundbNm4O9+XfO6ouCvBXTnSXWkjkd",
-	"6JyTaZMKycCTRa1LDzzFTTtx9DlxSxUGL10v0xjINgqDo6HzGsOcEkD2IYPXawoQggCRvNST2QCTgHAG",
-	"jURVmkCEncnyqyGtW5hhqyN3P6bYHbnekeu6bYZfzxFrQqNTuoxye+fcMovoU//MV2ITDfNpufAxLv3O",
-	"CPqluajDrfBM2bLtwCbz6iz7O+E4Z3Un4uDJxiCSn+qBKmvkIdeDSj5AlowH4ddcZCxFdo6RYVyTyxnB",
-	"3xEs3oGnkD1Z5KGhLuLgcJEpNmbC0ILomcgAYeWpKy6JUAoz0AGL3KfiO6DD6UguFrc8Iel/c8Un/2RU",
-	"yfrl4eHR95kcj0sBwHX5nwAzt9Ht+4Jrc0cRh7eUHR1t4Z1nRoeyDZvFHXr09dZmfbHRDZt1BViXLhQE",
-	"ZcFSxZlJTaOoRwxvulwrd8rXCCZ7GdWsQg0ZA5J+t31UrrRwPKQIFfnxakzkJYODkTlgPnux2kYRCsXd",
-	"zsq4Ui57qb2vaRfKoysEot1L8bJ2K0CDxgFBC7XRuHlfSlkwKlr79lWecQH2Ul8XObWjSBdKIzt8LHBi",
-	"lMK/LAVrHZp7Zpux4ZgQX9dX24WI3JiaEcRa9oNqfGePDwgVsy687GoyN56uqN3tB+xXxSqoitCBgcRL",
-	"juWXVywTcpNa3+uAhK81nks2QLy7NYeCz9/uWLw7onFtTpF/aoeDpM0cG20bcI0Tbz7eTymreuK8TpRk",
-	"PX52Fyz5pSJV1PcxklSDYNoeKemzTYg2VBlNUl9VHLEOge84U5M9/HkSMHupZ1xOnLWtBLvSaV94ED0p",
-	"6vIiAF9BMX9Z6h5JdXkJ0HoKC1t6ACcdZM9QklAWzJVfdcXDUv8MZMGEEG0X/72HYY8qlPsNqH7+kW57",
-	"JOLXlQbjZ3M/8Yu+d6z+2qxDLyS/7KA6dgGLu2QXROOtU/hmAj9nizj4zf+1Kn7xrijdXVnr1qU2O2vd",
-	"DiFjGULGGnduDQyMWivLEqaj63qfQBhgKgpxH0Gh9UF8iMOvZDkc9YVRVGhwmFhFPpQKaSZBB9HTabcK",
-	"LYmhN/rCY2+QM/BHOAlzPZHT+TAqZBPaF0EYbHqjPVzwzmji3QUM+indS8jg2hLgDuNjF3G4kxtvDRTk",
-	"pnLjQWWgBNjdddBB7ovjNZo3nhRSu2qghZQTB/Wxl8aG1wtq0gq2X8hp1xWLmtoHsU5j2q3xw76wquq6",
-	"HrIeeY2VYmLbN0RdXrKaaTnpC8g+nTAV2ZKPD3+IAnROnRGTEsXkhAmoKxWqAoS3sEi/K7jQHPhodYtg",
-	"GIj3+bPjelsaO+I5bWL5uAe+F2KFahduxwN3PHDHA29kOzG+vGLNnweU2wn4G/NEV9uqNdoD0XwqdYfs",
-	"DZQcJ8TIhBj2K8AOSLSpdxMSB2igDubaBzv5ZMJEvm/Vrt7S2Imf3Zi+ITSQ+amvcHaZamW/Vk/Xzooz",
-	"H841ltdYcnBOFPY2DExhRpvHGAupflmWnuWUyjMN9QVK7mc5JBEBVEpaTeQC4J5TD93iwJ/BkBSeccU9",
-	"ISoDEtW9RN4XlUh+5l2Q8Yt7Qvqalxc8T7tY8QM6cUWwqCDpHMBL2hc+/9UK5UbNqugieJWYKc9Y3Z8q",
-	"Vxi1+sIj/fkyIyJjJw7OkOXk6PBhBYEdZoAPsxzNa1Crx1crQWjDUviAiOlcYXnXBiR50QKqARHplg6q",
-	"YC3wn7M8qA/nfgBfl7s0TKvSHu5bW5jfLRMsZ7hnpwGx8nbsaHfrBV44yDsNaId3uKvWEN2LvX5nbHmi",
-	"7He62ygvkRfmy5MJ0jSFErUQoET+9Z//tP//H/8LAkPVhWLXnE2jr31oKYn+t2c1sBPEw7CaYC4F6/bh",
-	"kX/95/9F6v/713/+p2tt7v//43+RhUjVqnFLk+FnAXSSDPk1E6GTlibb+gmT+D8Xu+yLZb+2LRCuA1oP",
-	"T0k1ZISy6/YFLPNZpTFfMTZBW6J92KEN+wORKqZlUUIdYJfz5uCUofD2dCTHPfLWmyr7whXWxA79mwHO",
-	"uGb+QggWrw7jKC6lGXUd4AjaPPsiDNSLVLVwXSh46UtsW4UAFOs8Z8F262bitUMs3xwalTVba4giC8uB",
-	"dW8JNST93YH9Bgr1Q0dQTQ7VChAJ+5DkDmmZWFPwh4QIOrbNQuRaqRQTxikkp1CGlRYsrqRq33p41CSN",
-	"vQsX+7N1Xm4nL1QT+8xtuD64GNXOneSys93uhJ7thJ6Xlnje1GTj5SCooL1fTtoxnl9B3QBgXZSE5xNC",
-	"MyURRd+pXc2pey6PH1P3TqIatC5Fb8Kg9gDAZNn/GpKXDA2+lsNJzaLQZPsT5B8UVJtujzxDA8TYDxCs",
-	"GCEk2spePeIIgWdnNIP6woUcQrofAgg4vRFK3+atmXgw9/eTL6RQaZSB90B/ihy8ep9Po8D01O5q2tqn",
-	"sXxq7Xw6t+rnBrlb82SrcwxnBAWTOMMmp7PWBJuSrUyuues8FTfptfJUwtR3OSqfJzmHyiveCp8s/oKX",
-	"sMlCnzN9BUCC+7kE6hQRc3i3ouTcToRmQXdtpOXPo4eIc/2tm2htSXcqMxDDISoEM6/7Yi71mmyTeV2Z",
-	"iPVMZCSjwtLxIbM0ekpVDiqQJfTglyQFtcKkpd+gqnpjXgvhjmf9haRRL+zTJ82mXjUC2BooPJ7HSbmf",
-	"Ih/3xiWvo812Va9bWnWxS9s0/MS92tq2LI0rDrhx26/dq+tvzAj84JtmuIabfLspru2jm893PQ0GCbzN",
-	"ZkRFRGCQmKwc/S1nxcbD/9aSY6NDuI7cEa/VTvL4PCWPeI/aM2R5nT96AaP2dXuOrD0TNDOAioyDI8jI",
-	"gSGd1BREx0P2KpDmcV15tHzGp8gKKYD/EyqqlFhizw/6v7oJcn+f3up6T8hITuEfwg1hAkqFgdF5MJDK",
-	"9IVEz+7bZ2dPic5o4TDrJEyIFqA6RYm1mhquB7gOPXImiCPugNms2IBZOpT2BcaUUv8dLVKyNx0Bvkdw",
-	"TE6pxpp4YF51eR5CYgBraBhrpUjBen1Rk7hq2b9CTgOcdcGZr4Y2odok5LI0iN+BJJcKMuDXjIy5KA3T",
-	"feEeHpSmVEvK3kUk4evwXcdM/F6yfeMVbTOXVo/scn53Ob/fmO2zxrKW5v2K+Ka0860G/fjgt+iTzwDO",
-	"WcEMa4AnQw4U30p/I63MN+ba0useeQ7OriEwLeXIPtZ/Csl8xrISw7OGonVPofc7pLftmKDHLTgY0QK4",
-	"ifZ2lZ+/GijM1fcOj+ja9y5pzam/y1N+R2n1m7H1XXL9NxyWvVInc7WB1rxkK2OUojeWRSjVOeI9JdlX",
-	"0cU6RXSiSUEzBjW8KZmOZMFOQ9HGoZJTDfpOX6T2nrjo58BvscRRiDbWzJD4OdQKK32SKK69IxFieiE9",
-	"EsJbUKHDn9Lf+h3/Tb9z8lsfHVr9zkm/k9k38n4n8X9eCOl++tc//6vf+fgRwl/C68KOCSzaRpJ0THOW",
-	"EszJhHCfQmouhlC5vUdc2ipY152iSKd0hsJGrIgaOWSgT+Jwa6MVZVGk7Zn99yV/fNrk/mhW95Lfv6HO",
-	"t8vy30XJ7DTF25BYqyJD0bMATgrUGYisJ44rFUjwtx78Zv+zqDI2KXOvJMQNfF5anB3+Tn37+tQ3jCRY",
-	"qrfB3jcEECTNsQKtcVOLxos/M3Mnh/2OlDmYSwujBllsp759u+rbdsE8CJrWegE3uzb2fC4v8rpUyfJq",
-	"TQgcq/Qa/OqinMwrNrkUzKkvimGagGl+zWoYH9Nei4Jx5zzx02oWdjr3olKsIlE7JeKzkCp2OsHnIwYF",
-	"2C/7zJwSEEhhe3wl9HEANe0gNbAxFsJS2e//cPwD+d//87h33CPnTOQkHSoqzIWZTdifXEW/TLGcCcNp",
-	"oX1aWK38HMeARyw41ReMgz3nckZ+fvfuDfmRap4ROx7bhssGk8re+TSUDEQzmP+MLaU+SGAg1bjXFykU",
-	"zkvJnp7QjO1rZsmoYXmXCKrAuhbKm4YSeou1teWE6dMo8wsD+/EtV5CvCvfoEdh+v+QkWrHHvaP2SIR3",
-	"sPDrUvRf96fT6b6d5X6pCiYymVuqvC51hc4Cafq0ae04sQZSfkYuGVVM4UreXm28KOTqVibw+qw0I3en",
-	"2+qqwkpatRMy/Mg1Lbgvs7of3QUCNwWFlepQdHsRe7ijIbtAaK5JKa6EnIrEV4dNsAKk9lUwuSZTJcWQ",
-	"7KVcwMQu8OW0O7dnHz582D+rLi1btW0fPnyoPY47dz8s5QtkC00+FafEIm3ag2NAjnqHoc5ydRTj9HFL",
-	"aStG4OLVWmPs3yxJhqqF1/fIu5FijEzpDAK6SmBGJ33RF/vku+9ecG2++w6Zw4AXVrZNMOgUAw8GdMyL",
-	"GSQ5JZhEDX9jsnDug/MJuf3wfNtqRgXZJkAfZiblFSkn331nu6eCcFj0AWfqxNeuyC0HS0iquXZ/XVJl",
-	"qTgWQirG8DXZYzSDSZaC/71kvp6sicoOdh0qjAtH9mgyyiOBuDGdM6qyEQ4JlhGVm7+nWBXOMm9qL+aJ",
-	"VXzGVuRnGlc98TthV2Di/TB2ULYdnRA+FFIxTaCyln3InkJhNNnrd/5dsn6HDLjINbGf/t//p9/pJi4C",
-	"0DbGf2Xw4H9Iosf9ThfrfRNiZGGZJNN2aBIe+e9SjOBt24ei4koT9ivNquHCboLXS4S23cdB+Y9/zGy7",
-	"7tkeOSMaliRaPkYu7aFIoapuGpp1MYyDUoGUYk+FbkvFcJfjs8/CeGWPgFsAqJxOL+U1a62D9ve2AmgP",
-	"D7esgFaLir3zUnpKFusnL+CevpUFa29wqGi+fot/hqdvq9Afji8u87dkvT/HoP+lhQnz+V2PTt/R48fr",
-	"twaU9jZacpT6NppCOr9RS5/SMIwnaZ3kCHecdnkRn6eZwG1Pa0pEQgqUUSwRcGxgEliXlwv9N3FuRJPu",
-	"isfm6wigx7ncT+y8W8fl2G9T6vBrduHyu3D5r9/g6SnZEni0iSc/i3SrrtIe/BbC75ZGxJ8zDyqKQCNG",
-	"kpQLmhl+zdJTB14FMfraWN3WKlAePoq8k96DNGFKS0ELklNDE8KU1Y+qZKm2GPm7oaaDO/AzL6dnOYMV",
-	"BZSuakV2npxdfMit04mn4agtJxftIf13dCnvKABkHUFjFwTyDQeBLNMfMNRj6S3a7JLgabxBwEcKAY12",
-	"EduC6nvkpbzmYljBbRtJqMC05FCDDvKbvQUdsCbbwjzugUd/2kAPnNC9hHqspfXswj12MeM7demGYlCI",
-	"ENlKYzpA0rhfyGGrb9De2KhqjVeT5IBYThJ8hhWCIWAv7lGRJ+hSS8hkJI3U3To2V4+8AupsX05pPuYi",
-	"xcCM3hIvzBmM94Ucfkt1ccKk17HiYmG84a4izlcitsHNmL/1H0YSbh96quklIo0ukIBtg3Uj6W0J7QDj",
-	"RwPk/EaiYWNIGsAXEG3KnAkDpVVGVJOCDcyJM8Qg2XDOanvJaGZIzgzlhU4i57z94AXJvqAid+CpGE+H",
-	"lVbsonLnE46BcwB0HJzevo5LHSiMzQgtpGB9MWXKXkBliBwkUallGI5/O2DfwptDeu0wfMbgN48Ad7xZ",
-	"qtcX74JZSgNaun2MK8JznRBfTUbJAl304K8MYQ+uyIw2dEYUH47MadRHX2RUECFJIcWQKXLJyMDemBBJ",
-	"IFW0iD3yTFHI6swo4J1fMlKKXAoW0fC+qBPxBme6beWbMYXB7dhZwXZWsE/CAOAqBZL/QNcN05tKgWvh",
-	"sL5bpIAxwiYLpbBiIS9ZjtjaF5oxshc0eEvqfTSDfwOrRMR1I2pRakhOLW9wFcT6AsRU7GQeoo1oxrrL",
-	"A30+c+TVTwM2ugPt/FSgnZ8R+mVNTfsWoDB3OC3zfAOPgzsCET11OJQbgLbcigqBCsoyjjNnVpgrz2Cn",
-	"WGc4JyQt+KWiauaSSZDup+79KaJ/VwmRELC78AhJ48TIFAX1FM+jf04ihr9CmbzvTitWONJWhnZszr6K",
-	"bGHf8oWuL1xkp4GR+G05y0vZFJS4+Br5k53YUsYkGot7YJoQx0oircwoZH1e3Kyiw6dO5V6HnMM67Ej3",
-	"N52jDVjIU18R3VE+ciXkVH9Ss1BrjV+fqVgBEy9cVCMJ1VdueIL9ajCPY6/fsV+P5NRJ95yJjJEB5YpM",
-	"mTD9TrfXkmh3FxnadxOqaGdyP4GKK7OzpzTwql2Y4q7u685Rt0kitz2bjORyKiAjGes5ryTQSyTna665",
-	"0Z/E+v7WGZwpgfKjBLqq64/eqlMBzqN1hUNdNBBtE19VNGf6qi8KOfTxl86qT4sruwhcnMxDFcsB4uOn",
-	"0HOa2GbRvkVKUTBXwO1S5rO+0HSmEYp+yjVLPLeJEBLlAGDpyTv3jpW5PXtqz93+q+366+ApMJVl9c7v",
-	"FCkeT9MOI37HTXbc5MZQgSy7qsLf+GpA+Ul5WfDswJnWD37TRTn8eDApWD5kS4ppuuRzwZi9ruT48NjX",
-	"OHFIA+AvdG7L4JiUCphBVQkT++kRwHaw08dWXIWPRoi2NzDgNzjATanx3cXexqNsQ2dwpaDdItwaNEay",
-	"XRhvg6UNBgaediFN5YbhVguzDNe2QTRATAioYG1X15Wxvr/5bEWUvwXjwkJhRl9XtapK7kof4c4n3phJ",
-	"kErETkT8Yi3o7tCLpS0gBHIB2CPYCKF5rpjWLYje9qWlON5RKu33jxq8LUsJ3UyW+5ryfH/K9nOer0/x",
-	"3oVVqZcw1gu+SGoIRIPkLONQxQmN01FJe+8XhepQXLP8BA04kASor1juTMi4d90EYbWpYUOpELABk6gT",
-	"jLoI7e6lNDMsv5AC8SbYryC+s/xiOppdCGnSrscJxzr3GP+S0xmpBDLGr1mOeA1zP7oJkT2HVRH2GYw3",
-	"/5CCORSHkZySMRUzYlea9DtjRoyU/Q5UGxHsmqm+0CMwUAWXMSW6vBxbgUslcewMMJHpSPree+SNwpwP",
-	"XH3ADYG/hDR9MWMmjBN6gsBFqtpYzmlF17gm9p6VhuVVKZQJHbJeX5wt43NY9v+4zVj//5flOeX5B/YU",
-	"csI3Y2Db2N8/L574o6QqX8cveWkfvB8ukmxoNW/noHTHP78F/uk4Qb8zkyVQuYRMGcl53u/gOf6iWacH",
-	"F1+zIvMUyt376g6WU1R1HZL16zX3heOLjGajik8509cDDPWMS/GTWiV+speCQ+9PUI+im7gwaDnRfaEN",
-	"LwpiJGInthHqt2Hau0r5KyrlwxrfTqV8v+p34Vf1fa3jWw2XYIeG8oVGuoT7nDgq4bBT85VGEkesWsnf",
-	"uSNm86iiHr0tIQA2BuVS53FH8U1fDWgE2YwAyuSgRk9jtDx7o5qTYdwQvgxSFWaNkLEuRKPUyyjIBlBZ",
-	"uBYBKutTUhDsah364ea8ox73TT3qkRLLZZGIMnga0F5CuiV5jUhBqG8XzAEOQTaiCYBJHJ2QJv8THrWv",
-	"wwGFc7mfsAa3ji1GWafCW6k1g+HdvTNqh6S08xHdbm4IIih5i6SsIcs2kri63HPwW1AbPkYy0IJr5m4o",
-	"1F2Zq9ahEzv4lG8iPnMOFUX7c94oG2x09vGQ3QAVZe2MeYQ0uaMreneQJjihe4E0WUuQuCVIkx00yQ6a",
-	"5MuVPwIkyRLK2S5yrIpGOT48RvtJ5HZFn4uPYJgx0xhL4ojHdrEknyvq2/YxJzvx5VtKL/FhC40ZJo3X",
-	"eI2QkdjPhV/cVCYqG278ywCQAeG7teADd+WpJtdMQRiE+P1Dsnd0+LDbI2f+BWoIxAn7RJm+qN8M/BU5",
-	"t/ZFNmwrh1hHhBLFjILIYU0HrAfeW3TcomOq3qgfCliYkBhyTS4BD0IKsnf88AhJmEerm1Ln49Mj7zHu",
-	"9voCpb00bB0EAWJwB0p/Tb6sN9jOnRK7TQXAbWicm9edI9ltQGAJLeztmuFxMiOuT8Nhuh2ku4d3NC/B",
-	"puEU1w7nLlZ7V8xxJxGvw2d9xPZqRusoG6G1a1cLLHyg1+C8K2XqA9d2u2vzVYzPt8TziNTjr765bwiL",
-	"D2e+jgvQL/YuQ/ubFaER6GH7G30DWbp9HjhGpq59o6UqOiedA7g3bggL0WnyigksinD25rnHVupVPnso",
-	"N7jo/38XuR5csK6OPZ+1OCXd0sCEyUnBIFAC09th8PH7HuRq8f0P66TGY9wyKgeYmx6y0qNOMClzsYto",
-	"QfwWhynvwbFAI203ass939Daz4wWZuQbUqUQVnp0RyVqIVDmtlXzp8vV+7MLr6qQGDYYSGUWIA+jDmqx",
-	"MYtd/FQLg/dB2xiKrgkqP2OHhciKwk7C7WMIdvcx3RE6h2u0ob/zUl2zmU7IQGalJkMlywnGfzvAb6Z1",
-	"hQU1pPZLlodo/Xjt6XhC+bBxVs9oNvJGJXdiHgTV0qpmtSsbn0AnTieLlTWtSukzK1zTmRyPS8HNzOoH",
-	"9VSDqEmMHP34y8f/LwAA//8=",
+	"7P3rchs5ti+IvwqCvSNMVqcoWZaru6ToOKGyXVU+5VtIdvv/380aJZQJkthKAmwAKZpd44iOeYXZcR5h",
+	"nw/zBufjmTfpJ5nAWkAmMpnJm2TJF3Z0uEQyE3es62+t9XsnkZOpFEwY3Tn+vTNmNGUK/nxCkzF7IoVR",
+	"MrOfU6YTxaeGS9E5hl+5GBGVZ0yToVTEjBlRTE+l0KzfiTo6GbMJtW+a+ZR1jjvaKC5GnY8fo86zt3S0",
+	"2Oa5UVKMCBOGmzkxdETk0DU7VUwzYah9clXjL7i4Wmz87Kcn5M+Hf/4zybi4IkZCw4J9MGRKR+yYxIP8",
+	"4OBR8q9//hf8wU6IYtlfBh37yKATr+xUJhR7qnf8dswITVPFtPbzSRSjhqV2uWSukpXLdcaMmp8ODVMN",
+	"i8YSKVJtZzSj3JBLNpSKEaPmdnvoiPLmBePCsBFT0P779+9PczO2C59Qw1rmUD7BpSDQICNUpG6LqJbC",
+	"zy61D9JMkxlT9rdhrlm6fJYfo86UKjphxp2/08RwMXqnmyZtxzNhk0um7JJqQ4dDQslQSWEIEymhicFD",
+	"2aWCsL0J5RmRyj3I015EFEukSllKLpnmKbMDH4gk40yYPnkl1YRmXLOUdI3ikwlLI5LJGVMkoZr1Tgg3",
+	"ZJJru9pEClbsK7z/QJOYwuAvcs2UjqOBKO7H33OmDeHaLwqZcTMmRweP+gPRiTrczg4vYSfqCDqxa4Qr",
+	"sQdLES7hhH54wcTIjDvHh4+Pos6EC//5YdRwjJ7A8J4/bV7P0zfPywnwlHS50eTdu+dPIyKkIfbTa3tK",
+	"SIxPXfA07vX9mKfUjMsRF090oo6dM1cs7RwblbNw/P+m2LBz3PnDfkmD9vFXvW87xkHnSsuWIxDby3mR",
+	"wBOx34SpYtdc5hrudZ+8ntK/5+yEaHsu7P2gyRXJRTKmYoRnEsb/95ypeTAB7LVltR8/PGxa3+cpm0yl",
+	"YSKZ/8rmi0M+Jbngf88ZuWJzRzK5dsSAdCkstj0alIykTEkyljxhJ+TvubTEQipySRXr9ckpUZYg4NGB",
+	"g6vpBFu11/FSpnNLMjM617AiQ660IVToGVMn8E3xPDRBhTRjpvBFrsnR4eEJoQPhehnzjAXtcE204VlG",
+	"VC6EpTH2jYMf+uRXNteEKtvw1MD8Do/IWOZKLznbwZrt2UVrPd+PV5/v58OX1CTj5rNiWQ5eUth5O+pL",
+	"ai+gFH3yfsyEu6CWLLhnUqK5SFgEv8wUN2zx4j487LdObbiH42md0/fNs3glBWuZyakIJkKzjCkyllmq",
+	"3RR4sD1JrhQTBh7Fvbe/PTo4gpHL3BAKO75s/HYkyyfx8ODwKGpkwhNuFsf/i5yRCRVzwg2bANNyQ6M4",
+	"0InUpk+esiHNMwO/Pz5ou6MZdBGOK8X3OsePD6LO0BJxg5zu0WEnsqPmk3zSOT48OIDDhJ/KoxSyxFfS",
+	"sDZKKaRhQCNbqJ/9/VZo3xtqJaK2YUzh12UDwSduZSjnyVjKrG0oGn5dNhR84haG8tG+j1ImiAk/0vQM",
+	"uar9lEhhmIA/6XSaOWFlf6rkZcYmf/wPjRLaej2+wbew08VJB8x8QjN73Ky8kIspVZrRy4zB9YoIJYVg",
+	"43nUDARde+x6/Y5lclIMM57c2xQS178ueEpBPrRx3CnNcTAssqyIFu8WbwBTqdHzKqvAyf4k1SVPUybu",
+	"erZGXlkaqck1zXhKLnNDMppcIZPUiZwim5NTplDGFYylOqpIbvY4a0LFQMSBWBYH4h+Z0DlITDQBLgjL",
+	"FdBr/3Mqkf87VQQ5z0B0q0PQlonPxkz0LBP9GHV+loLd9cKhNGRXTmYps7OhIuClGji+VZioVwZQr9Go",
+	"f8AKCjKUWSZnKEkwK3pZZicMU4Jmz5RCIe+upnUuJ8yABjukPGMp4cLrAUQzdc1Un1QueUrGLJvq4IRI",
+	"pcmQg1QJc3klzU8yF+ldTuOVJDpPxu70wFEDHTCTYuTYK8p2KbfMOTF4d5EaE5mbYtKF6I+/aT+llzLl",
+	"Q87SZsJf1czJmGo42xX5CZoHqcU+SLggcUW0AN06MDx440DTkrjH9uGZj8gj55mk6VspX1A1YvdFQb3s",
+	"nNlBBDcEzxKhScKmBhf1jQKVndtWfoLDd/eDXpRym3fJb5CVAJi65gl7J+g15Znlb3c97JQaamV2klBh",
+	"T9klmB2SMUuJ4qOxIULO4AqkPEUK7MReQQyfsBNi1RmgSIQOLTeOwbCyB5aVmGi0pNROY/DIqkMZmGlg",
+	"Bm+lfEnF3Ikn+s6pNrIj2E4jJcrd7rzqE7QWfeIVeCdobsZS8X/c/SG/ZFTZm+iZ/oRrzcUoIlwg/5eK",
+	"sA9TK4jWJvz+/fu9uj1s2azr5jM39amSCdPa3pRnYNK88xVwNGnGsmzPyadW6LlUjDqpB8y3JyRmlv/q",
+	"v/0Wk6nkwmirj9mrRYacZciq3wmdT6dSGZa+ZCmnb0Fpuj9q+0CTJ9j1nh2Knai981LUpThDrxhS3veK",
+	"G8PEK2nOx3LWYqtFRd9IeUXYcMgSE8GiNUhwgbwD9LTLQ4HSC0EP9EDAkyBhAn2qNYAjZ72I6FAW9DNC",
+	"KsbSYyJFNgdDXGwJdTwQVKQRWFqoMyNF+LO3RsdoedmKuVZt2sueL577CNvm9hJtuPYGvJCjZ8IoOP9T",
+	"ZTfGcFTeKPzO0gsK56dQ2VNq2J6l2Z0F20JUvnQ5X3WcThMjlX2Hp5X2uTDfH3UWFf8oUJnXUkdRmWXa",
+	"uDcWButPweJZez+mhsyohlMQEdYf9Ulsz4GOI/zD/heF5ot8qkFMWjS0lMr03zqgXVeVftd7ddWiysL/",
+	"VjQrL/+DJcYOu9i4FxwV6+q+WU5s/wtWnNWbUDkEH4vuqFIUPgdm3MV1eoMCprNDTqRizniES1Nadqkm",
+	"sbcFe4dU4eBZvXgwp+a1ME3jej+2LDVl9u6hSXEPuizt6ASup1XeKs4Jq0Kmlk6hZln3Y3DQHFlq52BH",
+	"Xb8xhWOhxSbeppZCtxERpW/DyMCp0W++akVvF23nuNgfbsYVx0d8TMZyRs4ocA1yJeQMKeOUKS1Fv3Ak",
+	"UK3tBKWIyYRRoQeito64YmbMJiCXVmbYdf4XS/cUG3FtLK2seWB6JwPhx+GFw2um+NCSU6SRTOQTewzq",
+	"YwqORLkupX+jcQ8W/CTe7lPOCfhArHBMe0nGyzObyMmEipRkXKxxbMuhNJ3dJ3QypXwkFq9wInPn8112",
+	"d/37T/BpO3X0XW5Esf07GxDsMcvSC2Q9lT6aml+fWF9xka475V/ts5Y4WZLcSNunVBme8CkV5gKWs8m9",
+	"GgWmzzVHabhB5Wqhx3yabrz4/p21F7+JqYTmW1hEP8pypyJ/pCpnpLL5lQlURrbs7D4pTuqiL2FIvW0N",
+	"n32gHXMY02u4SayRhDJ/thZ3i32YZpQLll7MxvMLIVs2VU5Zg/z4HPpWLGH8Gl12uUiZIopdczbrN0oc",
+	"RhqatTjmw33A51zPUTmLpiEvXU7YD1iIFI0QNHsTLNCQZprV12yT63ijSxa4lo4OnJ+m3enXcgfbXT8P",
+	"Dw4OKt6fg+hWb2zo3ls5+toGr3HHlu3rT4yllzS5+tF7DjfY3kKOW0ugq/foTtRHWOfn2IKfvfv4sC70",
+	"1YkMPLbO9NY8vtV7+Vqg0Gj5MA2JxaVdLIBzgJZYpyW4JYskxKr5I4kaTYgLWH1eU2Yoz7Y86huqJtP8",
+	"MuNJQFoupcwYFaiXII3aiJWUIuCy7v1OnePT9r38cmI1b3WhZLbyffR6ntkn4d3JhDas9KaXyzWz7Ij9",
+	"6giXFwV1rq4BkjCUSa4vRkrmU0uAzZipRrHQN3QLSlMhuH1x6pIf+Zst6NDnwmZEnjkLN3qoPwXbaekj",
+	"lAy25SqLewIK6rNrZ6eryUMbUIANJPi2A3recP6MLI1pzI5SOws9GMekaNZOmZ9PobuhqFmKlh1LcDNm",
+	"//rtRooDgBkaTABMscrgvcHlhNBLuIZonINBOOjqIlXdWNpwltdlz565gYCVdkFn9Og2aClCER9XM+qA",
+	"aN4mksM5ug3yFhzIBgo3pvrCkq7GJQd/JhA2d1ScY1nIUMIOeN1Sehnsoc4nLCI0m9G5Js6veeKRSfbU",
+	"Oi1+yFiKtptpRhNGZtiEp59uVDOeZeRyXUpaHWWwAo3bADp/kzm1tHm0AHXAxNRdhMRGhIsQ4roAaKAT",
+	"tmB8AayP3+6Fc13f1BVGE56GfVouVWAj0IfDRArOif4yE8MnNkt4N/oGt3X9JzOqzQXM1U1j4aSKcIns",
+	"42QkDaG4QP1OtObEEZPVaK2+llebCoWefOll2DAdjpxrAuA9sEGeEDaZmjma/uzlUfMCn4D3zS965bit",
+	"TyjLEwgemPX1nHP7eGM7LFHMXChpNj5z2lCTryaPsE7n+Ox92n1CIDecmuoVqOx+sb5RlRAVk741wxAM",
+	"ais7xroUch3qd+wjC1x0B9MhQdUR0UYqlg5EhbL2yWvQhdD/bE/+cRN4DKT0KrFFELU/uBuB/0PN/CFI",
+	"olsQZ4mDaqbJFcwuJYqKVE685BaM9fvqUB+BaGWYsh39H3873ft3uvePg70f+hd7v/3x35bRro1k4uVU",
+	"CrDK4SbgFHVBuxb37FNQq6VbFHUwdsA9YVWGGxC0oKvvl5lpmnqtkQlHFdxI2q/rbQiNKPZ8eRoxjHs9",
+	"fbgeMTJhagRQ72QMxisR+JBO7EenZzgvouWsbGgIzdzV25G/tcjffVCVkx0pab0s54WY5HV7e3SvWaeQ",
+	"UZsNcPDye27G5yCiwZnPstfDzvHf1qQtC35SZIy6aK/hzsBvEdFjORPeZJGwfun6ZmyqS/TOmOrx2o5d",
+	"1/EiXfkN4gYmk1w4yJXVqQXLmh1llKQs4ZpLAZgTI7MUQuH6geubiwt0zdvv7NW29GMshV31ZAySWTax",
+	"YlzGLMsGnXWmiw9obr64lFSlS82kT92xbnBKb6HFra9ftao9OstHzT+ADSVtd/QLdiY1QEndo89LZ7+/",
+	"vQ8sYRz1l8no68+3SUj3LNjOoiZjBx00caYFn9ENuLNvy17wRR69Lq8s3DzhyW7RhalIAWECi71wup2c",
+	"OmVymjEyG0syotesMOD4w187gOUdWkotmu6dlaKL7zc1RYQvbqux+cEvjmOxg7XXfis16/aXsbr9obIh",
+	"rAgHwdgOE87RSjLMTa7YukaRlqVcukxbrYzzSGxgQPrSnI3tWxXDksTNVtqaR7LF9uWvLtzzEb9moqp6",
+	"OiPwhqardSf5JTtAA3TBMmeoH/wv3Mrv81tiCm8VFZojSPhLU98qjG1RZLnZha7re0PFGMnoJcswsAsm",
+	"JbOMJQiQlIrEEFMf1yz2/eVsZQmMu75XVdZ7h7b1klpVV+Wl3XN6KXNDuOmTV1ZVcsK2SzmCxIeA6Nnv",
+	"3NTTdzuEz3uq7PgAe0KnU0aVjggVUswnXLM08hMoAqjDmYAWAZJNytJbJppr00jFtMzyTc7PWfnGndLY",
+	"tSzrxXuFbf2WaHMLuJ/qK7R1aOqcbBSBveS87QAjYrw4NtwfimbnsYvJUbrEIbSkXLAjIIPOBIJbBp3I",
+	"pb7RVjaGK9UoHy/CEj4LEGoR1+C3oGEpirsZeCDCC3Nb/gh/pm7BxLlcifpSOOU20J8aHy2OVZ7Dfgei",
+	"z6Pv1wDorC00r2xpfSF6DdRQwFtuOsPPGN1XAOhMniKoxECcrupEHZpOuODaQAA93szhsBN1RjlVKaei",
+	"sBxFdgV+W2MhbiAgt57gswrXawhF9uYGKQgVcM0iDxlx9w9z8cQep42i2wJUO160QTiGv9He+Xc2ELcM",
+	"+2CWMK4UApQccYBhCwynLOSH5UQCmo/CyVRGuYx8nLdEGv0SZI8AccZHf9svM36pqJqH9sxEimumNMqx",
+	"URucU+ejEdP2mYtL+SEwfdqVX2rHrMkSbdAiz8i1oSLVxyT2tzOOSAzxARcYHxBj8Dou0nF4dLq6SFfh",
+	"96a35Dz5BfAdgfG97Gf96IGGuXomu5X1Y0PhetkNDTTKhYV/LRhhwqi5c5nZ5X+gyRhV2mNCyUSCqKNk",
+	"PnLJa2APyQTSWjLSjU3RftzDjDcDlzQOo/6ceREle8AqcqNLutCNWcpNHLmwuKGSk5j8hcRG2v/YR7HH",
+	"Hvq17gaRidla2vdsBeXnLEsRuNdZiM7+ya6QIHbSURA5XuSYgGWw076mWc58lkoqUly8IAWbT2s1EOiM",
+	"oBkkfoCDzxTVHnsHDWHCuZG0W2YZRQ+aBE8LZqyzY8CcPdrQOS72wpnyBGUDLcVu6Oa6xtphyFc1KHp5",
+	"Gu2NTXnzJfUkffEHuelYm+TvcJmKEBVYCOgBziLgR39b695uRUHW4Fqka2RAPHtRMwvDxxYJaK/gei6n",
+	"qZWQFZNTBtkO4a0K1SZ2CQIHW69PXk9xOngSQZ/Dh+0pVEbXQDFHoZP2FnfNyOatCC7y8e8LAlZ1wf1B",
+	"X5SBKjcZbl+huSoGuyEsn7JzrXZRTK2tTaSnC03y9hZrEy8PZev8i4xTdeHLSvstJ4xrn7nNjqdRHwc0",
+	"FFPLhAGXGYNw7aP+/7BvSRRKiH/YhzSH+wCQXCPm33foFZXmGYMC+G7agMYvBAsjCdVXzs4G2qBlOQ0u",
+	"skxumrHBvbKJLTBn68aBTJWcTNtoAk7KrfOgYyfoPYY64UwkjAwpV2TGhBl0+m2IzdVakVvgc4MJYGp7",
+	"hEP0bS3boa2I4lardRNngmtl2USareVCrl7LVxKDCVEQWM8gd15YgRaTNOAZOA7UM4+jDhKokhi708eK",
+	"0TQGMWJC50QzVpNKisSICNXpUvcbuJitXJkiBLIpxxp0+ED7zC5gw8bEfnVUnVxxTm7D1hTu1Jdna3Kj",
+	"3w5Wh6Pcy6ewVylYaFFUPSGx5S0xUcxupgaXw2maWhJphQvICUlivAHxIita/26utvBsd1e3Jlmta3zu",
+	"2/PiqItBTxEblCo5nbYgsn5WNG1Q5Z88e3pORvY3krFrlpFEpixUXd/82ok6v/7ciToHD+0/h/afR/Yf",
+	"KzAfPLb/fG//+ZP958/2nx86Uefhgf3HvvHQvvHwUeOgfmE0Mw14F72AOpNXDQ3UPav4VtMhhfSWNGnX",
+	"UmliIPML5tbrk7i0SCMNikurdEw0dcIkpPm2f8uJvWOYRQgT2p+QWCZAo7CRmcsLPabTKRPoR9oKrBHM",
+	"JYRq3JFvMMdkXhcTLvJqPo5Aaxozmra5Qd6WWCDIyZhCZFfGqEaQpsh9Gh7HCJqdH7ebayRYUx+iGmze",
+	"+isqc5PICdugu9fujdAqrZflmdZu2cCHBdnzUqY8hHWI2j86NmWuid0JAjtx46Ady48vgEgsDu/ZcCiV",
+	"8U60s2enT4lOaMZI94wNmQL5zj1zqjXTemJ51lNqaC9Cte0h6aZcoXddRy5dx5BfM+JOWs9yiO9Jl4u9",
+	"lE3NOCKTPDN8z7ZmdUnLB6lKxr3m86LsOBTNVsdruucs+aaG62FJNpbicMNnt3K3ltbzzzPdTHA8Kze8",
+	"sECUsLfw7tyWc6+B7LUaph0Zr7rZl6FrHarWg2wRXXvNUyYb+VY4lk8Iy2um9E0kuAxwPzpakVN/Q+pc",
+	"RXU1EugT4s9NaCSgioGV4IQIcGoP2SzIxzvpL4Tlrxr27dDxBmRGyJTJIqKRzsklI4yqjDOFOSitzgCi",
+	"NkwnpFIko4ap9VEdd8owwBxcqEkOHY1XHJjwRGpDDg8OSBdOB6E+izK4aCDwpDw7rubMdtEQh2sGQ1R5",
+	"TnFevl91Vjal9mXmnG1pftDCDSh/NezlpnmLVpBRn2Zl8eDYt0NxOKCe11xDsQ/l+XoHd4kpfUHTa64l",
+	"aP+GJeOLMcummPwSOLP/zIU2Kk+cET3JqNYXvlmf/KDd2RdM4BZ071Ax+OJU7waq0MgSOeS7tNQtxovB",
+	"UpfhMTCpALNEIybGmMoJs3q2Q3GjW5dT8UATwcxMqqsTMMrE/q5VPJ4+V64/KfhnkUQVrjsg2q5b9NVg",
+	"bluhWO6Qw65OIFPluPfB9jbmRltt5NpQkSrn+iyYyOpd3JSp4Lm9AU8pG/h0LGXFVjVZo14523H1xl3K",
+	"tFl5uSPLRHkk17S33b4VwS6Mv38bw5c33uM7UQojYPiXPHNp81dN/6/l0yuTYofyCpyeQpMM+rwt9dEO",
+	"bitdzZ/rTQN3Nj6PpQS56Vm7tS2CubatXj0rH7g7mbZrP2HCSXPTUC7E5OblTrYLdbb9W5DmvMfqyxLj",
+	"7Ki3kXHu7GQWfOhOD2bjOv210mJ1I2OscRIH9RnwG9ItyqKVCeFJkNSgd0Jih1uMj90zrgQbZCoEX+QJ",
+	"iZFixceEZlo2PYcPREXIEAXbq2aZVA80MS6HaSFbweg6Ucf1XdDExjsCycwLtMRCOcqzn56Q7/909AP5",
+	"3//zcf+QQCGRRR8D8++XtxiKsFy48gmgnuE3OL3gi5Gi8DkPismUT+VlWRJ88sIntXOvQ2KDxpnBoC4q",
+	"M/p9xWXCeTTdpjeFt7p2W6hKZJML7AUuPkmoSol76sRXiLV76zSgMAnEPaY9m2Z0fuEj6BtqYlKIKyEj",
+	"xZirBbDny/Gi+A6PALaKZRr94YjDglf3HNlj4NgC7B6d8Axzj/TJM3AzQDwUYgCbE0JOHHanYaupXhUl",
+	"VdTTbMMdrm9ew7FftCYcgIkv+dk7TZdtDnpWrZYnJ0xJRGndIPDN89WqarQyq1820Y3pEV4wqgAwN6GC",
+	"jhg4XvRcQ0RTuvE5t0t1MVVS5CLhLTkBwAovwUlq3IksgD///vqXPcZaED7FEV15vkurxUgyTS7nLe1J",
+	"Yclvc4q9zYPMNtbCePOWnGM4BuECTzHUl9x6S5blxijzYhRpMTZvf614Pgf/uf9MeZUCtxKytge3vEoS",
+	"agQ1CE8rL+FtKSC4QNupICXr2qgUd0CIl6RperSablbqTK8WMKtUddOXt6a5m+VkaCazm7VR2qIeHSyj",
+	"yBvuWjOR3XAdF4npxg2U1LOiYqx8805J64ZrW6WWm768BSlc4qRZRZ7aycgt6MpOTv7itGUc91b68rpk",
+	"dKX5ek2yurKdz4HM3jrQb20nwNq0e2VLnw8tXznUbWj7GgDVzWj9OojX9Wj/ypY+I16wOoB5A96wurHt",
+	"eEULvTu7zYjuJhtMZSBN6R65cH8uebstC8czAfGdUPTH6W2FicKDgWqsrGbo+DxU8+bLe9N0Vqu0mMpa",
+	"NLLEjKUj1gxsvmYK4+OHZSiEMzc+0AVQbgotNOWpTZjWLTE9BbxoLPMsxUpv+AIxslGVHDKWrdeYfbKx",
+	"iSshZ+s1cVWtQ1FL2KDHGyqn5Vsb2Os2LynSGFYJYC7YIsKNZtmwcV5uqxdff1gIYEV6oyFX2rg2I6K4",
+	"hpB2bsYIEhNsVqv20lYNLzyofgBuo91meT9QJ/K5CCobUFvZ9vN9GzIvXpQvT+aFcb/Bddo4076/wpuB",
+	"y8rbuul7/opu+p4/+8F7f94YBLfs5DUurSt03uZS+eHo8Z+KSFGM7GzKFLIkWHUGRwfCVeGCQV5i527x",
+	"RcPH+YQ2FyXCgvAtJAGH5TxQWAorz6jCcHtIAz6lik6YYUqvjdYMonIbLgoX2lCRtFhnfV34KTXjfnMW",
+	"s7BKd2sDDzSUwqHaw8/i/9/eGf609zyNCVY8X2GuXGz9l7dv3/gMEz7QaUm5r3qwmh5LZYjD1nj8rMdK",
+	"us1oHJMvFFVv8N3Zc1I4zImgE44xzfVGfXyyL+av98Gl5krLr04Bg444X8RySZwUkJjkR8gcfUNSCy19",
+	"nmm0CjfrWnM4x2ebGZ8Vz1qp9uISNJwBl2bGZ54rcupgKqMyReHy4petiYhaEyfR4gT7fAmRv2yFlGBl",
+	"IfIPJwisDGn27dTUh83y2/hGLtZNizQbQ6WCG2abLBJ1LVuv5hSON1227dN9bZTz8PPIWtio65SZA30y",
+	"weIo1Q9Edacqx7xhNu23slSZ2qSlVnGoVd65JUVjG9q0JOVMoBWsJcpvK8e3r/V5MaFaDoINywC0FLyx",
+	"Dzd1fhbAdReSEUzake8RoINmQdbYTMopwdwZ95SGw73hsza0Q/xPiuwKgNEoB92QklgYmphW9z3kdCus",
+	"M9uFtvstcKHtUcfIJa59hHsAvUKzRIEaeKn75IxfM0UHHfv7oHM+tQPBtFJ4yojD8bRgC4wssiI2pScZ",
+	"szmhquzRWUoK9JYleAOX6rGMhWjsayH3j3ft+CEsSz9SC0jaMOhh2Sk5q8ToxTCEGDIj4mtxVEnZJWqp",
+	"kdbS4IIztWFdoBsfpw0LBgXHYSPHycrNXbapzalYeDU3wQbRSs7gtTz4z7sGQJsaUmX/EyRdCXKrTBxw",
+	"EjPlVdKwRANRHA7f8GwsNSO1LCxcEzpxmZmKNCt9EgeT7JfBH/FAZFwbGNCE0CyrFZdaP9/Mqjon4SKX",
+	"C7dss27B3FTZ9y/O6FQNY9k0sYsPltk2r4u7WS75hrtd8QlwtNqjAdlbIw9MjUh+MhK3loPoCyF5rWej",
+	"SEhTQ2JPaMri49XRhScF9zmuS1qRS7sSbC7RdK7JGM36XsO0XXW8hNSoUlZKcIc+NC/vugRXWJbeg78K",
+	"YlFmW7TXOCoSZNsXUYvwVTsbez+vBX+1UeoHmihq4GgPwyQGDRKnnExc2elF+xo00eQC6E6lVJBE4zHp",
+	"sg8JyzImTK8Sh/94eTBijXK4vppoR0Nk9IaiTDnH6mFdA31ULMGnndeWdBH3eEuqiG+vQ+XWXr/VHvxt",
+	"1nNx5VqUwK+hXvhKRbZ6CN4h/pYmSmrtaxOeuOy4pSGJcOGNgkVlz40BwCuL4xVGK6lG0aeBBuPWl9Bg",
+	"u60X/5CigXE8P311WprPvNn7dMIUT+j+kzFP6EjGt1TC75YAx9U63NUagOVUb734Nq7qVsR12yKr7jSH",
+	"VaQfLasijSWkf/tjd6/4s/fdv3XuB5W59Sms5oSJ3719Ei+vpb1Sa1xlucKh3oICEpgHvyjVA8e9Dcbz",
+	"yz7atwQqW3rUNzy3LXuzLVAMyxWHr6UTHqjkYG4IPs4UB5F8OpZGlr/ip9qPHu9WhmwWH/yTYZRmVdAv",
+	"Xqh859/zOoB/qPjsH7AbUzTh8vv7jzN2OZbySh9jBJbtY2JZvm++aZ3eyism2twTF8b/uggX+DDliukL",
+	"3qBrnLNEihRFDGgBUvFDJYCKeyhwhWu/XbWWpjRhe5pNqbIsimDN6qBhSOXbYoe9YuLC1FSxHxlVjcDE",
+	"GsWozL/SWGXqfuBNtAVW1mEJGsRRLPa8eFkbE8Mv1KRe+UYQGbtYXi/XUDc1ds0miqVMGE4zXec4Dxsb",
+	"33C3JBFUKZcyD/cNcXsLNpE1yALIwqurKS2M+a9cc3P3SfRWZ4ULbBcJlt1vSA53e4ngbpIErLYZtjWW",
+	"5Iqb+bldBFwuSXMzPmwAiZ7mZkwO+wc+Nj44dqQbRJUf9Y96fQLXB6t9yCkFPUakJLMzt3rqWOaKXM5J",
+	"iisF88/kLLhbT8rmIdVvUe4eOcFx5yVQyXrlblerHyP33zz3wff9Ork97pwxipWIXJUYS6v7CzTcPVeB",
+	"W2Dr3r6j+4uE3r6VSFW+Fzn8BpGCcIM2K+cWrWSiLAG2Vdp/3HkOn4kCDQ1HgPys38ig3LjDH/rNXKsY",
+	"a/3ZgD+61uAbV3EgyLpb4Zbu0aKkC76jx1T5qjIVdRKYMemCVAgb15gSodevsejjznv737YRVaQEN6KG",
+	"n31bSFcifxLs2qYMpBNqWOXFQLyoNOv2wjs7pADBmFoxGGw0demjTCcAn0+IgrZ8I9QAVMKMGVe+tX5d",
+	"oDnuvJtmcmEIdvSaGfwYvhzIHm7s/tTZX7g2PIFJ1uWQ4qq5H4jOLwvKoPsFt36n7O7vXz/cBxqyj9w3",
+	"JDxIWj5+BHzgsKGkiDNyEO58T7k2csLUXjFQjH6WQ5c+G7SJClqdM30c1pGnHsU+EJDeUkewvOjJhbrz",
+	"ucaCM2OWTfHrkTTeuY9P+jZIysszzFWJYBmIgfjDH4glkZZmYSnegXjpqlOhgwupYUiUyM/MEOp4anE3",
+	"6pR2L6S0IBgQagYifvP6/C2pLXdMuo4889SdBCtzWFILoMYfqeYJkaooui7VBAvuCNDWBiI+dUk7YA7H",
+	"BEUuMsgPDh4l0Af8yeI+eUaTsecGlyyTYgQcz9J3T5EjIl1pHUsO0J5P5HAgoKIW0mpca6zqgGS+T079",
+	"BkNBMAhHCdtUlTiFoGTDQOB4HlRa1zO7+t99d3Rw9N13kUs0e3TwyPYz4VpzMYqIyz8CCS9AREzdxrj3",
+	"B+Lo4KFzer5//34v2GwWnxCK8nGwmZYm2TW2wggs5gM3v2JEdgj26JySoZICoBmEQroZh/edMJ9DF+lk",
+	"YfubFIDXID2Nx7uSLhWE7U0ozwbCXhB4l6e9PnlusJaFmtCMa5aSrlF8MmFpFJSmxqJcEydm2u10RkC/",
+	"tgMR4zAvcs2gtLUryTaE8m3AoYliI255FcNbys0JoWJOcC8hPQPHFcBBDYTPiO8QY0GPdrJ2z+Yk/g4S",
+	"6yOgw47SLYOLJ8nkKCITqq5YWh3jBarXPmnPBdXaSohSOIeSz/cDX7MUeLQnRvbSWwHumik+nFtq7q47",
+	"QEIA/oLbakkr0l8g0Hog9uplSvAR7xrv2mcDAdKVLiVcwAIURS+wUe8q1b2TgSBly9BZTNBCqD0X0zU2",
+	"hsemD2MqObsfEfJROSRlKqYy1RF62FxSoxP/uvvsOb3UzI6q1kT5kku65Dm2wuVyyWO48imYaIYVwaqJ",
+	"mGzLtLwcdkd7fT8QN39cc2z/BEdF4dODIr+Ty3oPx9Otkm0ZytyVg4aajhkzzrvyDA4eXlkrvxuSUGX5",
+	"TNn8pUzn9jRXDqNtOZMjXPEFAS0m+7VvcRrHFTEsgnGZ2v5jkxU5FZqrCqHxcU1qjdxKu7KKUSnBEncO",
+	"7ZCrkijpzsY8GZMYFi0GGAgktYLNC6TYHg4KHzsuiW/A7qKFm8oU1blifXLqdwVFDo3b596zo4J1tyyC",
+	"CFkQUfcBnSCGZDS5cswEuKT21dyogdzdYGtAcjtD4RH4gCfGpX4WwF4SCBGzkz1eqEME/fnCc05dHgg5",
+	"LHqcKWkY6UrlwzfscYlgDS09UaiAUMgTznoRoW5c8N0Mei6OHfP0MWBnh5adlZUa42dv6ShGohK/kCiE",
+	"xK5rpA49S1oMo6knYRC/oQcCDzkEkdiDXES0xHQ6zZw846MK/vgf2raLnNCKdnFEYggasH+g6TGOBiJG",
+	"cma/9NEg9u8ytAMIC67NihCViMQY4PK332IQH+LfXR21yBHNj7Fl5u5LgBeR/37++hV5478R5N3Z872h",
+	"oiNIbWQFH3vVpNtAGNNAwE3u+gJvWFoQmS4tY2TggbDqW0TiP+xPqRnvF2FusAB/2EeGvP98uPeSmmQc",
+	"9/rkJc1s55bJiGluSDcXU6o0o5cZgzFHlb4c63V17OZTu4cgixxYmWPGsmzPNQdjh7NzqRj1RzPPGNSv",
+	"Ojo87JO3hQWHiRQWqzhO9gTJmRgIXGhPy2rp4tBIUT9FT6S4xtSOwPNg4VF0QUofa0Gv2IWVLeITwlP8",
+	"9t2750/1CThQ8Avb16NHj36AzXr7JCjL6BqzlMBLVtTXHlSMSKhnnQIJeoFAMXrFLAOzu0O6D//1z//7",
+	"8OAg8uYG8vgAZRwqvHXC+ye8uEjiwPURo4vDdr/g5YicmO04eeHWsFwH3bF2OpTEL7i4OnZy9L/++V8o",
+	"RVvFL/vLAPwsg04RsGQncs7FKLNHE0UXDWzH8jRt4CzgdS+dLEjoBYmfD/deScHciXP3/9HBUYRyP8gO",
+	"xYGEgtie7liyPsw11MKGi3j08BDJns/yDangfI1YvDmoh3GlDbKAN6dvn/wSww7oKv2YMDVie1Pbr6Mh",
+	"YDf606Mfvu8dA2e+BLXZSb1ck4wNDYoEEQwbsQ9JxiicWOgQSZdiempV3YI51yLBunOZK1D+mCBzmeOy",
+	"eaEd6jN7YUxRA1sNp8ftiCbxGTXshf1q74W/9OVXZ2xCueBi5ISl8BfN7BnUaFW3DefC8Ay6usyTKwYi",
+	"+TDPMkJHlIten7zxRY5gCMfk6PAHR27PmFHzvdOhYSp2xXExCq1QnU/fPA+g+cedh/2D/gGYMqdM0Cnv",
+	"HHce9Q/6j9AMMgaTmiVTmRn/w/49YqYpyBGJxOHBgfP2ucKYwMsttbXEy+p3VscGVRPE+lSiREaMzBEl",
+	"Djn6LqkGG1ehGT1PO8edn5lxhb6gFgBsJwzv8OAAsSrCOKxKeKrsSUIL4ZhN6Cozr+sBbBCNkZLFjDJ+",
+	"zcC48Ri7b2q1GCaajwXNXEBkYFvtHP/tt8Bu23nBr5mwnTjK7vq0W0lH2lVrw2XRnd9sS/tWUpivuztO",
+	"SPHrXBB4D9aY2V2Cs4ik6/HBI1TKZlyzPjl3RUAyfsUGIt6fMKt0Wx0PBX0Z6LSQrdRl+dekG5+dvnnz",
+	"+uztxes35xenL168fh9HANUD0lRae3uglboiUEFLciZIZnVGATy20trTp2dx7xjwUGJeUCKs2X90cIR3",
+	"YeE8nTGacoGrew9HynY/hzN0dHC0+gy9kuYnmWNK3G0OnX3r0eq3zlHCfyfoNeXoR152Xos1LO+3E5eW",
+	"ntnrh/uFftF6cp8UGkgFZqRDndwhz1F7gNIziiVMmGxOxixzrMcVrSlsaBDXBa1auQb49SLBsaJCMQKg",
+	"hz4IunP8t+ZVLB/ZR8PLOw0e0JVPAzNY58EnCLawT9azdFiVqLpg3Ju50LbfOe6AWOrxRceVtAvrnWaf",
+	"a+T3xvZc4vX1mvJri2meP/72Ce+g7wrAMA038bVgIJXZZas4bhx7t+1bAa2tH/fYPjwD7R+tc0F/pKl3",
+	"IcMrD1e/8i7ImowvrXGlf5Lqkqcpg3CPo8MfVr/xVsqXVMzP/E2+b5JTOh7/VvPA/faxxj61Ca5BV+fq",
+	"ms21VSOTXGMJKt0LKFNJhX6Det/ozq9SAnQAPQkQ25+QFDxP2WQqDRPJ/Fc27+C9gG340WVqv9Ur4esF",
+	"VDESRc2TyoV8eOu9t0laflcwADlN0fca3Ear3ay6jfDMx6jjjR0rb69/DgZ1uA5Pfq+saileSXM+ljO8",
+	"X5/vzT9Y4+Y/kWKYcURjHD1co4s3dJ5Jmr6V8gVVmBbn6OHjdeZTZHp/yVJOIa4C6NPhOi87udgSi2fC",
+	"QLb/r4m2OUxXlbidplYnDSJHmohYXbra/93/ecHTj62y1ttSLEqk8y4XXT1wQtIJCODoYUKN8+dn6GT0",
+	"A/9vQWd/+dc//ytGq5K9ioXnobSUYn+pbNT27oreDl9JwV5icYq7EEJW0bytKZ1t9tGamsRLmfIh95Tk",
+	"86VYG+pFX7dwg3gAf04ivIJjOYOA3EKTwRR6UIGtVcyp3qf2swgZlArtYUrB+uKE/eCmd+qyw4bqxG9g",
+	"bUKYdnUwYCx+ydSIEQByBzZBpCzOwYPOGkdhFsnJO4iCuDOKElKTdUS3uulzc6LiiuusI8XdPUUjVHur",
+	"8I2I29cokm1K4B6uIR29UWDBAwjsT5RnbnQ7ae6zkuaeODjhzQS6QvICFPpnSNedRl2PYA308QcFwEQR",
+	"SlBjf6BL16MAkFFCsywiNMvA6SrNmIuR87pTMQfWNxBcE2oIevHcM4RrcGAZJqLCiXN0eIjeYHgewUMO",
+	"NeRfpxpctMBS99Evx0XKPqBnzn0D7xSIN7vCyILBwViToH1VL8AlGY3Z+TCNBlcDgX48kosMjKljNofa",
+	"N6XtvcGGXTVM+OReX5eBws/qx/U53O3ZKRo6r+WkhqNjNx1MFR6kVmRzs58U8RjbHee7AefbWS++bH7n",
+	"4gggDWAtYGKo5CRghJYISyz+uYwhorDfatHAq+lA+84xGYSCFMiJ2l0tYz40mTEFmhQCSI4HInaB1nFE",
+	"YhdZ7Vz6iAlMYwK158EBU6DcHBQzQjYXVTF8A1FbjK7PVWhZX5LlKUt7ARovcti7xSAWciqwd8hwMhAA",
+	"NPNoDASsy+IzNx7pjJYYIJbHZMiM88T79SGAVtMAKB3H/YE4Rfwjl4J0ETKJ9fTcNHsIrzJycqmNZdyu",
+	"sCVk8/WwvEpNPsAJnRuqTADfQWgN6cLRgN3JUqb9fMgVm5oQmY74FoA8h8gcANyB7w9iiQE4TlOP1ESI",
+	"jg8mgP5wSSZca1hgt54wavhFM6YHwk7LzDC33DUTzqKlqNBuV92hIXYucogn67hIa0n02HZL/WSkyOa2",
+	"0YQ5USRoykG22IgKcsmGiC8iY6p9MX676VBOERxY2vAsKzHplcVAH+k0o4kD8+h8wuDunZCpzDLAs8Zj",
+	"qi8mUvk8OT6DISCb8GwPBAUspL0cQs5g+57hqccfpGb15GCIkXQOV38LERvlb4nz8ZaIJm67cmGGgIbs",
+	"OjERcZsMBwGXinB8xFKok/BSFLCEAtkrhwOBq4w99wAZiAhrQEAVd5NM5DXmGfIxBkF6svISuCAQmaV2",
+	"tPCAA48hhfAP+Gz45IlHYCs8x+TRAUntWncTKYZ8lCs7jd5JcQsGwh5+5eGnFGENDw+OPUg0XDVACcEI",
+	"8HiXp85fJStPN0mT4PB2RPWGImRL9ldHG2FFAUbnlmYitanGRT4+aPNZA+ip4mR2uBGsz1PESXJhHh2G",
+	"aYl8BP+ShDM3dL+XpN+MmQ5IqO0JtncyoWUILYStsQ/TDMpJuejUpinD65Upr5k4LshYValN9OfFVA7a",
+	"zAEoZtfvE9vB4Yit44r3J/dr9cQ/XGNkP0vBvgrhsBJfWxMNfyopVRBuG4p/jiyVwh+S93bokCf/w0oO",
+	"ySBKTLCZlScQmkpOC9i+JS9ldrkCcmQZfyXuYOFJ6MqyPvdKC6LIDfwzwxN90gsPU14Le1OGY++QN5/f",
+	"FcbY+ibETU23CgSw8BK7b0KgTTNU1YtLDuNXxLBguGpEMOqIQ5GmmUCkG4jPIFAaqZgLMaea0IEYUz3u",
+	"k5989SI6gZgcDcH2DokuJAnsWnu/svlxEeE3KwtTGUmuGJtixA3KMJEPogWhL8silK2nGZ1j+r0iWIgK",
+	"F58LQ3OCrQ89ciWZMEWuA6IjfrWFIjnEbSPpId2jELbb69dDMkmRMNfFZdYQlRiAKarxo0sskL58//Y0",
+	"7VNZEX22iPsAOUHf77kZn2NqlzY3GTwX1Y95jQo+ocmY7T2Rwqj2vP6eHMLD/tmP0R3ApXawp53h8HYZ",
+	"C15aq0eX7KSRm1RFwv3fi+xLIdppEV50c5r1OYGLcDZLKQzpog2rJDG9HdboG8YaNd46wBitvHKb3ho8",
+	"ns+fdpZAfU4JwGAI/FzPKQESSeSEpqiSx6km2XRLoYaDMDMQjdKMww95G2WuDVjBlcxCYWgPw8q9wVBO",
+	"WSGxhZJaq4x2yTDND0vRdV2blZ/HHubUoHMyoVdsILipRqdjoDk6HxaEOytiOkPy0IuVReIbsBPrWvIT",
+	"CPK1yyidOdELoc7xchLYpof1BcYnXbwYJUM2GwgXMkakz8RhBWCeULS4X8srlhaJwagQsrDjd48Ofug1",
+	"CZYOsXU3RPoO8VowoftBay1nEc4vhLt0I77wbTudd/isL1zs9Fnethc795HkNSCyNmKTjSaSQJxLqCBC",
+	"kkyKEVNkxExB1z3MCT+X5F0bOSUzqa58neZ1KPiZnYwDUg25oBkwnAoxx/k6EwbSdBjEQJjVLLarGSMh",
+	"uT8hC9aLBfYAg7oP9nAvxLnKQnfE+R6I81dJ6/AW3YzWlWmLb53W1c3B3vxbs/qiIG/FdGeJtWROF3TO",
+	"ybRRmcbKk0Wtc591lJt24ugTIixVGLx0vUxjINsoDI6G1jWGmhJA9gC84DUFwJ9CGBf1ZLbIkYW5rBqJ",
+	"qjQFEXYmy6+GtG5hhi2P3P2YYnfkekeuq7YZfl0j1oQGp3QZ5fbOuWUW0af+ma/EJlrMp+XCh0WJdkbQ",
+	"L81FXdwKz5Qt2y7YZFqeZX8nHOcs70QYOdMIIvmpCsxdIwlNFVTyHkKkfQUmzUXCYmTnCDXmmlzOPUoQ",
+	"KgW5zHmk69Cu0FAPkyBykSg2YcLQjOi5SAB3+bTACls9bA46YJZ6uLPLcj0by8W66sck/m+u7vlfjMrZ",
+	"ID84OPw+kZNJLiBrcfoXgKTFbVDBOwo3uaXUOMEW3nlanKJm12ZBJ770Tmuzvs79hs262v9LF8phRbmu",
+	"hKU3jaIaLrbpcq3cKXsSR1LNSTehmpUp4yZQRqnXPip8rTKkoCTG49UFMZYMDkbmMMP2YrWNoqhRfDsr",
+	"4+r4dWN7X+MegcyoWIWgG+Nl7ZXZrBoHBC1URuPmfSllxqho7duRCh+jENPE0jQpYjuKmH2YZpQLll7M",
+	"xvMLIY1LjgpOjFz4l6VgrUNzz2wzNhwTFlfwwRMQjhVSM4KFNvygGt/p8iGhYt6Dl4U0racraHf7AftV",
+	"sQqqInRoAOLNNbCCFcuE3KTS9zoVYtYajwszWHso+PztjqUIW2lamxPkn9olwdSmxkbbBlzhxJuP91PK",
+	"qp44r4OSrMYL7cCSX2qasuo+BpJqIZi2IyV9qDHRhiqjSaxYwvg1S+MynMWZmuzhT6OiYAMtgl1QnLWt",
+	"FHalk4HwIVgQ4xTIixD1IqSYT2Su+yTW+SWExSmsqe6zd+pC9izqUcuMucr/rnJs7J+BEOgCou2C/7oI",
+	"e/SO0TAmzD3Sa0cifl0x0H4294Nf9L0/N2zSpkMvRD7v8rTtAIu7SGcsxVCl8M0EvmaL2P/d/7UKv3hX",
+	"lO6urHXrUpudtW6XHm1ZerQ17twaCdAqrSzLlhNc1/vMggamogL3USi0QYA5MWMl89F4ICC6nGOceres",
+	"E9dMgvaDp+NeCS0J864NhE+8Rk7BH+EkzPVETufDKNPa0YEohMGmN9rhgndGE+8OMOindC+QwbUlwF2C",
+	"tx3icCc33lpGuJvKjfulgRJqLqyTGu6+OF6jeeNJJrUrBZ9JOXV53rpxaHi9oCYuazYJOeu5SqEz+yAW",
+	"6Y57FX44EFZVXddD1ievsUxgaPsG1OUlq5iWI5e8ZcpUYEs+OvghAOicOCMmJYrJKRNQVLQoCVW8JRhL",
+	"i2pbzcBHq1sUhoFwnz87rrelsSOc0yaWj3vgewVWqHLhdjxwxwN3PPBGthPja2tX/HlAuZ2AvzFPdIVN",
+	"V+SLK9UdzD0WESMjYtgHSDsg0abei0gI0EAdzLUPdvLplIl0z6pd/aXYiV/cmL6hbCD1qa+RA8it7Nfq",
+	"6dpZcepwrom8xnrTNVHY2zAwhBltHhOsov9lWXqWUyrPNNQXKLmfphBEBKlS4nIiF1DrI/apW1zlDzAk",
+	"Fc+4yu6AyoBAdS+Rlyky++TUuyDDF7tC+oLnFzyNe5jyETpxFVCpIHEtwUs8ED7+1QrlRs1LdBG8iike",
+	"q/5UucKo5VMARkWNOZGwY5fujqXk8OBhWf+kmAE+zFI0r0GhRl+qDvNa58IDIoqXXe+uDQjyohmUgiTS",
+	"LR2UQF3gP6dpoT6c+wF8Xe7SYlql9nDf2kJ9t0xhOcM9OynSld+OHe1uvcALB3mnAe2SXe9KdQX3ojvo",
+	"TCxPlINObxvlJfDCfHkyQRzHA+EBSuRf//lP+///8b8AGKouFLvmbBZ87aGlJPhf12pgx5gPw2qCqRSs",
+	"N4BH/vWf/xep/u9f//mfrrXa///H/yILSNWycUuT4WcBdJKM+DUTRSctTbb1U0zi/1zsciCW/dq2QLgO",
+	"aD08IeWQMZVdbyBgmU9LjfmKsSnaEu3DrtSEPxCxYlpmuZ1o7GLeXC2NlFzOraQz6ZMzb6ocCFdV3eca",
+	"xjeLWhYV8xemYPHqMI7iUppxzyUcQZvnQBQD9SJVBa4LeYz7rn67VQhAsU5TVthu3Uy8djgQldnLiq21",
+	"QJEVy8E1VAGhhsR/2LffxCeEYkeQkhjVChAJBxDkDmGZWFD6h4gIOrHNutThCrKug0JyAjX4acbCMvqQ",
+	"r/mwSRp7W1zsz9Z5uZ28UE7sM7fhenAxqp07yWVnu90JPdsJPS8t8bypycbLQZASei+ftud4fgXVAIB1",
+	"UVI8HxGaKIkllHzljcbQvbI4gWbs2DI950t0IXpTSJQP2cak/a8hac7Q4Gs5nNQsgCbbnyD+IKPa9Prk",
+	"GRogJn6AYMUoINFW9uoTRwg8O6OJPTAkkyMI98MEAk5vzLi2WlVbJB7M/d30C6lSH0TgPdCfIgav2mdY",
+	"ViC2uxq39mksn1o7ns6t+rlB7tY82fIcwxlBwSSMsEnpvDXAJmcrg2vuOk7FTXqtOJVi6rsYlc+TnEM9",
+	"FW+FjxZ/wUvYZKFPmb6CRIJ7qQTqFBBzeLek5GG1o1Za/jx4yFcFWTfQ2pLuWCYghgMqBCOvB6IWek22",
+	"ibwuTcR6LhKSUGHp+IhZGj2jCgsrWUKPFYgyaoVJS7/D6ktthDuc9RcSRr2wT580mnrVCGBrNFNQp6cM",
+	"yv0U8bhN7V1xsX5TwWb/at9rbdVhl7Zp+Il7tbVtmRtXGXrjtl+7V9ffmDH4wTeNcC1u8u2GuLaPrh7v",
+	"elIYJPA2Q9mluDqseOXobzkqNhz+txYcGxzCdeSOcK12ksfnKXmEe9QeIcur/NELGJWv22Nk7ZmgCRTg",
+	"0zg4gowcGNJxRUF0PKRbJmmeVJVHy2d8iCzU/xti7cMiJJbY84P+r16E3N+Ht7reIzKWM/iHcIPl+xAC",
+	"yoZDqcxASPTsnj07fUp0QjOXs07ChGgGqlMQWKup4XqI6wB1AB1xh5zNig2ZpUPxQCCmlPrvaBaT7mzs",
+	"yio6BXNGNRZEBvOqi/MQEgGsRcNYK0UK1h+IisRVif4Vclaks8448+U1p1SbiFzmBvN3IMmlggz5NSMT",
+	"LnLD9EC4h4e5ydWSmscBSfg6fNchE7+XaN9wRdvMpUFtxF3M7y7m99uyfVZY1tK4XxHelHa+1aAf7/8e",
+	"fPIRwFhauCE9GXKg8Fb6G2llvgnXll73yXNwdo2Aaflqulj/qQjmM5aVGJ40FK17Cr3fIb1tzwl61JIH",
+	"I1gAN9H+1+ZV+YZTYa6+d3hE1753UWtM/V2e8jsKq9+Mre+C679hWPZKnczVBlrzkq3EKAVvLEMoVTni",
+	"PQXZl+hiHWN2IqijnkKFSTIby4ydFEUbR0rONOg7AxHbe+LQzwW/xRJHBdpYM0PC51ArLPVJorj2jkTA",
+	"9EJ4JMBbUKHDn+LfBx3/zaBz/PsAHVqDzvGgk9g30kEn8n9eCOl++tc//2vQ+fgR4C/F68KOCWvqSxJP",
+	"aMpigjGZAPfJpOZiBKXXfT1ztK47RZHO6ByFjVARNXKExeRxuJXRijzL4vbI/vuSPz5tcH8wq3uJ799Q",
+	"59tF+e9QMjtN8TYk1rLIUPAsJCcF6gxE1hPHlQok+Fv3f7f/WVQZm5S5VxJwA5+XFmeHv1Pfvj71DZEE",
+	"S/U22PsGAEHUjBVoxU0tGi9+ZuZODvsdKXMwlxZGDbLYTn37dtW37cA8mDSt9QJudm3s+Vxe5HWpkuXV",
+	"mgI4Vuo1+NVFPq0rNqkUzKkvimGYgGl+zWoYH+N+i4Jx5zzx02oWdjr3olKsIlE7JeKzkCp2OsHnIwYV",
+	"ab/sMzUloCCF7fhK6GMfatpBaGAjFsJS2e//dPQD+d//86h/1CfnTKQkHikqzIWZT9lfXEW/RLGUCcNp",
+	"pn1YWKX8HEfAIxacGgjGwZ5zOSe/vH37hvxINU+IHY9tw0WDSWXvfFyUDEQzmP+MLcUeJDCUatIfiBgK",
+	"58Wkq6c0YXuaWTJqWNojgiqwrhXlTYsSeou1teWU6ZMg8guB/fiWK8hXwj36BLbfLzkJVuxx/7AdifAW",
+	"Fn5div5hbzab7dlZ7uUqYyKRqaXK61JX6KwgTZ82rB0n1kDKT8klo4opXMnbq40XQK5uZQKvT3Mzdne6",
+	"ra4qrKRVOyHCj1zTjPsyq3vBXSBwU1BYKQ9Frx+whzsasgNCc01ycSXkTES+OmyEFSC1r4LJNZkpKUak",
+	"G3MBE7vAl+Nebc/ev3+/d1peWrZq296/f195HHfufljKF8gWmnwqTolF2tSFY0AO+wdFneXyKIbh45bS",
+	"lozA4dVaMfZvlgRDVeD1ffJ2rBgjMzoHQFcOzOh4IAZij3z33QuuzXffIXMY8szKthGCThF4MKQTns0h",
+	"yCnCIGr4G4OFUw/OJ+T24fm21YQKsg1AH2Ym5RXJp999Z7ungnBY9CFn6tjXrkgtB4tIrLl2f11SZak4",
+	"FkLKJvA16TKawCRzwf+eM19P1gRlB3suK4yDI/tsMspnAnFjOmdUJWMcEiwjKjd/j7EqnGXe1F7MY6v4",
+	"TKzIzzSueuR3wq7A1Pth7KBsOzoifCSkYppAZS37kD2FwmjSHXT+XbJBhwy5SDWxn/7f/2fQ6UUOAWgb",
+	"4x8YPPgfkujJoNPDet+EGJlZJsm0HZqER/67FGN42/ahqLjShH2gSTlc2E3weomibfdxmP/jH3Pbrnu2",
+	"T06JhiUJlo+RS3soYqiqGxfNOgzjMFcgpdhTodtCMdzl+OyjMF7ZI+AWACqn00t5zVrroP29rQDaw4Mt",
+	"K6BVULF3XkpPyWz94AXc0zOZsfYGR4qm67f4Mzx9W4X+cHxhmb8l6/05gv6XFiZM67senL7Dx4/Xbw0o",
+	"7W205Cj1bTSFdH6jlj6lYRhP0jrBEe447eIiPk8zgdue1pCIiGQoo1gi4NjAtGBdXi7034SxEU26Kx6b",
+	"rwNAj3O5H+y8W8flud9m1OWv2cHld3D5r9/g6SnZkvRoU09+FulWVaXd/72A3y1FxJ8zn1QUE40YSWIu",
+	"aGL4NYtPXPIqwOhrY3Vbq0D59FHkrfQepClTWgqakZQaGhGmrH5UBku1YeTvhpoO78DPvJyepQxWFLJ0",
+	"lSuy8+Ts8CG3TieeFkdtObloh/Tf0aW8IwDIOoLGDgTyDYNAlukPCPVYeos2uyR4Gm8A+IgB0GgXsQ1U",
+	"3ycv5TUXozLdtpGECgxLLmrQQXyzt6BDrsk2mMc98OhPC/TACd0L1GMtrWcH99hhxnfq0g3FoAIhspXG",
+	"tI+kcS+To1bfoL2xQdUarybJIbGcpPAZlhkMIfdil4o0QpdaRKZjaaTuVXNz9ckroM725ZimEy5iBGb0",
+	"l3hhTmG8L+ToW6qLU0x6HSsuFsYb7SrifCViG9yM+q1/P5Zw+9BTTS8x0+gCCdgWrBtIb0toBxg/GlLO",
+	"byQaNkLSIH0B0SZPmTBQWmVMNcnY0Bw7QwySDeestpeMJoakzFCe6ShwztsPXpAcCCpSlzwV8XRYacUu",
+	"Knc+4TBxDiQdB6e3r+NSTRTG5oRmUrCBmDFlL6AyRA6joNQyDMe/XeS+hTdH9Nrl8JmA3zxIuOPNUv2B",
+	"eFuYpTRkS7ePcUV4qiPiq8komaGLHvyVBezBFZnRhs6J4qOxOQn6GIiECiIkyaQYMUUuGRnaG1MgCaQK",
+	"FrFPnikKUZ0JhXznl4zkIpWCBTR8IKpEvMGZblv5ZkxhcDt2VrCdFeyTMAC4SgXJf6CrhulNpcC18rC+",
+	"XaSAYYZNVpTCCoW8aHnG1oHQjJFuocFbUu/RDP4NrBIR1o2ooNSQnFre4CqIDQSIqdhJPUUb0Yz1lgN9",
+	"PvPMq58m2eguaeenStr5GWW/rKhp30IqzF2eljrfwOPgjkBAT10eyg2SttyKCoEKyjKOUzMr1Moz2ClW",
+	"Gc4xiTN+qaiau2ASpPuxe3+G2b/LgEgA7C48QuIwMDJGQT3G8+ifk5jDX6FMPnCnFSscaStDOzZnX0W2",
+	"sGf5Qs8XLrLTQCR+W8zyUjYFJS6+Rv5kJ7aUMYnG4h4YJsSxkkgrMyqiPi9uVtHhU4dyr0POYR12pPub",
+	"jtGGXMgzXxHdUT5yJeRMf1KzUGuNXx+pWCYmXrioRhKqr9zwBPtgMI6jO+jYr8dy5qR7zkTCyJByRWZM",
+	"mEGn128JtLuLCO27gSramdwPUHFldPaMFrxqB1Pc1X3dOeo2CeS2Z5ORVM4ERCRjPeeVBHqJ5HzNNTf6",
+	"k1jfz5zBmRIoP0qgq6r+6K06ZcJ5tK5wqIsGom3kq4qmTF8NRCZHHn/prPo0u7KLwMVxPVWxHGJ+/Bh6",
+	"jiPbLNq3SC4y5gq4Xcp0PhCazjWmop9xzSLPbYIMiXIIaenJW/eOlbk9e2qP3f6r7frr4CkwlWX1zu80",
+	"Uzyepl2O+B032XGTG6cKZMlVCX/jqxPKT/PLjCf7zrS+/7vO8tHH/WnG0hFbUkzTBZ8Lxux1JUcHR77G",
+	"ics0AP5C57YsHJNSATMoK2FiP30CuR3s9LEVV+GjMUXbGxjwGxzgptT47rC34SjbsjO4UtBuEW4tNUa0",
+	"HYy3wdIGAwNPu5CmdMNwq4VZhmvbIBpSTAioYG1X15Wxvr/5bEWUvwXjwkJhRl9XtaxK7kof4c5H3phJ",
+	"kEqETkT8Yq3U3UUvlraAEMgF5B7BRghNU8W0bsnobV9amsc7CKX9/lGDt2UpoZvLfE9Tnu7N2F7K0/Up",
+	"3ttiVaoljPWCL5IaAmiQlCUcqjihcTooae/9olAdimuWHqMBB4IA9RVLnQkZ964XYVptathIKkzYgEHU",
+	"EaIuina7MU0MSy+kwHwT7AOI7yy9mI3nF0KauOfzhGOde8S/pHROSoGM8WuWYr6G2o9uQqTrclUU+wzG",
+	"m39IwVwWh7GckQkVc2JXmgw6E0aMlIMOVBsR7JqpgdBjMFAVLmNKdH45sQKXikLsDDCR2Vj63vvkjcKY",
+	"D1x9yBsCfwlpBmLOTDFO6AmAi1S1sZyTkq5xTew9yw1Ly1IoUzpi/YE4XcbnsOz/UZux/v8v83PK0/fs",
+	"KcSEb8bAtrG/f1488UdJVbqOX/LSPng/XCTa0GrezkHpjn9+C/zTcYJBZy5zoHIRmTGS8nTQwXP8RbNO",
+	"n1x8zYrMMyh376s7WE5R1nWI1q/XPBCOLzKajEs+5UxfDxDqGZbiJ5VK/KQbg0PvL1CPohc5GLSc6oHQ",
+	"hmcZMRJzJ7YR6rNi2rtK+Ssq5cMa306lfL/qd+FX9X2t41stLsEuG8oXinQp7nPkqITLnZquNJI4YtVK",
+	"/s4dMatnFfXZ2yICycagXGo97yi+6asBjSGaEZIyuVSjJ2G2PHujmoNh3BC+DFJVzBpTxjqIRq6XUZAN",
+	"UmXhWhSpsj4lBcGu1qEfbs476nHf1KOKlFguiwSUwdOA9hLSLcFrRApCfbtgDnAZZAOaADmJgxPS5H/C",
+	"o/Z1OKBwLvcDa3Dr2GKUdSq8lVoTGN7dO6N2mZR2PqLbjQ3BDEreIikrmWUbSVxV7tn/vVAbPgYy0IJr",
+	"5m4o1F2Zq9ahE7v0Kd8EPrOWFUX7c94oG2x09vGQ3SArytoR85jS5I6u6N2lNMEJ3UtKk7UEiVtKabJL",
+	"TbJLTfLlyh9FSpIllLNd5FiFRjk6OEL7SeB2RZ+LRzDMmWnEkjjisR2W5HPN+rY95mQnvnxL4SUettAY",
+	"YdJ4jdeAjIR+LvzipjJR3nDjXxYJMgC+WwEfuCtPNblmCmAQ4o8PSffw4GGvT079C9QQwAn7QJmBqN4M",
+	"/BU5t/ZFNmwrB1hHhBLFjALksKZD1gfvLTpu0TFVbdQPBSxMSAy5JpeQD0IK0j16eIgkzGerm1Hn49Nj",
+	"7zHu9QcCpb242DoAASK4A6W/Jl/WG2znTondpgLgNjTOzevOM9ltQGAJzeztmuNxMmOuT4rDdDuZ7h7e",
+	"0bwEmxWnuHI4d1jtXTHHnUS8Dp/1iO3VjNZRNkIr164CLHyg1+C8K2Xqfdd2u2vzVZifb4nnEanHX31z",
+	"31AuPpz5Oi5Av9i7CO1vVoTGRA/b3+gbyNLt88AxMnXtG81V1jnu7MO9cUNYQKfJKyawKMLpm+c+t1K/",
+	"9NlDucFF///bwPXgwLo69HxWcEq6pYEpk9OMAVACw9th8OH7PsnV4vvv1wmNR9wyKgcYm15EpQedYFDm",
+	"YhfBgvgtLqbchWOBRtpe0JZ7vqG1XxjNzNg3pHIhrPTojkrQQkGZ21bNny5X788uvCohMWw4lMospDwM",
+	"OqhgYxa7+KkCg/egbYSia4LKz8TlQmRZZifh9rEAu3tMd5CdwzXa0N95rq7ZXEdkKJNck5GS+RTx3y7h",
+	"N9O6zAU1ovZLlhZo/XDt6WRK+ahxVs9oMvZGJXdiHhSqpVXNKlc2PIFOnI4WK2taldJHVrimEzmZ5IKb",
+	"udUPqqEGQZOIHG3eXadW2ulh3IbdrpE7EU7jnYsknDZqt5Y0/H8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

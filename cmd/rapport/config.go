@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rapportlib/rapport/internal/rapport"
 )
 
 // config is everything the environment can set. Each field says its variable and default.
@@ -31,6 +33,7 @@ type config struct {
 	DBMaxConns      int            // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
 	DBStatementTime time.Duration  // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
 	PprofAddr       string         // RAPPORT_PPROF_ADDR: serve Go's profiler there; default off
+	ChangeRetention time.Duration  // RAPPORT_CHANGE_RETENTION: how long the change feed keeps events; default 720h (30 days)
 }
 
 // loadConfig reads the configuration from getenv, naming the variable at fault on error.
@@ -84,6 +87,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.AuthCacheTTL = p.duration("RAPPORT_AUTH_CACHE_TTL", 5*time.Second)
 	c.DBMaxConns = p.int("RAPPORT_DB_MAX_CONNS", 0)
 	c.DBStatementTime = p.duration("RAPPORT_DB_STATEMENT_TIMEOUT", 15*time.Second)
+	c.ChangeRetention = p.duration("RAPPORT_CHANGE_RETENTION", rapport.DefaultChangeRetention)
 	return c, p.err
 }
 

@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go purgeExpired(ctx, logger, store)
+	go purgeExpired(ctx, logger, store, cfg.ChangeRetention)
 	if cfg.PprofAddr != "" {
 		go servePprof(ctx, logger, cfg.PprofAddr)
 	}
@@ -111,9 +111,9 @@ func openStore(ctx context.Context, cfg config) (*postgres.Store, error) {
 	})
 }
 
-// purgeExpired deletes expired access tokens and idempotency keys every ten minutes until ctx
-// ends. Every replica runs it; the deletes are idempotent.
-func purgeExpired(ctx context.Context, logger *slog.Logger, store *postgres.Store) {
+// purgeExpired deletes expired access tokens, idempotency keys and change-feed events every ten
+// minutes until ctx ends. Every replica runs it; the deletes are idempotent.
+func purgeExpired(ctx context.Context, logger *slog.Logger, store *postgres.Store, changeRetention time.Duration) {
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
@@ -130,6 +130,11 @@ func purgeExpired(ctx context.Context, logger *slog.Logger, store *postgres.Stor
 				logger.Warn("purge expired idempotency keys", "err", err)
 			} else if n > 0 {
 				logger.Info("purged expired idempotency keys", "count", n)
+			}
+			if n, err := store.PurgeChanges(ctx, time.Now().Add(-changeRetention)); err != nil {
+				logger.Warn("purge old changes", "err", err)
+			} else if n > 0 {
+				logger.Info("purged old changes", "count", n)
 			}
 		}
 	}

@@ -38,6 +38,7 @@ type Store interface {
 	rapport.CampaignStore
 	rapport.PledgeStore
 	rapport.IdempotencyStore
+	rapport.EventStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
 	Ping(ctx context.Context) error
 }
