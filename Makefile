@@ -6,13 +6,16 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build generate check-generated lint bench db-start db-stop clean
+.PHONY: run test build generate check-generated lint bench db-start db-stop clean faults
 
 ## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on :8080
+## (migrations as the owner of the tables, the server as rapport_app, which reads and writes rows only)
 run: build
 	@set -euo pipefail; \
-	url="$${DATABASE_URL:-$$(scripts/localpg start)}"; \
-	export DATABASE_URL="$$url"; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  export RAPPORT_MIGRATE_DATABASE_URL="$$(scripts/localpg start)"; \
+	  export DATABASE_URL="$$(scripts/localpg app-url)"; \
+	fi; \
 	./bin/rapport seed; \
 	scripts/howto; \
 	exec ./bin/rapport serve
@@ -60,3 +63,8 @@ db-stop:
 
 clean:
 	rm -rf bin
+
+## faults: crash PostgreSQL and kill the server while clients create with Idempotency-Keys, and
+## check that every write happened exactly once (its own cluster and server; see cmd/rapport/faults_test.go)
+faults:
+	$(GO) test -tags faults -count=1 -run TestFaults -v ./cmd/rapport/

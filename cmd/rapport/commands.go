@@ -24,12 +24,12 @@ func migrateCommand(cfg config, args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "up", "down":
-		if err := db.Migrate(cfg.DatabaseURL, args[0]); err != nil {
+		if err := db.Migrate(cfg.migrateURL(), args[0]); err != nil {
 			return err
 		}
 		fallthrough
 	case "version":
-		v, dirty, err := db.Version(cfg.DatabaseURL)
+		v, dirty, err := db.Version(cfg.migrateURL())
 		if err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}

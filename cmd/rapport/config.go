@@ -12,7 +12,8 @@ import (
 
 // config is everything the environment can set. Each field says its variable and default.
 type config struct {
-	DatabaseURL     string         // DATABASE_URL (required)
+	DatabaseURL     string         // DATABASE_URL (required): the role the server runs as
+	MigrateURL      string         // RAPPORT_MIGRATE_DATABASE_URL: the owner's, for migrations; default DATABASE_URL
 	Addr            string         // RAPPORT_ADDR, default ":8080"
 	Env             string         // RAPPORT_ENV: "development" (default) or "production"
 	LogFormat       string         // RAPPORT_LOG_FORMAT: "text" or "json"; default json in production, text otherwise
@@ -40,6 +41,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL: getenv("DATABASE_URL"),
+		MigrateURL:  getenv("RAPPORT_MIGRATE_DATABASE_URL"),
 		Addr:        or(getenv("RAPPORT_ADDR"), ":8080"),
 		Env:         or(getenv("RAPPORT_ENV"), "development"),
 		LogLevel:    or(getenv("RAPPORT_LOG_LEVEL"), "info"),
@@ -97,6 +99,11 @@ func (c config) needDatabase() error {
 		return fmt.Errorf("DATABASE_URL is not set; e.g. postgres://user:password@localhost:5432/rapport (or use `make run`, which starts a local PostgreSQL)")
 	}
 	return nil
+}
+
+// migrateURL is the URL migrations run with: the owner of the tables.
+func (c config) migrateURL() string {
+	return or(c.MigrateURL, c.DatabaseURL)
 }
 
 func or(s, def string) string {

@@ -71,7 +71,10 @@ func get(t *testing.T, url, token string) *apitest.Response {
 func TestRunEndToEnd(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
-	vars := env(map[string]string{"DATABASE_URL": dbtest.NewDatabase(t), "RAPPORT_ADDR": addr, "RAPPORT_LOG_FORMAT": "json"})
+	// Migrations run as the owner, the server as the role that reads and writes rows only.
+	owner := dbtest.NewDatabase(t)
+	vars := env(map[string]string{"DATABASE_URL": dbtest.AppURL(owner), "RAPPORT_MIGRATE_DATABASE_URL": owner,
+		"RAPPORT_ADDR": addr, "RAPPORT_LOG_FORMAT": "json"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 

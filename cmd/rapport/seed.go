@@ -34,7 +34,7 @@ func seedCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	if err := db.Migrate(cfg.DatabaseURL, "up"); err != nil {
+	if err := db.Migrate(cfg.migrateURL(), "up"); err != nil {
 		return fmt.Errorf("migrate the database: %w", err)
 	}
 	if err := seedDemo(ctx, store); err != nil {

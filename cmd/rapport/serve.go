@@ -30,7 +30,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	}
 	defer store.Close()
 	if cfg.Migrate {
-		if err := db.Migrate(cfg.DatabaseURL, "up"); err != nil {
+		if err := db.Migrate(cfg.migrateURL(), "up"); err != nil {
 			return fmt.Errorf("migrate the database: %w", err)
 		}
 	}

@@ -30,7 +30,8 @@ import (
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
-// Env is an API server over a database of its own.
+// Env is an API server over a database of its own. The server runs as the application's
+// role; DatabaseURL is the owner's, for tests that reach around it.
 type Env struct {
 	t           testing.TB
 	Handler     http.Handler
@@ -45,7 +46,7 @@ type Env struct {
 func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 	t.Helper()
 	dbURL := dbtest.NewDatabase(t)
-	store, err := postgres.Open(context.Background(), dbURL, postgres.Config{MaxConns: 8})
+	store, err := postgres.Open(context.Background(), dbtest.AppURL(dbURL), postgres.Config{MaxConns: 8})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

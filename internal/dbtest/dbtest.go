@@ -97,10 +97,30 @@ func NewDatabase(t testing.TB) string {
 	return u.String()
 }
 
-// NewStore returns a store on a new database of its own; see NewDatabase.
+// AppRole and appPassword are the role the server runs as, which may read and write rows and
+// nothing more (migration 000007), and the password tests give it (a cluster that trusts
+// local connections ignores it).
+const (
+	AppRole     = "rapport_app"
+	appPassword = "rapport-app-test"
+)
+
+// AppURL returns the URL of the database at databaseURL (one of NewDatabase) for the role the
+// server runs as.
+func AppURL(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		panic(fmt.Sprintf("dbtest.AppURL(%q): %v", databaseURL, err)) // NewDatabase's URLs parse
+	}
+	u.User = url.UserPassword(AppRole, appPassword)
+	return u.String()
+}
+
+// NewStore returns a store on a new database of its own, connected as the server's role; see
+// NewDatabase and AppURL.
 func NewStore(t testing.TB) *postgres.Store {
 	t.Helper()
-	store, err := postgres.Open(context.Background(), NewDatabase(t), postgres.Config{MaxConns: 8})
+	store, err := postgres.Open(context.Background(), AppURL(NewDatabase(t)), postgres.Config{MaxConns: 8})
 	if err != nil {
 		t.Fatalf("open test store: %v", err)
 	}
@@ -147,7 +167,7 @@ func ensureTemplate(cluster *url.URL) (string, error) {
 	}
 	if exists {
 		dropStaleTemplates(ctx, conn, name)
-		return name, nil
+		return name, appLogin(ctx, conn)
 	}
 	building := name + "_building"
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building)); err != nil {
@@ -163,7 +183,15 @@ func ensureTemplate(cluster *url.URL) (string, error) {
 		return "", err
 	}
 	dropStaleTemplates(ctx, conn, name)
-	return name, nil
+	return name, appLogin(ctx, conn)
+}
+
+// appLogin lets the server's role, which the migrations make, log in with the tests' password.
+func appLogin(ctx context.Context, conn *pgx.Conn) error {
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s LOGIN PASSWORD '%s'`, AppRole, appPassword)); err != nil {
+		return fmt.Errorf("let %s log in: %w", AppRole, err)
+	}
+	return nil
 }
 
 // dropStaleTemplates removes the templates of earlier schema versions, which would otherwise pile

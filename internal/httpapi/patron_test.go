@@ -377,8 +377,9 @@ func TestErasePatron(t *testing.T) {
 	}
 	var hist api.FeedbackHistory
 	mustGet(t, env, admin, "/v1/feedback/"+feedback.Id.String()+"/history", &hist)
-	if len(hist.Data) != 1 || hist.Data[0].To != api.FeedbackStatusActedOn || hist.Data[0].Text != nil {
-		t.Errorf("her feedback's history after erasure = %+v; want the decision kept without its text", hist.Data)
+	if len(hist.Data) != 2 || hist.Data[0].To != api.FeedbackStatusActedOn || hist.Data[0].Text != nil ||
+		hist.Data[1].Kind != api.Edit || hist.Data[1].Changes == nil || (*hist.Data[1].Changes)["summary"] != nil {
+		t.Errorf("her feedback's history after erasure = %+v; want the decision kept without its text, then the erasure's edit without values", hist.Data)
 	}
 	// A retry of the create that made her feedback still writes nothing new, and its answer no
 	// longer holds what she said.

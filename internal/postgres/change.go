@@ -128,27 +128,14 @@ func (s *Store) ListChanges(ctx context.Context, p *rapport.Principal, f rapport
 }
 
 // PurgeChanges deletes the events recorded before the time, in batches, and notes how far it
-// got, so that a cursor from before is answered Gone rather than silently skipping events.
+// got, so that a cursor from before is answered Gone rather than silently skipping events. The
+// server's role may not delete from the change log: the function purge_changes, which runs as
+// the owner of the tables, does it (migration 000007).
 func (s *Store) PurgeChanges(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
 		var n int64
-		err := s.pool.QueryRow(ctx, `
-			WITH gone AS (
-				DELETE FROM changes
-				WHERE (xid, seq) IN (SELECT xid, seq FROM changes WHERE at < $1 LIMIT 10000)
-				RETURNING xid, seq
-			), last AS (
-				SELECT xid, seq FROM gone ORDER BY xid DESC, seq DESC LIMIT 1
-			), noted AS (
-				INSERT INTO changes_purged (xid, seq, purged_at)
-				SELECT xid, seq, $2 FROM last
-				ON CONFLICT (only_row) DO UPDATE
-				SET xid = EXCLUDED.xid, seq = EXCLUDED.seq, purged_at = EXCLUDED.purged_at
-				WHERE (changes_purged.xid, changes_purged.seq) < (EXCLUDED.xid, EXCLUDED.seq)
-			)
-			SELECT count(*) FROM gone`, before, s.clock()).Scan(&n)
-		if err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT purge_changes($1, 10000)`, before).Scan(&n); err != nil {
 			return total, interpretError(fmt.Errorf("purge changes: %w", err))
 		}
 		if n == 0 {

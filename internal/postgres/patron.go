@@ -493,7 +493,19 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 			return err
 		}
 		// Their feedback keeps its status and dates for the counts, but nothing it said, nor
-		// what was said back, and it leaves the public board.
+		// what was said back, and it leaves the public board. Its history says that the text
+		// went, when and by whom, without the text.
+		if _, err := w.tx.Exec(ctx, `
+			INSERT INTO feedback_transitions (district_id, feedback_id, kind, from_status, to_status, changes,
+				by_client, by_user, by_user_source, at)
+			SELECT f.district_id, f.id, 'edit', f.status, f.status,
+				'{"summary": null, "details": null, "resolution": null, "public": null}'::jsonb,
+				$2, $3, $4, $5
+			FROM feedback_items f
+			WHERE f.patron_id = $1`,
+			id, by.ClientID, nullIfEmpty(by.ActingUser), nullIfEmpty(string(w.by.ActingUserSource)), w.now); err != nil {
+			return fmt.Errorf("erase feedback: %w", err)
+		}
 		if err := recordRows(ctx, w, rapport.ResourceFeedbackItem, "erase feedback", `
 			UPDATE feedback_items
 			SET summary = $5, details = NULL, public = false,

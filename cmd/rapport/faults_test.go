@@ -1,0 +1,737 @@
+//go:build faults
+
+package main
+
+// The fault tests prove that a create sent with an Idempotency-Key happens exactly once when
+// PostgreSQL or the server dies at any instant. Clients retry every create with its key and body
+// until they get a 2xx; afterwards the database holds each patron once, every patron a client
+// was told of exists, and the change feed has one created event for each. A 409 (the key's first
+// request still running) never lasts longer than the request timeout.
+//
+// Each test starts a PostgreSQL cluster of its own (scripts/localpg on a free port, in a folder
+// under /var/tmp that the postgres user can enter), builds the server and runs it as a child
+// process, so that it can be killed. `make faults` runs them; `make test` does not (build tag).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/internal/apitest"
+)
+
+const (
+	faultClients         = 8
+	faultWritesPerClient = 40
+	faultRequestTimeout  = 5 * time.Second
+	// faultConflictMargin is how much longer than the request timeout a run of 409s may last:
+	// the time a timed-out request's transaction takes to end, and the clients' back-off.
+	faultConflictMargin = 2 * time.Second
+	// faultDeadline bounds the workload; a key not resolved by then is a failure.
+	faultDeadline = 3 * time.Minute
+)
+
+// TestFaultsPostgresCrash crashes PostgreSQL twice while the clients write (an immediate stop:
+// no checkpoint, every connection cut), and starts it again a second later.
+func TestFaultsPostgresCrash(t *testing.T) {
+	h := newFaultHarness(t)
+	h.workload(t, "Crashpg", 2, "crash PostgreSQL", func() error {
+		if _, err := h.localpg("crash"); err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		_, err := h.localpg("start")
+		return err
+	})
+}
+
+// TestFaultsServerKill kills the server with SIGKILL three times while the clients write, and
+// starts a new one on the same address half a second later.
+func TestFaultsServerKill(t *testing.T) {
+	h := newFaultHarness(t)
+	h.workload(t, "Killsrv", 3, "kill the server", func() error {
+		if err := h.srv.kill(); err != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+		return h.srv.start()
+	})
+}
+
+// faultHarness is one test's cluster, server and demo credentials.
+type faultHarness struct {
+	t        *testing.T
+	work     string   // the server binary and its log
+	pgDir    string   // the cluster's data folder, under /var/tmp
+	pgEnv    []string // the environment scripts/localpg runs with
+	script   string   // scripts/localpg
+	dbURL    string   // the cluster's superuser URL
+	base     string   // http://127.0.0.1:port
+	srv      *faultServer
+	token    string
+	schoolID string
+}
+
+// newFaultHarness starts a cluster, builds and seeds, serves, and gets a token and a school.
+// Everything it starts is stopped and removed when the test ends, however it ends.
+func newFaultHarness(t *testing.T) *faultHarness {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault tests start a cluster and a server of their own")
+	}
+	h := &faultHarness{t: t}
+	var err error
+	if h.script, err = filepath.Abs("../../scripts/localpg"); err != nil {
+		t.Fatal(err)
+	}
+	if h.work, err = os.MkdirTemp("", "rapport-faults-work-"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			os.Remove(filepath.Join(h.work, "rapport"))
+			t.Logf("the server's log is kept in %s", h.work)
+			return
+		}
+		os.RemoveAll(h.work)
+	})
+
+	// The cluster's folder must be reachable by the postgres user when we are root (localpg runs
+	// the server as that user); /var/tmp is world-traversable, a mode-700 temp folder is not.
+	pgRoot, err := os.MkdirTemp("/var/tmp", "rapport-faults-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pgDir = filepath.Join(pgRoot, "pg")
+	port := faultFreePort(t)
+	h.pgEnv = append(os.Environ(), "RAPPORT_PG_PORT="+strconv.Itoa(port), "RAPPORT_PG_DIR="+h.pgDir, "RAPPORT_PG_DB=rapport")
+	t.Cleanup(func() {
+		if _, err := h.localpg("stop"); err != nil {
+			t.Errorf("stop the cluster: %v", err)
+		}
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(pgRoot, "postgresql.log")); err == nil {
+				t.Logf("PostgreSQL's log, last lines:\n%s", faultTail(log, 30))
+			}
+		}
+		os.RemoveAll(pgRoot)
+	})
+	if h.dbURL, err = h.localpg("start"); err != nil {
+		t.Fatal(err)
+	}
+	h.checkOwnCluster(t)
+
+	bin := filepath.Join(h.work, "rapport")
+	if out, err := exec.Command(faultGo(), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	seed := exec.Command(bin, "seed")
+	seed.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + h.dbURL}
+	if out, err := seed.CombinedOutput(); err != nil {
+		t.Fatalf("rapport seed: %v\n%s", err, out)
+	}
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(faultFreePort(t)))
+	h.base = "http://" + addr
+	logf, err := os.OpenFile(filepath.Join(h.work, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = &faultServer{bin: bin, base: h.base, log: logf, env: []string{
+		"PATH=" + os.Getenv("PATH"),
+		"DATABASE_URL=" + h.dbURL,
+		"RAPPORT_ADDR=" + addr,
+		"RAPPORT_LOG_FORMAT=json",
+		"RAPPORT_REQUEST_TIMEOUT=" + faultRequestTimeout.String(),
+		"RAPPORT_RATE_LIMIT=100000",
+		"RAPPORT_RATE_BURST=100000",
+		"RAPPORT_ANON_RATE_LIMIT=100000",
+		"RAPPORT_ANON_RATE_BURST=100000",
+	}}
+	t.Cleanup(func() {
+		if err := h.srv.kill(); err != nil {
+			t.Errorf("stop the server: %v", err)
+		}
+		logf.Close()
+		if t.Failed() {
+			if log, err := os.ReadFile(logf.Name()); err == nil {
+				t.Logf("the server's log, last lines:\n%s", faultTail(log, 30))
+			}
+		}
+	})
+	if err := h.srv.start(); err != nil {
+		t.Fatal(err)
+	}
+
+	h.token = h.getToken(t)
+	req, _ := http.NewRequest(http.MethodGet, h.base+"/v1/schools", nil)
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	res := h.send(t, req)
+	var schools struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(res.Body, &schools); err != nil || res.Status != http.StatusOK || len(schools.Data) == 0 {
+		t.Fatalf("GET /v1/schools = %d %s; want the demo district's schools", res.Status, res.Body)
+	}
+	h.schoolID = schools.Data[0].ID
+	return h
+}
+
+// localpg runs scripts/localpg on this test's cluster and returns what it printed on stdout.
+func (h *faultHarness) localpg(command string) (string, error) {
+	cmd := exec.Command(h.script, command)
+	cmd.Env = h.pgEnv
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("scripts/localpg %s: %v: %s", command, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// checkOwnCluster stops the test unless the cluster answering is the one in its own folder
+// (scripts/localpg reuses whatever answers on the port).
+func (h *faultHarness) checkOwnCluster(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, h.dbURL)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", h.dbURL, err)
+	}
+	defer conn.Close(ctx)
+	var dir string
+	if err := conn.QueryRow(ctx, `SHOW data_directory`).Scan(&dir); err != nil {
+		t.Fatal(err)
+	}
+	if dir != h.pgDir {
+		t.Fatalf("the cluster on %s keeps its data in %s, not in this test's %s: another cluster holds the port", h.dbURL, dir, h.pgDir)
+	}
+}
+
+// send makes one request from the test's goroutine and checks the answer against the spec.
+func (h *faultHarness) send(t *testing.T, req *http.Request) *apitest.Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	out := &apitest.Response{Status: res.StatusCode, Header: res.Header, Body: body}
+	apitest.CheckResponse(t, req, out)
+	return out
+}
+
+func (h *faultHarness) getToken(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo", "demo-secret")
+	res := h.send(t, req)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(res.Body, &tok); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("token for demo: %d %s", res.Status, res.Body)
+	}
+	return tok.AccessToken
+}
+
+// faultKey is what one create, retried under one Idempotency-Key, came to.
+type faultKey struct {
+	key, given string
+	body       []byte
+
+	resolved    bool          // a 2xx came
+	status      int           // its status
+	id          string        // the patron it named
+	replayed    bool          // an answer carried Idempotency-Replayed: true
+	attempts    int           // requests sent
+	transport   int           // answers that never came (refused, reset, timed out)
+	conflicts   int           // 409s
+	throttled   int           // 429s
+	unavailable int           // 5xx
+	unexpected  []string      // any other answer
+	longest409  time.Duration // the longest run of consecutive 409s, first sent to last answered
+}
+
+// workload runs the clients, calls fault `faults` times as the acknowledged writes pass even
+// fractions of the total, and then checks the database and the change feed.
+func (h *faultHarness) workload(t *testing.T, family string, faults int, what string, fault func() error) {
+	t.Helper()
+	total := faultClients * faultWritesPerClient
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	keys := make([][]*faultKey, faultClients)
+	for c := range keys {
+		keys[c] = make([]*faultKey, faultWritesPerClient)
+		for i := range keys[c] {
+			k := &faultKey{key: fmt.Sprintf("faults-%s-%d-%d", run, c, i), given: faultName(c, i)}
+			k.body, _ = json.Marshal(map[string]string{
+				"school_id": h.schoolID, "role": "student", "given_name": k.given, "family_name": family,
+			})
+			keys[c][i] = k
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
+	defer cancel()
+	var acked atomic.Int64
+	start := time.Now()
+
+	// The faults: each once the acknowledged writes pass k/(faults+1) of the total, so that
+	// every one lands while the clients are writing.
+	faultErr := make(chan error, 1)
+	var faultLog []string
+	go func() {
+		defer close(faultErr)
+		for k := 1; k <= faults; k++ {
+			at := int64(total * k / (faults + 1))
+			for acked.Load() < at {
+				if ctx.Err() != nil {
+					faultErr <- fmt.Errorf("fault %d of %d: the clients stopped at %d writes", k, faults, acked.Load())
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			before, began := acked.Load(), time.Now()
+			if err := fault(); err != nil {
+				faultErr <- fmt.Errorf("fault %d of %d (%s): %w", k, faults, what, err)
+				cancel() // the clients would wait for a server or a cluster that will not come back
+				return
+			}
+			faultLog = append(faultLog, fmt.Sprintf("%s at %d/%d writes (%.1f s), back after %.1f s",
+				what, before, total, began.Sub(start).Seconds(), time.Since(began).Seconds()))
+		}
+	}()
+
+	client := &http.Client{Timeout: 2 * faultRequestTimeout}
+	var wg sync.WaitGroup
+	for c := range keys {
+		wg.Go(func() {
+			for _, k := range keys[c] {
+				h.create(ctx, client, k)
+				if !k.resolved {
+					return
+				}
+				acked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cancel()
+	if err := <-faultErr; err != nil {
+		t.Error(err)
+	}
+
+	// What the clients saw.
+	var writes, attempts, transport, conflicts, throttled, unavailable, replays, unexpected int
+	var longest time.Duration
+	acks := map[string]*faultKey{} // by patron id
+	for _, ck := range keys {
+		for _, k := range ck {
+			attempts += k.attempts
+			transport += k.transport
+			conflicts += k.conflicts
+			throttled += k.throttled
+			unavailable += k.unavailable
+			unexpected += len(k.unexpected)
+			longest = max(longest, k.longest409)
+			if k.replayed {
+				replays++
+			}
+			for _, u := range k.unexpected {
+				t.Errorf("key %s: unexpected answer %s", k.key, u)
+			}
+			if !k.resolved {
+				t.Errorf("key %s (%s %s) never got a 2xx: %d attempts", k.key, k.given, family, k.attempts)
+				continue
+			}
+			writes++
+			if k.id != "" {
+				acks[k.id] = k
+			}
+			if k.longest409 > faultRequestTimeout+faultConflictMargin {
+				t.Errorf("key %s answered 409 for %s in a row; a claim must not outlive the request timeout (%s)",
+					k.key, k.longest409.Round(time.Millisecond), faultRequestTimeout)
+			}
+		}
+	}
+
+	// What the database holds: each key's patron once, and the acknowledged id.
+	dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer dcancel()
+	conn, err := pgx.Connect(dctx, h.dbURL)
+	if err != nil {
+		t.Fatalf("connect to the database: %v", err)
+	}
+	defer conn.Close(dctx)
+	byName := map[string][]string{} // given name → patron ids
+	rows, err := conn.Query(dctx, `SELECT id::text, given_name FROM patrons WHERE family_name = $1`, family)
+	if err != nil {
+		t.Fatalf("read the patrons: %v", err)
+	}
+	stored := 0
+	for rows.Next() {
+		var id, given string
+		if err := rows.Scan(&id, &given); err != nil {
+			t.Fatal(err)
+		}
+		byName[given] = append(byName[given], id)
+		stored++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read the patrons: %v", err)
+	}
+	ours := map[string]bool{} // patron ids of this workload, as stored
+	for _, ids := range byName {
+		for _, id := range ids {
+			ours[id] = true
+		}
+	}
+	duplicates, lost := 0, 0
+	for _, ck := range keys {
+		for _, k := range ck {
+			ids := byName[k.given]
+			if len(ids) > 1 {
+				duplicates += len(ids) - 1
+				t.Errorf("key %s wrote %s %s %d times: patrons %v", k.key, k.given, family, len(ids), ids)
+			}
+			if !k.resolved {
+				continue
+			}
+			switch {
+			case len(ids) == 0:
+				lost++
+				t.Errorf("key %s was acknowledged (%d, patron %q) but %s %s is not in the database", k.key, k.status, k.id, k.given, family)
+			case k.id != "" && !ours[k.id]:
+				lost++
+				t.Errorf("key %s was acknowledged with patron %s, which is not in the database (it holds %v)", k.key, k.id, ids)
+			}
+		}
+	}
+	if stored != total {
+		t.Errorf("the database holds %d patrons named %s, want %d (one a key)", stored, family, total)
+	}
+
+	// The change feed, in its table: one created event for each of this workload's patrons, and
+	// no event for a patron that is not there.
+	created := map[string]int{}
+	rows, err = conn.Query(dctx, `SELECT resource_id::text, event FROM changes WHERE resource = 'patron'`)
+	if err != nil {
+		t.Fatalf("read the change feed: %v", err)
+	}
+	tableEvents := 0
+	for rows.Next() {
+		var id, event string
+		if err := rows.Scan(&id, &event); err != nil {
+			t.Fatal(err)
+		}
+		if !ours[id] {
+			continue
+		}
+		tableEvents++
+		if event == "created" {
+			created[id]++
+		} else {
+			t.Errorf("change feed: patron %s has a %q event; the workload only creates", id, event)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read the change feed: %v", err)
+	}
+	var orphans int
+	if err := conn.QueryRow(dctx, `SELECT count(*) FROM changes c WHERE resource = 'patron'
+		AND NOT EXISTS (SELECT 1 FROM patrons p WHERE p.id = c.resource_id)`).Scan(&orphans); err != nil {
+		t.Fatalf("count events of missing patrons: %v", err)
+	}
+	if orphans != 0 {
+		t.Errorf("change feed: %d patron events name a patron that does not exist", orphans)
+	}
+	for id := range ours {
+		if created[id] != 1 {
+			t.Errorf("change feed: patron %s has %d created events, want 1", id, created[id])
+		}
+	}
+	for id, k := range acks {
+		if created[id] != 1 {
+			t.Errorf("change feed: acknowledged patron %s (key %s) has %d created events, want 1", id, k.key, created[id])
+		}
+	}
+
+	// The change feed as an integration reads it.
+	apiEvents := h.followFeed(t, ours)
+	if apiEvents != len(ours) {
+		t.Errorf("GET /v1/changes?types=patron shows %d created events of this workload's patrons, want %d", apiEvents, len(ours))
+	}
+
+	for _, f := range faultLog {
+		t.Logf("fault: %s", f)
+	}
+	t.Logf("%d clients × %d creates in %.1f s: writes %d/%d acknowledged, requests %d, retries %d "+
+		"(transport errors %d, 409 %d, 429 %d, 5xx %d, other %d), longest 409 run %s, replays %d, "+
+		"duplicates %d, lost %d, stored %d, feed events %d in the table, %d through GET /v1/changes, server starts %d",
+		faultClients, faultWritesPerClient, elapsed.Seconds(), writes, total, attempts, attempts-writes,
+		transport, conflicts, throttled, unavailable, unexpected, longest.Round(time.Millisecond), replays,
+		duplicates, lost, stored, tableEvents, apiEvents, h.srv.starts)
+	if len(faultLog) != faults {
+		t.Errorf("%d of %d faults happened", len(faultLog), faults)
+	}
+	if attempts == writes {
+		t.Errorf("no request failed: the faults hit nothing, and the test proves nothing")
+	}
+}
+
+// create sends k until it gets a 2xx, ctx ends, or five answers in a row are ones no retry
+// will change. A refused connection, a reset, a timeout, a 409, a 429 or a 5xx is retried after
+// 50-200 ms with the same key and body.
+func (h *faultHarness) create(ctx context.Context, client *http.Client, k *faultKey) {
+	var runStart time.Time // when the first request of the current run of 409s was sent
+	odd := 0
+	for ctx.Err() == nil && odd < 5 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/v1/patrons", bytes.NewReader(k.body))
+		req.Header.Set("Authorization", "Bearer "+h.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", k.key)
+		sent := time.Now()
+		k.attempts++
+		res, err := client.Do(req)
+		status := 0
+		if err == nil {
+			body, rerr := io.ReadAll(res.Body)
+			res.Body.Close()
+			if rerr != nil {
+				err = rerr
+			} else {
+				status = res.StatusCode
+				apitest.CheckResponse(h.t, req, &apitest.Response{Status: status, Header: res.Header, Body: body})
+				if res.Header.Get("Idempotency-Replayed") == "true" {
+					k.replayed = true
+				}
+				if status >= 200 && status < 300 {
+					var p struct {
+						ID string `json:"id"`
+					}
+					if status != http.StatusNoContent {
+						if err := json.Unmarshal(body, &p); err != nil || p.ID == "" {
+							k.unexpected = append(k.unexpected, fmt.Sprintf("%d without a patron id: %s", status, body))
+						}
+					}
+					k.resolved, k.status, k.id = true, status, p.ID
+					return
+				}
+				if status != http.StatusConflict && status != http.StatusTooManyRequests && status < 500 {
+					k.unexpected = append(k.unexpected, fmt.Sprintf("%d: %s", status, bytes.TrimSpace(body)))
+				}
+			}
+		}
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return
+			}
+			k.transport++
+		case status == http.StatusConflict:
+			k.conflicts++
+			if runStart.IsZero() {
+				runStart = sent
+			}
+			k.longest409 = max(k.longest409, time.Since(runStart))
+		case status == http.StatusTooManyRequests:
+			k.throttled++
+		case status >= 500:
+			k.unavailable++
+		default:
+			odd++
+		}
+		if status != http.StatusConflict {
+			runStart = time.Time{}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(50+rand.IntN(151)) * time.Millisecond):
+		}
+	}
+}
+
+// followFeed reads GET /v1/changes?types=patron from the start to its end and counts the
+// created events of the given patrons, failing on a second one for any of them. The feed
+// shows a change only once every older transaction has ended, so it is read until the count
+// stops short no more, for a few seconds at the most.
+func (h *faultHarness) followFeed(t *testing.T, ours map[string]bool) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seen := map[string]int{}
+		cursor := ""
+		for {
+			u := h.base + "/v1/changes?types=patron&limit=200"
+			if cursor != "" {
+				u += "&cursor=" + cursor
+			}
+			req, _ := http.NewRequest(http.MethodGet, u, nil)
+			req.Header.Set("Authorization", "Bearer "+h.token)
+			res := h.send(t, req)
+			var page struct {
+				Data []struct {
+					ID    string `json:"id"`
+					Event string `json:"event"`
+				} `json:"data"`
+				NextCursor string `json:"next_cursor"`
+				HasMore    bool   `json:"has_more"`
+			}
+			if err := json.Unmarshal(res.Body, &page); err != nil || res.Status != http.StatusOK {
+				t.Fatalf("GET %s = %d %s", u, res.Status, res.Body)
+			}
+			for _, e := range page.Data {
+				if ours[e.ID] && e.Event == "created" {
+					seen[e.ID]++
+				}
+			}
+			if !page.HasMore {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		n := 0
+		for id, c := range seen {
+			n += c
+			if c != 1 {
+				t.Errorf("GET /v1/changes: patron %s created %d times, want once", id, c)
+			}
+		}
+		if n >= len(ours) || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// faultServer is the server as a child process: started, killed, and started again.
+type faultServer struct {
+	bin, base string
+	env       []string
+	log       *os.File
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
+}
+
+// start runs a new server process and waits until it answers /healthz.
+func (s *faultServer) start() error {
+	cmd := exec.Command(s.bin, "serve")
+	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, s.log, s.log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the server: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.starts++
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("the server stopped as it started: %s (its log is in %s)", cmd.ProcessState, s.log.Name())
+		default:
+		}
+		if res, err := http.Get(s.base + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("the server did not answer /healthz within 30 s")
+}
+
+// kill ends the running server with SIGKILL, as a crash would, and waits for it to be gone.
+func (s *faultServer) kill() error {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill the server: %w", err)
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("the server did not die within 10 s of SIGKILL")
+	}
+}
+
+// faultName is a given name of letters only, unique for client c's write i.
+func faultName(c, i int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	return "Pat" + string(letters[c%26]) + string(letters[i/26%26]) + string(letters[i%26])
+}
+
+// faultFreePort returns a TCP port on loopback that nothing listens on.
+func faultFreePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// faultGo is the go command: the one on PATH, else the one of the toolchain running the test.
+func faultGo() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+}
+
+// faultTail is the last n lines of b.
+func faultTail(b []byte, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,11 @@
+DROP TRIGGER feedback_items_resolution_history ON feedback_items;
+DROP FUNCTION feedback_items_resolution_history();
+ALTER TABLE feedback_transitions DROP CONSTRAINT feedback_transitions_move_check;
+ALTER TABLE feedback_transitions DROP CONSTRAINT feedback_transitions_text_check;
+ALTER TABLE feedback_items DROP CONSTRAINT feedback_items_resolution_text_check;
+DROP FUNCTION purge_changes(timestamptz, integer);
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM rapport_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM rapport_app;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM rapport_app;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM rapport_app;
+REVOKE USAGE ON SCHEMA public FROM rapport_app;
