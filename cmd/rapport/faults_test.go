@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -427,9 +428,9 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 			case len(ids) == 0:
 				lost++
 				t.Errorf("key %s was acknowledged (%d, patron %q) but %s %s is not in the database", k.key, k.status, k.id, k.given, family)
-			case k.id != "" && !ours[k.id]:
+			case k.id != "" && !slices.Contains(ids, k.id):
 				lost++
-				t.Errorf("key %s was acknowledged with patron %s, which is not in the database (it holds %v)", k.key, k.id, ids)
+				t.Errorf("key %s was acknowledged with patron %s, which is not in the database (%s %s is %v)", k.key, k.id, k.given, family, ids)
 			}
 		}
 	}
@@ -496,7 +497,7 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 		"duplicates %d, lost %d, stored %d, feed events %d in the table, %d through GET /v1/changes, server starts %d",
 		faultClients, faultWritesPerClient, elapsed.Seconds(), writes, total, attempts, attempts-writes,
 		transport, conflicts, throttled, unavailable, unexpected, longest.Round(time.Millisecond), replays,
-		duplicates, lost, stored, tableEvents, apiEvents, h.srv.starts)
+		duplicates, lost, stored, tableEvents, apiEvents, h.srv.startCount())
 	if len(faultLog) != faults {
 		t.Errorf("%d of %d faults happened", len(faultLog), faults)
 	}
@@ -677,6 +678,13 @@ func (s *faultServer) start() error {
 	return errors.New("the server did not answer /healthz within 30 s")
 }
 
+// startCount is how many server processes have been started.
+func (s *faultServer) startCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.starts
+}
+
 // kill ends the running server with SIGKILL, as a crash would, and waits for it to be gone.
 func (s *faultServer) kill() error {
 	s.mu.Lock()
@@ -734,4 +742,154 @@ func faultTail(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// EXPERIMENT, to be removed: freeze the server (SIGSTOP) mid-transaction, retry through another.
+func TestFreezeExperiment(t *testing.T) {
+	h := newFaultHarness(t)
+	addrB := net.JoinHostPort("127.0.0.1", strconv.Itoa(faultFreePort(t)))
+	envB := slices.Clone(h.srv.env)
+	for i, e := range envB {
+		if strings.HasPrefix(e, "RAPPORT_ADDR=") {
+			envB[i] = "RAPPORT_ADDR=" + addrB
+		}
+	}
+	b := &faultServer{bin: h.srv.bin, base: "http://" + addrB, log: h.srv.log, env: envB}
+	if err := b.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.kill() })
+
+	var mu sync.Mutex
+	inflight := map[int]*faultKey{}
+	stop := make(chan struct{})
+	client := &http.Client{Timeout: 2 * time.Second}
+	var wg sync.WaitGroup
+	for c := 0; c < 8; c++ {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := &faultKey{key: fmt.Sprintf("freeze-%d-%d", c, i), given: faultName(c, i)}
+				k.body, _ = json.Marshal(map[string]string{"school_id": h.schoolID, "role": "student", "given_name": k.given, "family_name": "Freeze"})
+				mu.Lock()
+				inflight[c] = k
+				mu.Unlock()
+				req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/patrons", bytes.NewReader(k.body))
+				req.Header.Set("Authorization", "Bearer "+h.token)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", k.key)
+				res, err := client.Do(req)
+				if err != nil {
+					return // frozen: this key stays in flight
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.srv.mu.Lock()
+	pid := h.srv.cmd.Process.Pid
+	h.srv.mu.Unlock()
+	syscall.Kill(pid, syscall.SIGSTOP)
+	frozeAt := time.Now()
+	close(stop)
+	wg.Wait()
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	report := func(when string) {
+		var idleTx, adv int
+		conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rapport' AND state = 'idle in transaction'`).Scan(&idleTx)
+		conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&adv)
+		var setting string
+		conn.QueryRow(ctx, `SHOW idle_in_transaction_session_timeout`).Scan(&setting)
+		t.Logf("%s (%.1f s after SIGSTOP): rapport backends idle in transaction %d, advisory locks held %d, idle_in_transaction_session_timeout=%s",
+			when, time.Since(frozeAt).Seconds(), idleTx, adv, setting)
+	}
+	report("frozen")
+
+	// Retry every in-flight key through B for 15 s.
+	mu.Lock()
+	keys := make([]*faultKey, 0, len(inflight))
+	for _, k := range inflight {
+		keys = append(keys, k)
+	}
+	mu.Unlock()
+	statuses := map[string][]int{}
+	first409 := map[string]time.Time{}
+	last409 := map[string]time.Time{}
+	for time.Since(frozeAt) < 15*time.Second {
+		for _, k := range keys {
+			req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(k.body))
+			req.Header.Set("Authorization", "Bearer "+h.token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", k.key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Logf("B: %v", err)
+				continue
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[k.key] = append(statuses[k.key], res.StatusCode)
+			if res.StatusCode == 409 {
+				if first409[k.key].IsZero() {
+					first409[k.key] = time.Now()
+				}
+				last409[k.key] = time.Now()
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	report("after 15 s of retries through B")
+	for _, k := range keys {
+		t.Logf("key %s via B: statuses %v, 409 for %.1f s", k.key, statuses[k.key], last409[k.key].Sub(first409[k.key]).Seconds())
+	}
+
+	// The change feed while A is frozen: a fresh write through B, then read to the end.
+	fresh := &faultKey{key: "freeze-fresh", given: "Freshwrite"}
+	fresh.body, _ = json.Marshal(map[string]string{"school_id": h.schoolID, "role": "student", "given_name": fresh.given, "family_name": "Freeze"})
+	req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(fresh.body))
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fresh.key)
+	res, err := http.DefaultClient.Do(req)
+	if err == nil {
+		var p struct{ ID string }
+		json.NewDecoder(res.Body).Decode(&p)
+		res.Body.Close()
+		t.Logf("fresh write through B: %d %s", res.StatusCode, p.ID)
+		hb := *h
+		hb.base = b.base
+		n := hb.followFeed(t, map[string]bool{p.ID: true})
+		t.Logf("fresh write visible in GET /v1/changes while A is frozen: %d event(s)", n)
+	}
+
+	syscall.Kill(pid, syscall.SIGCONT)
+	time.Sleep(2 * time.Second)
+	report("2 s after SIGCONT")
+	for _, k := range keys {
+		req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(k.body))
+		req.Header.Set("Authorization", "Bearer "+h.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", k.key)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			t.Logf("key %s via B after SIGCONT: %d replayed=%q", k.key, res.StatusCode, res.Header.Get("Idempotency-Replayed"))
+		}
+	}
+	var dups int
+	conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT given_name FROM patrons WHERE family_name = 'Freeze' GROUP BY 1 HAVING count(*) > 1) d`).Scan(&dups)
+	t.Logf("duplicated names: %d", dups)
 }

@@ -69,6 +69,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go purgeExpired(ctx, logger, store, cfg.ChangeRetention)
+	go authn.WatchClients(ctx, 250*time.Millisecond, time.Minute, func(err error) { logger.Warn("watch client changes", "err", err) })
 	if cfg.PprofAddr != "" {
 		go servePprof(ctx, logger, cfg.PprofAddr)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -51,6 +52,11 @@ func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(store.Close)
+	return newEnv(t, dbURL, store, configure)
+}
+
+func newEnv(t testing.TB, dbURL string, store *postgres.Store, configure []func(*httpapi.Config)) *Env {
+	t.Helper()
 	cfg := httpapi.Config{RateLimit: 10_000, RateBurst: 10_000, AnonRateLimit: 10_000, AnonRateBurst: 10_000}
 	for _, f := range configure {
 		f(&cfg)
@@ -68,6 +74,25 @@ func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 		}
 	})
 	return &Env{t: t, Handler: h, DatabaseURL: dbURL, Store: store, Auth: authn, Logs: logs}
+}
+
+// Replica starts another server on the same database, with a pool, token cache and rate
+// limits of its own, as a second replica behind a load balancer would be; both watch the
+// change feed for changes of API clients (as serve does) until the test ends.
+func (e *Env) Replica() *Env {
+	e.t.Helper()
+	store, err := postgres.Open(context.Background(), dbtest.AppURL(e.DatabaseURL), postgres.Config{MaxConns: 4})
+	if err != nil {
+		e.t.Fatalf("open replica store: %v", err)
+	}
+	e.t.Cleanup(store.Close)
+	replica := newEnv(e.t, e.DatabaseURL, store, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	for _, env := range []*Env{e, replica} {
+		go env.Auth.WatchClients(ctx, 250*time.Millisecond, time.Minute, func(err error) {})
+	}
+	return replica
 }
 
 // Tenant is a district and its schools.

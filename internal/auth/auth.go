@@ -258,6 +258,44 @@ func (s *Service) RevokeClient(ctx context.Context, p *rapport.Principal, id uui
 	return c, nil
 }
 
+// WatchClients makes this replica stop trusting the cached tokens of an API client within
+// about interval of a change to it on any replica (a revocation, a new secret, new scopes), until
+// ctx ends: it reads the change feed's client changes every interval. Changes are read again
+// for a while after they were recorded (lookback), since the time of a change is when its
+// transaction began, which may be a little before it committed, and replicas' clocks differ a
+// little; each change is acted on once.
+func (s *Service) WatchClients(ctx context.Context, interval, lookback time.Duration, onError func(error)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	seen := map[string]time.Time{} // events acted on, by cursor, with their time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		since := s.now().Add(-lookback)
+		changes, err := s.store.ListClientChanges(ctx, since)
+		if err != nil {
+			if ctx.Err() == nil {
+				onError(err)
+			}
+			continue
+		}
+		for _, c := range changes {
+			if _, ok := seen[c.Event]; !ok {
+				seen[c.Event] = c.At
+				s.forget(c.ClientID)
+			}
+		}
+		for event, at := range seen {
+			if at.Before(since) {
+				delete(seen, event)
+			}
+		}
+	}
+}
+
 // NewSecret returns a new random client secret.
 func NewSecret() string {
 	return "rps_" + randomString()

@@ -350,3 +350,26 @@ func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int6
 	}
 	return tag.RowsAffected(), nil
 }
+
+// ListClientChanges returns the changes of API clients recorded after the time, oldest first
+// (the partial index changes_clients_idx).
+func (s *Store) ListClientChanges(ctx context.Context, since time.Time) ([]rapport.ClientChange, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT xid::text::bigint, seq, resource_id, at FROM changes
+		WHERE resource = 'client' AND at > $1
+		ORDER BY at`, since)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list client changes: %w", err))
+	}
+	changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.ClientChange, error) {
+		var xid, seq int64
+		var c rapport.ClientChange
+		err := row.Scan(&xid, &seq, &c.ClientID, &c.At)
+		c.Event = encodeCursor(xid, seq)
+		return c, err
+	})
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list client changes: %w", err))
+	}
+	return changes, nil
+}

@@ -137,6 +137,17 @@ type ClientStore interface {
 	GetTokenPrincipal(ctx context.Context, tokenHash []byte) (Principal, error)
 	// DeleteExpiredTokens removes tokens that expired before the given time.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+	// ListClientChanges returns the changes of API clients (of every district) recorded after
+	// the given time, oldest first.
+	ListClientChanges(ctx context.Context, since time.Time) ([]ClientChange, error)
+}
+
+// ClientChange is a change of an API client in the change feed, as the replicas that cache
+// its tokens learn of it.
+type ClientChange struct {
+	Event    string // the event's cursor: the same change read twice has the same
+	ClientID uuid.UUID
+	At       time.Time
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)

@@ -1,0 +1,1 @@
+DROP INDEX changes_clients_idx;
