@@ -23,8 +23,12 @@ func TestTwoReplicas(t *testing.T) {
 		name   string
 		change func(id string) *apitest.Response
 	}{
-		{"revoked", func(id string) *apitest.Response { return a.Call(http.MethodPost, "/v1/clients/"+id+"/revoke", admin, nil) }},
-		{"a new secret", func(id string) *apitest.Response { return a.Call(http.MethodPost, "/v1/clients/"+id+"/secret", admin, nil) }},
+		{"revoked", func(id string) *apitest.Response {
+			return a.Call(http.MethodPost, "/v1/clients/"+id+"/revoke", admin, nil)
+		}},
+		{"a new secret", func(id string) *apitest.Response {
+			return a.Call(http.MethodPost, "/v1/clients/"+id+"/secret", admin, nil)
+		}},
 		{"narrowed", func(id string) *apitest.Response {
 			return a.Call(http.MethodPatch, "/v1/clients/"+id, admin, map[string]any{"scopes": []string{"notes:read"}})
 		}},
