@@ -20,9 +20,10 @@ run: build
 	scripts/howto; \
 	exec ./bin/rapport serve
 
-## test: the whole suite against a real PostgreSQL started the same way
+## test: the whole suite against a real PostgreSQL started the same way (and PgBouncer)
 test:
 	@set -euo pipefail; \
+	scripts/ensure-pgbouncer; \
 	url="$${RAPPORT_TEST_DATABASE_URL:-$${DATABASE_URL:-}}"; \
 	if [ -z "$$url" ]; then \
 	  started=; scripts/localpg status 2>/dev/null || started=yes; \

@@ -33,6 +33,7 @@ type config struct {
 	AuthCacheTTL    time.Duration  // RAPPORT_AUTH_CACHE_TTL: default 5s
 	DBMaxConns      int            // RAPPORT_DB_MAX_CONNS: default max(4, CPUs)
 	DBStatementTime time.Duration  // RAPPORT_DB_STATEMENT_TIMEOUT: default 15s
+	DBPooled        bool           // RAPPORT_DB_POOLED: DATABASE_URL is a transaction-mode pooler (PgBouncer); default false
 	PprofAddr       string         // RAPPORT_PPROF_ADDR: serve Go's profiler there; default off
 	ChangeRetention time.Duration  // RAPPORT_CHANGE_RETENTION: how long the change feed keeps events; default 720h (30 days)
 }
@@ -89,6 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.AuthCacheTTL = p.duration("RAPPORT_AUTH_CACHE_TTL", 5*time.Second)
 	c.DBMaxConns = p.int("RAPPORT_DB_MAX_CONNS", 0)
 	c.DBStatementTime = p.duration("RAPPORT_DB_STATEMENT_TIMEOUT", 15*time.Second)
+	c.DBPooled = p.bool("RAPPORT_DB_POOLED", false)
 	c.ChangeRetention = p.duration("RAPPORT_CHANGE_RETENTION", rapport.DefaultChangeRetention)
 	return c, p.err
 }

@@ -109,6 +109,7 @@ func openStore(ctx context.Context, cfg config) (*postgres.Store, error) {
 	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{
 		MaxConns:         int32(cfg.DBMaxConns),
 		StatementTimeout: cfg.DBStatementTime,
+		Pooled:           cfg.DBPooled,
 	})
 }
 

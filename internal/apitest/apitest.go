@@ -40,6 +40,9 @@ type Env struct {
 	Store       *postgres.Store
 	Auth        *auth.Service
 	Logs        *syncBuffer // what the server logged
+
+	storeURL string          // what the store connects to: the server's role, maybe through PgBouncer
+	pgcfg    postgres.Config // how
 }
 
 // New starts an Env. Rate limits are high unless configure sets them; configure may change
@@ -47,12 +50,27 @@ type Env struct {
 func New(t testing.TB, configure ...func(*httpapi.Config)) *Env {
 	t.Helper()
 	dbURL := dbtest.NewDatabase(t)
-	store, err := postgres.Open(context.Background(), dbtest.AppURL(dbURL), postgres.Config{MaxConns: 8})
+	return open(t, dbURL, dbtest.AppURL(dbURL), postgres.Config{MaxConns: 8}, configure)
+}
+
+// NewThroughPgBouncer is New with the server's connections going through PgBouncer in
+// transaction mode (dbtest.PgBouncer), as Config.Pooled describes.
+func NewThroughPgBouncer(t testing.TB, configure ...func(*httpapi.Config)) *Env {
+	t.Helper()
+	dbURL := dbtest.NewDatabase(t)
+	return open(t, dbURL, dbtest.PgBouncer(t, dbURL), postgres.Config{MaxConns: 8, Pooled: true}, configure)
+}
+
+func open(t testing.TB, dbURL, storeURL string, pgcfg postgres.Config, configure []func(*httpapi.Config)) *Env {
+	t.Helper()
+	store, err := postgres.Open(context.Background(), storeURL, pgcfg)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(store.Close)
-	return newEnv(t, dbURL, store, configure)
+	env := newEnv(t, dbURL, store, configure)
+	env.storeURL, env.pgcfg = storeURL, pgcfg
+	return env
 }
 
 func newEnv(t testing.TB, dbURL string, store *postgres.Store, configure []func(*httpapi.Config)) *Env {
@@ -81,12 +99,7 @@ func newEnv(t testing.TB, dbURL string, store *postgres.Store, configure []func(
 // change feed for changes of API clients (as serve does) until the test ends.
 func (e *Env) Replica() *Env {
 	e.t.Helper()
-	store, err := postgres.Open(context.Background(), dbtest.AppURL(e.DatabaseURL), postgres.Config{MaxConns: 4})
-	if err != nil {
-		e.t.Fatalf("open replica store: %v", err)
-	}
-	e.t.Cleanup(store.Close)
-	replica := newEnv(e.t, e.DatabaseURL, store, nil)
+	replica := open(e.t, e.DatabaseURL, e.storeURL, e.pgcfg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.t.Cleanup(cancel)
 	for _, env := range []*Env{e, replica} {

@@ -66,7 +66,17 @@ func feedSoon(t *testing.T, env *apitest.Env, token, cursor, query string, label
 
 func TestChangeFeed(t *testing.T) {
 	t.Parallel()
-	env := apitest.New(t)
+	t.Run("direct", func(t *testing.T) {
+		t.Parallel()
+		testChangeFeed(t, apitest.New(t))
+	})
+	t.Run("through PgBouncer", func(t *testing.T) {
+		t.Parallel()
+		testChangeFeed(t, apitest.NewThroughPgBouncer(t))
+	})
+}
+
+func testChangeFeed(t *testing.T, env *apitest.Env) {
 	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
 	other := env.NewTenant("Other Elementary")
 	lincoln, adams := tenant.Schools[0], tenant.Schools[1]

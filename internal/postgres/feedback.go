@@ -380,17 +380,19 @@ func lockFeedback(ctx context.Context, w *unit, id uuid.UUID, match rapport.Matc
 
 // addHistory appends an entry to a feedback item's history.
 func addHistory(ctx context.Context, tx pgx.Tx, districtID uuid.UUID, e rapport.FeedbackTransition) error {
-	var changes []byte
+	var changes *string // JSON as text, which every way of sending a statement casts to jsonb
 	if e.Changes != nil {
-		var err error
-		if changes, err = json.Marshal(e.Changes); err != nil {
+		b, err := json.Marshal(e.Changes)
+		if err != nil {
 			return fmt.Errorf("record history of feedback %s: %w", e.FeedbackID, err)
 		}
+		text := string(b)
+		changes = &text
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO feedback_transitions (district_id, feedback_id, kind, from_status, to_status, text, changes,
 			by_client, by_user, by_user_source, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11)`,
 		districtID, e.FeedbackID, e.Kind, e.From, e.To, nullIfEmpty(e.Text), changes,
 		e.By.ClientID, nullIfEmpty(e.By.ActingUser), nullIfEmpty(string(e.By.ActingUserSource)), e.At); err != nil {
 		return fmt.Errorf("record history of feedback %s: %w", e.FeedbackID, err)

@@ -85,11 +85,11 @@ func (s *Store) RunIdempotent(ctx context.Context, owner rapport.IdempotencyOwne
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO idempotency_keys (client_uuid, acting_user, key, fingerprint, status, response_headers, response_body,
 				created_at, completed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $8)
 			ON CONFLICT (client_uuid, acting_user, key) DO UPDATE
 			SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, response_headers = EXCLUDED.response_headers,
 				response_body = EXCLUDED.response_body, created_at = EXCLUDED.completed_at, completed_at = EXCLUDED.completed_at`,
-			owner.ClientUUID, owner.ActingUser, key, fingerprint, res.Status, headers, res.Body, now); err != nil {
+			owner.ClientUUID, owner.ActingUser, key, fingerprint, res.Status, string(headers), res.Body, now); err != nil {
 			return fmt.Errorf("store idempotency key: %w", err)
 		}
 		return nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +32,12 @@ type Config struct {
 	StatementTimeout time.Duration
 	// ConnectTimeout bounds opening a connection. Defaults to 5 seconds.
 	ConnectTimeout time.Duration
+	// Pooled says the connections go through a pooler in transaction mode (PgBouncer): a
+	// server connection serves one transaction and then another client. Statements are then
+	// sent without being prepared (pgx's exec mode: parsed and planned on every execution),
+	// and no session settings are sent when connecting (PgBouncer refuses most of them): set
+	// statement_timeout on the role instead (ALTER ROLE rapport_app SET statement_timeout = '15s').
+	Pooled bool
 }
 
 // Open connects a store to the database at databaseURL; see OpenPool. Close the store when
@@ -62,14 +69,25 @@ func OpenPool(ctx context.Context, databaseURL string, cfg Config) (*pgxpool.Poo
 	}
 	pc.ConnConfig.ConnectTimeout = cmpOr(cfg.ConnectTimeout, 5*time.Second)
 	pc.ConnConfig.RuntimeParams["application_name"] = "rapport"
-	pc.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(cmpOr(cfg.StatementTimeout, 15*time.Second).Milliseconds())
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	// Every statement is prepared once per connection and its SQL is built for the filters it
-	// has (page sizes are literals), so one generic plan suits every execution; planning each
-	// execution anew measured as a third of the time of a name search.
-	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	if cfg.Pooled {
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	} else {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(cmpOr(cfg.StatementTimeout, 15*time.Second).Milliseconds())
+		// Every statement is prepared once per connection and its SQL is built for the filters it
+		// has (page sizes are literals), so one generic plan suits every execution; planning each
+		// execution anew measured as a third of the time of a name search.
+		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	pc.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		RegisterUUID(conn.TypeMap())
+		// Statements that are not prepared (Config.Pooled) get no parameter types from the
+		// server: these say which type a Go value of the domain is.
+		conn.TypeMap().RegisterDefaultPgType([]rapport.Scope(nil), "_text")
+		conn.TypeMap().RegisterDefaultPgType(uuid.UUID{}, "uuid")
+		conn.TypeMap().RegisterDefaultPgType([]uuid.UUID(nil), "_uuid")
+		conn.TypeMap().RegisterDefaultPgType([]*uuid.UUID(nil), "_uuid")
+		conn.TypeMap().RegisterDefaultPgType([]*string(nil), "_text")
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
