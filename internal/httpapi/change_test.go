@@ -238,3 +238,58 @@ func clientUUIDOf(t *testing.T, env *apitest.Env, token string) string {
 	}
 	return p.ClientUUID.String()
 }
+
+// TestNoOpPatchIsNoWrite: a merge patch that changes nothing leaves the record's version,
+// updated_at and the change feed alone, for every resource a patch changes.
+func TestNoOpPatchIsNoWrite(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	admin := env.Token(tenant, nil)
+	school := tenant.Schools[0].ID
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez")
+	created := func(path string, body map[string]any) string {
+		t.Helper()
+		res := env.Call(http.MethodPost, path, admin, body)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("POST %s = %d: %s", path, res.Status, res.Body)
+		}
+		return res.Header.Get("Location")
+	}
+	for _, tt := range []struct {
+		name, path string
+		patch      map[string]any
+	}{
+		{"school", "/v1/schools/" + school.String(), map[string]any{"name": tenant.Schools[0].Name}},
+		{"patron", "/v1/patrons/" + patron.ID.String(), map[string]any{"given_name": "Maya"}},
+		{"note", created("/v1/patrons/"+patron.ID.String()+"/notes", map[string]any{"body": "Horses", "follow_up": map[string]any{"prompt": "Ask"}}),
+			map[string]any{"body": "Horses", "follow_up": map[string]any{"state": "open"}}},
+		{"interaction", created("/v1/interactions", map[string]any{"school_id": school, "kind": "reference", "summary": "Atlas", "head_count": 1}), map[string]any{"summary": "Atlas"}},
+		{"feedback", created("/v1/feedback", map[string]any{"school_id": school, "source": "email", "summary": "Quiet"}), map[string]any{"summary": "Quiet"}},
+		{"campaign", created("/v1/campaigns", map[string]any{"school_id": school, "kind": "survey", "title": "Spring", "held_on": "2026-04-01"}),
+			map[string]any{"title": "Spring"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := mustGet(t, env, admin, tt.path, &map[string]any{})
+			var feedBefore api.ChangeList
+			mustGet(t, env, admin, "/v1/changes?limit=200", &feedBefore)
+			for _, body := range []map[string]any{{}, tt.patch} {
+				res := env.Call(http.MethodPatch, tt.path, admin, body)
+				if res.Status != http.StatusOK || res.Header.Get("ETag") != before.Header.Get("ETag") {
+					t.Errorf("PATCH %v = %d, ETag %s; want 200 and the ETag before, %s", body, res.Status, res.Header.Get("ETag"), before.Header.Get("ETag"))
+				}
+			}
+			var b, a map[string]any
+			before.Decode(t, &b)
+			mustGet(t, env, admin, tt.path, &a)
+			if a["updated_at"] != b["updated_at"] {
+				t.Errorf("updated_at %v → %v after patches that change nothing", b["updated_at"], a["updated_at"])
+			}
+			var feedAfter api.ChangeList
+			mustGet(t, env, admin, "/v1/changes?limit=200", &feedAfter)
+			if len(feedAfter.Data) != len(feedBefore.Data) {
+				t.Errorf("the feed grew from %d to %d events", len(feedBefore.Data), len(feedAfter.Data))
+			}
+		})
+	}
+}

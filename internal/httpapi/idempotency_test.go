@@ -47,6 +47,15 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 	})
 
+	t.Run("the same JSON spelled differently is the same request", func(t *testing.T) {
+		spelled := "{\n  \"kind\" : \"interest\",\n  \"body\":\"Loves horse stories\"\n}"
+		again := env.Call(http.MethodPost, path, token, spelled, "Idempotency-Key", "key-1", "Content-Type", "application/json")
+		if again.Status != http.StatusCreated || string(again.Body) != string(first.Body) || again.Header.Get("Idempotency-Replayed") != "true" {
+			t.Errorf("members reordered, spaces added = %d %s (replayed %q), want the first answer replayed",
+				again.Status, again.Body, again.Header.Get("Idempotency-Replayed"))
+		}
+	})
+
 	t.Run("the same key for another request", func(t *testing.T) {
 		res := env.Call(http.MethodPost, path, token, map[string]any{"body": "Something else"}, "Idempotency-Key", "key-1")
 		if res.Status != http.StatusUnprocessableEntity || !slices.Contains(res.Pointers(t), "#/header/Idempotency-Key") {

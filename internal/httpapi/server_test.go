@@ -371,8 +371,8 @@ func TestDatabaseOutage(t *testing.T) {
 	if res := readyz(); res.Status != http.StatusServiceUnavailable {
 		t.Errorf("GET /readyz during the outage = %d, want 503: %s", res.Status, res.Body)
 	}
-	if res := env.Call(http.MethodGet, "/v1/schools", token, nil); res.Status != http.StatusServiceUnavailable {
-		t.Errorf("GET /v1/schools during the outage = %d, want 503: %s", res.Status, res.Body)
+	if res := env.Call(http.MethodGet, "/v1/schools", token, nil); res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("GET /v1/schools during the outage = %d (Retry-After %q), want 503 with Retry-After: %s", res.Status, res.Header.Get("Retry-After"), res.Body)
 	}
 	if res := env.Call(http.MethodGet, "/healthz", "", nil); res.Status != http.StatusOK {
 		t.Errorf("healthz during the outage = %d, want 200: the process is alive", res.Status)
@@ -412,5 +412,26 @@ func takeDatabaseAway(t *testing.T, u *url.URL, from, to string) {
 			t.Fatalf("rename database %s: %v", from, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestClientGoneAway: a caller that gives up before its answer is neither a 503 nor an error
+// in the log; the request log records 499.
+func TestClientGoneAway(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	token := env.Token(tenant, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := serve(env, apitest.Request(http.MethodGet, "/v1/patrons", token, nil).WithContext(ctx))
+	if res.Status != 499 {
+		t.Errorf("a canceled request = %d, want 499", res.Status)
+	}
+	if strings.Contains(env.Logs.String(), "level=ERROR") {
+		t.Errorf("a canceled request was logged as an error:\n%s", env.Logs.String())
+	}
+	if !strings.Contains(env.Logs.String(), "status=499") {
+		t.Errorf("the request log lacks the 499:\n%s", env.Logs.String())
 	}
 }
