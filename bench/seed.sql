@@ -163,6 +163,17 @@ JOIN patrons p ON p.id = bench_uuid(r.n::text),
              ARRAY['Ask how the science fair went', 'Set aside the next volume when it arrives',
                    'Ask whether the audiobook worked out', 'Check in about the chess club'] AS prompts) t;
 
+\echo 'seed: the change feed: an event for each patron and note, as the API would have written'
+-- One transaction, in the order of the records' creation; the feed's reader (the changes
+-- workload) follows these pages of 200.
+INSERT INTO changes (district_id, school_id, resource, resource_id, event, note_visibility,
+                     note_author_client, at, by_client)
+SELECT district_id, school_id, resource, id, 'created', visibility, author, created_at, 'rapport-cli'
+FROM (SELECT district_id, school_id, 'patron' AS resource, id, NULL AS visibility, NULL AS author, created_at FROM patrons
+      UNION ALL
+      SELECT district_id, school_id, 'note', id, visibility, created_by_client, created_at FROM notes) r
+ORDER BY created_at, id;
+
 \echo 'seed: VACUUM ANALYZE'
 VACUUM ANALYZE;
 

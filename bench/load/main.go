@@ -70,7 +70,7 @@ func main() {
 	flag.StringVar(&o.prefix, "prefix", "", "API path prefix (/v1 for Rapport)")
 	flag.StringVar(&o.token, "token", "", "bearer token (none when empty)")
 	flag.StringVar(&o.target, "target", "rapport", "name of the server in the results")
-	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, create-note or create-interaction")
+	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, create-note, create-interaction or changes")
 	flag.IntVar(&o.clients, "c", 32, "concurrent workers, one keep-alive connection each")
 	flag.DurationVar(&o.duration, "d", 15*time.Second, "measured duration")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before the measured one")
@@ -240,6 +240,23 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 	o := g.opts
 	patrons := o.prefix + "/patrons"
 	switch o.workload {
+	case "changes":
+		// A reader following the change feed: a page of 200 events after a cursor the feed
+		// handed out (collected by walking it once, like page-50's).
+		feed := o.prefix + "/changes?limit=200"
+		cursors, err := g.collectCursors(ctx, feed, o.pages)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Printf("%s changes: walked %d pages of the feed for their cursors\n", o.target, len(cursors))
+		return func(rng *rand.Rand) request {
+			c := cursors[rng.IntN(len(cursors))]
+			path := feed
+			if c != "" {
+				path += "&cursor=" + url.QueryEscape(c)
+			}
+			return request{method: http.MethodGet, path: path}
+		}, nil
 	case "get-patron":
 		return func(rng *rand.Rand) request {
 			return request{method: http.MethodGet, path: patrons + "/" + patronID(1+rng.IntN(o.patrons))}
@@ -284,7 +301,7 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 				body: interactionBody(n, interactionSummaries[rng.IntN(len(interactionSummaries))])}
 		}, nil
 	}
-	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, create-note or create-interaction)", o.workload)
+	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, create-note, create-interaction or changes)", o.workload)
 }
 
 // collectCursors walks the first pages of the list through the server's own API and returns
@@ -299,13 +316,14 @@ func (g *generator) collectCursors(ctx context.Context, first string, pages int)
 		}
 		var page struct {
 			NextCursor string `json:"next_cursor"`
+			HasMore    *bool  `json:"has_more"` // the change feed's: it always answers a cursor
 		}
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || err != nil {
 			return nil, fmt.Errorf("walk pages: GET %s: status %d, %v", path, resp.StatusCode, err)
 		}
-		if page.NextCursor == "" {
+		if page.NextCursor == "" || (page.HasMore != nil && !*page.HasMore) {
 			break
 		}
 		cursors = append(cursors, page.NextCursor)

@@ -266,6 +266,13 @@ func write(w io.Writer, records []record, clients, searchClients, searchLimit in
 	if rssMax > 0 {
 		fmt.Fprintf(w, "| Rapport RSS < 150 MB under load | %.1f MB | %s |\n", mb(max(rssMax, hwm)), verdict(mb(max(rssMax, hwm)) < 150))
 	}
+	// The change feed has no baseline: its figure is Rapport's pages of 200 a second against
+	// Rapport's own GET by id in the same repetitions.
+	if feed, byID := find("changes", clients), find("get-patron", clients); feed != nil && byID != nil {
+		if r, ok := pairedRatio(feed.runs["rapport"], byID.runs["rapport"]); ok {
+			fmt.Fprintf(w, "| change feed (pages of 200, c=%d): req/s ÷ GET by id req/s | %s | – |\n", clients, r)
+		}
+	}
 
 	ok := true
 	for _, r := range records {
