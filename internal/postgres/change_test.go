@@ -159,3 +159,41 @@ func TestChangeFeedWaitsForLateCommits(t *testing.T) {
 		t.Errorf("after the slow commit: slow seen %d, fast seen %d; want each once", seen[slow], seen[fast.ID])
 	}
 }
+
+// TestDryRunWritesNothing: a unit of work run as a dry run does every write and check, returns
+// its report, and leaves neither the records nor their changes behind; a refusal in it is still
+// the refusal.
+func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	store := dbtest.NewStore(t)
+	school, reader := newDistrict(t, store)
+	ctx := context.Background()
+	seen := map[uuid.UUID]int{}
+	cursor := follow(t, store, reader, "", seen)
+	by := rapport.Actor{ClientID: "importer"}
+	ins := []rapport.PatronCreate{
+		{SchoolID: school.ID, Role: rapport.RoleStudent, GivenName: "Maya", FamilyName: "Lopez", SourcedID: "stu-1"},
+		{SchoolID: school.ID, Role: rapport.RoleStudent, GivenName: "Ben", FamilyName: "Adams", SourcedID: "stu-2"},
+	}
+	report, err := store.CreatePatronsDryRun(ctx, reader.Tenant, by, ins)
+	if err != nil || len(report) != 2 || report[1].SourcedID != "stu-2" {
+		t.Fatalf("dry run = %v, %v; want a report of two patrons", report, err)
+	}
+	list, err := store.ListPatrons(ctx, reader.Tenant, rapport.PatronFilter{}, rapport.PageRequest{})
+	if err != nil || len(list.Items) != 0 {
+		t.Errorf("after the dry run: %v patrons, %v; want none", len(list.Items), err)
+	}
+	if _, err := store.CreatePatron(ctx, reader.Tenant, by, ins[0]); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(seen) < 1 && time.Now().Before(deadline); {
+		cursor = follow(t, store, reader, cursor, seen)
+	}
+	if len(seen) != 1 {
+		t.Errorf("the feed holds %d patron events after a dry run and one create, want 1", len(seen))
+	}
+	// stu-1 is taken now: the dry run refuses as the real one would.
+	if _, err := store.CreatePatronsDryRun(ctx, reader.Tenant, by, ins); rapport.ErrorKind(err) != rapport.Conflict {
+		t.Errorf("dry run of a taken sourced_id = %v, want a conflict", err)
+	}
+}

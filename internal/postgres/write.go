@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -35,17 +36,39 @@ type change struct {
 }
 
 // write runs fn as one unit of work in a transaction (or, inside a transaction the request
-// already holds, as a savepoint of it: see WithTx), records the changes fn noted, and commits.
-// what names the operation in errors; errors come out interpreted.
+// already holds, as a savepoint of it: see RunIdempotent), records the changes fn noted, and
+// commits. what names the operation in errors; errors come out interpreted.
 func (s *Store) write(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, what string, fn func(w *unit) error) error {
+	return s.writeOrTry(ctx, scope, by, what, false, fn)
+}
+
+// try is write for a dry run: fn does all its work, every check of the database included, and
+// then everything is rolled back; what fn found (a report it builds) is all that remains.
+func (s *Store) try(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, what string, fn func(w *unit) error) error {
+	return s.writeOrTry(ctx, scope, by, what, true, fn)
+}
+
+// errDryRun rolls back a dry run that went through.
+var errDryRun = errors.New("dry run")
+
+func (s *Store) writeOrTry(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, what string, dryRun bool, fn func(w *unit) error) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		w := s.newUnit(ctx, scope, by)
 		w.tx = tx
 		if err := fn(w); err != nil {
 			return err
 		}
-		return w.flush(ctx)
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return nil
+	}
 	if err != nil {
 		return interpretError(fmt.Errorf("%s: %w", what, err))
 	}
