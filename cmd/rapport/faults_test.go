@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -51,11 +52,11 @@ const (
 	faultDeadline = 3 * time.Minute
 )
 
-// TestFaultsPostgresCrash crashes PostgreSQL twice while the clients write (an immediate stop:
+// TestFaultsPostgresCrash crashes PostgreSQL four times while the clients write (an immediate stop:
 // no checkpoint, every connection cut), and starts it again a second later.
 func TestFaultsPostgresCrash(t *testing.T) {
 	h := newFaultHarness(t)
-	h.workload(t, "Crashpg", 2, "crash PostgreSQL", func() error {
+	h.workload(t, "Crashpg", 4, "crash PostgreSQL", func() error {
 		if _, err := h.localpg("crash"); err != nil {
 			return err
 		}
@@ -65,11 +66,11 @@ func TestFaultsPostgresCrash(t *testing.T) {
 	})
 }
 
-// TestFaultsServerKill kills the server with SIGKILL three times while the clients write, and
+// TestFaultsServerKill kills the server with SIGKILL five times while the clients write, and
 // starts a new one on the same address half a second later.
 func TestFaultsServerKill(t *testing.T) {
 	h := newFaultHarness(t)
-	h.workload(t, "Killsrv", 3, "kill the server", func() error {
+	h.workload(t, "Killsrv", 5, "kill the server", func() error {
 		if err := h.srv.kill(); err != nil {
 			return err
 		}
@@ -85,7 +86,8 @@ type faultHarness struct {
 	pgDir    string   // the cluster's data folder, under /var/tmp
 	pgEnv    []string // the environment scripts/localpg runs with
 	script   string   // scripts/localpg
-	dbURL    string   // the cluster's superuser URL
+	dbURL    string   // the cluster's superuser URL: migrations, and the checks
+	appURL   string   // the URL of the role the server runs as (rapport_app: rows only)
 	base     string   // http://127.0.0.1:port
 	srv      *faultServer
 	token    string
@@ -93,6 +95,7 @@ type faultHarness struct {
 }
 
 // newFaultHarness starts a cluster, builds and seeds, serves, and gets a token and a school.
+// As with `make run`, migrations run as the owner of the tables and the server as rapport_app.
 // Everything it starts is stopped and removed when the test ends, however it ends.
 func newFaultHarness(t *testing.T) *faultHarness {
 	t.Helper()
@@ -140,13 +143,16 @@ func newFaultHarness(t *testing.T) *faultHarness {
 		t.Fatal(err)
 	}
 	h.checkOwnCluster(t)
+	if h.appURL, err = h.localpg("app-url"); err != nil {
+		t.Fatal(err)
+	}
 
 	bin := filepath.Join(h.work, "rapport")
-	if out, err := exec.Command(faultGo(), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	seed := exec.Command(bin, "seed")
-	seed.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + h.dbURL}
+	seed.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=" + h.appURL, "RAPPORT_MIGRATE_DATABASE_URL=" + h.dbURL}
 	if out, err := seed.CombinedOutput(); err != nil {
 		t.Fatalf("rapport seed: %v\n%s", err, out)
 	}
@@ -159,7 +165,8 @@ func newFaultHarness(t *testing.T) *faultHarness {
 	}
 	h.srv = &faultServer{bin: bin, base: h.base, log: logf, env: []string{
 		"PATH=" + os.Getenv("PATH"),
-		"DATABASE_URL=" + h.dbURL,
+		"DATABASE_URL=" + h.appURL,
+		"RAPPORT_MIGRATE_DATABASE_URL=" + h.dbURL,
 		"RAPPORT_ADDR=" + addr,
 		"RAPPORT_LOG_FORMAT=json",
 		"RAPPORT_REQUEST_TIMEOUT=" + faultRequestTimeout.String(),
@@ -263,8 +270,8 @@ func (h *faultHarness) getToken(t *testing.T) string {
 
 // faultKey is what one create, retried under one Idempotency-Key, came to.
 type faultKey struct {
-	key, given string
-	body       []byte
+	key, given, family string
+	body               []byte
 
 	resolved    bool          // a 2xx came
 	status      int           // its status
@@ -274,13 +281,17 @@ type faultKey struct {
 	transport   int           // answers that never came (refused, reset, timed out)
 	conflicts   int           // 409s
 	throttled   int           // 429s
-	unavailable int           // 5xx
+	unavailable map[int]int   // 5xx, by status
 	unexpected  []string      // any other answer
 	longest409  time.Duration // the longest run of consecutive 409s, first sent to last answered
 }
 
 // workload runs the clients, calls fault `faults` times as the acknowledged writes pass even
 // fractions of the total, and then checks the database and the change feed.
+//
+// Every patron's family name is family and a letter for its client, so that the clients' writes
+// do not queue for one another on a shared word of the name dictionary, and the faults find
+// several transactions in flight.
 func (h *faultHarness) workload(t *testing.T, family string, faults int, what string, fault func() error) {
 	t.Helper()
 	total := faultClients * faultWritesPerClient
@@ -289,9 +300,9 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 	for c := range keys {
 		keys[c] = make([]*faultKey, faultWritesPerClient)
 		for i := range keys[c] {
-			k := &faultKey{key: fmt.Sprintf("faults-%s-%d-%d", run, c, i), given: faultName(c, i)}
+			k := &faultKey{key: fmt.Sprintf("faults-%s-%d-%d", run, c, i), given: faultName(c, i), family: family + faultLetter(c)}
 			k.body, _ = json.Marshal(map[string]string{
-				"school_id": h.schoolID, "role": "student", "given_name": k.given, "family_name": family,
+				"school_id": h.schoolID, "role": "student", "given_name": k.given, "family_name": k.family,
 			})
 			keys[c][i] = k
 		}
@@ -349,7 +360,8 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 	}
 
 	// What the clients saw.
-	var writes, attempts, transport, conflicts, throttled, unavailable, replays, unexpected int
+	var writes, attempts, transport, conflicts, throttled, replays, unexpected int
+	unavailable := map[int]int{}
 	var longest time.Duration
 	acks := map[string]*faultKey{} // by patron id
 	for _, ck := range keys {
@@ -358,7 +370,9 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 			transport += k.transport
 			conflicts += k.conflicts
 			throttled += k.throttled
-			unavailable += k.unavailable
+			for status, n := range k.unavailable {
+				unavailable[status] += n
+			}
 			unexpected += len(k.unexpected)
 			longest = max(longest, k.longest409)
 			if k.replayed {
@@ -368,7 +382,7 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 				t.Errorf("key %s: unexpected answer %s", k.key, u)
 			}
 			if !k.resolved {
-				t.Errorf("key %s (%s %s) never got a 2xx: %d attempts", k.key, k.given, family, k.attempts)
+				t.Errorf("key %s (%s %s) never got a 2xx: %d attempts", k.key, k.given, k.family, k.attempts)
 				continue
 			}
 			writes++
@@ -390,18 +404,18 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 		t.Fatalf("connect to the database: %v", err)
 	}
 	defer conn.Close(dctx)
-	byName := map[string][]string{} // given name → patron ids
-	rows, err := conn.Query(dctx, `SELECT id::text, given_name FROM patrons WHERE family_name = $1`, family)
+	byName := map[string][]string{} // "given family" → patron ids
+	rows, err := conn.Query(dctx, `SELECT id::text, given_name || ' ' || family_name FROM patrons WHERE family_name LIKE $1`, family+"%")
 	if err != nil {
 		t.Fatalf("read the patrons: %v", err)
 	}
 	stored := 0
 	for rows.Next() {
-		var id, given string
-		if err := rows.Scan(&id, &given); err != nil {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
 			t.Fatal(err)
 		}
-		byName[given] = append(byName[given], id)
+		byName[name] = append(byName[name], id)
 		stored++
 	}
 	if err := rows.Err(); err != nil {
@@ -416,10 +430,10 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 	duplicates, lost := 0, 0
 	for _, ck := range keys {
 		for _, k := range ck {
-			ids := byName[k.given]
+			ids := byName[k.given+" "+k.family]
 			if len(ids) > 1 {
 				duplicates += len(ids) - 1
-				t.Errorf("key %s wrote %s %s %d times: patrons %v", k.key, k.given, family, len(ids), ids)
+				t.Errorf("key %s wrote %s %s %d times: patrons %v", k.key, k.given, k.family, len(ids), ids)
 			}
 			if !k.resolved {
 				continue
@@ -427,15 +441,15 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 			switch {
 			case len(ids) == 0:
 				lost++
-				t.Errorf("key %s was acknowledged (%d, patron %q) but %s %s is not in the database", k.key, k.status, k.id, k.given, family)
+				t.Errorf("key %s was acknowledged (%d, patron %q) but %s %s is not in the database", k.key, k.status, k.id, k.given, k.family)
 			case k.id != "" && !slices.Contains(ids, k.id):
 				lost++
-				t.Errorf("key %s was acknowledged with patron %s, which is not in the database (%s %s is %v)", k.key, k.id, k.given, family, ids)
+				t.Errorf("key %s was acknowledged with patron %s, which is not in the database (%s %s is %v)", k.key, k.id, k.given, k.family, ids)
 			}
 		}
 	}
 	if stored != total {
-		t.Errorf("the database holds %d patrons named %s, want %d (one a key)", stored, family, total)
+		t.Errorf("the database holds %d patrons named %s…, want %d (one a key)", stored, family, total)
 	}
 
 	// The change feed, in its table: one created event for each of this workload's patrons, and
@@ -493,11 +507,15 @@ func (h *faultHarness) workload(t *testing.T, family string, faults int, what st
 		t.Logf("fault: %s", f)
 	}
 	t.Logf("%d clients × %d creates in %.1f s: writes %d/%d acknowledged, requests %d, retries %d "+
-		"(transport errors %d, 409 %d, 429 %d, 5xx %d, other %d), longest 409 run %s, replays %d, "+
+		"(transport errors %d, 409 %d, 429 %d, 5xx %s, other %d), longest 409 run %s, replays %d, "+
 		"duplicates %d, lost %d, stored %d, feed events %d in the table, %d through GET /v1/changes, server starts %d",
 		faultClients, faultWritesPerClient, elapsed.Seconds(), writes, total, attempts, attempts-writes,
-		transport, conflicts, throttled, unavailable, unexpected, longest.Round(time.Millisecond), replays,
+		transport, conflicts, throttled, faultCounts(unavailable), unexpected, longest.Round(time.Millisecond), replays,
 		duplicates, lost, stored, tableEvents, apiEvents, h.srv.startCount())
+	if err := h.srv.stop(); err != nil {
+		t.Error(err)
+	}
+	t.Logf("the server's log (a killed server loses up to its last 200 ms): %s", faultLogSummary(h.srv.log.Name()))
 	if len(faultLog) != faults {
 		t.Errorf("%d of %d faults happened", len(faultLog), faults)
 	}
@@ -564,7 +582,10 @@ func (h *faultHarness) create(ctx context.Context, client *http.Client, k *fault
 		case status == http.StatusTooManyRequests:
 			k.throttled++
 		case status >= 500:
-			k.unavailable++
+			if k.unavailable == nil {
+				k.unavailable = map[int]int{}
+			}
+			k.unavailable[status]++
 		default:
 			odd++
 		}
@@ -687,6 +708,16 @@ func (s *faultServer) startCount() int {
 
 // kill ends the running server with SIGKILL, as a crash would, and waits for it to be gone.
 func (s *faultServer) kill() error {
+	return s.signal(syscall.SIGKILL, 10*time.Second)
+}
+
+// stop ends the running server with SIGTERM, so that it writes out its log, and waits for it
+// to be gone.
+func (s *faultServer) stop() error {
+	return s.signal(syscall.SIGTERM, 30*time.Second)
+}
+
+func (s *faultServer) signal(sig syscall.Signal, wait time.Duration) error {
 	s.mu.Lock()
 	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
@@ -694,21 +725,80 @@ func (s *faultServer) kill() error {
 	if cmd == nil {
 		return nil
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("kill the server: %w", err)
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal the server (%s): %w", sig, err)
 	}
 	select {
 	case <-exited:
 		return nil
-	case <-time.After(10 * time.Second):
-		return errors.New("the server did not die within 10 s of SIGKILL")
+	case <-time.After(wait):
+		cmd.Process.Kill()
+		return fmt.Errorf("the server did not end within %s of %s", wait, sig)
 	}
 }
 
 // faultName is a given name of letters only, unique for client c's write i.
 func faultName(c, i int) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
-	return "Pat" + string(letters[c%26]) + string(letters[i/26%26]) + string(letters[i%26])
+	return "Pat" + faultLetter(c) + faultLetter(i/26) + faultLetter(i)
+}
+
+// faultLetter is a lower-case letter for n: names may not hold digits.
+func faultLetter(n int) string {
+	return string(rune('a' + n%26))
+}
+
+// faultLogSummary counts the server's request lines by status, and its errors by message.
+// A killed server loses the request lines it had not yet written out (every 200 ms).
+func faultLogSummary(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	statuses, errs := map[int]int{}, map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Level  string `json:"level"`
+			Msg    string `json:"msg"`
+			Status int    `json:"status"`
+			Err    string `json:"err"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		if line.Msg == "request" {
+			statuses[line.Status]++
+		}
+		if line.Level == "ERROR" {
+			msg := line.Msg
+			if line.Err != "" {
+				msg += ": " + line.Err
+			}
+			errs[msg]++
+		}
+	}
+	summary := "requests " + faultCounts(statuses) + "; error lines"
+	if len(errs) == 0 {
+		return summary + " 0"
+	}
+	for _, msg := range slices.Sorted(maps.Keys(errs)) {
+		summary += fmt.Sprintf("\n  %d × %s", errs[msg], msg)
+	}
+	return summary
+}
+
+// faultCounts writes counts by status as "0" or "12 (503: 10, 500: 2)".
+func faultCounts(by map[int]int) string {
+	total, parts := 0, []string{}
+	for _, status := range slices.Sorted(maps.Keys(by)) {
+		total += by[status]
+		parts = append(parts, fmt.Sprintf("%d: %d", status, by[status]))
+	}
+	if total == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", total, strings.Join(parts, ", "))
 }
 
 // faultFreePort returns a TCP port on loopback that nothing listens on.
@@ -720,14 +810,6 @@ func faultFreePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// faultGo is the go command: the one on PATH, else the one of the toolchain running the test.
-func faultGo() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
 
 // faultTail is the last n lines of b.
@@ -742,154 +824,4 @@ func faultTail(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// EXPERIMENT, to be removed: freeze the server (SIGSTOP) mid-transaction, retry through another.
-func TestFreezeExperiment(t *testing.T) {
-	h := newFaultHarness(t)
-	addrB := net.JoinHostPort("127.0.0.1", strconv.Itoa(faultFreePort(t)))
-	envB := slices.Clone(h.srv.env)
-	for i, e := range envB {
-		if strings.HasPrefix(e, "RAPPORT_ADDR=") {
-			envB[i] = "RAPPORT_ADDR=" + addrB
-		}
-	}
-	b := &faultServer{bin: h.srv.bin, base: "http://" + addrB, log: h.srv.log, env: envB}
-	if err := b.start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.kill() })
-
-	var mu sync.Mutex
-	inflight := map[int]*faultKey{}
-	stop := make(chan struct{})
-	client := &http.Client{Timeout: 2 * time.Second}
-	var wg sync.WaitGroup
-	for c := 0; c < 8; c++ {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := &faultKey{key: fmt.Sprintf("freeze-%d-%d", c, i), given: faultName(c, i)}
-				k.body, _ = json.Marshal(map[string]string{"school_id": h.schoolID, "role": "student", "given_name": k.given, "family_name": "Freeze"})
-				mu.Lock()
-				inflight[c] = k
-				mu.Unlock()
-				req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/patrons", bytes.NewReader(k.body))
-				req.Header.Set("Authorization", "Bearer "+h.token)
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", k.key)
-				res, err := client.Do(req)
-				if err != nil {
-					return // frozen: this key stays in flight
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-			}
-		})
-	}
-	time.Sleep(300 * time.Millisecond)
-	h.srv.mu.Lock()
-	pid := h.srv.cmd.Process.Pid
-	h.srv.mu.Unlock()
-	syscall.Kill(pid, syscall.SIGSTOP)
-	frozeAt := time.Now()
-	close(stop)
-	wg.Wait()
-
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, h.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	report := func(when string) {
-		var idleTx, adv int
-		conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rapport' AND state = 'idle in transaction'`).Scan(&idleTx)
-		conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&adv)
-		var setting string
-		conn.QueryRow(ctx, `SHOW idle_in_transaction_session_timeout`).Scan(&setting)
-		t.Logf("%s (%.1f s after SIGSTOP): rapport backends idle in transaction %d, advisory locks held %d, idle_in_transaction_session_timeout=%s",
-			when, time.Since(frozeAt).Seconds(), idleTx, adv, setting)
-	}
-	report("frozen")
-
-	// Retry every in-flight key through B for 15 s.
-	mu.Lock()
-	keys := make([]*faultKey, 0, len(inflight))
-	for _, k := range inflight {
-		keys = append(keys, k)
-	}
-	mu.Unlock()
-	statuses := map[string][]int{}
-	first409 := map[string]time.Time{}
-	last409 := map[string]time.Time{}
-	for time.Since(frozeAt) < 15*time.Second {
-		for _, k := range keys {
-			req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(k.body))
-			req.Header.Set("Authorization", "Bearer "+h.token)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", k.key)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Logf("B: %v", err)
-				continue
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			statuses[k.key] = append(statuses[k.key], res.StatusCode)
-			if res.StatusCode == 409 {
-				if first409[k.key].IsZero() {
-					first409[k.key] = time.Now()
-				}
-				last409[k.key] = time.Now()
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	report("after 15 s of retries through B")
-	for _, k := range keys {
-		t.Logf("key %s via B: statuses %v, 409 for %.1f s", k.key, statuses[k.key], last409[k.key].Sub(first409[k.key]).Seconds())
-	}
-
-	// The change feed while A is frozen: a fresh write through B, then read to the end.
-	fresh := &faultKey{key: "freeze-fresh", given: "Freshwrite"}
-	fresh.body, _ = json.Marshal(map[string]string{"school_id": h.schoolID, "role": "student", "given_name": fresh.given, "family_name": "Freeze"})
-	req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(fresh.body))
-	req.Header.Set("Authorization", "Bearer "+h.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", fresh.key)
-	res, err := http.DefaultClient.Do(req)
-	if err == nil {
-		var p struct{ ID string }
-		json.NewDecoder(res.Body).Decode(&p)
-		res.Body.Close()
-		t.Logf("fresh write through B: %d %s", res.StatusCode, p.ID)
-		hb := *h
-		hb.base = b.base
-		n := hb.followFeed(t, map[string]bool{p.ID: true})
-		t.Logf("fresh write visible in GET /v1/changes while A is frozen: %d event(s)", n)
-	}
-
-	syscall.Kill(pid, syscall.SIGCONT)
-	time.Sleep(2 * time.Second)
-	report("2 s after SIGCONT")
-	for _, k := range keys {
-		req, _ := http.NewRequest(http.MethodPost, b.base+"/v1/patrons", bytes.NewReader(k.body))
-		req.Header.Set("Authorization", "Bearer "+h.token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", k.key)
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			t.Logf("key %s via B after SIGCONT: %d replayed=%q", k.key, res.StatusCode, res.Header.Get("Idempotency-Replayed"))
-		}
-	}
-	var dups int
-	conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT given_name FROM patrons WHERE family_name = 'Freeze' GROUP BY 1 HAVING count(*) > 1) d`).Scan(&dups)
-	t.Logf("duplicated names: %d", dups)
 }

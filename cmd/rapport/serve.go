@@ -109,7 +109,9 @@ func openStore(ctx context.Context, cfg config) (*postgres.Store, error) {
 	return postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{
 		MaxConns:         int32(cfg.DBMaxConns),
 		StatementTimeout: cfg.DBStatementTime,
-		Pooled:           cfg.DBPooled,
+		// No request holds a transaction longer than it may run.
+		IdleInTransactionTimeout: cfg.RequestTimeout,
+		Pooled:                   cfg.DBPooled,
 	})
 }
 

@@ -32,11 +32,17 @@ type Config struct {
 	StatementTimeout time.Duration
 	// ConnectTimeout bounds opening a connection. Defaults to 5 seconds.
 	ConnectTimeout time.Duration
+	// IdleInTransactionTimeout ends a transaction left idle this long (the server froze or
+	// hung while holding it): its locks, an Idempotency-Key's among them, are released, and the
+	// change feed, which waits for every open transaction, moves on. Set it to the request
+	// timeout: no request holds a transaction longer. Defaults to 30 seconds.
+	IdleInTransactionTimeout time.Duration
 	// Pooled says the connections go through a pooler in transaction mode (PgBouncer): a
 	// server connection serves one transaction and then another client. Statements are then
 	// sent without being prepared (pgx's exec mode: parsed and planned on every execution),
 	// and no session settings are sent when connecting (PgBouncer refuses most of them): set
-	// statement_timeout on the role instead (ALTER ROLE rapport_app SET statement_timeout = '15s').
+	// statement_timeout and idle_in_transaction_session_timeout on the role instead
+	// (ALTER ROLE rapport_app SET statement_timeout = '15s').
 	Pooled bool
 }
 
@@ -74,6 +80,7 @@ func OpenPool(ctx context.Context, databaseURL string, cfg Config) (*pgxpool.Poo
 		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	} else {
 		pc.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(cmpOr(cfg.StatementTimeout, 15*time.Second).Milliseconds())
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(cmpOr(cfg.IdleInTransactionTimeout, 30*time.Second).Milliseconds())
 		// Every statement is prepared once per connection and its SQL is built for the filters it
 		// has (page sizes are literals), so one generic plan suits every execution; planning each
 		// execution anew measured as a third of the time of a name search.
@@ -252,8 +259,8 @@ func interpretError(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return &rapport.Error{Kind: rapport.Canceled, Message: "the request was canceled"}
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.Timeout(err) ||
-		errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return rapport.Errorf(rapport.Unavailable, "the database did not answer in time")
 	}
 	return err
