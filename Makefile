@@ -65,7 +65,7 @@ db-stop:
 clean:
 	rm -rf bin
 
-## faults: crash PostgreSQL and kill the server while clients create with Idempotency-Keys, and
+## faults: crash PostgreSQL, kill the server and freeze it while clients create with Idempotency-Keys, and
 ## check that every write happened exactly once (its own cluster and server; see cmd/rapport/faults_test.go)
 faults:
 	$(GO) test -tags faults -count=1 -run TestFaults -v ./cmd/rapport/

@@ -243,7 +243,7 @@ func interpretError(err error) error {
 			return e
 		case pgErr.Code == pgerrcode.SerializationFailure || pgErr.Code == pgerrcode.DeadlockDetected:
 			return rapport.Errorf(rapport.Conflict, "the record was changed by another request at the same time; try again")
-		case pgErr.Code == pgerrcode.QueryCanceled:
+		case pgErr.Code == pgerrcode.QueryCanceled || pgErr.Code == pgerrcode.IdleInTransactionSessionTimeout:
 			return rapport.Errorf(rapport.Unavailable, "the database took too long to answer")
 		case pgerrcode.IsConnectionException(pgErr.Code) || pgerrcode.IsInsufficientResources(pgErr.Code) ||
 			pgerrcode.IsOperatorIntervention(pgErr.Code):
