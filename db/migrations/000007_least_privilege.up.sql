@@ -36,7 +36,7 @@ DECLARE
 BEGIN
     WITH gone AS (
         DELETE FROM changes
-        WHERE (xid, seq) IN (SELECT c.xid, c.seq FROM changes c WHERE c.at < before LIMIT batch)
+        WHERE ctid = ANY (ARRAY(SELECT c.ctid FROM changes c WHERE c.at < before LIMIT batch))
         RETURNING xid, seq
     ), last AS (
         SELECT g.xid, g.seq FROM gone g ORDER BY g.xid DESC, g.seq DESC LIMIT 1
