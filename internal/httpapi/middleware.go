@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -103,14 +105,31 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 	}
 }
 
-// bodyLimit refuses bodies larger than limit bytes with 413: at once when Content-Length says
-// so, or as soon as reading passes the limit.
+// bodyLimit refuses bodies larger than limit bytes with 413 before any other work: at once
+// when Content-Length says so, and otherwise (a chunked body) by reading it up to the limit
+// first. The connection is closed after a 413, since the rest of the body is not read.
 func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > limit {
+			tooLarge := func() {
+				w.Header().Set("Connection", "close")
 				writeProblem(s.logger, w, r, rapport.Errorf(rapport.TooLarge, "the request body is larger than %d bytes", limit))
+			}
+			if r.ContentLength > limit {
+				tooLarge()
 				return
+			}
+			if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+				if err != nil {
+					writeProblem(s.logger, w, r, rapport.Errorf(rapport.Invalid, "the request body could not be read"))
+					return
+				}
+				if int64(len(body)) > limit {
+					tooLarge()
+					return
+				}
+				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)

@@ -160,6 +160,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 			s.opsOnly(cfg.OpsNetworks, cfg.OpsElsewhere), // before anything costs a thing
 			deadline(cfg.RequestTimeout),
 			s.bodyLimit(cfg.BodyLimit), // before anything reads the body
+			s.strictInput,              // input that cannot be taken as sent is refused at once
 			s.admit,                    // who is calling, rationed before any real work
 		)),
 		s.validator(spec),   // the spec decides what is acceptable

@@ -26,13 +26,16 @@ import (
 // are skipped.
 func (s *server) validator(spec *openapi3.T) echo.MiddlewareFunc {
 	routes := map[string]*routers.Route{} // by "METHOD /echo/path/:param"
-	templates := map[string]bool{}        // every path template, to tell a wrong method from a wrong path
+	allowed := map[string]string{}        // the methods of every path template, for a wrong method's Allow
 	for path, item := range spec.Paths.Map() {
 		template := echoPath(path)
-		templates[template] = true
+		var methods []string
 		for method, op := range item.Operations() {
 			routes[method+" "+template] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			methods = append(methods, method)
 		}
+		slices.Sort(methods)
+		allowed[template] = strings.Join(methods, ", ")
 	}
 	opts := &openapi3filter.Options{
 		MultiError:         true,
@@ -51,8 +54,9 @@ func (s *server) validator(spec *openapi3.T) echo.MiddlewareFunc {
 			}
 			route := routes[r.Method+" "+c.Path()]
 			if route == nil {
-				if templates[c.Path()] {
-					return rapport.Errorf(rapport.MethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+				if methods, ok := allowed[c.Path()]; ok {
+					c.Response().Header().Set("Allow", methods)
+					return rapport.Errorf(rapport.MethodNotAllowed, "%s is not allowed on %s; %s are", r.Method, r.URL.Path, methods)
 				}
 				return rapport.Errorf(rapport.NotFound, "there is no endpoint %s", r.URL.Path)
 			}
