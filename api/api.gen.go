@@ -1946,8 +1946,8 @@ type VisitCreate struct {
 // ActingUser defines model for ActingUser.
 type ActingUser = string
 
-// ClientID defines model for ClientID.
-type ClientID = UUID
+// ClientRecordID defines model for ClientRecordID.
+type ClientRecordID = UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -2824,17 +2824,17 @@ type ServerInterface interface {
 	// (POST /v1/clients)
 	CreateClient(ctx echo.Context, params CreateClientParams) error
 	// GetClient Get an API client
-	// (GET /v1/clients/{client_id})
-	GetClient(ctx echo.Context, clientId ClientID, params GetClientParams) error
+	// (GET /v1/clients/{id})
+	GetClient(ctx echo.Context, id ClientRecordID, params GetClientParams) error
 	// UpdateClient Change an API client
-	// (PATCH /v1/clients/{client_id})
-	UpdateClient(ctx echo.Context, clientId ClientID, params UpdateClientParams) error
+	// (PATCH /v1/clients/{id})
+	UpdateClient(ctx echo.Context, id ClientRecordID, params UpdateClientParams) error
 	// RevokeClient Revoke an API client
-	// (POST /v1/clients/{client_id}/revoke)
-	RevokeClient(ctx echo.Context, clientId ClientID, params RevokeClientParams) error
+	// (POST /v1/clients/{id}/revoke)
+	RevokeClient(ctx echo.Context, id ClientRecordID, params RevokeClientParams) error
 	// RotateClientSecret Give an API client a new secret
-	// (POST /v1/clients/{client_id}/secret)
-	RotateClientSecret(ctx echo.Context, clientId ClientID, params RotateClientSecretParams) error
+	// (POST /v1/clients/{id}/secret)
+	RotateClientSecret(ctx echo.Context, id ClientRecordID, params RotateClientSecretParams) error
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx echo.Context, params GetDistrictParams) error
@@ -3356,12 +3356,12 @@ func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
 // GetClient converts echo context to params.
 func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
 	var err error
-	// ------------- Path parameter "client_id" -------------
-	var clientId ClientID
+	// ------------- Path parameter "id" -------------
+	var id ClientRecordID
 
-	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
 	// Parameter object where we will unmarshal all parameters from the context
@@ -3400,19 +3400,19 @@ func (w *ServerInterfaceWrapper) GetClient(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetClient(ctx, clientId, params)
+	err = w.Handler.GetClient(ctx, id, params)
 	return err
 }
 
 // UpdateClient converts echo context to params.
 func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
 	var err error
-	// ------------- Path parameter "client_id" -------------
-	var clientId ClientID
+	// ------------- Path parameter "id" -------------
+	var id ClientRecordID
 
-	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
 	// Parameter object where we will unmarshal all parameters from the context
@@ -3451,19 +3451,19 @@ func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateClient(ctx, clientId, params)
+	err = w.Handler.UpdateClient(ctx, id, params)
 	return err
 }
 
 // RevokeClient converts echo context to params.
 func (w *ServerInterfaceWrapper) RevokeClient(ctx echo.Context) error {
 	var err error
-	// ------------- Path parameter "client_id" -------------
-	var clientId ClientID
+	// ------------- Path parameter "id" -------------
+	var id ClientRecordID
 
-	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
 	// Parameter object where we will unmarshal all parameters from the context
@@ -3502,19 +3502,19 @@ func (w *ServerInterfaceWrapper) RevokeClient(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RevokeClient(ctx, clientId, params)
+	err = w.Handler.RevokeClient(ctx, id, params)
 	return err
 }
 
 // RotateClientSecret converts echo context to params.
 func (w *ServerInterfaceWrapper) RotateClientSecret(ctx echo.Context) error {
 	var err error
-	// ------------- Path parameter "client_id" -------------
-	var clientId ClientID
+	// ------------- Path parameter "id" -------------
+	var id ClientRecordID
 
-	err = runtime.BindStyledParameterWithOptions("simple", "client_id", ctx.Param("client_id"), &clientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
 	// Parameter object where we will unmarshal all parameters from the context
@@ -3553,7 +3553,7 @@ func (w *ServerInterfaceWrapper) RotateClientSecret(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RotateClientSecret(ctx, clientId, params)
+	err = w.Handler.RotateClientSecret(ctx, id, params)
 	return err
 }
 
@@ -5783,10 +5783,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/schools/:school_id", wrapper.UpdateSchool, options.OperationMiddlewares["UpdateSchool"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["ListClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["CreateClient"]...)
-	router.GET(options.BaseURL+"/v1/clients/:client_id", wrapper.GetClient, options.OperationMiddlewares["GetClient"]...)
-	router.PATCH(options.BaseURL+"/v1/clients/:client_id", wrapper.UpdateClient, options.OperationMiddlewares["UpdateClient"]...)
-	router.POST(options.BaseURL+"/v1/clients/:client_id/revoke", wrapper.RevokeClient, options.OperationMiddlewares["RevokeClient"]...)
-	router.POST(options.BaseURL+"/v1/clients/:client_id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["RotateClientSecret"]...)
+	router.GET(options.BaseURL+"/v1/clients/:id", wrapper.GetClient, options.OperationMiddlewares["GetClient"]...)
+	router.PATCH(options.BaseURL+"/v1/clients/:id", wrapper.UpdateClient, options.OperationMiddlewares["UpdateClient"]...)
+	router.POST(options.BaseURL+"/v1/clients/:id/revoke", wrapper.RevokeClient, options.OperationMiddlewares["RevokeClient"]...)
+	router.POST(options.BaseURL+"/v1/clients/:id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["RotateClientSecret"]...)
 	router.GET(options.BaseURL+"/v1/patrons", wrapper.ListPatrons, options.OperationMiddlewares["ListPatrons"]...)
 	router.POST(options.BaseURL+"/v1/patrons", wrapper.CreatePatron, options.OperationMiddlewares["CreatePatron"]...)
 	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id", wrapper.DeletePatron, options.OperationMiddlewares["DeletePatron"]...)
@@ -7486,8 +7486,8 @@ func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateCli
 }
 
 type GetClientRequestObject struct {
-	ClientId ClientID `json:"client_id"`
-	Params   GetClientParams
+	Id     ClientRecordID `json:"id"`
+	Params GetClientParams
 }
 
 type GetClientResponseObject interface {
@@ -7650,9 +7650,9 @@ func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientRes
 }
 
 type UpdateClientRequestObject struct {
-	ClientId ClientID `json:"client_id"`
-	Params   UpdateClientParams
-	Body     *UpdateClientApplicationMergePatchPlusJSONRequestBody
+	Id     ClientRecordID `json:"id"`
+	Params UpdateClientParams
+	Body   *UpdateClientApplicationMergePatchPlusJSONRequestBody
 }
 
 type UpdateClientResponseObject interface {
@@ -7885,8 +7885,8 @@ func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateCli
 }
 
 type RevokeClientRequestObject struct {
-	ClientId ClientID `json:"client_id"`
-	Params   RevokeClientParams
+	Id     ClientRecordID `json:"id"`
+	Params RevokeClientParams
 }
 
 type RevokeClientResponseObject interface {
@@ -8071,8 +8071,8 @@ func (response RevokeClient503ApplicationProblemPlusJSONResponse) VisitRevokeCli
 }
 
 type RotateClientSecretRequestObject struct {
-	ClientId ClientID `json:"client_id"`
-	Params   RotateClientSecretParams
+	Id     ClientRecordID `json:"id"`
+	Params RotateClientSecretParams
 }
 
 type RotateClientSecretResponseObject interface {
@@ -15694,16 +15694,16 @@ type StrictServerInterface interface {
 	// (POST /v1/clients)
 	CreateClient(ctx context.Context, request CreateClientRequestObject) (CreateClientResponseObject, error)
 	// GetClient Get an API client
-	// (GET /v1/clients/{client_id})
+	// (GET /v1/clients/{id})
 	GetClient(ctx context.Context, request GetClientRequestObject) (GetClientResponseObject, error)
 	// UpdateClient Change an API client
-	// (PATCH /v1/clients/{client_id})
+	// (PATCH /v1/clients/{id})
 	UpdateClient(ctx context.Context, request UpdateClientRequestObject) (UpdateClientResponseObject, error)
 	// RevokeClient Revoke an API client
-	// (POST /v1/clients/{client_id}/revoke)
+	// (POST /v1/clients/{id}/revoke)
 	RevokeClient(ctx context.Context, request RevokeClientRequestObject) (RevokeClientResponseObject, error)
 	// RotateClientSecret Give an API client a new secret
-	// (POST /v1/clients/{client_id}/secret)
+	// (POST /v1/clients/{id}/secret)
 	RotateClientSecret(ctx context.Context, request RotateClientSecretRequestObject) (RotateClientSecretResponseObject, error)
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
@@ -16181,10 +16181,10 @@ func (sh *strictHandler) CreateClient(ctx echo.Context, params CreateClientParam
 }
 
 // GetClient operation middleware
-func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientID, params GetClientParams) error {
+func (sh *strictHandler) GetClient(ctx echo.Context, id ClientRecordID, params GetClientParams) error {
 	var request GetClientRequestObject
 
-	request.ClientId = clientId
+	request.Id = id
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
@@ -16207,10 +16207,10 @@ func (sh *strictHandler) GetClient(ctx echo.Context, clientId ClientID, params G
 }
 
 // UpdateClient operation middleware
-func (sh *strictHandler) UpdateClient(ctx echo.Context, clientId ClientID, params UpdateClientParams) error {
+func (sh *strictHandler) UpdateClient(ctx echo.Context, id ClientRecordID, params UpdateClientParams) error {
 	var request UpdateClientRequestObject
 
-	request.ClientId = clientId
+	request.Id = id
 	request.Params = params
 
 	var body UpdateClientApplicationMergePatchPlusJSONRequestBody
@@ -16256,10 +16256,10 @@ func (sh *strictHandler) UpdateClient(ctx echo.Context, clientId ClientID, param
 }
 
 // RevokeClient operation middleware
-func (sh *strictHandler) RevokeClient(ctx echo.Context, clientId ClientID, params RevokeClientParams) error {
+func (sh *strictHandler) RevokeClient(ctx echo.Context, id ClientRecordID, params RevokeClientParams) error {
 	var request RevokeClientRequestObject
 
-	request.ClientId = clientId
+	request.Id = id
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
@@ -16282,10 +16282,10 @@ func (sh *strictHandler) RevokeClient(ctx echo.Context, clientId ClientID, param
 }
 
 // RotateClientSecret operation middleware
-func (sh *strictHandler) RotateClientSecret(ctx echo.Context, clientId ClientID, params RotateClientSecretParams) error {
+func (sh *strictHandler) RotateClientSecret(ctx echo.Context, id ClientRecordID, params RotateClientSecretParams) error {
 	var request RotateClientSecretRequestObject
 
-	request.ClientId = clientId
+	request.Id = id
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
@@ -17708,322 +17708,322 @@ var swaggerSpec = []string{
 	"zy61D9JMkxlT9rdhrlm6fJYfo86UKjphxp2/08RwMXqnmyZtxzNhk0um7JJqQ4dDQslQSWEIEymhicFD",
 	"2aWCsL0J5RmRyj3I015EFEukSllKLpnmKbMDH4gk40yYPnkl1YRmXLOUdI3ikwlLI5LJGVMkoZr1Tgg3",
 	"ZJJru9pEClbsK7z/QJOYwuAvcs2UjqOBKO7H33OmDeHaLwqZcTMmRweP+gPRiTrczg4vYSfqCDqxa4Qr",
-	"sQdLES7hhH54wcTIjDvHh4+Pos6EC//5YdRwjJ7A8J4/bV7P0zfPywnwlHS50eTdu+dPIyKkIfbTa3tK",
-	"SIxPXfA07vX9mKfUjMsRF090oo6dM1cs7RwblbNw/P+m2LBz3PnDfkmD9vFXvW87xkHnSsuWIxDby3mR",
-	"wBOx34SpYtdc5hrudZ+8ntK/5+yEaHsu7P2gyRXJRTKmYoRnEsb/95ypeTAB7LVltR8/PGxa3+cpm0yl",
-	"YSKZ/8rmi0M+Jbngf88ZuWJzRzK5dsSAdCkstj0alIykTEkyljxhJ+TvubTEQipySRXr9ckpUZYg4NGB",
-	"g6vpBFu11/FSpnNLMjM617AiQ660IVToGVMn8E3xPDRBhTRjpvBFrsnR4eEJoQPhehnzjAXtcE204VlG",
-	"VC6EpTH2jYMf+uRXNteEKtvw1MD8Do/IWOZKLznbwZrt2UVrPd+PV5/v58OX1CTj5rNiWQ5eUth5O+pL",
-	"ai+gFH3yfsyEu6CWLLhnUqK5SFgEv8wUN2zx4j487LdObbiH42md0/fNs3glBWuZyakIJkKzjCkyllmq",
-	"3RR4sD1JrhQTBh7Fvbe/PTo4gpHL3BAKO75s/HYkyyfx8ODwKGpkwhNuFsf/i5yRCRVzwg2bANNyQ6M4",
-	"0InUpk+esiHNMwO/Pz5ou6MZdBGOK8X3OsePD6LO0BJxg5zu0WEnsqPmk3zSOT48OIDDhJ/KoxSyxFfS",
-	"sDZKKaRhQCNbqJ/9/VZo3xtqJaK2YUzh12UDwSduZSjnyVjKrG0oGn5dNhR84haG8tG+j1ImiAk/0vQM",
-	"uar9lEhhmIA/6XSaOWFlf6rkZcYmf/wPjRLaej2+wbew08VJB8x8QjN73Ky8kIspVZrRy4zB9YoIJYVg",
-	"43nUDARde+x6/Y5lclIMM57c2xQS178ueEpBPrRx3CnNcTAssqyIFu8WbwBTqdHzKqvAyf4k1SVPUybu",
-	"erZGXlkaqck1zXhKLnNDMppcIZPUiZwim5NTplDGFYylOqpIbvY4a0LFQMSBWBYH4h+Z0DlITDQBLgjL",
-	"FdBr/3Mqkf87VQQ5z0B0q0PQlonPxkz0LBP9GHV+loLd9cKhNGRXTmYps7OhIuClGji+VZioVwZQr9Go",
-	"f8AKCjKUWSZnKEkwK3pZZicMU4Jmz5RCIe+upnUuJ8yABjukPGMp4cLrAUQzdc1Un1QueUrGLJvq4IRI",
-	"pcmQg1QJc3klzU8yF+ldTuOVJDpPxu70wFEDHTCTYuTYK8p2KbfMOTF4d5EaE5mbYtKF6I+/aT+llzLl",
-	"Q87SZsJf1czJmGo42xX5CZoHqcU+SLggcUW0AN06MDx440DTkrjH9uGZj8gj55mk6VspX1A1YvdFQb3s",
-	"nNlBBDcEzxKhScKmBhf1jQKVndtWfoLDd/eDXpRym3fJb5CVAJi65gl7J+g15Znlb3c97JQaamV2klBh",
-	"T9klmB2SMUuJ4qOxIULO4AqkPEUK7MReQQyfsBNi1RmgSIQOLTeOwbCyB5aVmGi0pNROY/DIqkMZmGlg",
-	"Bm+lfEnF3Ikn+s6pNrIj2E4jJcrd7rzqE7QWfeIVeCdobsZS8X/c/SG/ZFTZm+iZ/oRrzcUoIlwg/5eK",
-	"sA9TK4jWJvz+/fu9uj1s2azr5jM39amSCdPa3pRnYNK88xVwNGnGsmzPyadW6LlUjDqpB8y3JyRmlv/q",
-	"v/0Wk6nkwmirj9mrRYacZciq3wmdT6dSGZa+ZCmnb0Fpuj9q+0CTJ9j1nh2Knai981LUpThDrxhS3veK",
-	"G8PEK2nOx3LWYqtFRd9IeUXYcMgSE8GiNUhwgbwD9LTLQ4HSC0EP9EDAkyBhAn2qNYAjZ72I6FAW9DNC",
-	"KsbSYyJFNgdDXGwJdTwQVKQRWFqoMyNF+LO3RsdoedmKuVZt2sueL577CNvm9hJtuPYGvJCjZ8IoOP9T",
-	"ZTfGcFTeKPzO0gsK56dQ2VNq2J6l2Z0F20JUvnQ5X3WcThMjlX2Hp5X2uTDfH3UWFf8oUJnXUkdRmWXa",
-	"uDcWButPweJZez+mhsyohlMQEdYf9Ulsz4GOI/zD/heF5ot8qkFMWjS0lMr03zqgXVeVftd7ddWiysL/",
-	"VjQrL/+DJcYOu9i4FxwV6+q+WU5s/wtWnNWbUDkEH4vuqFIUPgdm3MV1eoMCprNDTqRizniES1Nadqkm",
-	"sbcFe4dU4eBZvXgwp+a1ME3jej+2LDVl9u6hSXEPuizt6ASup1XeKs4Jq0Kmlk6hZln3Y3DQHFlq52BH",
-	"Xb8xhWOhxSbeppZCtxERpW/DyMCp0W++akVvF23nuNgfbsYVx0d8TMZyRs4ocA1yJeQMKeOUKS1Fv3Ak",
-	"UK3tBKWIyYRRoQeito64YmbMJiCXVmbYdf4XS/cUG3FtLK2seWB6JwPhx+GFw2um+NCSU6SRTOQTewzq",
-	"YwqORLkupX+jcQ8W/CTe7lPOCfhArHBMe0nGyzObyMmEipRkXKxxbMuhNJ3dJ3QypXwkFq9wInPn8112",
-	"d/37T/BpO3X0XW5Esf07GxDsMcvSC2Q9lT6aml+fWF9xka475V/ts5Y4WZLcSNunVBme8CkV5gKWs8m9",
-	"GgWmzzVHabhB5Wqhx3yabrz4/p21F7+JqYTmW1hEP8pypyJ/pCpnpLL5lQlURrbs7D4pTuqiL2FIvW0N",
-	"n32gHXMY02u4SayRhDJ/thZ3i32YZpQLll7MxvMLIVs2VU5Zg/z4HPpWLGH8Gl12uUiZIopdczbrN0oc",
-	"RhqatTjmw33A51zPUTmLpiEvXU7YD1iIFI0QNHsTLNCQZprV12yT63ijSxa4lo4OnJ+m3enXcgfbXT8P",
-	"Dw4OKt6fg+hWb2zo3ls5+toGr3HHlu3rT4yllzS5+tF7DjfY3kKOW0ugq/foTtRHWOfn2IKfvfv4sC70",
-	"1YkMPLbO9NY8vtV7+Vqg0Gj5MA2JxaVdLIBzgJZYpyW4JYskxKr5I4kaTYgLWH1eU2Yoz7Y86huqJtP8",
-	"MuNJQFoupcwYFaiXII3aiJWUIuCy7v1OnePT9r38cmI1b3WhZLbyffR6ntkn4d3JhDas9KaXyzWz7Ij9",
-	"6giXFwV1rq4BkjCUSa4vRkrmU0uAzZipRrHQN3QLSlMhuH1x6pIf+Zst6NDnwmZEnjkLN3qoPwXbaekj",
-	"lAy25SqLewIK6rNrZ6eryUMbUIANJPi2A3recP6MLI1pzI5SOws9GMekaNZOmZ9PobuhqFmKlh1LcDNm",
-	"//rtRooDgBkaTABMscrgvcHlhNBLuIZonINBOOjqIlXdWNpwltdlz565gYCVdkFn9Og2aClCER9XM+qA",
-	"aN4mksM5ug3yFhzIBgo3pvrCkq7GJQd/JhA2d1ScY1nIUMIOeN1Sehnsoc4nLCI0m9G5Js6veeKRSfbU",
-	"Oi1+yFiKtptpRhNGZtiEp59uVDOeZeRyXUpaHWWwAo3bADp/kzm1tHm0AHXAxNRdhMRGhIsQ4roAaKAT",
-	"tmB8AayP3+6Fc13f1BVGE56GfVouVWAj0IfDRArOif4yE8MnNkt4N/oGt3X9JzOqzQXM1U1j4aSKcIns",
-	"42QkDaG4QP1OtObEEZPVaK2+llebCoWefOll2DAdjpxrAuA9sEGeEDaZmjma/uzlUfMCn4D3zS965bit",
-	"TyjLEwgemPX1nHP7eGM7LFHMXChpNj5z2lCTryaPsE7n+Ox92n1CIDecmuoVqOx+sb5RlRAVk741wxAM",
-	"ais7xroUch3qd+wjC1x0B9MhQdUR0UYqlg5EhbL2yWvQhdD/bE/+cRN4DKT0KrFFELU/uBuB/0PN/CFI",
-	"olsQZ4mDaqbJFcwuJYqKVE685BaM9fvqUB+BaGWYsh39H3873ft3uvePg70f+hd7v/3x35bRro1k4uVU",
-	"CrDK4SbgFHVBuxb37FNQq6VbFHUwdsA9YVWGGxC0oKvvl5lpmnqtkQlHFdxI2q/rbQiNKPZ8eRoxjHs9",
-	"fbgeMTJhagRQ72QMxisR+JBO7EenZzgvouWsbGgIzdzV25G/tcjffVCVkx0pab0s54WY5HV7e3SvWaeQ",
-	"UZsNcPDye27G5yCiwZnPstfDzvHf1qQtC35SZIy6aK/hzsBvEdFjORPeZJGwfun6ZmyqS/TOmOrx2o5d",
-	"1/EiXfkN4gYmk1w4yJXVqQXLmh1llKQs4ZpLAZgTI7MUQuH6geubiwt0zdvv7NW29GMshV31ZAySWTax",
-	"YlzGLMsGnXWmiw9obr64lFSlS82kT92xbnBKb6HFra9ftao9OstHzT+ADSVtd/QLdiY1QEndo89LZ7+/",
-	"vQ8sYRz1l8no68+3SUj3LNjOoiZjBx00caYFn9ENuLNvy17wRR69Lq8s3DzhyW7RhalIAWECi71wup2c",
-	"OmVymjEyG0syotesMOD4w187gOUdWkotmu6dlaKL7zc1RYQvbqux+cEvjmOxg7XXfis16/aXsbr9obIh",
-	"rAgHwdgOE87RSjLMTa7YukaRlqVcukxbrYzzSGxgQPrSnI3tWxXDksTNVtqaR7LF9uWvLtzzEb9moqp6",
-	"OiPwhqardSf5JTtAA3TBMmeoH/wv3Mrv81tiCm8VFZojSPhLU98qjG1RZLnZha7re0PFGMnoJcswsAsm",
-	"JbOMJQiQlIrEEFMf1yz2/eVsZQmMu75XVdZ7h7b1klpVV+Wl3XN6KXNDuOmTV1ZVcsK2SzmCxIeA6Nnv",
-	"3NTTdzuEz3uq7PgAe0KnU0aVjggVUswnXLM08hMoAqjDmYAWAZJNytJbJppr00jFtMzyTc7PWfnGndLY",
-	"tSzrxXuFbf2WaHMLuJ/qK7R1aOqcbBSBveS87QAjYrw4NtwfimbnsYvJUbrEIbSkXLAjIIPOBIJbBp3I",
-	"pb7RVjaGK9UoHy/CEj4LEGoR1+C3oGEpirsZeCDCC3Nb/gh/pm7BxLlcifpSOOU20J8aHy2OVZ7Dfgei",
-	"z6Pv1wDorC00r2xpfSF6DdRQwFtuOsPPGN1XAOhMniKoxECcrupEHZpOuODaQAA93szhsBN1RjlVKaei",
-	"sBxFdgV+W2MhbiAgt57gswrXawhF9uYGKQgVcM0iDxlx9w9z8cQep42i2wJUO160QTiGv9He+Xc2ELcM",
-	"+2CWMK4UApQccYBhCwynLOSH5UQCmo/CyVRGuYx8nLdEGv0SZI8AccZHf9svM36pqJqH9sxEimumNMqx",
-	"URucU+ejEdP2mYtL+SEwfdqVX2rHrMkSbdAiz8i1oSLVxyT2tzOOSAzxARcYHxBj8Dou0nF4dLq6SFfh",
-	"96a35Dz5BfAdgfG97Gf96IGGuXomu5X1Y0PhetkNDTTKhYV/LRhhwqi5c5nZ5X+gyRhV2mNCyUSCqKNk",
-	"PnLJa2APyQTSWjLSjU3RftzDjDcDlzQOo/6ceREle8AqcqNLutCNWcpNHLmwuKGSk5j8hcRG2v/YR7HH",
-	"Hvq17gaRidla2vdsBeXnLEsRuNdZiM7+ya6QIHbSURA5XuSYgGWw076mWc58lkoqUly8IAWbT2s1EOiM",
-	"oBkkfoCDzxTVHnsHDWHCuZG0W2YZRQ+aBE8LZqyzY8CcPdrQOS72wpnyBGUDLcVu6Oa6xtphyFc1KHp5",
-	"Gu2NTXnzJfUkffEHuelYm+TvcJmKEBVYCOgBziLgR39b695uRUHW4Fqka2RAPHtRMwvDxxYJaK/gei6n",
-	"qZWQFZNTBtkO4a0K1SZ2CQIHW69PXk9xOngSQZ/Dh+0pVEbXQDFHoZP2FnfNyOatCC7y8e8LAlZ1wf1B",
-	"X5SBKjcZbl+huSoGuyEsn7JzrXZRTK2tTaSnC03y9hZrEy8PZev8i4xTdeHLSvstJ4xrn7nNjqdRHwc0",
-	"FFPLhAGXGYNw7aP+/7BvSRRKiH/YhzSH+wCQXCPm33foFZXmGYMC+G7agMYvBAsjCdVXzs4G2qBlOQ0u",
-	"skxumrHBvbKJLTBn68aBTJWcTNtoAk7KrfOgYyfoPYY64UwkjAwpV2TGhBl0+m2IzdVakVvgc4MJYGp7",
-	"hEP0bS3boa2I4lardRNngmtl2USareVCrl7LVxKDCVEQWM8gd15YgRaTNOAZOA7UM4+jDhKokhi708eK",
-	"0TQGMWJC50QzVpNKisSICNXpUvcbuJitXJkiBLIpxxp0+ED7zC5gw8bEfnVUnVxxTm7D1hTu1Jdna3Kj",
-	"3w5Wh6Pcy6ewVylYaFFUPSGx5S0xUcxupgaXw2maWhJphQvICUlivAHxIita/26utvBsd1e3Jlmta3zu",
-	"2/PiqItBTxEblCo5nbYgsn5WNG1Q5Z88e3pORvY3krFrlpFEpixUXd/82ok6v/7ciToHD+0/h/afR/Yf",
-	"KzAfPLb/fG//+ZP958/2nx86Uefhgf3HvvHQvvHwUeOgfmE0Mw14F72AOpNXDQ3UPav4VtMhhfSWNGnX",
-	"UmliIPML5tbrk7i0SCMNikurdEw0dcIkpPm2f8uJvWOYRQgT2p+QWCZAo7CRmcsLPabTKRPoR9oKrBHM",
-	"JYRq3JFvMMdkXhcTLvJqPo5Aaxozmra5Qd6WWCDIyZhCZFfGqEaQpsh9Gh7HCJqdH7ebayRYUx+iGmze",
-	"+isqc5PICdugu9fujdAqrZflmdZu2cCHBdnzUqY8hHWI2j86NmWuid0JAjtx46Ady48vgEgsDu/ZcCiV",
-	"8U60s2enT4lOaMZI94wNmQL5zj1zqjXTemJ51lNqaC9Cte0h6aZcoXddRy5dx5BfM+JOWs9yiO9Jl4u9",
-	"lE3NOCKTPDN8z7ZmdUnLB6lKxr3m86LsOBTNVsdruucs+aaG62FJNpbicMNnt3K3ltbzzzPdTHA8Kze8",
-	"sECUsLfw7tyWc6+B7LUaph0Zr7rZl6FrHarWg2wRXXvNUyYb+VY4lk8Iy2um9E0kuAxwPzpakVN/Q+pc",
-	"RXU1EugT4s9NaCSgioGV4IQIcGoP2SzIxzvpL4Tlrxr27dDxBmRGyJTJIqKRzsklI4yqjDOFOSitzgCi",
-	"NkwnpFIko4ap9VEdd8owwBxcqEkOHY1XHJjwRGpDDg8OSBdOB6E+izK4aCDwpDw7rubMdtEQh2sGQ1R5",
-	"TnFevl91Vjal9mXmnG1pftDCDSh/NezlpnmLVpBRn2Zl8eDYt0NxOKCe11xDsQ/l+XoHd4kpfUHTa64l",
-	"aP+GJeOLMcummPwSOLP/zIU2Kk+cET3JqNYXvlmf/KDd2RdM4BZ071Ax+OJU7waq0MgSOeS7tNQtxovB",
-	"UpfhMTCpALNEIybGmMoJs3q2Q3GjW5dT8UATwcxMqqsTMMrE/q5VPJ4+V64/KfhnkUQVrjsg2q5b9NVg",
-	"bluhWO6Qw65OIFPluPfB9jbmRltt5NpQkSrn+iyYyOpd3JSp4Lm9AU8pG/h0LGXFVjVZo14523H1xl3K",
-	"tFl5uSPLRHkk17S33b4VwS6Mv38bw5c33uM7UQojYPiXPHNp81dN/6/l0yuTYofyCpyeQpMM+rwt9dEO",
-	"bitdzZ/rTQN3Nj6PpQS56Vm7tS2CubatXj0rH7g7mbZrP2HCSXPTUC7E5OblTrYLdbb9W5DmvMfqyxLj",
-	"7Ki3kXHu7GQWfOhOD2bjOv210mJ1I2OscRIH9RnwG9ItyqKVCeFJkNSgd0Jih1uMj90zrgQbZCoEX+QJ",
-	"iZFixceEZlo2PYcPREXIEAXbq2aZVA80MS6HaSFbweg6Ucf1XdDExjsCycwLtMRCOcqzn56Q7/909AP5",
-	"3//zcf+QQCGRRR8D8++XtxiKsFy48gmgnuE3OL3gi5Gi8DkPismUT+VlWRJ88sIntXOvQ2KDxpnBoC4q",
-	"M/p9xWXCeTTdpjeFt7p2W6hKZJML7AUuPkmoSol76sRXiLV76zSgMAnEPaY9m2Z0fuEj6BtqYlKIKyEj",
-	"xZirBbDny/Gi+A6PALaKZRr94YjDglf3HNlj4NgC7B6d8Axzj/TJM3AzQDwUYgCbE0JOHHanYaupXhUl",
-	"VdTTbMMdrm9ew7FftCYcgIkv+dk7TZdtDnpWrZYnJ0xJRGndIPDN89WqarQyq1820Y3pEV4wqgAwN6GC",
-	"jhg4XvRcQ0RTuvE5t0t1MVVS5CLhLTkBwAovwUlq3IksgD///vqXPcZaED7FEV15vkurxUgyTS7nLe1J",
-	"Yclvc4q9zYPMNtbCePOWnGM4BuECTzHUl9x6S5blxijzYhRpMTZvf614Pgf/uf9MeZUCtxKytge3vEoS",
-	"agQ1CE8rL+FtKSC4QNupICXr2qgUd0CIl6RperSablbqTK8WMKtUddOXt6a5m+VkaCazm7VR2qIeHSyj",
-	"yBvuWjOR3XAdF4npxg2U1LOiYqx8805J64ZrW6WWm768BSlc4qRZRZ7aycgt6MpOTv7itGUc91b68rpk",
-	"dKX5ek2yurKdz4HM3jrQb20nwNq0e2VLnw8tXznUbWj7GgDVzWj9OojX9Wj/ypY+I16wOoB5A96wurHt",
-	"eEULvTu7zYjuJhtMZSBN6R65cH8uebstC8czAfGdUPTH6W2FicKDgWqsrGbo+DxU8+bLe9N0Vqu0mMpa",
-	"NLLEjKUj1gxsvmYK4+OHZSiEMzc+0AVQbgotNOWpTZjWLTE9BbxoLPMsxUpv+AIxslGVHDKWrdeYfbKx",
-	"iSshZ+s1cVWtQ1FL2KDHGyqn5Vsb2Os2LynSGFYJYC7YIsKNZtmwcV5uqxdff1gIYEV6oyFX2rg2I6K4",
-	"hpB2bsYIEhNsVqv20lYNLzyofgBuo91meT9QJ/K5CCobUFvZ9vN9GzIvXpQvT+aFcb/Bddo4076/wpuB",
-	"y8rbuul7/opu+p4/+8F7f94YBLfs5DUurSt03uZS+eHo8Z+KSFGM7GzKFLIkWHUGRwfCVeGCQV5i527x",
-	"RcPH+YQ2FyXCgvAtJAGH5TxQWAorz6jCcHtIAz6lik6YYUqvjdYMonIbLgoX2lCRtFhnfV34KTXjfnMW",
-	"s7BKd2sDDzSUwqHaw8/i/9/eGf609zyNCVY8X2GuXGz9l7dv3/gMEz7QaUm5r3qwmh5LZYjD1nj8rMdK",
-	"us1oHJMvFFVv8N3Zc1I4zImgE44xzfVGfXyyL+av98Gl5krLr04Bg444X8RySZwUkJjkR8gcfUNSCy19",
-	"nmm0CjfrWnM4x2ebGZ8Vz1qp9uISNJwBl2bGZ54rcupgKqMyReHy4petiYhaEyfR4gT7fAmRv2yFlGBl",
-	"IfIPJwisDGn27dTUh83y2/hGLtZNizQbQ6WCG2abLBJ1LVuv5hSON1227dN9bZTz8PPIWtio65SZA30y",
-	"weIo1Q9Edacqx7xhNu23slSZ2qSlVnGoVd65JUVjG9q0JOVMoBWsJcpvK8e3r/V5MaFaDoINywC0FLyx",
-	"Dzd1fhbAdReSEUzake8RoINmQdbYTMopwdwZ95SGw73hsza0Q/xPiuwKgNEoB92QklgYmphW9z3kdCus",
-	"M9uFtvstcKHtUcfIJa59hHsAvUKzRIEaeKn75IxfM0UHHfv7oHM+tQPBtFJ4yojD8bRgC4wssiI2pScZ",
-	"szmhquzRWUoK9JYleAOX6rGMhWjsayH3j3ft+CEsSz9SC0jaMOhh2Sk5q8ToxTCEGDIj4mtxVEnZJWqp",
-	"kdbS4IIztWFdoBsfpw0LBgXHYSPHycrNXbapzalYeDU3wQbRSs7gtTz4z7sGQJsaUmX/EyRdCXKrTBxw",
-	"EjPlVdKwRANRHA7f8GwsNSO1LCxcEzpxmZmKNCt9EgeT7JfBH/FAZFwbGNCE0CyrFZdaP9/Mqjon4SKX",
-	"C7dss27B3FTZ9y/O6FQNY9k0sYsPltk2r4u7WS75hrtd8QlwtNqjAdlbIw9MjUh+MhK3loPoCyF5rWej",
-	"SEhTQ2JPaMri49XRhScF9zmuS1qRS7sSbC7RdK7JGM36XsO0XXW8hNSoUlZKcIc+NC/vugRXWJbeg78K",
-	"YlFmW7TXOCoSZNsXUYvwVTsbez+vBX+1UeoHmihq4GgPwyQGDRKnnExc2elF+xo00eQC6E6lVJBE4zHp",
-	"sg8JyzImTK8Sh/94eTBijXK4vppoR0Nk9IaiTDnH6mFdA31ULMGnndeWdBH3eEuqiG+vQ+XWXr/VHvxt",
-	"1nNx5VqUwK+hXvhKRbZ6CN4h/pYmSmrtaxOeuOy4pSGJcOGNgkVlz40BwCuL4xVGK6lG0aeBBuPWl9Bg",
-	"u60X/5CigXE8P311WprPvNn7dMIUT+j+kzFP6EjGt1TC75YAx9U63NUagOVUb734Nq7qVsR12yKr7jSH",
-	"VaQfLasijSWkf/tjd6/4s/fdv3XuB5W59Sms5oSJ3719Ei+vpb1Sa1xlucKh3oICEpgHvyjVA8e9Dcbz",
-	"yz7atwQqW3rUNzy3LXuzLVAMyxWHr6UTHqjkYG4IPs4UB5F8OpZGlr/ip9qPHu9WhmwWH/yTYZRmVdAv",
-	"Xqh859/zOoB/qPjsH7AbUzTh8vv7jzN2OZbySh9jBJbtY2JZvm++aZ3eyism2twTF8b/uggX+DDliukL",
-	"3qBrnLNEihRFDGgBUvFDJYCKeyhwhWu/XbWWpjRhe5pNqbIsimDN6qBhSOXbYoe9YuLC1FSxHxlVjcDE",
-	"GsWozL/SWGXqfuBNtAVW1mEJGsRRLPa8eFkbE8Mv1KRe+UYQGbtYXi/XUDc1ds0miqVMGE4zXec4Dxsb",
-	"33C3JBFUKZcyD/cNcXsLNpE1yALIwqurKS2M+a9cc3P3SfRWZ4ULbBcJlt1vSA53e4ngbpIErLYZtjWW",
-	"5Iqb+bldBFwuSXMzPmwAiZ7mZkwO+wc+Nj44dqQbRJUf9Y96fQLXB6t9yCkFPUakJLMzt3rqWOaKXM5J",
-	"iisF88/kLLhbT8rmIdVvUe4eOcFx5yVQyXrlblerHyP33zz3wff9Ork97pwxipWIXJUYS6v7CzTcPVeB",
-	"W2Dr3r6j+4uE3r6VSFW+Fzn8BpGCcIM2K+cWrWSiLAG2Vdp/3HkOn4kCDQ1HgPys38ig3LjDH/rNXKsY",
-	"a/3ZgD+61uAbV3EgyLpb4Zbu0aKkC76jx1T5qjIVdRKYMemCVAgb15gSodevsejjznv737YRVaQEN6KG",
-	"n31bSFcifxLs2qYMpBNqWOXFQLyoNOv2wjs7pADBmFoxGGw0demjTCcAn0+IgrZ8I9QAVMKMGVe+tX5d",
-	"oDnuvJtmcmEIdvSaGfwYvhzIHm7s/tTZX7g2PIFJ1uWQ4qq5H4jOLwvKoPsFt36n7O7vXz/cBxqyj9w3",
-	"JDxIWj5+BHzgsKGkiDNyEO58T7k2csLUXjFQjH6WQ5c+G7SJClqdM30c1pGnHsU+EJDeUkewvOjJhbrz",
-	"ucaCM2OWTfHrkTTeuY9P+jZIysszzFWJYBmIgfjDH4glkZZmYSnegXjpqlOhgwupYUiUyM/MEOp4anE3",
-	"6pR2L6S0IBgQagYifvP6/C2pLXdMuo4889SdBCtzWFILoMYfqeYJkaooui7VBAvuCNDWBiI+dUk7YA7H",
-	"BEUuMsgPDh4l0Af8yeI+eUaTsecGlyyTYgQcz9J3T5EjIl1pHUsO0J5P5HAgoKIW0mpca6zqgGS+T079",
-	"BkNBMAhHCdtUlTiFoGTDQOB4HlRa1zO7+t99d3Rw9N13kUs0e3TwyPYz4VpzMYqIyz8CCS9AREzdxrj3",
-	"B+Lo4KFzer5//34v2GwWnxCK8nGwmZYm2TW2wggs5gM3v2JEdgj26JySoZICoBmEQroZh/edMJ9DF+lk",
-	"YfubFIDXID2Nx7uSLhWE7U0ozwbCXhB4l6e9PnlusJaFmtCMa5aSrlF8MmFpFJSmxqJcEydm2u10RkC/",
-	"tgMR4zAvcs2gtLUryTaE8m3AoYliI255FcNbys0JoWJOcC8hPQPHFcBBDYTPiO8QY0GPdrJ2z+Yk/g4S",
-	"6yOgw47SLYOLJ8nkKCITqq5YWh3jBarXPmnPBdXaSohSOIeSz/cDX7MUeLQnRvbSWwHumik+nFtq7q47",
-	"QEIA/oLbakkr0l8g0Hog9uplSvAR7xrv2mcDAdKVLiVcwAIURS+wUe8q1b2TgSBly9BZTNBCqD0X0zU2",
-	"hsemD2MqObsfEfJROSRlKqYy1RF62FxSoxP/uvvsOb3UzI6q1kT5kku65Dm2wuVyyWO48imYaIYVwaqJ",
-	"mGzLtLwcdkd7fT8QN39cc2z/BEdF4dODIr+Ty3oPx9Otkm0ZytyVg4aajhkzzrvyDA4eXlkrvxuSUGX5",
-	"TNn8pUzn9jRXDqNtOZMjXPEFAS0m+7VvcRrHFTEsgnGZ2v5jkxU5FZqrCqHxcU1qjdxKu7KKUSnBEncO",
-	"7ZCrkijpzsY8GZMYFi0GGAgktYLNC6TYHg4KHzsuiW/A7qKFm8oU1blifXLqdwVFDo3b596zo4J1tyyC",
-	"CFkQUfcBnSCGZDS5cswEuKT21dyogdzdYGtAcjtD4RH4gCfGpX4WwF4SCBGzkz1eqEME/fnCc05dHgg5",
-	"LHqcKWkY6UrlwzfscYlgDS09UaiAUMgTznoRoW5c8N0Mei6OHfP0MWBnh5adlZUa42dv6ShGohK/kCiE",
-	"xK5rpA49S1oMo6knYRC/oQcCDzkEkdiDXES0xHQ6zZw846MK/vgf2raLnNCKdnFEYggasH+g6TGOBiJG",
-	"cma/9NEg9u8ytAMIC67NihCViMQY4PK332IQH+LfXR21yBHNj7Fl5u5LgBeR/37++hV5478R5N3Z872h",
-	"oiNIbWQFH3vVpNtAGNNAwE3u+gJvWFoQmS4tY2TggbDqW0TiP+xPqRnvF2FusAB/2EeGvP98uPeSmmQc",
-	"9/rkJc1s55bJiGluSDcXU6o0o5cZgzFHlb4c63V17OZTu4cgixxYmWPGsmzPNQdjh7NzqRj1RzPPGNSv",
-	"Ojo87JO3hQWHiRQWqzhO9gTJmRgIXGhPy2rp4tBIUT9FT6S4xtSOwPNg4VF0QUofa0Gv2IWVLeITwlP8",
-	"9t2750/1CThQ8Avb16NHj36AzXr7JCjL6BqzlMBLVtTXHlSMSKhnnQIJeoFAMXrFLAOzu0O6D//1z//7",
-	"8OAg8uYG8vgAZRwqvHXC+ye8uEjiwPURo4vDdr/g5YicmO04eeHWsFwH3bF2OpTEL7i4OnZy9L/++V8o",
-	"RVvFL/vLAPwsg04RsGQncs7FKLNHE0UXDWzH8jRt4CzgdS+dLEjoBYmfD/deScHciXP3/9HBUYRyP8gO",
-	"xYGEgtie7liyPsw11MKGi3j08BDJns/yDangfI1YvDmoh3GlDbKAN6dvn/wSww7oKv2YMDVie1Pbr6Mh",
-	"YDf606Mfvu8dA2e+BLXZSb1ck4wNDYoEEQwbsQ9JxiicWOgQSZdiempV3YI51yLBunOZK1D+mCBzmeOy",
-	"eaEd6jN7YUxRA1sNp8ftiCbxGTXshf1q74W/9OVXZ2xCueBi5ISl8BfN7BnUaFW3DefC8Ay6usyTKwYi",
-	"+TDPMkJHlIten7zxRY5gCMfk6PAHR27PmFHzvdOhYSp2xXExCq1QnU/fPA+g+cedh/2D/gGYMqdM0Cnv",
-	"HHce9Q/6j9AMMgaTmiVTmRn/w/49YqYpyBGJxOHBgfP2ucKYwMsttbXEy+p3VscGVRPE+lSiREaMzBEl",
-	"Djn6LqkGG1ehGT1PO8edn5lxhb6gFgBsJwzv8OAAsSrCOKxKeKrsSUIL4ZhN6Cozr+sBbBCNkZLFjDJ+",
-	"zcC48Ri7b2q1GCaajwXNXEBkYFvtHP/tt8Bu23nBr5mwnTjK7vq0W0lH2lVrw2XRnd9sS/tWUpivuztO",
-	"SPHrXBB4D9aY2V2Cs4ik6/HBI1TKZlyzPjl3RUAyfsUGIt6fMKt0Wx0PBX0Z6LSQrdRl+dekG5+dvnnz",
-	"+uztxes35xenL168fh9HANUD0lRae3uglboiUEFLciZIZnVGATy20trTp2dx7xjwUGJeUCKs2X90cIR3",
-	"YeE8nTGacoGrew9HynY/hzN0dHC0+gy9kuYnmWNK3G0OnX3r0eq3zlHCfyfoNeXoR152Xos1LO+3E5eW",
-	"ntnrh/uFftF6cp8UGkgFZqRDndwhz1F7gNIziiVMmGxOxixzrMcVrSlsaBDXBa1auQb49SLBsaJCMQKg",
-	"hz4IunP8t+ZVLB/ZR8PLOw0e0JVPAzNY58EnCLawT9azdFiVqLpg3Ju50LbfOe6AWOrxRceVtAvrnWaf",
-	"a+T3xvZc4vX1mvJri2meP/72Ce+g7wrAMA038bVgIJXZZas4bhx7t+1bAa2tH/fYPjwD7R+tc0F/pKl3",
-	"IcMrD1e/8i7ImowvrXGlf5Lqkqcpg3CPo8MfVr/xVsqXVMzP/E2+b5JTOh7/VvPA/faxxj61Ca5BV+fq",
-	"ms21VSOTXGMJKt0LKFNJhX6Det/ozq9SAnQAPQkQ25+QFDxP2WQqDRPJ/Fc27+C9gG340WVqv9Ur4esF",
-	"VDESRc2TyoV8eOu9t0laflcwADlN0fca3Ear3ay6jfDMx6jjjR0rb69/DgZ1uA5Pfq+saileSXM+ljO8",
-	"X5/vzT9Y4+Y/kWKYcURjHD1co4s3dJ5Jmr6V8gVVmBbn6OHjdeZTZHp/yVJOIa4C6NPhOi87udgSi2fC",
-	"QLb/r4m2OUxXlbidplYnDSJHmohYXbra/93/ecHTj62y1ttSLEqk8y4XXT1wQtIJCODoYUKN8+dn6GT0",
-	"A/9vQWd/+dc//ytGq5K9ioXnobSUYn+pbNT27oreDl9JwV5icYq7EEJW0bytKZ1t9tGamsRLmfIh95Tk",
-	"86VYG+pFX7dwg3gAf04ivIJjOYOA3EKTwRR6UIGtVcyp3qf2swgZlArtYUrB+uKE/eCmd+qyw4bqxG9g",
-	"bUKYdnUwYCx+ydSIEQByBzZBpCzOwYPOGkdhFsnJO4iCuDOKElKTdUS3uulzc6LiiuusI8XdPUUjVHur",
-	"8I2I29cokm1K4B6uIR29UWDBAwjsT5RnbnQ7ae6zkuaeODjhzQS6QvICFPpnSNedRl2PYA308QcFwEQR",
-	"SlBjf6BL16MAkFFCsywiNMvA6SrNmIuR87pTMQfWNxBcE2oIevHcM4RrcGAZJqLCiXN0eIjeYHgewUMO",
-	"NeRfpxpctMBS99Evx0XKPqBnzn0D7xSIN7vCyILBwViToH1VL8AlGY3Z+TCNBlcDgX48kosMjKljNofa",
-	"N6XtvcGGXTVM+OReX5eBws/qx/U53O3ZKRo6r+WkhqNjNx1MFR6kVmRzs58U8RjbHee7AefbWS++bH7n",
-	"4gggDWAtYGKo5CRghJYISyz+uYwhorDfatHAq+lA+84xGYSCFMiJ2l0tYz40mTEFmhQCSI4HInaB1nFE",
-	"YhdZ7Vz6iAlMYwK158EBU6DcHBQzQjYXVTF8A1FbjK7PVWhZX5LlKUt7ARovcti7xSAWciqwd8hwMhAA",
-	"NPNoDASsy+IzNx7pjJYYIJbHZMiM88T79SGAVtMAKB3H/YE4Rfwjl4J0ETKJ9fTcNHsIrzJycqmNZdyu",
-	"sCVk8/WwvEpNPsAJnRuqTADfQWgN6cLRgN3JUqb9fMgVm5oQmY74FoA8h8gcANyB7w9iiQE4TlOP1ESI",
-	"jg8mgP5wSSZca1hgt54wavhFM6YHwk7LzDC33DUTzqKlqNBuV92hIXYucogn67hIa0n02HZL/WSkyOa2",
-	"0YQ5USRoykG22IgKcsmGiC8iY6p9MX676VBOERxY2vAsKzHplcVAH+k0o4kD8+h8wuDunZCpzDLAs8Zj",
-	"qi8mUvk8OT6DISCb8GwPBAUspL0cQs5g+57hqccfpGb15GCIkXQOV38LERvlb4nz8ZaIJm67cmGGgIbs",
-	"OjERcZsMBwGXinB8xFKok/BSFLCEAtkrhwOBq4w99wAZiAhrQEAVd5NM5DXmGfIxBkF6svISuCAQmaV2",
-	"tPCAA48hhfAP+Gz45IlHYCs8x+TRAUntWncTKYZ8lCs7jd5JcQsGwh5+5eGnFGENDw+OPUg0XDVACcEI",
-	"8HiXp85fJStPN0mT4PB2RPWGImRL9ldHG2FFAUbnlmYitanGRT4+aPNZA+ip4mR2uBGsz1PESXJhHh2G",
-	"aYl8BP+ShDM3dL+XpN+MmQ5IqO0JtncyoWUILYStsQ/TDMpJuejUpinD65Upr5k4LshYValN9OfFVA7a",
-	"zAEoZtfvE9vB4Yit44r3J/dr9cQ/XGNkP0vBvgrhsBJfWxMNfyopVRBuG4p/jiyVwh+S93bokCf/w0oO",
-	"ySBKTLCZlScQmkpOC9i+JS9ldrkCcmQZfyXuYOFJ6MqyPvdKC6LIDfwzwxN90gsPU14Le1OGY++QN5/f",
-	"FcbY+ibETU23CgSw8BK7b0KgTTNU1YtLDuNXxLBguGpEMOqIQ5GmmUCkG4jPIFAaqZgLMaea0IEYUz3u",
-	"k5989SI6gZgcDcH2DokuJAnsWnu/svlxEeE3KwtTGUmuGJtixA3KMJEPogWhL8silK2nGZ1j+r0iWIgK",
-	"F58LQ3OCrQ89ciWZMEWuA6IjfrWFIjnEbSPpId2jELbb69dDMkmRMNfFZdYQlRiAKarxo0sskL58//Y0",
-	"7VNZEX22iPsAOUHf77kZn2NqlzY3GTwX1Y95jQo+ocmY7T2Rwqj2vP6eHMLD/tmP0R3ApXawp53h8HYZ",
-	"C15aq0eX7KSRm1RFwv3fi+xLIdppEV50c5r1OYGLcDZLKQzpog2rJDG9HdboG8YaNd46wBitvHKb3ho8",
-	"ns+fdpZAfU4JwGAI/FzPKQESSeSEpqiSx6km2XRLoYaDMDMQjdKMww95G2WuDVjBlcxCYWgPw8q9wVBO",
-	"WSGxhZJaq4x2yTDND0vRdV2blZ/HHubUoHMyoVdsILipRqdjoDk6HxaEOytiOkPy0IuVReIbsBPrWvIT",
-	"CPK1yyidOdELoc7xchLYpof1BcYnXbwYJUM2GwgXMkakz8RhBWCeULS4X8srlhaJwagQsrDjd48Ofug1",
-	"CZYOsXU3RPoO8VowoftBay1nEc4vhLt0I77wbTudd/isL1zs9Fnethc795HkNSCyNmKTjSaSQJxLqCBC",
-	"kkyKEVNkxExB1z3MCT+X5F0bOSUzqa58neZ1KPiZnYwDUg25oBkwnAoxx/k6EwbSdBjEQJjVLLarGSMh",
-	"uT8hC9aLBfYAg7oP9nAvxLnKQnfE+R6I81dJ6/AW3YzWlWmLb53W1c3B3vxbs/qiIG/FdGeJtWROF3TO",
-	"ybRRmcbKk0Wtc591lJt24ugTIixVGLx0vUxjINsoDI6G1jWGmhJA9gC84DUFwJ9CGBf1ZLbIkYW5rBqJ",
-	"qjQFEXYmy6+GtG5hhi2P3P2YYnfkekeuq7YZfl0j1oQGp3QZ5fbOuWUW0af+ma/EJlrMp+XCh0WJdkbQ",
-	"L81FXdwKz5Qt2y7YZFqeZX8nHOcs70QYOdMIIvmpCsxdIwlNFVTyHkKkfQUmzUXCYmTnCDXmmlzOPUoQ",
-	"KgW5zHmk69Cu0FAPkyBykSg2YcLQjOi5SAB3+bTACls9bA46YJZ6uLPLcj0by8W66sck/m+u7vlfjMrZ",
-	"ID84OPw+kZNJLiBrcfoXgKTFbVDBOwo3uaXUOMEW3nlanKJm12ZBJ770Tmuzvs79hs262v9LF8phRbmu",
-	"hKU3jaIaLrbpcq3cKXsSR1LNSTehmpUp4yZQRqnXPip8rTKkoCTG49UFMZYMDkbmMMP2YrWNoqhRfDsr",
-	"4+r4dWN7X+MegcyoWIWgG+Nl7ZXZrBoHBC1URuPmfSllxqho7duRCh+jENPE0jQpYjuKmH2YZpQLll7M",
-	"xvMLIY1LjgpOjFz4l6VgrUNzz2wzNhwTFlfwwRMQjhVSM4KFNvygGt/p8iGhYt6Dl4U0racraHf7AftV",
-	"sQqqInRoAOLNNbCCFcuE3KTS9zoVYtYajwszWHso+PztjqUIW2lamxPkn9olwdSmxkbbBlzhxJuP91PK",
-	"qp44r4OSrMYL7cCSX2qasuo+BpJqIZi2IyV9qDHRhiqjSaxYwvg1S+MynMWZmuzhT6OiYAMtgl1QnLWt",
-	"FHalk4HwIVgQ4xTIixD1IqSYT2Su+yTW+SWExSmsqe6zd+pC9izqUcuMucr/rnJs7J+BEOgCou2C/7oI",
-	"e/SO0TAmzD3Sa0cifl0x0H4294Nf9L0/N2zSpkMvRD7v8rTtAIu7SGcsxVCl8M0EvmaL2P/d/7UKv3hX",
-	"lO6urHXrUpudtW6XHm1ZerQ17twaCdAqrSzLlhNc1/vMggamogL3USi0QYA5MWMl89F4ICC6nGOceres",
-	"E9dMgvaDp+NeCS0J864NhE+8Rk7BH+EkzPVETufDKNPa0YEohMGmN9rhgndGE+8OMOindC+QwbUlwF2C",
-	"tx3icCc33lpGuJvKjfulgRJqLqyTGu6+OF6jeeNJJrUrBZ9JOXV53rpxaHi9oCYuazYJOeu5SqEz+yAW",
-	"6Y57FX44EFZVXddD1ievsUxgaPsG1OUlq5iWI5e8ZcpUYEs+OvghAOicOCMmJYrJKRNQVLQoCVW8JRhL",
-	"i2pbzcBHq1sUhoFwnz87rrelsSOc0yaWj3vgewVWqHLhdjxwxwN3PPBGthPja2tX/HlAuZ2AvzFPdIVN",
-	"V+SLK9UdzD0WESMjYtgHSDsg0abei0gI0EAdzLUPdvLplIl0z6pd/aXYiV/cmL6hbCD1qa+RA8it7Nfq",
-	"6dpZcepwrom8xnrTNVHY2zAwhBltHhOsov9lWXqWUyrPNNQXKLmfphBEBKlS4nIiF1DrI/apW1zlDzAk",
-	"Fc+4yu6AyoBAdS+Rlyky++TUuyDDF7tC+oLnFzyNe5jyETpxFVCpIHEtwUs8ED7+1QrlRs1LdBG8iike",
-	"q/5UucKo5VMARkWNOZGwY5fujqXk8OBhWf+kmAE+zFI0r0GhRl+qDvNa58IDIoqXXe+uDQjyohmUgiTS",
-	"LR2UQF3gP6dpoT6c+wF8Xe7SYlql9nDf2kJ9t0xhOcM9OynSld+OHe1uvcALB3mnAe2SXe9KdQX3ojvo",
-	"TCxPlINObxvlJfDCfHkyQRzHA+EBSuRf//lP+///8b8AGKouFLvmbBZ87aGlJPhf12pgx5gPw2qCqRSs",
-	"N4BH/vWf/xep/u9f//mfrrXa///H/yILSNWycUuT4WcBdJKM+DUTRSctTbb1U0zi/1zsciCW/dq2QLgO",
-	"aD08IeWQMZVdbyBgmU9LjfmKsSnaEu3DrtSEPxCxYlpmuZ1o7GLeXC2NlFzOraQz6ZMzb6ocCFdV3eca",
-	"xjeLWhYV8xemYPHqMI7iUppxzyUcQZvnQBQD9SJVBa4LeYz7rn67VQhAsU5TVthu3Uy8djgQldnLiq21",
-	"QJEVy8E1VAGhhsR/2LffxCeEYkeQkhjVChAJBxDkDmGZWFD6h4gIOrHNutThCrKug0JyAjX4acbCMvqQ",
-	"r/mwSRp7W1zsz9Z5uZ28UE7sM7fhenAxqp07yWVnu90JPdsJPS8t8bypycbLQZASei+ftud4fgXVAIB1",
-	"UVI8HxGaKIkllHzljcbQvbI4gWbs2DI950t0IXpTSJQP2cak/a8hac7Q4Gs5nNQsgCbbnyD+IKPa9Prk",
-	"GRogJn6AYMUoINFW9uoTRwg8O6OJPTAkkyMI98MEAk5vzLi2WlVbJB7M/d30C6lSH0TgPdCfIgav2mdY",
-	"ViC2uxq39mksn1o7ns6t+rlB7tY82fIcwxlBwSSMsEnpvDXAJmcrg2vuOk7FTXqtOJVi6rsYlc+TnEM9",
-	"FW+FjxZ/wUvYZKFPmb6CRIJ7qQTqFBBzeLek5GG1o1Za/jx4yFcFWTfQ2pLuWCYghgMqBCOvB6IWek22",
-	"ibwuTcR6LhKSUGHp+IhZGj2jCgsrWUKPFYgyaoVJS7/D6ktthDuc9RcSRr2wT580mnrVCGBrNFNQp6cM",
-	"yv0U8bhN7V1xsX5TwWb/at9rbdVhl7Zp+Il7tbVtmRtXGXrjtl+7V9ffmDH4wTeNcC1u8u2GuLaPrh7v",
-	"elIYJPA2Q9mluDqseOXobzkqNhz+txYcGxzCdeSOcK12ksfnKXmEe9QeIcur/NELGJWv22Nk7ZmgCRTg",
-	"0zg4gowcGNJxRUF0PKRbJmmeVJVHy2d8iCzU/xti7cMiJJbY84P+r16E3N+Ht7reIzKWM/iHcIPl+xAC",
-	"yoZDqcxASPTsnj07fUp0QjOXs07ChGgGqlMQWKup4XqI6wB1AB1xh5zNig2ZpUPxQCCmlPrvaBaT7mzs",
-	"yio6BXNGNRZEBvOqi/MQEgGsRcNYK0UK1h+IisRVif4Vclaks8448+U1p1SbiFzmBvN3IMmlggz5NSMT",
-	"LnLD9EC4h4e5ydWSmscBSfg6fNchE7+XaN9wRdvMpUFtxF3M7y7m99uyfVZY1tK4XxHelHa+1aAf7/8e",
-	"fPIRwFhauCE9GXKg8Fb6G2llvgnXll73yXNwdo2Aaflqulj/qQjmM5aVGJ40FK17Cr3fIb1tzwl61JIH",
-	"I1gAN9H+1+ZV+YZTYa6+d3hE1753UWtM/V2e8jsKq9+Mre+C679hWPZKnczVBlrzkq3EKAVvLEMoVTni",
-	"PQXZl+hiHWN2IqijnkKFSTIby4ydFEUbR0rONOg7AxHbe+LQzwW/xRJHBdpYM0PC51ArLPVJorj2jkTA",
-	"9EJ4JMBbUKHDn+LfBx3/zaBz/PsAHVqDzvGgk9g30kEn8n9eCOl++tc//2vQ+fgR4C/F68KOCWvqSxJP",
-	"aMpigjGZAPfJpOZiBKXXfT1ztK47RZHO6ByFjVARNXKExeRxuJXRijzL4vbI/vuSPz5tcH8wq3uJ799Q",
-	"59tF+e9QMjtN8TYk1rLIUPAsJCcF6gxE1hPHlQok+Fv3f7f/WVQZm5S5VxJwA5+XFmeHv1Pfvj71DZEE",
-	"S/U22PsGAEHUjBVoxU0tGi9+ZuZODvsdKXMwlxZGDbLYTn37dtW37cA8mDSt9QJudm3s+Vxe5HWpkuXV",
-	"mgI4Vuo1+NVFPq0rNqkUzKkvimGYgGl+zWoYH+N+i4Jx5zzx02oWdjr3olKsIlE7JeKzkCp2OsHnIwYV",
-	"ab/sMzUloCCF7fhK6GMfatpBaGAjFsJS2e//dPQD+d//86h/1CfnTKQkHikqzIWZT9lfXEW/RLGUCcNp",
-	"pn1YWKX8HEfAIxacGgjGwZ5zOSe/vH37hvxINU+IHY9tw0WDSWXvfFyUDEQzmP+MLcUeJDCUatIfiBgK",
-	"58Wkq6c0YXuaWTJqWNojgiqwrhXlTYsSeou1teWU6ZMg8guB/fiWK8hXwj36BLbfLzkJVuxx/7AdifAW",
-	"Fn5div5hbzab7dlZ7uUqYyKRqaXK61JX6KwgTZ82rB0n1kDKT8klo4opXMnbq40XQK5uZQKvT3Mzdne6",
-	"ra4qrKRVOyHCj1zTjPsyq3vBXSBwU1BYKQ9Frx+whzsasgNCc01ycSXkTES+OmyEFSC1r4LJNZkpKUak",
-	"G3MBE7vAl+Nebc/ev3+/d1peWrZq296/f195HHfufljKF8gWmnwqTolF2tSFY0AO+wdFneXyKIbh45bS",
-	"lozA4dVaMfZvlgRDVeD1ffJ2rBgjMzoHQFcOzOh4IAZij3z33QuuzXffIXMY8szKthGCThF4MKQTns0h",
-	"yCnCIGr4G4OFUw/OJ+T24fm21YQKsg1AH2Ym5RXJp999Z7ungnBY9CFn6tjXrkgtB4tIrLl2f11SZak4",
-	"FkLKJvA16TKawCRzwf+eM19P1gRlB3suK4yDI/tsMspnAnFjOmdUJWMcEiwjKjd/j7EqnGXe1F7MY6v4",
-	"TKzIzzSueuR3wq7A1Pth7KBsOzoifCSkYppAZS37kD2FwmjSHXT+XbJBhwy5SDWxn/7f/2fQ6UUOAWgb",
-	"4x8YPPgfkujJoNPDet+EGJlZJsm0HZqER/67FGN42/ahqLjShH2gSTlc2E3weomibfdxmP/jH3Pbrnu2",
-	"T06JhiUJlo+RS3soYqiqGxfNOgzjMFcgpdhTodtCMdzl+OyjMF7ZI+AWACqn00t5zVrroP29rQDaw4Mt",
-	"K6BVULF3XkpPyWz94AXc0zOZsfYGR4qm67f4Mzx9W4X+cHxhmb8l6/05gv6XFiZM67senL7Dx4/Xbw0o",
-	"7W205Cj1bTSFdH6jlj6lYRhP0jrBEe447eIiPk8zgdue1pCIiGQoo1gi4NjAtGBdXi7034SxEU26Kx6b",
-	"rwNAj3O5H+y8W8flud9m1OWv2cHld3D5r9/g6SnZkvRoU09+FulWVaXd/72A3y1FxJ8zn1QUE40YSWIu",
-	"aGL4NYtPXPIqwOhrY3Vbq0D59FHkrfQepClTWgqakZQaGhGmrH5UBku1YeTvhpoO78DPvJyepQxWFLJ0",
-	"lSuy8+Ts8CG3TieeFkdtObloh/Tf0aW8IwDIOoLGDgTyDYNAlukPCPVYeos2uyR4Gm8A+IgB0GgXsQ1U",
-	"3ycv5TUXozLdtpGECgxLLmrQQXyzt6BDrsk2mMc98OhPC/TACd0L1GMtrWcH99hhxnfq0g3FoAIhspXG",
-	"tI+kcS+To1bfoL2xQdUarybJIbGcpPAZlhkMIfdil4o0QpdaRKZjaaTuVXNz9ckroM725ZimEy5iBGb0",
-	"l3hhTmG8L+ToW6qLU0x6HSsuFsYb7SrifCViG9yM+q1/P5Zw+9BTTS8x0+gCCdgWrBtIb0toBxg/GlLO",
-	"byQaNkLSIH0B0SZPmTBQWmVMNcnY0Bw7QwySDeestpeMJoakzFCe6ShwztsPXpAcCCpSlzwV8XRYacUu",
-	"Knc+4TBxDiQdB6e3r+NSTRTG5oRmUrCBmDFlL6AyRA6joNQyDMe/XeS+hTdH9Nrl8JmA3zxIuOPNUv2B",
-	"eFuYpTRkS7ePcUV4qiPiq8komaGLHvyVBezBFZnRhs6J4qOxOQn6GIiECiIkyaQYMUUuGRnaG1MgCaQK",
-	"FrFPnikKUZ0JhXznl4zkIpWCBTR8IKpEvMGZblv5ZkxhcDt2VrCdFeyTMAC4SgXJf6CrhulNpcC18rC+",
-	"XaSAYYZNVpTCCoW8aHnG1oHQjJFuocFbUu/RDP4NrBIR1o2ooNSQnFre4CqIDQSIqdhJPUUb0Yz1lgN9",
-	"PvPMq58m2eguaeenStr5GWW/rKhp30IqzF2eljrfwOPgjkBAT10eyg2SttyKCoEKyjKOUzMr1Moz2ClW",
-	"Gc4xiTN+qaiau2ASpPuxe3+G2b/LgEgA7C48QuIwMDJGQT3G8+ifk5jDX6FMPnCnFSscaStDOzZnX0W2",
-	"sGf5Qs8XLrLTQCR+W8zyUjYFJS6+Rv5kJ7aUMYnG4h4YJsSxkkgrMyqiPi9uVtHhU4dyr0POYR12pPub",
-	"jtGGXMgzXxHdUT5yJeRMf1KzUGuNXx+pWCYmXrioRhKqr9zwBPtgMI6jO+jYr8dy5qR7zkTCyJByRWZM",
-	"mEGn128JtLuLCO27gSramdwPUHFldPaMFrxqB1Pc1X3dOeo2CeS2Z5ORVM4ERCRjPeeVBHqJ5HzNNTf6",
-	"k1jfz5zBmRIoP0qgq6r+6K06ZcJ5tK5wqIsGom3kq4qmTF8NRCZHHn/prPo0u7KLwMVxPVWxHGJ+/Bh6",
-	"jiPbLNq3SC4y5gq4Xcp0PhCazjWmop9xzSLPbYIMiXIIaenJW/eOlbk9e2qP3f6r7frr4CkwlWX1zu80",
-	"Uzyepl2O+B032XGTG6cKZMlVCX/jqxPKT/PLjCf7zrS+/7vO8tHH/WnG0hFbUkzTBZ8Lxux1JUcHR77G",
-	"ics0AP5C57YsHJNSATMoK2FiP30CuR3s9LEVV+GjMUXbGxjwGxzgptT47rC34SjbsjO4UtBuEW4tNUa0",
-	"HYy3wdIGAwNPu5CmdMNwq4VZhmvbIBpSTAioYG1X15Wxvr/5bEWUvwXjwkJhRl9XtaxK7kof4c5H3phJ",
-	"kEqETkT8Yq3U3UUvlraAEMgF5B7BRghNU8W0bsnobV9amsc7CKX9/lGDt2UpoZvLfE9Tnu7N2F7K0/Up",
-	"3ttiVaoljPWCL5IaAmiQlCUcqjihcTooae/9olAdimuWHqMBB4IA9RVLnQkZ964XYVptathIKkzYgEHU",
-	"EaIuina7MU0MSy+kwHwT7AOI7yy9mI3nF0KauOfzhGOde8S/pHROSoGM8WuWYr6G2o9uQqTrclUU+wzG",
-	"m39IwVwWh7GckQkVc2JXmgw6E0aMlIMOVBsR7JqpgdBjMFAVLmNKdH45sQKXikLsDDCR2Vj63vvkjcKY",
-	"D1x9yBsCfwlpBmLOTDFO6AmAi1S1sZyTkq5xTew9yw1Ly1IoUzpi/YE4XcbnsOz/UZux/v8v83PK0/fs",
-	"KcSEb8bAtrG/f1488UdJVbqOX/LSPng/XCTa0GrezkHpjn9+C/zTcYJBZy5zoHIRmTGS8nTQwXP8RbNO",
-	"n1x8zYrMMyh376s7WE5R1nWI1q/XPBCOLzKajEs+5UxfDxDqGZbiJ5VK/KQbg0PvL1CPohc5GLSc6oHQ",
-	"hmcZMRJzJ7YR6rNi2rtK+Ssq5cMa306lfL/qd+FX9X2t41stLsEuG8oXinQp7nPkqITLnZquNJI4YtVK",
-	"/s4dMatnFfXZ2yICycagXGo97yi+6asBjSGaEZIyuVSjJ2G2PHujmoNh3BC+DFJVzBpTxjqIRq6XUZAN",
-	"UmXhWhSpsj4lBcGu1qEfbs476nHf1KOKlFguiwSUwdOA9hLSLcFrRApCfbtgDnAZZAOaADmJgxPS5H/C",
-	"o/Z1OKBwLvcDa3Dr2GKUdSq8lVoTGN7dO6N2mZR2PqLbjQ3BDEreIikrmWUbSVxV7tn/vVAbPgYy0IJr",
-	"5m4o1F2Zq9ahE7v0Kd8EPrOWFUX7c94oG2x09vGQ3SArytoR85jS5I6u6N2lNMEJ3UtKk7UEiVtKabJL",
-	"TbJLTfLlyh9FSpIllLNd5FiFRjk6OEL7SeB2RZ+LRzDMmWnEkjjisR2W5HPN+rY95mQnvnxL4SUettAY",
-	"YdJ4jdeAjIR+LvzipjJR3nDjXxYJMgC+WwEfuCtPNblmCmAQ4o8PSffw4GGvT079C9QQwAn7QJmBqN4M",
-	"/BU5t/ZFNmwrB1hHhBLFjALksKZD1gfvLTpu0TFVbdQPBSxMSAy5JpeQD0IK0j16eIgkzGerm1Hn49Nj",
-	"7zHu9QcCpb242DoAASK4A6W/Jl/WG2znTondpgLgNjTOzevOM9ltQGAJzeztmuNxMmOuT4rDdDuZ7h7e",
-	"0bwEmxWnuHI4d1jtXTHHnUS8Dp/1iO3VjNZRNkIr164CLHyg1+C8K2Xqfdd2u2vzVZifb4nnEanHX31z",
-	"31AuPpz5Oi5Av9i7CO1vVoTGRA/b3+gbyNLt88AxMnXtG81V1jnu7MO9cUNYQKfJKyawKMLpm+c+t1K/",
-	"9NlDucFF///bwPXgwLo69HxWcEq6pYEpk9OMAVACw9th8OH7PsnV4vvv1wmNR9wyKgcYm15EpQedYFDm",
-	"YhfBgvgtLqbchWOBRtpe0JZ7vqG1XxjNzNg3pHIhrPTojkrQQkGZ21bNny5X788uvCohMWw4lMospDwM",
-	"OqhgYxa7+KkCg/egbYSia4LKz8TlQmRZZifh9rEAu3tMd5CdwzXa0N95rq7ZXEdkKJNck5GS+RTx3y7h",
-	"N9O6zAU1ovZLlhZo/XDt6WRK+ahxVs9oMvZGJXdiHhSqpVXNKlc2PIFOnI4WK2taldJHVrimEzmZ5IKb",
-	"udUPqqEGQZOIHG3eXadW2ulh3IbdrpE7EU7jnYsknDZqt5Y0/H8BAAD//w==",
+	"sQdLES7hhH54wcTIjDvHh4+Pos6EC//5YdRwjJ7A8M5g5s+fNq/q6ZvnwTR4Gkcw8Hfvnj+1s+RGu6Uj",
+	"XSEN/Pbanh0S41sXPI3t6gSnhWmYZK/v5zelZlzOjqedqGMXhiuWdo6Nylk4yX9TbNg57vxhvyRU+/ir",
+	"3rejwpnlSsuWcxLbG3yRwBOx36mpYtdc5houf5+8ntK/5+yEaHt47CWiyRXJRTKmYoQHFwb+95ypeTly",
+	"bLNtSx4/PGzahOcpm0ylYSKZ/8rmi0M+Jbngf88ZuWJzR1e5dhSDdCnuBNeEkpGUKUnGkifshPw9l5ai",
+	"SEUuqWK9PjklylINPF9wujWdYKv2zl7KdG7pakbnGlZkyJU2hAo9Y+oEvimehyaokGbMFL7INTk6PDwh",
+	"dCBcL2OesaAdrok2PMuIyoWwhMi+cfBDn/zK5ppQZRueGpjf4REZy1zpJRcgWLM9u2itl+Dx6kvwfPiS",
+	"mmTcfFYsX8KbDDtvR31J7S2Vok/ej5lwtxgugDsdRHORMLwmM8UNW7zdDw/7rVMb7uF4Wuf0ffMsXknB",
+	"WmZyKoKJ0Cxjioxllmo3BR5sT5IrxQTeY9x7+9ujgyMYucwNobDjy8ZvR7J8Eg8PDo+iRk494WZx/L/I",
+	"GZlQMSfcsAlwNjc0igOdSG365Ckb0jwz8Pvjg7Y7mkEX4bhSfK9z/Pgg6gwtpTfIDh8ddiI7aj7JJ53j",
+	"w4MDOEz4qTxKId98JQ1rI6RCGvZAE562kD37+8Vt0L431IpNbcOYwq/LBoJP3MpQzpOxlFnbUDT8umwo",
+	"+MQtDOWjfR9FUZAlfqTpGbJe+ymRwjABf9LpNHMSzf5UycuMTf74HxrFuPV6fINvYaeLkw44/oRm9rhZ",
+	"oSIXU6o0o5cZg+sVEUoK6cfzqBlIw/bY9fody+SkGGY8ubcpJK5/XfCUgnxo47hTmuNgWGRZES3eLd4A",
+	"plKj51VWgZP9SapLnqZM3PVsjbyyNFKTa5rxlFzmhmQ0uUImqRM5RTYnp0yhICwYS3VUEe/scdaEioGI",
+	"A9ktDmREMqFzSyKspGq5ICxXQK/9z6lE/u/0FeQ8A9GtDkFbJj4bM9GzTPRj1PlZCnbXC4fSkF05maXM",
+	"zoaKgJdq4PhWq6JeY0DlR6OSAisoyFBmmZyhJMGs6GWZnTBMCZo9UwqFvLua1rmcMANq7pDyjKWEC68s",
+	"EM3UNVN9UrnkKRmzbKqDEyKVJkMOUiXM5ZU0P8lcpHc5jVeS6DwZu9MDRw0UxUyKkWOvKNul3DLnxODd",
+	"RWpMZG6KSReaAf6m/ZReypQPOUubCX9VfSdjquFsV+QnaB6kFvsg4YLEFdECFPDAOuEtCE1L4h7bh2c+",
+	"Io+cZ5Kmb6V8QdWI3RcF9bJzZgcR3BA8S4QmCZsaXNQ3CvR6blv5CQ7f3Q96Ucpt3iW/QVYCYOqaJ+yd",
+	"oNeUZ5a/3fWwU2qoldlJQoU9ZZdgm0jGLCWKj8aGCDmDK5DyFCmwE3sFMXzCTohVZ4AiETq03DgG68se",
+	"mF9iotHcUjuNwSOrDmVgy4EZvJXyJRVzJ57oO6fayI5gO42UKHe786pP0KT0iVfgnaC5GUvF/3H3h/yS",
+	"UWVvomf6E641F6OIcIH8XyrCPkytIFqb8Pv37/fqRrNls67b2NzUp0omTGt7U56B3fPOV8DRpBnLsj0n",
+	"n1qh51Ix6qQesPGekJhZ/qv/9ltMppILo60+Zq8WGXKWIat+J3Q+nUplWPqSpZy+BaXp/qjtA02eYNd7",
+	"dih2ovbOS1GX4gy9Ykh53ytuDBOvpDkfy1mLQRcVfSPlFWHDIUtMBIvWIMEF8g6azXgoUHoh6IEeCHgS",
+	"JEygT7UGcOSsFxEdyoJ+RkjFWHpMpMjmYKeLLaGOB4KKNAJLC3VmpAh/9ibrGC0vWzHXquF72fPFcx9h",
+	"29xeoqHX3oAXcvRMGAXnf6rsxhiOyhuF31l6QeH8FCp7Sg3bszS7s2BbiMqXLuerjtNpYqSy7/C00j4X",
+	"5vujzqLiHwUq81rqKCqzTBv3xsJg/SlYPGvvx9SQGdVwCiLC+qM+ie050HGEf9j/otB8kU81iEmLhpZS",
+	"mf4b2lurSr/rvbpqUWXhfyualZf/wRJjh11s3AuOinV13ywntv8FK87qTagcgo9Fd1QpCp8DM+7iOr1B",
+	"AdPZISdSMWc8wqUpLbtUk9jbgr3XqvACrV48mFPzWpimcb0fW5aaMnv30KS4B12WZnYC19MqbxUPhlUh",
+	"U0unULOsOzs4aI4stXOwo67fmML70GITb1NLoduIiNIBYmTg+eg3X7Wit4u2c1zsDzfjinckPiZjOSNn",
+	"FLgGuRJyhpRxypSWol/4FajWdoJSxGTCqNADUVtHXDEzZhOQSysz7DonDbovRlwbSytrbpreyUD4cXjh",
+	"8JopPrTkFGkkE/nEHoP6mIIjUa5L4RBp3oNFt4mz+5RzAj4QKxzTXpLx8swmcjKhIiUZF2sc23IoTWf3",
+	"CZ1MKR+JxSucyNw5hpfdXf/+E3zaTh0dnBtRbP/OBgR7zLL0AllPpY+m5tcn1ldcpOtO+Vf7rCVOliQ3",
+	"0vYpVYYnfEqFuYDlbPLBRoHpc81RGm5QuVroMZ+mGy++f2ftxW9iKqH5FhbRj7LcqcgfqcoZqWx+ZQKV",
+	"kS07u0+Kk7roSxhSb1vDZx9oxxzG9BpuEmskocyfrcXdYh+mGeWCpRez8fxCyJZNlVPWID8+h74VSxi/",
+	"RpddLlKmiGLXnM36jRKHkYZmLd77cB/wOddzVM6iachLlxP2AxYiRSMEzd4ECzSkmWb1NdvkOt7okgWu",
+	"paMD56dpd/q13MF218/Dg4ODivfnILrVGxu691aOvrbBa9yxZfv6E2PpJU2ufvSeww22t5Dj1hLo6j26",
+	"E/UR1vk5tuBn7z4+rAt9dSIDj60zvTWPb/VevhYoNFo+TENicWkXCzAfoCXWaQluySIJsWr+SKJGE+IC",
+	"Vp/XlBnKsy2P+oaqyTS/zHgSkJZLKTNGBeolSKM2YiWlCLise79T5/i0fS+/nFjNW10oma18H72eZ/ZJ",
+	"eHcyoQ0rvenlcs0sO2K/OsLlRUGdq2uAJAxlkuuLkZL51BJgM2aqUSz0Dd2C0lQIbl+cuuRH/mYLOvS5",
+	"sBmRZ87CjR7qT8F2WvoIJYNtucrinoCC+uza2elq8tAGFGADCb7tgJ43nD8jS2Mas6PUzkIPxjEpmrVT",
+	"5udT6G4oapaiZccS3IzZv367keIAYIYGEwBTrDJ4b3A5IfQSriEa52AQDt+6SFU3ljac5XXZs2duIGCl",
+	"XdAZPboNWopQxMfVjDogmreJ5HCOboO8BQeygcKNqb6wpKtxycGfCYTNHRXnWBYylLADXreUXgZ7qPMJ",
+	"iwjNZnSuifNrnnhkkj21TosfMpai7Waa0YSRGTbh6acb1YxnGblcl5JWRxmsQOM2gM7fZE4tbR4tQB0w",
+	"MXUXcbMR4SLEwS4AGuiELRhfAOvjt3vhXNc3dYXRhKdhn5ZLFdgI9OEwkYJzor/MxPCJzRLejb7BbV3/",
+	"yYxqcwFzddNYOKkiXCL7OBlJQyguUL8TrTlxxGQ1Wquv5dWmQqEnX3oZNkyHI+eaAHgPbJAnhE2mZo6m",
+	"P3t51LzAJ+B984teOW7rE8ryBIIHZn0959w+3tgOSxQzF0qajc+cNtTkq8kjrNM5Pnufdp/yzrpTU70C",
+	"ld0v1jeqEqJi0rdmGIJBbWXHWJdCrkP9jn34gQsBYTokqDoi2kjF0oGoUNY+eQ26EPqf7ck/bgKPgZRe",
+	"JbYIovYHd6MIgVAzfwiS6BbEWeKgmmlyBbNLiaIilRMvuQVj/b461EcgWhmmbEf/x99O9/6d7v3jYO+H",
+	"/sXeb3/8t2W0ayOZeDmVAqxyuAk4RV3QrsU9+xTUaukWRR2MHXBPWJXhBgQt6Or7ZWaapl5rZMJRBTeS",
+	"9ut6G0Ijij1fnkYM415PH65HjEyYGgHUOxmD8UoEPqQT+9HpGc6LaDkrGxpCM3f1duRvLfJ3H1TlZEdK",
+	"Wi/LeSEmed3eHt1r1ilk1GYDHLz8npvxOYhocOaz7PWwc/y3NWnLgp8UGaMu2mu4M/BbRPRYzoQ3WSSs",
+	"X7q+GZvqEr0zpnq8tmPXdbxIV36DuIHJJBcOcmV1asGyZkcZJSlLuOZSAObEyCyFULh+4Prm4gJd8/Y7",
+	"e7Ut/RhLYVc9GYNklk2sGJcxy7JBZ53p4gOamy8uJVXpUjPpU3esG5zSW2hx6+tXrWqPzvJR8w9gQ0nb",
+	"Hf2CnUkNUFL36PPS2e9v7wNLGEf9ZTL6+vNtEtI9C7azqMnYQQdNnGnBZ3QD7uzbshd8kUevyysLN094",
+	"slt0YSpSQJjAYi+cbienTpmcZozMxpKM6DUrDDj+8NcOYHmHllKLpntnpeji+01NEeGL22psfvCL41js",
+	"YO2130rNuv1lrG5/qGwIK8JBxLbDhHO0kgxzkyu2rlGkZSmXLtNWK+M8EhsYkL40Z2P7VsWwJHGzlbbm",
+	"kWyxffmrC/d8xK+ZqKqezgi8oelq3Ul+yQ7QAF2wzBnqB/8Lt/L7/JaYwltFheYIEv7S1LcKY1sUWW52",
+	"oev63lAxRjJ6yTIM7IJJySxjCQIkpSIxxNTHNYt9fzlbWQLjru9VlfXeoW29pFbVVXlp95xeytwQbvrk",
+	"lVWVnLDt8pIg8SEgevY7N/X03Q7h854qOz7AntDplFGlI0KFFPMJ1yyN/ASKAOpwJqBFgGSTsvSWieba",
+	"NFIxLbN8k/NzVr5xpzR2Lct68V5hW78l2twC7qf6Cm0dmjonG0VgLzlvO8CIGC+ODfeHotl57GJylC5x",
+	"CC0pF+wIyKAzgeCWQSdy+XG0lY3hSjXKx4uwhM8ChFrENfgtaFiK4m4GHojwwtyWP8KfqVswcS5Xor4U",
+	"TrkN9KfGR4tjleew34Ho8+j7NQA6awvNK1taX4heAzUU8JabzvAzRvcVADqTpwgqMRCnqzpRh6YTLrg2",
+	"EECPN3M47ESdUU5VyqkoLEeRXYHf1liIGwjIrSf4rML1GkKRvblBCkIFXLPIQ0bc/cNcPLHHaaPotgDV",
+	"jhdtEI7hb7R3/p0NxC3DPpgljCuFACVHHGDYAsMpC/lhOZGA5qNwMpVRLiMf5y2RRr8E2SNAnPHR3/bL",
+	"jF8qquahPTOR4popjXJs1Abn1PloxLR95uJSfghMn3bll9oxa7JEG7TIM3JtqEj1MYn97YwjEkN8wAXG",
+	"B8QYvI6LdBwena4u0lX4vektOU9+AXxHYHwv+1k/eqBhrp7JbmX92FC4XnZDA41yYeFfC0aYMGruXGZ2",
+	"+R9oMkaV9phQMpEg6iiZj1zyGthDMoHcl4x0Y1O0H/cw483AJY3DqD9nXkTJHrCK3OiSLnRjlnITRy4s",
+	"bqjkJCZ/IbGR9j/2Ueyxh36tu0FkYraW9j1bQfk5y1IE7nUWorN/siskiJ10FESOFzkmYBnstK9pljOf",
+	"ypKKFBcvSMHm01oNBDojaAaJH+DgM0W1x95BQ5hwbiTtlllG0YMmwdOCGevsGDBnjzZ0jou9cKY8QdlA",
+	"S7EburmusXYY8lUNil6eRntjU958ST1JX/xBbjrWJvk7XKYiRAUWAnqAswj40d/WurdbUZA1uBbpGhkQ",
+	"z17UzMLwsUUC2iu4nkt8aiVkxeSUQbZDeKtCtYldgsDB1uuT11OcDp5E0OfwYXsKldE1UMxR6KS9xV0z",
+	"snkrgot8/PuCgFVdcH/QF2Wgyk2G21dororBbgjLp+xcq10UU2trE+npQpO8vcXaxMtD2Tr/IuNUXfiy",
+	"0n7LCePaZ26z42nUxwENxdQyYcBlxiBc+6j/P+xbEoUS4h/2Ic3hPgAk14j59x16RaV5xqAAvps2oPEL",
+	"wcJIQvWVs7OBNmhZToOLLJObZmxwr2xiC8zZunEgUyUn0zaagJNy6zzo2Al6j6FOOBMJI0PKFZkxYQad",
+	"fhtic7VW5Bb43GACmNoe4RB9W8t2aCuiuNVq3cSZ4FpZNpFma7mQq9fylcRgQhQE1jPInRdWoMUkDXgG",
+	"jgP1zOOogwSqJMbu9LFiNI1BjJjQOdGM1aSSIjEiQnW61P0GLmYrV6YIgWzKsQYdPtA+swvYsDGxXx1V",
+	"J1eck9uwNYU79eXZmtzot4PV4Sj38insVQoWWhRVT0hseUtMFLObqcHlcJqmlkRa4QJyQpIYb0C8yIrW",
+	"v5urLTzb3dWtSVbrGp/79rw46mLQU8QGpUpOpy2IrJ8VTRtU+SfPnp6Tkf2NZOyaZSSRKQtV1ze/dqLO",
+	"rz93os7BQ/vPof3nkf3HCswHj+0/39t//mT/+bP954dO1Hl4YP+xbzy0bzx81DioXxjNTAPeRS+gzuRV",
+	"QwN1zyq+1XRIIb0lTdq1VJoYyPyCufX6JC4t0kiD4tIqHRNNnTAJab7t33Ji7xhmEcKs9ycklgnQKGxk",
+	"5vJCj+l0ygT6kbYCawRzCaEad+QbzDGZ18WEi7yajyPQmsaMpm1ukLclFghyMqYQ2ZUxqhGkKXKfhscx",
+	"gmbnx+3mGgnW1IeoBpu3/orK3CRywjbo7rV7I7RK62V5prVbNvBhQfa8lCkPYR2i9o+OTZlrYneCwE7c",
+	"OGjH8uMLIBKLw3s2HEplvBPt7NnpU6ITmjHSPWNDpkC+c8+cas20nlie9ZQa2otQbXtIuilX6F3XkUvX",
+	"MeTXjLiT1rMc4nvS5WIvZVMzjsgkzwzfs61ZXdLyQaoSrIGweF6UHYei2ep4TfecJd/UcD0sycZSHG74",
+	"7Fbu1tJ6/nmmmwmOZ+WGFxaIEvYW3p3bcu41kL1Ww7Qj41U3+zJ0rUPVepAtomuvecpkI98Kx/IJYXnN",
+	"lL6JBJcB7kdHK3Lqb0idq6iuRgJ9Qvy5CY0EVDGwEpwQAU7tIZsF+Xgn/YWw/FXDvh063oDMCJkyWUQ0",
+	"0jm5ZIRRlXGmMAel1RlA1IbphFSKZNQwtT6q404ZBpiDCzXJoaPxigMTnkhtyOHBAenC6SDUZ1EGFw0E",
+	"npRnJ+7dIBricM1giCrPKc7L96vOyqbUvsycsy3ND1q4AeWvhr3cNG/RCjLq06wsHhz7digOB9Tzmmso",
+	"9qE8X+/gLjGlL2h6zbUE7d+wZHwxZtkUk18CZ/afudBG5YkzoicZ1frCN+uTH7Q7+4IJ3ILuHSoGX5zq",
+	"3UAVGlkih3yXlrrFeDFY6jI8BiYVYJZoxMQYUzlhVs92KG5063IqHmgimJlJdXUCRpnY37WKx9PnyvUn",
+	"Bf8skqjCdQdE23WLvhrMbSsUyx1y2NUJZKoc9z7Y3sbcaKuNXBsqUuVcnwUTWb2LmzIVPLc34CllA5+O",
+	"pazYqiZr1CtnO67euEuZNisvd2SZKI/kmva227ci2IXx929j+PLGe3wnSmEEDP+SZy5t/qrp/7V8emVS",
+	"7FBegdNTaJJBn7elPtrBbaWr+XO9aeDOxuexlCA3PWu3tkUw17bVq2flA3cn03btJ0w4aW4ayoWY3Lzc",
+	"yXahzrZ/C9Kc91h9WWKcHfU2Ms6dncyCD93pwWxcp79WWqxuZIw1TuKgPgN+Q7pFWbQyITwJkhr0Tkjs",
+	"cIvxsXvGlWCDTIXgizwhMVKs+JjQTMum5/CBqAgZomB71SyT6oEmxuUwLWQrGF0n6ri+C5rYeEcgmXmB",
+	"llgoR3n20xPy/Z+OfiD/+38+7h8SKCSy6GNg/v3yFkMRlgtXPgHUM/wGpxd8MVIUPudBMZnyqbwsS4JP",
+	"Xvikdu51SGzQODMY1EVlRr+vuEw4j6bb9KbwVtduC1WJbHKBvcDFJwlVKXFPnfgKsXZvnQYUJoG4x7Rn",
+	"04zOL3wEfUNNTApxJWSkGHO1APZ8OV4U3+ERwFaxTKM/HHFY8OqeI3sMHFuA3aMTnmHukT55Bm4GiIdC",
+	"DGBzQsiJw+40bDXVq6KkinqabbjD9c1rOPaL1oQDMPElP3un6bLNQc+q1fLkhCmJKK0bBL55vlpVjVZm",
+	"9csmujE9wgtGFQDmJlTQEQPHi55riGhKNz7ndqkupkqKXCS8JScAWOElOEmNO5EF8OffX/+yx1gLwqc4",
+	"oivPd2m1GEmmyeW8pT0pLPltTrG3eZDZxloYb96ScwzHIFzgKYb6kltvybLcGGVejCItxubtrxXP5+A/",
+	"958pr1LgVkLW9uCWV0lCjaAG4WnlJbwtBQQXaDsVpGRdG5XiDgjxkjRNj1bTzUqd6dUCZpWqbvry1jR3",
+	"s5wMzWR2szZKW9Sjg2UUecNdayayG67jIjHduIGSelZUjJVv3ilp3XBtq9Ry05e3IIVLnDSryFM7GbkF",
+	"XdnJyV+ctozj3kpfXpeMrjRfr0lWV7bzOZDZWwf6re0EWJt2r2zp86HlK4e6DW1fA6C6Ga1fB/G6Hu1f",
+	"2dJnxAtWBzBvwBtWN7Ydr2ihd2e3GdHdZIOpDKQp3SMX7s8lb7dl4XgmIL4Tiv44va0wUXgwUI2V1Qwd",
+	"n4dq3nx5b5rOapUWU1mLRpaYsXTEmoHN10xhfPywDIVw5sYHugDKTaGFpjy1CdO6JaangBeNZZ6lWOkN",
+	"XyBGNqqSQ8ay9RqzTzY2cSXkbL0mrqp1KGoJG/R4Q+W0fGsDe93mJUUawyoBzAVbRLjRLBs2zstt9eLr",
+	"DwsBrEhvNORKG9dmRBTXENLOzRhBYoLNatVe2qrhhQfVD8BttNss7wfqRD4XQWUDaivbfr5vQ+bFi/Ll",
+	"ybww7je4Thtn2vdXeDNwWXlbN33PX9FN3/NnP3jvzxuD4JadvMaldYXO21wqPxw9/lMRKYqRnU2ZQpYE",
+	"q87g6EC4KlwwyEvs3C2+aPg4n9DmokRYEL6FJOCwnAcKS2HlGVUYbg9pwKdU0QkzTOm10ZpBVG7DReFC",
+	"GyqSFuusrws/pWbcb85iFlbpbm3ggYZSOFR7+Fn8/9s7w5/2nqcxwYrnK8yVi63/8vbtG59hwgc6LSn3",
+	"VQ9W02OpDHHYGo+f9VhJtxmNY/KFouoNvjt7TgqHORF0wjGmud6oj0/2xfz1PrjUXGn51Slg0BHni1gu",
+	"iZMCEpP8CJmjb0hqoaXPM41W4WZdaw7n+Gwz47PiWSvVXlyChjPg0sz4zHNFTh1MZVSmKFxe/LI1EVFr",
+	"4iRanGCfLyHyl62QEqwsRP7hBIGVIc2+nZr6sFl+G9/IxbppkWZjqFRww2yTRaKuZevVnMLxpsu2fbqv",
+	"jXIefh5ZCxt1nTJzoE8mWByl+oGo7lTlmDfMpv1WlipTm7TUKg61yju3pGhsQ5uWpJwJtIK1RPlt5fj2",
+	"tT4vJlTLQbBhGYCWgjf24abOzwK47kIygkk78j0CdNAsyBqbSTklmDvjntJwuDd81oZ2iP9JkV0BMBrl",
+	"oBtSEgtDE9PqvoecboV1ZrvQdr8FLrQ96hi5xLWPcA+gV2iWKFADL3WfnPFrpuigY38fdM6ndiCYVgpP",
+	"GXE4nhZsgZFFVsSm9CRjNidUlT06S0mB3rIEb+BSPZaxEI19LeT+8a4dP4Rl6UdqAUkbBj0sOyVnlRi9",
+	"GIYQQ2ZEfC2OKim7RC010loaXHCmNqwLdOPjtGHBoOA4bOQ4Wbm5yza1ORULr+Ym2CBayRm8lgf/edcA",
+	"aFNDqux/gqQrQW6ViQNOYqa8ShqWaCCKw+Ebno2lZqSWhYVrQicuM1ORZqVP4mCS/TL4Ix6IjGsDA5oQ",
+	"mmW14lLr55tZVeckXORy4ZZt1i2Ymyr7/sUZnaphLJsmdvHBMtvmdXE3yyXfcLcrPgGOVns0IHtr5IGp",
+	"EclPRuLWchB9ISSv9WwUCWlqSOwJTVl8vDq68KTgPsd1SStyaVeCzSWazjUZo1nfa5i2q46XkBpVykoJ",
+	"7tCH5uVdl+AKy9J78FdBLMpsi/YaR0WCbPsiahG+amdj7+e14K82Sv1AE0UNHO1hmMSgQeKUk4krO71o",
+	"X4MmmlwA3amUCpJoPCZd9iFhWcaE6VXi8B8vD0asUQ7XVxPtaIiM3lCUKedYPaxroI+KJfi089qSLuIe",
+	"b0kV8e11qNza67fag7/Nei6uXIsS+DXUC1+pyFYPwTvE39JESa19bcITlx23NCQRLrxRsKjsuTEAeGVx",
+	"vMJoJdUo+jTQYNz6Ehpst/XiH1I0MI7np69OS/OZN3ufTpjiCd1/MuYJHcn4lkr43RLguFqHu1oDsJzq",
+	"rRffxlXdirhuW2TVneawivSjZVWksYT0b3/s7hV/9r77t879oDK3PoXVnDDxu7dP4uW1tFdqjassVzjU",
+	"W1BAAvPgF6V64Li3wXh+2Uf7lkBlS4/6hue2ZW+2BYphueLwtXTCA5UczA3Bx5niIJJPx9LI8lf8VPvR",
+	"493KkM3ig38yjNKsCvrFC5Xv/HteB/APFZ/9A3ZjiiZcfn//ccYux1Je6WOMwLJ9TCzL9803rdNbecVE",
+	"m3viwvhfF+ECH6ZcMX3BG3SNc5ZIkaKIAS1AKn6oBFBxDwWucO23q9bSlCZsT7MpVZZFEaxZHTQMqXxb",
+	"7LBXTFyYmir2I6OqEZhYoxiV+Vcaq0zdD7yJtsDKOixBgziKxZ4XL2tjYviFmtQr3wgiYxfL6+Ua6qbG",
+	"rtlEsZQJw2mm6xznYWPjG+6WJIIq5VLm4b4hbm/BJrIGWQBZeHU1pYUx/5Vrbu4+id7qrHCB7SLBsvsN",
+	"yeFuLxHcTZKA1TbDtsaSXHEzP7eLgMslaW7Ghw0g0dPcjMlh/8DHxgfHjnSDqPKj/lGvT+D6YLUPOaWg",
+	"x4iUZHbmVk8dy1yRyzlJcaVg/pmcBXfrSdk8pPotyt0jJzjuvAQqWa/c7Wr1Y+T+m+c++L5fJ7fHnTNG",
+	"sRKRqxJjaXV/gYa75ypwC2zd23d0f5HQ27cSqcr3IoffIFIQbtBm5dyilUyUJcC2SvuPO8/hM1GgoeEI",
+	"kJ/1GxmUG3f4Q7+ZaxVjrT8b8EfXGnzjKg4EWXcr3NI9WpR0wXf0mCpfVaaiTgIzJl2QCmHjGlMi9Po1",
+	"Fn3ceW//2zaiipTgRtTws28L6UrkT4Jd25SBdEINq7wYiBeVZt1eeGeHFCAYUysGg42mLn2U6QTg8wlR",
+	"0JZvhBqASpgx48q31q8LNMedd9NMLgzBjl4zgx/DlwPZw43dnzr7C9eGJzDJuhxSXDX3A9H5ZUEZdL/g",
+	"1u+U3f3964f7QEP2kfuGhAdJy8ePgA8cNpQUcUYOwp3vKddGTpjaKwaK0c9y6NJngzZRQatzpo/DOvLU",
+	"o9gHAtJb6giWFz25UHc+11hwZsyyKX49ksY79/FJ3wZJeXmGuSoRLAMxEH/4A7Ek0tIsLMU7EC9ddSp0",
+	"cCE1DIkS+ZkZQh1PLe5GndLuhZQWBANCzUDEb16fvyW15Y5J15FnnrqTYGUOS2oB1Pgj1TwhUhVF16Wa",
+	"YMEdAdraQMSnLmkHzOGYoMhFBvnBwaME+oA/Wdwnz2gy9tzgkmVSjIDjWfruKXJEpCutY8kB2vOJHA4E",
+	"VNRCWo1rjVUdkMz3yanfYCgIBuEoYZuqEqcQlGwYCBzPg0rremZX/7vvjg6Ovvsucolmjw4e2X4mXGsu",
+	"RhFx+Ucg4QWIiKnbGPf+QBwdPHROz/fv3+8Fm83iE0JRPg4209Iku8ZWGIHFfODmV4zIDsEenVMyVFIA",
+	"NINQSDfj8L4T5nPoIp0sbH+TAvAapKfxeFfSpYKwvQnl2UDYCwLv8rTXJ88N1rJQE5pxzVLSNYpPJiyN",
+	"gtLUWJRr4sRMu53OCOjXdiBiHOZFrhmUtnYl2YZQvg04NFFsxC2vYnhLuTkhVMwJ7iWkZ+C4AjiogfAZ",
+	"8R1iLOjRTtbu2ZzE30FifQR02FG6ZXDxJJkcRWRC1RVLq2O8QPXaJ+25oFpbCVEK51Dy+X7ga5YCj/bE",
+	"yF56K8BdM8WHc0vN3XUHSAjAX3BbLWlF+gsEWg/EXr1MCT7iXeNd+2wgQLrSpYQLWICi6AU26l2luncy",
+	"EKRsGTqLCVoItediusbG8Nj0YUwlZ/cjQj4qh6RMxVSmOkIPm0tqdOJfd589p5ea2VHVmihfckmXPMdW",
+	"uFwueQxXPgUTzbAiWDURk22ZlpfD7miv7wfi5o9rju2f4KgofHpQ5HdyWe/heLpVsi1Dmbty0FDTMWPG",
+	"eVeewcHDK2vld0MSqiyfKZu/lOncnubKYbQtZ3KEK74goMVkv/YtTuO4IoZFMC5T239ssiKnQnNVITQ+",
+	"rkmtkVtpV1YxKiVY4s6hHXJVEiXd2ZgnYxLDosUAA4GkVrB5gRTbw0HhY8cl8Q3YXbRwU5miOlesT079",
+	"rqDIoXH73Ht2VLDulkUQIQsi6j6gE8SQjCZXjpkAl9S+mhs1kLsbbA1IbmcoPAIf8MS41M8C2EsCIWJ2",
+	"sscLdYigP194zqnLAyGHRY8zJQ0jXal8+IY9LhGsoaUnChUQCnnCWS8i1I0LvptBz8WxY54+Buzs0LKz",
+	"slJj/OwtHcVIVOIXEoWQ2HWN1KFnSYthNPUkDOI39EDgIYcgEnuQi4iWmE6nmZNnfFTBH/9D23aRE1rR",
+	"Lo5IDEED9g80PcbRQMRIzuyXPhrE/l2GdgBhwbVZEaISkRgDXP72WwziQ/y7q6MWOaL5MbbM3H0J8CLy",
+	"389fvyJv/DeCvDt7vjdUdASpjazgY6+adBsIYxoIuMldX+ANSwsi06VljAw8EFZ9i0j8h/0pNeP9IswN",
+	"FuAP+8iQ958P915Sk4zjXp+8pJnt3DIZMc0N6eZiSpVm9DJjMOao0pdjva6O3Xxq9xBkkQMrc8xYlu25",
+	"5mDscHYuFaP+aOYZg/pVR4eHffK2sOAwkcJiFcfJniA5EwOBC+1pWS1dHBop6qfoiRTXmNoReB4sPIou",
+	"SOljLegVu7CyRXxCeIrfvnv3/Kk+AQcKfmH7evTo0Q+wWW+fBGUZXWOWEnjJivrag4oRCfWsUyBBLxAo",
+	"Rq+YZWB2d0j34b/++X8fHhxE3txAHh+gjEOFt054/4QXF0kcuD5idHHY7he8HJETsx0nL9waluugO9ZO",
+	"h5L4BRdXx06O/tc//wulaKv4ZX8ZgJ9l0CkCluxEzrkYZfZoouiige1YnqYNnAW87qWTBQm9IPHz4d4r",
+	"KZg7ce7+Pzo4ilDuB9mhOJBQENvTHUvWh7mGWthwEY8eHiLZ81m+IRWcrxGLNwf1MK60QRbw5vTtk19i",
+	"2AFdpR8TpkZsb2r7dTQE7EZ/evTD971j4MyXoDY7qZdrkrGhQZEggmEj9iHJGIUTCx0i6VJMT62qWzDn",
+	"WiRYdy5zBcofE2Quc1w2L7RDfWYvjClqYKvh9Lgd0SQ+o4a9sF/tvfCXvvzqjE0oF1yMnLAU/qKZPYMa",
+	"req24VwYnkFXl3lyxUAkH+ZZRuiIctHrkze+yBEM4ZgcHf7gyO0ZM2q+dzo0TMWuOC5GoRWq8+mb5wE0",
+	"/7jzsH/QPwBT5pQJOuWd486j/kH/EZpBxmBSs2QqM+N/2L9HzDQFOSKRODw4cN4+VxgTeLmltpZ4Wf3O",
+	"6tigaoJYn0qUyIiROaLEIUffJdVg4yo0o+dp57jzMzOu0BfUAoDthOEdHhwgVkUYh1UJT5U9SWghHLMJ",
+	"XWXmdT2ADaIxUrKYUcavGRg3HmP3Ta0Ww0TzsaCZC4gMbKud47/9FthtOy/4NRO2E0fZXZ92K+lIu2pt",
+	"uCy685ttad9KCvN1d8cJKX6dCwLvwRozu0twFpF0PT54hErZjGvWJ+euCEjGr9hAxPsTZpVuq+OhoC8D",
+	"nRaylbos/5p047PTN29en729eP3m/OL0xYvX7+MIoHpAmkprbw+0UlcEKmhJzgTJrM4ogMdWWnv69Czu",
+	"HQMeSswLSoQ1+48OjvAuLJynM0ZTLnB17+FI2e7ncIaODo5Wn6FX0vwkc0yJu82hs289Wv3WOUr47wS9",
+	"phz9yMvOa7GG5f124tLSM3v9cL/QL1pP7pNCA6nAjHSokzvkOWoPUHpGsYQJk83JmGWO9biiNYUNDeK6",
+	"oFUr1wC/XiQ4VlQoRgD00AdBd47/1ryK5SP7aHh5p8EDuvJpYAbrPPgEwRb2yXqWDqsSVReMezMX2vY7",
+	"xx0QSz2+6LiSdmG90+xzjfze2J5LvL5eU35tMc3zx98+4R30XQEYpuEmvhYMpDK7bBXHjWPvtn0roLX1",
+	"4x7bh2eg/aN1LuiPNPUuZHjl4epX3gVZk/GlNa70T1Jd8jRlEO5xdPjD6jfeSvmSivmZv8n3TXJKx+Pf",
+	"ah643z7W2Kc2wTXo6lxds7m2amSSayxBpXsBZSqp0G9Q7xvd+VVKgA6gJwFi+xOSgucpm0ylYSKZ/8rm",
+	"HbwXsA0/ukztt3olfL2AKkaiqHlSuZAPb733NknL7woGIKcp+l6D22i1m1W3EZ75GHW8sWPl7fXPwaAO",
+	"1+HJ75VVLcUrac7Hcob36/O9+Qdr3PwnUgwzjmiMo4drdPGGzjNJ07dSvqAK0+IcPXy8znyKTO8vWcop",
+	"xFUAfTpc52UnF1ti8UwYyPb/NdE2h+mqErfT1OqkQeRIExGrS1f7v/s/L3j6sVXWeluKRYl03uWiqwdO",
+	"SDoBARw9TKhx/vwMnYx+4P8t6Owv//rnf8VoVbJXsfA8lJZS7C+VjdreXdHb4Ssp2EssTnEXQsgqmrc1",
+	"pbPNPlpTk3gpUz7knpJ8vhRrQ73o6xZuEA/gz0mEV3AsZxCQW2gymEIPKrC1ijnV+9R+FiGDUqE9TClY",
+	"X5ywH9z0Tl122FCd+A2sTQjTrg4GjMUvmRoxAkDuwCaIlMU5eNBZ4yjMIjl5B1EQd0ZRQmqyjuhWN31u",
+	"TlRccZ11pLi7p2iEam8VvhFx+xpFsk0J3MM1pKM3Cix4AIH9ifLMjW4nzX1W0twTBye8mUBXSF6AQv8M",
+	"6brTqOsRrIE+/qAAmChCCWrsD3TpehQAMkpolkWEZhk4XaUZczFyXncq5sD6BoJrQg1BL557hnANDizD",
+	"RFQ4cY4OD9EbDM8jeMihhvzrVIOLFljqPvrluEjZB/TMuW/gnQLxZlcYWTA4GGsStK/qBbgkozE7H6bR",
+	"4Gog0I9HcpGBMXXM5lD7prS9N9iwq4YJn9zr6zJQ+Fn9uD6Huz07RUPntZzUcHTspoOpwoPUimxu9pMi",
+	"HmO743w34Hw768WXze9cHAGkAawFTAyVnASM0BJhicU/lzFEFPZbLRp4NR1o3zkmg1CQAjlRu6tlzIcm",
+	"M6ZAk0IAyfFAxC7QOo5I7CKrnUsfMYFpTKD2PDhgCpSbg2JGyOaiKoZvIGqL0fW5Ci3rS7I8ZWkvQONF",
+	"Dnu3GMRCTgX2DhlOBgKAZh6NgYB1WXzmxiOd0RIDxPKYDJlxnni/PgTQahoApeO4PxCniH/kUpAuQiax",
+	"np6bZg/hVUZOLrWxjNsVtoRsvh6WV6nJBzihc0OVCeA7CK0hXTgasDtZyrSfD7liUxMi0xHfApDnEJkD",
+	"gDvw/UEsMQDHaeqRmgjR8cEE0B8uyYRrDQvs1hNGDb9oxvRA2GmZGeaWu2bCWbQUFdrtqjs0xM5FDvFk",
+	"HRdpLYke226pn4wU2dw2mjAnigRNOcgWG1FBLtkQ8UVkTLUvxm83HcopggNLG55lJSa9shjoI51mNHFg",
+	"Hp1PGNy9EzKVWQZ41nhM9cVEKp8nx2cwBGQTnu2BoICFtJdDyBls3zM89fiD1KyeHAwxks7h6m8hYqP8",
+	"LXE+3hLRxG1XLswQ0JBdJyYibpPhIOBSEY6PWAp1El6KApZQIHvlcCBwlbHnHiADEWENCKjibpKJvMY8",
+	"Qz7GIEhPVl4CFwQis9SOFh5w4DGkEP4Bnw2fPPEIbIXnmDw6IKld624ixZCPcmWn0TspbsFA2MOvPPyU",
+	"Iqzh4cGxB4mGqwYoIRgBHu/y1PmrZOXpJmkSHN6OqN5QhGzJ/upoI6wowOjc0kykNtW4yMcHbT5rAD1V",
+	"nMwON4L1eYo4SS7Mo8MwLZGP4F+ScOaG7veS9Jsx0wEJtT3B9k4mtAyhhbA19mGaQTkpF53aNGV4vTLl",
+	"NRPHBRmrKrWJ/ryYykGbOQDF7Pp9Yjs4HLF1XPH+5H6tnviHa4zsZynYVyEcVuJra6LhTyWlCsJtQ/HP",
+	"kaVS+EPy3g4d8uR/WMkhGUSJCTaz8gRCU8lpAdu35KXMLldAjizjr8QdLDwJXVnW515pQRS5gX9meKJP",
+	"euFhymthb8pw7B3y5vO7whhb34S4qelWgQAWXmL3TQi0aYaqenHJYfyKGBYMV40IRh1xKNI0E4h0A/EZ",
+	"BEojFXMh5lQTOhBjqsd98pOvXkQnEJOjIdjeIdGFJIFda+9XNj8uIvxmZWEqI8kVY1OMuEEZJvJBtCD0",
+	"ZVmEsvU0o3NMv1cEC1Hh4nNhaE6w9aFHriQTpsh1QHTEr7ZQJIe4bSQ9pHsUwnZ7/XpIJikS5rq4zBqi",
+	"EgMwRTV+dIkF0pfv356mfSoros8WcR8gJ+j7PTfjc0zt0uYmg+ei+jGvUcEnNBmzvSdSGNWe19+TQ3jY",
+	"P/sxugO41A72tDMc3i5jwUtr9eiSnTRyk6pIuP97Fea0iCu6ObH6nFBFOJulpIV00XhV0pbeDmT0DYOM",
+	"Gq8bgItW3rVNbw0eTzT9P3/aWYL0OSWAgiHwcz2lBAgkkZOZokoap5pg0y1lGg6yzEA0CjMOPuRNlLk2",
+	"YARXMgtloT2MKvf2QjllhcAWCmqtItolwyw/LEXPdW1Wfh57mFKDzsmEXrGB4KYanI5x5uh7WJDtrITp",
+	"7MhDL1UWeW/ATKxruU8gxtcuo3TWRC+DOr/LSWCaHtYXGJ904WKUDNlsIFzEGJE+EYeVf3lC0eB+La9Y",
+	"WuQFo0LIwozfPTr4odckVzrA1t2Q6juEa8GE7gestZxROLcQ7tKNuMO37XPewbO+cKnTJ3nbQurcR1rX",
+	"gMTagks2GkgCmS6hgghJMilGTJERMwVZ9yAn/FxSd23klMykuvJVmtch4Gd2Sg5GNeSCZsBvKrQcZ+0M",
+	"GEjSYRADYVZz2K5mjITU/oQs2C4WuAMM6j64w73Q5ioH3dHme6DNXyWpw1u0JakrsxV/IlJXtwV722/N",
+	"5ItivBXSnRnWUjldkDkn0UZlDitPFbXOfcpRbtppo8+GsFRd8LL1Mn2BbKMuOBJa1xdqKgDZA+SC1xMA",
+	"fAoxXNRT2SJBFiayaqSp0hQ02NkrvxrKuoUNtjxy92OH3VHrHbWu2mf4dY1WExqc0mWE23vmlllFn/pn",
+	"vhK7aDGflgsfViTaGUK/NP90cSs8U7Zsu2CTaXmW/Z1wnLO8E2HYTCOC5KcqKneNDDRVRMl7iI/25Zc0",
+	"FwmLkZ0jzphrcjn3EEEoE+TS5pGug7pCQz3MgMhFotiECUMzouciAdDl0wIobNWwOaiAWeqxzi7F9Wws",
+	"F4uqH5P4v7mi538xKmeD/ODg8PtETia5gJTF6V8Ajxa34QTvKNbklvLiBFt45zlxioJdm0Wc+Lo7rc36",
+	"IvcbNusK/y9dKAcU5boSk940imqs2KbLtXKn7EkcSTUn3YRqVuaLm0ANpV77qPC1ypCCehiPV1fDWDI4",
+	"GJkDDNuL1TaKokDx7ayMK+LXje19jXsE0qJiCYJujJe1V6ayahwQtFAZjZv3pZQZo6K1b0cqfIBCTBNL",
+	"06SI7Shi9mGaUS5YejEbzy+ENC4zKrgwcuFfloK1Ds09s83YcExYWcFHTkAsVkjNCFbZ8INqfKfLh4SK",
+	"eQ9eFtK0nq6g3e0H7FfFKqiK0KEBfDfXwApWLBNyk0rf65SHWWs8LsZg7aHg87c7liJmpWltTpB/apcB",
+	"U5saG20bcIUTbz7eTymreuK8DkSyGiy0Q0p+qTnKqvsYSKqFYNoOk/RxxkQbqowmsWIJ49csjctYFmdq",
+	"soc/jYpqDbSIdEFx1rZS2JVOBsLHX0GAUyAvQsiLkGI+kbnuk1jnlxATp7Cguk/dqQvZsyhGLTPmyv67",
+	"srGxfwbinwt8tov86yLm0btFw4Aw90ivHYb4dQVA+9ncD3jR9/7csEmbDr0Q9rxL0rZDK+7CnLEOQ5XC",
+	"NxP4mi1i/3f/18UKDONdUbq7statS2121rpdbrRludHWuHNrZD+rtLIsVU5wXe8zBRqYigrYR6HQBtHl",
+	"xIyVzEfjgYDQco5B6t2ySFwzCdoPno57JbIkTLo2ED7rGjkFf4STMNcTOZ0Po8xpRweiEAab3mgHC94Z",
+	"Tbw7uKCf0r0ABteWAHfZ3XZ4w53ceGvp4G4qN+6XBkoouLBOXrj74niN5o0nmdSuDnwm5dQleevGoeH1",
+	"gpq4LNgk5KznyoTO7INYoTvuVfjhQFhVdV0PWZ+8xhqBoe0bQJeXrGJajlzmlilTgS356OCHAKBz4oyY",
+	"lCgmp0xARdGiHlTxlmAsLUptNeMerW5RGAbCff7suN6Wxo5wTptYPu6B7xVYocqF2/HAHQ/c8cAb2U6M",
+	"L6xd8ecB5XYC/sY80VU1XZEsrlR3MPFYRIyMiGEfIOeARJt6LyIhQAN1MNc+2MmnUybSPat29ZdiJ35x",
+	"Y/qGUoHUp75GAiC3sl+rp2tnxanDuSbyGotN10Rhb8PAMGa0eUywhP6XZelZTqk801BfoOR+mkIMEeRJ",
+	"icuJXEChj9jnbXFlP8CQVDzjyroDKgOC1b1EXubH7JNT74IMX+wK6audX/A07mG+R+jElT+lgsS17C7x",
+	"QPjoVyuUGzUv0UXwKuZ3rPpT5Qqjls//FxUF5kTCjl2uO5aSw4OHZfGTYgb4MEvRvAZVGn2dOkxqnQsP",
+	"iChedr27NiDGi2ZQB5JIt3RQ/3SB/5ymhfpw7gfwdblLi2mV2sN9awv13TKF5Qz37KTIVX47drS79QIv",
+	"HOSdBrTLdL2r0xXci+6gM7E8UQ46vW2Ul8AL8+XJBHEcD4QHKJF//ec/7f//x/8CYKi6UOyas1nwtYeW",
+	"kuB/XauBHWM2DKsJplKw3gAe+dd//l+k+r9//ed/utZq//8f/4ssIFXLxi1Nhp8F0Eky4tdMFJ20NNnW",
+	"TzGJ/3Oxy4FY9mvbAuE6oPXwhJRDxjx2vYGAZT4tNeYrxqZoS7QPuzoT/kDEimmZ5XaisYt5c4U0UnI5",
+	"t5LOpE/OvKlyIFxJdZ9oGN8sCllUzF+YgMWrwziKS2nGPZduBG2eA1EM1ItUFbguJDHuu+LtViEAxTpN",
+	"WWG7dTPx2uFAVGYvK7bWAkVWLAfXUAKEGhL/Yd9+E58Qih1BPmJUK0AkHECMO4RlYjXpHyIi6MQ26/KG",
+	"K0i5DgrJCRTgpxkLa+hDsubDJmnsbXGxP1vn5XbyQjmxz9yG68HFqHbuJJed7XYn9Gwn9Ly0xPOmJhsv",
+	"B0E+6L182p7g+RWUAgDWRUnxfERooiTWT/JlNxpD98rKBJqxY8v0nC/RhehNIUs+5BqT9r+GpDlDg6/l",
+	"cFKzAJpsf4L4g4xq0+uTZ2iAmPgBghWjgERb2atPHCHw7Iwm9sCQTI4g3A8TCDi9MePaalVtkXgw93fT",
+	"L6REfRCB90B/ihi8ap9hTYHY7mrc2qexfGrteDq36ucGuVvzZMtzDGcEBZMwwial89YAm5ytDK656zgV",
+	"N+m14lSKqe9iVD5Pcg7FVLwVPlr8BS9hk4U+ZfoK0gjupRKoU0DM4d2Skoeljlpp+fPgIV8SZN1Aa0u6",
+	"Y5mAGA6oEIy8Hoha6DXZJvK6NBHruUhIQoWl4yNmafSMKqyqZAk9lh/KqBUmLf0OSy+1Ee5w1l9IGPXC",
+	"Pn3SaOpVI4Ct0UxBkZ4yKPdTxOM2tXfFxfpNBZv9q32vtVWHXdqm4Sfu1da2ZW5cWeiN237tXl1/Y8bg",
+	"B980wrW4ybcb4to+unq860lhkMDbDDWX4uqw4pWjv+Wo2HD431pwbHAI15E7wrXaSR6fp+QR7lF7hCyv",
+	"8kcvYFS+bo+RtWeCJlB9T+PgCDJyYEjHFQXR8ZBumaJ5UlUeLZ/xIbJQ/G+IhQ+LkFhizw/6v3oRcn8f",
+	"3up6j8hYzuAfwg3W7kMIKBsOpTIDIdGze/bs9CnRCc1czjoJE6IZqE5BYK2mhushrgMUAXTEHTI2KzZk",
+	"lg7FA4GYUuq/o1lMurOxq6noFMwZ1VgNGcyrLs5DSASwFg1joRQpWH8gKhJXJfpXyFmRzDrjzNfWnFJt",
+	"InKZG8zfgSSXCjLk14xMuMgN0wPhHh7mJldLCh4HJOHr8F2HTPxeon3DFW0zlwaFEXcxv7uY32/L9llh",
+	"WUvjfkV4U9r5VoN+vP978MlHAGNd4Yb0ZMiBwlvpb6SV+SZcW3rdJ8/B2TUCpuVL6WLxpyKYz1hWYnjS",
+	"ULHuKfR+h/S2PSfoUUsejGAB3ET7X5tX5RtOhbn63uERXfveRa0x9Xd5yu8orH4ztr4Lrv+GYdkrdTJX",
+	"H2jNS7YSoxS8sQyhVOWI9xRkX6KLdYzZiaCIegrlJclsLDN2UlRsHCk506DvDERs74lDPxf8FgscFWhj",
+	"zQwJn0OtsNQnieLaOxIB0wvhkQBvQYUOf4p/H3T8N4PO8e8DdGgNOseDTmLfSAedyP95IaT76V///K9B",
+	"5+NHgL8Urws7JiyoL0k8oSmLCcZkAtwnk5qLEdRd98XM0bruFEU6o3MUNkJF1MgRVpLH4VZGK/Isi9sj",
+	"++9L/vi0wf3BrO4lvn9DnW8X5b9Dyew0xduQWMsSQ8GzkJwUqDMQWU8cVyqQ4G/d/93+Z1FlbFLmXknA",
+	"DXxeWpwd/k59+/rUN0QSLNXbYO8bAARRM1agFTe1aLz4mZk7Oex3pMzBXFoYNchiO/Xt21XftgPzYNK0",
+	"1gu42bWx53N5idelSpZXawrgWKnX4FcX+bSu2KRSMKe+KIZhAqb5NathfIz7LQrGnfPET6tZ2Onci0qx",
+	"ikTtlIjPQqrY6QSfjxhUpP2yz9SUgIIUtuMroY99qGkHoYGNWAhLZb//09EP5H//z6P+UZ+cM5GSeKSo",
+	"MBdmPmV/QYDlRaJYyoThNNM+LKxSfo4j4BELTg0E42DPuZyTX96+fUN+pJonxI7HtuGiwaSydz52HfAU",
+	"zWD+M7YUe5DAUKpJfyBiKJwXk66e0oTtaWbJqGFpjwiqwLpWVDctSugtVtaWU6ZPgsgvBPbjW64gXwn3",
+	"6BPYfr/kJFixx/3DdiTCW1j4dSn6h73ZbLZnZ7mXq4yJRKaWKq9LXaGzgjR92rB2nFgDKT8ll4wqpnAl",
+	"b682XgC5upUJvD7Nzdjd6bayqrCSVu2ECD9yTTPuq6zuBXeBwE1BYaU8FL1+wB7uaMgOCM01ycWVkDMR",
+	"+eKwEVaA1L4KJtdkpqQYkW7MBUzsAl+Oe7U9e//+/d5peWnZqm17//595XHcufthKV8gW2jyqTglFmlT",
+	"F44BOewfFGWWy6MYho9bSlsyAodXa8XYv1kSDFWB1/fJ27FijMzoHABdOTCj44EYiD3y3XcvuDbffYfM",
+	"YcgzK9tGCDpF4MGQTng2hyCnCIOo4W8MFk49OJ+Q24fn21YTKsg2AH2YmZRXJJ9+953tngrCYdGHnKlj",
+	"X7sitRwsIrHm2v11SZWl4lgIKZvA16TLaAKTzAX/e858PVkTlB3suawwDo7ss8konwnEjemcUZWMcUiw",
+	"jKjc/D3GqnCWeVN7MY+t4jOxIj/TuOqR3wm7AlPvh7GDsu3oiPCRkIppApW17EP2FAqjSXfQ+XfJBh0y",
+	"5CLVxH76f/+fQacXOQSgbYx/YPDgf0iiJ4NOD8t9E2JkZpkk03ZoEh7571KM4W3bh6LiShP2gSblcGE3",
+	"weslirbdx2H+j3/Mbbvu2T45JRqWJFg+Ri7toYihqm5cNOswjMNcgZRiT4VuC8Vwl+Ozj8J4ZY+AWwAo",
+	"nE4v5TVrrYP297YCaA8PtqyAVkHF3nkpPSWz9YMXcE/PZMbaGxwpmq7f4s/w9G0V+sPxhWX+lqz35wj6",
+	"X1qYMK3venD6Dh8/Xr81oLS30ZKj1LfRFNL5jVr6lIZhPEnrBEe447SLi/g8zQRue1pDIiKSoYxiiYBj",
+	"A9OCdXm50H8TxkY06a54bL4OAD3O5X6w824dl+d+m1GXv2YHl9/B5b9+g6enZEvSo009+VmkW1WVdv/3",
+	"An63FBF/znxSUUw0YiSJuaCJ4dcsPnHJqwCjr43Vba0C5dNHkbfSe5CmTGkpaEZSamhEmLL6URks1YaR",
+	"vxtqOrwDP/NyepYyWFHI0lWuyM6Ts8OH3DqdeFocteXkoh3Sf0eX8o4AIOsIGjsQyDcMAlmmPyDUY+kt",
+	"2uyS4Gm8AeAjBkCjXcQ2UH2fvJTXXIzKdNtGEiowLLmoQQfxzd6CDrkm22Ae98CjPy3QAyd0L1CPtbSe",
+	"HdxjhxnfqUs3FIMKhMhWGtM+ksa9TI5afYP2xgZVa7yaJIfEcpLCZ1hmMITci10q0ghdahGZjqWRulfN",
+	"zdUnr4A625djmk64iBGY0V/ihTmF8b6Qo2+pLk4x6XWsuFgYb7SriPOViG1wM+q3/v1Ywu1DTzW9xEyj",
+	"CyRgW7BuIL0toR1g/GhIOb+RaNgISYP0BUSbPGXCQGmVMdUkY0Nz7AwxSDacs9peMpoYkjJDeaajwDlv",
+	"P3hBciCoSF3yVMTTYaUVu6jc+YTDxDmQdByc3r6OSzVRGJsTmknBBmLGlL2AyhA5jIJSyzAc/3aR+xbe",
+	"HNFrl8NnAn7zIOGON0v1B+JtYZbSkC3dPsYV4amOiK8mo2SGLnrwVxawB1dkRhs6J4qPxuYk6GMgEiqI",
+	"kCSTYsQUuWRkaG9MgSSQKljEPnmmKER1JhTynV8ykotUChbQ8IGoEvEGZ7pt5ZsxhcHt2FnBdlawT8IA",
+	"4CoVJP+BrhqmN5UC18rD+naRAoYZNllRCisU8qLlGVsHQjNGuoUGb0m9RzP4N7BKRFg3ooJSQ3JqeYOr",
+	"IDYQIKZiJ/UUbUQz1lsO9PnMM69+mmSju6Sdnypp52eU/bKipn0LqTB3eVrqfAOPgzsCAT11eSg3SNpy",
+	"KyoEKijLOE7NrFArz2CnWGU4xyTO+KWiau6CSZDux+79GWb/LgMiAbC78AiJw8DIGAX1GM+jf05iDn+F",
+	"MvnAnVascKStDO3YnH0V2cKe5Qs9X7jITgOR+G0xy0vZFJS4+Br5k53YUsYkGot7YJgQx0oircyoiPq8",
+	"uFlFh08dyr0OOYd12JHubzpGG3Ihz3xFdEf5yJWQM/1JzUKtNX59pGKZmHjhohpJqL5ywxPsg8E4ju6g",
+	"Y78ey5mT7jkTCSNDyhWZMWEGnV6/JdDuLiK07waqaGdyP0DFldHZM1rwqh1McVf3deeo2ySQ255NRlI5",
+	"ExCRjPWcVxLoJZLzNdfc6E9ifT9zBmdKoPwoga6q+qO36pQJ59G6wqEuGoi2ka8qmjJ9NRCZHHn8pbPq",
+	"0+zKLgIXx/VUxXKI+fFj6DmObLNo3yK5yJgr4HYp0/lAaDrXmIp+xjWLPLcJMiTKIaSlJ2/dO1bm9uyp",
+	"PXb7r7brr4OnwFSW1Tu/00zxeJp2OeJ33GTHTW6cKpAlVyX8ja9OKD/NLzOe7DvT+v7vOstHH/enGUtH",
+	"bEkxTRd8Lhiz15UcHRz5Gicu0wD4C53bsnBMSgXMoKyEif30CeR2sNPHVlyFj8YUbW9gwG9wgJtS47vD",
+	"3oajbMvO4EpBu0W4tdQY0XYw3gZLGwwMPO1CmtINw60WZhmubYNoSDEhoIK1XV1Xxvr+5rMVUf4WjAsL",
+	"hRl9XdWyKrkrfYQ7H3ljJkEqEToR8Yu1UncXvVjaAkIgF5B7BBshNE0V07olo7d9aWke7yCU9vtHDd6W",
+	"pYRuLvM9TXm6N2N7KU/Xp3hvi1WpljDWC75IagigQVKWcKjihMbpoKS994tCdSiuWXqMBhwIAtRXLHUm",
+	"ZNy7XoRptalhI6kwYQMGUUeIuija7cY0MSy9kALzTbAPIL6z9GI2nl8IaeKezxOOde4R/5LSOSkFMsav",
+	"WYr5Gmo/ugmRrstVUewzGG/+IQVzWRzGckYmVMyJXWky6EwYMVIOOlBtRLBrpgZCj8FAVbiMKdH55cQK",
+	"XCoKsTPARGZj6XvvkzcKYz5w9SFvCPwlpBmIOTPFOKEnAC5S1cZyTkq6xjWx9yw3LC1LoUzpiPUH4nQZ",
+	"n8Oy/0dtxvr/v8zPKU/fs6cQE74ZA9vG/v558cQfJVXpOn7JS/vg/XCRaEOreTsHpTv++S3wT8cJBp25",
+	"zIHKRWTGSMrTQQfP8RfNOn1y8TUrMs+g3L2v7mA5RVnXIVq/XvNAOL7IaDIu+ZQzfT1AqGdYip9UKvGT",
+	"bgwOvb9APYpe5GDQcqoHQhueZcRIzJ3YRqjPimnvKuWvqJQPa3w7lfL9qt+FX9X3tY5vtbgEu2woXyjS",
+	"pbjPkaMSLndqutJI4ohVK/k7d8SsnlXUZ2+LCCQbg3Kp9byj+KavBjSGaEZIyuRSjZ6E2fLsjWoOhnFD",
+	"+DJIVTFrTBnrIBq5XkZBNkiVhWtRpMr6lBQEu1qHfrg576jHfVOPKlJiuSwSUAZPA9pLSLcErxEpCPXt",
+	"gjnAZZANaALkJA5OSJP/CY/a1+GAwrncD6zBrWOLUdap8FZqTWB4d++M2mVS2vmIbjc2BDMoeYukrGSW",
+	"bSRxVbln//dCbfgYyEALrpm7oVB3Za5ah07s0qd8E/jMWlYU7c95o2yw0dnHQ3aDrChrR8xjSpM7uqJ3",
+	"l9IEJ3QvKU3WEiRuKaXJLjXJLjXJlyt/FClJllDOdpFjFRrl6OAI7SeB2xV9Lh7BMGemEUviiMd2WJLP",
+	"Nevb9piTnfjyLYWXeNhCY4RJ4zVeAzIS+rnwi5vKRHnDjX9ZJMgA+G4FfOCuPNXkmimAQYg/PiTdw4OH",
+	"vT459S9QQwAn7ANlBqJ6M/BX5NzaF9mwrRxgHRFKFDMKkMOaDlkfvLfouEXHVLVRPxSwMCEx5JpcQj4I",
+	"KUj36OEhkjCfrW5GnY9Pj73HuNcfCJT24mLrAASI4A6U/pp8WW+wnTsldpsKgNvQODevO89ktwGBJTSz",
+	"t2uOx8mMuT4pDtPtZLp7eEfzEmxWnOLK4dxhtXfFHHcS8Tp81iO2VzNaR9kIrVy7CrDwgV6D866Uqfdd",
+	"2+2uzVdhfr4lnkekHn/1zX1Dufhw5uu4AP1i7yK0v1kRGhM9bH+jbyBLt88Dx8jUtW80V1nnuLMP98YN",
+	"YQGdJq+YwKIIp2+e+9xK/dJnD+UGF/3/bwPXgwPr6tDzWcEp6ZYGpkxOMwZACQxvh8GH7/skV4vvv18n",
+	"NB5xy6gcYGx6EZUedIJBmYtdBAvit7iYcheOBRppe0Fb7vmG1n5hNDNj35DKhbDSozsqQQsFZW5bNX+6",
+	"XL0/u/CqhMSw4VAqs5DyMOiggo1Z7OKnCgzeg7YRiq4JKj8TlwuRZZmdhNvHAuzuMd1Bdg7XaEN/57m6",
+	"ZnMdkaFMck1GSuZTxH+7hN9M6zIX1IjaL1laoPXDtaeTKeWjxlk9o8nYG5XciXlQqJZWNatc2fAEOnE6",
+	"WqysaVVKH1nhmk7kZJILbuZWP6iGGgRNInK0eXedWmmnh3EbdrtG7kQ4jXcuknDaqN1a0vD/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

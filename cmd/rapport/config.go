@@ -14,7 +14,7 @@ import (
 type config struct {
 	DatabaseURL     string         // DATABASE_URL (required): the role the server runs as
 	MigrateURL      string         // RAPPORT_MIGRATE_DATABASE_URL: the owner's, for migrations; default DATABASE_URL
-	Addr            string         // RAPPORT_ADDR, default ":8080"
+	Addr            string         // RAPPORT_ADDR, default "127.0.0.1:8080" (loopback: say ":8080" to serve every interface)
 	Env             string         // RAPPORT_ENV: "development" (default) or "production"
 	LogFormat       string         // RAPPORT_LOG_FORMAT: "text" or "json"; default json in production, text otherwise
 	LogLevel        string         // RAPPORT_LOG_LEVEL: debug, info (default), warn, error
@@ -43,7 +43,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL: getenv("DATABASE_URL"),
 		MigrateURL:  getenv("RAPPORT_MIGRATE_DATABASE_URL"),
-		Addr:        or(getenv("RAPPORT_ADDR"), ":8080"),
+		Addr:        or(getenv("RAPPORT_ADDR"), "127.0.0.1:8080"),
 		Env:         or(getenv("RAPPORT_ENV"), "development"),
 		LogLevel:    or(getenv("RAPPORT_LOG_LEVEL"), "info"),
 		PprofAddr:   getenv("RAPPORT_PPROF_ADDR"),

@@ -223,3 +223,19 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// TestProductionRefusesDemoSecrets: a server with RAPPORT_ENV=production does not start while a
+// demo client still has the secret the README publishes.
+func TestProductionRefusesDemoSecrets(t *testing.T) {
+	t.Parallel()
+	owner := dbtest.NewDatabase(t)
+	vars := map[string]string{"DATABASE_URL": dbtest.AppURL(owner), "RAPPORT_MIGRATE_DATABASE_URL": owner, "RAPPORT_ADDR": freeAddr(t)}
+	if err := run(context.Background(), []string{"seed"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	vars["RAPPORT_ENV"] = "production"
+	err := run(context.Background(), []string{"serve"}, env(vars), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `demo client "demo"`) {
+		t.Errorf("serve in production with the demo secrets = %v, want a refusal naming the client", err)
+	}
+}

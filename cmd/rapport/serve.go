@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/rapportlib/rapport/internal/auth"
 	"github.com/rapportlib/rapport/internal/httpapi"
 	"github.com/rapportlib/rapport/internal/postgres"
+	"github.com/rapportlib/rapport/internal/rapport"
 )
 
 // serve migrates the database (unless told not to) and serves the API until ctx ends, then
@@ -32,6 +34,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	if cfg.Migrate {
 		if err := db.Migrate(cfg.migrateURL(), "up"); err != nil {
 			return fmt.Errorf("migrate the database: %w", err)
+		}
+	}
+	if cfg.Env == "production" {
+		if err := refuseDemoSecrets(ctx, store); err != nil {
+			return err
 		}
 	}
 
@@ -98,6 +105,24 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 		return fmt.Errorf("shut down: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// refuseDemoSecrets returns an error when a demo client still works with the secret this
+// repository publishes (rapport seed): a production server must not start with it.
+func refuseDemoSecrets(ctx context.Context, store *postgres.Store) error {
+	for _, t := range demoTenants {
+		cred, err := store.GetClientCredentials(ctx, t.clientID)
+		if rapport.ErrorKind(err) == rapport.NotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if cred.Client.Status == rapport.ClientActive && subtle.ConstantTimeCompare(cred.SecretHash, auth.HashSecret(t.secret)) == 1 {
+			return fmt.Errorf("refusing to serve with RAPPORT_ENV=production: the demo client %q still has the secret the README publishes; revoke it (or give it a new secret) first", t.clientID)
+		}
+	}
 	return nil
 }
 

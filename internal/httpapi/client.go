@@ -29,7 +29,7 @@ func (s *server) GetClient(ctx context.Context, req api.GetClientRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.GetClient(ctx, p.Tenant, req.ClientId)
+	c, err := s.store.GetClient(ctx, p.Tenant, req.Id)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *server) UpdateClient(ctx context.Context, req api.UpdateClientRequestOb
 		scopes := scopesOf(*b.Scopes)
 		patch.Scopes = &scopes
 	}
-	c, err := s.auth.UpdateClient(ctx, p, req.ClientId, parseIfMatch(req.Params.IfMatch), patch)
+	c, err := s.auth.UpdateClient(ctx, p, req.Id, parseIfMatch(req.Params.IfMatch), patch)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *server) RevokeClient(ctx context.Context, req api.RevokeClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.auth.RevokeClient(ctx, p, req.ClientId, parseIfMatch(req.Params.IfMatch))
+	c, err := s.auth.RevokeClient(ctx, p, req.Id, parseIfMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *server) RotateClientSecret(ctx context.Context, req api.RotateClientSec
 	if err != nil {
 		return nil, err
 	}
-	c, secret, err := s.auth.RotateClientSecret(ctx, p, req.ClientId, parseIfMatch(req.Params.IfMatch))
+	c, secret, err := s.auth.RotateClientSecret(ctx, p, req.Id, parseIfMatch(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}

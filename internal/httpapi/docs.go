@@ -7,42 +7,29 @@ import (
 
 	"github.com/labstack/echo/v4"
 	swaggerfiles "github.com/swaggo/files/v2"
-	"go.yaml.in/yaml/v4"
 
 	"github.com/rapportlib/rapport/api"
 )
 
-//go:embed docs/index.html docs/init.js
+// The contract is served as it is written in the repository: go generate copies openapi.yaml
+// here (make check-generated keeps the copy fresh), and the binary embeds the copy.
+//
+//go:generate cp ../../openapi.yaml docs/openapi.yaml
+//go:embed docs/index.html docs/init.js docs/openapi.yaml
 var docsPages embed.FS
 
-// specDocuments returns the embedded spec as JSON and as YAML. The YAML is made from the JSON
-// (which is valid YAML), keeping the order of its members.
+// specDocuments returns the spec as JSON (made from the spec oapi-codegen embeds) and as YAML,
+// byte for byte the file of the repository.
 func specDocuments() (jsonDoc, yamlDoc []byte, err error) {
 	jsonDoc, err = api.GetSpecJSON()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read embedded spec: %w", err)
 	}
-	var node yaml.Node
-	if err := yaml.Unmarshal(jsonDoc, &node); err != nil {
-		return nil, nil, fmt.Errorf("convert spec to YAML: %w", err)
-	}
-	setBlockStyle(&node)
-	yamlDoc, err = yaml.Marshal(&node)
+	yamlDoc, err = docsPages.ReadFile("docs/openapi.yaml")
 	if err != nil {
-		return nil, nil, fmt.Errorf("convert spec to YAML: %w", err)
+		return nil, nil, fmt.Errorf("read embedded spec: %w", err)
 	}
 	return jsonDoc, yamlDoc, nil
-}
-
-// setBlockStyle makes every collection of a document parsed from JSON print in block style.
-func setBlockStyle(n *yaml.Node) {
-	n.Style &^= yaml.FlowStyle
-	if n.Kind == yaml.ScalarNode && n.Style&yaml.DoubleQuotedStyle != 0 {
-		n.Style &^= yaml.DoubleQuotedStyle // let the encoder quote only what needs quoting
-	}
-	for _, c := range n.Content {
-		setBlockStyle(c)
-	}
 }
 
 // registerDocs serves the spec and the interactive docs (Swagger UI from files embedded in the

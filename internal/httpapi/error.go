@@ -16,22 +16,21 @@ import (
 // statusByKind maps each kind of failure to its HTTP status: the one place where the domain's
 // vocabulary meets HTTP's.
 var statusByKind = map[rapport.Kind]int{
-	rapport.Invalid:              http.StatusBadRequest,
-	rapport.Unprocessable:        http.StatusUnprocessableEntity,
-	rapport.Unauthenticated:      http.StatusUnauthorized,
-	rapport.Forbidden:            http.StatusForbidden,
-	rapport.NotFound:             http.StatusNotFound,
-	rapport.MethodNotAllowed:     http.StatusMethodNotAllowed,
-	rapport.Conflict:             http.StatusConflict,
-	rapport.PreconditionFailed:   http.StatusPreconditionFailed,
-	rapport.PreconditionRequired: http.StatusPreconditionRequired,
-	rapport.Gone:                 http.StatusGone,
-	rapport.TooLarge:             http.StatusRequestEntityTooLarge,
-	rapport.UnsupportedMedia:     http.StatusUnsupportedMediaType,
-	rapport.RateLimited:          http.StatusTooManyRequests,
-	rapport.Unavailable:          http.StatusServiceUnavailable,
-	rapport.Canceled:             statusClientClosedRequest,
-	rapport.Internal:             http.StatusInternalServerError,
+	rapport.Invalid:            http.StatusBadRequest,
+	rapport.Unprocessable:      http.StatusUnprocessableEntity,
+	rapport.Unauthenticated:    http.StatusUnauthorized,
+	rapport.Forbidden:          http.StatusForbidden,
+	rapport.NotFound:           http.StatusNotFound,
+	rapport.MethodNotAllowed:   http.StatusMethodNotAllowed,
+	rapport.Conflict:           http.StatusConflict,
+	rapport.PreconditionFailed: http.StatusPreconditionFailed,
+	rapport.Gone:               http.StatusGone,
+	rapport.TooLarge:           http.StatusRequestEntityTooLarge,
+	rapport.UnsupportedMedia:   http.StatusUnsupportedMediaType,
+	rapport.RateLimited:        http.StatusTooManyRequests,
+	rapport.Unavailable:        http.StatusServiceUnavailable,
+	rapport.Canceled:           statusClientClosedRequest,
+	rapport.Internal:           http.StatusInternalServerError,
 }
 
 // statusClientClosedRequest is what the request log records for a caller that went away

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -311,6 +312,13 @@ func TestSpecAndDocs(t *testing.T) {
 		if rec.Status != http.StatusOK || err != nil || doc["openapi"] != "3.0.3" {
 			t.Errorf("%s = %d, err %v, openapi %v", path, rec.Status, err, doc["openapi"])
 		}
+	}
+	written, err := os.ReadFile("../../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := serve(env, apitest.Request(http.MethodGet, "/openapi.yaml", "", nil)); string(rec.Body) != string(written) {
+		t.Errorf("/openapi.yaml is not the contract as written: %d bytes served, %d in the repository", len(rec.Body), len(written))
 	}
 	for _, path := range []string{"/docs/", "/docs/init.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} {
 		rec := serve(env, apitest.Request(http.MethodGet, path, "", nil))

@@ -11,22 +11,21 @@ type Kind string
 
 // The kinds of failure. A failure that is not an *Error is an internal error.
 const (
-	Invalid              Kind = "invalid"               // malformed input: unparseable, wrong type
-	Unprocessable        Kind = "unprocessable"         // well-formed input that breaks a rule
-	Unauthenticated      Kind = "unauthenticated"       // no valid credentials
-	Forbidden            Kind = "forbidden"             // valid credentials, not allowed
-	NotFound             Kind = "not_found"             // absent, or outside the caller's tenancy
-	MethodNotAllowed     Kind = "method_not_allowed"    // the path exists, the method does not
-	Conflict             Kind = "conflict"              // clashes with the current state
-	PreconditionFailed   Kind = "precondition_failed"   // If-Match no longer current
-	PreconditionRequired Kind = "precondition_required" // If-Match needed but missing
-	Gone                 Kind = "gone"                  // was here, is no longer kept (an old cursor)
-	TooLarge             Kind = "too_large"             // request body over the limit
-	UnsupportedMedia     Kind = "unsupported_media"     // Content-Type not accepted
-	RateLimited          Kind = "rate_limited"          // too many requests
-	Unavailable          Kind = "unavailable"           // a dependency (the database) is unreachable
-	Canceled             Kind = "canceled"              // the caller went away before the answer
-	Internal             Kind = "internal"              // a bug or an unexpected failure
+	Invalid            Kind = "invalid"             // malformed input: unparseable, wrong type
+	Unprocessable      Kind = "unprocessable"       // well-formed input that breaks a rule
+	Unauthenticated    Kind = "unauthenticated"     // no valid credentials
+	Forbidden          Kind = "forbidden"           // valid credentials, not allowed
+	NotFound           Kind = "not_found"           // absent, or outside the caller's tenancy
+	MethodNotAllowed   Kind = "method_not_allowed"  // the path exists, the method does not
+	Conflict           Kind = "conflict"            // clashes with the current state
+	PreconditionFailed Kind = "precondition_failed" // If-Match no longer current
+	Gone               Kind = "gone"                // was here, is no longer kept (an old cursor)
+	TooLarge           Kind = "too_large"           // request body over the limit
+	UnsupportedMedia   Kind = "unsupported_media"   // Content-Type not accepted
+	RateLimited        Kind = "rate_limited"        // too many requests
+	Unavailable        Kind = "unavailable"         // a dependency (the database) is unreachable
+	Canceled           Kind = "canceled"            // the caller went away before the answer
+	Internal           Kind = "internal"            // a bug or an unexpected failure
 )
 
 // FieldError says what is wrong with one field or parameter. Pointer is a JSON Pointer in
