@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: run test build generate check-generated lint bench db-start db-stop clean faults
 
-## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on :8080
+## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on 127.0.0.1:8080
 ## (migrations as the owner of the tables, the server as rapport_app, which reads and writes rows only)
 run: build
 	@set -euo pipefail; \

@@ -287,7 +287,7 @@ func (h *faultHarness) localpg(command string) (string, error) {
 }
 
 // checkOwnCluster stops the test unless the cluster answering is the one in its own folder
-// (scripts/localpg reuses whatever answers on the port).
+// (scripts/localpg refuses another folder's cluster on the port too; this says so in the test).
 func (h *faultHarness) checkOwnCluster(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

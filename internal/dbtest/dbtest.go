@@ -63,7 +63,8 @@ func withDatabase(u *url.URL, name string) string {
 }
 
 // NewDatabase creates an empty, fully migrated database for the test and returns its URL. The
-// database is dropped when the test ends.
+// database is dropped when the test ends; one left behind by a test process that was killed is
+// dropped by a later run (sweepAbandoned).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	cluster := clusterURL(t)
@@ -71,7 +72,7 @@ func NewDatabase(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("prepare template database: %v", templateErr)
 	}
-	name := "test_" + randomHex(8)
+	name := testDatabaseName(time.Now())
 	admin := adminConn(t, cluster)
 	if _, err := admin.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
 		t.Fatalf("create test database: %v", err)
@@ -165,6 +166,7 @@ func ensureTemplate(cluster *url.URL) (string, error) {
 	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 		return "", err
 	}
+	sweepAbandoned(ctx, conn, time.Now())
 	if exists {
 		dropStaleTemplates(ctx, conn, name)
 		return name, appLogin(ctx, conn)
@@ -207,6 +209,36 @@ func dropStaleTemplates(ctx context.Context, conn *pgx.Conn, current string) {
 		return
 	}
 	for _, name := range stale {
+		_, _ = conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s`, pgx.Identifier{name}.Sanitize()))
+	}
+}
+
+// testDatabaseName names a test's database after the time it is made, so that a later run can
+// tell an abandoned one from one in use: test_<unix seconds>_<random>.
+func testDatabaseName(now time.Time) string {
+	return fmt.Sprintf("test_%d_%s", now.Unix(), randomHex(6))
+}
+
+// abandonedAfter is how old a test database must be for a later run to drop it: far longer than
+// any test, so that a run of another checkout on the same cluster keeps its databases.
+const abandonedAfter = time.Hour
+
+// sweepAbandoned drops the test databases that a killed test process (a timeout, ^C) could not
+// drop itself: those made more than abandonedAfter before now. Without FORCE: one still in use
+// stays.
+func sweepAbandoned(ctx context.Context, conn *pgx.Conn, now time.Time) {
+	rows, err := conn.Query(ctx, `
+		SELECT datname FROM pg_database
+		WHERE CASE WHEN datname ~ '^test_[0-9]{1,18}_[0-9a-f]+$' -- (AND would not guard the cast)
+		           THEN split_part(datname, '_', 2)::bigint < $1 END`, now.Add(-abandonedAfter).Unix())
+	if err != nil {
+		return
+	}
+	abandoned, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range abandoned {
 		_, _ = conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s`, pgx.Identifier{name}.Sanitize()))
 	}
 }
