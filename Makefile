@@ -6,7 +6,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build generate check-generated lint bench db-start db-stop clean faults
+.PHONY: run test build generate check-generated lint bench db-start db-stop clean faults readme-check
 
 ## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on 127.0.0.1:8080
 ## (migrations as the owner of the tables, the server as rapport_app, which reads and writes rows only)
@@ -33,6 +33,11 @@ test:
 	start=$$(date +%s); \
 	RAPPORT_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -race ./... ; \
 	echo "make test: passed in $$(( $$(date +%s) - start )) s"
+
+## readme-check: run the README's walk-through (its sh blocks between the readme-check markers) against a server and
+## database of its own, on a fresh seed and again after a second seed, failing on any answer it does not expect
+readme-check:
+	@scripts/readme-check
 
 ## build: the rapport binary in bin/
 build:
