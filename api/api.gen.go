@@ -903,11 +903,14 @@ type CampaignFeedbackBatch struct {
 
 // CampaignFeedbackCreate One item of a campaign's batch; it takes the campaign's school.
 type CampaignFeedbackCreate struct {
-	Category   *string    `json:"category,omitempty"`
-	Details    *string    `json:"details,omitempty"`
-	PatronId   *UUID      `json:"patron_id,omitempty"`
-	Public     *bool      `json:"public,omitempty"`
-	ReceivedAt *time.Time `json:"received_at,omitempty"`
+	Category *string `json:"category,omitempty"`
+	Details  *string `json:"details,omitempty"`
+	PatronId *UUID   `json:"patron_id,omitempty"`
+	Public   *bool   `json:"public,omitempty"`
+
+	// PublicSummary What was asked, as the public board will say it; see `FeedbackItem.public_summary`.
+	PublicSummary *PublicSummary `json:"public_summary,omitempty"`
+	ReceivedAt    *time.Time     `json:"received_at,omitempty"`
 
 	// Source How the feedback reached the library.
 	Source        *FeedbackSource `json:"source,omitempty"`
@@ -1117,6 +1120,9 @@ type FeedbackCreate struct {
 	// Public Defaults to `false`.
 	Public *bool `json:"public,omitempty"`
 
+	// PublicSummary What was asked, as the public board will say it; see `FeedbackItem.public_summary`.
+	PublicSummary *PublicSummary `json:"public_summary,omitempty"`
+
 	// ReceivedAt When the feedback was given. Defaults to now.
 	ReceivedAt *time.Time `json:"received_at,omitempty"`
 	SchoolId   UUID       `json:"school_id"`
@@ -1150,12 +1156,25 @@ type FeedbackItem struct {
 	CreatedBy Actor `json:"created_by"`
 
 	// Details More about it. Never shown on the public board.
-	Details  *string `json:"details,omitempty"`
-	Id       UUID    `json:"id"`
-	PatronId *UUID   `json:"patron_id,omitempty"`
+	Details *string `json:"details,omitempty"`
+	Id      UUID    `json:"id"`
 
-	// Public Whether the item appears, anonymised, on the school's public board once decided.
+	// OnPublicBoard Whether the school's public board shows the item now, which takes all of `public`, a decision, `public_summary` and `public_decision`.
+	OnPublicBoard bool  `json:"on_public_board"`
+	PatronId      *UUID `json:"patron_id,omitempty"`
+
+	// Public Whether the item goes on the school's public board once it is decided and worded for it (see `on_public_board`).
 	Public bool `json:"public"`
+
+	// PublicDecision What was done, or why not, as the public board says it; written like
+	// `public_summary`, with the decision (`public_text` of the transition) or afterwards.
+	// Absent until written, and cleared when the item is reopened.
+	PublicDecision *string `json:"public_decision,omitempty"`
+
+	// PublicSummary What was asked, as the public board says it: written by staff for the board, in
+	// words that identify nobody. Absent until written. It may not hold the names, e-mail
+	// address or any id of the patron the item is linked to (422 naming this field).
+	PublicSummary *string `json:"public_summary,omitempty"`
 
 	// ReceivedAt When the feedback was given.
 	ReceivedAt time.Time `json:"received_at"`
@@ -1171,7 +1190,7 @@ type FeedbackItem struct {
 	Status        FeedbackStatus `json:"status"`
 	SubmitterRole *PatronRole    `json:"submitter_role,omitempty"`
 
-	// Summary What was asked or said, in a line. Shown on the public board when the item is public.
+	// Summary What was asked or said, in a line, as the patron put it. Never shown on the public board.
 	Summary string `json:"summary"`
 
 	// SupportersCount How many said "me too", besides whoever gave the feedback.
@@ -1197,7 +1216,13 @@ type FeedbackPatch struct {
 	Details    nullable.Nullable[string]             `json:"details,omitempty"`
 	PatronId   nullable.Nullable[openapi_types.UUID] `json:"patron_id,omitempty"`
 	Public     *bool                                 `json:"public,omitempty"`
-	ReceivedAt *time.Time                            `json:"received_at,omitempty"`
+
+	// PublicDecision See `FeedbackItem.public_decision`; only for a decided item (422 otherwise).
+	PublicDecision nullable.Nullable[string] `json:"public_decision,omitempty"`
+
+	// PublicSummary See `FeedbackItem.public_summary`; null takes the item off the board.
+	PublicSummary nullable.Nullable[string] `json:"public_summary,omitempty"`
+	ReceivedAt    *time.Time                `json:"received_at,omitempty"`
 
 	// Source How the feedback reached the library.
 	Source        *FeedbackSource                               `json:"source,omitempty"`
@@ -1238,7 +1263,8 @@ type FeedbackTransition struct {
 	// By Who made a change - the API client and, when a front end named one, the member of staff it acted for.
 	By Actor `json:"by"`
 
-	// Changes For an edit, each field changed with its value before and after. When the patron's
+	// Changes For an edit, each field changed with its value before and after; for a transition,
+	// the public decision it set or cleared (`public_decision`), if any. When the patron's
 	// personal data was erased, the values are gone (null) and only the field names stay.
 	Changes    *map[string]*FieldChange `json:"changes,omitempty"`
 	FeedbackId UUID                     `json:"feedback_id"`
@@ -1258,6 +1284,10 @@ type FeedbackTransitionKind string
 
 // FeedbackTransitionCreate defines model for FeedbackTransitionCreate.
 type FeedbackTransitionCreate struct {
+	// PublicText The decision as the public board will say it (the item's `public_decision`): only
+	// with a decision. Like all public wording it may not name the item's patron (422).
+	PublicText *string `json:"public_text,omitempty"`
+
 	// Text What was done (to `acted_on`), the explanation given (to `explained_why_not`), or the reason for reopening (to `under_review` from a decision). Optional only when review starts.
 	Text *string `json:"text,omitempty"`
 
@@ -1708,7 +1738,7 @@ type PublicBoard struct {
 	School     PublicSchool `json:"school"`
 }
 
-// PublicFeedbackItem A decided public feedback item, anonymised.
+// PublicFeedbackItem A decided public feedback item, as staff worded it for the board.
 type PublicFeedbackItem struct {
 	Category *string `json:"category,omitempty"`
 
@@ -1716,7 +1746,7 @@ type PublicFeedbackItem struct {
 	DecidedOn openapi_types.Date         `json:"decided_on"`
 	Decision  PublicFeedbackItemDecision `json:"decision"`
 
-	// DecisionText What was done, or why not.
+	// DecisionText What was done, or why not, as staff worded it for the board (the item's `public_decision`).
 	DecisionText string `json:"decision_text"`
 	Id           UUID   `json:"id"`
 
@@ -1726,7 +1756,7 @@ type PublicFeedbackItem struct {
 	// Source How the feedback reached the library.
 	Source FeedbackSource `json:"source"`
 
-	// Summary What was asked or said.
+	// Summary What was asked, as staff worded it for the board (the item's `public_summary`).
 	Summary string `json:"summary"`
 
 	// SupportersCount How many said "me too", besides whoever gave the feedback.
@@ -1752,6 +1782,9 @@ type PublicSchool struct {
 	Name string `json:"name"`
 	Slug string `json:"slug"`
 }
+
+// PublicSummary What was asked, as the public board will say it; see `FeedbackItem.public_summary`.
+type PublicSummary = string
 
 // Referral Whom the patron was pointed to, and whether the loop closed.
 type Referral struct {
@@ -2017,7 +2050,10 @@ type ListCampaignsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// SchoolId Only campaigns of this school.
@@ -2083,7 +2119,10 @@ type ListChangesParams struct {
 	// Limit How many events to answer at the most. Defaults to 50.
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Types Only events of these resource types (comma-separated).
@@ -2100,7 +2139,10 @@ type ListClientsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
@@ -2177,7 +2219,10 @@ type ListFeedbackParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// SchoolId Only items of this school.
@@ -2269,7 +2314,10 @@ type ListFeedbackHistoryParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
@@ -2307,7 +2355,10 @@ type ListFollowUpsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// SchoolId Only this school's.
@@ -2330,7 +2381,10 @@ type ListInteractionsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// SchoolId Only interactions at this school.
@@ -2441,10 +2495,13 @@ type ListPatronsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// Q Name search (see above).
+	// Q Name search (see above). A search answers one page of the best matches and gives out no cursor; a `cursor` sent with it is 400.
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// SchoolId Only patrons of this school.
@@ -2517,7 +2574,10 @@ type ListPatronAccessLogParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
@@ -2542,7 +2602,10 @@ type ListPatronInteractionsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor          `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Kind   *InteractionKind `form:"kind,omitempty" json:"kind,omitempty"`
 
@@ -2563,7 +2626,10 @@ type ListPatronNotesParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor   `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Kind   *NoteKind `form:"kind,omitempty" json:"kind,omitempty"`
 
@@ -2613,7 +2679,10 @@ type ListYouSaidWeDidParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -2625,7 +2694,10 @@ type ListReferralsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// SchoolId Only this school's.
@@ -2645,7 +2717,10 @@ type ListSchoolsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// Status Only schools with this status.
@@ -2719,7 +2794,10 @@ type ListSchoolPledgeVersionsParams struct {
 	// Limit How many items to answer at the most. Defaults to 50.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The `next_cursor` of the previous page. Opaque; send it back unchanged.
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
@@ -17699,331 +17777,343 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rchs5ti+IvwqCvSNMVqcoWZaru6ToOKGyXVU+5VtIdvv/380aJZQJkthKAmwAKZpd44iOeYXZcR5h",
-	"nw/zBufjmTfpJ5nAWkAmMpnJm2TJF3Z0uEQyE3es62+t9XsnkZOpFEwY3Tn+vTNmNGUK/nxCkzF7IoVR",
-	"MrOfU6YTxaeGS9E5hl+5GBGVZ0yToVTEjBlRTE+l0KzfiTo6GbMJtW+a+ZR1jjvaKC5GnY8fo86zt3S0",
-	"2Oa5UVKMCBOGmzkxdETk0DU7VUwzYah9clXjL7i4Wmz87Kcn5M+Hf/4zybi4IkZCw4J9MGRKR+yYxIP8",
-	"4OBR8q9//hf8wU6IYtlfBh37yKATr+xUJhR7qnf8dswITVPFtPbzSRSjhqV2uWSukpXLdcaMmp8ODVMN",
-	"i8YSKVJtZzSj3JBLNpSKEaPmdnvoiPLmBePCsBFT0P779+9PczO2C59Qw1rmUD7BpSDQICNUpG6LqJbC",
-	"zy61D9JMkxlT9rdhrlm6fJYfo86UKjphxp2/08RwMXqnmyZtxzNhk0um7JJqQ4dDQslQSWEIEymhicFD",
-	"2aWCsL0J5RmRyj3I015EFEukSllKLpnmKbMDH4gk40yYPnkl1YRmXLOUdI3ikwlLI5LJGVMkoZr1Tgg3",
-	"ZJJru9pEClbsK7z/QJOYwuAvcs2UjqOBKO7H33OmDeHaLwqZcTMmRweP+gPRiTrczg4vYSfqCDqxa4Qr",
-	"sQdLES7hhH54wcTIjDvHh4+Pos6EC//5YdRwjJ7A8M5g5s+fNq/q6ZvnwTR4Gkcw8Hfvnj+1s+RGu6Uj",
-	"XSEN/Pbanh0S41sXPI3t6gSnhWmYZK/v5zelZlzOjqedqGMXhiuWdo6Nylk4yX9TbNg57vxhvyRU+/ir",
-	"3rejwpnlSsuWcxLbG3yRwBOx36mpYtdc5houf5+8ntK/5+yEaHt47CWiyRXJRTKmYoQHFwb+95ypeTly",
-	"bLNtSx4/PGzahOcpm0ylYSKZ/8rmi0M+Jbngf88ZuWJzR1e5dhSDdCnuBNeEkpGUKUnGkifshPw9l5ai",
-	"SEUuqWK9PjklylINPF9wujWdYKv2zl7KdG7pakbnGlZkyJU2hAo9Y+oEvimehyaokGbMFL7INTk6PDwh",
-	"dCBcL2OesaAdrok2PMuIyoWwhMi+cfBDn/zK5ppQZRueGpjf4REZy1zpJRcgWLM9u2itl+Dx6kvwfPiS",
-	"mmTcfFYsX8KbDDtvR31J7S2Vok/ej5lwtxgugDsdRHORMLwmM8UNW7zdDw/7rVMb7uF4Wuf0ffMsXknB",
-	"WmZyKoKJ0Cxjioxllmo3BR5sT5IrxQTeY9x7+9ujgyMYucwNobDjy8ZvR7J8Eg8PDo+iRk494WZx/L/I",
-	"GZlQMSfcsAlwNjc0igOdSG365Ckb0jwz8Pvjg7Y7mkEX4bhSfK9z/Pgg6gwtpTfIDh8ddiI7aj7JJ53j",
-	"w4MDOEz4qTxKId98JQ1rI6RCGvZAE562kD37+8Vt0L431IpNbcOYwq/LBoJP3MpQzpOxlFnbUDT8umwo",
-	"+MQtDOWjfR9FUZAlfqTpGbJe+ymRwjABf9LpNHMSzf5UycuMTf74HxrFuPV6fINvYaeLkw44/oRm9rhZ",
-	"oSIXU6o0o5cZg+sVEUoK6cfzqBlIw/bY9fody+SkGGY8ubcpJK5/XfCUgnxo47hTmuNgWGRZES3eLd4A",
-	"plKj51VWgZP9SapLnqZM3PVsjbyyNFKTa5rxlFzmhmQ0uUImqRM5RTYnp0yhICwYS3VUEe/scdaEioGI",
-	"A9ktDmREMqFzSyKspGq5ICxXQK/9z6lE/u/0FeQ8A9GtDkFbJj4bM9GzTPRj1PlZCnbXC4fSkF05maXM",
-	"zoaKgJdq4PhWq6JeY0DlR6OSAisoyFBmmZyhJMGs6GWZnTBMCZo9UwqFvLua1rmcMANq7pDyjKWEC68s",
-	"EM3UNVN9UrnkKRmzbKqDEyKVJkMOUiXM5ZU0P8lcpHc5jVeS6DwZu9MDRw0UxUyKkWOvKNul3DLnxODd",
-	"RWpMZG6KSReaAf6m/ZReypQPOUubCX9VfSdjquFsV+QnaB6kFvsg4YLEFdECFPDAOuEtCE1L4h7bh2c+",
-	"Io+cZ5Kmb6V8QdWI3RcF9bJzZgcR3BA8S4QmCZsaXNQ3CvR6blv5CQ7f3Q96Ucpt3iW/QVYCYOqaJ+yd",
-	"oNeUZ5a/3fWwU2qoldlJQoU9ZZdgm0jGLCWKj8aGCDmDK5DyFCmwE3sFMXzCTohVZ4AiETq03DgG68se",
-	"mF9iotHcUjuNwSOrDmVgy4EZvJXyJRVzJ57oO6fayI5gO42UKHe786pP0KT0iVfgnaC5GUvF/3H3h/yS",
-	"UWVvomf6E641F6OIcIH8XyrCPkytIFqb8Pv37/fqRrNls67b2NzUp0omTGt7U56B3fPOV8DRpBnLsj0n",
-	"n1qh51Ix6qQesPGekJhZ/qv/9ltMppILo60+Zq8WGXKWIat+J3Q+nUplWPqSpZy+BaXp/qjtA02eYNd7",
-	"dih2ovbOS1GX4gy9Ykh53ytuDBOvpDkfy1mLQRcVfSPlFWHDIUtMBIvWIMEF8g6azXgoUHoh6IEeCHgS",
-	"JEygT7UGcOSsFxEdyoJ+RkjFWHpMpMjmYKeLLaGOB4KKNAJLC3VmpAh/9ibrGC0vWzHXquF72fPFcx9h",
-	"29xeoqHX3oAXcvRMGAXnf6rsxhiOyhuF31l6QeH8FCp7Sg3bszS7s2BbiMqXLuerjtNpYqSy7/C00j4X",
-	"5vujzqLiHwUq81rqKCqzTBv3xsJg/SlYPGvvx9SQGdVwCiLC+qM+ie050HGEf9j/otB8kU81iEmLhpZS",
-	"mf4b2lurSr/rvbpqUWXhfyualZf/wRJjh11s3AuOinV13ywntv8FK87qTagcgo9Fd1QpCp8DM+7iOr1B",
-	"AdPZISdSMWc8wqUpLbtUk9jbgr3XqvACrV48mFPzWpimcb0fW5aaMnv30KS4B12WZnYC19MqbxUPhlUh",
-	"U0unULOsOzs4aI4stXOwo67fmML70GITb1NLoduIiNIBYmTg+eg3X7Wit4u2c1zsDzfjinckPiZjOSNn",
-	"FLgGuRJyhpRxypSWol/4FajWdoJSxGTCqNADUVtHXDEzZhOQSysz7DonDbovRlwbSytrbpreyUD4cXjh",
-	"8JopPrTkFGkkE/nEHoP6mIIjUa5L4RBp3oNFt4mz+5RzAj4QKxzTXpLx8swmcjKhIiUZF2sc23IoTWf3",
-	"CZ1MKR+JxSucyNw5hpfdXf/+E3zaTh0dnBtRbP/OBgR7zLL0AllPpY+m5tcn1ldcpOtO+Vf7rCVOliQ3",
-	"0vYpVYYnfEqFuYDlbPLBRoHpc81RGm5QuVroMZ+mGy++f2ftxW9iKqH5FhbRj7LcqcgfqcoZqWx+ZQKV",
-	"kS07u0+Kk7roSxhSb1vDZx9oxxzG9BpuEmskocyfrcXdYh+mGeWCpRez8fxCyJZNlVPWID8+h74VSxi/",
-	"RpddLlKmiGLXnM36jRKHkYZmLd77cB/wOddzVM6iachLlxP2AxYiRSMEzd4ECzSkmWb1NdvkOt7okgWu",
-	"paMD56dpd/q13MF218/Dg4ODivfnILrVGxu691aOvrbBa9yxZfv6E2PpJU2ufvSeww22t5Dj1hLo6j26",
-	"E/UR1vk5tuBn7z4+rAt9dSIDj60zvTWPb/VevhYoNFo+TENicWkXCzAfoCXWaQluySIJsWr+SKJGE+IC",
-	"Vp/XlBnKsy2P+oaqyTS/zHgSkJZLKTNGBeolSKM2YiWlCLise79T5/i0fS+/nFjNW10oma18H72eZ/ZJ",
-	"eHcyoQ0rvenlcs0sO2K/OsLlRUGdq2uAJAxlkuuLkZL51BJgM2aqUSz0Dd2C0lQIbl+cuuRH/mYLOvS5",
-	"sBmRZ87CjR7qT8F2WvoIJYNtucrinoCC+uza2elq8tAGFGADCb7tgJ43nD8jS2Mas6PUzkIPxjEpmrVT",
-	"5udT6G4oapaiZccS3IzZv367keIAYIYGEwBTrDJ4b3A5IfQSriEa52AQDt+6SFU3ljac5XXZs2duIGCl",
-	"XdAZPboNWopQxMfVjDogmreJ5HCOboO8BQeygcKNqb6wpKtxycGfCYTNHRXnWBYylLADXreUXgZ7qPMJ",
-	"iwjNZnSuifNrnnhkkj21TosfMpai7Waa0YSRGTbh6acb1YxnGblcl5JWRxmsQOM2gM7fZE4tbR4tQB0w",
-	"MXUXcbMR4SLEwS4AGuiELRhfAOvjt3vhXNc3dYXRhKdhn5ZLFdgI9OEwkYJzor/MxPCJzRLejb7BbV3/",
-	"yYxqcwFzddNYOKkiXCL7OBlJQyguUL8TrTlxxGQ1Wquv5dWmQqEnX3oZNkyHI+eaAHgPbJAnhE2mZo6m",
-	"P3t51LzAJ+B984teOW7rE8ryBIIHZn0959w+3tgOSxQzF0qajc+cNtTkq8kjrNM5Pnufdp/yzrpTU70C",
-	"ld0v1jeqEqJi0rdmGIJBbWXHWJdCrkP9jn34gQsBYTokqDoi2kjF0oGoUNY+eQ26EPqf7ck/bgKPgZRe",
-	"JbYIovYHd6MIgVAzfwiS6BbEWeKgmmlyBbNLiaIilRMvuQVj/b461EcgWhmmbEf/x99O9/6d7v3jYO+H",
-	"/sXeb3/8t2W0ayOZeDmVAqxyuAk4RV3QrsU9+xTUaukWRR2MHXBPWJXhBgQt6Or7ZWaapl5rZMJRBTeS",
-	"9ut6G0Ijij1fnkYM415PH65HjEyYGgHUOxmD8UoEPqQT+9HpGc6LaDkrGxpCM3f1duRvLfJ3H1TlZEdK",
-	"Wi/LeSEmed3eHt1r1ilk1GYDHLz8npvxOYhocOaz7PWwc/y3NWnLgp8UGaMu2mu4M/BbRPRYzoQ3WSSs",
-	"X7q+GZvqEr0zpnq8tmPXdbxIV36DuIHJJBcOcmV1asGyZkcZJSlLuOZSAObEyCyFULh+4Prm4gJd8/Y7",
-	"e7Ut/RhLYVc9GYNklk2sGJcxy7JBZ53p4gOamy8uJVXpUjPpU3esG5zSW2hx6+tXrWqPzvJR8w9gQ0nb",
-	"Hf2CnUkNUFL36PPS2e9v7wNLGEf9ZTL6+vNtEtI9C7azqMnYQQdNnGnBZ3QD7uzbshd8kUevyysLN094",
-	"slt0YSpSQJjAYi+cbienTpmcZozMxpKM6DUrDDj+8NcOYHmHllKLpntnpeji+01NEeGL22psfvCL41js",
-	"YO2130rNuv1lrG5/qGwIK8JBxLbDhHO0kgxzkyu2rlGkZSmXLtNWK+M8EhsYkL40Z2P7VsWwJHGzlbbm",
-	"kWyxffmrC/d8xK+ZqKqezgi8oelq3Ul+yQ7QAF2wzBnqB/8Lt/L7/JaYwltFheYIEv7S1LcKY1sUWW52",
-	"oev63lAxRjJ6yTIM7IJJySxjCQIkpSIxxNTHNYt9fzlbWQLjru9VlfXeoW29pFbVVXlp95xeytwQbvrk",
-	"lVWVnLDt8pIg8SEgevY7N/X03Q7h854qOz7AntDplFGlI0KFFPMJ1yyN/ASKAOpwJqBFgGSTsvSWieba",
-	"NFIxLbN8k/NzVr5xpzR2Lct68V5hW78l2twC7qf6Cm0dmjonG0VgLzlvO8CIGC+ODfeHotl57GJylC5x",
-	"CC0pF+wIyKAzgeCWQSdy+XG0lY3hSjXKx4uwhM8ChFrENfgtaFiK4m4GHojwwtyWP8KfqVswcS5Xor4U",
-	"TrkN9KfGR4tjleew34Ho8+j7NQA6awvNK1taX4heAzUU8JabzvAzRvcVADqTpwgqMRCnqzpRh6YTLrg2",
-	"EECPN3M47ESdUU5VyqkoLEeRXYHf1liIGwjIrSf4rML1GkKRvblBCkIFXLPIQ0bc/cNcPLHHaaPotgDV",
-	"jhdtEI7hb7R3/p0NxC3DPpgljCuFACVHHGDYAsMpC/lhOZGA5qNwMpVRLiMf5y2RRr8E2SNAnPHR3/bL",
-	"jF8qquahPTOR4popjXJs1Abn1PloxLR95uJSfghMn3bll9oxa7JEG7TIM3JtqEj1MYn97YwjEkN8wAXG",
-	"B8QYvI6LdBwena4u0lX4vektOU9+AXxHYHwv+1k/eqBhrp7JbmX92FC4XnZDA41yYeFfC0aYMGruXGZ2",
-	"+R9oMkaV9phQMpEg6iiZj1zyGthDMoHcl4x0Y1O0H/cw483AJY3DqD9nXkTJHrCK3OiSLnRjlnITRy4s",
-	"bqjkJCZ/IbGR9j/2Ueyxh36tu0FkYraW9j1bQfk5y1IE7nUWorN/siskiJ10FESOFzkmYBnstK9pljOf",
-	"ypKKFBcvSMHm01oNBDojaAaJH+DgM0W1x95BQ5hwbiTtlllG0YMmwdOCGevsGDBnjzZ0jou9cKY8QdlA",
-	"S7EburmusXYY8lUNil6eRntjU958ST1JX/xBbjrWJvk7XKYiRAUWAnqAswj40d/WurdbUZA1uBbpGhkQ",
-	"z17UzMLwsUUC2iu4nkt8aiVkxeSUQbZDeKtCtYldgsDB1uuT11OcDp5E0OfwYXsKldE1UMxR6KS9xV0z",
-	"snkrgot8/PuCgFVdcH/QF2Wgyk2G21dororBbgjLp+xcq10UU2trE+npQpO8vcXaxMtD2Tr/IuNUXfiy",
-	"0n7LCePaZ26z42nUxwENxdQyYcBlxiBc+6j/P+xbEoUS4h/2Ic3hPgAk14j59x16RaV5xqAAvps2oPEL",
-	"wcJIQvWVs7OBNmhZToOLLJObZmxwr2xiC8zZunEgUyUn0zaagJNy6zzo2Al6j6FOOBMJI0PKFZkxYQad",
-	"fhtic7VW5Bb43GACmNoe4RB9W8t2aCuiuNVq3cSZ4FpZNpFma7mQq9fylcRgQhQE1jPInRdWoMUkDXgG",
-	"jgP1zOOogwSqJMbu9LFiNI1BjJjQOdGM1aSSIjEiQnW61P0GLmYrV6YIgWzKsQYdPtA+swvYsDGxXx1V",
-	"J1eck9uwNYU79eXZmtzot4PV4Sj38insVQoWWhRVT0hseUtMFLObqcHlcJqmlkRa4QJyQpIYb0C8yIrW",
-	"v5urLTzb3dWtSVbrGp/79rw46mLQU8QGpUpOpy2IrJ8VTRtU+SfPnp6Tkf2NZOyaZSSRKQtV1ze/dqLO",
-	"rz93os7BQ/vPof3nkf3HCswHj+0/39t//mT/+bP954dO1Hl4YP+xbzy0bzx81DioXxjNTAPeRS+gzuRV",
-	"QwN1zyq+1XRIIb0lTdq1VJoYyPyCufX6JC4t0kiD4tIqHRNNnTAJab7t33Ji7xhmEcKs9ycklgnQKGxk",
-	"5vJCj+l0ygT6kbYCawRzCaEad+QbzDGZ18WEi7yajyPQmsaMpm1ukLclFghyMqYQ2ZUxqhGkKXKfhscx",
-	"gmbnx+3mGgnW1IeoBpu3/orK3CRywjbo7rV7I7RK62V5prVbNvBhQfa8lCkPYR2i9o+OTZlrYneCwE7c",
-	"OGjH8uMLIBKLw3s2HEplvBPt7NnpU6ITmjHSPWNDpkC+c8+cas20nlie9ZQa2otQbXtIuilX6F3XkUvX",
-	"MeTXjLiT1rMc4nvS5WIvZVMzjsgkzwzfs61ZXdLyQaoSrIGweF6UHYei2ep4TfecJd/UcD0sycZSHG74",
-	"7Fbu1tJ6/nmmmwmOZ+WGFxaIEvYW3p3bcu41kL1Ww7Qj41U3+zJ0rUPVepAtomuvecpkI98Kx/IJYXnN",
-	"lL6JBJcB7kdHK3Lqb0idq6iuRgJ9Qvy5CY0EVDGwEpwQAU7tIZsF+Xgn/YWw/FXDvh063oDMCJkyWUQ0",
-	"0jm5ZIRRlXGmMAel1RlA1IbphFSKZNQwtT6q404ZBpiDCzXJoaPxigMTnkhtyOHBAenC6SDUZ1EGFw0E",
-	"npRnJ+7dIBricM1giCrPKc7L96vOyqbUvsycsy3ND1q4AeWvhr3cNG/RCjLq06wsHhz7digOB9Tzmmso",
-	"9qE8X+/gLjGlL2h6zbUE7d+wZHwxZtkUk18CZ/afudBG5YkzoicZ1frCN+uTH7Q7+4IJ3ILuHSoGX5zq",
-	"3UAVGlkih3yXlrrFeDFY6jI8BiYVYJZoxMQYUzlhVs92KG5063IqHmgimJlJdXUCRpnY37WKx9PnyvUn",
-	"Bf8skqjCdQdE23WLvhrMbSsUyx1y2NUJZKoc9z7Y3sbcaKuNXBsqUuVcnwUTWb2LmzIVPLc34CllA5+O",
-	"pazYqiZr1CtnO67euEuZNisvd2SZKI/kmva227ci2IXx929j+PLGe3wnSmEEDP+SZy5t/qrp/7V8emVS",
-	"7FBegdNTaJJBn7elPtrBbaWr+XO9aeDOxuexlCA3PWu3tkUw17bVq2flA3cn03btJ0w4aW4ayoWY3Lzc",
-	"yXahzrZ/C9Kc91h9WWKcHfU2Ms6dncyCD93pwWxcp79WWqxuZIw1TuKgPgN+Q7pFWbQyITwJkhr0Tkjs",
-	"cIvxsXvGlWCDTIXgizwhMVKs+JjQTMum5/CBqAgZomB71SyT6oEmxuUwLWQrGF0n6ri+C5rYeEcgmXmB",
-	"llgoR3n20xPy/Z+OfiD/+38+7h8SKCSy6GNg/v3yFkMRlgtXPgHUM/wGpxd8MVIUPudBMZnyqbwsS4JP",
-	"Xvikdu51SGzQODMY1EVlRr+vuEw4j6bb9KbwVtduC1WJbHKBvcDFJwlVKXFPnfgKsXZvnQYUJoG4x7Rn",
-	"04zOL3wEfUNNTApxJWSkGHO1APZ8OV4U3+ERwFaxTKM/HHFY8OqeI3sMHFuA3aMTnmHukT55Bm4GiIdC",
-	"DGBzQsiJw+40bDXVq6KkinqabbjD9c1rOPaL1oQDMPElP3un6bLNQc+q1fLkhCmJKK0bBL55vlpVjVZm",
-	"9csmujE9wgtGFQDmJlTQEQPHi55riGhKNz7ndqkupkqKXCS8JScAWOElOEmNO5EF8OffX/+yx1gLwqc4",
-	"oivPd2m1GEmmyeW8pT0pLPltTrG3eZDZxloYb96ScwzHIFzgKYb6kltvybLcGGVejCItxubtrxXP5+A/",
-	"958pr1LgVkLW9uCWV0lCjaAG4WnlJbwtBQQXaDsVpGRdG5XiDgjxkjRNj1bTzUqd6dUCZpWqbvry1jR3",
-	"s5wMzWR2szZKW9Sjg2UUecNdayayG67jIjHduIGSelZUjJVv3ilp3XBtq9Ry05e3IIVLnDSryFM7GbkF",
-	"XdnJyV+ctozj3kpfXpeMrjRfr0lWV7bzOZDZWwf6re0EWJt2r2zp86HlK4e6DW1fA6C6Ga1fB/G6Hu1f",
-	"2dJnxAtWBzBvwBtWN7Ydr2ihd2e3GdHdZIOpDKQp3SMX7s8lb7dl4XgmIL4Tiv44va0wUXgwUI2V1Qwd",
-	"n4dq3nx5b5rOapUWU1mLRpaYsXTEmoHN10xhfPywDIVw5sYHugDKTaGFpjy1CdO6JaangBeNZZ6lWOkN",
-	"XyBGNqqSQ8ay9RqzTzY2cSXkbL0mrqp1KGoJG/R4Q+W0fGsDe93mJUUawyoBzAVbRLjRLBs2zstt9eLr",
-	"DwsBrEhvNORKG9dmRBTXENLOzRhBYoLNatVe2qrhhQfVD8BttNss7wfqRD4XQWUDaivbfr5vQ+bFi/Ll",
-	"ybww7je4Thtn2vdXeDNwWXlbN33PX9FN3/NnP3jvzxuD4JadvMaldYXO21wqPxw9/lMRKYqRnU2ZQpYE",
-	"q87g6EC4KlwwyEvs3C2+aPg4n9DmokRYEL6FJOCwnAcKS2HlGVUYbg9pwKdU0QkzTOm10ZpBVG7DReFC",
-	"GyqSFuusrws/pWbcb85iFlbpbm3ggYZSOFR7+Fn8/9s7w5/2nqcxwYrnK8yVi63/8vbtG59hwgc6LSn3",
-	"VQ9W02OpDHHYGo+f9VhJtxmNY/KFouoNvjt7TgqHORF0wjGmud6oj0/2xfz1PrjUXGn51Slg0BHni1gu",
-	"iZMCEpP8CJmjb0hqoaXPM41W4WZdaw7n+Gwz47PiWSvVXlyChjPg0sz4zHNFTh1MZVSmKFxe/LI1EVFr",
-	"4iRanGCfLyHyl62QEqwsRP7hBIGVIc2+nZr6sFl+G9/IxbppkWZjqFRww2yTRaKuZevVnMLxpsu2fbqv",
-	"jXIefh5ZCxt1nTJzoE8mWByl+oGo7lTlmDfMpv1WlipTm7TUKg61yju3pGhsQ5uWpJwJtIK1RPlt5fj2",
-	"tT4vJlTLQbBhGYCWgjf24abOzwK47kIygkk78j0CdNAsyBqbSTklmDvjntJwuDd81oZ2iP9JkV0BMBrl",
-	"oBtSEgtDE9PqvoecboV1ZrvQdr8FLrQ96hi5xLWPcA+gV2iWKFADL3WfnPFrpuigY38fdM6ndiCYVgpP",
-	"GXE4nhZsgZFFVsSm9CRjNidUlT06S0mB3rIEb+BSPZaxEI19LeT+8a4dP4Rl6UdqAUkbBj0sOyVnlRi9",
-	"GIYQQ2ZEfC2OKim7RC010loaXHCmNqwLdOPjtGHBoOA4bOQ4Wbm5yza1ORULr+Ym2CBayRm8lgf/edcA",
-	"aFNDqux/gqQrQW6ViQNOYqa8ShqWaCCKw+Ebno2lZqSWhYVrQicuM1ORZqVP4mCS/TL4Ix6IjGsDA5oQ",
-	"mmW14lLr55tZVeckXORy4ZZt1i2Ymyr7/sUZnaphLJsmdvHBMtvmdXE3yyXfcLcrPgGOVns0IHtr5IGp",
-	"EclPRuLWchB9ISSv9WwUCWlqSOwJTVl8vDq68KTgPsd1SStyaVeCzSWazjUZo1nfa5i2q46XkBpVykoJ",
-	"7tCH5uVdl+AKy9J78FdBLMpsi/YaR0WCbPsiahG+amdj7+e14K82Sv1AE0UNHO1hmMSgQeKUk4krO71o",
-	"X4MmmlwA3amUCpJoPCZd9iFhWcaE6VXi8B8vD0asUQ7XVxPtaIiM3lCUKedYPaxroI+KJfi089qSLuIe",
-	"b0kV8e11qNza67fag7/Nei6uXIsS+DXUC1+pyFYPwTvE39JESa19bcITlx23NCQRLrxRsKjsuTEAeGVx",
-	"vMJoJdUo+jTQYNz6Ehpst/XiH1I0MI7np69OS/OZN3ufTpjiCd1/MuYJHcn4lkr43RLguFqHu1oDsJzq",
-	"rRffxlXdirhuW2TVneawivSjZVWksYT0b3/s7hV/9r77t879oDK3PoXVnDDxu7dP4uW1tFdqjassVzjU",
-	"W1BAAvPgF6V64Li3wXh+2Uf7lkBlS4/6hue2ZW+2BYphueLwtXTCA5UczA3Bx5niIJJPx9LI8lf8VPvR",
-	"493KkM3ig38yjNKsCvrFC5Xv/HteB/APFZ/9A3ZjiiZcfn//ccYux1Je6WOMwLJ9TCzL9803rdNbecVE",
-	"m3viwvhfF+ECH6ZcMX3BG3SNc5ZIkaKIAS1AKn6oBFBxDwWucO23q9bSlCZsT7MpVZZFEaxZHTQMqXxb",
-	"7LBXTFyYmir2I6OqEZhYoxiV+Vcaq0zdD7yJtsDKOixBgziKxZ4XL2tjYviFmtQr3wgiYxfL6+Ua6qbG",
-	"rtlEsZQJw2mm6xznYWPjG+6WJIIq5VLm4b4hbm/BJrIGWQBZeHU1pYUx/5Vrbu4+id7qrHCB7SLBsvsN",
-	"yeFuLxHcTZKA1TbDtsaSXHEzP7eLgMslaW7Ghw0g0dPcjMlh/8DHxgfHjnSDqPKj/lGvT+D6YLUPOaWg",
-	"x4iUZHbmVk8dy1yRyzlJcaVg/pmcBXfrSdk8pPotyt0jJzjuvAQqWa/c7Wr1Y+T+m+c++L5fJ7fHnTNG",
-	"sRKRqxJjaXV/gYa75ypwC2zd23d0f5HQ27cSqcr3IoffIFIQbtBm5dyilUyUJcC2SvuPO8/hM1GgoeEI",
-	"kJ/1GxmUG3f4Q7+ZaxVjrT8b8EfXGnzjKg4EWXcr3NI9WpR0wXf0mCpfVaaiTgIzJl2QCmHjGlMi9Po1",
-	"Fn3ceW//2zaiipTgRtTws28L6UrkT4Jd25SBdEINq7wYiBeVZt1eeGeHFCAYUysGg42mLn2U6QTg8wlR",
-	"0JZvhBqASpgx48q31q8LNMedd9NMLgzBjl4zgx/DlwPZw43dnzr7C9eGJzDJuhxSXDX3A9H5ZUEZdL/g",
-	"1u+U3f3964f7QEP2kfuGhAdJy8ePgA8cNpQUcUYOwp3vKddGTpjaKwaK0c9y6NJngzZRQatzpo/DOvLU",
-	"o9gHAtJb6giWFz25UHc+11hwZsyyKX49ksY79/FJ3wZJeXmGuSoRLAMxEH/4A7Ek0tIsLMU7EC9ddSp0",
-	"cCE1DIkS+ZkZQh1PLe5GndLuhZQWBANCzUDEb16fvyW15Y5J15FnnrqTYGUOS2oB1Pgj1TwhUhVF16Wa",
-	"YMEdAdraQMSnLmkHzOGYoMhFBvnBwaME+oA/Wdwnz2gy9tzgkmVSjIDjWfruKXJEpCutY8kB2vOJHA4E",
-	"VNRCWo1rjVUdkMz3yanfYCgIBuEoYZuqEqcQlGwYCBzPg0rremZX/7vvjg6Ovvsucolmjw4e2X4mXGsu",
-	"RhFx+Ucg4QWIiKnbGPf+QBwdPHROz/fv3+8Fm83iE0JRPg4209Iku8ZWGIHFfODmV4zIDsEenVMyVFIA",
-	"NINQSDfj8L4T5nPoIp0sbH+TAvAapKfxeFfSpYKwvQnl2UDYCwLv8rTXJ88N1rJQE5pxzVLSNYpPJiyN",
-	"gtLUWJRr4sRMu53OCOjXdiBiHOZFrhmUtnYl2YZQvg04NFFsxC2vYnhLuTkhVMwJ7iWkZ+C4AjiogfAZ",
-	"8R1iLOjRTtbu2ZzE30FifQR02FG6ZXDxJJkcRWRC1RVLq2O8QPXaJ+25oFpbCVEK51Dy+X7ga5YCj/bE",
-	"yF56K8BdM8WHc0vN3XUHSAjAX3BbLWlF+gsEWg/EXr1MCT7iXeNd+2wgQLrSpYQLWICi6AU26l2luncy",
-	"EKRsGTqLCVoItediusbG8Nj0YUwlZ/cjQj4qh6RMxVSmOkIPm0tqdOJfd589p5ea2VHVmihfckmXPMdW",
-	"uFwueQxXPgUTzbAiWDURk22ZlpfD7miv7wfi5o9rju2f4KgofHpQ5HdyWe/heLpVsi1Dmbty0FDTMWPG",
-	"eVeewcHDK2vld0MSqiyfKZu/lOncnubKYbQtZ3KEK74goMVkv/YtTuO4IoZFMC5T239ssiKnQnNVITQ+",
-	"rkmtkVtpV1YxKiVY4s6hHXJVEiXd2ZgnYxLDosUAA4GkVrB5gRTbw0HhY8cl8Q3YXbRwU5miOlesT079",
-	"rqDIoXH73Ht2VLDulkUQIQsi6j6gE8SQjCZXjpkAl9S+mhs1kLsbbA1IbmcoPAIf8MS41M8C2EsCIWJ2",
-	"sscLdYigP194zqnLAyGHRY8zJQ0jXal8+IY9LhGsoaUnChUQCnnCWS8i1I0LvptBz8WxY54+Buzs0LKz",
-	"slJj/OwtHcVIVOIXEoWQ2HWN1KFnSYthNPUkDOI39EDgIYcgEnuQi4iWmE6nmZNnfFTBH/9D23aRE1rR",
-	"Lo5IDEED9g80PcbRQMRIzuyXPhrE/l2GdgBhwbVZEaISkRgDXP72WwziQ/y7q6MWOaL5MbbM3H0J8CLy",
-	"389fvyJv/DeCvDt7vjdUdASpjazgY6+adBsIYxoIuMldX+ANSwsi06VljAw8EFZ9i0j8h/0pNeP9IswN",
-	"FuAP+8iQ958P915Sk4zjXp+8pJnt3DIZMc0N6eZiSpVm9DJjMOao0pdjva6O3Xxq9xBkkQMrc8xYlu25",
-	"5mDscHYuFaP+aOYZg/pVR4eHffK2sOAwkcJiFcfJniA5EwOBC+1pWS1dHBop6qfoiRTXmNoReB4sPIou",
-	"SOljLegVu7CyRXxCeIrfvnv3/Kk+AQcKfmH7evTo0Q+wWW+fBGUZXWOWEnjJivrag4oRCfWsUyBBLxAo",
-	"Rq+YZWB2d0j34b/++X8fHhxE3txAHh+gjEOFt054/4QXF0kcuD5idHHY7he8HJETsx0nL9waluugO9ZO",
-	"h5L4BRdXx06O/tc//wulaKv4ZX8ZgJ9l0CkCluxEzrkYZfZoouiige1YnqYNnAW87qWTBQm9IPHz4d4r",
-	"KZg7ce7+Pzo4ilDuB9mhOJBQENvTHUvWh7mGWthwEY8eHiLZ81m+IRWcrxGLNwf1MK60QRbw5vTtk19i",
-	"2AFdpR8TpkZsb2r7dTQE7EZ/evTD971j4MyXoDY7qZdrkrGhQZEggmEj9iHJGIUTCx0i6VJMT62qWzDn",
-	"WiRYdy5zBcofE2Quc1w2L7RDfWYvjClqYKvh9Lgd0SQ+o4a9sF/tvfCXvvzqjE0oF1yMnLAU/qKZPYMa",
-	"req24VwYnkFXl3lyxUAkH+ZZRuiIctHrkze+yBEM4ZgcHf7gyO0ZM2q+dzo0TMWuOC5GoRWq8+mb5wE0",
-	"/7jzsH/QPwBT5pQJOuWd486j/kH/EZpBxmBSs2QqM+N/2L9HzDQFOSKRODw4cN4+VxgTeLmltpZ4Wf3O",
-	"6tigaoJYn0qUyIiROaLEIUffJdVg4yo0o+dp57jzMzOu0BfUAoDthOEdHhwgVkUYh1UJT5U9SWghHLMJ",
-	"XWXmdT2ADaIxUrKYUcavGRg3HmP3Ta0Ww0TzsaCZC4gMbKud47/9FthtOy/4NRO2E0fZXZ92K+lIu2pt",
-	"uCy685ttad9KCvN1d8cJKX6dCwLvwRozu0twFpF0PT54hErZjGvWJ+euCEjGr9hAxPsTZpVuq+OhoC8D",
-	"nRaylbos/5p047PTN29en729eP3m/OL0xYvX7+MIoHpAmkprbw+0UlcEKmhJzgTJrM4ogMdWWnv69Czu",
-	"HQMeSswLSoQ1+48OjvAuLJynM0ZTLnB17+FI2e7ncIaODo5Wn6FX0vwkc0yJu82hs289Wv3WOUr47wS9",
-	"phz9yMvOa7GG5f124tLSM3v9cL/QL1pP7pNCA6nAjHSokzvkOWoPUHpGsYQJk83JmGWO9biiNYUNDeK6",
-	"oFUr1wC/XiQ4VlQoRgD00AdBd47/1ryK5SP7aHh5p8EDuvJpYAbrPPgEwRb2yXqWDqsSVReMezMX2vY7",
-	"xx0QSz2+6LiSdmG90+xzjfze2J5LvL5eU35tMc3zx98+4R30XQEYpuEmvhYMpDK7bBXHjWPvtn0roLX1",
-	"4x7bh2eg/aN1LuiPNPUuZHjl4epX3gVZk/GlNa70T1Jd8jRlEO5xdPjD6jfeSvmSivmZv8n3TXJKx+Pf",
-	"ah643z7W2Kc2wTXo6lxds7m2amSSayxBpXsBZSqp0G9Q7xvd+VVKgA6gJwFi+xOSgucpm0ylYSKZ/8rm",
-	"HbwXsA0/ukztt3olfL2AKkaiqHlSuZAPb733NknL7woGIKcp+l6D22i1m1W3EZ75GHW8sWPl7fXPwaAO",
-	"1+HJ75VVLcUrac7Hcob36/O9+Qdr3PwnUgwzjmiMo4drdPGGzjNJ07dSvqAK0+IcPXy8znyKTO8vWcop",
-	"xFUAfTpc52UnF1ti8UwYyPb/NdE2h+mqErfT1OqkQeRIExGrS1f7v/s/L3j6sVXWeluKRYl03uWiqwdO",
-	"SDoBARw9TKhx/vwMnYx+4P8t6Owv//rnf8VoVbJXsfA8lJZS7C+VjdreXdHb4Ssp2EssTnEXQsgqmrc1",
-	"pbPNPlpTk3gpUz7knpJ8vhRrQ73o6xZuEA/gz0mEV3AsZxCQW2gymEIPKrC1ijnV+9R+FiGDUqE9TClY",
-	"X5ywH9z0Tl122FCd+A2sTQjTrg4GjMUvmRoxAkDuwCaIlMU5eNBZ4yjMIjl5B1EQd0ZRQmqyjuhWN31u",
-	"TlRccZ11pLi7p2iEam8VvhFx+xpFsk0J3MM1pKM3Cix4AIH9ifLMjW4nzX1W0twTBye8mUBXSF6AQv8M",
-	"6brTqOsRrIE+/qAAmChCCWrsD3TpehQAMkpolkWEZhk4XaUZczFyXncq5sD6BoJrQg1BL557hnANDizD",
-	"RFQ4cY4OD9EbDM8jeMihhvzrVIOLFljqPvrluEjZB/TMuW/gnQLxZlcYWTA4GGsStK/qBbgkozE7H6bR",
-	"4Gog0I9HcpGBMXXM5lD7prS9N9iwq4YJn9zr6zJQ+Fn9uD6Huz07RUPntZzUcHTspoOpwoPUimxu9pMi",
-	"HmO743w34Hw768WXze9cHAGkAawFTAyVnASM0BJhicU/lzFEFPZbLRp4NR1o3zkmg1CQAjlRu6tlzIcm",
-	"M6ZAk0IAyfFAxC7QOo5I7CKrnUsfMYFpTKD2PDhgCpSbg2JGyOaiKoZvIGqL0fW5Ci3rS7I8ZWkvQONF",
-	"Dnu3GMRCTgX2DhlOBgKAZh6NgYB1WXzmxiOd0RIDxPKYDJlxnni/PgTQahoApeO4PxCniH/kUpAuQiax",
-	"np6bZg/hVUZOLrWxjNsVtoRsvh6WV6nJBzihc0OVCeA7CK0hXTgasDtZyrSfD7liUxMi0xHfApDnEJkD",
-	"gDvw/UEsMQDHaeqRmgjR8cEE0B8uyYRrDQvs1hNGDb9oxvRA2GmZGeaWu2bCWbQUFdrtqjs0xM5FDvFk",
-	"HRdpLYke226pn4wU2dw2mjAnigRNOcgWG1FBLtkQ8UVkTLUvxm83HcopggNLG55lJSa9shjoI51mNHFg",
-	"Hp1PGNy9EzKVWQZ41nhM9cVEKp8nx2cwBGQTnu2BoICFtJdDyBls3zM89fiD1KyeHAwxks7h6m8hYqP8",
-	"LXE+3hLRxG1XLswQ0JBdJyYibpPhIOBSEY6PWAp1El6KApZQIHvlcCBwlbHnHiADEWENCKjibpKJvMY8",
-	"Qz7GIEhPVl4CFwQis9SOFh5w4DGkEP4Bnw2fPPEIbIXnmDw6IKld624ixZCPcmWn0TspbsFA2MOvPPyU",
-	"Iqzh4cGxB4mGqwYoIRgBHu/y1PmrZOXpJmkSHN6OqN5QhGzJ/upoI6wowOjc0kykNtW4yMcHbT5rAD1V",
-	"nMwON4L1eYo4SS7Mo8MwLZGP4F+ScOaG7veS9Jsx0wEJtT3B9k4mtAyhhbA19mGaQTkpF53aNGV4vTLl",
-	"NRPHBRmrKrWJ/ryYykGbOQDF7Pp9Yjs4HLF1XPH+5H6tnviHa4zsZynYVyEcVuJra6LhTyWlCsJtQ/HP",
-	"kaVS+EPy3g4d8uR/WMkhGUSJCTaz8gRCU8lpAdu35KXMLldAjizjr8QdLDwJXVnW515pQRS5gX9meKJP",
-	"euFhymthb8pw7B3y5vO7whhb34S4qelWgQAWXmL3TQi0aYaqenHJYfyKGBYMV40IRh1xKNI0E4h0A/EZ",
-	"BEojFXMh5lQTOhBjqsd98pOvXkQnEJOjIdjeIdGFJIFda+9XNj8uIvxmZWEqI8kVY1OMuEEZJvJBtCD0",
-	"ZVmEsvU0o3NMv1cEC1Hh4nNhaE6w9aFHriQTpsh1QHTEr7ZQJIe4bSQ9pHsUwnZ7/XpIJikS5rq4zBqi",
-	"EgMwRTV+dIkF0pfv356mfSoros8WcR8gJ+j7PTfjc0zt0uYmg+ei+jGvUcEnNBmzvSdSGNWe19+TQ3jY",
-	"P/sxugO41A72tDMc3i5jwUtr9eiSnTRyk6pIuP97Fea0iCu6ObH6nFBFOJulpIV00XhV0pbeDmT0DYOM",
-	"Gq8bgItW3rVNbw0eTzT9P3/aWYL0OSWAgiHwcz2lBAgkkZOZokoap5pg0y1lGg6yzEA0CjMOPuRNlLk2",
-	"YARXMgtloT2MKvf2QjllhcAWCmqtItolwyw/LEXPdW1Wfh57mFKDzsmEXrGB4KYanI5x5uh7WJDtrITp",
-	"7MhDL1UWeW/ATKxruU8gxtcuo3TWRC+DOr/LSWCaHtYXGJ904WKUDNlsIFzEGJE+EYeVf3lC0eB+La9Y",
-	"WuQFo0LIwozfPTr4odckVzrA1t2Q6juEa8GE7gestZxROLcQ7tKNuMO37XPewbO+cKnTJ3nbQurcR1rX",
-	"gMTagks2GkgCmS6hgghJMilGTJERMwVZ9yAn/FxSd23klMykuvJVmtch4Gd2Sg5GNeSCZsBvKrQcZ+0M",
-	"GEjSYRADYVZz2K5mjITU/oQs2C4WuAMM6j64w73Q5ioH3dHme6DNXyWpw1u0JakrsxV/IlJXtwV722/N",
-	"5ItivBXSnRnWUjldkDkn0UZlDitPFbXOfcpRbtppo8+GsFRd8LL1Mn2BbKMuOBJa1xdqKgDZA+SC1xMA",
-	"fAoxXNRT2SJBFiayaqSp0hQ02NkrvxrKuoUNtjxy92OH3VHrHbWu2mf4dY1WExqc0mWE23vmlllFn/pn",
-	"vhK7aDGflgsfViTaGUK/NP90cSs8U7Zsu2CTaXmW/Z1wnLO8E2HYTCOC5KcqKneNDDRVRMl7iI/25Zc0",
-	"FwmLkZ0jzphrcjn3EEEoE+TS5pGug7pCQz3MgMhFotiECUMzouciAdDl0wIobNWwOaiAWeqxzi7F9Wws",
-	"F4uqH5P4v7mi538xKmeD/ODg8PtETia5gJTF6V8Ajxa34QTvKNbklvLiBFt45zlxioJdm0Wc+Lo7rc36",
-	"IvcbNusK/y9dKAcU5boSk940imqs2KbLtXKn7EkcSTUn3YRqVuaLm0ANpV77qPC1ypCCehiPV1fDWDI4",
-	"GJkDDNuL1TaKokDx7ayMK+LXje19jXsE0qJiCYJujJe1V6ayahwQtFAZjZv3pZQZo6K1b0cqfIBCTBNL",
-	"06SI7Shi9mGaUS5YejEbzy+ENC4zKrgwcuFfloK1Ds09s83YcExYWcFHTkAsVkjNCFbZ8INqfKfLh4SK",
-	"eQ9eFtK0nq6g3e0H7FfFKqiK0KEBfDfXwApWLBNyk0rf65SHWWs8LsZg7aHg87c7liJmpWltTpB/apcB",
-	"U5saG20bcIUTbz7eTymreuK8DkSyGiy0Q0p+qTnKqvsYSKqFYNoOk/RxxkQbqowmsWIJ49csjctYFmdq",
-	"soc/jYpqDbSIdEFx1rZS2JVOBsLHX0GAUyAvQsiLkGI+kbnuk1jnlxATp7Cguk/dqQvZsyhGLTPmyv67",
-	"srGxfwbinwt8tov86yLm0btFw4Aw90ivHYb4dQVA+9ncD3jR9/7csEmbDr0Q9rxL0rZDK+7CnLEOQ5XC",
-	"NxP4mi1i/3f/18UKDONdUbq7statS2121rpdbrRludHWuHNrZD+rtLIsVU5wXe8zBRqYigrYR6HQBtHl",
-	"xIyVzEfjgYDQco5B6t2ySFwzCdoPno57JbIkTLo2ED7rGjkFf4STMNcTOZ0Po8xpRweiEAab3mgHC94Z",
-	"Tbw7uKCf0r0ABteWAHfZ3XZ4w53ceGvp4G4qN+6XBkoouLBOXrj74niN5o0nmdSuDnwm5dQleevGoeH1",
-	"gpq4LNgk5KznyoTO7INYoTvuVfjhQFhVdV0PWZ+8xhqBoe0bQJeXrGJajlzmlilTgS356OCHAKBz4oyY",
-	"lCgmp0xARdGiHlTxlmAsLUptNeMerW5RGAbCff7suN6Wxo5wTptYPu6B7xVYocqF2/HAHQ/c8cAb2U6M",
-	"L6xd8ecB5XYC/sY80VU1XZEsrlR3MPFYRIyMiGEfIOeARJt6LyIhQAN1MNc+2MmnUybSPat29ZdiJ35x",
-	"Y/qGUoHUp75GAiC3sl+rp2tnxanDuSbyGotN10Rhb8PAMGa0eUywhP6XZelZTqk801BfoOR+mkIMEeRJ",
-	"icuJXEChj9jnbXFlP8CQVDzjyroDKgOC1b1EXubH7JNT74IMX+wK6audX/A07mG+R+jElT+lgsS17C7x",
-	"QPjoVyuUGzUv0UXwKuZ3rPpT5Qqjls//FxUF5kTCjl2uO5aSw4OHZfGTYgb4MEvRvAZVGn2dOkxqnQsP",
-	"iChedr27NiDGi2ZQB5JIt3RQ/3SB/5ymhfpw7gfwdblLi2mV2sN9awv13TKF5Qz37KTIVX47drS79QIv",
-	"HOSdBrTLdL2r0xXci+6gM7E8UQ46vW2Ul8AL8+XJBHEcD4QHKJF//ec/7f//x/8CYKi6UOyas1nwtYeW",
-	"kuB/XauBHWM2DKsJplKw3gAe+dd//l+k+r9//ed/utZq//8f/4ssIFXLxi1Nhp8F0Eky4tdMFJ20NNnW",
-	"TzGJ/3Oxy4FY9mvbAuE6oPXwhJRDxjx2vYGAZT4tNeYrxqZoS7QPuzoT/kDEimmZ5XaisYt5c4U0UnI5",
-	"t5LOpE/OvKlyIFxJdZ9oGN8sCllUzF+YgMWrwziKS2nGPZduBG2eA1EM1ItUFbguJDHuu+LtViEAxTpN",
-	"WWG7dTPx2uFAVGYvK7bWAkVWLAfXUAKEGhL/Yd9+E58Qih1BPmJUK0AkHECMO4RlYjXpHyIi6MQ26/KG",
-	"K0i5DgrJCRTgpxkLa+hDsubDJmnsbXGxP1vn5XbyQjmxz9yG68HFqHbuJJed7XYn9Gwn9Ly0xPOmJhsv",
-	"B0E+6L182p7g+RWUAgDWRUnxfERooiTWT/JlNxpD98rKBJqxY8v0nC/RhehNIUs+5BqT9r+GpDlDg6/l",
-	"cFKzAJpsf4L4g4xq0+uTZ2iAmPgBghWjgERb2atPHCHw7Iwm9sCQTI4g3A8TCDi9MePaalVtkXgw93fT",
-	"L6REfRCB90B/ihi8ap9hTYHY7mrc2qexfGrteDq36ucGuVvzZMtzDGcEBZMwwial89YAm5ytDK656zgV",
-	"N+m14lSKqe9iVD5Pcg7FVLwVPlr8BS9hk4U+ZfoK0gjupRKoU0DM4d2Skoeljlpp+fPgIV8SZN1Aa0u6",
-	"Y5mAGA6oEIy8Hoha6DXZJvK6NBHruUhIQoWl4yNmafSMKqyqZAk9lh/KqBUmLf0OSy+1Ee5w1l9IGPXC",
-	"Pn3SaOpVI4Ct0UxBkZ4yKPdTxOM2tXfFxfpNBZv9q32vtVWHXdqm4Sfu1da2ZW5cWeiN237tXl1/Y8bg",
-	"B980wrW4ybcb4to+unq860lhkMDbDDWX4uqw4pWjv+Wo2HD431pwbHAI15E7wrXaSR6fp+QR7lF7hCyv",
-	"8kcvYFS+bo+RtWeCJlB9T+PgCDJyYEjHFQXR8ZBumaJ5UlUeLZ/xIbJQ/G+IhQ+LkFhizw/6v3oRcn8f",
-	"3up6j8hYzuAfwg3W7kMIKBsOpTIDIdGze/bs9CnRCc1czjoJE6IZqE5BYK2mhushrgMUAXTEHTI2KzZk",
-	"lg7FA4GYUuq/o1lMurOxq6noFMwZ1VgNGcyrLs5DSASwFg1joRQpWH8gKhJXJfpXyFmRzDrjzNfWnFJt",
-	"InKZG8zfgSSXCjLk14xMuMgN0wPhHh7mJldLCh4HJOHr8F2HTPxeon3DFW0zlwaFEXcxv7uY32/L9llh",
-	"WUvjfkV4U9r5VoN+vP978MlHAGNd4Yb0ZMiBwlvpb6SV+SZcW3rdJ8/B2TUCpuVL6WLxpyKYz1hWYnjS",
-	"ULHuKfR+h/S2PSfoUUsejGAB3ET7X5tX5RtOhbn63uERXfveRa0x9Xd5yu8orH4ztr4Lrv+GYdkrdTJX",
-	"H2jNS7YSoxS8sQyhVOWI9xRkX6KLdYzZiaCIegrlJclsLDN2UlRsHCk506DvDERs74lDPxf8FgscFWhj",
-	"zQwJn0OtsNQnieLaOxIB0wvhkQBvQYUOf4p/H3T8N4PO8e8DdGgNOseDTmLfSAedyP95IaT76V///K9B",
-	"5+NHgL8Urws7JiyoL0k8oSmLCcZkAtwnk5qLEdRd98XM0bruFEU6o3MUNkJF1MgRVpLH4VZGK/Isi9sj",
-	"++9L/vi0wf3BrO4lvn9DnW8X5b9Dyew0xduQWMsSQ8GzkJwUqDMQWU8cVyqQ4G/d/93+Z1FlbFLmXknA",
-	"DXxeWpwd/k59+/rUN0QSLNXbYO8bAARRM1agFTe1aLz4mZk7Oex3pMzBXFoYNchiO/Xt21XftgPzYNK0",
-	"1gu42bWx53N5idelSpZXawrgWKnX4FcX+bSu2KRSMKe+KIZhAqb5NathfIz7LQrGnfPET6tZ2Onci0qx",
-	"ikTtlIjPQqrY6QSfjxhUpP2yz9SUgIIUtuMroY99qGkHoYGNWAhLZb//09EP5H//z6P+UZ+cM5GSeKSo",
-	"MBdmPmV/QYDlRaJYyoThNNM+LKxSfo4j4BELTg0E42DPuZyTX96+fUN+pJonxI7HtuGiwaSydz52HfAU",
-	"zWD+M7YUe5DAUKpJfyBiKJwXk66e0oTtaWbJqGFpjwiqwLpWVDctSugtVtaWU6ZPgsgvBPbjW64gXwn3",
-	"6BPYfr/kJFixx/3DdiTCW1j4dSn6h73ZbLZnZ7mXq4yJRKaWKq9LXaGzgjR92rB2nFgDKT8ll4wqpnAl",
-	"b682XgC5upUJvD7Nzdjd6bayqrCSVu2ECD9yTTPuq6zuBXeBwE1BYaU8FL1+wB7uaMgOCM01ycWVkDMR",
-	"+eKwEVaA1L4KJtdkpqQYkW7MBUzsAl+Oe7U9e//+/d5peWnZqm17//595XHcufthKV8gW2jyqTglFmlT",
-	"F44BOewfFGWWy6MYho9bSlsyAodXa8XYv1kSDFWB1/fJ27FijMzoHABdOTCj44EYiD3y3XcvuDbffYfM",
-	"YcgzK9tGCDpF4MGQTng2hyCnCIOo4W8MFk49OJ+Q24fn21YTKsg2AH2YmZRXJJ9+953tngrCYdGHnKlj",
-	"X7sitRwsIrHm2v11SZWl4lgIKZvA16TLaAKTzAX/e858PVkTlB3suawwDo7ss8konwnEjemcUZWMcUiw",
-	"jKjc/D3GqnCWeVN7MY+t4jOxIj/TuOqR3wm7AlPvh7GDsu3oiPCRkIppApW17EP2FAqjSXfQ+XfJBh0y",
-	"5CLVxH76f/+fQacXOQSgbYx/YPDgf0iiJ4NOD8t9E2JkZpkk03ZoEh7571KM4W3bh6LiShP2gSblcGE3",
-	"weslirbdx2H+j3/Mbbvu2T45JRqWJFg+Ri7toYihqm5cNOswjMNcgZRiT4VuC8Vwl+Ozj8J4ZY+AWwAo",
-	"nE4v5TVrrYP297YCaA8PtqyAVkHF3nkpPSWz9YMXcE/PZMbaGxwpmq7f4s/w9G0V+sPxhWX+lqz35wj6",
-	"X1qYMK3venD6Dh8/Xr81oLS30ZKj1LfRFNL5jVr6lIZhPEnrBEe447SLi/g8zQRue1pDIiKSoYxiiYBj",
-	"A9OCdXm50H8TxkY06a54bL4OAD3O5X6w824dl+d+m1GXv2YHl9/B5b9+g6enZEvSo009+VmkW1WVdv/3",
-	"An63FBF/znxSUUw0YiSJuaCJ4dcsPnHJqwCjr43Vba0C5dNHkbfSe5CmTGkpaEZSamhEmLL6URks1YaR",
-	"vxtqOrwDP/NyepYyWFHI0lWuyM6Ts8OH3DqdeFocteXkoh3Sf0eX8o4AIOsIGjsQyDcMAlmmPyDUY+kt",
-	"2uyS4Gm8AeAjBkCjXcQ2UH2fvJTXXIzKdNtGEiowLLmoQQfxzd6CDrkm22Ae98CjPy3QAyd0L1CPtbSe",
-	"HdxjhxnfqUs3FIMKhMhWGtM+ksa9TI5afYP2xgZVa7yaJIfEcpLCZ1hmMITci10q0ghdahGZjqWRulfN",
-	"zdUnr4A625djmk64iBGY0V/ihTmF8b6Qo2+pLk4x6XWsuFgYb7SriPOViG1wM+q3/v1Ywu1DTzW9xEyj",
-	"CyRgW7BuIL0toR1g/GhIOb+RaNgISYP0BUSbPGXCQGmVMdUkY0Nz7AwxSDacs9peMpoYkjJDeaajwDlv",
-	"P3hBciCoSF3yVMTTYaUVu6jc+YTDxDmQdByc3r6OSzVRGJsTmknBBmLGlL2AyhA5jIJSyzAc/3aR+xbe",
-	"HNFrl8NnAn7zIOGON0v1B+JtYZbSkC3dPsYV4amOiK8mo2SGLnrwVxawB1dkRhs6J4qPxuYk6GMgEiqI",
-	"kCSTYsQUuWRkaG9MgSSQKljEPnmmKER1JhTynV8ykotUChbQ8IGoEvEGZ7pt5ZsxhcHt2FnBdlawT8IA",
-	"4CoVJP+BrhqmN5UC18rD+naRAoYZNllRCisU8qLlGVsHQjNGuoUGb0m9RzP4N7BKRFg3ooJSQ3JqeYOr",
-	"IDYQIKZiJ/UUbUQz1lsO9PnMM69+mmSju6Sdnypp52eU/bKipn0LqTB3eVrqfAOPgzsCAT11eSg3SNpy",
-	"KyoEKijLOE7NrFArz2CnWGU4xyTO+KWiau6CSZDux+79GWb/LgMiAbC78AiJw8DIGAX1GM+jf05iDn+F",
-	"MvnAnVascKStDO3YnH0V2cKe5Qs9X7jITgOR+G0xy0vZFJS4+Br5k53YUsYkGot7YJgQx0oircyoiPq8",
-	"uFlFh08dyr0OOYd12JHubzpGG3Ihz3xFdEf5yJWQM/1JzUKtNX59pGKZmHjhohpJqL5ywxPsg8E4ju6g",
-	"Y78ey5mT7jkTCSNDyhWZMWEGnV6/JdDuLiK07waqaGdyP0DFldHZM1rwqh1McVf3deeo2ySQ255NRlI5",
-	"ExCRjPWcVxLoJZLzNdfc6E9ifT9zBmdKoPwoga6q+qO36pQJ59G6wqEuGoi2ka8qmjJ9NRCZHHn8pbPq",
-	"0+zKLgIXx/VUxXKI+fFj6DmObLNo3yK5yJgr4HYp0/lAaDrXmIp+xjWLPLcJMiTKIaSlJ2/dO1bm9uyp",
-	"PXb7r7brr4OnwFSW1Tu/00zxeJp2OeJ33GTHTW6cKpAlVyX8ja9OKD/NLzOe7DvT+v7vOstHH/enGUtH",
-	"bEkxTRd8Lhiz15UcHRz5Gicu0wD4C53bsnBMSgXMoKyEif30CeR2sNPHVlyFj8YUbW9gwG9wgJtS47vD",
-	"3oajbMvO4EpBu0W4tdQY0XYw3gZLGwwMPO1CmtINw60WZhmubYNoSDEhoIK1XV1Xxvr+5rMVUf4WjAsL",
-	"hRl9XdWyKrkrfYQ7H3ljJkEqEToR8Yu1UncXvVjaAkIgF5B7BBshNE0V07olo7d9aWke7yCU9vtHDd6W",
-	"pYRuLvM9TXm6N2N7KU/Xp3hvi1WpljDWC75IagigQVKWcKjihMbpoKS994tCdSiuWXqMBhwIAtRXLHUm",
-	"ZNy7XoRptalhI6kwYQMGUUeIuija7cY0MSy9kALzTbAPIL6z9GI2nl8IaeKezxOOde4R/5LSOSkFMsav",
-	"WYr5Gmo/ugmRrstVUewzGG/+IQVzWRzGckYmVMyJXWky6EwYMVIOOlBtRLBrpgZCj8FAVbiMKdH55cQK",
-	"XCoKsTPARGZj6XvvkzcKYz5w9SFvCPwlpBmIOTPFOKEnAC5S1cZyTkq6xjWx9yw3LC1LoUzpiPUH4nQZ",
-	"n8Oy/0dtxvr/v8zPKU/fs6cQE74ZA9vG/v558cQfJVXpOn7JS/vg/XCRaEOreTsHpTv++S3wT8cJBp25",
-	"zIHKRWTGSMrTQQfP8RfNOn1y8TUrMs+g3L2v7mA5RVnXIVq/XvNAOL7IaDIu+ZQzfT1AqGdYip9UKvGT",
-	"bgwOvb9APYpe5GDQcqoHQhueZcRIzJ3YRqjPimnvKuWvqJQPa3w7lfL9qt+FX9X3tY5vtbgEu2woXyjS",
-	"pbjPkaMSLndqutJI4ohVK/k7d8SsnlXUZ2+LCCQbg3Kp9byj+KavBjSGaEZIyuRSjZ6E2fLsjWoOhnFD",
-	"+DJIVTFrTBnrIBq5XkZBNkiVhWtRpMr6lBQEu1qHfrg576jHfVOPKlJiuSwSUAZPA9pLSLcErxEpCPXt",
-	"gjnAZZANaALkJA5OSJP/CY/a1+GAwrncD6zBrWOLUdap8FZqTWB4d++M2mVS2vmIbjc2BDMoeYukrGSW",
-	"bSRxVbln//dCbfgYyEALrpm7oVB3Za5ah07s0qd8E/jMWlYU7c95o2yw0dnHQ3aDrChrR8xjSpM7uqJ3",
-	"l9IEJ3QvKU3WEiRuKaXJLjXJLjXJlyt/FClJllDOdpFjFRrl6OAI7SeB2xV9Lh7BMGemEUviiMd2WJLP",
-	"Nevb9piTnfjyLYWXeNhCY4RJ4zVeAzIS+rnwi5vKRHnDjX9ZJMgA+G4FfOCuPNXkmimAQYg/PiTdw4OH",
-	"vT459S9QQwAn7ANlBqJ6M/BX5NzaF9mwrRxgHRFKFDMKkMOaDlkfvLfouEXHVLVRPxSwMCEx5JpcQj4I",
-	"KUj36OEhkjCfrW5GnY9Pj73HuNcfCJT24mLrAASI4A6U/pp8WW+wnTsldpsKgNvQODevO89ktwGBJTSz",
-	"t2uOx8mMuT4pDtPtZLp7eEfzEmxWnOLK4dxhtXfFHHcS8Tp81iO2VzNaR9kIrVy7CrDwgV6D866Uqfdd",
-	"2+2uzVdhfr4lnkekHn/1zX1Dufhw5uu4AP1i7yK0v1kRGhM9bH+jbyBLt88Dx8jUtW80V1nnuLMP98YN",
-	"YQGdJq+YwKIIp2+e+9xK/dJnD+UGF/3/bwPXgwPr6tDzWcEp6ZYGpkxOMwZACQxvh8GH7/skV4vvv18n",
-	"NB5xy6gcYGx6EZUedIJBmYtdBAvit7iYcheOBRppe0Fb7vmG1n5hNDNj35DKhbDSozsqQQsFZW5bNX+6",
-	"XL0/u/CqhMSw4VAqs5DyMOiggo1Z7OKnCgzeg7YRiq4JKj8TlwuRZZmdhNvHAuzuMd1Bdg7XaEN/57m6",
-	"ZnMdkaFMck1GSuZTxH+7hN9M6zIX1IjaL1laoPXDtaeTKeWjxlk9o8nYG5XciXlQqJZWNatc2fAEOnE6",
-	"WqysaVVKH1nhmk7kZJILbuZWP6iGGgRNInK0eXedWmmnh3EbdrtG7kQ4jXcuknDaqN1a0vD/BQAA//8=",
+	"7L37chs51if4Kgj2RJisTlGyLFd3SdExobJdVZ7yLSS7vfsVa5RQJkjiUxJgA0ixWLWO6NhX2C/mEb75",
+	"Y99g/px9k36SDZwDZCLJTDJJyZIv7OhwiWQm7jj38zt/dBI5mUrBhNGd4z86Y0ZTpuDPJzQZsydSGCUz",
+	"+zllOlF8argUnWP4lYsRUXnGNBlKRcyYEcX0VArN+p2oo5Mxm1D7pplPWee4o43iYtT58CHqPHtLR8tt",
+	"nhslxYgwYbiZE0NHRA5ds1PFNBOG2ifXNf6Ci6vlxs9+eEL+evjXv5KMiytiJDQs2G+GTOmIHZN4kB8c",
+	"PEr+9c//hD/YCVEs+9ugYx8ZdOK1ncqEYk+LHb8dM0LTVDGt/XwSxahhqV0umatk7XKdMaPmp0PDVM2i",
+	"sUSKVNsZzSg35JINpWLEqLndHjqivH7BuDBsxBS0//79+9PcjO3CJ9SwhjmUT3ApCDTICBWp2yKqpfCz",
+	"S+2DNNNkxpT9bZhrlq6e5YeoM6WKTphx5+80MVyM3um6SdvxTNjkkim7pNrQ4ZBQMlRSGMJESmhi8FB2",
+	"qSBsb0J5RqRyD/K0FxHFEqlSlpJLpnnK7MAHIsk4E6ZPXkk1oRnXLCVdo/hkwtKIZHLGFEmoZr0Twg2Z",
+	"5NquNpGCFfsK7z/QJKYw+ItcM6XjaCCK+/GPnGlDuPaLQmbcjMnRwaP+QHSiDrezw0vYiTqCTuwa4Urs",
+	"wVKESzihv71gYmTGnePDx0dRZ8KF//wwqjlGT2B4ZzDz50/rV/X0zfNgGjyNIxj4u3fPn9pZcqPd0pGu",
+	"kAZ+e23PDonxrQuexnZ1gtPCNEyy1/fzm1IzLmfH007UsQvDFUs7x0blLJzkf1Fs2Dnu/Gm/JFT7+Kve",
+	"t6PCmeVKy4ZzEtsbfJHAE7Hfqali11zmGi5/n7ye0n/keJg1o5nddyYSNZ/aW2q/DaeTngwEN2Qss1QT",
+	"IQ3SQUZTepmxiOg8GROqkb7QCdOEkozjptsjp+yhm/eOibYn1d5YmlwNRC6SMRUje9IccYKXbOdwROw3",
+	"Q57Z20HMmBoyotfMvi5z0yenBCeIP82oJr41d/aobUqaMVPQboRDsZci5faIJK5BmZvIjvTo4CA4kf/I",
+	"mZqXW4Z9NZ3Fxw8P607f85RNptIwkcx/ZvPlvTolueB2F67Y3DEUrh2pJF2KR5Db1RxJmZJkLHnCTsg/",
+	"cmk3SSpySRXr2aVQllwWqzYQmk6wVbuYlzKdW4aS0bl2i6pgnfWMqRP4pngemvDLBi/alTk8PCF0IFwv",
+	"Y56xoB2uiTY8y4jKhbAHA9byuz75mc01oco2PDUwv8MjMpa50itufrBme3bRGm//4/W3//nwJTXJuP6S",
+	"WIaMJAyOjR31JbXkSYo+eT9mwpEvuPnuaBHNRcKQPswUN2yZrD087DdObbiH42mc07f1s3glBWuYyakI",
+	"JkKzjCm8pW4KPNieJFeKCSRguPf2t0cHRzBymRtCYcdXjd+OZPUkHh4cHkW1IsqEm+Xx/yRnZELFnHDD",
+	"JsDS3dAoDnQitemTp2xI88zA748P+g13NIMuwnGl+F7n+PFB1BlaFmdQDnh02InsqPkkn3SODw8O4DDh",
+	"p/IohQLDK2lYEwcR0rAHmvC0gd7b3y9ug+i/oVZebBrGFH5dNRB84laGcp6MpcyahqLh11VDwSduYSgf",
+	"7Psog4MQ9T1Nz1DmsJ8SKQwT8CedTjMnyu1PlbzM2OTP/65Rfm3X4xt8CztdnnQg6kxoZo+b5aq5mFKl",
+	"meWUcL0iQkkh9nnmPAM1wB67Xr9jubsUw4wn9zaFxPWvS07syYc2jjulOQ6GWc5KaPFu8QYwlQV6XmUV",
+	"ONkfpLrkacrEXc/WyCtLIzW5phlPyWVuSEaTK2SSOpFTZHNyyhRqAIKxVEcVudbJO2Ig4kBojQPhmEzo",
+	"3JIIK6JbLgjLFdBr/3Mqkf87WQg5z0B0q0PQlonPxkz0LBP9EHV+lILd9cI5ycuKd5mVqcyYioCXauD4",
+	"JyAheiUZtD6N2hmsoCBDmWVyhpIEs8qSZXbCMCVo9kwplG7valrncsJQrh1SbsVhLryWRDRT10z1SeWS",
+	"p2TMsqkOTohUmgw5SLgwl1fS/CBzkd7lNF5JlMbx9MBRAw05k2Lk2CvKdoUMDHcXqbEVhYtJFyoR/qb9",
+	"lF7KlA85S+sJf9VuQcYU9IWq/ATNg9RiHyRckLgiWoDlITDLeNNJ3ZK4x/bhmQ/II+eZpOlbKV9QNWL3",
+	"RUG97JzZQQQ3BM8SoUnCpgYX9Y0Cgwa3rfwAh+/uB70s5dbvkt8gKwEwdc0T9k7Qa8ozy9/uetgpNdTK",
+	"7CShwp6ySzDKJGOWEsVHY0OEnEWo8KVIgZ3YK4jhE3ZCrDoDFInQoeXGMZid9sDuFBONdqaF0xg8su5Q",
+	"BkYsmMFbKV9SMXfiib5zqo3sCLbTSIlytzuv+gRtaR95Bd4JmpuxVPz3uz/kl4wqexM9059wrbkYRYQL",
+	"5P9SEfbb1AqiCxN+//793qK1cNWsF42LbupTJROmtb0pz8Dge+cr4GjSjGXZnpNPrdBzqRh1Ug8Yt09I",
+	"zCz/1b/8GpOp5MJoq4/Zq0WGnGXIqt8JnU+nUhmWvmQpp29Babo/avtAkyfY9Z4dip2ovfNSLEpxhl4x",
+	"pLzvFTeGiVfSnI/lrMGSjYq+kfKKsOGQJSaCRauR4AJ5B+2FPBQovRD0QA8EPAkSJtCnhQZw5KwXER3K",
+	"gn5GSMVYekykyOZgoIwtoY4Hgoo0AksLdWakCH/2tvoYLS9bMdeqxX/V88VzH2Db3F6ihdvegBdy9EwY",
+	"Bed/quzGGI7KG4XfWXpB4fwUKntKDduzNLuzZFuIypcu5+uO02lipLLv8LTSPhfm26POsuIfBSpzK3UU",
+	"lVmmjXtjabD+FCyftffejmlPQURYf9QnsT0HOo7wD/tfFJov8qkGMWnZ0FIq07+gobmq9Lveq6sWVRb+",
+	"16JZefnvLDF22MXGveCoWFf3zXJi+1+w4qzfhMoh+FB0R5Wi8DmwXy+v0xsUMJ0dciIVc8YjXJqTwspM",
+	"NYm9Edy76wr31/rFgznVr4WpG9f7sWWpKbN3D02Ke9Bl6V8gcD2t8lZx3VgVMrV0CjXLRS8PB82RpXYO",
+	"dtSLN6ZwuzQ4A5rUUug2IqL0/BgZuHz69Vet6O2i6RwX+8PNuOIWio/JWM7IGQWuQa6EnCFlnDKlpegX",
+	"DhWqtZ2gFDGZMCr0QCysI66YGbMJyKWVGXaddwr9NiOuDfgfqv6p3slA+HF44fCaKT605BRpJBP5xB6D",
+	"xTEFR6Jcl8ITVL8Hy/4iZ/cp5wR8IFY4pr0k4+WZTeRkQkVKMi5aHNtyKHVn9wmdTCkfieUrnMjcecRX",
+	"3V3//hN82k4dPbsbUWz/zgYEe8yy9AJZT6WPuubbE+srLtK2U/7ZPmuJkyXJtbR9SpXhCZ9SYS5gOeuc",
+	"z1Fg+mw5SsMNKldLPebTdOPF9++0Xvw6phKab2ER/SjLnYr8kaqckcrmVyZQGdmqs/ukOKnLvoQh9bY1",
+	"fPaBdsxhTK/hJrFaEsr82VreLfbbNKNcsPRiNp5fCNmwqXLKauTH59C3Ygnj1+iyy0XKFFHsmrNZv1bi",
+	"MNLQrCFsIdwHfM71HJWzqBvyyuWE/YCFSNEIQbM3wQINaabZ4pptch1vdMkC19LRgfPTNDv9Gu5gs+vn",
+	"4cHBQcX7cxDd6o0N3XtrR7+wwS3u2Kp9/YGx9JImV997z+EG21vIca0EusUe3Yn6AOv8HFvws3cfHy4K",
+	"fYtEBh5rM72Wx7d6L18LFBotH6Yhsbi0iwXBLqAlLtIS3JJlEmLV/JFEjSaMC1h/XlNmKM+2POobqibT",
+	"/DLjSUBaLqXMGBXlbxc6n0yoWssZ3sDT5+5h2DskcRtxolKCXNWX3+hzfNq+l19OrOKuLpTM1r6PTtMz",
+	"+yS8W0ywslGb3k3XzKoT+rOje16S1Lm6hoiGoUxyfTFSMp9a+m3GTNVKlb6hW9C5Crnvs9O2/MjfbEHG",
+	"PhUuJfLMGcjRwf0xuFZDH6FgsS1TWt4T0G+fXTsz34I4tQEF2EABaDqg5zXnz8jSFsfsKLUz8INtTYp6",
+	"5Zb5+RSqH0qqpWTasfQ6Y/avX2+kd0AsRI0FgSlWGby315wQegnXEG17MAgXF7xMVTcWVpzhdtWzZ24g",
+	"YORdUjl9cBy0FKGGgKsZdUCyb5Lo4RzdBnkLDmQNhRtTfWFJV+2SgzsUCJs7Ks4vLWQooAesciW9DPZQ",
+	"5xMWEZrN6FwT5xY98YFN9tQ6I8CQQQjkmJFpRhNGZtiEp59uVDOeZeSyLSWtjjJYgdptAJNBnTW2NJk0",
+	"xPmAhaq7HG8cES7C+OGleAg6YUu2GwgV8tu9dK4XN3WNzYWnYZ+WSxWhFegCYiIF30Z/lYXiI1s1vBd+",
+	"g9va/smManMBc3XTWDqpIlwi+zgZSUMoLlC/E7WcOIZ01Rq7r+XVpkKhJ196VWiZDkfONYHYPzBhnhA2",
+	"mZo5Wg7t5VHzIrwB75tf9Mpxa08oyxMIDpz2atK5fby2HZYoZi6UNBufOW2oydeTR1inc3z2Ps1G5Z11",
+	"p6Z6BSq7X6xvVCVExaRvza4Eg9rKDNKWQrahfsc+bcOlzjAdElQdEW2kYulAVChrn7wGXQjd1/bkH9fF",
+	"noGUXiW2GIPtD+5GmRWhYv8QJNEtiLPEQdXT5ErILyWKilROvOQWjPXb6lAfgWhlmLId/fdfTvf+je79",
+	"frD3Xf9i79c//5dVtGsjmXg1lYJQ53ATcIq6oF3Le/YxqNXKLYo6mHrgnrAqww0IWtDVt6usPHW9LpAJ",
+	"RxXcSJqv620IjSj2fH4aMYy7nT68mHAyYWoEkeLJGGxfInBBndiPTs9wTkjLWdnQEJq5q7cjf63I331Q",
+	"lZMdKWm8LOeFmOR1e3t0r1mnkFHrDXDw8ntuxucgosGZz7LXw87xLy1py5KbFRmjLtqruTPwW0T0WM6E",
+	"N1kkrF96zhmb6jL4Z0z1uLVf2HW8TFd+hbSDySQXLmLL6tSCZfV+NkpSlnDNpYCQFSOzFLL6+oHnnIsL",
+	"9Ozb7+zVtvRjLIVd9WQMklk2sWJcxizLBp11posPziJ9KalKV5pJn7pjXePT3kKLa69fNao9OstH9T+A",
+	"DSVtjhMQ7ExqiER1jz4vYwX87X1gCeOov0pGbz/fOiHds2A7iwUZO+igjjMtuZxuwJ19W/aCL/Potryy",
+	"8BKFJ7tBF6YihQAVWOyl0+3k1CmT04yR2Vhi9qg34PjDv3AAyzu0klrU3TsrRRffb2qKCF/cVmPzg18e",
+	"x3IHrdd+KzXr9pexuv2hsiGsCAeZ7i6knKOVZJibXLG2RpGGpVy5TFutjPNIbGBA+tx8lc1bFcOSxPVW",
+	"2tt1aDaYzvzNBzIx4tdMVDVXZ0Pe0PLVdo0+Z/9pENuwypfqB/8Tt+L//JZ4yltFheYYovy5aX8Vvrgs",
+	"8dyMHiyqi0PFGMnoJcsKkIc4kVnGEgzPlIrEkNEfLxj8+6u50oog8sW9qnLuOzTNl8Suuiov7Z7TS5kb",
+	"wk2fvLKalpPVHRwMkh4Ckmv/ZjKmFBcVObjRgWXCrOtwADA0NJdDxAvkRM3GPBm7EBeagYIY40txFMj2",
+	"kf/Wk9EYhCT/pX+siQLfFs0P5whzGEmm/WLXT9oqTA79wI4ydaAmM0TAGWJaZFczRuKFJY57K/mJn/OK",
+	"+P0UQrmlIrMxWB8ij41S3RY614SbE8gvMUyQjF+xgVhc8KjMpy5k0q5/yLDfTKEfmIKo9SCpc2iYmlGV",
+	"6v5AnKJVJxeGZ77DCFYkyRhVLMWo9GKBAdZCTplgKRpKlhn6EnttWA2qr1i6cgmOiyW4nDuDjyeY8Jwl",
+	"LQNht87hwHAAWxraxQXAClI3vT55Xtp/xiDBe3iayJmaBqJAqVIEQCgKnyye3cqCZFxcYZB89+jw0LbE",
+	"xQjVc0iK6jWs1NaSRGvBQTEts3wTonpWvnGngkcrb1XxXuGvuiWBZdUJBWMjdY5rCrH25aHFwzC9AcX3",
+	"qXJKl/E9DUgodhRk0JlAztmgEzm8Lm11Tui5Vu9cDvf5JGLDi3Qjvw01S1EQ/mV2F/j6wmt0W54/f9Ju",
+	"wZmw2lzxuQiV2wTZLYicxUHLczgBgZbw6NsWoXCt1dO1LbVXV1vE5wWizE1n2CIMt1nKOLciS3jY+ovC",
+	"2Alahn2kGAo/wMSAb4EddcY16y24UrdbmDViQONwvXxzQmwfQbS1C8selvx/YZyPtxjmPYcnFxHAJk8x",
+	"Ks4AToHqRB2aTrjg2gCACBK84bATdUY5VSmnojB9R3aWv7aY7A1U9EbCcFYRMWqgGLxsKgWhAjYx8jFv",
+	"jqyhNB77PBVUHpdSVeJlI6o7wxvtnX9nA4XPCtNtpHqI3rPDFphOXghrq2kvNB+Fk6mMchVVPm/ItPwp",
+	"QM8B2dGjXyCW4qWiah46ZBIprpnSqElHTfHoOh+NmLbPXFzK3wLfjV35lY6YBcGtKTbSX3JtqEj1MYn9",
+	"7YwjEkN+1AXmR8UI3oGLdBwena4u4Hr83vRWnCe/AL4j8B6W/bTPnqqZq5dmtjLfbqgir7qhgU1raeFf",
+	"C0aYMGrufP52+R9oMkaj2jGhZCJBplQyHznwLthDMgHQY0a6calexj1E/Bo4/E7Menb+EdhZDLbmRoc6",
+	"K0u58epsPFRyEpO/kdhI+x/7KPbotKi7CSlHtKrmPVtD+a3Wh5HHnSV0ih9ApSR20lGAnFFg7MAy2Glf",
+	"0yxnHsMYgFft4p04/l2ueoRZ0E7TKNaVG6IZoDh5Tb67ZJ7pRYTbfZ8HwJYeLHAg0EdLM4DTgevEFNU+",
+	"JBmGhzCeI2kPgmU/PRgoiBmIA2pnhkho2tB5RREuT6onUxsomvaYbK4utgZ3uFrI0ClX29KBlNdffc8o",
+	"ln+Qm461Tn0Kl6lI/IOFgB7ghENY/a+tqMF2dKm0L63h93V2HQhV13QONjZPFB7oZbthDyFMBgJhZ4tW",
+	"++QFv2JgmXQNz6RKAVu2tOlAFFHQutPSrZDriMimTqoWEgDpGhkwol5ULw7gY8vMqFdIEA493N5ytLTZ",
+	"2cFbFQ5I7MYHK9Prk9dT3ES8f2C3w4ft3VNG14r1t39Wjaw/gAFRPP5jSVitHjN/vZfPV4UqAs0pLJSK",
+	"wW4Iy/PtXKtdFFNrahN501KTvLnFhYmXV7Fx/gV64aIgaxXShhPGtUcBteOpNSJBaCxTqwQrh7JEuPYI",
+	"Mn/atxcFpe0/7QNk7j5Ey7fAj/Edel26fsZgo3g3rVH+CiHNSEL1lfOagMHCsu+aeIlMbor+417ZxLOT",
+	"s7ZJgVMlJ9MmmoCTcus86NgJ+vARnXAmEkaGlCsyY8IMOv2m8P31GqZb4HODYGILe4RD9G2t2qGtWMFW",
+	"q3UT17BrZdVE6n2fQq5fy1cSE9ORWbSzJJ8XpstlwB88A8eBquuTagIwbhJjd/pYMZqiD81yMc3YgixW",
+	"gOxi3GaXeq42G0uQ0VOMh6/D64QOH2iPEgb2aQSJXQyxlmvOyW2YQ8Od+vzMoW7028VY4yj38insVQqu",
+	"BRT7T0hseUtMFLObqcGdcJqCZGOFC8AXJjHegHiZFbW/m+sNd9vd1a1JVuMan/v2vBDu8ExSDBRNlZxO",
+	"G8Jzf1Q0rTGLPHn29JyM7G8kY9csI4lMWWgGePNzJ+r8/GMn6hw8tP8c2n8e2X+smnDw2P7zrf3nL/af",
+	"v9p/vutEnYcH9h/7xkP7xsNHtYP6idHM1AQ/6qUQZHlV08BinAy+VXdIASqZJs0aP00MoIghTmufxKXT",
+	"xPnxS8dJDPL6zIdBXtq/5cTeMUSkw9IxJySWCdAobGTmagyM6RR9xdsGQAZzCeP27ijSI0dgyIsJF3kV",
+	"2ynQFceMpk2+u7dlYCjg+6aQ5psxqjFiX+Qe0s0xgnqP3e3iVgVr6vEKgs1rv6IyN4mcsA26e+3eCB0n",
+	"elXNAu2WDZyvgMSaMuXzGYZoSaFCivlE5prYnSCwEzfO4LT8+AKIxPLwng2HUhnv4T17dvqU6IRmjHTP",
+	"2JApkO/cM6daM60nlmc9pYb2IlTbHpJuyhXGSunIQT8N+TUj7qT1LIf4lnS52EvZ1IwjMskzw/dsa1aX",
+	"tHyQqmTcqz8vyo5D0Wx98r57zpJvargelmRjZVJG+OxWcQKlJ+LThC4Ljmflhhd2lzIGOrw7t+V/riF7",
+	"jUZ+R8ar8SGrUi1cioXPuMBUi2ueMlnLt8KxfMQY7XpKX0eCS7STo6M19Vk2pM7VGN1aAn1C/LkJjQRU",
+	"MbASnBABkRhDNguw3Sf9JYyWdcO+HTpeE1IUMmWyHN5O5+SSEUZVxplCPGOrM4CoDdMJqRTJqGGqfTjS",
+	"nTIMMK0XapKL3sIrDkx4IrUhhwcHpAung1CPyA/uLshCLM8Oxv5tmRp32DIzrspzivPy7bqzsim1L1HY",
+	"tqX5QQs3oPzVHMibYuCtIaMec2v54Ni3Q3E4oJ7XXEPhKOX5egd3iSl9QdNrriVo/4Yl44sxy6YIpAyc",
+	"2X/mQhuVJ851kGRU6wvfrEfCaXacBhO4Bd07VAw+O9W7hirUskQO2MmWusV4MVjq0ILDkD3LLNGIiYAD",
+	"csKsnu1SetBFzql4oIlgZibV1QkYZWJ/1yreY4+77k8K/lkAcsN1h1DM6wZ9NZjbVoFWd8hh16OJVTnu",
+	"fbC9jbnRVhvZOuymyrk+CSayfhc3ZSp4bm/AU8oGPh5LWbNVddaoV852XL1xlzKtV17uyDJRHsmW9rbb",
+	"tyLYhfH3b+OEjo33+E6UwggY/iXPXAmWddP/e/n02gILobwCp6fQJIM+b0t9tIPbSlfz53pTB/nG57GU",
+	"IDc9a7e2RTDXptVbhGgFdyfTdu0nTDhpbhrKhVgoo9zJZqHOtn8L0pz3WH1eYpwd9TYyzp2dzIIP3enB",
+	"rF2nv1darG5kjPWy4qDWD36DgTVQYrMsLkIChJveCYldDGh87J5x5TwBthZ8kSckRooVHxOaaVn3HD5Q",
+	"VvmmYHvVLJPqgSbG4WEXshWMrhN1XN8FTay9I1AYo4iWWCptfPbDE/LtX46+I//7fz7uHxIoSrXsY2D+",
+	"/fIWQ0GvC1eKB9Qz/AanF3wxUhQ+50FhsvKpvCxxhU9eeIRT9zqg3NTODAZ1UZnRH2suE86j7ja9KbzV",
+	"C7eFqkTWucBe4OKThKqUuKdOfLVxu7dOAwoRge4RA3Oa0fmFh1Opqa8MkV6SjBRjrq7Mnq9pj+I7PAKx",
+	"VSzT6A/HOCx4dc+RPShDjxGLdMIzBKLqk2fgZoCMUYx8rEcHnrjYnZqtpnpdel9Rm7kp2rK9eQ3HftGI",
+	"PgMTX/Gzd5qu2hz0rFotT06YkhildYM0Zs9Xq6rRWojXbKJrsXJeMKogYG5CBR0xcLzouYZEzXTjc26X",
+	"6mKqpMhFwhsAYsAKL8FJ6tNIi8Cff3v90x5jDRE+xRFde75LqwWkN1/OG9qTwpLferzVzbMjN9bCeP2W",
+	"nGNqC+ECTzHUKt56S1YBJZUgSQVG0ubtt0pEdeE/9w+bWimWLqECSHDLqyRhgaAGGZTlJbwtBQQXaDsV",
+	"pGRdFey9x2tFvYIQr8Dse7SebgZvP2whYFap6qYvb01zNwPoqSezm7VR2qIeHayiyBvuWj2R3XAdl4np",
+	"xg2U1LOiYqx9805J64ZrW6WWm768BSlc4aRZR56aycgt6MpOTv7stGUc91b6clsyutZ83ZKsrm3nUyCz",
+	"tx7o19oJ0Jp2r23p06Hla4e6DW1vEaC6Ga1vE/Hajvavzyb/dHjB+mTwDXjD+sa24xUN9O7sNrPj62ww",
+	"lYHUYf9y4f5c8XYTssEzAbmyUEDOowV5E4UPBlpgZQuGjk9DNa+/vDcFJ1ynxVTWopYlZiwdsfrA5mum",
+	"EGtgWKZCOHPjA10Eyk2hhTrQ8oRp3ZDTU4QXjWWepVg1FF8gRtaqkkPGsnaN2Sdrm7gSctauiatqUaIF",
+	"HA493lA5Ld/awF63eX2pxixS3CLCjWbZsHZebquXX39YCGAFANyQK21cmxFRXAM8ADdjDBITbLZQ+qup",
+	"smp4UP0A3Ea7zfJ+oE7kcR0qG7Cwss3n+zZkXrwon5/MC+N+g+u0cdkVf4U3Cy4rb+um7/kruul7/uwH",
+	"7/114yC4VSevdmkxCbTRpfLd0eO/FJmimNlZh7qyIll1BkcH0lUdPCEgBoK7JXLQBeN8Qusr1IGjoym+",
+	"E4flPFBYFzHPqEKQAUDqm1JFJ8wwpVtHawZZuTUXhQttqEgarLNuWpYUj/v18HvwQCOqu/v9gYa6aFT7",
+	"8LP4/9g7w5/2nqcxpDVgmO0KuWu59Z/evn3j0Tp8otOK2o+LyWp6LJUhLrbGx8/6WEm3GbVj8lUDFxt8",
+	"d/acFA7zEiVxqVGfn7zvd3wfXGoggbRITXaOOF8QeUWeFEI7f+/hU29CaqGlTxPprXCztgO6xmfrGZ8V",
+	"zxqp9vIS1JwBjzrmwBsKfCKEhaLaoXw6NFZuqnifq8srN0I9NUJT0eJcl7i2fAE81kpI5HcnHqxNdA7h",
+	"2QKlYjMEId/IRVvgqRBOduUCrgHduCEkcYGltmrB6yFNb7ru2yOytUep3XxlPZRd79NA/qxVvUr0TQ/I",
+	"WZzhxZNY3eHK/aqZTTORKDW4JuGtUTprFL9uSe/ZhlSuwP0JlJRWmsW2akXzWp8XE1qARNiwRE1DMTb7",
+	"8IrOb4IBHWAFudj7VWiR66Egl2Z6FkQ4L+E3TJqTBRAeexZAj2dSTgnCjdwTcol7wwNdNGdFnBSAFBDW",
+	"Ug66BpNfGJqYxogHgBQsDFrboQH4LXBoAFHHyBXREBghA3jMaMkpAi1e6j4549dM0UHH/j7onE/tQBB/",
+	"DA8jcaFPDeEYRhagnHWILmM2J1SVPTrjUhHwZonywKFjlekjtX0twSV5b5gfwirEloUcrg3zRFadkrNK",
+	"WmMMQ4gBmBNfi6MKtptYuHGtlN7gTG1YV+/Gx2nDgnvBcdjI17R2c1dtaj16Da/COWyQ4OVshKvzJb03",
+	"BajwkCpPjB1OTQBHM3GxpgjUWEGuiQaiOBy+4dlYakYWgGu4JnTiwKwKZJo+iYNJ9st8mXggMq4NDGhC",
+	"aJYtFGdsD9Gzrk5YuMjlwq3arFuw0FX2/bOz01UzfzbFwvH5RdtC4bib5fBK3O2KT4CjLTwakL0W0DkL",
+	"RPKjkbhWPrXPhOQ1no0Cw2cheH1CUxYfr0/IPCm4z/GipBU5pJpgc7FuyBg9IV79tl11vIRUq2+fMdR9",
+	"3jrDVeF29DK5wwSLECArWiAWJSynvcZRAXtvX0RNx1e9ru39fCFfrolSP9BEUQNHexjiPtRInHIyYaJe",
+	"I8Em6rwm3amUCnBHHpMu+y1hWcaE6VWgCx6vzt9coByurzraUZNMvqEoU86xelhbBGwVS/Bx57UlXcQ9",
+	"3pIq4tttqFzr9Vsf9LDNei6vXIOiene5BhAUvIH38hbrwVYPwTsMWaaJklr72r4nDka5NJIRLrzGXFTG",
+	"3jhmem1x2cIgJ9Uo+jjR1Lj1ZTS13daL36WoYRzPT1+dlqZB7yk4nTDFE7r/ZMwTOpLxLZXAvaUY7fBo",
+	"LdbQLacahGPfTgg2rupWxHXbIuXuNAevfftoMUxwSo1hyu7lf/+F7v1+sPfdr3/u7hV/9r75L537CWTd",
+	"+hRWYXTid2+fLFqjvj3aTGtcZ13Dod6CAhKYMD8r1QPHvU1Y7Od9tG8pDm/lUd/w3DbszbaxdVjuP3wt",
+	"nfBAJQdzQ/BxpjiI5NOxNLL8FT8t/OhDBMss1+KDfzJMbK0K+sULle/8e14H8A8Vn/0DdmOKJlx5Cf9x",
+	"xi7HUl7pY0xas31MLMv3zdet01t5xUSTC+XC+F+XIyx+m3LF9AWvrSCVSJGiiAEtQM0GKETB0/roAe23",
+	"a6GlKU3YnmZTqiyLIvBY2DCgHzfYYa+YuDALqtj3jKraWM4FilGZf6WxytT9wOtoC6ysC7+oEUdBkau5",
+	"rLVY+u5pzRLFTKs3gmTi5fqyuYa647FrNlEM6l3STC9ynIe1jW+4W5IIqpRDGcR9w1DHJZtIC7IAsvD6",
+	"GmlLY/4719zcPe7geiC9wHaR0AkjXNTg6d0edt5NcNMWNsO2xpJccTM/t4uAyyVpbsaHNXG1p7kZk8P+",
+	"gYcTCI4d6QaJ+Ef9o16fwPXBsjBySkGPESnJ7MytnjqWuSKXc5LiSsH8MzkL7taTsnlAR4bDiFtvOcFx",
+	"5yVQyYry8UA7PUUj2MGb5x6voL9Ibo87Z4xiISxXpMjS6v4SDXfPVSJUsHVv39H9ZUJv30qkKt+LXMgL",
+	"gYo8aLNyrtsKeGcZk1yl/ced5/CZKNDQcATIz/q1DMqNO/yhX8+1irEuPhvwR9cafOOKNARAxRVu6R4t",
+	"av/gO3qMRYR9qeJCncRoii5IhbBxtSgSvf4Ciz7uvLf/bRpRRUpwI6r52beFdCXyJ8GubcpAOqGGVV4M",
+	"xItKs24vvLNDChCMqRWDwUazKH2UCAzw+YQoaMs3Qg2Ec5gx48q31l8UaI4776aZXBqCHb1mBj+GLwey",
+	"hxu7P3X2F64NT2CSi3JIcdXcD0TnlwVl0P2CW79Tdvf3rx/uAw3ZR+4bEh4kLR8+QEjlsKYKizNyEO58",
+	"T7k2csLUXjFQTBiXQ4c4DtpEJcCfM+3syQjoSn3g/0AAIqiOYHnRk2tklpJcY42eMcum+PVIGu/cxyd9",
+	"GyTl5RnmqoyyGYiB+NOfiCWRlmZhLfqBeOmKo6GDC6lhSJTIj8wQ6nhqcTcWKe1eSGlBMCDUDET85vX5",
+	"W7Kw3DHpOvLMU3cSrMxhSS3EgX5PNU+IVD7OyjIdrFEkQFsbiPjU4ZzAHI4JilxkkB8cPEqgD/iTxX3y",
+	"jCZjzw0uWSbFCDiepe+eIkdEumpElhygPZ/I4UBAQTek1bjWWAgDyXyfnPoNhnp0kMETtqkqqR1BlYuB",
+	"wPE8qLSuZ3b1v/nm6ODom28ih817dPDI9jPhWnMxioiDbAGMEBARU7cx7v2BODp46Jye79+/3ws2m8Un",
+	"hKJ8HGympUl2ja0wAov5wM2vGJEdgj06p2SopIDQDEIBoceFSE+Yhx1GOlnY/iZFjHCA6ONDhEmXiqKC",
+	"ub0g8C5Pe1DyHMp/qAnNuGYp6RrFJxOWRiSTM6ZIQjXD6m0TJ2ba7XRGQL+2AxHjMC9yzZSOI18RcAjV",
+	"A4FDE8VG3PKqopz+CZRQx70ERAuOK4CDGghfRMBFtQU92snaPZuT+BuoRYABHXaUbhlcCk4mRxGZUHXF",
+	"0uoYL1C99jhHF1RrKyFK4RxKHiIJvoa4vshbXOHSWwHumik+nFtq7q47hIRA+AtuqyWtSH+BQOuB2Fus",
+	"7IKPeNd41z4bCJCuIDHhAhagqBOCjXpXqe6dDAQpW4bOYoIWQu25mF5gY3hs+jCmkrP7ESEflUNSoleV",
+	"6FDoYXM4UCf+dffZc3qpmR3VQhPlSw6nynNshcvl8Ha48qhVNMMialXsKtsyLS+H3dFe3w/EzR/XHNt3",
+	"JY4pfHpQQGK5QgFwPN0q2ZahymI5aCgpmjHjvCvP4ODhlbXyuyEJVZbPlM1fynRuT3PlMNqWMznCFV8S",
+	"0GKyv/AtTuO4IoZFMC6zsP/YZEVOheaqQmh8vCC1Rm6lXVXPqJRgiTuHdshVSZR0Z2OejEkMixZDGAjg",
+	"gMHmBVJsDweFjx2XxDdgd9HSTWWK6lyxPjn1u4Iih8btc+/ZUcG6WxZBhCyIqPuAThBDMppcOWYCXFL7",
+	"AnjUANw52BqQ3M5QeAQ+4IlxqZ8FYS8JZNXZyR4vlW6C/nytPqcuD4QcFj3OlDSMdKXyGS/2uERFfUKF",
+	"CggFaHXWiwh144LvZtBzceyYp48BOzu07KwsFBo/e0tHMRKV+IVEISR2XSN16FnSYhhNPQmDlBc9EHjI",
+	"Ie/GHuQiCSim02nm5BmfiPHnf9e2XeSEVrSLIxJDnoX9A02PcTQQMZIz+6VPoLF/l9kwQFhwbdZk9UQk",
+	"xpygX36NQXyI/3Cl5yJHND/Elpm7LyG8iPy389evyBv/jSDvzp7vDRUdARqUFXzsVZNuA2FMAwE3uetr",
+	"4mE1RmS6tEwrggfCQnkRif+0P6VmvF9kBsIC/GkfGfL+8+HeS2qScdzrk5c0s51bJiOmuSHdXEyp0oxe",
+	"ZgzGHFX6cqzXlf6bT+0egixyYGWOGcuyPdccjB3OzqVi1B/NPGNQ8uvo8LBP3hYWHCZSWKziONkTJGdi",
+	"IHChPS1bQNhDI8XiKXoixTWiYQLPg4VH0QUpfawFvWIXVraITwhP8dt3754/1SfgQMEvbF+PHj36Djbr",
+	"7ZOgkqVrzFICL1lRX65RMSKhnHoKJOgFBorRK2YZmN0d0n34r3/+P4cHB5E3N5DHByjjUOGtE94/4cVF",
+	"EgeujxhdHLb7JS9H5MRsx8kLt4blOuiOtdOhJH7BxdWxk6P/9c//RCnaKn7Z3wbgZxl0ihwvO5FzLkaZ",
+	"PZooumhgO5anaQNnAa976WRBQi9I/Hy490oK5k6cu/+PDo4ilPtBdigOJNRj93THkvVhrqEUO1zEo4eH",
+	"SPY8MDqg5/kSxXhzUA/jShtkAW9O3z75KXYF+yv0Y8LUiO1Nbb+OhoDd6C+Pvvu2dwyc+RLUZif1ck0y",
+	"NjQoEkQwbIx9gELGGgWxPcefFdNTq+oWzHkhea47l7kC5Y8JMpc5LpsX2qE8uBfGFDWw1XB63I5oEp9R",
+	"w17Yr/Ze+EtffnXGJpQLLkZOWAp/0cyeQY1WddtwLgzPMGckT64YiOTDPMsIHVEuen3yxteFgiEck6PD",
+	"7xy5PWNGzfdOh4ap2FVRxsS9QnU+ffM8SB847jzsH/QPwJQ5ZYJOeee486h/0H+EZpAxmNQsmcrM+Hf7",
+	"94iZurxQJBKHBwfO2+dqiQIvt9TWEi+r31kdG1RNEOtTiRIZMTLHKHGANbykGmxchWb0PO0cd35kxtVG",
+	"g/IJsJ0wvMODA4xVEcbFqoSnyp4ktBCO2YSuM/O6HsAGUZtcWswo49cMjBuPsfu6VothovlY0MzlkAa2",
+	"1c7xL78GdtvOC37NhO3EUXbXp91KOtKuwB0ui+78alvat5LCvO3uOCHFr3NB4H2wxszuEpxFJF2PDx6h",
+	"UjbjmvXJuaubkvErNhDx/oRZpdvqeCjoy0CnBYBXVxhBk258dvrmzeuztxev35xfnL548fp9HEGoHpCm",
+	"0trbA63U1c0KWpIzQTKrMwrgsZXWnj49i3vHEA8l5gUl4gaVyCO8C0vn6YzRlAtc3Xs4Urb7OZyho4Oj",
+	"9WfolTQ/yBxRhLc5dPatR+vfOkcJ/52g15SjH3nVeS3WsLzfTlxaeWavH+4X+kXjyX1SaCCVMCMd6uQu",
+	"8hy1B6jWo1jChMnmZMwyx3pcnZ/Chga5Z9CqlWuAXy8THCsqFCMAeujzxjvHv9SvYvnIPhpe3mnwgK59",
+	"GphBmwefYLCFfXIR2MSqRNUF497Mhbb9znEHxFIfX3RcQapod5o9PMsfte05rPp2Tfm1RWTsD79+xDvo",
+	"u4JgmJqb+FowkMrsslUcN4692/atgNbUj3tsH56B9o/aXNDvaepdyPDKw/WvvAuApvGlFlf6B6kueZoy",
+	"SPc4Ovxu/RtvpXxJxfzM3+T7Jjml4/GXBQ/crx8W2Kc2wTXo6lxds7m2amSSa6zapXsBZSqp0K9QIh3d",
+	"+VVKgA6gJ0HE9kckBc9TNplKw0Qy/5nNO3gvYBu+d+D2t3olfImFaoxEUSamciEf3nrvTZKW3xVM/0xT",
+	"9L0Gt9FqN+tuIzzzIep4Y8fa2+ufg0EdtuHJ75VVLcUrac7Hcob369O9+Qctbv4TKYYZx2iMo4ctunhD",
+	"55mk6VspX1CFSEJHDx+3mU8Bjv+SpZxCXgXQp8M2Lzu52BKLZ8JAgYQviba5mK4qcTtNrU4aZI7UEbFF",
+	"6Wr/D//nBU8/NMpab0uxKJHOu1x09cAJSScggKOHCTXOH5+hk9EP/L8Gnf3tX//8zxitSvYqFp6H0lKK",
+	"/aWyVtu7K3o7fCUFe4n1PO5CCFlH87amdLbZRy01iZcy5UPuKcmnS7E21Iu+bOEG4wH8OYnwCo7lDBJy",
+	"C00GUQehaF2jmFO9T81nEUCnCu1hSsH64oT94KZ3FmWHDdWJX8HahGHa1cGAsfglUyNGIJA7sAkiZXEO",
+	"HnTWOAqzTE7eQRbEnVGUkJq0Ed0WTZ+bExVXj6iNFHf3FI1Q7a3CNyJuX6JItimBe9hCOnqjwIIHIbA/",
+	"UJ650e2kuU9KmnviwglvJtAVkhdEoX+CdN1p1IsZrIE+/qAIMFGEEtTYH+jS9SggyCihWRYRmmXgdJVm",
+	"zMXIed2pmAPrGwiuCTUEvXjuGcI1OLAME1HhxDk6PERvMDyPwUMuasi/TjW4aIGl7qNfjouU/YaeOfcN",
+	"vFNEvL0de+cfOBgXJGhfCA3ikoxGQEOE0eBqINCPR3KRgTF1zOaAa1Ta3mts2FXDhEc++rIMFH5W37fn",
+	"cLdnp6jpfAHGG46O3XQwVfggtQKpzn5SxMfY7jjfDTjfznrxefM7l0cAUIULCRNDJScBI7REWGK91FUM",
+	"EYX9RosGXk0XtO8ck0EqSBE5sXBXy5wPTWZMgSaFASTHAxG7ROs4IrHLrHYufYwJTGMC5frBAVNEublQ",
+	"zAjZXFSN4RuIhcXoejxFy/qSLE9Z2gui8SIXe7ecxEJOBfYOCCcDAYFmPhoDA9Zl8ZkbH+mMlhgglsdk",
+	"yIzzxPv1IRCtpiGgdBz3B+IU4x+5FKSLIZNYgtBNs4fhVUZOLrWxjNvVAgUAZB+WVyljCHFC54YqE4Tv",
+	"YGgN6cLRgN3JUqb9fMgVm5owMh3jWyDkOYzMgYA78P1BLjEEjtPUR2piiI5PJoD+cEkmXGtYYLeeMGr4",
+	"RTOmB8JOy8wQW+6aCWfRUlRot6vu0BA7FznEk3VcQG8SPbbdUj8ZKbK5bTRhThQJmnIhW2xEBblkQ4wv",
+	"ImOqEakPNx0qUIIDSxueZWVMemUx0Ec6zWjignl0PmFw907IVGYZxLPGY6ovJlJ5nByPYAiRTXi2B4JC",
+	"LKS9HELOYPue4anHH6Rmi+BgGCPpHK7+FmJslL8lzsdbRjRx25VLM4RoyK4TEzFuk+Eg4FIRjo9YCnUS",
+	"XooiLKGI7JXDgcBVxp57EBmIEdYQAVXcTTKR14gz5HMMAniy8hK4JBCZpXa08IALHkMK4R/wBQTIEx+B",
+	"rfAck0cHJLVr3U2kGPJRruw0eifFLRgIe/iVDz+lGNbw8ODYB4mGqwZRQjACPN7lqfNXycrTddIkOLwd",
+	"Ub2hCNmAUOtoI6wohNG5pZlIbap5kY8PmnzWEPRUcTK7uBEsaVTkSXJhHh2GsEQ+g38F4MwN3e8l6Tdj",
+	"pgMSanuC7Z1MaJlCC2lr7LdpBhW4XHZq3ZTh9cqUWwLHBYhVlXJOf12GctBmDoFidv0+sh0cjlgbV7w/",
+	"uV+qJ/5hi5H9KAX7IoTDSn7tgmj4Q0mpgnTbUPxzZKkU/pC8N4cOefI/rGBIBlligs2sPIGhqeS0CNu3",
+	"5KVElytCjizjr+QdLD0JXVnW515piChyA//E4ok+6oWHKbeKvSnTsXeRN5/eFcbc+rqImwXdKhDAwkvs",
+	"vgkDbepDVb245GL8ihwWTFeNCGYdcahrNRMY6QbiMwiURirmUsypJnQgxlSP++QHX/CJTiAnR0OyvYtE",
+	"F5IEdq29n9n8uMjwm5W1vIwkV4xNMeMGZZjIJ9GC0JdlEcrW0wxAyQPKklDh8nNhaE6w9alHrooVQuS6",
+	"QHSMX22gSC7itpb0kO5RGLbb6y+mZJICMNflZS5EVGICpqjmj66wQCJw5U1o2seyInq0iPsIcoK+33Mz",
+	"PkdolyY3GTwXLR7zBSr4hCZjtvdECqOaaw94cggP+2c/RHcQLrULe9oZDm+XseCltXp0yU5quUlVJNz/",
+	"oxrmtBxXdHNi9SlFFeFsVpIW0kXjVUlbersgo684yKj2ukFw0dq7tumtweOJpv/nTzsrIn1OCUTBEPh5",
+	"EVICBJLIyUxRBcZpQbDpljINB1lmIGqFGRc+5E2UuTZgBFcyC2WhPcwq9/ZCOWWFwBYKao0i2iVDlB+W",
+	"oud6YVZ+HnsIqUHnZEKv2EBwU01Oxzxz9D0syXZWwnR25KGXKgvcGzAT6wXsE8jxtcsonTXRy6DO73IS",
+	"mKaHiwuMT7p0MUqGbDYQLmOMSA/EYeVfnlA0uF/LK5YWuGBUCFmY8btHB9/16uRKF7B1N6T6DsO1YEL3",
+	"E6y1mlE4txDu0o24w9ftc96FZ33mUqcHedtC6txHWlcTibUFl6w1kAQyXUIFEZJkUoyYIiNmCrLug5zw",
+	"c0ndtZFTMpPqyhe2bkPAz+yUXBjVkAuaAb+p0HKctTNgIEmHQQyEWc9hu5oxElL7E7Jku1jiDjCo++AO",
+	"90Kbqxx0R5vvgTZ/kaQOb9GWpK5EK/5IpG7RFuxtvwsmXxTjrZDuzLCWyumCzDmJNioxrDxV1Dr3kKPc",
+	"NNNGj4awUl3wsvUqfYFsoy44ErqoLyyoAGQPIhe8ngDBp5DDRT2VLQCyEMiqlqZKU9BgZ6/8YijrFjbY",
+	"8sjdjx12R6131Lpqn+HXC7Sa0OCUriLc3jO3yir61D/zhdhFi/k0XPiwItHOEPq5+aeLW+GZsmXbBZtM",
+	"y7Ps74TjnOWdCNNmaiNIfqhG5bZAoKlGlLyH/GhffklzkbAY2TnGGXNNLuc+RBDKBDnYPNJ1oa7QUA8R",
+	"ELlIFJswYWhG9FwkEHT5tAgUtmrYHFTALPWxzg7iejaWy4Xfj0n8X11h9r8ZlbNBfnBw+G0iJ5NcAGRx",
+	"+jeIR4ub4gTvKNfklnBxgi28c0ycomDXZhknvu5OY7O+EP+GzeJrH1YulAsU5bqSk143imqu2KbLtXan",
+	"7EkcSTUn3YRqVuLFTaCGUq95VPhaZUiVuu9rq2GsGByMzAUM24vVNIqiQPHtrIwr4teN7X2NewRgUbEE",
+	"QTfGy9oroaxqBwQtVEbj5n0pZcaoaOzbkQqfoBDTxNI0KWI7ipj9Ns0oFyy9mI3nF0Iah4wKLoxc+Jel",
+	"YI1Dc89sMzYcE1ZW8JkTkIsVUjOCVTb8oGrf6fIhoWLeg5eFNI2nK2h3+wH7VbEKqiJ0aCC+m2tgBWuW",
+	"CblJpe825WFajcflGLQeCj5/u2Mpclbq1uYE+ad2CJjaLLDRpgFXOPHm4/2Ysqonzm1CJKvJQrtIyc8V",
+	"o6y6j4GkWgimzWGSPs+YaEOV0SRWLGH8mqVxmcviTE328KdRUa2BFpkuKM7aVgq70slA+PwrSHAK5EVI",
+	"eRFSzCcy130S6/wScuIUFlT30J26kD2LYtQyY67svysbG/tnIP+5iM92mX9djHn0btEwIcw90msOQ/yy",
+	"EqD9bO4neNH3/tywSZMOvZT2vANp20Ur7tKcsQ5DlcLXE/gFW8T+H/6vizUxjHdF6e7KWteW2uysdTts",
+	"tFXYaC3uXAv0s0orq6Bygut6nxBoYCoqwj4KhTbILidmrGQ+Gg8EpJZzTFLvlkXi6knQfvB03CsjS0LQ",
+	"tYHwqGvkFPwRTsJsJ3I6H0aJaUcHohAG695oDha8M5p4d+GCfkr3EjDYWgLcobvt4g13cuOtwcHdVG7c",
+	"Lw2UUHChDS7cfXG8WvPGk0xqVwc+k3LqQN66cWh4vaAmLgs2CTnruTKhM/sgVuiOexV+OBBWVW3rIeuT",
+	"11gjMLR9Q9DlJauYliOH3DJlKrAlHx18FwTonDgjJiWKySkTUFG0qAdVvCUYS4tSW/Vxj1a3KAwD4T5/",
+	"clxvS2NHOKdNLB/3wPeKWKHKhdvxwB0P3PHAG9lOjC+sXfHnAeV2Av7GPNFVNV0DFleqOwg8FhEjI2LY",
+	"b4A5INGm3otIGKCBOphrH+zk0ykT6Z5Vu/orYyd+cmP6iqBAFqfeAgDIreyX6unaWXEWw7km8hqLTS+I",
+	"wt6GgWnMaPOYYAn9z8vSs5pSeaahPkPJ/TSFHCLASYnLiVxAoY/Y47a4sh9gSCqecWXdISoDktW9RF7i",
+	"Y/bJqXdBhi92hfTVzi94GvcQ7xE6ceVPqSDxArpLPBA++9UK5UbNy+gieBXxHav+VLnGqOXx/6KiwJxI",
+	"2LHDumMpOTx4WBY/KWaAD7MUzWtQpdHXqUNQ61z4gIjiZde7awNyvGgGdSCJdEsH9U+X+M9pWqgP534A",
+	"X5a7tJhWqT3ct7awuFumsJzhnp0UWOW3Y0e7Wy/w0kHeaUA7pOtdna7gXnQHnYnliXLQ6W2jvARemM9P",
+	"JojjeCB8gBL513/80/7/f/wvCAxVF4pdczYLvvahpST4X9dqYMeIhmE1wVQK1hvAI//6j/+bVP/3r//4",
+	"D9fawv//x/8iS5GqZeOWJsPPAugkGfFrJopOGpps6qeYxP+13OVArPq1aYFwHdB6eELKISOOXW8gYJlP",
+	"S435irEp2hLtw67OhD8QsWJaZrmdaOxy3lwhjZRczq2kM+mTM2+qHAhXUt0DDeObRSGLivkLAVi8Ooyj",
+	"uJRm3HNwI2jzHIhioF6kqoTrAohx3xVvtwoBKNZpygrbrZuJ1w4HojJ7WbG1FlFkxXJwDSVAqCHxn/bt",
+	"N/EJodgR4BGjWgEi4QBy3CEtE6tJfxcRQSe2WYcbrgByHRSSEyjATzMW1tAHsObDOmnsbXGxP1nn5Xby",
+	"QjmxT9yG64OLUe3cSS472+1O6NlO6HlpiedNTTZeDgI86L182gzw/ApKAQDroqR4PiI0URLrJ/myG7Wp",
+	"e2VlAs3YsWV6zpfoUvSmgJIPWGPS/teQNGdo8LUcTmoWhCbbnyD/IKPa9PrkGRogJn6AYMUoQqKt7NUn",
+	"jhB4dkYTe2BIJkeQ7ocAAk5vzLi2WlVTJh7M/d30MylRH2TgPdAfIwev2mdYUyC2uxo39mksn2qdT+dW",
+	"/dwgd6ufbHmO4YygYBJm2KR03phgk7O1yTV3nafiJt0qT6WY+i5H5dMk51BMxVvho+Vf8BLWWehTpq8A",
+	"RnAvlUCdAmIO75aUPCx11EjLnwcP+ZIgbROtLemOZQJiOESFYOb1QCykXpNtMq9LE7Gei4QkVFg6PmKW",
+	"Rs+owqpKltBj+aGMWmHS0u+w9FIT4Q5n/ZmkUS/t00fNpl43AtgazRQU6SmTcj9GPm5de1dctG8q2Oyf",
+	"7XuNrbrYpW0afuJebWxb5saVhd647dfu1fYbMwY/+KYZrsVNvt0U1+bRLea7nhQGCbzNUHMprg4rXjv6",
+	"W86KDYf/tSXHBoewjdwRrtVO8vg0JY9wj5ozZHmVP3oBo/J1c46sPRM0gep7GgdHkJEDQzquKIiOh3RL",
+	"iOZJVXm0fManyELxvyEWPixSYok9P+j/6kXI/X16q+s9ImM5g38IN1i7D0NA2XAolRkIiZ7ds2enT4lO",
+	"aOYw6yRMiGagOgWJtZoaroe4DlAE0BF3QGxWbMgsHYoHAmNKqf+OZjHpzsaupqJTMGdUYzVkMK+6PA8h",
+	"MYC1aBgLpUjB+gNRkbgq2b9Czgow64wzX1tzSrWJyGVuEL8DSS4VZMivGZlwkRumB8I9PMxNrlYUPA5I",
+	"wpfhuw6Z+L1k+4Yr2mQuDQoj7nJ+dzm/X5fts8KyVub9ivCmNPOtGv14/4/gk88AxrrCNfBkyIHCW+lv",
+	"pJX5Jlxbet0nz8HZNQKm5UvpYvGnIpnPWFZieFJTse4p9H6H9LYZE/SoAQcjWAA30f6X5lX5iqEw1987",
+	"PKKt713UmFN/l6f8jtLqN2Pru+T6rzgse61O5uoDtbxka2OUgjdWRShVOeI9JdmX0cU6RnQiKKKeQnlJ",
+	"MhvLjJ0UFRtHSs406DsDEdt74qKfC36LBY6KaGPNDAmfQ62w1CeJ4to7EiGmF9IjIbwFFTr8Kf5j0PHf",
+	"DDrHfwzQoTXoHA86iX0jHXQi/+eFkO6nf/3zPwedDx8g/KV4XdgxYUF9SeIJTVlMMCcTwn0yqbkYQd11",
+	"X8wcretOUaQzOkdhI1REjRxhJXkcbmW0Is+yuDmz/77kj4+b3B/M6l7y+zfU+XZZ/rsomZ2meBsSa1li",
+	"KHgWwEmBOgOR9cRxrQIJ/tb9P+x/llXGOmXulYS4gU9Li7PD36lvX576hpEEK/U22PuaAIKoPlagMW5q",
+	"2XjxIzN3ctjvSJmDuTQwapDFdurb16u+bRfMg6BpjRdws2tjz+fqEq8rlSyv1hSBY6Veg19d5NNFxSaV",
+	"gjn1RTFMEzD1r1kN40Pcb1Aw7pwnflzNwk7nXlSKdSRqp0R8ElLFTif4dMSgAvbLPrOgBBSksDm+EvrY",
+	"h5p2kBpYGwthqey3fzn6jvzv/3nUP+qTcyZSEo8UFebCzKfsbxhgeZEoljJhOM20TwurlJ/jGPCIBacG",
+	"gnGw51zOyU9v374h31PNE2LHY9tw2WBS2Tsfuw54imYw/xlbin2QwFCqSX8gYiicF5OuntKE7Wlmyahh",
+	"aY8IqsC6VlQ3LUroLVfWllOmT4LMLwzsx7dcQb4y3KNPYPv9kpNgxR73D5sjEd7Cwrel6L/tzWazPTvL",
+	"vVxlTCQytVS5LXWFzgrS9HHT2nFiNaT8lFwyqpjClby92nhByNWtTOD1aW7G7k43lVWFlbRqJ2T4kWua",
+	"cV9ldS+4CwRuCgor5aHo9QP2cEdDdoHQXJNcXAk5E5EvDhthBUjtq2ByTWZKihHpxlzAxC7w5bi3sGfv",
+	"37/fOy0vLVu3be/fv688jjt3PyzlM2QLdT4Vp8QiberCMSCH/YOizHJ5FMP0cUtpS0bg4tUaY+zfrEiG",
+	"qoTX98nbsWKMzOgcArpyYEbHAzEQe+Sbb15wbb75BpnDkGdWto0w6BQDD4Z0wrM5JDlFmEQNf2OycOqD",
+	"8wm5/fB822pCBdkmQB9mJuUVyafffGO7p4JwWPQhZ+rY165ILQeLSKy5dn9dUmWpOBZCyibwNekymsAk",
+	"c8H/kTNfT9YEZQd7DhXGhSN7NBnlkUDcmM4ZVckYhwTLiMrNP2KsCmeZN7UX89gqPhMr8jONqx75nbAr",
+	"MPV+GDso246OCB8JqZgmUFnLPmRPoTCadAedf5Ns0CFDLlJN7Kf/7/8ddHqRiwC0jfHfGDz475LoyaDT",
+	"w3LfhBiZWSbJtB2ahEf+mxRjeNv2oai40oT9RpNyuLCb4PUSRdvu4zD//fe5bdc92yenRMOSBMvHyKU9",
+	"FDFU1Y2LZl0M4zBXIKXYU6GbUjHc5fjkszBe2SPgFgAKp9NLec16NcsiF1DUYInCpbGHRBMJAZkkgQ5P",
+	"CCUx/hkTbUmCr44Mee8HTcHj/2iqs/bwYMtCa5Xg2zuv2Kdk1j5HAo/OmcxYc4MjRdP2Lf4IT99WPUEc",
+	"X1hNcMV6f4q5BSvrH6aLux6cvsPHj9u3BgT9NlpyDOE2mkJ2slFLH9P+jCepTQ6GO0679ItP0xrhtqcx",
+	"8yIiGYpClgg4vjItOKQXP/03YQpGnYqMx+bLiNPHudxPiL5bx9UQczPqYHJ2Ufm7qPwv367qKdkKFLap",
+	"Jz/LdKuqOe//UUT5rQy8P2ceuxTxTIwkMRc0MfyaxScOIwtSAbSxKrTV0zxKFXkrvaNqypSWgmYkpYZG",
+	"hCmrhpU5WU2h+HdDTYd34M5eTc9SBisKYGDliuwcRrswlFunE0+Lo7aaXDRnDtzRpbyjOJM2gsYu1uQr",
+	"jjVZpT9gRMnKW7TZJcHTeIO4khjiJu0iNsXu98lLec3FqET1NpJQgdnPRak7SKP2hnqAtGyKJrkHHv1x",
+	"40lwQvcSUdJK69lFlexC03fq0g3FoCIQZSuNaR9J414mR40uSHtjg+I4Xk2SQ2I5SeGaLIESAeKxS0Ua",
+	"oecuItOxNFL3qhBgffIKqLN9OabphIsY4z/6K5w9pzDeF3L0NZXfKSbdxoqL9fdGu8I7X4jYBjdj8da/",
+	"H0u4fegQp5cIaLpEAraNCQ6ktxW0A4wfNcj2G4mGtZFvgJJAtMlTcGeOJRlTTTI2NMfOEINkw/nE7SWj",
+	"iSEpM5RnOgpiAOwHL0gOBBWpw2jFsD0s6GIXlTv/aojPA9jm4Fv35WKqeGRsTmgmBRuIGVP2AipD5DAK",
+	"KjrDcPzbBcQuvDmi1w4qaALu+QDXx5ul+gPxtjBLaQBlt49xRXiqI+KL1iiZYSQA+CuL6ApXy0YbOieK",
+	"j8bmJOhjIBIqiJAkk2LEFLlkZGhvTBGwIFWwiH3yTFFIHk0owKpfMpKLVAoW0PCBqBLxGp+9beWrMYXB",
+	"7dhZwXZWsI/CAOAqFST/ga4apjeVAlvBvb5dpoAhkCcrKm6FQl60Ghh2IDRjpFto8JbU+2gG/wYWowjL",
+	"U1SC4ZCcWt7gCpUNBIip2MkiEhzRjPVWxxN94gCvHwfTdIcN+rGwQT8hkM2KmvY1IG7u4GAW+QYeB3cE",
+	"Anrq4C43wIa5FRUCFZRVHGfBrLBQBcJOscpwjkmc8UtF1dzlrCDdj937MwQZL/MuIS546RESh/mXMQrq",
+	"MZ5H/5zEUgEKZfKBO61YSElbGdqxOfsqsoU9yxd6vj6SnQYG/DelRq9kU1BJ40vkT3ZiKxmTqK0hgtlI",
+	"HAuWNDKjIrn04maFIz52xngbcg7rsCPdX3UqOEAuz3zhdUf5yJWQM/1RzUKNpYR9QmSJf7x0UY0kVF+5",
+	"4Qn2m8F0ke6gY78ey5mT7jkTCSNDyhWZMWEGnV6/IZ/vLhLB7yZU0c7kfgIV1yaBz2jBq3ZhirvysjtH",
+	"3Sb54vZsMpLKmYDEZywbvZZAr5Ccr7nmRn8U6/uZMzhTAlVOCXRV1R+9VafEtUfrCofyayDaRr54acr0",
+	"1UBkcuTjL51Vn2ZXdhG4OF5ERJZDhOGPoec4ss2ifYvkImOuTtylTOcDoelcI+L9jGsWeW4TADHKIaDf",
+	"k7fuHStze/bUnCL+d9v1l8FTYCqryqrfKSA9nqYdFP2Om+y4yY0RCVlyVYa/8fW49dP8MuPJvjOt7/+h",
+	"s3z0YX+asXTEVtTsdDnugjF7XcnRwZEvpeIADcBf6NyWhWNSKmAGZcFN7KdPAELCTh9bcYVEapHg3sCA",
+	"3+AAN6XGdxd7G46yCQTCVZx2i3BrCBzRdmG8NZY2GBh42oU0pRuGWy3MMlzbBiYYcwGFsu3qumrZ9zef",
+	"rYjy12BcWKr/6Mu3lsXPXYUl3PnIGzMJUonQiYhftEIIL3qxtAWEQC4A4gQbITRNFdO6ATjcvrQSLjxI",
+	"pf32UY23ZSWhm8t8T1Oe7s3YXsrT9hTvbbEq1UrJeskXSQ2BaJCUJTxlqQsGoWYgtKHDIZlhrQ+/1JeS",
+	"qpR0YykusP0L+CYuY+WK4vjOvG3fso1Y2RmaHIiZsvr5EKBkSDd2DbnNjwHJyX+IiP/Zt4u/+08XUFW/",
+	"F9kdG4iEGjaSCtEoMHU7cjK9G1Q3polh6YVtRyoSs99AZ2DpxWw8vxAS2oI36Jyg3DcQiiWMXxeLE/5Y",
+	"rFvXIW8UxwlsRL9LwRwmxVjOyISKObEbSgadCRsII+WgA8VTBLtmiuixnOnSPOb4JLwAZnq7hQ+C1UEz",
+	"v4vbcSMfCO4uKFFMyyxH2F9auLsp0fnlxAqLCnjebCz9LPrkjcIUFTgskTszlrzOmRmI8JDgT55ZusPm",
+	"NxqnQ6dTRlUT/zwpiPRAcE0s1ciNPWqqKBtmme/pKqaNkBFHTZ6H/1Pm55Sn79lTSHDfjBtv40z4tBj8",
+	"9/ZqtnGywh2+H5YYbegCaBYH6E4Y+BqEAUdpBp25zIE0RmTGSMrTQQfP8WctB3hA9pZVrGdjqcuKGJYf",
+	"lbUwovY1rgfCBT8xmow9HI8vdKwfYNzqMbmc+xqMiKM1ZWA+06Qbg3fyb1DDwzHQTMqptlIEzzJiJOJN",
+	"NhHqs2Lan0WF6gAt6IH++DWpnwaFL7FOSmOfGzmJ/arfhZPY99XGUVxcgh20y2catlPc58hRCYc3m661",
+	"+Dhi1Uj+zh0xW0Ri9Yh3EQGANigxu4jVim/6CkpjSM0EhCkHz3oSIgzaG1Wf2eOG8HmQqmLWCLPr4k1y",
+	"vYqCbID7hWtR4H59TAqCXbWhH27OO+px39SjGvaxWhYJKIOnAc1ltxsy8YgUhPp2wbbhUHcDmgA4zsEJ",
+	"qXOm4VH7MrxpOJf7idFw69hgYXYqvJVaExje3XvWdrBQO4fX7Sa6IByUN6/KChpvLYmryj37fxRqw4dA",
+	"BlryM90Nhborc1UbOrHDgvkqgk0XIF60P+e1ssFGZx8P2Q0gXlqn/yM+yx1d0bvDZ8EJ3Qs+SytB4pbw",
+	"WXY4Kzuclc9X/ijwVVZQzmaRY11ozdHBEdpPAh8y+lx8OMacmdrAGEc8tguM+VQh7LYPoNmJL19TroyP",
+	"wahNl6m9xi3iX0I/F35xU5kor7nxLwu0D4hFroQ4uCtPNblmCsIrxJ8fku7hwUOoFeFeoIZA0LMPaxiI",
+	"6s3AX5Fza1+YxLZygLVXKFHMKAiD1nTI+uC9RcctOqaqjfqhgIUJiSHX5BLALaQg3aOHh0jCPPTejDof",
+	"nx57j3GvPxAo7cXF1kFEIwaNoPRX58t6g+3cKbHbVADchsa5ed05LN8GBJbQzN6uOR4nM+b6pDhMtwPb",
+	"9/CO5iXYrDjFlcO5CzzfFcDcScRt+KwPP1/PaB1lI7Ry7SpRkg90C867Vqbed203uzZfhWCDKzyPSD3+",
+	"7pv7ioAFceZtXIB+sXfp5l+tCI2oFdvf6BvI0s3zwDEyde0bzVXWOe7sw71xQ1iKTpNXTGCFh9M3zz1Q",
+	"VL/02UOJxmX//9vA9eBCdnXo+azEKemGBqZMTjMGgRKYqw+DD9/3iF3L779vk+eP0dGoHGCifZFiH3SC",
+	"GabLXQQL4re4mHIXjgUaaXtBW+75mtZ+YjQzY9+QyoWAqHU8KkELBWVuWjV/ulyNRLvwqgyJYcOhVGYJ",
+	"vzHooBIbs9zFD5WY/mqIuyao/EwcsCPLMjsJt4+wzkHcetCnv2E1/Z3n6prNdUSGMsk1GSmZTxF/0qGX",
+	"M61LYKsRtV+ytEg9CNeeTqaUj2pn9YwmY29UcifmQaFaWtWscmXDE+jE6Wi5GqlVKX3ugms6kZNJLriZ",
+	"W/2gmjcRNImRo/W769RKOz1MQrHbNXInwmm8c5GE00bt1pKG/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -302,23 +302,30 @@ var demoFeedback = []struct {
 	demoDecision
 }{
 	{rapport.FeedbackCreate{Category: "collection", Summary: "More graphic novels and manga", Public: true,
-		Details: "Several students said the shelf is always empty by Tuesday."},
+		PublicSummary: "More graphic novels and manga",
+		Details:       "Several students said the shelf is always empty by Tuesday."},
 		demoDecision{moves: []rapport.TransitionRequest{
 			{To: rapport.FeedbackUnderReview},
-			{To: rapport.FeedbackActedOn, Text: "We added 60 graphic novels and manga volumes; see the new shelf by the windows."},
+			{To: rapport.FeedbackActedOn, Text: "Ordered 60 volumes from the list Maya's club drew up; shelved by the windows.",
+				PublicText: "We added 60 graphic novels and manga volumes; see the new shelf by the windows."},
 		}, told: rapport.ChannelInPerson, supporters: []string{"demo-stu-1003"}, anonymousToo: 2, patron: "demo-stu-1001", fromFocusGroup: true}},
-	{rapport.FeedbackCreate{Category: "space", Summary: "A quiet study space during lunch", Public: true},
+	{rapport.FeedbackCreate{Category: "space", Summary: "A quiet study space during lunch", Public: true,
+		PublicSummary: "A quiet study space during lunch"},
 		demoDecision{moves: []rapport.TransitionRequest{{To: rapport.FeedbackUnderReview, Text: "Talking to the lunch supervisors"}},
 			anonymousToo: 4, fromFocusGroup: true}},
-	{rapport.FeedbackCreate{Category: "technology", Summary: "Phone chargers at the tables", Public: true},
+	{rapport.FeedbackCreate{Category: "technology", Summary: "Phone chargers at the tables", Public: true,
+		PublicSummary: "Phone chargers at the tables"},
 		demoDecision{moves: []rapport.TransitionRequest{
-			{To: rapport.FeedbackExplained, Text: "The tables cannot be wired this year; we lend chargers at the desk instead."},
+			{To: rapport.FeedbackExplained, Text: "Facilities say the tables cannot be wired this year; we lend chargers at the desk instead.",
+				PublicText: "The tables cannot be wired this year; we lend chargers at the desk instead."},
 		}, fromFocusGroup: true}},
 	{rapport.FeedbackCreate{Category: "hours", Summary: "Longer hours after school"}, demoDecision{fromFocusGroup: true}},
-	{rapport.FeedbackCreate{Source: rapport.SourceSuggestionBox, Category: "hours", Summary: "Open on Saturdays", Public: true},
+	{rapport.FeedbackCreate{Source: rapport.SourceSuggestionBox, Category: "hours", Summary: "Open on Saturdays", Public: true,
+		PublicSummary: "Open on Saturdays"},
 		demoDecision{moves: []rapport.TransitionRequest{
 			{To: rapport.FeedbackUnderReview, Text: "Asking the district about weekend staffing"},
-			{To: rapport.FeedbackExplained, Text: "The building is closed on weekends; the library now stays open until 5 pm on Tuesdays and Thursdays."},
+			{To: rapport.FeedbackExplained, Text: "The building is closed on weekends; the library now stays open until 5 pm on Tuesdays and Thursdays.",
+				PublicText: "The building is closed on weekends; the library now stays open until 5 pm on Tuesdays and Thursdays."},
 		}, told: rapport.ChannelNewsletter}},
 	{rapport.FeedbackCreate{Source: rapport.SourceConversation, Category: "research", Summary: "A research guide on the 1918 flu"},
 		demoDecision{moves: []rapport.TransitionRequest{

@@ -99,7 +99,7 @@ func (s *server) CreateCampaignFeedback(ctx context.Context, req api.CreateCampa
 		return rapport.FeedbackCreate{
 			PatronID: deref(b.PatronId), SubmitterRole: rapport.PatronRole(deref(b.SubmitterRole)),
 			Source: rapport.FeedbackSource(deref(b.Source)), Category: deref(b.Category), Summary: b.Summary,
-			Details: deref(b.Details), Public: deref(b.Public), ReceivedAt: deref(b.ReceivedAt),
+			Details: deref(b.Details), Public: deref(b.Public), PublicSummary: deref(b.PublicSummary), ReceivedAt: deref(b.ReceivedAt),
 		}
 	})
 	items, err := s.store.CreateCampaignFeedback(ctx, p.Tenant, p.Actor(), req.CampaignId, ins)

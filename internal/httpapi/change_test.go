@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,8 @@ func testChangeFeed(t *testing.T, env *apitest.Env) {
 		t.Fatalf("the admin client's events = %v", got)
 	}
 	_, start := feed(t, env, admin, "", "", labels)
+	otherAdmin := env.Token(other, nil)
+	_, otherStart := feed(t, env, otherAdmin, "", "", labels) // the same moment in the other district's feed
 
 	post := func(path string, body map[string]any, label string, headers ...string) uuid.UUID {
 		t.Helper()
@@ -138,7 +141,6 @@ func testChangeFeed(t *testing.T, env *apitest.Env) {
 		t.Fatalf("erase = %d", res.Status)
 	}
 	// Another district's writes, which no one here sees.
-	otherAdmin := env.Token(other, nil)
 	if res := env.Call(http.MethodPost, "/v1/patrons", otherAdmin, map[string]any{"school_id": other.Schools[0].ID, "role": "student", "given_name": "Eve", "family_name": "Abbot"}); res.Status != http.StatusCreated {
 		t.Fatalf("other district's patron = %d", res.Status)
 	}
@@ -163,12 +165,22 @@ func testChangeFeed(t *testing.T, env *apitest.Env) {
 		{"another district", otherAdmin, "&types=note,interaction,feedback_item", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := feedSoon(t, env, tt.token, start, tt.query, labels, tt.want)
+			from := start
+			if tt.token == otherAdmin {
+				from = otherStart // a cursor of this district's feed does not open in another's
+			}
+			got := feedSoon(t, env, tt.token, from, tt.query, labels, tt.want)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("feed (-want +got):\n%s", diff)
 			}
 		})
 	}
+	t.Run("another district's cursor", func(t *testing.T) {
+		res := env.Call(http.MethodGet, "/v1/changes?cursor="+start, otherAdmin, nil)
+		if res.Status != http.StatusBadRequest || !slices.Equal(res.Pointers(t), []string{"#/query/cursor"}) {
+			t.Errorf("a cursor of another district's feed = %d %s; want 400 at #/query/cursor", res.Status, res.Body)
+		}
+	})
 	t.Run("the author's note, through the client and name that wrote it", func(t *testing.T) {
 		if notes, _ := feed(t, env, admin, start, "&types=note", labels); len(notes) != 2 {
 			t.Fatalf("without Acting-User: %v; want the library note's two events", notes)

@@ -51,7 +51,8 @@ func (s *server) CreateFeedback(ctx context.Context, req api.CreateFeedbackReque
 	in := rapport.FeedbackCreate{
 		SchoolID: b.SchoolId, PatronID: deref(b.PatronId), SubmitterRole: rapport.PatronRole(deref(b.SubmitterRole)),
 		Source: rapport.FeedbackSource(deref(b.Source)), CampaignID: deref(b.CampaignId), Category: deref(b.Category),
-		Summary: b.Summary, Details: deref(b.Details), Public: deref(b.Public), ReceivedAt: deref(b.ReceivedAt),
+		Summary: b.Summary, Details: deref(b.Details), Public: deref(b.Public), PublicSummary: deref(b.PublicSummary),
+		ReceivedAt: deref(b.ReceivedAt),
 	}
 	f, err := s.store.CreateFeedback(ctx, p.Tenant, p.Actor(), in)
 	if err != nil {
@@ -89,15 +90,17 @@ func (s *server) UpdateFeedback(ctx context.Context, req api.UpdateFeedbackReque
 	}
 	b := req.Body
 	patch := rapport.FeedbackPatch{
-		PatronID:      changeOf(b.PatronId),
-		SubmitterRole: roleChange(changeOf(b.SubmitterRole)),
-		Source:        (*rapport.FeedbackSource)(b.Source),
-		CampaignID:    changeOf(b.CampaignId),
-		Category:      changeOf(b.Category),
-		Summary:       b.Summary,
-		Details:       changeOf(b.Details),
-		Public:        b.Public,
-		ReceivedAt:    b.ReceivedAt,
+		PatronID:       changeOf(b.PatronId),
+		SubmitterRole:  roleChange(changeOf(b.SubmitterRole)),
+		Source:         (*rapport.FeedbackSource)(b.Source),
+		CampaignID:     changeOf(b.CampaignId),
+		Category:       changeOf(b.Category),
+		Summary:        b.Summary,
+		Details:        changeOf(b.Details),
+		Public:         b.Public,
+		PublicSummary:  changeOf(b.PublicSummary),
+		PublicDecision: changeOf(b.PublicDecision),
+		ReceivedAt:     b.ReceivedAt,
 	}
 	f, err := s.store.UpdateFeedback(ctx, p.Tenant, p.Actor(), req.FeedbackId, parseIfMatch(req.Params.IfMatch), patch)
 	if err != nil {
@@ -116,7 +119,7 @@ func (s *server) TransitionFeedback(ctx context.Context, req api.TransitionFeedb
 	if err != nil {
 		return nil, err
 	}
-	t := rapport.TransitionRequest{To: rapport.FeedbackStatus(req.Body.To), Text: deref(req.Body.Text)}
+	t := rapport.TransitionRequest{To: rapport.FeedbackStatus(req.Body.To), Text: deref(req.Body.Text), PublicText: deref(req.Body.PublicText)}
 	f, err := s.store.TransitionFeedback(ctx, p.Tenant, p.Actor(), req.FeedbackId, parseIfMatch(req.Params.IfMatch), t)
 	if err != nil {
 		return nil, err
@@ -251,6 +254,9 @@ func toAPIFeedback(f rapport.FeedbackItem) api.FeedbackItem {
 		Details:         optional(f.Details),
 		SupportersCount: f.SupportersCount,
 		Public:          f.Public,
+		PublicSummary:   optional(f.PublicSummary),
+		PublicDecision:  optional(f.PublicDecision),
+		OnPublicBoard:   f.OnPublicBoard(),
 		Status:          api.FeedbackStatus(f.Status),
 		ReceivedAt:      f.ReceivedAt.UTC(),
 		CreatedAt:       f.CreatedAt.UTC(),

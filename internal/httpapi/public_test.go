@@ -37,16 +37,29 @@ func TestYouSaidWeDid(t *testing.T) {
 	fan := env.NewPatron(lincoln, "Philippa", "Ostrowski-Vance")
 	writer := env.Token(tenant, feedbackScopes)
 	board := "/v1/public/schools/" + lincoln.Slug + "/you-said-we-did"
+	// Each item is worded for the board: its summary as the patron put it ("As asked: …"), and
+	// a public summary; each decision has an internal text ("Internal: …") and a public one.
 	item := func(summary string, public bool, extra map[string]any) string {
-		body := map[string]any{"school_id": lincoln.ID, "source": "conversation", "summary": summary, "public": public}
+		body := map[string]any{"school_id": lincoln.ID, "source": "conversation", "summary": "As asked: " + summary,
+			"public_summary": summary, "public": public}
 		for k, v := range extra {
 			body[k] = v
+			if v == nil {
+				delete(body, k)
+			}
 		}
 		return newFeedback(t, env, writer, body, "Acting-User", "ms.lee@lincoln.example.org").Id.String()
 	}
 	decide := func(id, to, text string) {
 		t.Helper()
-		if res := transition(env, writer, id, to, text, "Acting-User", "ms.lee@lincoln.example.org"); res.Status != http.StatusOK {
+		body := map[string]any{"to": to}
+		switch {
+		case to == "acted_on" || to == "explained_why_not":
+			body["text"], body["public_text"] = "Internal: "+text, text
+		case text != "":
+			body["text"] = text
+		}
+		if res := env.Call(http.MethodPost, "/v1/feedback/"+id+"/transitions", writer, body, "Acting-User", "ms.lee@lincoln.example.org"); res.Status != http.StatusOK {
 			t.Fatalf("decide %s = %d %s", id, res.Status, res.Body)
 		}
 	}
@@ -70,8 +83,23 @@ func TestYouSaidWeDid(t *testing.T) {
 	reopened := item("Reopened", true, nil)
 	decide(reopened, "acted_on", "Done")
 	decide(reopened, "under_review", "Not done after all")
-	elsewhere := newFeedback(t, env, writer, map[string]any{"school_id": adams.ID, "source": "form", "summary": "Adams item", "public": true}).Id.String()
+	elsewhere := newFeedback(t, env, writer, map[string]any{"school_id": adams.ID, "source": "form", "summary": "Adams item",
+		"public_summary": "Adams item", "public": true}).Id.String()
 	decide(elsewhere, "acted_on", "Done at Adams")
+	// Public and decided, but not worded for the board: off it, until staff word it.
+	unworded := item("Unworded", true, map[string]any{"public_summary": nil})
+	decide(unworded, "acted_on", "Done")
+	undecidedInPublic := item("Decided without public words", true, nil)
+	if res := transition(env, writer, undecidedInPublic, "acted_on", "Internal: done"); res.Status != http.StatusOK {
+		t.Fatalf("decide without public_text = %d %s", res.Status, res.Body)
+	}
+	for _, id := range []string{unworded, undecidedInPublic} {
+		var f api.FeedbackItem
+		mustGet(t, env, writer, "/v1/feedback/"+id, &f)
+		if f.OnPublicBoard {
+			t.Errorf("%s without public wording has on_public_board true: %+v", id, f)
+		}
+	}
 
 	res := env.Call(http.MethodGet, board, "", nil) // no token
 	if res.Status != http.StatusOK {
@@ -80,7 +108,7 @@ func TestYouSaidWeDid(t *testing.T) {
 	var got api.PublicBoard
 	res.Decode(t, &got)
 	if diff := cmp.Diff([]string{"Open on Saturdays", "More manga"}, boardSummaries(got)); diff != "" {
-		t.Errorf("board: only public decisions, newest first (-want +got):\n%s", diff)
+		t.Errorf("board: only public decisions worded for it, newest first (-want +got):\n%s", diff)
 	}
 	if got.School.Name != "Lincoln High" || got.School.Slug != lincoln.Slug {
 		t.Errorf("school = %+v", got.School)
@@ -100,7 +128,7 @@ func TestYouSaidWeDid(t *testing.T) {
 		body := string(res.Body)
 		for _, secret := range []string{
 			zeb.ID.String(), fan.ID.String(), "Zebediah", "Quattlebaum", "Zeb ", "zeb.q@", "stu-zeb-77", "B-ZEB-77", "Philippa", "Ostrowski",
-			"ms.lee", clientIDOf(t, env, writer), "asked at the desk", "classmate", "Adams item",
+			"ms.lee", clientIDOf(t, env, writer), "asked at the desk", "classmate", "Adams item", "As asked", "Internal",
 			"patron", "submitter", "details", "created_by", "decided_by", "updated_by", "acting_user", "client_id",
 		} {
 			if strings.Contains(body, secret) {
@@ -150,6 +178,26 @@ func TestYouSaidWeDid(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{"Open on Saturdays", "More manga"}, boardSummaries(private)); diff != "" {
 			t.Errorf("the board after making an item private (-want +got):\n%s", diff)
+		}
+		// Wording a decided public item for the board puts it there; taking the wording away
+		// takes it off again.
+		var worded api.FeedbackItem
+		if res := env.Call(http.MethodPatch, "/v1/feedback/"+undecidedInPublic, writer, map[string]any{"public_decision": "Done, at last"}); res.Status != http.StatusOK {
+			t.Fatalf("word the decision = %d %s", res.Status, res.Body)
+		} else if res.Decode(t, &worded); !worded.OnPublicBoard {
+			t.Errorf("a worded public decision says on_public_board false: %+v", worded)
+		}
+		var now api.PublicBoard
+		mustGet(t, env, "", board, &now)
+		if len(now.Data) == 0 || now.Data[0].Summary != "Decided without public words" || now.Data[0].DecisionText != "Done, at last" {
+			t.Errorf("the board after wording a decision = %+v", now.Data)
+		}
+		if res := env.Call(http.MethodPatch, "/v1/feedback/"+undecidedInPublic, writer, map[string]any{"public_summary": nil}); res.Status != http.StatusOK {
+			t.Fatalf("take the public summary away = %d %s", res.Status, res.Body)
+		}
+		mustGet(t, env, "", board, &now)
+		if diff := cmp.Diff([]string{"Open on Saturdays", "More manga"}, boardSummaries(now)); diff != "" {
+			t.Errorf("the board after taking a public summary away (-want +got):\n%s", diff)
 		}
 	})
 

@@ -40,6 +40,10 @@ func scanCampaign(row pgx.CollectableRow) (rapport.Campaign, error) {
 
 // ListCampaigns returns one page of the scope's campaigns, the most recently held first.
 func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f rapport.CampaignFilter, page rapport.PageRequest) (rapport.Page[rapport.Campaign], error) {
+	cursors, err := s.listCursors(ctx, "campaigns", scope)
+	if err != nil {
+		return rapport.Page[rapport.Campaign]{}, err
+	}
 	var c conditions
 	c.tenant("c", scope)
 	if f.SchoolID != uuid.Nil {
@@ -51,7 +55,7 @@ func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f 
 	if page.Cursor != "" {
 		var heldOn string
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &heldOn, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &heldOn, &id); err != nil {
 			return rapport.Page[rapport.Campaign]{}, err
 		}
 		c.add(fmt.Sprintf("(c.held_on, c.id) < (%s::date, %s)", c.arg(heldOn), c.arg(id)))
@@ -67,7 +71,7 @@ func (s *Store) ListCampaigns(ctx context.Context, scope rapport.TenantScope, f 
 		return rapport.Page[rapport.Campaign]{}, err
 	}
 	return pageOf(campaigns, size, func(c rapport.Campaign) string {
-		return encodeCursor(c.HeldOn.Format(time.DateOnly), c.ID)
+		return cursors.encode(c.HeldOn.Format(time.DateOnly), c.ID)
 	}), nil
 }
 

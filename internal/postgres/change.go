@@ -22,11 +22,15 @@ var _ rapport.EventStore = (*Store)(nil)
 // sorts after every cursor handed out so far. The page ends there; its NextCursor is its last
 // event, or, when it holds all there is, (xmin, 0), the place where the next events will be.
 //
-// The cursor is opaque to callers: (xid, seq) encoded by encodeCursor.
+// The cursor is opaque to callers: (xid, seq), sealed for the district's feed.
 func (s *Store) ListChanges(ctx context.Context, p *rapport.Principal, f rapport.EventFilter, page rapport.PageRequest) (rapport.EventPage, error) {
+	cursors, err := s.listCursors(ctx, "changes", p.Tenant)
+	if err != nil {
+		return rapport.EventPage{}, err
+	}
 	var afterXID, afterSeq int64
 	if page.Cursor != "" {
-		if err := decodeCursor(page.Cursor, &afterXID, &afterSeq); err != nil {
+		if err := cursors.decode(page.Cursor, &afterXID, &afterSeq); err != nil {
 			return rapport.EventPage{}, err
 		}
 	}
@@ -101,7 +105,7 @@ func (s *Store) ListChanges(ctx context.Context, p *rapport.Principal, f rapport
 		if xid == nil { // no event after the cursor: the one row of the snapshot alone
 			continue
 		}
-		e.Cursor = encodeCursor(*xid, *seq)
+		e.Cursor = cursors.encode(*xid, *seq)
 		e.Resource, e.ID, e.Kind, e.At, e.By.ClientID = rapport.ResourceType(*resource), *id, rapport.EventKind(*kind), *at, *client
 		if school != nil {
 			e.SchoolID = *school
@@ -122,7 +126,7 @@ func (s *Store) ListChanges(ctx context.Context, p *rapport.Principal, f rapport
 	case page.Cursor != "" && xmin <= afterXID:
 		out.NextCursor = page.Cursor // nothing has ended since: stay where the reader was
 	default:
-		out.NextCursor = encodeCursor(xmin, int64(0))
+		out.NextCursor = cursors.encode(xmin, int64(0))
 	}
 	return out, nil
 }

@@ -63,12 +63,16 @@ const clientInScope = `c.district_id = $1 AND ($2::uuid[] IS NULL OR (
 
 // ListClients returns one page of the scope's clients, newest first.
 func (s *Store) ListClients(ctx context.Context, scope rapport.TenantScope, page rapport.PageRequest) (rapport.Page[rapport.Client], error) {
+	cursors, err := s.listCursors(ctx, "clients", scope)
+	if err != nil {
+		return rapport.Page[rapport.Client]{}, err
+	}
 	var afterAt *time.Time
 	var afterID *uuid.UUID
 	if page.Cursor != "" {
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &at, &id); err != nil {
 			return rapport.Page[rapport.Client]{}, err
 		}
 		afterAt, afterID = &at, &id
@@ -84,7 +88,7 @@ func (s *Store) ListClients(ctx context.Context, scope rapport.TenantScope, page
 	if err != nil {
 		return rapport.Page[rapport.Client]{}, err
 	}
-	return pageOf(clients, size, func(c rapport.Client) string { return encodeCursor(c.CreatedAt, c.ID) }), nil
+	return pageOf(clients, size, func(c rapport.Client) string { return cursors.encode(c.CreatedAt, c.ID) }), nil
 }
 
 // GetClient returns the client, or an error of kind NotFound when it is not in scope.
@@ -365,7 +369,7 @@ func (s *Store) ListClientChanges(ctx context.Context, since time.Time) ([]rappo
 		var xid, seq int64
 		var c rapport.ClientChange
 		err := row.Scan(&xid, &seq, &c.ClientID, &c.At)
-		c.Event = encodeCursor(xid, seq)
+		c.Event = fmt.Sprintf("%d/%d", xid, seq)
 		return c, err
 	})
 	if err != nil {

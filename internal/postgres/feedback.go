@@ -17,7 +17,8 @@ import (
 var _ rapport.FeedbackStore = (*Store)(nil)
 
 const feedbackColumns = `f.id, f.district_id, f.school_id, f.patron_id, coalesce(f.submitter_role, ''), f.source,
-	f.campaign_id, coalesce(f.category, ''), f.summary, coalesce(f.details, ''), f.supporters_count, f.public, f.status,
+	f.campaign_id, coalesce(f.category, ''), f.summary, coalesce(f.details, ''), f.supporters_count, f.public,
+	coalesce(f.public_summary, ''), coalesce(f.public_decision, ''), f.status,
 	coalesce(f.resolution, ''), f.decided_at, coalesce(f.decided_by_client, ''), coalesce(f.decided_by_user, ''),
 	f.communicated_at, coalesce(f.communication_channel, ''), coalesce(f.communicated_by_client, ''),
 	coalesce(f.communicated_by_user, ''), f.received_at, f.version,
@@ -29,7 +30,8 @@ func scanFeedback(row pgx.CollectableRow) (rapport.FeedbackItem, error) {
 	var patronID, campaignID *uuid.UUID
 	var decidedAt, communicatedAt *time.Time
 	err := row.Scan(&f.ID, &f.DistrictID, &f.SchoolID, &patronID, &f.SubmitterRole, &f.Source,
-		&campaignID, &f.Category, &f.Summary, &f.Details, &f.SupportersCount, &f.Public, &f.Status,
+		&campaignID, &f.Category, &f.Summary, &f.Details, &f.SupportersCount, &f.Public,
+		&f.PublicSummary, &f.PublicDecision, &f.Status,
 		&f.Resolution, &decidedAt, &f.DecidedBy.ClientID, &f.DecidedBy.ActingUser,
 		&communicatedAt, &f.Channel, &f.CommunicatedBy.ClientID, &f.CommunicatedBy.ActingUser,
 		&f.ReceivedAt, &f.Version, &f.CreatedAt, &f.CreatedBy.ClientID, &f.CreatedBy.ActingUser,
@@ -52,6 +54,10 @@ func scanFeedback(row pgx.CollectableRow) (rapport.FeedbackItem, error) {
 // ListFeedback returns one page of the scope's feedback items: newest first, or by update time
 // (oldest first) with UpdatedSince.
 func (s *Store) ListFeedback(ctx context.Context, scope rapport.TenantScope, f rapport.FeedbackFilter, page rapport.PageRequest) (rapport.Page[rapport.FeedbackItem], error) {
+	cursors, err := s.listCursors(ctx, "feedback", scope)
+	if err != nil {
+		return rapport.Page[rapport.FeedbackItem]{}, err
+	}
 	var c conditions
 	c.tenant("f", scope)
 	for _, eq := range []struct {
@@ -95,16 +101,17 @@ func (s *Store) ListFeedback(ctx context.Context, scope rapport.TenantScope, f r
 	}
 
 	order, key := "f.created_at DESC, f.id DESC", "(f.created_at, f.id) < (%s, %s)"
-	cursorOf := func(f rapport.FeedbackItem) string { return encodeCursor(f.CreatedAt, f.ID) }
+	cursorOf := func(f rapport.FeedbackItem) string { return cursors.encode(f.CreatedAt, f.ID) }
 	if !f.UpdatedSince.IsZero() {
 		c.add("f.updated_at >= " + c.arg(f.UpdatedSince))
 		order, key = "f.updated_at, f.id", "(f.updated_at, f.id) > (%s, %s)"
-		cursorOf = func(f rapport.FeedbackItem) string { return encodeCursor(f.UpdatedAt, f.ID) }
+		cursors.list += " by update"
+		cursorOf = func(f rapport.FeedbackItem) string { return cursors.encode(f.UpdatedAt, f.ID) }
 	}
 	if page.Cursor != "" {
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &at, &id); err != nil {
 			return rapport.Page[rapport.FeedbackItem]{}, err
 		}
 		c.add(fmt.Sprintf(key, c.arg(at), c.arg(id)))
@@ -201,8 +208,11 @@ func insertFeedback(ctx context.Context, w *unit, campaign *rapport.Campaign, in
 		in := &ins[i]
 		if in.PatronID != uuid.Nil {
 			patron, ok := patrons[in.PatronID]
-			if checkFeedbackPatron(&p, at(i)+"/patron_id", patron, ok, in.SchoolID) && in.SubmitterRole == "" {
-				in.SubmitterRole = patron.Role
+			if checkFeedbackPatron(&p, at(i)+"/patron_id", patron, ok, in.SchoolID) {
+				if in.SubmitterRole == "" {
+					in.SubmitterRole = patron.Role
+				}
+				rapport.CheckPublicWording(&p, in.Item(), patron, func(field string) string { return at(i) + "/" + field })
 			}
 		}
 		if in.Source == "" && campaign != nil {
@@ -217,13 +227,13 @@ func insertFeedback(ctx context.Context, w *unit, campaign *rapport.Campaign, in
 		f := in.Item()
 		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			INSERT INTO feedback_items AS f (id, district_id, school_id, patron_id, submitter_role, source, campaign_id,
-				category, summary, details, public, received_at,
+				category, summary, details, public, public_summary, received_at,
 				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $13, $14, $15, $13, $14)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, $14, $15, $16, $14, $15)
 			RETURNING `+feedbackColumns,
 			[]any{uuid.Must(uuid.NewV7()), scope.DistrictID, f.SchoolID, nullUUID(f.PatronID), nullIfEmpty(string(f.SubmitterRole)),
 				f.Source, nullUUID(f.CampaignID), nullIfEmpty(f.Category), f.Summary, nullIfEmpty(f.Details), f.Public,
-				f.ReceivedAt, by.ClientID, nullIfEmpty(by.ActingUser), w.now})
+				nullIfEmpty(f.PublicSummary), f.ReceivedAt, by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 		if err != nil {
 			return nil, err
 		}
@@ -293,14 +303,22 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 			return nil
 		}
 		var p rapport.Problems
+		inPatch := func(field string) string { return "#/" + field }
 		if next.PatronID != uuid.Nil && next.PatronID != current.PatronID {
 			patrons, err := patronsByID(ctx, tx, scope, []uuid.UUID{next.PatronID})
 			if err != nil {
 				return err
 			}
 			patron, ok := patrons[next.PatronID]
-			if checkFeedbackPatron(&p, "#/patron_id", patron, ok, next.SchoolID) && !patch.SubmitterRole.Set && next.SubmitterRole == "" {
-				next.SubmitterRole = patron.Role
+			if checkFeedbackPatron(&p, "#/patron_id", patron, ok, next.SchoolID) {
+				if !patch.SubmitterRole.Set && next.SubmitterRole == "" {
+					next.SubmitterRole = patron.Role
+				}
+				rapport.CheckPublicWording(&p, next, patron, inPatch)
+			}
+		} else if next.PatronID != uuid.Nil && next.HasPublicWording() {
+			if err := checkWordingAgainstPatron(ctx, w, next, inPatch); err != nil {
+				return err
 			}
 		}
 		if next.CampaignID != uuid.Nil && next.CampaignID != current.CampaignID {
@@ -320,12 +338,13 @@ func (s *Store) UpdateFeedback(ctx context.Context, scope rapport.TenantScope, b
 		items, err := queryRows(ctx, tx, "query feedback", scanFeedback, `
 			UPDATE feedback_items AS f
 			SET patron_id = $2, submitter_role = $3, source = $4, campaign_id = $5, category = $6, summary = $7,
-				details = $8, public = $9, received_at = $10,
-				version = version + 1, updated_at = $13, updated_by_client = $11, updated_by_user = $12
+				details = $8, public = $9, public_summary = $10, public_decision = $11, received_at = $12,
+				version = version + 1, updated_at = $15, updated_by_client = $13, updated_by_user = $14
 			WHERE f.id = $1
 			RETURNING `+feedbackColumns,
 			[]any{id, nullUUID(next.PatronID), nullIfEmpty(string(next.SubmitterRole)), next.Source, nullUUID(next.CampaignID),
-				nullIfEmpty(next.Category), next.Summary, nullIfEmpty(next.Details), next.Public, next.ReceivedAt,
+				nullIfEmpty(next.Category), next.Summary, nullIfEmpty(next.Details), next.Public,
+				nullIfEmpty(next.PublicSummary), nullIfEmpty(next.PublicDecision), next.ReceivedAt,
 				by.ClientID, nullIfEmpty(by.ActingUser), w.now})
 		if err != nil {
 			return err
@@ -359,6 +378,16 @@ func (s *Store) TransitionFeedback(ctx context.Context, scope rapport.TenantScop
 		if err != nil {
 			return err
 		}
+		if next.Status.Decided() && next.PatronID != uuid.Nil && next.HasPublicWording() { // a decision publishes
+			if err := checkWordingAgainstPatron(ctx, w, next, func(field string) string {
+				if field == "public_decision" {
+					return "#/public_text" // the transition's name for it
+				}
+				return "#/" + field
+			}); err != nil {
+				return err
+			}
+		}
 		if out, err = writeDecision(ctx, w, next); err != nil {
 			return err
 		}
@@ -368,6 +397,21 @@ func (s *Store) TransitionFeedback(ctx context.Context, scope rapport.TenantScop
 		return bumpCampaigns(ctx, w, current.CampaignID)
 	})
 	return out, err
+}
+
+// checkWordingAgainstPatron fails when the public wording of the item names its patron; see
+// rapport.CheckPublicWording. A patron the scope cannot see (a school scope's view of an item
+// whose patron moved school) is read all the same: the board is public.
+func checkWordingAgainstPatron(ctx context.Context, w *unit, f rapport.FeedbackItem, pointer func(string) string) error {
+	patrons, err := patronsByID(ctx, w.tx, rapport.TenantScope{DistrictID: f.DistrictID}, []uuid.UUID{f.PatronID})
+	if err != nil {
+		return err
+	}
+	var p rapport.Problems
+	if patron, ok := patrons[f.PatronID]; ok {
+		rapport.CheckPublicWording(&p, f, patron, pointer)
+	}
+	return p.Err()
 }
 
 // lockFeedback reads an item of the unit's scope under a lock and checks If-Match.
@@ -415,12 +459,13 @@ func writeDecision(ctx context.Context, w *unit, f rapport.FeedbackItem) (rappor
 		UPDATE feedback_items AS f
 		SET status = $2, resolution = $3, decided_at = $4, decided_by_client = $5, decided_by_user = $6,
 			communicated_at = $7, communication_channel = $8, communicated_by_client = $9, communicated_by_user = $10,
+			public_decision = $14,
 			version = version + 1, updated_at = $13, updated_by_client = $11, updated_by_user = $12
 		WHERE f.id = $1
 		RETURNING `+feedbackColumns,
 		[]any{f.ID, f.Status, nullIfEmpty(f.Resolution), decidedAt, decidedByClient, nullIfEmpty(f.DecidedBy.ActingUser),
 			communicatedAt, nullIfEmpty(string(f.Channel)), communicatedByClient, nullIfEmpty(f.CommunicatedBy.ActingUser),
-			by.ClientID, nullIfEmpty(by.ActingUser), w.now})
+			by.ClientID, nullIfEmpty(by.ActingUser), w.now, nullIfEmpty(f.PublicDecision)})
 	if err != nil {
 		return rapport.FeedbackItem{}, err
 	}
@@ -430,6 +475,10 @@ func writeDecision(ctx context.Context, w *unit, f rapport.FeedbackItem) (rappor
 
 // ListFeedbackHistory returns one page of an item's transitions, oldest first.
 func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantScope, id uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.FeedbackTransition], error) {
+	cursors, err := s.listCursors(ctx, "feedback history "+id.String(), scope)
+	if err != nil {
+		return rapport.Page[rapport.FeedbackTransition]{}, err
+	}
 	if _, err := getFeedback(ctx, s.pool, scope, id, ""); err != nil {
 		return rapport.Page[rapport.FeedbackTransition]{}, err
 	}
@@ -437,7 +486,7 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 	c.add("feedback_id = " + c.arg(id))
 	if page.Cursor != "" {
 		var after int64
-		if err := decodeCursor(page.Cursor, &after); err != nil {
+		if err := cursors.decode(page.Cursor, &after); err != nil {
 			return rapport.Page[rapport.FeedbackTransition]{}, err
 		}
 		c.add("id > " + c.arg(after))
@@ -466,7 +515,7 @@ func (s *Store) ListFeedbackHistory(ctx context.Context, scope rapport.TenantSco
 	if err != nil {
 		return rapport.Page[rapport.FeedbackTransition]{}, interpretError(fmt.Errorf("list history of feedback %s: %w", id, err))
 	}
-	return pageOf(entries, size, func(t rapport.FeedbackTransition) string { return encodeCursor(t.ID) }), nil
+	return pageOf(entries, size, func(t rapport.FeedbackTransition) string { return cursors.encode(t.ID) }), nil
 }
 
 // RecordFeedbackCommunication records that an item's decision was told.
@@ -545,10 +594,15 @@ func (s *Store) AddFeedbackSupporter(ctx context.Context, scope rapport.TenantSc
 }
 
 // ListYouSaidWeDid returns one page of the public board of an active school: its public,
-// decided items, newest decision first. Only the columns the board shows are read, so that
-// nothing else can leak into it.
+// decided items that staff worded for it, newest decision first. Only the columns the board
+// shows are read, the public wording and never what the patron said or the internal
+// resolution, so that nothing else can leak into it.
 func (s *Store) ListYouSaidWeDid(ctx context.Context, slug string, page rapport.PageRequest) (rapport.PublicBoard, error) {
 	school, err := publicSchool(ctx, s.pool, slug)
+	if err != nil {
+		return rapport.PublicBoard{}, err
+	}
+	cursors, err := s.listCursors(ctx, "board "+school.ID.String(), rapport.TenantScope{DistrictID: school.DistrictID})
 	if err != nil {
 		return rapport.PublicBoard{}, err
 	}
@@ -556,10 +610,11 @@ func (s *Store) ListYouSaidWeDid(ctx context.Context, slug string, page rapport.
 	c.add("f.school_id = " + c.arg(school.ID))
 	c.add("f.public")
 	c.add("f.status IN ('acted_on', 'explained_why_not')")
+	c.add("f.public_summary IS NOT NULL AND f.public_decision IS NOT NULL")
 	if page.Cursor != "" {
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &at, &id); err != nil {
 			return rapport.PublicBoard{}, err
 		}
 		c.add(fmt.Sprintf("(f.decided_at, f.id) < (%s, %s)", c.arg(at), c.arg(id)))
@@ -567,7 +622,7 @@ func (s *Store) ListYouSaidWeDid(ctx context.Context, slug string, page rapport.
 	zone := c.arg(school.TimeZone)
 	size := page.Size()
 	rows, err := s.pool.Query(ctx, `
-		SELECT f.id, f.summary, coalesce(f.category, ''), f.source, f.status, f.resolution,
+		SELECT f.id, f.public_summary, coalesce(f.category, ''), f.source, f.status, f.public_decision,
 			(f.received_at AT TIME ZONE `+zone+`)::date, (f.decided_at AT TIME ZONE `+zone+`)::date,
 			f.decided_at, f.supporters_count
 		FROM feedback_items f
@@ -587,7 +642,7 @@ func (s *Store) ListYouSaidWeDid(ctx context.Context, slug string, page rapport.
 		return rapport.PublicBoard{}, interpretError(fmt.Errorf("list the public board of %s: %w", slug, err))
 	}
 	board := rapport.PublicBoard{School: rapport.PublicSchool{Name: school.Name, Slug: school.Slug}}
-	board.Page = pageOf(items, size, func(it rapport.PublicFeedbackItem) string { return encodeCursor(it.DecidedAt, it.ID) })
+	board.Page = pageOf(items, size, func(it rapport.PublicFeedbackItem) string { return cursors.encode(it.DecidedAt, it.ID) })
 	return board, nil
 }
 

@@ -415,7 +415,11 @@ func (s *Store) ListInteractions(ctx context.Context, scope rapport.TenantScope,
 	if err := f.Validate(); err != nil {
 		return rapport.Page[rapport.Interaction]{}, err
 	}
-	return listInteractions(ctx, s.pool, scope, f, page)
+	cursors, err := s.listCursors(ctx, "interactions", scope)
+	if err != nil {
+		return rapport.Page[rapport.Interaction]{}, err
+	}
+	return listInteractions(ctx, s.pool, cursors, scope, f, page)
 }
 
 // ListPatronInteractions returns one page of a patron's interactions in scope.
@@ -427,7 +431,11 @@ func (s *Store) ListPatronInteractions(ctx context.Context, scope rapport.Tenant
 		return rapport.Page[rapport.Interaction]{}, err
 	}
 	f.PatronID = patronID
-	return listInteractions(ctx, s.pool, scope, f, page)
+	cursors, err := s.listCursors(ctx, "interactions of "+patronID.String(), scope)
+	if err != nil {
+		return rapport.Page[rapport.Interaction]{}, err
+	}
+	return listInteractions(ctx, s.pool, cursors, scope, f, page)
 }
 
 // listInteractions answers one page of interactions, newest first by occurred_at, or by update
@@ -436,7 +444,7 @@ func (s *Store) ListPatronInteractions(ctx context.Context, scope rapport.Tenant
 // that the conditions on school and time and the order apply to those rows (the same values
 // as the interaction's, which the foreign key keeps in step). The scope is checked on the
 // interaction, whose row is read anyway.
-func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope, f rapport.InteractionFilter, page rapport.PageRequest) (rapport.Page[rapport.Interaction], error) {
+func listInteractions(ctx context.Context, q querier, cursors listCursors, scope rapport.TenantScope, f rapport.InteractionFilter, page rapport.PageRequest) (rapport.Page[rapport.Interaction], error) {
 	var c conditions
 	from, at, idColumn := "interactions i", "i", "i.id"
 	if f.PatronID != uuid.Nil {
@@ -467,15 +475,16 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 	if !f.UpdatedSince.IsZero() {
 		c.add("i.updated_at >= " + c.arg(f.UpdatedSince))
 		order = "i.updated_at, i.id"
-		cursorOf = func(it rapport.Interaction) string { return encodeCursor(it.UpdatedAt, it.ID) }
+		cursors.list += " by update"
+		cursorOf = func(it rapport.Interaction) string { return cursors.encode(it.UpdatedAt, it.ID) }
 	} else {
 		order = at + ".occurred_at DESC, " + idColumn + " DESC"
-		cursorOf = func(it rapport.Interaction) string { return encodeCursor(it.OccurredAt, it.ID) }
+		cursorOf = func(it rapport.Interaction) string { return cursors.encode(it.OccurredAt, it.ID) }
 	}
 	if page.Cursor != "" {
 		var t time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &t, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &t, &id); err != nil {
 			return rapport.Page[rapport.Interaction]{}, err
 		}
 		if !f.UpdatedSince.IsZero() {
@@ -500,6 +509,10 @@ func listInteractions(ctx context.Context, q querier, scope rapport.TenantScope,
 // ListReferrals returns one page of the scope's interactions with a referral in the filter's
 // state (made by default), newest first, each with its patrons.
 func (s *Store) ListReferrals(ctx context.Context, p *rapport.Principal, f rapport.ReferralFilter, page rapport.PageRequest) (rapport.Page[rapport.ReferralItem], error) {
+	cursors, err := s.listCursors(ctx, "referrals", p.Tenant)
+	if err != nil {
+		return rapport.Page[rapport.ReferralItem]{}, err
+	}
 	scope := p.Tenant
 	if f.State == "" {
 		f.State = rapport.ReferralMade
@@ -513,14 +526,14 @@ func (s *Store) ListReferrals(ctx context.Context, p *rapport.Principal, f rappo
 	if page.Cursor != "" {
 		var t time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &t, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &t, &id); err != nil {
 			return rapport.Page[rapport.ReferralItem]{}, err
 		}
 		c.add(fmt.Sprintf("(i.occurred_at, i.id) < (%s, %s)", c.arg(t), c.arg(id)))
 	}
 	size := page.Size()
 	var items []rapport.ReferralItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		interactions, err := queryRows(ctx, tx, "list interactions", scanInteraction, `
 			SELECT `+interactionColumns+`, `+interactionPatronIDs+`
 			FROM interactions i
@@ -555,7 +568,7 @@ func (s *Store) ListReferrals(ctx context.Context, p *rapport.Principal, f rappo
 		return rapport.Page[rapport.ReferralItem]{}, err
 	}
 	return pageOf(items, size, func(it rapport.ReferralItem) string {
-		return encodeCursor(it.Interaction.OccurredAt, it.Interaction.ID)
+		return cursors.encode(it.Interaction.OccurredAt, it.Interaction.ID)
 	}), nil
 }
 

@@ -96,6 +96,10 @@ func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource st
 
 // ListNotes returns one page of the patron's readable notes, newest first, and logs the read.
 func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, f rapport.NoteFilter, page rapport.PageRequest) (rapport.Page[rapport.Note], error) {
+	cursors, err := s.listCursors(ctx, "notes "+patronID.String(), p.Tenant)
+	if err != nil {
+		return rapport.Page[rapport.Note]{}, err
+	}
 	var c conditions
 	c.add("n.patron_id = " + c.arg(patronID))
 	readable(&c, p)
@@ -108,14 +112,14 @@ func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uu
 	if page.Cursor != "" {
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &at, &id); err != nil {
 			return rapport.Page[rapport.Note]{}, err
 		}
 		c.add(fmt.Sprintf("(n.created_at, n.id) < (%s, %s)", c.arg(at), c.arg(id)))
 	}
 	size := page.Size()
 	var notes []rapport.Note
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := getPatron(ctx, tx, p.Tenant, patronID, "FOR SHARE"); err != nil {
 			return err
 		}
@@ -136,7 +140,7 @@ func (s *Store) ListNotes(ctx context.Context, p *rapport.Principal, patronID uu
 	if err != nil {
 		return rapport.Page[rapport.Note]{}, err
 	}
-	return pageOf(notes, size, func(n rapport.Note) string { return encodeCursor(n.CreatedAt, n.ID) }), nil
+	return pageOf(notes, size, func(n rapport.Note) string { return cursors.encode(n.CreatedAt, n.ID) }), nil
 }
 
 // getNote reads a note in scope for which cond holds (readable or writable); lock is "" or a
@@ -321,6 +325,10 @@ func (s *Store) DeleteNote(ctx context.Context, p *rapport.Principal, id uuid.UU
 // ListFollowUps returns one page of readable notes with a follow-up in the given state, soonest
 // due first (undated last), with their patrons, and logs a read for each patron listed.
 func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rapport.FollowUpFilter, page rapport.PageRequest) (rapport.Page[rapport.FollowUpItem], error) {
+	cursors, err := s.listCursors(ctx, "follow-ups", p.Tenant)
+	if err != nil {
+		return rapport.Page[rapport.FollowUpItem]{}, err
+	}
 	if f.State == "" {
 		f.State = rapport.FollowUpOpen
 	}
@@ -339,14 +347,14 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 		var dueKey string
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &dueKey, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &dueKey, &at, &id); err != nil {
 			return rapport.Page[rapport.FollowUpItem]{}, err
 		}
 		c.add(fmt.Sprintf("(%s, n.created_at, n.id) > (%s::date, %s, %s)", due, c.arg(dueKey), c.arg(at), c.arg(id)))
 	}
 	size := page.Size()
 	var items []rapport.FollowUpItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT `+noteColumns+`, p.school_id, p.given_name, p.family_name, coalesce(p.preferred_name, ''),
 				coalesce(p.name_pronunciation, ''), coalesce(p.grade, ''), coalesce(p.homeroom, '')
@@ -386,12 +394,16 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 		if f := it.Note.FollowUp; f != nil && !f.DueOn.IsZero() {
 			dueKey = f.DueOn.Format(time.DateOnly)
 		}
-		return encodeCursor(dueKey, it.Note.CreatedAt, it.Note.ID)
+		return cursors.encode(dueKey, it.Note.CreatedAt, it.Note.ID)
 	}), nil
 }
 
 // ListAccessLog returns one page of the reads of a patron's data, newest first.
 func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, patronID uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.AccessRecord], error) {
+	cursors, err := s.listCursors(ctx, "access log "+patronID.String(), scope)
+	if err != nil {
+		return rapport.Page[rapport.AccessRecord]{}, err
+	}
 	if _, err := s.GetPatron(ctx, scope, patronID); err != nil {
 		return rapport.Page[rapport.AccessRecord]{}, err
 	}
@@ -400,7 +412,7 @@ func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, pa
 	c.add("district_id = " + c.arg(scope.DistrictID))
 	if page.Cursor != "" {
 		var id int64
-		if err := decodeCursor(page.Cursor, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &id); err != nil {
 			return rapport.Page[rapport.AccessRecord]{}, err
 		}
 		c.add("id < " + c.arg(id))
@@ -425,5 +437,5 @@ func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, pa
 	if err != nil {
 		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
 	}
-	return pageOf(records, size, func(r rapport.AccessRecord) string { return encodeCursor(r.ID) }), nil
+	return pageOf(records, size, func(r rapport.AccessRecord) string { return cursors.encode(r.ID) }), nil
 }

@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/rapportlib/rapport/internal/rapport"
 )
@@ -63,21 +65,35 @@ func (s *Store) ListPatrons(ctx context.Context, scope rapport.TenantScope, f ra
 			c.add("p." + id.column + " = " + c.arg(id.value))
 		}
 	}
-	switch {
-	case f.Query != "":
+	if f.Query != "" {
+		if page.Cursor != "" {
+			return rapport.Page[rapport.Patron]{}, rapport.FieldErrorf(rapport.Invalid, "#/query/cursor",
+				"is not a cursor this list gave out: a search (q) answers one page of the best matches and gives out none")
+		}
 		return s.searchPatrons(ctx, scope, c, f.Query, page.Size())
-	case !f.UpdatedSince.IsZero():
-		return s.listPatronsByUpdate(ctx, c, f.UpdatedSince, page)
 	}
-	return s.listPatronsByName(ctx, c, page)
+	if !f.UpdatedSince.IsZero() {
+		cursors, err := s.listCursors(ctx, "patrons by update", scope)
+		if err != nil {
+			return rapport.Page[rapport.Patron]{}, err
+		}
+		return s.listPatronsByUpdate(ctx, cursors, c, f.UpdatedSince, page)
+	}
+	cursors, err := s.listCursors(ctx, "patrons by name", scope)
+	if err != nil {
+		return rapport.Page[rapport.Patron]{}, err
+	}
+	return s.listPatronsByName(ctx, cursors, c, page)
 }
 
-func (s *Store) listPatronsByName(ctx context.Context, c conditions, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
+// listPatronsByName answers a page of patrons by name. Its cursors hold names, which is why
+// cursors are sealed (cursor.go).
+func (s *Store) listPatronsByName(ctx context.Context, cursors listCursors, c conditions, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
 	c.add("p.erased_at IS NULL")
 	if page.Cursor != "" {
 		var family, given string
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &family, &given, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &family, &given, &id); err != nil {
 			return rapport.Page[rapport.Patron]{}, err
 		}
 		c.add(fmt.Sprintf("(p.family_name, p.given_name, p.id) > (%s, %s, %s)", c.arg(family), c.arg(given), c.arg(id)))
@@ -92,15 +108,15 @@ func (s *Store) listPatronsByName(ctx context.Context, c conditions, page rappor
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	return pageOf(patrons, size, func(p rapport.Patron) string { return encodeCursor(p.FamilyName, p.GivenName, p.ID) }), nil
+	return pageOf(patrons, size, func(p rapport.Patron) string { return cursors.encode(p.FamilyName, p.GivenName, p.ID) }), nil
 }
 
-func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since time.Time, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
+func (s *Store) listPatronsByUpdate(ctx context.Context, cursors listCursors, c conditions, since time.Time, page rapport.PageRequest) (rapport.Page[rapport.Patron], error) {
 	c.add("p.updated_at >= " + c.arg(since))
 	if page.Cursor != "" {
 		var at time.Time
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &at, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &at, &id); err != nil {
 			return rapport.Page[rapport.Patron]{}, err
 		}
 		c.add(fmt.Sprintf("(p.updated_at, p.id) > (%s, %s)", c.arg(at), c.arg(id)))
@@ -115,23 +131,26 @@ func (s *Store) listPatronsByUpdate(ctx context.Context, c conditions, since tim
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	return pageOf(patrons, size, func(p rapport.Patron) string { return encodeCursor(p.UpdatedAt, p.ID) }), nil
+	return pageOf(patrons, size, func(p rapport.Patron) string { return cursors.encode(p.UpdatedAt, p.ID) }), nil
 }
 
 // searchPatrons answers the best matches for a typed name, ranked: exact names first, then
-// names a typed word starts, then names with a word that a typed word starts further in, then
-// near misses (typos). Names are compared folded (see fold_name in the migrations).
+// names a typed word starts, then names with a word that a typed word starts further in ("8"
+// of "Jennifer 8. Lee", "jones" of "Smith (Jones)", "王小明" of 王 小明), then near misses
+// (typos, in words of three letters or more). Names are compared folded (see fold_name in the
+// migrations).
 //
 // Typeahead must stay fast when one letter matches thousands of patrons, so no statement reads
 // many more rows than it answers: searchByPrefix reads the three folded-name indexes in answer
-// order and cuts them at the limit; only when that leaves room (a rare name, a typo) do two
-// more, in searchByDictionary, fill the rest from the district's dictionary of name words.
+// order and cuts them at the limit; only when that leaves room (a rare name, a later word, a
+// typo) do two more, in searchByDictionary, fill the rest from the district's dictionary of
+// name words.
 func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, filters conditions, query string, size int) (rapport.Page[rapport.Patron], error) {
-	folded := strings.Fields(strings.ToLower(query))
-	if len(folded) == 0 {
+	typed := typedWords(query)
+	if len(typed) == 0 {
 		return rapport.Page[rapport.Patron]{Items: []rapport.Patron{}}, nil
 	}
-	t := typedName{words: folded[:min(len(folded), 5)]}
+	t := typedName{words: typed[:min(len(typed), 5)]}
 	t.longest = t.words[0]
 	for _, w := range t.words {
 		t.escaped = append(t.escaped, likeEscape(w))
@@ -144,7 +163,7 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 	if err != nil {
 		return rapport.Page[rapport.Patron]{}, err
 	}
-	if len(patrons) < size && utf8.RuneCountInString(t.longest) >= 3 {
+	if len(patrons) < size {
 		more, err := s.searchByDictionary(ctx, scope, filters.clone(), t, patrons, size-len(patrons))
 		if err != nil {
 			return rapport.Page[rapport.Patron]{}, err
@@ -158,7 +177,34 @@ func (s *Store) searchPatrons(ctx context.Context, scope rapport.TenantScope, fi
 type typedName struct {
 	words   []string
 	escaped []string // the words, escaped for LIKE
-	longest string   // the word most worth a fuzzy look-up
+	longest string   // the word most worth a look-up in the dictionary
+}
+
+// typedWords cuts a search query into lower-case words the way fold_name cuts names:
+// apostrophes, periods and invisible joiners join ("o'brien" is one word), compatibility forms
+// are what they stand for ("ｏ．ｂｒｉｅｎ" is "obrien"), and every other character that is not
+// a letter, mark or digit separates ("al-sayed" is two words, "(jones)" is "jones"). Words
+// without a letter or digit (an emoji, a lone accent) fold to nothing and are left out.
+func typedWords(query string) []string {
+	var words []string
+	query = strings.Map(dropJoiner, norm.NFKC.String(strings.Map(dropJoiner, strings.ToLower(query))))
+	separates := func(r rune) bool { return !unicode.In(r, unicode.L, unicode.M, unicode.N) }
+	for _, w := range strings.FieldsFunc(query, separates) {
+		if strings.ContainsFunc(w, func(r rune) bool { return unicode.In(r, unicode.L, unicode.N) }) {
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// dropJoiner drops what fold_name drops from a name: apostrophes, periods, the Arabic tatweel
+// and the invisible format characters, but for the zero-width space and non-joiner, which
+// separate words.
+func dropJoiner(r rune) rune {
+	if strings.ContainsRune("'’‘‛′ʼʻ`´׳״.·\u0640", r) || unicode.Is(unicode.Cf, r) && r != '\u200b' && r != '\u200c' {
+		return -1
+	}
+	return r
 }
 
 // searchByPrefix answers the patrons with a name that the first typed word starts (and every
@@ -170,6 +216,7 @@ func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, s
 	if len(t.words) > 1 {
 		c.add(wordPrefixes(&c, t.escaped))
 	}
+	c.add("fold_name(" + c.arg(t.words[0]) + ") <> ''") // else the range below is every name
 	first := `(fold_name(` + c.arg(t.words[0]) + `) COLLATE "C")`
 	last := `((fold_name(` + c.arg(t.words[0]) + `) || chr(1114111)) COLLATE "C")` // the last code point ends the range
 	limit := strconv.Itoa(size)
@@ -202,13 +249,15 @@ func (s *Store) searchByPrefix(ctx context.Context, c conditions, t typedName, s
 
 // searchByDictionary answers up to size more patrons, none of those found already, through the
 // district's dictionary of name words (closeNameWords): the words the longest typed word
-// starts, then the words it may have been meant to be, best first. Patrons with such a word as
-// a whole name are read word by word from the folded-name indexes, in name order and cut at the
-// limit; patrons with a word the typed word starts inside a name ("Kate" of "Mary Kate",
-// "García" of "López García") come from the index of name words. The other typed words must
-// still start words of the name: a typo is forgiven in one word.
+// starts, then (for a word of three letters or more) the words it may have been meant to be,
+// best first. Patrons with such a word as a whole name are read word by word from the
+// folded-name indexes, in name order and cut at the limit; patrons with such a word inside a
+// name ("Kate" of "Mary Kate", "García" of "López García", "王小明" of 王 小明) come from the
+// index of name words: for the words the typed word starts, up to 500 at once; for each word it
+// may have been meant to be, up to the limit. The other typed words must still start words of
+// the name: a typo is forgiven in one word.
 func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScope, c conditions, t typedName, found []rapport.Patron, size int) ([]rapport.Patron, error) {
-	words, prefixes, err := s.closeNameWords(ctx, scope.DistrictID, t.longest)
+	words, prefixes, err := s.closeNameWords(ctx, scope.DistrictID, t.longest, utf8.RuneCountInString(t.longest) >= 3)
 	if err != nil || len(words) == 0 {
 		return nil, err
 	}
@@ -242,11 +291,13 @@ func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScop
 			SELECT DISTINCT ON (m.id) m.id, m.ord
 			FROM (
 				SELECT m.id, w.ord
-				FROM unnest(`+c.arg(words)+`::text[]) WITH ORDINALITY AS w(word, ord)
+				FROM unnest(`+c.arg(words)+`::text[], `+c.arg(prefixes)+`::boolean[]) WITH ORDINALITY AS w(word, prefix, ord)
 				CROSS JOIN LATERAL (
 					`+byWord("family_folded", "p.family_folded, p.given_folded, p.id")+`
 					UNION ALL `+byWord("given_folded", "p.given_folded, p.family_folded, p.id")+`
 					UNION ALL `+byWord("preferred_folded", "p.preferred_folded, p.family_folded, p.given_folded, p.id")+`
+					UNION ALL (SELECT p.id FROM patrons p `+where+` AND NOT w.prefix
+						AND string_to_array(p.search_name, ' ') @> ARRAY[w.word] LIMIT `+limit+`)
 				) m
 				UNION ALL
 				(SELECT p.id, 0 FROM patrons p `+where+` AND string_to_array(p.search_name, ' ') && `+c.arg(started)+`::text[]
@@ -261,11 +312,15 @@ func (s *Store) searchByDictionary(ctx context.Context, scope rapport.TenantScop
 }
 
 // closeNameWords returns the words of the district's names that a typed word may have meant,
-// best first, each with whether the typed word starts it: first the words it starts, then
-// words at an edit distance of one or two (two only for words of four letters or more; among
-// words with the same first letter, which a typo seldom changes) or with similar trigrams
-// (which catch the rest).
-func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string) (words []string, prefixes []bool, err error) {
+// best first, each with whether the typed word starts it: first the words it starts, then,
+// when fuzzy, words at an edit distance of one or two (two only for words of four letters or
+// more; among words with the same first letter, which a typo seldom changes) or with similar
+// trigrams (which catch the rest). pg_trgm sees only the ASCII letters and digits of a word in
+// a database of the "C" locale, so the trigram look-up is skipped for a word folded to none
+// (Cyrillic, Greek, Arabic, CJK, …): its index would be read whole for nothing. The ranges
+// are on fold_name($2) itself, not on the CTE's column, so that they bound the index scan
+// instead of filtering the district's whole dictionary.
+func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed string, fuzzy bool) (words []string, prefixes []bool, err error) {
 	maxEdits := 1
 	if utf8.RuneCountInString(typed) >= 4 {
 		maxEdits = 2
@@ -274,23 +329,24 @@ func (s *Store) closeNameWords(ctx context.Context, districtID uuid.UUID, typed 
 		WITH typed AS (SELECT fold_name($2) COLLATE "C" AS w)
 		SELECT word, min(distance) = 0
 		FROM (
-			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word >= typed.w AND d.word < typed.w || chr(1114111)
+			(SELECT d.word, 0 AS distance, 1::real AS similarity FROM patron_name_words d
+				WHERE d.district_id = $1 AND d.word >= fold_name($2) COLLATE "C" AND d.word < (fold_name($2) || chr(1114111)) COLLATE "C"
 				ORDER BY d.word LIMIT 20)
 			UNION ALL
 			(SELECT d.word, greatest(levenshtein_less_equal(d.word, typed.w, 3), 1), similarity(d.word, typed.w)
 				FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word % typed.w
+				WHERE $4 AND cardinality(show_trgm(fold_name($2))) > 0 AND d.district_id = $1 AND d.word % typed.w
 				ORDER BY similarity(d.word, typed.w) DESC LIMIT 10)
 			UNION ALL
 			(SELECT d.word, levenshtein_less_equal(d.word, typed.w, $3), similarity(d.word, typed.w)
 				FROM patron_name_words d, typed
-				WHERE d.district_id = $1 AND d.word >= left(typed.w, 1) AND d.word < left(typed.w, 1) || chr(1114111)
+				WHERE $4 AND d.district_id = $1
+					AND d.word >= left(fold_name($2), 1) COLLATE "C" AND d.word < (left(fold_name($2), 1) || chr(1114111)) COLLATE "C"
 					AND levenshtein_less_equal(d.word, typed.w, $3) BETWEEN 1 AND $3
 				ORDER BY 2, d.word LIMIT 10)
 		) candidates
 		GROUP BY word
-		ORDER BY min(distance), max(similarity) DESC, word`, districtID, typed, maxEdits)
+		ORDER BY min(distance), max(similarity) DESC, word`, districtID, typed, maxEdits, fuzzy)
 	if err != nil {
 		return nil, nil, interpretError(fmt.Errorf("look up name words: %w", err))
 	}
@@ -499,7 +555,7 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 			INSERT INTO feedback_transitions (district_id, feedback_id, kind, from_status, to_status, changes,
 				by_client, by_user, by_user_source, at)
 			SELECT f.district_id, f.id, 'edit', f.status, f.status,
-				'{"summary": null, "details": null, "resolution": null, "public": null}'::jsonb,
+				'{"summary": null, "details": null, "resolution": null, "public": null, "public_summary": null, "public_decision": null}'::jsonb,
 				$2, $3, $4, $5
 			FROM feedback_items f
 			WHERE f.patron_id = $1`,
@@ -508,7 +564,7 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 		}
 		if err := recordRows(ctx, w, rapport.ResourceFeedbackItem, "erase feedback", `
 			UPDATE feedback_items
-			SET summary = $5, details = NULL, public = false,
+			SET summary = $5, details = NULL, public = false, public_summary = NULL, public_decision = NULL,
 				resolution = CASE WHEN resolution IS NULL THEN NULL ELSE $5 END,
 				version = version + 1, updated_at = $2, updated_by_client = $3, updated_by_user = $4
 			WHERE patron_id = $1

@@ -56,6 +56,10 @@ func (s *Store) GetPledge(ctx context.Context, scope rapport.TenantScope, school
 
 // ListPledgeVersions returns one page of a school's pledges, newest first.
 func (s *Store) ListPledgeVersions(ctx context.Context, scope rapport.TenantScope, schoolID uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.Pledge], error) {
+	cursors, err := s.listCursors(ctx, "pledge versions "+schoolID.String(), scope)
+	if err != nil {
+		return rapport.Page[rapport.Pledge]{}, err
+	}
 	if _, err := getSchool(ctx, s.pool, scope, schoolID, ""); err != nil {
 		return rapport.Page[rapport.Pledge]{}, err
 	}
@@ -63,7 +67,7 @@ func (s *Store) ListPledgeVersions(ctx context.Context, scope rapport.TenantScop
 	c.add("school_id = " + c.arg(schoolID))
 	if page.Cursor != "" {
 		var before int
-		if err := decodeCursor(page.Cursor, &before); err != nil {
+		if err := cursors.decode(page.Cursor, &before); err != nil {
 			return rapport.Page[rapport.Pledge]{}, err
 		}
 		c.add("version < " + c.arg(before))
@@ -78,7 +82,7 @@ func (s *Store) ListPledgeVersions(ctx context.Context, scope rapport.TenantScop
 	if err != nil {
 		return rapport.Page[rapport.Pledge]{}, err
 	}
-	return pageOf(pledges, size, func(p rapport.Pledge) string { return encodeCursor(p.Version) }), nil
+	return pageOf(pledges, size, func(p rapport.Pledge) string { return cursors.encode(p.Version) }), nil
 }
 
 // PublishPledge adds a version of a school's pledge unless the draft says what the current one

@@ -4,14 +4,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -132,7 +131,8 @@ func cmpOr(d, def time.Duration) time.Duration {
 // Store keeps every kind of record. Its methods are safe for concurrent use.
 type Store struct {
 	pool  *pgxpool.Pool
-	clock func() time.Time // the time of a unit of work, in UTC to the microsecond PostgreSQL keeps
+	clock func() time.Time            // the time of a unit of work, in UTC to the microsecond PostgreSQL keeps
+	codec atomic.Pointer[cursorCodec] // seals page cursors; read from the database on first use (cursors)
 }
 
 // Pool returns the store's connection pool, for what shares the database (a job queue).
@@ -310,35 +310,6 @@ func checkMatch(what string, match rapport.Match, version int) error {
 		}
 	}
 	return rapport.Errorf(rapport.PreconditionFailed, "the %s was changed since the ETag in If-Match; fetch it again", what)
-}
-
-// encodeCursor makes an opaque cursor of the sort key of the last item of a page.
-func encodeCursor(key ...any) string {
-	b, err := json.Marshal(key)
-	if err != nil {
-		panic(fmt.Sprintf("encode cursor %v: %v", key, err)) // keys are plain values; cannot fail
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor made by encodeCursor into the pointers of key. A cursor that
-// does not decode is an error of kind Invalid pointing at the query parameter.
-func decodeCursor(cursor string, key ...any) error {
-	bad := rapport.FieldErrorf(rapport.Invalid, "#/query/cursor", "is not a cursor this list gave out")
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return bad
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil || len(raw) != len(key) {
-		return bad
-	}
-	for i := range key {
-		if err := json.Unmarshal(raw[i], key[i]); err != nil {
-			return bad
-		}
-	}
-	return nil
 }
 
 // nullIfEmpty returns nil for "", so that an absent optional text is stored as NULL.

@@ -53,6 +53,8 @@ func TestServerRoleReadsAndWritesRowsOnly(t *testing.T) {
 		{"rewrite the change log", `UPDATE changes SET event = 'deleted'`},
 		{"move the purge mark", `UPDATE changes_purged SET seq = 0`},
 		{"rewrite the schema version", `UPDATE schema_migrations SET version = 1`},
+		{"replace the cursor secret", `UPDATE cursor_secret SET secret = sha256('known'::bytea)`},
+		{"add a second cursor secret", `INSERT INTO cursor_secret (only_row, secret) VALUES (true, sha256('known'::bytea))`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := app.Exec(ctx, tt.sql)

@@ -28,12 +28,16 @@ func scanSchool(row pgx.CollectableRow) (rapport.School, error) {
 
 // ListSchools returns one page of the scope's schools, ordered by name.
 func (s *Store) ListSchools(ctx context.Context, scope rapport.TenantScope, filter rapport.SchoolFilter, page rapport.PageRequest) (rapport.Page[rapport.School], error) {
+	cursors, err := s.listCursors(ctx, "schools", scope)
+	if err != nil {
+		return rapport.Page[rapport.School]{}, err
+	}
 	var afterName *string
 	var afterID *uuid.UUID
 	if page.Cursor != "" {
 		var name string
 		var id uuid.UUID
-		if err := decodeCursor(page.Cursor, &name, &id); err != nil {
+		if err := cursors.decode(page.Cursor, &name, &id); err != nil {
 			return rapport.Page[rapport.School]{}, err
 		}
 		afterName, afterID = &name, &id
@@ -51,7 +55,7 @@ func (s *Store) ListSchools(ctx context.Context, scope rapport.TenantScope, filt
 	if err != nil {
 		return rapport.Page[rapport.School]{}, err
 	}
-	return pageOf(schools, size, func(s rapport.School) string { return encodeCursor(s.Name, s.ID) }), nil
+	return pageOf(schools, size, func(s rapport.School) string { return cursors.encode(s.Name, s.ID) }), nil
 }
 
 // pageOf cuts a list fetched with one item more than size into a page, with a cursor made from

@@ -108,8 +108,10 @@ type FeedbackItem struct {
 	Category        string    // trimmed and lower case, so that a filter finds every spelling
 	Summary         string
 	Details         string
-	SupportersCount int  // the "me too"s, not counting whoever gave the feedback
-	Public          bool // shown, anonymised, on the school's public board once decided
+	SupportersCount int    // the "me too"s, not counting whoever gave the feedback
+	Public          bool   // shown on the school's public board once decided and worded (OnPublicBoard)
+	PublicSummary   string // what the board says was asked, written by staff for it; empty until written
+	PublicDecision  string // what the board says was done or why not; empty until written, cleared on reopening
 	Status          FeedbackStatus
 	Resolution      string    // what was done, or the explanation given; set while decided
 	DecidedAt       time.Time // zero while undecided
@@ -137,6 +139,7 @@ type FeedbackCreate struct {
 	Summary       string
 	Details       string
 	Public        bool
+	PublicSummary string
 	ReceivedAt    time.Time // defaults to now
 }
 
@@ -163,11 +166,14 @@ func (in *FeedbackCreate) Normalize(p *Problems, at string, now time.Time) {
 		checkSource(p, at+"/source", in.Source)
 	}
 	if in.Category != "" {
-		checkLine(p, at+"/category", in.Category, maxCategory)
+		checkPublicLine(p, at+"/category", in.Category, maxCategory)
 	}
 	checkLine(p, at+"/summary", in.Summary, maxSummary)
 	if in.Details != "" {
 		checkText(p, at+"/details", in.Details, maxDetails)
+	}
+	if in.PublicSummary != "" {
+		checkPublicLine(p, at+"/public_summary", in.PublicSummary, maxSummary)
 	}
 	checkNotFuture(p, at+"/received_at", in.ReceivedAt, now)
 }
@@ -178,7 +184,7 @@ func (in FeedbackCreate) Item() FeedbackItem {
 	return FeedbackItem{
 		SchoolID: in.SchoolID, PatronID: in.PatronID, SubmitterRole: in.SubmitterRole, Source: in.Source,
 		CampaignID: in.CampaignID, Category: in.Category, Summary: in.Summary, Details: in.Details,
-		Public: in.Public, Status: FeedbackReceived, ReceivedAt: in.ReceivedAt,
+		Public: in.Public, PublicSummary: in.PublicSummary, Status: FeedbackReceived, ReceivedAt: in.ReceivedAt,
 	}
 }
 
@@ -190,15 +196,17 @@ func NormalizeCategory(s string) string {
 // FeedbackPatch is a merge patch of a feedback item. Its status and decision change only
 // through transitions, and its school never changes.
 type FeedbackPatch struct {
-	PatronID      Change[uuid.UUID]
-	SubmitterRole Change[PatronRole]
-	Source        *FeedbackSource
-	CampaignID    Change[uuid.UUID]
-	Category      Change[string]
-	Summary       *string
-	Details       Change[string]
-	Public        *bool
-	ReceivedAt    *time.Time
+	PatronID       Change[uuid.UUID]
+	SubmitterRole  Change[PatronRole]
+	Source         *FeedbackSource
+	CampaignID     Change[uuid.UUID]
+	Category       Change[string]
+	Summary        *string
+	Details        Change[string]
+	Public         *bool
+	PublicSummary  Change[string]
+	PublicDecision Change[string] // only while the item is decided
+	ReceivedAt     *time.Time
 }
 
 // Apply returns the item with the patch applied and its fields checked.
@@ -217,6 +225,8 @@ func (patch FeedbackPatch) Apply(f FeedbackItem, now time.Time) (FeedbackItem, e
 	if patch.Public != nil {
 		f.Public = *patch.Public
 	}
+	patch.PublicSummary.ApplyTo(&f.PublicSummary)
+	patch.PublicDecision.ApplyTo(&f.PublicDecision)
 	if patch.ReceivedAt != nil {
 		f.ReceivedAt = *patch.ReceivedAt
 	}
@@ -230,11 +240,23 @@ func (patch FeedbackPatch) Apply(f FeedbackItem, now time.Time) (FeedbackItem, e
 	}
 	checkSource(&p, "#/source", f.Source)
 	if patch.Category.Value != nil {
-		checkLine(&p, "#/category", f.Category, maxCategory)
+		checkPublicLine(&p, "#/category", f.Category, maxCategory)
 	}
 	checkLine(&p, "#/summary", f.Summary, maxSummary)
 	if patch.Details.Value != nil {
 		checkText(&p, "#/details", f.Details, maxDetails)
+	}
+	if patch.PublicSummary.Value != nil {
+		f.PublicSummary = strings.TrimSpace(f.PublicSummary)
+		checkPublicLine(&p, "#/public_summary", f.PublicSummary, maxSummary)
+	}
+	if patch.PublicDecision.Value != nil {
+		f.PublicDecision = strings.TrimSpace(f.PublicDecision)
+		if f.Status.Decided() {
+			checkPublicText(&p, "#/public_decision", f.PublicDecision, maxDecision)
+		} else {
+			p.Add("#/public_decision", "can be written only for a decision; the item is %s", f.Status)
+		}
 	}
 	if patch.ReceivedAt != nil {
 		checkNotFuture(&p, "#/received_at", f.ReceivedAt, now)
@@ -249,8 +271,9 @@ func (patch FeedbackPatch) Apply(f FeedbackItem, now time.Time) (FeedbackItem, e
 // (to acted_on), the explanation given (to explained_why_not) or the reason for reopening (to
 // under_review from a decision); it is optional only when review starts.
 type TransitionRequest struct {
-	To   FeedbackStatus
-	Text string
+	To         FeedbackStatus
+	Text       string
+	PublicText string // the decision as the public board says it; optional, only with a decision
 }
 
 // FeedbackTransition is one move of an item through the status machine, as its history keeps
@@ -296,12 +319,7 @@ func EditsOf(f, next FeedbackItem) map[string]FieldChange {
 			changes[name] = FieldChange{From: from, To: to}
 		}
 	}
-	text := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
+	text := nullIfEmptyText
 	id := func(v uuid.UUID) any {
 		if v == uuid.Nil {
 			return nil
@@ -316,6 +334,8 @@ func EditsOf(f, next FeedbackItem) map[string]FieldChange {
 	add("summary", f.Summary, next.Summary, f.Summary != next.Summary)
 	add("details", text(f.Details), text(next.Details), f.Details != next.Details)
 	add("public", f.Public, next.Public, f.Public != next.Public)
+	add("public_summary", text(f.PublicSummary), text(next.PublicSummary), f.PublicSummary != next.PublicSummary)
+	add("public_decision", text(f.PublicDecision), text(next.PublicDecision), f.PublicDecision != next.PublicDecision)
 	add("received_at", f.ReceivedAt.UTC().Format(time.RFC3339Nano), next.ReceivedAt.UTC().Format(time.RFC3339Nano),
 		!f.ReceivedAt.Equal(next.ReceivedAt))
 	if len(changes) == 0 {
@@ -324,13 +344,22 @@ func EditsOf(f, next FeedbackItem) map[string]FieldChange {
 	return changes
 }
 
+// nullIfEmptyText is s as the value of a FieldChange: nil for no text.
+func nullIfEmptyText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // Apply returns the item after the transition, and the entry for its history. A move the
 // machine does not allow is an error of kind Conflict that names the current status; a decision
 // or a reopening without its text is Unprocessable, pointing at #/text. A decision records its
-// text as the item's resolution; reopening clears the resolution and the communication of it
-// (the history keeps both), so that the next decision must be told again.
+// text as the item's resolution, and its public text, if any, as the public decision;
+// reopening clears the resolution, the public decision and the communication (the history
+// keeps them), so that the next decision must be worded and told again.
 func (t TransitionRequest) Apply(f FeedbackItem, by Actor, now time.Time) (FeedbackItem, FeedbackTransition, error) {
-	text := strings.TrimSpace(t.Text)
+	text, publicText := strings.TrimSpace(t.Text), strings.TrimSpace(t.PublicText)
 	if !slices.Contains(feedbackStatuses, t.To) {
 		return f, FeedbackTransition{}, FieldErrorf(Unprocessable, "#/to", "must be one of received, under_review, acted_on, explained_why_not")
 	}
@@ -348,17 +377,28 @@ func (t TransitionRequest) Apply(f FeedbackItem, by Actor, now time.Time) (Feedb
 	case f.Status.Decided():
 		p.Add("#/text", "is required: give the reason for reopening")
 	}
+	switch {
+	case t.PublicText == "":
+	case !t.To.Decided():
+		p.Add("#/public_text", "goes only with a decision (to acted_on or explained_why_not)")
+	default:
+		checkPublicText(&p, "#/public_text", publicText, maxDecision)
+	}
 	if err := p.Err(); err != nil {
 		return f, FeedbackTransition{}, err
 	}
 	entry := FeedbackTransition{FeedbackID: f.ID, Kind: HistoryTransition, From: f.Status, To: t.To, Text: text, By: by, At: now}
-	f.Status = t.To
+	before := f
 	if t.To.Decided() {
-		f.Resolution, f.DecidedAt, f.DecidedBy = text, now, by
+		f.Resolution, f.DecidedAt, f.DecidedBy, f.PublicDecision = text, now, by, publicText
 	} else {
-		f.Resolution, f.DecidedAt, f.DecidedBy = "", time.Time{}, Actor{}
+		f.Resolution, f.DecidedAt, f.DecidedBy, f.PublicDecision = "", time.Time{}, Actor{}, ""
 	}
+	f.Status = t.To
 	f.CommunicatedAt, f.Channel, f.CommunicatedBy = time.Time{}, "", Actor{}
+	if before.PublicDecision != f.PublicDecision {
+		entry.Changes = map[string]FieldChange{"public_decision": {From: nullIfEmptyText(before.PublicDecision), To: nullIfEmptyText(f.PublicDecision)}}
+	}
 	return f, entry, nil
 }
 

@@ -174,11 +174,14 @@ func (patch PatronPatch) Apply(p Patron) (Patron, error) {
 	return p.normalized()
 }
 
-// normalized trims the names, tidies the interests (trimmed, lower case, no repeats) and checks
-// every field.
+// normalized trims the text fields, puts the names in Unicode normalization form C, tidies the
+// interests (trimmed, lower case, no repeats) and checks every field.
 func (p Patron) normalized() (Patron, error) {
-	for _, f := range []*string{&p.GivenName, &p.FamilyName, &p.PreferredName, &p.Pronouns, &p.NamePronunciation, &p.Homeroom, &p.Email} {
+	for _, f := range []*string{&p.Pronouns, &p.NamePronunciation, &p.Homeroom, &p.Email} {
 		*f = strings.TrimSpace(*f)
+	}
+	for _, f := range []*string{&p.GivenName, &p.FamilyName, &p.PreferredName} {
+		*f = normalizeName(*f)
 	}
 	var interests []string
 	for _, s := range p.Interests {

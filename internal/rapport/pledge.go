@@ -42,7 +42,7 @@ func (d *PledgeDraft) Normalize() error {
 		{"#/feel", &d.Feel, 2000}, {"#/know", &d.Know, 2000}, {"#/access", &d.Access, 2000}, {"#/text", &d.Text, 8000},
 	} {
 		*f.value = strings.TrimSpace(*f.value)
-		checkText(&p, f.pointer, *f.value, f.max)
+		checkPublicText(&p, f.pointer, *f.value, f.max)
 	}
 	return p.Err()
 }

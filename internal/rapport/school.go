@@ -82,7 +82,7 @@ func (in *SchoolCreate) Normalize() error {
 		in.Status = SchoolActive
 	}
 	var p Problems
-	checkLine(&p, "#/name", in.Name, 200)
+	checkPublicLine(&p, "#/name", in.Name, 200)
 	checkSlug(&p, "#/slug", in.Slug)
 	if in.SourcedID != "" {
 		checkLine(&p, "#/sourced_id", in.SourcedID, 255)
@@ -96,7 +96,7 @@ func (in *SchoolCreate) Normalize() error {
 func (patch SchoolPatch) Validate() error {
 	var p Problems
 	if patch.Name != nil {
-		checkLine(&p, "#/name", *patch.Name, 200)
+		checkPublicLine(&p, "#/name", *patch.Name, 200)
 	}
 	if patch.Slug != nil {
 		checkSlug(&p, "#/slug", *patch.Slug)
