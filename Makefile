@@ -6,7 +6,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build generate check-generated lint bench db-start db-stop clean faults readme-check
+.PHONY: run test build generate check-generated lint lint-contract bench db-start db-stop clean faults readme-check
 
 ## run: start PostgreSQL (unless DATABASE_URL is set), migrate, seed the demo district, serve on 127.0.0.1:8080
 ## (migrations as the owner of the tables, the server as rapport_app, which reads and writes rows only)
@@ -56,6 +56,11 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## lint-contract: lint openapi.yaml: Spectral's spectral:oas and Redocly's recommended rules fail on any error or warning,
+## Spectral's OWASP API security ruleset on any error (needs Node.js 20.19+ and npm; rules and exceptions in tools/contract-lint)
+lint-contract:
+	@tools/contract-lint/run
 
 ## bench: the benchmark harness (see bench/README.md)
 bench: build

@@ -833,7 +833,7 @@ type AccessLogList struct {
 	Data []AccessLogEntry `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Actor Who made a change - the API client and, when a front end named one, the member of staff it acted for.
@@ -867,7 +867,7 @@ type Campaign struct {
 	Id               UUID               `json:"id"`
 	Kind             CampaignKind       `json:"kind"`
 	Notes            *string            `json:"notes,omitempty"`
-	ParticipantCount *int               `json:"participant_count,omitempty"`
+	ParticipantCount *int32             `json:"participant_count,omitempty"`
 	SchoolId         UUID               `json:"school_id"`
 	Title            string             `json:"title"`
 	UpdatedAt        time.Time          `json:"updated_at"`
@@ -878,12 +878,12 @@ type Campaign struct {
 
 // CampaignCounts How far the campaign's items have come.
 type CampaignCounts struct {
-	ActedOn         int `json:"acted_on"`
-	ExplainedWhyNot int `json:"explained_why_not"`
+	ActedOn         int64 `json:"acted_on"`
+	ExplainedWhyNot int64 `json:"explained_why_not"`
 
 	// Open Items received or under review.
-	Open  int `json:"open"`
-	Total int `json:"total"`
+	Open  int64 `json:"open"`
+	Total int64 `json:"total"`
 }
 
 // CampaignCreate defines model for CampaignCreate.
@@ -926,7 +926,7 @@ type CampaignList struct {
 	Data []Campaign `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // CampaignPatch defines model for CampaignPatch.
@@ -1020,7 +1020,7 @@ type ClientList struct {
 	Data []Client `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // ClientPatch A merge patch of an API client; an absent member is left alone.
@@ -1138,7 +1138,7 @@ type FeedbackHistory struct {
 	Data []FeedbackTransition `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FeedbackItem defines model for FeedbackItem.
@@ -1194,7 +1194,7 @@ type FeedbackItem struct {
 	Summary string `json:"summary"`
 
 	// SupportersCount How many said "me too", besides whoever gave the feedback.
-	SupportersCount int       `json:"supporters_count"`
+	SupportersCount int32     `json:"supporters_count"`
 	UpdatedAt       time.Time `json:"updated_at"`
 
 	// UpdatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
@@ -1206,7 +1206,7 @@ type FeedbackList struct {
 	Data []FeedbackItem `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FeedbackPatch defines model for FeedbackPatch.
@@ -1295,13 +1295,15 @@ type FeedbackTransitionCreate struct {
 	To FeedbackStatus `json:"to"`
 }
 
-// FieldChange defines model for FieldChange.
+// FieldChange A field's value before (`from`) and after (`to`) the change; null once an erasure redacted them.
 type FieldChange struct {
-	// From The value before (null when there was none).
-	From nullable.Nullable[interface{}] `json:"from"`
+	// From A field's value in an item's history: text (a label, an id, a time, the wording), `true`
+	// or `false` (for `public`), or null when the field had no value.
+	From FieldValue `json:"from"`
 
-	// To The value after (null when there is none).
-	To nullable.Nullable[interface{}] `json:"to"`
+	// To A field's value in an item's history: text (a label, an id, a time, the wording), `true`
+	// or `false` (for `public`), or null when the field had no value.
+	To FieldValue `json:"to"`
 }
 
 // FieldError defines model for FieldError.
@@ -1312,6 +1314,18 @@ type FieldError struct {
 	// Pointer Where the problem is, e.g. `#/name` or `#/query/limit`.
 	Pointer string `json:"pointer"`
 }
+
+// FieldValue A field's value in an item's history: text (a label, an id, a time, the wording), `true`
+// or `false` (for `public`), or null when the field had no value.
+type FieldValue struct {
+	union json.RawMessage
+}
+
+// FieldValue0 defines model for FieldValue.0.
+type FieldValue0 = string
+
+// FieldValue1 defines model for FieldValue.1.
+type FieldValue1 = bool
 
 // FollowUp Something to ask about next time.
 type FollowUp struct {
@@ -1332,7 +1346,9 @@ type FollowUpCreate struct {
 	Prompt string              `json:"prompt"`
 }
 
-// FollowUpItem defines model for FollowUpItem.
+// FollowUpItem A note with a follow-up, and in `patron` who to ask: present when the caller holds
+// `patrons:read` and may see the patron's current school (a patron who moved to a school
+// outside the caller's is not shown).
 type FollowUpItem struct {
 	Note Note `json:"note"`
 
@@ -1345,7 +1361,7 @@ type FollowUpList struct {
 	Data []FollowUpItem `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FollowUpPatch A follow-up to add or change; `null` removes it. Adding one needs `prompt`.
@@ -1376,12 +1392,12 @@ type Interaction struct {
 	CreatedAt time.Time          `json:"created_at"`
 
 	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
-	CreatedBy       Actor `json:"created_by"`
-	DurationMinutes *int  `json:"duration_minutes,omitempty"`
+	CreatedBy       Actor  `json:"created_by"`
+	DurationMinutes *int32 `json:"duration_minutes,omitempty"`
 
 	// HeadCount The people served; at least the number of patrons.
-	HeadCount int  `json:"head_count"`
-	Id        UUID `json:"id"`
+	HeadCount int32 `json:"head_count"`
+	Id        UUID  `json:"id"`
 
 	// Kind The kind of service.
 	Kind       InteractionKind `json:"kind"`
@@ -1394,7 +1410,7 @@ type Interaction struct {
 	PatronIds []UUID `json:"patron_ids"`
 
 	// ReadLevel Effort on the READ scale (Reference Effort Assessment Data), from 1 (directions, under five minutes) to 6 (in-depth, multi-session research).
-	ReadLevel *int `json:"read_level,omitempty"`
+	ReadLevel *int32 `json:"read_level,omitempty"`
 
 	// Referral Whom the patron was pointed to, and whether the loop closed.
 	Referral *Referral `json:"referral,omitempty"`
@@ -1416,10 +1432,10 @@ type InteractionChannel string
 type InteractionCreate struct {
 	// Channel How the service was given.
 	Channel         *InteractionChannel `json:"channel,omitempty"`
-	DurationMinutes *int                `json:"duration_minutes,omitempty"`
+	DurationMinutes *int32              `json:"duration_minutes,omitempty"`
 
 	// HeadCount The people served. Defaults to the number of patrons; required when there are none; never fewer than them.
-	HeadCount *int `json:"head_count,omitempty"`
+	HeadCount *int32 `json:"head_count,omitempty"`
 
 	// Kind The kind of service.
 	Kind InteractionKind `json:"kind"`
@@ -1432,7 +1448,7 @@ type InteractionCreate struct {
 
 	// PatronIds The patrons served, each a patron of the school; at most 200 (count a larger group in `head_count`).
 	PatronIds    *[]UUID             `json:"patron_ids,omitempty"`
-	ReadLevel    *int                `json:"read_level,omitempty"`
+	ReadLevel    *int32              `json:"read_level,omitempty"`
 	Referral     *ReferralCreate     `json:"referral,omitempty"`
 	Satisfaction *SatisfactionCreate `json:"satisfaction,omitempty"`
 	SchoolId     UUID                `json:"school_id"`
@@ -1447,7 +1463,7 @@ type InteractionList struct {
 	Data []Interaction `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // InteractionOutcome How it ended. `referred` means the patron was pointed to someone in the librarian's network; see `referral`.
@@ -1456,16 +1472,16 @@ type InteractionOutcome string
 // InteractionPatch defines model for InteractionPatch.
 type InteractionPatch struct {
 	// Channel How the service was given.
-	Channel         *InteractionChannel    `json:"channel,omitempty"`
-	DurationMinutes nullable.Nullable[int] `json:"duration_minutes,omitempty"`
-	HeadCount       *int                   `json:"head_count,omitempty"`
+	Channel         *InteractionChannel      `json:"channel,omitempty"`
+	DurationMinutes nullable.Nullable[int32] `json:"duration_minutes,omitempty"`
+	HeadCount       *int32                   `json:"head_count,omitempty"`
 
 	// Kind The kind of service.
 	Kind       *InteractionKind                           `json:"kind,omitempty"`
 	OccurredAt *time.Time                                 `json:"occurred_at,omitempty"`
 	Outcome    nullable.Nullable[InteractionPatchOutcome] `json:"outcome,omitempty"`
 	PatronIds  *[]UUID                                    `json:"patron_ids,omitempty"`
-	ReadLevel  nullable.Nullable[int]                     `json:"read_level,omitempty"`
+	ReadLevel  nullable.Nullable[int32]                   `json:"read_level,omitempty"`
 
 	// Referral A referral to add or change; `null` removes it. Adding one needs `to_name` and `to_role`; closing one needs `closed_note`.
 	Referral nullable.Nullable[ReferralPatch] `json:"referral,omitempty"`
@@ -1478,6 +1494,9 @@ type InteractionPatch struct {
 
 // InteractionPatchOutcome defines model for InteractionPatch.Outcome.
 type InteractionPatchOutcome string
+
+// NextCursor Present while more items follow; send it as `cursor` for the next page.
+type NextCursor = string
 
 // Note defines model for Note.
 type Note struct {
@@ -1520,7 +1539,7 @@ type NoteList struct {
 	Data []Note `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // NotePatch defines model for NotePatch.
@@ -1622,7 +1641,7 @@ type PatronList struct {
 	Data []Patron `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // PatronPatch defines model for PatronPatch.
@@ -1686,7 +1705,7 @@ type Pledge struct {
 	Text string `json:"text"`
 
 	// Version 1 for the school's first pledge, rising with each new one.
-	Version int `json:"version"`
+	Version int32 `json:"version"`
 }
 
 // PledgeList defines model for PledgeList.
@@ -1694,7 +1713,7 @@ type PledgeList struct {
 	Data []Pledge `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // PledgePublish defines model for PledgePublish.
@@ -1720,12 +1739,12 @@ type Problem struct {
 	RequestId *string `json:"request_id,omitempty"`
 
 	// Status The HTTP status code.
-	Status int `json:"status"`
+	Status int32 `json:"status"`
 
 	// Title A short summary of the kind of problem.
 	Title string `json:"title"`
 
-	// Type A URI reference naming the kind of problem, e.g. `/problems/validation`.
+	// Type A URI reference naming the kind of problem, e.g. `/problems/invalid`.
 	Type string `json:"type"`
 }
 
@@ -1734,7 +1753,7 @@ type PublicBoard struct {
 	Data []PublicFeedbackItem `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string      `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor  `json:"next_cursor,omitempty"`
 	School     PublicSchool `json:"school"`
 }
 
@@ -1760,7 +1779,7 @@ type PublicFeedbackItem struct {
 	Summary string `json:"summary"`
 
 	// SupportersCount How many said "me too", besides whoever gave the feedback.
-	SupportersCount int `json:"supporters_count"`
+	SupportersCount int32 `json:"supporters_count"`
 }
 
 // PublicFeedbackItemDecision defines model for PublicFeedbackItem.Decision.
@@ -1774,7 +1793,7 @@ type PublicPledge struct {
 	PublishedAt time.Time    `json:"published_at"`
 	School      PublicSchool `json:"school"`
 	Text        string       `json:"text"`
-	Version     int          `json:"version"`
+	Version     int32        `json:"version"`
 }
 
 // PublicSchool defines model for PublicSchool.
@@ -1837,7 +1856,7 @@ type ReferralList struct {
 	Data []ReferralItem `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // ReferralPatch A referral to add or change; `null` removes it. Adding one needs `to_name` and `to_role`; closing one needs `closed_note`.
@@ -1862,19 +1881,19 @@ type Satisfaction struct {
 	Comment *string `json:"comment,omitempty"`
 
 	// Rating 1 (poor) to 5 (excellent).
-	Rating int `json:"rating"`
+	Rating int32 `json:"rating"`
 }
 
 // SatisfactionCreate defines model for SatisfactionCreate.
 type SatisfactionCreate struct {
 	Comment *string `json:"comment,omitempty"`
-	Rating  int     `json:"rating"`
+	Rating  int32   `json:"rating"`
 }
 
 // SatisfactionPatch A rating to add or change; `null` removes it. Adding one needs `rating`.
 type SatisfactionPatch struct {
 	Comment nullable.Nullable[string] `json:"comment,omitempty"`
-	Rating  *int                      `json:"rating,omitempty"`
+	Rating  *int32                    `json:"rating,omitempty"`
 }
 
 // School defines model for School.
@@ -1918,7 +1937,7 @@ type SchoolList struct {
 	Data []School `json:"data"`
 
 	// NextCursor Present while more items follow; send it as `cursor` for the next page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // SchoolPatch defines model for SchoolPatch.
@@ -1941,7 +1960,7 @@ type Token struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds the token stays valid.
-	ExpiresIn int `json:"expires_in"`
+	ExpiresIn int64 `json:"expires_in"`
 
 	// Scope Space-separated scopes the token holds.
 	Scope     string         `json:"scope"`
@@ -2023,6 +2042,18 @@ type InternalError = Problem
 
 // NotFound An RFC 9457 problem detail.
 type NotFound = Problem
+
+// OpsBadRequest An RFC 9457 problem detail.
+type OpsBadRequest = Problem
+
+// OpsInternalError An RFC 9457 problem detail.
+type OpsInternalError = Problem
+
+// OpsNotFound An RFC 9457 problem detail.
+type OpsNotFound = Problem
+
+// OpsServiceUnavailable An RFC 9457 problem detail.
+type OpsServiceUnavailable = Problem
 
 // PayloadTooLarge An RFC 9457 problem detail.
 type PayloadTooLarge = Problem
@@ -2868,6 +2899,68 @@ type UpdateSchoolApplicationMergePatchPlusJSONRequestBody = SchoolPatch
 
 // PublishSchoolPledgeJSONRequestBody defines body for PublishSchoolPledge for application/json ContentType.
 type PublishSchoolPledgeJSONRequestBody = PledgePublish
+
+// AsFieldValue0 returns the union data inside the FieldValue as a FieldValue0
+func (t FieldValue) AsFieldValue0() (FieldValue0, error) {
+	var body FieldValue0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldValue0 overwrites any union data inside the FieldValue as the provided FieldValue0
+func (t *FieldValue) FromFieldValue0(v FieldValue0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldValue0 performs a merge with any union data inside the FieldValue, using the provided FieldValue0
+func (t *FieldValue) MergeFieldValue0(v FieldValue0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFieldValue1 returns the union data inside the FieldValue as a FieldValue1
+func (t FieldValue) AsFieldValue1() (FieldValue1, error) {
+	var body FieldValue1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFieldValue1 overwrites any union data inside the FieldValue as the provided FieldValue1
+func (t *FieldValue) FromFieldValue1(v FieldValue1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFieldValue1 performs a merge with any union data inside the FieldValue, using the provided FieldValue1
+func (t *FieldValue) MergeFieldValue1(v FieldValue1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FieldValue) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FieldValue) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -5908,31 +6001,153 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+type BadRequestResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type BadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+	Headers BadRequestResponseHeaders
+}
 
-type ForbiddenApplicationProblemPlusJSONResponse Problem
+type ConflictResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type GoneApplicationProblemPlusJSONResponse Problem
+	Headers ConflictResponseHeaders
+}
 
-type InternalErrorApplicationProblemPlusJSONResponse Problem
+type ForbiddenResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type ForbiddenApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type NotFoundApplicationProblemPlusJSONResponse Problem
+	Headers ForbiddenResponseHeaders
+}
+
+type GoneResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type GoneApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers GoneResponseHeaders
+}
+
+type InternalErrorResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type InternalErrorApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers InternalErrorResponseHeaders
+}
+
+type NotFoundResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type NotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NotFoundResponseHeaders
+}
 
 type NotModifiedResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
 
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+type OpsBadRequestResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type OpsBadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+	Headers OpsBadRequestResponseHeaders
+}
+
+type OpsInternalErrorResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type OpsInternalErrorApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers OpsInternalErrorResponseHeaders
+}
+
+type OpsNotFoundResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type OpsNotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers OpsNotFoundResponseHeaders
+}
+
+type OpsServiceUnavailableResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RetryAfter               *int64
+}
+type OpsServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers OpsServiceUnavailableResponseHeaders
+}
+
+type PayloadTooLargeResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PayloadTooLargeResponseHeaders
+}
+
+type PreconditionFailedResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	RetryAfter               *int64
 }
 type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -5941,7 +6156,11 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	RetryAfter               *int64
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -5950,7 +6169,11 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	WWWAuthenticate *string
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	WWWAuthenticate          *string
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -5958,13 +6181,37 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
+type UnprocessableEntityResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type UnprocessableEntityApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+	Headers UnprocessableEntityResponseHeaders
+}
+
+type UnsupportedMediaTypeResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type WrittenNotShownResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 type WrittenNotShownResponse struct {
 	Headers WrittenNotShownResponseHeaders
@@ -5977,31 +6224,63 @@ type GetHealthResponseObject interface {
 	VisitGetHealthResponse(w http.ResponseWriter) error
 }
 
-type GetHealth200JSONResponse Health
+type GetHealth200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetHealth200JSONResponse struct {
+	Body    Health
+	Headers GetHealth200ResponseHeaders
+}
 
 func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
+type GetHealth400ApplicationProblemPlusJSONResponse struct {
+	OpsBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth400ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealth500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
+	OpsInternalErrorApplicationProblemPlusJSONResponse
 }
 
 func (response GetHealth500ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6014,54 +6293,89 @@ type GetReadinessResponseObject interface {
 	VisitGetReadinessResponse(w http.ResponseWriter) error
 }
 
-type GetReadiness200JSONResponse Health
+type GetReadiness200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+}
+
+type GetReadiness200JSONResponse struct {
+	Body    Health
+	Headers GetReadiness200ResponseHeaders
+}
 
 func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
+type GetReadiness400ApplicationProblemPlusJSONResponse struct {
+	OpsBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness400ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadiness404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
+	OpsNotFoundApplicationProblemPlusJSONResponse
 }
 
 func (response GetReadiness404ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type GetReadiness500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
+	OpsInternalErrorApplicationProblemPlusJSONResponse
 }
 
 func (response GetReadiness500ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type GetReadiness503ApplicationProblemPlusJSONResponse struct {
-	ServiceUnavailableApplicationProblemPlusJSONResponse
+	OpsServiceUnavailableApplicationProblemPlusJSONResponse
 }
 
 func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
@@ -6071,6 +6385,9 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6088,7 +6405,11 @@ type ListCampaignsResponseObject interface {
 }
 
 type ListCampaigns200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListCampaigns200JSONResponse struct {
@@ -6103,8 +6424,20 @@ func (response ListCampaigns200JSONResponse) VisitListCampaignsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -6118,10 +6451,22 @@ type ListCampaigns400ApplicationProblemPlusJSONResponse struct {
 func (response ListCampaigns400ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6138,6 +6483,18 @@ func (response ListCampaigns401ApplicationProblemPlusJSONResponse) VisitListCamp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6153,10 +6510,22 @@ type ListCampaigns403ApplicationProblemPlusJSONResponse struct {
 func (response ListCampaigns403ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6173,6 +6542,18 @@ func (response ListCampaigns429ApplicationProblemPlusJSONResponse) VisitListCamp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6188,10 +6569,22 @@ type ListCampaigns500ApplicationProblemPlusJSONResponse struct {
 func (response ListCampaigns500ApplicationProblemPlusJSONResponse) VisitListCampaignsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6208,6 +6601,18 @@ func (response ListCampaigns503ApplicationProblemPlusJSONResponse) VisitListCamp
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6226,8 +6631,12 @@ type CreateCampaignResponseObject interface {
 }
 
 type CreateCampaign201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateCampaign201JSONResponse struct {
@@ -6242,11 +6651,23 @@ func (response CreateCampaign201JSONResponse) VisitCreateCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6256,11 +6677,23 @@ func (response CreateCampaign201JSONResponse) VisitCreateCampaignResponse(w http
 type CreateCampaign204Response = WrittenNotShownResponse
 
 func (response CreateCampaign204Response) VisitCreateCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -6273,10 +6706,22 @@ type CreateCampaign400ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign400ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6293,6 +6738,18 @@ func (response CreateCampaign401ApplicationProblemPlusJSONResponse) VisitCreateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6308,10 +6765,22 @@ type CreateCampaign403ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign403ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6324,10 +6793,22 @@ type CreateCampaign409ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign409ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6340,10 +6821,13 @@ type CreateCampaign413ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign413ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6356,10 +6840,22 @@ type CreateCampaign415ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign415ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6372,10 +6868,22 @@ type CreateCampaign422ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign422ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6392,6 +6900,18 @@ func (response CreateCampaign429ApplicationProblemPlusJSONResponse) VisitCreateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6407,10 +6927,22 @@ type CreateCampaign500ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaign500ApplicationProblemPlusJSONResponse) VisitCreateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6427,6 +6959,18 @@ func (response CreateCampaign503ApplicationProblemPlusJSONResponse) VisitCreateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6445,7 +6989,11 @@ type GetCampaignResponseObject interface {
 }
 
 type GetCampaign200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetCampaign200JSONResponse struct {
@@ -6460,8 +7008,20 @@ func (response GetCampaign200JSONResponse) VisitGetCampaignResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -6471,8 +7031,20 @@ func (response GetCampaign200JSONResponse) VisitGetCampaignResponse(w http.Respo
 type GetCampaign304Response = NotModifiedResponse
 
 func (response GetCampaign304Response) VisitGetCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -6485,10 +7057,22 @@ type GetCampaign400ApplicationProblemPlusJSONResponse struct {
 func (response GetCampaign400ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6505,6 +7089,18 @@ func (response GetCampaign401ApplicationProblemPlusJSONResponse) VisitGetCampaig
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6520,10 +7116,22 @@ type GetCampaign403ApplicationProblemPlusJSONResponse struct {
 func (response GetCampaign403ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6536,10 +7144,22 @@ type GetCampaign404ApplicationProblemPlusJSONResponse struct {
 func (response GetCampaign404ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6556,6 +7176,18 @@ func (response GetCampaign429ApplicationProblemPlusJSONResponse) VisitGetCampaig
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6571,10 +7203,22 @@ type GetCampaign500ApplicationProblemPlusJSONResponse struct {
 func (response GetCampaign500ApplicationProblemPlusJSONResponse) VisitGetCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6591,6 +7235,18 @@ func (response GetCampaign503ApplicationProblemPlusJSONResponse) VisitGetCampaig
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6610,7 +7266,11 @@ type UpdateCampaignResponseObject interface {
 }
 
 type UpdateCampaign200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateCampaign200JSONResponse struct {
@@ -6625,8 +7285,20 @@ func (response UpdateCampaign200JSONResponse) VisitUpdateCampaignResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -6636,11 +7308,23 @@ func (response UpdateCampaign200JSONResponse) VisitUpdateCampaignResponse(w http
 type UpdateCampaign204Response = WrittenNotShownResponse
 
 func (response UpdateCampaign204Response) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -6653,10 +7337,22 @@ type UpdateCampaign400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign400ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6673,6 +7369,18 @@ func (response UpdateCampaign401ApplicationProblemPlusJSONResponse) VisitUpdateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6688,10 +7396,22 @@ type UpdateCampaign403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign403ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6704,10 +7424,22 @@ type UpdateCampaign404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign404ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6720,10 +7452,22 @@ type UpdateCampaign412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign412ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6736,10 +7480,13 @@ type UpdateCampaign413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign413ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6752,10 +7499,22 @@ type UpdateCampaign415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign415ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6768,10 +7527,22 @@ type UpdateCampaign422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign422ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6788,6 +7559,18 @@ func (response UpdateCampaign429ApplicationProblemPlusJSONResponse) VisitUpdateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6803,10 +7586,22 @@ type UpdateCampaign500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCampaign500ApplicationProblemPlusJSONResponse) VisitUpdateCampaignResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6823,6 +7618,18 @@ func (response UpdateCampaign503ApplicationProblemPlusJSONResponse) VisitUpdateC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6842,7 +7649,11 @@ type CreateCampaignFeedbackResponseObject interface {
 }
 
 type CreateCampaignFeedback201ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateCampaignFeedback201JSONResponse struct {
@@ -6857,8 +7668,20 @@ func (response CreateCampaignFeedback201JSONResponse) VisitCreateCampaignFeedbac
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6868,11 +7691,23 @@ func (response CreateCampaignFeedback201JSONResponse) VisitCreateCampaignFeedbac
 type CreateCampaignFeedback204Response = WrittenNotShownResponse
 
 func (response CreateCampaignFeedback204Response) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -6885,10 +7720,22 @@ type CreateCampaignFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback400ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6905,6 +7752,18 @@ func (response CreateCampaignFeedback401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6920,10 +7779,22 @@ type CreateCampaignFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback403ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6936,10 +7807,22 @@ type CreateCampaignFeedback404ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback404ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6952,10 +7835,22 @@ type CreateCampaignFeedback409ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback409ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6968,10 +7863,13 @@ type CreateCampaignFeedback413ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback413ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6984,10 +7882,22 @@ type CreateCampaignFeedback415ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback415ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7000,10 +7910,22 @@ type CreateCampaignFeedback422ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback422ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7020,6 +7942,18 @@ func (response CreateCampaignFeedback429ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7035,10 +7969,22 @@ type CreateCampaignFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response CreateCampaignFeedback500ApplicationProblemPlusJSONResponse) VisitCreateCampaignFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7055,6 +8001,18 @@ func (response CreateCampaignFeedback503ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7072,7 +8030,11 @@ type ListChangesResponseObject interface {
 }
 
 type ListChanges200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListChanges200JSONResponse struct {
@@ -7087,8 +8049,20 @@ func (response ListChanges200JSONResponse) VisitListChangesResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -7102,10 +8076,22 @@ type ListChanges400ApplicationProblemPlusJSONResponse struct {
 func (response ListChanges400ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7122,6 +8108,18 @@ func (response ListChanges401ApplicationProblemPlusJSONResponse) VisitListChange
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7137,10 +8135,22 @@ type ListChanges403ApplicationProblemPlusJSONResponse struct {
 func (response ListChanges403ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7153,10 +8163,22 @@ type ListChanges410ApplicationProblemPlusJSONResponse struct {
 func (response ListChanges410ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(410)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7173,6 +8195,18 @@ func (response ListChanges429ApplicationProblemPlusJSONResponse) VisitListChange
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7188,10 +8222,22 @@ type ListChanges500ApplicationProblemPlusJSONResponse struct {
 func (response ListChanges500ApplicationProblemPlusJSONResponse) VisitListChangesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7208,6 +8254,18 @@ func (response ListChanges503ApplicationProblemPlusJSONResponse) VisitListChange
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7225,7 +8283,11 @@ type ListClientsResponseObject interface {
 }
 
 type ListClients200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListClients200JSONResponse struct {
@@ -7240,8 +8302,20 @@ func (response ListClients200JSONResponse) VisitListClientsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -7255,10 +8329,22 @@ type ListClients400ApplicationProblemPlusJSONResponse struct {
 func (response ListClients400ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7275,6 +8361,18 @@ func (response ListClients401ApplicationProblemPlusJSONResponse) VisitListClient
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7290,10 +8388,22 @@ type ListClients403ApplicationProblemPlusJSONResponse struct {
 func (response ListClients403ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7310,6 +8420,18 @@ func (response ListClients429ApplicationProblemPlusJSONResponse) VisitListClient
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7325,10 +8447,22 @@ type ListClients500ApplicationProblemPlusJSONResponse struct {
 func (response ListClients500ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7345,6 +8479,18 @@ func (response ListClients503ApplicationProblemPlusJSONResponse) VisitListClient
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7363,9 +8509,13 @@ type CreateClientResponseObject interface {
 }
 
 type CreateClient201ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-	Location     *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateClient201JSONResponse struct {
@@ -7380,6 +8530,9 @@ func (response CreateClient201JSONResponse) VisitCreateClientResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
@@ -7388,6 +8541,15 @@ func (response CreateClient201JSONResponse) VisitCreateClientResponse(w http.Res
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7401,10 +8563,22 @@ type CreateClient400ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient400ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7421,6 +8595,18 @@ func (response CreateClient401ApplicationProblemPlusJSONResponse) VisitCreateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7436,10 +8622,22 @@ type CreateClient403ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient403ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7452,10 +8650,22 @@ type CreateClient409ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient409ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7468,10 +8678,13 @@ type CreateClient413ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient413ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7484,10 +8697,22 @@ type CreateClient415ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient415ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7500,10 +8725,22 @@ type CreateClient422ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient422ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7520,6 +8757,18 @@ func (response CreateClient429ApplicationProblemPlusJSONResponse) VisitCreateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7535,10 +8784,22 @@ type CreateClient500ApplicationProblemPlusJSONResponse struct {
 func (response CreateClient500ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7555,6 +8816,18 @@ func (response CreateClient503ApplicationProblemPlusJSONResponse) VisitCreateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7573,7 +8846,11 @@ type GetClientResponseObject interface {
 }
 
 type GetClient200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetClient200JSONResponse struct {
@@ -7588,8 +8865,20 @@ func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -7599,8 +8888,20 @@ func (response GetClient200JSONResponse) VisitGetClientResponse(w http.ResponseW
 type GetClient304Response = NotModifiedResponse
 
 func (response GetClient304Response) VisitGetClientResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -7613,10 +8914,22 @@ type GetClient400ApplicationProblemPlusJSONResponse struct {
 func (response GetClient400ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7633,6 +8946,18 @@ func (response GetClient401ApplicationProblemPlusJSONResponse) VisitGetClientRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7648,10 +8973,22 @@ type GetClient403ApplicationProblemPlusJSONResponse struct {
 func (response GetClient403ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7664,10 +9001,22 @@ type GetClient404ApplicationProblemPlusJSONResponse struct {
 func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7684,6 +9033,18 @@ func (response GetClient429ApplicationProblemPlusJSONResponse) VisitGetClientRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7699,10 +9060,22 @@ type GetClient500ApplicationProblemPlusJSONResponse struct {
 func (response GetClient500ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7719,6 +9092,18 @@ func (response GetClient503ApplicationProblemPlusJSONResponse) VisitGetClientRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7738,7 +9123,11 @@ type UpdateClientResponseObject interface {
 }
 
 type UpdateClient200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateClient200JSONResponse struct {
@@ -7753,8 +9142,20 @@ func (response UpdateClient200JSONResponse) VisitUpdateClientResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -7768,10 +9169,22 @@ type UpdateClient400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient400ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7788,6 +9201,18 @@ func (response UpdateClient401ApplicationProblemPlusJSONResponse) VisitUpdateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7803,10 +9228,22 @@ type UpdateClient403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient403ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7819,10 +9256,22 @@ type UpdateClient404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient404ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7835,10 +9284,22 @@ type UpdateClient409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient409ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7851,10 +9312,22 @@ type UpdateClient412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient412ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7867,10 +9340,13 @@ type UpdateClient413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient413ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7883,10 +9359,22 @@ type UpdateClient415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient415ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7899,10 +9387,22 @@ type UpdateClient422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient422ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7919,6 +9419,18 @@ func (response UpdateClient429ApplicationProblemPlusJSONResponse) VisitUpdateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7934,10 +9446,22 @@ type UpdateClient500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateClient500ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7954,6 +9478,18 @@ func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -7972,7 +9508,11 @@ type RevokeClientResponseObject interface {
 }
 
 type RevokeClient200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type RevokeClient200JSONResponse struct {
@@ -7987,8 +9527,20 @@ func (response RevokeClient200JSONResponse) VisitRevokeClientResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8002,10 +9554,22 @@ type RevokeClient400ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient400ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8022,6 +9586,18 @@ func (response RevokeClient401ApplicationProblemPlusJSONResponse) VisitRevokeCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8037,10 +9613,22 @@ type RevokeClient403ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient403ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8053,10 +9641,22 @@ type RevokeClient404ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient404ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8069,10 +9669,22 @@ type RevokeClient409ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient409ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8085,10 +9697,22 @@ type RevokeClient412ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient412ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8105,6 +9729,18 @@ func (response RevokeClient429ApplicationProblemPlusJSONResponse) VisitRevokeCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8120,10 +9756,22 @@ type RevokeClient500ApplicationProblemPlusJSONResponse struct {
 func (response RevokeClient500ApplicationProblemPlusJSONResponse) VisitRevokeClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8140,6 +9788,18 @@ func (response RevokeClient503ApplicationProblemPlusJSONResponse) VisitRevokeCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8158,8 +9818,12 @@ type RotateClientSecretResponseObject interface {
 }
 
 type RotateClientSecret200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type RotateClientSecret200JSONResponse struct {
@@ -8174,11 +9838,23 @@ func (response RotateClientSecret200JSONResponse) VisitRotateClientSecretRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8192,10 +9868,22 @@ type RotateClientSecret400ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret400ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8212,6 +9900,18 @@ func (response RotateClientSecret401ApplicationProblemPlusJSONResponse) VisitRot
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8227,10 +9927,22 @@ type RotateClientSecret403ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret403ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8243,10 +9955,22 @@ type RotateClientSecret404ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret404ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8259,10 +9983,22 @@ type RotateClientSecret409ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret409ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8275,10 +10011,22 @@ type RotateClientSecret412ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret412ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8295,6 +10043,18 @@ func (response RotateClientSecret429ApplicationProblemPlusJSONResponse) VisitRot
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8310,10 +10070,22 @@ type RotateClientSecret500ApplicationProblemPlusJSONResponse struct {
 func (response RotateClientSecret500ApplicationProblemPlusJSONResponse) VisitRotateClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8330,6 +10102,18 @@ func (response RotateClientSecret503ApplicationProblemPlusJSONResponse) VisitRot
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8347,7 +10131,11 @@ type GetDistrictResponseObject interface {
 }
 
 type GetDistrict200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetDistrict200JSONResponse struct {
@@ -8362,8 +10150,20 @@ func (response GetDistrict200JSONResponse) VisitGetDistrictResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8373,8 +10173,20 @@ func (response GetDistrict200JSONResponse) VisitGetDistrictResponse(w http.Respo
 type GetDistrict304Response = NotModifiedResponse
 
 func (response GetDistrict304Response) VisitGetDistrictResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -8387,10 +10199,22 @@ type GetDistrict400ApplicationProblemPlusJSONResponse struct {
 func (response GetDistrict400ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8407,6 +10231,18 @@ func (response GetDistrict401ApplicationProblemPlusJSONResponse) VisitGetDistric
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8422,10 +10258,22 @@ type GetDistrict403ApplicationProblemPlusJSONResponse struct {
 func (response GetDistrict403ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8442,6 +10290,18 @@ func (response GetDistrict429ApplicationProblemPlusJSONResponse) VisitGetDistric
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8457,10 +10317,22 @@ type GetDistrict500ApplicationProblemPlusJSONResponse struct {
 func (response GetDistrict500ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8477,6 +10349,18 @@ func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistric
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8494,7 +10378,11 @@ type ListFeedbackResponseObject interface {
 }
 
 type ListFeedback200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListFeedback200JSONResponse struct {
@@ -8509,8 +10397,20 @@ func (response ListFeedback200JSONResponse) VisitListFeedbackResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8524,10 +10424,22 @@ type ListFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedback400ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8544,6 +10456,18 @@ func (response ListFeedback401ApplicationProblemPlusJSONResponse) VisitListFeedb
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8559,10 +10483,22 @@ type ListFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedback403ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8579,6 +10515,18 @@ func (response ListFeedback429ApplicationProblemPlusJSONResponse) VisitListFeedb
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8594,10 +10542,22 @@ type ListFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedback500ApplicationProblemPlusJSONResponse) VisitListFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8614,6 +10574,18 @@ func (response ListFeedback503ApplicationProblemPlusJSONResponse) VisitListFeedb
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8632,8 +10604,12 @@ type CreateFeedbackResponseObject interface {
 }
 
 type CreateFeedback201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateFeedback201JSONResponse struct {
@@ -8648,11 +10624,23 @@ func (response CreateFeedback201JSONResponse) VisitCreateFeedbackResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -8662,11 +10650,23 @@ func (response CreateFeedback201JSONResponse) VisitCreateFeedbackResponse(w http
 type CreateFeedback204Response = WrittenNotShownResponse
 
 func (response CreateFeedback204Response) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -8679,10 +10679,22 @@ type CreateFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback400ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8699,6 +10711,18 @@ func (response CreateFeedback401ApplicationProblemPlusJSONResponse) VisitCreateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8714,10 +10738,22 @@ type CreateFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback403ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8730,10 +10766,22 @@ type CreateFeedback409ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback409ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8746,10 +10794,13 @@ type CreateFeedback413ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback413ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8762,10 +10813,22 @@ type CreateFeedback415ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback415ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8778,10 +10841,22 @@ type CreateFeedback422ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback422ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8798,6 +10873,18 @@ func (response CreateFeedback429ApplicationProblemPlusJSONResponse) VisitCreateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8813,10 +10900,22 @@ type CreateFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response CreateFeedback500ApplicationProblemPlusJSONResponse) VisitCreateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8833,6 +10932,18 @@ func (response CreateFeedback503ApplicationProblemPlusJSONResponse) VisitCreateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8851,7 +10962,11 @@ type GetFeedbackResponseObject interface {
 }
 
 type GetFeedback200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetFeedback200JSONResponse struct {
@@ -8866,8 +10981,20 @@ func (response GetFeedback200JSONResponse) VisitGetFeedbackResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8877,8 +11004,20 @@ func (response GetFeedback200JSONResponse) VisitGetFeedbackResponse(w http.Respo
 type GetFeedback304Response = NotModifiedResponse
 
 func (response GetFeedback304Response) VisitGetFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -8891,10 +11030,22 @@ type GetFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response GetFeedback400ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8911,6 +11062,18 @@ func (response GetFeedback401ApplicationProblemPlusJSONResponse) VisitGetFeedbac
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8926,10 +11089,22 @@ type GetFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response GetFeedback403ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8942,10 +11117,22 @@ type GetFeedback404ApplicationProblemPlusJSONResponse struct {
 func (response GetFeedback404ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8962,6 +11149,18 @@ func (response GetFeedback429ApplicationProblemPlusJSONResponse) VisitGetFeedbac
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -8977,10 +11176,22 @@ type GetFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response GetFeedback500ApplicationProblemPlusJSONResponse) VisitGetFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8997,6 +11208,18 @@ func (response GetFeedback503ApplicationProblemPlusJSONResponse) VisitGetFeedbac
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9016,7 +11239,11 @@ type UpdateFeedbackResponseObject interface {
 }
 
 type UpdateFeedback200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateFeedback200JSONResponse struct {
@@ -9031,8 +11258,20 @@ func (response UpdateFeedback200JSONResponse) VisitUpdateFeedbackResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9042,11 +11281,23 @@ func (response UpdateFeedback200JSONResponse) VisitUpdateFeedbackResponse(w http
 type UpdateFeedback204Response = WrittenNotShownResponse
 
 func (response UpdateFeedback204Response) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -9059,10 +11310,22 @@ type UpdateFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback400ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9079,6 +11342,18 @@ func (response UpdateFeedback401ApplicationProblemPlusJSONResponse) VisitUpdateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9094,10 +11369,22 @@ type UpdateFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback403ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9110,10 +11397,22 @@ type UpdateFeedback404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback404ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9126,10 +11425,22 @@ type UpdateFeedback409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback409ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9142,10 +11453,22 @@ type UpdateFeedback412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback412ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9158,10 +11481,13 @@ type UpdateFeedback413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback413ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9174,10 +11500,22 @@ type UpdateFeedback415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback415ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9190,10 +11528,22 @@ type UpdateFeedback422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback422ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9210,6 +11560,18 @@ func (response UpdateFeedback429ApplicationProblemPlusJSONResponse) VisitUpdateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9225,10 +11587,22 @@ type UpdateFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateFeedback500ApplicationProblemPlusJSONResponse) VisitUpdateFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9245,6 +11619,18 @@ func (response UpdateFeedback503ApplicationProblemPlusJSONResponse) VisitUpdateF
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9264,7 +11650,11 @@ type RecordFeedbackCommunicationResponseObject interface {
 }
 
 type RecordFeedbackCommunication200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type RecordFeedbackCommunication200JSONResponse struct {
@@ -9279,8 +11669,20 @@ func (response RecordFeedbackCommunication200JSONResponse) VisitRecordFeedbackCo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9290,11 +11692,23 @@ func (response RecordFeedbackCommunication200JSONResponse) VisitRecordFeedbackCo
 type RecordFeedbackCommunication204Response = WrittenNotShownResponse
 
 func (response RecordFeedbackCommunication204Response) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -9307,10 +11721,22 @@ type RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication400ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9327,6 +11753,18 @@ func (response RecordFeedbackCommunication401ApplicationProblemPlusJSONResponse)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9342,10 +11780,22 @@ type RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication403ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9358,10 +11808,22 @@ type RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication404ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9374,10 +11836,22 @@ type RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication409ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9390,10 +11864,22 @@ type RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication412ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9406,10 +11892,13 @@ type RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication413ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9422,10 +11911,22 @@ type RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication415ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9438,10 +11939,22 @@ type RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication422ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9458,6 +11971,18 @@ func (response RecordFeedbackCommunication429ApplicationProblemPlusJSONResponse)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9473,10 +11998,22 @@ type RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse struct {
 func (response RecordFeedbackCommunication500ApplicationProblemPlusJSONResponse) VisitRecordFeedbackCommunicationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9493,6 +12030,18 @@ func (response RecordFeedbackCommunication503ApplicationProblemPlusJSONResponse)
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9511,7 +12060,11 @@ type ListFeedbackHistoryResponseObject interface {
 }
 
 type ListFeedbackHistory200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListFeedbackHistory200JSONResponse struct {
@@ -9526,8 +12079,20 @@ func (response ListFeedbackHistory200JSONResponse) VisitListFeedbackHistoryRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9541,10 +12106,22 @@ type ListFeedbackHistory400ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedbackHistory400ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9561,6 +12138,18 @@ func (response ListFeedbackHistory401ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9576,10 +12165,22 @@ type ListFeedbackHistory403ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedbackHistory403ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9592,10 +12193,22 @@ type ListFeedbackHistory404ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedbackHistory404ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9612,6 +12225,18 @@ func (response ListFeedbackHistory429ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9627,10 +12252,22 @@ type ListFeedbackHistory500ApplicationProblemPlusJSONResponse struct {
 func (response ListFeedbackHistory500ApplicationProblemPlusJSONResponse) VisitListFeedbackHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9647,6 +12284,18 @@ func (response ListFeedbackHistory503ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9666,7 +12315,11 @@ type AddFeedbackSupporterResponseObject interface {
 }
 
 type AddFeedbackSupporter200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type AddFeedbackSupporter200JSONResponse struct {
@@ -9681,8 +12334,20 @@ func (response AddFeedbackSupporter200JSONResponse) VisitAddFeedbackSupporterRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9690,7 +12355,11 @@ func (response AddFeedbackSupporter200JSONResponse) VisitAddFeedbackSupporterRes
 }
 
 type AddFeedbackSupporter201ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type AddFeedbackSupporter201JSONResponse struct {
@@ -9705,8 +12374,20 @@ func (response AddFeedbackSupporter201JSONResponse) VisitAddFeedbackSupporterRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -9716,11 +12397,23 @@ func (response AddFeedbackSupporter201JSONResponse) VisitAddFeedbackSupporterRes
 type AddFeedbackSupporter204Response = WrittenNotShownResponse
 
 func (response AddFeedbackSupporter204Response) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -9733,10 +12426,22 @@ type AddFeedbackSupporter400ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter400ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9753,6 +12458,18 @@ func (response AddFeedbackSupporter401ApplicationProblemPlusJSONResponse) VisitA
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9768,10 +12485,22 @@ type AddFeedbackSupporter403ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter403ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9784,10 +12513,22 @@ type AddFeedbackSupporter404ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter404ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9800,10 +12541,22 @@ type AddFeedbackSupporter409ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter409ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9816,10 +12569,13 @@ type AddFeedbackSupporter413ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter413ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9832,10 +12588,22 @@ type AddFeedbackSupporter415ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter415ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9848,10 +12616,22 @@ type AddFeedbackSupporter422ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter422ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9868,6 +12648,18 @@ func (response AddFeedbackSupporter429ApplicationProblemPlusJSONResponse) VisitA
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9883,10 +12675,22 @@ type AddFeedbackSupporter500ApplicationProblemPlusJSONResponse struct {
 func (response AddFeedbackSupporter500ApplicationProblemPlusJSONResponse) VisitAddFeedbackSupporterResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9903,6 +12707,18 @@ func (response AddFeedbackSupporter503ApplicationProblemPlusJSONResponse) VisitA
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9922,7 +12738,11 @@ type TransitionFeedbackResponseObject interface {
 }
 
 type TransitionFeedback200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type TransitionFeedback200JSONResponse struct {
@@ -9937,8 +12757,20 @@ func (response TransitionFeedback200JSONResponse) VisitTransitionFeedbackRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9948,11 +12780,23 @@ func (response TransitionFeedback200JSONResponse) VisitTransitionFeedbackRespons
 type TransitionFeedback204Response = WrittenNotShownResponse
 
 func (response TransitionFeedback204Response) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -9965,10 +12809,22 @@ type TransitionFeedback400ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback400ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9985,6 +12841,18 @@ func (response TransitionFeedback401ApplicationProblemPlusJSONResponse) VisitTra
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10000,10 +12868,22 @@ type TransitionFeedback403ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback403ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10016,10 +12896,22 @@ type TransitionFeedback404ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback404ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10032,10 +12924,22 @@ type TransitionFeedback409ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback409ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10048,10 +12952,22 @@ type TransitionFeedback412ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback412ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10064,10 +12980,13 @@ type TransitionFeedback413ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback413ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10080,10 +12999,22 @@ type TransitionFeedback415ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback415ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10096,10 +13027,22 @@ type TransitionFeedback422ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback422ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10116,6 +13059,18 @@ func (response TransitionFeedback429ApplicationProblemPlusJSONResponse) VisitTra
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10131,10 +13086,22 @@ type TransitionFeedback500ApplicationProblemPlusJSONResponse struct {
 func (response TransitionFeedback500ApplicationProblemPlusJSONResponse) VisitTransitionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10151,6 +13118,18 @@ func (response TransitionFeedback503ApplicationProblemPlusJSONResponse) VisitTra
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10168,7 +13147,11 @@ type ListFollowUpsResponseObject interface {
 }
 
 type ListFollowUps200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListFollowUps200JSONResponse struct {
@@ -10183,8 +13166,20 @@ func (response ListFollowUps200JSONResponse) VisitListFollowUpsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -10198,10 +13193,22 @@ type ListFollowUps400ApplicationProblemPlusJSONResponse struct {
 func (response ListFollowUps400ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10218,6 +13225,18 @@ func (response ListFollowUps401ApplicationProblemPlusJSONResponse) VisitListFoll
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10233,10 +13252,22 @@ type ListFollowUps403ApplicationProblemPlusJSONResponse struct {
 func (response ListFollowUps403ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10253,6 +13284,18 @@ func (response ListFollowUps429ApplicationProblemPlusJSONResponse) VisitListFoll
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10268,10 +13311,22 @@ type ListFollowUps500ApplicationProblemPlusJSONResponse struct {
 func (response ListFollowUps500ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10288,6 +13343,18 @@ func (response ListFollowUps503ApplicationProblemPlusJSONResponse) VisitListFoll
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10305,7 +13372,11 @@ type ListInteractionsResponseObject interface {
 }
 
 type ListInteractions200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListInteractions200JSONResponse struct {
@@ -10320,8 +13391,20 @@ func (response ListInteractions200JSONResponse) VisitListInteractionsResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -10335,10 +13418,22 @@ type ListInteractions400ApplicationProblemPlusJSONResponse struct {
 func (response ListInteractions400ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10355,6 +13450,18 @@ func (response ListInteractions401ApplicationProblemPlusJSONResponse) VisitListI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10370,10 +13477,22 @@ type ListInteractions403ApplicationProblemPlusJSONResponse struct {
 func (response ListInteractions403ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10390,6 +13509,18 @@ func (response ListInteractions429ApplicationProblemPlusJSONResponse) VisitListI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10405,10 +13536,22 @@ type ListInteractions500ApplicationProblemPlusJSONResponse struct {
 func (response ListInteractions500ApplicationProblemPlusJSONResponse) VisitListInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10425,6 +13568,18 @@ func (response ListInteractions503ApplicationProblemPlusJSONResponse) VisitListI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10443,8 +13598,12 @@ type CreateInteractionResponseObject interface {
 }
 
 type CreateInteraction201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateInteraction201JSONResponse struct {
@@ -10459,11 +13618,23 @@ func (response CreateInteraction201JSONResponse) VisitCreateInteractionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -10473,11 +13644,23 @@ func (response CreateInteraction201JSONResponse) VisitCreateInteractionResponse(
 type CreateInteraction204Response = WrittenNotShownResponse
 
 func (response CreateInteraction204Response) VisitCreateInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -10490,10 +13673,22 @@ type CreateInteraction400ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction400ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10510,6 +13705,18 @@ func (response CreateInteraction401ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10525,10 +13732,22 @@ type CreateInteraction403ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction403ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10541,10 +13760,22 @@ type CreateInteraction409ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction409ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10557,10 +13788,13 @@ type CreateInteraction413ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction413ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10573,10 +13807,22 @@ type CreateInteraction415ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction415ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10589,10 +13835,22 @@ type CreateInteraction422ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction422ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10609,6 +13867,18 @@ func (response CreateInteraction429ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10624,10 +13894,22 @@ type CreateInteraction500ApplicationProblemPlusJSONResponse struct {
 func (response CreateInteraction500ApplicationProblemPlusJSONResponse) VisitCreateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10644,6 +13926,18 @@ func (response CreateInteraction503ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10661,10 +13955,30 @@ type DeleteInteractionResponseObject interface {
 	VisitDeleteInteractionResponse(w http.ResponseWriter) error
 }
 
+type DeleteInteraction204ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
 type DeleteInteraction204Response struct {
+	Headers DeleteInteraction204ResponseHeaders
 }
 
 func (response DeleteInteraction204Response) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -10676,10 +13990,22 @@ type DeleteInteraction400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction400ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10696,6 +14022,18 @@ func (response DeleteInteraction401ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10711,10 +14049,22 @@ type DeleteInteraction403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction403ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10727,10 +14077,22 @@ type DeleteInteraction404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction404ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10743,10 +14105,22 @@ type DeleteInteraction412ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction412ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10763,6 +14137,18 @@ func (response DeleteInteraction429ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10778,10 +14164,22 @@ type DeleteInteraction500ApplicationProblemPlusJSONResponse struct {
 func (response DeleteInteraction500ApplicationProblemPlusJSONResponse) VisitDeleteInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10798,6 +14196,18 @@ func (response DeleteInteraction503ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10816,7 +14226,11 @@ type GetInteractionResponseObject interface {
 }
 
 type GetInteraction200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetInteraction200JSONResponse struct {
@@ -10831,8 +14245,20 @@ func (response GetInteraction200JSONResponse) VisitGetInteractionResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -10842,8 +14268,20 @@ func (response GetInteraction200JSONResponse) VisitGetInteractionResponse(w http
 type GetInteraction304Response = NotModifiedResponse
 
 func (response GetInteraction304Response) VisitGetInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -10856,10 +14294,22 @@ type GetInteraction400ApplicationProblemPlusJSONResponse struct {
 func (response GetInteraction400ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10876,6 +14326,18 @@ func (response GetInteraction401ApplicationProblemPlusJSONResponse) VisitGetInte
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10891,10 +14353,22 @@ type GetInteraction403ApplicationProblemPlusJSONResponse struct {
 func (response GetInteraction403ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10907,10 +14381,22 @@ type GetInteraction404ApplicationProblemPlusJSONResponse struct {
 func (response GetInteraction404ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10927,6 +14413,18 @@ func (response GetInteraction429ApplicationProblemPlusJSONResponse) VisitGetInte
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10942,10 +14440,22 @@ type GetInteraction500ApplicationProblemPlusJSONResponse struct {
 func (response GetInteraction500ApplicationProblemPlusJSONResponse) VisitGetInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10962,6 +14472,18 @@ func (response GetInteraction503ApplicationProblemPlusJSONResponse) VisitGetInte
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -10981,7 +14503,11 @@ type UpdateInteractionResponseObject interface {
 }
 
 type UpdateInteraction200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateInteraction200JSONResponse struct {
@@ -10996,8 +14522,20 @@ func (response UpdateInteraction200JSONResponse) VisitUpdateInteractionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -11007,11 +14545,23 @@ func (response UpdateInteraction200JSONResponse) VisitUpdateInteractionResponse(
 type UpdateInteraction204Response = WrittenNotShownResponse
 
 func (response UpdateInteraction204Response) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -11024,10 +14574,22 @@ type UpdateInteraction400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction400ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11044,6 +14606,18 @@ func (response UpdateInteraction401ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11059,10 +14633,22 @@ type UpdateInteraction403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction403ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11075,10 +14661,22 @@ type UpdateInteraction404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction404ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11091,10 +14689,22 @@ type UpdateInteraction409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction409ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11107,10 +14717,22 @@ type UpdateInteraction412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction412ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11123,10 +14745,13 @@ type UpdateInteraction413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction413ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11139,10 +14764,22 @@ type UpdateInteraction415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction415ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11155,10 +14792,22 @@ type UpdateInteraction422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction422ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11175,6 +14824,18 @@ func (response UpdateInteraction429ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11190,10 +14851,22 @@ type UpdateInteraction500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateInteraction500ApplicationProblemPlusJSONResponse) VisitUpdateInteractionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11210,6 +14883,18 @@ func (response UpdateInteraction503ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11227,10 +14912,30 @@ type DeleteNoteResponseObject interface {
 	VisitDeleteNoteResponse(w http.ResponseWriter) error
 }
 
+type DeleteNote204ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
 type DeleteNote204Response struct {
+	Headers DeleteNote204ResponseHeaders
 }
 
 func (response DeleteNote204Response) VisitDeleteNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -11242,10 +14947,22 @@ type DeleteNote400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote400ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11262,6 +14979,18 @@ func (response DeleteNote401ApplicationProblemPlusJSONResponse) VisitDeleteNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11277,10 +15006,22 @@ type DeleteNote403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote403ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11293,10 +15034,22 @@ type DeleteNote404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote404ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11309,10 +15062,22 @@ type DeleteNote412ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote412ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11329,6 +15094,18 @@ func (response DeleteNote429ApplicationProblemPlusJSONResponse) VisitDeleteNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11344,10 +15121,22 @@ type DeleteNote500ApplicationProblemPlusJSONResponse struct {
 func (response DeleteNote500ApplicationProblemPlusJSONResponse) VisitDeleteNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11364,6 +15153,18 @@ func (response DeleteNote503ApplicationProblemPlusJSONResponse) VisitDeleteNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11382,7 +15183,11 @@ type GetNoteResponseObject interface {
 }
 
 type GetNote200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetNote200JSONResponse struct {
@@ -11397,8 +15202,20 @@ func (response GetNote200JSONResponse) VisitGetNoteResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -11408,8 +15225,20 @@ func (response GetNote200JSONResponse) VisitGetNoteResponse(w http.ResponseWrite
 type GetNote304Response = NotModifiedResponse
 
 func (response GetNote304Response) VisitGetNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -11422,10 +15251,22 @@ type GetNote400ApplicationProblemPlusJSONResponse struct {
 func (response GetNote400ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11442,6 +15283,18 @@ func (response GetNote401ApplicationProblemPlusJSONResponse) VisitGetNoteRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11457,10 +15310,22 @@ type GetNote403ApplicationProblemPlusJSONResponse struct {
 func (response GetNote403ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11473,10 +15338,22 @@ type GetNote404ApplicationProblemPlusJSONResponse struct {
 func (response GetNote404ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11493,6 +15370,18 @@ func (response GetNote429ApplicationProblemPlusJSONResponse) VisitGetNoteRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11508,10 +15397,22 @@ type GetNote500ApplicationProblemPlusJSONResponse struct {
 func (response GetNote500ApplicationProblemPlusJSONResponse) VisitGetNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11528,6 +15429,18 @@ func (response GetNote503ApplicationProblemPlusJSONResponse) VisitGetNoteRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11547,7 +15460,11 @@ type UpdateNoteResponseObject interface {
 }
 
 type UpdateNote200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateNote200JSONResponse struct {
@@ -11562,8 +15479,20 @@ func (response UpdateNote200JSONResponse) VisitUpdateNoteResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -11573,11 +15502,23 @@ func (response UpdateNote200JSONResponse) VisitUpdateNoteResponse(w http.Respons
 type UpdateNote204Response = WrittenNotShownResponse
 
 func (response UpdateNote204Response) VisitUpdateNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -11590,10 +15531,22 @@ type UpdateNote400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote400ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11610,6 +15563,18 @@ func (response UpdateNote401ApplicationProblemPlusJSONResponse) VisitUpdateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11625,10 +15590,22 @@ type UpdateNote403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote403ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11641,10 +15618,22 @@ type UpdateNote404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote404ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11657,10 +15646,22 @@ type UpdateNote412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote412ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11673,10 +15674,13 @@ type UpdateNote413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote413ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11689,10 +15693,22 @@ type UpdateNote415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote415ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11705,10 +15721,22 @@ type UpdateNote422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote422ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11725,6 +15753,18 @@ func (response UpdateNote429ApplicationProblemPlusJSONResponse) VisitUpdateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11740,10 +15780,22 @@ type UpdateNote500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateNote500ApplicationProblemPlusJSONResponse) VisitUpdateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11760,6 +15812,18 @@ func (response UpdateNote503ApplicationProblemPlusJSONResponse) VisitUpdateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11777,7 +15841,11 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken200ResponseHeaders struct {
-	CacheControl *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateToken200JSONResponse struct {
@@ -11792,30 +15860,97 @@ func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type CreateToken400JSONResponse OAuthError
+type CreateToken400ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type CreateToken400JSONResponse struct {
+	Body    OAuthError
+	Headers CreateToken400ResponseHeaders
+}
 
 func (response CreateToken400JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken400ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers CreateToken400ResponseHeaders
+}
+
+func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type CreateToken401ResponseHeaders struct {
-	WWWAuthenticate *string
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	WWWAuthenticate          *string
 }
 
 type CreateToken401JSONResponse struct {
@@ -11830,6 +15965,18 @@ func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11845,10 +15992,13 @@ type CreateToken413ApplicationProblemPlusJSONResponse struct {
 func (response CreateToken413ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11861,11 +16011,51 @@ type CreateToken415ApplicationProblemPlusJSONResponse struct {
 func (response CreateToken415ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken422ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11881,6 +16071,18 @@ func (response CreateToken429ApplicationProblemPlusJSONResponse) VisitCreateToke
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11896,10 +16098,22 @@ type CreateToken500ApplicationProblemPlusJSONResponse struct {
 func (response CreateToken500ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11916,6 +16130,18 @@ func (response CreateToken503ApplicationProblemPlusJSONResponse) VisitCreateToke
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -11933,7 +16159,11 @@ type ListPatronsResponseObject interface {
 }
 
 type ListPatrons200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListPatrons200JSONResponse struct {
@@ -11948,8 +16178,20 @@ func (response ListPatrons200JSONResponse) VisitListPatronsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -11963,10 +16205,22 @@ type ListPatrons400ApplicationProblemPlusJSONResponse struct {
 func (response ListPatrons400ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11983,6 +16237,18 @@ func (response ListPatrons401ApplicationProblemPlusJSONResponse) VisitListPatron
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11998,10 +16264,22 @@ type ListPatrons403ApplicationProblemPlusJSONResponse struct {
 func (response ListPatrons403ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12018,6 +16296,18 @@ func (response ListPatrons429ApplicationProblemPlusJSONResponse) VisitListPatron
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12033,10 +16323,22 @@ type ListPatrons500ApplicationProblemPlusJSONResponse struct {
 func (response ListPatrons500ApplicationProblemPlusJSONResponse) VisitListPatronsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12053,6 +16355,18 @@ func (response ListPatrons503ApplicationProblemPlusJSONResponse) VisitListPatron
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12071,8 +16385,12 @@ type CreatePatronResponseObject interface {
 }
 
 type CreatePatron201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreatePatron201JSONResponse struct {
@@ -12087,11 +16405,23 @@ func (response CreatePatron201JSONResponse) VisitCreatePatronResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -12101,11 +16431,23 @@ func (response CreatePatron201JSONResponse) VisitCreatePatronResponse(w http.Res
 type CreatePatron204Response = WrittenNotShownResponse
 
 func (response CreatePatron204Response) VisitCreatePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12118,10 +16460,22 @@ type CreatePatron400ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron400ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12138,6 +16492,18 @@ func (response CreatePatron401ApplicationProblemPlusJSONResponse) VisitCreatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12153,10 +16519,22 @@ type CreatePatron403ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron403ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12169,10 +16547,22 @@ type CreatePatron409ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron409ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12185,10 +16575,13 @@ type CreatePatron413ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron413ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12201,10 +16594,22 @@ type CreatePatron415ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron415ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12217,10 +16622,22 @@ type CreatePatron422ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron422ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12237,6 +16654,18 @@ func (response CreatePatron429ApplicationProblemPlusJSONResponse) VisitCreatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12252,10 +16681,22 @@ type CreatePatron500ApplicationProblemPlusJSONResponse struct {
 func (response CreatePatron500ApplicationProblemPlusJSONResponse) VisitCreatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12272,6 +16713,18 @@ func (response CreatePatron503ApplicationProblemPlusJSONResponse) VisitCreatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12290,7 +16743,11 @@ type DeletePatronResponseObject interface {
 }
 
 type DeletePatron200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type DeletePatron200JSONResponse struct {
@@ -12305,8 +16762,20 @@ func (response DeletePatron200JSONResponse) VisitDeletePatronResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12316,11 +16785,23 @@ func (response DeletePatron200JSONResponse) VisitDeletePatronResponse(w http.Res
 type DeletePatron204Response = WrittenNotShownResponse
 
 func (response DeletePatron204Response) VisitDeletePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12333,10 +16814,22 @@ type DeletePatron400ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron400ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12353,6 +16846,18 @@ func (response DeletePatron401ApplicationProblemPlusJSONResponse) VisitDeletePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12368,10 +16873,22 @@ type DeletePatron403ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron403ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12384,10 +16901,22 @@ type DeletePatron404ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron404ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12400,10 +16929,22 @@ type DeletePatron412ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron412ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12420,6 +16961,18 @@ func (response DeletePatron429ApplicationProblemPlusJSONResponse) VisitDeletePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12435,10 +16988,22 @@ type DeletePatron500ApplicationProblemPlusJSONResponse struct {
 func (response DeletePatron500ApplicationProblemPlusJSONResponse) VisitDeletePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12455,6 +17020,18 @@ func (response DeletePatron503ApplicationProblemPlusJSONResponse) VisitDeletePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12473,7 +17050,11 @@ type GetPatronResponseObject interface {
 }
 
 type GetPatron200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetPatron200JSONResponse struct {
@@ -12488,8 +17069,20 @@ func (response GetPatron200JSONResponse) VisitGetPatronResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12499,8 +17092,20 @@ func (response GetPatron200JSONResponse) VisitGetPatronResponse(w http.ResponseW
 type GetPatron304Response = NotModifiedResponse
 
 func (response GetPatron304Response) VisitGetPatronResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -12513,10 +17118,22 @@ type GetPatron400ApplicationProblemPlusJSONResponse struct {
 func (response GetPatron400ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12533,6 +17150,18 @@ func (response GetPatron401ApplicationProblemPlusJSONResponse) VisitGetPatronRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12548,10 +17177,22 @@ type GetPatron403ApplicationProblemPlusJSONResponse struct {
 func (response GetPatron403ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12564,10 +17205,22 @@ type GetPatron404ApplicationProblemPlusJSONResponse struct {
 func (response GetPatron404ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12584,6 +17237,18 @@ func (response GetPatron429ApplicationProblemPlusJSONResponse) VisitGetPatronRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12599,10 +17264,22 @@ type GetPatron500ApplicationProblemPlusJSONResponse struct {
 func (response GetPatron500ApplicationProblemPlusJSONResponse) VisitGetPatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12619,6 +17296,18 @@ func (response GetPatron503ApplicationProblemPlusJSONResponse) VisitGetPatronRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12638,7 +17327,11 @@ type UpdatePatronResponseObject interface {
 }
 
 type UpdatePatron200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdatePatron200JSONResponse struct {
@@ -12653,8 +17346,20 @@ func (response UpdatePatron200JSONResponse) VisitUpdatePatronResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12664,11 +17369,23 @@ func (response UpdatePatron200JSONResponse) VisitUpdatePatronResponse(w http.Res
 type UpdatePatron204Response = WrittenNotShownResponse
 
 func (response UpdatePatron204Response) VisitUpdatePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -12681,10 +17398,22 @@ type UpdatePatron400ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron400ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12701,6 +17430,18 @@ func (response UpdatePatron401ApplicationProblemPlusJSONResponse) VisitUpdatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12716,10 +17457,22 @@ type UpdatePatron403ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron403ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12732,10 +17485,22 @@ type UpdatePatron404ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron404ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12748,10 +17513,22 @@ type UpdatePatron409ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron409ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12764,10 +17541,22 @@ type UpdatePatron412ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron412ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12780,10 +17569,13 @@ type UpdatePatron413ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron413ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12796,10 +17588,22 @@ type UpdatePatron415ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron415ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12812,10 +17616,22 @@ type UpdatePatron422ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron422ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12832,6 +17648,18 @@ func (response UpdatePatron429ApplicationProblemPlusJSONResponse) VisitUpdatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12847,10 +17675,22 @@ type UpdatePatron500ApplicationProblemPlusJSONResponse struct {
 func (response UpdatePatron500ApplicationProblemPlusJSONResponse) VisitUpdatePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12867,6 +17707,18 @@ func (response UpdatePatron503ApplicationProblemPlusJSONResponse) VisitUpdatePat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -12885,7 +17737,11 @@ type ListPatronAccessLogResponseObject interface {
 }
 
 type ListPatronAccessLog200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListPatronAccessLog200JSONResponse struct {
@@ -12900,8 +17756,20 @@ func (response ListPatronAccessLog200JSONResponse) VisitListPatronAccessLogRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -12915,10 +17783,22 @@ type ListPatronAccessLog400ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronAccessLog400ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12935,6 +17815,18 @@ func (response ListPatronAccessLog401ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12950,10 +17842,22 @@ type ListPatronAccessLog403ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronAccessLog403ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12966,10 +17870,22 @@ type ListPatronAccessLog404ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronAccessLog404ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12986,6 +17902,18 @@ func (response ListPatronAccessLog429ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13001,10 +17929,22 @@ type ListPatronAccessLog500ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronAccessLog500ApplicationProblemPlusJSONResponse) VisitListPatronAccessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13021,6 +17961,18 @@ func (response ListPatronAccessLog503ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13039,7 +17991,11 @@ type ErasePatronResponseObject interface {
 }
 
 type ErasePatron200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ErasePatron200JSONResponse struct {
@@ -13054,8 +18010,20 @@ func (response ErasePatron200JSONResponse) VisitErasePatronResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13065,11 +18033,23 @@ func (response ErasePatron200JSONResponse) VisitErasePatronResponse(w http.Respo
 type ErasePatron204Response = WrittenNotShownResponse
 
 func (response ErasePatron204Response) VisitErasePatronResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -13082,10 +18062,22 @@ type ErasePatron400ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron400ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13102,6 +18094,18 @@ func (response ErasePatron401ApplicationProblemPlusJSONResponse) VisitErasePatro
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13117,10 +18121,22 @@ type ErasePatron403ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron403ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13133,10 +18149,22 @@ type ErasePatron404ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron404ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13149,10 +18177,22 @@ type ErasePatron412ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron412ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13169,6 +18209,18 @@ func (response ErasePatron429ApplicationProblemPlusJSONResponse) VisitErasePatro
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13184,10 +18236,22 @@ type ErasePatron500ApplicationProblemPlusJSONResponse struct {
 func (response ErasePatron500ApplicationProblemPlusJSONResponse) VisitErasePatronResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13204,6 +18268,18 @@ func (response ErasePatron503ApplicationProblemPlusJSONResponse) VisitErasePatro
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13222,7 +18298,11 @@ type ListPatronInteractionsResponseObject interface {
 }
 
 type ListPatronInteractions200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListPatronInteractions200JSONResponse struct {
@@ -13237,8 +18317,20 @@ func (response ListPatronInteractions200JSONResponse) VisitListPatronInteraction
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13252,10 +18344,22 @@ type ListPatronInteractions400ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronInteractions400ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13272,6 +18376,18 @@ func (response ListPatronInteractions401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13287,10 +18403,22 @@ type ListPatronInteractions403ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronInteractions403ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13303,10 +18431,22 @@ type ListPatronInteractions404ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronInteractions404ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13323,6 +18463,18 @@ func (response ListPatronInteractions429ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13338,10 +18490,22 @@ type ListPatronInteractions500ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronInteractions500ApplicationProblemPlusJSONResponse) VisitListPatronInteractionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13358,6 +18522,18 @@ func (response ListPatronInteractions503ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13376,7 +18552,11 @@ type ListPatronNotesResponseObject interface {
 }
 
 type ListPatronNotes200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListPatronNotes200JSONResponse struct {
@@ -13391,8 +18571,20 @@ func (response ListPatronNotes200JSONResponse) VisitListPatronNotesResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13406,10 +18598,22 @@ type ListPatronNotes400ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronNotes400ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13426,6 +18630,18 @@ func (response ListPatronNotes401ApplicationProblemPlusJSONResponse) VisitListPa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13441,10 +18657,22 @@ type ListPatronNotes403ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronNotes403ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13457,10 +18685,22 @@ type ListPatronNotes404ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronNotes404ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13477,6 +18717,18 @@ func (response ListPatronNotes429ApplicationProblemPlusJSONResponse) VisitListPa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13492,10 +18744,22 @@ type ListPatronNotes500ApplicationProblemPlusJSONResponse struct {
 func (response ListPatronNotes500ApplicationProblemPlusJSONResponse) VisitListPatronNotesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13512,6 +18776,18 @@ func (response ListPatronNotes503ApplicationProblemPlusJSONResponse) VisitListPa
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13531,8 +18807,12 @@ type CreateNoteResponseObject interface {
 }
 
 type CreateNote201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateNote201JSONResponse struct {
@@ -13547,11 +18827,23 @@ func (response CreateNote201JSONResponse) VisitCreateNoteResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13561,11 +18853,23 @@ func (response CreateNote201JSONResponse) VisitCreateNoteResponse(w http.Respons
 type CreateNote204Response = WrittenNotShownResponse
 
 func (response CreateNote204Response) VisitCreateNoteResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -13578,10 +18882,22 @@ type CreateNote400ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote400ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13598,6 +18914,18 @@ func (response CreateNote401ApplicationProblemPlusJSONResponse) VisitCreateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13613,10 +18941,22 @@ type CreateNote403ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote403ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13629,10 +18969,22 @@ type CreateNote404ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote404ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13645,10 +18997,22 @@ type CreateNote409ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote409ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13661,10 +19025,13 @@ type CreateNote413ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote413ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13677,10 +19044,22 @@ type CreateNote415ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote415ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13693,10 +19072,22 @@ type CreateNote422ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote422ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13713,6 +19104,18 @@ func (response CreateNote429ApplicationProblemPlusJSONResponse) VisitCreateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13728,10 +19131,22 @@ type CreateNote500ApplicationProblemPlusJSONResponse struct {
 func (response CreateNote500ApplicationProblemPlusJSONResponse) VisitCreateNoteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13748,6 +19163,18 @@ func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13767,8 +19194,12 @@ type CreateVisitResponseObject interface {
 }
 
 type CreateVisit201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateVisit201JSONResponse struct {
@@ -13783,11 +19214,23 @@ func (response CreateVisit201JSONResponse) VisitCreateVisitResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -13797,11 +19240,23 @@ func (response CreateVisit201JSONResponse) VisitCreateVisitResponse(w http.Respo
 type CreateVisit204Response = WrittenNotShownResponse
 
 func (response CreateVisit204Response) VisitCreateVisitResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -13814,10 +19269,22 @@ type CreateVisit400ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit400ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13834,6 +19301,18 @@ func (response CreateVisit401ApplicationProblemPlusJSONResponse) VisitCreateVisi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13849,10 +19328,22 @@ type CreateVisit403ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit403ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13865,10 +19356,22 @@ type CreateVisit404ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit404ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13881,10 +19384,22 @@ type CreateVisit409ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit409ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13897,10 +19412,13 @@ type CreateVisit413ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit413ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13913,10 +19431,22 @@ type CreateVisit415ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit415ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13929,10 +19459,22 @@ type CreateVisit422ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit422ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13949,6 +19491,18 @@ func (response CreateVisit429ApplicationProblemPlusJSONResponse) VisitCreateVisi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -13964,10 +19518,22 @@ type CreateVisit500ApplicationProblemPlusJSONResponse struct {
 func (response CreateVisit500ApplicationProblemPlusJSONResponse) VisitCreateVisitResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13984,6 +19550,18 @@ func (response CreateVisit503ApplicationProblemPlusJSONResponse) VisitCreateVisi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14002,8 +19580,12 @@ type GetPublicPledgeResponseObject interface {
 }
 
 type GetPublicPledge200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetPublicPledge200JSONResponse struct {
@@ -14018,11 +19600,23 @@ func (response GetPublicPledge200JSONResponse) VisitGetPublicPledgeResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14030,8 +19624,12 @@ func (response GetPublicPledge200JSONResponse) VisitGetPublicPledgeResponse(w ht
 }
 
 type GetPublicPledge304ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetPublicPledge304Response struct {
@@ -14039,11 +19637,23 @@ type GetPublicPledge304Response struct {
 }
 
 func (response GetPublicPledge304Response) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -14056,10 +19666,22 @@ type GetPublicPledge400ApplicationProblemPlusJSONResponse struct {
 func (response GetPublicPledge400ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14072,10 +19694,22 @@ type GetPublicPledge404ApplicationProblemPlusJSONResponse struct {
 func (response GetPublicPledge404ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14092,6 +19726,18 @@ func (response GetPublicPledge429ApplicationProblemPlusJSONResponse) VisitGetPub
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14107,10 +19753,22 @@ type GetPublicPledge500ApplicationProblemPlusJSONResponse struct {
 func (response GetPublicPledge500ApplicationProblemPlusJSONResponse) VisitGetPublicPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14127,6 +19785,18 @@ func (response GetPublicPledge503ApplicationProblemPlusJSONResponse) VisitGetPub
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14145,9 +19815,13 @@ type ListYouSaidWeDidResponseObject interface {
 }
 
 type ListYouSaidWeDid200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-	Link         *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListYouSaidWeDid200JSONResponse struct {
@@ -14162,6 +19836,9 @@ func (response ListYouSaidWeDid200JSONResponse) VisitListYouSaidWeDidResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
@@ -14171,14 +19848,27 @@ func (response ListYouSaidWeDid200JSONResponse) VisitListYouSaidWeDidResponse(w 
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
 	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type ListYouSaidWeDid304ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListYouSaidWeDid304Response struct {
@@ -14186,11 +19876,23 @@ type ListYouSaidWeDid304Response struct {
 }
 
 func (response ListYouSaidWeDid304Response) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -14203,10 +19905,22 @@ type ListYouSaidWeDid400ApplicationProblemPlusJSONResponse struct {
 func (response ListYouSaidWeDid400ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14219,10 +19933,22 @@ type ListYouSaidWeDid404ApplicationProblemPlusJSONResponse struct {
 func (response ListYouSaidWeDid404ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14239,6 +19965,18 @@ func (response ListYouSaidWeDid429ApplicationProblemPlusJSONResponse) VisitListY
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14254,10 +19992,22 @@ type ListYouSaidWeDid500ApplicationProblemPlusJSONResponse struct {
 func (response ListYouSaidWeDid500ApplicationProblemPlusJSONResponse) VisitListYouSaidWeDidResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14274,6 +20024,18 @@ func (response ListYouSaidWeDid503ApplicationProblemPlusJSONResponse) VisitListY
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14291,7 +20053,11 @@ type ListReferralsResponseObject interface {
 }
 
 type ListReferrals200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListReferrals200JSONResponse struct {
@@ -14306,8 +20072,20 @@ func (response ListReferrals200JSONResponse) VisitListReferralsResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14321,10 +20099,22 @@ type ListReferrals400ApplicationProblemPlusJSONResponse struct {
 func (response ListReferrals400ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14341,6 +20131,18 @@ func (response ListReferrals401ApplicationProblemPlusJSONResponse) VisitListRefe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14356,10 +20158,22 @@ type ListReferrals403ApplicationProblemPlusJSONResponse struct {
 func (response ListReferrals403ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14376,6 +20190,18 @@ func (response ListReferrals429ApplicationProblemPlusJSONResponse) VisitListRefe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14391,10 +20217,22 @@ type ListReferrals500ApplicationProblemPlusJSONResponse struct {
 func (response ListReferrals500ApplicationProblemPlusJSONResponse) VisitListReferralsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14411,6 +20249,18 @@ func (response ListReferrals503ApplicationProblemPlusJSONResponse) VisitListRefe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14428,7 +20278,11 @@ type ListSchoolsResponseObject interface {
 }
 
 type ListSchools200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListSchools200JSONResponse struct {
@@ -14443,8 +20297,20 @@ func (response ListSchools200JSONResponse) VisitListSchoolsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14458,10 +20324,22 @@ type ListSchools400ApplicationProblemPlusJSONResponse struct {
 func (response ListSchools400ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14478,6 +20356,18 @@ func (response ListSchools401ApplicationProblemPlusJSONResponse) VisitListSchool
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14493,10 +20383,22 @@ type ListSchools403ApplicationProblemPlusJSONResponse struct {
 func (response ListSchools403ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14513,6 +20415,18 @@ func (response ListSchools429ApplicationProblemPlusJSONResponse) VisitListSchool
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14528,10 +20442,22 @@ type ListSchools500ApplicationProblemPlusJSONResponse struct {
 func (response ListSchools500ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14548,6 +20474,18 @@ func (response ListSchools503ApplicationProblemPlusJSONResponse) VisitListSchool
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14566,8 +20504,12 @@ type CreateSchoolResponseObject interface {
 }
 
 type CreateSchool201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type CreateSchool201JSONResponse struct {
@@ -14582,11 +20524,23 @@ func (response CreateSchool201JSONResponse) VisitCreateSchoolResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -14600,10 +20554,22 @@ type CreateSchool400ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool400ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14620,6 +20586,18 @@ func (response CreateSchool401ApplicationProblemPlusJSONResponse) VisitCreateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14635,10 +20613,22 @@ type CreateSchool403ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool403ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14651,10 +20641,22 @@ type CreateSchool409ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool409ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14667,10 +20669,13 @@ type CreateSchool413ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool413ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14683,10 +20688,22 @@ type CreateSchool415ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool415ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14699,10 +20716,22 @@ type CreateSchool422ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool422ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14719,6 +20748,18 @@ func (response CreateSchool429ApplicationProblemPlusJSONResponse) VisitCreateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14734,10 +20775,22 @@ type CreateSchool500ApplicationProblemPlusJSONResponse struct {
 func (response CreateSchool500ApplicationProblemPlusJSONResponse) VisitCreateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14754,6 +20807,18 @@ func (response CreateSchool503ApplicationProblemPlusJSONResponse) VisitCreateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14772,7 +20837,11 @@ type GetSchoolResponseObject interface {
 }
 
 type GetSchool200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetSchool200JSONResponse struct {
@@ -14787,8 +20856,20 @@ func (response GetSchool200JSONResponse) VisitGetSchoolResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14798,8 +20879,20 @@ func (response GetSchool200JSONResponse) VisitGetSchoolResponse(w http.ResponseW
 type GetSchool304Response = NotModifiedResponse
 
 func (response GetSchool304Response) VisitGetSchoolResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -14812,10 +20905,22 @@ type GetSchool400ApplicationProblemPlusJSONResponse struct {
 func (response GetSchool400ApplicationProblemPlusJSONResponse) VisitGetSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14832,6 +20937,18 @@ func (response GetSchool401ApplicationProblemPlusJSONResponse) VisitGetSchoolRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14847,10 +20964,22 @@ type GetSchool403ApplicationProblemPlusJSONResponse struct {
 func (response GetSchool403ApplicationProblemPlusJSONResponse) VisitGetSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14863,10 +20992,22 @@ type GetSchool404ApplicationProblemPlusJSONResponse struct {
 func (response GetSchool404ApplicationProblemPlusJSONResponse) VisitGetSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14883,6 +21024,18 @@ func (response GetSchool429ApplicationProblemPlusJSONResponse) VisitGetSchoolRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14898,10 +21051,22 @@ type GetSchool500ApplicationProblemPlusJSONResponse struct {
 func (response GetSchool500ApplicationProblemPlusJSONResponse) VisitGetSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14918,6 +21083,18 @@ func (response GetSchool503ApplicationProblemPlusJSONResponse) VisitGetSchoolRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -14937,7 +21114,11 @@ type UpdateSchoolResponseObject interface {
 }
 
 type UpdateSchool200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type UpdateSchool200JSONResponse struct {
@@ -14952,8 +21133,20 @@ func (response UpdateSchool200JSONResponse) VisitUpdateSchoolResponse(w http.Res
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -14967,10 +21160,22 @@ type UpdateSchool400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool400ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14987,6 +21192,18 @@ func (response UpdateSchool401ApplicationProblemPlusJSONResponse) VisitUpdateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15002,10 +21219,22 @@ type UpdateSchool403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool403ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15018,10 +21247,22 @@ type UpdateSchool404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool404ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15034,10 +21275,22 @@ type UpdateSchool409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool409ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15050,10 +21303,22 @@ type UpdateSchool412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool412ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15066,10 +21331,13 @@ type UpdateSchool413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool413ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15082,10 +21350,22 @@ type UpdateSchool415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool415ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15098,10 +21378,22 @@ type UpdateSchool422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool422ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15118,6 +21410,18 @@ func (response UpdateSchool429ApplicationProblemPlusJSONResponse) VisitUpdateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15133,10 +21437,22 @@ type UpdateSchool500ApplicationProblemPlusJSONResponse struct {
 func (response UpdateSchool500ApplicationProblemPlusJSONResponse) VisitUpdateSchoolResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15153,6 +21469,18 @@ func (response UpdateSchool503ApplicationProblemPlusJSONResponse) VisitUpdateSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15171,7 +21499,11 @@ type GetSchoolPledgeResponseObject interface {
 }
 
 type GetSchoolPledge200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type GetSchoolPledge200JSONResponse struct {
@@ -15186,8 +21518,20 @@ func (response GetSchoolPledge200JSONResponse) VisitGetSchoolPledgeResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15197,8 +21541,20 @@ func (response GetSchoolPledge200JSONResponse) VisitGetSchoolPledgeResponse(w ht
 type GetSchoolPledge304Response = NotModifiedResponse
 
 func (response GetSchoolPledge304Response) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(304)
 	return nil
@@ -15211,10 +21567,22 @@ type GetSchoolPledge400ApplicationProblemPlusJSONResponse struct {
 func (response GetSchoolPledge400ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15231,6 +21599,18 @@ func (response GetSchoolPledge401ApplicationProblemPlusJSONResponse) VisitGetSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15246,10 +21626,22 @@ type GetSchoolPledge403ApplicationProblemPlusJSONResponse struct {
 func (response GetSchoolPledge403ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15262,10 +21654,22 @@ type GetSchoolPledge404ApplicationProblemPlusJSONResponse struct {
 func (response GetSchoolPledge404ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15282,6 +21686,18 @@ func (response GetSchoolPledge429ApplicationProblemPlusJSONResponse) VisitGetSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15297,10 +21713,22 @@ type GetSchoolPledge500ApplicationProblemPlusJSONResponse struct {
 func (response GetSchoolPledge500ApplicationProblemPlusJSONResponse) VisitGetSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15317,6 +21745,18 @@ func (response GetSchoolPledge503ApplicationProblemPlusJSONResponse) VisitGetSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15336,7 +21776,11 @@ type PublishSchoolPledgeResponseObject interface {
 }
 
 type PublishSchoolPledge200ResponseHeaders struct {
-	ETag *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type PublishSchoolPledge200JSONResponse struct {
@@ -15351,8 +21795,20 @@ func (response PublishSchoolPledge200JSONResponse) VisitPublishSchoolPledgeRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15360,8 +21816,12 @@ func (response PublishSchoolPledge200JSONResponse) VisitPublishSchoolPledgeRespo
 }
 
 type PublishSchoolPledge201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type PublishSchoolPledge201JSONResponse struct {
@@ -15376,11 +21836,23 @@ func (response PublishSchoolPledge201JSONResponse) VisitPublishSchoolPledgeRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -15390,11 +21862,23 @@ func (response PublishSchoolPledge201JSONResponse) VisitPublishSchoolPledgeRespo
 type PublishSchoolPledge204Response = WrittenNotShownResponse
 
 func (response PublishSchoolPledge204Response) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(204)
 	return nil
@@ -15407,10 +21891,22 @@ type PublishSchoolPledge400ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge400ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15427,6 +21923,18 @@ func (response PublishSchoolPledge401ApplicationProblemPlusJSONResponse) VisitPu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15442,10 +21950,22 @@ type PublishSchoolPledge403ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge403ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15458,10 +21978,22 @@ type PublishSchoolPledge404ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge404ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15474,10 +22006,22 @@ type PublishSchoolPledge412ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge412ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15490,10 +22034,13 @@ type PublishSchoolPledge413ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge413ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15506,10 +22053,22 @@ type PublishSchoolPledge415ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge415ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15522,10 +22081,22 @@ type PublishSchoolPledge422ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge422ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15542,6 +22113,18 @@ func (response PublishSchoolPledge429ApplicationProblemPlusJSONResponse) VisitPu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15557,10 +22140,22 @@ type PublishSchoolPledge500ApplicationProblemPlusJSONResponse struct {
 func (response PublishSchoolPledge500ApplicationProblemPlusJSONResponse) VisitPublishSchoolPledgeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15577,6 +22172,18 @@ func (response PublishSchoolPledge503ApplicationProblemPlusJSONResponse) VisitPu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15595,7 +22202,11 @@ type ListSchoolPledgeVersionsResponseObject interface {
 }
 
 type ListSchoolPledgeVersions200ResponseHeaders struct {
-	Link *string
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
 }
 
 type ListSchoolPledgeVersions200JSONResponse struct {
@@ -15610,8 +22221,20 @@ func (response ListSchoolPledgeVersions200JSONResponse) VisitListSchoolPledgeVer
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -15625,10 +22248,22 @@ type ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse struct {
 func (response ListSchoolPledgeVersions400ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15645,6 +22280,18 @@ func (response ListSchoolPledgeVersions401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15660,10 +22307,22 @@ type ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse struct {
 func (response ListSchoolPledgeVersions403ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15676,10 +22335,22 @@ type ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse struct {
 func (response ListSchoolPledgeVersions404ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15696,6 +22367,18 @@ func (response ListSchoolPledgeVersions429ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -15711,10 +22394,22 @@ type ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse struct {
 func (response ListSchoolPledgeVersions500ApplicationProblemPlusJSONResponse) VisitListSchoolPledgeVersionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15731,6 +22426,18 @@ func (response ListSchoolPledgeVersions503ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -17777,343 +24484,376 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chs51if4Kgj2RJisTlGyLFd3SdExobJdVZ7yLSS7vfsVa5RQJkjiUxJgA0ixWLWO6NhX2C/mEb75",
-	"Y99g/px9k36SDZwDZCLJTDJJyZIv7OhwiWQm7jj38zt/dBI5mUrBhNGd4z86Y0ZTpuDPJzQZsydSGCUz",
-	"+zllOlF8argUnWP4lYsRUXnGNBlKRcyYEcX0VArN+p2oo5Mxm1D7pplPWee4o43iYtT58CHqPHtLR8tt",
-	"nhslxYgwYbiZE0NHRA5ds1PFNBOG2ifXNf6Ci6vlxs9+eEL+evjXv5KMiytiJDQs2G+GTOmIHZN4kB8c",
-	"PEr+9c//hD/YCVEs+9ugYx8ZdOK1ncqEYk+LHb8dM0LTVDGt/XwSxahhqV0umatk7XKdMaPmp0PDVM2i",
-	"sUSKVNsZzSg35JINpWLEqLndHjqivH7BuDBsxBS0//79+9PcjO3CJ9SwhjmUT3ApCDTICBWp2yKqpfCz",
-	"S+2DNNNkxpT9bZhrlq6e5YeoM6WKTphx5+80MVyM3um6SdvxTNjkkim7pNrQ4ZBQMlRSGMJESmhi8FB2",
-	"qSBsb0J5RqRyD/K0FxHFEqlSlpJLpnnK7MAHIsk4E6ZPXkk1oRnXLCVdo/hkwtKIZHLGFEmoZr0Twg2Z",
-	"5NquNpGCFfsK7z/QJKYw+ItcM6XjaCCK+/GPnGlDuPaLQmbcjMnRwaP+QHSiDrezw0vYiTqCTuwa4Urs",
-	"wVKESzihv71gYmTGnePDx0dRZ8KF//wwqjlGT2B4ZzDz50/rV/X0zfNgGjyNIxj4u3fPn9pZcqPd0pGu",
-	"kAZ+e23PDonxrQuexnZ1gtPCNEyy1/fzm1IzLmfH007UsQvDFUs7x0blLJzkf1Fs2Dnu/Gm/JFT7+Kve",
-	"t6PCmeVKy4ZzEtsbfJHAE7Hfqali11zmGi5/n7ye0n/keJg1o5nddyYSNZ/aW2q/DaeTngwEN2Qss1QT",
-	"IQ3SQUZTepmxiOg8GROqkb7QCdOEkozjptsjp+yhm/eOibYn1d5YmlwNRC6SMRUje9IccYKXbOdwROw3",
-	"Q57Z20HMmBoyotfMvi5z0yenBCeIP82oJr41d/aobUqaMVPQboRDsZci5faIJK5BmZvIjvTo4CA4kf/I",
-	"mZqXW4Z9NZ3Fxw8P607f85RNptIwkcx/ZvPlvTolueB2F67Y3DEUrh2pJF2KR5Db1RxJmZJkLHnCTsg/",
-	"cmk3SSpySRXr2aVQllwWqzYQmk6wVbuYlzKdW4aS0bl2i6pgnfWMqRP4pngemvDLBi/alTk8PCF0IFwv",
-	"Y56xoB2uiTY8y4jKhbAHA9byuz75mc01oco2PDUwv8MjMpa50itufrBme3bRGm//4/W3//nwJTXJuP6S",
-	"WIaMJAyOjR31JbXkSYo+eT9mwpEvuPnuaBHNRcKQPswUN2yZrD087DdObbiH42mc07f1s3glBWuYyakI",
-	"JkKzjCm8pW4KPNieJFeKCSRguPf2t0cHRzBymRtCYcdXjd+OZPUkHh4cHkW1IsqEm+Xx/yRnZELFnHDD",
-	"JsDS3dAoDnQitemTp2xI88zA748P+g13NIMuwnGl+F7n+PFB1BlaFmdQDnh02InsqPkkn3SODw8O4DDh",
-	"p/IohQLDK2lYEwcR0rAHmvC0gd7b3y9ug+i/oVZebBrGFH5dNRB84laGcp6MpcyahqLh11VDwSduYSgf",
-	"7Psog4MQ9T1Nz1DmsJ8SKQwT8CedTjMnyu1PlbzM2OTP/65Rfm3X4xt8CztdnnQg6kxoZo+b5aq5mFKl",
-	"meWUcL0iQkkh9nnmPAM1wB67Xr9jubsUw4wn9zaFxPWvS07syYc2jjulOQ6GWc5KaPFu8QYwlQV6XmUV",
-	"ONkfpLrkacrEXc/WyCtLIzW5phlPyWVuSEaTK2SSOpFTZHNyyhRqAIKxVEcVudbJO2Ig4kBojQPhmEzo",
-	"3JIIK6JbLgjLFdBr/3Mqkf87WQg5z0B0q0PQlonPxkz0LBP9EHV+lILd9cI5ycuKd5mVqcyYioCXauD4",
-	"JyAheiUZtD6N2hmsoCBDmWVyhpIEs8qSZXbCMCVo9kwplG7valrncsJQrh1SbsVhLryWRDRT10z1SeWS",
-	"p2TMsqkOTohUmgw5SLgwl1fS/CBzkd7lNF5JlMbx9MBRAw05k2Lk2CvKdoUMDHcXqbEVhYtJFyoR/qb9",
-	"lF7KlA85S+sJf9VuQcYU9IWq/ATNg9RiHyRckLgiWoDlITDLeNNJ3ZK4x/bhmQ/II+eZpOlbKV9QNWL3",
-	"RUG97JzZQQQ3BM8SoUnCpgYX9Y0Cgwa3rfwAh+/uB70s5dbvkt8gKwEwdc0T9k7Qa8ozy9/uetgpNdTK",
-	"7CShwp6ySzDKJGOWEsVHY0OEnEWo8KVIgZ3YK4jhE3ZCrDoDFInQoeXGMZid9sDuFBONdqaF0xg8su5Q",
-	"BkYsmMFbKV9SMXfiib5zqo3sCLbTSIlytzuv+gRtaR95Bd4JmpuxVPz3uz/kl4wqexM9059wrbkYRYQL",
-	"5P9SEfbb1AqiCxN+//793qK1cNWsF42LbupTJROmtb0pz8Dge+cr4GjSjGXZnpNPrdBzqRh1Ug8Yt09I",
-	"zCz/1b/8GpOp5MJoq4/Zq0WGnGXIqt8JnU+nUhmWvmQpp29Babo/avtAkyfY9Z4dip2ovfNSLEpxhl4x",
-	"pLzvFTeGiVfSnI/lrMGSjYq+kfKKsOGQJSaCRauR4AJ5B+2FPBQovRD0QA8EPAkSJtCnhQZw5KwXER3K",
-	"gn5GSMVYekykyOZgoIwtoY4Hgoo0AksLdWakCH/2tvoYLS9bMdeqxX/V88VzH2Db3F6ihdvegBdy9EwY",
-	"Bed/quzGGI7KG4XfWXpB4fwUKntKDduzNLuzZFuIypcu5+uO02lipLLv8LTSPhfm26POsuIfBSpzK3UU",
-	"lVmmjXtjabD+FCyftffejmlPQURYf9QnsT0HOo7wD/tfFJov8qkGMWnZ0FIq07+gobmq9Lveq6sWVRb+",
-	"16JZefnvLDF22MXGveCoWFf3zXJi+1+w4qzfhMoh+FB0R5Wi8DmwXy+v0xsUMJ0dciIVc8YjXJqTwspM",
-	"NYm9Edy76wr31/rFgznVr4WpG9f7sWWpKbN3D02Ke9Bl6V8gcD2t8lZx3VgVMrV0CjXLRS8PB82RpXYO",
-	"dtSLN6ZwuzQ4A5rUUug2IqL0/BgZuHz69Vet6O2i6RwX+8PNuOIWio/JWM7IGQWuQa6EnCFlnDKlpegX",
-	"DhWqtZ2gFDGZMCr0QCysI66YGbMJyKWVGXaddwr9NiOuDfgfqv6p3slA+HF44fCaKT605BRpJBP5xB6D",
-	"xTEFR6Jcl8ITVL8Hy/4iZ/cp5wR8IFY4pr0k4+WZTeRkQkVKMi5aHNtyKHVn9wmdTCkfieUrnMjcecRX",
-	"3V3//hN82k4dPbsbUWz/zgYEe8yy9AJZT6WPuubbE+srLtK2U/7ZPmuJkyXJtbR9SpXhCZ9SYS5gOeuc",
-	"z1Fg+mw5SsMNKldLPebTdOPF9++0Xvw6phKab2ER/SjLnYr8kaqckcrmVyZQGdmqs/ukOKnLvoQh9bY1",
-	"fPaBdsxhTK/hJrFaEsr82VreLfbbNKNcsPRiNp5fCNmwqXLKauTH59C3Ygnj1+iyy0XKFFHsmrNZv1bi",
-	"MNLQrCFsIdwHfM71HJWzqBvyyuWE/YCFSNEIQbM3wQINaabZ4pptch1vdMkC19LRgfPTNDv9Gu5gs+vn",
-	"4cHBQcX7cxDd6o0N3XtrR7+wwS3u2Kp9/YGx9JImV997z+EG21vIca0EusUe3Yn6AOv8HFvws3cfHy4K",
-	"fYtEBh5rM72Wx7d6L18LFBotH6Yhsbi0iwXBLqAlLtIS3JJlEmLV/JFEjSaMC1h/XlNmKM+2POobqibT",
-	"/DLjSUBaLqXMGBXlbxc6n0yoWssZ3sDT5+5h2DskcRtxolKCXNWX3+hzfNq+l19OrOKuLpTM1r6PTtMz",
-	"+yS8W0ywslGb3k3XzKoT+rOje16S1Lm6hoiGoUxyfTFSMp9a+m3GTNVKlb6hW9C5Crnvs9O2/MjfbEHG",
-	"PhUuJfLMGcjRwf0xuFZDH6FgsS1TWt4T0G+fXTsz34I4tQEF2EABaDqg5zXnz8jSFsfsKLUz8INtTYp6",
-	"5Zb5+RSqH0qqpWTasfQ6Y/avX2+kd0AsRI0FgSlWGby315wQegnXEG17MAgXF7xMVTcWVpzhdtWzZ24g",
-	"YORdUjl9cBy0FKGGgKsZdUCyb5Lo4RzdBnkLDmQNhRtTfWFJV+2SgzsUCJs7Ks4vLWQooAesciW9DPZQ",
-	"5xMWEZrN6FwT5xY98YFN9tQ6I8CQQQjkmJFpRhNGZtiEp59uVDOeZeSyLSWtjjJYgdptAJNBnTW2NJk0",
-	"xPmAhaq7HG8cES7C+OGleAg6YUu2GwgV8tu9dK4XN3WNzYWnYZ+WSxWhFegCYiIF30Z/lYXiI1s1vBd+",
-	"g9va/smManMBc3XTWDqpIlwi+zgZSUMoLlC/E7WcOIZ01Rq7r+XVpkKhJ196VWiZDkfONYHYPzBhnhA2",
-	"mZo5Wg7t5VHzIrwB75tf9Mpxa08oyxMIDpz2atK5fby2HZYoZi6UNBufOW2oydeTR1inc3z2Ps1G5Z11",
-	"p6Z6BSq7X6xvVCVExaRvza4Eg9rKDNKWQrahfsc+bcOlzjAdElQdEW2kYulAVChrn7wGXQjd1/bkH9fF",
-	"noGUXiW2GIPtD+5GmRWhYv8QJNEtiLPEQdXT5ErILyWKilROvOQWjPXb6lAfgWhlmLId/fdfTvf+je79",
-	"frD3Xf9i79c//5dVtGsjmXg1lYJQ53ATcIq6oF3Le/YxqNXKLYo6mHrgnrAqww0IWtDVt6usPHW9LpAJ",
-	"RxXcSJqv620IjSj2fH4aMYy7nT68mHAyYWoEkeLJGGxfInBBndiPTs9wTkjLWdnQEJq5q7cjf63I331Q",
-	"lZMdKWm8LOeFmOR1e3t0r1mnkFHrDXDw8ntuxucgosGZz7LXw87xLy1py5KbFRmjLtqruTPwW0T0WM6E",
-	"N1kkrF96zhmb6jL4Z0z1uLVf2HW8TFd+hbSDySQXLmLL6tSCZfV+NkpSlnDNpYCQFSOzFLL6+oHnnIsL",
-	"9Ozb7+zVtvRjLIVd9WQMklk2sWJcxizLBp11posPziJ9KalKV5pJn7pjXePT3kKLa69fNao9OstH9T+A",
-	"DSVtjhMQ7ExqiER1jz4vYwX87X1gCeOov0pGbz/fOiHds2A7iwUZO+igjjMtuZxuwJ19W/aCL/Potryy",
-	"8BKFJ7tBF6YihQAVWOyl0+3k1CmT04yR2Vhi9qg34PjDv3AAyzu0klrU3TsrRRffb2qKCF/cVmPzg18e",
-	"x3IHrdd+KzXr9pexuv2hsiGsCAeZ7i6knKOVZJibXLG2RpGGpVy5TFutjPNIbGBA+tx8lc1bFcOSxPVW",
-	"2tt1aDaYzvzNBzIx4tdMVDVXZ0Pe0PLVdo0+Z/9pENuwypfqB/8Tt+L//JZ4yltFheYYovy5aX8Vvrgs",
-	"8dyMHiyqi0PFGMnoJcsKkIc4kVnGEgzPlIrEkNEfLxj8+6u50oog8sW9qnLuOzTNl8Suuiov7Z7TS5kb",
-	"wk2fvLKalpPVHRwMkh4Ckmv/ZjKmFBcVObjRgWXCrOtwADA0NJdDxAvkRM3GPBm7EBeagYIY40txFMj2",
-	"kf/Wk9EYhCT/pX+siQLfFs0P5whzGEmm/WLXT9oqTA79wI4ydaAmM0TAGWJaZFczRuKFJY57K/mJn/OK",
-	"+P0UQrmlIrMxWB8ij41S3RY614SbE8gvMUyQjF+xgVhc8KjMpy5k0q5/yLDfTKEfmIKo9SCpc2iYmlGV",
-	"6v5AnKJVJxeGZ77DCFYkyRhVLMWo9GKBAdZCTplgKRpKlhn6EnttWA2qr1i6cgmOiyW4nDuDjyeY8Jwl",
-	"LQNht87hwHAAWxraxQXAClI3vT55Xtp/xiDBe3iayJmaBqJAqVIEQCgKnyye3cqCZFxcYZB89+jw0LbE",
-	"xQjVc0iK6jWs1NaSRGvBQTEts3wTonpWvnGngkcrb1XxXuGvuiWBZdUJBWMjdY5rCrH25aHFwzC9AcX3",
-	"qXJKl/E9DUgodhRk0JlAztmgEzm8Lm11Tui5Vu9cDvf5JGLDi3Qjvw01S1EQ/mV2F/j6wmt0W54/f9Ju",
-	"wZmw2lzxuQiV2wTZLYicxUHLczgBgZbw6NsWoXCt1dO1LbVXV1vE5wWizE1n2CIMt1nKOLciS3jY+ovC",
-	"2Alahn2kGAo/wMSAb4EddcY16y24UrdbmDViQONwvXxzQmwfQbS1C8selvx/YZyPtxjmPYcnFxHAJk8x",
-	"Ks4AToHqRB2aTrjg2gCACBK84bATdUY5VSmnojB9R3aWv7aY7A1U9EbCcFYRMWqgGLxsKgWhAjYx8jFv",
-	"jqyhNB77PBVUHpdSVeJlI6o7wxvtnX9nA4XPCtNtpHqI3rPDFphOXghrq2kvNB+Fk6mMchVVPm/ItPwp",
-	"QM8B2dGjXyCW4qWiah46ZBIprpnSqElHTfHoOh+NmLbPXFzK3wLfjV35lY6YBcGtKTbSX3JtqEj1MYn9",
-	"7YwjEkN+1AXmR8UI3oGLdBwena4u4Hr83vRWnCe/AL4j8B6W/bTPnqqZq5dmtjLfbqgir7qhgU1raeFf",
-	"C0aYMGrufP52+R9oMkaj2jGhZCJBplQyHznwLthDMgHQY0a6calexj1E/Bo4/E7Menb+EdhZDLbmRoc6",
-	"K0u58epsPFRyEpO/kdhI+x/7KPbotKi7CSlHtKrmPVtD+a3Wh5HHnSV0ih9ApSR20lGAnFFg7MAy2Glf",
-	"0yxnHsMYgFft4p04/l2ueoRZ0E7TKNaVG6IZoDh5Tb67ZJ7pRYTbfZ8HwJYeLHAg0EdLM4DTgevEFNU+",
-	"JBmGhzCeI2kPgmU/PRgoiBmIA2pnhkho2tB5RREuT6onUxsomvaYbK4utgZ3uFrI0ClX29KBlNdffc8o",
-	"ln+Qm461Tn0Kl6lI/IOFgB7ghENY/a+tqMF2dKm0L63h93V2HQhV13QONjZPFB7oZbthDyFMBgJhZ4tW",
-	"++QFv2JgmXQNz6RKAVu2tOlAFFHQutPSrZDriMimTqoWEgDpGhkwol5ULw7gY8vMqFdIEA493N5ytLTZ",
-	"2cFbFQ5I7MYHK9Prk9dT3ES8f2C3w4ft3VNG14r1t39Wjaw/gAFRPP5jSVitHjN/vZfPV4UqAs0pLJSK",
-	"wW4Iy/PtXKtdFFNrahN501KTvLnFhYmXV7Fx/gV64aIgaxXShhPGtUcBteOpNSJBaCxTqwQrh7JEuPYI",
-	"Mn/atxcFpe0/7QNk7j5Ey7fAj/Edel26fsZgo3g3rVH+CiHNSEL1lfOagMHCsu+aeIlMbor+417ZxLOT",
-	"s7ZJgVMlJ9MmmoCTcus86NgJ+vARnXAmEkaGlCsyY8IMOv2m8P31GqZb4HODYGILe4RD9G2t2qGtWMFW",
-	"q3UT17BrZdVE6n2fQq5fy1cSE9ORWbSzJJ8XpstlwB88A8eBquuTagIwbhJjd/pYMZqiD81yMc3YgixW",
-	"gOxi3GaXeq42G0uQ0VOMh6/D64QOH2iPEgb2aQSJXQyxlmvOyW2YQ8Od+vzMoW7028VY4yj38insVQqu",
-	"BRT7T0hseUtMFLObqcGdcJqCZGOFC8AXJjHegHiZFbW/m+sNd9vd1a1JVuMan/v2vBDu8ExSDBRNlZxO",
-	"G8Jzf1Q0rTGLPHn29JyM7G8kY9csI4lMWWgGePNzJ+r8/GMn6hw8tP8c2n8e2X+smnDw2P7zrf3nL/af",
-	"v9p/vutEnYcH9h/7xkP7xsNHtYP6idHM1AQ/6qUQZHlV08BinAy+VXdIASqZJs0aP00MoIghTmufxKXT",
-	"xPnxS8dJDPL6zIdBXtq/5cTeMUSkw9IxJySWCdAobGTmagyM6RR9xdsGQAZzCeP27ijSI0dgyIsJF3kV",
-	"2ynQFceMpk2+u7dlYCjg+6aQ5psxqjFiX+Qe0s0xgnqP3e3iVgVr6vEKgs1rv6IyN4mcsA26e+3eCB0n",
-	"elXNAu2WDZyvgMSaMuXzGYZoSaFCivlE5prYnSCwEzfO4LT8+AKIxPLwng2HUhnv4T17dvqU6IRmjHTP",
-	"2JApkO/cM6daM60nlmc9pYb2IlTbHpJuyhXGSunIQT8N+TUj7qT1LIf4lnS52EvZ1IwjMskzw/dsa1aX",
-	"tHyQqmTcqz8vyo5D0Wx98r57zpJvargelmRjZVJG+OxWcQKlJ+LThC4Ljmflhhd2lzIGOrw7t+V/riF7",
-	"jUZ+R8ar8SGrUi1cioXPuMBUi2ueMlnLt8KxfMQY7XpKX0eCS7STo6M19Vk2pM7VGN1aAn1C/LkJjQRU",
-	"MbASnBABkRhDNguw3Sf9JYyWdcO+HTpeE1IUMmWyHN5O5+SSEUZVxplCPGOrM4CoDdMJqRTJqGGqfTjS",
-	"nTIMMK0XapKL3sIrDkx4IrUhhwcHpAung1CPyA/uLshCLM8Oxv5tmRp32DIzrspzivPy7bqzsim1L1HY",
-	"tqX5QQs3oPzVHMibYuCtIaMec2v54Ni3Q3E4oJ7XXEPhKOX5egd3iSl9QdNrriVo/4Yl44sxy6YIpAyc",
-	"2X/mQhuVJ851kGRU6wvfrEfCaXacBhO4Bd07VAw+O9W7hirUskQO2MmWusV4MVjq0ILDkD3LLNGIiYAD",
-	"csKsnu1SetBFzql4oIlgZibV1QkYZWJ/1yreY4+77k8K/lkAcsN1h1DM6wZ9NZjbVoFWd8hh16OJVTnu",
-	"fbC9jbnRVhvZOuymyrk+CSayfhc3ZSp4bm/AU8oGPh5LWbNVddaoV852XL1xlzKtV17uyDJRHsmW9rbb",
-	"tyLYhfH3b+OEjo33+E6UwggY/iXPXAmWddP/e/n02gILobwCp6fQJIM+b0t9tIPbSlfz53pTB/nG57GU",
-	"IDc9a7e2RTDXptVbhGgFdyfTdu0nTDhpbhrKhVgoo9zJZqHOtn8L0pz3WH1eYpwd9TYyzp2dzIIP3enB",
-	"rF2nv1darG5kjPWy4qDWD36DgTVQYrMsLkIChJveCYldDGh87J5x5TwBthZ8kSckRooVHxOaaVn3HD5Q",
-	"VvmmYHvVLJPqgSbG4WEXshWMrhN1XN8FTay9I1AYo4iWWCptfPbDE/LtX46+I//7fz7uHxIoSrXsY2D+",
-	"/fIWQ0GvC1eKB9Qz/AanF3wxUhQ+50FhsvKpvCxxhU9eeIRT9zqg3NTODAZ1UZnRH2suE86j7ja9KbzV",
-	"C7eFqkTWucBe4OKThKqUuKdOfLVxu7dOAwoRge4RA3Oa0fmFh1Opqa8MkV6SjBRjrq7Mnq9pj+I7PAKx",
-	"VSzT6A/HOCx4dc+RPShDjxGLdMIzBKLqk2fgZoCMUYx8rEcHnrjYnZqtpnpdel9Rm7kp2rK9eQ3HftGI",
-	"PgMTX/Gzd5qu2hz0rFotT06YkhildYM0Zs9Xq6rRWojXbKJrsXJeMKogYG5CBR0xcLzouYZEzXTjc26X",
-	"6mKqpMhFwhsAYsAKL8FJ6tNIi8Cff3v90x5jDRE+xRFde75LqwWkN1/OG9qTwpLferzVzbMjN9bCeP2W",
-	"nGNqC+ECTzHUKt56S1YBJZUgSQVG0ubtt0pEdeE/9w+bWimWLqECSHDLqyRhgaAGGZTlJbwtBQQXaDsV",
-	"pGRdFey9x2tFvYIQr8Dse7SebgZvP2whYFap6qYvb01zNwPoqSezm7VR2qIeHayiyBvuWj2R3XAdl4np",
-	"xg2U1LOiYqx9805J64ZrW6WWm768BSlc4aRZR56aycgt6MpOTv7stGUc91b6clsyutZ83ZKsrm3nUyCz",
-	"tx7o19oJ0Jp2r23p06Hla4e6DW1vEaC6Ga1vE/Hajvavzyb/dHjB+mTwDXjD+sa24xUN9O7sNrPj62ww",
-	"lYHUYf9y4f5c8XYTssEzAbmyUEDOowV5E4UPBlpgZQuGjk9DNa+/vDcFJ1ynxVTWopYlZiwdsfrA5mum",
-	"EGtgWKZCOHPjA10Eyk2hhTrQ8oRp3ZDTU4QXjWWepVg1FF8gRtaqkkPGsnaN2Sdrm7gSctauiatqUaIF",
-	"HA493lA5Ld/awF63eX2pxixS3CLCjWbZsHZebquXX39YCGAFANyQK21cmxFRXAM8ADdjDBITbLZQ+qup",
-	"smp4UP0A3Ea7zfJ+oE7kcR0qG7Cwss3n+zZkXrwon5/MC+N+g+u0cdkVf4U3Cy4rb+um7/kruul7/uwH",
-	"7/114yC4VSevdmkxCbTRpfLd0eO/FJmimNlZh7qyIll1BkcH0lUdPCEgBoK7JXLQBeN8Qusr1IGjoym+",
-	"E4flPFBYFzHPqEKQAUDqm1JFJ8wwpVtHawZZuTUXhQttqEgarLNuWpYUj/v18HvwQCOqu/v9gYa6aFT7",
-	"8LP4/9g7w5/2nqcxpDVgmO0KuWu59Z/evn3j0Tp8otOK2o+LyWp6LJUhLrbGx8/6WEm3GbVj8lUDFxt8",
-	"d/acFA7zEiVxqVGfn7zvd3wfXGoggbRITXaOOF8QeUWeFEI7f+/hU29CaqGlTxPprXCztgO6xmfrGZ8V",
-	"zxqp9vIS1JwBjzrmwBsKfCKEhaLaoXw6NFZuqnifq8srN0I9NUJT0eJcl7i2fAE81kpI5HcnHqxNdA7h",
-	"2QKlYjMEId/IRVvgqRBOduUCrgHduCEkcYGltmrB6yFNb7ru2yOytUep3XxlPZRd79NA/qxVvUr0TQ/I",
-	"WZzhxZNY3eHK/aqZTTORKDW4JuGtUTprFL9uSe/ZhlSuwP0JlJRWmsW2akXzWp8XE1qARNiwRE1DMTb7",
-	"8IrOb4IBHWAFudj7VWiR66Egl2Z6FkQ4L+E3TJqTBRAeexZAj2dSTgnCjdwTcol7wwNdNGdFnBSAFBDW",
-	"Ug66BpNfGJqYxogHgBQsDFrboQH4LXBoAFHHyBXREBghA3jMaMkpAi1e6j4549dM0UHH/j7onE/tQBB/",
-	"DA8jcaFPDeEYRhagnHWILmM2J1SVPTrjUhHwZonywKFjlekjtX0twSV5b5gfwirEloUcrg3zRFadkrNK",
-	"WmMMQ4gBmBNfi6MKtptYuHGtlN7gTG1YV+/Gx2nDgnvBcdjI17R2c1dtaj16Da/COWyQ4OVshKvzJb03",
-	"BajwkCpPjB1OTQBHM3GxpgjUWEGuiQaiOBy+4dlYakYWgGu4JnTiwKwKZJo+iYNJ9st8mXggMq4NDGhC",
-	"aJYtFGdsD9Gzrk5YuMjlwq3arFuw0FX2/bOz01UzfzbFwvH5RdtC4bib5fBK3O2KT4CjLTwakL0W0DkL",
-	"RPKjkbhWPrXPhOQ1no0Cw2cheH1CUxYfr0/IPCm4z/GipBU5pJpgc7FuyBg9IV79tl11vIRUq2+fMdR9",
-	"3jrDVeF29DK5wwSLECArWiAWJSynvcZRAXtvX0RNx1e9ru39fCFfrolSP9BEUQNHexjiPtRInHIyYaJe",
-	"I8Em6rwm3amUCnBHHpMu+y1hWcaE6VWgCx6vzt9coByurzraUZNMvqEoU86xelhbBGwVS/Bx57UlXcQ9",
-	"3pIq4tttqFzr9Vsf9LDNei6vXIOiene5BhAUvIH38hbrwVYPwTsMWaaJklr72r4nDka5NJIRLrzGXFTG",
-	"3jhmem1x2cIgJ9Uo+jjR1Lj1ZTS13daL36WoYRzPT1+dlqZB7yk4nTDFE7r/ZMwTOpLxLZXAvaUY7fBo",
-	"LdbQLacahGPfTgg2rupWxHXbIuXuNAevfftoMUxwSo1hyu7lf/+F7v1+sPfdr3/u7hV/9r75L537CWTd",
-	"+hRWYXTid2+fLFqjvj3aTGtcZ13Dod6CAhKYMD8r1QPHvU1Y7Od9tG8pDm/lUd/w3DbszbaxdVjuP3wt",
-	"nfBAJQdzQ/BxpjiI5NOxNLL8FT8t/OhDBMss1+KDfzJMbK0K+sULle/8e14H8A8Vn/0DdmOKJlx5Cf9x",
-	"xi7HUl7pY0xas31MLMv3zdet01t5xUSTC+XC+F+XIyx+m3LF9AWvrSCVSJGiiAEtQM0GKETB0/roAe23",
-	"a6GlKU3YnmZTqiyLIvBY2DCgHzfYYa+YuDALqtj3jKraWM4FilGZf6WxytT9wOtoC6ysC7+oEUdBkau5",
-	"rLVY+u5pzRLFTKs3gmTi5fqyuYa647FrNlEM6l3STC9ynIe1jW+4W5IIqpRDGcR9w1DHJZtIC7IAsvD6",
-	"GmlLY/4719zcPe7geiC9wHaR0AkjXNTg6d0edt5NcNMWNsO2xpJccTM/t4uAyyVpbsaHNXG1p7kZk8P+",
-	"gYcTCI4d6QaJ+Ef9o16fwPXBsjBySkGPESnJ7MytnjqWuSKXc5LiSsH8MzkL7taTsnlAR4bDiFtvOcFx",
-	"5yVQyYry8UA7PUUj2MGb5x6voL9Ibo87Z4xiISxXpMjS6v4SDXfPVSJUsHVv39H9ZUJv30qkKt+LXMgL",
-	"gYo8aLNyrtsKeGcZk1yl/ced5/CZKNDQcATIz/q1DMqNO/yhX8+1irEuPhvwR9cafOOKNARAxRVu6R4t",
-	"av/gO3qMRYR9qeJCncRoii5IhbBxtSgSvf4Ciz7uvLf/bRpRRUpwI6r52beFdCXyJ8GubcpAOqGGVV4M",
-	"xItKs24vvLNDChCMqRWDwUazKH2UCAzw+YQoaMs3Qg2Ec5gx48q31l8UaI4776aZXBqCHb1mBj+GLwey",
-	"hxu7P3X2F64NT2CSi3JIcdXcD0TnlwVl0P2CW79Tdvf3rx/uAw3ZR+4bEh4kLR8+QEjlsKYKizNyEO58",
-	"T7k2csLUXjFQTBiXQ4c4DtpEJcCfM+3syQjoSn3g/0AAIqiOYHnRk2tklpJcY42eMcum+PVIGu/cxyd9",
-	"GyTl5RnmqoyyGYiB+NOfiCWRlmZhLfqBeOmKo6GDC6lhSJTIj8wQ6nhqcTcWKe1eSGlBMCDUDET85vX5",
-	"W7Kw3DHpOvLMU3cSrMxhSS3EgX5PNU+IVD7OyjIdrFEkQFsbiPjU4ZzAHI4JilxkkB8cPEqgD/iTxX3y",
-	"jCZjzw0uWSbFCDiepe+eIkdEumpElhygPZ/I4UBAQTek1bjWWAgDyXyfnPoNhnp0kMETtqkqqR1BlYuB",
-	"wPE8qLSuZ3b1v/nm6ODom28ih817dPDI9jPhWnMxioiDbAGMEBARU7cx7v2BODp46Jye79+/3ws2m8Un",
-	"hKJ8HGympUl2ja0wAov5wM2vGJEdgj06p2SopIDQDEIBoceFSE+Yhx1GOlnY/iZFjHCA6ONDhEmXiqKC",
-	"ub0g8C5Pe1DyHMp/qAnNuGYp6RrFJxOWRiSTM6ZIQjXD6m0TJ2ba7XRGQL+2AxHjMC9yzZSOI18RcAjV",
-	"A4FDE8VG3PKqopz+CZRQx70ERAuOK4CDGghfRMBFtQU92snaPZuT+BuoRYABHXaUbhlcCk4mRxGZUHXF",
-	"0uoYL1C99jhHF1RrKyFK4RxKHiIJvoa4vshbXOHSWwHumik+nFtq7q47hIRA+AtuqyWtSH+BQOuB2Fus",
-	"7IKPeNd41z4bCJCuIDHhAhagqBOCjXpXqe6dDAQpW4bOYoIWQu25mF5gY3hs+jCmkrP7ESEflUNSoleV",
-	"6FDoYXM4UCf+dffZc3qpmR3VQhPlSw6nynNshcvl8Ha48qhVNMMialXsKtsyLS+H3dFe3w/EzR/XHNt3",
-	"JY4pfHpQQGK5QgFwPN0q2ZahymI5aCgpmjHjvCvP4ODhlbXyuyEJVZbPlM1fynRuT3PlMNqWMznCFV8S",
-	"0GKyv/AtTuO4IoZFMC6zsP/YZEVOheaqQmh8vCC1Rm6lXVXPqJRgiTuHdshVSZR0Z2OejEkMixZDGAjg",
-	"gMHmBVJsDweFjx2XxDdgd9HSTWWK6lyxPjn1u4Iih8btc+/ZUcG6WxZBhCyIqPuAThBDMppcOWYCXFL7",
-	"AnjUANw52BqQ3M5QeAQ+4IlxqZ8FYS8JZNXZyR4vlW6C/nytPqcuD4QcFj3OlDSMdKXyGS/2uERFfUKF",
-	"CggFaHXWiwh144LvZtBzceyYp48BOzu07KwsFBo/e0tHMRKV+IVEISR2XSN16FnSYhhNPQmDlBc9EHjI",
-	"Ie/GHuQiCSim02nm5BmfiPHnf9e2XeSEVrSLIxJDnoX9A02PcTQQMZIz+6VPoLF/l9kwQFhwbdZk9UQk",
-	"xpygX36NQXyI/3Cl5yJHND/Elpm7LyG8iPy389evyBv/jSDvzp7vDRUdARqUFXzsVZNuA2FMAwE3uetr",
-	"4mE1RmS6tEwrggfCQnkRif+0P6VmvF9kBsIC/GkfGfL+8+HeS2qScdzrk5c0s51bJiOmuSHdXEyp0oxe",
-	"ZgzGHFX6cqzXlf6bT+0egixyYGWOGcuyPdccjB3OzqVi1B/NPGNQ8uvo8LBP3hYWHCZSWKziONkTJGdi",
-	"IHChPS1bQNhDI8XiKXoixTWiYQLPg4VH0QUpfawFvWIXVraITwhP8dt3754/1SfgQMEvbF+PHj36Djbr",
-	"7ZOgkqVrzFICL1lRX65RMSKhnHoKJOgFBorRK2YZmN0d0n34r3/+P4cHB5E3N5DHByjjUOGtE94/4cVF",
-	"EgeujxhdHLb7JS9H5MRsx8kLt4blOuiOtdOhJH7BxdWxk6P/9c//RCnaKn7Z3wbgZxl0ihwvO5FzLkaZ",
-	"PZooumhgO5anaQNnAa976WRBQi9I/Hy490oK5k6cu/+PDo4ilPtBdigOJNRj93THkvVhrqEUO1zEo4eH",
-	"SPY8MDqg5/kSxXhzUA/jShtkAW9O3z75KXYF+yv0Y8LUiO1Nbb+OhoDd6C+Pvvu2dwyc+RLUZif1ck0y",
-	"NjQoEkQwbIx9gELGGgWxPcefFdNTq+oWzHkhea47l7kC5Y8JMpc5LpsX2qE8uBfGFDWw1XB63I5oEp9R",
-	"w17Yr/Ze+EtffnXGJpQLLkZOWAp/0cyeQY1WddtwLgzPMGckT64YiOTDPMsIHVEuen3yxteFgiEck6PD",
-	"7xy5PWNGzfdOh4ap2FVRxsS9QnU+ffM8SB847jzsH/QPwJQ5ZYJOeee486h/0H+EZpAxmNQsmcrM+Hf7",
-	"94iZurxQJBKHBwfO2+dqiQIvt9TWEi+r31kdG1RNEOtTiRIZMTLHKHGANbykGmxchWb0PO0cd35kxtVG",
-	"g/IJsJ0wvMODA4xVEcbFqoSnyp4ktBCO2YSuM/O6HsAGUZtcWswo49cMjBuPsfu6VothovlY0MzlkAa2",
-	"1c7xL78GdtvOC37NhO3EUXbXp91KOtKuwB0ui+78alvat5LCvO3uOCHFr3NB4H2wxszuEpxFJF2PDx6h",
-	"UjbjmvXJuaubkvErNhDx/oRZpdvqeCjoy0CnBYBXVxhBk258dvrmzeuztxev35xfnL548fp9HEGoHpCm",
-	"0trbA63U1c0KWpIzQTKrMwrgsZXWnj49i3vHEA8l5gUl4gaVyCO8C0vn6YzRlAtc3Xs4Urb7OZyho4Oj",
-	"9WfolTQ/yBxRhLc5dPatR+vfOkcJ/52g15SjH3nVeS3WsLzfTlxaeWavH+4X+kXjyX1SaCCVMCMd6uQu",
-	"8hy1B6jWo1jChMnmZMwyx3pcnZ/Chga5Z9CqlWuAXy8THCsqFCMAeujzxjvHv9SvYvnIPhpe3mnwgK59",
-	"GphBmwefYLCFfXIR2MSqRNUF497Mhbb9znEHxFIfX3RcQapod5o9PMsfte05rPp2Tfm1RWTsD79+xDvo",
-	"u4JgmJqb+FowkMrsslUcN4692/atgNbUj3tsH56B9o/aXNDvaepdyPDKw/WvvAuApvGlFlf6B6kueZoy",
-	"SPc4Ovxu/RtvpXxJxfzM3+T7Jjml4/GXBQ/crx8W2Kc2wTXo6lxds7m2amSSa6zapXsBZSqp0K9QIh3d",
-	"+VVKgA6gJ0HE9kckBc9TNplKw0Qy/5nNO3gvYBu+d+D2t3olfImFaoxEUSamciEf3nrvTZKW3xVM/0xT",
-	"9L0Gt9FqN+tuIzzzIep4Y8fa2+ufg0EdtuHJ75VVLcUrac7Hcob369O9+Qctbv4TKYYZx2iMo4ctunhD",
-	"55mk6VspX1CFSEJHDx+3mU8Bjv+SpZxCXgXQp8M2Lzu52BKLZ8JAgYQviba5mK4qcTtNrU4aZI7UEbFF",
-	"6Wr/D//nBU8/NMpab0uxKJHOu1x09cAJSScggKOHCTXOH5+hk9EP/L8Gnf3tX//8zxitSvYqFp6H0lKK",
-	"/aWyVtu7K3o7fCUFe4n1PO5CCFlH87amdLbZRy01iZcy5UPuKcmnS7E21Iu+bOEG4wH8OYnwCo7lDBJy",
-	"C00GUQehaF2jmFO9T81nEUCnCu1hSsH64oT94KZ3FmWHDdWJX8HahGHa1cGAsfglUyNGIJA7sAkiZXEO",
-	"HnTWOAqzTE7eQRbEnVGUkJq0Ed0WTZ+bExVXj6iNFHf3FI1Q7a3CNyJuX6JItimBe9hCOnqjwIIHIbA/",
-	"UJ650e2kuU9KmnviwglvJtAVkhdEoX+CdN1p1IsZrIE+/qAIMFGEEtTYH+jS9SggyCihWRYRmmXgdJVm",
-	"zMXIed2pmAPrGwiuCTUEvXjuGcI1OLAME1HhxDk6PERvMDyPwUMuasi/TjW4aIGl7qNfjouU/YaeOfcN",
-	"vFNEvL0de+cfOBgXJGhfCA3ikoxGQEOE0eBqINCPR3KRgTF1zOaAa1Ta3mts2FXDhEc++rIMFH5W37fn",
-	"cLdnp6jpfAHGG46O3XQwVfggtQKpzn5SxMfY7jjfDTjfznrxefM7l0cAUIULCRNDJScBI7REWGK91FUM",
-	"EYX9RosGXk0XtO8ck0EqSBE5sXBXy5wPTWZMgSaFASTHAxG7ROs4IrHLrHYufYwJTGMC5frBAVNEublQ",
-	"zAjZXFSN4RuIhcXoejxFy/qSLE9Z2gui8SIXe7ecxEJOBfYOCCcDAYFmPhoDA9Zl8ZkbH+mMlhgglsdk",
-	"yIzzxPv1IRCtpiGgdBz3B+IU4x+5FKSLIZNYgtBNs4fhVUZOLrWxjNvVAgUAZB+WVyljCHFC54YqE4Tv",
-	"YGgN6cLRgN3JUqb9fMgVm5owMh3jWyDkOYzMgYA78P1BLjEEjtPUR2piiI5PJoD+cEkmXGtYYLeeMGr4",
-	"RTOmB8JOy8wQW+6aCWfRUlRot6vu0BA7FznEk3VcQG8SPbbdUj8ZKbK5bTRhThQJmnIhW2xEBblkQ4wv",
-	"ImOqEakPNx0qUIIDSxueZWVMemUx0Ec6zWjignl0PmFw907IVGYZxLPGY6ovJlJ5nByPYAiRTXi2B4JC",
-	"LKS9HELOYPue4anHH6Rmi+BgGCPpHK7+FmJslL8lzsdbRjRx25VLM4RoyK4TEzFuk+Eg4FIRjo9YCnUS",
-	"XooiLKGI7JXDgcBVxp57EBmIEdYQAVXcTTKR14gz5HMMAniy8hK4JBCZpXa08IALHkMK4R/wBQTIEx+B",
-	"rfAck0cHJLVr3U2kGPJRruw0eifFLRgIe/iVDz+lGNbw8ODYB4mGqwZRQjACPN7lqfNXycrTddIkOLwd",
-	"Ub2hCNmAUOtoI6wohNG5pZlIbap5kY8PmnzWEPRUcTK7uBEsaVTkSXJhHh2GsEQ+g38F4MwN3e8l6Tdj",
-	"pgMSanuC7Z1MaJlCC2lr7LdpBhW4XHZq3ZTh9cqUWwLHBYhVlXJOf12GctBmDoFidv0+sh0cjlgbV7w/",
-	"uV+qJ/5hi5H9KAX7IoTDSn7tgmj4Q0mpgnTbUPxzZKkU/pC8N4cOefI/rGBIBlligs2sPIGhqeS0CNu3",
-	"5KVElytCjizjr+QdLD0JXVnW515piChyA//E4ok+6oWHKbeKvSnTsXeRN5/eFcbc+rqImwXdKhDAwkvs",
-	"vgkDbepDVb245GL8ihwWTFeNCGYdcahrNRMY6QbiMwiURirmUsypJnQgxlSP++QHX/CJTiAnR0OyvYtE",
-	"F5IEdq29n9n8uMjwm5W1vIwkV4xNMeMGZZjIJ9GC0JdlEcrW0wxAyQPKklDh8nNhaE6w9alHrooVQuS6",
-	"QHSMX22gSC7itpb0kO5RGLbb6y+mZJICMNflZS5EVGICpqjmj66wQCJw5U1o2seyInq0iPsIcoK+33Mz",
-	"PkdolyY3GTwXLR7zBSr4hCZjtvdECqOaaw94cggP+2c/RHcQLrULe9oZDm+XseCltXp0yU5quUlVJNz/",
-	"oxrmtBxXdHNi9SlFFeFsVpIW0kXjVUlbersgo684yKj2ukFw0dq7tumtweOJpv/nTzsrIn1OCUTBEPh5",
-	"EVICBJLIyUxRBcZpQbDpljINB1lmIGqFGRc+5E2UuTZgBFcyC2WhPcwq9/ZCOWWFwBYKao0i2iVDlB+W",
-	"oud6YVZ+HnsIqUHnZEKv2EBwU01Oxzxz9D0syXZWwnR25KGXKgvcGzAT6wXsE8jxtcsonTXRy6DO73IS",
-	"mKaHiwuMT7p0MUqGbDYQLmOMSA/EYeVfnlA0uF/LK5YWuGBUCFmY8btHB9/16uRKF7B1N6T6DsO1YEL3",
-	"E6y1mlE4txDu0o24w9ftc96FZ33mUqcHedtC6txHWlcTibUFl6w1kAQyXUIFEZJkUoyYIiNmCrLug5zw",
-	"c0ndtZFTMpPqyhe2bkPAz+yUXBjVkAuaAb+p0HKctTNgIEmHQQyEWc9hu5oxElL7E7Jku1jiDjCo++AO",
-	"90Kbqxx0R5vvgTZ/kaQOb9GWpK5EK/5IpG7RFuxtvwsmXxTjrZDuzLCWyumCzDmJNioxrDxV1Dr3kKPc",
-	"NNNGj4awUl3wsvUqfYFsoy44ErqoLyyoAGQPIhe8ngDBp5DDRT2VLQCyEMiqlqZKU9BgZ6/8YijrFjbY",
-	"8sjdjx12R6131Lpqn+HXC7Sa0OCUriLc3jO3yir61D/zhdhFi/k0XPiwItHOEPq5+aeLW+GZsmXbBZtM",
-	"y7Ps74TjnOWdCNNmaiNIfqhG5bZAoKlGlLyH/GhffklzkbAY2TnGGXNNLuc+RBDKBDnYPNJ1oa7QUA8R",
-	"ELlIFJswYWhG9FwkEHT5tAgUtmrYHFTALPWxzg7iejaWy4Xfj0n8X11h9r8ZlbNBfnBw+G0iJ5NcAGRx",
-	"+jeIR4ub4gTvKNfklnBxgi28c0ycomDXZhknvu5OY7O+EP+GzeJrH1YulAsU5bqSk143imqu2KbLtXan",
-	"7EkcSTUn3YRqVuLFTaCGUq95VPhaZUiVuu9rq2GsGByMzAUM24vVNIqiQPHtrIwr4teN7X2NewRgUbEE",
-	"QTfGy9oroaxqBwQtVEbj5n0pZcaoaOzbkQqfoBDTxNI0KWI7ipj9Ns0oFyy9mI3nF0Iah4wKLoxc+Jel",
-	"YI1Dc89sMzYcE1ZW8JkTkIsVUjOCVTb8oGrf6fIhoWLeg5eFNI2nK2h3+wH7VbEKqiJ0aCC+m2tgBWuW",
-	"CblJpe825WFajcflGLQeCj5/u2Mpclbq1uYE+ad2CJjaLLDRpgFXOPHm4/2Ysqonzm1CJKvJQrtIyc8V",
-	"o6y6j4GkWgimzWGSPs+YaEOV0SRWLGH8mqVxmcviTE328KdRUa2BFpkuKM7aVgq70slA+PwrSHAK5EVI",
-	"eRFSzCcy130S6/wScuIUFlT30J26kD2LYtQyY67svysbG/tnIP+5iM92mX9djHn0btEwIcw90msOQ/yy",
-	"EqD9bO4neNH3/tywSZMOvZT2vANp20Ur7tKcsQ5DlcLXE/gFW8T+H/6vizUxjHdF6e7KWteW2uysdTts",
-	"tFXYaC3uXAv0s0orq6Bygut6nxBoYCoqwj4KhTbILidmrGQ+Gg8EpJZzTFLvlkXi6knQfvB03CsjS0LQ",
-	"tYHwqGvkFPwRTsJsJ3I6H0aJaUcHohAG695oDha8M5p4d+GCfkr3EjDYWgLcobvt4g13cuOtwcHdVG7c",
-	"Lw2UUHChDS7cfXG8WvPGk0xqVwc+k3LqQN66cWh4vaAmLgs2CTnruTKhM/sgVuiOexV+OBBWVW3rIeuT",
-	"11gjMLR9Q9DlJauYliOH3DJlKrAlHx18FwTonDgjJiWKySkTUFG0qAdVvCUYS4tSW/Vxj1a3KAwD4T5/",
-	"clxvS2NHOKdNLB/3wPeKWKHKhdvxwB0P3PHAG9lOjC+sXfHnAeV2Av7GPNFVNV0DFleqOwg8FhEjI2LY",
-	"b4A5INGm3otIGKCBOphrH+zk0ykT6Z5Vu/orYyd+cmP6iqBAFqfeAgDIreyX6unaWXEWw7km8hqLTS+I",
-	"wt6GgWnMaPOYYAn9z8vSs5pSeaahPkPJ/TSFHCLASYnLiVxAoY/Y47a4sh9gSCqecWXdISoDktW9RF7i",
-	"Y/bJqXdBhi92hfTVzi94GvcQ7xE6ceVPqSDxArpLPBA++9UK5UbNy+gieBXxHav+VLnGqOXx/6KiwJxI",
-	"2LHDumMpOTx4WBY/KWaAD7MUzWtQpdHXqUNQ61z4gIjiZde7awNyvGgGdSCJdEsH9U+X+M9pWqgP534A",
-	"X5a7tJhWqT3ct7awuFumsJzhnp0UWOW3Y0e7Wy/w0kHeaUA7pOtdna7gXnQHnYnliXLQ6W2jvARemM9P",
-	"JojjeCB8gBL513/80/7/f/wvCAxVF4pdczYLvvahpST4X9dqYMeIhmE1wVQK1hvAI//6j/+bVP/3r//4",
-	"D9fawv//x/8iS5GqZeOWJsPPAugkGfFrJopOGpps6qeYxP+13OVArPq1aYFwHdB6eELKISOOXW8gYJlP",
-	"S435irEp2hLtw67OhD8QsWJaZrmdaOxy3lwhjZRczq2kM+mTM2+qHAhXUt0DDeObRSGLivkLAVi8Ooyj",
-	"uJRm3HNwI2jzHIhioF6kqoTrAohx3xVvtwoBKNZpygrbrZuJ1w4HojJ7WbG1FlFkxXJwDSVAqCHxn/bt",
-	"N/EJodgR4BGjWgEi4QBy3CEtE6tJfxcRQSe2WYcbrgByHRSSEyjATzMW1tAHsObDOmnsbXGxP1nn5Xby",
-	"QjmxT9yG64OLUe3cSS472+1O6NlO6HlpiedNTTZeDgI86L182gzw/ApKAQDroqR4PiI0URLrJ/myG7Wp",
-	"e2VlAs3YsWV6zpfoUvSmgJIPWGPS/teQNGdo8LUcTmoWhCbbnyD/IKPa9PrkGRogJn6AYMUoQqKt7NUn",
-	"jhB4dkYTe2BIJkeQ7ocAAk5vzLi2WlVTJh7M/d30MylRH2TgPdAfIwev2mdYUyC2uxo39mksn2qdT+dW",
-	"/dwgd6ufbHmO4YygYBJm2KR03phgk7O1yTV3nafiJt0qT6WY+i5H5dMk51BMxVvho+Vf8BLWWehTpq8A",
-	"RnAvlUCdAmIO75aUPCx11EjLnwcP+ZIgbROtLemOZQJiOESFYOb1QCykXpNtMq9LE7Gei4QkVFg6PmKW",
-	"Rs+owqpKltBj+aGMWmHS0u+w9FIT4Q5n/ZmkUS/t00fNpl43AtgazRQU6SmTcj9GPm5de1dctG8q2Oyf",
-	"7XuNrbrYpW0afuJebWxb5saVhd647dfu1fYbMwY/+KYZrsVNvt0U1+bRLea7nhQGCbzNUHMprg4rXjv6",
-	"W86KDYf/tSXHBoewjdwRrtVO8vg0JY9wj5ozZHmVP3oBo/J1c46sPRM0gep7GgdHkJEDQzquKIiOh3RL",
-	"iOZJVXm0fManyELxvyEWPixSYok9P+j/6kXI/X16q+s9ImM5g38IN1i7D0NA2XAolRkIiZ7ds2enT4lO",
-	"aOYw6yRMiGagOgWJtZoaroe4DlAE0BF3QGxWbMgsHYoHAmNKqf+OZjHpzsaupqJTMGdUYzVkMK+6PA8h",
-	"MYC1aBgLpUjB+gNRkbgq2b9Czgow64wzX1tzSrWJyGVuEL8DSS4VZMivGZlwkRumB8I9PMxNrlYUPA5I",
-	"wpfhuw6Z+L1k+4Yr2mQuDQoj7nJ+dzm/X5fts8KyVub9ivCmNPOtGv14/4/gk88AxrrCNfBkyIHCW+lv",
-	"pJX5Jlxbet0nz8HZNQKm5UvpYvGnIpnPWFZieFJTse4p9H6H9LYZE/SoAQcjWAA30f6X5lX5iqEw1987",
-	"PKKt713UmFN/l6f8jtLqN2Pru+T6rzgse61O5uoDtbxka2OUgjdWRShVOeI9JdmX0cU6RnQiKKKeQnlJ",
-	"MhvLjJ0UFRtHSs406DsDEdt74qKfC36LBY6KaGPNDAmfQ62w1CeJ4to7EiGmF9IjIbwFFTr8Kf5j0PHf",
-	"DDrHfwzQoTXoHA86iX0jHXQi/+eFkO6nf/3zPwedDx8g/KV4XdgxYUF9SeIJTVlMMCcTwn0yqbkYQd11",
-	"X8wcretOUaQzOkdhI1REjRxhJXkcbmW0Is+yuDmz/77kj4+b3B/M6l7y+zfU+XZZ/rsomZ2meBsSa1li",
-	"KHgWwEmBOgOR9cRxrQIJ/tb9P+x/llXGOmXulYS4gU9Li7PD36lvX576hpEEK/U22PuaAIKoPlagMW5q",
-	"2XjxIzN3ctjvSJmDuTQwapDFdurb16u+bRfMg6BpjRdws2tjz+fqEq8rlSyv1hSBY6Veg19d5NNFxSaV",
-	"gjn1RTFMEzD1r1kN40Pcb1Aw7pwnflzNwk7nXlSKdSRqp0R8ElLFTif4dMSgAvbLPrOgBBSksDm+EvrY",
-	"h5p2kBpYGwthqey3fzn6jvzv/3nUP+qTcyZSEo8UFebCzKfsbxhgeZEoljJhOM20TwurlJ/jGPCIBacG",
-	"gnGw51zOyU9v374h31PNE2LHY9tw2WBS2Tsfuw54imYw/xlbin2QwFCqSX8gYiicF5OuntKE7Wlmyahh",
-	"aY8IqsC6VlQ3LUroLVfWllOmT4LMLwzsx7dcQb4y3KNPYPv9kpNgxR73D5sjEd7Cwrel6L/tzWazPTvL",
-	"vVxlTCQytVS5LXWFzgrS9HHT2nFiNaT8lFwyqpjClby92nhByNWtTOD1aW7G7k43lVWFlbRqJ2T4kWua",
-	"cV9ldS+4CwRuCgor5aHo9QP2cEdDdoHQXJNcXAk5E5EvDhthBUjtq2ByTWZKihHpxlzAxC7w5bi3sGfv",
-	"37/fOy0vLVu3be/fv688jjt3PyzlM2QLdT4Vp8QiberCMSCH/YOizHJ5FMP0cUtpS0bg4tUaY+zfrEiG",
-	"qoTX98nbsWKMzOgcArpyYEbHAzEQe+Sbb15wbb75BpnDkGdWto0w6BQDD4Z0wrM5JDlFmEQNf2OycOqD",
-	"8wm5/fB822pCBdkmQB9mJuUVyafffGO7p4JwWPQhZ+rY165ILQeLSKy5dn9dUmWpOBZCyibwNekymsAk",
-	"c8H/kTNfT9YEZQd7DhXGhSN7NBnlkUDcmM4ZVckYhwTLiMrNP2KsCmeZN7UX89gqPhMr8jONqx75nbAr",
-	"MPV+GDso246OCB8JqZgmUFnLPmRPoTCadAedf5Ns0CFDLlJN7Kf/7/8ddHqRiwC0jfHfGDz475LoyaDT",
-	"w3LfhBiZWSbJtB2ahEf+mxRjeNv2oai40oT9RpNyuLCb4PUSRdvu4zD//fe5bdc92yenRMOSBMvHyKU9",
-	"FDFU1Y2LZl0M4zBXIKXYU6GbUjHc5fjkszBe2SPgFgAKp9NLec16NcsiF1DUYInCpbGHRBMJAZkkgQ5P",
-	"CCUx/hkTbUmCr44Mee8HTcHj/2iqs/bwYMtCa5Xg2zuv2Kdk1j5HAo/OmcxYc4MjRdP2Lf4IT99WPUEc",
-	"X1hNcMV6f4q5BSvrH6aLux6cvsPHj9u3BgT9NlpyDOE2mkJ2slFLH9P+jCepTQ6GO0679ItP0xrhtqcx",
-	"8yIiGYpClgg4vjItOKQXP/03YQpGnYqMx+bLiNPHudxPiL5bx9UQczPqYHJ2Ufm7qPwv367qKdkKFLap",
-	"Jz/LdKuqOe//UUT5rQy8P2ceuxTxTIwkMRc0MfyaxScOIwtSAbSxKrTV0zxKFXkrvaNqypSWgmYkpYZG",
-	"hCmrhpU5WU2h+HdDTYd34M5eTc9SBisKYGDliuwcRrswlFunE0+Lo7aaXDRnDtzRpbyjOJM2gsYu1uQr",
-	"jjVZpT9gRMnKW7TZJcHTeIO4khjiJu0iNsXu98lLec3FqET1NpJQgdnPRak7SKP2hnqAtGyKJrkHHv1x",
-	"40lwQvcSUdJK69lFlexC03fq0g3FoCIQZSuNaR9J414mR40uSHtjg+I4Xk2SQ2I5SeGaLIESAeKxS0Ua",
-	"oecuItOxNFL3qhBgffIKqLN9OabphIsY4z/6K5w9pzDeF3L0NZXfKSbdxoqL9fdGu8I7X4jYBjdj8da/",
-	"H0u4fegQp5cIaLpEAraNCQ6ktxW0A4wfNcj2G4mGtZFvgJJAtMlTcGeOJRlTTTI2NMfOEINkw/nE7SWj",
-	"iSEpM5RnOgpiAOwHL0gOBBWpw2jFsD0s6GIXlTv/aojPA9jm4Fv35WKqeGRsTmgmBRuIGVP2AipD5DAK",
-	"KjrDcPzbBcQuvDmi1w4qaALu+QDXx5ul+gPxtjBLaQBlt49xRXiqI+KL1iiZYSQA+CuL6ApXy0YbOieK",
-	"j8bmJOhjIBIqiJAkk2LEFLlkZGhvTBGwIFWwiH3yTFFIHk0owKpfMpKLVAoW0PCBqBLxGp+9beWrMYXB",
-	"7dhZwXZWsI/CAOAqFST/ga4apjeVAlvBvb5dpoAhkCcrKm6FQl60Ghh2IDRjpFto8JbU+2gG/wYWowjL",
-	"U1SC4ZCcWt7gCpUNBIip2MkiEhzRjPVWxxN94gCvHwfTdIcN+rGwQT8hkM2KmvY1IG7u4GAW+QYeB3cE",
-	"Anrq4C43wIa5FRUCFZRVHGfBrLBQBcJOscpwjkmc8UtF1dzlrCDdj937MwQZL/MuIS546RESh/mXMQrq",
-	"MZ5H/5zEUgEKZfKBO61YSElbGdqxOfsqsoU9yxd6vj6SnQYG/DelRq9kU1BJ40vkT3ZiKxmTqK0hgtlI",
-	"HAuWNDKjIrn04maFIz52xngbcg7rsCPdX3UqOEAuz3zhdUf5yJWQM/1RzUKNpYR9QmSJf7x0UY0kVF+5",
-	"4Qn2m8F0ke6gY78ey5mT7jkTCSNDyhWZMWEGnV6/IZ/vLhLB7yZU0c7kfgIV1yaBz2jBq3ZhirvysjtH",
-	"3Sb54vZsMpLKmYDEZywbvZZAr5Ccr7nmRn8U6/uZMzhTAlVOCXRV1R+9VafEtUfrCofyayDaRr54acr0",
-	"1UBkcuTjL51Vn2ZXdhG4OF5ERJZDhOGPoec4ss2ifYvkImOuTtylTOcDoelcI+L9jGsWeW4TADHKIaDf",
-	"k7fuHStze/bUnCL+d9v1l8FTYCqryqrfKSA9nqYdFP2Om+y4yY0RCVlyVYa/8fW49dP8MuPJvjOt7/+h",
-	"s3z0YX+asXTEVtTsdDnugjF7XcnRwZEvpeIADcBf6NyWhWNSKmAGZcFN7KdPAELCTh9bcYVEapHg3sCA",
-	"3+AAN6XGdxd7G46yCQTCVZx2i3BrCBzRdmG8NZY2GBh42oU0pRuGWy3MMlzbBiYYcwGFsu3qumrZ9zef",
-	"rYjy12BcWKr/6Mu3lsXPXYUl3PnIGzMJUonQiYhftEIIL3qxtAWEQC4A4gQbITRNFdO6ATjcvrQSLjxI",
-	"pf32UY23ZSWhm8t8T1Oe7s3YXsrT9hTvbbEq1UrJeskXSQ2BaJCUJTxlqQsGoWYgtKHDIZlhrQ+/1JeS",
-	"qpR0YykusP0L+CYuY+WK4vjOvG3fso1Y2RmaHIiZsvr5EKBkSDd2DbnNjwHJyX+IiP/Zt4u/+08XUFW/",
-	"F9kdG4iEGjaSCtEoMHU7cjK9G1Q3polh6YVtRyoSs99AZ2DpxWw8vxAS2oI36Jyg3DcQiiWMXxeLE/5Y",
-	"rFvXIW8UxwlsRL9LwRwmxVjOyISKObEbSgadCRsII+WgA8VTBLtmiuixnOnSPOb4JLwAZnq7hQ+C1UEz",
-	"v4vbcSMfCO4uKFFMyyxH2F9auLsp0fnlxAqLCnjebCz9LPrkjcIUFTgskTszlrzOmRmI8JDgT55ZusPm",
-	"NxqnQ6dTRlUT/zwpiPRAcE0s1ciNPWqqKBtmme/pKqaNkBFHTZ6H/1Pm55Sn79lTSHDfjBtv40z4tBj8",
-	"9/ZqtnGywh2+H5YYbegCaBYH6E4Y+BqEAUdpBp25zIE0RmTGSMrTQQfP8WctB3hA9pZVrGdjqcuKGJYf",
-	"lbUwovY1rgfCBT8xmow9HI8vdKwfYNzqMbmc+xqMiKM1ZWA+06Qbg3fyb1DDwzHQTMqptlIEzzJiJOJN",
-	"NhHqs2Lan0WF6gAt6IH++DWpnwaFL7FOSmOfGzmJ/arfhZPY99XGUVxcgh20y2catlPc58hRCYc3m661",
-	"+Dhi1Uj+zh0xW0Ri9Yh3EQGANigxu4jVim/6CkpjSM0EhCkHz3oSIgzaG1Wf2eOG8HmQqmLWCLPr4k1y",
-	"vYqCbID7hWtR4H59TAqCXbWhH27OO+px39SjGvaxWhYJKIOnAc1ltxsy8YgUhPp2wbbhUHcDmgA4zsEJ",
-	"qXOm4VH7MrxpOJf7idFw69hgYXYqvJVaExje3XvWdrBQO4fX7Sa6IByUN6/KChpvLYmryj37fxRqw4dA",
-	"BlryM90Nhborc1UbOrHDgvkqgk0XIF60P+e1ssFGZx8P2Q0gXlqn/yM+yx1d0bvDZ8EJ3Qs+SytB4pbw",
-	"WXY4Kzuclc9X/ijwVVZQzmaRY11ozdHBEdpPAh8y+lx8OMacmdrAGEc8tguM+VQh7LYPoNmJL19TroyP",
-	"wahNl6m9xi3iX0I/F35xU5kor7nxLwu0D4hFroQ4uCtPNblmCsIrxJ8fku7hwUOoFeFeoIZA0LMPaxiI",
-	"6s3AX5Fza1+YxLZygLVXKFHMKAiD1nTI+uC9RcctOqaqjfqhgIUJiSHX5BLALaQg3aOHh0jCPPTejDof",
-	"nx57j3GvPxAo7cXF1kFEIwaNoPRX58t6g+3cKbHbVADchsa5ed05LN8GBJbQzN6uOR4nM+b6pDhMtwPb",
-	"9/CO5iXYrDjFlcO5CzzfFcDcScRt+KwPP1/PaB1lI7Ry7SpRkg90C867Vqbed203uzZfhWCDKzyPSD3+",
-	"7pv7ioAFceZtXIB+sXfp5l+tCI2oFdvf6BvI0s3zwDEyde0bzVXWOe7sw71xQ1iKTpNXTGCFh9M3zz1Q",
-	"VL/02UOJxmX//9vA9eBCdnXo+azEKemGBqZMTjMGgRKYqw+DD9/3iF3L779vk+eP0dGoHGCifZFiH3SC",
-	"GabLXQQL4re4mHIXjgUaaXtBW+75mtZ+YjQzY9+QyoWAqHU8KkELBWVuWjV/ulyNRLvwqgyJYcOhVGYJ",
-	"vzHooBIbs9zFD5WY/mqIuyao/EwcsCPLMjsJt4+wzkHcetCnv2E1/Z3n6prNdUSGMsk1GSmZTxF/0qGX",
-	"M61LYKsRtV+ytEg9CNeeTqaUj2pn9YwmY29UcifmQaFaWtWscmXDE+jE6Wi5GqlVKX3ugms6kZNJLriZ",
-	"W/2gmjcRNImRo/W769RKOz1MQrHbNXInwmm8c5GE00bt1pKG/z8AAP//",
+	"7L3rchs5tib6Kgj2jjBZO0VdLNdFio4Jle3q9rTLdkhy+8xu1iihTJDEVhJgA0jRrDqO6DivcHbMI+z5",
+	"cd5gfs55k36SCawFZCLJTDKpq+1iR4dLJDNxXVg3rPWt3zqJnEylYMLoztFvnTGjKVPw50mSMK13nkth",
+	"lMx2TrJMznbeKj7iwv6cMp0oPjVcis5R53zMiGJ/z5k2TzSJ8bE4IopNGTUsJbMxE4QbwjWRghE5JGbM",
+	"yKWSM80UkfC8hu80U9dMkRnVA5FIMeSjXLGUGEmoHQLpxqcn7969PT2/eP729Ozi7emrP716cxb3jgm9",
+	"1EwYIs2YqRnXrE/eMNsUJTOepQlVaX8gOlFHJ2M2oXYSE/rxNRMjM+4cHXz7XdQx8ynrHHW0UVyMOp8+",
+	"RZ3nNBkzvwjL87Y/czEiKs+YJkOpYAqK6akUmvWbOvv2sK6vl+d0tNzFmVFSjAgThps5MXTkF0+xqWJ2",
+	"xtQ+uWFfr7m4Wu7r9Kfn5PuD778nGRdXdsltP4J9NGRKR+yIxIN8b+9p8s9//Cf8wY6JYtkfBx37yKAT",
+	"R8SMuQ4IgaapYlqTGTfjsq0kV1qq6oBrRigTisOqIzbfsluLRCGZKaZlrpJNV/6UGvaaT7jZgX/ru9T8",
+	"14JwE5plTD3R5DJPrpg5gi8nUhs/eW2JPaGCTOgVI9QQKRJGulOmyMm7VyTJOBMmGgipiP1OsYk0rLJe",
+	"MjeECkKThE0NHIArJnp98ppfMejOzCRx55VcMns0uCFDaQ+JHgj7xKuX5z+RYm7uYTLkLEs1SRUdmohQ",
+	"keKhJPaszAkVesYUHDc/F6Q2athAZLYhpkgic2FYeuReinev9+PicfbRDpmYsdSWSoe5Zim5ZEOpmB1i",
+	"VzOcwMm7V0/0QAQr3Vs8oEOpJtR0jjpcmG8PO5HdSj7JJ52jH6r/izoTLvCXvWKHuTBsxNTCFp+yCeXC",
+	"bv0qNqZJxoaGcFG334QO7SoAtUuxQG33M2bNasjyjCVSpJrkwvCsdqBck2GeZYSOKBf3Nk5m1HznxK5J",
+	"8xiNJDPKjScEo+aWcd7RuPZrx/Xhw4edk9yMLe9MqGENrKR8gktBYCAMzgVyWaql8EwmtQ/STJMZUwVt",
+	"NzKbg2ffLnObT1FnShWdMFMIWsPF6L2uWzw7vgmbXFoZOSTa0OGQUDJUUhjCREpoYlDsdKkgbGdCeUak",
+	"cg/ytGclcCJVCgdQ8xQO3kAg++mTN3apM27PZ9coPpmwNCKZtAwgoZr1ju15neTa7loot/F9K+kpDP4i",
+	"10zpGPmZKQ8RAWmADABkwOHeUzziVolw2kYn6gg6sWuEK7EDS9G4pIew7f7zfq3QhuGdwsxfvahf1ZIL",
+	"22nwFIQXI+/fv3phZ8mNdktHukIiC3xraYnE+NYFT2O7OgH1MGTcvb6f35SacTk7nnaijl0YrljaOTIq",
+	"Z+Ek/0WxYeeo84fdUiPbxV/1rh0VzgxEZ/2MYitcL1C4xn6npopdc5lrEOB98nZK/54jcWtGM7vvTCRq",
+	"DhLGfhtOJz0eCCs2pBUXQhrUdBhN6WXGIqLzZEwoKm12ippQknHcdEtyVmu7nPeOiLaUak8+Ta4GIhfJ",
+	"mIqRpTSnYMBLtvNCTRjyzJ4OYsbUkBG9Brkhc9MnJ057wJ9mVBPfmqM9apsCFRDajXAo9lCk3JJI4hqU",
+	"uYnsSA/39gKK/HvO1LzcMuyrkRb3Dr+vI79XKZtMpWEimf+FzZc364TkgtttuGJzpzNy7VQY0qVIg9wu",
+	"50jKlCRjyRN2TP6eS7tLUpFLqljProWyjLdYtoHQdIKt2tW8lOncKokZnWu3qgoW2gr4Y9S1/fPQhF83",
+	"eNEuzcHBMaED4XoZ84wF7XBNtOFZRlQurDTFxfyhT/7C5ppQZRueGpjfwSEZy1zpFUc/WLMdu2iNx//Z",
+	"+uP/avgzNcm4/pRYJRt5GNCNHfUltfxJij75YK0U5F9w9B1tEc1FwpBBzBQ3bJmv7R/0G6c23MHxbCIl",
+	"7CzeSMEaZnIigomAyMdj6qbAg+1JcqWsWWQfdcod1+Tp3mGpZcKOrxq/HcnqSezvHTTYGbX69J/ljEyo",
+	"mBNu2AR0Azc0agpVuk9esCHNMwO/P9vrNxxS0Ekr40rxvc7Rs72ook48PQjViYO9vbUqxBtpWJMIEdKw",
+	"J5rwtIHh298v7oLrv6PWBmwaxhR+XTUQfOJOhnKWjKXMmoai4ddVQ8En7mAon+z7aGaDFvUjTU9R6bCf",
+	"EikME/AnnU4zp9vtTpW8zNjkX/9do13Zrsd3+BZ22mgw2FM1oZklNytWczGlSjMrKuF4RYSSQu/z0nkG",
+	"pr0lO1Aa2ntf6obr3t5d9Wq9rbuqtcXHm02pdq2Ur9QbOG1bsY/DhjyXYpjx5NG2PXH9B14Oz3K1cRI9",
+	"zXEwzKojgWFdvAGCeEEGVsXrlkBuSiA/SXXJ05SJh6YQ8NhYtnBNM56Sy9yQjCZXzs2ZyCmqU3LKFJqe",
+	"grFURxUDyinWYiDiwDqKAyuMTOjciiJrC1ptC0gs0Av8z6lEPdMp3ajhDES3OgRtlcXZmHlXzJbibkBx",
+	"f5KCPTSxObPI2l5ZCr4pKgI9V4M2fgzmm/dRg6dUowsGqE449yFq+Qw9G1sKuAEFvBKGKUGzl0qhuf5Q",
+	"pHAmJwwN9SHl1r7nwrt93M1Kn1SUlpSMWTbVASeSSpMhB5N9u/833P830vwkc5E+5Na/keiSQc4OYgDc",
+	"rZkUI2dioX1fOEJAF0GNnMjcFIRS+MXwN70lg5uTwc8y5UPO0qbLhvAOj4wpONqqfgfYErD24XqTCxJX",
+	"TPL4wbbHX1CuagKe+Qq38u1UP46JeULA3xEYj+iQpdbysNtkqUXRxKCXkwvUNt+f/7Tz/QNRhlufrdC7",
+	"waI9hqQ4L60DjgzH3XD5tXiiiWBmJtWV9uaEtpoks9YLVW5V05rX5EyA350Jph52Ic+YuuYJey/oNeUZ",
+	"vcweXAVPqaGXVDOS8hQtMvRpWiufC7iv13gZ+nACtXozu5LrBY9+Qq/jPJM0PZfyNVUj9lj+FX8bkdlB",
+	"BHaNixPC+AgdhAX9+PbFf7t4/ernV+dxr09ehZeQA+Fvn11EA6kENOjQ9I6IlqHTHGXzUjiFfjA7GfZE",
+	"AQFxu04/Aa97+G1Zvhmp11AeWDn52hSOz4ifJVRYdnYJ0RDJmKVE8dHYECFnEd6sVvid5XV8wo6JUXP0",
+	"Lrh4mTjgMfHD88KviEBux9nPpfyZirlTZvWDqx7otwReYaTEi0AfdnWMUUJbUvk8SOW9oLkZS8V/fXhR",
+	"c8moglBE50afcK25GEWFjSMVYR+nXG0dlTekjLoAuVVNLD3vaGSqpF01K6ReQpzyg5OKUxJnLMt23BXs",
+	"ZW7IpWLUXbhAiPYxiZm1TvXffonJVHKr81FDrFTDuNgtId1QXXkvdD6dSmVY+jNLOT2HWIrHMxmeaPIc",
+	"u96xQykN3cVLN0Ov2Fay3HTbPyhuDBNvpDkby1lDsD7GTBkprwgbDlliIjicNZeUwfUUxl7y8M7U31k9",
+	"0QMBT8IlKqigCw3gbrNeYcS59hwVoKLK0iMiRTaHYM/Y2i/xQFCRRhC0Rl1EXoQ/+3SE+AHvRTfxt4bp",
+	"EqueL5776ojxk48gCnbltRy9FEaBPJoqe+gNx3ghCr+z9IKaStB5Sg3bseYLRoqtyBuJyjYu5+s410li",
+	"pLLv8HRNjPvBwdOn3x3sPf32+2eH33337d66ILUoCO9qFTqFgVdMG/dGGMV38H3NNP2xWz7cH3wQrj12",
+	"EWH9UZ/E9uDpOMI/7H/xUvkin2rwBgT9PT2oixks48L+hkHT1fg1N5jq8keVDf2laFZe/jtLgFQLgnjN",
+	"0YFfpQdr7Nr/QkDi+t2sENcnmNQrfBOiCl3vVCkKPweh2evafsM+GhfmvbgYMMb6uZm6qPAPY2tcpczy",
+	"Mox23fGJN94IA3YHyXlhWoGgE/DuupjXxQwEDsEmLLV80u7o4skqUgIaAtWbIlmg24iIMivByCAdYYF4",
+	"IBWg5kwWvV80ke07vHPD8KswhSE+ImM5I6cUNBlyJeQMJc+UKS1Fvwj+p1rbCUsRkwmjwuVbBeuKK2jG",
+	"bALusMqMuy6TAnMMRlwbiJWv5lL0jgfCj8P7V66Z4kMrrlAGMWFZwt86i2MKSKRclyJroX5PlnMbXIhi",
+	"kK1m5WyscEw7ScbjIuExkZMJFSnJuFjcpfqEu5Cqy5HVkfZzOplSPhLLJxZdtuuOk3//OT5tVwJzBW/D",
+	"+H0TG/D9McvSCxTPlS6rve3v1fTWnrFfcZG2XZC/2Gcta7LsekEOHO7t1Q1kSpXhCZ9SYS5g9RdFWTW+",
+	"en9vryq99uqkVxkR3HKShhv0hVZSMerGm0/T2+60b6L1TtfJrzDoGbbIT6Iki8iTc4U+K5RWmU9lZKvO",
+	"zfPilCxH4A+pjxTEZ59oF48/ptdwqFktd2dLhLyhFlNLB+zjNKNcsPRiNp5fCGnuvAc5ZTUGCohtax8w",
+	"fo3pNblIISX3mrOZXYA7HYSRhmZ3PLUFmsMu3Hyjcsfq1ngl6QDtwaaneOVEs3cBMQxpptkifdyCz90t",
+	"91qZJfTZ87J1OU7hfrdgL6u2+SfG0kuaXP3oU4022O1CW26lNi/26AhsWX2ecOE+7i/q0ov8FR5rM72W",
+	"1FxlDm8FA5ZotSEa8slLu1iQHgv+o0U2iluyzD0TathIoj0abPmz9fSaMkN5dkNS39A+nOaXGU8CWIZL",
+	"KTNGRfnbhc4nE6rWCsV38PSZexj2DvnsbWRyqdav6trv+xk+bd/LLyfcGKYulMzWvo9JV6f2SXi3mG9l",
+	"3zY9qq6ZVQT7F8cGvXqvc3UNGZFDmeT6YqRkPrXc3YyZqlX1fUN3YOgW2vejm7h+JO9uwKU+U5kk8szd",
+	"62P+233IqIY+QoXkpiJoeYvAx/Dy2rn7F/TGm5/3DayspCE//syloFNNYp8hb2TpbmZ20LoG1mNdunfU",
+	"YX6+hTmOKnuponcs986Y/euXW5l3kEpZ4+VhilVm431kBSQS+rNhEA4qaC2P3ViTcfc9q549deOCu6El",
+	"N4DPtYeWIrSccHGjDlg8TZYOkN1dMLuAftfzuzHVFxOpar2iDOLs7a+eslxijZBgUSyL1QXu2bjDOp+w",
+	"iNBsRueauNjxY581bYncuW2GDAAWxoxMM5owMsMmPASTG9WMZxm5bEXodXy6OuxgSWq3Cdw8dY740uvV",
+	"kFUMTsfuMrxJRLgI4UqWsuLohC253yAx2ZPDWndiSQT7e3VUsMatxtNwTJo5IBxTZAcykcI1dH8Dr9PD",
+	"Oq58tsgGvKD9kxnV5gJWws1qifBFuID2cTKShlBcvop1vsk6YDZ6CxeSYtfy6pbqqmelelXSvA7nybUL",
+	"TE2JkceETaZmjo5mB7jlk3bwsPstqpB2m+VfR91wv9revjuzjy+0+11NqyxRzFwoaW5LztpQk6/n67Co",
+	"Z/jsZ+QWLHmHI8jqYatQTrEXUZVhFmtwZ35DGNSNXD9tOXkbLn3k0awcJB7TIePXEdFGKpYOREUC9Mlb",
+	"sPAwNMyemqO6TGkAJKoKBUSmaRILawzsOxASEgdVLxsqQCiUKCpSOanRUL+tDvUpaIyGKdvRf//byc6/",
+	"0Z1f93Z+6F/s/PKv/9LZgC2umf8qDoex8sEm4BR1wfeW9+zBOV3UQUAm94S1lO6M+TW7sup6XWATjiu4",
+	"kTQf17tQflE9e3w7H8bRzspfTJSbMDUCPJxkDA47EdxeHgOYJppD7j6bO4xHmrmjtGVnrdjZY3CJ4y1r",
+	"aDwsZ4UW5F0QlnSvWadQX+vdhPDyB27GZ6CQAc1n2dth5+hvLXnF0pU8CjpdtFdzZuC3iOixnAnvaklY",
+	"vwy6YGyqy7i8MdXjpcCPb1vGFLiBLPOZXwA4aDLJhQtItba/YFn9PSklKUu45lJAsJORWQpghv0gCIOL",
+	"CwwSsd/Zo275yVgKuwvJGDSvbGLVtIxZkQy280wXH5xb/VJSla507r5wZF4TD3F787C94dbagNJZPlrE",
+	"YH7a6NRPmwNUBDuVGrKI3KOvyiAVf/afWLY6WiKXZ/cRG1Cn0Xt5bee8oJAH/dWJvaVLuFuIct+W5R5r",
+	"BXpbuVxco4WnpsFipyKFOCrYmqWT43TcKZPTjJHZWCIgp/da+YO1QNzl+VzJmerOtNXAi+9v6T8J27mp",
+	"8efnsjys5Q5ab8WNLLa7X9UqNYR2i5CzY8QSdrmEDlp7mJtcsRt6chpWduWq3Wih3BXPBk6wL+2qt3nn",
+	"YliSuN5xfbf3wQ3uP88XgImM+DUTVZvYudVv555ru2Rf8vVzECmy6iraD/7P3Nol8zuSR+eKCs198sHj",
+	"mpkVGbmsSt3uuC/apUPFGMnoJcsK0Ow4kVnGEgwhlorEAJAcL9xoLGgyz/ZWiqQV2R+LW1GV4o93t1By",
+	"uuqa/SwVI/RS5oZw4+u4oMngMEeQ7xBQmBeWqSF6tf1eSnFR0ccbb/hMiHkbjgjGii59CB+CTPnZmCdj",
+	"Fy9EMzBcY3wpjgIbI/LfeqYag0Llv/SPNfHju5IA4RxhDiPJtF/9+klDjRPEnrajTB2m/AwLEAwRkAzK",
+	"f8QLSxz3VkoXP+cVGSgpZCtIRWZj8IpEHpq+ui10rgk3x5CSZpggGb9iA7G44FGJzFror13/kGEfTWF5",
+	"mIKn9QBObWiYmlGV6v5AnKC3CYtzuA6x4EqSMap8VaRigQGnRE6ZYK5QUYuI7CXp27A8VF+xdOWaHBVr",
+	"cjl3nikf3g/PWdY0EHYvHS4/h2IYQ7vagB9O6uYLACzeUTUG9d+XC4icT2wgimI+igAmeHGLjcRcWaGM",
+	"iytMDOkeHhzYlrgYoR8BEnh7S0v3rOFi74aKx031DMW0zPJNmPRp+caD6imtLtWK94prtTvSb1YRMDhN",
+	"qbv4p5BuUtI00sr0RiKjnkZ8RrPSZfhVA469HRUZdCaQ5jroRK7cirb2LYyk1sZdgU2/f/jd4fdPvz38",
+	"bl3M8eeY5FCk6Pl9rVnLQvIsy9vgUjM8pnd1xelJ9w5uTTZytTyYUnuTGMkFlbegozyHHQ2TNr9tEbrY",
+	"2vpd21J7a7hFPGWgG912hi2CpJvVljOrA4XE01/U7o7RBe4j91CbAiEIcq8octirVX43XZg1akTjcL3C",
+	"dExsH0EsvAuaH5b6Qx3H3XCYn1fweBGfbfIUoxQNoGOpTtShqWXa2gAsIvKz4bATdUY5VSmnonDxR3bS",
+	"v7SY+y08AI184rSiktQAgHndVwpCBexp5IMOXT0g1PZjn2OEtuxSmlG87NB1JH2brfRNbGBwWt29jREB",
+	"0ZR2FgJBQgrVb51KvpiKZfuLwslWhr2KiZ81JC//OcBnB9XUY7JhKa1LRdU8vJhKpLhmSqOlHzVlE+h8",
+	"NGLaPnNxKT8Gd1h2Z1ZeSC0ogk3Bq54naENFqo9I7A9zHJEYMu4uMOMuRkg5XKSjkLS6usB59ZvVW0Fv",
+	"fgF8R3CrWvbTPjOuZq5embmRM3lDE33VCQ5caksL/1YwwoRRcxcLYZf/iSZj9OkdEUomEnRSJfORK0MC",
+	"e0gmUNWWkW5cmrdxD2uXDFz5NgQWcHc5sLMYPM+NDm1mlnLjzel4qOQkJn8ksZH2P/ZR7NEZbY+SMYDl",
+	"EZq3cI2gsDYnBo53ljCJfgKDltg1iAKMqQI8E1bFrsI1zXLmK2NCGT67lsdO+pebECHOgDNkimXmhmgG",
+	"cO7esdBd8hb1IsItGcyDKme+ctRA4NU1zQDzEU4XU1T7EHIYHgL/jqSlCyutejBQUFKwKJydGZYr0YbO",
+	"CzM8XMv9/Rpa9oxsA9PWEtLmBuo9QK9cLeRqlVtleUrK69mIl0Lr/TtGbjrNOtMsXOEiRRTWEHqA8wI5",
+	"Fr+0YjU3Y3ql82yNslHno4JEBU3n4ED0HOeJXnaK9hDSaSCwomHRqqubTLPMNzyTKoWyhaV/CkK3gtad",
+	"S8Eq3L0Gj9ya+7gW+gbpGhlIuV5Ur3zgY8uSrlfoK65SreUZ6Ea0s4O3KuKV2I0PVqbXJ2+nuIl4msEp",
+	"iQ/bk6yMbudfvzWtGllPgAGLrbtcsT8/WeChXZQ1vZKZWmEm415QEsfZLOC0tlxaUZ1DUd8UwW3MmE3s",
+	"zBdV8ypdt2JFdoh/teNruU7B8wtrVJ7axqUq4PcXFW5rRzcQI9e+Fp3V1vp1scEQiszUKgXPgfoRrj0W",
+	"1B927ZlCq+APu1DIYBcyG+KaPham6jv0LoDmGeNSraUNLurUIHtESZfi/VwET6SRlbp84kt+IqfoRSS2",
+	"FBBDpVl3KU669rz5axw8jEBWhWsfBeOYpkRIHAiyEimYC7VbOlrrjMFll8MvUOcsy+Ts/bTGfC/0ZiMJ",
+	"1VfuZg0ywew0a8JtMnlLbDTXwiaXgTm7YZLuVMnJtInP4pQdQQ46dvo+NkknnNnTP6RckRkTZtBp5xc2",
+	"K7BSi0PstuPMIFDqAnHjkH1btaTtGriRuL2LxbxNpIFrZdW8/NX74qEV0jBXkNilTe7kU7w344LEKJRj",
+	"CBzDvT0KfBJMLNXEHQj3jj5SjKZ4m2pFvmasogaXdRsxsLhLvQZg+7LGUooJGPj7QFRqJvnC+w5iEm4e",
+	"au0aO7+13l+JuBjYf7u7lCKqZjGJQK4hsLvwg4d7+vh+cDeam2URFDQHm53CpZPXGGLLmmOimKUGDRdN",
+	"JymokVaTg/qNJEbaj9frDq0P6XoH7s0O7Y1ZWeOSn/n2vEXkQIhSjIROlZxOG+LR/6RoWiPFn798cUZG",
+	"9jeSsWuWkUSmLPTvvPtLJ+r85U+dqLO3b/85sP88tf9Y627vmf3nW/vPd/af7+0/P3Sizv6e/ce+sW/f",
+	"2H9aO6g/M5qZmoBcvRRzL69qGliMv8K36mgWiifRpNmVQxMDCIxYFqJP4vIyzAWIlBdiMdhKMx+Le2n/",
+	"lhNr6iBYZwIRGccklgnwPGxk5kqHj+kUgxBuGoUbzCWMFn2cEKMccZ4vJlzkDpdjBYTG4eFam3/MaNp0",
+	"H3xeBjZjiSTIzc8Y1ZjdInKPpOlE0upb4P29Fj6Iu4UHDPbO45kERHLjnZO5SeSEbdD7W/dGeG+nV1VA",
+	"127JITgAqgOkTPm8oSG64qiQYj6RuYbqPVj15xYJQ7XCzSoZF8Cqlkf7cjiUqii3dfry5AXRCc0Y6Z6y",
+	"IVOgjbpnTrRmWk+sPvKCGtqL0HDfJ92UK4wc1JHDqhvya0Ycgfes2PqWdLnYSdnUjCMyyTPDd2xrXFrL",
+	"XjOqknFvNel9u47slB2wotl60A/3nJU21HA9LLncyqSp8Nkbxb/U3pgd7H0xUJEB2Ve4TuHCKxMJwiN6",
+	"V2ESNVy88TLKSaVqmNSq1CiXEuUzpDA16pqnTNaK4XAs95joUC+4HlmEVEPda6XIMfGEVJhAioG/XkjB",
+	"jomAEKQhmwUF1CZ3IHruRqDUxN6FWghZziKhc3LJCKMq40xhMQFrc02wtBsVFYZIMmqwGOHnL7ngkqgw",
+	"O10UJPIE0CQmUhtysLdHukA9hPqyeHCPC/ZxSVsYVHtnoq0+FbYq7R5QnpTgkTeVKkELdylbbgXduYYR",
+	"e2zAZUqyb4f2QcB/r7nmpuNW2KoYHdw2pvQFTa+5lhChZ1gyvhizbIoo+6Ak+M9caKPyxF1sJRnV+sI3",
+	"6zG6mkMEggncga8htJQe3dVQc+xrhSQHYH3LzWIkdJY66PgweNWKT3R7IySInDApikw5DO7gVJTlWY/B",
+	"iRX7s1OJe/BFTvzO459FMQY4zxCUfN1gkAdzu1FE4WPK3PW4h1UZ/FkIwtvKpxvtfOsItKos+zzFyvpt",
+	"31TMIOXfQsqUDdyfkFmzd3UOu4DZNdfHgBA/0KoQFx5J6BgRRxbgNH2yCNwqTemoJXzmG+cNr/KOS5nO",
+	"20VIPI5XqTxLLV2nd++osQvn+cjGSV8b0+Jj2McRaC6XPHMFBdetxl/Lp9eWEQoVLyC2wqgO+rwrS9oO",
+	"7kZma+MxWOPV35g8S1V4U9K7sy2CuTat3iImNkQGMG3XfsKEU0unoYKL5aDKnWzWTm37d6CW+iu7x9VH",
+	"7Shuoqw9GKUV4vBBCa12nf5aabEqAmMsexsHFQLxGww/03TCghJaJADf6h2T2IVhx0fuGY332QAMDpfQ",
+	"xyRGDhQfEZppWfccPhAVKeMU3NWaZVI90cS4+gKFzgej60Qd13fB42ppHso9FYFCCzeggpz+9Jx8+93h",
+	"D+R//89n/QMCJVOXb4OYf788lVCX98LVlwO7Eb/B6QVfjBSFz3lQX7h8Ki+LieKTFx4U2r0OAFy1M4NB",
+	"XVRm9NsaIxznUXea3hXX7wunhapE1l1WvsbFJwlVKXFPHRNUcGFvnSkXgpWthSp6NNzfaUbnFx7padnl",
+	"gOGSkowUY66Y2o6LA3NWBzwCMVEs0xgngcGM8OqO0ycZ3FBCrBSd8Awh9PrkJVzcQHgeBiMvKZR1DAkd",
+	"zG2gnbHR1fm/RWhIU4D0jd2KONWLGhyt/Vo9F9Ztg8f9ZfqqvcYbd2sLywlTEgMZ1+FNbAAD7YR01V5c",
+	"134pP5/WiM9somshwl4zqiDgdUIFHTG4NtNzDUnj6a1PoF32i6mSIhcJb0C+gqsQCRfvPsW9CDr7t7d/",
+	"3mFsKbqsfuuK07P26JWOI8BmuJy3bF8KK0iWxH1dxt3mmdwbW7m8fkfPMK2OcIHni0txhzu6Cm6uhJor",
+	"kOZu31+rpHoXyPXZIVWH1hKQRIUfVZnZguQIcrlLfnBXhhWu181Mq1KEL27eGpW3UcJUoZc35fhrel3N",
+	"/9e9fFfSYE0/rTh+a/TZ1fx/w12rZ+EbruMya964gUbeu+bNB+XEG65tlZlu+vINOOOKW7R17KmZjdyB",
+	"D8DZC4/uBcBx3MgP0JYtrr0uaMkm17bzObDNOw81bX3p0poXr23p8+HNa4d6E17dIkR6M97dJua6HS9f",
+	"j2vx+fD29TgUG/D69Y3djPc38LvTuwTmqPMtVQZSB7fOhftzxdtNGCsvBaThQ6FRj3vmfSs+XGtBNC14",
+	"aNb6Rj4Hp0C7s31blNZ1Rkxl6WolaMbSunzTt4KRa6YQFWVY5AJ54I0nugiFnEILdWUlEqZ1Q7JaEQ82",
+	"ljlkDV4zgi8QI5f8X7UrNWQsa9e6fbJdm1dCztq1eeWgeNe3CSmTenw767ZsZAPP5ua1DRuT1nGTCTea",
+	"ZcOFeX9fP29HPcvt7RdX6AW65pArbVwnEVFcA/YJN2MMFBRs5qsAbYgkt7+2iHh4WvyQHXE5evB3bJ3I",
+	"w9xUtnRhc5oP2V3o3XhaH1/vhnG8w3lvXD3L84XNIgrLE7/pe/5Ub/peDXzF9xtHPq6ipNqlxdzyxuuq",
+	"Hw6ffVckoGPCeB3o1Ioc+BmEvEAWvEN/BUBWuMqKHBTLOJ9QUZseD5dITVG+OCx3u4dVffOMKswNB9zT",
+	"KVV0wgxTunXMbpDs/2mZ0rnQhoqkwX/spmW597h2Ou6BxnIc7vcnGrPltY9RjP+vnVP8aedVGkOWDcZe",
+	"hxL+4PuVuuByb38+P3/nwYl8+l8zx3v2ww8Bqzvc21tZ9ngx/VOPpTLExV75EGwfXet2sk21Tl8Qd7H9",
+	"96evSBGoUOLXLvXhIRR2PfXsusvPuL9pWQR3eYpTjlZlISI+/48e9fo2LBlaehh8zOKqu131AXy2XuBZ",
+	"3bCRuy9PqWZ/PVajg5kpYNoQPY9qh63sQLG5qaIs1+RcNiNpNiLiNQL60YKiS7RxvgDpbVUv8uuiXtES",
+	"PSCEvAzMo81g1nwjF23h+kLM75XLuwY86K6B5AvAylUbUo8zfcf7cnPYy/bI4puvvIcP7X0tcMy1dmeJ",
+	"gexhkYtTskjrVZKpHOia+TczqdJ8ba1ktlcr2yuS92P03YTZr9BaV1lo92RW3dSmat7ws2JNFsBG7rZO",
+	"W0N9UvvuirHdpjpBgPzmkl1W4RCvBxlemvhpkBCwODw5ac7OQUSaWVAlI5NyShD36PNAVHJveMCZ5qyk",
+	"4wJBB8KtyjmsP9GJFIYmpjEeBtBpCwfm2qCsVngkfsscHknUMXJFrAyGbkHpAHTNFWE5P+s+OeXXTNFB",
+	"x/4+6JxN7UAQsguJl7iQvqXgnYMGELwCH7oOi2rM5oSqcgTOe1gEdlpRNXBYiWW+V6vAoSUwPX/76Ye0",
+	"CmtqIalyw0SvVWR2WklMjmEIMWBG42txVMERFbVUt+YIBzS4YanbW5PbhjVwA/LY6C5y7eau2tT6Gle8",
+	"CjizQcalc/muzmj2t23A1YdUeebukLkC/K2Ji7FGjOAKVFc0EAVx+IZnY6nZIlQX14ROHH5hAcXVJ3Ew",
+	"yX6ZvxYPRMa1gQFNCM2yhXrJG2BtbVZdM1zzch1X7d0dOEcrZPDoLtJqXt2m2Fw+e++m0Fzu4DjAJHd4",
+	"4mOQeAuPBlytBZTXAg+8Nw7W6kr1C+FojbRRgIgt5GRMaMrio/UJ08eFcDlaVMwiB5UVbC4WwBrjvZX3",
+	"WdiuOl6DqnVSnDI0586dn6+4dfYavsPuixCAL1o4/CUmsz2WUVF/xb6IxlvkqljX9n62kI3axIifaKKo",
+	"AdIehkgtNQqqnEyYMMsbWRsXDG3W3WF1p1IqwCB6RrrsY8KyjAmzBmzo2UY2lOu8jrvUwDtsqMusWIV1",
+	"EXrFmjzwRG/ISpEsbshI8e02jLH1gq4Pk7mTBV5eygbT+dHSbiCqfIPr6Xus2l4lmvcYA08TJbX2BfuP",
+	"Heh/6askXHgb3lX2Y4sQ4ndfAr5wk0o1ih4mWh8Jp4zWt0Rx8asUNaLr1cmbk9KB6692TiZM8YTuPh/z",
+	"hI5k3N8gnv+xUwJCOl0sfF8uRBD9fzcR/7jmN2LtN1RwGhxj1SjWKTWGKbvT//1vdOfXvZ0ffvnX7k7x",
+	"Z++bf+k8Ttz0jWm0CrsVvz9/Xkeemxit65yFONQ7MHhKn+/jmjo4jptEYX/ZpHpHYZ8rSXdDOmzYm5uG",
+	"cp5B+nH4WjrhgUkP3ovg40xxMAGmY2lk+St+WvjRR6SWyeLFB/9kmB9eNSyKFyrf+fe8zeEfKj77B+zG",
+	"FE24ykj+44xdjqW80keYYWn7mFj575uvW6dzecVE0y3UhfG/Vsjp27rgmo9Trpi+4LWlFBMpUtQ/oEUo",
+	"PwQ1H3i6aHY0FfxZV2RV+w1f6HtKE7aj2ZQqK7QIPBYOBQDo2znS4YULs2BN/sioqo1GXmBClSWtNFZZ",
+	"PT+TOnYFm+WCd2q0YbBFa85//a0APq1Zophp9UaQ5r9cDT7Xhlwya7ZDs4liUHuaZjpulfK64fZJIqhS",
+	"DtoUN7Jd9G0dpwHde3290aUx/5Vrbh4e7HQ9NmfgfknohBEuaiA67w2O8zbIiwt7Y1tjSa64mZ/ZNcHV",
+	"kzQ344OayO+T3IzJQX/P434EVEi6AWLGYf+w1ydwmrBmmpxSMJtESjK7ENaMHstckcs5SXHhYDkyOQuO",
+	"2vOyeQCcB9pESrCy5qjzM/DhinHzRDs7SCMqybtXHlikv8jQjzqnjKZBOSSIhOgvSQn3XCWMCVv3Hivd",
+	"XxYl9q1EqvK9yMVFEShXh144d7VdARAuo+ar0uWo8wo+EwUWII4AJWa/VgS6cYc/9OvlYjHWxWcDCexa",
+	"g29c9ZwAwL0ij92jRWE8fEePseA/BpYG5ioGzUAVIQMbVwv30usvKAFHnQ/2v00jqughbkQ1P/u2kM1E",
+	"nhLs2qYM9B9qWOXFQIGpNOv2wt/OSAG3yTSzNE246S/qNyVUCnw+Jgra8o1QA1E6Zsy48q31F1Wmo877",
+	"aSaXhmBHr5nBj+HLgXbjxu6pzv7CteEJTHJR0ymOmvuB6Pyy4Ay6Xwjv98ru/u71/i7wkF0UxiHjQdby",
+	"6RPE5w5lzW0p+lQId5dluTZywtROMVAEQJBDV8QBYqwqKSicaechRwxp6lNTBgJAhnUEy4tX0UZmKck1",
+	"lrkas2yKX4+k8dEN+KRvg6S8pGGuyuCpgRiIP/yBWBZpeVYCiT0D8bMrJIo3csgNQ6ZE/sQMoU7EFmdj",
+	"kdPuhJwW9ARCzUDE796enZOF5Y5J17FnnjpKsCqIZbUQRPwj1TwhUvnoOiuDsOSeAFTDgYhPHCARzOGI",
+	"oAZGBvne3tME+oA/WdwnL2ky9tLgkmVSjEAAWv7uOXJEpCuuZ9kB3lAQORwIKH6KvBrXGlRFp4L0yYnf",
+	"YKjdCilpYZuqknwU1CEaCBzPk0rremZX/5tvDvcOv/kmcnDgh3tPbT8TrjUXo4i48GJA6wGNMXUb494f",
+	"iMO9fXdL++HDh51gs1l8TChq3MFmWp5k19jqJrCYT9z8ihHZIVjSOSFDJQUEoxAKUFou3n7CPNI58snC",
+	"1TgpAs4D6C0fb066VBC2M6E8g1pt+C5Pe33yymCBJjWhGdcsJV2j+GTC0ohkcsYUSahmWDZw4rROu53O",
+	"yejXdiBiHOZFrpnSceSr5w6h0i5IaKLYiFtZxfCUcnNMqJhj5XYEcOG4AjiogfB1WVywYtCjnazdszmJ",
+	"v4HyLhih4kpi2edcklgmRxGZUHXF0uoYL9CA94BkF1RrqzBK4a7IPJYZfA3hm5F38MKht/rcNVN8OLfc",
+	"3B13iGmB+B7cVstakf8Cg9YDsbNwoe8e8Xf5XftsoE+6Wv+EC1iAohITNuovf3XveCBI2TJ0FhP0KWov",
+	"xfSCGEOy6cOYSsnuR4RyVA5JCTNXwrjhnaEDbDv2r7vPXtJLzeyoFpooX3KAcl5iK1wuh3zFlYeXoxnW",
+	"BK2CzNmWaXk47I72+n4gbv645tj+MY6KwqcnBXadK4IC5OlWybYMJYjLQUP57YwZd/nzEggPj6xV5w1J",
+	"qLJypmz+UqZzS80VYrQtZ3KEK76koMVkd+FbnMZRRQ2LYFxmYf+xyYqeCs1VldD4aEFrjdxKu9KPUanB",
+	"EkeHdshVTZR0Z2OejEkMixZD3AoA9sHmBVpsDweFjx2VzDcQd9HSSXU1R/vkxO8Kqhwat8+9Z0cF625F",
+	"BBGyYKLuA965GJLR5MoJE5CS2tdzpQYKKoAvAtntDJVHkAOeGZfmWhCnk0BWp53s0VJ1PejPl5511vNA",
+	"yGHR40xJw0hXKp8+ZcklKsrtKjRAKBRvYL2IUDcu+G4GPRdkxzx/DMTZgRVnZRXt+OU5HcXIVOLXEpWQ",
+	"2HWN3KFnWYthNPUsDPKn9EAgkUMSlyXkIqMsptNp5vQZn4nzr/+uoQAhSEKr2sURiSG5xv6Bzs04GogY",
+	"2Zn90mdj2b/L1CpgLLg2a1LEIhJjgtnffolBfYh/c+VRI8c0P8VWmLsvIR6K/Nezt2/IO/+NIO9PX+0M",
+	"FR0BOJpVfOxRk24DYUwDASe56+u2unqmIHRpmaMGD4TFXCMS/2F3Ss14t0gbhQX4wy4K5N1Xw52fqUnG",
+	"ca9PfqaZ7dwKGTHNDenmYkqVZvQyYzDmqNKXE72uPO18avcQdJE9q3PMWJbtuOZg7EA7l4pRT5p5xqAo",
+	"4+HBQZ+cFw4dJlJYrIKcLAXJmRgIXGjPyxagMNFnsUhFz6W4RhhakHmw8Ki6IKePtaBX7MLqFvEx4Sl+",
+	"+/79qxf6GK5c8Avb19OnT3+AzTp/HhRmdo1ZTuA1K+qq2oKHYcKNYSmwoNcY2UavmBVgdndId/+f//h/",
+	"D/b2Iu9uIM/2XGlk4b0THsfbq4skDm5HYoQCt90voYFHTs12kryA/7ZSB29/ofAuiV9zcXXk9Oh//uM/",
+	"UYu2hl/2xwFcxQw6RcKgncgZF6PMkiaqLhrEjpVp2gAt4HEvwciR0QsSvxruvJGCOYpz5//p3mGEej/o",
+	"DgVBEilKvmPZ+jDXDJiXPYiH+wfI9nwpBsCx9PX78eSgHcaVNigC3p2cP/9zDDugq/xjwtSI7Uxtv46H",
+	"gN/ou6c/fNs7Asl8CWaz03q5JhkbGlQJIhg2hmZAlX+NitiOk8+K6ak1dQvhvJCJ2Z3LXIHxxwSZyxyX",
+	"zSvtUrBe0JjnutLu2+71flwkjPrWYerUWMtwYmULlhMh8Sk17LX9auc1cgYYdvntKZtQLrgYOaUq/EUz",
+	"S6va+fNzYXiG+UN5csVAbx/mWUboiHLRg4bZx4RNDWjouHGpLwBeHR8KMmF0yOyOCEWWIZ2rgWj+K9A4",
+	"zql7uP8UhFLJV1xtV9sfmmIZVJazzAfOPJ5IoLeSgWEpW9tuIoVRMrP0YxUcppAgcQven/+08z3pHu7t",
+	"IdelZEh5livmYPiTMUuufK4o8rDus709WIdne097ffLOVxmE8R+Rw4MfnJA6ZUbNd06Ghqm4T7CmJTao",
+	"XZUoQ9BEc0zkRyVn1rIJhD54D5R36VziA0QqPuJWk49PT969e3t6fvH87enZxdvTV3969ebMChAqSnIC",
+	"NbagJahnV1pXk5J0T0BH2nmO67VzAmbAW+gqhlyFYcZHY0Pit+/OX719cxbbhl2zOCNfAiOkB6uKAdNz",
+	"My7sUo0j4Bp3iCYGA4JdjnDhlTl59yrI3Dnq7Pf3+nvgNJ8yQae8c9R52t/rP0UP2xi8tVYCZmb8q/17",
+	"xExd/jrKn4O9PbfTrpQ6qIlWkFu5aCRuAHgxwGJMJSr7xMgcMywAm/aSanCfFpN7lXaOOn9ixlUyhdo+",
+	"wClgeAd7exilJYyL0goZlmVS6Hweswldd6HgegD3Vm0SfDGjjF/DIB3bsA2v2PKmft3bu6tehcEc4iTr",
+	"2igWY/ftVP9IU3//9SnqPGv5FtyjCJq5VPzgVqFz9LdfghuLzmt+zYRdA6fTuCWxlEZH2lXLdSTZ+cW2",
+	"tGt15Hlb4nEn1ZNBodr4MKiZJSLgrii0n+09RXfEjGvWJ2euCFnGr9hAxLsTZnmcjiNn4srAmwMY5K4I",
+	"UXj63747uzh5/frthziCsFsQyuU9Rw/8Ma78ZdCSnAmScW2YAO2y0tqLF6dx7wiEkZgXMpgbdJ8cumr6",
+	"i+R+ymjKBa7uI1C87X7+2ZP44d5hq7feSPOTzBGH/4bHwr74tNWLZ2iAvxf0mnIMJFl1qIqNLnmklwSr",
+	"Dtb1/m5h/jcer+eFg6ASZahDl5nLZEHjHurzKZYwYVWDMcucZugq+xUubqeNyCGYHaBOLzNtq8kXIwCZ",
+	"4jFCOkd/q1/I8pFd9Iu+1xDAsPZp0MHaPFhgLiwjY2XzwKPiJSquGF69dY46YDX6gMGjCspQuyPn8b1+",
+	"q23P1XBp15RfW6ww8emXe2QUviuIbqthF28FA6PJLlvlXvUB2EfUsZbZuibgmU9RZ0HBX/fa4uOVFgpj",
+	"oH0r5SsLLWlmNmnFPt6ecS5yzf31r7wPClvgSy24309SXfI0ZbArhwc/rH/jXMqfqZifeo7XlkHfjDuv",
+	"Z81l/MTfFgIJfvm0oAuBNenZRVfn6prNdUSGMsk11jPVvYCDl9z6l09RZyq1qUXvgWYqrcBtGVy6+BLY",
+	"YMuNKFTJDUMUqCnv1JY5fJ/4OAHPsp11VdxDFkPc/c3/ecHTT7u+h3iZx+PN+/Mg+ecemfyrlE2m0jCR",
+	"zP/C5h3keEA4P7ryP3fK7HxRqWqsWlHgr8Jq9++89yY7xO8MAg+kKQa9PAiffXlO17I6eMbyZOe/XsuX",
+	"/XNfIW8+aKOeflDcGCbeSHM2ljPknJ8vT99rwdOfSzHMOEYPHu636OIdnWeSpudSvqYKcRAP95+1mU9R",
+	"ZulnlnIKqYwgeQ7avOzMVysGXgoDpba+JqnlwpqrYuskTQklQbJmnXhatC+q4qDR2jgvDYOk8En6N584",
+	"mXMMdjL6y1D8/OklSh8/8P8SdPbHf/7jP2O89rCMpbgaL6/ysL9U1vqMHkouDd9IwX7GynAPoYavkw2f",
+	"pUT42rj70zbc/Y00P8uUD7nnuJ8vZ283m8KP8nWr9xjY589ThKxqLGcABVIq0ABwDeWrGxX9Kt9pPrMA",
+	"RVr4GaYUfN3OLRBwxM6iLrqh4+EX8O1jRld1MHAD9DNTI0Yg5yu43EMO7CwLjLpwnHiZ7b6HBMgH47wh",
+	"121jCizeYW7OfF0F0DZWwcNzfkK1v97dCoGtiv8ggmC/hbb9TsHFDaQA/UR55ka3tQ4+K+vgucufuJ2B",
+	"UGjykIX3Gcq/Bt9b4HN7UkTUKkKdU+6JLmOtBNz7JzTLIkKzDKLMpBlzMXIRB1TMQUUYCK4JNQTDltwz",
+	"hGuI2DFMRD50kxweHGD4GzyP0dIuTNq/TjXEpIHqsYuBSFyk7COGIrlv4J0ixP987KOdIKJqwSLzJZoh",
+	"ENtohPBGoDOuBgIDl0guMrieGrM5IFmWV641V5dVh6DHuvy6HIN+Vj+21wTuzj9Y0/lCIR4gHbvp4CL0",
+	"UfkFILP9pIhPKtpqCFsN4d41hK3X8MvWC9zFEUCTL2TSQhAcDewPxOBdozig8djoSUQW5rI5XdxOkCNc",
+	"hNQu8LQyGViTGVNgmWNk8dFAxA6zJ45I7EB6XAwnJouksRW6LqqhSH9wOToRqgNRNbljIBYWo+vR0K2K",
+	"kGR5ytJekKYRuaSM5exmciKwdwDzGwjIQPBhupjJKIvP3PgUOPSAglA5IkNmXBydXx8CaQwaMo3GcX8g",
+	"TjAxhktBuphLg1Xg3TR7GHdv5ORSG6vggNdDSCiz4vM1KpXkIYD8zFBlgrhujLkmXSAN2J0shdhb3M8r",
+	"NjVhyiIGPkMuXBiyDZkYEHUypSOGGYU09Sk8GLvts0yhP1ySCdcaFtitJ4waftGM6YGw0zIzRFG+ZsJ5",
+	"khUV2u2qIxpi5yKHSFlHBdQ+0WPbLfWTkSKb20YT5lS2oCkXy89GVPgwTm7ImGoErcZNn0zNHEMntOFZ",
+	"ViYrVhYDo3OmGU1clLfOJwzO3jGZyiyDRKd4TPXFRCoPCemxvSHkHWl7ICgGk0II6Qy27yVSPf4gNVuE",
+	"ucXkGRfq408hBs37U+Kii8pQd267cnAUkCbTdeo0JvQwF9FqvyQcH7Ec6jg8FEXUXpHyJYcDgauMPfcg",
+	"ZQRT7yASuTibZCKvEVLTJ58GQLvlIXDZwTJL7WjhAZdVgBzCP+ALlZHnPjVPIR2Tp3sktWvdTaQY8lGu",
+	"7DR6x8UpGAhL/MrnJWEM9uH+3pHPHgpXDSLDYQRI3iXV+aNk7Y46rRtCrRxTvaWq3VCRwvFGWFGIhnZL",
+	"M5HaVPEznu01RUtBXHclvMmFVWI5mBXFChw6xgpcxFsGfpWs34yZDlio7Qm2dzKhJdQK4Bmwj9MMag07",
+	"FJO6KcPrlSm3xDwOwFkrQGDfL8OAaTOHMG+7fvd8/wQk1iYIzFPuNgbs9x0Dtt9iZH+Sgn0VSnQFoGZB",
+	"hf6p5OgBXk2oJjv2XSrJKAabg3u9mBxWUOMDmAXBZpCnArld5KTIe4WUogJwuggKtgpSJXF36UnoyqoI",
+	"7pWGmF838M8s4vdeGSNMuVV0bIlntOWL29jYL5XVIYhXXUzsgq0eKPQhs3PfrAiFda52r367WNYiWR5x",
+	"cSKC8AYcCjjPBMbsgzkGBoqRijksK6oJHYgx1eM++ckXKqYTSP7XgOrlUl6FJIE/eecvbH5UQInMyrLW",
+	"RpIrxqaY2o86ceTResCIyLIIbbVpBuWfAg6cUOGAgGBozlDyGAeuHDMWD3EZr5gu1MC5XYJTLYsm3cMw",
+	"S6rXX8R+IUUpEQcAsxA5jEgvogpUs8Lzj5j/t+H99+W997B0jxHUC31/4GZ8hpCSTdf48Fy0SOYPJi2e",
+	"02TM/K/r2qo+vI0P/prk09Zj/0VKYORuhIpA7taK3aqNsfvbqrjek7C1lebGtYcLCFjXfdgdVqgdFvVZ",
+	"QbghxORyBPDtxdHnFP+Ls1kpPEgX96Hcgt72nncbDrwNB74JP4Uw4LXMdFPugscYL1VfveisiMk9IRCv",
+	"SuDnRRRHUM0jZz1EFeTkBRW/W2r3HLT6gahV612gr7/8ybUpMF8Cq2AHgdz8TYycssJ0CU2WRmPlkiEK",
+	"C0sxdmphVn4eO4hiSedkQq/YQHBTxYNDaDe81V2ycqzUcTd0Q29fFVCzcAGnF+BGAZLGLqN09zTeGnM3",
+	"2sfBpd9wcYHxSYdTQcmQzQbCAwFJj31pLUGeULzKvJZXLC2guKkQsrgg7R7u/dCrs7BcaPXDiLQHDKyG",
+	"CT1OWPVqgeou3HGXtlL0d24S3X/U0zaQ+gs3vzz+/A3Mr12UCTUx0zfQJmpdqoGNkFBBhCSZFCOmyIiZ",
+	"Qvz5cGT8XEpBbeSUzKQCCLe2gu7UTskFPA+5oBnI5YrMw1k7lyeKPhjEQJj1mkhXM0ZCqXhMlrydS1IU",
+	"BvUYUvRRZFhV09jKsK0M+2xl2FcpEpDb3FAklPWn7kkkLN6y+Vu1hcs0NAut0ecuuKw00IU4cBZSVMKQ",
+	"e+mhde6rxnDTLEM8rN9K89PbaqvsT3IT89OJmkX7c8GkJDsQY+jtTkinAZQD6qVRgXGOWOS1skeaQla5",
+	"m6CvRgLd4HarJLmv8IZrK9a2Yu3rdYzy6wWhRmhwnFdJOH9htBJHpogz91aAFRlLpYqwIk1Yt8cHrLua",
+	"XUv3QS9851/JjVAxnwaWG5YN3yr+2yugrzNGrWBL50vcIrihDpiS0/FKphSmrNcypZ+qmV4t8HSr0bcf",
+	"AOvKV4fXXCQsRsUTc9e4Jpdzn3YCVcxdjQ7SdelT0FAPy61wkSg2YcLQjOi5SCCR50WRfCakIXNw6mSp",
+	"z59z9fRmY0lGEL/mIvQh64/E/wXrW6Z/NCpng3xv7+DbRE4muYD6aOkfIcchbso9eaA87ztC+Q228MER",
+	"fl3t8GjDbG9fRryxWUgX2bxZfO3TyoVyyUdcV/DF6kZRxWnYdLnW7pSlxJFUc9JNqGZlBYEJlITvNY8K",
+	"X6sMKSi++2x96d0Vg4ORuSQ0e7CaRoGP3NnKQNmuhHRje17jHoEaTFjvtBvjYe2VwNy1A4IWKqNx876U",
+	"MmNUNPbtWIVPeo1pYnmaFLEdRcw+TjPKBUsvZuP5hZDGlWGCy9tc+JelYI1Dc8/cZGwO2BaihXw2LuAg",
+	"hNyMIF6uH1TtO10+tNplD14W0jRSV9DuzQfsV4UagBwZGsgZ5BpEwZplQmlS6fsGpalbDa+oRtJyZPj8",
+	"vQ6tyJKuW7ljlK7alZXRZkHINo2/IqdvPfz7NAA8J2+Te1LNVt+moGxTUL5uePYqvQfqf6HtN+efeOAk",
+	"og1VRpNYsYTxa5bGZdK58zRbnpFGRb1dWqSko41gWyncyscD4YESAIkgUMIhN11IMZ/IXPdJrPNLAK9Q",
+	"F0pmLPYlaHSh0EMvTzSxP2OyCIlRD4z9MwDoVETsOoiOLiaT+CibELnBPdJrzu/4uhCd/GweJyvE9/7K",
+	"sEmTA2cJx2mL9r4FetpmgWzDkDbAbaJVSVgvCBccYbu/+b9WYr6fVJuulPWvc4oVV3+FneWxB0s7yn4L",
+	"KZyIU4PlEOe17vyHkkYP5c5vKxG27vytO3+b0XF7gPcWfLEFhHullVU4tgFLfUwcd/AlF5GeBScOIM2I",
+	"GSuZj8YDAXhmHJHRumWpqHoxsRs8jbVz0+CaBBMEB8JDx5MTuDF21lI788ndMpfA/HQgCsOm7o3mPIoH",
+	"kx0Pl0nhp/QouRStrZktRP3WLtmmYmxtoAfGtL+tDbRbsVB0K3D7x9IMal2azzOpmbsKkXLqkOq7cXiD",
+	"dUFNHHlXIxFy1gMhPpYz++CYCsGyuFfRGwZiRnXrUIM+gbsbWrlEhHyUS1a5o4scrOqUqeBS7nDvhyAm",
+	"99jd91CimJwyyzUjF8v80ZRvCcYQVYfImahPCbF2cuEMDPf5s9MObujgDOe0ibfzEfSDwkdQOXBbXWGr",
+	"K2x1ha2u8AD+UkjkqJjGhYRzBuPGusOYayPVfA3ifWk+I3p6RIyMiGEfAehO4n1jLyJhRCDa9K59uEOc",
+	"TplId6wZ318ZrPdnN6bfEU7n4tRboBi7ld1GS2xTTLbe0zDOeiKvmcYLn+odkPMdIgIV+honNBlzwb4s",
+	"D+tqju6Fq/oCLcGTFNL1AcQ0LidyAdWUYw+q6morgwO3eIZcMs1TKMEsAWfMW3hlMZQ+OfFhLOGLXSGh",
+	"EglGwcY9LO4BnRxjIRAqSLwAvRoPhAfksUaeUfMy7BdexWIe1ZgcucaZ7Is9RH6K1tA8coUNWEoO9vbL",
+	"CtPFDPBhlqJb+2BvDw0V3+xA5MLHIhYvu95dGwCnQDN7oOZEuqXjps4iPUkLc/TMD+DrCrkpplVao49t",
+	"fS7ulik81rhnx0UBv63/+iFt0oeNuFo68Ntd3noetmXytu6Dte6DkzSFarGef3QHnYnVseSg07uJ0yC4",
+	"Tf/ydMw4jgfCB02Tf/7HP+z//8f/ggwgdaHYNWez4GufQ0SC/3UN+2iOEPBxRjVJpWC9ATzyz//4f0j1",
+	"f//8j/9wrS38/3/8L7KUklQ2bmU8/Cww8GzEr5koOmlosqmfYhL/93KXA7Hq16YFwnXA241jUg4Zixb0",
+	"BgKW+aT0VF0xNsW7DvuwK+brCSJWTMsstxONXSyeq1acksu51ZwnfXLqr1IGIskYdckz5ZsNEXvdwFni",
+	"RnEpzbjnEDXxTmYgioF6Fb2SlwUV0PoEvWHWwASHVpqy4m7JzcR7ZQaiMntZuQsqItuL5eAa6ixTQ+I/",
+	"7Npv4mNCsSMoZoZmKpgYA4AnA6QYeG3vh4gIOrHNuqKDCuo1goFrW9GGZozEr4Y7cKUTY6W3gzrt/rw4",
+	"2J9tEMrN9KpyYp/5HZPPE0M3xlbD22p427ulrXJ4n8rhz1bI3NZV6vVFKCa3k0+bq8O9gXqrIOIpKZ6P",
+	"CE2UxGL+vrZxLZZFWf5VM3ZklQMXE+IwK6ZQihRgx6X9ryFpzvBCymoCUrMgrcz+BCm3GdWm1ycv0fE3",
+	"8QME72GRzmZ11D5xjMCLfQp8lWRyBPgXiP3m/DUZ19ZKb4KmgLm/n+ovA5sigKR4ou8DlKLaZ1i4Nba7",
+	"Gjf2aaw8bw0w4Vb9zKAWUD/Zko6BRlCBC3PMUzpvTDHP2dr08mpq9v7eA6dmuzVolZpdrMT2onGblv0l",
+	"S0Eo9O0vDaPlX5B31V0opkxfQSGGnVQCUw9kILxbCsCwDH+jCHwVPOTLVbcFbLISL5YJWHkQFIkITgOx",
+	"AOFEboLgVN5o6blISEKFFX8jZkXbjCqs+G/lI5bGz6i1VazYA0+Iv3tokHfhrL8QOKalfbpXVKZ1I4Ct",
+	"0UxBAfkS3Oc+cH3q2rvion1TwWb/xb7X2KoL3b1Jw8/dq41ty9xYYr1J22/dq+03ZgzhTZsi5RQn+V6h",
+	"cpoHu4ibc1y4v/BwmzEVAb9B3rJ2MveLrhPO5ncOshNQbBtlLly6rTq3Vee+ZHUupOVmpB1eVTq81lb5",
+	"uhlrx54dmkBpSY2DI6gdgZQ/qjgrnGDulpXDJlVHhhXeHmpHSAFKFaGihNYhlpTwbr8XoUrlYXJc7xEZ",
+	"yxn8Q7ghTKQsxbQSNhxKZQZCYnTP6cuTF0QnNHPQ9xImRDMw4wOAHk0N10Nchz45EcRJTCgkptiQWW4e",
+	"DwTmqVD/Hc1i0p2NAXyxCE6ZUU2m0i5sSox0ObZCYlJM0TBWspaC9QeiosZWUISEnBU11jIO5eCwJ20i",
+	"cpkbBFdEwUUFGfJrRiZc5IbpgXAPD3OT12Pd4w1AwDq/jvilUDN6FNSgcEWbrjjKR7bYQdu7kS120Pa+",
+	"Yp1oX4kfJEKO0izfa5wzu78FnzySUMoyZlgNxjZK6pB7ec5lTYoJ11au9ckruMgfgXBXTjxau6PEtNDG",
+	"ilzDE72cAvMCen9AudRcguWwAXcwWAA30Qfj3FvT4PO9Pf4dFyFZz6vwWLfmVVFjrfvw9AVmSI3LuBaS",
+	"7CEZywOhkm2mcW6DabbYZNvsutu6VVzl+Za8bG1ocPDGqsDgqrL2SBhlZZKYjhGoeJrRhKWEakLJbCwz",
+	"doxxq9yQkZIzDS6LgYjtkXFJbIUqiKXzi6QxzQwJn0PHTukSIoprH5cCqVmAmgJRpeiTwZ/i3wYd/82g",
+	"c/TbAOMjBp2jQSexb6SDTuT/vBDS/fTPf/znoPPpE0SdFq8LOya46TOSxBOaspggVAtE2WZSczGyg2d9",
+	"4tBs4NbR+XrojM5RDw59SUaOGLiEcLiV0Yo8y+JmYLTHUo3vFxstmNWjwKNt6LbZgqRtHTDb4NSts+fh",
+	"DKiyeH3wLBTJASkGwsgLkbU+IIjX2f3N/med18eFPTKQcE80QcLHfBJNJ4XRZQU6ipcdK1+g5BEVBMpT",
+	"gkWGHVilYKF0rysrjPMbMpY6t5J2IC8Z83ZLnafojYRAws/LRWTXausb2vqGtr4hH1e40ikE56UmnLDB",
+	"C9QYfF7r8XkQBvFArh6YS4N6ChbIVhndOne2zp37CIFGRPpGRrUZe7Hn+NWLzk1dMN7pUaQllF4P/Ooi",
+	"ny66PVIpmHNuKIa5u6b+NZFn2ae43+B+eHB96379DnY6j+JwWMfKty6GrYvhC9JStx6Dz0etLjDV7TML",
+	"LoJCZDRn70Afu0ZeMeAn9UGhVhp9+93hD+R//8/D/mGfnDGRknikqDAXZj5lf0S3wEWiWMqE4TTTHtOi",
+	"vKmFuw7wHGiWKGYGgnHwil/OyZ/Pz9+RH6nmCbgcbBu++JSyvDF2HfAULxP8Z2wp9tGSQ6km/YGIdSKn",
+	"LCZdPaUJ29HMihvD0h4RVMEdhX0Y5mzNCu3CPytDhSb0cQBbgdm2+NZYZqkmQdxrn8D2Fwm8sDZu/Umw",
+	"fM/6B8cgy9WETNjkkqmByKQY+bwDlxfFJhThLjTpHh4cIPA7JYXY9MnECfJ2KzsUTewPUJD+mmY8HYj3",
+	"5z/tfE+6h3t7PVe5y4HqUU2mSl5mbKIj+0EKl8XrIle9JtAcSnoOBNNWYn/cmc1mO3bSO7nKmEhkaqVu",
+	"W+kJnRUs9X6x6XBiNaL6hFwyquw+2SceTEo/p8mY+V/XtVV9+Ov1Et3JTr89yc3YMe1PUaUhdzg21C7f",
+	"4VtNep47KoTj5SclcEodx9kJWKdjHt0q2+gdE6kivHd144sqLMHxpJU8gQBL2Dopb0x++/dDfrUE43zt",
+	"XJNcXAk5ExFR7FpesRTEPOBUgPyzj8yUFCPSjd1GX+DLcW+71zfY66jz4cOHnZNSE2Hrmlh6Hullqyg/",
+	"gKJcF6vj3MSorXXhrJGD/p4/UwG3DdEAre5ZqsYulakxp/3dCsyWamwiOR8rxsiMziHXJwf1/GggBmKH",
+	"fPPNa67NN9+gSjfkmWFKR5jGibHWQzrh2RywWCLExIO/Efst9cnwhNx9OrxtNaGC3CQhHmYm5RXJp998",
+	"Y7ungnBY9CFn6siXR0+tTh+RWHPt/rqkyuqHseVxcTaBr0mX0QQmmQv+9xwBbZzSn3JtFE9Mz+m3Lt/X",
+	"g00rDxTsxnTGqErGOCRYRnSL/T2OYBbWnKH2VB8RbjfQJGOmcdUjvxN2BaY+vscOyrajI8JHQiqmSUI1",
+	"7o6lQmE06Q46/ybZoEOGXKSa2E////836PQilxxmG+MfGTz475LoyaADKr9t28jMqt9M26FJeOS/SjGG",
+	"t20fioorTdhHmpTDhd2EaCpRtO0+DvNff53bdt2zfXJCNCxJsHyMXFqiiDPLFOOiWZfeNswVmAmWKnQT",
+	"9IE7HJ896sEbSwJuAbqaMUIv5TXr1SyLXChGAUsULo0lEk0k5OqRBDq0tl6Mf8ZEW5bggtkQxnCvKR37",
+	"75UU7Apuzl7UmXBRfG6bQl7Jy7xXTIe69pTM2mMSIOmcyow1NzhSNG3f4p/g6cbGEO1rw/Gd4Uvr1vsL",
+	"yNZvWpWCPzcR48GzZ+1bA/5+Fy05+XAXTaF02ail+7zwRcJqg2rgqGsLaLAFNPiS3dqOjBuxDCKSoQZp",
+	"eacTx9NCsfBau/+mGdQAaqwU9UeMXJlI1EIzBRe0V02pYlg+pVk1xVqZAWLxkLPMlSaxaoUVB/SKiV6/",
+	"wd2KnOHrSNrHuTxOvr5bx9U1R2bU4VxvU/S317fbFP3tHWxVWK0oNzH1bHpZNFV9Sru/FXlVK+Oxz5gv",
+	"+oWAxEaSmAuaGH7N4mNXDABwAbShcw0eDA/HT86lD/6ZMqWloBlJqaERYYpqFgDZNEVbP4zUGT5AKOVq",
+	"vp8yWFGoelCuyDYIZ8vFt6Hij8RPXxRHcjVbbYIOCGoNrtT1TwRyQ3/wSTfGzxfUxD0yppoI6f27lhXR",
+	"xJCUGcozHQX+bI2XrIYpu84kY0NTG5/+QCz1gSLU26jTW1a6jVLfRqnfwhGCsegreeBmzARP7S0i0uOC",
+	"0TVhAvTJz/Kai1HV6SIwvMyxY4ew6C9qoUJVUxz6I2ii9xuJjhN6lFj0Vj6QbTz6VhXeprxvnScPouwX",
+	"Iew38p/sogjZyeSoMVTHcjbAf093pMjm3mkih8RK3CKEp6x7BBWbulSkEUa4RGQ6lkbqXrU0RZ+8ASlm",
+	"X44h+z3GyPH+iqAI5IOv5ehzC464T1OhmHSb6024DscM3+315jbx/ndjBgAHWeSOH8YSuBQG2NFLrOO2",
+	"xCpvmp0aWAMreCw4RWoKH29katTezQLQLNEmTyE8aizB6ZKxoTly7mtkry18MFHpgRkIKlKX1IKJUeBF",
+	"h0XlLl4rhIKH0rcQq+fYz0IBETYnNJOCDcSMKcuolCFyGBXIZm44/u2isiC8OaLXDpV+AuF+AYS8d+b3",
+	"B+K8cOZrqNlrH+OK8FRHzmSKiJIZRhZC/FMRrQloaVC1cE4UH43NcdDHQCRUECGJyzO6ZGRoT0wRAClV",
+	"sIh98lJRADlLKFTdvWQkF6kULJB1A1EVdjUxgLaV380FQsWFuDWYtgbT9u7gEQQlsJxCND7R1WvPTa2K",
+	"VmXtzpclRViwzLPgqtEQrS6ANxCaMdItPGdWJPooUv8G1nQPq7xXkhBQ7FgZGpHZmCfjgQCzBztZLM5C",
+	"NGO91XHcn3khu/up3batgfY4NdA+o+phFafAtpTY1jTdgmQ3XVPhsXFHJZBKro7XBojZd2Kwojm8Sm4v",
+	"OPsWSq3bKVbF9hGJM36pqJq7AGCUnrF7f4YlaUu8KYgdXnqExCHuVIxmYYz06J+TWI9boQU4EG1ROPvk",
+	"JRi8dhqYE9wEnbdS2EO5+q9RytuJrRTvorZQP6KLcLCvTaNIL0C1Lm5Xnf2+EQXbiD1Yh62I24q4LVTg",
+	"WqhAqLkJrllM4gMJQa6EnOl7ddY25rp4IKiyAOYSQzOSUH3lhifYR4NJ4d1Bx349ljNnS3ImEkaGlCsy",
+	"Y8IMOo0JKg8BFPgw6Sl2Jo+TnLIWJHBGC5m+TU3ZOia/okiObTjGZ4MnaGmTkVTOBADjAXTGekG2whK7",
+	"5pobfS93h6fuuoySaUa5INBV1W/jfa1lAWj0eXLMvLSmEoBq4SWevhqITI58zo27k6TZlV0ELo4WS2LK",
+	"IdarjqHnOLLNoteZ5CKDwMYxI5cynQ+EpnNdFkKIvFQOyh3JIZSJhgoJ9h1rw3kx3gzF91fb9dche2Eq",
+	"pfB95MrNSE3bms1bqbuVulup+0B1f1hyVQbN8/UFnqf5ZcaTXXcxuPubzvLRp91pxtIRa3R/vpEOGU0w",
+	"ZtkaOdw7BIcjFR5rEPOZMDilCD+RCoSmx8S1Ytf20ycAPGqnj62QCRe5qa/J+g4G/A4HuKnUerjMpnCU",
+	"TfiMuVJWP3CL8GUgwm6zpOquAmAHXbafKW/buUgwT9quCOJ3cUHiV8MdS4Y7QIfxduO/Ti/r78H9WRE+",
+	"50X8yBNdMDd3feeOSOSvpQjKnTCoBr9oVQG36MVKKzC/uAA8W2yE0DRVTOuGwrj2pZXlcMP4gqc18QUr",
+	"Redc5jua8nRnxnZSnraXoefFqpThn9ywiV6KzaGGQBRpyhKestQFkVIzENrQ4ZDMwNgolvpSUpWSbizF",
+	"BbZ/Ad/EZS6CbUhbe9RdVNq3bCPWaoUmB2KmpEHpzA3pxq4ht/kxYOz7DxHxP/t28Xf/6cKwj8b2zo0e",
+	"iIQaNpIKUTEROSly1rQbVDemiWHphW1HKhKzj2Cts/RiNp5fCAltwRt0TtDiGgjFEsavi8UJfyzWrctF",
+	"sLBPMJSF/CoFc9iYYzkjEyrmxG4oGXQmbCCMlINOn7wyRLBrpogey5kuHfhO84IX4MLVbuGTYHXwwtbF",
+	"+7qRDwR3B5QopmWWY7lGWoR/UaLzy4k1PxRoUbOx9LPok3cKE92BWCJHM1YOzZkZiJBI8Cevfjli8xuN",
+	"06HTKaOqSSM7LqTZQHBNLNfIjSU1JSdu+iPMim9WAxG68rDpDvm/yfyM8vQDewHIepvpdze5Fv68VMYf",
+	"7dFsE1YEZ/gr1B1+z7e5zQom3aqXW/Vyq14WktrJrkFnLnMQthGZMZLydNBBzvhFa5a+NHNzAFoYUG21",
+	"Ac2IzA3AqlsNJ/bo4vGaYHGiGfNq4EC48HJAo3RA09oDZj7BDKojcjknKRvSPMN25RRBKDXpxhC59McJ",
+	"TZlXyTIpp9rqpTzLiJFYW6pJ9J8W0/7cUb9dnesCB/uJvg8k7GqfL3DREcQN1rixz40CyPyqP0QAme+r",
+	"TRBZcQi2gWRblOKvOvS54HuR46auBl+61nvvmHqjmDhzTH+xOp0HFo4IlGhgqY/xDerX4ZuAMcwNKJ8U",
+	"MeZdybrjsMaI5Tz1mAVuCF8GSy9mjaUHXcxurldx2g2Q/3EtCuT/++S02FUbPuvmvOWyWy77ZXDZaujs",
+	"at024KCeVzbDvDdgsRApCPXtgvfVleALeCfUAA1OUl2gDR7JryPSBufyOHGubh0bblWdk9FaQQkMbxt1",
+	"s+WGWzj1ry4YpjaFH2HU/UWZrBTRqBUFVT1697fCXP/UqFOf+PablOrjMhymeDQ3mqesVsWujXJ5GFnx",
+	"UFcbbTj2FvZki/O7TTFbVnIRvld7flCrzW7EI/Aw3gK+tzVkIWLvPhArezjsXZzQo2DvtlJ9t9i7Wy12",
+	"i6G71ZhbacwFdu4KCdOsJK8LFLeKMHiQg/g1VxPDxczOmVmhAN8wzPtzLXfxOYaDb9XhrTr8pXI0Hydb",
+	"C7pQy+5axCiHkSP4xW117LyGM/5cILlCpmYlDNWxRqrJNVMQAiv+dZ90D/b2oa64e4EaAimhPvR0IKoc",
+	"BH9FTVD7Iva2lT2s00+JYkZBkqimQ9aHwDGMGcNQj2qjfijgwkChwTW5BOBSKUj3cP8AWb0v0zGjLmpG",
+	"j32wWq8/EGg9xMXWQR4TBvaiNVEXHfIO23lQobCpQXETWeDm9eAlPDYQRIRm9nTNkZzMmOvjgpi2ZsZD",
+	"pqjuP9D+CzYrTnvlEG8vUrbpy18jmvHWEn0svc0nMa9X3JykJLTCniqZUU90C01urS2769puDqp6ExZw",
+	"WRHzhFz2r76531GxFpx5m+Ajv9jb6KOtp3Jruq6Gpwds1ptzvlvYsM3zwDEyde0bzVXWOersdqLOxx2f",
+	"1Ng5GtJMM/uoG9VS6oW8YgLLj5+8e+Vx5vtloKXtryZo8zy433cZjpV79UoQvm5oYMrkNGMQ3YrgizCf",
+	"8H0P+L/8/oc2wI2YTIp2OiInFpiJQScIhbXcRbAgfteLKXeBUvD+rRe05Z6vae3PjGZm7BtSuRCQ5IvU",
+	"E7RQCLWmVfMEN+LXTEAubxmxHxE2HEpllsrkBB1UApqXu/ipkgJdzQjWBP0QE1c/h2WZnYTbR1jnIM03",
+	"6NMfupr+znJ1zeY6IkOZ5JqMlMynWObHFR1lWpdA+CNqv2Rpkakdrj2dTCkf1c7qJU3G3g/uKOZJ4eVh",
+	"6cIpDinQWWxLLb6jI6aLVG/XdCInk1xwM7emejXNPGgS06Lqd9d5eOz0MGffbtfIUYRzPs1FEk4bHU2W",
+	"W/yfAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

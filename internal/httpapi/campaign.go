@@ -119,10 +119,10 @@ func toAPICampaign(c rapport.Campaign) api.Campaign {
 		Kind:             api.CampaignKind(c.Kind),
 		Title:            c.Title,
 		HeldOn:           openapi_types.Date{Time: c.HeldOn},
-		ParticipantCount: c.ParticipantCount,
+		ParticipantCount: int32Of(c.ParticipantCount),
 		Notes:            optional(c.Notes),
-		Counts: api.CampaignCounts{Total: c.Counts.Total, Open: c.Counts.Open, ActedOn: c.Counts.ActedOn,
-			ExplainedWhyNot: c.Counts.ExplainedWhyNot},
+		Counts: api.CampaignCounts{Total: int64(c.Counts.Total), Open: int64(c.Counts.Open), ActedOn: int64(c.Counts.ActedOn),
+			ExplainedWhyNot: int64(c.Counts.ExplainedWhyNot)},
 		CreatedAt: c.CreatedAt.UTC(),
 		CreatedBy: actorOf(c.CreatedBy),
 		UpdatedAt: c.UpdatedAt.UTC(),
@@ -136,5 +136,18 @@ func intOf(n *int32) *int {
 		return nil
 	}
 	v := int(*n)
+	return &v
+}
+
+// widen converts an API integer to an int, for changeWith.
+func widen(n int32) int { return int(n) }
+
+// int32Of converts an optional int to an optional API integer. The values are ones the
+// domain bounds well within int32 (the spec's minimum and maximum say how).
+func int32Of(n *int) *int32 {
+	if n == nil {
+		return nil
+	}
+	v := int32(*n)
 	return &v
 }

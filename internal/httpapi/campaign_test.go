@@ -234,7 +234,7 @@ func TestCampaignFeedbackBatch(t *testing.T) {
 		t.Helper()
 		var c api.Campaign
 		mustGet(t, env, writer, "/v1/campaigns/"+group.Id.String(), &c)
-		return c.Counts.Total
+		return int(c.Counts.Total)
 	}
 
 	res := env.Call(http.MethodPost, path, writer, map[string]any{"items": []map[string]any{

@@ -84,7 +84,7 @@ func problemFor(r *http.Request, err error) api.Problem {
 	p := api.Problem{
 		Type:     "/problems/" + strings.ReplaceAll(string(e.Kind), "_", "-"),
 		Title:    title,
-		Status:   status,
+		Status:   int32(status),
 		Detail:   &e.Message,
 		Instance: &r.URL.Path,
 	}
@@ -122,7 +122,7 @@ func writeProblem(logger *slog.Logger, w http.ResponseWriter, r *http.Request, e
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
+	w.WriteHeader(int(p.Status))
 	_, _ = w.Write(body)
 }
 

@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 
-	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/rapportlib/rapport/api"
@@ -226,19 +226,21 @@ func toAPIFeedbackTransition(t rapport.FeedbackTransition) api.FeedbackTransitio
 				changes[name] = nil // redacted by an erasure
 				continue
 			}
-			changes[name] = &api.FieldChange{From: nullableOf(c.From), To: nullableOf(c.To)}
+			changes[name] = &api.FieldChange{From: fieldValueOf(c.From), To: fieldValueOf(c.To)}
 		}
 		out.Changes = &changes
 	}
 	return out
 }
 
-// nullableOf is v as a JSON value that may be null.
-func nullableOf(v any) nullable.Nullable[any] {
-	if v == nil {
-		return nullable.NewNullNullable[any]()
+// fieldValueOf is a value of an item's history as the API's FieldValue: the JSON value the
+// history holds (text, true or false, or null for none), as it is.
+func fieldValueOf(v any) api.FieldValue {
+	var out api.FieldValue
+	if b, err := json.Marshal(v); err == nil { // values decoded from JSON always marshal
+		_ = out.UnmarshalJSON(b)
 	}
-	return nullable.NewNullableWithValue(v)
+	return out
 }
 
 func toAPIFeedback(f rapport.FeedbackItem) api.FeedbackItem {
@@ -252,7 +254,7 @@ func toAPIFeedback(f rapport.FeedbackItem) api.FeedbackItem {
 		Category:        optional(f.Category),
 		Summary:         f.Summary,
 		Details:         optional(f.Details),
-		SupportersCount: f.SupportersCount,
+		SupportersCount: int32(f.SupportersCount),
 		Public:          f.Public,
 		PublicSummary:   optional(f.PublicSummary),
 		PublicDecision:  optional(f.PublicDecision),
@@ -286,7 +288,7 @@ func toAPIPublicFeedback(it rapport.PublicFeedbackItem) api.PublicFeedbackItem {
 		DecisionText:    it.DecisionText,
 		ReceivedOn:      openapi_types.Date{Time: it.ReceivedOn},
 		DecidedOn:       openapi_types.Date{Time: it.DecidedOn},
-		SupportersCount: it.SupportersCount,
+		SupportersCount: int32(it.SupportersCount),
 	}
 }
 

@@ -524,7 +524,7 @@ func TestFeedbackSupporters(t *testing.T) {
 		res := env.Call(http.MethodPost, path, writer, body, headers...)
 		var got api.FeedbackItem
 		res.Decode(t, &got)
-		if res.Status != wantStatus || got.SupportersCount != wantCount {
+		if res.Status != wantStatus || int(got.SupportersCount) != wantCount {
 			t.Errorf("support %v = %d, count %d; want %d, count %d (%s)", body, res.Status, got.SupportersCount, wantStatus, wantCount, res.Body)
 		}
 		return res

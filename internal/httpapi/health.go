@@ -9,7 +9,7 @@ import (
 
 // GetHealth answers while the process can serve HTTP.
 func (s *server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
-	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
+	return api.GetHealth200JSONResponse{Body: api.Health{Status: api.Ok}}, nil
 }
 
 // readinessTimeout bounds the database ping of /readyz.
@@ -22,5 +22,5 @@ func (s *server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObje
 	if err := s.store.Ping(ctx); err != nil {
 		return nil, err
 	}
-	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+	return api.GetReadiness200JSONResponse{Body: api.Health{Status: api.Ok}}, nil
 }

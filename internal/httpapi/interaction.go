@@ -84,17 +84,17 @@ func (s *server) CreateInteraction(ctx context.Context, req api.CreateInteractio
 	}
 	b := req.Body
 	in := rapport.InteractionCreate{
-		SchoolID: b.SchoolId, PatronIDs: deref(b.PatronIds), HeadCount: deref(b.HeadCount),
+		SchoolID: b.SchoolId, PatronIDs: deref(b.PatronIds), HeadCount: int(deref(b.HeadCount)),
 		Kind: rapport.InteractionKind(b.Kind), Channel: rapport.InteractionChannel(deref(b.Channel)),
-		Summary: deref(b.Summary), Outcome: rapport.Outcome(deref(b.Outcome)), ReadLevel: deref(b.ReadLevel),
-		DurationMinutes: deref(b.DurationMinutes), OccurredAt: deref(b.OccurredAt),
+		Summary: deref(b.Summary), Outcome: rapport.Outcome(deref(b.Outcome)), ReadLevel: int(deref(b.ReadLevel)),
+		DurationMinutes: int(deref(b.DurationMinutes)), OccurredAt: deref(b.OccurredAt),
 	}
 	if r := b.Referral; r != nil {
 		in.Referral = &rapport.ReferralCreate{ToName: r.ToName, ToRole: r.ToRole, Contact: deref(r.Contact),
 			State: rapport.ReferralState(deref(r.State)), ClosedNote: deref(r.ClosedNote)}
 	}
 	if sat := b.Satisfaction; sat != nil {
-		in.Satisfaction = &rapport.Satisfaction{Rating: sat.Rating, Comment: deref(sat.Comment)}
+		in.Satisfaction = &rapport.Satisfaction{Rating: int(sat.Rating), Comment: deref(sat.Comment)}
 	}
 	it, err := s.store.CreateInteraction(ctx, p.Tenant, p.Actor(), in)
 	if err != nil {
@@ -142,19 +142,19 @@ func (s *server) UpdateInteraction(ctx context.Context, req api.UpdateInteractio
 	}
 	b := req.Body
 	patch := rapport.InteractionPatch{
-		SchoolID: (*uuid.UUID)(b.SchoolId), PatronIDs: b.PatronIds, HeadCount: b.HeadCount,
+		SchoolID: (*uuid.UUID)(b.SchoolId), PatronIDs: b.PatronIds, HeadCount: intOf(b.HeadCount),
 		Kind: (*rapport.InteractionKind)(b.Kind), Channel: (*rapport.InteractionChannel)(b.Channel),
 		Summary:         changeOf(b.Summary),
 		Outcome:         changeWith(b.Outcome, func(o api.InteractionPatchOutcome) rapport.Outcome { return rapport.Outcome(o) }),
-		ReadLevel:       changeOf(b.ReadLevel),
-		DurationMinutes: changeOf(b.DurationMinutes),
+		ReadLevel:       changeWith(b.ReadLevel, widen),
+		DurationMinutes: changeWith(b.DurationMinutes, widen),
 		OccurredAt:      b.OccurredAt,
 		Referral: changeWith(b.Referral, func(r api.ReferralPatch) rapport.ReferralPatch {
 			return rapport.ReferralPatch{ToName: r.ToName, ToRole: r.ToRole, Contact: changeOf(r.Contact),
 				State: (*rapport.ReferralState)(r.State), ClosedNote: r.ClosedNote}
 		}),
 		Satisfaction: changeWith(b.Satisfaction, func(sp api.SatisfactionPatch) rapport.SatisfactionPatch {
-			return rapport.SatisfactionPatch{Rating: sp.Rating, Comment: changeOf(sp.Comment)}
+			return rapport.SatisfactionPatch{Rating: intOf(sp.Rating), Comment: changeOf(sp.Comment)}
 		}),
 	}
 	it, err := s.store.UpdateInteraction(ctx, p.Tenant, p.Actor(), req.InteractionId, parseIfMatch(req.Params.IfMatch), patch)
@@ -206,13 +206,13 @@ func toAPIInteraction(it rapport.Interaction) api.Interaction {
 		Id:              it.ID,
 		SchoolId:        it.SchoolID,
 		PatronIds:       it.PatronIDs,
-		HeadCount:       it.HeadCount,
+		HeadCount:       int32(it.HeadCount),
 		Kind:            api.InteractionKind(it.Kind),
 		Channel:         api.InteractionChannel(it.Channel),
 		Summary:         optional(it.Summary),
 		Outcome:         (*api.InteractionOutcome)(optional(it.Outcome)),
-		ReadLevel:       optional(it.ReadLevel),
-		DurationMinutes: optional(it.DurationMinutes),
+		ReadLevel:       optional(int32(it.ReadLevel)),
+		DurationMinutes: optional(int32(it.DurationMinutes)),
 		OccurredAt:      it.OccurredAt.UTC(),
 		CreatedAt:       it.CreatedAt.UTC(),
 		CreatedBy:       actorOf(it.CreatedBy),
@@ -231,7 +231,7 @@ func toAPIInteraction(it rapport.Interaction) api.Interaction {
 		}
 	}
 	if sat := it.Satisfaction; sat != nil {
-		out.Satisfaction = &api.Satisfaction{Rating: sat.Rating, Comment: optional(sat.Comment)}
+		out.Satisfaction = &api.Satisfaction{Rating: int32(sat.Rating), Comment: optional(sat.Comment)}
 	}
 	return out
 }

@@ -138,7 +138,7 @@ func TestCreateInteraction(t *testing.T) {
 		Kind: "research_help", Channel: "chat",
 		Summary: it.Summary, Outcome: new(api.InteractionOutcome("referred")),
 		Referral:  &api.Referral{ToName: "Ms. Rivera", ToRole: "public librarian", Contact: new("rivera@springfield.example.org"), State: "made"},
-		ReadLevel: new(4), DurationMinutes: new(25), Satisfaction: &api.Satisfaction{Rating: 5, Comment: new("So helpful!")},
+		ReadLevel: new(int32(4)), DurationMinutes: new(int32(25)), Satisfaction: &api.Satisfaction{Rating: 5, Comment: new("So helpful!")},
 		OccurredAt: it.CreatedAt, CreatedAt: it.CreatedAt, UpdatedAt: it.CreatedAt,
 		CreatedBy: it.CreatedBy, UpdatedBy: it.CreatedBy,
 	}

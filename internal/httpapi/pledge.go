@@ -74,7 +74,7 @@ func (s *server) GetPublicPledge(ctx context.Context, req api.GetPublicPledgeReq
 	pl := pp.Pledge
 	body := api.PublicPledge{
 		School:  api.PublicSchool{Name: pp.School.Name, Slug: pp.School.Slug},
-		Version: pl.Version, Feel: pl.Feel, Know: pl.Know, Access: pl.Access, Text: pl.Text, PublishedAt: pl.PublishedAt.UTC(),
+		Version: int32(pl.Version), Feel: pl.Feel, Know: pl.Know, Access: pl.Access, Text: pl.Text, PublishedAt: pl.PublishedAt.UTC(),
 	}
 	etag, err := etagOfBody(body)
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *server) GetPublicPledge(ctx context.Context, req api.GetPublicPledgeReq
 func toAPIPledge(p rapport.Pledge) api.Pledge {
 	return api.Pledge{
 		SchoolId:    p.SchoolID,
-		Version:     p.Version,
+		Version:     int32(p.Version),
 		Feel:        p.Feel,
 		Know:        p.Know,
 		Access:      p.Access,

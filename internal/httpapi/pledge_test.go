@@ -108,7 +108,7 @@ func TestPledge(t *testing.T) {
 		var page api.PledgeList
 		res := mustGet(t, env, reader, next, &page)
 		for _, p := range page.Data {
-			versions = append(versions, p.Version)
+			versions = append(versions, int(p.Version))
 		}
 		next = strings.TrimSuffix(strings.TrimPrefix(res.Header.Get("Link"), "<"), `>; rel="next"`)
 	}

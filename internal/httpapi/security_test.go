@@ -467,8 +467,9 @@ func TestChangesToDecidedFeedbackAreInItsHistory(t *testing.T) {
 		t.Fatalf("history = %+v; want two edits, both after the decision (the one before is not history)", h.Data)
 	}
 	first := *edits[0].Changes
-	if first["summary"] == nil || first["summary"].From.MustGet() != "A 3D printer" || first["summary"].To.MustGet() != "A laser cutter" ||
-		first["public"] == nil || first["public"].From.MustGet() != false || first["public"].To.MustGet() != true || len(first) != 2 {
+	jsonOf := func(v api.FieldValue) string { b, _ := v.MarshalJSON(); return string(b) }
+	if first["summary"] == nil || jsonOf(first["summary"].From) != `"A 3D printer"` || jsonOf(first["summary"].To) != `"A laser cutter"` ||
+		first["public"] == nil || jsonOf(first["public"].From) != "false" || jsonOf(first["public"].To) != "true" || len(first) != 2 {
 		t.Errorf("first edit = %+v; want summary and public, before and after", first)
 	}
 	if edits[0].From != api.FeedbackStatusActedOn || edits[0].To != api.FeedbackStatusActedOn || deref(edits[0].By.ActingUser) != "ms.lee" {

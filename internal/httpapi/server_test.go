@@ -65,7 +65,7 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("status = %d, want %d: %s", res.Status, tt.wantStatus, res.Body)
 			}
 			p := res.Problem(t)
-			if p.Status != tt.wantStatus || p.Detail == nil || *p.Detail == "" || p.RequestId == nil || *p.RequestId != res.Header.Get("X-Request-Id") {
+			if int(p.Status) != tt.wantStatus || p.Detail == nil || *p.Detail == "" || p.RequestId == nil || *p.RequestId != res.Header.Get("X-Request-Id") {
 				t.Errorf("problem = %+v; want its status, a detail and the request id", p)
 			}
 			if strings.Contains(string(res.Body), "Schema:") || strings.Contains(string(res.Body), "goroutine") {

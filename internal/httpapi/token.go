@@ -44,7 +44,7 @@ func (s *server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 		Body: api.Token{
 			AccessToken: token.AccessToken,
 			TokenType:   api.Bearer,
-			ExpiresIn:   int(token.ExpiresIn.Seconds()),
+			ExpiresIn:   int64(token.ExpiresIn.Seconds()),
 			Scope:       strings.Join(scopes, " "),
 		},
 		Headers: api.CreateToken200ResponseHeaders{CacheControl: &noStore},
@@ -57,7 +57,7 @@ func oauthError(e *auth.OAuthError) api.CreateTokenResponseObject {
 		challenge := `Basic realm="rapport"`
 		return api.CreateToken401JSONResponse{Body: body, Headers: api.CreateToken401ResponseHeaders{WWWAuthenticate: &challenge}}
 	}
-	return api.CreateToken400JSONResponse(body)
+	return api.CreateToken400JSONResponse{Body: body}
 }
 
 func deref[T any](p *T) T {
