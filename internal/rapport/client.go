@@ -167,7 +167,11 @@ func NormalizeActingUser(s string) (string, error) {
 	return name, nil
 }
 
-const maxActingUsers = 1000
+// The most acting users and schools a client may list (openapi.yaml says the same).
+const (
+	maxActingUsers   = 1000
+	maxClientSchools = 1000
+)
 
 // Validate normalises the acting users (NormalizeActingUser: sorted, without duplicates) and
 // checks the request on its own terms, pointing at every field at fault.
@@ -187,6 +191,17 @@ func (in *ClientCreate) Validate() error {
 		if !ValidScope(s) {
 			p.Add(pointerf("#/scopes/%d", i), "%q is not a scope", s)
 		}
+	}
+	// Each scope once, in the order given: the API's schema says so, and the CLI may repeat one.
+	scopes := make([]Scope, 0, len(in.Scopes))
+	for _, s := range in.Scopes {
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	in.Scopes = scopes
+	if len(in.SchoolIDs) > maxClientSchools {
+		p.Add("#/school_ids", "must list at most %d schools", maxClientSchools)
 	}
 	names := make([]string, 0, len(in.ActingUsers))
 	for i, s := range in.ActingUsers {
