@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -63,19 +64,52 @@ func (e CampaignKind) Valid() bool {
 
 // Defines values for ChangeEventEvent.
 const (
-	Created ChangeEventEvent = "created"
-	Deleted ChangeEventEvent = "deleted"
-	Updated ChangeEventEvent = "updated"
+	ChangeEventEventCreated  ChangeEventEvent = "created"
+	ChangeEventEventDeleted  ChangeEventEvent = "deleted"
+	ChangeEventEventRemoved  ChangeEventEvent = "removed"
+	ChangeEventEventReplaced ChangeEventEvent = "replaced"
+	ChangeEventEventUpdated  ChangeEventEvent = "updated"
 )
 
 // Valid indicates whether the value is a known member of the ChangeEventEvent enum.
 func (e ChangeEventEvent) Valid() bool {
 	switch e {
-	case Created:
+	case ChangeEventEventCreated:
 		return true
-	case Deleted:
+	case ChangeEventEventDeleted:
 		return true
-	case Updated:
+	case ChangeEventEventRemoved:
+		return true
+	case ChangeEventEventReplaced:
+		return true
+	case ChangeEventEventUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientPatchPhotoPurpose.
+const (
+	ClientPatchPhotoPurposeDesk        ClientPatchPhotoPurpose = "desk"
+	ClientPatchPhotoPurposeIdCard      ClientPatchPhotoPurpose = "id_card"
+	ClientPatchPhotoPurposeLessThannil ClientPatchPhotoPurpose = "<nil>"
+	ClientPatchPhotoPurposeLms         ClientPatchPhotoPurpose = "lms"
+	ClientPatchPhotoPurposeMdm         ClientPatchPhotoPurpose = "mdm"
+)
+
+// Valid indicates whether the value is a known member of the ClientPatchPhotoPurpose enum.
+func (e ClientPatchPhotoPurpose) Valid() bool {
+	switch e {
+	case ClientPatchPhotoPurposeDesk:
+		return true
+	case ClientPatchPhotoPurposeIdCard:
+		return true
+	case ClientPatchPhotoPurposeLessThannil:
+		return true
+	case ClientPatchPhotoPurposeLms:
+		return true
+	case ClientPatchPhotoPurposeMdm:
 		return true
 	default:
 		return false
@@ -646,6 +680,123 @@ func (e PatronStatus) Valid() bool {
 	}
 }
 
+// Defines values for PhotoOriginalType.
+const (
+	Imagejpeg PhotoOriginalType = "image/jpeg"
+	Imagepng  PhotoOriginalType = "image/png"
+)
+
+// Valid indicates whether the value is a known member of the PhotoOriginalType enum.
+func (e PhotoOriginalType) Valid() bool {
+	switch e {
+	case Imagejpeg:
+		return true
+	case Imagepng:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoState.
+const (
+	PhotoStateCurrent  PhotoState = "current"
+	PhotoStateRemoved  PhotoState = "removed"
+	PhotoStateReplaced PhotoState = "replaced"
+)
+
+// Valid indicates whether the value is a known member of the PhotoState enum.
+func (e PhotoState) Valid() bool {
+	switch e {
+	case PhotoStateCurrent:
+		return true
+	case PhotoStateRemoved:
+		return true
+	case PhotoStateReplaced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoPurpose.
+const (
+	PhotoPurposeDesk   PhotoPurpose = "desk"
+	PhotoPurposeIdCard PhotoPurpose = "id_card"
+	PhotoPurposeLms    PhotoPurpose = "lms"
+	PhotoPurposeMdm    PhotoPurpose = "mdm"
+)
+
+// Valid indicates whether the value is a known member of the PhotoPurpose enum.
+func (e PhotoPurpose) Valid() bool {
+	switch e {
+	case PhotoPurposeDesk:
+		return true
+	case PhotoPurposeIdCard:
+		return true
+	case PhotoPurposeLms:
+		return true
+	case PhotoPurposeMdm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoSize.
+const (
+	PhotoSizeIdCard PhotoSize = "id_card"
+	PhotoSizeN128   PhotoSize = "128"
+	PhotoSizeN256   PhotoSize = "256"
+	PhotoSizeN48    PhotoSize = "48"
+	PhotoSizeN512   PhotoSize = "512"
+	PhotoSizeN96    PhotoSize = "96"
+)
+
+// Valid indicates whether the value is a known member of the PhotoSize enum.
+func (e PhotoSize) Valid() bool {
+	switch e {
+	case PhotoSizeIdCard:
+		return true
+	case PhotoSizeN128:
+		return true
+	case PhotoSizeN256:
+		return true
+	case PhotoSizeN48:
+		return true
+	case PhotoSizeN512:
+		return true
+	case PhotoSizeN96:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoSource.
+const (
+	PhotographerImport PhotoSource = "photographer_import"
+	Self               PhotoSource = "self"
+	SisSync            PhotoSource = "sis_sync"
+	StaffUpload        PhotoSource = "staff_upload"
+)
+
+// Valid indicates whether the value is a known member of the PhotoSource enum.
+func (e PhotoSource) Valid() bool {
+	switch e {
+	case PhotographerImport:
+		return true
+	case Self:
+		return true
+	case SisSync:
+		return true
+	case StaffUpload:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PublicFeedbackItemDecision.
 const (
 	PublicFeedbackItemDecisionActedOn         PublicFeedbackItemDecision = "acted_on"
@@ -690,6 +841,7 @@ const (
 	ResourceTypeInteraction  ResourceType = "interaction"
 	ResourceTypeNote         ResourceType = "note"
 	ResourceTypePatron       ResourceType = "patron"
+	ResourceTypePhoto        ResourceType = "photo"
 	ResourceTypePledge       ResourceType = "pledge"
 	ResourceTypeSchool       ResourceType = "school"
 )
@@ -708,6 +860,8 @@ func (e ResourceType) Valid() bool {
 	case ResourceTypeNote:
 		return true
 	case ResourceTypePatron:
+		return true
+	case ResourceTypePhoto:
 		return true
 	case ResourceTypePledge:
 		return true
@@ -819,12 +973,15 @@ type AccessLogEntry struct {
 	AccessedAt time.Time `json:"accessed_at"`
 
 	// AccessedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
-	AccessedBy Actor   `json:"accessed_by"`
-	Id         int64   `json:"id"`
-	PatronId   UUID    `json:"patron_id"`
-	RequestId  *string `json:"request_id,omitempty"`
+	AccessedBy Actor `json:"accessed_by"`
 
-	// Resource What was read, e.g. `notes`, `note`, `follow_ups`.
+	// Detail Which part, where it matters; for a photo, the size served.
+	Detail    *string `json:"detail,omitempty"`
+	Id        int64   `json:"id"`
+	PatronId  UUID    `json:"patron_id"`
+	RequestId *string `json:"request_id,omitempty"`
+
+	// Resource What was read, e.g. `notes`, `note`, `follow_ups`, `photo`, `photos`.
 	Resource string `json:"resource"`
 }
 
@@ -946,17 +1103,27 @@ type ChangeEvent struct {
 	By Actor `json:"by"`
 
 	// Cursor Send it as `cursor` to read the events after this one.
-	Cursor string           `json:"cursor"`
-	Event  ChangeEventEvent `json:"event"`
-	Id     UUID             `json:"id"`
+	Cursor string `json:"cursor"`
 
-	// Path Where to read the resource; absent for a deletion.
-	Path     *string      `json:"path,omitempty"`
-	SchoolId *UUID        `json:"school_id,omitempty"`
-	Type     ResourceType `json:"type"`
+	// Event `created`, `updated` or `deleted` (a tombstone) for records; for a `photo`, `created`
+	// (the patron has one now, or its use for the client's purpose was just consented),
+	// `replaced` or `removed` (deleted, erased, or consent withdrawn for the client's
+	// purpose: drop the copy you keep).
+	Event ChangeEventEvent `json:"event"`
+	Id    UUID             `json:"id"`
+
+	// Path Where to read the resource; absent for a deletion or a removed photo.
+	Path     *string `json:"path,omitempty"`
+	SchoolId *UUID   `json:"school_id,omitempty"`
+
+	// Type What changed. A `photo` event is about a patron's photo, and its `id` is the patron's.
+	Type ResourceType `json:"type"`
 }
 
-// ChangeEventEvent defines model for ChangeEvent.Event.
+// ChangeEventEvent `created`, `updated` or `deleted` (a tombstone) for records; for a `photo`, `created`
+// (the patron has one now, or its use for the client's purpose was just consented),
+// `replaced` or `removed` (deleted, erased, or consent withdrawn for the client's
+// purpose: drop the copy you keep).
 type ChangeEventEvent string
 
 // ChangeList defines model for ChangeList.
@@ -987,7 +1154,13 @@ type Client struct {
 	// LastTokenAt When the client last got a token.
 	LastTokenAt *time.Time `json:"last_token_at,omitempty"`
 	Name        string     `json:"name"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+
+	// PhotoDailyCap The most single photos the client may read a day (UTC); absent when the server's default applies.
+	PhotoDailyCap *int32 `json:"photo_daily_cap,omitempty"`
+
+	// PhotoPurpose What a consumer uses photos for, and what consent is given for.
+	PhotoPurpose *PhotoPurpose `json:"photo_purpose,omitempty"`
+	RevokedAt    *time.Time    `json:"revoked_at,omitempty"`
 
 	// SchoolIds The schools the client is limited to; empty means every school of the district.
 	SchoolIds       []UUID       `json:"school_ids"`
@@ -1010,6 +1183,14 @@ type ClientCreate struct {
 	ClientId *string `json:"client_id,omitempty"`
 	Name     string  `json:"name"`
 
+	// PhotoDailyCap The most single photos the client may read a day (UTC). Omitted means the server's default (`RAPPORT_PHOTO_DAILY_CAP`).
+	PhotoDailyCap *int32 `json:"photo_daily_cap,omitempty"`
+
+	// PhotoPurpose What the client uses patrons' photos for: with `photos:read` it sees the photos whose
+	// consent allows this purpose, and no others. Omitted: it sees no photo. Only a caller
+	// with `photos:staff` may give a purpose other than its own.
+	PhotoPurpose *PhotoPurpose `json:"photo_purpose,omitempty"`
+
 	// SchoolIds Limit the client to these schools. Omitted or empty means every school of the district.
 	SchoolIds *[]UUID `json:"school_ids,omitempty"`
 	Scopes    []Scope `json:"scopes"`
@@ -1030,10 +1211,19 @@ type ClientPatch struct {
 	ActingUsers *[]string `json:"acting_users,omitempty"`
 	Name        *string   `json:"name,omitempty"`
 
+	// PhotoDailyCap The most single photos the client may read a day; null for the server's default.
+	PhotoDailyCap nullable.Nullable[int32] `json:"photo_daily_cap,omitempty"`
+
+	// PhotoPurpose What the client uses patrons' photos for; null makes it no photo consumer.
+	PhotoPurpose nullable.Nullable[ClientPatchPhotoPurpose] `json:"photo_purpose,omitempty"`
+
 	// SchoolIds Limit the client to these schools; empty means every school of the district.
 	SchoolIds *[]UUID  `json:"school_ids,omitempty"`
 	Scopes    *[]Scope `json:"scopes,omitempty"`
 }
+
+// ClientPatchPhotoPurpose What the client uses patrons' photos for; null makes it no photo consumer.
+type ClientPatchPhotoPurpose string
 
 // ClientStatus defines model for ClientStatus.
 type ClientStatus string
@@ -1058,7 +1248,13 @@ type ClientWithSecret struct {
 	// LastTokenAt When the client last got a token.
 	LastTokenAt *time.Time `json:"last_token_at,omitempty"`
 	Name        string     `json:"name"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+
+	// PhotoDailyCap The most single photos the client may read a day (UTC); absent when the server's default applies.
+	PhotoDailyCap *int32 `json:"photo_daily_cap,omitempty"`
+
+	// PhotoPurpose What a consumer uses photos for, and what consent is given for.
+	PhotoPurpose *PhotoPurpose `json:"photo_purpose,omitempty"`
+	RevokedAt    *time.Time    `json:"revoked_at,omitempty"`
 
 	// SchoolIds The schools the client is limited to; empty means every school of the district.
 	SchoolIds       []UUID       `json:"school_ids"`
@@ -1074,6 +1270,18 @@ type ClientWithSecret struct {
 // CommunicationChannel How a decision was told back.
 type CommunicationChannel string
 
+// DefaultConsent defines model for DefaultConsent.
+type DefaultConsent struct {
+	Granted bool `json:"granted"`
+
+	// Purpose What a consumer uses photos for, and what consent is given for.
+	Purpose PhotoPurpose `json:"purpose"`
+
+	// Set Whether the district set it; false when Rapport's own default applies (only the desk).
+	Set       bool       `json:"set"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
 // District defines model for District.
 type District struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1084,6 +1292,17 @@ type District struct {
 	// SourcedId The OneRoster `sourcedId` of the district's org.
 	SourcedId *string   `json:"sourced_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// DistrictPhotoConsent defines model for DistrictPhotoConsent.
+type DistrictPhotoConsent struct {
+	Purposes []DefaultConsent `json:"purposes"`
+}
+
+// DistrictPhotoConsentUpdate defines model for DistrictPhotoConsentUpdate.
+type DistrictPhotoConsentUpdate struct {
+	// Purposes Whether photos may be used for each purpose named.
+	Purposes PurposeFlags `json:"purposes"`
 }
 
 // FeedbackBatch defines model for FeedbackBatch.
@@ -1326,6 +1545,12 @@ type FieldValue0 = string
 
 // FieldValue1 defines model for FieldValue.1.
 type FieldValue1 = bool
+
+// FocalPoint Where the crops are centred, as fractions of the upright picture's width (from the left) and height (from the top).
+type FocalPoint struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
 
 // FollowUp Something to ask about next time.
 type FollowUp struct {
@@ -1685,6 +1910,107 @@ type PatronSummary struct {
 	SchoolId          UUID    `json:"school_id"`
 }
 
+// Photo defines model for Photo.
+type Photo struct {
+	CapturedOn *openapi_types.Date `json:"captured_on,omitempty"`
+
+	// ContentHash `sha256:` and the hex SHA-256 of the bytes as they were sent.
+	ContentHash string    `json:"content_hash"`
+	CreatedAt   time.Time `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor `json:"created_by"`
+
+	// EndedAt When it was replaced or removed.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+
+	// EndedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	EndedBy *Actor `json:"ended_by,omitempty"`
+
+	// FocalPoint Where the crops are centred, as fractions of the upright picture's width (from the left) and height (from the top).
+	FocalPoint    FocalPoint `json:"focal_point"`
+	Height        int32      `json:"height"`
+	Id            UUID       `json:"id"`
+	ImportId      *UUID      `json:"import_id,omitempty"`
+	OriginalBytes int64      `json:"original_bytes"`
+
+	// OriginalType What the bytes were, read from the bytes.
+	OriginalType PhotoOriginalType `json:"original_type"`
+	PatronId     UUID              `json:"patron_id"`
+
+	// Source Where a photo came from.
+	Source   PhotoSource    `json:"source"`
+	State    PhotoState     `json:"state"`
+	Variants []PhotoVariant `json:"variants"`
+
+	// Version The patron's photos are numbered 1, 2, …; the current one's number is its ETag.
+	Version int32 `json:"version"`
+
+	// Width The width of the upright picture as sent, in pixels.
+	Width int32 `json:"width"`
+}
+
+// PhotoOriginalType What the bytes were, read from the bytes.
+type PhotoOriginalType string
+
+// PhotoState defines model for Photo.State.
+type PhotoState string
+
+// PhotoConsent defines model for PhotoConsent.
+type PhotoConsent struct {
+	PatronId UUID             `json:"patron_id"`
+	Purposes []PurposeConsent `json:"purposes"`
+
+	// SchoolYear A school year, July to June, such as `2026-27`.
+	SchoolYear SchoolYear `json:"school_year"`
+}
+
+// PhotoConsentUpdate defines model for PhotoConsentUpdate.
+type PhotoConsentUpdate struct {
+	// Purposes Whether photos may be used for each purpose named.
+	Purposes PurposeFlags `json:"purposes"`
+
+	// SchoolYear A school year, July to June, such as `2026-27`.
+	SchoolYear *SchoolYear `json:"school_year,omitempty"`
+}
+
+// PhotoList defines model for PhotoList.
+type PhotoList struct {
+	Data []Photo `json:"data"`
+
+	// NextCursor Present while more items follow; send it as `cursor` for the next page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// PhotoPatch A merge patch of the current photo.
+type PhotoPatch struct {
+	// FocalPoint Where the crops are centred, as fractions of the upright picture's width (from the left) and height (from the top).
+	FocalPoint *FocalPoint `json:"focal_point,omitempty"`
+}
+
+// PhotoPurpose What a consumer uses photos for, and what consent is given for.
+type PhotoPurpose string
+
+// PhotoSize A JPEG served of every photo; squares of 48 to 512 pixels, and `id_card`, a 175×263 portrait.
+type PhotoSize string
+
+// PhotoSource Where a photo came from.
+type PhotoSource string
+
+// PhotoVariant defines model for PhotoVariant.
+type PhotoVariant struct {
+	// Etag The strong ETag of the JPEG (the hash of its bytes), as `GET …/photo` sends it.
+	Etag   string `json:"etag"`
+	Height int32  `json:"height"`
+
+	// Size A JPEG served of every photo; squares of 48 to 512 pixels, and `id_card`, a 175×263 portrait.
+	Size PhotoSize `json:"size"`
+
+	// Url Where to get it, while the photo is current.
+	Url   string `json:"url"`
+	Width int32  `json:"width"`
+}
+
 // Pledge One version of a school library's service pledge.
 type Pledge struct {
 	// Access What patrons should have access to.
@@ -1805,6 +2131,29 @@ type PublicSchool struct {
 // PublicSummary What was asked, as the public board will say it; see `FeedbackItem.public_summary`.
 type PublicSummary = string
 
+// PurposeConsent defines model for PurposeConsent.
+type PurposeConsent struct {
+	Granted bool `json:"granted"`
+
+	// Purpose What a consumer uses photos for, and what consent is given for.
+	Purpose PhotoPurpose `json:"purpose"`
+
+	// Recorded Whether this is the patron's own answer for the year; false when the district's default applies.
+	Recorded   bool       `json:"recorded"`
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
+
+	// RecordedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	RecordedBy *Actor `json:"recorded_by,omitempty"`
+}
+
+// PurposeFlags Whether photos may be used for each purpose named.
+type PurposeFlags struct {
+	Desk   *bool `json:"desk,omitempty"`
+	IdCard *bool `json:"id_card,omitempty"`
+	Lms    *bool `json:"lms,omitempty"`
+	Mdm    *bool `json:"mdm,omitempty"`
+}
+
 // Referral Whom the patron was pointed to, and whether the loop closed.
 type Referral struct {
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
@@ -1873,7 +2222,7 @@ type ReferralPatch struct {
 // ReferralState `made`: the patron was pointed to someone; `closed`: the loop closed, and `closed_note` says how.
 type ReferralState string
 
-// ResourceType defines model for ResourceType.
+// ResourceType What changed. A `photo` event is about a patron's photo, and its `id` is the patron's.
 type ResourceType string
 
 // Satisfaction The patron's rating of the service.
@@ -1952,6 +2301,9 @@ type SchoolPatch struct {
 // SchoolStatus defines model for SchoolStatus.
 type SchoolStatus string
 
+// SchoolYear A school year, July to June, such as `2026-27`.
+type SchoolYear = string
+
 // Scope defines model for Scope.
 type Scope string
 
@@ -2022,8 +2374,14 @@ type NoteID = UUID
 // PatronID defines model for PatronID.
 type PatronID = UUID
 
+// PhotoSizeQuery A JPEG served of every photo; squares of 48 to 512 pixels, and `id_card`, a 175×263 portrait.
+type PhotoSizeQuery = PhotoSize
+
 // SchoolID defines model for SchoolID.
 type SchoolID = UUID
+
+// SchoolYearQuery A school year, July to June, such as `2026-27`.
+type SchoolYearQuery = SchoolYear
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -2075,6 +2433,38 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// ListAccessLogParams defines parameters for ListAccessLog.
+type ListAccessLogParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ClientId Only reads by this API client (its `client_id`).
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// PatronId Only reads about this patron.
+	PatronId *UUID `form:"patron_id,omitempty" json:"patron_id,omitempty"`
+
+	// Resource Only reads of this kind, e.g. `photo`, `photos`, `notes`.
+	Resource *string `form:"resource,omitempty" json:"resource,omitempty"`
+
+	// From Only reads at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only reads before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
 
 // ListCampaignsParams defines parameters for ListCampaigns.
 type ListCampaignsParams struct {
@@ -2243,6 +2633,22 @@ type GetDistrictParams struct {
 
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetDistrictPhotoConsentParams defines parameters for GetDistrictPhotoConsent.
+type GetDistrictPhotoConsentParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// SetDistrictPhotoConsentParams defines parameters for SetDistrictPhotoConsent.
+type SetDistrictPhotoConsentParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
 }
 
 // ListFeedbackParams defines parameters for ListFeedback.
@@ -2686,6 +3092,114 @@ type CreateNoteParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeletePatronPhotoParams defines parameters for DeletePatronPhoto.
+type DeletePatronPhotoParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetPatronPhotoParams defines parameters for GetPatronPhoto.
+type GetPatronPhotoParams struct {
+	// Size Which JPEG. Defaults to `256`.
+	Size *PhotoSizeQuery `form:"size,omitempty" json:"size,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdatePatronPhotoParams defines parameters for UpdatePatronPhoto.
+type UpdatePatronPhotoParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutPatronPhotoMultipartBody defines parameters for PutPatronPhoto.
+type PutPatronPhotoMultipartBody struct {
+	Photo openapi_types.File `json:"photo"`
+}
+
+// PutPatronPhotoParams defines parameters for PutPatronPhoto.
+type PutPatronPhotoParams struct {
+	// Source Where the photo comes from. Defaults to `staff_upload`.
+	Source *PhotoSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// CapturedOn The day the photo was taken.
+	CapturedOn *openapi_types.Date `form:"captured_on,omitempty" json:"captured_on,omitempty"`
+
+	// FocalX Where to centre the crops, as a fraction of the upright picture's width from its left edge. Defaults to 0.5.
+	FocalX *float64 `form:"focal_x,omitempty" json:"focal_x,omitempty"`
+
+	// FocalY Where to centre the crops, as a fraction of the upright picture's height from its top. Defaults to 0.5.
+	FocalY *float64 `form:"focal_y,omitempty" json:"focal_y,omitempty"`
+
+	// Override Let an `sis_sync` photo replace a newer photo the school chose.
+	Override *bool `form:"override,omitempty" json:"override,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetPatronPhotoConsentParams defines parameters for GetPatronPhotoConsent.
+type GetPatronPhotoConsentParams struct {
+	// SchoolYear The school year, such as `2026-27` (July to June). Defaults to the current one.
+	SchoolYear *SchoolYearQuery `form:"school_year,omitempty" json:"school_year,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// SetPatronPhotoConsentParams defines parameters for SetPatronPhotoConsent.
+type SetPatronPhotoConsentParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// ListPatronPhotosParams defines parameters for ListPatronPhotos.
+type ListPatronPhotosParams struct {
+	// Limit How many items to answer at the most. Defaults to 50.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque and sealed (encrypted and authenticated;
+	// it holds nothing readable, such as the names a list is ordered by): send it back
+	// unchanged, to the list and with the filters that gave it out. A cursor that was changed,
+	// or that another list, order or district gave out, is 400.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
 // CreateVisitParams defines parameters for CreateVisit.
 type CreateVisitParams struct {
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
@@ -2852,6 +3366,9 @@ type CreateClientJSONRequestBody = ClientCreate
 // UpdateClientApplicationMergePatchPlusJSONRequestBody defines body for UpdateClient for application/merge-patch+json ContentType.
 type UpdateClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
 
+// SetDistrictPhotoConsentJSONRequestBody defines body for SetDistrictPhotoConsent for application/json ContentType.
+type SetDistrictPhotoConsentJSONRequestBody = DistrictPhotoConsentUpdate
+
 // CreateFeedbackJSONRequestBody defines body for CreateFeedback for application/json ContentType.
 type CreateFeedbackJSONRequestBody = FeedbackCreate
 
@@ -2887,6 +3404,15 @@ type UpdatePatronApplicationMergePatchPlusJSONRequestBody = PatronPatch
 
 // CreateNoteJSONRequestBody defines body for CreateNote for application/json ContentType.
 type CreateNoteJSONRequestBody = NoteCreate
+
+// UpdatePatronPhotoApplicationMergePatchPlusJSONRequestBody defines body for UpdatePatronPhoto for application/merge-patch+json ContentType.
+type UpdatePatronPhotoApplicationMergePatchPlusJSONRequestBody = PhotoPatch
+
+// PutPatronPhotoMultipartRequestBody defines body for PutPatronPhoto for multipart/form-data ContentType.
+type PutPatronPhotoMultipartRequestBody PutPatronPhotoMultipartBody
+
+// SetPatronPhotoConsentJSONRequestBody defines body for SetPatronPhotoConsent for application/json ContentType.
+type SetPatronPhotoConsentJSONRequestBody = PhotoConsentUpdate
 
 // CreateVisitJSONRequestBody defines body for CreateVisit for application/json ContentType.
 type CreateVisitJSONRequestBody = VisitCreate
@@ -2970,6 +3496,9 @@ type ServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// ListAccessLog Who read what, across the district
+	// (GET /v1/access-log)
+	ListAccessLog(ctx echo.Context, params ListAccessLogParams) error
 	// ListCampaigns List campaigns (surveys, focus groups)
 	// (GET /v1/campaigns)
 	ListCampaigns(ctx echo.Context, params ListCampaignsParams) error
@@ -3009,6 +3538,12 @@ type ServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx echo.Context, params GetDistrictParams) error
+	// GetDistrictPhotoConsent The district's default photo consent
+	// (GET /v1/district/photo-consent)
+	GetDistrictPhotoConsent(ctx echo.Context, params GetDistrictPhotoConsentParams) error
+	// SetDistrictPhotoConsent Set the district's default photo consent
+	// (PUT /v1/district/photo-consent)
+	SetDistrictPhotoConsent(ctx echo.Context, params SetDistrictPhotoConsentParams) error
 	// ListFeedback List feedback items
 	// (GET /v1/feedback)
 	ListFeedback(ctx echo.Context, params ListFeedbackParams) error
@@ -3093,6 +3628,27 @@ type ServerInterface interface {
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx echo.Context, patronId PatronID, params CreateNoteParams) error
+	// DeletePatronPhoto Remove a patron's photo
+	// (DELETE /v1/patrons/{patron_id}/photo)
+	DeletePatronPhoto(ctx echo.Context, patronId PatronID, params DeletePatronPhotoParams) error
+	// GetPatronPhoto Get a patron's photo
+	// (GET /v1/patrons/{patron_id}/photo)
+	GetPatronPhoto(ctx echo.Context, patronId PatronID, params GetPatronPhotoParams) error
+	// UpdatePatronPhoto Move the focal point of a patron's photo
+	// (PATCH /v1/patrons/{patron_id}/photo)
+	UpdatePatronPhoto(ctx echo.Context, patronId PatronID, params UpdatePatronPhotoParams) error
+	// PutPatronPhoto Upload a patron's photo
+	// (PUT /v1/patrons/{patron_id}/photo)
+	PutPatronPhoto(ctx echo.Context, patronId PatronID, params PutPatronPhotoParams) error
+	// GetPatronPhotoConsent Get a patron's photo consent
+	// (GET /v1/patrons/{patron_id}/photo-consent)
+	GetPatronPhotoConsent(ctx echo.Context, patronId PatronID, params GetPatronPhotoConsentParams) error
+	// SetPatronPhotoConsent Record a patron's photo consent
+	// (PUT /v1/patrons/{patron_id}/photo-consent)
+	SetPatronPhotoConsent(ctx echo.Context, patronId PatronID, params SetPatronPhotoConsentParams) error
+	// ListPatronPhotos List a patron's photos
+	// (GET /v1/patrons/{patron_id}/photos)
+	ListPatronPhotos(ctx echo.Context, patronId PatronID, params ListPatronPhotosParams) error
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error
@@ -3148,6 +3704,83 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListAccessLog converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAccessLog(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAccessLogParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "patron_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "patron_id", ctx.QueryParams(), &params.PatronId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource", ctx.QueryParams(), &params.Resource, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAccessLog(ctx, params)
 	return err
 }
 
@@ -3769,6 +4402,64 @@ func (w *ServerInterfaceWrapper) GetDistrict(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDistrict(ctx, params)
+	return err
+}
+
+// GetDistrictPhotoConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDistrictPhotoConsent(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDistrictPhotoConsentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDistrictPhotoConsent(ctx, params)
+	return err
+}
+
+// SetDistrictPhotoConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) SetDistrictPhotoConsent(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetDistrictPhotoConsentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetDistrictPhotoConsent(ctx, params)
 	return err
 }
 
@@ -5359,6 +6050,392 @@ func (w *ServerInterfaceWrapper) CreateNote(ctx echo.Context) error {
 	return err
 }
 
+// DeletePatronPhoto converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePatronPhoto(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeletePatronPhotoParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePatronPhoto(ctx, patronId, params)
+	return err
+}
+
+// GetPatronPhoto converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPatronPhoto(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPatronPhotoParams
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", ctx.QueryParams(), &params.Size, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter size: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPatronPhoto(ctx, patronId, params)
+	return err
+}
+
+// UpdatePatronPhoto converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePatronPhoto(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePatronPhotoParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePatronPhoto(ctx, patronId, params)
+	return err
+}
+
+// PutPatronPhoto converts echo context to params.
+func (w *ServerInterfaceWrapper) PutPatronPhoto(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutPatronPhotoParams
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", ctx.QueryParams(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Optional query parameter "captured_on" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "captured_on", ctx.QueryParams(), &params.CapturedOn, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter captured_on: %s", err))
+	}
+
+	// ------------- Optional query parameter "focal_x" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "focal_x", ctx.QueryParams(), &params.FocalX, runtime.BindQueryParameterOptions{Type: "number", Format: "double"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter focal_x: %s", err))
+	}
+
+	// ------------- Optional query parameter "focal_y" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "focal_y", ctx.QueryParams(), &params.FocalY, runtime.BindQueryParameterOptions{Type: "number", Format: "double"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter focal_y: %s", err))
+	}
+
+	// ------------- Optional query parameter "override" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "override", ctx.QueryParams(), &params.Override, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter override: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutPatronPhoto(ctx, patronId, params)
+	return err
+}
+
+// GetPatronPhotoConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPatronPhotoConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPatronPhotoConsentParams
+	// ------------- Optional query parameter "school_year" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_year", ctx.QueryParams(), &params.SchoolYear, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_year: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPatronPhotoConsent(ctx, patronId, params)
+	return err
+}
+
+// SetPatronPhotoConsent converts echo context to params.
+func (w *ServerInterfaceWrapper) SetPatronPhotoConsent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SetPatronPhotoConsentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetPatronPhotoConsent(ctx, patronId, params)
+	return err
+}
+
+// ListPatronPhotos converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPatronPhotos(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "patron_id" -------------
+	var patronId PatronID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patron_id", ctx.Param("patron_id"), &patronId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter patron_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPatronPhotosParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPatronPhotos(ctx, patronId, params)
+	return err
+}
+
 // CreateVisit converts echo context to params.
 func (w *ServerInterfaceWrapper) CreateVisit(ctx echo.Context) error {
 	var err error
@@ -5948,6 +7025,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["GetReadiness"]...)
 	router.POST(options.BaseURL+"/v1/oauth/token", wrapper.CreateToken, options.OperationMiddlewares["CreateToken"]...)
 	router.GET(options.BaseURL+"/v1/district", wrapper.GetDistrict, options.OperationMiddlewares["GetDistrict"]...)
+	router.GET(options.BaseURL+"/v1/district/photo-consent", wrapper.GetDistrictPhotoConsent, options.OperationMiddlewares["GetDistrictPhotoConsent"]...)
+	router.PUT(options.BaseURL+"/v1/district/photo-consent", wrapper.SetDistrictPhotoConsent, options.OperationMiddlewares["SetDistrictPhotoConsent"]...)
 	router.GET(options.BaseURL+"/v1/schools", wrapper.ListSchools, options.OperationMiddlewares["ListSchools"]...)
 	router.POST(options.BaseURL+"/v1/schools", wrapper.CreateSchool, options.OperationMiddlewares["CreateSchool"]...)
 	router.GET(options.BaseURL+"/v1/schools/:school_id", wrapper.GetSchool, options.OperationMiddlewares["GetSchool"]...)
@@ -5967,6 +7046,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/notes", wrapper.ListPatronNotes, options.OperationMiddlewares["ListPatronNotes"]...)
 	router.POST(options.BaseURL+"/v1/patrons/:patron_id/notes", wrapper.CreateNote, options.OperationMiddlewares["CreateNote"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/access-log", wrapper.ListPatronAccessLog, options.OperationMiddlewares["ListPatronAccessLog"]...)
+	router.GET(options.BaseURL+"/v1/access-log", wrapper.ListAccessLog, options.OperationMiddlewares["ListAccessLog"]...)
+	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.DeletePatronPhoto, options.OperationMiddlewares["DeletePatronPhoto"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.GetPatronPhoto, options.OperationMiddlewares["GetPatronPhoto"]...)
+	router.PATCH(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.UpdatePatronPhoto, options.OperationMiddlewares["UpdatePatronPhoto"]...)
+	router.PUT(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.PutPatronPhoto, options.OperationMiddlewares["PutPatronPhoto"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photos", wrapper.ListPatronPhotos, options.OperationMiddlewares["ListPatronPhotos"]...)
+	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photo-consent", wrapper.GetPatronPhotoConsent, options.OperationMiddlewares["GetPatronPhotoConsent"]...)
+	router.PUT(options.BaseURL+"/v1/patrons/:patron_id/photo-consent", wrapper.SetPatronPhotoConsent, options.OperationMiddlewares["SetPatronPhotoConsent"]...)
 	router.DELETE(options.BaseURL+"/v1/notes/:note_id", wrapper.DeleteNote, options.OperationMiddlewares["DeleteNote"]...)
 	router.GET(options.BaseURL+"/v1/notes/:note_id", wrapper.GetNote, options.OperationMiddlewares["GetNote"]...)
 	router.PATCH(options.BaseURL+"/v1/notes/:note_id", wrapper.UpdateNote, options.OperationMiddlewares["UpdateNote"]...)
@@ -6387,6 +7474,259 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	w.Header().Set("Content-Type", "application/problem+json")
 	if response.Headers.AccessControlAllowOrigin != nil {
 		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLogRequestObject struct {
+	Params ListAccessLogParams
+}
+
+type ListAccessLogResponseObject interface {
+	VisitListAccessLogResponse(w http.ResponseWriter) error
+}
+
+type ListAccessLog200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type ListAccessLog200JSONResponse struct {
+	Body    AccessLogList
+	Headers ListAccessLog200ResponseHeaders
+}
+
+func (response ListAccessLog200JSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog400ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog401ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog403ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog404ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog429ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog500ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccessLog503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAccessLog503ApplicationProblemPlusJSONResponse) VisitListAccessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10343,6 +11683,524 @@ type GetDistrict503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDistrict503ApplicationProblemPlusJSONResponse) VisitGetDistrictResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsentRequestObject struct {
+	Params GetDistrictPhotoConsentParams
+}
+
+type GetDistrictPhotoConsentResponseObject interface {
+	VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error
+}
+
+type GetDistrictPhotoConsent200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type GetDistrictPhotoConsent200JSONResponse struct {
+	Body    DistrictPhotoConsent
+	Headers GetDistrictPhotoConsent200ResponseHeaders
+}
+
+func (response GetDistrictPhotoConsent200JSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent400ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent401ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent403ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent429ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent500ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse) VisitGetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsentRequestObject struct {
+	Params SetDistrictPhotoConsentParams
+	Body   *SetDistrictPhotoConsentJSONRequestBody
+}
+
+type SetDistrictPhotoConsentResponseObject interface {
+	VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error
+}
+
+type SetDistrictPhotoConsent200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type SetDistrictPhotoConsent200JSONResponse struct {
+	Body    DistrictPhotoConsent
+	Headers SetDistrictPhotoConsent200ResponseHeaders
+}
+
+func (response SetDistrictPhotoConsent200JSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent400ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent401ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent403ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent413ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent415ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent422ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent429ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent500ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -19183,6 +21041,2230 @@ func (response CreateNote503ApplicationProblemPlusJSONResponse) VisitCreateNoteR
 	return err
 }
 
+type DeletePatronPhotoRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   DeletePatronPhotoParams
+}
+
+type DeletePatronPhotoResponseObject interface {
+	VisitDeletePatronPhotoResponse(w http.ResponseWriter) error
+}
+
+type DeletePatronPhoto204ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type DeletePatronPhoto204Response struct {
+	Headers DeletePatronPhoto204ResponseHeaders
+}
+
+func (response DeletePatronPhoto204Response) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePatronPhoto400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto400ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto401ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto403ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto404ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto412ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto429ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto500ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePatronPhoto503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePatronPhoto503ApplicationProblemPlusJSONResponse) VisitDeletePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   GetPatronPhotoParams
+}
+
+type GetPatronPhotoResponseObject interface {
+	VisitGetPatronPhotoResponse(w http.ResponseWriter) error
+}
+
+type GetPatronPhoto200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	XContentTypeOptions      *string
+}
+
+type GetPatronPhoto200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetPatronPhoto200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetPatronPhoto200ImagejpegResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetPatronPhoto304Response = NotModifiedResponse
+
+func (response GetPatronPhoto304Response) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetPatronPhoto400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto400ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto401ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto403ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto404ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto429ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto500ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhoto503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhoto503ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhotoRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   UpdatePatronPhotoParams
+	Body     *UpdatePatronPhotoApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdatePatronPhotoResponseObject interface {
+	VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error
+}
+
+type UpdatePatronPhoto200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type UpdatePatronPhoto200JSONResponse struct {
+	Body    Photo
+	Headers UpdatePatronPhoto200ResponseHeaders
+}
+
+func (response UpdatePatronPhoto200JSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto204Response = WrittenNotShownResponse
+
+func (response UpdatePatronPhoto204Response) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type UpdatePatronPhoto400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto400ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto401ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto403ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto404ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto412ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto413ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto415ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto422ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto429ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto500ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePatronPhoto503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePatronPhoto503ApplicationProblemPlusJSONResponse) VisitUpdatePatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhotoRequestObject struct {
+	PatronId      PatronID `json:"patron_id"`
+	Params        PutPatronPhotoParams
+	ContentType   string
+	Body          io.Reader
+	MultipartBody *multipart.Reader
+}
+
+type PutPatronPhotoResponseObject interface {
+	VisitPutPatronPhotoResponse(w http.ResponseWriter) error
+}
+
+type PutPatronPhoto200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type PutPatronPhoto200JSONResponse struct {
+	Body    Photo
+	Headers PutPatronPhoto200ResponseHeaders
+}
+
+func (response PutPatronPhoto200JSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto201ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type PutPatronPhoto201JSONResponse struct {
+	Body    Photo
+	Headers PutPatronPhoto201ResponseHeaders
+}
+
+func (response PutPatronPhoto201JSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto204Response = WrittenNotShownResponse
+
+func (response PutPatronPhoto204Response) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type PutPatronPhoto400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto400ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto401ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto403ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto404ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto409ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto412ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto413ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto415ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto422ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto429ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto500ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutPatronPhoto503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutPatronPhoto503ApplicationProblemPlusJSONResponse) VisitPutPatronPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsentRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   GetPatronPhotoConsentParams
+}
+
+type GetPatronPhotoConsentResponseObject interface {
+	VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error
+}
+
+type GetPatronPhotoConsent200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type GetPatronPhotoConsent200JSONResponse struct {
+	Body    PhotoConsent
+	Headers GetPatronPhotoConsent200ResponseHeaders
+}
+
+func (response GetPatronPhotoConsent200JSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent400ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent401ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent403ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent404ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent429ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent500ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPatronPhotoConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPatronPhotoConsent503ApplicationProblemPlusJSONResponse) VisitGetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsentRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   SetPatronPhotoConsentParams
+	Body     *SetPatronPhotoConsentJSONRequestBody
+}
+
+type SetPatronPhotoConsentResponseObject interface {
+	VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error
+}
+
+type SetPatronPhotoConsent200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type SetPatronPhotoConsent200JSONResponse struct {
+	Body    PhotoConsent
+	Headers SetPatronPhotoConsent200ResponseHeaders
+}
+
+func (response SetPatronPhotoConsent200JSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent400ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent401ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent403ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent404ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent413ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent415ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent422ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent429ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent500ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPatronPhotoConsent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetPatronPhotoConsent503ApplicationProblemPlusJSONResponse) VisitSetPatronPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotosRequestObject struct {
+	PatronId PatronID `json:"patron_id"`
+	Params   ListPatronPhotosParams
+}
+
+type ListPatronPhotosResponseObject interface {
+	VisitListPatronPhotosResponse(w http.ResponseWriter) error
+}
+
+type ListPatronPhotos200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	Link                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type ListPatronPhotos200JSONResponse struct {
+	Body    PhotoList
+	Headers ListPatronPhotos200ResponseHeaders
+}
+
+func (response ListPatronPhotos200JSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos400ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos401ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos403ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos404ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos429ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos500ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPatronPhotos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPatronPhotos503ApplicationProblemPlusJSONResponse) VisitListPatronPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateVisitRequestObject struct {
 	PatronId PatronID `json:"patron_id"`
 	Params   CreateVisitParams
@@ -22454,6 +26536,9 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness to serve requests
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListAccessLog Who read what, across the district
+	// (GET /v1/access-log)
+	ListAccessLog(ctx context.Context, request ListAccessLogRequestObject) (ListAccessLogResponseObject, error)
 	// ListCampaigns List campaigns (surveys, focus groups)
 	// (GET /v1/campaigns)
 	ListCampaigns(ctx context.Context, request ListCampaignsRequestObject) (ListCampaignsResponseObject, error)
@@ -22493,6 +26578,12 @@ type StrictServerInterface interface {
 	// GetDistrict The calling client's district
 	// (GET /v1/district)
 	GetDistrict(ctx context.Context, request GetDistrictRequestObject) (GetDistrictResponseObject, error)
+	// GetDistrictPhotoConsent The district's default photo consent
+	// (GET /v1/district/photo-consent)
+	GetDistrictPhotoConsent(ctx context.Context, request GetDistrictPhotoConsentRequestObject) (GetDistrictPhotoConsentResponseObject, error)
+	// SetDistrictPhotoConsent Set the district's default photo consent
+	// (PUT /v1/district/photo-consent)
+	SetDistrictPhotoConsent(ctx context.Context, request SetDistrictPhotoConsentRequestObject) (SetDistrictPhotoConsentResponseObject, error)
 	// ListFeedback List feedback items
 	// (GET /v1/feedback)
 	ListFeedback(ctx context.Context, request ListFeedbackRequestObject) (ListFeedbackResponseObject, error)
@@ -22577,6 +26668,27 @@ type StrictServerInterface interface {
 	// CreateNote Write down something about a patron
 	// (POST /v1/patrons/{patron_id}/notes)
 	CreateNote(ctx context.Context, request CreateNoteRequestObject) (CreateNoteResponseObject, error)
+	// DeletePatronPhoto Remove a patron's photo
+	// (DELETE /v1/patrons/{patron_id}/photo)
+	DeletePatronPhoto(ctx context.Context, request DeletePatronPhotoRequestObject) (DeletePatronPhotoResponseObject, error)
+	// GetPatronPhoto Get a patron's photo
+	// (GET /v1/patrons/{patron_id}/photo)
+	GetPatronPhoto(ctx context.Context, request GetPatronPhotoRequestObject) (GetPatronPhotoResponseObject, error)
+	// UpdatePatronPhoto Move the focal point of a patron's photo
+	// (PATCH /v1/patrons/{patron_id}/photo)
+	UpdatePatronPhoto(ctx context.Context, request UpdatePatronPhotoRequestObject) (UpdatePatronPhotoResponseObject, error)
+	// PutPatronPhoto Upload a patron's photo
+	// (PUT /v1/patrons/{patron_id}/photo)
+	PutPatronPhoto(ctx context.Context, request PutPatronPhotoRequestObject) (PutPatronPhotoResponseObject, error)
+	// GetPatronPhotoConsent Get a patron's photo consent
+	// (GET /v1/patrons/{patron_id}/photo-consent)
+	GetPatronPhotoConsent(ctx context.Context, request GetPatronPhotoConsentRequestObject) (GetPatronPhotoConsentResponseObject, error)
+	// SetPatronPhotoConsent Record a patron's photo consent
+	// (PUT /v1/patrons/{patron_id}/photo-consent)
+	SetPatronPhotoConsent(ctx context.Context, request SetPatronPhotoConsentRequestObject) (SetPatronPhotoConsentResponseObject, error)
+	// ListPatronPhotos List a patron's photos
+	// (GET /v1/patrons/{patron_id}/photos)
+	ListPatronPhotos(ctx context.Context, request ListPatronPhotosRequestObject) (ListPatronPhotosResponseObject, error)
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx context.Context, request CreateVisitRequestObject) (CreateVisitResponseObject, error)
@@ -22664,6 +26776,31 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAccessLog operation middleware
+func (sh *strictHandler) ListAccessLog(ctx echo.Context, params ListAccessLogParams) error {
+	var request ListAccessLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAccessLog(ctx.Request().Context(), request.(ListAccessLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAccessLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAccessLogResponseObject); ok {
+		return validResponse.VisitListAccessLogResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -23111,6 +27248,79 @@ func (sh *strictHandler) GetDistrict(ctx echo.Context, params GetDistrictParams)
 		return err
 	} else if validResponse, ok := response.(GetDistrictResponseObject); ok {
 		return validResponse.VisitGetDistrictResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDistrictPhotoConsent operation middleware
+func (sh *strictHandler) GetDistrictPhotoConsent(ctx echo.Context, params GetDistrictPhotoConsentParams) error {
+	var request GetDistrictPhotoConsentRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDistrictPhotoConsent(ctx.Request().Context(), request.(GetDistrictPhotoConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDistrictPhotoConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDistrictPhotoConsentResponseObject); ok {
+		return validResponse.VisitGetDistrictPhotoConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetDistrictPhotoConsent operation middleware
+func (sh *strictHandler) SetDistrictPhotoConsent(ctx echo.Context, params SetDistrictPhotoConsentParams) error {
+	var request SetDistrictPhotoConsentRequestObject
+
+	request.Params = params
+
+	var body SetDistrictPhotoConsentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetDistrictPhotoConsent(ctx.Request().Context(), request.(SetDistrictPhotoConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetDistrictPhotoConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetDistrictPhotoConsentResponseObject); ok {
+		return validResponse.VisitSetDistrictPhotoConsentResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -24101,6 +28311,245 @@ func (sh *strictHandler) CreateNote(ctx echo.Context, patronId PatronID, params 
 	return nil
 }
 
+// DeletePatronPhoto operation middleware
+func (sh *strictHandler) DeletePatronPhoto(ctx echo.Context, patronId PatronID, params DeletePatronPhotoParams) error {
+	var request DeletePatronPhotoRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePatronPhoto(ctx.Request().Context(), request.(DeletePatronPhotoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePatronPhoto")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePatronPhotoResponseObject); ok {
+		return validResponse.VisitDeletePatronPhotoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPatronPhoto operation middleware
+func (sh *strictHandler) GetPatronPhoto(ctx echo.Context, patronId PatronID, params GetPatronPhotoParams) error {
+	var request GetPatronPhotoRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPatronPhoto(ctx.Request().Context(), request.(GetPatronPhotoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPatronPhoto")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPatronPhotoResponseObject); ok {
+		return validResponse.VisitGetPatronPhotoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePatronPhoto operation middleware
+func (sh *strictHandler) UpdatePatronPhoto(ctx echo.Context, patronId PatronID, params UpdatePatronPhotoParams) error {
+	var request UpdatePatronPhotoRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	var body UpdatePatronPhotoApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePatronPhoto(ctx.Request().Context(), request.(UpdatePatronPhotoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePatronPhoto")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePatronPhotoResponseObject); ok {
+		return validResponse.VisitUpdatePatronPhotoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutPatronPhoto operation middleware
+func (sh *strictHandler) PutPatronPhoto(ctx echo.Context, patronId PatronID, params PutPatronPhotoParams) error {
+	var request PutPatronPhotoRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+	request.ContentType = ctx.Request().Header.Get("Content-Type")
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "image/*") {
+		request.Body = ctx.Request().Body
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request().MultipartReader(); err != nil {
+			return err
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutPatronPhoto(ctx.Request().Context(), request.(PutPatronPhotoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutPatronPhoto")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutPatronPhotoResponseObject); ok {
+		return validResponse.VisitPutPatronPhotoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPatronPhotoConsent operation middleware
+func (sh *strictHandler) GetPatronPhotoConsent(ctx echo.Context, patronId PatronID, params GetPatronPhotoConsentParams) error {
+	var request GetPatronPhotoConsentRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPatronPhotoConsent(ctx.Request().Context(), request.(GetPatronPhotoConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPatronPhotoConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPatronPhotoConsentResponseObject); ok {
+		return validResponse.VisitGetPatronPhotoConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetPatronPhotoConsent operation middleware
+func (sh *strictHandler) SetPatronPhotoConsent(ctx echo.Context, patronId PatronID, params SetPatronPhotoConsentParams) error {
+	var request SetPatronPhotoConsentRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	var body SetPatronPhotoConsentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetPatronPhotoConsent(ctx.Request().Context(), request.(SetPatronPhotoConsentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetPatronPhotoConsent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetPatronPhotoConsentResponseObject); ok {
+		return validResponse.VisitSetPatronPhotoConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPatronPhotos operation middleware
+func (sh *strictHandler) ListPatronPhotos(ctx echo.Context, patronId PatronID, params ListPatronPhotosParams) error {
+	var request ListPatronPhotosRequestObject
+
+	request.PatronId = patronId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPatronPhotos(ctx.Request().Context(), request.(ListPatronPhotosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPatronPhotos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPatronPhotosResponseObject); ok {
+		return validResponse.VisitListPatronPhotosResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CreateVisit operation middleware
 func (sh *strictHandler) CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error {
 	var request CreateVisitRequestObject
@@ -24484,376 +28933,447 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5tib6Kgj2jjBZO0VdLNdFio4Jle3q9rTLdkhy+8xu1iihTJDEVhJgA0jRrDqO6DivcHbMI+z5",
-	"cd5gfs55k36SCawFZCLJTDKpq+1iR4dLJDNxXVg3rPWt3zqJnEylYMLoztFvnTGjKVPw50mSMK13nkth",
-	"lMx2TrJMznbeKj7iwv6cMp0oPjVcis5R53zMiGJ/z5k2TzSJ8bE4IopNGTUsJbMxE4QbwjWRghE5JGbM",
-	"yKWSM80UkfC8hu80U9dMkRnVA5FIMeSjXLGUGEmoHQLpxqcn7969PT2/eP729Ozi7emrP716cxb3jgm9",
-	"1EwYIs2YqRnXrE/eMNsUJTOepQlVaX8gOlFHJ2M2oXYSE/rxNRMjM+4cHXz7XdQx8ynrHHW0UVyMOp8+",
-	"RZ3nNBkzvwjL87Y/czEiKs+YJkOpYAqK6akUmvWbOvv2sK6vl+d0tNzFmVFSjAgThps5MXTkF0+xqWJ2",
-	"xtQ+uWFfr7m4Wu7r9Kfn5PuD778nGRdXdsltP4J9NGRKR+yIxIN8b+9p8s9//Cf8wY6JYtkfBx37yKAT",
-	"R8SMuQ4IgaapYlqTGTfjsq0kV1qq6oBrRigTisOqIzbfsluLRCGZKaZlrpJNV/6UGvaaT7jZgX/ru9T8",
-	"14JwE5plTD3R5DJPrpg5gi8nUhs/eW2JPaGCTOgVI9QQKRJGulOmyMm7VyTJOBMmGgipiP1OsYk0rLJe",
-	"MjeECkKThE0NHIArJnp98ppfMejOzCRx55VcMns0uCFDaQ+JHgj7xKuX5z+RYm7uYTLkLEs1SRUdmohQ",
-	"keKhJPaszAkVesYUHDc/F6Q2athAZLYhpkgic2FYeuReinev9+PicfbRDpmYsdSWSoe5Zim5ZEOpmB1i",
-	"VzOcwMm7V0/0QAQr3Vs8oEOpJtR0jjpcmG8PO5HdSj7JJ52jH6r/izoTLvCXvWKHuTBsxNTCFp+yCeXC",
-	"bv0qNqZJxoaGcFG334QO7SoAtUuxQG33M2bNasjyjCVSpJrkwvCsdqBck2GeZYSOKBf3Nk5m1HznxK5J",
-	"8xiNJDPKjScEo+aWcd7RuPZrx/Xhw4edk9yMLe9MqGENrKR8gktBYCAMzgVyWaql8EwmtQ/STJMZUwVt",
-	"NzKbg2ffLnObT1FnShWdMFMIWsPF6L2uWzw7vgmbXFoZOSTa0OGQUDJUUhjCREpoYlDsdKkgbGdCeUak",
-	"cg/ytGclcCJVCgdQ8xQO3kAg++mTN3apM27PZ9coPpmwNCKZtAwgoZr1ju15neTa7loot/F9K+kpDP4i",
-	"10zpGPmZKQ8RAWmADABkwOHeUzziVolw2kYn6gg6sWuEK7EDS9G4pIew7f7zfq3QhuGdwsxfvahf1ZIL",
-	"22nwFIQXI+/fv3phZ8mNdktHukIiC3xraYnE+NYFT2O7OgH1MGTcvb6f35SacTk7nnaijl0YrljaOTIq",
-	"Z+Ek/0WxYeeo84fdUiPbxV/1rh0VzgxEZ/2MYitcL1C4xn6npopdc5lrEOB98nZK/54jcWtGM7vvTCRq",
-	"DhLGfhtOJz0eCCs2pBUXQhrUdBhN6WXGIqLzZEwoKm12ippQknHcdEtyVmu7nPeOiLaUak8+Ta4GIhfJ",
-	"mIqRpTSnYMBLtvNCTRjyzJ4OYsbUkBG9Brkhc9MnJ057wJ9mVBPfmqM9apsCFRDajXAo9lCk3JJI4hqU",
-	"uYnsSA/39gKK/HvO1LzcMuyrkRb3Dr+vI79XKZtMpWEimf+FzZc364TkgtttuGJzpzNy7VQY0qVIg9wu",
-	"50jKlCRjyRN2TP6eS7tLUpFLqljProWyjLdYtoHQdIKt2tW8lOncKokZnWu3qgoW2gr4Y9S1/fPQhF83",
-	"eNEuzcHBMaED4XoZ84wF7XBNtOFZRlQurDTFxfyhT/7C5ppQZRueGpjfwSEZy1zpFUc/WLMdu2iNx//Z",
-	"+uP/avgzNcm4/pRYJRt5GNCNHfUltfxJij75YK0U5F9w9B1tEc1FwpBBzBQ3bJmv7R/0G6c23MHxbCIl",
-	"7CzeSMEaZnIigomAyMdj6qbAg+1JcqWsWWQfdcod1+Tp3mGpZcKOrxq/HcnqSezvHTTYGbX69J/ljEyo",
-	"mBNu2AR0Azc0agpVuk9esCHNMwO/P9vrNxxS0Ekr40rxvc7Rs72ook48PQjViYO9vbUqxBtpWJMIEdKw",
-	"J5rwtIHh298v7oLrv6PWBmwaxhR+XTUQfOJOhnKWjKXMmoai4ddVQ8En7mAon+z7aGaDFvUjTU9R6bCf",
-	"EikME/AnnU4zp9vtTpW8zNjkX/9do13Zrsd3+BZ22mgw2FM1oZklNytWczGlSjMrKuF4RYSSQu/z0nkG",
-	"pr0lO1Aa2ntf6obr3t5d9Wq9rbuqtcXHm02pdq2Ur9QbOG1bsY/DhjyXYpjx5NG2PXH9B14Oz3K1cRI9",
-	"zXEwzKojgWFdvAGCeEEGVsXrlkBuSiA/SXXJ05SJh6YQ8NhYtnBNM56Sy9yQjCZXzs2ZyCmqU3LKFJqe",
-	"grFURxUDyinWYiDiwDqKAyuMTOjciiJrC1ptC0gs0Av8z6lEPdMp3ajhDES3OgRtlcXZmHlXzJbibkBx",
-	"f5KCPTSxObPI2l5ZCr4pKgI9V4M2fgzmm/dRg6dUowsGqE449yFq+Qw9G1sKuAEFvBKGKUGzl0qhuf5Q",
-	"pHAmJwwN9SHl1r7nwrt93M1Kn1SUlpSMWTbVASeSSpMhB5N9u/833P830vwkc5E+5Na/keiSQc4OYgDc",
-	"rZkUI2dioX1fOEJAF0GNnMjcFIRS+MXwN70lg5uTwc8y5UPO0qbLhvAOj4wpONqqfgfYErD24XqTCxJX",
-	"TPL4wbbHX1CuagKe+Qq38u1UP46JeULA3xEYj+iQpdbysNtkqUXRxKCXkwvUNt+f/7Tz/QNRhlufrdC7",
-	"waI9hqQ4L60DjgzH3XD5tXiiiWBmJtWV9uaEtpoks9YLVW5V05rX5EyA350Jph52Ic+YuuYJey/oNeUZ",
-	"vcweXAVPqaGXVDOS8hQtMvRpWiufC7iv13gZ+nACtXozu5LrBY9+Qq/jPJM0PZfyNVUj9lj+FX8bkdlB",
-	"BHaNixPC+AgdhAX9+PbFf7t4/ernV+dxr09ehZeQA+Fvn11EA6kENOjQ9I6IlqHTHGXzUjiFfjA7GfZE",
-	"AQFxu04/Aa97+G1Zvhmp11AeWDn52hSOz4ifJVRYdnYJ0RDJmKVE8dHYECFnEd6sVvid5XV8wo6JUXP0",
-	"Lrh4mTjgMfHD88KviEBux9nPpfyZirlTZvWDqx7otwReYaTEi0AfdnWMUUJbUvk8SOW9oLkZS8V/fXhR",
-	"c8moglBE50afcK25GEWFjSMVYR+nXG0dlTekjLoAuVVNLD3vaGSqpF01K6ReQpzyg5OKUxJnLMt23BXs",
-	"ZW7IpWLUXbhAiPYxiZm1TvXffonJVHKr81FDrFTDuNgtId1QXXkvdD6dSmVY+jNLOT2HWIrHMxmeaPIc",
-	"u96xQykN3cVLN0Ov2Fay3HTbPyhuDBNvpDkby1lDsD7GTBkprwgbDlliIjicNZeUwfUUxl7y8M7U31k9",
-	"0QMBT8IlKqigCw3gbrNeYcS59hwVoKLK0iMiRTaHYM/Y2i/xQFCRRhC0Rl1EXoQ/+3SE+AHvRTfxt4bp",
-	"EqueL5776ojxk48gCnbltRy9FEaBPJoqe+gNx3ghCr+z9IKaStB5Sg3bseYLRoqtyBuJyjYu5+s410li",
-	"pLLv8HRNjPvBwdOn3x3sPf32+2eH33337d66ILUoCO9qFTqFgVdMG/dGGMV38H3NNP2xWz7cH3wQrj12",
-	"EWH9UZ/E9uDpOMI/7H/xUvkin2rwBgT9PT2oixks48L+hkHT1fg1N5jq8keVDf2laFZe/jtLgFQLgnjN",
-	"0YFfpQdr7Nr/QkDi+t2sENcnmNQrfBOiCl3vVCkKPweh2evafsM+GhfmvbgYMMb6uZm6qPAPY2tcpczy",
-	"Mox23fGJN94IA3YHyXlhWoGgE/DuupjXxQwEDsEmLLV80u7o4skqUgIaAtWbIlmg24iIMivByCAdYYF4",
-	"IBWg5kwWvV80ke07vHPD8KswhSE+ImM5I6cUNBlyJeQMJc+UKS1Fvwj+p1rbCUsRkwmjwuVbBeuKK2jG",
-	"bALusMqMuy6TAnMMRlwbiJWv5lL0jgfCj8P7V66Z4kMrrlAGMWFZwt86i2MKSKRclyJroX5PlnMbXIhi",
-	"kK1m5WyscEw7ScbjIuExkZMJFSnJuFjcpfqEu5Cqy5HVkfZzOplSPhLLJxZdtuuOk3//OT5tVwJzBW/D",
-	"+H0TG/D9McvSCxTPlS6rve3v1fTWnrFfcZG2XZC/2Gcta7LsekEOHO7t1Q1kSpXhCZ9SYS5g9RdFWTW+",
-	"en9vryq99uqkVxkR3HKShhv0hVZSMerGm0/T2+60b6L1TtfJrzDoGbbIT6Iki8iTc4U+K5RWmU9lZKvO",
-	"zfPilCxH4A+pjxTEZ59oF48/ptdwqFktd2dLhLyhFlNLB+zjNKNcsPRiNp5fCGnuvAc5ZTUGCohtax8w",
-	"fo3pNblIISX3mrOZXYA7HYSRhmZ3PLUFmsMu3Hyjcsfq1ngl6QDtwaaneOVEs3cBMQxpptkifdyCz90t",
-	"91qZJfTZ87J1OU7hfrdgL6u2+SfG0kuaXP3oU4022O1CW26lNi/26AhsWX2ecOE+7i/q0ov8FR5rM72W",
-	"1FxlDm8FA5ZotSEa8slLu1iQHgv+o0U2iluyzD0TathIoj0abPmz9fSaMkN5dkNS39A+nOaXGU8CWIZL",
-	"KTNGRfnbhc4nE6rWCsV38PSZexj2DvnsbWRyqdav6trv+xk+bd/LLyfcGKYulMzWvo9JV6f2SXi3mG9l",
-	"3zY9qq6ZVQT7F8cGvXqvc3UNGZFDmeT6YqRkPrXc3YyZqlX1fUN3YOgW2vejm7h+JO9uwKU+U5kk8szd",
-	"62P+233IqIY+QoXkpiJoeYvAx/Dy2rn7F/TGm5/3DayspCE//syloFNNYp8hb2TpbmZ20LoG1mNdunfU",
-	"YX6+hTmOKnuponcs986Y/euXW5l3kEpZ4+VhilVm431kBSQS+rNhEA4qaC2P3ViTcfc9q549deOCu6El",
-	"N4DPtYeWIrSccHGjDlg8TZYOkN1dMLuAftfzuzHVFxOpar2iDOLs7a+eslxijZBgUSyL1QXu2bjDOp+w",
-	"iNBsRueauNjxY581bYncuW2GDAAWxoxMM5owMsMmPASTG9WMZxm5bEXodXy6OuxgSWq3Cdw8dY740uvV",
-	"kFUMTsfuMrxJRLgI4UqWsuLohC253yAx2ZPDWndiSQT7e3VUsMatxtNwTJo5IBxTZAcykcI1dH8Dr9PD",
-	"Oq58tsgGvKD9kxnV5gJWws1qifBFuID2cTKShlBcvop1vsk6YDZ6CxeSYtfy6pbqqmelelXSvA7nybUL",
-	"TE2JkceETaZmjo5mB7jlk3bwsPstqpB2m+VfR91wv9revjuzjy+0+11NqyxRzFwoaW5LztpQk6/n67Co",
-	"Z/jsZ+QWLHmHI8jqYatQTrEXUZVhFmtwZ35DGNSNXD9tOXkbLn3k0awcJB7TIePXEdFGKpYOREUC9Mlb",
-	"sPAwNMyemqO6TGkAJKoKBUSmaRILawzsOxASEgdVLxsqQCiUKCpSOanRUL+tDvUpaIyGKdvRf//byc6/",
-	"0Z1f93Z+6F/s/PKv/9LZgC2umf8qDoex8sEm4BR1wfeW9+zBOV3UQUAm94S1lO6M+TW7sup6XWATjiu4",
-	"kTQf17tQflE9e3w7H8bRzspfTJSbMDUCPJxkDA47EdxeHgOYJppD7j6bO4xHmrmjtGVnrdjZY3CJ4y1r",
-	"aDwsZ4UW5F0QlnSvWadQX+vdhPDyB27GZ6CQAc1n2dth5+hvLXnF0pU8CjpdtFdzZuC3iOixnAnvaklY",
-	"vwy6YGyqy7i8MdXjpcCPb1vGFLiBLPOZXwA4aDLJhQtItba/YFn9PSklKUu45lJAsJORWQpghv0gCIOL",
-	"CwwSsd/Zo275yVgKuwvJGDSvbGLVtIxZkQy280wXH5xb/VJSla507r5wZF4TD3F787C94dbagNJZPlrE",
-	"YH7a6NRPmwNUBDuVGrKI3KOvyiAVf/afWLY6WiKXZ/cRG1Cn0Xt5bee8oJAH/dWJvaVLuFuIct+W5R5r",
-	"BXpbuVxco4WnpsFipyKFOCrYmqWT43TcKZPTjJHZWCIgp/da+YO1QNzl+VzJmerOtNXAi+9v6T8J27mp",
-	"8efnsjys5Q5ab8WNLLa7X9UqNYR2i5CzY8QSdrmEDlp7mJtcsRt6chpWduWq3Wih3BXPBk6wL+2qt3nn",
-	"YliSuN5xfbf3wQ3uP88XgImM+DUTVZvYudVv555ru2Rf8vVzECmy6iraD/7P3Nol8zuSR+eKCs198sHj",
-	"mpkVGbmsSt3uuC/apUPFGMnoJcsK0Ow4kVnGEgwhlorEAJAcL9xoLGgyz/ZWiqQV2R+LW1GV4o93t1By",
-	"uuqa/SwVI/RS5oZw4+u4oMngMEeQ7xBQmBeWqSF6tf1eSnFR0ccbb/hMiHkbjgjGii59CB+CTPnZmCdj",
-	"Fy9EMzBcY3wpjgIbI/LfeqYag0Llv/SPNfHju5IA4RxhDiPJtF/9+klDjRPEnrajTB2m/AwLEAwRkAzK",
-	"f8QLSxz3VkoXP+cVGSgpZCtIRWZj8IpEHpq+ui10rgk3x5CSZpggGb9iA7G44FGJzFror13/kGEfTWF5",
-	"mIKn9QBObWiYmlGV6v5AnKC3CYtzuA6x4EqSMap8VaRigQGnRE6ZYK5QUYuI7CXp27A8VF+xdOWaHBVr",
-	"cjl3nikf3g/PWdY0EHYvHS4/h2IYQ7vagB9O6uYLACzeUTUG9d+XC4icT2wgimI+igAmeHGLjcRcWaGM",
-	"iytMDOkeHhzYlrgYoR8BEnh7S0v3rOFi74aKx031DMW0zPJNmPRp+caD6imtLtWK94prtTvSb1YRMDhN",
-	"qbv4p5BuUtI00sr0RiKjnkZ8RrPSZfhVA469HRUZdCaQ5jroRK7cirb2LYyk1sZdgU2/f/jd4fdPvz38",
-	"bl3M8eeY5FCk6Pl9rVnLQvIsy9vgUjM8pnd1xelJ9w5uTTZytTyYUnuTGMkFlbegozyHHQ2TNr9tEbrY",
-	"2vpd21J7a7hFPGWgG912hi2CpJvVljOrA4XE01/U7o7RBe4j91CbAiEIcq8octirVX43XZg1akTjcL3C",
-	"dExsH0EsvAuaH5b6Qx3H3XCYn1fweBGfbfIUoxQNoGOpTtShqWXa2gAsIvKz4bATdUY5VSmnonDxR3bS",
-	"v7SY+y08AI184rSiktQAgHndVwpCBexp5IMOXT0g1PZjn2OEtuxSmlG87NB1JH2brfRNbGBwWt29jREB",
-	"0ZR2FgJBQgrVb51KvpiKZfuLwslWhr2KiZ81JC//OcBnB9XUY7JhKa1LRdU8vJhKpLhmSqOlHzVlE+h8",
-	"NGLaPnNxKT8Gd1h2Z1ZeSC0ogk3Bq54naENFqo9I7A9zHJEYMu4uMOMuRkg5XKSjkLS6usB59ZvVW0Fv",
-	"fgF8R3CrWvbTPjOuZq5embmRM3lDE33VCQ5caksL/1YwwoRRcxcLYZf/iSZj9OkdEUomEnRSJfORK0MC",
-	"e0gmUNWWkW5cmrdxD2uXDFz5NgQWcHc5sLMYPM+NDm1mlnLjzel4qOQkJn8ksZH2P/ZR7NEZbY+SMYDl",
-	"EZq3cI2gsDYnBo53ljCJfgKDltg1iAKMqQI8E1bFrsI1zXLmK2NCGT67lsdO+pebECHOgDNkimXmhmgG",
-	"cO7esdBd8hb1IsItGcyDKme+ctRA4NU1zQDzEU4XU1T7EHIYHgL/jqSlCyutejBQUFKwKJydGZYr0YbO",
-	"CzM8XMv9/Rpa9oxsA9PWEtLmBuo9QK9cLeRqlVtleUrK69mIl0Lr/TtGbjrNOtMsXOEiRRTWEHqA8wI5",
-	"Fr+0YjU3Y3ql82yNslHno4JEBU3n4ED0HOeJXnaK9hDSaSCwomHRqqubTLPMNzyTKoWyhaV/CkK3gtad",
-	"S8Eq3L0Gj9ya+7gW+gbpGhlIuV5Ur3zgY8uSrlfoK65SreUZ6Ea0s4O3KuKV2I0PVqbXJ2+nuIl4msEp",
-	"iQ/bk6yMbudfvzWtGllPgAGLrbtcsT8/WeChXZQ1vZKZWmEm415QEsfZLOC0tlxaUZ1DUd8UwW3MmE3s",
-	"zBdV8ypdt2JFdoh/teNruU7B8wtrVJ7axqUq4PcXFW5rRzcQI9e+Fp3V1vp1scEQiszUKgXPgfoRrj0W",
-	"1B927ZlCq+APu1DIYBcyG+KaPham6jv0LoDmGeNSraUNLurUIHtESZfi/VwET6SRlbp84kt+IqfoRSS2",
-	"FBBDpVl3KU669rz5axw8jEBWhWsfBeOYpkRIHAiyEimYC7VbOlrrjMFll8MvUOcsy+Ts/bTGfC/0ZiMJ",
-	"1VfuZg0ywew0a8JtMnlLbDTXwiaXgTm7YZLuVMnJtInP4pQdQQ46dvo+NkknnNnTP6RckRkTZtBp5xc2",
-	"K7BSi0PstuPMIFDqAnHjkH1btaTtGriRuL2LxbxNpIFrZdW8/NX74qEV0jBXkNilTe7kU7w344LEKJRj",
-	"CBzDvT0KfBJMLNXEHQj3jj5SjKZ4m2pFvmasogaXdRsxsLhLvQZg+7LGUooJGPj7QFRqJvnC+w5iEm4e",
-	"au0aO7+13l+JuBjYf7u7lCKqZjGJQK4hsLvwg4d7+vh+cDeam2URFDQHm53CpZPXGGLLmmOimKUGDRdN",
-	"JymokVaTg/qNJEbaj9frDq0P6XoH7s0O7Y1ZWeOSn/n2vEXkQIhSjIROlZxOG+LR/6RoWiPFn798cUZG",
-	"9jeSsWuWkUSmLPTvvPtLJ+r85U+dqLO3b/85sP88tf9Y627vmf3nW/vPd/af7+0/P3Sizv6e/ce+sW/f",
-	"2H9aO6g/M5qZmoBcvRRzL69qGliMv8K36mgWiifRpNmVQxMDCIxYFqJP4vIyzAWIlBdiMdhKMx+Le2n/",
-	"lhNr6iBYZwIRGccklgnwPGxk5kqHj+kUgxBuGoUbzCWMFn2cEKMccZ4vJlzkDpdjBYTG4eFam3/MaNp0",
-	"H3xeBjZjiSTIzc8Y1ZjdInKPpOlE0upb4P29Fj6Iu4UHDPbO45kERHLjnZO5SeSEbdD7W/dGeG+nV1VA",
-	"127JITgAqgOkTPm8oSG64qiQYj6RuYbqPVj15xYJQ7XCzSoZF8Cqlkf7cjiUqii3dfry5AXRCc0Y6Z6y",
-	"IVOgjbpnTrRmWk+sPvKCGtqL0HDfJ92UK4wc1JHDqhvya0Ycgfes2PqWdLnYSdnUjCMyyTPDd2xrXFrL",
-	"XjOqknFvNel9u47slB2wotl60A/3nJU21HA9LLncyqSp8Nkbxb/U3pgd7H0xUJEB2Ve4TuHCKxMJwiN6",
-	"V2ESNVy88TLKSaVqmNSq1CiXEuUzpDA16pqnTNaK4XAs95joUC+4HlmEVEPda6XIMfGEVJhAioG/XkjB",
-	"jomAEKQhmwUF1CZ3IHruRqDUxN6FWghZziKhc3LJCKMq40xhMQFrc02wtBsVFYZIMmqwGOHnL7ngkqgw",
-	"O10UJPIE0CQmUhtysLdHukA9hPqyeHCPC/ZxSVsYVHtnoq0+FbYq7R5QnpTgkTeVKkELdylbbgXduYYR",
-	"e2zAZUqyb4f2QcB/r7nmpuNW2KoYHdw2pvQFTa+5lhChZ1gyvhizbIoo+6Ak+M9caKPyxF1sJRnV+sI3",
-	"6zG6mkMEggncga8htJQe3dVQc+xrhSQHYH3LzWIkdJY66PgweNWKT3R7IySInDApikw5DO7gVJTlWY/B",
-	"iRX7s1OJe/BFTvzO459FMQY4zxCUfN1gkAdzu1FE4WPK3PW4h1UZ/FkIwtvKpxvtfOsItKos+zzFyvpt",
-	"31TMIOXfQsqUDdyfkFmzd3UOu4DZNdfHgBA/0KoQFx5J6BgRRxbgNH2yCNwqTemoJXzmG+cNr/KOS5nO",
-	"20VIPI5XqTxLLV2nd++osQvn+cjGSV8b0+Jj2McRaC6XPHMFBdetxl/Lp9eWEQoVLyC2wqgO+rwrS9oO",
-	"7kZma+MxWOPV35g8S1V4U9K7sy2CuTat3iImNkQGMG3XfsKEU0unoYKL5aDKnWzWTm37d6CW+iu7x9VH",
-	"7Shuoqw9GKUV4vBBCa12nf5aabEqAmMsexsHFQLxGww/03TCghJaJADf6h2T2IVhx0fuGY332QAMDpfQ",
-	"xyRGDhQfEZppWfccPhAVKeMU3NWaZVI90cS4+gKFzgej60Qd13fB42ppHso9FYFCCzeggpz+9Jx8+93h",
-	"D+R//89n/QMCJVOXb4OYf788lVCX98LVlwO7Eb/B6QVfjBSFz3lQX7h8Ki+LieKTFx4U2r0OAFy1M4NB",
-	"XVRm9NsaIxznUXea3hXX7wunhapE1l1WvsbFJwlVKXFPHRNUcGFvnSkXgpWthSp6NNzfaUbnFx7padnl",
-	"gOGSkowUY66Y2o6LA3NWBzwCMVEs0xgngcGM8OqO0ycZ3FBCrBSd8Awh9PrkJVzcQHgeBiMvKZR1DAkd",
-	"zG2gnbHR1fm/RWhIU4D0jd2KONWLGhyt/Vo9F9Ztg8f9ZfqqvcYbd2sLywlTEgMZ1+FNbAAD7YR01V5c",
-	"134pP5/WiM9somshwl4zqiDgdUIFHTG4NtNzDUnj6a1PoF32i6mSIhcJb0C+gqsQCRfvPsW9CDr7t7d/",
-	"3mFsKbqsfuuK07P26JWOI8BmuJy3bF8KK0iWxH1dxt3mmdwbW7m8fkfPMK2OcIHni0txhzu6Cm6uhJor",
-	"kOZu31+rpHoXyPXZIVWH1hKQRIUfVZnZguQIcrlLfnBXhhWu181Mq1KEL27eGpW3UcJUoZc35fhrel3N",
-	"/9e9fFfSYE0/rTh+a/TZ1fx/w12rZ+EbruMya964gUbeu+bNB+XEG65tlZlu+vINOOOKW7R17KmZjdyB",
-	"D8DZC4/uBcBx3MgP0JYtrr0uaMkm17bzObDNOw81bX3p0poXr23p8+HNa4d6E17dIkR6M97dJua6HS9f",
-	"j2vx+fD29TgUG/D69Y3djPc38LvTuwTmqPMtVQZSB7fOhftzxdtNGCsvBaThQ6FRj3vmfSs+XGtBNC14",
-	"aNb6Rj4Hp0C7s31blNZ1Rkxl6WolaMbSunzTt4KRa6YQFWVY5AJ54I0nugiFnEILdWUlEqZ1Q7JaEQ82",
-	"ljlkDV4zgi8QI5f8X7UrNWQsa9e6fbJdm1dCztq1eeWgeNe3CSmTenw767ZsZAPP5ua1DRuT1nGTCTea",
-	"ZcOFeX9fP29HPcvt7RdX6AW65pArbVwnEVFcA/YJN2MMFBRs5qsAbYgkt7+2iHh4WvyQHXE5evB3bJ3I",
-	"w9xUtnRhc5oP2V3o3XhaH1/vhnG8w3lvXD3L84XNIgrLE7/pe/5Ub/peDXzF9xtHPq6ipNqlxdzyxuuq",
-	"Hw6ffVckoGPCeB3o1Ioc+BmEvEAWvEN/BUBWuMqKHBTLOJ9QUZseD5dITVG+OCx3u4dVffOMKswNB9zT",
-	"KVV0wgxTunXMbpDs/2mZ0rnQhoqkwX/spmW597h2Ou6BxnIc7vcnGrPltY9RjP+vnVP8aedVGkOWDcZe",
-	"hxL+4PuVuuByb38+P3/nwYl8+l8zx3v2ww8Bqzvc21tZ9ngx/VOPpTLExV75EGwfXet2sk21Tl8Qd7H9",
-	"96evSBGoUOLXLvXhIRR2PfXsusvPuL9pWQR3eYpTjlZlISI+/48e9fo2LBlaehh8zOKqu131AXy2XuBZ",
-	"3bCRuy9PqWZ/PVajg5kpYNoQPY9qh63sQLG5qaIs1+RcNiNpNiLiNQL60YKiS7RxvgDpbVUv8uuiXtES",
-	"PSCEvAzMo81g1nwjF23h+kLM75XLuwY86K6B5AvAylUbUo8zfcf7cnPYy/bI4puvvIcP7X0tcMy1dmeJ",
-	"gexhkYtTskjrVZKpHOia+TczqdJ8ba1ktlcr2yuS92P03YTZr9BaV1lo92RW3dSmat7ws2JNFsBG7rZO",
-	"W0N9UvvuirHdpjpBgPzmkl1W4RCvBxlemvhpkBCwODw5ac7OQUSaWVAlI5NyShD36PNAVHJveMCZ5qyk",
-	"4wJBB8KtyjmsP9GJFIYmpjEeBtBpCwfm2qCsVngkfsscHknUMXJFrAyGbkHpAHTNFWE5P+s+OeXXTNFB",
-	"x/4+6JxN7UAQsguJl7iQvqXgnYMGELwCH7oOi2rM5oSqcgTOe1gEdlpRNXBYiWW+V6vAoSUwPX/76Ye0",
-	"CmtqIalyw0SvVWR2WklMjmEIMWBG42txVMERFbVUt+YIBzS4YanbW5PbhjVwA/LY6C5y7eau2tT6Gle8",
-	"CjizQcalc/muzmj2t23A1YdUeebukLkC/K2Ji7FGjOAKVFc0EAVx+IZnY6nZIlQX14ROHH5hAcXVJ3Ew",
-	"yX6ZvxYPRMa1gQFNCM2yhXrJG2BtbVZdM1zzch1X7d0dOEcrZPDoLtJqXt2m2Fw+e++m0Fzu4DjAJHd4",
-	"4mOQeAuPBlytBZTXAg+8Nw7W6kr1C+FojbRRgIgt5GRMaMrio/UJ08eFcDlaVMwiB5UVbC4WwBrjvZX3",
-	"WdiuOl6DqnVSnDI0586dn6+4dfYavsPuixCAL1o4/CUmsz2WUVF/xb6IxlvkqljX9n62kI3axIifaKKo",
-	"AdIehkgtNQqqnEyYMMsbWRsXDG3W3WF1p1IqwCB6RrrsY8KyjAmzBmzo2UY2lOu8jrvUwDtsqMusWIV1",
-	"EXrFmjzwRG/ISpEsbshI8e02jLH1gq4Pk7mTBV5eygbT+dHSbiCqfIPr6Xus2l4lmvcYA08TJbX2BfuP",
-	"Heh/6askXHgb3lX2Y4sQ4ndfAr5wk0o1ih4mWh8Jp4zWt0Rx8asUNaLr1cmbk9KB6692TiZM8YTuPh/z",
-	"hI5k3N8gnv+xUwJCOl0sfF8uRBD9fzcR/7jmN2LtN1RwGhxj1SjWKTWGKbvT//1vdOfXvZ0ffvnX7k7x",
-	"Z++bf+k8Ttz0jWm0CrsVvz9/Xkeemxit65yFONQ7MHhKn+/jmjo4jptEYX/ZpHpHYZ8rSXdDOmzYm5uG",
-	"cp5B+nH4WjrhgUkP3ovg40xxMAGmY2lk+St+WvjRR6SWyeLFB/9kmB9eNSyKFyrf+fe8zeEfKj77B+zG",
-	"FE24ykj+44xdjqW80keYYWn7mFj575uvW6dzecVE0y3UhfG/Vsjp27rgmo9Trpi+4LWlFBMpUtQ/oEUo",
-	"PwQ1H3i6aHY0FfxZV2RV+w1f6HtKE7aj2ZQqK7QIPBYOBQDo2znS4YULs2BN/sioqo1GXmBClSWtNFZZ",
-	"PT+TOnYFm+WCd2q0YbBFa85//a0APq1Zophp9UaQ5r9cDT7Xhlwya7ZDs4liUHuaZjpulfK64fZJIqhS",
-	"DtoUN7Jd9G0dpwHde3290aUx/5Vrbh4e7HQ9NmfgfknohBEuaiA67w2O8zbIiwt7Y1tjSa64mZ/ZNcHV",
-	"kzQ344OayO+T3IzJQX/P434EVEi6AWLGYf+w1ydwmrBmmpxSMJtESjK7ENaMHstckcs5SXHhYDkyOQuO",
-	"2vOyeQCcB9pESrCy5qjzM/DhinHzRDs7SCMqybtXHlikv8jQjzqnjKZBOSSIhOgvSQn3XCWMCVv3Hivd",
-	"XxYl9q1EqvK9yMVFEShXh144d7VdARAuo+ar0uWo8wo+EwUWII4AJWa/VgS6cYc/9OvlYjHWxWcDCexa",
-	"g29c9ZwAwL0ij92jRWE8fEePseA/BpYG5ioGzUAVIQMbVwv30usvKAFHnQ/2v00jqughbkQ1P/u2kM1E",
-	"nhLs2qYM9B9qWOXFQIGpNOv2wt/OSAG3yTSzNE246S/qNyVUCnw+Jgra8o1QA1E6Zsy48q31F1Wmo877",
-	"aSaXhmBHr5nBj+HLgXbjxu6pzv7CteEJTHJR0ymOmvuB6Pyy4Ay6Xwjv98ru/u71/i7wkF0UxiHjQdby",
-	"6RPE5w4l+scKzz9q/R3nVyEpu2aZ5et6ubKkf4a7S7VcGzlhaqeYEAIlyKEr9gCxWJVUFc6086Qj1jT1",
-	"KSwDAWDEOoJtwCtrI7OU5BrLYY1ZNsWvR9L4KAh80rdBUl7SOldlkNVADMQf/kAsK7W8LYEEoIH42RUc",
-	"xZs75Joh8yJ/YoZQJ4qLM7TIkXdCjgz6BKFmIOJ3b8/OycK2xKTr2DhPHcVYVcWyZAg2/pFqnhCpfBSe",
-	"lVVYmk8A+uFAxCcOuAjmcERQUyODfG/vaQJ9wJ8s7pOXNBl7qXHJMilGICitHPCcOyLSFeGzbANvMogc",
-	"DgQUSUWejmsNKqVTVfrkxG8w1HiF1LWwTVVJUgrqFQ0EjudJpXU9s6v/zTeHe4fffBM52PDDvae2nwnX",
-	"motRRFwYMqD6gGaZuo1x7w/E4d6+u8398OHDTrDZLD4mFDXzYDMt77JrbGkdFvOJm18xIjsESzonZKik",
-	"gKAVQgFyy8XlT5hHREd+WrgkJ0VgegDR5ePSSZcKwnYmlGdQ0w3f5WmvT14ZLOSkJjTjmqWkaxSfTFga",
-	"kUzOmCIJ1QzLC06cdmq30zkj/doORIzDvMg1UzqOfJXdIVTkBUlOFBtxK9MYnlJujgkVc6zwjkAvHFcA",
-	"BzUQvn6LC2oMerSTtXs2J/E3UAYGI1lc6Sz7nEsmy+QoIhOqrlhaHeMFGvoeuOyCam0VSyncVZrHPIOv",
-	"IcwzIgXD4iAhyTVTfDi3XN8dd4h9gTgg3FbLgpFPAyPXA7GzcPHvHvF3/l37bKB3Yh6HJlzAAhQVm7BR",
-	"f0mse8cDQcqWobOYoO9Re2mnF8Qdkk0fxlRqAH5EKG/lkJRwdCXcG94tOmC3Y/+6++w1AqmZHdVCE+VL",
-	"DnjOS3aFy+UQsrjyMHQ0w9qhVTA62zItD4fd0V7fD8TNH9cc2z/GUVH49KTAuHPFUoA83SrZlqFUcTlo",
-	"KNOdMeMuiV4C4eGRtWq/IQlVVs6UzV/KdG6puUKMtuVMjnDFlxS5mOwufIvTOKqoaxGMyyzsPzZZ0Weh",
-	"uaqyGh8taLeRW2lXIjIqNV3i6NAOuaqxku5szJMxiWHRYohvAWA/2LxA2+3hoPCxo5L5BuIuWjqprjZp",
-	"n5z4XUHVROP2uffsqGDdrYggQhZM1H3AuxlDMppcOWECUlL7uq/UQOEF8Fkgu52hkglywDPj0qwL4nkS",
-	"yP60kz1aqsIH/fkStc7KHgg5LHqcKWkY6Url06wsuURFWV6FhgqFIg+sFxHqxgXfzaDnguyY54+BODuw",
-	"4qysth2/PKejGJlK/FqiEhK7rpE79CxrMYymnoVBnpUeCCRySPayhFxknsV0Os2cPuMzdv713zUUKgRJ",
-	"aFXAOCIxJOHYP9AJGkcDESM7s1/6rC37d5mCBYwF12ZNKllEYkxE+9svMagP8W+ujGrkmOan2Apz9yXE",
-	"TZH/evb2DXnnvxHk/emrnaGiIwBRs4qPPWrSbSCMaSDgJHd9fVdX9xSELi1z2eCBsOhrROI/7E6pGe8W",
-	"6aWwAH/YRYG8+2q48zM1yTju9cnPNLOdWyEjprkh3VxMqdKMXmYMxhxV+nKi15WxnU/tHoIusmd1jhnL",
-	"sh3XHIwdaOdSMepJM88YFG88PDjok/PC8cNECotVkJOlIDkTA4EL7XnZAmQm+jYWqei5FNcIVwsyDxYe",
-	"VRfk9LEW9IpdWN0iPiY8xW/fv3/1Qh/D1Qx+Yft6+vTpD7BZ58+DAs6uMcsJvGZFXfVb8ERMuDEsBRb0",
-	"GiPg6BWzAszuDunu//Mf/+/B3l7k3RLk2Z4roSy8F8PjfXt1kcTBLUqMkOG2+yXU8Mip2U6SFzDhVurg",
-	"LTEU6CXxay6ujpwe/c9//Cdq0dZAzP44gCubQadILLQTOeNilFnSRNVFg9ixMk0boAU87iVoOTJ6QeJX",
-	"w503UjBHce78P907jFDvB92hIEgiRcl3LFsf5poB87IH8XD/ANmeL9kAeJe+zj+eHLTDuNIGRcC7k/Pn",
-	"f45hB3SVf0yYGrGdqe3X8RDwL3339Idve0cgmS/BvHZaL9ckY0ODKkEEw8YQjiRjFCgWOkTWpZieWpO4",
-	"EM4LGZvducwVGH9MkLnMcdm80i4F6wWNea4r7b7tXu/HRWKpbx2mTo21DCdWtmDZERKfUsNe2692XiNn",
-	"gGGX356yCeWCi5FTqsJfNLO0qp3fPxeGZ5hnlCdXDPT2YZ5lhI4oFz1omH1M2NSAho4bl/pC4dXxoSAT",
-	"RofM7ohQZBnSuSSI5r8CjeOcuof7T0EolXzF1YC1/aEplkEFOst84MzjiQR6KxkYlry17SZSGCUzSz9W",
-	"wWEKCRK34P35Tzvfk+7h3h5yXUqGlGe5Yg6uPxmz5MrnlCIP6z7b24N1eLb3tNcn73w1Qhj/ETk8+MEJ",
-	"qVNm1HznZGiYivsEa19ig9pVkzIETTTHRH5UcmYtm0Dog/dAedfPJT5ApOIjbjX5+PTk3bu3p+cXz9+e",
-	"nl28PX31p1dvzqwAoaIkJ1BjC1qCuneldTUpSfcEdKSd57heOydgBryFrmLIaRhmfDQ2JH777vzV2zdn",
-	"sW3YNYsz8qUyQnqwqhgwPTfjwi7VOAKucYdoYjBw2OUSF16Zk3evggyfo85+f6+/B871KRN0yjtHnaf9",
-	"vf5T9MSNwatrJWBmxr/av0fM1OW5o/w52NtzO+1KroOaaAW5lYtG4gaAFwMsxlSisk+MzDETAzBsL6kG",
-	"N2sxuVdp56jzJ2ZcxVOoAQScAoZ3sLfnvVUumitkWJZJoZN6zCZ03cWD6wHcYLXJ8sWMMn4Ng3Rswza8",
-	"Ysub+nVv7656FQZziJOsa6NYjN23U/0jTf092aeo86zlW3DfImjmUvaD24fO0d9+CW42Oq/5NRN2DZxO",
-	"45bEUhodaVdV15Fk5xfb0q7VkedticedVE8GhWrjw6VmloiAu6LQfrb3FN0RM65Zn5y5YmUZv2IDEe9O",
-	"mOVxOo6ciSsDbw5glbtiReHpf/vu7OLk9eu3H+IIwnNBKJf3IT3wx7gymUFLciZIxrVhArTLSmsvXpzG",
-	"vSMQRmJeyGBu0H1y6KruL5L7KaMpF7i6j0Dxtvv5Z0/ih3uHrd56I81PMke8/hseC/vi01YvnqEB/l7Q",
-	"a8ox4GTVoSo2uuSRXhKsOljX+7uF+d94vJ4XDoJKNKIOXWYu4wWNe6jjp1jChFUNxixzmqGrAFi4uJ02",
-	"IodgdoA6vcy0rSZfjABkiscS6Rz9rX4hy0d20S/6XkOgw9qnQQdr82CBzbCMoJXNA4+Kl6i4YnhF1znq",
-	"gNXoAwuPKmhE7Y6cxwH7rbY9V+ulXVN+bbESxadf7pFR+K4gCq6GXbwVDIwmu2yV+9cHYB9Rx1pm65qA",
-	"Zz5FnQUFf91ri49XWiiMgfatlK8stKSZ2aQV+3h7xrnINffXv/I+KICBL7Xgfj9JdcnTlMGuHB78sP6N",
-	"cyl/pmJ+6jleWwZ9M+68njWXcRZ/Wwg4+OXTgi4E1qRnF12dq2s21xEZyiTXWPdU9wIOXnLrXz5FnanU",
-	"phblB5qptAK3ZXDp4ktlgy03olBNNwxloKa8U1vm8H3i4wk8y3bWVXEPWQxx9zf/5wVPP+36HuJlHo83",
-	"9M+DJKF7ZPKvUjaZSsNEMv8Lm3eQ4wHh/OjKBN0ps/PFp6oxbUUhwAqr3b/z3pvsEL8zCFCQphgc8yB8",
-	"9uU5Xcvq4BnLk53/ei1f9s99hbz5oI16+kFxY5h4I83ZWM6Qc36+PH2vBU9/LsUw4xhleLjfoot3dJ5J",
-	"mp5L+ZoqxEs83H/WZj5FOaafWcoppDyC5Dlo87IzX60YeCkMlOT6mqSWC3+uiq2TNCWUBEmddeJp0b6o",
-	"ioNGa+O8NAySwifp33ziZM4x2MnoL0Px86eXKH38wP9L0Nkf//mP/4zx2sMyluJqvLzKw/5SWeszeii5",
-	"NHwjBfsZK8g9hBq+TjZ8lhLha+PuT9tw9zfS/CxTPuSe436+nL3dbAo/ytet3mNgnz9PEbKqsZwBZEip",
-	"QAMQNpS5blT0q3yn+cwCZGnhZ5hS8HU7t0DAETuLuuiGjodfwLePmV/VwcAN0M9MjRiB3LDgcg85sLMs",
-	"MOrCceJltvseEiUfjPOGXLeNKbB4h7k583WVQttYBQ/P+QnV/np3KwS2Kv6DCIL9Ftr2OwUXN5Aq9BPl",
-	"mRvd1jr4rKyD5y7P4nYGQqHJQ7beZyj/Gnxvgc/tSRFRqwh1Trknuoy1EnDvn9AsiwjNMogyk2bMxchF",
-	"HFAxBxVhILgm1BAMW3LPEK4hYscwEfnQTXJ4cIDhb/A8Rku7MGn/OtUQkwaqxy4GInGRso8YiuS+gXeK",
-	"EP/zsY92goiqBYvMl3KGQGyjEeobAdG4GggMXCK5yOB6aszmgHhZXrnWXF1WHYIeE/Prcgz6Wf3YXhO4",
-	"O/9gTecLBXuAdOymg4vQR+UXwM32kyI++WirIWw1hHvXELZewy9bL3AXRwBhvpBxC0FwNLA/EKt3jeKA",
-	"xmOjJxFZmMv6dHE7QS5xEVK7wNPKpGFNZkyBZY6RxUcDETtsnzgisQPzcTGcmCySxlbouqiGIv3B5ehE",
-	"qA5E1eSOgVhYjK5HTbcqQpLlKUt7QZpG5JIylrOgyYnA3gH0byAgA8GH6WImoyw+c+NT4NADCkLliAyZ",
-	"cXF0fn0IpDFoyDQax/2BOMHEGC4F6WIuDVaLd9PsYdy9kZNLbayCA14PIaEci8/XqFSchwDyM0OVCeK6",
-	"MeaadIE0YHeyFGJvcT+v2NSEKYsY+Ay5cGHINmRiQNTJlI4YZhTS1KfwYOy2zzKF/nBJJlxrWGC3njBq",
-	"+EUzpgfCTsvMEG35mgnnSVZUaLerjmiInYscImUdFZD8RI9tt9RPRopsbhtNmFPZgqZcLD8bUeHDOLkh",
-	"Y6oR3Bo3fTI1cwyd0IZnWZmsWFkMjM6ZZjRxUd46nzA4e8dkKrMMEp3iMdUXE6k8dKTHAIeQd6TtgaAY",
-	"TAohpDPYvpdI9fiD1GwRDheTZ1yojz+FGDTvT4mLLipD3bntysFWQJpM16nTmNDDXESr/ZJwfMRyqOPw",
-	"UBRRe0XKlxwOBK4y9tyDlBFMvYNI5OJskom8RuhNn3waAPKWh8BlB8sstaOFB1xWAXII/4AvaEae+9Q8",
-	"hXRMnu6R1K51N5FiyEe5stPoHRenYCAs8Sufl4Qx2If7e0c+eyhcNYgMhxEgeZdU54+StTvqtG4ItXJM",
-	"9ZaqdkPlCscbYUUhGtotzURqU8XZeLbXFC0Fcd2V8CYXVollY1YUNXAoGivwE28Z+FWyfjNmOmChtifY",
-	"3smElpAsgHvAPk4zqEns0E7qpgyvV6bcEhs5AHGtAIZ9vwwXps0cwrzt+t3z/ROQWJsgME+52xiw33cM",
-	"2H6Lkf1JCvZVKNEVIJsFFfqnkqMHuDahmuzYd6kkoxhsDu71YnJYQZcPYBYEm0GeCuR2kZMi7xVSigpg",
-	"6iIo2CpIlcTdpSehK6siuFcaYn7dwD+ziN97ZYww5VbRsSXu0ZYvbmNjv1RWh2BfdTGxC7Z6oNCHzM59",
-	"syIU1rnavfrtYlmLZHnExYkIwhtwKPQ8ExizD+YYGChGKuYwr6gmdCDGVI/75Cdf0JhOIPlfA/qXS3kV",
-	"kgT+5J2/sPlRASUyK8tfG0muGJtiaj/qxJFH6wEjIssitNWmGZSJCjhwQoUDAoKhOUPJYxy4ss1YZMRl",
-	"vGK6UAPndglOtSyadA/DLKlefxH7hRQlRxwAzELkMCK9iCpQzQrPP9YGuA3vvy/vvYeve4ygXuj7Azfj",
-	"M4SebLrGh+eiRTJ/MGnxnCZj5n9d11b14W188Nckn7Ye+y9SAiN3I1QEcrdW7FZtjN3fVsX1noStrTQ3",
-	"rj1cQMC67sPusELtsKjjCsINoSiXI4BvL44+p/hfnM1K4UG6uA/lFvS297zbcOBtOPBN+CmEAa9lppty",
-	"FzzGeKn66kVnRUzuCYF4VQI/L6I4gmoeOeshqiAsL6j43VK756DVD0StWu8Cff3lT65NgfkSWAU7COTm",
-	"b2LklBWmS2iyNBorlwxRWFiKsVMLs/Lz2EEUSzonE3rFBoKbKh4cQrvhre6SlWOljruhG3r7qoCahQs4",
-	"vQA3CpA0dhmlu6fx1pi70T4OLv2GiwuMTzqcCkqGbDYQHghIeuxLawnyhOJV5rW8YmkB2U2FkMUFafdw",
-	"74denYXlQqsfRqQ9YGA1TOhxwqpXC1R34Y67tJWiv3OT6P6jnraB1F+4+eVx6m9gfu2iTKiJmb6BNlHr",
-	"Ug1shIQKIiTJpBgxRUbMFOLPhyPj51IKaiOnZCYVQLi1FXSndkou4HnIBc1ALldkHs7auTxR9MEgBsKs",
-	"10S6mjESSsVjsuTtXJKiMKjHkKKPIsOqmsZWhm1l2Gcrw75KkYDc5oYioaxTdU8iYfGWzd+qLVymoVlo",
-	"jT53wWWlgS7EgbOQohKG3EsPrXNfXYabZhniYf1Wmp/eVltlf5KbmJ9O1CzanwsmJdmBGENvd0I6DaAc",
-	"UC+NCoxzxCKvlT3SFLLK3QR9NRLoBrdbJcl9hTdcW7G2FWtfr2OUXy8INUKD47xKwvkLo5U4MkWcubcC",
-	"rMhYKlWEFWnCuj0+YN3V9lq6D3rhO/9KboSK+TSw3LC8+Fbx314BfZ0xagVbOl/iFsENdcCUnI5XMqUw",
-	"Zb2WKf1UzfRqgadbjb79AFhXvoq85iJhMSqemLvGNbmc+7QTqHbuanSQrkufgoZ6WG6Fi0SxCROGZkTP",
-	"RQKJPC+K5DMhDZmDUydLff6cq6c3G0sygvg1F6EPWX8k/i9YBzP9o1E5G+R7ewffJnIyyQXUR0v/CDkO",
-	"cVPuyQPled8Rym+whQ+O8OtqjEcbZnv7cuONzUK6yObN4mufVi6USz7iuoIvVjeKKk7Dpsu1dqcsJY6k",
-	"mpNuQjUrKwhMoHR8r3lU+FplSEGR3mfrS/SuGByMzCWh2YPVNAp85M5WBsp2JaQb2/Ma9wjUYMK6qN0Y",
-	"D2uvBOauHRC0UBmNm/ellBmjorFvxyp80mtME8vTpIjtKGL2cZpRLlh6MRvPL4Q0rgwTXN7mwr8sBWsc",
-	"mnvmJmNzwLYQLeSzcQEHIeRmBPFy/aBq3+nyodUue/CykKaRuoJ2bz5gvyrUAOTI0EDOINcgCtYsE0qT",
-	"St83KGHdanhFNZKWI8Pn73VoRZZ03codo3TVrqyMNgtCtmn8FTl96+HfpwHgOXmb3JNqtvo2BWWbgvJ1",
-	"w7NX6T1Q/wttvzn/xAMnEW2oMprEiiWMX7M0LpPOnafZ8ow0Kurt0iIlHW0E20rhVj4eCA+UAEgEgRIO",
-	"uelCivlE5rpPYp1fAniFulAyY7EvQaMLhR56eaKJ/RmTRUiMemDsnwFApyJi10F0dDGZxEfZhMgN7pFe",
-	"c37H14Xo5GfzOFkhvvdXhk2aHDhLOE5btPct0NM2C2QbhrQBbhOtSsJ6QbjgCNv9zf+1EvP9pNp0pax/",
-	"nVOsuPor7CyPPVjaUfZbSOFEnBoshzivdec/lDR6KHd+W4mwdedv3fnbjI7bA7y34IstINwrrazCsQ1Y",
-	"6mPiuIMvuYj0LDhxAGlGzFjJfDQeCMAz44iM1i1LRdWLid3gaaydmwbXJJggOBAeOp6cwI2xs5bamU/u",
-	"lrkE5qcDURg2dW8051E8mOx4uEwKP6VHyaVobc1sIeq3dsk2FWNrAz0wpv1tbaDdioWiW4HbP5ZmUOvS",
-	"fJ5JzdxViJRTh1TfjcMbrAtq4si7GomQsx4I8bGc2QfHVAiWxb2K3jAQM6pbhxr0Cdzd0MolIuSjXLLK",
-	"HV3kYFWnTAWXcod7PwQxucfuvocSxeSUWa4ZuVjmj6Z8SzCGqDpEzkR9Soi1kwtnYLjPn512cEMHZzin",
-	"Tbydj6AfFD6CyoHb6gpbXWGrK2x1hQfwl0IiR8U0LiScMxg31h3GXBup5msQ70vzGdHTI2JkRAz7CEB3",
-	"Eu8bexEJIwLRpnftwx3idMpEumPN+P7KYL0/uzH9jnA6F6feAsXYrew2WmKbYrL1noZx1hN5zTRe+FTv",
-	"gJzvEBGo0Nc4ocmYC/ZleVhXc3QvXNUXaAmepJCuDyCmcTmRC6imHHtQVVdbGRy4xTPkkmmeQglmCThj",
-	"3sIri6H0yYkPYwlf7AoJlUgwCjbuYXEP6OQYC4FQQeIF6NV4IDwgjzXyjJqXYb/wKhbzqMbkyDXOZF/s",
-	"IfJTtIbmkStswFJysLdfVpguZoAPsxTd2gd7e2io+GYHIhc+FrF42fXu2gA4BZrZAzUn0i0dN3UW6Ula",
-	"mKNnfgBfV8hNMa3SGn1s63Nxt0zhscY9Oy4K+G391w9pkz5sxNXSgd/u8tbzsC2Tt3UfrHUfnKQpVIv1",
-	"/KM76EysjiUHnd5NnAbBbfqXp2PGcTwQPmia/PM//mH//z/+F2QAqQvFrjmbBV/7HCIS/K9r2EdzhICP",
-	"M6pJKgXrDeCRf/7H/0Oq//vnf/yHa23h///jf5GllKSycSvj4WeBgWcjfs1E0UlDk039FJP4v5e7HIhV",
-	"vzYtEK4D3m4ck3LIWLSgNxCwzCelp+qKsSneddiHXTFfTxCxYlpmuZ1o7GLxXLXilFzOreY86ZNTf5Uy",
-	"EEnGqEueKd9siNjrBs4SN4pLacY9h6iJdzIDUQzUq+iVvCyogNYn6A2zBiY4tNKUFXdLbibeKzMQldnL",
-	"yl1QEdleLAfXUGeZGhL/Ydd+Ex8Tih1BMTM0U8HEGAA8GSDFwGt7P0RE0Ilt1hUdVFCvEQxc24o2NGMk",
-	"fjXcgSudGCu9HdRp9+fFwf5sg1BupleVE/vM75h8nhi6MbYa3lbD294tbZXD+1QOf7ZC5rauUq8vQjG5",
-	"nXzaXB3uDdRbBRFPSfF8RGiiJBbz97WNa7EsyvKvmrEjqxy4mBCHWTGFUqQAOy7tfw1Jc4YXUlYTkJoF",
-	"aWX2J0i5zag2vT55iY6/iR8geA+LdDaro/aJYwRe7FPgqySTI8C/QOw356/JuLZWehM0Bcz9/VR/GdgU",
-	"ASTFE30foBTVPsPCrbHd1bixT2PleWuACbfqZwa1gPrJlnQMNIIKXJhjntJ5Y4p5ztaml1dTs/f3Hjg1",
-	"261Bq9TsYiW2F43btOwvWQpCoW9/aRgt/4K8q+5CMWX6Cgox7KQSmHogA+HdUgCGZfgbReCr4CFfrrot",
-	"YJOVeLFMwMqDoEhEcBqIBQgnchMEp/JGS89FQhIqrPgbMSvaZlRhxX8rH7E0fkatrWLFHnhC/N1Dg7wL",
-	"Z/2FwDEt7dO9ojKtGwFsjWYKCsiX4D73getT194VF+2bCjb7L/a9xlZd6O5NGn7uXm1sW+bGEutN2n7r",
-	"Xm2/MWMIb9oUKac4yfcKldM82EXcnOPC/YWH24ypCPgN8pa1k7lfdJ1wNr9zkJ2AYtsoc+HSbdW5rTr3",
-	"JatzIS03I+3wqtLhtbbK181YO/bs0ARKS2ocHEHtCKT8UcVZ4QRzt6wcNqk6Mqzw9lA7QgpQqggVJbQO",
-	"saSEd/u9CFUqD5Pjeo/IWM7gH8INYSJlKaaVsOFQKjMQEqN7Tl+evCA6oZmDvpcwIZqBGR8A9GhquB7i",
-	"OvTJiSBOYkIhMcWGzHLzeCAwT4X672gWk+5sDOCLRXDKjGoylXZhU2Kky7EVEpNiioaxkrUUrD8QFTW2",
-	"giIk5KyosZZxKAeHPWkTkcvcILgiCi4qyJBfMzLhIjdMD4R7eJibvB7rHm8AAtb5dcQvhZrRo6AGhSva",
-	"dMVRPrLFDtrejWyxg7b3FetE+0r8IBFylGb5XuOc2f0t+OSRhFKWMcNqMLZRUofcy3Mua1JMuLZyrU9e",
-	"wUX+CIS7cuLR2h0lpoU2VuQanujlFJgX0PsDyqXmEiyHDbiDwQK4iT4Y596aBp/v7fHvuAjJel6Fx7o1",
-	"r4oaa92Hpy8wQ2pcxrWQZA/JWB4IlWwzjXMbTLPFJttm193WreIqz7fkZWtDg4M3VgUGV5W1R8IoK5PE",
-	"dIxAxdOMJiwlVBNKZmOZsWOMW+WGjJScaXBZDERsj4xLYitUQSydXySNaWZI+Bw6dkqXEFFc+7gUSM0C",
-	"1BSIKkWfDP4U/zbo+G8GnaPfBhgfMegcDTqJfSMddCL/54WQ7qd//uM/B51PnyDqtHhd2DHBTZ+RJJ7Q",
-	"lMUEoVogyjaTmouRHTzrE4dmA7eOztdDZ3SOenDoSzJyxMAlhMOtjFbkWRY3A6M9lmp8v9howaweBR5t",
-	"Q7fNFiRt64DZBqdunT0PZ0CVxeuDZ6FIDkgxEEZeiKz1AUG8zu5v9j/rvD4u7JGBhHuiCRI+5pNoOimM",
-	"LivQUbzsWPkCJY+oIFCeEiwy7MAqBQule11ZYZzfkLHUuZW0A3nJmLdb6jxFbyQEEn5eLiK7Vlvf0NY3",
-	"tPUN+bjClU4hOC814YQNXqDG4PNaj8+DMIgHcvXAXBrUU7BAtsro1rmzde7cRwg0ItI3MqrN2Is9x69e",
-	"dG7qgvFOjyItofR64FcX+XTR7ZFKwZxzQzHM3TX1r4k8yz7F/Qb3w4PrW/frd7DTeRSHwzpWvnUxbF0M",
-	"X5CWuvUYfD5qdYGpbp9ZcBEUIqM5ewf62DXyigE/qQ8KtdLo2+8OfyD/+38e9g/75IyJlMQjRYW5MPMp",
-	"+yO6BS4SxVImDKeZ9pgW5U0t3HWA50CzRDEzEIyDV/xyTv58fv6O/Eg1T8DlYNvwxaeU5Y2x64CneJng",
-	"P2NLsY+WHEo16Q9ErBM5ZTHp6ilN2I5mVtwYlvaIoAruKOzDMGdrVmgX/lkZKjShjwPYCsy2xbfGMks1",
-	"CeJe+wS2v0jghbVx60+C5XvWPzgGWa4mZMIml0wNRCbFyOcduLwoNqEId6FJ9/DgAIHfKSnEpk8mTpC3",
-	"W9mhaGJ/gIL01zTj6UC8P/9p53vSPdzb67nKXQ5Uj2oyVfIyYxMd2Q9SuCxeF7nqNYHmUNJzIJi2Evvj",
-	"zmw227GT3slVxkQiUyt120pP6KxgqfeLTYcTqxHVJ+SSUWX3yT7xYFL6OU3GzP+6rq3qw1+vl+hOdvrt",
-	"SW7Gjml/iioNucOxoXb5Dt9q0vPcUSEcLz8pgVPqOM5OwDod8+hW2UbvmEgV4b2rG19UYQmOJ63kCQRY",
-	"wtZJeWPy278f8qslGOdr55rk4krImYiIYtfyiqUg5gGnAuSffWSmpBiRbuw2+gJfjnvbvb7BXkedDx8+",
-	"7JyUmghb18TS80gvW0X5ARTlulgd5yZGba0LZ40c9Pf8mQq4bYgGaHXPUjV2qUyNOe3vVmC2VGMTyflY",
-	"MUZmdA65Pjmo50cDMRA75JtvXnNtvvkGVbohzwxTOsI0Toy1HtIJz+aAxRIhJh78jdhvqU+GJ+Tu0+Ft",
-	"qwkV5CYJ8TAzKa9IPv3mG9s9FYTDog85U0e+PHpqdfqIxJpr99clVVY/jC2Pi7MJfE26jCYwyVzwv+cI",
-	"aOOU/pRro3hiek6/dfm+HmxaeaBgN6YzRlUyxiHBMqJb7O9xBLOw5gy1p/qIcLuBJhkzjase+Z2wKzD1",
-	"8T12ULYdHRE+ElIxTRKqcXcsFQqjSXfQ+TfJBh0y5CLVxH76//+/QacXueQw2xj/yODBf5dETwYdUPlt",
-	"20ZmVv1m2g5NwiP/VYoxvG37UFRcacI+0qQcLuwmRFOJom33cZj/+uvctuue7ZMTomFJguVj5NISRZxZ",
-	"phgXzbr0tmGuwEywVKGboA/c4fjsUQ/eWBJwC9DVjBF6Ka9Zr2ZZ5EIxCliicGkskWgiIVePJNChtfVi",
-	"/DMm2rIEF8yGMIZ7TenYf6+kYFdwc/aizoSL4nPbFPJKXua9YjrUtadk1h6TAEnnVGasucGRomn7Fv8E",
-	"Tzc2hmhfG47vDF9at95fQLZ+06oU/LmJGA+ePWvfGvD3u2jJyYe7aAqly0Yt3eeFLxJWG1QDR11bQIMt",
-	"oMGX7NZ2ZNyIZRCRDDVIyzudOJ4WioXX2v03zaAGUGOlqD9i5MpEohaaKbigvWpKFcPyKc2qKdbKDBCL",
-	"h5xlrjSJVSusOKBXTPT6De5W5AxfR9I+zuVx8vXdOq6uOTKjDud6m6K/vb7dpuhv72CrwmpFuYmpZ9PL",
-	"oqnqU9r9rcirWhmPfcZ80S8EJDaSxFzQxPBrFh+7YgCAC6ANnWvwYHg4fnIuffDPlCktBc1ISg2NCFNU",
-	"swDIpina+mGkzvABQilX8/2UwYpC1YNyRbZBOFsuvg0VfyR++qI4kqvZahN0QFBrcKWufyKQG/qDT7ox",
-	"fr6gJu6RMdVESO/ftayIJoakzFCe6SjwZ2u8ZDVM2XUmGRua2vj0B2KpDxSh3kad3rLSbZT6Nkr9Fo4Q",
-	"jEVfyQM3YyZ4am8RkR4XjK4JE6BPfpbXXIyqTheB4WWOHTuERX9RCxWqmuLQH0ETvd9IdJzQo8Sit/KB",
-	"bOPRt6rwNuV96zx5EGW/CGG/kf9kF0XITiZHjaE6lrMB/nu6I0U2904TOSRW4hYhPGXdI6jY1KUijTDC",
-	"JSLTsTRS96qlKfrkDUgx+3IM2e8xRo73VwRFIB98LUefW3DEfZoKxaTbXG/CdThm+G6vN7eJ978bMwA4",
-	"yCJ3/DCWwKUwwI5eYh23JVZ50+zUwBpYwWPBKVJT+HgjU6P2bhaAZok2eQrhUWMJTpeMDc2Rc18je23h",
-	"g4lKD8xAUJG6pBZMjAIvOiwqd/FaIRQ8lL6FWD3HfhYKiLA5oZkUbCBmTFlGpQyRw6hANnPD8W8XlQXh",
-	"zRG9dqj0Ewj3CyDkvTO/PxDnhTNfQ81e+xhXhKc6ciZTRJTMMLIQ4p+KaE1AS4OqhXOi+GhsjoM+BiKh",
-	"gghJXJ7RJSNDe2KKAEipgkXsk5eKAshZQqHq7iUjuUilYIGsG4iqsKuJAbSt/G4uECouxK3BtDWYtncH",
-	"jyAogeUUovGJrl57bmpVtCprd74sKcKCZZ4FV42GaHUBvIHQjJFu4TmzItFHkfo3sKZ7WOW9koSAYsfK",
-	"0IjMxjwZDwSYPdjJYnEWohnrrY7j/swL2d1P7bZtDbTHqYH2GVUPqzgFtqXEtqbpFiS76ZoKj407KoFU",
-	"cnW8NkDMvhODFc3hVXJ7wdm3UGrdTrEqto9InPFLRdXcBQCj9Izd+zMsSVviTUHs8NIjJA5xp2I0C2Ok",
-	"R/+cxHrcCi3AgWiLwtknL8HgtdPAnOAm6LyVwh7K1X+NUt5ObKV4F7WF+hFdhIN9bRpFegGqdXG76uz3",
-	"jSjYRuzBOmxF3FbEbaEC10IFQs1NcM1iEh9ICHIl5Ezfq7O2MdfFA0GVBTCXGJqRhOorNzzBPhpMCu8O",
-	"OvbrsZw5W5IzkTAypFyRGRNm0GlMUHkIoMCHSU+xM3mc5JS1IIEzWsj0bWrK1jH5FUVybMMxPhs8QUub",
-	"jKRyJgAYD6Az1guyFZbYNdfc6Hu5Ozx112WUTDPKBYGuqn4b72stC0Cjz5Nj5qU1lQBUCy/x9NVAZHLk",
-	"c27cnSTNruwicHG0WBJTDrFedQw9x5FtFr3OJBcZBDaOGbmU6XwgNJ3rshBC5KVyUO5IDqFMNFRIsO9Y",
-	"G86L8WYovr/arr8O2QtTKYXvI1duRmra1mzeSt2t1N1K3Qeq+8OSqzJonq8v8DzNLzOe7LqLwd3fdJaP",
-	"Pu1OM5aOWKP78410yGiCMcvWyOHeITgcqfBYg5jPhMEpRfiJVCA0PSauFbu2nz4B4FE7fWyFTLjITX1N",
-	"1ncw4Hc4wE2l1sNlNoWjbMJnzJWy+oFbhC8DEXabJVV3FQA76LL9THnbzkWCedJ2RRC/iwsSvxruWDLc",
-	"ATqMtxv/dXpZfw/uz4rwOS/iR57ogrm56zt3RCJ/LUVQ7oRBNfhFqwq4RS9WWoH5xQXg2WIjhKapYlo3",
-	"FMa1L60shxvGFzytiS9YKTrnMt/RlKc7M7aT8rS9DD0vVqUM/+SGTfRSbA41BKJIU5bwlKUuiJSagdCG",
-	"DodkBsZGsdSXkqqUdGMpLrD9C/gmLnMRbEPa2qPuotK+ZRuxVis0ORAzJQ1KZ25IN3YNuc2PAWPff4iI",
-	"/9m3i7/7TxeGfTS2d270QCTUsJFUiIqJyEmRs6bdoLoxTQxLL2w7UpGYfQRrnaUXs/H8QkhoC96gc4IW",
-	"10AoljB+XSxO+GOxbl0ugoV9gqEs5FcpmMPGHMsZmVAxJ3ZDyaAzYQNhpBx0+uSVIYJdM0X0WM506cB3",
-	"mhe8ABeudgufBKuDF7Yu3teNfCC4O6BEMS2zHMs10iL8ixKdX06s+aFAi5qNpZ9Fn7xTmOgOxBI5mrFy",
-	"aM7MQIREgj959csRm99onA6dThlVTRrZcSHNBoJrYrlGbiypKTlx0x9hVnyzGojQlYdNd8j/TeZnlKcf",
-	"2AtA1ttMv7vJtfDnpTL+aI9mm7AiOMNfoe7we77NbVYw6Va93KqXW/WykNROdg06c5mDsI3IjJGUp4MO",
-	"csYvWrP0pZmbA9DCgGqrDWhGZG4AVt1qOLFHF4/XBIsTzZhXAwfChZcDGqUDmtYeMPMJZlAdkcs5SdmQ",
-	"5hm2K6cIQqlJN4bIpT9OaMq8SpZJOdVWL+VZRozE2lJNov+0mPbnjvrt6lwXONhP9H0gYVf7fIGLjiBu",
-	"sMaNfW4UQOZX/SECyHxfbYLIikOwDSTbohR/1aHPBd+LHDd1NfjStd57x9QbxcSZY/qL1ek8sHBEoEQD",
-	"S32Mb1C/Dt8EjGFuQPmkiDHvStYdhzVGLOepxyxwQ/gyWHoxayw96GJ2c72K026A/I9rUSD/3yenxa7a",
-	"8Fk35y2X3XLZL4PLVkNnV+u2AQf1vLIZ5r0Bi4VIQahvF7yvrgRfwDuhBmhwkuoCbfBIfh2RNjiXx4lz",
-	"devYcKvqnIzWCkpgeNuomy033MKpf3XBMLUp/Aij7i/KZKWIRq0oqOrRu78V5vqnRp36xLffpFQfl+Ew",
-	"xaO50TxltSp2bZTLw8iKh7raaMOxt7AnW5zfbYrZspKL8L3a84NabXYjHoGH8Rbwva0hCxF794FY2cNh",
-	"7+KEHgV7t5Xqu8Xe3WqxWwzdrcbcSmMusHNXSJhmJXldoLhVhMGDHMSvuZoYLmZ2zswKBfiGYd6fa7mL",
-	"zzEcfKsOb9XhL5Wj+TjZWtCFWnbXIkY5jBzBL26rY+c1nPHnAskVMjUrYaiONVJNrpmCEFjxr/uke7C3",
-	"D3XF3QvUEEgJ9aGnA1HlIPgraoLaF7G3rexhnX5KFDMKkkQ1HbI+BI5hzBiGelQb9UMBFwYKDa7JJQCX",
-	"SkG6h/sHyOp9mY4ZdVEzeuyD1Xr9gUDrIS62DvKYMLAXrYm66JB32M6DCoVNDYqbyAI3rwcv4bGBICI0",
-	"s6drjuRkxlwfF8S0NTMeMkV1/4H2X7BZcdorh3h7kbJNX/4a0Yy3luhj6W0+iXm94uYkJaEV9lTJjHqi",
-	"W2hya23ZXdd2c1DVm7CAy4qYJ+Syf/XN/Y6KteDM2wQf+cXeRh9tPZVb03U1PD1gs96c893Chm2eB46R",
-	"qWvfaK6yzlFntxN1Pu74pMbO0ZBmmtlH3aiWUi/kFRNYfvzk3SuPM98vAy1tfzVBm+fB/b7LcKzcq1eC",
-	"8HVDA1MmpxmD6FYEX4T5hO97wP/l9z+0AW7EZFK00xE5scBMDDpBKKzlLoIF8bteTLkLlIL3b72gLfd8",
-	"TWt/ZjQzY9+QyoWAJF+knqCFQqg1rZonuBG/ZgJyecuI/Yiw4VAqs1QmJ+igEtC83MVPlRToakawJuiH",
-	"mLj6OSzL7CTcPsI6B2m+QZ/+0NX0d5arazbXERnKJNdkpGQ+xTI/rugo07oEwh9R+yVLi0ztcO3pZEr5",
-	"qHZWL2ky9n5wRzFPCi8PSxdOcUiBzmJbavEdHTFdpHq7phM5meSCm7k11atp5kGTmBZVv7vOw2Onhzn7",
-	"drtGjiKc82kuknDa6Giy3OL/BAAA//8=",
+	"7P37chs3ti+OvwqKs6tMZreoi2UnkWrqlOI4iWccW0eSJzN7mKOGukESoybAAdCimfxcNfV7he+uc95g",
+	"zh/fNzh/nv0m8yTfwlpAN5rs5k032+HU3o5IotG4rvv6rF9biRyNpWDC6NbRr60hoylT8OdJkjCtd15I",
+	"YZTMdk6yTE523io+4ML+nDKdKD42XIrWUetiyIhif8+ZNk80ibFZHBHFxowalpLJkAnCDeGaSMGI7BMz",
+	"ZORKyYlmikhor+E7zdQNU2RCdU8kUvT5IFcsJUYSaodA2vHZyenp27OLyxdvz84v3569+v7Vm/O4c0zo",
+	"lWbCEGmGTE24Zl3yhtmuKJnwLE2oSrs90YpaOhmyEbWTGNH3r5kYmGHr6OD5l1HLTMesddTSRnExaH34",
+	"ELVe0GTI/CLMz9v+zMWAqDxjmvSlgikopsdSaNZtetnzw7p3vbygg/lXnBslxYAwYbiZEkMHfvEUGytm",
+	"Z0xtS9KmZDyURj7RdpFtg7/n0i79+Q8nOwfPntvHuNHkamqY7jQO7cuDuqG95uJ6fmhn370gXx189RXJ",
+	"uLi2O2TfKth7Q8Z0wI5I3Mv39p4m//rHP+EPdkwUy37fa9kmvVYcETPkOjg3NE0V05pMuBmWfSW50lJV",
+	"B1wzQplQHFbd2fQ9u6VLFJ5KxbTMVbLuRp1Rw17zETc78G/9KzX/pTjnCc0ypp5ocpUn18wcwZcjqY2f",
+	"vLZ3I6GCjOg1I9QQKRJG2mOmyMnpK5JknAkT9YRUxH6n2EgaVlkvmRtCBaFJwsYG7ss1E50uec2vGbzO",
+	"TCRx15tcMXuTuCF9ae+U7gnb4tXLi+9IMTfXmPQ5y1JNUkX7JiJUpHiHib1aU0KFnjAFt9PPBQ8nNawn",
+	"MtsRUySRuTAsPXIPxbs3+3HRnL23QyZmKLU91P1cs5Rcsb5UzA6xrRlO4OT01RPdE8FKd2bvc1+qETWt",
+	"oxYX5vlhK7JbyUf5qHX0dfV/UWvEBf6yV+wwF4YNmJrZ4jM2olzYrV9E9TTJWN8QLur2m9C+XQU47VLM",
+	"nLb7GbNmNcfynCVSpJrkwvCsdqBck36eZYQOKBf3Nk5m1HTnxK5J8xiNJBPKjT8IRk0tnb2jce3Xjuun",
+	"n37aOcnN0JLahBrWQErKFpbswkAY3AskylRL4YlMahvSTJMJU8XZbiQ2B8+e11GbPwP7YcLsXEzHbOct",
+	"DEbPD+4km9CpJrGQWvB+P46IthSZGkILRiuAIRp6zZBFADMAvkXF1AAru8oNmdin4vC1MdF0qqtDZ8Ku",
+	"5V9b7oWtn+dH/yFqjamiI2YKqcJwMXin67beru6Ija6sQNAn2tB+n1DSV1IYwkRKaGJwrG0qCNsZUZ4R",
+	"qVxDnnasuJFIlQL50DwFstETSDy75I09KBm31KVtFB+NWBqRTFrylVDNOseW2oxybc9cKKTg81asoTD4",
+	"y1wzpWOkxqYkAQR4GZIv4GCHe0+RQFmJyYlWragl6MiuEa7EDixF44E4hEPrP+/XSigwvDOY+atv61e1",
+	"5CF2GjwF1svIu3evvvViAS4daQuJBPytvQkkxqcueRrb1QnOPkO2A4IEzG9MzbCcHU9bUcsuDFcsbR0Z",
+	"lbNwkv+mWL911Prdbil+7uKveteOCmcGjL9+RrEVDS5RNIj9To0Vu+Ey1yB+dMnbMf17jldTM5rZfWci",
+	"UVPgj/bbcDrpcU9YpictsxMS74JiNKVXGYuIzpMhoXhp7BQ1oSTjuOn2yFkR9WraOSLanlRLt2hy3RO5",
+	"SIZUDOxJc+IRPGRfXgg5fZ7Z24FXdUBvgOvJ3HTJiZN98KcJ1cT35s6evdsC5F3oN8Kh2EuRcntEEteh",
+	"zE1kR3q4txecyL/nTE3LLcN3NZ7FvcOv6o7fq5SNxtIwkUz/yKY1VInkgtttuGZTJyBz7QQwK7PCGeR2",
+	"OQdSpiQZSp6wYy+7SkWuqGIduxbKso1i2XpC0xH2alfzSqZTKxFnlgTiqipYaCueHKNi4dtDF37d4EG7",
+	"NAcHx4T2hHvLkGcs6Idrog3PMqJyYWUBXMyvu+SPbKoJVbbjsYH5HRySocyVXnD1gzXbsYvWeP2fLb/+",
+	"r/o/UpMM62+J1SiQhsG5saO+opY+SdElP1mVDOkXXH13tojmImFIICaKGzZP1/YPuo1T6+/geNbjca/6",
+	"b6RgDTM5EcFEQGDBa+qmwIPtSXKlrA5omzrRlGvydO+wlJFhxxeN345k8ST29w4O67WkWm3gBzkhIyqm",
+	"hBs2AsnGDY2aQhHokm9Zn+aZgd+f7XUbLilI1JVxpfhc6+jZXlQRhp4ehMLQwd7eUgHojTSsiYUIaZhV",
+	"LdMGgm9/v7wLqn9KrcLbNIwx/LpoINjiboZi9elz/gv777AJcwP6aciTIfnD6cvvq9sXHzx7HjftoNUL",
+	"W6sOpRgBjOc8GUqZNS2Nhl8XLQ22uJOlwaH8hVHVsDbliMiUUVVy0Phg7+D5zsGXMWn/Ic+mdr3+kAtL",
+	"4sMlhLvuLrNTmWoXE2dk37DympZDRwHVW2tAPv2GpmcoztlPCUrA9k86HmdO5t8dK3mVsdG//02jvWHF",
+	"vcSn8KWNiqSlVyOa2YtsBZZcjKnSzAohQLgiQkkhUXu5ZwIWInuhQRxb3YhXN1z39O6iR+ttIIt6m23e",
+	"rGKv1kv5SL3iu2ovtjlsyAsp+hlPHm3bE/f+wPrlz782TlZKcxwMs4JeYHApngARZ0a6qAou2wOy6QH5",
+	"TqornqZMPPQJAUueJQs3NOMp6OcZTa6dtTyRYxRU5ZgpNEkIxlIdVVRTp7KInogDvTMO9FsyolPL5K2W",
+	"beVYOGKBxOV/TiVK8I5Go+zYE+3qELQVwydD5k102xO3wYn7Xgr20IfNKZxWq81SsFlSEWgQGvScY1CM",
+	"vasDLOgaTXNw6oQzK6P+xNDitT0BG5yAV8IwJWj2Uik0hDzUUTiXI4YmkD7lGUsJF96g5hx0XVIRWlIy",
+	"ZNlYB5RIKk36HIwh2/3fcP/fSPOdzEX6kFv/RqKojpQd2ACY4TMpBk55RctJYWICWcTJ+jI3xUEpLI74",
+	"m94eg82PwY8y5X3O0iYnVMUVPKRgwqxadGBLwI4CXnIuSFwxdsQPtj3ez72oC2jzGW7l27F+HBXzhIDq",
+	"HCiPaOqmVvOw22RPi6KJQfsxFyhtvrv4buerBzoZbn22TG+DRXsMTnFRagccCY7zfPq1eKKJYGYi1bX2",
+	"6oS2kiSz2gtVblXTmsfkRIBHgwmmHnYhz5m64Ql7J+gN5Rm9yh5cBE+poVdUM5LyFDUytBZbLZ8LiOPQ",
+	"6CR/OIZa9dgvpHpB0w9oz51mkqYXUr6masAey77i/TyZHUSg17hwM4yb0UF02Tdvv/3L5etXP766iDtd",
+	"8ip07/aEj0pwkS6kEuiiQ9XbeeELdwTy5rkwG/1gejLsiYIDxO06fQe07uG3Zd7nVC+hPLBw8rkJHB8R",
+	"PUuosOTsCqJkkiFLieKDoSFCTiL0WVfonaV1fMSOiVFTtC64OKo4oDHxw9PCz+iA3I6yX0j5IxVTJ8zq",
+	"Bxc90G4JtMJIiS5WH453jNFj26PycRyVd4LmZigV/+XhWc0VowpCVJ0ZfcS15mIQFTqOVIS9H3O1NVRu",
+	"eDLqAicXdTHX3p2RsZJ21SyTegnh7g9+VJyQOGFZtuNcsFe5IVeKUedwgUj/YxIzq53qv/4ck7HkVuaj",
+	"hliuhvHS24O0objyTuh8PJbKsPRHlnJ6AVEqj6cyPNEkDIMtFd1ZpxvE1G63fcNt/0lxY5h4I835UE4a",
+	"kjgwGs1IeU1Yv88SE8HlrHFSBu4pjGrloc/U+6ye6J6AluBEBRF0pgPcbdYplDjXnzsFKKiy9IhIkU0h",
+	"jDa2+kvcE1SkEcZVu1jHCH/2aSrxA/pF17G3hmk0i9oX7T67w/jBxxEFu/JaDl4Kg2FOY2UvveEYL0Th",
+	"d5ZeUlNJRkipYTtWfcEYvAX5RFHZx9V0GeU6SYxULaBahvKsKSRtTJWJyGTIMIVmRI1hSh+7AwlpYhgf",
+	"AElKaIXrVkf69KBmpDxdknFxcPD06ZcHe0+ff/Xs8Msvn+8tCzqMgnC9lULPMHCNaeOeCKMyD76qGbK/",
+	"7HVL5YKq7WWPCOsOuiS2113HEf5h/4uu7Mt8DN/C0hV/6Hj5on0IQ+3+inHx1RBFN77qOYgqJ6vMrJBX",
+	"f2MJ3JniZL7m6EmoHkyrddv/Qszp8mNVOeUfYFKv8EkIHHVvp0pR+DmIvl/W9xv23rhI/tnFgDHWz83U",
+	"Bf7/NLRaXsosUcWA5h2fGea1QaC7kGwaZo4IOgIzswtrnk0y4RD1wlJ7P+yOzl7xIuujIRehKaQGXhsR",
+	"USaeGBlknMwcHsj2qCEOxdsvm07yKTr/MA4szFKJj8hQTsgZBZGKXAs5QRY4ZkpL0S3yO6jWdsJSxGTE",
+	"qHAJgcG64gqaIRuBXa4y47ZLlsE0kgHXBtIhqukyneOe8OPwhp4bpnjf8k1khj6faHZMNYlFUatITKnf",
+	"k/n0FRcrGaRTWoYfKxzTTpLxuEjgTeRoREVKMi5md6k+IzQ81eXI6o72CzoaUz4Q8zcWbcfLrpN//gW2",
+	"tiuByay34UC+izUY0JBl6SXKCZVXVt+2v9fIRVah9ddcpKsuyB9tW0uaLAWfYQ2He3t1A7Fskid8TIW5",
+	"hNWf5W7VEPr9vb0qQ9urY2hlkPWKkzTcoFG2km1TN958nN52p30XK+90Hf8K48hhi/wkymMR+eNcOZ+V",
+	"k1aZT2Vki+7Ni+KWzCdZ9KkPWcS2T7RLuRjSG7jUrJa6s7mDvKZgU3sO2PtxRrlg6eVkOL0U0tz5G+SY",
+	"1WhKwLatosL4DWZQ5SKFnPEbziZ2Ae50EEYamt3x1GbOHL7CzTcqd6xujRceHTh7sOkp+r5odhochj7N",
+	"NJs9H7egc3dLvRYmgn30tGxZGlu43yuQl0Xb/B1j6RVNrr/x2WRr7HYhLa8kNs++0R2wefF5xIX7uD8r",
+	"S8/SV2i2yvRWPM1V4vBWMCCJVhqiIZ28sosFGdBlcnjwM27JPPVMqGEDiYpxsOXPlp9XVGA3POprqozj",
+	"/CrjSYAbciVlxqgof7vU+WhE1VKmeAqtz11j2Duks7fhyaVYv+jVft/PsbV9Lr8acavZXyqZLX0e8+rO",
+	"bEt4tphvZd/Wvaqum0UH9o+ODHrxXufqBpJe+zLJ9eVAyXxsqbsZMlUr6vuO7kDRLaTvR1dx/UhON6BS",
+	"HylPEnnmAgwwpfA+eFTDO0KBZFMWNL9FYGN4eeP8DjNy4+b3fQ0tK2mAQDh3KANUk9iDIBhZ2r2ZHbSu",
+	"wZ1ZltEftZifb/WNsZPc44jETlSPQYFOWcbgQ5sSI0dX2kjBOqBKo7W8sDuW1jPfl8sbQoIOoVFSsCIe",
+	"hBtNcs1KrdzHk49zNZaagfHubzkmz2kmDEs7UU/EAAOQ+PEpNpI3MD430ogwRTXD0Hb3JJhOUkUnYu5t",
+	"PeFed0RSJcfOPjCekqnMyTVj486M9QLnVmo0Lcvs4M1g7sOxwZ8wsFqStwZvo2ZYZyljilVOhLczFjBp",
+	"uCcwMi6FTyiEIaGFuLsK61pbQHT+vEVtz9xQwfc3Z13xKBXQU4QKKZ7ZqAWKZJMCCbf5LnhIQBaWs5Eh",
+	"1ZcjqWrtzwzyKOyv/sK6xCkhQVGbl1ZmmFLjput8xCJCERHI5QYce7wBSzucNazPAJrE3kF7LJ3LoIBe",
+	"c6Oa8CwjVyvRjzr2Vx12sCS12wTXrs7RUhoTG7LNwZbbngcGiggXIdDPXNYjHbE5qyZknPvjsNRKWx6C",
+	"/b26U7DEWsnTcEyaOQAsU2R/MpFCmEF3DWPew9oDfTbQGrRg9ZYZ1eYSVsLNau7gi3ABbXMykIZQXL6K",
+	"0WOddUCUgRUsc0AwL1PKs+llQscN2FZSG6K5GGQMKayePYlArSlJ6ZS03128KDEtJ36GGK78RBMH+0Eg",
+	"GgIjD5ZJUis442Aajt+thE1x6trCvb+R17fUhDw70YsAJSrLxrULvk6JkceEjcZmij4MBzboE9OQ4Plj",
+	"WrneqxzBZTccYghWNx2c2+Yz/X5Z0ytLFDOXSprbXmltqMmX8zZY1HNs+xFZnEv66S5lleBUTk6xF1GV",
+	"aRRrcGcmaRjURlbFVbnZKpzqyGPhOThQpkPmpyOijVQs7YkKF+ySt2A8wPBHe2uO6tAAAM6syhgR16qJ",
+	"NS6x3dwBo5Q4qHr+WAGRoURRkcpRjfLzvDrUpyBIG6bsi/7HX092/oPu/LK383X3cufnf/+31hqsYZnt",
+	"6n4YRbmbSPpqWUWZ23L6w9uLt5ffnrx6/ZfLFyenceee2AfNsrf91tFf12EkP0d1cRrB/HN7wlFl1E/8",
+	"+vSlOnL+b/zmyC4RgBZq5uyZrulkKDUDbGlgrYAqrVFJdkNHmFshEUpaF4t7VHQnpNORyFuRTcGUmmVM",
+	"9URlCHAHY9iwAb9hhBaaK2ZQQxKS1XLlRNhrtYQDYr5QsBJ4BXTBF+fv9INzwqiFcH+uhVE5uzPm2GxF",
+	"r3vrDBtxXMONpJmc34WCiCrM45sYYRyrGRhnk4VHTA3AMJMMwVcggsCJYwCaRsHUhdJwh39MM0dqt+xu",
+	"JXb3sXCRYyLyLCtsX7OsYxP2sNxSO8cuNqP7buwj8FtxU9BmsO3lI0wg9ta5lOnrVtTKRlYMHKUjsCBd",
+	"JlSlrch28/MKZuxb0ejjLWFuJFXnhY7it8sSjhvWKpTLev8QPPwTN8NzUJdWlzwKSj0Xi4ViqC76q6FY",
+	"8FtE9FBOhLexJ6xbRtsxNtZlZPiQ6uFcxN/zFYPJ3EDmqfzPAF03GuXCpUS8GFIhWFYfIENJyhKuuRRg",
+	"OzcySwGoOLwhXFxidKD9zhLaFtxUYXchGYJehLcnY1ZgBuveRBcfnD/1SsKVWuDVc4L6CxTD5lnuQFFh",
+	"MFuszmu7kYmiFhXf22HDu0c0M4SbYwLsEc0vbl8dOsGM/YW0YaOhD6avO/Xm21ur0zOnwy9DVKwWzrFO",
+	"GvjWTa0m8PD2BsPVTXkrm9R0lg9mq3E8bfSep82RoIKdSQ15w67pqzIa1O+33VQ1mLuez+4jCK/OvuGl",
+	"UzvnGfNE8L5F2wpHvfEyuYOyOqWfuZ0Vkn+4JIaleNmq430HU1zThBJOaXHIBrT7LqMDvd5Q5wKJbqET",
+	"+L7sEi7VDFYV8ItQoJABNJjHrUY7dJh880zAGVPGTI4zS+4k4sZ7F5HnETN0o2Q1C5lsHXv6ELWS4vtb",
+	"OivCfja1Mvq5zA9r/gUrb8VGpsG7X9XqaQgNZEJOjrHkhQNmcPVr+rnJFdvQbdKwsgtXbaOFcmEqa3ic",
+	"PrVwteadi2FJ4nox425j2hp8bZ4uABEZ8BsmqsZX58O+nR9o1SX7lEPogmjXReF0fvA/cG1kXSriRvzo",
+	"QlGhuc/kfFx7VYVHzkupt7vuswauvmKMZPSKZSUyfSKzjCWYBiUViaGORzwTPjAjJD7bW8iSFqTSzm5F",
+	"lYs/niO/pHTVNftRKkbolcytZuRrK6L26wDckO4Q0P1mlqkhA2f1vZTisqJaLlTjilII4YhgrGgDgxBo",
+	"CDObQL4sxjzTDGwwMT4UR4G6HPlvPVGNQaDyX/pmTfT4rjhAOEeYw0Ay7Ve/ftJQSBBLpNhRpq700QTr",
+	"ZPUR3RVq7MUzSxx3FnIXP+cFibUpZFxKRSZDMK9GvoJSdVvoVIOuPUEQAJLxa9YTswselTD3hfza9o0M",
+	"e28Kpc4UNK0DYW19w9SEqlR3e+IEzdZYAc+9EN09Scao8pVKiwUG0Dc5ZoK54qErZJXNcd+G5aH6mqUL",
+	"1+SoWJOrqTNxexMttLOkqSfsXrryURwqzvXtakOZG1I3X0Cz8xbvIYj/vqpV5IzrPVFUzITScIQXIWMu",
+	"WDNcoYyLa0xubR8eHNieuBigSQzQUDpzS/esduU2Fjw2lTMU0zLL1yHSZ+UTDyqnrBS9UTxXxG/ckXyz",
+	"6ACD94W6KDsKKbPlmcazMt6IZdSfEQ8Po3QZQt5QbsmOivRaI8AM6bUiVxUQPMAwklodd0EJpf3DLw+/",
+	"evr88MtleVMfY6JmATPg97VmLQvOM89vg+iZ8JreVSyNP7p34H5dy9TyYELtJnkeMyJvcY7yHHY0BJ54",
+	"voLfamXtd2lPq2vDK+SEBLLRbWe4QqJXs9hybmWg8PB0Z6W7Y/Tm+Mh5lKaACQLfKwqPd2qF33UXZokY",
+	"0ThcLzA5v2iZz+cS//ql/FBHcdcc5seVAFfkmJk8xZQAA1CjqhW1aGqJtjaAMY30rN9vRa1BTlXKqSi8",
+	"Vas7gje3ADTSibOKSFKDpuplXykIRA+xUeQj/F3ZSpT2Y58njbrsXKp0PG/QdUf6Nlvpu1hD4bSy+ypK",
+	"BKQu2FkIRFwrRL9lIvlsOrl9XxROtjLsRUT8vAGA5Yeg2A2Iph7gFiu+XimqpqGPNZHihimNmn7UlBGp",
+	"88GAadvm8kq+D9yxdmcW+lZnBMGmTBFPE7ShItVHJPaXGZK8RGovFqAGxIjPi4t0FB6tti5A8/1mdRac",
+	"N78A/kUQIFC+Z/Xs/pq5emFmI2Pymir6ohscmNTmFv6tYIQJo6YuqMou/xNNhmjTOyKUjCTIpErmA1fT",
+	"DfaQjGgy5IKRdlyqt3EHC8H1XJVhBEdyvhzYWUwA5EaHOjNLufHqdNxXchST35PYSPsf2xTf6JS2R8l6",
+	"xFpTzVu4hFFYnROztFpzAI/fgUJL7BpEAWBngUQOq2JX4YZmOfPl56FatF1Ln8tYbkKEWElOkSmWmWMM",
+	"gVSFYaE9Zy3qRITbYzANivH6Aqc9gVEYNAMAbbhdPm/RtoPhYRWFgbTnwnKrDgy0iETAmWHtN23otFDD",
+	"w7Xc3685y56QraHa2oO0voJ6D4hy1zP55uVWWZqS8noy4rnQcvuOketOs041C1e4gLmANYQ3wH2BhMaf",
+	"VyI1mxG90ni2RNios1FBVqCmUzAgeorzRM8bRTuIj+mCo0ujape85tcMzK6u44lUKVTXLu1TEAMa9O5M",
+	"Clbg7jRY5Jb441aQN0jbyIDLdaJ64QObzXO6TiGvKEa1FC4ZWo4Z1A6HpyrsldiND1am0yVvx7iJeJvB",
+	"KImN7U1WRq9mX7/1WTWy/gAGJLbOuWJ/fjJDQ9vIazolMbXMTMadoL6g01nAaG2ptKI6V3YZUwToM0M2",
+	"sjOfFc2r53olUmSH+Cc7vhXXKWg/s0blrW1cqqKW0azA3YTiSUGGd4V9rbTWrUtCgZwXphYJeA4hmXDt",
+	"IS5/t2vvFGoFv9uFqlC7kEIX17xjNl7GvbAAIG2cMS7V0rPBRZ0YZK8oaVP0z0XQIo0s1+UjX5keKUUn",
+	"IrE9AXFP2OmgU5y07X3zbhy8jHCsCtM+MsYhhSQPGAiSEimYixqdu1rLlMF5k8PPUDQ2odmpXbQ1I/DL",
+	"DUyUHCOfT6zk6DwGfUXBUam9WT4fYzGNMU9MrtgTTSY8NUPSBtICegjrG7x8QwZNy5+MHHfm1cH3VVlP",
+	"5lcZq8R915pBRT66QkY8vdXzMyfP6j8NyhnkzL+riYIvC3oZSai+dt5LSG23R6kmpCmTtwTzdT2s43DN",
+	"2YZgLmMlR+MmXoZTdpe+17LT9/FfOuHMUtg+5YpMmDC91mq2d7MA3L8glG47zg0i+88QEByy72vRfm4k",
+	"0tzFYt4mmsP1smhePrxhljAKaRhxIhLiQOzkY/RNckFiFHxiCM7DvT0K7D4+AR5x0KG0X0+4Z3wunO3J",
+	"ilWasYqqURYaxzyENvVSln0XIoJANiX+3hOVIp/wxifaY6KDd6dWd7TzW2phl4ifhu9fzV9VRC7NZnzJ",
+	"JQfsLnwN4Z4+vq/BjWazlK/izMFmp+DY81JZbNlf7PBhNDjzTlIQ1QGwh7HUyv1w9uPl8tnKl3S5kXyz",
+	"S7sxKWtc8nPfn9c6HVhliokTqZLjcUP6yveKpjWS0ouX356Tgf2NZOyGZSSRKQttaKd/bEWtP37filp7",
+	"+/afA/vPU/uP1aD3ntl/ntt/vrT/fGX/+boVtfb37D/2iX37xP7T2kH9wGhmaoKe9VyKjryu6WA2xg2f",
+	"qjuzUO0TZZl6cxlNDCB1Yx2zbgEedUmNC8IpnY4x6KMTH+98Zf+WI6tOIs57AlEvxySWCdA87ATac0OG",
+	"dIyBHptGOgdzCSNyHyeMK8fCJJcjLnKH37Yghe/wcKldZcho2uRzvyiDx7GaAIANZYxqTIZDoc7uo2NJ",
+	"K2QULhvP3cJIB3vnce+CQ7LxzsncJHLE1nj7W/dE6BttSJp1a+mWHAIwoJxVypRPM+yjuZMKKaYjmWso",
+	"N4llKm+RX1jL3KyQcQmkan60L/t9qYr6sGcvT74lOqEZI+0z1mcKpFHX5kRrpvXIyiPfUkM7ERpH9kk7",
+	"5QqjM3XkMI37/IYRd8A7lm09J20udlI2NsOIjPLM8B3bG5eCWFGJqmS4BOvg+bJjp+yAFc2Wo5i5dpbb",
+	"UMN1v6RyC3Msw7YbxRjVeiUP9j4ZSPHg2FeoTmEmLZM1wit6V6EoNVS80eHnuFI1FG1RJqXLoPQJlZhJ",
+	"ecNTJmvZcDiWe0wmqWdcj8xCqukEtVzkmPiDVKhAioGtREjBjomAMK8+mwQVf0d3wHruhqHUxDeGUgiZ",
+	"z9ShU3LFCKMq40xh9Surc42wFjEVFYJIMmow+f3j51zgiCvUTmfSQpoAkgRgGRzs7ZE2nB5CfR1n8JWD",
+	"flyeLQxcvjPWVp85X+V2D8hPSpDxTblK0MNd8pZbQbwvIcQeQ3r+JNmnQ/0goL83XHPTcitsRYwWbhtT",
+	"+pKmN1xLiII0LBleDlk2xmpMICT4z1xoo/LEOQ+TjGp96bv1oKPNYRjBBO7A1hBqSo9uaqi59rVMkkMB",
+	"JkvNYjzoLI0DjCpvZ6Iay2iipUnLEZOiyEbEABpOxRNNBDMTqa6PwYgV+7tTiS3xVfn8zuOfRR0vuM8Q",
+	"+N0EvhvMbaOozcfkuctRV6o8+KNghLflTxvt/MpRflVe9nGyleXbvi6bwZN/Cy5TdnB/TGbJ3tUZ7AJi",
+	"11xHDcIoQarC+kF4hI4RHmoGdt0n5IBXaUwHK8Ksv3HW8CrtuJLpdLUolMexKpV3aUXT6d0bauzCeTqy",
+	"dmLd2mfxMfTjCCSXK565CtjLVuNPZeul5SZDwQsOW6FUB++8K03aDm4jtbXxGiyx6q99PEtReN2jd2db",
+	"BHNtWr3Z2ikQfcG0XfsRE04sHYcCLpYNLXeyWTq1/d+BWOpddo8rj9pRbCKsPdhJK9jhgx602nX6U6XH",
+	"mTIfNDdDqeKgpDV+gyF+mo5YUGqVBEiJnWMSu1D3+Mi10ejPhgIy4IQ+JjFSoPiI0EzLunbYICrS8imY",
+	"qzXLpHqiiXF1qAqZD0bXilru3QWNqz3zUBa0CMaa8YAKcvbdC/L8y8Ovyf/938+6BwRq/M97g5h/vryV",
+	"NzTj6aUrTQx6I36D0wu+AJwukP1w4PwXFrTKy+r32PLSV7lwjwNeX+3MYFCXlRn9ukQJx3nU3abTwv0+",
+	"c1uoSmSds/I1Lj5JqEqJa3VMUMCFvXWqXIhtuBRp69EKGYwzOr30QGXzJgcMSZVkoBhzRXd3XKyd0zqg",
+	"CcSdsUxjnAQGjMKjO06eZOChhHg0OuIZ4p12yUtw3EAIJAZ8zwmUdQQJDcyr1KrAThfnWBehIU1B6Bub",
+	"FXGqlzUwcPu1ci6s2xrNvTN90V6jx93qwnLElMRg0WWYHmvUtXBMuqovLuu/5J9Pa9hnNtK1CHevGVUQ",
+	"VDyigg4YuM30VENifnrrG2iX/XKspMhFwhvQxcAVIsHx7mEEiqCz/3j7ww5jc9Fl9VtX3J6lV680HAH+",
+	"xdV0xf6lsIxkjt3XZTWuny2/tpbL63f0HFMXCRd4v7gUd7iji9ASS6TEAijx9u9bCbjABXJ9dGUnQm0J",
+	"jkSFHlWJ2QznCPLlS3pwV4oVrtdmqlXJwmc3b4nI28hhqnUU1qX4S966mP4ve/iuuMGS96xE8VeGCl9M",
+	"/9fctXoSvuY6zpPmtTtopL1LnnxQSrzm2laJ6boPb0AZF3jRlpGnZjJyBzYApy88uhUAx7GRHWBVsrjU",
+	"XbAimVzaz8dANu881HRlp8vKtHhpTx8PbV461E1o9Qoh0uvR7lVirlej5cuxQz4e2r4c62MNWr+8s81o",
+	"fwO9O7tL8JM621JlIHXVGbhwfy54ugnH5qUAqAMoSO+x5bxtxYdrzbCmGQvNUtvIx2AUWO1u3xYJd5kS",
+	"U1m6Wg46lJgLO4tENTa5YptWHU+kMEyYyyHVNcWKYz2kB8+eH2E4v1Uxh+w9Of/hZOfg2XMfDHY1NUy7",
+	"PPQpmTDFiGZzBVG/3P9o7IgQ9rIw0g9zErAeNIEMcci12ti0hm9cy5ub0Oxy7NNTF7sxikRWiCHhg+GS",
+	"+JFatLxbBvLz0ViqdUrMSsUHXNDsEo7PnUNNFN37stYNFYzw8NpDG2HRpSLzFn6pBA2P6IDt/m3MBpau",
+	"woexGNQS1vW93yvhbAEJqEJPVtiLyxZcvZj5DQRvmdXDZ2AEf8KnquLX83np64Yp3YiWVdqxsVwUhAZD",
+	"FDFLyX5EDiLyr3/88xgzGV0WpBTsifaxxlyDD+zlBR1sAA5Ze2ggL7t+uJiyXZ/RbWmfpXiQ5jHm71mm",
+	"72ZEy0IG/AL7oxBASVbo+ux1mLt9fuoF/ahSoOCgNNvJGnlWc+mT9cGX16yV4iqMrFYrpeDHU0bV8npb",
+	"tulfbMu5ROP5oA7oMVpc0+SRyq7c2ayXzu0urBkgAz2+MQOKV91F9caQumHZ0jmZekNR4EPjuBdW9aNF",
+	"bT5X1a8o5of57hPbyBdo5S61xv68Yim/WjUE2Br/pRaU5A+nL793yQh2wbAsH4zqmOi/51QxANo4/Mrq",
+	"Js/2DxwBxtHG7rWAGL//5bP/+l8Hz58SK6koyk045MOvWlHr6+dgELF/Hjyzfz8D68jysTeADyJUCPVF",
+	"D+mIgXgRvhd+Gig6HjJ1iUJUC3VjPRWJVwcv83EmKdYQy/rNA/Gcee6WMUMHTeU9AcnGslF/IGHJIajE",
+	"cg/7rWW0wCk6AHESf//ywnLnXRh9DMGXkHo+Iwo/rzMfrSCgPts/WMaqtTsuy8Ul2/BD1MpV1gjGI8kA",
+	"ispFLr60KElsT7i7nnOu/jptqhAgbjG3WUuyHX8Nf4YdxWnVkqiMpXUIUG8FI05sQMXeIUu4GJ0nukic",
+	"G0MPdRVjE6Z1A/kosoeGMgccnxtG8AGCtG153mOfsWy13m3L1fq8FnKyWp/XrjjO8j4BxEgPb6e9lp2s",
+	"oRyubWprhpHDTbb3m2X9mXl/VT/vRql+vyxS6+td9LnSxr0kIoprQCPlZohpZYJNfAH4OxeWQ9tKKSfD",
+	"4XLnwUdktiIPPFvZ0pnNab5kdyHX4G19fMEGxnGK815T/Czpwnr5Z+WNX/c5f6vXfa4GUPKrtfPkFp2k",
+	"2qVFtLfG4MavD599WUDCIYRbHQz0AlS6CSRIADd39VigRAoEPkYOHHWYj6ioBayDkMOmnFAclosFHVNl",
+	"eJJnVCFaG1QiGVNFR8wwpVfO8Azg9z7Mn3QutKEiaYg2ctOy1HtYOx3XoLH2qPv9iUb8Ou0z2uI/75zh",
+	"Tzuv0hgwGTBTNzSkHny10HMw/7YfLi5OPVywB4tZICJ8/XVA6g73agtZGG6yWoFZD6UyxGXqeJHO52K6",
+	"neyuwJrqDWcn5N3ZK1KEtZcVZebe4UENd/3p2XWhsnF33UKFzmiBU44WYdZgxbxvfB2q25Bk6OlhKlYU",
+	"gdGr1QPEtvUMrxUtoO7zU6rZX189wQG/FsDpiGdPtat25MpUcVOte1SD0NNc26IRo74RYp8WJ7qs/8Vn",
+	"imxZ0Yv8MitXrOgPCYtQBM609YDPfSeXqwLoh1W4Fi7vEjjfuy7tVpSQWLQh9ZWf7nhfNi9EsXqtr/VX",
+	"3hf06HwuBZJqvZRlVSJvXS5uyexZrx6ZyoWumX8zkSrV15WFzNXFytUFyftR+jYh9guk1kUa2j2pVZvq",
+	"VM0bfl6syQw05d0WpZ8FogyKuy8Y223qBQZY7A4aYVFloOVlf+YNf1Ufx9wKQrYSS5tKLxXG4KWWNG84",
+	"Rr4AVHJRHUwOwKOVlBU5EQSRAAraOmVUHRNQKEus1KD2f4pIO4SOxxlHf+z8LPxwbnMpiz42DUv3SxkV",
+	"Kx6sU/3hCvwwa2NQwyo767xDH8q1qxsKxhU3HkjMwEQlLirVJeaVS31df0q8Abz2xwxl6fkfRumo7oc6",
+	"x8RZAIEwO1Pnjq/FI/E+ibL2aiblmCDS88eBIe2e8BC7zTgsxwVmMCSYlXNYzpUSKQxNTGMGENQ8KkK2",
+	"lqahrYTA6rfMIbBGLSMXZAdhshoUpETzcpGI9KPukjN+wxTttezvvdb52A4EgeCRABOXxDiXrnTQUFqh",
+	"qDpWH/UxJVSVI3AW8CKV1YpbPVeBo0S4WSlVaq5Eg4/39kNahK49AyO1JrTNomN2VoFii2EIMVQiw8fi",
+	"qFKdRtSeuiVsKDiDC8Kr9+/juM0eiGXmv/J4rBV9vXRzF21qfeV0XoXYXQNjyrktFmO4+fhirEtAlRdQ",
+	"HBZ5gDg+clnlWHmqAk4e9URxOHzHk6HlLDPg5FwTOnJVMQrw8S6Jg0l2S8SeuCcyrg0MaERoliEw+RpJ",
+	"DQW6+BKzzKxOEyxkuY6L9u4ODPyVY/DoZv4qktC6IQwer2hTMHJ3cRxEtLs88TFwvJmmAVVbAbx8hgbe",
+	"GwVbKYj8E6FojWejgE2fiQge0ZTFR8sh4o4L5nI0K5i52Ixwc7Gs+hB9r97uZl/V8hJUraHtjKFJ4qI5",
+	"yNNVj+uSExK7cAWABwRyBUVH6EwsoivsYDSJeRrPKjHhAAtl2BVFiLCyQTRDY8qCYvb2R0XxYPsg2jns",
+	"JB3QBAyhdrLnM3BfC2IqFTVwk/ohFG6NPCxHI6czVs9NbeI19Fnn9m2PpVQA8vyMtNn7hGUZE2YJmvOz",
+	"tcwO7uV1xKwGP3NN0WnBKixLgSzW5IEnuiHlxmOxId3Gp1ehwysv6PI8pDtZ4PmlbLA2PRquCZg71ojo",
+	"WC+7ZS0DWvXQvEOQAZooqTU5o2DBPXaVK0vzPkQ+o8ZE01QxrdlsHbznT9cEPbAUrQQ+iAvkg7iKQvxE",
+	"E6kG0cPAIeDBKeEQ7KG4/EWKGu7z6uTNSenz8N7QkxFTPKG7L4Y8oQMZd9cATHhszIXwnEYV22m4EAG8",
+	"wt1AKuCab0TaN5SnGmzJ1TThMTWGKbvT/+OvdOeXvZ2vf/739k7xZ+eLf2s9TmL6xme0imsev7t4UXc8",
+	"19GRl9nXcah3oF+VbpLH1axwHJukuX/aR/WO8moXHt01z2HD3myaKxukPtQF3SAXnDKqIvKHPJvaG/SH",
+	"3NJ9D5YXH+wdPN85+HL2Tn1ZmcqX1d2y+/Pr4Ycd/OPgQ+1GnQP0XDijdMQD4wbYcYKPE8VBS0HvQfEr",
+	"fpr50Wcjl0CBxQffMsQGrOo+xQOV7/xzXi3yjYrPvoE9M0UXrvK4/zhhV0Mpr/URomu1fAai775uCy/k",
+	"NRNNPuVL43+tnPS6EHb2fswV05e8Rg07Z4kUqXa1O6+ZgPLeUFOVp7MaUVOW42IffdTSfsNn3j2mCdvR",
+	"bEyV5acEmoVDgeKDq7kU4IEiedIfrG8YVbWZ6DP0sbKklc4qq+dnUkdJYbNcKF6NoA7qcg1pqvePYGvN",
+	"EsXMSk8EEI9zy/xjrg25YiR23SaKpUwYTjMdrwR3tub2SSKoUq6sDW7karH0dUQQ1IJQisxzkOaCvp7W",
+	"nfk/cc3Nwxe6WV6XJTBEQYINFzXlWe6tFMttqm7M7I3tjSW54mZ6btcEV0/S3AwPavI4TnIzJAfdPY/5",
+	"GpxC0g7QUg+7h50ugduESbZyTEGjEynJ7EJYDX8oc0Wupt7bDsuRyUlw1V6U3UOxQTibeBIsrzlq/Qh0",
+	"eNZ9j1xBIyLt6SsPKtudJehHrTNG06DcOMQ1dee4hGtXCUrE3r1RTXfnWYl9KpGqfC5yUY5ECkj7sR24",
+	"QJVK8agyB6bKXY5ar+AzUaCc4giQY3ZrWaAbd/hDt54vFmOdbRtwYNcbfOOMmEHxvgo/dk29a889o4cU",
+	"3IEYJh5o0hgCB1W6DWxcLdRvpzsjBBy1frL/bRpRRQ5xI6r52feFZCbyJ8GubcpANKOGVR4MBJhKtz4w",
+	"wvmpXLoizeyZdnlqFfmmhMmFz8cIBVB0Qg3E3Jkh48r31p0VmY5a7yBJb2YIdvSaGZ8DWD4cSDdu7P7U",
+	"2V+4NjyBSc5KOsVVcz8QnV8VlEF3C+b9Ttnd373Z3wUasovMOCQ8SFo+fIBo+75E013hA0GFpOVMPiRl",
+	"NyyzdF1jhGvFv+zaOFN5kmsjR0ztFBNCkEzZd4U+IUilknjGmXY+BawzRn1CWk9A7qeOMPMUnPdGZinJ",
+	"deQASbIxfj2QJshRLcvTTEnKy7POVRky2RM98bvfEUtKLW1LAPylJ36kyZAL78NEqhkSL/I9M4Q6Vlzc",
+	"oVmKvBNSZJAnCDU9EZ++Pb8gM9sSk7Yj4zx1J8aKKpYkQ+rAN1TzhEjlY2otr+rA/AUkX/ZEfOJAq2EO",
+	"RwQlNdLL9/aeJvAO+JPFXfKSJkPPNa5YJsUAGKXlA55yR0SOkb2jJqPliBHZ7wluCpqOaw0ipRNVuuTE",
+	"b7DsEyoAtijsU1VSDoNa1T2B43lS6V1P7Op/8cXh3uEXX0SuZNzh3lP7nhHXmotBRFxSASA6g2SZuo1x",
+	"z/fE4d6+82v/9NNPO8Fms/iYUJTMg820tMuusT3rsJhP3PyKEdkh2KNzQvpKCgjfIRTg1l2WzYj5anhI",
+	"Twtr6ahIMwng2X2WCWlTQdjOiPKsJ+wFgWd52umSVwaLeKsRzbhmKWkbxUcjlkYkkxOmSEI162AZcSed",
+	"2u30CeZubXsixmFe5popHeMFwtdQQYCTE8UG3PI0F0rGzTGhYkpwLwHkl+MK4KB6wse4uRDl4I12spiv",
+	"HX8BJYAxpseVTbftXGpoJgcRGVF1zdLqGC/RBuFB6y+p1lawlMI5FT3ePXwNQdsRKQgWBw5Jbpji/aml",
+	"+u66g1sQIqJwWy0JRjoNhFz3xM5MCIRr4qMf2h4MyVF6zMrShAtYgKJaN3bq3eW6c9wTpOwZXhYTNItq",
+	"z+30DLvDY9OFMZUSgB8R8lvZJ2UpghLqH72sDtT/2D/uPnuJQGpmRzXTRfmQKzrgObvC5XLo6Fz5EgQ0",
+	"s+dtthCB7ZmWl8PuaKfrB+Lmj2uO/R/jqCh8elLUN3CFcuF4ulWyPVtaFAxaKpKyjBnnv3oJB89Fmxrw",
+	"BFNl+UzZ/ZVMpwAjEx5G23MmB7jic4JcTHZnvsVpHFXEtQjGZWb2H7usyLPQXVVYjY9mpNvIrfSQayPV",
+	"NColXQ/KZYdclVhJezLkyZDEsGgxRPpAUQfYvEDa7eCgsNlRSXwDdhfN3VSmqM4V65ITvysommjcPvec",
+	"HRWsu2URRMiCiLoP6DYyJKPJtWMmwCVdL8DEuXE2CyS3ExQygQ94YlyqdUFkUwK53HayR2VUsfsN3gdf",
+	"wGLAqHpC9os3TpQ0jLSl8kmT9rhEsIaWnihUVCgU+GSdiFA3LvhuAm8ujh3z9DFgZweWnSFHgiCDlxd0",
+	"ECNRiV9LFEJi92qkDh1LWgyjqSdhkDWpewIPOaRu2oNc5JHGEC6NXfn8u3//m7b9Iie0ImAckRhS6uwf",
+	"aJ+No56IkZzZL30Opv27TKgEwoJrsyQxNCIxppX+9ecYxIf4VwwUUZEjmh9iy8zdlxCSQf5w/vYNOfXf",
+	"CPLu7NVOX9EBAOhbwcdeNek2EMbUE3CT2/HvdiGwqAOiBjJdWmamQoO/50xNdzM+4sbO6ne7Y2qGu0Wy",
+	"OCzA73aRIe++6u/8SE0yjDtd8iPN7MstkxHj3JB2LsZUaUavMgZjjirvcqwX03HtaneAWR7u7VmZY8Ky",
+	"bMd1B2OHs3OlGPVHM88YxM8fHhx0yUVh+GEihcUqjpM9QXIiegIX2tOymXIpaNuYPUUvpLjBUkXA82Dh",
+	"UXRBSh9rQa/ZpZUt4mPCU/z23btX3+pj8BrhF/ZdT58+/Ro26+JFl7x1sqPvzFICL1mBvJVjJWA54saw",
+	"FEjQa4wFpNfMMjC7O6S9/69//D8He3tRkQTwbA9lHCq8FcPXevPiIokDB0+McB729XMV4yInZjtOXpSI",
+	"s1wHHdh2OpTEr7m4PnJy9L/+8U+Uoq2CmP2+B96kXqtIE7YTOedikNmjiaKLBrZjeZoDWsHrXhasQ0Iv",
+	"SPyqv/NGCuZOnLv/T/cOI5T7QXYoDiSRoqQ7lqz3c82AeNmLeLh/gGTPl+uEWicuEsrdHNTDuNIGWcDp",
+	"ycWLH2LYAV2lHwBZtAOQRY6GgH3py6dfP+8cAWe+AvXaSb1ck4z1DYoEEQwbo0uSjFE4sfBCJF2K6bFV",
+	"iQvmPJN/3Z7KXIHyxwSZyhyXzQvtUrBO0JmnutLu2+7NflykifveYerUWM1wZHkLlpwl8Rk17LX9auc1",
+	"UgYYdvntGRtRLrgYOKEq/EUze1a1s/vnwvAMswbz5JqB3N7Ps4zQAeWiAx2z9wkbA5qd2zgrO/eRj4Xj",
+	"Q0YmjA6J3RGhSDKkM0kQzX+BM45zah/uPwWmVNIVUB3wfaiKZVPiiA/cebyRcN5KAgYHidp+EymMkpk9",
+	"P1bAYQoPJG7Bu4vvdr4i7cO9PaS6lPQpz3LFHJROMmTJtc8QRxrWfra3B+vwbO9pp0tOqfba+oibI3J4",
+	"8LVjUmfMqOnOSd8wFXfJD4xmZogdOrhAy43hjDoi8o2SE6vZBEwfrAfKm36usAFB+DtN2vHZyenp27OL",
+	"yxdvz84v3569+v7Vm3PLQKgojxOIscVZAoDIUrsalUf3BGSknRe4XjsnoAa8hVfFkN3RzwA2MH57evHq",
+	"7Zvz2HbsusUZ+TKp4XmwohgQPTfjQi/VOAKucYdoYjCE2iEDFFaZk9NXQb7eUWu/u9fdA+P6mAk65q2j",
+	"1tPuXvcpWuKGYNW1HDAzw18ggYyZOtQK5D8He3shaJKSICZCbGUGpAk2AKwYoDGmEoV9YmSOOSlQv+iK",
+	"ajCzFpN7lbaOWt8zg7uO9Z+BUsDwDvb2vLXKBZqFBMsSKTRSD9mILnM8uDeAGawW+qKYUcZvYJCObNiO",
+	"F2x503vd07uLHoXBHOIk6/ooFmP37Vh/Q1PvJ/sQtZ6t+BT4WwTNHABH4H1oHf3158Cz0XrNb5iwa+Bk",
+	"Grck9qRB5tpfy13TrZ9tT7tWRp6uenh80p87BoVo4yO5JvYQAXVFpv1s7ymaIyZcsy45d4XqM37NeiLe",
+	"HTFL43QcORVXBtYcqFPnClWHt//t6fnlyevXb3+KIwhUBqZc+kM6YI+RYrYnOREk49owAdJlpbdvvz2L",
+	"O0fAjMS04MHcoPnkEK/q3HE/YzTlAlf3EU68ff30oz/ih3uHKz31RprvZI61Gje8FvbBpys9eI4K+DtB",
+	"byjHWJhFl6rY6JJGek6w6GLd7O+iJr6TyUHj/bKEi47HTKQ7cAdKoyyajWTf27KeeMNO4b+KiGAT4HNW",
+	"Nox8om5PeDuu1YwrKT7eatA5CtEZHWZjhBfE22ehgGJUGM17wqNNRoFBLSrEmgJ23GobXfIdz6z4ceVt",
+	"DJG3wLUP9w6RkljWYoXlmQHKsdXUvVCO3fKiHBoM2xIbjHd2VkU0dDEzYQyoUE+AztMlbyAeGsy4zr4C",
+	"L6i70latwVvwWg6AwXqYpNbRX+tPVdlkF43E7zREfSxtDQLpKg0L2Jl5cEA4LPaIgIGP68AQRNpgrSgi",
+	"LxD0Any/oFT7kNCjIDgjCijSeuFbC4aG7kUYHW5/0zhmgHhXoIweqn/B273Mdc1F6oN6Ma8kcn9Y1oM2",
+	"zrhpZP4gNi3Q04NbLZABSdzKzThWuD0NQ7HibGUYG8RBLD5JXpRdMhAjbz2Mn++RaRa3GKJVa3jnW8HA",
+	"guDFpEwOHoiTRq3XXFwv6wLafIhaM7russdmm1d6KPTi1XspH5npSTOzTi+2+eoyxKwAsb/8kXdBHWB8",
+	"aAVB4DuprniaMrGynBIKKYcHXy9/4ELKH6mYnnlpYVXhZjPJZrlYU8Yo+cDTnz9URJ2fhs7vMBlSE/lU",
+	"kjBQKJB4kIKW0k7h7GgUdl4U7pBKWogOHYQu0xkFi5HUlrknTJhsSoYsS72sA07BwqHvbC8O/hiMh91a",
+	"Bl+M4NNg8El1wbgX4JoIc4ikui4bresPyqyv2pVfW6y5fq8U3r9qFQJfiTbbkvjfLon/1Cl2NbxyhnLb",
+	"mxCQi7bO1Q2baqsUJrkmAyXzse4E1Luk1j9/iFpjqU1tsgR0U+kFYoMgxEQzDeDkYLkeUPsdCwM3oUaB",
+	"8x7PU/gu8dGTnmQ7W3IRdVUMcfdX/+clTz/s+jfE8zQe4xFfBFnb90jkX6VsNJaGiWT6RzZtIcWDg/ON",
+	"TKd3TuxcSPeHagS/UTn7MEdq9+/87U1WV78zCK6WphgK/CB09uUFXUrqoI2lyc5bv5Qu+3afIW0+WEXI",
+	"/UlxY5h4I835UE6ccPzxiu0r0PQXUvQzjjkVh/srvOKUTjNJ0wspX1OFWO+H+89WmY+HzUx/ZCmnAHUB",
+	"nOdglYedsd6ygZfCWPr/WXEtl+xVZVsnaUooCVA26tjTrH5RZQcLTatOMUgKD6x/8onjOcdg9ETvILKf",
+	"718i9/ED/2/By37/r3/8M8YgD6jC4gMBy8AlfF8qaz1kD8WX+m+kYBB90HoQMXwZb/goOcLnRt2frmjC",
+	"+FGmvM89xd0aZD4J8R7TGPx9cl6ZoZwAVFwpQEMRn0Qi1F29oF+lO813FsotFHaGMQXPvvcalBSxNSuL",
+	"rml4+BkiGZKaUo4Q7/Ij1GCDJP0glAkpsNMsMMbUUeJ5sov1+R6M8oZUdxVVYDZia33iiwgGK2kFD0/5",
+	"CdUFrNeWCWxF/IdgBPsrSNunCsJUIDH6O8ozN7qtdvBRaQcvXFbp7RSEQpLHQrYfH/9rsL0FNrcnRf6Q",
+	"ItQZ5Z7oMrJcYDAEzbKI0CyDmHoJURIuvpKKKYgIPcHB6YxB2q4N4Rrikw0TURHGcXhwgMH+0B6jRVxS",
+	"mH+caojAB9FjF8OuuUjZewy8dt/AM0VC48XQx3ZD/PiMRoYcvQR1hDJFCITLVU+4iJBcZEy7EvaaToMA",
+	"s5qojqpB0OP5f16GQT+rb1aXBO7OPljz8upBxoBvu+muVj/mIBZFZ+wnRXyq9VZC2EoI9y4hbK2Gn7Zc",
+	"4BxHUH5pBl8EQv5poH9gjYYlggMqj42WRCRhDuPCRSkHyClFAtEMTSshUjSZMAWaOeZRHfVE7EAW44jE",
+	"DlXRZaxgamzqwI/B9V8ke7pY0AjFgaiaytoTM4vR9hWfrIiQZHnK0k6QlBq5FNR5zBdyIhz0sqZT3ROT",
+	"AJ7Z4TbI4jM3PuEfLaDAVI5InxmXNVDGchpMo7TSVNztiRNMA+ZSQKQqFZCvyjwuRwezDI0cXWljBRyw",
+	"eggJpSR9diqWq6AZBKVDuty5ocoEWWyYYUbacDRgd7IUMo1wP6/Z2IQADZjmBSGjYYIa5J1itRY6YIif",
+	"QFOfsIyZah5TA96HSzLiWsMCu/WEUcMvmjHdE3ZaZoJVNm6YcJZkRYV2u+oODbFzkX08WUdFOTGih/a1",
+	"1E9GimxqO02YE9mCrlzmIhtQ4SP9uCFDqrGoCW76aGymGDqhDc+yEpqhshguBDijictp07krmH5MxjLL",
+	"IK07HlJ9OZLKQ4b72i+Q4Idnuycops5AwswEtu8lnnr8QWo2WwYBU4VdqE8R6Qwpgv6WuOiiMrGP21c5",
+	"kC6Ib2o7cRrTl5nL37FfEo5NLIU6Di9FkaNQJLjLfk/gKuObO5Agi2HOkHdV3E0ykjcIue6hNoJCDOUl",
+	"cFgoMkvtaKGBy6FECuEb+GLM5IUHIlB4jsnTPZLatW4nUvT5IFd2Gp3j4hb0hD38ymdhY8bZ4f7ekc+V",
+	"DlcN8uBgBHi8y1Pnr5LVO5piqd3YbitqN1Tdc7QRVhRyv9zSjKQ2VVSxZ3tN0VKQxVYJb3JJJFjyckFB",
+	"NocZtgDI+paBXyXpN0OmAxJq3wTbOxrREoAO4rvZ+3EmU1Zgu9VG7trHK1NesSZGAN5fQW79ah63VZsp",
+	"JLXZ9btn/xMcsVWjfD1M2TYG7LcbA7a/wsi+l4J9FkJ0BbZvRoT+rqToAYpfKCY78l0KycgGm4N7PZvs",
+	"V1OOSlCpMFvJskqP8gEJ1EVBkiIo2ApIFZiSuZbwKisiuEcaYn7dwD+yiN97JYww5ZWiY0uUxy1d3MbG",
+	"flbZDK9dZE+oqwcCfUjs3DcLQmGdqd2L3y6WtYAGQhTAiCCYE9egmAmM2Qd1DBQUIxVzCJ9UE9oTQ6qH",
+	"XfKdS9MEPC7FqAasUwfwISQJ7Mk7f2TTowI4DSGMwOtvJLlmbIypmigTRx6bEJSILItQVxtnUOI2oMAJ",
+	"FQ72EIbmFCWP6GTnx7I+Fpdz+B6YHN1AuV06dy2JJu3DMCe8051FuiNFqTkHdzcTOYy4dqIKy7fA8l8U",
+	"a9qY9t+X9d6D9T5GUC+8+yduhucItN3kxne5uzPH/MG4xQuaDJn/dVlf1cbb+ODPKj1va7H/FDkwUjdC",
+	"RcB3a9luVcfY/XVRXO9J2NtCdePGgyMFpOs+9A4ENfB10oG5IfD2fATw7dnRxxT/i7NZyDxIG/eh3ILO",
+	"1s+7DQfehgNvQk8hDHgpMV2XuuA1Rqfqq29bC2JyTwjEqxL4eRazGkTzyGkPUaWexIyI3y6lew5SfU/U",
+	"ivUu0Nc7f3JtCoS7QCvYQdha74mRY1aoLqHK0qisXDHEnGMpxk7NzMrPYwcxu+mUjOg16wluqui3CGSL",
+	"Xt05LcdyHeeh63v9qgDWBwecngFXBwA+u4zS+Wm8NuY82seB068/u8DY0qFyUdJnk57wsIfSI31bTZAn",
+	"FF2ZN/KapUWBEiqELByk7cO9rzt1GpYLrX4YlvaAgdUwoccJq17MUJ3DHXdpy0W3iCX3HPW0DaT+xNUv",
+	"X5VnA/VrF3lCTcz0BtJErUk10BESKoiQJJNiwBQZMFOwvwJVDqtiFVxQGzkmE6kAsHZVRndmp+QCnvtc",
+	"0Az4coXn4aydyRNZHwwihKlrlETamjEScsVjMmftnOOiMKjH4KKPwsOqksaWh2152EfLwz5LloDUZkOW",
+	"UFblvCeWMOtl8161GWcaqoVW6XMOLssNdMEOnIYUlUVXPPfQOve19Lhp5iEexHih+ul1tUX6J9lE/XSs",
+	"Zlb/nFEpyQ7EGHq9E9JpAOWAem5UVHTByiu1vEeaglc5T9Bnw4E28G6VR+4z9HBt2dqWrX2+hlF+M8PU",
+	"CA2u8yIOVyBbLsKRKeLMvRZgWcZcYUasvxdWKfQB666S6Zw/6NsSVvOz8AgV82kguX4dt4L/1gX0+cao",
+	"FWTpYo5aBB7qgCg5GW+eKO0CyO6Oq0XcSKK+k8rlJuVqLDWLimQb6hJSnmiH9W8p0hUjUMoIq4aW6FUu",
+	"d2VIIerM12JGhwhXUEPDO7ldesqUUbWQsJ3al75ww791FNY9U63KYJsomEsteTAKtpXbthRmTdEoCr+s",
+	"VE+fEZsuqsGxvnhfpQB6HeJ31BrnNWTonLnITd+RpxaOLKGLOD0OwmSKoFWudJe8g5JstBS3NDOYJBmV",
+	"dfFTpq+BjOWa+Ur+5IUrTuILybs3kgHlAlytGbzf0zQo2dcTM7Sx7csG++TRhSQwyZWCFNmSFHaIZgz1",
+	"d+yxyPK1Q4gVgzzA2KUJcxXmXjQWKynrukyGMgtkqBqF/vy+KO/dx7/WjRNt5w/tdd2E/BOq7eHccoHP",
+	"MEds67v8CDT6czaXu7Eye3JCdIj7VC82V+ESVihKUU1h+wkAYx16w6XmImExUn8EgOBQnMnlbhsOEU5Q",
+	"1pe0HQYBdNTB0l1cJIqNmDA0I3oqEsiG/7ZAcBDSkCl4RrPUg1CMmRxnDNAYBpAE4tJcATqDxP8tZQlP",
+	"Wfp7S0F7+d7ewfNEjka5sHSSpb+HROG4KYH7gcCS7qhURrCFD14mAytyr9yZX9hzfKy52/nCUyt1i499",
+	"WLhQLoOf6wpIb22JsArY2R0U56rulD2JA6mmpJ1QzcqioyNqDFPNhcvcY01luZ7tbVaWy4GTlRXL4GI9",
+	"UNkyqPSfkHZs72vcIVC2nd9AQGGMl7VTVrepHRD0UBmNm/eVlBmjovHdjlR45JiYJpamSYGSK3s/zigX",
+	"LL2cDKeXQhpXuR2E8lz4h6VgjUNzbTYZm6sOAYK9h7QBMLGQmhEsOuEHVftMm/cJFdMOPCykaTxdQb+b",
+	"D9ivylpF3txDyE3uqdpbdXirVn3zI8P29zq0AmqobuWOkbtqV4lamxkm2zT+Cp/+qAvYeUq+SgJ3FfJp",
+	"m8e9tWB93jWOquc9kP4Lab85idujjxJtqDKaxIoljN+wNC6Rm1y4BhiqIgz6uGKFGd3rCLaXIjbjuCe8",
+	"wQjgvAIhHACehBTTkcx1l8Q6vwIEOHWpZMbi0pzgBXpvkLI/Y8Y1iVEOjH0bQEUt0t4czl0bM7K90SSE",
+	"P3NNOs1J0p8XLKqfzeOkVvu3vzJs1GREmgND3ZZM2qKlblOpt/awNcBPaZUT1jPCGUPY7q/+r4WFk06q",
+	"XVtes6COXxA/V+hZHsC71KPst4CDgmCP1P6/mNa6jh+KGz1UTMyqHGEbE7ONidmmRd++StIKdHGFOkiV",
+	"XhYVgwhI6mMWQwJbcpEuVVDiABeYmKGS+WDYEwAKzBFeuF3WW61nE7tB67hTZmSF5Zd6wtdfIicQdum0",
+	"pdXUJxeqWVa3oj1RKDZ1TzQnIz8Y73i4dGQ/pUdJSF5Zm9nWedrqJdt85q0O9MCFoW6rA+1WNBS9UoWo",
+	"x5IMak2aLzCuDVwhUo5duad2HHqwLqmJoyJ6QshJB5j4UE5swyEVgmVxpyI39MSE6pVDDboEfDe04kSE",
+	"pO4rVvHRRa42wZipwCl3uPd1kNh27Pw9lCgmx8xSzcglBL435VMCguWskiknoj6v2urJhTEw3OePTjrY",
+	"0MAZzmkda+cjyAeFjaBy4baywlZW2MoKW1nhAeylkA1dUY0LDucUxrVlhyHXRqrpkrJRpfqMJYgiYmRE",
+	"DHsPaNES/Y2diIQRgajTu/7BhzgeM5HuWDW+uzBY7wc3pt8Q2P3s1FcoBeJWdhstsc3T3lpPw2Sgkbxh",
+	"Gh0+VR+Qsx0ijCvaGkc0GXLBPi0L62KK7pmr+gQ1wZMUMK+gEkBcTuQykbmw+h9WJoBPDl6/aEOumOYp",
+	"g3BJAOv1Gl5ZUbBLTnwYS/hgW0go54dRsHEHs1DhJcdYTY8KEs/UL4h7wqNaWiXPqGkZ9guPYkW8akyO",
+	"XGJM9hXTIj9Fq2geuepgLCUHe/tlomsxA2zMUjRrH+ztoaLiu+2JXPhYxNksWdcHYJLRzF6oKZFu6Xht",
+	"ctZJWqij534An1fITTGtUht9bO1zdrdMYbHGPTsuqmBv7dcPqZM+bMTV3IXf7vLW8rCtNb01Hyw1H5yk",
+	"KaEB/Wj3WiMrY8leq7OJ0SDwpn96MmYcxz3hg6bJv/7zH/b//uf/gQwgdanYDWeT4GufQ0SC/7UNe2+O",
+	"EDV9QjVJpWCdHjT513/+/0n1f//6z/90vc383//8P2QuJans3PJ4+Flg4NmA3zBRvKShy6b3FJP4/82/",
+	"sicW/dq0QLgO6N04JuWQsfJXpydgmU9KS9U1Y2P0ddjGhOowJCJWTMsstxONXSweiKpWoL2aWsl51CVn",
+	"3pXSE0nGqEueKZ9siNhrB8YSN4oraYYdB0uPPpmeKAbqRfRKXhaUEe4StIZZBRMMWmnKCt+Sm4m3yvRE",
+	"Zfay4gsqItuL5eCaHB4cEGpI/Ltd+018TCi+CCoCo5oKKkYPMH4BbhEe2/s6IoKObLcVRAdQcG0v2tCM",
+	"kfhVfwdcOjGWSz6ok+4viov90QahbCZXlRP7yH1MPk8MzRhbCW8r4W19S1vh8D6Fwx8tk7mtqdTLi1CR",
+	"eScfN5dYfiMNQ3Ai+1LfPiI0UVLrwDhVj2XhcIwxbP/ICgcuJsRhVoyhnj/U7pH2v4akOUOHlJUEpGZB",
+	"Wpn9CVJuM6pNp0teouFv5AcI1sMinc3KqF3iCIFn+xToKsnkAPAvEEDZ2Wsyrq2W3gRNAXN/N9afBjZF",
+	"AEnxRN8HKEX1nd8GSYWx3dW48Z3G8vOVASbcqp8blALqJ1ueYzgjKMCFOeYpnTammOdsaXp5NTV7f++B",
+	"U7PdGqyUml2sxNbRuE3L/pS5oLCMxzsNo/lfkHbVogsyfQ3VzHZSCUQ94IHwbMkAuZ0ITQrTSC0LfBU0",
+	"Ii6iY1XAJsvxYpmAlgdBkYjg1BMzEE5kEwSn0qOlpyIhCRWW/Q0AvW9CVQoatuWPEG5CMmp1Fcv2wBLi",
+	"fQ8N/C6c9ScCxzS3T/eKyrRsBLA1mqkblobgPveB61PX3zUXq3cVbPYf7XONvbrQ3U06fuEebexb5sYe",
+	"1k36fuseXX1jhhDetC5STnGT7xUqp3mws7g5x4X5Cy+3GVIR0BukLUsnc7/oOuFsfuMgO8GJXUWYC5du",
+	"K85txblPWZwLz3Iz0g6vCh1eaqt83Yy1Y+8OTQA6WePgCEpHwOWPKsYKx5jbZfndUdWQQU0JtSOkQEhk",
+	"KkpoHWKPEvr2OxGKVB4mx709IkM5gX8IN4SJlKWYVsL6falMT0iM7jl7efIt0QnNXP0oCROimQOfLiwa",
+	"mhqu+7gOXXIiiOOYUI1XsT6z1DzuCcxTof47msWkPRkC+GIRnDKhmoylXdiUGOlybIXEpJiiY0OvoTA9",
+	"6/ZERYytoAgJOSkKFWecOahpMqbaROQqNwiuiIyLCtLnN4yMuMgN0z3hGvdzk9cXjEIPQEA6P4/4pVAy",
+	"ehTUoHBFm1wcZZMtdtDWN7LFDtr6K5ax9oX4QSKkKM38vcY4s/tr8MkjCaUsY4bVl6apvqugXFalGHFt",
+	"+VqXvAJH/gCYu3Ls0eodJaaFNpblGp7o+RSYb+HtD8iXmusYHjbgDgYL4Ca6LR6wTSn5LVfyW06r8Fqv",
+	"TKuiBjyzKvkJ1JAak3EtJNlDEpYHQiVbT+LcBtNsscm22XW3NasAPtnKtGxpaHDwxKLA4Kqw9kgYZWWS",
+	"mI4RqHic0YSlhGpCCRS2Osa4VW7IQMmJBpNFT8T2yrgktkIUhBGUSWOaGRK2Q8NOaRIiimsflwKpWYCa",
+	"AlGlaJPBn+Jfey3/Ta919GsP4yN6raNeK7FPpL1W5P+8FNL99K9//LPX+vABok6Lx4UdE3j6jCTxiKYs",
+	"diXIIMo2k5qLgR086xKHZgNeR2froRM6RTk4tCUZOcCqjjjcymhFnmVxMzDaY4nG94uNFszqUeDR1jTb",
+	"bEHStgaYbXDq1tjzcAqUB0qrCB1QJAe4GDAjz0SW2oAgXmf3V/ufZVaft75Yp238RBM8+JhPoumoULos",
+	"Q0f2smP5C5Q8ooJARTjQyPAFVihoH+49DWDCECIlqJ/pzEq+AGnGvN5SZyl6IyGQ8OMyEdm12tqGtrah",
+	"rW3IxxUuNArBfakJJ2ywAjUGn9dafB6EQDyQqQfm0iCeggayFUa3xp2tcec+QqARkb6RUK1HXuw9fvVt",
+	"a1MTjDd6FGkJpdUDv7rMx7Nmj1QK5owbWLzcSmK1j4k8yz7E3Qbzw4PLW/drd7DTeRSDwzJSvjUxbE0M",
+	"n5CUurUYfDxidYGpbtvMmAgKltGcvQPv2DXymgE9qQ8Ktdzo+ZeHX5P/+78Pu4ddcs5ESuKBosJcmumY",
+	"/R7NApeJYikThtNMe0yL0lMLvg6wHGiWKGZ6gnGwil9NyQ8XF6fkG6p5AiYH24cvPqUsbYzdC3iKzgT/",
+	"GXuKfbRkX6pRtydincgxi0lbj2nCdjSz7MawtEMEVeCjsI1hzlat0C78szJU6EIfB7AVmG2LTw1llmoS",
+	"xL12CWx/kcALa+PWnwTL96x7cAy8XI3IiI2umOqJTIqBzztweVFsRBHuQpP24cEBAr9TUrBNn0ycIG23",
+	"vEPRxP4ABelvaMbTnnh38d3OV6R9uLfXcZW7HKge1WSs5FXGRjqyH6RwWbwuctVLAs2hpBdwYFbl2O93",
+	"JpPJjp30Tq4yJhKZWq67KveElxUk9X6x6XBiNaz6hFwxquw+2RYPxqVf0GTI/K/L+qo2/nytRHey029P",
+	"cjN0RPtDVOnIXY41pctTfKpJznNXhXB0flICt9RRnJ2AdDri0a6Sjc4xkSpCv6sbX1QhCY4mLaQJBEjC",
+	"1ki58fHbv5/jV3tgnK2da5KLayEnIiKK3chrlgKbB5wK4H+2yURJMSDt2G30JT4cd7Z7vcFeR62ffvpp",
+	"56SURNiyLuba43nZCsoPICjXxeo4MzFKa224a+Sgu+fvVEBtQzRAK3uWorFLZWrMaT9dgNlSjU0kF0PF",
+	"GJnQKeT65CCeH/VET+yQL754zbX54gsU6fo8M0zpCNM4Mda6T0c8mwIWS4SYePA3Yr+lPhmekLtPh7e9",
+	"JlSQTRLiYWZSXpN8/MUX9vVUEA6L3udMHfny6KmV6SMSa67dX1dUWfkwtjQuzkbwNWkzmsAkc8H/niOg",
+	"jRP6U66N4onpOPnW5ft6sGnlgYLdmM4ZVckQhwTLiGaxv8cRzMKqM9Te6iPC7QaaZMg0rnrkd8KuwNjH",
+	"99hB2X50RPhASMU0SajG3bGnUBhN2r3Wf0jWa5E+F6km9tN//b+9VidyyWG2M/6eQcO/SaJHvRaI/LZv",
+	"IzMrfjNthyahyR+kGMLT9h2KimtN2HualMOF3YRoKlH07T72819+mdp+XdsuOSEaliRYPkau7KGIM0sU",
+	"46Jbl97WzxWoCfZU6CboA3c5PnrUgzf2CLgFaGvGCL2SN6xTsyxyphgFLFG4NPaQaCIhV48k8EKr68X4",
+	"Z0y0JQkumA1hDPea0rH/XknBruDm7EWtERfF51VTyCt5mfeK6VDXn5LZ6pgEeHTOZMaaOxwomq7e4/fQ",
+	"urEzRPtac3zn+NCy9f4EsvWbVqWgz02H8eDZs9V7A/p+Fz05/nAXXSF3Waun+3T44sFaBdXAna4toMEW",
+	"0OBTNmu7Y9yIZRCRDCVISzsdOx4XgoWX2v03zaAGUGOlqD9i5MJEohUkUzBBe9GUKoblU5pFU6yVGSAW",
+	"9znLXGkSK1ZYdkCvmeh0G8ytSBk+j6R9nMvj5Ou7dVxcc2RCHc71NkV/677dpuhvfbBVZrWg3MTYk+l5",
+	"1lS1Ke3+WuRVLYzHPme+6BcCEhtJYi5oYvgNi49dMQDABdCGTjVYMDwcP7mQPvhnzJSWgmYkpYZGhCmq",
+	"WQBk0xRt/TBcp/8AoZSL6X7KYEWh6kG5ItsgnC0V34aKPxI9/ba4kovJahN0QFBrcKGsfyKQGvqLT9ox",
+	"fr6kJu6QIdVESG/ftaSIJoakzFCe6SiwZ2t0shqm7DqTjPVNbXz6A5HUB4pQX0Wc3pLSbZT6Nkr9FoYQ",
+	"jEVfSAPXIyZ4a28RkR4XhK4JE6BLfpQ3XAyqRheB4WWOHDuERe+ohQpVTXHojyCJ3m8kOk7oUWLRV7KB",
+	"bOPRt6LwNuV9azx5EGG/CGHfyH6yiyxkJ5ODxlAdS9kA/z3dkSKbeqOJ7BPLcYsQnrLuEVRsgjiPoTRS",
+	"VwtSdMkb4F32kRhy3mOMF+8uCIVA6vdaDj62kIj7VBCKSa/i1AQnOOb1bp2a23T734zwDxRklib+NJRA",
+	"mzCsjl5h9bY5ArlpTmqgAyygrGAKqSl3vJaCUeuRBXhZok2eQlDUUIKpJWN9c+SM1kheV7C8RKXdpScs",
+	"ycZUFkyHAts5LCp3BD0EgIeCtxCh58jPTNkQNiU0k4L1xIQpS6iUIbIfFXhmbjj+6aKeIDw5oDcOi34E",
+	"QX4BcLw34Xd74qIw4Wuo1GubcUV4qiOnKEVEyQzjCSHqqYjRBIw0qFU4JYoPhuY4eEdPJFQQIYnLLrpi",
+	"pG9vTBH2KFWwiF3yUlGANkso1Nq9YiQXqRQs4HU9UWV2NZF/tpffjNugYjjcqklbNWnrMXgERgkkp2CN",
+	"T3TV2bmuLrFSMbuLeU4RlinzJLiqNESLy971hGaMtAt7mWWJPnbUP4GV3MPa7pXUA2Q7lodGZDLkybAn",
+	"QNnBl8yWZCGasc7i6O2PvHzd/VRs21Y+e5zKZx9RzbCKKWBbQGyrmm6hsZucU3ht3FUJuJKr3rUGTvad",
+	"KKyoDi/i2zMmvpkC63aKVbZ9ROKMXymqpi7sF7ln7J6fYCHaEmUKIobnmpA4RJuKUS2M8Tz6dhKrcCvU",
+	"AHtiVezNLnkJCq+dBmYCNwHmLWT2UKT+c+TydmIL2buoLc+PmCIc9GvTyNILKK3L29Vkv28cwVXYHqzD",
+	"lsVtWdwWIHApQCBU2gTTLKbuAYcg10JO9L0aaxszXDz8U1n2co6gGUmovnbDE+y9wVTwdq9lvx7KidMl",
+	"ORMJI33KFZkwYXqtxrSUh4AHfJikFDuTx0lJWQoNOKEFT98mpGwNk59R/MY2COOjQRG0Z5ORVE4EwOEB",
+	"YMZyRrZAE4O4iUWpLUGwmYuyhkcIFVOoc+yzW0byhqWQJYkpLi610umakYMjETofMaUJIDiQ2D0WE3bD",
+	"hFmc33IKI/2Yigqc4ei30E1b8fo3nSACoVdN1XAhsS10+7hrXLh74OlFKSJ/OH35/Zy5F4zawmB3kaU2",
+	"lvR4Pwv/hemA2li5uS/VEdF/z6limsh+Txx+ZSXtZ/sHZMzfswywnEjM08uEqjSOCCX7Xz77r/918Pwp",
+	"sQxKUW665KTolbRjN3EwJ3XIgBkN8KNgIJoMmWIzQ7aLK4wHDK3AmGJfl+NcjaUGTKgC+4VMGVXHPVHU",
+	"ZgFwQchJN/ASXlLliBzuHXbJa6fnaEP7/XKg8BFHCgO1ehG7AYcC86PzViok8s5XxgtyXlqpIod16qxd",
+	"GJ9HTU+MpDYAepdSnk1JQseAhAFDIJSkdErahwdfQ/05wo2rNGOlVMivtzyD6mGB3jM19eBFRZLOw/CF",
+	"IFNneXMY0jn/hf13sEKtYDXiIzpgu38bs0FVIyk8NFdcUDBoVUCGDr969uXzeR9NrZJir9EnAof6W42d",
+	"iFp/hmVgwuxYSXjn7bjwcC/qqOGpbcrR58Nd6wxfIVlflI20mOs+aFJSgd8dsu8jQolgExL3ZUKzy7Hk",
+	"wsREMQGYWxgmaFl6T9AB5YJQBRFylh9jWJ7OM0Bqw26QdVX1D9IG18yYJyYHhO20Z5XHGyaoSBgCKla1",
+	"E+ONhthdCZi4MPXp4ZWUe85/svN5nPQnWMmm7CdUQbfJT1vj2bYYx9aMtr5e+qPVSrEURUIzAiwHQQhW",
+	"Ypl5jaL6Yxk97rhMs8KKRjOrsbpYrzqbGdbvwHIWqAMrcvrme0v2QDOS6ZS041JziCPiPo3FIO5EriYH",
+	"ZD/BW2MfGU9oT8SjPDPcfrELBR9SamiMlTmAq1qdArOGaYqlsgt1LAJgfCyfHQqe8VFPUDFFo+RVbiqj",
+	"5poc7j+zGjQMXFq9Mz47OT19e3ZxefrD24u3lz+e/Pnym79cvDyPsfXTyA7Ur2bTE6ev/vzytXvk4MAv",
+	"KEK3pgxKWOCMfEdc94TJlWApyccQkB8RxXZcuYuikggYOJmhdmFI++WfX30Xke9Pzx2cb6LkeMxSL4tA",
+	"2H14lrgwMhBdcC89rFx5QCjKLZld5ak/I1G53lZq6QkEuoP3FsVaQJ4J3hg5Xqg9jjJpH+ztdQA6A7Dx",
+	"9FQkseOcqWS6BwkELikcRSem3O9BsGoylJqRXGRW74/tJiiest9b9h8DXl5tcOppbh5BIFrfTTkXafJT",
+	"abdBuU+OmIb96JJvWZ/mmUF4J5C6L/OxpdeNwZe4casj1oLdAJ+piYIBDCQ6DUY3oQ6RsGkACR3bk5Ze",
+	"gl+gIfJz1qqwQgirWyZJEiaMWzB7JbSrfNH3NdmdvO8umj/5TzSZ8NQM8aBzh8RCWDpg1WXe6z5rDumx",
+	"ysL7hmnJ/CpzE+OjfAQIzCMu8O9yhiIfXTF1PzMcMviimKKR4zUnN72vyb1G9P05urAaNWgMNXbEoTLq",
+	"FCfcOurTTLNibFdSZowKH1LVpMUgP/uiqjbUGogrnLDjuU475IjIdRcwNjuxhRa3g+cH+4eHe3U3pFXD",
+	"T6vDHitLIw1HXalwvG38wlIXc8JJ6+eimbz6G0vMx6ezuYyHEoskNAZIgYXRANizyhK3Ct6DKHj7D3QU",
+	"vFAMobv+ZGBIrfsOkhowaItqA0dCPbC7davrbwNltkAnv0HjwDsQ6leyBSyLrNlxbtXGXIfvpEJUcuf6",
+	"tQySAfxWxXqAgtiITiHjW7MUMhCskitC8WzKqEL9tOwFVcxKb3IiXLkUT3Q9AvoTqzODwNZd4nF94SZ2",
+	"v6rdOczrL4yqlV2pt+RZfl5Nxd6cm3wb87ON+fnMaOCtfIv+Yty9j7HO1nrmkDgqVK0tFRnkVKWciifa",
+	"lxnzqVqewGqA1UidBdbSSEzYBjsrV7oS4zMB45d7kmTwuA/j0cybe2H+ZSxjofCjQa4n+oxhOTYIETrc",
+	"OyzUTkGkOAY7MNDpAeVCW6oOfXND4gRi3dO4zsZ2fuf0+L4qSQTjQ2fpoyimq1F2ApqGPV7byM4tld+K",
+	"5h9bPCkAAq7DfZaJ6M15yGEkpKmGwQ9n849dGX0M++SGJOCeUXJ0TIQkYIR0NkZyzpggV1PLXCD60oGc",
+	"L3AXLsIrPMU5/IbACmHGK1Vfg6XZZspuCf42YnC5VA+psrOEVd+xPL+AGN9wzY2+FxRDry5QMs4oFwRe",
+	"VU0p8KhPxfSdRcUlFiQ0yyIfTZEyfd0TmRz4mj8OHZFm11wMCBdHUES5BNKwr7rmIiUxvDmGfAXEv/Ke",
+	"dR/R0ROaTjUJgv1dfrC9fgglaHsDxL8LHwXCdZFQXKcoYMLsn+yrP48sYJhKmQZ8n2m/ASRRk+KAp2ny",
+	"GHrDNv9369bY5v9+bgpQBc2pAYmdJddl0Q4umgGcPMfNrzKe7DqIwt1fdZYPPuyOM5YOWKMC9EYSI6+Z",
+	"gBogLO2i7Uoqy95ycS3kRGA9JYTJLYBwpQKmWUTSEXxPl0Cmj50+9kJGXOSG1bsaYMCnOMB1udbDVVYK",
+	"R9lkWPKqHC7CNgXrE6nSVBO3ADvo8uBNiftZxCpAFiNYEbkg8av+jj2GO3AO4+3Gf55a7G9Bvawwn4vC",
+	"3xzYqRyQoLsiUeB1+f/Yu77etm0g/lUIv8TBnPTP+tRgD926YX0ZimXdMEBDzFgXW6hMGiQVxxv63Qfe",
+	"HRkqkVw53dy45Vti2Ufx3/GO97vfeQWZepH0QYcXeX+/xVb8aYXuV6UwskJChCxLA9ZGPOJKukUCvq2b",
+	"+ehulCGFJqZMp992MJ1uPTo3ujmxsipP1nBSVuXwM/S3OCq3RPSVg6W9xxIsnUA++xJmVckhJP9poSix",
+	"e43ORhzqSy1NKcZTrS5I/gV+Mj2ON5VekPX+KFMm+l95Id5rRZGFWhvtIIALxlMWxJM/9VMwDf9MRHgc",
+	"5NLz8N+FgxvnW6+cLdRMOphrsyFyf8Q4T9ib5pcaT+XMIVR5iqn4cIPeOpQX68XmQmmU5RgDTR5XoQzM",
+	"oLqOg5M+jOM2boEkjohUV/ytFTCYf6HXYinVRvgJFcVoCYVyWhejU/HGCYW3tHah1/aWSowtL/wBUj/6",
+	"KTxKRoeoI7nyAL95oSreoMKA1XXj18gk2nH+L9tcLr37YQgJudChF6firaFCm7hYJrxm/Dm0AVeodJHQ",
+	"o2B+8WILE03dkasVSNNnkZ3F06xQlRVeazQOErjsSs6pKme/GYgJGU9f9LFZ/qmbc1mVf8DrqtzZvnsI",
+	"QeXjMhm/91tzCMEx7uEv0Hb4mm/L+w1Mmc3LbF5m8zKe1Hx2FaONbvCwnYg1iLIqixFpxoO2LA1cgTGy",
+	"7g9Bp6UdGI2kGzfTS+KbnJIEQL6ibWUrhAUIZmChOGKNuFMML2DPKSZzRLWcXorLTYCCElRqhWglsGI8",
+	"RQ7l75ayhGCS1VqvrLdLq7rGpKlaW+g7+n+N3X58NNYdvNMJF9OR7c30w+cX1XC+63fv3rzuys1qZRni",
+	"GPe2uROVdRj1fVBZh7aGROnjJsiB+q87UP/FF2GIem/C2tSQniw/envPSr33mDhnpR/YdQKtXID1T0Tt",
+	"FwKUodpA/EY4LpBPrnJofEpRVzbEx5dnQpsSDMSSdN1oJH6Fw1DpsdeUTc/VAxq7TdM2drCqpbE4px/9",
+	"v5qWmhqiZ7nPWctmLXsYWraNTNpu2yYaNOhK9AM64UA9VaGFVrd8liFvyjviie603vJOdlIX0Ia25JeB",
+	"tKG+fB7GfR7HnqgqXzJ6L4iTJDLqJmvDndEzGQxziMVEX5WlkDFQplsprJ1HQduOfvJPdNc/9NrUr4L8",
+	"PqP67BYOE7/aOFuV0Glid6Jc9nNW7Cu0MURjZ/qG/QUYMunv4Ri5lFRrgz7otGZ30hG0GR/M1JsUlG+b",
+	"yac9BLh7UmX7476lDn0W8ttBpm+mv81WbKa2yRbzIIv5B9QU20+YfiP5Y0BxbwiHiiRBPYVqUYSZ3YDb",
+	"YgA/EOb9SM3gRwkHz+ZwNocPVaMFnGxnTmunuhuAUU6RI/TBp9rY21nBMVOzBUNl1SituAaDEFj1zTMx",
+	"fv702XHkycZ7aEwJDdDTQrU1CD3tJH/GshZSGHAGk0StvIJTBI4RZoygHm2h4VXwCoMOjcqKS2mxup8Y",
+	"v3j2nFS9pIpUeAOLqBm7CGC149NCkfcwjVOHeUwE7CVvops2GuXs9VDY1aF4yFnA/do77c0OB1FkXMXl",
+	"5BaVPYuLKbsZB0rCunX+Fazjbm9t4hxIyenLuQJL9kT/O7utk2Kw03Djk5JLeQX11MqMOrIDLLmP+rJP",
+	"WHY/qOqXhN5pG+aJtOzvQdzXxMSEPR8CPgqDndFH+aYyu65bNSCxzj1c832CD9vfD3pHMNdBaGPq0cvR",
+	"k9FkdHMSkhq5xof/Kr/VvdQL/R6UxZj5q7dvOESOSoGBlr69UU/lGw67c4ZjK67eAuHbHgEr0KsaEN3K",
+	"5ZF9f9LfcwpEZ1kgTq8Iv32v9NreqbwfmLf9VzUWnVZw4zDbNGmEivLfbyIZkDDrsctjXCkUfztOZPH3",
+	"O6T9DLJ2sYqyaZTCJF9aPYmEeKj1jVpYcPPqGhTm8t4i9icCrq60oSmx0lX2iqDLSQMtQPP9Jn5qpUC3",
+	"M4KtoHuIJQ2sg7r2neB5xHFO0nyTNsOm62jvvDHXsLETcaVnjRVzo5uVRfF0m2HBUtNMyIsltsuYqZ2O",
+	"vVyuZDXv7NWPcrYI9+C8Yo7iLQ+Ud3ZxugLZY7sn8a2cg42p3qEaj14uG1W5DZJMttLME5GUFtU9u3zD",
+	"47tHOft+uua8IvjyaaNmabfpoqnzFTmBiIjicC4rE3l1V2BuSe5DtvbdSu2rpq7TdyfKuQ9/ffg3AAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

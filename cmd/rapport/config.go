@@ -23,6 +23,9 @@ type config struct {
 	OpsAddr         string         // RAPPORT_OPS_ADDR: serve /healthz, /readyz, /metrics there, and not on RAPPORT_ADDR; default off
 	OpsNetworks     []netip.Prefix // RAPPORT_OPS_ALLOW: networks allowed /readyz, /metrics on RAPPORT_ADDR; default loopback
 	BodyLimit       int64          // RAPPORT_BODY_LIMIT: bytes; default 1048576
+	PhotoMaxBytes   int64          // RAPPORT_PHOTO_MAX_BYTES: the largest photo upload; default 10485760, at most 26214400
+	PhotoMaxPixels  int64          // RAPPORT_PHOTO_MAX_PIXELS: width × height; default 40000000
+	PhotoDailyCap   int            // RAPPORT_PHOTO_DAILY_CAP: single photos a client may read a day, unless its own cap says; default 20000
 	RequestTimeout  time.Duration  // RAPPORT_REQUEST_TIMEOUT: default 30s
 	ShutdownTimeout time.Duration  // RAPPORT_SHUTDOWN_TIMEOUT: default 20s
 	RateLimit       float64        // RAPPORT_RATE_LIMIT: requests a second per client; default 50
@@ -80,6 +83,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	p := parser{getenv: getenv}
 	c.Migrate = p.bool("RAPPORT_MIGRATE", true)
 	c.BodyLimit = int64(p.int("RAPPORT_BODY_LIMIT", 1<<20))
+	c.PhotoMaxBytes = int64(p.int("RAPPORT_PHOTO_MAX_BYTES", 10<<20))
+	c.PhotoMaxPixels = int64(p.int("RAPPORT_PHOTO_MAX_PIXELS", 40_000_000))
+	c.PhotoDailyCap = p.int("RAPPORT_PHOTO_DAILY_CAP", rapport.DefaultPhotoDailyCap)
 	c.RequestTimeout = p.duration("RAPPORT_REQUEST_TIMEOUT", 30*time.Second)
 	c.ShutdownTimeout = p.duration("RAPPORT_SHUTDOWN_TIMEOUT", 20*time.Second)
 	c.RateLimit = p.float("RAPPORT_RATE_LIMIT", 50)
@@ -92,6 +98,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.DBStatementTime = p.duration("RAPPORT_DB_STATEMENT_TIMEOUT", 15*time.Second)
 	c.DBPooled = p.bool("RAPPORT_DB_POOLED", false)
 	c.ChangeRetention = p.duration("RAPPORT_CHANGE_RETENTION", rapport.DefaultChangeRetention)
+	if p.err == nil && (c.PhotoMaxBytes < 1 || c.PhotoMaxBytes > 25<<20) {
+		return c, fmt.Errorf("RAPPORT_PHOTO_MAX_BYTES must be from 1 to 26214400 (25 MiB, what openapi.yaml promises at most), not %d", c.PhotoMaxBytes)
+	}
+	if p.err == nil && c.PhotoMaxPixels < 1 {
+		return c, fmt.Errorf("RAPPORT_PHOTO_MAX_PIXELS must be positive, not %d", c.PhotoMaxPixels)
+	}
 	return c, p.err
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
 	"slices"
 	"time"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/rapportlib/rapport/db"
 	"github.com/rapportlib/rapport/internal/auth"
+	"github.com/rapportlib/rapport/internal/photo"
 	"github.com/rapportlib/rapport/internal/postgres"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
@@ -93,10 +98,75 @@ func seedDemo(ctx context.Context, store *postgres.Store) error {
 	if err := seedDemoPatrons(ctx, store, by); err != nil {
 		return err
 	}
+	if err := seedDemoPhotos(ctx, store, by); err != nil {
+		return err
+	}
 	if err := seedDemoInteractions(ctx, store, time.Now()); err != nil {
 		return err
 	}
 	return seedDemoFeedback(ctx, store)
+}
+
+// seedDemoPhotos gives every demo patron a school photo (a drawn stand-in: a head and
+// shoulders on a background of the patron's own colour), as a photographer's import would,
+// and lets the demo district's LMS use them. The pictures are the same on every run, so a
+// second seed changes nothing.
+func seedDemoPhotos(ctx context.Context, store *postgres.Store, by rapport.Actor) error {
+	photos := photo.NewService(store, photo.Limits{})
+	capturedOn := time.Date(2026, time.September, 1, 0, 0, 0, 0, time.UTC)
+	for i, dp := range demoPatrons {
+		district := "demo-usd"
+		if dp.school == "other-elementary" {
+			district = "other-district"
+		}
+		d, err := store.GetDistrictBySlug(ctx, district)
+		if err != nil {
+			return err
+		}
+		principal := auth.CLIPrincipal(d.ID)
+		found, err := store.ListPatrons(ctx, principal.Tenant, rapport.PatronFilter{SourcedID: dp.in.SourcedID}, rapport.PageRequest{})
+		if err != nil || len(found.Items) == 0 {
+			return fmt.Errorf("photo for %s: the patron is missing (%v)", dp.in.SourcedID, err)
+		}
+		var picture bytes.Buffer
+		if err := jpeg.Encode(&picture, standInPortrait(i), &jpeg.Options{Quality: 90}); err != nil {
+			return err
+		}
+		_, _, err = photos.Put(ctx, principal, found.Items[0].ID, nil, &picture,
+			photo.Upload{Source: rapport.SourcePhotographerImport, CapturedOn: capturedOn})
+		if err != nil {
+			return fmt.Errorf("photo for %s: %w", dp.in.SourcedID, err)
+		}
+	}
+	d, err := store.GetDistrictBySlug(ctx, "demo-usd")
+	if err != nil {
+		return err
+	}
+	_, err = store.SetPhotoConsentDefaults(ctx, rapport.TenantScope{DistrictID: d.ID}, by, map[rapport.PhotoPurpose]bool{rapport.PurposeLMS: true})
+	return err
+}
+
+// standInPortrait draws the n-th demo patron's stand-in photo: 480×600, a background of a hue
+// of its own, a head and shoulders in a darker shade.
+func standInPortrait(n int) image.Image {
+	const w, h = 480, 600
+	background := color.RGBA{R: uint8(90 + 37*n%150), G: uint8(140 + 53*n%100), B: uint8(200 - 29*n%120), A: 255}
+	figure := color.RGBA{R: background.R / 3, G: background.G / 3, B: background.B / 3, A: 255}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := background
+			dx, dy := x-w/2, y-h*2/5
+			head := dx*dx+dy*dy*3/4 < 95*95
+			sy := y - h
+			shoulders := dx*dx+sy*sy/2 < 200*200
+			if head || shoulders {
+				c = figure
+			}
+			img.Set(x, y, c)
+		}
+	}
+	return img
 }
 
 // demoPatron is a patron of the demo with what the library knows about them.

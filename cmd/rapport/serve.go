@@ -49,6 +49,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 	authn := auth.New(store, auth.Config{TokenTTL: cfg.TokenTTL, CacheTTL: cfg.AuthCacheTTL})
 	handler, err := httpapi.NewServer(logger, httpapi.Config{
 		BodyLimit:      cfg.BodyLimit,
+		PhotoBodyLimit: cfg.PhotoMaxBytes,
+		PhotoMaxPixels: cfg.PhotoMaxPixels,
+		PhotoDailyCap:  cfg.PhotoDailyCap,
 		RequestTimeout: cfg.RequestTimeout,
 		CORSOrigins:    cfg.CORSOrigins,
 		RateLimit:      cfg.RateLimit,

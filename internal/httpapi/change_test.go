@@ -34,8 +34,8 @@ func feed(t *testing.T, env *apitest.Env, token, cursor, query string, labels ma
 				label = e.Id.String()
 			}
 			line := string(e.Type) + " " + string(e.Event) + " " + label
-			if (e.Path == nil) != (e.Event == "deleted") {
-				t.Errorf("%s: path %v; want one exactly when not deleted", line, e.Path)
+			if gone := e.Event == "deleted" || e.Event == "removed"; (e.Path == nil) != gone {
+				t.Errorf("%s: path %v; want one exactly when not deleted or removed", line, e.Path)
 			}
 			out = append(out, line)
 		}

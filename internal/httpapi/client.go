@@ -48,7 +48,8 @@ func (s *server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 	}
 	b := req.Body
 	in := rapport.ClientCreate{Name: b.Name, ClientID: deref(b.ClientId), SchoolIDs: deref(b.SchoolIds),
-		Scopes: scopesOf(b.Scopes), ActingUsers: deref(b.ActingUsers)}
+		Scopes: scopesOf(b.Scopes), ActingUsers: deref(b.ActingUsers),
+		PhotoPurpose: rapport.PhotoPurpose(deref(b.PhotoPurpose)), PhotoDailyCap: int(deref(b.PhotoDailyCap))}
 	c, secret, err := s.auth.CreateClient(ctx, p, in)
 	if err != nil {
 		return nil, err
@@ -67,7 +68,9 @@ func (s *server) UpdateClient(ctx context.Context, req api.UpdateClientRequestOb
 		return nil, err
 	}
 	b := req.Body
-	patch := rapport.ClientPatch{Name: b.Name, SchoolIDs: b.SchoolIds, ActingUsers: b.ActingUsers}
+	patch := rapport.ClientPatch{Name: b.Name, SchoolIDs: b.SchoolIds, ActingUsers: b.ActingUsers,
+		PhotoPurpose:  changeWith(b.PhotoPurpose, func(p api.ClientPatchPhotoPurpose) rapport.PhotoPurpose { return rapport.PhotoPurpose(p) }),
+		PhotoDailyCap: changeWith(b.PhotoDailyCap, func(n int32) int { return int(n) })}
 	if b.Scopes != nil {
 		scopes := scopesOf(*b.Scopes)
 		patch.Scopes = &scopes
@@ -126,6 +129,12 @@ func toAPIClient(c rapport.Client) api.Client {
 		UpdatedAt:   c.UpdatedAt.UTC(),
 		UpdatedBy:   actorOf(c.UpdatedBy),
 	}
+	if c.PhotoPurpose != "" {
+		out.PhotoPurpose = optional(api.PhotoPurpose(c.PhotoPurpose))
+	}
+	if c.PhotoDailyCap != 0 {
+		out.PhotoDailyCap = optional(int32(c.PhotoDailyCap))
+	}
 	if out.SchoolIds == nil {
 		out.SchoolIds = []api.UUID{}
 	}
@@ -148,7 +157,8 @@ func withSecret(c rapport.Client, secret string) api.ClientWithSecret {
 	a := toAPIClient(c)
 	return api.ClientWithSecret{
 		Id: a.Id, ClientId: a.ClientId, Name: a.Name, DistrictId: a.DistrictId, SchoolIds: a.SchoolIds,
-		Scopes: a.Scopes, ActingUsers: a.ActingUsers, Status: a.Status, RevokedAt: a.RevokedAt, SecretRotatedAt: a.SecretRotatedAt,
+		Scopes: a.Scopes, ActingUsers: a.ActingUsers, PhotoPurpose: a.PhotoPurpose, PhotoDailyCap: a.PhotoDailyCap,
+		Status: a.Status, RevokedAt: a.RevokedAt, SecretRotatedAt: a.SecretRotatedAt,
 		LastTokenAt: a.LastTokenAt, CreatedAt: a.CreatedAt, CreatedBy: a.CreatedBy, UpdatedAt: a.UpdatedAt,
 		UpdatedBy: a.UpdatedBy, ClientSecret: secret,
 	}

@@ -149,3 +149,80 @@ func TestClients(t *testing.T) {
 		}
 	})
 }
+
+// TestPhotoConsumersGrantOnlyTheirPurpose: a photo consumer that may manage clients can make
+// clients of its own purpose and cap, never of another purpose or a larger cap, and cannot
+// take over a client of another purpose; library staff (photos:staff) can. A change of purpose
+// ends the client's tokens, since a token carries what it may see.
+func TestPhotoConsumersGrantOnlyTheirPurpose(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	lmsAdmin, secret := env.NewClient(tenant, rapport.ClientCreate{Name: "LMS integration",
+		Scopes:       []rapport.Scope{rapport.ScopeAdmin, rapport.ScopePhotosRead},
+		PhotoPurpose: rapport.PurposeLMS, PhotoDailyCap: 5000})
+	lms := env.TokenOf(lmsAdmin, secret)
+	staff := env.Token(tenant, nil) // every scope, photos:staff among them
+
+	create := func(token string, body map[string]any) *apitest.Response {
+		return env.Call(http.MethodPost, "/v1/clients", token, body)
+	}
+	for _, tt := range []struct {
+		name    string
+		body    map[string]any
+		status  int
+		pointer string
+	}{
+		{"its own purpose and a smaller cap", map[string]any{"name": "LMS sync", "scopes": []string{"photos:read"}, "photo_purpose": "lms", "photo_daily_cap": 100}, http.StatusCreated, ""},
+		{"another purpose", map[string]any{"name": "Desk", "scopes": []string{"photos:read"}, "photo_purpose": "desk"}, http.StatusForbidden, "#/photo_purpose"},
+		{"a larger cap", map[string]any{"name": "LMS bulk", "scopes": []string{"photos:read"}, "photo_purpose": "lms", "photo_daily_cap": 6000}, http.StatusForbidden, "#/photo_purpose"},
+		{"no cap, which is the server's", map[string]any{"name": "LMS bulk", "scopes": []string{"photos:read"}, "photo_purpose": "lms"}, http.StatusForbidden, "#/photo_purpose"},
+		{"an unknown purpose", map[string]any{"name": "X", "scopes": []string{"photos:read"}, "photo_purpose": "yearbook"}, http.StatusUnprocessableEntity, "#/photo_purpose"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := create(lms, tt.body)
+			if res.Status != tt.status {
+				t.Fatalf("create = %d, want %d: %s", res.Status, tt.status, res.Body)
+			}
+			if tt.pointer != "" && !slices.Contains(res.Pointers(t), tt.pointer) {
+				t.Errorf("pointers = %v, want %s", res.Pointers(t), tt.pointer)
+			}
+		})
+	}
+
+	// Staff make a desk client; the LMS admin may not change it, and does not learn more than
+	// that it may not.
+	res := create(staff, map[string]any{"name": "Desk", "scopes": []string{"photos:read"}, "photo_purpose": "desk"})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("staff create desk client = %d: %s", res.Status, res.Body)
+	}
+	var desk api.ClientWithSecret
+	res.Decode(t, &desk)
+	if deref(desk.PhotoPurpose) != api.PhotoPurposeDesk || desk.PhotoDailyCap != nil {
+		t.Errorf("desk client = purpose %v, cap %v", desk.PhotoPurpose, desk.PhotoDailyCap)
+	}
+	deskPath := "/v1/clients/" + desk.Id.String()
+	if res := env.Call(http.MethodPatch, deskPath, lms, map[string]any{"photo_purpose": "lms"}); res.Status != http.StatusForbidden {
+		t.Errorf("LMS admin changes the desk client = %d, want 403", res.Status)
+	}
+	deskToken, _ := tokenFor(t, env, desk.ClientId, desk.ClientSecret)
+	if res := env.Call(http.MethodPatch, deskPath, staff, map[string]any{"photo_purpose": "mdm", "photo_daily_cap": 50}); res.Status != http.StatusOK {
+		t.Fatalf("staff change the purpose = %d: %s", res.Status, res.Body)
+	}
+	if res := env.Call(http.MethodGet, "/v1/schools", deskToken, nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("a token from before the change of purpose = %d, want 401", res.Status)
+	}
+	var changed api.Client
+	mustGet(t, env, staff, deskPath, &changed)
+	if deref(changed.PhotoPurpose) != api.PhotoPurposeMdm || deref(changed.PhotoDailyCap) != 50 {
+		t.Errorf("changed client = purpose %v, cap %v", changed.PhotoPurpose, changed.PhotoDailyCap)
+	}
+	if res := env.Call(http.MethodPatch, deskPath, staff, map[string]any{"photo_purpose": nil, "photo_daily_cap": nil}); res.Status != http.StatusOK {
+		t.Fatalf("clear the purpose = %d: %s", res.Status, res.Body)
+	}
+	var cleared api.Client
+	mustGet(t, env, staff, deskPath, &cleared)
+	if cleared.PhotoPurpose != nil || cleared.PhotoDailyCap != nil {
+		t.Errorf("cleared client = purpose %v, cap %v", *cleared.PhotoPurpose, *cleared.PhotoDailyCap)
+	}
+}

@@ -116,12 +116,17 @@ func (s *server) replayable(next http.Handler) http.Handler {
 // sorted and no insignificant space), so that the same JSON sent with other spacing or member
 // order is the same request. A body that is not JSON counts byte for byte.
 func requestFingerprint(r *http.Request) ([]byte, error) {
+	h := sha256.New()
+	io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n")
+	if up, ok := uploadFrom(r.Context()); ok {
+		// A spooled upload was hashed once, from its file (bodyLimit), and is not read here.
+		h.Write(up.digest)
+		return h.Sum(nil), nil
+	}
 	body, err := requestBody(r)
 	if err != nil {
 		return nil, err
 	}
-	h := sha256.New()
-	io.WriteString(h, r.Method+" "+r.URL.RequestURI()+"\n")
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any

@@ -3,13 +3,18 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -105,12 +110,21 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 	}
 }
 
-// bodyLimit refuses bodies larger than limit bytes with 413 before any other work: at once
-// when Content-Length says so, and otherwise (a chunked body) by reading it up to the limit
-// first. The connection is closed after a 413, since the rest of the body is not read.
-func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
+// bodyLimit refuses bodies larger than the route's limit with 413 before any other work: at
+// once when Content-Length says so, and otherwise (a chunked body) by reading it up to the
+// limit first. The connection is closed after a 413, since the rest of the body is not read.
+//
+// A photo upload has a limit of its own (photoLimit), and its body is spooled to a temporary
+// file as it arrives, hashed on the way for the Idempotency-Key fingerprint: a large body, or
+// one sent in chunks, is never held in memory.
+func (s *server) bodyLimit(limit, photoLimit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			limit := limit
+			isUpload := isPhotoUpload(r)
+			if isUpload {
+				limit = photoLimit
+			}
 			tooLarge := func() {
 				w.Header().Set("Connection", "close")
 				writeProblem(s.logger, w, r, rapport.Errorf(rapport.TooLarge, "the request body is larger than %d bytes", limit))
@@ -119,7 +133,28 @@ func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
 				tooLarge()
 				return
 			}
-			if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+			switch {
+			case isUpload && r.Body != nil && r.Body != http.NoBody:
+				file, size, err := spool(r.Body, limit)
+				if errors.Is(err, errTooLarge) {
+					tooLarge()
+					return
+				}
+				if err != nil {
+					writeProblem(s.logger, w, r, err)
+					return
+				}
+				defer file.Close()
+				digest, err := uploadDigest(file, r.Header.Get("Content-Type"))
+				if err != nil {
+					writeProblem(s.logger, w, r, err)
+					return
+				}
+				r.Body, r.ContentLength = http.MaxBytesReader(w, file, limit), size
+				r = r.WithContext(context.WithValue(r.Context(), uploadKey{}, upload{body: r.Body, digest: digest}))
+				next.ServeHTTP(w, r)
+				return
+			case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
 				body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 				if err != nil {
 					writeProblem(s.logger, w, r, rapport.Errorf(rapport.Invalid, "the request body could not be read"))
@@ -135,6 +170,103 @@ func (s *server) bodyLimit(limit int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// isPhotoUpload reports whether the request uploads a patron's photo
+// (PUT /v1/patrons/{id}/photo).
+func isPhotoUpload(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/patrons/")
+	if !ok || r.Method != http.MethodPut {
+		return false
+	}
+	id, ok := strings.CutSuffix(rest, "/photo")
+	return ok && id != "" && !strings.Contains(id, "/")
+}
+
+type uploadKey struct{}
+
+// upload is a spooled upload, as the context of its request carries it: the handler reads the
+// body from here (the request it sees may predate the spooling), and Idempotency-Key
+// fingerprints the digest.
+type upload struct {
+	body   io.Reader
+	digest []byte
+}
+
+// uploadFrom returns the spooled upload of the request ctx belongs to, or ok false.
+func uploadFrom(ctx context.Context) (upload, bool) {
+	u, ok := ctx.Value(uploadKey{}).(upload)
+	return u, ok
+}
+
+var errTooLarge = errors.New("the body is over the limit")
+
+// spool copies a body of at most limit bytes to a temporary file, which has no name (it goes
+// when closed), and returns the file and the body's size. A longer body is errTooLarge.
+func spool(body io.Reader, limit int64) (*os.File, int64, error) {
+	file, err := os.CreateTemp("", "rapport-upload-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("spool the body: %w", err)
+	}
+	_ = os.Remove(file.Name()) // the open file stays readable; nothing is left behind
+	n, err := io.Copy(file, io.LimitReader(body, limit+1))
+	switch {
+	case err != nil:
+		file.Close()
+		return nil, 0, rapport.Errorf(rapport.Invalid, "the request body could not be read")
+	case n > limit:
+		file.Close()
+		return nil, 0, errTooLarge
+	}
+	return file, n, nil
+}
+
+// uploadDigest returns the SHA-256 of what a spooled upload sends, for its Idempotency-Key
+// fingerprint, and leaves the file at its start: the body itself, or for a multipart form the
+// names and contents of its parts, since a retry of the same form comes with another
+// boundary. A form that does not parse is hashed as it is (the handler refuses it).
+func uploadDigest(file *os.File, contentType string) ([]byte, error) {
+	h := sha256.New()
+	rewind := func() error {
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("rewind the spooled body: %w", err)
+		}
+		return nil
+	}
+	if err := rewind(); err != nil {
+		return nil, err
+	}
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	if mediaType == "multipart/form-data" && params["boundary"] != "" {
+		form := multipart.NewReader(file, params["boundary"])
+		for {
+			part, err := form.NextPart()
+			if errors.Is(err, io.EOF) {
+				if err := rewind(); err != nil {
+					return nil, err
+				}
+				return h.Sum(nil), nil
+			}
+			if err != nil {
+				break // not a form after all: hash the bytes
+			}
+			fmt.Fprintf(h, "%q\n", part.FormName())
+			if _, err := io.Copy(h, part); err != nil {
+				break
+			}
+		}
+		h.Reset()
+		if err := rewind(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.Copy(h, file); err != nil {
+		return nil, fmt.Errorf("hash the spooled body: %w", err)
+	}
+	if err := rewind(); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // admit decides who is calling and whether they may call now, before any other work is done

@@ -144,18 +144,38 @@ func (s *server) ListPatronAccessLog(ctx context.Context, req api.ListPatronAcce
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.store.ListAccessLog(ctx, p.Tenant, req.PatronId, pageRequest(req.Params.Limit, req.Params.Cursor))
+	page, err := s.store.ListAccessLog(ctx, p.Tenant, rapport.AccessFilter{PatronID: req.PatronId}, pageRequest(req.Params.Limit, req.Params.Cursor))
 	if err != nil {
 		return nil, err
 	}
-	entries := mapSlice(page.Items, func(r rapport.AccessRecord) api.AccessLogEntry {
-		return api.AccessLogEntry{Id: r.ID, PatronId: r.PatronID, Resource: r.Resource, AccessedBy: actorOf(r.AccessedBy),
-			RequestId: optional(r.RequestID), AccessedAt: r.AccessedAt.UTC()}
-	})
 	return api.ListPatronAccessLog200JSONResponse{
-		Body:    api.AccessLogList{Data: entries, NextCursor: optional(page.NextCursor)},
+		Body:    api.AccessLogList{Data: mapSlice(page.Items, toAPIAccessLogEntry), NextCursor: optional(page.NextCursor)},
 		Headers: api.ListPatronAccessLog200ResponseHeaders{Link: nextLink(ctx, page.NextCursor)},
 	}, nil
+}
+
+// ListAccessLog answers who read what across the caller's district or schools.
+func (s *server) ListAccessLog(ctx context.Context, req api.ListAccessLogRequestObject) (api.ListAccessLogResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := req.Params
+	f := rapport.AccessFilter{PatronID: deref(q.PatronId), ClientID: deref(q.ClientId), Resource: deref(q.Resource),
+		From: deref(q.From), To: deref(q.To)}
+	page, err := s.store.ListAccessLog(ctx, p.Tenant, f, pageRequest(q.Limit, q.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	return api.ListAccessLog200JSONResponse{
+		Body:    api.AccessLogList{Data: mapSlice(page.Items, toAPIAccessLogEntry), NextCursor: optional(page.NextCursor)},
+		Headers: api.ListAccessLog200ResponseHeaders{Link: nextLink(ctx, page.NextCursor)},
+	}, nil
+}
+
+func toAPIAccessLogEntry(r rapport.AccessRecord) api.AccessLogEntry {
+	return api.AccessLogEntry{Id: r.ID, PatronId: r.PatronID, Resource: r.Resource, Detail: optional(r.Detail),
+		AccessedBy: actorOf(r.AccessedBy), RequestId: optional(r.RequestID), AccessedAt: r.AccessedAt.UTC()}
 }
 
 func toAPINote(n rapport.Note) api.Note {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/auth"
+	"github.com/rapportlib/rapport/internal/photo"
 	"github.com/rapportlib/rapport/internal/rapport"
 	"github.com/rapportlib/rapport/internal/ratelimit"
 )
@@ -37,6 +38,7 @@ type Store interface {
 	rapport.FeedbackStore
 	rapport.CampaignStore
 	rapport.PledgeStore
+	rapport.PhotoStore
 	rapport.IdempotencyStore
 	rapport.EventStore
 	// Ping returns an error of kind Unavailable when the database does not answer.
@@ -45,8 +47,16 @@ type Store interface {
 
 // Config tunes the HTTP layer.
 type Config struct {
-	// BodyLimit is the largest request body accepted, in bytes. Defaults to 1 MiB.
+	// BodyLimit is the largest request body accepted, in bytes, but for photos. Defaults to 1 MiB.
 	BodyLimit int64
+	// PhotoBodyLimit is the largest photo upload accepted, in bytes. Defaults to 10 MiB.
+	PhotoBodyLimit int64
+	// PhotoMaxPixels is the most pixels (width × height) a photo may have; a picture with more
+	// is refused before it is decoded. Defaults to 40 million.
+	PhotoMaxPixels int64
+	// PhotoDailyCap is the most single photos a client without a cap of its own may read a
+	// day. Defaults to rapport.DefaultPhotoDailyCap.
+	PhotoDailyCap int
 	// RequestTimeout bounds the time spent on one request. Defaults to 30 seconds.
 	RequestTimeout time.Duration
 	// CORSOrigins lists the browser origins allowed to call the API, each exactly as a browser
@@ -71,6 +81,15 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = 1 << 20
+	}
+	if c.PhotoBodyLimit <= 0 {
+		c.PhotoBodyLimit = 10 << 20
+	}
+	if c.PhotoMaxPixels <= 0 {
+		c.PhotoMaxPixels = 40_000_000
+	}
+	if c.PhotoDailyCap <= 0 {
+		c.PhotoDailyCap = rapport.DefaultPhotoDailyCap
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
@@ -114,6 +133,8 @@ type server struct {
 	metrics       *metrics
 	clientLimiter *ratelimit.Limiter
 	anonLimiter   *ratelimit.Limiter
+	photos        *photo.Service
+	photoDailyCap int
 }
 
 var _ api.StrictServerInterface = (*server)(nil)
@@ -140,6 +161,8 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		metrics:       newMetrics(reg),
 		clientLimiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst, 100_000),
 		anonLimiter:   ratelimit.New(cfg.AnonRateLimit, cfg.AnonRateBurst, 100_000),
+		photos:        photo.NewService(store, photo.Limits{MaxPixels: cfg.PhotoMaxPixels}),
+		photoDailyCap: cfg.PhotoDailyCap,
 	}
 
 	e := echo.New()
@@ -159,9 +182,9 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		echo.WrapMiddleware(chain(
 			s.opsOnly(cfg.OpsNetworks, cfg.OpsElsewhere), // before anything costs a thing
 			deadline(cfg.RequestTimeout),
-			s.bodyLimit(cfg.BodyLimit), // before anything reads the body
-			s.strictInput,              // input that cannot be taken as sent is refused at once
-			s.admit,                    // who is calling, rationed before any real work
+			s.bodyLimit(cfg.BodyLimit, cfg.PhotoBodyLimit), // before anything reads the body
+			s.strictInput, // input that cannot be taken as sent is refused at once
+			s.admit,       // who is calling, rationed before any real work
 		)),
 		s.validator(spec),   // the spec decides what is acceptable
 		s.idempotency(spec), // retries of a create replay its answer

@@ -68,6 +68,13 @@ func (s *Store) ListChanges(ctx context.Context, p *rapport.Principal, f rapport
 	note = append(note, fmt.Sprintf("(c.note_visibility = 'author' AND c.note_author_client = %s AND coalesce(c.note_author_user, '') = %s)",
 		c.arg(by.ClientID), c.arg(by.ActingUser)))
 	c.add("(c.resource <> 'note' OR " + strings.Join(note, " OR ") + ")")
+	// A photo's change is shown to library staff, and to a consumer whose purpose was consented
+	// when the change was made; a change of consent only to the consumers of its purpose.
+	if p.HasScope(rapport.ScopePhotosStaff) {
+		c.add("(c.resource <> 'photo' OR NOT c.photo_consent OR " + c.arg(string(p.PhotoPurpose)) + " = ANY(c.photo_purposes))")
+	} else {
+		c.add("(c.resource <> 'photo' OR " + c.arg(string(p.PhotoPurpose)) + " = ANY(c.photo_purposes))")
+	}
 
 	size := page.Size()
 	purgedAfter := fmt.Sprintf("(p.xid, p.seq) > (%s::xid8, %s)", c.arg(strconv.FormatInt(afterXID, 10)), c.arg(afterSeq))

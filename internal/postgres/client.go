@@ -21,6 +21,7 @@ const clientColumns = `c.id, c.client_id, c.name, c.district_id,
 	ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
 	c.scopes,
 	ARRAY(SELECT au.acting_user FROM api_client_acting_users au WHERE au.client_uuid = c.id ORDER BY au.acting_user),
+	coalesce(c.photo_purpose, ''), coalesce(c.photo_daily_cap, 0),
 	c.revoked_at, c.secret_rotated_at, c.last_token_at, c.version,
 	c.created_at, c.created_by_client, coalesce(c.created_by_user, ''),
 	c.updated_at, c.updated_by_client, coalesce(c.updated_by_user, '')`
@@ -35,7 +36,7 @@ func scanClient(row pgx.CollectableRow) (rapport.Client, error) {
 func scanClientInto(row pgx.Row, c *rapport.Client, extra ...any) error {
 	var revokedAt, rotatedAt, lastTokenAt *time.Time
 	dest := []any{&c.ID, &c.ClientID, &c.Name, &c.DistrictID, &c.SchoolIDs, &c.Scopes, &c.ActingUsers,
-		&revokedAt, &rotatedAt, &lastTokenAt, &c.Version,
+		&c.PhotoPurpose, &c.PhotoDailyCap, &revokedAt, &rotatedAt, &lastTokenAt, &c.Version,
 		&c.CreatedAt, &c.CreatedBy.ClientID, &c.CreatedBy.ActingUser,
 		&c.UpdatedAt, &c.UpdatedBy.ClientID, &c.UpdatedBy.ActingUser}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
@@ -124,10 +125,11 @@ func (s *Store) CreateClient(ctx context.Context, scope rapport.TenantScope, by 
 	var c rapport.Client
 	err := s.write(ctx, scope, by, "create client", func(w *unit) error {
 		_, err := w.tx.Exec(ctx, `
-			INSERT INTO api_clients (id, client_id, name, district_id, scopes, secret_hash,
+			INSERT INTO api_clients (id, client_id, name, district_id, scopes, secret_hash, photo_purpose, photo_daily_cap,
 				created_at, created_by_client, created_by_user, updated_at, updated_by_client, updated_by_user)
-			VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8, $9, $7, $8)`,
-			id, in.ClientID, in.Name, scope.DistrictID, in.Scopes, secretHash, by.ClientID, nullIfEmpty(by.ActingUser), w.now)
+			VALUES ($1, $2, $3, $4, $5, $6, $10, $11, $9, $7, $8, $9, $7, $8)`,
+			id, in.ClientID, in.Name, scope.DistrictID, in.Scopes, secretHash, by.ClientID, nullIfEmpty(by.ActingUser), w.now,
+			nullIfEmpty(string(in.PhotoPurpose)), nullIfZero(in.PhotoDailyCap))
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
@@ -194,7 +196,8 @@ func (s *Store) changeClient(ctx context.Context, p *rapport.Principal, what str
 }
 
 // UpdateClient applies a merge patch to a client the principal controls. A change of its
-// scopes or schools deletes its tokens, so that the change holds at once.
+// scopes, schools, photo purpose or daily cap deletes its tokens, so that the change holds at
+// once (tokens carry them).
 func (s *Store) UpdateClient(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, patch rapport.ClientPatch) (rapport.Client, error) {
 	by := p.Actor()
 	return s.changeClient(ctx, p, "update client", id, match, func(w *unit, current rapport.Client) (bool, error) {
@@ -208,15 +211,17 @@ func (s *Store) UpdateClient(ctx context.Context, p *rapport.Principal, id uuid.
 		if err := p.CheckGrant(next); err != nil {
 			return false, err
 		}
-		newScopes := !slices.Equal(sortedScopes(current.Scopes), sortedScopes(next.Scopes)) || !sameIDs(current.SchoolIDs, next.SchoolIDs)
+		newScopes := !slices.Equal(sortedScopes(current.Scopes), sortedScopes(next.Scopes)) || !sameIDs(current.SchoolIDs, next.SchoolIDs) ||
+			next.PhotoPurpose != current.PhotoPurpose || next.PhotoDailyCap != current.PhotoDailyCap
 		if !newScopes && next.Name == current.Name && slices.Equal(next.ActingUsers, current.ActingUsers) {
 			return false, nil
 		}
 		if _, err := w.tx.Exec(ctx, `
 			UPDATE api_clients
-			SET name = $2, scopes = $3, version = version + 1,
+			SET name = $2, scopes = $3, photo_purpose = $7, photo_daily_cap = $8, version = version + 1,
 				updated_at = $6, updated_by_client = $4, updated_by_user = $5
-			WHERE id = $1`, id, next.Name, next.Scopes, by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			WHERE id = $1`, id, next.Name, next.Scopes, by.ClientID, nullIfEmpty(by.ActingUser), w.now,
+			nullIfEmpty(string(next.PhotoPurpose)), nullIfZero(next.PhotoDailyCap)); err != nil {
 			return false, fmt.Errorf("update: %w", err)
 		}
 		if err := writeClientLists(ctx, w.tx, current.DistrictID, id, next); err != nil {
@@ -329,11 +334,12 @@ func (s *Store) GetTokenPrincipal(ctx context.Context, tokenHash []byte) (rappor
 		SELECT c.id, c.client_id, c.district_id,
 			ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
 			ARRAY(SELECT au.acting_user FROM api_client_acting_users au WHERE au.client_uuid = c.id ORDER BY au.acting_user),
-			t.scopes, t.expires_at
+			t.scopes, t.expires_at, coalesce(c.photo_purpose, ''), coalesce(c.photo_daily_cap, 0)
 		FROM access_tokens t
 		JOIN api_clients c ON c.id = t.client_uuid
 		WHERE t.token_hash = $1 AND t.expires_at > now() AND c.revoked_at IS NULL`, tokenHash,
-	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.ActingUsers, &p.Scopes, &p.ExpiresAt)
+	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.ActingUsers, &p.Scopes, &p.ExpiresAt,
+		&p.PhotoPurpose, &p.PhotoDailyCap)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rapport.Principal{}, notFound("token")
 	}

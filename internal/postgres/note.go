@@ -79,15 +79,20 @@ func authored(c *conditions, p *rapport.Principal) string {
 
 // logAccess records that the principal read a resource about each of the patrons at the time.
 func logAccess(ctx context.Context, q querier, p *rapport.Principal, resource string, patronIDs []uuid.UUID, at time.Time) error {
+	return logAccessDetail(ctx, q, p, resource, "", patronIDs, at)
+}
+
+// logAccessDetail is logAccess with a detail of what was read (a photo's size), "" for none.
+func logAccessDetail(ctx context.Context, q querier, p *rapport.Principal, resource, detail string, patronIDs []uuid.UUID, at time.Time) error {
 	if len(patronIDs) == 0 {
 		return nil
 	}
 	by := p.Actor()
 	_, err := q.Exec(ctx, `
-		INSERT INTO access_log (district_id, patron_id, resource, client_id, acting_user, acting_user_source, request_id, accessed_at)
-		SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6, $7, $8`,
+		INSERT INTO access_log (district_id, patron_id, resource, detail, client_id, acting_user, acting_user_source, request_id, accessed_at)
+		SELECT $1, unnest($2::uuid[]), $3, $9, $4, $5, $6, $7, $8`,
 		p.Tenant.DistrictID, patronIDs, resource, by.ClientID, nullIfEmpty(by.ActingUser),
-		nullIfEmpty(string(by.ActingUserSource)), nullIfEmpty(p.RequestID), at)
+		nullIfEmpty(string(by.ActingUserSource)), nullIfEmpty(p.RequestID), at, nullIfEmpty(detail))
 	if err != nil {
 		return fmt.Errorf("log access to %s: %w", resource, err)
 	}
@@ -398,44 +403,62 @@ func (s *Store) ListFollowUps(ctx context.Context, p *rapport.Principal, f rappo
 	}), nil
 }
 
-// ListAccessLog returns one page of the reads of a patron's data, newest first.
-func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, patronID uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.AccessRecord], error) {
-	cursors, err := s.listCursors(ctx, "access log "+patronID.String(), scope)
+// ListAccessLog returns one page of the reads of patrons' data in the scope, newest first. A
+// scope limited to some schools sees the reads about the patrons now at those schools.
+func (s *Store) ListAccessLog(ctx context.Context, scope rapport.TenantScope, f rapport.AccessFilter, page rapport.PageRequest) (rapport.Page[rapport.AccessRecord], error) {
+	list := "access log"
+	if f.PatronID != uuid.Nil {
+		list += " " + f.PatronID.String()
+		if _, err := s.GetPatron(ctx, scope, f.PatronID); err != nil {
+			return rapport.Page[rapport.AccessRecord]{}, err
+		}
+	}
+	cursors, err := s.listCursors(ctx, list, scope)
 	if err != nil {
 		return rapport.Page[rapport.AccessRecord]{}, err
 	}
-	if _, err := s.GetPatron(ctx, scope, patronID); err != nil {
-		return rapport.Page[rapport.AccessRecord]{}, err
-	}
 	var c conditions
-	c.add("patron_id = " + c.arg(patronID))
-	c.add("district_id = " + c.arg(scope.DistrictID))
+	c.add("a.district_id = " + c.arg(scope.DistrictID))
+	if !scope.AllSchools() {
+		c.add("a.patron_id IN (SELECT p.id FROM patrons p WHERE p.district_id = a.district_id AND p.school_id = ANY(" + c.arg(scope.SchoolIDs) + "))")
+	}
+	if f.PatronID != uuid.Nil {
+		c.add("a.patron_id = " + c.arg(f.PatronID))
+	}
+	if f.ClientID != "" {
+		c.add("a.client_id = " + c.arg(f.ClientID))
+	}
+	if f.Resource != "" {
+		c.add("a.resource = " + c.arg(f.Resource))
+	}
+	if !f.From.IsZero() {
+		c.add("a.accessed_at >= " + c.arg(f.From))
+	}
+	if !f.To.IsZero() {
+		c.add("a.accessed_at < " + c.arg(f.To))
+	}
 	if page.Cursor != "" {
 		var id int64
 		if err := cursors.decode(page.Cursor, &id); err != nil {
 			return rapport.Page[rapport.AccessRecord]{}, err
 		}
-		c.add("id < " + c.arg(id))
+		c.add("a.id < " + c.arg(id))
 	}
 	size := page.Size()
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, patron_id, resource, client_id, coalesce(acting_user, ''), coalesce(acting_user_source, ''),
-			coalesce(request_id, ''), accessed_at
-		FROM access_log
-		`+c.sql()+`
-		ORDER BY id DESC
-		LIMIT `+strconv.Itoa(size+1), c.args...)
-	if err != nil {
-		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
-	}
-	records, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.AccessRecord, error) {
+	records, err := queryRows(ctx, s.pool, "list access log", func(row pgx.CollectableRow) (rapport.AccessRecord, error) {
 		var r rapport.AccessRecord
-		err := row.Scan(&r.ID, &r.PatronID, &r.Resource, &r.AccessedBy.ClientID, &r.AccessedBy.ActingUser,
+		err := row.Scan(&r.ID, &r.PatronID, &r.Resource, &r.Detail, &r.AccessedBy.ClientID, &r.AccessedBy.ActingUser,
 			&r.AccessedBy.ActingUserSource, &r.RequestID, &r.AccessedAt)
 		return r, err
-	})
+	}, `
+		SELECT a.id, a.patron_id, a.resource, coalesce(a.detail, ''), a.client_id, coalesce(a.acting_user, ''),
+			coalesce(a.acting_user_source, ''), coalesce(a.request_id, ''), a.accessed_at
+		FROM access_log a
+		`+c.sql()+`
+		ORDER BY a.id DESC
+		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
-		return rapport.Page[rapport.AccessRecord]{}, interpretError(fmt.Errorf("list access log: %w", err))
+		return rapport.Page[rapport.AccessRecord]{}, err
 	}
 	return pageOf(records, size, func(r rapport.AccessRecord) string { return cursors.encode(r.ID) }), nil
 }

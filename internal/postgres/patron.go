@@ -508,7 +508,7 @@ func (s *Store) changePatron(ctx context.Context, scope rapport.TenantScope, by 
 	return out, err
 }
 
-// ErasePatron removes the patron's personal data and notes, and what was written about them
+// ErasePatron removes the patron's personal data, photos and notes, and what was written about them
 // alone. The change feed gets a tombstone for the patron and their notes, and an update of each
 // interaction and feedback item whose text went.
 func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID, match rapport.Match) (rapport.Patron, error) {
@@ -524,6 +524,9 @@ func (s *Store) ErasePatron(ctx context.Context, scope rapport.TenantScope, by r
 		if current.Erased() {
 			out = current
 			return nil
+		}
+		if err := erasePhotos(ctx, w, current); err != nil {
+			return err
 		}
 		notes, err := queryRows(ctx, w.tx, "erase notes", scanNote, `DELETE FROM notes n WHERE n.patron_id = $1 RETURNING `+noteColumns, []any{id})
 		if err != nil {

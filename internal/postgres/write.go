@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,6 +34,11 @@ type change struct {
 	schoolID uuid.UUID // uuid.Nil for a district-wide resource
 	kind     rapport.EventKind
 	note     *rapport.Note // for a note: who may read it
+	// For a photo (id is the patron's): the purposes whose consumers may see it, as consented
+	// when the change is made, and whether it is a change of that consent rather than of the
+	// photo (shown to those consumers only, not to library staff).
+	photoPurposes []rapport.PhotoPurpose
+	photoConsent  bool
 }
 
 // write runs fn as one unit of work in a transaction (or, inside a transaction the request
@@ -106,6 +112,20 @@ func (w *unit) recordNote(n rapport.Note, kind rapport.EventKind) {
 	w.changes = append(w.changes, change{resource: rapport.ResourceNote, id: n.ID, schoolID: n.SchoolID, kind: kind, note: &n})
 }
 
+// recordPhoto notes a change to a patron's photo, which the feed shows to library staff and to
+// the consumers of the purposes given (those consented at the time).
+func (w *unit) recordPhoto(patronID, schoolID uuid.UUID, kind rapport.EventKind, purposes []rapport.PhotoPurpose) {
+	w.changes = append(w.changes, change{resource: rapport.ResourcePhoto, id: patronID, schoolID: schoolID, kind: kind,
+		photoPurposes: purposes})
+}
+
+// recordPhotoConsent notes that the consumers of a purpose may now hold the patron's photo
+// (created) or must drop it (removed): a change of consent, shown to them alone.
+func (w *unit) recordPhotoConsent(patronID, schoolID uuid.UUID, kind rapport.EventKind, purpose rapport.PhotoPurpose) {
+	w.changes = append(w.changes, change{resource: rapport.ResourcePhoto, id: patronID, schoolID: schoolID, kind: kind,
+		photoPurposes: []rapport.PhotoPurpose{purpose}, photoConsent: true})
+}
+
 // flush writes the noted changes, in the order they were noted, in one statement.
 func (w *unit) flush(ctx context.Context) error {
 	if len(w.changes) == 0 {
@@ -115,20 +135,33 @@ func (w *unit) flush(ctx context.Context) error {
 	resources, kinds := make([]string, n), make([]string, n)
 	ids, schools := make([]uuid.UUID, n), make([]*uuid.UUID, n)
 	visibility, authorClient, authorUser := make([]*string, n), make([]*string, n), make([]*string, n)
+	purposes := make([]*string, n) // comma-separated: an array of arrays would not unnest row by row
+	consent := make([]bool, n)
 	for i, c := range w.changes {
 		resources[i], kinds[i], ids[i], schools[i] = string(c.resource), string(c.kind), c.id, nullUUID(c.schoolID)
 		if c.note != nil {
 			v := string(c.note.Visibility)
 			visibility[i], authorClient[i], authorUser[i] = &v, &c.note.CreatedBy.ClientID, nullIfEmpty(c.note.CreatedBy.ActingUser)
 		}
+		if c.resource == rapport.ResourcePhoto {
+			list := make([]string, len(c.photoPurposes))
+			for j, p := range c.photoPurposes {
+				list[j] = string(p)
+			}
+			joined := strings.Join(list, ",")
+			purposes[i], consent[i] = &joined, c.photoConsent
+		}
 	}
 	_, err := w.tx.Exec(ctx, `
 		INSERT INTO changes (district_id, resource, resource_id, school_id, event,
-			note_visibility, note_author_client, note_author_user, at, by_client, by_user, by_user_source)
-		SELECT $1, unnest($2::text[]), unnest($3::uuid[]), unnest($4::uuid[]), unnest($5::text[]),
-			unnest($6::text[]), unnest($7::text[]), unnest($8::text[]), $9, $10, $11, $12`,
+			note_visibility, note_author_client, note_author_user, photo_purposes, photo_consent, at, by_client, by_user, by_user_source)
+		SELECT $1, u.resource, u.id, u.school_id, u.event, u.visibility, u.author_client, u.author_user,
+			string_to_array(u.purposes, ','), u.consent, $9, $10, $11, $12
+		FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $13::text[], $14::boolean[])
+			WITH ORDINALITY AS u(resource, id, school_id, event, visibility, author_client, author_user, purposes, consent, n)
+		ORDER BY u.n`,
 		w.scope.DistrictID, resources, ids, schools, kinds, visibility, authorClient, authorUser,
-		w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser), nullIfEmpty(string(w.by.ActingUserSource)))
+		w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser), nullIfEmpty(string(w.by.ActingUserSource)), purposes, consent)
 	if err != nil {
 		return fmt.Errorf("record %d changes: %w", n, err)
 	}

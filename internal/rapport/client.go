@@ -3,6 +3,7 @@ package rapport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,7 +30,9 @@ type Client struct {
 	DistrictID      uuid.UUID
 	SchoolIDs       []uuid.UUID // empty means every school of the district
 	Scopes          []Scope
-	ActingUsers     []string // the staff it may name in Acting-User, normalised and sorted
+	ActingUsers     []string     // the staff it may name in Acting-User, normalised and sorted
+	PhotoPurpose    PhotoPurpose // what it uses photos for; "" when it is no photo consumer
+	PhotoDailyCap   int          // the most single photos it may read a day; 0 for the server's default
 	Status          ClientStatus
 	RevokedAt       time.Time // zero unless revoked
 	SecretRotatedAt time.Time // zero until the first rotation
@@ -57,6 +60,9 @@ type ClientCreate struct {
 	Scopes      []Scope
 	SchoolIDs   []uuid.UUID // optional; empty means every school of the district
 	ActingUsers []string    // optional; the staff it may name in Acting-User
+	// PhotoPurpose and PhotoDailyCap are optional: they make the client a photo consumer.
+	PhotoPurpose  PhotoPurpose
+	PhotoDailyCap int
 }
 
 // ClientPatch is a merge patch of an API client: nil leaves a field alone. Its client_id, its
@@ -66,12 +72,16 @@ type ClientPatch struct {
 	Scopes      *[]Scope
 	SchoolIDs   *[]uuid.UUID // an empty list means every school of the district
 	ActingUsers *[]string
+	// PhotoPurpose and PhotoDailyCap may be cleared (null).
+	PhotoPurpose  Change[PhotoPurpose]
+	PhotoDailyCap Change[int]
 }
 
 // Apply returns what the client asks for once patched, as a ClientCreate, so that the same
 // validation and the same CheckGrant apply to changing a client as to creating one.
 func (patch ClientPatch) Apply(c Client) ClientCreate {
-	next := ClientCreate{Name: c.Name, ClientID: c.ClientID, Scopes: c.Scopes, SchoolIDs: c.SchoolIDs, ActingUsers: c.ActingUsers}
+	next := ClientCreate{Name: c.Name, ClientID: c.ClientID, Scopes: c.Scopes, SchoolIDs: c.SchoolIDs, ActingUsers: c.ActingUsers,
+		PhotoPurpose: c.PhotoPurpose, PhotoDailyCap: c.PhotoDailyCap}
 	if patch.Name != nil {
 		next.Name = *patch.Name
 	}
@@ -84,6 +94,8 @@ func (patch ClientPatch) Apply(c Client) ClientCreate {
 	if patch.ActingUsers != nil {
 		next.ActingUsers = *patch.ActingUsers
 	}
+	patch.PhotoPurpose.ApplyTo(&next.PhotoPurpose)
+	patch.PhotoDailyCap.ApplyTo(&next.PhotoDailyCap)
 	return next
 }
 
@@ -171,6 +183,7 @@ func NormalizeActingUser(s string) (string, error) {
 const (
 	maxActingUsers   = 1000
 	maxClientSchools = 1000
+	maxPhotoDailyCap = 10_000_000
 )
 
 // Validate normalises the acting users (NormalizeActingUser: sorted, without duplicates) and
@@ -217,6 +230,12 @@ func (in *ClientCreate) Validate() error {
 	}
 	slices.Sort(names)
 	in.ActingUsers = slices.Compact(names)
+	if in.PhotoPurpose != "" && !ValidPhotoPurpose(in.PhotoPurpose) {
+		p.Add("#/photo_purpose", "%q is not a photo purpose", in.PhotoPurpose)
+	}
+	if in.PhotoDailyCap < 0 || in.PhotoDailyCap > maxPhotoDailyCap {
+		p.Add("#/photo_daily_cap", "must be from 1 to %d photos a day", maxPhotoDailyCap)
+	}
 	return p.Err()
 }
 
@@ -230,6 +249,9 @@ func (p *Principal) CheckControl(c Client) error {
 		if !p.HasScope(s) {
 			return Errorf(Forbidden, "the client holds %s, which the caller does not: only a client holding every scope of another may change it", s)
 		}
+	}
+	if err := p.checkPhotoGrant(c.PhotoPurpose, c.PhotoDailyCap, ""); err != nil {
+		return err
 	}
 	if p.Tenant.AllSchools() {
 		return nil
@@ -255,6 +277,9 @@ func (p *Principal) CheckGrant(in ClientCreate) error {
 				Fields: []FieldError{{Pointer: pointerf("#/scopes/%d", i), Detail: "the caller does not hold " + string(s)}}}
 		}
 	}
+	if err := p.checkPhotoGrant(in.PhotoPurpose, in.PhotoDailyCap, "#/photo_purpose"); err != nil {
+		return err
+	}
 	if p.Tenant.AllSchools() {
 		return nil
 	}
@@ -265,6 +290,30 @@ func (p *Principal) CheckGrant(in ClientCreate) error {
 		if !slices.Contains(p.Tenant.SchoolIDs, id) {
 			return FieldErrorf(Forbidden, pointerf("#/school_ids/%d", i), "the caller is not allowed this school")
 		}
+	}
+	return nil
+}
+
+// checkPhotoGrant returns an error of kind Forbidden when the principal may not give a client
+// the photo purpose and daily cap (or, with pointer "", may not control a client that has
+// them): library staff (photos:staff) may give any; a consumer only its own purpose, with no
+// larger cap than its own. Otherwise a consumer of photos consented for the LMS could make
+// itself a client that reads those consented for the desk.
+func (p *Principal) checkPhotoGrant(purpose PhotoPurpose, dailyCap int, pointer string) error {
+	if purpose == "" || p.HasScope(ScopePhotosStaff) {
+		return nil
+	}
+	fail := func(msg string) error {
+		if pointer == "" {
+			return Errorf(Forbidden, "%s; only a caller with photos:staff may change it", msg)
+		}
+		return FieldErrorf(Forbidden, pointer, "%s; only a caller with photos:staff may give it", msg)
+	}
+	if purpose != p.PhotoPurpose {
+		return fail(fmt.Sprintf("the client uses photos for %s, which the caller does not", purpose))
+	}
+	if p.PhotoDailyCap > 0 && (dailyCap == 0 || dailyCap > p.PhotoDailyCap) {
+		return fail(fmt.Sprintf("the client may read more photos a day than the caller (%d)", p.PhotoDailyCap))
 	}
 	return nil
 }

@@ -21,11 +21,12 @@ const (
 	ResourceCampaign     ResourceType = "campaign"
 	ResourcePledge       ResourceType = "pledge"
 	ResourceClient       ResourceType = "client"
+	ResourcePhoto        ResourceType = "photo" // a patron's photo: the event's ID is the patron's
 )
 
 // ResourceTypes lists every resource type, in the order the API documents them.
 var ResourceTypes = []ResourceType{ResourceSchool, ResourcePatron, ResourceNote, ResourceInteraction,
-	ResourceFeedbackItem, ResourceCampaign, ResourcePledge, ResourceClient}
+	ResourceFeedbackItem, ResourceCampaign, ResourcePledge, ResourceClient, ResourcePhoto}
 
 // EventKind is what happened to a resource.
 type EventKind string
@@ -35,6 +36,11 @@ const (
 	EventCreated EventKind = "created"
 	EventUpdated EventKind = "updated"
 	EventDeleted EventKind = "deleted" // a tombstone: the resource, or its personal data, is gone
+	// A patron's photo is created (it had none, or the consumer's purpose was just consented),
+	// replaced (by another, or cropped again), or removed (deleted, erased, or consent
+	// withdrawn for the consumer's purpose).
+	EventReplaced EventKind = "replaced"
+	EventRemoved  EventKind = "removed"
 )
 
 // Event is one change to a resource, as the change feed tells it: what changed and who changed
@@ -51,7 +57,7 @@ type Event struct {
 
 // Path returns the API path of the resource the event is about, or "" for a deletion.
 func (e Event) Path() string {
-	if e.Kind == EventDeleted {
+	if e.Kind == EventDeleted || e.Kind == EventRemoved {
 		return ""
 	}
 	switch e.Resource {
@@ -71,6 +77,8 @@ func (e Event) Path() string {
 		return "/v1/schools/" + e.ID.String() + "/pledge"
 	case ResourceClient:
 		return "/v1/clients/" + e.ID.String()
+	case ResourcePhoto:
+		return "/v1/patrons/" + e.ID.String() + "/photo"
 	}
 	return ""
 }
@@ -91,6 +99,7 @@ func (p *Principal) ReadableResources() []ResourceType {
 		{ResourceCampaign, p.HasScope(ScopeFeedbackRead)},
 		{ResourcePledge, p.HasScope(ScopeFeedbackRead) || p.HasScope(ScopeAdmin)},
 		{ResourceClient, p.HasScope(ScopeAdmin) && p.Tenant.AllSchools()},
+		{ResourcePhoto, p.CanReadPhotos()},
 	} {
 		if r.ok {
 			out = append(out, r.resource)

@@ -232,9 +232,18 @@ type AccessRecord struct {
 	ID         int64
 	PatronID   uuid.UUID
 	Resource   string
+	Detail     string // which part, where it matters: a photo's size
 	AccessedBy Actor
 	RequestID  string
 	AccessedAt time.Time
+}
+
+// AccessFilter narrows the access log; zero fields do not.
+type AccessFilter struct {
+	PatronID uuid.UUID
+	ClientID string
+	Resource string
+	From, To time.Time // reads at or after From, before To
 }
 
 // NoteStore keeps notes. Reads see only the notes the principal may read (CanRead) of patrons
@@ -256,6 +265,7 @@ type NoteStore interface {
 	DeleteNote(ctx context.Context, p *Principal, id uuid.UUID, match Match) error
 	// ListFollowUps returns one page of the follow-ups of the scope's patrons, soonest due first.
 	ListFollowUps(ctx context.Context, p *Principal, filter FollowUpFilter, page PageRequest) (Page[FollowUpItem], error)
-	// ListAccessLog returns one page of the reads of the patron's data, newest first: NotFound.
-	ListAccessLog(ctx context.Context, scope TenantScope, patronID uuid.UUID, page PageRequest) (Page[AccessRecord], error)
+	// ListAccessLog returns one page of the reads of patrons' data in the scope, newest first;
+	// with a PatronID, NotFound when the patron is not in scope.
+	ListAccessLog(ctx context.Context, scope TenantScope, filter AccessFilter, page PageRequest) (Page[AccessRecord], error)
 }

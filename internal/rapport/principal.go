@@ -101,7 +101,11 @@ type Principal struct {
 	// as an admin registered them on the client.
 	ActingUsers []string
 	ActingUser  string // the request's Acting-User, normalised and allowed; "" when none
-	RequestID   string // the id of the request, for the access log
+	// PhotoPurpose is what the client uses photos for ("" when it is no photo consumer), and
+	// PhotoDailyCap the most single photos it may read a day (0: the server's default).
+	PhotoPurpose  PhotoPurpose
+	PhotoDailyCap int
+	RequestID     string // the id of the request, for the access log
 }
 
 // HasScope reports whether the principal holds scope s.

@@ -1,0 +1,326 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime/multipart"
+	"strings"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/rapportlib/rapport/api"
+	"github.com/rapportlib/rapport/internal/photo"
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+// photoCacheControl keeps a photo out of shared caches: it is a child's face, served to one
+// consumer under its own consent.
+const photoCacheControl = "private, max-age=0, must-revalidate"
+
+// GetPatronPhoto answers the JPEG of a size of the patron's current photo.
+func (s *server) GetPatronPhoto(ctx context.Context, req api.GetPatronPhotoRequestObject) (api.GetPatronPhotoResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size := rapport.DefaultPhotoSize
+	if req.Params.Size != nil {
+		size = string(*req.Params.Size)
+	}
+	dailyCap := p.PhotoDailyCap
+	if dailyCap == 0 {
+		dailyCap = s.photoDailyCap
+	}
+	v, err := s.store.ReadPhotoVariant(ctx, p, req.PatronId,
+		rapport.PhotoRead{Size: size, NotIfHash: ifNoneMatchTags(req.Params.IfNoneMatch), DailyCap: dailyCap})
+	if err != nil {
+		return nil, err
+	}
+	etag, cache, nosniff := `"`+v.Hash+`"`, photoCacheControl, "nosniff"
+	if v.JPEG == nil {
+		return api.GetPatronPhoto304Response{Headers: api.NotModifiedResponseHeaders{ETag: &etag}}, nil
+	}
+	return api.GetPatronPhoto200ImagejpegResponse{
+		Body:          bytes.NewReader(v.JPEG),
+		ContentLength: int64(len(v.JPEG)),
+		Headers:       api.GetPatronPhoto200ResponseHeaders{ETag: &etag, CacheControl: &cache, XContentTypeOptions: &nosniff},
+	}, nil
+}
+
+// PutPatronPhoto makes the uploaded picture the patron's current photo.
+func (s *server) PutPatronPhoto(ctx context.Context, req api.PutPatronPhotoRequestObject) (api.PutPatronPhotoResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The generated handler hands a raw body over only for a Content-Type that starts with
+	// "image/*" literally; the spooled upload is the body whatever its image type (the
+	// validator has checked that it is one).
+	var body io.Reader
+	spooled, ok := uploadFrom(ctx)
+	if ok {
+		body = spooled.body
+	}
+
+	if req.MultipartBody != nil {
+		if body, err = formPart(req.MultipartBody, "photo"); err != nil {
+			return nil, err
+		}
+	}
+	if body == nil {
+		body = bytes.NewReader(nil)
+	}
+	q := req.Params
+	up := photo.Upload{Source: rapport.SourceStaffUpload, CapturedOn: dateOf(q.CapturedOn), Override: deref(q.Override)}
+	if q.Source != nil {
+		up.Source = rapport.PhotoSource(*q.Source)
+	}
+	if q.FocalX != nil || q.FocalY != nil {
+		up.FocalPoint = &rapport.FocalPoint{X: rapport.Centre.X, Y: rapport.Centre.Y}
+		if q.FocalX != nil {
+			up.FocalPoint.X = *q.FocalX
+		}
+		if q.FocalY != nil {
+			up.FocalPoint.Y = *q.FocalY
+		}
+	}
+	ph, did, err := s.photos.Put(ctx, p, req.PatronId, parseIfMatch(q.IfMatch), body, up)
+	if err != nil {
+		return nil, err
+	}
+	etag, location := etagOf(ph.Version), "/v1/patrons/"+req.PatronId.String()+"/photo"
+	if !s.mayReadPhoto(ctx, p, ph) {
+		return writtenNotShown(etag, location), nil
+	}
+	if did == rapport.PhotoCreated {
+		return api.PutPatronPhoto201JSONResponse{Body: toAPIPhoto(ph),
+			Headers: api.PutPatronPhoto201ResponseHeaders{ETag: &etag}}, nil
+	}
+	return api.PutPatronPhoto200JSONResponse{Body: toAPIPhoto(ph), Headers: api.PutPatronPhoto200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// UpdatePatronPhoto moves the focal point of the current photo.
+func (s *server) UpdatePatronPhoto(ctx context.Context, req api.UpdatePatronPhotoRequestObject) (api.UpdatePatronPhotoResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.Body.FocalPoint == nil {
+		return nil, rapport.FieldErrorf(rapport.Unprocessable, "#/focal_point", "is the only member that may change, and is missing")
+	}
+	focal := rapport.FocalPoint{X: req.Body.FocalPoint.X, Y: req.Body.FocalPoint.Y}
+	ph, err := s.photos.MoveFocalPoint(ctx, p, req.PatronId, parseIfMatch(req.Params.IfMatch), focal)
+	if err != nil {
+		return nil, err
+	}
+	etag := etagOf(ph.Version)
+	if !s.mayReadPhoto(ctx, p, ph) {
+		return writtenNotShown(etag, ""), nil
+	}
+	return api.UpdatePatronPhoto200JSONResponse{Body: toAPIPhoto(ph), Headers: api.UpdatePatronPhoto200ResponseHeaders{ETag: &etag}}, nil
+}
+
+// DeletePatronPhoto removes the patron's current photo.
+func (s *server) DeletePatronPhoto(ctx context.Context, req api.DeletePatronPhotoRequestObject) (api.DeletePatronPhotoResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.RemovePhoto(ctx, p.Tenant, p.Actor(), req.PatronId, parseIfMatch(req.Params.IfMatch)); err != nil {
+		return nil, err
+	}
+	return api.DeletePatronPhoto204Response{}, nil
+}
+
+// ListPatronPhotos answers one page of the patron's photos, with their provenance.
+func (s *server) ListPatronPhotos(ctx context.Context, req api.ListPatronPhotosRequestObject) (api.ListPatronPhotosResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.store.ListPhotos(ctx, p, req.PatronId, pageRequest(req.Params.Limit, req.Params.Cursor))
+	if err != nil {
+		return nil, err
+	}
+	return api.ListPatronPhotos200JSONResponse{
+		Body:    api.PhotoList{Data: mapSlice(page.Items, toAPIPhoto), NextCursor: optional(page.NextCursor)},
+		Headers: api.ListPatronPhotos200ResponseHeaders{Link: nextLink(ctx, page.NextCursor)},
+	}, nil
+}
+
+// GetPatronPhotoConsent answers the consent for the patron's photo, per purpose.
+func (s *server) GetPatronPhotoConsent(ctx context.Context, req api.GetPatronPhotoConsentRequestObject) (api.GetPatronPhotoConsentResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	year := ""
+	if req.Params.SchoolYear != nil {
+		year = string(*req.Params.SchoolYear)
+		if !rapport.ValidSchoolYear(year) {
+			return nil, rapport.FieldErrorf(rapport.Invalid, "#/query/school_year", "must be a school year such as 2026-27")
+		}
+	}
+	consent, err := s.store.GetPhotoConsent(ctx, p.Tenant, req.PatronId, year)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPatronPhotoConsent200JSONResponse{Body: toAPIPhotoConsent(consent)}, nil
+}
+
+// SetPatronPhotoConsent records the patron's consent for the purposes named.
+func (s *server) SetPatronPhotoConsent(ctx context.Context, req api.SetPatronPhotoConsentRequestObject) (api.SetPatronPhotoConsentResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	year := ""
+	if b.SchoolYear != nil {
+		year = string(*b.SchoolYear)
+		if !rapport.ValidSchoolYear(year) {
+			return nil, rapport.FieldErrorf(rapport.Unprocessable, "#/school_year", "must be a school year such as 2026-27")
+		}
+	}
+	consent, err := s.store.SetPhotoConsent(ctx, p.Tenant, p.Actor(), req.PatronId, year, purposeFlags(b.Purposes))
+	if err != nil {
+		return nil, err
+	}
+	return api.SetPatronPhotoConsent200JSONResponse{Body: toAPIPhotoConsent(consent)}, nil
+}
+
+// GetDistrictPhotoConsent answers the district's default photo consent.
+func (s *server) GetDistrictPhotoConsent(ctx context.Context, req api.GetDistrictPhotoConsentRequestObject) (api.GetDistrictPhotoConsentResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defaults, err := s.store.GetPhotoConsentDefaults(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetDistrictPhotoConsent200JSONResponse{Body: toAPIDistrictPhotoConsent(defaults)}, nil
+}
+
+// SetDistrictPhotoConsent sets the district's default photo consent for the purposes named.
+func (s *server) SetDistrictPhotoConsent(ctx context.Context, req api.SetDistrictPhotoConsentRequestObject) (api.SetDistrictPhotoConsentResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defaults, err := s.store.SetPhotoConsentDefaults(ctx, p.Tenant, p.Actor(), purposeFlags(req.Body.Purposes))
+	if err != nil {
+		return nil, err
+	}
+	return api.SetDistrictPhotoConsent200JSONResponse{Body: toAPIDistrictPhotoConsent(defaults)}, nil
+}
+
+// purposeFlags turns the purposes a request names into the consent for each.
+func purposeFlags(f api.PurposeFlags) map[rapport.PhotoPurpose]bool {
+	granted := map[rapport.PhotoPurpose]bool{}
+	for purpose, g := range map[rapport.PhotoPurpose]*bool{
+		rapport.PurposeDesk: f.Desk, rapport.PurposeLMS: f.Lms, rapport.PurposeMDM: f.Mdm, rapport.PurposeIDCard: f.IdCard,
+	} {
+		if g != nil {
+			granted[purpose] = *g
+		}
+	}
+	return granted
+}
+
+func toAPIDistrictPhotoConsent(defaults []rapport.DefaultConsent) api.DistrictPhotoConsent {
+	return api.DistrictPhotoConsent{Purposes: mapSlice(defaults, func(d rapport.DefaultConsent) api.DefaultConsent {
+		out := api.DefaultConsent{Purpose: api.PhotoPurpose(d.Purpose), Granted: d.Granted, Set: d.Set}
+		if d.Set {
+			out.UpdatedAt = optional(d.UpdatedAt.UTC())
+		}
+		return out
+	})}
+}
+
+// mayReadPhoto reports whether the principal may see the photo it just wrote, as GetPhoto
+// decides; a write answers only what the caller could read.
+func (s *server) mayReadPhoto(ctx context.Context, p *rapport.Principal, ph rapport.Photo) bool {
+	if p.HasScope(rapport.ScopePhotosStaff) {
+		return true
+	}
+	if !p.CanReadPhotos() {
+		return false
+	}
+	_, err := s.store.GetPhoto(ctx, p, ph.PatronID)
+	return err == nil
+}
+
+// formPart returns the body of the multipart form's part of the given name, read as it
+// streams in. A form without it is Unprocessable.
+func formPart(form *multipart.Reader, name string) (io.Reader, error) {
+	for {
+		part, err := form.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, rapport.FieldErrorf(rapport.Unprocessable, "#/"+name, "is missing: send the picture as the form's %q part", name)
+		}
+		if err != nil {
+			return nil, rapport.Errorf(rapport.Invalid, "the multipart form could not be read: %v", err)
+		}
+		if part.FormName() == name {
+			return part, nil
+		}
+	}
+}
+
+// ifNoneMatchTags returns the entity tags of an If-None-Match header, unquoted, for a read
+// that answers 304 without fetching the bytes when one is current.
+func ifNoneMatchTags(header *string) []string {
+	if header == nil {
+		return nil
+	}
+	var tags []string
+	for _, tag := range strings.Split(*header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+			tags = append(tags, tag[1:len(tag)-1])
+		}
+	}
+	return tags
+}
+
+func toAPIPhoto(ph rapport.Photo) api.Photo {
+	out := api.Photo{
+		Id: ph.ID, PatronId: ph.PatronID, Version: int32(ph.Version), State: api.PhotoState(ph.State),
+		Source: api.PhotoSource(ph.Source), ContentHash: "sha256:" + ph.ContentHash,
+		OriginalType: api.PhotoOriginalType(ph.OriginalType), OriginalBytes: ph.OriginalBytes,
+		Width: int32(ph.Width), Height: int32(ph.Height),
+		FocalPoint: api.FocalPoint{X: ph.FocalPoint.X, Y: ph.FocalPoint.Y},
+		CreatedAt:  ph.CreatedAt.UTC(), CreatedBy: actorOf(ph.CreatedBy),
+	}
+	if !ph.CapturedOn.IsZero() {
+		out.CapturedOn = &openapi_types.Date{Time: ph.CapturedOn}
+	}
+	out.ImportId = optional(ph.ImportID)
+	if !ph.EndedAt.IsZero() {
+		endedBy := actorOf(ph.EndedBy)
+		out.EndedAt, out.EndedBy = optional(ph.EndedAt.UTC()), &endedBy
+	}
+	path := "/v1/patrons/" + ph.PatronID.String() + "/photo?size="
+	out.Variants = mapSlice(ph.Variants, func(v rapport.PhotoVariant) api.PhotoVariant {
+		return api.PhotoVariant{Size: api.PhotoSize(v.Size), Width: int32(v.Width), Height: int32(v.Height),
+			Etag: `"` + v.Hash + `"`, Url: path + v.Size}
+	})
+	return out
+}
+
+func toAPIPhotoConsent(c rapport.PhotoConsent) api.PhotoConsent {
+	return api.PhotoConsent{
+		PatronId: c.PatronID, SchoolYear: api.SchoolYear(c.SchoolYear),
+		Purposes: mapSlice(c.Purposes, func(pc rapport.PurposeConsent) api.PurposeConsent {
+			out := api.PurposeConsent{Purpose: api.PhotoPurpose(pc.Purpose), Granted: pc.Granted, Recorded: pc.Recorded}
+			if pc.Recorded {
+				by := actorOf(pc.RecordedBy)
+				out.RecordedAt, out.RecordedBy = optional(pc.RecordedAt.UTC()), &by
+			}
+			return out
+		}),
+	}
+}

@@ -1,0 +1,602 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rapportlib/rapport/internal/rapport"
+)
+
+var _ rapport.PhotoStore = (*Store)(nil)
+
+// photoColumns read a photo (aliased ph) with its variants, in the order of scanPhoto.
+const photoColumns = `ph.id, ph.patron_id, pa.school_id, ph.version, ph.state, ph.source, ph.captured_on,
+	ph.import_id, ph.content_hash, ph.original_type, ph.original_bytes, ph.width, ph.height,
+	ph.focal_x, ph.focal_y,
+	ARRAY(SELECT v.size FROM photo_variants v WHERE v.photo_id = ph.id ORDER BY array_position(ARRAY['48','96','128','256','512','id_card'], v.size)),
+	ARRAY(SELECT v.width FROM photo_variants v WHERE v.photo_id = ph.id ORDER BY array_position(ARRAY['48','96','128','256','512','id_card'], v.size)),
+	ARRAY(SELECT v.height FROM photo_variants v WHERE v.photo_id = ph.id ORDER BY array_position(ARRAY['48','96','128','256','512','id_card'], v.size)),
+	ARRAY(SELECT v.hash FROM photo_variants v WHERE v.photo_id = ph.id ORDER BY array_position(ARRAY['48','96','128','256','512','id_card'], v.size)),
+	ph.created_at, ph.created_by_client, coalesce(ph.created_by_user, ''),
+	ph.ended_at, coalesce(ph.ended_by_client, ''), coalesce(ph.ended_by_user, '')`
+
+func scanPhoto(row pgx.CollectableRow) (rapport.Photo, error) {
+	var ph rapport.Photo
+	var capturedOn, endedAt *time.Time
+	var importID *uuid.UUID
+	var focalX, focalY float32
+	var sizes, hashes []string
+	var widths, heights []int
+	err := row.Scan(&ph.ID, &ph.PatronID, &ph.SchoolID, &ph.Version, &ph.State, &ph.Source, &capturedOn,
+		&importID, &ph.ContentHash, &ph.OriginalType, &ph.OriginalBytes, &ph.Width, &ph.Height,
+		&focalX, &focalY, &sizes, &widths, &heights, &hashes,
+		&ph.CreatedAt, &ph.CreatedBy.ClientID, &ph.CreatedBy.ActingUser,
+		&endedAt, &ph.EndedBy.ClientID, &ph.EndedBy.ActingUser)
+	if err != nil {
+		return ph, err
+	}
+	if capturedOn != nil {
+		ph.CapturedOn = *capturedOn
+	}
+	if importID != nil {
+		ph.ImportID = *importID
+	}
+	if endedAt != nil {
+		ph.EndedAt = *endedAt
+	}
+	ph.FocalPoint = rapport.FocalPoint{X: float64(focalX), Y: float64(focalY)}
+	for i := range sizes {
+		ph.Variants = append(ph.Variants, rapport.PhotoVariant{Size: sizes[i], Width: widths[i], Height: heights[i], Hash: hashes[i]})
+	}
+	return ph, nil
+}
+
+// photoReadable adds the conditions that the principal may see the photos of the patron
+// (aliased pa): library staff always, a consumer where its purpose is consented this school
+// year, nobody else.
+func photoReadable(c *conditions, p *rapport.Principal, now time.Time) {
+	switch {
+	case p.HasScope(rapport.ScopePhotosStaff):
+	case p.CanReadPhotos():
+		c.add("photo_consented(pa.id, pa.district_id, " + c.arg(string(p.PhotoPurpose)) + ", " + c.arg(rapport.SchoolYearOf(now)) + ")")
+	default:
+		c.add("false")
+	}
+}
+
+// consentedPurposes returns the purposes the patron's photo may be used for now, for the
+// change feed.
+func consentedPurposes(ctx context.Context, q querier, patronID, districtID uuid.UUID, now time.Time) ([]rapport.PhotoPurpose, error) {
+	var purposes []rapport.PhotoPurpose
+	err := q.QueryRow(ctx, `
+		SELECT coalesce(array_agg(pp.purpose ORDER BY pp.n) FILTER (WHERE photo_consented($1, $2, pp.purpose, $3)), '{}')
+		FROM unnest($4::text[]) WITH ORDINALITY AS pp(purpose, n)`,
+		patronID, districtID, rapport.SchoolYearOf(now), rapport.PhotoPurposes).Scan(&purposes)
+	if err != nil {
+		return nil, fmt.Errorf("read consent of patron %s: %w", patronID, err)
+	}
+	return purposes, nil
+}
+
+// lockPhotoPatron reads the patron under a lock that keeps other changes of its photo out until
+// the unit commits: NotFound when the patron is not in scope or is erased.
+func lockPhotoPatron(ctx context.Context, w *unit, patronID uuid.UUID) (rapport.Patron, error) {
+	pa, err := getPatron(ctx, w.tx, w.scope, patronID, "FOR NO KEY UPDATE")
+	if err != nil {
+		return pa, err
+	}
+	if pa.Erased() {
+		return pa, notFound("patron")
+	}
+	return pa, nil
+}
+
+// currentPhoto returns the patron's current photo, or ok false when there is none.
+func currentPhoto(ctx context.Context, q querier, patronID uuid.UUID) (rapport.Photo, bool, error) {
+	photos, err := queryRows(ctx, q, "get current photo", scanPhoto, `
+		SELECT `+photoColumns+`
+		FROM photos ph JOIN patrons pa ON pa.id = ph.patron_id
+		WHERE ph.patron_id = $1 AND ph.state = 'current'`, []any{patronID})
+	if err != nil || len(photos) == 0 {
+		return rapport.Photo{}, false, err
+	}
+	return photos[0], true, nil
+}
+
+// PutPhoto makes the upload the patron's current photo.
+func (s *Store) PutPhoto(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, patronID uuid.UUID, match rapport.Match, in rapport.PhotoUpload) (rapport.Photo, rapport.PhotoWrite, error) {
+	var out rapport.Photo
+	var did rapport.PhotoWrite
+	err := s.write(ctx, scope, by, "put photo of patron "+patronID.String(), func(w *unit) error {
+		pa, err := lockPhotoPatron(ctx, w, patronID)
+		if err != nil {
+			return err
+		}
+		current, has, err := currentPhoto(ctx, w.tx, patronID)
+		if err != nil {
+			return err
+		}
+		if err := checkMatch("photo", match, current.Version); err != nil {
+			return err
+		}
+		if has {
+			if err := in.CheckReplace(current); err != nil {
+				return err
+			}
+			if current.ContentHash == in.ContentHash && current.Source == in.Source && current.FocalPoint == in.FocalPoint &&
+				current.CapturedOn.Equal(in.CapturedOn) && current.ImportID == in.ImportID {
+				out, did = current, rapport.PhotoUnchanged
+				return nil
+			}
+		}
+		out, err = insertPhoto(ctx, w, pa, in)
+		if err != nil {
+			return err
+		}
+		kind := rapport.EventCreated
+		did = rapport.PhotoCreated
+		if has {
+			did, kind = rapport.PhotoReplacing, rapport.EventReplaced
+		}
+		purposes, err := consentedPurposes(ctx, w.tx, pa.ID, pa.DistrictID, w.now)
+		if err != nil {
+			return err
+		}
+		w.recordPhoto(pa.ID, pa.SchoolID, kind, purposes)
+		return nil
+	})
+	if err != nil {
+		return rapport.Photo{}, "", err
+	}
+	return out, did, nil
+}
+
+// insertPhoto ends the patron's current photo, if any, as replaced, and makes a new current
+// photo of in with its blobs and variants.
+func insertPhoto(ctx context.Context, w *unit, pa rapport.Patron, in rapport.PhotoUpload) (rapport.Photo, error) {
+	hashes := []string{in.Master.Hash}
+	blobs := [][]byte{in.Master.JPEG}
+	for _, v := range in.Variants {
+		hashes, blobs = append(hashes, v.Hash), append(blobs, v.JPEG)
+	}
+	if _, err := w.tx.Exec(ctx, `
+		INSERT INTO photo_blobs (hash, data)
+		SELECT * FROM unnest($1::text[], $2::bytea[])
+		ON CONFLICT (hash) DO NOTHING`, hashes, blobs); err != nil {
+		return rapport.Photo{}, fmt.Errorf("store photo bytes: %w", err)
+	}
+	if _, err := w.tx.Exec(ctx, `
+		UPDATE photos SET state = 'replaced', ended_at = $2, ended_by_client = $3, ended_by_user = $4
+		WHERE patron_id = $1 AND state = 'current'`,
+		pa.ID, w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+		return rapport.Photo{}, fmt.Errorf("end current photo: %w", err)
+	}
+	id := uuid.Must(uuid.NewV7())
+	var capturedOn *time.Time
+	if !in.CapturedOn.IsZero() {
+		capturedOn = &in.CapturedOn
+	}
+	if _, err := w.tx.Exec(ctx, `
+		INSERT INTO photos (id, district_id, patron_id, version, state, source, captured_on, import_id,
+			content_hash, original_type, original_bytes, width, height, focal_x, focal_y, master_hash,
+			created_at, created_by_client, created_by_user)
+		SELECT $1, $2, $3, coalesce((SELECT max(version) FROM photos WHERE patron_id = $3), 0) + 1, 'current', $4, $5, $6,
+			$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17`,
+		id, pa.DistrictID, pa.ID, in.Source, capturedOn, nullUUID(in.ImportID),
+		in.ContentHash, in.OriginalType, in.OriginalBytes, in.Width, in.Height, in.FocalPoint.X, in.FocalPoint.Y, in.Master.Hash,
+		w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+		return rapport.Photo{}, fmt.Errorf("insert photo: %w", err)
+	}
+	n := len(in.Variants)
+	sizes, widths, heights, variantHashes := make([]string, n), make([]int, n), make([]int, n), make([]string, n)
+	for i, v := range in.Variants {
+		sizes[i], widths[i], heights[i], variantHashes[i] = v.Size, v.Width, v.Height, v.Hash
+	}
+	if _, err := w.tx.Exec(ctx, `
+		INSERT INTO photo_variants (photo_id, size, width, height, hash)
+		SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[])`,
+		id, sizes, widths, heights, variantHashes); err != nil {
+		return rapport.Photo{}, fmt.Errorf("insert photo variants: %w", err)
+	}
+	photo, ok, err := currentPhoto(ctx, w.tx, pa.ID)
+	if err == nil && !ok {
+		err = errors.New("the photo just inserted is not current")
+	}
+	return photo, err
+}
+
+// GetPhoto returns the patron's current photo, where the principal may see it.
+func (s *Store) GetPhoto(ctx context.Context, p *rapport.Principal, patronID uuid.UUID) (rapport.Photo, error) {
+	var c conditions
+	c.add("pa.id = " + c.arg(patronID))
+	c.tenant("pa", p.Tenant)
+	c.add("pa.erased_at IS NULL")
+	c.add("ph.state = 'current'")
+	photoReadable(&c, p, s.now(ctx))
+	photos, err := queryRows(ctx, s.pool, "get photo", scanPhoto, `
+		SELECT `+photoColumns+`
+		FROM patrons pa JOIN photos ph ON ph.patron_id = pa.id
+		`+c.sql(), c.args)
+	if err != nil {
+		return rapport.Photo{}, err
+	}
+	if len(photos) == 0 {
+		return rapport.Photo{}, notFound("photo")
+	}
+	return photos[0], nil
+}
+
+// ReadPhotoVariant returns the bytes of a variant of the patron's current photo, counts the
+// read against the client's cap and logs it: one statement, so that a photo is never served
+// without its log row, nor logged without being served.
+func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, read rapport.PhotoRead) (rapport.PhotoVariantRead, error) {
+	now := s.now(ctx)
+	var c conditions
+	c.add("pa.id = " + c.arg(patronID))
+	c.tenant("pa", p.Tenant)
+	c.add("pa.erased_at IS NULL")
+	photoReadable(&c, p, now)
+	size, held := c.arg(read.Size), c.arg(read.NotIfHash)
+	by := p.Actor()
+	client, day, dailyCap := c.arg(p.ClientUUID), c.arg(now.UTC().Format(time.DateOnly)), c.arg(read.DailyCap)
+	logged := fmt.Sprintf(`INSERT INTO access_log (district_id, patron_id, resource, detail, client_id, acting_user,
+				acting_user_source, request_id, accessed_at)
+			SELECT f.district_id, f.id, 'photo', f.size, %s, %s, %s, %s, %s FROM found f, counted`,
+		c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser)), c.arg(nullIfEmpty(string(by.ActingUserSource))),
+		c.arg(nullIfEmpty(p.RequestID)), c.arg(now))
+	var v rapport.PhotoVariantRead
+	var served bool
+	err := s.pool.QueryRow(ctx, `
+		WITH found AS (
+			SELECT pa.id, pa.district_id, v.size, v.width, v.height, v.hash,
+				CASE WHEN v.hash = ANY(`+held+`::text[]) THEN NULL ELSE b.data END AS data
+			FROM patrons pa
+			JOIN photos ph ON ph.patron_id = pa.id AND ph.state = 'current'
+			JOIN photo_variants v ON v.photo_id = ph.id AND v.size = `+size+`
+			JOIN photo_blobs b ON b.hash = v.hash
+			`+c.sql()+`
+		), counted AS (
+			INSERT INTO photo_reads_daily (client_uuid, day, reads)
+			SELECT `+client+`, `+day+`, 1 FROM found WHERE found.data IS NOT NULL
+			ON CONFLICT (client_uuid, day) DO UPDATE SET reads = photo_reads_daily.reads + 1
+			WHERE photo_reads_daily.reads < `+dailyCap+`
+			RETURNING reads
+		), logged AS (
+			`+logged+`
+		)
+		SELECT f.id, f.size, f.width, f.height, f.hash, CASE WHEN counted.reads IS NULL THEN NULL ELSE f.data END,
+			counted.reads IS NOT NULL
+		FROM found f LEFT JOIN counted ON true`, c.args...).Scan(&v.PatronID, &v.Size, &v.Width, &v.Height, &v.Hash, &v.JPEG, &served)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return v, notFound("photo")
+	case err != nil:
+		return v, interpretError(fmt.Errorf("read photo of patron %s: %w", patronID, err))
+	case v.JPEG == nil && !served && !slices.Contains(read.NotIfHash, v.Hash):
+		return rapport.PhotoVariantRead{}, rapport.Errorf(rapport.RateLimited,
+			"this client has read its %d photos for today (UTC); bulk transfers go through POST /v1/exports/photos", read.DailyCap)
+	}
+	return v, nil
+}
+
+// ListPhotos returns one page of the patron's photos, newest first.
+func (s *Store) ListPhotos(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, page rapport.PageRequest) (rapport.Page[rapport.Photo], error) {
+	cursors, err := s.listCursors(ctx, "photos "+patronID.String(), p.Tenant)
+	if err != nil {
+		return rapport.Page[rapport.Photo]{}, err
+	}
+	var c conditions
+	c.add("pa.id = " + c.arg(patronID))
+	c.tenant("pa", p.Tenant)
+	c.add("pa.erased_at IS NULL")
+	photoReadable(&c, p, s.now(ctx))
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM patrons pa `+c.sql()+`)`, c.args...).Scan(&exists); err != nil {
+		return rapport.Page[rapport.Photo]{}, interpretError(fmt.Errorf("list photos: %w", err))
+	}
+	if !exists {
+		return rapport.Page[rapport.Photo]{}, notFound("patron")
+	}
+	if page.Cursor != "" {
+		var version int
+		if err := cursors.decode(page.Cursor, &version); err != nil {
+			return rapport.Page[rapport.Photo]{}, err
+		}
+		c.add("ph.version < " + c.arg(version))
+	}
+	size := page.Size()
+	photos, err := queryRows(ctx, s.pool, "list photos", scanPhoto, `
+		SELECT `+photoColumns+`
+		FROM patrons pa JOIN photos ph ON ph.patron_id = pa.id
+		`+c.sql()+`
+		ORDER BY ph.version DESC
+		LIMIT `+strconv.Itoa(size+1), c.args)
+	if err != nil {
+		return rapport.Page[rapport.Photo]{}, err
+	}
+	return pageOf(photos, size, func(ph rapport.Photo) string { return cursors.encode(ph.Version) }), nil
+}
+
+// GetPhotoMaster returns the patron's current photo and its master's bytes.
+func (s *Store) GetPhotoMaster(ctx context.Context, scope rapport.TenantScope, patronID uuid.UUID) (rapport.Photo, []byte, error) {
+	var c conditions
+	c.add("pa.id = " + c.arg(patronID))
+	c.tenant("pa", scope)
+	c.add("pa.erased_at IS NULL")
+	c.add("ph.state = 'current'")
+	var master []byte
+	photos, err := queryRows(ctx, s.pool, "get photo master", scanPhoto,
+		`SELECT `+photoColumns+` FROM patrons pa JOIN photos ph ON ph.patron_id = pa.id `+c.sql(), c.args)
+	if err != nil {
+		return rapport.Photo{}, nil, err
+	}
+	if len(photos) == 0 {
+		return rapport.Photo{}, nil, notFound("photo")
+	}
+	err = s.pool.QueryRow(ctx, `
+		SELECT b.data FROM photos ph JOIN photo_blobs b ON b.hash = ph.master_hash WHERE ph.id = $1`, photos[0].ID).Scan(&master)
+	if err != nil {
+		return rapport.Photo{}, nil, interpretError(fmt.Errorf("get photo master: %w", err))
+	}
+	return photos[0], master, nil
+}
+
+// RemovePhoto ends the patron's current photo as removed.
+func (s *Store) RemovePhoto(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, patronID uuid.UUID, match rapport.Match) (rapport.Photo, error) {
+	var out rapport.Photo
+	err := s.write(ctx, scope, by, "remove photo of patron "+patronID.String(), func(w *unit) error {
+		pa, err := lockPhotoPatron(ctx, w, patronID)
+		if err != nil {
+			return err
+		}
+		current, has, err := currentPhoto(ctx, w.tx, patronID)
+		if err != nil {
+			return err
+		}
+		if !has {
+			return notFound("photo")
+		}
+		if err := checkMatch("photo", match, current.Version); err != nil {
+			return err
+		}
+		// The consumers who had it are told, so they are those consented until now.
+		purposes, err := consentedPurposes(ctx, w.tx, pa.ID, pa.DistrictID, w.now)
+		if err != nil {
+			return err
+		}
+		if _, err := w.tx.Exec(ctx, `
+			UPDATE photos SET state = 'removed', ended_at = $2, ended_by_client = $3, ended_by_user = $4
+			WHERE id = $1`, current.ID, w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+			return fmt.Errorf("remove photo: %w", err)
+		}
+		w.recordPhoto(pa.ID, pa.SchoolID, rapport.EventRemoved, purposes)
+		current.State, current.EndedAt, current.EndedBy = rapport.PhotoRemoved, w.now, w.by
+		out = current
+		return nil
+	})
+	return out, err
+}
+
+// GetPhotoConsent returns the consent that applies to the patron's photo in the school year.
+func (s *Store) GetPhotoConsent(ctx context.Context, scope rapport.TenantScope, patronID uuid.UUID, schoolYear string) (rapport.PhotoConsent, error) {
+	pa, err := getPatron(ctx, s.pool, scope, patronID, "")
+	if err != nil {
+		return rapport.PhotoConsent{}, err
+	}
+	if pa.Erased() {
+		return rapport.PhotoConsent{}, notFound("patron")
+	}
+	if schoolYear == "" {
+		schoolYear = rapport.SchoolYearOf(s.now(ctx))
+	}
+	return getPhotoConsent(ctx, s.pool, pa, schoolYear)
+}
+
+func getPhotoConsent(ctx context.Context, q querier, pa rapport.Patron, schoolYear string) (rapport.PhotoConsent, error) {
+	out := rapport.PhotoConsent{PatronID: pa.ID, SchoolYear: schoolYear}
+	rows, err := q.Query(ctx, `
+		SELECT pp.purpose, photo_consented($1, $2, pp.purpose, $3), c.recorded_at,
+			coalesce(c.recorded_by_client, ''), coalesce(c.recorded_by_user, '')
+		FROM unnest($4::text[]) WITH ORDINALITY AS pp(purpose, n)
+		LEFT JOIN photo_consents c ON c.patron_id = $1 AND c.purpose = pp.purpose AND c.school_year = $3
+		ORDER BY pp.n`, pa.ID, pa.DistrictID, schoolYear, rapport.PhotoPurposes)
+	if err != nil {
+		return out, interpretError(fmt.Errorf("get photo consent: %w", err))
+	}
+	out.Purposes, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rapport.PurposeConsent, error) {
+		var pc rapport.PurposeConsent
+		var at *time.Time
+		err := row.Scan(&pc.Purpose, &pc.Granted, &at, &pc.RecordedBy.ClientID, &pc.RecordedBy.ActingUser)
+		if at != nil {
+			pc.Recorded, pc.RecordedAt = true, *at
+		}
+		return pc, err
+	})
+	if err != nil {
+		return out, interpretError(fmt.Errorf("get photo consent: %w", err))
+	}
+	return out, nil
+}
+
+// SetPhotoConsent records the patron's consent for the purposes given, and tells the consumers
+// whose consent for the current photo changed.
+func (s *Store) SetPhotoConsent(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, patronID uuid.UUID, schoolYear string, granted map[rapport.PhotoPurpose]bool) (rapport.PhotoConsent, error) {
+	var out rapport.PhotoConsent
+	err := s.write(ctx, scope, by, "set photo consent of patron "+patronID.String(), func(w *unit) error {
+		pa, err := lockPhotoPatron(ctx, w, patronID)
+		if err != nil {
+			return err
+		}
+		if schoolYear == "" {
+			schoolYear = rapport.SchoolYearOf(w.now)
+		}
+		before, err := consentedPurposes(ctx, w.tx, pa.ID, pa.DistrictID, w.now)
+		if err != nil {
+			return err
+		}
+		var purposes []string
+		var values []bool
+		for _, purpose := range rapport.PhotoPurposes {
+			if g, ok := granted[purpose]; ok {
+				purposes, values = append(purposes, string(purpose)), append(values, g)
+			}
+		}
+		if _, err := w.tx.Exec(ctx, `
+			INSERT INTO photo_consents (district_id, patron_id, purpose, school_year, granted, recorded_at, recorded_by_client, recorded_by_user)
+			SELECT $1, $2, u.purpose, $3, u.granted, $6, $4, $5
+			FROM unnest($7::text[], $8::boolean[]) AS u(purpose, granted)
+			ON CONFLICT (patron_id, purpose, school_year) DO UPDATE
+			SET granted = EXCLUDED.granted, recorded_at = EXCLUDED.recorded_at,
+				recorded_by_client = EXCLUDED.recorded_by_client, recorded_by_user = EXCLUDED.recorded_by_user`,
+			pa.DistrictID, pa.ID, schoolYear, w.by.ClientID, nullIfEmpty(w.by.ActingUser), w.now, purposes, values); err != nil {
+			return fmt.Errorf("record consent: %w", err)
+		}
+		after, err := consentedPurposes(ctx, w.tx, pa.ID, pa.DistrictID, w.now)
+		if err != nil {
+			return err
+		}
+		if _, has, err := currentPhoto(ctx, w.tx, pa.ID); err != nil {
+			return err
+		} else if has {
+			// Only consent for the current school year changes what consumers see now.
+			for _, purpose := range rapport.PhotoPurposes {
+				was, is := slices.Contains(before, purpose), slices.Contains(after, purpose)
+				switch {
+				case is && !was:
+					w.recordPhotoConsent(pa.ID, pa.SchoolID, rapport.EventCreated, purpose)
+				case was && !is:
+					w.recordPhotoConsent(pa.ID, pa.SchoolID, rapport.EventRemoved, purpose)
+				}
+			}
+		}
+		out, err = getPhotoConsent(ctx, w.tx, pa, schoolYear)
+		return err
+	})
+	return out, err
+}
+
+// erasePhotos deletes every photo the patron had, their consent, and the bytes no other photo
+// shares, and tells the consumers that held the current one to drop it. The access log keeps
+// who read them, which holds no picture.
+func erasePhotos(ctx context.Context, w *unit, pa rapport.Patron) error {
+	_, has, err := currentPhoto(ctx, w.tx, pa.ID)
+	if err != nil {
+		return err
+	}
+	if has {
+		purposes, err := consentedPurposes(ctx, w.tx, pa.ID, pa.DistrictID, w.now)
+		if err != nil {
+			return err
+		}
+		w.recordPhoto(pa.ID, pa.SchoolID, rapport.EventRemoved, purposes)
+	}
+	var hashes []string
+	if err := w.tx.QueryRow(ctx, `
+		SELECT coalesce(array_agg(DISTINCT h), '{}') FROM (
+			SELECT ph.master_hash FROM photos ph WHERE ph.patron_id = $1
+			UNION ALL
+			SELECT v.hash FROM photo_variants v JOIN photos ph ON ph.id = v.photo_id WHERE ph.patron_id = $1
+		) AS used(h)`, pa.ID).Scan(&hashes); err != nil {
+		return fmt.Errorf("erase photos: %w", err)
+	}
+	for _, sql := range []string{
+		`DELETE FROM photos WHERE patron_id = $1`, // and their variants, which cascade
+		`DELETE FROM photo_consents WHERE patron_id = $1`,
+	} {
+		if _, err := w.tx.Exec(ctx, sql, pa.ID); err != nil {
+			return fmt.Errorf("erase photos: %w", err)
+		}
+	}
+	if _, err := w.tx.Exec(ctx, `
+		DELETE FROM photo_blobs b
+		WHERE b.hash = ANY($1)
+		  AND NOT EXISTS (SELECT 1 FROM photos ph WHERE ph.master_hash = b.hash)
+		  AND NOT EXISTS (SELECT 1 FROM photo_variants v WHERE v.hash = b.hash)`, hashes); err != nil {
+		return fmt.Errorf("erase photo bytes: %w", err)
+	}
+	return nil
+}
+
+// GetPhotoConsentDefaults returns the district's default consent per purpose.
+func (s *Store) GetPhotoConsentDefaults(ctx context.Context, scope rapport.TenantScope) ([]rapport.DefaultConsent, error) {
+	return getPhotoConsentDefaults(ctx, s.pool, scope.DistrictID)
+}
+
+func getPhotoConsentDefaults(ctx context.Context, q querier, districtID uuid.UUID) ([]rapport.DefaultConsent, error) {
+	return queryRows(ctx, q, "get photo consent defaults", func(row pgx.CollectableRow) (rapport.DefaultConsent, error) {
+		var d rapport.DefaultConsent
+		var granted *bool
+		var at *time.Time
+		err := row.Scan(&d.Purpose, &granted, &at)
+		d.Granted, d.Set = rapport.DefaultPhotoConsent(d.Purpose), granted != nil
+		if granted != nil {
+			d.Granted, d.UpdatedAt = *granted, *at
+		}
+		return d, err
+	}, `
+		SELECT pp.purpose, d.granted, d.updated_at
+		FROM unnest($2::text[]) WITH ORDINALITY AS pp(purpose, n)
+		LEFT JOIN photo_consent_defaults d ON d.district_id = $1 AND d.purpose = pp.purpose
+		ORDER BY pp.n`, []any{districtID, rapport.PhotoPurposes})
+}
+
+// SetPhotoConsentDefaults sets the district's defaults and tells the consumers whose consent
+// changed with them: for each purpose whose default turns, one event for every patron of the
+// district with a current photo and no consent of their own this school year.
+func (s *Store) SetPhotoConsentDefaults(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, granted map[rapport.PhotoPurpose]bool) ([]rapport.DefaultConsent, error) {
+	if !scope.AllSchools() {
+		return nil, rapport.Errorf(rapport.Forbidden, "the district's default consent applies to every school; only a client of the whole district may set it")
+	}
+	var out []rapport.DefaultConsent
+	err := s.write(ctx, scope, by, "set photo consent defaults", func(w *unit) error {
+		before, err := getPhotoConsentDefaults(ctx, w.tx, scope.DistrictID)
+		if err != nil {
+			return err
+		}
+		for _, d := range before {
+			g, ok := granted[d.Purpose]
+			if !ok || g == d.Granted && d.Set {
+				continue
+			}
+			if _, err := w.tx.Exec(ctx, `
+				INSERT INTO photo_consent_defaults (district_id, purpose, granted, updated_at)
+				VALUES ($1, $2, $3, $4)
+				ON CONFLICT (district_id, purpose) DO UPDATE SET granted = EXCLUDED.granted, updated_at = EXCLUDED.updated_at`,
+				scope.DistrictID, d.Purpose, g, w.now); err != nil {
+				return fmt.Errorf("set default: %w", err)
+			}
+			if g == d.Granted {
+				continue // set now, but the same as before: nobody's consent changed
+			}
+			kind := rapport.EventRemoved
+			if g {
+				kind = rapport.EventCreated
+			}
+			// A statement of its own rather than w.recordPhotoConsent: it may be every patron
+			// of the district.
+			if _, err := w.tx.Exec(ctx, `
+				INSERT INTO changes (district_id, resource, resource_id, school_id, event, photo_purposes, photo_consent,
+					at, by_client, by_user, by_user_source)
+				SELECT pa.district_id, 'photo', pa.id, pa.school_id, $2, ARRAY[$3::text], true, $5, $6, $7, $8
+				FROM photos ph JOIN patrons pa ON pa.id = ph.patron_id
+				WHERE ph.district_id = $1 AND ph.state = 'current'
+				  AND NOT EXISTS (SELECT 1 FROM photo_consents c
+				                  WHERE c.patron_id = pa.id AND c.purpose = $3 AND c.school_year = $4)
+				ORDER BY pa.id`,
+				scope.DistrictID, kind, d.Purpose, rapport.SchoolYearOf(w.now), w.now, w.by.ClientID,
+				nullIfEmpty(w.by.ActingUser), nullIfEmpty(string(w.by.ActingUserSource))); err != nil {
+				return fmt.Errorf("tell consumers: %w", err)
+			}
+		}
+		out, err = getPhotoConsentDefaults(ctx, w.tx, scope.DistrictID)
+		return err
+	})
+	return out, err
+}
