@@ -968,6 +968,177 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for PhotoFile.
+const (
+	PhotoFileIdCardJpg PhotoFile = "id_card.jpg"
+	PhotoFileN128Jpg   PhotoFile = "128.jpg"
+	PhotoFileN256Jpg   PhotoFile = "256.jpg"
+	PhotoFileN48Jpg    PhotoFile = "48.jpg"
+	PhotoFileN512Jpg   PhotoFile = "512.jpg"
+	PhotoFileN96Jpg    PhotoFile = "96.jpg"
+)
+
+// Valid indicates whether the value is a known member of the PhotoFile enum.
+func (e PhotoFile) Valid() bool {
+	switch e {
+	case PhotoFileIdCardJpg:
+		return true
+	case PhotoFileN128Jpg:
+		return true
+	case PhotoFileN256Jpg:
+		return true
+	case PhotoFileN48Jpg:
+		return true
+	case PhotoFileN512Jpg:
+		return true
+	case PhotoFileN96Jpg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoIDType.
+const (
+	PhotoIDTypeBarcode   PhotoIDType = "barcode"
+	PhotoIDTypeLmsId     PhotoIDType = "lms_id"
+	PhotoIDTypeSisId     PhotoIDType = "sis_id"
+	PhotoIDTypeSourcedId PhotoIDType = "sourced_id"
+	PhotoIDTypeUsername  PhotoIDType = "username"
+)
+
+// Valid indicates whether the value is a known member of the PhotoIDType enum.
+func (e PhotoIDType) Valid() bool {
+	switch e {
+	case PhotoIDTypeBarcode:
+		return true
+	case PhotoIDTypeLmsId:
+		return true
+	case PhotoIDTypeSisId:
+		return true
+	case PhotoIDTypeSourcedId:
+		return true
+	case PhotoIDTypeUsername:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSignedPhotoParamsIdType.
+const (
+	GetSignedPhotoParamsIdTypeBarcode   GetSignedPhotoParamsIdType = "barcode"
+	GetSignedPhotoParamsIdTypeLmsId     GetSignedPhotoParamsIdType = "lms_id"
+	GetSignedPhotoParamsIdTypeSisId     GetSignedPhotoParamsIdType = "sis_id"
+	GetSignedPhotoParamsIdTypeSourcedId GetSignedPhotoParamsIdType = "sourced_id"
+	GetSignedPhotoParamsIdTypeUsername  GetSignedPhotoParamsIdType = "username"
+)
+
+// Valid indicates whether the value is a known member of the GetSignedPhotoParamsIdType enum.
+func (e GetSignedPhotoParamsIdType) Valid() bool {
+	switch e {
+	case GetSignedPhotoParamsIdTypeBarcode:
+		return true
+	case GetSignedPhotoParamsIdTypeLmsId:
+		return true
+	case GetSignedPhotoParamsIdTypeSisId:
+		return true
+	case GetSignedPhotoParamsIdTypeSourcedId:
+		return true
+	case GetSignedPhotoParamsIdTypeUsername:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSignedPhotoParamsFile.
+const (
+	GetSignedPhotoParamsFileIdCardJpg GetSignedPhotoParamsFile = "id_card.jpg"
+	GetSignedPhotoParamsFileN128Jpg   GetSignedPhotoParamsFile = "128.jpg"
+	GetSignedPhotoParamsFileN256Jpg   GetSignedPhotoParamsFile = "256.jpg"
+	GetSignedPhotoParamsFileN48Jpg    GetSignedPhotoParamsFile = "48.jpg"
+	GetSignedPhotoParamsFileN512Jpg   GetSignedPhotoParamsFile = "512.jpg"
+	GetSignedPhotoParamsFileN96Jpg    GetSignedPhotoParamsFile = "96.jpg"
+)
+
+// Valid indicates whether the value is a known member of the GetSignedPhotoParamsFile enum.
+func (e GetSignedPhotoParamsFile) Valid() bool {
+	switch e {
+	case GetSignedPhotoParamsFileIdCardJpg:
+		return true
+	case GetSignedPhotoParamsFileN128Jpg:
+		return true
+	case GetSignedPhotoParamsFileN256Jpg:
+		return true
+	case GetSignedPhotoParamsFileN48Jpg:
+		return true
+	case GetSignedPhotoParamsFileN512Jpg:
+		return true
+	case GetSignedPhotoParamsFileN96Jpg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSignedPhotoVersionParamsIdType.
+const (
+	GetSignedPhotoVersionParamsIdTypeBarcode   GetSignedPhotoVersionParamsIdType = "barcode"
+	GetSignedPhotoVersionParamsIdTypeLmsId     GetSignedPhotoVersionParamsIdType = "lms_id"
+	GetSignedPhotoVersionParamsIdTypeSisId     GetSignedPhotoVersionParamsIdType = "sis_id"
+	GetSignedPhotoVersionParamsIdTypeSourcedId GetSignedPhotoVersionParamsIdType = "sourced_id"
+	GetSignedPhotoVersionParamsIdTypeUsername  GetSignedPhotoVersionParamsIdType = "username"
+)
+
+// Valid indicates whether the value is a known member of the GetSignedPhotoVersionParamsIdType enum.
+func (e GetSignedPhotoVersionParamsIdType) Valid() bool {
+	switch e {
+	case GetSignedPhotoVersionParamsIdTypeBarcode:
+		return true
+	case GetSignedPhotoVersionParamsIdTypeLmsId:
+		return true
+	case GetSignedPhotoVersionParamsIdTypeSisId:
+		return true
+	case GetSignedPhotoVersionParamsIdTypeSourcedId:
+		return true
+	case GetSignedPhotoVersionParamsIdTypeUsername:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetSignedPhotoVersionParamsFile.
+const (
+	GetSignedPhotoVersionParamsFileIdCardJpg GetSignedPhotoVersionParamsFile = "id_card.jpg"
+	GetSignedPhotoVersionParamsFileN128Jpg   GetSignedPhotoVersionParamsFile = "128.jpg"
+	GetSignedPhotoVersionParamsFileN256Jpg   GetSignedPhotoVersionParamsFile = "256.jpg"
+	GetSignedPhotoVersionParamsFileN48Jpg    GetSignedPhotoVersionParamsFile = "48.jpg"
+	GetSignedPhotoVersionParamsFileN512Jpg   GetSignedPhotoVersionParamsFile = "512.jpg"
+	GetSignedPhotoVersionParamsFileN96Jpg    GetSignedPhotoVersionParamsFile = "96.jpg"
+)
+
+// Valid indicates whether the value is a known member of the GetSignedPhotoVersionParamsFile enum.
+func (e GetSignedPhotoVersionParamsFile) Valid() bool {
+	switch e {
+	case GetSignedPhotoVersionParamsFileIdCardJpg:
+		return true
+	case GetSignedPhotoVersionParamsFileN128Jpg:
+		return true
+	case GetSignedPhotoVersionParamsFileN256Jpg:
+		return true
+	case GetSignedPhotoVersionParamsFileN48Jpg:
+		return true
+	case GetSignedPhotoVersionParamsFileN512Jpg:
+		return true
+	case GetSignedPhotoVersionParamsFileN96Jpg:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessLogEntry defines model for AccessLogEntry.
 type AccessLogEntry struct {
 	AccessedAt time.Time `json:"accessed_at"`
@@ -1997,6 +2168,17 @@ type PhotoSize string
 // PhotoSource Where a photo came from.
 type PhotoSource string
 
+// PhotoURLSecret defines model for PhotoURLSecret.
+type PhotoURLSecret struct {
+	ClientId string `json:"client_id"`
+
+	// PhotoUrlSecret 32 random bytes in base64url without padding; these 43 characters are the HMAC key of the consumer's URLs. Shown this once.
+	PhotoUrlSecret string `json:"photo_url_secret"`
+
+	// UrlTemplate The consumer's URLs, with `{id_type}`, `{id}`, `{size}`, `{exp}` and `{sig}` to fill in.
+	UrlTemplate string `json:"url_template"`
+}
+
 // PhotoVariant defines model for PhotoVariant.
 type PhotoVariant struct {
 	// Etag The strong ETag of the JPEG (the hash of its bytes), as `GET …/photo` sends it.
@@ -2374,8 +2556,29 @@ type NoteID = UUID
 // PatronID defines model for PatronID.
 type PatronID = UUID
 
+// PhotoFile defines model for PhotoFile.
+type PhotoFile string
+
+// PhotoIDType defines model for PhotoIDType.
+type PhotoIDType string
+
+// PhotoPatronIdentifier defines model for PhotoPatronIdentifier.
+type PhotoPatronIdentifier = string
+
 // PhotoSizeQuery A JPEG served of every photo; squares of 48 to 512 pixels, and `id_card`, a 175×263 portrait.
 type PhotoSizeQuery = PhotoSize
+
+// PhotoURLClientID defines model for PhotoURLClientID.
+type PhotoURLClientID = string
+
+// PhotoURLExpiry defines model for PhotoURLExpiry.
+type PhotoURLExpiry = int64
+
+// PhotoURLSignature defines model for PhotoURLSignature.
+type PhotoURLSignature = string
+
+// PhotoVersion defines model for PhotoVersion.
+type PhotoVersion = string
 
 // SchoolID defines model for SchoolID.
 type SchoolID = UUID
@@ -2593,6 +2796,17 @@ type GetClientParams struct {
 
 // UpdateClientParams defines parameters for UpdateClient.
 type UpdateClientParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IfMatch The ETag the change is based on. When the record changed since, the write is refused with 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RotatePhotoURLSecretParams defines parameters for RotatePhotoURLSecret.
+type RotatePhotoURLSecretParams struct {
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
 	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
 	// or the request is refused with 403.
@@ -3213,6 +3427,48 @@ type CreateVisitParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetSignedPhotoParams defines parameters for GetSignedPhoto.
+type GetSignedPhotoParams struct {
+	// ClientId The consumer's `client_id`.
+	ClientId PhotoURLClientID `form:"client_id" json:"client_id"`
+
+	// Exp When the URL stops working, in Unix seconds.
+	Exp PhotoURLExpiry `form:"exp" json:"exp"`
+
+	// Sig The unpadded base64url HMAC-SHA256 of the request under the consumer's photo URL secret.
+	Sig PhotoURLSignature `form:"sig" json:"sig"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetSignedPhotoParamsIdType defines parameters for GetSignedPhoto.
+type GetSignedPhotoParamsIdType string
+
+// GetSignedPhotoParamsFile defines parameters for GetSignedPhoto.
+type GetSignedPhotoParamsFile string
+
+// GetSignedPhotoVersionParams defines parameters for GetSignedPhotoVersion.
+type GetSignedPhotoVersionParams struct {
+	// ClientId The consumer's `client_id`.
+	ClientId PhotoURLClientID `form:"client_id" json:"client_id"`
+
+	// Exp When the URL stops working, in Unix seconds.
+	Exp PhotoURLExpiry `form:"exp" json:"exp"`
+
+	// Sig The unpadded base64url HMAC-SHA256 of the request under the consumer's photo URL secret.
+	Sig PhotoURLSignature `form:"sig" json:"sig"`
+
+	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetSignedPhotoVersionParamsIdType defines parameters for GetSignedPhotoVersion.
+type GetSignedPhotoVersionParamsIdType string
+
+// GetSignedPhotoVersionParamsFile defines parameters for GetSignedPhotoVersion.
+type GetSignedPhotoVersionParamsFile string
+
 // GetPublicPledgeParams defines parameters for GetPublicPledge.
 type GetPublicPledgeParams struct {
 	// IfNoneMatch An ETag the caller holds. When it is still current the answer is 304 without a body.
@@ -3529,6 +3785,9 @@ type ServerInterface interface {
 	// UpdateClient Change an API client
 	// (PATCH /v1/clients/{id})
 	UpdateClient(ctx echo.Context, id ClientRecordID, params UpdateClientParams) error
+	// RotatePhotoURLSecret Give a photo consumer a new secret for signed photo URLs
+	// (POST /v1/clients/{id}/photo-url-secret)
+	RotatePhotoURLSecret(ctx echo.Context, id ClientRecordID, params RotatePhotoURLSecretParams) error
 	// RevokeClient Revoke an API client
 	// (POST /v1/clients/{id}/revoke)
 	RevokeClient(ctx echo.Context, id ClientRecordID, params RevokeClientParams) error
@@ -3652,6 +3911,12 @@ type ServerInterface interface {
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx echo.Context, patronId PatronID, params CreateVisitParams) error
+	// GetSignedPhoto Get a photo by a signed URL
+	// (GET /v1/photos/{id_type}/{id}/{file})
+	GetSignedPhoto(ctx echo.Context, idType GetSignedPhotoParamsIdType, id PhotoPatronIdentifier, file GetSignedPhotoParamsFile, params GetSignedPhotoParams) error
+	// GetSignedPhotoVersion Get a version of a photo by a signed URL
+	// (GET /v1/photos/{id_type}/{id}/{version}/{file})
+	GetSignedPhotoVersion(ctx echo.Context, idType GetSignedPhotoVersionParamsIdType, id PhotoPatronIdentifier, version PhotoVersion, file GetSignedPhotoVersionParamsFile, params GetSignedPhotoVersionParams) error
 	// GetPublicPledge The school's current service pledge, for the public
 	// (GET /v1/public/schools/{slug}/pledge)
 	GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error
@@ -4256,6 +4521,57 @@ func (w *ServerInterfaceWrapper) UpdateClient(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateClient(ctx, id, params)
+	return err
+}
+
+// RotatePhotoURLSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotatePhotoURLSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ClientRecordID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotatePhotoURLSecretParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotatePhotoURLSecret(ctx, id, params)
 	return err
 }
 
@@ -6487,6 +6803,158 @@ func (w *ServerInterfaceWrapper) CreateVisit(ctx echo.Context) error {
 	return err
 }
 
+// GetSignedPhoto converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSignedPhoto(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id_type" -------------
+	var idType GetSignedPhotoParamsIdType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id_type", ctx.Param("id_type"), &idType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id_type: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id PhotoPatronIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "file" -------------
+	var file GetSignedPhotoParamsFile
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file", ctx.Param("file"), &file, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSignedPhotoParams
+	// ------------- Required query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Required query parameter "exp" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "exp", ctx.QueryParams(), &params.Exp, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter exp: %s", err))
+	}
+
+	// ------------- Required query parameter "sig" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "sig", ctx.QueryParams(), &params.Sig, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sig: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSignedPhoto(ctx, idType, id, file, params)
+	return err
+}
+
+// GetSignedPhotoVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSignedPhotoVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id_type" -------------
+	var idType GetSignedPhotoVersionParamsIdType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id_type", ctx.Param("id_type"), &idType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id_type: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id PhotoPatronIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version PhotoVersion
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// ------------- Path parameter "file" -------------
+	var file GetSignedPhotoVersionParamsFile
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file", ctx.Param("file"), &file, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSignedPhotoVersionParams
+	// ------------- Required query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Required query parameter "exp" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "exp", ctx.QueryParams(), &params.Exp, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter exp: %s", err))
+	}
+
+	// ------------- Required query parameter "sig" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "sig", ctx.QueryParams(), &params.Sig, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sig: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSignedPhotoVersion(ctx, idType, id, version, file, params)
+	return err
+}
+
 // GetPublicPledge converts echo context to params.
 func (w *ServerInterfaceWrapper) GetPublicPledge(ctx echo.Context) error {
 	var err error
@@ -7037,6 +7505,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/clients/:id", wrapper.UpdateClient, options.OperationMiddlewares["UpdateClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/revoke", wrapper.RevokeClient, options.OperationMiddlewares["RevokeClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/secret", wrapper.RotateClientSecret, options.OperationMiddlewares["RotateClientSecret"]...)
+	router.POST(options.BaseURL+"/v1/clients/:id/photo-url-secret", wrapper.RotatePhotoURLSecret, options.OperationMiddlewares["RotatePhotoURLSecret"]...)
 	router.GET(options.BaseURL+"/v1/patrons", wrapper.ListPatrons, options.OperationMiddlewares["ListPatrons"]...)
 	router.POST(options.BaseURL+"/v1/patrons", wrapper.CreatePatron, options.OperationMiddlewares["CreatePatron"]...)
 	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id", wrapper.DeletePatron, options.OperationMiddlewares["DeletePatron"]...)
@@ -7047,6 +7516,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/patrons/:patron_id/notes", wrapper.CreateNote, options.OperationMiddlewares["CreateNote"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/access-log", wrapper.ListPatronAccessLog, options.OperationMiddlewares["ListPatronAccessLog"]...)
 	router.GET(options.BaseURL+"/v1/access-log", wrapper.ListAccessLog, options.OperationMiddlewares["ListAccessLog"]...)
+	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:file", wrapper.GetSignedPhoto, options.OperationMiddlewares["GetSignedPhoto"]...)
+	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:version/:file", wrapper.GetSignedPhotoVersion, options.OperationMiddlewares["GetSignedPhotoVersion"]...)
 	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.DeletePatronPhoto, options.OperationMiddlewares["DeletePatronPhoto"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.GetPatronPhoto, options.OperationMiddlewares["GetPatronPhoto"]...)
 	router.PATCH(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.UpdatePatronPhoto, options.OperationMiddlewares["UpdatePatronPhoto"]...)
@@ -10812,6 +11283,320 @@ type UpdateClient503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateClient503ApplicationProblemPlusJSONResponse) VisitUpdateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecretRequestObject struct {
+	Id     ClientRecordID `json:"id"`
+	Params RotatePhotoURLSecretParams
+}
+
+type RotatePhotoURLSecretResponseObject interface {
+	VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error
+}
+
+type RotatePhotoURLSecret200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type RotatePhotoURLSecret200JSONResponse struct {
+	Body    PhotoURLSecret
+	Headers RotatePhotoURLSecret200ResponseHeaders
+}
+
+func (response RotatePhotoURLSecret200JSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret400ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret401ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret403ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret404ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret409ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret412ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret429ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret500ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotatePhotoURLSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotatePhotoURLSecret503ApplicationProblemPlusJSONResponse) VisitRotatePhotoURLSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -23652,6 +24437,531 @@ func (response CreateVisit503ApplicationProblemPlusJSONResponse) VisitCreateVisi
 	return err
 }
 
+type GetSignedPhotoRequestObject struct {
+	IdType GetSignedPhotoParamsIdType `json:"id_type"`
+	Id     PhotoPatronIdentifier      `json:"id"`
+	File   GetSignedPhotoParamsFile   `json:"file"`
+	Params GetSignedPhotoParams
+}
+
+type GetSignedPhotoResponseObject interface {
+	VisitGetSignedPhotoResponse(w http.ResponseWriter) error
+}
+
+type GetSignedPhoto200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	XContentTypeOptions      *string
+}
+
+type GetSignedPhoto200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetSignedPhoto200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetSignedPhoto200ImagejpegResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetSignedPhoto304Response = NotModifiedResponse
+
+func (response GetSignedPhoto304Response) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSignedPhoto400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto400ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhoto401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto401ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhoto404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto404ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhoto429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto429ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhoto500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto500ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhoto503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhoto503ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersionRequestObject struct {
+	IdType  GetSignedPhotoVersionParamsIdType `json:"id_type"`
+	Id      PhotoPatronIdentifier             `json:"id"`
+	Version PhotoVersion                      `json:"version"`
+	File    GetSignedPhotoVersionParamsFile   `json:"file"`
+	Params  GetSignedPhotoVersionParams
+}
+
+type GetSignedPhotoVersionResponseObject interface {
+	VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error
+}
+
+type GetSignedPhotoVersion200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ETag                     *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+	XContentTypeOptions      *string
+}
+
+type GetSignedPhotoVersion200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetSignedPhotoVersion200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetSignedPhotoVersion200ImagejpegResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.XContentTypeOptions != nil {
+		w.Header().Set("X-Content-Type-Options", fmt.Sprint(*response.Headers.XContentTypeOptions))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetSignedPhotoVersion304Response = NotModifiedResponse
+
+func (response GetSignedPhotoVersion304Response) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSignedPhotoVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion400ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion401ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersion404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion404ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersion429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion429ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersion500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion500ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSignedPhotoVersion503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSignedPhotoVersion503ApplicationProblemPlusJSONResponse) VisitGetSignedPhotoVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPublicPledgeRequestObject struct {
 	Slug   string `json:"slug"`
 	Params GetPublicPledgeParams
@@ -26569,6 +27879,9 @@ type StrictServerInterface interface {
 	// UpdateClient Change an API client
 	// (PATCH /v1/clients/{id})
 	UpdateClient(ctx context.Context, request UpdateClientRequestObject) (UpdateClientResponseObject, error)
+	// RotatePhotoURLSecret Give a photo consumer a new secret for signed photo URLs
+	// (POST /v1/clients/{id}/photo-url-secret)
+	RotatePhotoURLSecret(ctx context.Context, request RotatePhotoURLSecretRequestObject) (RotatePhotoURLSecretResponseObject, error)
 	// RevokeClient Revoke an API client
 	// (POST /v1/clients/{id}/revoke)
 	RevokeClient(ctx context.Context, request RevokeClientRequestObject) (RevokeClientResponseObject, error)
@@ -26692,6 +28005,12 @@ type StrictServerInterface interface {
 	// CreateVisit Check a patron in
 	// (POST /v1/patrons/{patron_id}/visits)
 	CreateVisit(ctx context.Context, request CreateVisitRequestObject) (CreateVisitResponseObject, error)
+	// GetSignedPhoto Get a photo by a signed URL
+	// (GET /v1/photos/{id_type}/{id}/{file})
+	GetSignedPhoto(ctx context.Context, request GetSignedPhotoRequestObject) (GetSignedPhotoResponseObject, error)
+	// GetSignedPhotoVersion Get a version of a photo by a signed URL
+	// (GET /v1/photos/{id_type}/{id}/{version}/{file})
+	GetSignedPhotoVersion(ctx context.Context, request GetSignedPhotoVersionRequestObject) (GetSignedPhotoVersionResponseObject, error)
 	// GetPublicPledge The school's current service pledge, for the public
 	// (GET /v1/public/schools/{slug}/pledge)
 	GetPublicPledge(ctx context.Context, request GetPublicPledgeRequestObject) (GetPublicPledgeResponseObject, error)
@@ -27171,6 +28490,32 @@ func (sh *strictHandler) UpdateClient(ctx echo.Context, id ClientRecordID, param
 		return err
 	} else if validResponse, ok := response.(UpdateClientResponseObject); ok {
 		return validResponse.VisitUpdateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotatePhotoURLSecret operation middleware
+func (sh *strictHandler) RotatePhotoURLSecret(ctx echo.Context, id ClientRecordID, params RotatePhotoURLSecretParams) error {
+	var request RotatePhotoURLSecretRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotatePhotoURLSecret(ctx.Request().Context(), request.(RotatePhotoURLSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotatePhotoURLSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotatePhotoURLSecretResponseObject); ok {
+		return validResponse.VisitRotatePhotoURLSecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -28602,6 +29947,63 @@ func (sh *strictHandler) CreateVisit(ctx echo.Context, patronId PatronID, params
 	return nil
 }
 
+// GetSignedPhoto operation middleware
+func (sh *strictHandler) GetSignedPhoto(ctx echo.Context, idType GetSignedPhotoParamsIdType, id PhotoPatronIdentifier, file GetSignedPhotoParamsFile, params GetSignedPhotoParams) error {
+	var request GetSignedPhotoRequestObject
+
+	request.IdType = idType
+	request.Id = id
+	request.File = file
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSignedPhoto(ctx.Request().Context(), request.(GetSignedPhotoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSignedPhoto")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSignedPhotoResponseObject); ok {
+		return validResponse.VisitGetSignedPhotoResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSignedPhotoVersion operation middleware
+func (sh *strictHandler) GetSignedPhotoVersion(ctx echo.Context, idType GetSignedPhotoVersionParamsIdType, id PhotoPatronIdentifier, version PhotoVersion, file GetSignedPhotoVersionParamsFile, params GetSignedPhotoVersionParams) error {
+	var request GetSignedPhotoVersionRequestObject
+
+	request.IdType = idType
+	request.Id = id
+	request.Version = version
+	request.File = file
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSignedPhotoVersion(ctx.Request().Context(), request.(GetSignedPhotoVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSignedPhotoVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSignedPhotoVersionResponseObject); ok {
+		return validResponse.VisitGetSignedPhotoVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetPublicPledge operation middleware
 func (sh *strictHandler) GetPublicPledge(ctx echo.Context, slug string, params GetPublicPledgeParams) error {
 	var request GetPublicPledgeRequestObject
@@ -28933,447 +30335,470 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs3ti+OvwqKs6tMZreoi2UnkWrqlOI4iWccW0eSJzN7mKOGukESoybAAdCimfxcNfV7he+uc95g",
-	"zh/fNzh/nv0m8yTfwlpAN5rs5k032+HU3o5IotG4rvv6rF9biRyNpWDC6NbRr60hoylT8OdJkjCtd15I",
-	"YZTMdk6yTE523io+4ML+nDKdKD42XIrWUetiyIhif8+ZNk80ibFZHBHFxowalpLJkAnCDeGaSMGI7BMz",
-	"ZORKyYlmikhor+E7zdQNU2RCdU8kUvT5IFcsJUYSaodA2vHZyenp27OLyxdvz84v3569+v7Vm/O4c0zo",
-	"lWbCEGmGTE24Zl3yhtmuKJnwLE2oSrs90YpaOhmyEbWTGNH3r5kYmGHr6OD5l1HLTMesddTSRnExaH34",
-	"ELVe0GTI/CLMz9v+zMWAqDxjmvSlgikopsdSaNZtetnzw7p3vbygg/lXnBslxYAwYbiZEkMHfvEUGytm",
-	"Z0xtS9KmZDyURj7RdpFtg7/n0i79+Q8nOwfPntvHuNHkamqY7jQO7cuDuqG95uJ6fmhn370gXx189RXJ",
-	"uLi2O2TfKth7Q8Z0wI5I3Mv39p4m//rHP+EPdkwUy37fa9kmvVYcETPkOjg3NE0V05pMuBmWfSW50lJV",
-	"B1wzQplQHFbd2fQ9u6VLFJ5KxbTMVbLuRp1Rw17zETc78G/9KzX/pTjnCc0ypp5ocpUn18wcwZcjqY2f",
-	"vLZ3I6GCjOg1I9QQKRJG2mOmyMnpK5JknAkT9YRUxH6n2EgaVlkvmRtCBaFJwsYG7ss1E50uec2vGbzO",
-	"TCRx15tcMXuTuCF9ae+U7gnb4tXLi+9IMTfXmPQ5y1JNUkX7JiJUpHiHib1aU0KFnjAFt9PPBQ8nNawn",
-	"MtsRUySRuTAsPXIPxbs3+3HRnL23QyZmKLU91P1cs5Rcsb5UzA6xrRlO4OT01RPdE8FKd2bvc1+qETWt",
-	"oxYX5vlhK7JbyUf5qHX0dfV/UWvEBf6yV+wwF4YNmJrZ4jM2olzYrV9E9TTJWN8QLur2m9C+XQU47VLM",
-	"nLb7GbNmNcfynCVSpJrkwvCsdqBck36eZYQOKBf3Nk5m1HTnxK5J8xiNJBPKjT8IRk0tnb2jce3Xjuun",
-	"n37aOcnN0JLahBrWQErKFpbswkAY3AskylRL4YlMahvSTJMJU8XZbiQ2B8+e11GbPwP7YcLsXEzHbOct",
-	"DEbPD+4km9CpJrGQWvB+P46IthSZGkILRiuAIRp6zZBFADMAvkXF1AAru8oNmdin4vC1MdF0qqtDZ8Ku",
-	"5V9b7oWtn+dH/yFqjamiI2YKqcJwMXin67beru6Ija6sQNAn2tB+n1DSV1IYwkRKaGJwrG0qCNsZUZ4R",
-	"qVxDnnasuJFIlQL50DwFstETSDy75I09KBm31KVtFB+NWBqRTFrylVDNOseW2oxybc9cKKTg81asoTD4",
-	"y1wzpWOkxqYkAQR4GZIv4GCHe0+RQFmJyYlWragl6MiuEa7EDixF44E4hEPrP+/XSigwvDOY+atv61e1",
-	"5CF2GjwF1svIu3evvvViAS4daQuJBPytvQkkxqcueRrb1QnOPkO2A4IEzG9MzbCcHU9bUcsuDFcsbR0Z",
-	"lbNwkv+mWL911Prdbil+7uKveteOCmcGjL9+RrEVDS5RNIj9To0Vu+Ey1yB+dMnbMf17jldTM5rZfWci",
-	"UVPgj/bbcDrpcU9YpictsxMS74JiNKVXGYuIzpMhoXhp7BQ1oSTjuOn2yFkR9WraOSLanlRLt2hy3RO5",
-	"SIZUDOxJc+IRPGRfXgg5fZ7Z24FXdUBvgOvJ3HTJiZN98KcJ1cT35s6evdsC5F3oN8Kh2EuRcntEEteh",
-	"zE1kR3q4txecyL/nTE3LLcN3NZ7FvcOv6o7fq5SNxtIwkUz/yKY1VInkgtttuGZTJyBz7QQwK7PCGeR2",
-	"OQdSpiQZSp6wYy+7SkWuqGIduxbKso1i2XpC0xH2alfzSqZTKxFnlgTiqipYaCueHKNi4dtDF37d4EG7",
-	"NAcHx4T2hHvLkGcs6Idrog3PMqJyYWUBXMyvu+SPbKoJVbbjsYH5HRySocyVXnD1gzXbsYvWeP2fLb/+",
-	"r/o/UpMM62+J1SiQhsG5saO+opY+SdElP1mVDOkXXH13tojmImFIICaKGzZP1/YPuo1T6+/geNbjca/6",
-	"b6RgDTM5EcFEQGDBa+qmwIPtSXKlrA5omzrRlGvydO+wlJFhxxeN345k8ST29w4O67WkWm3gBzkhIyqm",
-	"hBs2AsnGDY2aQhHokm9Zn+aZgd+f7XUbLilI1JVxpfhc6+jZXlQRhp4ehMLQwd7eUgHojTSsiYUIaZhV",
-	"LdMGgm9/v7wLqn9KrcLbNIwx/LpoINjiboZi9elz/gv777AJcwP6aciTIfnD6cvvq9sXHzx7HjftoNUL",
-	"W6sOpRgBjOc8GUqZNS2Nhl8XLQ22uJOlwaH8hVHVsDbliMiUUVVy0Phg7+D5zsGXMWn/Ic+mdr3+kAtL",
-	"4sMlhLvuLrNTmWoXE2dk37DympZDRwHVW2tAPv2GpmcoztlPCUrA9k86HmdO5t8dK3mVsdG//02jvWHF",
-	"vcSn8KWNiqSlVyOa2YtsBZZcjKnSzAohQLgiQkkhUXu5ZwIWInuhQRxb3YhXN1z39O6iR+ttIIt6m23e",
-	"rGKv1kv5SL3iu2ovtjlsyAsp+hlPHm3bE/f+wPrlz782TlZKcxwMs4JeYHApngARZ0a6qAou2wOy6QH5",
-	"TqornqZMPPQJAUueJQs3NOMp6OcZTa6dtTyRYxRU5ZgpNEkIxlIdVVRTp7KInogDvTMO9FsyolPL5K2W",
-	"beVYOGKBxOV/TiVK8I5Go+zYE+3qELQVwydD5k102xO3wYn7Xgr20IfNKZxWq81SsFlSEWgQGvScY1CM",
-	"vasDLOgaTXNw6oQzK6P+xNDitT0BG5yAV8IwJWj2Uik0hDzUUTiXI4YmkD7lGUsJF96g5hx0XVIRWlIy",
-	"ZNlYB5RIKk36HIwh2/3fcP/fSPOdzEX6kFv/RqKojpQd2ACY4TMpBk55RctJYWICWcTJ+jI3xUEpLI74",
-	"m94eg82PwY8y5X3O0iYnVMUVPKRgwqxadGBLwI4CXnIuSFwxdsQPtj3ez72oC2jzGW7l27F+HBXzhIDq",
-	"HCiPaOqmVvOw22RPi6KJQfsxFyhtvrv4buerBzoZbn22TG+DRXsMTnFRagccCY7zfPq1eKKJYGYi1bX2",
-	"6oS2kiSz2gtVblXTmsfkRIBHgwmmHnYhz5m64Ql7J+gN5Rm9yh5cBE+poVdUM5LyFDUytBZbLZ8LiOPQ",
-	"6CR/OIZa9dgvpHpB0w9oz51mkqYXUr6masAey77i/TyZHUSg17hwM4yb0UF02Tdvv/3L5etXP766iDtd",
-	"8ip07/aEj0pwkS6kEuiiQ9XbeeELdwTy5rkwG/1gejLsiYIDxO06fQe07uG3Zd7nVC+hPLBw8rkJHB8R",
-	"PUuosOTsCqJkkiFLieKDoSFCTiL0WVfonaV1fMSOiVFTtC64OKo4oDHxw9PCz+iA3I6yX0j5IxVTJ8zq",
-	"Bxc90G4JtMJIiS5WH453jNFj26PycRyVd4LmZigV/+XhWc0VowpCVJ0ZfcS15mIQFTqOVIS9H3O1NVRu",
-	"eDLqAicXdTHX3p2RsZJ21SyTegnh7g9+VJyQOGFZtuNcsFe5IVeKUedwgUj/YxIzq53qv/4ck7HkVuaj",
-	"hliuhvHS24O0objyTuh8PJbKsPRHlnJ6AVEqj6cyPNEkDIMtFd1ZpxvE1G63fcNt/0lxY5h4I835UE4a",
-	"kjgwGs1IeU1Yv88SE8HlrHFSBu4pjGrloc/U+6ye6J6AluBEBRF0pgPcbdYplDjXnzsFKKiy9IhIkU0h",
-	"jDa2+kvcE1SkEcZVu1jHCH/2aSrxA/pF17G3hmk0i9oX7T67w/jBxxEFu/JaDl4Kg2FOY2UvveEYL0Th",
-	"d5ZeUlNJRkipYTtWfcEYvAX5RFHZx9V0GeU6SYxULaBahvKsKSRtTJWJyGTIMIVmRI1hSh+7AwlpYhgf",
-	"AElKaIXrVkf69KBmpDxdknFxcPD06ZcHe0+ff/Xs8Msvn+8tCzqMgnC9lULPMHCNaeOeCKMyD76qGbK/",
-	"7HVL5YKq7WWPCOsOuiS2113HEf5h/4uu7Mt8DN/C0hV/6Hj5on0IQ+3+inHx1RBFN77qOYgqJ6vMrJBX",
-	"f2MJ3JniZL7m6EmoHkyrddv/Qszp8mNVOeUfYFKv8EkIHHVvp0pR+DmIvl/W9xv23rhI/tnFgDHWz83U",
-	"Bf7/NLRaXsosUcWA5h2fGea1QaC7kGwaZo4IOgIzswtrnk0y4RD1wlJ7P+yOzl7xIuujIRehKaQGXhsR",
-	"USaeGBlknMwcHsj2qCEOxdsvm07yKTr/MA4szFKJj8hQTsgZBZGKXAs5QRY4ZkpL0S3yO6jWdsJSxGTE",
-	"qHAJgcG64gqaIRuBXa4y47ZLlsE0kgHXBtIhqukyneOe8OPwhp4bpnjf8k1khj6faHZMNYlFUatITKnf",
-	"k/n0FRcrGaRTWoYfKxzTTpLxuEjgTeRoREVKMi5md6k+IzQ81eXI6o72CzoaUz4Q8zcWbcfLrpN//gW2",
-	"tiuByay34UC+izUY0JBl6SXKCZVXVt+2v9fIRVah9ddcpKsuyB9tW0uaLAWfYQ2He3t1A7Fskid8TIW5",
-	"hNWf5W7VEPr9vb0qQ9urY2hlkPWKkzTcoFG2km1TN958nN52p30XK+90Hf8K48hhi/wkymMR+eNcOZ+V",
-	"k1aZT2Vki+7Ni+KWzCdZ9KkPWcS2T7RLuRjSG7jUrJa6s7mDvKZgU3sO2PtxRrlg6eVkOL0U0tz5G+SY",
-	"1WhKwLatosL4DWZQ5SKFnPEbziZ2Ae50EEYamt3x1GbOHL7CzTcqd6xujRceHTh7sOkp+r5odhochj7N",
-	"NJs9H7egc3dLvRYmgn30tGxZGlu43yuQl0Xb/B1j6RVNrr/x2WRr7HYhLa8kNs++0R2wefF5xIX7uD8r",
-	"S8/SV2i2yvRWPM1V4vBWMCCJVhqiIZ28sosFGdBlcnjwM27JPPVMqGEDiYpxsOXPlp9XVGA3POprqozj",
-	"/CrjSYAbciVlxqgof7vU+WhE1VKmeAqtz11j2Duks7fhyaVYv+jVft/PsbV9Lr8acavZXyqZLX0e8+rO",
-	"bEt4tphvZd/Wvaqum0UH9o+ODHrxXufqBpJe+zLJ9eVAyXxsqbsZMlUr6vuO7kDRLaTvR1dx/UhON6BS",
-	"HylPEnnmAgwwpfA+eFTDO0KBZFMWNL9FYGN4eeP8DjNy4+b3fQ0tK2mAQDh3KANUk9iDIBhZ2r2ZHbSu",
-	"wZ1ZltEftZifb/WNsZPc44jETlSPQYFOWcbgQ5sSI0dX2kjBOqBKo7W8sDuW1jPfl8sbQoIOoVFSsCIe",
-	"hBtNcs1KrdzHk49zNZaagfHubzkmz2kmDEs7UU/EAAOQ+PEpNpI3MD430ogwRTXD0Hb3JJhOUkUnYu5t",
-	"PeFed0RSJcfOPjCekqnMyTVj486M9QLnVmo0Lcvs4M1g7sOxwZ8wsFqStwZvo2ZYZyljilVOhLczFjBp",
-	"uCcwMi6FTyiEIaGFuLsK61pbQHT+vEVtz9xQwfc3Z13xKBXQU4QKKZ7ZqAWKZJMCCbf5LnhIQBaWs5Eh",
-	"1ZcjqWrtzwzyKOyv/sK6xCkhQVGbl1ZmmFLjput8xCJCERHI5QYce7wBSzucNazPAJrE3kF7LJ3LoIBe",
-	"c6Oa8CwjVyvRjzr2Vx12sCS12wTXrs7RUhoTG7LNwZbbngcGiggXIdDPXNYjHbE5qyZknPvjsNRKWx6C",
-	"/b26U7DEWsnTcEyaOQAsU2R/MpFCmEF3DWPew9oDfTbQGrRg9ZYZ1eYSVsLNau7gi3ABbXMykIZQXL6K",
-	"0WOddUCUgRUsc0AwL1PKs+llQscN2FZSG6K5GGQMKayePYlArSlJ6ZS03128KDEtJ36GGK78RBMH+0Eg",
-	"GgIjD5ZJUis442Aajt+thE1x6trCvb+R17fUhDw70YsAJSrLxrULvk6JkceEjcZmij4MBzboE9OQ4Plj",
-	"WrneqxzBZTccYghWNx2c2+Yz/X5Z0ytLFDOXSprbXmltqMmX8zZY1HNs+xFZnEv66S5lleBUTk6xF1GV",
-	"aRRrcGcmaRjURlbFVbnZKpzqyGPhOThQpkPmpyOijVQs7YkKF+ySt2A8wPBHe2uO6tAAAM6syhgR16qJ",
-	"NS6x3dwBo5Q4qHr+WAGRoURRkcpRjfLzvDrUpyBIG6bsi/7HX092/oPu/LK383X3cufnf/+31hqsYZnt",
-	"6n4YRbmbSPpqWUWZ23L6w9uLt5ffnrx6/ZfLFyenceee2AfNsrf91tFf12EkP0d1cRrB/HN7wlFl1E/8",
-	"+vSlOnL+b/zmyC4RgBZq5uyZrulkKDUDbGlgrYAqrVFJdkNHmFshEUpaF4t7VHQnpNORyFuRTcGUmmVM",
-	"9URlCHAHY9iwAb9hhBaaK2ZQQxKS1XLlRNhrtYQDYr5QsBJ4BXTBF+fv9INzwqiFcH+uhVE5uzPm2GxF",
-	"r3vrDBtxXMONpJmc34WCiCrM45sYYRyrGRhnk4VHTA3AMJMMwVcggsCJYwCaRsHUhdJwh39MM0dqt+xu",
-	"JXb3sXCRYyLyLCtsX7OsYxP2sNxSO8cuNqP7buwj8FtxU9BmsO3lI0wg9ta5lOnrVtTKRlYMHKUjsCBd",
-	"JlSlrch28/MKZuxb0ejjLWFuJFXnhY7it8sSjhvWKpTLev8QPPwTN8NzUJdWlzwKSj0Xi4ViqC76q6FY",
-	"8FtE9FBOhLexJ6xbRtsxNtZlZPiQ6uFcxN/zFYPJ3EDmqfzPAF03GuXCpUS8GFIhWFYfIENJyhKuuRRg",
-	"OzcySwGoOLwhXFxidKD9zhLaFtxUYXchGYJehLcnY1ZgBuveRBcfnD/1SsKVWuDVc4L6CxTD5lnuQFFh",
-	"MFuszmu7kYmiFhXf22HDu0c0M4SbYwLsEc0vbl8dOsGM/YW0YaOhD6avO/Xm21ur0zOnwy9DVKwWzrFO",
-	"GvjWTa0m8PD2BsPVTXkrm9R0lg9mq3E8bfSep82RoIKdSQ15w67pqzIa1O+33VQ1mLuez+4jCK/OvuGl",
-	"UzvnGfNE8L5F2wpHvfEyuYOyOqWfuZ0Vkn+4JIaleNmq430HU1zThBJOaXHIBrT7LqMDvd5Q5wKJbqET",
-	"+L7sEi7VDFYV8ItQoJABNJjHrUY7dJh880zAGVPGTI4zS+4k4sZ7F5HnETN0o2Q1C5lsHXv6ELWS4vtb",
-	"OivCfja1Mvq5zA9r/gUrb8VGpsG7X9XqaQgNZEJOjrHkhQNmcPVr+rnJFdvQbdKwsgtXbaOFcmEqa3ic",
-	"PrVwteadi2FJ4nox425j2hp8bZ4uABEZ8BsmqsZX58O+nR9o1SX7lEPogmjXReF0fvA/cG1kXSriRvzo",
-	"QlGhuc/kfFx7VYVHzkupt7vuswauvmKMZPSKZSUyfSKzjCWYBiUViaGORzwTPjAjJD7bW8iSFqTSzm5F",
-	"lYs/niO/pHTVNftRKkbolcytZuRrK6L26wDckO4Q0P1mlqkhA2f1vZTisqJaLlTjilII4YhgrGgDgxBo",
-	"CDObQL4sxjzTDGwwMT4UR4G6HPlvPVGNQaDyX/pmTfT4rjhAOEeYw0Ay7Ve/ftJQSBBLpNhRpq700QTr",
-	"ZPUR3RVq7MUzSxx3FnIXP+cFibUpZFxKRSZDMK9GvoJSdVvoVIOuPUEQAJLxa9YTswselTD3hfza9o0M",
-	"e28Kpc4UNK0DYW19w9SEqlR3e+IEzdZYAc+9EN09Scao8pVKiwUG0Dc5ZoK54qErZJXNcd+G5aH6mqUL",
-	"1+SoWJOrqTNxexMttLOkqSfsXrryURwqzvXtakOZG1I3X0Cz8xbvIYj/vqpV5IzrPVFUzITScIQXIWMu",
-	"WDNcoYyLa0xubR8eHNieuBigSQzQUDpzS/esduU2Fjw2lTMU0zLL1yHSZ+UTDyqnrBS9UTxXxG/ckXyz",
-	"6ACD94W6KDsKKbPlmcazMt6IZdSfEQ8Po3QZQt5QbsmOivRaI8AM6bUiVxUQPMAwklodd0EJpf3DLw+/",
-	"evr88MtleVMfY6JmATPg97VmLQvOM89vg+iZ8JreVSyNP7p34H5dy9TyYELtJnkeMyJvcY7yHHY0BJ54",
-	"voLfamXtd2lPq2vDK+SEBLLRbWe4QqJXs9hybmWg8PB0Z6W7Y/Tm+Mh5lKaACQLfKwqPd2qF33UXZokY",
-	"0ThcLzA5v2iZz+cS//ql/FBHcdcc5seVAFfkmJk8xZQAA1CjqhW1aGqJtjaAMY30rN9vRa1BTlXKqSi8",
-	"Vas7gje3ADTSibOKSFKDpuplXykIRA+xUeQj/F3ZSpT2Y58njbrsXKp0PG/QdUf6Nlvpu1hD4bSy+ypK",
-	"BKQu2FkIRFwrRL9lIvlsOrl9XxROtjLsRUT8vAGA5Yeg2A2Iph7gFiu+XimqpqGPNZHihimNmn7UlBGp",
-	"88GAadvm8kq+D9yxdmcW+lZnBMGmTBFPE7ShItVHJPaXGZK8RGovFqAGxIjPi4t0FB6tti5A8/1mdRac",
-	"N78A/kUQIFC+Z/Xs/pq5emFmI2Pymir6ohscmNTmFv6tYIQJo6YuqMou/xNNhmjTOyKUjCTIpErmA1fT",
-	"DfaQjGgy5IKRdlyqt3EHC8H1XJVhBEdyvhzYWUwA5EaHOjNLufHqdNxXchST35PYSPsf2xTf6JS2R8l6",
-	"xFpTzVu4hFFYnROztFpzAI/fgUJL7BpEAWBngUQOq2JX4YZmOfPl56FatF1Ln8tYbkKEWElOkSmWmWMM",
-	"gVSFYaE9Zy3qRITbYzANivH6Aqc9gVEYNAMAbbhdPm/RtoPhYRWFgbTnwnKrDgy0iETAmWHtN23otFDD",
-	"w7Xc3685y56QraHa2oO0voJ6D4hy1zP55uVWWZqS8noy4rnQcvuOketOs041C1e4gLmANYQ3wH2BhMaf",
-	"VyI1mxG90ni2RNios1FBVqCmUzAgeorzRM8bRTuIj+mCo0ujape85tcMzK6u44lUKVTXLu1TEAMa9O5M",
-	"Clbg7jRY5Jb441aQN0jbyIDLdaJ64QObzXO6TiGvKEa1FC4ZWo4Z1A6HpyrsldiND1am0yVvx7iJeJvB",
-	"KImN7U1WRq9mX7/1WTWy/gAGJLbOuWJ/fjJDQ9vIazolMbXMTMadoL6g01nAaG2ptKI6V3YZUwToM0M2",
-	"sjOfFc2r53olUmSH+Cc7vhXXKWg/s0blrW1cqqKW0azA3YTiSUGGd4V9rbTWrUtCgZwXphYJeA4hmXDt",
-	"IS5/t2vvFGoFv9uFqlC7kEIX17xjNl7GvbAAIG2cMS7V0rPBRZ0YZK8oaVP0z0XQIo0s1+UjX5keKUUn",
-	"IrE9AXFP2OmgU5y07X3zbhy8jHCsCtM+MsYhhSQPGAiSEimYixqdu1rLlMF5k8PPUDQ2odmpXbQ1I/DL",
-	"DUyUHCOfT6zk6DwGfUXBUam9WT4fYzGNMU9MrtgTTSY8NUPSBtICegjrG7x8QwZNy5+MHHfm1cH3VVlP",
-	"5lcZq8R915pBRT66QkY8vdXzMyfP6j8NyhnkzL+riYIvC3oZSai+dt5LSG23R6kmpCmTtwTzdT2s43DN",
-	"2YZgLmMlR+MmXoZTdpe+17LT9/FfOuHMUtg+5YpMmDC91mq2d7MA3L8glG47zg0i+88QEByy72vRfm4k",
-	"0tzFYt4mmsP1smhePrxhljAKaRhxIhLiQOzkY/RNckFiFHxiCM7DvT0K7D4+AR5x0KG0X0+4Z3wunO3J",
-	"ilWasYqqURYaxzyENvVSln0XIoJANiX+3hOVIp/wxifaY6KDd6dWd7TzW2phl4ifhu9fzV9VRC7NZnzJ",
-	"JQfsLnwN4Z4+vq/BjWazlK/izMFmp+DY81JZbNlf7PBhNDjzTlIQ1QGwh7HUyv1w9uPl8tnKl3S5kXyz",
-	"S7sxKWtc8nPfn9c6HVhliokTqZLjcUP6yveKpjWS0ouX356Tgf2NZOyGZSSRKQttaKd/bEWtP37filp7",
-	"+/afA/vPU/uP1aD3ntl/ntt/vrT/fGX/+boVtfb37D/2iX37xP7T2kH9wGhmaoKe9VyKjryu6WA2xg2f",
-	"qjuzUO0TZZl6cxlNDCB1Yx2zbgEedUmNC8IpnY4x6KMTH+98Zf+WI6tOIs57AlEvxySWCdA87ATac0OG",
-	"dIyBHptGOgdzCSNyHyeMK8fCJJcjLnKH37Yghe/wcKldZcho2uRzvyiDx7GaAIANZYxqTIZDoc7uo2NJ",
-	"K2QULhvP3cJIB3vnce+CQ7LxzsncJHLE1nj7W/dE6BttSJp1a+mWHAIwoJxVypRPM+yjuZMKKaYjmWso",
-	"N4llKm+RX1jL3KyQcQmkan60L/t9qYr6sGcvT74lOqEZI+0z1mcKpFHX5kRrpvXIyiPfUkM7ERpH9kk7",
-	"5QqjM3XkMI37/IYRd8A7lm09J20udlI2NsOIjPLM8B3bG5eCWFGJqmS4BOvg+bJjp+yAFc2Wo5i5dpbb",
-	"UMN1v6RyC3Msw7YbxRjVeiUP9j4ZSPHg2FeoTmEmLZM1wit6V6EoNVS80eHnuFI1FG1RJqXLoPQJlZhJ",
-	"ecNTJmvZcDiWe0wmqWdcj8xCqukEtVzkmPiDVKhAioGtREjBjomAMK8+mwQVf0d3wHruhqHUxDeGUgiZ",
-	"z9ShU3LFCKMq40xh9Surc42wFjEVFYJIMmow+f3j51zgiCvUTmfSQpoAkgRgGRzs7ZE2nB5CfR1n8JWD",
-	"flyeLQxcvjPWVp85X+V2D8hPSpDxTblK0MNd8pZbQbwvIcQeQ3r+JNmnQ/0goL83XHPTcitsRYwWbhtT",
-	"+pKmN1xLiII0LBleDlk2xmpMICT4z1xoo/LEOQ+TjGp96bv1oKPNYRjBBO7A1hBqSo9uaqi59rVMkkMB",
-	"JkvNYjzoLI0DjCpvZ6Iay2iipUnLEZOiyEbEABpOxRNNBDMTqa6PwYgV+7tTiS3xVfn8zuOfRR0vuM8Q",
-	"+N0EvhvMbaOozcfkuctRV6o8+KNghLflTxvt/MpRflVe9nGyleXbvi6bwZN/Cy5TdnB/TGbJ3tUZ7AJi",
-	"11xHDcIoQarC+kF4hI4RHmoGdt0n5IBXaUwHK8Ksv3HW8CrtuJLpdLUolMexKpV3aUXT6d0bauzCeTqy",
-	"dmLd2mfxMfTjCCSXK565CtjLVuNPZeul5SZDwQsOW6FUB++8K03aDm4jtbXxGiyx6q99PEtReN2jd2db",
-	"BHNtWr3Z2ikQfcG0XfsRE04sHYcCLpYNLXeyWTq1/d+BWOpddo8rj9pRbCKsPdhJK9jhgx602nX6U6XH",
-	"mTIfNDdDqeKgpDV+gyF+mo5YUGqVBEiJnWMSu1D3+Mi10ejPhgIy4IQ+JjFSoPiI0EzLunbYICrS8imY",
-	"qzXLpHqiiXF1qAqZD0bXilru3QWNqz3zUBa0CMaa8YAKcvbdC/L8y8Ovyf/938+6BwRq/M97g5h/vryV",
-	"NzTj6aUrTQx6I36D0wu+AJwukP1w4PwXFrTKy+r32PLSV7lwjwNeX+3MYFCXlRn9ukQJx3nU3abTwv0+",
-	"c1uoSmSds/I1Lj5JqEqJa3VMUMCFvXWqXIhtuBRp69EKGYwzOr30QGXzJgcMSZVkoBhzRXd3XKyd0zqg",
-	"CcSdsUxjnAQGjMKjO06eZOChhHg0OuIZ4p12yUtw3EAIJAZ8zwmUdQQJDcyr1KrAThfnWBehIU1B6Bub",
-	"FXGqlzUwcPu1ci6s2xrNvTN90V6jx93qwnLElMRg0WWYHmvUtXBMuqovLuu/5J9Pa9hnNtK1CHevGVUQ",
-	"VDyigg4YuM30VENifnrrG2iX/XKspMhFwhvQxcAVIsHx7mEEiqCz/3j7ww5jc9Fl9VtX3J6lV680HAH+",
-	"xdV0xf6lsIxkjt3XZTWuny2/tpbL63f0HFMXCRd4v7gUd7iji9ASS6TEAijx9u9bCbjABXJ9dGUnQm0J",
-	"jkSFHlWJ2QznCPLlS3pwV4oVrtdmqlXJwmc3b4nI28hhqnUU1qX4S966mP4ve/iuuMGS96xE8VeGCl9M",
-	"/9fctXoSvuY6zpPmtTtopL1LnnxQSrzm2laJ6boPb0AZF3jRlpGnZjJyBzYApy88uhUAx7GRHWBVsrjU",
-	"XbAimVzaz8dANu881HRlp8vKtHhpTx8PbV461E1o9Qoh0uvR7lVirlej5cuxQz4e2r4c62MNWr+8s81o",
-	"fwO9O7tL8JM621JlIHXVGbhwfy54ugnH5qUAqAMoSO+x5bxtxYdrzbCmGQvNUtvIx2AUWO1u3xYJd5kS",
-	"U1m6Wg46lJgLO4tENTa5YptWHU+kMEyYyyHVNcWKYz2kB8+eH2E4v1Uxh+w9Of/hZOfg2XMfDHY1NUy7",
-	"PPQpmTDFiGZzBVG/3P9o7IgQ9rIw0g9zErAeNIEMcci12ti0hm9cy5ub0Oxy7NNTF7sxikRWiCHhg+GS",
-	"+JFatLxbBvLz0ViqdUrMSsUHXNDsEo7PnUNNFN37stYNFYzw8NpDG2HRpSLzFn6pBA2P6IDt/m3MBpau",
-	"woexGNQS1vW93yvhbAEJqEJPVtiLyxZcvZj5DQRvmdXDZ2AEf8KnquLX83np64Yp3YiWVdqxsVwUhAZD",
-	"FDFLyX5EDiLyr3/88xgzGV0WpBTsifaxxlyDD+zlBR1sAA5Ze2ggL7t+uJiyXZ/RbWmfpXiQ5jHm71mm",
-	"72ZEy0IG/AL7oxBASVbo+ux1mLt9fuoF/ahSoOCgNNvJGnlWc+mT9cGX16yV4iqMrFYrpeDHU0bV8npb",
-	"tulfbMu5ROP5oA7oMVpc0+SRyq7c2ayXzu0urBkgAz2+MQOKV91F9caQumHZ0jmZekNR4EPjuBdW9aNF",
-	"bT5X1a8o5of57hPbyBdo5S61xv68Yim/WjUE2Br/pRaU5A+nL793yQh2wbAsH4zqmOi/51QxANo4/Mrq",
-	"Js/2DxwBxtHG7rWAGL//5bP/+l8Hz58SK6koyk045MOvWlHr6+dgELF/Hjyzfz8D68jysTeADyJUCPVF",
-	"D+mIgXgRvhd+Gig6HjJ1iUJUC3VjPRWJVwcv83EmKdYQy/rNA/Gcee6WMUMHTeU9AcnGslF/IGHJIajE",
-	"cg/7rWW0wCk6AHESf//ywnLnXRh9DMGXkHo+Iwo/rzMfrSCgPts/WMaqtTsuy8Ul2/BD1MpV1gjGI8kA",
-	"ispFLr60KElsT7i7nnOu/jptqhAgbjG3WUuyHX8Nf4YdxWnVkqiMpXUIUG8FI05sQMXeIUu4GJ0nukic",
-	"G0MPdRVjE6Z1A/kosoeGMgccnxtG8AGCtG153mOfsWy13m3L1fq8FnKyWp/XrjjO8j4BxEgPb6e9lp2s",
-	"oRyubWprhpHDTbb3m2X9mXl/VT/vRql+vyxS6+td9LnSxr0kIoprQCPlZohpZYJNfAH4OxeWQ9tKKSfD",
-	"4XLnwUdktiIPPFvZ0pnNab5kdyHX4G19fMEGxnGK815T/Czpwnr5Z+WNX/c5f6vXfa4GUPKrtfPkFp2k",
-	"2qVFtLfG4MavD599WUDCIYRbHQz0AlS6CSRIADd39VigRAoEPkYOHHWYj6ioBayDkMOmnFAclosFHVNl",
-	"eJJnVCFaG1QiGVNFR8wwpVfO8Azg9z7Mn3QutKEiaYg2ctOy1HtYOx3XoLH2qPv9iUb8Ou0z2uI/75zh",
-	"Tzuv0hgwGTBTNzSkHny10HMw/7YfLi5OPVywB4tZICJ8/XVA6g73agtZGG6yWoFZD6UyxGXqeJHO52K6",
-	"neyuwJrqDWcn5N3ZK1KEtZcVZebe4UENd/3p2XWhsnF33UKFzmiBU44WYdZgxbxvfB2q25Bk6OlhKlYU",
-	"gdGr1QPEtvUMrxUtoO7zU6rZX189wQG/FsDpiGdPtat25MpUcVOte1SD0NNc26IRo74RYp8WJ7qs/8Vn",
-	"imxZ0Yv8MitXrOgPCYtQBM609YDPfSeXqwLoh1W4Fi7vEjjfuy7tVpSQWLQh9ZWf7nhfNi9EsXqtr/VX",
-	"3hf06HwuBZJqvZRlVSJvXS5uyexZrx6ZyoWumX8zkSrV15WFzNXFytUFyftR+jYh9guk1kUa2j2pVZvq",
-	"VM0bfl6syQw05d0WpZ8FogyKuy8Y223qBQZY7A4aYVFloOVlf+YNf1Ufx9wKQrYSS5tKLxXG4KWWNG84",
-	"Rr4AVHJRHUwOwKOVlBU5EQSRAAraOmVUHRNQKEus1KD2f4pIO4SOxxlHf+z8LPxwbnMpiz42DUv3SxkV",
-	"Kx6sU/3hCvwwa2NQwyo767xDH8q1qxsKxhU3HkjMwEQlLirVJeaVS31df0q8Abz2xwxl6fkfRumo7oc6",
-	"x8RZAIEwO1Pnjq/FI/E+ibL2aiblmCDS88eBIe2e8BC7zTgsxwVmMCSYlXNYzpUSKQxNTGMGENQ8KkK2",
-	"lqahrYTA6rfMIbBGLSMXZAdhshoUpETzcpGI9KPukjN+wxTttezvvdb52A4EgeCRABOXxDiXrnTQUFqh",
-	"qDpWH/UxJVSVI3AW8CKV1YpbPVeBo0S4WSlVaq5Eg4/39kNahK49AyO1JrTNomN2VoFii2EIMVQiw8fi",
-	"qFKdRtSeuiVsKDiDC8Kr9+/juM0eiGXmv/J4rBV9vXRzF21qfeV0XoXYXQNjyrktFmO4+fhirEtAlRdQ",
-	"HBZ5gDg+clnlWHmqAk4e9URxOHzHk6HlLDPg5FwTOnJVMQrw8S6Jg0l2S8SeuCcyrg0MaERoliEw+RpJ",
-	"DQW6+BKzzKxOEyxkuY6L9u4ODPyVY/DoZv4qktC6IQwer2hTMHJ3cRxEtLs88TFwvJmmAVVbAbx8hgbe",
-	"GwVbKYj8E6FojWejgE2fiQge0ZTFR8sh4o4L5nI0K5i52Ixwc7Gs+hB9r97uZl/V8hJUraHtjKFJ4qI5",
-	"yNNVj+uSExK7cAWABwRyBUVH6EwsoivsYDSJeRrPKjHhAAtl2BVFiLCyQTRDY8qCYvb2R0XxYPsg2jns",
-	"JB3QBAyhdrLnM3BfC2IqFTVwk/ohFG6NPCxHI6czVs9NbeI19Fnn9m2PpVQA8vyMtNn7hGUZE2YJmvOz",
-	"tcwO7uV1xKwGP3NN0WnBKixLgSzW5IEnuiHlxmOxId3Gp1ehwysv6PI8pDtZ4PmlbLA2PRquCZg71ojo",
-	"WC+7ZS0DWvXQvEOQAZooqTU5o2DBPXaVK0vzPkQ+o8ZE01QxrdlsHbznT9cEPbAUrQQ+iAvkg7iKQvxE",
-	"E6kG0cPAIeDBKeEQ7KG4/EWKGu7z6uTNSenz8N7QkxFTPKG7L4Y8oQMZd9cATHhszIXwnEYV22m4EAG8",
-	"wt1AKuCab0TaN5SnGmzJ1TThMTWGKbvT/+OvdOeXvZ2vf/739k7xZ+eLf2s9TmL6xme0imsev7t4UXc8",
-	"19GRl9nXcah3oF+VbpLH1axwHJukuX/aR/WO8moXHt01z2HD3myaKxukPtQF3SAXnDKqIvKHPJvaG/SH",
-	"3NJ9D5YXH+wdPN85+HL2Tn1ZmcqX1d2y+/Pr4Ycd/OPgQ+1GnQP0XDijdMQD4wbYcYKPE8VBS0HvQfEr",
-	"fpr50Wcjl0CBxQffMsQGrOo+xQOV7/xzXi3yjYrPvoE9M0UXrvK4/zhhV0Mpr/URomu1fAai775uCy/k",
-	"NRNNPuVL43+tnPS6EHb2fswV05e8Rg07Z4kUqXa1O6+ZgPLeUFOVp7MaUVOW42IffdTSfsNn3j2mCdvR",
-	"bEyV5acEmoVDgeKDq7kU4IEiedIfrG8YVbWZ6DP0sbKklc4qq+dnUkdJYbNcKF6NoA7qcg1pqvePYGvN",
-	"EsXMSk8EEI9zy/xjrg25YiR23SaKpUwYTjMdrwR3tub2SSKoUq6sDW7karH0dUQQ1IJQisxzkOaCvp7W",
-	"nfk/cc3Nwxe6WV6XJTBEQYINFzXlWe6tFMttqm7M7I3tjSW54mZ6btcEV0/S3AwPavI4TnIzJAfdPY/5",
-	"GpxC0g7QUg+7h50ugduESbZyTEGjEynJ7EJYDX8oc0Wupt7bDsuRyUlw1V6U3UOxQTibeBIsrzlq/Qh0",
-	"eNZ9j1xBIyLt6SsPKtudJehHrTNG06DcOMQ1dee4hGtXCUrE3r1RTXfnWYl9KpGqfC5yUY5ECkj7sR24",
-	"QJVK8agyB6bKXY5ar+AzUaCc4giQY3ZrWaAbd/hDt54vFmOdbRtwYNcbfOOMmEHxvgo/dk29a889o4cU",
-	"3IEYJh5o0hgCB1W6DWxcLdRvpzsjBBy1frL/bRpRRQ5xI6r52feFZCbyJ8GubcpANKOGVR4MBJhKtz4w",
-	"wvmpXLoizeyZdnlqFfmmhMmFz8cIBVB0Qg3E3Jkh48r31p0VmY5a7yBJb2YIdvSaGZ8DWD4cSDdu7P7U",
-	"2V+4NjyBSc5KOsVVcz8QnV8VlEF3C+b9Ttnd373Z3wUasovMOCQ8SFo+fIBo+75E013hA0GFpOVMPiRl",
-	"NyyzdF1jhGvFv+zaOFN5kmsjR0ztFBNCkEzZd4U+IUilknjGmXY+BawzRn1CWk9A7qeOMPMUnPdGZinJ",
-	"deQASbIxfj2QJshRLcvTTEnKy7POVRky2RM98bvfEUtKLW1LAPylJ36kyZAL78NEqhkSL/I9M4Q6Vlzc",
-	"oVmKvBNSZJAnCDU9EZ++Pb8gM9sSk7Yj4zx1J8aKKpYkQ+rAN1TzhEjlY2otr+rA/AUkX/ZEfOJAq2EO",
-	"RwQlNdLL9/aeJvAO+JPFXfKSJkPPNa5YJsUAGKXlA55yR0SOkb2jJqPliBHZ7wluCpqOaw0ipRNVuuTE",
-	"b7DsEyoAtijsU1VSDoNa1T2B43lS6V1P7Op/8cXh3uEXX0SuZNzh3lP7nhHXmotBRFxSASA6g2SZuo1x",
-	"z/fE4d6+82v/9NNPO8Fms/iYUJTMg820tMuusT3rsJhP3PyKEdkh2KNzQvpKCgjfIRTg1l2WzYj5anhI",
-	"Twtr6ahIMwng2X2WCWlTQdjOiPKsJ+wFgWd52umSVwaLeKsRzbhmKWkbxUcjlkYkkxOmSEI162AZcSed",
-	"2u30CeZubXsixmFe5popHeMFwtdQQYCTE8UG3PI0F0rGzTGhYkpwLwHkl+MK4KB6wse4uRDl4I12spiv",
-	"HX8BJYAxpseVTbftXGpoJgcRGVF1zdLqGC/RBuFB6y+p1lawlMI5FT3ePXwNQdsRKQgWBw5Jbpji/aml",
-	"+u66g1sQIqJwWy0JRjoNhFz3xM5MCIRr4qMf2h4MyVF6zMrShAtYgKJaN3bq3eW6c9wTpOwZXhYTNItq",
-	"z+30DLvDY9OFMZUSgB8R8lvZJ2UpghLqH72sDtT/2D/uPnuJQGpmRzXTRfmQKzrgObvC5XLo6Fz5EgQ0",
-	"s+dtthCB7ZmWl8PuaKfrB+Lmj2uO/R/jqCh8elLUN3CFcuF4ulWyPVtaFAxaKpKyjBnnv3oJB89Fmxrw",
-	"BFNl+UzZ/ZVMpwAjEx5G23MmB7jic4JcTHZnvsVpHFXEtQjGZWb2H7usyLPQXVVYjY9mpNvIrfSQayPV",
-	"NColXQ/KZYdclVhJezLkyZDEsGgxRPpAUQfYvEDa7eCgsNlRSXwDdhfN3VSmqM4V65ITvysommjcPvec",
-	"HRWsu2URRMiCiLoP6DYyJKPJtWMmwCVdL8DEuXE2CyS3ExQygQ94YlyqdUFkUwK53HayR2VUsfsN3gdf",
-	"wGLAqHpC9os3TpQ0jLSl8kmT9rhEsIaWnihUVCgU+GSdiFA3LvhuAm8ujh3z9DFgZweWnSFHgiCDlxd0",
-	"ECNRiV9LFEJi92qkDh1LWgyjqSdhkDWpewIPOaRu2oNc5JHGEC6NXfn8u3//m7b9Iie0ImAckRhS6uwf",
-	"aJ+No56IkZzZL30Opv27TKgEwoJrsyQxNCIxppX+9ecYxIf4VwwUUZEjmh9iy8zdlxCSQf5w/vYNOfXf",
-	"CPLu7NVOX9EBAOhbwcdeNek2EMbUE3CT2/HvdiGwqAOiBjJdWmamQoO/50xNdzM+4sbO6ne7Y2qGu0Wy",
-	"OCzA73aRIe++6u/8SE0yjDtd8iPN7MstkxHj3JB2LsZUaUavMgZjjirvcqwX03HtaneAWR7u7VmZY8Ky",
-	"bMd1B2OHs3OlGPVHM88YxM8fHhx0yUVh+GEihcUqjpM9QXIiegIX2tOymXIpaNuYPUUvpLjBUkXA82Dh",
-	"UXRBSh9rQa/ZpZUt4mPCU/z23btX3+pj8BrhF/ZdT58+/Ro26+JFl7x1sqPvzFICL1mBvJVjJWA54saw",
-	"FEjQa4wFpNfMMjC7O6S9/69//D8He3tRkQTwbA9lHCq8FcPXevPiIokDB0+McB729XMV4yInZjtOXpSI",
-	"s1wHHdh2OpTEr7m4PnJy9L/+8U+Uoq2CmP2+B96kXqtIE7YTOedikNmjiaKLBrZjeZoDWsHrXhasQ0Iv",
-	"SPyqv/NGCuZOnLv/T/cOI5T7QXYoDiSRoqQ7lqz3c82AeNmLeLh/gGTPl+uEWicuEsrdHNTDuNIGWcDp",
-	"ycWLH2LYAV2lHwBZtAOQRY6GgH3py6dfP+8cAWe+AvXaSb1ck4z1DYoEEQwbo0uSjFE4sfBCJF2K6bFV",
-	"iQvmPJN/3Z7KXIHyxwSZyhyXzQvtUrBO0JmnutLu2+7NflykifveYerUWM1wZHkLlpwl8Rk17LX9auc1",
-	"UgYYdvntGRtRLrgYOKEq/EUze1a1s/vnwvAMswbz5JqB3N7Ps4zQAeWiAx2z9wkbA5qd2zgrO/eRj4Xj",
-	"Q0YmjA6J3RGhSDKkM0kQzX+BM45zah/uPwWmVNIVUB3wfaiKZVPiiA/cebyRcN5KAgYHidp+EymMkpk9",
-	"P1bAYQoPJG7Bu4vvdr4i7cO9PaS6lPQpz3LFHJROMmTJtc8QRxrWfra3B+vwbO9pp0tOqfba+oibI3J4",
-	"8LVjUmfMqOnOSd8wFXfJD4xmZogdOrhAy43hjDoi8o2SE6vZBEwfrAfKm36usAFB+DtN2vHZyenp27OL",
-	"yxdvz84v3569+v7Vm3PLQKgojxOIscVZAoDIUrsalUf3BGSknRe4XjsnoAa8hVfFkN3RzwA2MH57evHq",
-	"7Zvz2HbsusUZ+TKp4XmwohgQPTfjQi/VOAKucYdoYjCE2iEDFFaZk9NXQb7eUWu/u9fdA+P6mAk65q2j",
-	"1tPuXvcpWuKGYNW1HDAzw18ggYyZOtQK5D8He3shaJKSICZCbGUGpAk2AKwYoDGmEoV9YmSOOSlQv+iK",
-	"ajCzFpN7lbaOWt8zg7uO9Z+BUsDwDvb2vLXKBZqFBMsSKTRSD9mILnM8uDeAGawW+qKYUcZvYJCObNiO",
-	"F2x503vd07uLHoXBHOIk6/ooFmP37Vh/Q1PvJ/sQtZ6t+BT4WwTNHABH4H1oHf3158Cz0XrNb5iwa+Bk",
-	"Grck9qRB5tpfy13TrZ9tT7tWRp6uenh80p87BoVo4yO5JvYQAXVFpv1s7ymaIyZcsy45d4XqM37NeiLe",
-	"HTFL43QcORVXBtYcqFPnClWHt//t6fnlyevXb3+KIwhUBqZc+kM6YI+RYrYnOREk49owAdJlpbdvvz2L",
-	"O0fAjMS04MHcoPnkEK/q3HE/YzTlAlf3EU68ff30oz/ih3uHKz31RprvZI61Gje8FvbBpys9eI4K+DtB",
-	"byjHWJhFl6rY6JJGek6w6GLd7O+iJr6TyUHj/bKEi47HTKQ7cAdKoyyajWTf27KeeMNO4b+KiGAT4HNW",
-	"Nox8om5PeDuu1YwrKT7eatA5CtEZHWZjhBfE22ehgGJUGM17wqNNRoFBLSrEmgJ23GobXfIdz6z4ceVt",
-	"DJG3wLUP9w6RkljWYoXlmQHKsdXUvVCO3fKiHBoM2xIbjHd2VkU0dDEzYQyoUE+AztMlbyAeGsy4zr4C",
-	"L6i70latwVvwWg6AwXqYpNbRX+tPVdlkF43E7zREfSxtDQLpKg0L2Jl5cEA4LPaIgIGP68AQRNpgrSgi",
-	"LxD0Any/oFT7kNCjIDgjCijSeuFbC4aG7kUYHW5/0zhmgHhXoIweqn/B273Mdc1F6oN6Ma8kcn9Y1oM2",
-	"zrhpZP4gNi3Q04NbLZABSdzKzThWuD0NQ7HibGUYG8RBLD5JXpRdMhAjbz2Mn++RaRa3GKJVa3jnW8HA",
-	"guDFpEwOHoiTRq3XXFwv6wLafIhaM7russdmm1d6KPTi1XspH5npSTOzTi+2+eoyxKwAsb/8kXdBHWB8",
-	"aAVB4DuprniaMrGynBIKKYcHXy9/4ELKH6mYnnlpYVXhZjPJZrlYU8Yo+cDTnz9URJ2fhs7vMBlSE/lU",
-	"kjBQKJB4kIKW0k7h7GgUdl4U7pBKWogOHYQu0xkFi5HUlrknTJhsSoYsS72sA07BwqHvbC8O/hiMh91a",
-	"Bl+M4NNg8El1wbgX4JoIc4ikui4bresPyqyv2pVfW6y5fq8U3r9qFQJfiTbbkvjfLon/1Cl2NbxyhnLb",
-	"mxCQi7bO1Q2baqsUJrkmAyXzse4E1Luk1j9/iFpjqU1tsgR0U+kFYoMgxEQzDeDkYLkeUPsdCwM3oUaB",
-	"8x7PU/gu8dGTnmQ7W3IRdVUMcfdX/+clTz/s+jfE8zQe4xFfBFnb90jkX6VsNJaGiWT6RzZtIcWDg/ON",
-	"TKd3TuxcSPeHagS/UTn7MEdq9+/87U1WV78zCK6WphgK/CB09uUFXUrqoI2lyc5bv5Qu+3afIW0+WEXI",
-	"/UlxY5h4I835UE6ccPzxiu0r0PQXUvQzjjkVh/srvOKUTjNJ0wspX1OFWO+H+89WmY+HzUx/ZCmnAHUB",
-	"nOdglYedsd6ygZfCWPr/WXEtl+xVZVsnaUooCVA26tjTrH5RZQcLTatOMUgKD6x/8onjOcdg9ETvILKf",
-	"718i9/ED/2/By37/r3/8M8YgD6jC4gMBy8AlfF8qaz1kD8WX+m+kYBB90HoQMXwZb/goOcLnRt2frmjC",
-	"+FGmvM89xd0aZD4J8R7TGPx9cl6ZoZwAVFwpQEMRn0Qi1F29oF+lO813FsotFHaGMQXPvvcalBSxNSuL",
-	"rml4+BkiGZKaUo4Q7/Ij1GCDJP0glAkpsNMsMMbUUeJ5sov1+R6M8oZUdxVVYDZia33iiwgGK2kFD0/5",
-	"CdUFrNeWCWxF/IdgBPsrSNunCsJUIDH6O8ozN7qtdvBRaQcvXFbp7RSEQpLHQrYfH/9rsL0FNrcnRf6Q",
-	"ItQZ5Z7oMrJcYDAEzbKI0CyDmHoJURIuvpKKKYgIPcHB6YxB2q4N4Rrikw0TURHGcXhwgMH+0B6jRVxS",
-	"mH+caojAB9FjF8OuuUjZewy8dt/AM0VC48XQx3ZD/PiMRoYcvQR1hDJFCITLVU+4iJBcZEy7EvaaToMA",
-	"s5qojqpB0OP5f16GQT+rb1aXBO7OPljz8upBxoBvu+muVj/mIBZFZ+wnRXyq9VZC2EoI9y4hbK2Gn7Zc",
-	"4BxHUH5pBl8EQv5poH9gjYYlggMqj42WRCRhDuPCRSkHyClFAtEMTSshUjSZMAWaOeZRHfVE7EAW44jE",
-	"DlXRZaxgamzqwI/B9V8ke7pY0AjFgaiaytoTM4vR9hWfrIiQZHnK0k6QlBq5FNR5zBdyIhz0sqZT3ROT",
-	"AJ7Z4TbI4jM3PuEfLaDAVI5InxmXNVDGchpMo7TSVNztiRNMA+ZSQKQqFZCvyjwuRwezDI0cXWljBRyw",
-	"eggJpSR9diqWq6AZBKVDuty5ocoEWWyYYUbacDRgd7IUMo1wP6/Z2IQADZjmBSGjYYIa5J1itRY6YIif",
-	"QFOfsIyZah5TA96HSzLiWsMCu/WEUcMvmjHdE3ZaZoJVNm6YcJZkRYV2u+oODbFzkX08WUdFOTGih/a1",
-	"1E9GimxqO02YE9mCrlzmIhtQ4SP9uCFDqrGoCW76aGymGDqhDc+yEpqhshguBDijictp07krmH5MxjLL",
-	"IK07HlJ9OZLKQ4b72i+Q4Idnuycops5AwswEtu8lnnr8QWo2WwYBU4VdqE8R6Qwpgv6WuOiiMrGP21c5",
-	"kC6Ib2o7cRrTl5nL37FfEo5NLIU6Di9FkaNQJLjLfk/gKuObO5Agi2HOkHdV3E0ykjcIue6hNoJCDOUl",
-	"cFgoMkvtaKGBy6FECuEb+GLM5IUHIlB4jsnTPZLatW4nUvT5IFd2Gp3j4hb0hD38ymdhY8bZ4f7ekc+V",
-	"DlcN8uBgBHi8y1Pnr5LVO5piqd3YbitqN1Tdc7QRVhRyv9zSjKQ2VVSxZ3tN0VKQxVYJb3JJJFjyckFB",
-	"NocZtgDI+paBXyXpN0OmAxJq3wTbOxrREoAO4rvZ+3EmU1Zgu9VG7trHK1NesSZGAN5fQW79ah63VZsp",
-	"JLXZ9btn/xMcsVWjfD1M2TYG7LcbA7a/wsi+l4J9FkJ0BbZvRoT+rqToAYpfKCY78l0KycgGm4N7PZvs",
-	"V1OOSlCpMFvJskqP8gEJ1EVBkiIo2ApIFZiSuZbwKisiuEcaYn7dwD+yiN97JYww5ZWiY0uUxy1d3MbG",
-	"flbZDK9dZE+oqwcCfUjs3DcLQmGdqd2L3y6WtYAGQhTAiCCYE9egmAmM2Qd1DBQUIxVzCJ9UE9oTQ6qH",
-	"XfKdS9MEPC7FqAasUwfwISQJ7Mk7f2TTowI4DSGMwOtvJLlmbIypmigTRx6bEJSILItQVxtnUOI2oMAJ",
-	"FQ72EIbmFCWP6GTnx7I+Fpdz+B6YHN1AuV06dy2JJu3DMCe8051FuiNFqTkHdzcTOYy4dqIKy7fA8l8U",
-	"a9qY9t+X9d6D9T5GUC+8+yduhucItN3kxne5uzPH/MG4xQuaDJn/dVlf1cbb+ODPKj1va7H/FDkwUjdC",
-	"RcB3a9luVcfY/XVRXO9J2NtCdePGgyMFpOs+9A4ENfB10oG5IfD2fATw7dnRxxT/i7NZyDxIG/eh3ILO",
-	"1s+7DQfehgNvQk8hDHgpMV2XuuA1Rqfqq29bC2JyTwjEqxL4eRazGkTzyGkPUaWexIyI3y6lew5SfU/U",
-	"ivUu0Nc7f3JtCoS7QCvYQdha74mRY1aoLqHK0qisXDHEnGMpxk7NzMrPYwcxu+mUjOg16wluqui3CGSL",
-	"Xt05LcdyHeeh63v9qgDWBwecngFXBwA+u4zS+Wm8NuY82seB068/u8DY0qFyUdJnk57wsIfSI31bTZAn",
-	"FF2ZN/KapUWBEiqELByk7cO9rzt1GpYLrX4YlvaAgdUwoccJq17MUJ3DHXdpy0W3iCX3HPW0DaT+xNUv",
-	"X5VnA/VrF3lCTcz0BtJErUk10BESKoiQJJNiwBQZMFOwvwJVDqtiFVxQGzkmE6kAsHZVRndmp+QCnvtc",
-	"0Az4coXn4aydyRNZHwwihKlrlETamjEScsVjMmftnOOiMKjH4KKPwsOqksaWh2152EfLwz5LloDUZkOW",
-	"UFblvCeWMOtl8161GWcaqoVW6XMOLssNdMEOnIYUlUVXPPfQOve19Lhp5iEexHih+ul1tUX6J9lE/XSs",
-	"Zlb/nFEpyQ7EGHq9E9JpAOWAem5UVHTByiu1vEeaglc5T9Bnw4E28G6VR+4z9HBt2dqWrX2+hlF+M8PU",
-	"CA2u8yIOVyBbLsKRKeLMvRZgWcZcYUasvxdWKfQB666S6Zw/6NsSVvOz8AgV82kguX4dt4L/1gX0+cao",
-	"FWTpYo5aBB7qgCg5GW+eKO0CyO6Oq0XcSKK+k8rlJuVqLDWLimQb6hJSnmiH9W8p0hUjUMoIq4aW6FUu",
-	"d2VIIerM12JGhwhXUEPDO7ldesqUUbWQsJ3al75ww791FNY9U63KYJsomEsteTAKtpXbthRmTdEoCr+s",
-	"VE+fEZsuqsGxvnhfpQB6HeJ31BrnNWTonLnITd+RpxaOLKGLOD0OwmSKoFWudJe8g5JstBS3NDOYJBmV",
-	"dfFTpq+BjOWa+Ur+5IUrTuILybs3kgHlAlytGbzf0zQo2dcTM7Sx7csG++TRhSQwyZWCFNmSFHaIZgz1",
-	"d+yxyPK1Q4gVgzzA2KUJcxXmXjQWKynrukyGMgtkqBqF/vy+KO/dx7/WjRNt5w/tdd2E/BOq7eHccoHP",
-	"MEds67v8CDT6czaXu7Eye3JCdIj7VC82V+ESVihKUU1h+wkAYx16w6XmImExUn8EgOBQnMnlbhsOEU5Q",
-	"1pe0HQYBdNTB0l1cJIqNmDA0I3oqEsiG/7ZAcBDSkCl4RrPUg1CMmRxnDNAYBpAE4tJcATqDxP8tZQlP",
-	"Wfp7S0F7+d7ewfNEjka5sHSSpb+HROG4KYH7gcCS7qhURrCFD14mAytyr9yZX9hzfKy52/nCUyt1i499",
-	"WLhQLoOf6wpIb22JsArY2R0U56rulD2JA6mmpJ1QzcqioyNqDFPNhcvcY01luZ7tbVaWy4GTlRXL4GI9",
-	"UNkyqPSfkHZs72vcIVC2nd9AQGGMl7VTVrepHRD0UBmNm/eVlBmjovHdjlR45JiYJpamSYGSK3s/zigX",
-	"LL2cDKeXQhpXuR2E8lz4h6VgjUNzbTYZm6sOAYK9h7QBMLGQmhEsOuEHVftMm/cJFdMOPCykaTxdQb+b",
-	"D9ivylpF3txDyE3uqdpbdXirVn3zI8P29zq0AmqobuWOkbtqV4lamxkm2zT+Cp/+qAvYeUq+SgJ3FfJp",
-	"m8e9tWB93jWOquc9kP4Lab85idujjxJtqDKaxIoljN+wNC6Rm1y4BhiqIgz6uGKFGd3rCLaXIjbjuCe8",
-	"wQjgvAIhHACehBTTkcx1l8Q6vwIEOHWpZMbi0pzgBXpvkLI/Y8Y1iVEOjH0bQEUt0t4czl0bM7K90SSE",
-	"P3NNOs1J0p8XLKqfzeOkVvu3vzJs1GREmgND3ZZM2qKlblOpt/awNcBPaZUT1jPCGUPY7q/+r4WFk06q",
-	"XVtes6COXxA/V+hZHsC71KPst4CDgmCP1P6/mNa6jh+KGz1UTMyqHGEbE7ONidmmRd++StIKdHGFOkiV",
-	"XhYVgwhI6mMWQwJbcpEuVVDiABeYmKGS+WDYEwAKzBFeuF3WW61nE7tB67hTZmSF5Zd6wtdfIicQdum0",
-	"pdXUJxeqWVa3oj1RKDZ1TzQnIz8Y73i4dGQ/pUdJSF5Zm9nWedrqJdt85q0O9MCFoW6rA+1WNBS9UoWo",
-	"x5IMak2aLzCuDVwhUo5duad2HHqwLqmJoyJ6QshJB5j4UE5swyEVgmVxpyI39MSE6pVDDboEfDe04kSE",
-	"pO4rVvHRRa42wZipwCl3uPd1kNh27Pw9lCgmx8xSzcglBL435VMCguWskiknoj6v2urJhTEw3OePTjrY",
-	"0MAZzmkda+cjyAeFjaBy4baywlZW2MoKW1nhAeylkA1dUY0LDucUxrVlhyHXRqrpkrJRpfqMJYgiYmRE",
-	"DHsPaNES/Y2diIQRgajTu/7BhzgeM5HuWDW+uzBY7wc3pt8Q2P3s1FcoBeJWdhstsc3T3lpPw2Sgkbxh",
-	"Gh0+VR+Qsx0ijCvaGkc0GXLBPi0L62KK7pmr+gQ1wZMUMK+gEkBcTuQykbmw+h9WJoBPDl6/aEOumOYp",
-	"g3BJAOv1Gl5ZUbBLTnwYS/hgW0go54dRsHEHs1DhJcdYTY8KEs/UL4h7wqNaWiXPqGkZ9guPYkW8akyO",
-	"XGJM9hXTIj9Fq2geuepgLCUHe/tlomsxA2zMUjRrH+ztoaLiu+2JXPhYxNksWdcHYJLRzF6oKZFu6Xht",
-	"ctZJWqij534An1fITTGtUht9bO1zdrdMYbHGPTsuqmBv7dcPqZM+bMTV3IXf7vLW8rCtNb01Hyw1H5yk",
-	"KaEB/Wj3WiMrY8leq7OJ0SDwpn96MmYcxz3hg6bJv/7zH/b//uf/gQwgdanYDWeT4GufQ0SC/7UNe2+O",
-	"EDV9QjVJpWCdHjT513/+/0n1f//6z/90vc383//8P2QuJans3PJ4+Flg4NmA3zBRvKShy6b3FJP4/82/",
-	"sicW/dq0QLgO6N04JuWQsfJXpydgmU9KS9U1Y2P0ddjGhOowJCJWTMsstxONXSweiKpWoL2aWsl51CVn",
-	"3pXSE0nGqEueKZ9siNhrB8YSN4oraYYdB0uPPpmeKAbqRfRKXhaUEe4StIZZBRMMWmnKCt+Sm4m3yvRE",
-	"Zfay4gsqItuL5eCaHB4cEGpI/Ltd+018TCi+CCoCo5oKKkYPMH4BbhEe2/s6IoKObLcVRAdQcG0v2tCM",
-	"kfhVfwdcOjGWSz6ok+4viov90QahbCZXlRP7yH1MPk8MzRhbCW8r4W19S1vh8D6Fwx8tk7mtqdTLi1CR",
-	"eScfN5dYfiMNQ3Ai+1LfPiI0UVLrwDhVj2XhcIwxbP/ICgcuJsRhVoyhnj/U7pH2v4akOUOHlJUEpGZB",
-	"Wpn9CVJuM6pNp0teouFv5AcI1sMinc3KqF3iCIFn+xToKsnkAPAvEEDZ2Wsyrq2W3gRNAXN/N9afBjZF",
-	"AEnxRN8HKEX1nd8GSYWx3dW48Z3G8vOVASbcqp8blALqJ1ueYzgjKMCFOeYpnTammOdsaXp5NTV7f++B",
-	"U7PdGqyUml2sxNbRuE3L/pS5oLCMxzsNo/lfkHbVogsyfQ3VzHZSCUQ94IHwbMkAuZ0ITQrTSC0LfBU0",
-	"Ii6iY1XAJsvxYpmAlgdBkYjg1BMzEE5kEwSn0qOlpyIhCRWW/Q0AvW9CVQoatuWPEG5CMmp1Fcv2wBLi",
-	"fQ8N/C6c9ScCxzS3T/eKyrRsBLA1mqkblobgPveB61PX3zUXq3cVbPYf7XONvbrQ3U06fuEebexb5sYe",
-	"1k36fuseXX1jhhDetC5STnGT7xUqp3mws7g5x4X5Cy+3GVIR0BukLUsnc7/oOuFsfuMgO8GJXUWYC5du",
-	"K85txblPWZwLz3Iz0g6vCh1eaqt83Yy1Y+8OTQA6WePgCEpHwOWPKsYKx5jbZfndUdWQQU0JtSOkQEhk",
-	"KkpoHWKPEvr2OxGKVB4mx709IkM5gX8IN4SJlKWYVsL6falMT0iM7jl7efIt0QnNXP0oCROimQOfLiwa",
-	"mhqu+7gOXXIiiOOYUI1XsT6z1DzuCcxTof47msWkPRkC+GIRnDKhmoylXdiUGOlybIXEpJiiY0OvoTA9",
-	"6/ZERYytoAgJOSkKFWecOahpMqbaROQqNwiuiIyLCtLnN4yMuMgN0z3hGvdzk9cXjEIPQEA6P4/4pVAy",
-	"ehTUoHBFm1wcZZMtdtDWN7LFDtr6K5ax9oX4QSKkKM38vcY4s/tr8MkjCaUsY4bVl6apvqugXFalGHFt",
-	"+VqXvAJH/gCYu3Ls0eodJaaFNpblGp7o+RSYb+HtD8iXmusYHjbgDgYL4Ca6LR6wTSn5LVfyW06r8Fqv",
-	"TKuiBjyzKvkJ1JAak3EtJNlDEpYHQiVbT+LcBtNsscm22XW3NasAPtnKtGxpaHDwxKLA4Kqw9kgYZWWS",
-	"mI4RqHic0YSlhGpCCRS2Osa4VW7IQMmJBpNFT8T2yrgktkIUhBGUSWOaGRK2Q8NOaRIiimsflwKpWYCa",
-	"AlGlaJPBn+Jfey3/Ta919GsP4yN6raNeK7FPpL1W5P+8FNL99K9//LPX+vABok6Lx4UdE3j6jCTxiKYs",
-	"diXIIMo2k5qLgR086xKHZgNeR2froRM6RTk4tCUZOcCqjjjcymhFnmVxMzDaY4nG94uNFszqUeDR1jTb",
-	"bEHStgaYbXDq1tjzcAqUB0qrCB1QJAe4GDAjz0SW2oAgXmf3V/ufZVaft75Yp238RBM8+JhPoumoULos",
-	"Q0f2smP5C5Q8ooJARTjQyPAFVihoH+49DWDCECIlqJ/pzEq+AGnGvN5SZyl6IyGQ8OMyEdm12tqGtrah",
-	"rW3IxxUuNArBfakJJ2ywAjUGn9dafB6EQDyQqQfm0iCeggayFUa3xp2tcec+QqARkb6RUK1HXuw9fvVt",
-	"a1MTjDd6FGkJpdUDv7rMx7Nmj1QK5owbWLzcSmK1j4k8yz7E3Qbzw4PLW/drd7DTeRSDwzJSvjUxbE0M",
-	"n5CUurUYfDxidYGpbtvMmAgKltGcvQPv2DXymgE9qQ8Ktdzo+ZeHX5P/+78Pu4ddcs5ESuKBosJcmumY",
-	"/R7NApeJYikThtNMe0yL0lMLvg6wHGiWKGZ6gnGwil9NyQ8XF6fkG6p5AiYH24cvPqUsbYzdC3iKzgT/",
-	"GXuKfbRkX6pRtydincgxi0lbj2nCdjSz7MawtEMEVeCjsI1hzlat0C78szJU6EIfB7AVmG2LTw1llmoS",
-	"xL12CWx/kcALa+PWnwTL96x7cAy8XI3IiI2umOqJTIqBzztweVFsRBHuQpP24cEBAr9TUrBNn0ycIG23",
-	"vEPRxP4ABelvaMbTnnh38d3OV6R9uLfXcZW7HKge1WSs5FXGRjqyH6RwWbwuctVLAs2hpBdwYFbl2O93",
-	"JpPJjp30Tq4yJhKZWq67KveElxUk9X6x6XBiNaz6hFwxquw+2RYPxqVf0GTI/K/L+qo2/nytRHey029P",
-	"cjN0RPtDVOnIXY41pctTfKpJznNXhXB0flICt9RRnJ2AdDri0a6Sjc4xkSpCv6sbX1QhCY4mLaQJBEjC",
-	"1ki58fHbv5/jV3tgnK2da5KLayEnIiKK3chrlgKbB5wK4H+2yURJMSDt2G30JT4cd7Z7vcFeR62ffvpp",
-	"56SURNiyLuba43nZCsoPICjXxeo4MzFKa224a+Sgu+fvVEBtQzRAK3uWorFLZWrMaT9dgNlSjU0kF0PF",
-	"GJnQKeT65CCeH/VET+yQL754zbX54gsU6fo8M0zpCNM4Mda6T0c8mwIWS4SYePA3Yr+lPhmekLtPh7e9",
-	"JlSQTRLiYWZSXpN8/MUX9vVUEA6L3udMHfny6KmV6SMSa67dX1dUWfkwtjQuzkbwNWkzmsAkc8H/niOg",
-	"jRP6U66N4onpOPnW5ft6sGnlgYLdmM4ZVckQhwTLiGaxv8cRzMKqM9Te6iPC7QaaZMg0rnrkd8KuwNjH",
-	"99hB2X50RPhASMU0SajG3bGnUBhN2r3Wf0jWa5E+F6km9tN//b+9VidyyWG2M/6eQcO/SaJHvRaI/LZv",
-	"IzMrfjNthyahyR+kGMLT9h2KimtN2HualMOF3YRoKlH07T72819+mdp+XdsuOSEaliRYPkau7KGIM0sU",
-	"46Jbl97WzxWoCfZU6CboA3c5PnrUgzf2CLgFaGvGCL2SN6xTsyxyphgFLFG4NPaQaCIhV48k8EKr68X4",
-	"Z0y0JQkumA1hDPea0rH/XknBruDm7EWtERfF51VTyCt5mfeK6VDXn5LZ6pgEeHTOZMaaOxwomq7e4/fQ",
-	"urEzRPtac3zn+NCy9f4EsvWbVqWgz02H8eDZs9V7A/p+Fz05/nAXXSF3Waun+3T44sFaBdXAna4toMEW",
-	"0OBTNmu7Y9yIZRCRDCVISzsdOx4XgoWX2v03zaAGUGOlqD9i5MJEohUkUzBBe9GUKoblU5pFU6yVGSAW",
-	"9znLXGkSK1ZYdkCvmeh0G8ytSBk+j6R9nMvj5Ou7dVxcc2RCHc71NkV/677dpuhvfbBVZrWg3MTYk+l5",
-	"1lS1Ke3+WuRVLYzHPme+6BcCEhtJYi5oYvgNi49dMQDABdCGTjVYMDwcP7mQPvhnzJSWgmYkpYZGhCmq",
-	"WQBk0xRt/TBcp/8AoZSL6X7KYEWh6kG5ItsgnC0V34aKPxI9/ba4kovJahN0QFBrcKGsfyKQGvqLT9ox",
-	"fr6kJu6QIdVESG/ftaSIJoakzFCe6SiwZ2t0shqm7DqTjPVNbXz6A5HUB4pQX0Wc3pLSbZT6Nkr9FoYQ",
-	"jEVfSAPXIyZ4a28RkR4XhK4JE6BLfpQ3XAyqRheB4WWOHDuERe+ohQpVTXHojyCJ3m8kOk7oUWLRV7KB",
-	"bOPRt6LwNuV9azx5EGG/CGHfyH6yiyxkJ5ODxlAdS9kA/z3dkSKbeqOJ7BPLcYsQnrLuEVRsgjiPoTRS",
-	"VwtSdMkb4F32kRhy3mOMF+8uCIVA6vdaDj62kIj7VBCKSa/i1AQnOOb1bp2a23T734zwDxRklib+NJRA",
-	"mzCsjl5h9bY5ArlpTmqgAyygrGAKqSl3vJaCUeuRBXhZok2eQlDUUIKpJWN9c+SM1kheV7C8RKXdpScs",
-	"ycZUFkyHAts5LCp3BD0EgIeCtxCh58jPTNkQNiU0k4L1xIQpS6iUIbIfFXhmbjj+6aKeIDw5oDcOi34E",
-	"QX4BcLw34Xd74qIw4Wuo1GubcUV4qiOnKEVEyQzjCSHqqYjRBIw0qFU4JYoPhuY4eEdPJFQQIYnLLrpi",
-	"pG9vTBH2KFWwiF3yUlGANkso1Nq9YiQXqRQs4HU9UWV2NZF/tpffjNugYjjcqklbNWnrMXgERgkkp2CN",
-	"T3TV2bmuLrFSMbuLeU4RlinzJLiqNESLy971hGaMtAt7mWWJPnbUP4GV3MPa7pXUA2Q7lodGZDLkybAn",
-	"QNnBl8yWZCGasc7i6O2PvHzd/VRs21Y+e5zKZx9RzbCKKWBbQGyrmm6hsZucU3ht3FUJuJKr3rUGTvad",
-	"KKyoDi/i2zMmvpkC63aKVbZ9ROKMXymqpi7sF7ln7J6fYCHaEmUKIobnmpA4RJuKUS2M8Tz6dhKrcCvU",
-	"AHtiVezNLnkJCq+dBmYCNwHmLWT2UKT+c+TydmIL2buoLc+PmCIc9GvTyNILKK3L29Vkv28cwVXYHqzD",
-	"lsVtWdwWIHApQCBU2gTTLKbuAYcg10JO9L0aaxszXDz8U1n2co6gGUmovnbDE+y9wVTwdq9lvx7KidMl",
-	"ORMJI33KFZkwYXqtxrSUh4AHfJikFDuTx0lJWQoNOKEFT98mpGwNk59R/MY2COOjQRG0Z5ORVE4EwOEB",
-	"YMZyRrZAE4O4iUWpLUGwmYuyhkcIFVOoc+yzW0byhqWQJYkpLi610umakYMjETofMaUJIDiQ2D0WE3bD",
-	"hFmc33IKI/2Yigqc4ei30E1b8fo3nSACoVdN1XAhsS10+7hrXLh74OlFKSJ/OH35/Zy5F4zawmB3kaU2",
-	"lvR4Pwv/hemA2li5uS/VEdF/z6limsh+Txx+ZSXtZ/sHZMzfswywnEjM08uEqjSOCCX7Xz77r/918Pwp",
-	"sQxKUW665KTolbRjN3EwJ3XIgBkN8KNgIJoMmWIzQ7aLK4wHDK3AmGJfl+NcjaUGTKgC+4VMGVXHPVHU",
-	"ZgFwQchJN/ASXlLliBzuHXbJa6fnaEP7/XKg8BFHCgO1ehG7AYcC86PzViok8s5XxgtyXlqpIod16qxd",
-	"GJ9HTU+MpDYAepdSnk1JQseAhAFDIJSkdErahwdfQ/05wo2rNGOlVMivtzyD6mGB3jM19eBFRZLOw/CF",
-	"IFNneXMY0jn/hf13sEKtYDXiIzpgu38bs0FVIyk8NFdcUDBoVUCGDr969uXzeR9NrZJir9EnAof6W42d",
-	"iFp/hmVgwuxYSXjn7bjwcC/qqOGpbcrR58Nd6wxfIVlflI20mOs+aFJSgd8dsu8jQolgExL3ZUKzy7Hk",
-	"wsREMQGYWxgmaFl6T9AB5YJQBRFylh9jWJ7OM0Bqw26QdVX1D9IG18yYJyYHhO20Z5XHGyaoSBgCKla1",
-	"E+ONhthdCZi4MPXp4ZWUe85/svN5nPQnWMmm7CdUQbfJT1vj2bYYx9aMtr5e+qPVSrEURUIzAiwHQQhW",
-	"Ypl5jaL6Yxk97rhMs8KKRjOrsbpYrzqbGdbvwHIWqAMrcvrme0v2QDOS6ZS041JziCPiPo3FIO5EriYH",
-	"ZD/BW2MfGU9oT8SjPDPcfrELBR9SamiMlTmAq1qdArOGaYqlsgt1LAJgfCyfHQqe8VFPUDFFo+RVbiqj",
-	"5poc7j+zGjQMXFq9Mz47OT19e3ZxefrD24u3lz+e/Pnym79cvDyPsfXTyA7Ur2bTE6ev/vzytXvk4MAv",
-	"KEK3pgxKWOCMfEdc94TJlWApyccQkB8RxXZcuYuikggYOJmhdmFI++WfX30Xke9Pzx2cb6LkeMxSL4tA",
-	"2H14lrgwMhBdcC89rFx5QCjKLZld5ak/I1G53lZq6QkEuoP3FsVaQJ4J3hg5Xqg9jjJpH+ztdQA6A7Dx",
-	"9FQkseOcqWS6BwkELikcRSem3O9BsGoylJqRXGRW74/tJiiest9b9h8DXl5tcOppbh5BIFrfTTkXafJT",
-	"abdBuU+OmIb96JJvWZ/mmUF4J5C6L/OxpdeNwZe4casj1oLdAJ+piYIBDCQ6DUY3oQ6RsGkACR3bk5Ze",
-	"gl+gIfJz1qqwQgirWyZJEiaMWzB7JbSrfNH3NdmdvO8umj/5TzSZ8NQM8aBzh8RCWDpg1WXe6z5rDumx",
-	"ysL7hmnJ/CpzE+OjfAQIzCMu8O9yhiIfXTF1PzMcMviimKKR4zUnN72vyb1G9P05urAaNWgMNXbEoTLq",
-	"FCfcOurTTLNibFdSZowKH1LVpMUgP/uiqjbUGogrnLDjuU475IjIdRcwNjuxhRa3g+cH+4eHe3U3pFXD",
-	"T6vDHitLIw1HXalwvG38wlIXc8JJ6+eimbz6G0vMx6ezuYyHEoskNAZIgYXRANizyhK3Ct6DKHj7D3QU",
-	"vFAMobv+ZGBIrfsOkhowaItqA0dCPbC7davrbwNltkAnv0HjwDsQ6leyBSyLrNlxbtXGXIfvpEJUcuf6",
-	"tQySAfxWxXqAgtiITiHjW7MUMhCskitC8WzKqEL9tOwFVcxKb3IiXLkUT3Q9AvoTqzODwNZd4nF94SZ2",
-	"v6rdOczrL4yqlV2pt+RZfl5Nxd6cm3wb87ON+fnMaOCtfIv+Yty9j7HO1nrmkDgqVK0tFRnkVKWciifa",
-	"lxnzqVqewGqA1UidBdbSSEzYBjsrV7oS4zMB45d7kmTwuA/j0cybe2H+ZSxjofCjQa4n+oxhOTYIETrc",
-	"OyzUTkGkOAY7MNDpAeVCW6oOfXND4gRi3dO4zsZ2fuf0+L4qSQTjQ2fpoyimq1F2ApqGPV7byM4tld+K",
-	"5h9bPCkAAq7DfZaJ6M15yGEkpKmGwQ9n849dGX0M++SGJOCeUXJ0TIQkYIR0NkZyzpggV1PLXCD60oGc",
-	"L3AXLsIrPMU5/IbACmHGK1Vfg6XZZspuCf42YnC5VA+psrOEVd+xPL+AGN9wzY2+FxRDry5QMs4oFwRe",
-	"VU0p8KhPxfSdRcUlFiQ0yyIfTZEyfd0TmRz4mj8OHZFm11wMCBdHUES5BNKwr7rmIiUxvDmGfAXEv/Ke",
-	"dR/R0ROaTjUJgv1dfrC9fgglaHsDxL8LHwXCdZFQXKcoYMLsn+yrP48sYJhKmQZ8n2m/ASRRk+KAp2ny",
-	"GHrDNv9369bY5v9+bgpQBc2pAYmdJddl0Q4umgGcPMfNrzKe7DqIwt1fdZYPPuyOM5YOWKMC9EYSI6+Z",
-	"gBogLO2i7Uoqy95ycS3kRGA9JYTJLYBwpQKmWUTSEXxPl0Cmj50+9kJGXOSG1bsaYMCnOMB1udbDVVYK",
-	"R9lkWPKqHC7CNgXrE6nSVBO3ADvo8uBNiftZxCpAFiNYEbkg8av+jj2GO3AO4+3Gf55a7G9Bvawwn4vC",
-	"3xzYqRyQoLsiUeB1+f/Yu77etm0g/lUIv8TBnPTP+tRgD926YX0ZimXdMEBDzFgXW6hMGiQVxxv63Qfe",
-	"HRkqkVw53dy45Vti2Ufx3/GO97vfeQWZepH0QYcXeX+/xVb8aYXuV6UwskJChCxLA9ZGPOJKukUCvq2b",
-	"+ehulCGFJqZMp992MJ1uPTo3ujmxsipP1nBSVuXwM/S3OCq3RPSVg6W9xxIsnUA++xJmVckhJP9poSix",
-	"e43ORhzqSy1NKcZTrS5I/gV+Mj2ON5VekPX+KFMm+l95Id5rRZGFWhvtIIALxlMWxJM/9VMwDf9MRHgc",
-	"5NLz8N+FgxvnW6+cLdRMOphrsyFyf8Q4T9ib5pcaT+XMIVR5iqn4cIPeOpQX68XmQmmU5RgDTR5XoQzM",
-	"oLqOg5M+jOM2boEkjohUV/ytFTCYf6HXYinVRvgJFcVoCYVyWhejU/HGCYW3tHah1/aWSowtL/wBUj/6",
-	"KTxKRoeoI7nyAL95oSreoMKA1XXj18gk2nH+L9tcLr37YQgJudChF6firaFCm7hYJrxm/Dm0AVeodJHQ",
-	"o2B+8WILE03dkasVSNNnkZ3F06xQlRVeazQOErjsSs6pKme/GYgJGU9f9LFZ/qmbc1mVf8DrqtzZvnsI",
-	"QeXjMhm/91tzCMEx7uEv0Hb4mm/L+w1Mmc3LbF5m8zKe1Hx2FaONbvCwnYg1iLIqixFpxoO2LA1cgTGy",
-	"7g9Bp6UdGI2kGzfTS+KbnJIEQL6ibWUrhAUIZmChOGKNuFMML2DPKSZzRLWcXorLTYCCElRqhWglsGI8",
-	"RQ7l75ayhGCS1VqvrLdLq7rGpKlaW+g7+n+N3X58NNYdvNMJF9OR7c30w+cX1XC+63fv3rzuys1qZRni",
-	"GPe2uROVdRj1fVBZh7aGROnjJsiB+q87UP/FF2GIem/C2tSQniw/envPSr33mDhnpR/YdQKtXID1T0Tt",
-	"FwKUodpA/EY4LpBPrnJofEpRVzbEx5dnQpsSDMSSdN1oJH6Fw1DpsdeUTc/VAxq7TdM2drCqpbE4px/9",
-	"v5qWmhqiZ7nPWctmLXsYWraNTNpu2yYaNOhK9AM64UA9VaGFVrd8liFvyjviie603vJOdlIX0Ia25JeB",
-	"tKG+fB7GfR7HnqgqXzJ6L4iTJDLqJmvDndEzGQxziMVEX5WlkDFQplsprJ1HQduOfvJPdNc/9NrUr4L8",
-	"PqP67BYOE7/aOFuV0Glid6Jc9nNW7Cu0MURjZ/qG/QUYMunv4Ri5lFRrgz7otGZ30hG0GR/M1JsUlG+b",
-	"yac9BLh7UmX7476lDn0W8ttBpm+mv81WbKa2yRbzIIv5B9QU20+YfiP5Y0BxbwiHiiRBPYVqUYSZ3YDb",
-	"YgA/EOb9SM3gRwkHz+ZwNocPVaMFnGxnTmunuhuAUU6RI/TBp9rY21nBMVOzBUNl1SituAaDEFj1zTMx",
-	"fv702XHkycZ7aEwJDdDTQrU1CD3tJH/GshZSGHAGk0StvIJTBI4RZoygHm2h4VXwCoMOjcqKS2mxup8Y",
-	"v3j2nFS9pIpUeAOLqBm7CGC149NCkfcwjVOHeUwE7CVvops2GuXs9VDY1aF4yFnA/do77c0OB1FkXMXl",
-	"5BaVPYuLKbsZB0rCunX+Fazjbm9t4hxIyenLuQJL9kT/O7utk2Kw03Djk5JLeQX11MqMOrIDLLmP+rJP",
-	"WHY/qOqXhN5pG+aJtOzvQdzXxMSEPR8CPgqDndFH+aYyu65bNSCxzj1c832CD9vfD3pHMNdBaGPq0cvR",
-	"k9FkdHMSkhq5xof/Kr/VvdQL/R6UxZj5q7dvOESOSoGBlr69UU/lGw67c4ZjK67eAuHbHgEr0KsaEN3K",
-	"5ZF9f9LfcwpEZ1kgTq8Iv32v9NreqbwfmLf9VzUWnVZw4zDbNGmEivLfbyIZkDDrsctjXCkUfztOZPH3",
-	"O6T9DLJ2sYqyaZTCJF9aPYmEeKj1jVpYcPPqGhTm8t4i9icCrq60oSmx0lX2iqDLSQMtQPP9Jn5qpUC3",
-	"M4KtoHuIJQ2sg7r2neB5xHFO0nyTNsOm62jvvDHXsLETcaVnjRVzo5uVRfF0m2HBUtNMyIsltsuYqZ2O",
-	"vVyuZDXv7NWPcrYI9+C8Yo7iLQ+Ud3ZxugLZY7sn8a2cg42p3qEaj14uG1W5DZJMttLME5GUFtU9u3zD",
-	"47tHOft+uua8IvjyaaNmabfpoqnzFTmBiIjicC4rE3l1V2BuSe5DtvbdSu2rpq7TdyfKuQ9/ffg3AAD/",
-	"/w==",
+	"7L3rchs5tib6Kgj2RJisnaIull1VUnTMUblcVe72RSPJXb13s0YJZYIkWkmADSBFs+o4ouO8wtkx8wZ7",
+	"fpw3mJ+z36Sf5ATWAjKRZCZvutluduztEkkkEpeFdcNa3/qtlcjRWAomjG4d/dYaMpoyBX+eJAnTeueF",
+	"FEbJbOcky+Rk553iAy7szynTieJjw6VoHbUuhowo9recafNEkxibxRFRbMyoYSmZDJkg3BCuiRSMyD4x",
+	"Q0aulJxopoiE9hq+00zdMEUmVPdEIkWfD3LFUmIkoXYIpB2fnZyevju7uHzx7uz88t3Zqx9fvT2PO8eE",
+	"XmkmDJFmyNSEa9Ylb5ntipIJz9KEqrTbE62opZMhG1E7iRH98JqJgRm2jg6efx21zHTMWkctbRQXg9bH",
+	"j1HrBU2GzC/C/Lztz1wMiMozpklfKpiCYnoshWbdppc9P6x718sLOph/xblRUgwIE4abKTF04BdPsbFi",
+	"dsbUtiRtSsZDaeQTbRfZNvhbLu3Sn/90snPw7Ll9jBtNrqaG6U7j0L4+qBvaay6u54d29sML8s3BN9+Q",
+	"jItru0P2rYJ9MGRMB+yIxL18b+9p8o+//wf8wY6JYtnvey3bpNeKI2KGXAd0Q9NUMa3JhJth2VeSKy1V",
+	"dcA1I5QJxWHV0abv2S1dopAqFdMyV8m6G3VGDXvNR9zswL/1r9T814LOE5plTD3R5CpPrpk5gi9HUhs/",
+	"eW3PRkIFGdFrRqghUiSMtMdMkZPTVyTJOBMm6gmpiP1OsZE0rLJeMjeECkKThI0NnJdrJjpd8ppfM3id",
+	"mUjijje5YvYkcUP60p4p3RO2xauXFz+QYm6uMelzlqWapIr2TUSoSPEME3u0poQKPWEKTqefCxInNawn",
+	"MtsRUySRuTAsPXIPxbs3+3HRnH2wQyZmKLUl6n6uWUquWF8qZofY1gwncHL66onuiWClO7PnuS/ViJrW",
+	"UYsL8/ywFdmt5KN81Dr6tvq/qDXiAn/ZK3aYC8MGTM1s8RkbUS7s1i/ieppkrG8IF3X7TWjfrgJQuxQz",
+	"1HY/Y9ashizPWSJFqkkuDM9qB8o16edZRuiAcnFv42RGTXdO7Jo0j9FIMqHceEIwamr57B2Na792XD//",
+	"/PPOSW6GltUm1LAGVlK2sGwXBsLgXCBTploKz2RS25BmmkyYKmi7kdkcPHtex23+DOKHCbNzMR2znXcw",
+	"GD0/uJNsQqeaxEJqwfv9OCLacmRqCC0ErQCBaOg1QxEBwgDkFhVTA6LsKjdkYp+Kw9fGRNOprg6dCbuW",
+	"f2m5F7Z+mR/9x6g1poqOmCm0CsPF4L2u23q7uiM2urIKQZ9oQ/t9QklfSWEIEymhicGxtqkgbGdEeUak",
+	"cg152rHqRiJVCuxD8xTYRk8g8+ySt5ZQMm65S9soPhqxNCKZtOwroZp1ji23GeXa0lyopODzVq2hMPjL",
+	"XDOlY+TGpmQBBGQZsi+QYId7T5FBWY3JqVatqCXoyK4RrsQOLEUjQRwC0frP+7UaCgzvDGb+6vv6VS1l",
+	"iJ0GT0H0MvL+/avvvVqAS0faQiIDf2dPAonxqUuexnZ1AtpnKHZAkYD5jakZlrPjaStq2YXhiqWtI6Ny",
+	"Fk7yvyjWbx21frdbqp+7+KvetaPCmYHgr59RbFWDS1QNYr9TY8VuuMw1qB9d8m5M/5bj0dSMZnbfmUjU",
+	"FOSj/TacTnrcE1boSSvshMSzoBhN6VXGIqLzZEgoHho7RU0oyThuuiU5q6JeTTtHRFtKtXyLJtc9kYtk",
+	"SMXAUppTj+Ah+/JCyenzzJ4OPKoDegNST+amS06c7oM/TagmvjdHe/ZsC9B3od8Ih2IPRcotiSSuQ5mb",
+	"yI70cG8voMi/5UxNyy3DdzXS4t7hN3Xk9yplo7E0TCTTP7JpDVciueB2G67Z1CnIXDsFzOqsQIPcLudA",
+	"ypQkQ8kTdux1V6nIFVWsY9dCWbFRLFtPaDrCXu1qXsl0ajXizLJAXFUFC23Vk2M0LHx76MKvGzxol+bg",
+	"4JjQnnBvGfKMBf1wTbThWUZULqwugIv5bZf8kU01ocp2PDYwv4NDMpS50guOfrBmO3bRGo//s+XH/1X/",
+	"DTXJsP6UWIsCeRjQjR31FbX8SYou+dmaZMi/4Og72iKai4Qhg5gobtg8X9s/6DZOrb+D41lPxr3qv5WC",
+	"NczkRAQTAYUFj6mbAg+2J8mVsjagbepUU67J073DUkeGHV80fjuSxZPY3zs4rLeSaq2Bn+SEjKiYEm7Y",
+	"CDQbNzRqCkOgS75nfZpnBn5/ttdtOKSgUVfGleJzraNne1FFGXp6ECpDB3t7SxWgt9KwJhEipGHWtEwb",
+	"GL79/fIuuP4ptQZv0zDG8OuigWCLuxmKtad/4BlbYOFZ5hN3/zoexKWQiL99Dt9Y9hXz9BJcD/aLhiH3",
+	"7SsWjdZrWoff2G5aUQtf0Ipa+wf+q4Nn/rtn+wfur+DdddqZm+Gr7y/gh9k5/jzkyZDwtBCvsLLeZjwi",
+	"MRrPKWgH7XeCnUltmOpEJNZcX4KaEV9RlciU2T+zEX4Jwiu2WpSdf0zaJtxYp9g529aKNPdyZVBXKUyC",
+	"ISP/Vydgs7MayCXMd5V1LSdijxaMvRW13NBbUQtH3opaftALVtPRL6j+fd6k5wZ0jMtrecF0zDZTp9YV",
+	"GjDQc/4r+2/AXRp2/g+nL3+s8qX44NnzuIk12ePQWvWMFSMox/P+7DXqsk1nP5FC5yMwVwO9tGk4RYtV",
+	"V+754YoL9/7s9csPY16/cE6mvj97TbSRY00mUl1zMYgIF+S94B+IRgu3adzsw3jhiFexd5ea4H4e53wg",
+	"qMlVA4fLxZimYE9RzZ4f5iojP705ebFz/tOJ8yiG9k8uUoaHNdgp8EnicrBEMdNMPYNVN+rwaWWj7MeG",
+	"nfoTU7rRJzhkH0LfqB33DVWcgpEEhnEElhHoHl59AL1UN5zSG/e6zQjOfhxTY5iyPf/3v+ztfEt3+r/8",
+	"9vzw439p1U3xPBlKmTWdFg2/LpKU2OJOJCUO5V8ZVQ0cpRwRmTKqAll5sHfwfOfg65i0/5BnU8tl/pAL",
+	"q/GHjAeIyul2zoNWS0Q4I/uGlTlROXT0V3jnPbgrvqPpGVK3/ZSgQ8T+ScfjzLmAdsdKXmVs9C9/1Uhq",
+	"K3JAfApf2uhXtOrriGb20Fv71R5IpZm1SUGPjQglhYPFU/EELgwsvYB1vvqdTt1w3dO7ix6td4kv6m22",
+	"ebPHdbVeykfq/aCr9mKbw4a8kKKf8eTRtj1x7w8uQzz9a+NM5zTHwTBQkkr/e/EEWLwzxmbVjt0SyKYE",
+	"8oNUVzxNmXhoCoGLHcsWbmjGU3DXZjS5dpeniRyjZizHTKGHWjCW6qgiqZ0HS/REHLgh48DdSUZ0am0+",
+	"QhNwaxR6uDPA/c+pRIeO49HoSuiJdnUImk41XAE7dX1LcRtQ3I9SsIcmNud/5JrIDJU7KgKHkga31zH4",
+	"Sf3NN5hSGm9qgOq8xYjuNIYXIFsK2IACXgmrHNLspVLoF38oUjiXI4Ye8T7lGUsJF/5+xcVrdElFaUnJ",
+	"kGVjHXAiqTTpc/CNb/d/w/1/K80PMhfpQ279W4mqOnJ2EAPggsmkGDhfJjrSixsH0EWcri9zUxBKcQGF",
+	"v+ktGWxOBm9kyvucpU0xCZXIoCGFG62qgx+2BExbCJrigsQV33f8YNvjw54WdQFtvsCtfDfWj2NinhAw",
+	"nQPjEW8+qbU87DZZalE0MXidyAVqm+8vftj55oEow63PVuhtsGiPISkuSuuAI8NxgTB+LZ5oIpiZSHVd",
+	"uPW11SSZtV6ocqua1jwmJwIuuJlg6mEX8pypG56w94LeUJ7Rq+zBVfCUGnpFNSMpT9Eiw8tDa+VzAWF9",
+	"gUf5YQRqNYBrIdcLmn7E671pJml6IeVrqgbssfwr/to/s4MI7BoXfYxhlDoINv7u3ff/evn61ZtXF3Gn",
+	"S16F0T49EdxIKWoYqcQ96tD0dkFZxe00yua5qEv9YHYy7IkCAuJ2nX4AXvfw2zIfglCvoTywcvKlKRyf",
+	"ED9LqLDs7AqCJpMhS4nig6EhQk4iDGGq8DvL6/iIHROjpuhdcGG1ccBj4ofnhV8QgdyOs19I+YaKqVNm",
+	"9YOrHui3BF5hpMSIGx+dfYzBxFtS+TRI5b2guRlKxX99eFFzxaiCjAXnRh9xrd39PNo4UhH2YczV1lG5",
+	"IWXUxdEv6mKuvaORsZJ21ayQegnZTw9OKk5JnLAs23FXsFe5IVeKUXfhAolfxyRm1jrVf/klJmPJrc5H",
+	"DbFSDdNntoS0obryXuh8PJbKsPQNSzn1gWqPZTI80STMiigN3dlLN0ix2G77htv+s+LGMPFWmvOhnDTE",
+	"72BwspHymrB+nyUmgsNZc0kZXE9hkgMP70z9ndUT3RPQEi5RQQWd6QB3m3UKI87156gAFVWWHhEpsinE",
+	"DsXWfol7goo0wjQbF/qOoUWxz1qMH/BedB1/a5hVuah90e6LI8aPPo4o2JXXcvBSGAxzGit76A3HeCEK",
+	"v7P0kppKrF5KDdux5gvG6y1IL43KPq6myzjXSWKkagHXMpRnTYGcY6pMRCZDhhmVIwgy08eOICFCD+MD",
+	"IKIZvXDd6kifHtSMlKdLAhIPDp4+/fpg7+nzb54dfv31871lMehREL29UugZBq4xbdwTYZD+wTc1Q/aH",
+	"vW6pXI6NPewRYd1Bl8T2uOs4wj/sf/Eq+zIfw7ewdMUfOl6+aB/DULu/YFxvNWLdja9KB1GFssrgY3n1",
+	"V5bAmSko8zXHm4QqYVqr2/4XUhCWk1WFyj/CpF7hk5BH4N5OlaLwc5CMtazvt+yDcYlds4sBY6yfm6nL",
+	"A/t5aK28lFmmivktOz5R2FuDwHcBeyBMJBR0BG5ml+Uym3PIIeqFpfZ82B2dPeJFEmBDalpTSA28NiKi",
+	"zEM0MkhAnCEeSP6rYQ7F2y+bKPkUL/8wDixMWoyPyFBOyBkFlYpcCzlBEThmSkvRLcKqqdZ2wlLEZMSo",
+	"cPnhwbriCpohG4FfrjLjtsudxKzCAdcGsuOq2ZOd457w4/COnhumeN/KTRSGPjh/dkw1sfdREO1duyfz",
+	"2YwuVjLIrodsDYVj2kkyHhd4DokcjahIScbF7C7VAwSEVF2OrI60X9DRmPKBmD+x6Dtedpz88y+wtV0J",
+	"xDa4jQTyXawhgIYsSy9RT6i8svq2/b1GKbIKr7/mIl11Qf5o21rWZDn4bAD53l7dQKyY5AkfU2EuYfVn",
+	"pVs1o2p/b68q0PbqBFoZZL3iJA036JStJF/WjTcfp7fdad/FyjtdJ7/COHLYIj+JkiwiT84V+qxQWmU+",
+	"lZEtOjcvilMyn3PXpz5kEds+0S4Db0hv4FCzWu7O5gh5TcWmlg7Yh3FGuWDp5WQ4vRTS3Pkb5JjVWEog",
+	"tq2hwvgNJtRimoZiN5xN7ALc6SCMNDS746nN0By+ws03Knesbo0Xkg7QHmx6indfNDsNiKFPM81m6eMW",
+	"fO5uudfCTKVPnpcty7MK93sF9rJom39gLL2iyfV3Prl4jd0utOWV1ObZNzoCm1efR1y4j/uzuvQsf4Vm",
+	"q0xvRWquMod3ggFLtNoQDfnklV0sAMQosUKCn3FL5rlnQg0bSDSMgy1/tpxe0YDdkNTXNBnH+VXGkwBG",
+	"6krKjFFR/nap89GIqqVC8RRan7vGsHfIZ28jk0u1ftGr/b6fY2v7XH414tayv1QyW/o8pqme2ZbwbDHf",
+	"yr6te1RdN4sI9o+ODRa5t7m6AQyEvkxyfTlQMh9b7m6GTNWq+r6jOzB0C+370U1cP5LTDbjUJyqTRJ65",
+	"AANMKbwPGdXwjlAh2VQEzW8R+Bhe3rh7hxm9cfPzvoaVlTQg4pw70BmqSewxcYws/d7MDlrXwJAtA3iJ",
+	"WszPt/rG2GnucURip6oj3EHKMgYf2pQYObrSRgrWAVMaveWF37H0nvm+XN6QwxkYUsSK9PEg3GiSa1Za",
+	"5T6efJyrsdQMnHd/zTF5TjNhWNqJeiIGVJjEj0+xkbyB8bmRRoQpqhmGtrsnwXWSKjoRc2/rCfe6I5Iq",
+	"OXb+gfGUTGVOrhkbd2a8Fzi30qJpWWEHbwZ3H44N/oSB1bK8NWQbNcPatHTFKhTh/YwFaibuCYyMS+ET",
+	"CmFI6CHuriK61lYQ3X3eorZnbqhw9zfnXfGgRQ7rAbREpNmoBYZkkwEJp/kuZEjAFpaLkSHVlyOpav3P",
+	"DPIo7K/+wLrEKSHBUJvXVmaEUuOm63zEIkIRIM7lBhx7+BnLO5w3rM8AqcqeQUuW7sqgQOJ0o5rwLCNX",
+	"K/GPOvFXHXawJLXbBMeu7qKldCY2ZJuDL7c9jxMHSAwB7ttc1iMdsTmvJmSce3JY6qUtiWB/r44Klngr",
+	"eRqOSTOHh2iK7E8mUggz6K7hzHtYf6DPBlqDF6zeMqPaXMJKuFk1gHC4BbTNyUAaQnH5Kk6PddYBUQZW",
+	"8MwBw7xMKc+mlwkdN0AdSm2I5mKQMeSwepYSgVtTktIpab+/eFFCHE/8DDFc+YkmDgWKQDQERh4s06RW",
+	"uIyDaTh5txKiy6lrC+f+Rl7f0hLy4kQvApSoLBvXLvg6JUYeEzYamyneYTjsWZ+YhgzPk2nleK9CgstO",
+	"OMQQrO46OLfNZ/r9uqZXgFC5VNLc9khrQ02+XLbBop5j20/I4xxi+8ChrDKcCuUUexFVhUaxBnfmkoZB",
+	"beRVXFWarSKpjmYQtJgOhZ+OiDZSsbQnKlKwS96B8wDDH+2pOapDAwB0y6pgRPytJtG4xHdzB4JS4qDq",
+	"5WMFRIYSRUUqRzXGzwwUz9MqEs/Jzr/RnV/3dr7tXu788i81YDzNomGZ7+p+BEW5m8j6akVFmdty+tO7",
+	"i3eX35+8ev2vly9OTuPOPYkPmmXv+q2jv6wjSH6J6uI0gvnnlsLRZNRP/Pr0pTpy99/4zZFdIsCw1cz5",
+	"M13TyVBqBqUGQLRCkQGNRrIbOqKeC4mVBXSxuEdFd0I6G4m8E9kUXKlZxlRPVIYAZzCGDRvwG0ZoYbli",
+	"BjUkIVkrV06EPVZLJCDmCwUrgUdAF3Jx/kw/uCSMWoj+6loYlbM7E47NXvS6t86IESc13Eia2fldGIho",
+	"wjy+ixHGsZqDcTZZeMTUABwzyRDuCkQQOHEMdQdQMXWhNNzB4dPMsdqtuFtJ3H0qUuSYiDzLCt/XrOjY",
+	"RDws99TOiYvN+L4b+wjurbgpeHMBStgNvHMp09eI72lnkI5KzNRWZLv5ZQU39q149PGWMTeyqvPCRvHb",
+	"ZRnHDUK6gnFZfz8ED//MzfAczKXVNY+CU8/FYqEaqov+ajgW/BYRPZQT4X3sCeuW0XaMjXUZGT6kejgX",
+	"8fd8xWAyN5B5Lv8LQNeNRrlwKREvhlQIltUHyFCSsoRrLgX4zo3MUsCtD08IF5cYHWi/s4y2BSdV2F1I",
+	"hmAX4enJmFWYwbs30cUHd596JeFILbjVc4r6C1TD5kXuQFFhMFus7tZ2IxdFbZEU74cNzx7RzBBujgmI",
+	"R3S/uH116AQz/hfSho2GPpi+7tS7b29tTs9Qh1+GqFgtnGOdNvC9m1pN4OHtHYaru/JWdqnpLB/M4qc+",
+	"bbw9T5sjQT1MdQFf/aqMBvX7bTdVDeaO57P7CMKr82947dTOecY9Ebxv0bYCqTceJkcoq3P6mdNZYfmH",
+	"S2JYipetOt73MMU1XSjhlBaHbEC7HzI60OsNdS6Q6BY2ge/LLuFSy2BVBb8IBQoFQIN73Fq0Q4fJNy8E",
+	"nDNlzOQ4s+xOYhkRf0XkZcQM3yhFzUIhWyeePkatpPj+lpcVYT+behn9XOaHNf+ClbdiI9fg3a9qlRpC",
+	"B5mQk2OsgOSAGVw5s35ucsU2vDZpWNmFq7bRQrkwlTVunD63cLXmnYthSeJ6NeNuY9oa7to8XwAmMuA3",
+	"TFSdr+4O+3b3QKsu2eccQhdEuy4Kp/OD/4lrI+tSETeSRxeKCs19Jufj+qsqMnJeS73dcZ91cPUVYySj",
+	"VywrkekTmWUswTQoqUgMZZ3imfCBGSXx2d5CkbQglXZ2K6pS/PEu8ktOV12zN1IxQq9kbi0jX2oXrV8H",
+	"4IZ8h4DtN7NMDRk4q++lFJcV03KhGVeUQghHBGNFHxiEQEOY2QTyZTHmmWbgg4nxoTgKzOXIf+uZaox1",
+	"gNyXvlkTP74rCRDOEeYwkEz71a+fNNSVxYpZdpSpq4Q3wbKJfUR3hZKr8cwSx52F0sXPeUFibQoZl1KR",
+	"yRDcq5EvqFfdFjrVYGtPEASAZPya9cTsgkclzH2hv7Z9I8M+mMKoMwVP60BYW98wNaEq1d2eOEG3NRZE",
+	"dS/E654kY1T5wtXFAgPomxwzwVwt6RWyyuakb8PyUH3N0oVrclSsydXUubi9ixbaWdbUE3YvXTVBjlWI",
+	"7GpD1TNSN19As/Me7yGo/77IYeSc6z1RFFCGSqHzRaHCFcq4uMbk1vbhwYHtiYsBusQADaUzt3TPaldu",
+	"Y8VjUz1DMS2zfB0mfVY+8aB6ykrRG8VzRfzGHek3iwgYbl+oi7KjkDJb0jTSyngjkVFPIx4eRukyhLyh",
+	"+p4dFem1RoAZ0mtFrkgs3ADDSGpt3AUV9fYPvz785unzw6+X5U19iomaBcyA39eatSwkz7y8DaJnwmN6",
+	"V7E0nnTv4Pp1LVfLgym1m+R5zKi8BR3lOexoCDzxfIV7q5Wt36U9rW4Nr5ATEuhGt53hColezWrLudWB",
+	"QuLpzmp3x3ib4yPnUZsCIQhyD+46JlxjFaZbL8wSNaJxuF5hcveiZT6fS/zrl/pDHcddc5ifVgJckWNm",
+	"8hRTAgxAjapW1KKpZdraAMY08rN+vxW1BjlVKaeiuK1a/SJ4cw9AI584q6gkNWiqXveVgkD0EBtFPsLf",
+	"VTFGbT/2edJoy86lSsfzDl1H0rfZSt/FGgan1d1XMSIgdcHOQiDiWqH6LVPJZ9PJ7fuicLKVYS9i4ucN",
+	"ACw/BcVuQDX1ALdYAPxKUTUN71gTKW6Y0mjpR00ZkTofDJi2bS6v5IfgOtbuzMK71RlFsClTxPMEbahI",
+	"9RGJ/WGGJC+R2oMFqAEx4vPiIh2FpNXWBWi+36zOAnrzC+BfBAEC5XtWz+6vmatXZjZyJq9poi86wYFL",
+	"bW7h3wlGmDBq6oKq7PI/0WSIPr0jQslIgk6qZD5wNd1gD8mIJkMuGGnHpXkbd7AQXM8VnUdwJHeXAzuL",
+	"CYDc6NBmZik33pyO+0qOYvJ7Ehtp/2Ob4hud0fYoWY9Ya6p5C5cICmtzYpZWaw7g8QcwaIldgygA7CyQ",
+	"yGFV7Crc0CxnvvQwFSmupc9lLDchQqwkZ8gUy8wxhkCqwrHQnvMWdSLCLRlMg9rsvk5wT2AUBs0AQBtO",
+	"l89bxMqlWc6wisJAWrqw0qoDAy0iEXBmWPtNGzotzPBwLff3a2jZM7I1TFtLSOsbqPeAKHc9k29ebpXl",
+	"KSmvZyNeCi337xi57jTrTLNwhQuYC1hDeAOcF0ho/GUlVrMZ0yudZ0uUjTofFWQFajoFB6LnOE/0vFO0",
+	"g/iYLji6dKp2yWt+zcDt6jqeSJVaUcJL/xTEgAa9O5eCVbg7DR65JfdxK+gbpG1kIOU6Ub3ygc3mJV2n",
+	"0FcUo1oKlwwtx0zY2cFTFfFK7MYHK9Ppkndj3EQ8zeCUxMb2JCujV/Ov35pWjawnwIDF1l2u2J+fzPDQ",
+	"NsqaTslMrTCTcSeoL+hsFnBaWy6tqM6VXcYUAfrMkI3szGdV8ypdr8SK7BD/ZMe34joF7WfWqDy1jUtV",
+	"1DKaVbibUDwp6PCusK/V1rp1SSiQ88LUIgXPISQTrj3E5e92sQq/1dJ+twtVoXYhhS7utpYGnLkXFgCk",
+	"jTPGpVpKG1zUqUH2iJI2xfu5CFqkkZW6fOQgHB2n6EQkthQQ94SdDl6Kk7Y9b/4aBw8jkFXh2kfBOKSQ",
+	"5AEDQVYiBXNRo3NHa5kxOO9y+AWKxiY0O7WLtmYEfrmBiZJjlPOJ1RzdjUFfUbio1N4tn4+xmMaYJyZX",
+	"7IkmE56aIWkDawE7hPUNHr4hg6blT0aOO/Pm4Ieqrifzq4xV4r5r3aAiH12hIJ7e6vkZyrP2T4NxBjnz",
+	"72ui4MuCXkYSqq/d7SWktltSqglpyuQtwXxdD+tcuOZsQzCXsZKjcZMswym7Q99r2en7+C+dcGY5bJ9y",
+	"RSZMmF5rNd+7WQDuXzBKtx3nBpH9ZxgIDtn3tWg/N1Jp7mIxbxPN4XpZNC8f3jDLGIU0jDgVCXEgdvIx",
+	"3k1yQWJUfGIIzsO9PQr8Pj4BHnHQobRfT7hnfC6c7cmqVZqxiqlRFhrHPIQ29VqWfRcigkA2Jf7eE5Ui",
+	"n/DGJ9pjosPtTq3taOe31MMuET8N37/afVURuTSb8SWXENhd3DWEe/r4dw1uNJulfBU0B5udwsWe18pi",
+	"K/5ihw+j4TLvJAVVHQB7GEut3g+0Hy/Xz1Y+pMud5Jsd2o1ZWeOSn/v+vNXpwCpTTJxIlRyPG9JXflQ0",
+	"rdGUXrz8/pwM7G8kYzcsI4lMWehDO/1jK2r98cdW1Nrbt/8c2H+e2n+sBb33zP7z3P7ztf3nG/vPt62o",
+	"tb9n/7FP7Nsn9p/WDuonRjNTE/Ss51J05HVNB7MxbvhUHc1CtU/UZerdZTQxgNSNdcy6BXjUJTUuCKe8",
+	"dIzBHp34eOcr+7ccWXMScd4TiHo5JrFMgOdhJ9CeGzKkYwz02DTSOZhLGJH7OGFcORYmuRxxkTv8tgUp",
+	"fIeHS/0qQ0bTpjv3izJ4HKsJANhQxqjGZDhU6uw+OpG0QkbhsvHcLYx0sHce9y4gko13TuYmkSO2xtvf",
+	"uSfCu9GGpFm3lm7JIQADylmlTPk0wz66O6mQYjqSuYZyk1im8hb5hbXCzSoZl8Cq5kf7st+XqqgPe/by",
+	"5HuiE5ox0j5jfaZAG3VtTrRmWo+sPvI9NbQToXNkn7RTrjA6U0cO07jPbxhxBN6xYus5aXOxk7KxGUZk",
+	"lGeG79jeuBTEqkpUJcMlWAfPl5GdsgNWNFuOYubaWWlDDdf9ksstzLEM224UY1R7K3mw99lAigdkX+E6",
+	"hZu0TNYIj+hdhaLUcPHGCz8nlaqhaIsyKV0GpU+oxEzKG54yWSuGw7HcYzJJveB6ZBFSTSeolSLHxBNS",
+	"YQIpBr4SIQU7JgLCvPpsElT8Hd2B6LkbgVIT3xhqIWQ+U4dOyRUjjKqMM4XVr6zNNcJaxFRUGCLJqMHk",
+	"909fcsFFXGF2OpcW8gTQJADL4GBvj7SBegj1dZzhrhzs45K2MHD5zkRbfeZ8Vdo9oDwpQcY3lSpBD3cp",
+	"W24F8b6EEXsM6XlKsk+H9kHAf2+45qblVtiqGC3cNqb0JU1vuJYQBWlYMrwcsmyM1ZhASfCfudBG5Ym7",
+	"PEwyqvWl79aDjjaHYQQTuANfQ2gpPbqroebY1wpJDgWYLDeLkdBZGgcYVd7PRDWW0URPk5YjJkWRjYgB",
+	"NJyKJ5oIZiZSXR+DEyv2Z6cSW+Kr8vmdxz+LOl5wniHwuwl8N5jbRlGbjylzl6OuVGXwJyEIbyufNtr5",
+	"laP8qrLs0xQry7d9XTGDlH8LKVN2cH9CZsne1TnsAmbXXEcNwihBq8L6QUhCxwgPNQO77hNy4FZpTAcr",
+	"wqy/dd7wKu+4kul0tSiUx/EqlWdpRdfp3Ttq7MJ5PrJ2Yt3atPgY9nEEmssVz1wF7GWr8aey9dJyk6Hi",
+	"BcRWGNXBO+/KkraD28hsbTwGS7z6a5NnqQqvS3p3tkUw16bVm62dAtEXTNu1HzHh1NJxqOBi2dByJ5u1",
+	"U9v/Hail/srucfVRO4pNlLUHo7RCHD4oodWu058qPc6U+aC5GUoVByWt8RsM8dN0xIJSqyRASuwck9iF",
+	"usdHro3G+2woIAOX0MckRg4UHxGaaVnXDhtERVo+BXe1ZplUTzQxrg5VofPB6FpRy7274HG1NA9lQYtg",
+	"rJkbUEHOfnhBnn99+C35P//rWfeAQI3/+dsg5p8vT+UNzXh66UoTg92I3+D0gi8Apwt0Pxw4/5UFrfKy",
+	"+j22vPRVLtzjgNdXOzMY1GVlRr8tMcJxHnWn6bS4fp85LVQlsu6y8jUuPkmoSolrdUxQwYW9daZciG24",
+	"FGnr0QoZjDM6vfRAZfMuBwxJlWSgGHNFd3dcrJ2zOqAJxJ2xTGOcBAaMwqM7Tp9kcEMJ8Wh0xDPEO+2S",
+	"l3BxAyGQGPA9p1DWMSR0MK9SqwI7XZxjXYSGNAWhb+xWxKle1sDA7dfqubBuazT3l+mL9hpv3K0tLEdM",
+	"SQwWXYbpsUZdCyekq/bisv5L+fm0RnxmI12LcPeaUQVBxSMq6IDBtZmeakjMT299Au2yX46VFLlIeAO6",
+	"GFyFSLh49zACRdDZv737aYexueiy+q0rTs/So1c6jgD/4mq6Yv9SWEEyJ+7rshrXz5Zf28rl9Tt6jqmL",
+	"hAs8X1yKO9zRRWiJJVJiAZR4+/etBFzgArk+ubITobUEJFHhR1VmNiM5gnz5kh/clWGF67WZaVWK8NnN",
+	"W6LyNkqYah2FdTn+krcu5v/LHr4rabDkPStx/JWhwhfz/zV3rZ6Fr7mO86x57Q4aee+SJx+UE6+5tlVm",
+	"uu7DG3DGBbdoy9hTMxu5Ax+Asxce3QuA49jID7AqW1x6XbAim1zaz6fANu881HTlS5eVefHSnj4d3rx0",
+	"qJvw6hVCpNfj3avEXK/Gy5djh3w6vH051scavH55Z5vx/gZ+d3aX4Cd1vqXKQOqqM3Dh/lzwdBOOzUsB",
+	"UAdQkN5jy3nfig/XmhFNMx6apb6RT8EpsNrZvi0S7jIjprJ0tRJ0KDEXdhaJamxyxTatOp5IYZgwl0Oq",
+	"a4oVx3pID549P8JwfmtiDtkHcv7Tyc7Bs+c+GOxqaph2eehTMmGKEc3mCqJ+vf/J+BEh7GVhpB/mJGA9",
+	"aAIZ4pBrtbFrDd+41m1uQrPLsU9PXXyNUSSyQgwJHwyXxI/UouXdMpCfj8ZSrVNiVio+4IJml0A+dw41",
+	"UXTvy1o3VDBC4rVEG2HRpSLzFn6pBA2P6IDt/nXMBpavwoexGNQy1vVvv1fC2QIWUIWerIgXly24ejHz",
+	"GwjeMquHz8AI/oRPVdWv5/Pa1w1TuhEtq/RjY7koCA2GKGKWkv2IHETkH3//j2PMZHRZkFKwJ9rHGnMN",
+	"d2AvL+hgA3DIWqKBvOz64WLKdn1Gt+V9luNBmseYf2CZvpsRLQsZ8AvsSSGAkqzw9dnjMHf6/NQL/lHl",
+	"QAGhNPvJGmVWc+mT9cGX16yV4iqMrFYrpZDHU0bV8npbtum/2pZzicbzQR3QY7S4pskjlV25s1kvndtd",
+	"eDNAB3p8ZwYUr7qL6o0hd8OypXM69YaqwMfGcS+s6keL2nyuql9RzA/z3Se2kS/Qyl1qjf15xVJ+tWYI",
+	"iDX+ay0oyR9OX/7okhHsgmFZPhjVMdF/y6liALRx+I21TZ7tHzgGjKON3WsBMX7/62f/+T8Pnj8lVlNR",
+	"lJtwyIfftKLWt8/BIWL/PHhm/34G3pHlY28AH0SoEOqLHtIRA/UifC/8NFB0PGTqEpWoFtrGeioSbw5e",
+	"5uNMUqwhlvWbB/L+7HVZaK+2bt6ckVyrr2L9x1xljXX2nh74Cs6oQXFBrqhmzw9zlcGVlMwNGVPIRD92",
+	"dRYPn5JkSBVNDFMo8C35//Tm5AW5ZtPiODj6e6LJ+7PXukvOZ8r4rXLFpLJLw0bjzHHReXk+8xaPufcb",
+	"T0FEfowj+ID/1fxX9w37MP7ocpt/03zwMbZU1+dZRvgs4OXT5XiXYe30uSWfmUUjH/La2NyOM0MHTSVd",
+	"Ab3Iqk5+1eGYQSCR1Rjst1a5gr3tAKxN/OPLC6uR7cJAYwi4BbiBme14XucyXMEoebZ/sEw9045FLFeR",
+	"bUMkg0YAJkkGUEgwcjHFRRlqy9UcS54L76izoAul8RZzm709sOOv0clgR3FateSQsbQO9eudYMSpiujM",
+	"cWgiLi7riS6SJcfQQ12V4IRp3SAyioyxocwBu+mGEXyAoDxbnuvaZyxbrXfbcrU+r4WcrNbntSuItLxP",
+	"AK7Sw9t5LMpO1nAIrO1ebYYOxE2255tl/Zl5f1M/70ZLbr8sTOxrnPS50sa9JCKKa0CgtdwVUgkFm/ii",
+	"/3duIIX+tNI2AuJy9OCjcFuRBxuubOnM5jQfsrvQZfG0Pr4yC+M4xXmvaXKUfGG9nMPyxK/7nD/V6z5X",
+	"AyL6zdq5kYsoqXZpEeGvMaD128NnXxcwgAjbVwf9vQCJcAJJMSDNXQ0eKIsDwa6RA8Qd5iMqakEKIcy0",
+	"KQ8Yh+Xif8dUGZ7kGVWI0AfVZ8ZU0RGzytzKWb0B5OLHeUrnQhsqkgaVzU3Lcu9h7XRcg8Z6s+73Jxox",
+	"C7XPYoz/vHOGP+28SmPA4cDs7NB5fvDNwtui+bf9dHFx6iGiPUDQAhXh228DVne4V1u8xHCT1RpJeiiV",
+	"IS47y6t0Pv/W7eQqenO9s/SEvD97RYpUhrKK0Nw7PJDlrqeeXRceHXfXLU7pHFU45WgRThFWSfzO1x67",
+	"DUuGnh6mSkkRDL9aDUhsWy/wWtEC7j4/pZr99RUzHNhvAZaPNQyodhWuXGkybqq1rmpQmZrrmTTWJWgs",
+	"q0ALii5rvvGZwmpW9SK/zuoVK96BhYVHggvU9cDufSeXqxZNCCuvLVzeJRDOd13OrygbsmhD6qt93fG+",
+	"bF58ZPX6buuvvC/i0vlSimLV3kyXlaj8jUJxSmZpvUoylQNdM/9mJlWarysrmaurlasrkvdj9G3C7Bdo",
+	"rYsstHsyqza1qZo3/LxYkxk40rrokdrDleWDWXfm02WKRVjQf8HYblMjMsDfd3AYi6pBLS/1NO/srd5r",
+	"za0gZKixtKncVnEBsNST5i8LUC4Al1xU+5QD2GwlTUlOBEH0h4K3ThlVxwQMyhIf1+cuPNEkRXQlQsfj",
+	"jOMd/Pws/HBucyiLPjZNRfBLGRUrHqxTPXEFd29r447DKrsbGYc4lWtXKxacK248kIyDyWlcVCqKzBuX",
+	"+rqeSvylR+2PGerS8z+M0lHdD3WXUWcB7MXsTF0IRi0Gjb+HKuvtZlKOCaJ7fxq44e4JD6vcjL1zXOBE",
+	"Q1JhOYflUimRwtDENGZ9QZ2rIkxvaerhSqi7fssc6m7UMnJBRhgmKEIRUnQvF8lnb3SXnPEbpmivZX/v",
+	"tc7HdiAI/o8MmLjE1bkUtYOGchpFpbn6SJ8poaocgfOAF+nLVt3quaorJarRSulxc2U5fIy/H9IiRPUZ",
+	"6LA14YwWkdlZBX4vhiHEUH0OH4ujSkUiUUt1S8RQQIMLQur374PcZglimfuvJI+1Iu6Xbu6iTa2vls+r",
+	"sMpr4Iq5a4vFuH0+phxrUVDlFRSHPx+gzI8ckgDefFYA6aOeKIjDdzwZWskyA0jPNaEjVwmlAJzvkjiY",
+	"ZLdEaYp7IuPawIBGhGYZgtGvkchSIMovccvM2jTBQpbruGjv7sDBXyGDR3fzV9Gj1g1b8RhVmwLQu4Pj",
+	"rs7d4YmPQeLNNA242gqA9TM88N442EqJA58JR2ukjQIqfyYKfERTFh8thwU8LoTL0axi5uJxws3FUvpD",
+	"vHv1fjf7qpbXoGodbWcMXRIXzYG9rmJgl5yQ2IUrACQksCsoNENn4k9dMQ+jSczTeNaICQdYGMOuEEaE",
+	"1SyiGR5TFpGzpz8qCkbbB9HPEbUKcBEYQu1kz2cg3hbE0Spq4CT1Q/jjGn1YjkbOZqzSTW2yPfRZd+3b",
+	"HkupANj7GWmzDwnLMibMEgTvZ2u5HdzL65hZDWbqmqrTglVYlvZarMkDT3RDzo1ksSHfxqdX4cMrL+jy",
+	"3LM7WeD5pWzwNj0alg24O9aI6Fgvo2ktB1qVaN4jsARNlNSanFHw4B67aqWlex+i3dFiommqmNZstvbh",
+	"86drAl1YjlaCXcQF2kVcRZ5+oolUg+hhIDCQcEoIDEsUl79KUSN9Xp28PSnvPPxt6MmIKZ7Q3RdDntCB",
+	"jLtrgGQ8Ns5GSKdRxXcaLkQAqXE3MBq45hux9g31qQZfcjU1fEyNYcru9H//C935dW/n21/+pb1T/Nn5",
+	"6r+0HgeMYGMarWLZx+8vXtSR5zo28jL/Og71Duyr8prkcS0rHMcm0AafN6neUS71QtJdkw4b9mbT/Ogg",
+	"3aUu6Aal4JRRFZE/5NnUnqA/5Jbve4DE+GDv4PnOwdezZ+rrylS+ru6W3Z/fDj/u4B8HH2s36hzgBsMZ",
+	"pSMeODfAjxN8nCgOVgreHhS/4qeZH30GegkOWXzwLUM8yKrtUzxQ+c4/580i36j47BtYmim6cNXm/ccJ",
+	"uxpKea2PEFGt5bNOffd1W3ghr5loulO+NP7XCqXXhbCzD2OumL7kNWbYOUukSLWr13rNBJR0hzq6PJ21",
+	"iJoyWxff0Uct7Td85t1jmrAdzcZUWXlKoFk4FCg4udqVAjxQJMx6wvqOUVWLPjDDHytLWumssnp+JnWc",
+	"FDbLheKtnsFSr9q61mX+ytInAljPuWV+k2tDrhiJXbeJYikThtNMxytB3K25fZIIqpQrZYQbuVosfR0T",
+	"BLMg1CLzHLS5MFmljub/xDU3D1/caHktnsARBUlVXNSU5Lm38ju3qbQysze2N5bkipvpuV0TXD1JczM8",
+	"qMnjOMnNkBx09zzOb0CFpB0g5B52DztdAqcJ86zkmIJFJ1KS2YWwFv5Q5opcTf1tOyxHJifBUXtRdg8F",
+	"JoE2kRKsrDlqvQE+PHt9j1JBIwrx6SsPJNydZehHrTNG06DEPMQ1deekhGtXCUrE3r1TTXfnRYl9KpGq",
+	"fC5yUY5ECkj7sR24QJVKwbAyB6YqXY5ar+AzUWCc4ghQYnZrRaAbd/hDt14uFmOdbRtIYNcbfOOcmEHB",
+	"xoo8dk391Z57Rg8pXAdimHhgSWMIHFRmN7BxtfDOne6MEnDU+tn+t2lEFT3EjajmZ98XspnIU4Jd25SB",
+	"akYNqzwYKDCVbn1ghLuncimqNLM07fLUKvpNCY0Mn48R/qHohBqIuTNDxpXvrTurMh213kNi5swQ7Og1",
+	"Mz7vs3w40G7c2D3V2V+4NjyBSc5qOsVRcz8QnV8VnEF3C+H9Xtnd373Z3wUesovCOGQ8yFo+foRo+75E",
+	"111xB4IGScu5fEjKblhm+brGCNfK/bJr41zlSa6NHDG1U0wIgVFl3xV3hSCVSuIZZ9rdKWBtOeoT0noC",
+	"8n11hNnGcHlvZJaSXEcOhCYb49cDaYK85LIk0ZSkvKR1rsqQyZ7oid/9jlhWanlbAoA/PfGGJkMu/B0m",
+	"cs2QeZEfmSHUieLiDM1y5J2QI4M+Qajpifj03fkFmdmWmLQdG+epoxirqliWDKkD31HNEyKVj6m1sqoD",
+	"8xeQfNkT8YkDKoc5HBHU1Egv39t7msA74E8Wd8lLmgy91LhimRQDEJRWDnjOHRE5RvGOloyWI0Zkvye4",
+	"KXg6rjWolE5V6ZITv8GyT6gAqKqwT1VJOQzqk/cEjudJpXc9sav/1VeHe4dffRW5MoGHe0/te0Zcay4G",
+	"EXFJBYDiDZpl6jbGPd8Th3v77l77559/3gk2m8XHhKJmHmym5V12jS2tw2I+cfMrRmSHYEnnhPSVFBC+",
+	"QyhA7LssmxHzFRCRnxbe0lGRZhJA8vssE9KmgrCdEeVZT9gDAs/ytNMlrwwWblcjmnHNUtI2io9GLI1I",
+	"JidMkYRq1sHS8U47tdvps6jd2vZEjMO8zDVTOsYDhK+hgoAkJ4oNuJVpLpSMm2NCxZTgXgKwM8cVwEH1",
+	"hI9xcyHKwRvtZDFHP/4Kyj5jTI8rlW/budTQTA4iMqLqmqXVMV6iD8IXKrikWlvFUgp3qehrHMDXELQd",
+	"kYJhcZCQ5IYp3p9aru+OO1wLQkQUbqtlwcingZHrntiZCYFwTXz0Q9sDYDlOj1lZmnABC1BUaMdO/XW5",
+	"7hz3BCl7hpfFBN2i2ks7PSPukGy6MKZSA/AjQnkr+6QsP1GWd8BbVlfI4dg/7j57jUBqZkc100X5kCs0",
+	"4SW7wuVyiPhc+bITNLP0Nlt8wvZMy8Nhd7TT9QNx88c1x/6PcVQUPj0palq44shAnm6VbM+WFwWDloqk",
+	"LGPG3V+9BMJz0aYGboKpsnKm7P5KplOADgqJ0facyQGu+JwiF5PdmW9xGkcVdS2CcZmZ/ccuK/osdFdV",
+	"VuOjGe02cis95NpINY1KTdcDsdkhVzVW0p4MeTIkMSxaDJE+UMgDNi/Qdjs4KGx2VDLfQNxFcyeVKapz",
+	"xbrkxO8KqiYat889Z0cF625FBBGyYKLuA14bGZLR5NoJE5CSrhcQ4tw4nwWy2wkqmSAHPDMuzbogsimB",
+	"XG472aMyqtj9Bu+DL2AxYFQ9IfvFGydKGkbaUvmkSUsuEayh5ScKDRUKRV1ZJyLUjQu+m8CbC7Jjnj8G",
+	"4uzAijOUSBBk8PKCDmJkKvFriUpI7F6N3KFjWYthNPUsDLImdU8gkUPqpiXkIo80hnBp7Mrn3/3LX7Xt",
+	"FyWhVQHjiMSQUmf/QP9sHPVEjOzMfulzMO3fZUIlMBZcmyWJoRGJMa30L7/EoD7Ev2GgiIoc0/wYW2Hu",
+	"voSQDPKH83dvyan/RpD3Z692+ooOoGiCVXzsUZNuA2FMPQEnuR3/bhcCizqgaqDQpWVmKjT4W87UdDfj",
+	"I27srH63O6ZmuFski8MC/G4XBfLuq/7OG2qSYdzpkjc0sy+3QkaMc0PauRhTpRm9yhiMOaq8y4leTMe1",
+	"q90BYXm4t2d1jgnLsh3XHYwdaOdKMepJM88YxM8fHhx0yUXh+GEihcUqyMlSkJyInsCF9rxspkQO+jZm",
+	"qeiFFDdYngpkHiw8qi7I6WMt6DW7tLpFfEx4it++f//qe30Mt0b4hX3X06dPv4XNunjRJe+c7ug7s5zA",
+	"a1agb+VY/VmOuDEsBRb0GmMB6TWzAszuDmnv/+Pv/+/B3l5UJAE820MdhwrvxfD1/by6SOLggidGOA/7",
+	"+rkqgZFTs50kL8oCWqmDF9h2OpTEr7m4PnJ69D/+/h+oRVsDMft9D26Teq0iTdhO5JyLQWZJE1UXDWLH",
+	"yjQHtILHvSxSiIxekPhVf+etFMxRnDv/T/cOI9T7QXcoCJJIUfIdy9b7uWbAvOxBPNw/QLbnS7RCfRsX",
+	"CeVODtphXGmDIuD05OLFTzHsgK7yD4Cp2gGYKsdDwL/09dNvn3eOQDJfgXnttF6uScb6BlWCCIaN0SVJ",
+	"xihQLLwQWZdiemxN4kI4z+Rft6cyV2D8MUGmMsdl80q7FKwTdOa5rrT7tnuzHxdp4r53mDo11jIcWdmC",
+	"ZYZJfEYNe22/2nmNnAGGXX57xkaUCy4GTqkKf9HM0qp2fv9cGJ5h1mCeXDPQ2/t5lhE6oFx0oGP2IWFj",
+	"QDB0G2d15750GEjl+FCQCaNDZndEKLIM6VwSRPNfgcZxTu3D/acglEq+AqYDvg9NsWxKHPOBM48nEuit",
+	"ZGBASNT2m0hhlMxKvCYkSNyC9xc/7HxD2od7e8h1KelTnuWKOSidZMiSa58hjjys/WxvD9bh2d7TTpec",
+	"Uu2t9RE3R+Tw4FsnpM6YUdOdk75hKu6SnxjNzBA7dBCRVhoDjTom8p2SE2vZBEIfvAfKu36usAFByENN",
+	"2vHZyenpu7OLyxfvzs4v3529+vHV23MrQKgoyQnU2IKWABS0tK5GJemegI608wLXa+cEzIB38KoYsjv6",
+	"GUBFxu9OL169e3se245dtzgjXxo3pAerigHTczMu7FKNI+Aad4gmBkOoHTJA4ZU5OX0V5Osdtfa7e909",
+	"cK6PmaBj3jpqPe3udZ+iJ24IXl0rATMz/BUSyOowv06c/DnY2wtBk5QENRFiKzNgTbAB4MUAizGVqOwT",
+	"I3PMSYGaVVdUg5u1mNyrtHXU+pEZ3HWs+Q2cAoZ3sLfnvVUu0CxkWJZJoZN6yEZ02cWDewO4wWqhL4oZ",
+	"ZfwGBunYhu14wZY3vdc9vbvoURjMIU6yro9iMXbfjfV3NPX3ZB+j1rMVn4L7FkEzB8AR3D60jv7yS3Cz",
+	"0XrNb5iwa+B0GrckltIgc+0v5a7p1i+2p12rI09XJR6f9OfIoFBtfCTXxBIRcFcU2s/2nqI7YsI165Jz",
+	"wAOMSMavWU/EuyNmeZyOI2fiysCbA7UJXXHy8PS/Oz2/PHn9+t3PcQSByiCUy/uQDvhjpJjtSU4Eybg2",
+	"TIB2Went++/P4s4RCCMxLWQwN+g+OcSjOkfuZ4ymXODqPgLF29dPP3kSP9w7XOmpt9L8IHOsz7nhsbAP",
+	"Pl3pwXM0wN8LekM5xsIsOlTFRpc80kuCRQfrZn8XLfGdTA4az5dlXHQ8ZiLdgTNQOmXRbST73pf1xDt2",
+	"ivuriAg2ATlndcPIJ+r2hPfjWsu4kuLjvQadoxCR0+F0RnhAvH8WimZGhdO8Jzz2YhQ41KJCrSmg5q21",
+	"0SU/8MyqH1fexxB5D1z7cO8QOYkVLVZZnhmgHFtL3Svl2C0vSuDBsC2zwXhn51VERxczE8aAC/UE2Dxd",
+	"8hbiocGN6/wr8IK6I23NGjwFr+UABKyHSWod/aWeqsomu+gkfq8h6mNpa1BIV2lYwM7MgwMCsVgSAQcf",
+	"14EjiLTBW1FEXiDoBdz9glHtQ0KPKlCWJUdaL3xrwdDwehFGh9vfNI4Z8OUVOKMvz7Dg7V7nuuYi9UG9",
+	"mFcSuT+s6EEfZ9w0Mk+ITQv09OBWC2RAE7d6M44VTk/DUKw6WxnGBnEQiynJq7JLBmLkrYfxyz0KzeIU",
+	"Q7Rqjex8Jxh4ELyalMnBA0nSqPWai+tlXUCbj1FrxtZd9ths80oPhV28ei/lIzM9aWbW6cU2X12HmFUg",
+	"9pc/8j6o/YwPraAI/CDVFU9TJlbWU0Il5fDg2+UPXEj5horpmdcWVlVuNtNslqs1ZYySDzz95WNF1fl5",
+	"6O4dJkNqIp9KEgYKBRoPctBS2ykuOxqVnRfFdUglLUSHF4Qu0xkVi5HUVrgnTJhsSoYsS72uA5eCxYW+",
+	"8704+GNwHnZrBXwxgs9DwCfVBeNegWtizCGS6rpitK4/KK2/ald+bbHO/r1yeP+qVRh8Jdpsy+L/eVn8",
+	"586xq+GVM5zbnoSAXbR1rm7YVFujMMk1GSiZj3Un4N4lt/7lY9QaS21qkyWgm0ovEBsEISaaaQAnB8/1",
+	"gNrvWBi4CXUp3O3xPIfvEh896Vm28yUXUVfFEHd/839e8vTjrn9DPM/jMR7xRZC1fY9M/lXKRmNpmEim",
+	"f2TTFnI8IJzvZDq9c2bnQro/ViP4jcrZxzlWu3/nb2/yuvqdQXC1NMVQ4Afhsy8v6FJWB20sT3a39Uv5",
+	"sm/3BfLmg1WU3J8VN4aJt9JAAY/WJ662r8DTX0jRzzjmVBzur/CKUzrNJE0vpHxNFWK9H+4/W2U+HjYz",
+	"fcNSTgHqAiTPwSoPO2e9FQMvhbH8/4uSWi7Zqyq2TtKUUBKgbNSJp1n7oioOFrpWnWGQFDew/sknTuYc",
+	"g9MTbwdR/Pz4EqWPH/h/DV72+3/8/T9iDPKAKiw+ELAMXML3pbL2huyh5FL/rRQMog9aD6KGL5MNn6RE",
+	"+NK4+9MVXRhvZMr73HPcrUPms1DvMY3Bnyd3KzOUE4CKKxVoKOKTSIS6q1f0q3yn+cxCuYXCzzCmcLPv",
+	"bw1Kjtia1UXXdDz8ApEMSU35Toh3eQN19yBJPwhlQg7sLAuMMXWceJ7tYk3GB+O8IdddxRSYjdhan/ki",
+	"gsFKVsHDc35CdQHrtRUCWxX/IQTB/gra9qmCMBVIjP6B8syNbmsdfFLWwQuXVXo7A6HQ5LF48acn/xp8",
+	"b4HP7UmRP6QIdU65J7qMLBcYDEGzLCI0yyCmXkKUhIuvpGIKKkJPcLh0xiBt14ZwDfHJhomoCOM4PDjA",
+	"YH9oj9EiLinMP041ROCD6rGLYddcpOwDBl67b+CZIqHxYuhjuyF+fMYiQ4legjpCmSIEwuWqJ1xESC4y",
+	"hrdSU0DrLwPMaqI6qg5Bj+f/ZTkG/ay+W10TuDv/YM3Lq4SMAd9208FF6HMQi6Iz9pMiPtV6qyFsNYR7",
+	"1xC2XsPPWy9wF0dQfmkGXwRC/mlgf2CNhiWKAxqPjZ5EZGEO48JFKQfIKUUC0QxPKyFSNJkwBZY55lEd",
+	"9UTsQBbjiMQOVdFlrGBqbOrAj+Hqv0j2dLGgEaoDUTWVtSdmFqPtKz5ZFSHJ8pSlnSApNXIpqPOYL+RE",
+	"OOhlTae6JyYBPLPDbZDFZ258wr+rA26FyhHpM+OyBspYToNplFabirs9cYJpwFwKiFSlAvJVmcfl6GCW",
+	"oZGjK22sggNeDyGhlKTPTsVyFTSDoHRIlzs3VJkgiw0zzEgbSAN2J0sh0wj385qNTQjQgGleEDIaJqhB",
+	"3ilWa6EDhvgJNPUJy5ip5jE14H24JCOuNSywW08YNfyiGdM9YadlJlhl44YJ50lWVGi3q45oiJ2L7CNl",
+	"HRXlxIge2tdSPxkpsqntNGFOZQu6cpmLbECFj/TjhgypxqImuOmjsZli6IQ2PMtKaIbKYrgQ4IwmLqdN",
+	"565I/jEZyyyDtO54SPXlSCoPGe5rv0CCH9J2T7hy8pAwM4Hte4lUjz9IzWbLIGCqsAv1KSKdIUXQnxIX",
+	"XVQm9nH7KgfSBfFNbadOY/oyc/k79kvCsYnlUMfhoShyFIoEd9nvCVxlfHMHEmQxzBnyroqzSUbyBiHX",
+	"PdRGUIihPAQOC0VmqR0tNHA5lMghfANfjJm88EAECumYPN0jqV3rdiJFnw9yZafROS5OQU9Y4lc+Cxsz",
+	"zg739458rnS4apAHByNA8i6pzh8la3c0xVK7sd1W1W6ouud4I6wo5H65pRlJbaqoYs/2mqKlIIutEt7k",
+	"kkiw5OWCgmwOM2wBkPUtA79K1m+GTAcs1L4Jtnc0oiUAHcR3sw/jTKaswHarjdy1j1emvGJNjAC8v4Lc",
+	"+s08bqs2U0hqs+t3z/dPQGKrRvl6mLJtDNg/bwzY/goj+1EK9kUo0RXYvhkV+oeSowcofqGa7Nh3qSSj",
+	"GGwO7vVisl9NOSpBpcJsJSsqPcoHJFAXBUmKoGCrIFVgSuZawqusiuAeaYj5dQP/xCJ+75UxwpRXio4t",
+	"UR63fHEbG/tFZTO8dpE9oa0eKPQhs3PfLAiFda52r367WNYCGghRACOCYE5cg2EmMGYfzDEwUIxUzCF8",
+	"Uk1oTwypHnbJDy5NE/C4FKMasE4dwIeQJPAn7/yRTY8K4DSEMIJbfyPJNWNjTNVEnTjy2IRgRGRZhLba",
+	"OIMStwEHTqhwsIcwNGcoeUQnOz+W9bG4nMP3wOToBs7t0rlrWTRpH4Y54Z3uLNIdKUrNObi7mchhxLUT",
+	"VVi+BZ7/oljTxrz/vrz3Hqz3MYJ64d0/czM8R6Dtpmt8l7s7Q+YPJi1e0GTI/K/L+qo23sYHf1HpeVuP",
+	"/ecogZG7ESoCuVsrdqs2xu5vi+J6T8LeFpobNx4cKWBd92F3IKiBr5MOwg2Bt+cjgG8vjj6l+F+czULh",
+	"Qdq4D+UWdLb3vNtw4G048Cb8FMKAlzLTdbkLHmO8VH31fWtBTO4JgXhVAj/PYlaDah456yGq1JOYUfHb",
+	"pXbPQavviVq13gX6+sufXJsC4S6wCnYQttbfxMgxK0yX0GRpNFauGGLOsRRjp2Zm5eexg5jddEpG9Jr1",
+	"BDdV9FsEssVb3Tkrx0odd0PX9/ZVAawPF3B6BlwdAPjsMkp3T+OtMXejfRxc+vVnFxhbOlQuSvps0hMe",
+	"9lB6pG9rCfKE4lXmjbxmaVGghAohiwvS9uHet506C8uFVj+MSHvAwGqY0OOEVS8WqO7CHXdpK0W3iCX3",
+	"HPW0DaT+zM0vX5VnA/NrF+BddnKV7ZTF2G6vVyx1rnqXJfFwc0QDooG1HxCt7v3ZawcV0NaMQcJmT9jh",
+	"IyCNHT2Ug/uI8/itzzP2Me5Esy7ZY+zJdl8psAQD6AkXIqONHJOJVNdcDLoELucd3jvKShDOrugElhFq",
+	"x0Gxo7hA58VvL8e5GkvNYoDgjcPSRnHniBzufRsCZi7XfqKeoNqV/yhs3BpZfSYNNezUvu792Wvn9XtI",
+	"mX1PEnNmRg2S03vnC4xCNhpnVk/zyp6jtScaaOIL9G9uBfNWMH+5ZjG/YYQGddtAblC4qHPyBMqYIacv",
+	"pcgiMLNQFKJ5dI8CMHCXJVQQIUkmxYApMmCmsAQL5oUFIguDMJRQK9t8Z3ZKLvenzwXNwEStmH84a3f7",
+	"h1YgDCJEbG00ykE0hwbiMZm7+JsXUvDGRzAoH8WcqxrdW3NuKzW2UuMhpQZymw2towe1iUo5NmfEoI0g",
+	"s6IOpZUGuhAHzlkYlfXHvPTQOvdWDzfNMsTj+S+0RbzbcpErlmziiXWiZtYVO+NdJTsQbu9dsJBZCoA/",
+	"VSMNhzGSijUbSLg9X455tHGgR0lyW2NoK9a2Yu1zM4YqMRKhJbRIwhUgz4sg1YqUK28FWJExV6MYS9GG",
+	"BXt97pYr6j0XGvF9iTD9RQRHFPNpYLl+HbeK/zYa4ssN1y7Y0sUctwiCtQKm5HS8eabkLiRcWf5GFvWD",
+	"VC5NFx3tUZF3Sl1u5hN/kWA50hUjUNUPPeglkKNL4xxSCMB2L3XuYq6gnJSP93KZmlNG1ULGBq7qF274",
+	"tw5IvmeuVRlsEwdzWZYPxsG2etuWw6ypGkXhl+Ft26zadFHNE/F1bEufctU7UPiLo9Y4r2FD58wlMfiO",
+	"PLdwbAmjpdLjIGK0yN/gSnfJe6hOSkt1SzODeAG+Wh50rq+BjeWauevHLnnhHOCaTCBI1b2RDCgXEHWU",
+	"wfs9T4PbzJ6Y4Y1tX0Hf4ygsZIFJrhSgRZSssEM0Y2i/Y48F4AVcfCoGKfGxQ8zgKkxDbKzbVZY4mwxl",
+	"FuhQNQb9+X1x3rtPBakbJ/rOHzoAaRP2T6i2xLmVAl9guvQ2jOcTsOjP2Vwa48riySnRIQRivdpcRQ5a",
+	"oT5TNZv7Z8BOd0BGl5qLhMXI/RELiUOdQgdjYjgE+0KFe9J2cDzQUQerWHKRKDZiwtCM6KlIABjm+wLM",
+	"SEhDpnAzmqUej2nM5DhjAEw0gHxIh/gAKFIk/q8pS3jK0t9bDtrL9/YOnidyNMqF5ZMs/T1gZsRNWCYP",
+	"hBt4R1Wjgi188IpR2lCT65U78wt7jo81dztfg3GlbvGxjwsXyoHZcF3Bq6+tllnB/byDOpXVnbKUOJBq",
+	"StoJ1aysvz2ixjDVXMPTPdZUofLZ3mYVKh1OZ1m8Ew7WA1XwHOdXGU9IO7bnNe5YnXGs+A3E1sd4WDtl",
+	"obfaAUEPldG4eV9JmTEqGt/tWIUHUYtpYnmaFKi5sg/jjHLB0svJcHoppImxnD4o5bnwD0vBGofm2mwy",
+	"NlcoCRR7j+4GuJohNyNYf8kPqvaZNu8TKqYdeFhI00hdQb+bD9ivylr1Tt1DKE3uqfBpdXirFkD1I8P2",
+	"9zq0AnWvbuWOUbqigIZCJlUh2zT+ipz+pGu5ek6+CpZJFf1wC2my9WB92eX+qvQeaP+Ftt+MZ+KBuIk2",
+	"VBlNYsUSxm9YGpcghi5cAxxVEQZ9XLHCje5tBNtLEZtx3BPeYQTIloESDliHQorpSOa6S2KdXwEYqrpU",
+	"MmNx6U7wCr13SNmfEXyExKgHxr4NAIQXGeAO8rWN4CTeaRIigbomnWa8kC8LIdzP5nFQRvzbXxk2anIi",
+	"zeGCb6sHboHDt6giW3/YGjjgtCoJ6wXhjCNs9zf/18IagifVrq2sWVDSNoifK+wsX8uitKPstwAJhrjH",
+	"1P6/mNZeHT+UNHqomJhVJcI2JmYbE7NFCLl9wcAV+OIKJQErvSyqixSw1MesCwi+5CJdquDEAUQ+MUMl",
+	"88GwJwAfnyPSfrssPV4vJnaD1nGnzMgKKxH2hC9FSE4g7NJZS6uZTy5Usyz0SHuiMGzqnmjG5Xgw2fFw",
+	"yBx+So+CzbGyNbMtebi1S7bQHlsb6IFrJN7WBtqtWCh6pWKJj6UZ1Lo0X2BcG1yFSDl2lQ/bcXiDdUlN",
+	"HBXRE0JOOiDEh3JiGw6pECyLOxW9oScmVK8cauAgQmjlEhGSuq9Y5Y4ucmV6xkwFl3IV/I/OsbvvoUQx",
+	"OWaWa0YuIfCDKZ8SECxnjUw5EfV51dZOLpyB4T5/ctrBhg7OcE7reDsfQT8ofASVA7fVFba6wlZX2OoK",
+	"D+AvhWzoimlcSDhnMK6tOwy5NlJNl1RQLM1nrMYXESMjYtgHKJwg8b6xE5EwIhBtetc/3CGOx0ykO9aM",
+	"7y4M1vvJjemfqO7L7NRXqIrlVnYbLbHN0956T8NkoJG8YRovfKp3QM53iIB76Gsc0WTIBfu8PKyLOboX",
+	"ruoztARPUsC8gqI4cTmRy0Tmwtp/WKQHPjnQyaINuWKapwzCJQG33lt4ZXHdLjnxYSzhg20hobItRsHG",
+	"HcxChZccY2FZKkg8U8on7gkP8GyNPKOmZdgvPIrFYasxOXKJM9kXD438FK2heeQKZbKUHOztl4muxQyw",
+	"MUvRrX2wt1dCYtpueyIXPhZxNkvW9QGYZDSzB2pKpFs6XpucdZIW5ui5H8CXFXJTTKu0Rh/b+pzdLVN4",
+	"rHHPji3ZDSFBe+u/fkCb9GEjruYO/HaXt56HT9TzsHUffErug5M0JTTgH+1ea2R1LNlrdTZxGgS36Z+f",
+	"jhnHcU/4oGnyj3//u/2///G/IQNIXSp2w9kk+NrnEJHgf23DPpgjLCAyoZqkUrBOD5r849//H1L93z/+",
+	"/d9dbzP/9z/+N5lLSSo7tzIefhYYeDbgN0wUL2nosuk9xST+7/lX9sSiX5sWCNcBbzeOSTlkLILZ6QlY",
+	"5pPSU3XN2BjvOmxjQnUYEhErpmWW24nGLhYPVFWr0F5NreY86pIzf5XSE0nGqEueKZ9siNhrB84SN4or",
+	"aYYdV6EF72R6ohioV9EreVlQUb9L0BtmDUxwaKUpK+6W3Ey8V6YnKrOXlbugIrK9WA6uyeHBAaGGxL/b",
+	"td/Ex4Tii6A4PpqpYGL0AOMX4Bbhsb1vIyLoyHZbQXQAA9f2og3NGIlf9XfgSieGp/YP6rT7i+Jgf7JB",
+	"KJvpVeXEPvE7Jp8nhm6MrYa31fC2d0tb5fA+lcM38obd2lXq9UUJfCUf68YLpbfSMFcFhpKifURooqTW",
+	"gXOqHsvC4Rhj2P6RVQ5cTIjDrBgzARncVrrb/xqS5gwvpKwmIDUL0srsT5Bym1FtOl3yEh1/Iz9A8B4W",
+	"6WxWR+0Sxwi82KfAV0kmB4B/gQDKzl+TcW2t9CZoCpj7+7H+PLApAkiKJ/o+QCmq7/w+SCqM7a7Gje80",
+	"Vp6vDDDhVv3coBZQP9mSjoFGUIELc8xTOm1MMc/Z0vTyamr2/t4Dp2a7NVgpNbtYie1F4zYt+3OWgsIK",
+	"Hn9pGM3/gryrFl2Q6Wso7LmTSmDqgQyEZ0sByO1EaFK4RmpF4KugEXERHasCNlmJF8sErDwIikQEp56Y",
+	"gXAimyA4lTdaeioSklBhxd8A0PsmVKVgYVv5COEmJKPWVrFiDzwh/u6hQd6Fs/5M4Jjm9uleUZmWjQC2",
+	"RjN1w9IQ3Oc+cH3q+rvmYvWugs3+o32usVcXurtJxy/co419y9xYYt2k73fu0dU3ZgjhTesi5RQn+V6h",
+	"cpoHO4ubc1y4v/BwmyEVAb9B3rJ0MveLrhPO5p8cZCeg2FWUuXDpturcVp37nNW5kJabkXZ4VenwWlvl",
+	"62asHXt2aALQyRoHR1A7Ail/VHFWOMHcLivRj6qODGpKqB0hBUIiU1FC6xBLSni334lQpfIwOe7tERnK",
+	"CfxDuCFMpCzFtBLW70tlekJidM/Zy5PviU5o5upHSZgQzRz4dOHR0NRw3cd16JITQZzEhML0ivWZ5eZx",
+	"T2CeCvXf0Swm7ckQwBeL4JQJ1WQs7cKmxEiXYyskJsUUHRt6zSDCq9sTFTW2giIk5KSo2Z9x5qCmyZhq",
+	"E5Gr3CC4IgouKkif3zAy4iI3TPeEa9zPTV5fMApvAALW+WXEL4Wa0aOgBoUr2nTFUTbZYgdt70a22EHb",
+	"+4plon0hfpAIOUqzfK9xzuz+FnzySEIpy5hh9aVpqu8qOJc1KUZcW7nWJa/gIn8Awl058WjtjhLTQhsr",
+	"cg1P9HwKzPfw9geUS811DA8bcAeDBXAT3RYP2KaU/DNX8lvOq/BYr8yrogY8syr7CcyQGpdxLSTZQzKW",
+	"B0IlW0/j3AbTbLHJttl1t3WrAD7ZyrxsaWhw8MSiwOCqsvZIGGVlkpiOEah4nNGEpYRqQgkUtjrGuFVu",
+	"yEDJiQaXRU/E9si4JLZCFYQRlEljmhkStkPHTukSIoprH5cCqVmAmgJRpeiTwZ/i33ot/02vdfRbD+Mj",
+	"eq2jXiuxT6S9VuT/vBTS/fSPv/9Hr/XxI0SdFo8LOya46TOSxCOastiVIIMo20xqLgZ28KxLHJoN3Do6",
+	"Xw+d0CnqwaEvycgBVnXE4VZGK/Isi5uB0R5LNb5fbLRgVo8Cj7am22YLkrZ1wGyDU7fOnoczoDxQWkXp",
+	"gCI5IMVAGHkhstQHBPE6u7/Z/yzz+rzzxTpt4yeaIOFjPommo8LosgIdxcuOlS9Q8ogKAhXhwCLDF1il",
+	"oH249zSACUOIlKB+pnMr+QKkGfN2S52n6K2EQMJPy0Vk12rrG9r6hra+IR9XuNApBOelJpywwQvUGHxe",
+	"6/F5EAbxQK4emEuDegoWyFYZ3Tp3ts6d+wiBRkT6Rka1Hnux5/jV961NXTDe6VGkJZReD/zqMh/Puj1S",
+	"KZhzbmDxcquJ1T4m8iz7GHcb3A8Prm/dr9/BTudRHA7LWPnWxbB1MXxGWurWY/DpqNUFprptM+MiKERG",
+	"c/YOvGPXyGsG/KQ+KNRKo+dfH35L/s//Ouwedsk5EymJB4oKc2mmY/Z7dAtcJoqlTBhOM+0xLcqbWrjr",
+	"AM+BZolipicYB6/41ZT8dHFxSr6jmifgcrB9+OJTyvLG2L2Ap3iZ4D9jT7GPluxLNer2RKwTOWYxaesx",
+	"TdiOZlbcGJZ2iKAK7ihsY5izNSu0C/+sDBW60McBbAVm2+JTQ5mlmgRxr10C218k8MLauPUnwfI96x4c",
+	"gyxXIzJioyumeiKTYuDzDlxeFBtRhLvQpH14cIDA75QUYtMnEyfI263sUDSxP0BB+hua8bQn3l/8sPMN",
+	"aR/u7XVc5S4Hqkc1GSt5lbGRjuwHKVwWr4tc9ZpAcyjpBRDMqhL7w85kMtmxk97JVcZEIlMrdVeVnvCy",
+	"gqXeLzYdTqxGVJ+QK0aV3Sfb4sGk9AuaDJn/dVlf1cZfrpfoTnb63Uluho5pf4wqHbnDsaZ2eYpPNel5",
+	"7qgQjpeflMApdRxnJ2Cdjnm0q2yjc0ykivDe1Y0vqrAEx5MW8gQCLGHrpNyY/Pbvh/xqCcb52rkmubgW",
+	"ciIiotiNvGYpiHnAqQD5Z5tMlBQD0o7dRl/iw3Fnu9cb7HXU+vnnn3dOSk2ELetirj3Sy1ZRfgBFuS5W",
+	"x7mJUVtrw1kjB909f6YCbhuiAVrds1SNXSpTY0776QLMlmpsIrkYKsbIhE4h1ycH9fyoJ3pih3z11Wuu",
+	"zVdfoUrX55lhSkeYxomx1n064tkUsFgixMSDvxH7LfXJ8ITcfTq87TWhgmySEA8zk/Ka5OOvvrKvp4Jw",
+	"WPQ+Z+rIl0dPrU4fkVhz7f66osrqh7HlcXE2gq9Jm9EEJpkL/rccAW2c0p9ybRRPTMfpty7f14NNKw8U",
+	"7MZ0zqhKhjgkWEZ0i/0tjmAW1pyh9lQfEW430CRDpnHVI78TdgXGPr7HDsr2oyPCB0IqpklCNe6OpUJh",
+	"NGn3Wv8mWa9F+lykmthP//n/9VqdyCWH2c74BwYN/yqJHvVaoPLbvo3MrPrNtB2ahCZ/kGIIT9t3KCqu",
+	"NWEfaFIOF3YToqlE0bf72M9//XVq+3Vtu+SEaFiSYPkYubJEEWeWKcZFty69rZ8rMBMsVegm6AN3OD55",
+	"1IO3lgTcArQ1Y4ReyRvWqVkWOVOMApYoXBpLJJpIyNUjCbzQ2nox/hkTbVmCC2ZDGMO9pnTsv1VSsCu4",
+	"OXtRa8RF8XnVFPJKXua9YjrU9adktjomAZLOmcxYc4cDRdPVe/wRWjd2hmhfa47vHB9att6fQbZ+06oU",
+	"/LmJGA+ePVu9N+Dvd9GTkw930RVKl7V6us8LXySsVVANHHVtAQ22gAafs1vbkXEjlkFEMtQgLe904nhc",
+	"KBZea/ffNIMaQI2Vov6IkQsTiVbQTMEF7VVTqhiWT2lWTbFWZoBY3Ocsc6VJrFphxQG9ZqLTbXC3Imf4",
+	"MpL2cS6Pk6/v1nFxzZEJdTjX2xT97fXtNkV/ewdbFVYLyk2MPZueF01Vn9Lub0Ve1cJ47HPmi34hILGR",
+	"JOaCJobfsPjYFQMAXABt6FSDB8PD8ZML6YN/xkxpKWhGUmpoRJiimgVANk3R1g8jdfoPEEq5mO+nDFYU",
+	"qh6UK7INwtly8W2o+CPx0++LI7mYrTZBBwS1Bhfq+icCuaE/+KQd4+dLauIOGVJNhPT+XcuKaGJIygzl",
+	"mY4Cf7bGS1bDlF1nkrG+qY1PfyCW+kAR6quo01tWuo1S30ap38IRgrHoC3ngeswET+0tItLjgtE1YQJ0",
+	"yRt5w8Wg6nQRGF7m2LFDWPQXtVChqikO/RE00fuNRMcJPUos+ko+kG08+lYV3qa8b50nD6LsFyHsG/lP",
+	"dlGE7GRy0BiqYzkb4L+nO1JkU+80kX1iJW4RwlPWPYKKTRDnMZRG6mpBii55C7LLPhJDznuM8eLdBaEQ",
+	"yP1ey8GnFhJxnwZCMelVLjXhEhzzereXmtt0+38a5R84yCxP/HkogTdhWB29wuptcwxy05zUwAZYwFnB",
+	"FVJT7ngtA6P2RhbgZYk2eQpBUUMJrpaM9c2Rc1oje13B8xKVfpeesCwbU1kwHQp857Co3DH0EAAeCt5C",
+	"hJ5jPzNlQ9iU0EwK1hMTpiyjUobIflTgmbnh+KeLeoLw5IDeOCz6EQT5BcDx3oXf7YmLwoWvoVKvbcYV",
+	"4amOnKEUESUzjCeEqKciRhMw0qBW4ZQoPhia4+AdPZFQQYQkLrvoipG+PTFF2KNUwSJ2yUtFAdosoVBr",
+	"94qRXKRSsEDW9URV2NVE/tle/mmuDSqOw62ZtDWTtjcGjyAogeUUovGJrl52rmtLrFTM7mJeUoRlyjwL",
+	"rhoN0eKydz2hGSPtwl9mRaKPHfVPYCX3sLZ7JfUAxY6VoRGZDHky7AkwdvAlsyVZiGasszh6+xMvX3c/",
+	"Fdu2lc8ep/LZJ1QzrOIK2BYQ25qmW2jspsspPDbuqARSyVXvWgMn+04MVjSHF8ntGRffTIF1O8Wq2D4i",
+	"ccavFFVTF/aL0jN2z0+wEG2JMgURw3NNSByiTcVoFsZIj76dxCrcCi3AnlgVe7NLXoLBa6eBmcBNgHkL",
+	"hT0Uqf8Spbyd2ELxLmrL8yOmCAf72jSK9AJK6/J2NdnvG0dwFbEH67AVcVsRtwUIXAoQCJU2wTWLqXsg",
+	"Ici1kBN9r87axgwXD/9Ulr2cY2hGEqqv3fAE+2AwFbzda9mvh3LibEnORMJIn3JFJkyYXqsxLeUh4AEf",
+	"JinFzuRxUlKWQgNOaCHTtwkpW8fkFxS/sQ3C+GRQBC1tMpLKiQA4PADMWC7IFlhiEDexKLUlCDZzUdbw",
+	"CKFiCnWOfXbLSN6wFLIkMcXFpVY6WzNycCRC5yOmNAEEBxK7x2LCbpgwi/NbTmGkn1JRgTMc/Ra6aate",
+	"/1MniEDoVVM1XEhsC6993DEurnvg6UUpIn84ffnjnLsXnNrCYHeR5TaW9fh7Fv4r0wG3sXpzX6ojov+W",
+	"U8U0kf2eOPzGatrP9g/ImH9gGWA5kZinlwlVaRwRSva/fvaf//Pg+VNiBZSi3HTJSdEracdu4uBO6pAB",
+	"MxrgR8FBNBkyxWaGbBdXGA8YWoExxb4ux7kaSw2YUAX2C5kyqo57oqjNAuCCkJNu4CW85MoROdw77JLX",
+	"zs7Rhvb75UDhI44UBmrtInYDFwrMj857qZDJu7syXrDz0ksVOaxT5+3C+DxqemIktQHQu5TybEoSOgYk",
+	"DBgCoSSlU9I+PPgW6s8RblylGaulQn69lRlUDwv0nqmpBy8qknQeRi4EmTrLm8OQzvmv7L+BF2oFrxEf",
+	"0QHb/euYDaoWSXFDc8UFBYdWBWTo8JtnXz+fv6OpNVLsMfpM4FD/WWMnotafYRmYMDtWE955Ny5uuBd1",
+	"1PDUNuXoy5GudY6vkK0vykZaLHUfNCmpwO8OxfcRoUSwCYn7MqHZ5VhyYWKimADMLQwTtCK9J+iAckGo",
+	"ggg5K48xLE/nGSC1YTcouqr2B2nD1cyYJyYHhO20Z43HGyaoSBgCKlatE+OdhthdCZi4MPXp4Y2Ue85/",
+	"svN5nPQnWMmm7Cc0QbfJT1vn2bYYx9aNtr5d+sZapViKIqEZAZGDIAQricy8xlB9U0aPOynTbLCi08xa",
+	"rC7Wq85nhvU7sJwF2sCKnL790bI9sIxkOiXtuLQc4oi4T2MxiDuRq8kB2U/w1thHxhPaE/Eozwy3X+xC",
+	"wYeUGhpjZQ6QqtamwKxhmmKp7MIciwAYH8tnh4pnfNQTVEzRKXmVm8qouSaH+8+sBQ0Dl9bujM9OTk/f",
+	"nV1cnv707uLd5ZuTP19+968XL89jbP00sgP1q9n0xOmrP7987R45OPALitCtKYMSFjgj3xHXPWFyJVhK",
+	"8jEE5EdEsR1X7qKoJAIOTmaoXRjSfvnnVz9E5MfTcwfnmyg5HrPU6yIQdh/SEhdGBqoL7qWHlSsJhKLe",
+	"ktlVnnoaicr1tlpLTyDQHby3KNYC+kzwxsjJQu1xlEn7YG+vA9AZgI2npyKJneRMJdM9SCBwSeGoOjHl",
+	"fg+CVZOh1IzkIrN2f2w3QfGU/d6K/xjw8mqDU09z8wgK0frXlHORJj+XfhvU++SIadiPLvme9WmeGYR3",
+	"Aq37Mh9bft0YfIkbtzpiLfgN8JmaKBjAQKLTYHQT6hAJmwaQ0LGltPQS7gUaIj9nvQorhLC6ZZIkYcK4",
+	"BbNHQrvKF31fk93p++6gecp/osmEp2aIhM4dEgth6YBVl3mv+6w5pMcaCx8apiXzq8xNjI/yESAwj7jA",
+	"v8sZinx0xdT9zHDI4ItiikaO15zc9L4m9xrR9+f4wmrcoDHU2DGHyqj/f/aurrdtHGv/FcI3cd7XSdpO",
+	"di4S7EW3ndkJMDsommYWA2gQ0daxzY1MekkpjqfIf1/wnENZSiXHSRs3H7xLbIsUKep8Ps85GS24dzSW",
+	"uYPq3obG5CB1gFR1eTGkz/6v6Ta0BogbmnA3aJ1+XSOS1l2j2PzC1kbc3vz45vXh4au2N6TXok+btz23",
+	"XkYWinylKvF27wlXvhgbJ70/q5+Z4X9gVDw+n40ZD6taJPVggNHUGA0LezZVYnTwtuLgvd7SUQhGMUJ3",
+	"w8kgSC1/hqQGAm1JV+CRsFtOt0ZfPwJlYqGTFxgcOEOjfqNYwG3Imj1Oq3ZyHX42lqqSc+rXK0jA8luN",
+	"6AEZYjO5RMa3gwwZCN7J1XXzbAnSkn+6GoVczMZoZqG5XUoQuqEC+o73mdFg278l4/qOF/awrt0prusP",
+	"kHbjVOpX6qywrq5mb5wmj5ifiPl5ZjLwq3KL4cX49jnGtljrR67E0ZBqfWPFpJQ2U1LvuNBmLFC1goB1",
+	"WFYj4wisl5FE2MY4q7KugfFZYPCLrxQ5Xh5gPA5CuBfXv8IyVg4/BeQSPQagdmwIETp8dVi5nVoYfYxx",
+	"YJTTE6m081Idx1aFSEeIdc/Sthjb6TeXxw/VSaJ2f5Qs/S6O6WaSXaCn4Y9XRHZGKR9N88eGJ8WCgHfR",
+	"PreZ6N085DoSsmjC4Kc3+cfcRp9gn6oQI0zPWDM7FtoIDEJyjFGcAmgxXHrlguhLLnK+Jl24rl7hB1rD",
+	"CypWiCveqPsabk1kykaBHxGDt1v1SJW9KVjdN7bn1wjjS+VU4R6kimFwF6SY51JpgVM1KQWh6lO1fI6o",
+	"MLFgJPN8ENAUGbiLROdmEnr+cHVEmV8oPRFKH2ET5VUhDT/VhdKZSHHmFPkKVP8qZNYDoiPRTi6dqIH9",
+	"mR/sXz8qJehHw4p/nwIKRLmKUNzmKBBh9nc/9fNgAeNSVjTgh6T91koSdTkOdJoW38NviPzfmNaI/N/n",
+	"5gA1qjl1VGKH0cWqaYfS3QWcgsZF5X3wWWXnxXIO1/6v64PPY5XDdacD9JadnzFWAa6iYlTVlgrQOkAW",
+	"2BCk9d+YC9Cin4FfrZhJLScwQ0Tbyfu9kbSIuscbdLsD7wN5PZlV/DMcfWryzJFyO/v4q9dtTk00ZEci",
+	"dWqShmRGqefY/DPRQ+ngx8PS5uKXf719t3f6y9s3f/txIC5gCTW8XBi/chn94A5GFjDkwxJ8oi79AlTh",
+	"En34gxhNpd9Kul0zFuk/f/qUJNqbLdNr/wex37z94v+Dq/l1SpWg/C+o23++pJASHjTIBokOCEP/O4TQ",
+	"7K5KFfu7Whh74USpC5WLFK7mqeifaXXl79bozGHT+5lyTunJQCys0ZNBogs5m4OFTBgr4Gqu/J9+4yRj",
+	"HsXhq9fHQjY/u7ExZqGRCYGllGuf41Z5syRAC804dInZcYEI2DgCmSEgonCF/1ZpzlftJxq9ahoGcoe3",
+	"Iakjot9dsdZXT9ueZ6JxzqMqgkdTuVVK7SZzEY24wE4cUEQWjzhTR7jSJ51v6GAfnuKpvB++Ea86ec/S",
+	"brOfs51b1YLe+MKfVb75LGcff32HZ9ob1Jtf85M/ccu7XHEazuEDdEqLbMrIpnyJbMqXEOloy0Si1PbW",
+	"BJsKXmGtCwW320KXYJ0y+lar6BOj7wcrZcSXViGFOgMRLQFvUYgUCjlJK4LBf0uDZIqxNTNieeB1O06k",
+	"l9IqqQuXMipOoQ5m5IZ/V3ePSKlRilNjHJnx/6jBkf6QaObvp2o2Kwu/mykra7LQdpwYeWnBFatVwUbH",
+	"Tdqjq5snZL8IqoYQFh5gJqtGBiGAjZbH4e069Hca6XGr0nCTUfVG1RtVb1S9L1711hTfPfRwOczV6IDb",
+	"Jhx8dnk5uT6Y55BNoFP7/mbYxdQASO2rvDctSn2hvYbEHs/UuqdqzmMsBvIrdp+gefYFvrR+uewDzpQu",
+	"C2iHP+INf6AbvKui2l635/pddoFdQnqZNiFK0yfSObqFS4FPkGvzFateJBV/AisrYVxEaZGejPf8MdzD",
+	"c5jGB/88M+svTht9qjDwNewMNzfgV2RQQ4J6AVlXTPRBS2a7xfMLs3hthSlhpTna6AcRMsssOFdxJL37",
+	"VyME5+WkdxP5WKdL1ruv/NDSfWWt6lyacs9Jle0tYC9T2eY69FO1K6vmeKqAmfuic5EsBPbYy2CkMoa1",
+	"+k8TTcXmFpgArbZ6aKTNRD81+pzGP8dP0t0KPeUHQhOC2zj4q/wgSk+ofl2iF9YUEAgP/ZQH4oef+keQ",
+	"hn8GInwdxqXvw3/nBVwVfnaM8I9kARNjl9RwEHnXHBwON9VP5ahA+nSK5QHhChEEkJ0vpstzbXCsgnnZ",
+	"lENItIURqMtqc+pfVvvWbxA3dqjRj/jLaOBkwNQsxEzqpfAPVCS9GSS6MCbp7YuTgj1+NzULtypvztkg",
+	"vACTEP4R7tR2h9pZcDdEvvNEK35BhQVn8tKfkUGVW/J/uXI4U0UBltiZUxNWsS8+WHUpC5rJDfjMeD20",
+	"hCLR9UNCXwXziw9beNC0HDmfg7RdFtlxpc0SrZzwUqMsoEbhnUtvzr1dZwauiUb8qlzxhylPpcr+De9V",
+	"dmf77j5NMx6XyfgP/2pu0nQJ3+FnaDu8ZARft4Epo3kZzctoXlaamnVX0luaEpXtQCxAZCpLeiQZn7Rl",
+	"aWEM1sq8GxZfbzfJDClTFiMzox4YKY0AWEN5XStN4QCCGZhoRtEjF5YTDI5tELdD/aWPxHAZ6KlE35oj",
+	"gwqc6KfY1+nvM5lBMMlyY+bO26Uqz7GQS24cdKn+j9WyH19rrZZeWLX60Duus/oQfn+uNu/BdXZ28r6t",
+	"Xkyj8hHuceecd2qvFXZ9G+21wlybMAeqlyCSB142eeDZN4as5N6ApaklOZndiihkod6pJk5Z6IeKv6HU",
+	"fSg1MBC5PwiQhQ6I1S+CusAa96pA41OKXLmA2Z8dC2MzRLtxm/x2hhTfwtMQ6dWqCVTAHQ1Lt07Slm5j",
+	"UUt7cUoXPaykpak2kbO85ihlo5R9GlK2yZZab9vWJGiQlegHtFKUfgPgegYpts9PhRuZOQijVz02ViCb",
+	"oi47nbe8a29SG/mHXsnnwf6htXyfLoC8jx1ZVQ4yei+ICzdEJlCUhndm9ESCziO3qlFC37Sk32aZkFWi",
+	"zDTKarWqgqYdffC5ctfXEXJ4/C6j+rhGZgg/LQunMmg1sVtRLtvRFdtKbWwisWNJye0lGGIjoqdj5BLG",
+	"zwV50GrN3klG0Mt47+5B+6LDTN7vaMqzJVG2vX48tKDv0pBnI9M3tuSJVmwstxst5o0s5ncoKdZrmG4j",
+	"+TaguDeEQ5fUIJ5CB2vCzC6hWGMA3xPm/UjN4EcJB4/mcDSHn6pECzjZ1jpbreJuA4xyHTlCH3ytjb2+",
+	"UxlWj2rAUFk0SldRe/T/vxb9N69e71a9uzAOjfUgAvQ00U0JQt+2NqRCeqoUFgqLhaucHMM+AscIM0ZQ",
+	"j+agK5Yp8KD+yqF0kAmjRf/w9RsS9VyUAiOwiJpx0wBW291PNHkPafXosLYKAXvJm2hvZYXjbFUp3NWh",
+	"uI8u4HVtvRTvHRRR1QUGj1MxVe64OkzRzXiijWHWPn8Ni+ptb7zEMZESS6rFrrDRE/12dltr24NWw401",
+	"JbcXv1HrY4XavdWSu9WXPeCxu0FVv9VKTq/DPJGU/T0M95KqQ+PKNwEfhc2O6KMYqYyu61oJSJXw7y/5",
+	"vsKH7V4H3SPYyzBoafPeUe+gN+hd7QVSI/cd9T/lu/qCemEuQFMBwrcfTjhFjkKBgZZ+vl5HN15OuzPD",
+	"sZFXb4DwXccAczDzHBDdOrTSLnEvoX49UyBaWxUzvSJce6HNwgk55PoWgb+J3cD8T42Q7kJouCqQbVqb",
+	"RJsC2qaobUh46tWS+3hSKP+2WxuLf98y2i8g82IaBrKl1kjypdNTG6FSal27Fg4cVutELu8KsT8QMB4b",
+	"S4/EyUK5MUGXaxM0AM1fTvFzgwLdZAQ7QXGIGZfshDz3i+DniPtco/nW5gwvXct8p6W9hKUbiLEZlU5M",
+	"rCnnVHKLohkOHE3NTYL8h5BVTO363svZXKpJ66p+kqNpiIPzidmpojyQ3XiL6yeQPbYvRvwgJ+Aqqnfo",
+	"EGxms1KrYomNLxo089qQRItqf7oc4fHLI86+f1wTPhEcfFrqUX3ZFGhqvUUmEFHtGXyWylaVQudgV1VC",
+	"A1vbqb+4zVM5A+t90Dyv3ztVsbn+8/p/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -45,6 +46,15 @@ type Service struct {
 	now      func() time.Time
 	cache    *expirable.LRU[string, rapport.Principal]
 	misses   *expirable.LRU[string, struct{}]
+	// photoURLs holds the consumers of signed photo URLs this replica checked recently, by
+	// client_id, with their secrets.
+	photoURLs *expirable.LRU[string, photoURLConsumer]
+}
+
+// photoURLConsumer is a client that signs photo URLs, as the cache keeps it.
+type photoURLConsumer struct {
+	principal rapport.Principal
+	secret    []byte
 }
 
 // New returns a service that keeps clients and tokens in store.
@@ -67,6 +77,9 @@ func New(store rapport.ClientStore, cfg Config) *Service {
 		now:      time.Now,
 		cache:    expirable.NewLRU[string, rapport.Principal](cfg.CacheSize, nil, cfg.CacheTTL),
 		misses:   expirable.NewLRU[string, struct{}](cfg.CacheSize, nil, cfg.MissTTL),
+		// A consumer that is not one (a client_id that is unknown, revoked or has no secret)
+		// is cached too, for CacheTTL, so that forged URLs cost no query each.
+		photoURLs: expirable.NewLRU[string, photoURLConsumer](cfg.CacheSize, nil, cfg.CacheTTL),
 	}
 }
 
@@ -189,14 +202,77 @@ func tokenKey(token string) string {
 	return hex.EncodeToString(hashSecret(token))
 }
 
-// forget drops every cached token of the client, so that this replica stops accepting them at
-// once; other replicas follow within CacheTTL.
+// forget drops every cached token of the client, and its photo URL secret, so that this
+// replica stops accepting them at once; other replicas follow within CacheTTL.
 func (s *Service) forget(clientID uuid.UUID) {
 	for _, key := range s.cache.Keys() {
 		if p, ok := s.cache.Peek(key); ok && p.ClientUUID == clientID {
 			s.cache.Remove(key)
 		}
 	}
+	for _, key := range s.photoURLs.Keys() {
+		if c, ok := s.photoURLs.Peek(key); ok && c.principal.ClientUUID == clientID {
+			s.photoURLs.Remove(key)
+		}
+	}
+}
+
+// RotatePhotoURLSecret gives a photo consumer the principal controls a new secret for its
+// signed photo URLs and returns it, base64url without padding; URLs signed before stop
+// working on this replica at once, on the others within CacheTTL.
+func (s *Service) RotatePhotoURLSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match) (rapport.Client, string, error) {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails
+	c, err := s.store.SetPhotoURLSecret(ctx, p, id, match, secret)
+	if err != nil {
+		return rapport.Client{}, "", err
+	}
+	s.forget(id)
+	return c, base64.RawURLEncoding.EncodeToString(secret), nil
+}
+
+// SignPhotoURL returns the signature of a photo URL: the unpadded base64url HMAC-SHA256, keyed
+// with the consumer's secret as it was given to it (the 43 characters, so that any tool, a
+// shell's openssl included, signs with it as it is), of the method, the path (without its
+// query), the consumer's client_id and the expiry in Unix seconds, one per line. What a
+// consumer computes to make its URLs, and what PhotoURLPrincipal checks.
+func SignPhotoURL(secret, method, path, clientID string, exp int64) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%s\n%s\n%s\n%d", method, path, clientID, exp)
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// PhotoURLCached reports whether PhotoURLPrincipal would check a URL of the consumer without
+// asking the database, so that the HTTP layer can ration lookups before it pays for one.
+func (s *Service) PhotoURLCached(clientID string) bool {
+	_, ok := s.photoURLs.Peek(clientID)
+	return ok
+}
+
+// PhotoURLPrincipal returns the principal of a signed photo URL: the consumer clientID names,
+// when sig is its signature of the request (SignPhotoURL) and exp has not passed. Otherwise
+// the error is of kind Unauthenticated, the same whether the client is unknown or the
+// signature wrong, so that a URL tells nothing of which clients exist.
+func (s *Service) PhotoURLPrincipal(ctx context.Context, method, path, clientID string, exp int64, sig string) (*rapport.Principal, error) {
+	if s.now().Unix() >= exp {
+		return nil, rapport.Errorf(rapport.Unauthenticated, "the signed URL has expired; sign a new one")
+	}
+	consumer, ok := s.photoURLs.Get(clientID)
+	if !ok {
+		p, secret, err := s.store.GetPhotoURLPrincipal(ctx, clientID)
+		if err != nil && rapport.ErrorKind(err) != rapport.NotFound {
+			return nil, err
+		}
+		consumer = photoURLConsumer{principal: p, secret: secret}
+		s.photoURLs.Add(clientID, consumer)
+	}
+	want := SignPhotoURL(base64.RawURLEncoding.EncodeToString(consumer.secret), method, path, clientID, exp)
+	if consumer.secret == nil || subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
+		return nil, rapport.Errorf(rapport.Unauthenticated, "the signature does not match the URL, or the client signs no photo URLs")
+	}
+	p := consumer.principal
+	p.ExpiresAt = time.Unix(exp, 0)
+	return &p, nil
 }
 
 // CreateClient creates an API client for the principal's district and returns it with its

@@ -185,6 +185,10 @@ func isPhotoUpload(r *http.Request) bool {
 
 type uploadKey struct{}
 
+// signedURLKey marks a request whose principal signed its URL (a signed photo URL), rather than
+// sent a token.
+type signedURLKey struct{}
+
 // upload is a spooled upload, as the context of its request carries it: the handler reads the
 // body from here (the request it sees may predate the spooling), and Idempotency-Key
 // fingerprints the digest.
@@ -295,6 +299,34 @@ func (s *server) admit(next http.Handler) http.Handler {
 		var p *rapport.Principal
 		var d ratelimit.Decision
 		switch token, ok := bearerToken(r); {
+		case !ok && strings.HasPrefix(r.URL.Path, "/v1/photos/"):
+			// A signed photo URL: the consumer is who signed it. A consumer this replica
+			// checked recently costs nothing to check again; any other costs a database
+			// lookup, rationed per address like a token.
+			q := r.URL.Query()
+			clientID, sig := q.Get("client_id"), q.Get("sig")
+			exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
+			if err != nil || clientID == "" || sig == "" {
+				d = s.anonLimiter.Allow(addr, now) // the validator says what is missing
+				break
+			}
+			if !s.auth.PhotoURLCached(clientID) {
+				if d = s.anonLimiter.Peek(addr, now); !d.Allowed {
+					break
+				}
+			}
+			p, err = s.auth.PhotoURLPrincipal(r.Context(), r.Method, r.URL.Path, clientID, exp, sig)
+			if err == nil {
+				r = r.WithContext(context.WithValue(r.Context(), signedURLKey{}, true))
+			}
+			switch {
+			case rapport.ErrorKind(err) == rapport.Unauthenticated:
+				d = s.anonLimiter.Allow(addr, now)
+				r = r.WithContext(context.WithValue(r.Context(), authErrorKey{}, err))
+			case err != nil:
+				writeProblem(s.logger, w, r, err)
+				return
+			}
 		case !ok:
 			d = s.anonLimiter.Allow(addr, now)
 		default:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
+	"net/url"
 	"strings"
 
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -19,6 +20,10 @@ import (
 // consumer under its own consent.
 const photoCacheControl = "private, max-age=0, must-revalidate"
 
+// photoImmutableCacheControl lets a device keep a versioned photo until its URL changes, which
+// it does when the photo does.
+const photoImmutableCacheControl = "private, max-age=31536000, immutable"
+
 // GetPatronPhoto answers the JPEG of a size of the patron's current photo.
 func (s *server) GetPatronPhoto(ctx context.Context, req api.GetPatronPhotoRequestObject) (api.GetPatronPhotoResponseObject, error) {
 	p, err := principalOf(ctx)
@@ -29,24 +34,109 @@ func (s *server) GetPatronPhoto(ctx context.Context, req api.GetPatronPhotoReque
 	if req.Params.Size != nil {
 		size = string(*req.Params.Size)
 	}
-	dailyCap := p.PhotoDailyCap
-	if dailyCap == 0 {
-		dailyCap = s.photoDailyCap
-	}
-	v, err := s.store.ReadPhotoVariant(ctx, p, req.PatronId,
-		rapport.PhotoRead{Size: size, NotIfHash: ifNoneMatchTags(req.Params.IfNoneMatch), DailyCap: dailyCap})
+	v, err := s.readPhoto(ctx, p, rapport.PatronRef{ID: req.PatronId}, rapport.PhotoRead{Size: size}, req.Params.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
-	etag, cache, nosniff := `"`+v.Hash+`"`, photoCacheControl, "nosniff"
 	if v.JPEG == nil {
-		return api.GetPatronPhoto304Response{Headers: api.NotModifiedResponseHeaders{ETag: &etag}}, nil
+		return api.GetPatronPhoto304Response{Headers: api.NotModifiedResponseHeaders{ETag: &v.etag}}, nil
 	}
-	return api.GetPatronPhoto200ImagejpegResponse{
-		Body:          bytes.NewReader(v.JPEG),
-		ContentLength: int64(len(v.JPEG)),
-		Headers:       api.GetPatronPhoto200ResponseHeaders{ETag: &etag, CacheControl: &cache, XContentTypeOptions: &nosniff},
+	return api.GetPatronPhoto200ImagejpegResponse{Body: bytes.NewReader(v.JPEG), ContentLength: int64(len(v.JPEG)),
+		Headers: api.GetPatronPhoto200ResponseHeaders{ETag: &v.etag, CacheControl: &v.cache, XContentTypeOptions: &v.nosniff}}, nil
+}
+
+// GetSignedPhoto answers a photo by a signed URL (the consumer was found from the signature
+// in admit).
+func (s *server) GetSignedPhoto(ctx context.Context, req api.GetSignedPhotoRequestObject) (api.GetSignedPhotoResponseObject, error) {
+	p, err := signedPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ref := rapport.PatronRef{IDType: string(req.IdType), Value: req.Id}
+	read := rapport.PhotoRead{Size: strings.TrimSuffix(string(req.File), ".jpg")}
+	v, err := s.readPhoto(ctx, p, ref, read, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if v.JPEG == nil {
+		return api.GetSignedPhoto304Response{Headers: api.NotModifiedResponseHeaders{ETag: &v.etag}}, nil
+	}
+	return api.GetSignedPhoto200ImagejpegResponse{Body: bytes.NewReader(v.JPEG), ContentLength: int64(len(v.JPEG)),
+		Headers: api.GetSignedPhoto200ResponseHeaders{ETag: &v.etag, CacheControl: &v.cache, XContentTypeOptions: &v.nosniff}}, nil
+}
+
+// GetSignedPhotoVersion answers a version of a photo by a signed URL, served immutable.
+func (s *server) GetSignedPhotoVersion(ctx context.Context, req api.GetSignedPhotoVersionRequestObject) (api.GetSignedPhotoVersionResponseObject, error) {
+	p, err := signedPrincipal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ref := rapport.PatronRef{IDType: string(req.IdType), Value: req.Id}
+	read := rapport.PhotoRead{Size: strings.TrimSuffix(string(req.File), ".jpg"), Version: req.Version}
+	v, err := s.readPhoto(ctx, p, ref, read, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if v.JPEG == nil {
+		return api.GetSignedPhotoVersion304Response{Headers: api.NotModifiedResponseHeaders{ETag: &v.etag}}, nil
+	}
+	immutable := photoImmutableCacheControl
+	return api.GetSignedPhotoVersion200ImagejpegResponse{Body: bytes.NewReader(v.JPEG), ContentLength: int64(len(v.JPEG)),
+		Headers: api.GetSignedPhotoVersion200ResponseHeaders{ETag: &v.etag, CacheControl: &immutable, XContentTypeOptions: &v.nosniff}}, nil
+}
+
+// RotatePhotoURLSecret gives a photo consumer a new secret for its signed URLs.
+func (s *server) RotatePhotoURLSecret(ctx context.Context, req api.RotatePhotoURLSecretRequestObject) (api.RotatePhotoURLSecretResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, secret, err := s.auth.RotatePhotoURLSecret(ctx, p, req.Id, parseIfMatch(req.Params.IfMatch))
+	if err != nil {
+		return nil, err
+	}
+	etag, noStore := etagOf(c.Version), "no-store"
+	return api.RotatePhotoURLSecret200JSONResponse{
+		Body: api.PhotoURLSecret{ClientId: c.ClientID, PhotoUrlSecret: secret,
+			UrlTemplate: "/v1/photos/{id_type}/{id}/{size}.jpg?client_id=" + url.QueryEscape(c.ClientID) + "&exp={exp}&sig={sig}"},
+		Headers: api.RotatePhotoURLSecret200ResponseHeaders{ETag: &etag, CacheControl: &noStore},
 	}, nil
+}
+
+// servedPhoto is a variant as the photo routes answer it.
+type servedPhoto struct {
+	rapport.PhotoVariantRead
+	etag, cache, nosniff string
+}
+
+// readPhoto reads a variant for the principal under its daily cap (its own, or the server's),
+// honouring If-None-Match: JPEG is nil for a 304.
+func (s *server) readPhoto(ctx context.Context, p *rapport.Principal, ref rapport.PatronRef, read rapport.PhotoRead, ifNoneMatch *string) (servedPhoto, error) {
+	read.NotIfHash = ifNoneMatchTags(ifNoneMatch)
+	read.DailyCap = p.PhotoDailyCap
+	if read.DailyCap == 0 {
+		read.DailyCap = s.photoDailyCap
+	}
+	v, err := s.store.ReadPhotoVariant(ctx, p, ref, read)
+	if err != nil {
+		return servedPhoto{}, err
+	}
+	return servedPhoto{PhotoVariantRead: v, etag: `"` + v.Hash + `"`, cache: photoCacheControl, nosniff: "nosniff"}, nil
+}
+
+// signedPrincipal returns the consumer that signed the request's URL, or why there is none. A
+// bearer token does not stand in for the signature: the route is for URLs, and a URL without a
+// valid signature is refused whoever sends it.
+func signedPrincipal(ctx context.Context) (*rapport.Principal, error) {
+	if signed, _ := ctx.Value(signedURLKey{}).(bool); signed {
+		if p := rapport.PrincipalFromContext(ctx); p != nil {
+			return p, nil
+		}
+	}
+	if err, ok := ctx.Value(authErrorKey{}).(error); ok {
+		return nil, err
+	}
+	return nil, rapport.Errorf(rapport.Unauthenticated, "this URL needs a valid signature (client_id, exp and sig), not a bearer token")
 }
 
 // PutPatronPhoto makes the uploaded picture the patron's current photo.

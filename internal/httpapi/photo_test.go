@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -15,12 +16,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/apitest"
+	"github.com/rapportlib/rapport/internal/auth"
 	"github.com/rapportlib/rapport/internal/httpapi"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
@@ -691,4 +694,139 @@ func TestDistrictPhotoConsentDefault(t *testing.T) {
 	if theirs.Purposes[1].Granted || theirs.Purposes[1].Set {
 		t.Errorf("another district's lms default = %+v", theirs.Purposes[1])
 	}
+}
+
+// TestSignedPhotoURLs: consumers that cannot send a token pull photos by URLs they sign with a
+// secret of their own, by the ids they hold; a URL works only as signed, until it expires,
+// and only where the consumer's consent allows.
+func TestSignedPhotoURLs(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	other := env.NewTenant("Other High")
+	maya := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) {
+		in.SISID, in.Barcode, in.Email = "000417", "L417", "mlopez@lincoln.example.org"
+	})
+	env.NewPatron(other.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) { in.SISID = "000417" })
+	admin := env.Token(tenant, nil)
+	if res := putPhoto(env, admin, maya.ID.String(), jpegOf(t, portrait(300, 360)), "image/jpeg"); res.Status != http.StatusCreated {
+		t.Fatalf("PUT = %d", res.Status)
+	}
+	if res := env.Call(http.MethodPut, "/v1/patrons/"+maya.ID.String()+"/photo-consent", admin,
+		map[string]any{"purposes": map[string]any{"mdm": true}}); res.Status != http.StatusOK {
+		t.Fatalf("consent = %d", res.Status)
+	}
+
+	// consumer makes a photo consumer of the purpose and answers its client_id and URL secret.
+	consumer := func(tenant apitest.Tenant, admin string, purpose rapport.PhotoPurpose) (string, string) {
+		c, _ := env.NewClient(tenant, rapport.ClientCreate{Name: string(purpose), Scopes: []rapport.Scope{rapport.ScopePhotosRead}, PhotoPurpose: purpose})
+		res := env.Call(http.MethodPost, "/v1/clients/"+c.ID.String()+"/photo-url-secret", admin, nil)
+		if res.Status != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("photo URL secret = %d %v: %s", res.Status, res.Header, res.Body)
+		}
+		var got api.PhotoURLSecret
+		res.Decode(t, &got)
+		if !strings.HasPrefix(got.UrlTemplate, "/v1/photos/{id_type}/{id}/{size}.jpg?client_id="+c.ClientID) {
+			t.Errorf("template = %s", got.UrlTemplate)
+		}
+		if raw, err := base64.RawURLEncoding.DecodeString(got.PhotoUrlSecret); err != nil || len(raw) != 32 {
+			t.Fatalf("secret %q: %v, want 32 bytes in base64url", got.PhotoUrlSecret, err)
+		}
+		return c.ClientID, got.PhotoUrlSecret
+	}
+	mdm, mdmSecret := consumer(tenant, admin, rapport.PurposeMDM)
+	idCards, idCardSecret := consumer(tenant, admin, rapport.PurposeIDCard)
+	stranger, strangerSecret := consumer(other, env.Token(other, nil), rapport.PurposeMDM)
+
+	exp := time.Now().Add(time.Hour).Unix()
+	signed := func(path, clientID, secret string, exp int64) string {
+		return path + "?client_id=" + clientID + "&exp=" + strconv.FormatInt(exp, 10) + "&sig=" + auth.SignPhotoURL(secret, "GET", path, clientID, exp)
+	}
+	get := func(url string, headers ...string) *apitest.Response {
+		return env.Call(http.MethodGet, url, "", nil, headers...)
+	}
+
+	res := get(signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, exp))
+	if res.Status != http.StatusOK || decodeJPEG(t, res.Body).Bounds().Dx() != 96 || !strings.HasPrefix(res.Header.Get("Cache-Control"), "private") {
+		t.Fatalf("signed GET = %d %v", res.Status, res.Header)
+	}
+	etag := res.Header.Get("ETag")
+	if res := get(signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, exp), "If-None-Match", etag); res.Status != http.StatusNotModified {
+		t.Errorf("signed GET with If-None-Match = %d, want 304", res.Status)
+	}
+	for _, path := range []string{"/v1/photos/barcode/L417/id_card.jpg", "/v1/photos/username/mlopez/48.jpg", "/v1/photos/username/MLopez@Lincoln.example.org/48.jpg"} {
+		if res := get(signed(path, mdm, mdmSecret, exp)); res.Status != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, res.Status)
+		}
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		good := signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, exp)
+		for _, tt := range []struct {
+			name, url string
+			status    int
+		}{
+			{"expired", signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, time.Now().Add(-time.Minute).Unix()), http.StatusUnauthorized},
+			{"another patron's path under this signature", strings.Replace(good, "000417", "000418", 1), http.StatusUnauthorized},
+			{"another size under this signature", strings.Replace(good, "96.jpg", "512.jpg", 1), http.StatusUnauthorized},
+			{"a later expiry under this signature", strings.Replace(good, "exp="+strconv.FormatInt(exp, 10), "exp="+strconv.FormatInt(exp+86400, 10), 1), http.StatusUnauthorized},
+			{"another consumer's signature", signed("/v1/photos/sis_id/000417/96.jpg", mdm, idCardSecret, exp), http.StatusUnauthorized},
+			{"an unknown consumer", signed("/v1/photos/sis_id/000417/96.jpg", "nobody", mdmSecret, exp), http.StatusUnauthorized},
+			{"no signature", "/v1/photos/sis_id/000417/96.jpg", http.StatusBadRequest},
+			{"a consumer without consent", signed("/v1/photos/sis_id/000417/96.jpg", idCards, idCardSecret, exp), http.StatusNotFound},
+			{"another district's consumer", signed("/v1/photos/sis_id/000417/96.jpg", stranger, strangerSecret, exp), http.StatusNotFound},
+			{"an id no patron has", signed("/v1/photos/sis_id/999999/96.jpg", mdm, mdmSecret, exp), http.StatusNotFound},
+			{"an unknown size", signed("/v1/photos/sis_id/000417/97.jpg", mdm, mdmSecret, exp), http.StatusBadRequest},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if res := get(tt.url); res.Status != tt.status {
+					t.Errorf("GET = %d, want %d: %s", res.Status, tt.status, res.Body)
+				}
+			})
+		}
+		// A token does not stand in for the signature.
+		if res := env.Call(http.MethodGet, strings.Replace(good, "sig=", "sig=x", 1)[:len(good)], admin, nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("bearer token with a bad signature = %d, want 401", res.Status)
+		}
+	})
+
+	t.Run("versioned URLs change with the photo", func(t *testing.T) {
+		version := strings.Trim(etag, `"`)
+		path := "/v1/photos/sis_id/000417/" + version + "/96.jpg"
+		res := get(signed(path, mdm, mdmSecret, exp))
+		if res.Status != http.StatusOK || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+			t.Fatalf("versioned GET = %d %v", res.Status, res.Header)
+		}
+		if res := putPhoto(env, admin, maya.ID.String(), jpegOf(t, portrait(310, 360)), "image/jpeg"); res.Status != http.StatusOK {
+			t.Fatalf("replace = %d", res.Status)
+		}
+		if res := get(signed(path, mdm, mdmSecret, exp)); res.Status != http.StatusNotFound {
+			t.Errorf("the old version after a new photo = %d, want 404", res.Status)
+		}
+	})
+
+	t.Run("a new secret ends the old URLs", func(t *testing.T) {
+		url := signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, exp)
+		var c api.ClientList
+		mustGet(t, env, admin, "/v1/clients?limit=200", &c)
+		var id string
+		for _, cl := range c.Data {
+			if cl.ClientId == mdm {
+				id = cl.Id.String()
+			}
+		}
+		if res := env.Call(http.MethodPost, "/v1/clients/"+id+"/photo-url-secret", admin, nil); res.Status != http.StatusOK {
+			t.Fatalf("rotate = %d", res.Status)
+		}
+		if res := get(url); res.Status != http.StatusUnauthorized {
+			t.Errorf("a URL signed with the old secret = %d, want 401", res.Status)
+		}
+	})
+
+	t.Run("only photo consumers sign URLs", func(t *testing.T) {
+		c, _ := env.NewClient(tenant, rapport.ClientCreate{Name: "notes", Scopes: []rapport.Scope{rapport.ScopeNotesRead}})
+		if res := env.Call(http.MethodPost, "/v1/clients/"+c.ID.String()+"/photo-url-secret", admin, nil); res.Status != http.StatusConflict {
+			t.Errorf("a secret for a client that reads no photos = %d, want 409", res.Status)
+		}
+	})
 }

@@ -294,6 +294,54 @@ func (s *Store) RotateClientSecret(ctx context.Context, p *rapport.Principal, id
 	})
 }
 
+// SetPhotoURLSecret gives a photo consumer the principal controls a new secret for its signed
+// photo URLs.
+func (s *Store) SetPhotoURLSecret(ctx context.Context, p *rapport.Principal, id uuid.UUID, match rapport.Match, secret []byte) (rapport.Client, error) {
+	by := p.Actor()
+	return s.changeClient(ctx, p, "set photo URL secret of client", id, match, func(w *unit, current rapport.Client) (bool, error) {
+		if current.Status == rapport.ClientRevoked {
+			return false, rapport.Errorf(rapport.Conflict, "the client is revoked; create a new one instead")
+		}
+		consumer := rapport.Principal{Scopes: current.Scopes, PhotoPurpose: current.PhotoPurpose}
+		if !consumer.CanReadPhotos() {
+			return false, rapport.Errorf(rapport.Conflict,
+				"the client reads no photos: give it photos:read and a photo_purpose (or photos:staff) first")
+		}
+		if _, err := w.tx.Exec(ctx, `
+			UPDATE api_clients
+			SET photo_url_secret = $2, version = version + 1, updated_at = $5, updated_by_client = $3, updated_by_user = $4
+			WHERE id = $1`, id, secret, by.ClientID, nullIfEmpty(by.ActingUser), w.now); err != nil {
+			return false, fmt.Errorf("set photo URL secret: %w", err)
+		}
+		return true, nil
+	})
+}
+
+// GetPhotoURLPrincipal returns the principal of an active client with the secret of its signed
+// photo URLs.
+func (s *Store) GetPhotoURLPrincipal(ctx context.Context, clientID string) (rapport.Principal, []byte, error) {
+	var p rapport.Principal
+	var schoolIDs []uuid.UUID
+	var secret []byte
+	err := s.pool.QueryRow(ctx, `
+		SELECT c.id, c.client_id, c.district_id,
+			ARRAY(SELECT cs.school_id FROM api_client_schools cs WHERE cs.client_uuid = c.id ORDER BY cs.school_id),
+			c.scopes, coalesce(c.photo_purpose, ''), coalesce(c.photo_daily_cap, 0), c.photo_url_secret
+		FROM api_clients c
+		WHERE c.client_id = $1 AND c.revoked_at IS NULL AND c.photo_url_secret IS NOT NULL`, clientID,
+	).Scan(&p.ClientUUID, &p.ClientID, &p.Tenant.DistrictID, &schoolIDs, &p.Scopes, &p.PhotoPurpose, &p.PhotoDailyCap, &secret)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rapport.Principal{}, nil, notFound("client")
+	}
+	if err != nil {
+		return rapport.Principal{}, nil, interpretError(fmt.Errorf("get photo URL principal: %w", err))
+	}
+	if len(schoolIDs) > 0 {
+		p.Tenant.SchoolIDs = schoolIDs
+	}
+	return p, secret, nil
+}
+
 // GetClientCredentials returns the client with the OAuth client_id and its secret hash.
 func (s *Store) GetClientCredentials(ctx context.Context, clientID string) (rapport.ClientCredentials, error) {
 	var cred rapport.ClientCredentials

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -236,11 +237,16 @@ func (s *Store) GetPhoto(ctx context.Context, p *rapport.Principal, patronID uui
 // ReadPhotoVariant returns the bytes of a variant of the patron's current photo, counts the
 // read against the client's cap and logs it: one statement, so that a photo is never served
 // without its log row, nor logged without being served.
-func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, read rapport.PhotoRead) (rapport.PhotoVariantRead, error) {
+func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patron rapport.PatronRef, read rapport.PhotoRead) (rapport.PhotoVariantRead, error) {
 	now := s.now(ctx)
 	var c conditions
-	c.add("pa.id = " + c.arg(patronID))
+	if err := patronRefCondition(&c, patron); err != nil {
+		return rapport.PhotoVariantRead{}, err
+	}
 	c.tenant("pa", p.Tenant)
+	if read.Version != "" {
+		c.add("v.hash = " + c.arg(read.Version))
+	}
 	c.add("pa.erased_at IS NULL")
 	photoReadable(&c, p, now)
 	size, held := c.arg(read.Size), c.arg(read.NotIfHash)
@@ -278,12 +284,35 @@ func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patr
 	case errors.Is(err, pgx.ErrNoRows):
 		return v, notFound("photo")
 	case err != nil:
-		return v, interpretError(fmt.Errorf("read photo of patron %s: %w", patronID, err))
+		return v, interpretError(fmt.Errorf("read photo of patron %v: %w", patron, err))
 	case v.JPEG == nil && !served && !slices.Contains(read.NotIfHash, v.Hash):
 		return rapport.PhotoVariantRead{}, rapport.Errorf(rapport.RateLimited,
 			"this client has read its %d photos for today (UTC); bulk transfers go through POST /v1/exports/photos", read.DailyCap)
 	}
 	return v, nil
+}
+
+// patronRefCondition adds the condition that the patron (aliased pa) is the one ref names.
+// An id of another system must name exactly one patron of the district; a username that is
+// the part before the @ of two patrons' e-mail addresses names none.
+func patronRefCondition(c *conditions, ref rapport.PatronRef) error {
+	if ref.ID != uuid.Nil {
+		c.add("pa.id = " + c.arg(ref.ID))
+		return nil
+	}
+	switch ref.IDType {
+	case "sourced_id", "sis_id", "barcode", "lms_id":
+		c.add("pa." + ref.IDType + " = " + c.arg(ref.Value))
+	case "username":
+		// The district is the same for both: the tenant condition the caller adds names it.
+		name := c.arg(strings.ToLower(ref.Value))
+		c.add(`(lower(pa.email) = ` + name + ` OR lower(split_part(pa.email, '@', 1)) = ` + name + `)
+			AND NOT EXISTS (SELECT 1 FROM patrons twin WHERE twin.district_id = pa.district_id AND twin.id <> pa.id
+				AND (lower(twin.email) = ` + name + ` OR lower(split_part(twin.email, '@', 1)) = ` + name + `))`)
+	default:
+		return rapport.FieldErrorf(rapport.Invalid, "#/path/id_type", "must be one of %s", strings.Join(rapport.PatronIDTypes, ", "))
+	}
+	return nil
 }
 
 // ListPhotos returns one page of the patron's photos, newest first.

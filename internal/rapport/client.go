@@ -143,6 +143,14 @@ type ClientStore interface {
 	GetClientCredentials(ctx context.Context, clientID string) (ClientCredentials, error)
 	// CreateToken stores a token grant and notes the time on the client.
 	CreateToken(ctx context.Context, grant TokenGrant) error
+	// GetPhotoURLPrincipal returns the principal of the active client with the OAuth client_id
+	// and the secret of its signed photo URLs: NotFound when there is no such client, it is
+	// revoked, or it has no such secret.
+	GetPhotoURLPrincipal(ctx context.Context, clientID string) (Principal, []byte, error)
+	// SetPhotoURLSecret gives the client a new secret for its signed photo URLs: NotFound,
+	// PreconditionFailed, Forbidden unless the principal controls the client, Conflict when
+	// the client is revoked or reads no photos.
+	SetPhotoURLSecret(ctx context.Context, p *Principal, id uuid.UUID, match Match, secret []byte) (Client, error)
 	// GetTokenPrincipal returns the principal of the token with the given hash, with the staff
 	// its client may act for, or an error of kind NotFound when the token is unknown, expired,
 	// or its client is revoked.

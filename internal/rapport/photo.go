@@ -179,9 +179,23 @@ func (in PhotoUpload) CheckReplace(current Photo) error {
 // PhotoRead is what a read of one photo asks for.
 type PhotoRead struct {
 	Size      string   // one of PhotoSizes
+	Version   string   // the variant's hash the caller asks for (a versioned URL); "" for the current one
 	NotIfHash []string // the hashes the caller holds (If-None-Match)
 	DailyCap  int      // the most photos the client may read today
 }
+
+// PatronRef names a patron: by its id, or by an id of another system (IDType one of
+// PatronIDTypes, Value the id).
+type PatronRef struct {
+	ID     uuid.UUID
+	IDType string
+	Value  string
+}
+
+// PatronIDTypes are the ids of other systems a consumer may name a patron by in a signed photo
+// URL. "username" is the patron's e-mail address or the part of it before the @, the name
+// school devices sign in with.
+var PatronIDTypes = []string{"sourced_id", "sis_id", "barcode", "lms_id", "username"}
 
 // DefaultPhotoDailyCap is the most single photos a client may read a day unless its own cap
 // or the server's configuration says otherwise: enough for a sync of a large district's
@@ -266,7 +280,8 @@ type PhotoStore interface {
 	// cap: NotFound; RateLimited, serving and logging nothing, once the client has read
 	// read.DailyCap photos today (UTC). When the variant's hash is one of read.NotIfHash (the
 	// caller's If-None-Match), nothing is served, logged or counted, and JPEG is nil.
-	ReadPhotoVariant(ctx context.Context, p *Principal, patronID uuid.UUID, read PhotoRead) (PhotoVariantRead, error)
+	// With read.Version, a variant whose hash is not that one is NotFound.
+	ReadPhotoVariant(ctx context.Context, p *Principal, patron PatronRef, read PhotoRead) (PhotoVariantRead, error)
 	// ListPhotos returns one page of the patron's photos, newest first, with their provenance:
 	// NotFound unless the principal may see the patron's photos.
 	ListPhotos(ctx context.Context, p *Principal, patronID uuid.UUID, page PageRequest) (Page[Photo], error)

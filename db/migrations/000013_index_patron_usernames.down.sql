@@ -1,0 +1,2 @@
+DROP INDEX patrons_district_username_idx;
+DROP INDEX patrons_district_email_idx;
