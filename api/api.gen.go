@@ -719,6 +719,33 @@ func (e PhotoState) Valid() bool {
 	}
 }
 
+// Defines values for PhotoExportRequestFormat.
+const (
+	Destiny         PhotoExportRequestFormat = "destiny"
+	DestinyDistrict PhotoExportRequestFormat = "destiny_district"
+	InfiniteCampus  PhotoExportRequestFormat = "infinite_campus"
+	Powerschool     PhotoExportRequestFormat = "powerschool"
+	SisIdFilenames  PhotoExportRequestFormat = "sis_id_filenames"
+)
+
+// Valid indicates whether the value is a known member of the PhotoExportRequestFormat enum.
+func (e PhotoExportRequestFormat) Valid() bool {
+	switch e {
+	case Destiny:
+		return true
+	case DestinyDistrict:
+		return true
+	case InfiniteCampus:
+		return true
+	case Powerschool:
+		return true
+	case SisIdFilenames:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PhotoPurpose.
 const (
 	PhotoPurposeDesk   PhotoPurpose = "desk"
@@ -2145,6 +2172,22 @@ type PhotoConsentUpdate struct {
 	SchoolYear *SchoolYear `json:"school_year,omitempty"`
 }
 
+// PhotoExportRequest defines model for PhotoExportRequest.
+type PhotoExportRequest struct {
+	// ChangedSince Only photos that became current at or after this time, for an incremental export.
+	ChangedSince *time.Time               `json:"changed_since,omitempty"`
+	Format       PhotoExportRequestFormat `json:"format"`
+
+	// SchoolId Only this school's patrons. Omitted, every school the caller may see.
+	SchoolId *UUID `json:"school_id,omitempty"`
+
+	// Size Which JPEG. Defaults to `256` (Destiny advises pictures of about 20 KB).
+	Size *PhotoSize `json:"size,omitempty"`
+}
+
+// PhotoExportRequestFormat defines model for PhotoExportRequest.Format.
+type PhotoExportRequestFormat string
+
 // PhotoList defines model for PhotoList.
 type PhotoList struct {
 	Data []Photo `json:"data"`
@@ -2859,6 +2902,14 @@ type GetDistrictPhotoConsentParams struct {
 
 // SetDistrictPhotoConsentParams defines parameters for SetDistrictPhotoConsent.
 type SetDistrictPhotoConsentParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// ExportPhotosParams defines parameters for ExportPhotos.
+type ExportPhotosParams struct {
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
 	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
 	// or the request is refused with 403.
@@ -3625,6 +3676,9 @@ type UpdateClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
 // SetDistrictPhotoConsentJSONRequestBody defines body for SetDistrictPhotoConsent for application/json ContentType.
 type SetDistrictPhotoConsentJSONRequestBody = DistrictPhotoConsentUpdate
 
+// ExportPhotosJSONRequestBody defines body for ExportPhotos for application/json ContentType.
+type ExportPhotosJSONRequestBody = PhotoExportRequest
+
 // CreateFeedbackJSONRequestBody defines body for CreateFeedback for application/json ContentType.
 type CreateFeedbackJSONRequestBody = FeedbackCreate
 
@@ -3803,6 +3857,9 @@ type ServerInterface interface {
 	// SetDistrictPhotoConsent Set the district's default photo consent
 	// (PUT /v1/district/photo-consent)
 	SetDistrictPhotoConsent(ctx echo.Context, params SetDistrictPhotoConsentParams) error
+	// ExportPhotos Export photos as a zip for another system
+	// (POST /v1/exports/photos)
+	ExportPhotos(ctx echo.Context, params ExportPhotosParams) error
 	// ListFeedback List feedback items
 	// (GET /v1/feedback)
 	ListFeedback(ctx echo.Context, params ListFeedbackParams) error
@@ -4776,6 +4833,35 @@ func (w *ServerInterfaceWrapper) SetDistrictPhotoConsent(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SetDistrictPhotoConsent(ctx, params)
+	return err
+}
+
+// ExportPhotos converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportPhotos(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportPhotosParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportPhotos(ctx, params)
 	return err
 }
 
@@ -7518,6 +7604,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/access-log", wrapper.ListAccessLog, options.OperationMiddlewares["ListAccessLog"]...)
 	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:file", wrapper.GetSignedPhoto, options.OperationMiddlewares["GetSignedPhoto"]...)
 	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:version/:file", wrapper.GetSignedPhotoVersion, options.OperationMiddlewares["GetSignedPhotoVersion"]...)
+	router.POST(options.BaseURL+"/v1/exports/photos", wrapper.ExportPhotos, options.OperationMiddlewares["ExportPhotos"]...)
 	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.DeletePatronPhoto, options.OperationMiddlewares["DeletePatronPhoto"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.GetPatronPhoto, options.OperationMiddlewares["GetPatronPhoto"]...)
 	router.PATCH(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.UpdatePatronPhoto, options.OperationMiddlewares["UpdatePatronPhoto"]...)
@@ -12986,6 +13073,343 @@ type SetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetDistrictPhotoConsent503ApplicationProblemPlusJSONResponse) VisitSetDistrictPhotoConsentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotosRequestObject struct {
+	Params ExportPhotosParams
+	Body   *ExportPhotosJSONRequestBody
+}
+
+type ExportPhotosResponseObject interface {
+	VisitExportPhotosResponse(w http.ResponseWriter) error
+}
+
+type ExportPhotos200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	CacheControl             *string
+	ContentDisposition       *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type ExportPhotos200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ExportPhotos200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportPhotos200ApplicationzipResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportPhotos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos400ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos401ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos403ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos404ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos413ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos415ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos422ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos429ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos500ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportPhotos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportPhotos503ApplicationProblemPlusJSONResponse) VisitExportPhotosResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -27897,6 +28321,9 @@ type StrictServerInterface interface {
 	// SetDistrictPhotoConsent Set the district's default photo consent
 	// (PUT /v1/district/photo-consent)
 	SetDistrictPhotoConsent(ctx context.Context, request SetDistrictPhotoConsentRequestObject) (SetDistrictPhotoConsentResponseObject, error)
+	// ExportPhotos Export photos as a zip for another system
+	// (POST /v1/exports/photos)
+	ExportPhotos(ctx context.Context, request ExportPhotosRequestObject) (ExportPhotosResponseObject, error)
 	// ListFeedback List feedback items
 	// (GET /v1/feedback)
 	ListFeedback(ctx context.Context, request ListFeedbackRequestObject) (ListFeedbackResponseObject, error)
@@ -28666,6 +29093,54 @@ func (sh *strictHandler) SetDistrictPhotoConsent(ctx echo.Context, params SetDis
 		return err
 	} else if validResponse, ok := response.(SetDistrictPhotoConsentResponseObject); ok {
 		return validResponse.VisitSetDistrictPhotoConsentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportPhotos operation middleware
+func (sh *strictHandler) ExportPhotos(ctx echo.Context, params ExportPhotosParams) error {
+	var request ExportPhotosRequestObject
+
+	request.Params = params
+
+	var body ExportPhotosJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportPhotos(ctx.Request().Context(), request.(ExportPhotosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportPhotos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportPhotosResponseObject); ok {
+		return validResponse.VisitExportPhotosResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -30335,470 +30810,482 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5tib6Kgj2RJisnaIull1VUnTMUblcVe72RSPJXb13s0YJZYIkWkmADSBFs+o4ouO8wtkx8wZ7",
-	"fpw3mJ+z36Sf5ATWAjKRZCZvutluduztEkkkEpeFdcNa3/qtlcjRWAomjG4d/dYaMpoyBX+eJAnTeueF",
-	"FEbJbOcky+Rk553iAy7szynTieJjw6VoHbUuhowo9recafNEkxibxRFRbMyoYSmZDJkg3BCuiRSMyD4x",
-	"Q0aulJxopoiE9hq+00zdMEUmVPdEIkWfD3LFUmIkoXYIpB2fnZyevju7uHzx7uz88t3Zqx9fvT2PO8eE",
-	"XmkmDJFmyNSEa9Ylb5ntipIJz9KEqrTbE62opZMhG1E7iRH98JqJgRm2jg6efx21zHTMWkctbRQXg9bH",
-	"j1HrBU2GzC/C/Lztz1wMiMozpklfKpiCYnoshWbdppc9P6x718sLOph/xblRUgwIE4abKTF04BdPsbFi",
-	"dsbUtiRtSsZDaeQTbRfZNvhbLu3Sn/90snPw7Ll9jBtNrqaG6U7j0L4+qBvaay6u54d29sML8s3BN9+Q",
-	"jItru0P2rYJ9MGRMB+yIxL18b+9p8o+//wf8wY6JYtnvey3bpNeKI2KGXAd0Q9NUMa3JhJth2VeSKy1V",
-	"dcA1I5QJxWHV0abv2S1dopAqFdMyV8m6G3VGDXvNR9zswL/1r9T814LOE5plTD3R5CpPrpk5gi9HUhs/",
-	"eW3PRkIFGdFrRqghUiSMtMdMkZPTVyTJOBMm6gmpiP1OsZE0rLJeMjeECkKThI0NnJdrJjpd8ppfM3id",
-	"mUjijje5YvYkcUP60p4p3RO2xauXFz+QYm6uMelzlqWapIr2TUSoSPEME3u0poQKPWEKTqefCxInNawn",
-	"MtsRUySRuTAsPXIPxbs3+3HRnH2wQyZmKLUl6n6uWUquWF8qZofY1gwncHL66onuiWClO7PnuS/ViJrW",
-	"UYsL8/ywFdmt5KN81Dr6tvq/qDXiAn/ZK3aYC8MGTM1s8RkbUS7s1i/ieppkrG8IF3X7TWjfrgJQuxQz",
-	"1HY/Y9ashizPWSJFqkkuDM9qB8o16edZRuiAcnFv42RGTXdO7Jo0j9FIMqHceEIwamr57B2Na792XD//",
-	"/PPOSW6GltUm1LAGVlK2sGwXBsLgXCBTploKz2RS25BmmkyYKmi7kdkcPHtex23+DOKHCbNzMR2znXcw",
-	"GD0/uJNsQqeaxEJqwfv9OCLacmRqCC0ErQCBaOg1QxEBwgDkFhVTA6LsKjdkYp+Kw9fGRNOprg6dCbuW",
-	"f2m5F7Z+mR/9x6g1poqOmCm0CsPF4L2u23q7uiM2urIKQZ9oQ/t9QklfSWEIEymhicGxtqkgbGdEeUak",
-	"cg152rHqRiJVCuxD8xTYRk8g8+ySt5ZQMm65S9soPhqxNCKZtOwroZp1ji23GeXa0lyopODzVq2hMPjL",
-	"XDOlY+TGpmQBBGQZsi+QYId7T5FBWY3JqVatqCXoyK4RrsQOLEUjQRwC0frP+7UaCgzvDGb+6vv6VS1l",
-	"iJ0GT0H0MvL+/avvvVqAS0faQiIDf2dPAonxqUuexnZ1AtpnKHZAkYD5jakZlrPjaStq2YXhiqWtI6Ny",
-	"Fk7yvyjWbx21frdbqp+7+KvetaPCmYHgr59RbFWDS1QNYr9TY8VuuMw1qB9d8m5M/5bj0dSMZnbfmUjU",
-	"FOSj/TacTnrcE1boSSvshMSzoBhN6VXGIqLzZEgoHho7RU0oyThuuiU5q6JeTTtHRFtKtXyLJtc9kYtk",
-	"SMXAUppTj+Ah+/JCyenzzJ4OPKoDegNST+amS06c7oM/TagmvjdHe/ZsC9B3od8Ih2IPRcotiSSuQ5mb",
-	"yI70cG8voMi/5UxNyy3DdzXS4t7hN3Xk9yplo7E0TCTTP7JpDVciueB2G67Z1CnIXDsFzOqsQIPcLudA",
-	"ypQkQ8kTdux1V6nIFVWsY9dCWbFRLFtPaDrCXu1qXsl0ajXizLJAXFUFC23Vk2M0LHx76MKvGzxol+bg",
-	"4JjQnnBvGfKMBf1wTbThWUZULqwugIv5bZf8kU01ocp2PDYwv4NDMpS50guOfrBmO3bRGo//s+XH/1X/",
-	"DTXJsP6UWIsCeRjQjR31FbX8SYou+dmaZMi/4Og72iKai4Qhg5gobtg8X9s/6DZOrb+D41lPxr3qv5WC",
-	"NczkRAQTAYUFj6mbAg+2J8mVsjagbepUU67J073DUkeGHV80fjuSxZPY3zs4rLeSaq2Bn+SEjKiYEm7Y",
-	"CDQbNzRqCkOgS75nfZpnBn5/ttdtOKSgUVfGleJzraNne1FFGXp6ECpDB3t7SxWgt9KwJhEipGHWtEwb",
-	"GL79/fIuuP4ptQZv0zDG8OuigWCLuxmKtad/4BlbYOFZ5hN3/zoexKWQiL99Dt9Y9hXz9BJcD/aLhiH3",
-	"7SsWjdZrWoff2G5aUQtf0Ipa+wf+q4Nn/rtn+wfur+DdddqZm+Gr7y/gh9k5/jzkyZDwtBCvsLLeZjwi",
-	"MRrPKWgH7XeCnUltmOpEJNZcX4KaEV9RlciU2T+zEX4Jwiu2WpSdf0zaJtxYp9g529aKNPdyZVBXKUyC",
-	"ISP/Vydgs7MayCXMd5V1LSdijxaMvRW13NBbUQtH3opaftALVtPRL6j+fd6k5wZ0jMtrecF0zDZTp9YV",
-	"GjDQc/4r+2/AXRp2/g+nL3+s8qX44NnzuIk12ePQWvWMFSMox/P+7DXqsk1nP5FC5yMwVwO9tGk4RYtV",
-	"V+754YoL9/7s9csPY16/cE6mvj97TbSRY00mUl1zMYgIF+S94B+IRgu3adzsw3jhiFexd5ea4H4e53wg",
-	"qMlVA4fLxZimYE9RzZ4f5iojP705ebFz/tOJ8yiG9k8uUoaHNdgp8EnicrBEMdNMPYNVN+rwaWWj7MeG",
-	"nfoTU7rRJzhkH0LfqB33DVWcgpEEhnEElhHoHl59AL1UN5zSG/e6zQjOfhxTY5iyPf/3v+ztfEt3+r/8",
-	"9vzw439p1U3xPBlKmTWdFg2/LpKU2OJOJCUO5V8ZVQ0cpRwRmTKqAll5sHfwfOfg65i0/5BnU8tl/pAL",
-	"q/GHjAeIyul2zoNWS0Q4I/uGlTlROXT0V3jnPbgrvqPpGVK3/ZSgQ8T+ScfjzLmAdsdKXmVs9C9/1Uhq",
-	"K3JAfApf2uhXtOrriGb20Fv71R5IpZm1SUGPjQglhYPFU/EELgwsvYB1vvqdTt1w3dO7ix6td4kv6m22",
-	"ebPHdbVeykfq/aCr9mKbw4a8kKKf8eTRtj1x7w8uQzz9a+NM5zTHwTBQkkr/e/EEWLwzxmbVjt0SyKYE",
-	"8oNUVzxNmXhoCoGLHcsWbmjGU3DXZjS5dpeniRyjZizHTKGHWjCW6qgiqZ0HS/REHLgh48DdSUZ0am0+",
-	"QhNwaxR6uDPA/c+pRIeO49HoSuiJdnUImk41XAE7dX1LcRtQ3I9SsIcmNud/5JrIDJU7KgKHkga31zH4",
-	"Sf3NN5hSGm9qgOq8xYjuNIYXIFsK2IACXgmrHNLspVLoF38oUjiXI4Ye8T7lGUsJF/5+xcVrdElFaUnJ",
-	"kGVjHXAiqTTpc/CNb/d/w/1/K80PMhfpQ279W4mqOnJ2EAPggsmkGDhfJjrSixsH0EWcri9zUxBKcQGF",
-	"v+ktGWxOBm9kyvucpU0xCZXIoCGFG62qgx+2BExbCJrigsQV33f8YNvjw54WdQFtvsCtfDfWj2NinhAw",
-	"nQPjEW8+qbU87DZZalE0MXidyAVqm+8vftj55oEow63PVuhtsGiPISkuSuuAI8NxgTB+LZ5oIpiZSHVd",
-	"uPW11SSZtV6ocqua1jwmJwIuuJlg6mEX8pypG56w94LeUJ7Rq+zBVfCUGnpFNSMpT9Eiw8tDa+VzAWF9",
-	"gUf5YQRqNYBrIdcLmn7E671pJml6IeVrqgbssfwr/to/s4MI7BoXfYxhlDoINv7u3ff/evn61ZtXF3Gn",
-	"S16F0T49EdxIKWoYqcQ96tD0dkFZxe00yua5qEv9YHYy7IkCAuJ2nX4AXvfw2zIfglCvoTywcvKlKRyf",
-	"ED9LqLDs7AqCJpMhS4nig6EhQk4iDGGq8DvL6/iIHROjpuhdcGG1ccBj4ofnhV8QgdyOs19I+YaKqVNm",
-	"9YOrHui3BF5hpMSIGx+dfYzBxFtS+TRI5b2guRlKxX99eFFzxaiCjAXnRh9xrd39PNo4UhH2YczV1lG5",
-	"IWXUxdEv6mKuvaORsZJ21ayQegnZTw9OKk5JnLAs23FXsFe5IVeKUXfhAolfxyRm1jrVf/klJmPJrc5H",
-	"DbFSDdNntoS0obryXuh8PJbKsPQNSzn1gWqPZTI80STMiigN3dlLN0ix2G77htv+s+LGMPFWmvOhnDTE",
-	"72BwspHymrB+nyUmgsNZc0kZXE9hkgMP70z9ndUT3RPQEi5RQQWd6QB3m3UKI87156gAFVWWHhEpsinE",
-	"DsXWfol7goo0wjQbF/qOoUWxz1qMH/BedB1/a5hVuah90e6LI8aPPo4o2JXXcvBSGAxzGit76A3HeCEK",
-	"v7P0kppKrF5KDdux5gvG6y1IL43KPq6myzjXSWKkagHXMpRnTYGcY6pMRCZDhhmVIwgy08eOICFCD+MD",
-	"IKIZvXDd6kifHtSMlKdLAhIPDp4+/fpg7+nzb54dfv31871lMehREL29UugZBq4xbdwTYZD+wTc1Q/aH",
-	"vW6pXI6NPewRYd1Bl8T2uOs4wj/sf/Eq+zIfw7ewdMUfOl6+aB/DULu/YFxvNWLdja9KB1GFssrgY3n1",
-	"V5bAmSko8zXHm4QqYVqr2/4XUhCWk1WFyj/CpF7hk5BH4N5OlaLwc5CMtazvt+yDcYlds4sBY6yfm6nL",
-	"A/t5aK28lFmmivktOz5R2FuDwHcBeyBMJBR0BG5ml+Uym3PIIeqFpfZ82B2dPeJFEmBDalpTSA28NiKi",
-	"zEM0MkhAnCEeSP6rYQ7F2y+bKPkUL/8wDixMWoyPyFBOyBkFlYpcCzlBEThmSkvRLcKqqdZ2wlLEZMSo",
-	"cPnhwbriCpohG4FfrjLjtsudxKzCAdcGsuOq2ZOd457w4/COnhumeN/KTRSGPjh/dkw1sfdREO1duyfz",
-	"2YwuVjLIrodsDYVj2kkyHhd4DokcjahIScbF7C7VAwSEVF2OrI60X9DRmPKBmD+x6Dtedpz88y+wtV0J",
-	"xDa4jQTyXawhgIYsSy9RT6i8svq2/b1GKbIKr7/mIl11Qf5o21rWZDn4bAD53l7dQKyY5AkfU2EuYfVn",
-	"pVs1o2p/b68q0PbqBFoZZL3iJA036JStJF/WjTcfp7fdad/FyjtdJ7/COHLYIj+JkiwiT84V+qxQWmU+",
-	"lZEtOjcvilMyn3PXpz5kEds+0S4Db0hv4FCzWu7O5gh5TcWmlg7Yh3FGuWDp5WQ4vRTS3Pkb5JjVWEog",
-	"tq2hwvgNJtRimoZiN5xN7ALc6SCMNDS746nN0By+ws03Knesbo0Xkg7QHmx6indfNDsNiKFPM81m6eMW",
-	"fO5uudfCTKVPnpcty7MK93sF9rJom39gLL2iyfV3Prl4jd0utOWV1ObZNzoCm1efR1y4j/uzuvQsf4Vm",
-	"q0xvRWquMod3ggFLtNoQDfnklV0sAMQosUKCn3FL5rlnQg0bSDSMgy1/tpxe0YDdkNTXNBnH+VXGkwBG",
-	"6krKjFFR/nap89GIqqVC8RRan7vGsHfIZ28jk0u1ftGr/b6fY2v7XH414tayv1QyW/o8pqme2ZbwbDHf",
-	"yr6te1RdN4sI9o+ODRa5t7m6AQyEvkxyfTlQMh9b7m6GTNWq+r6jOzB0C+370U1cP5LTDbjUJyqTRJ65",
-	"AANMKbwPGdXwjlAh2VQEzW8R+Bhe3rh7hxm9cfPzvoaVlTQg4pw70BmqSewxcYws/d7MDlrXwJAtA3iJ",
-	"WszPt/rG2GnucURip6oj3EHKMgYf2pQYObrSRgrWAVMaveWF37H0nvm+XN6QwxkYUsSK9PEg3GiSa1Za",
-	"5T6efJyrsdQMnHd/zTF5TjNhWNqJeiIGVJjEj0+xkbyB8bmRRoQpqhmGtrsnwXWSKjoRc2/rCfe6I5Iq",
-	"OXb+gfGUTGVOrhkbd2a8Fzi30qJpWWEHbwZ3H44N/oSB1bK8NWQbNcPatHTFKhTh/YwFaibuCYyMS+ET",
-	"CmFI6CHuriK61lYQ3X3eorZnbqhw9zfnXfGgRQ7rAbREpNmoBYZkkwEJp/kuZEjAFpaLkSHVlyOpav3P",
-	"DPIo7K/+wLrEKSHBUJvXVmaEUuOm63zEIkIRIM7lBhx7+BnLO5w3rM8AqcqeQUuW7sqgQOJ0o5rwLCNX",
-	"K/GPOvFXHXawJLXbBMeu7qKldCY2ZJuDL7c9jxMHSAwB7ttc1iMdsTmvJmSce3JY6qUtiWB/r44Klngr",
-	"eRqOSTOHh2iK7E8mUggz6K7hzHtYf6DPBlqDF6zeMqPaXMJKuFk1gHC4BbTNyUAaQnH5Kk6PddYBUQZW",
-	"8MwBw7xMKc+mlwkdN0AdSm2I5mKQMeSwepYSgVtTktIpab+/eFFCHE/8DDFc+YkmDgWKQDQERh4s06RW",
-	"uIyDaTh5txKiy6lrC+f+Rl7f0hLy4kQvApSoLBvXLvg6JUYeEzYamyneYTjsWZ+YhgzPk2nleK9CgstO",
-	"OMQQrO46OLfNZ/r9uqZXgFC5VNLc9khrQ02+XLbBop5j20/I4xxi+8ChrDKcCuUUexFVhUaxBnfmkoZB",
-	"beRVXFWarSKpjmYQtJgOhZ+OiDZSsbQnKlKwS96B8wDDH+2pOapDAwB0y6pgRPytJtG4xHdzB4JS4qDq",
-	"5WMFRIYSRUUqRzXGzwwUz9MqEs/Jzr/RnV/3dr7tXu788i81YDzNomGZ7+p+BEW5m8j6akVFmdty+tO7",
-	"i3eX35+8ev2vly9OTuPOPYkPmmXv+q2jv6wjSH6J6uI0gvnnlsLRZNRP/Pr0pTpy99/4zZFdIsCw1cz5",
-	"M13TyVBqBqUGQLRCkQGNRrIbOqKeC4mVBXSxuEdFd0I6G4m8E9kUXKlZxlRPVIYAZzCGDRvwG0ZoYbli",
-	"BjUkIVkrV06EPVZLJCDmCwUrgUdAF3Jx/kw/uCSMWoj+6loYlbM7E47NXvS6t86IESc13Eia2fldGIho",
-	"wjy+ixHGsZqDcTZZeMTUABwzyRDuCkQQOHEMdQdQMXWhNNzB4dPMsdqtuFtJ3H0qUuSYiDzLCt/XrOjY",
-	"RDws99TOiYvN+L4b+wjurbgpeHMBStgNvHMp09eI72lnkI5KzNRWZLv5ZQU39q149PGWMTeyqvPCRvHb",
-	"ZRnHDUK6gnFZfz8ED//MzfAczKXVNY+CU8/FYqEaqov+ajgW/BYRPZQT4X3sCeuW0XaMjXUZGT6kejgX",
-	"8fd8xWAyN5B5Lv8LQNeNRrlwKREvhlQIltUHyFCSsoRrLgX4zo3MUsCtD08IF5cYHWi/s4y2BSdV2F1I",
-	"hmAX4enJmFWYwbs30cUHd596JeFILbjVc4r6C1TD5kXuQFFhMFus7tZ2IxdFbZEU74cNzx7RzBBujgmI",
-	"R3S/uH116AQz/hfSho2GPpi+7tS7b29tTs9Qh1+GqFgtnGOdNvC9m1pN4OHtHYaru/JWdqnpLB/M4qc+",
-	"bbw9T5sjQT1MdQFf/aqMBvX7bTdVDeaO57P7CMKr82947dTOecY9Ebxv0bYCqTceJkcoq3P6mdNZYfmH",
-	"S2JYipetOt73MMU1XSjhlBaHbEC7HzI60OsNdS6Q6BY2ge/LLuFSy2BVBb8IBQoFQIN73Fq0Q4fJNy8E",
-	"nDNlzOQ4s+xOYhkRf0XkZcQM3yhFzUIhWyeePkatpPj+lpcVYT+behn9XOaHNf+ClbdiI9fg3a9qlRpC",
-	"B5mQk2OsgOSAGVw5s35ucsU2vDZpWNmFq7bRQrkwlTVunD63cLXmnYthSeJ6NeNuY9oa7to8XwAmMuA3",
-	"TFSdr+4O+3b3QKsu2eccQhdEuy4Kp/OD/4lrI+tSETeSRxeKCs19Jufj+qsqMnJeS73dcZ91cPUVYySj",
-	"VywrkekTmWUswTQoqUgMZZ3imfCBGSXx2d5CkbQglXZ2K6pS/PEu8ktOV12zN1IxQq9kbi0jX2oXrV8H",
-	"4IZ8h4DtN7NMDRk4q++lFJcV03KhGVeUQghHBGNFHxiEQEOY2QTyZTHmmWbgg4nxoTgKzOXIf+uZaox1",
-	"gNyXvlkTP74rCRDOEeYwkEz71a+fNNSVxYpZdpSpq4Q3wbKJfUR3hZKr8cwSx52F0sXPeUFibQoZl1KR",
-	"yRDcq5EvqFfdFjrVYGtPEASAZPya9cTsgkclzH2hv7Z9I8M+mMKoMwVP60BYW98wNaEq1d2eOEG3NRZE",
-	"dS/E654kY1T5wtXFAgPomxwzwVwt6RWyyuakb8PyUH3N0oVrclSsydXUubi9ixbaWdbUE3YvXTVBjlWI",
-	"7GpD1TNSN19As/Me7yGo/77IYeSc6z1RFFCGSqHzRaHCFcq4uMbk1vbhwYHtiYsBusQADaUzt3TPaldu",
-	"Y8VjUz1DMS2zfB0mfVY+8aB6ykrRG8VzRfzGHek3iwgYbl+oi7KjkDJb0jTSyngjkVFPIx4eRukyhLyh",
-	"+p4dFem1RoAZ0mtFrkgs3ADDSGpt3AUV9fYPvz785unzw6+X5U19iomaBcyA39eatSwkz7y8DaJnwmN6",
-	"V7E0nnTv4Pp1LVfLgym1m+R5zKi8BR3lOexoCDzxfIV7q5Wt36U9rW4Nr5ATEuhGt53hColezWrLudWB",
-	"QuLpzmp3x3ib4yPnUZsCIQhyD+46JlxjFaZbL8wSNaJxuF5hcveiZT6fS/zrl/pDHcddc5ifVgJckWNm",
-	"8hRTAgxAjapW1KKpZdraAMY08rN+vxW1BjlVKaeiuK1a/SJ4cw9AI584q6gkNWiqXveVgkD0EBtFPsLf",
-	"VTFGbT/2edJoy86lSsfzDl1H0rfZSt/FGgan1d1XMSIgdcHOQiDiWqH6LVPJZ9PJ7fuicLKVYS9i4ucN",
-	"ACw/BcVuQDX1ALdYAPxKUTUN71gTKW6Y0mjpR00ZkTofDJi2bS6v5IfgOtbuzMK71RlFsClTxPMEbahI",
-	"9RGJ/WGGJC+R2oMFqAEx4vPiIh2FpNXWBWi+36zOAnrzC+BfBAEC5XtWz+6vmatXZjZyJq9poi86wYFL",
-	"bW7h3wlGmDBq6oKq7PI/0WSIPr0jQslIgk6qZD5wNd1gD8mIJkMuGGnHpXkbd7AQXM8VnUdwJHeXAzuL",
-	"CYDc6NBmZik33pyO+0qOYvJ7Ehtp/2Ob4hud0fYoWY9Ya6p5C5cICmtzYpZWaw7g8QcwaIldgygA7CyQ",
-	"yGFV7Crc0CxnvvQwFSmupc9lLDchQqwkZ8gUy8wxhkCqwrHQnvMWdSLCLRlMg9rsvk5wT2AUBs0AQBtO",
-	"l89bxMqlWc6wisJAWrqw0qoDAy0iEXBmWPtNGzotzPBwLff3a2jZM7I1TFtLSOsbqPeAKHc9k29ebpXl",
-	"KSmvZyNeCi337xi57jTrTLNwhQuYC1hDeAOcF0ho/GUlVrMZ0yudZ0uUjTofFWQFajoFB6LnOE/0vFO0",
-	"g/iYLji6dKp2yWt+zcDt6jqeSJVaUcJL/xTEgAa9O5eCVbg7DR65JfdxK+gbpG1kIOU6Ub3ygc3mJV2n",
-	"0FcUo1oKlwwtx0zY2cFTFfFK7MYHK9Ppkndj3EQ8zeCUxMb2JCujV/Ov35pWjawnwIDF1l2u2J+fzPDQ",
-	"NsqaTslMrTCTcSeoL+hsFnBaWy6tqM6VXcYUAfrMkI3szGdV8ypdr8SK7BD/ZMe34joF7WfWqDy1jUtV",
-	"1DKaVbibUDwp6PCusK/V1rp1SSiQ88LUIgXPISQTrj3E5e92sQq/1dJ+twtVoXYhhS7utpYGnLkXFgCk",
-	"jTPGpVpKG1zUqUH2iJI2xfu5CFqkkZW6fOQgHB2n6EQkthQQ94SdDl6Kk7Y9b/4aBw8jkFXh2kfBOKSQ",
-	"5AEDQVYiBXNRo3NHa5kxOO9y+AWKxiY0O7WLtmYEfrmBiZJjlPOJ1RzdjUFfUbio1N4tn4+xmMaYJyZX",
-	"7IkmE56aIWkDawE7hPUNHr4hg6blT0aOO/Pm4Ieqrifzq4xV4r5r3aAiH12hIJ7e6vkZyrP2T4NxBjnz",
-	"72ui4MuCXkYSqq/d7SWktltSqglpyuQtwXxdD+tcuOZsQzCXsZKjcZMswym7Q99r2en7+C+dcGY5bJ9y",
-	"RSZMmF5rNd+7WQDuXzBKtx3nBpH9ZxgIDtn3tWg/N1Jp7mIxbxPN4XpZNC8f3jDLGIU0jDgVCXEgdvIx",
-	"3k1yQWJUfGIIzsO9PQr8Pj4BHnHQobRfT7hnfC6c7cmqVZqxiqlRFhrHPIQ29VqWfRcigkA2Jf7eE5Ui",
-	"n/DGJ9pjosPtTq3taOe31MMuET8N37/afVURuTSb8SWXENhd3DWEe/r4dw1uNJulfBU0B5udwsWe18pi",
-	"K/5ihw+j4TLvJAVVHQB7GEut3g+0Hy/Xz1Y+pMud5Jsd2o1ZWeOSn/v+vNXpwCpTTJxIlRyPG9JXflQ0",
-	"rdGUXrz8/pwM7G8kYzcsI4lMWehDO/1jK2r98cdW1Nrbt/8c2H+e2n+sBb33zP7z3P7ztf3nG/vPt62o",
-	"tb9n/7FP7Nsn9p/WDuonRjNTE/Ss51J05HVNB7MxbvhUHc1CtU/UZerdZTQxgNSNdcy6BXjUJTUuCKe8",
-	"dIzBHp34eOcr+7ccWXMScd4TiHo5JrFMgOdhJ9CeGzKkYwz02DTSOZhLGJH7OGFcORYmuRxxkTv8tgUp",
-	"fIeHS/0qQ0bTpjv3izJ4HKsJANhQxqjGZDhU6uw+OpG0QkbhsvHcLYx0sHce9y4gko13TuYmkSO2xtvf",
-	"uSfCu9GGpFm3lm7JIQADylmlTPk0wz66O6mQYjqSuYZyk1im8hb5hbXCzSoZl8Cq5kf7st+XqqgPe/by",
-	"5HuiE5ox0j5jfaZAG3VtTrRmWo+sPvI9NbQToXNkn7RTrjA6U0cO07jPbxhxBN6xYus5aXOxk7KxGUZk",
-	"lGeG79jeuBTEqkpUJcMlWAfPl5GdsgNWNFuOYubaWWlDDdf9ksstzLEM224UY1R7K3mw99lAigdkX+E6",
-	"hZu0TNYIj+hdhaLUcPHGCz8nlaqhaIsyKV0GpU+oxEzKG54yWSuGw7HcYzJJveB6ZBFSTSeolSLHxBNS",
-	"YQIpBr4SIQU7JgLCvPpsElT8Hd2B6LkbgVIT3xhqIWQ+U4dOyRUjjKqMM4XVr6zNNcJaxFRUGCLJqMHk",
-	"909fcsFFXGF2OpcW8gTQJADL4GBvj7SBegj1dZzhrhzs45K2MHD5zkRbfeZ8Vdo9oDwpQcY3lSpBD3cp",
-	"W24F8b6EEXsM6XlKsk+H9kHAf2+45qblVtiqGC3cNqb0JU1vuJYQBWlYMrwcsmyM1ZhASfCfudBG5Ym7",
-	"PEwyqvWl79aDjjaHYQQTuANfQ2gpPbqroebY1wpJDgWYLDeLkdBZGgcYVd7PRDWW0URPk5YjJkWRjYgB",
-	"NJyKJ5oIZiZSXR+DEyv2Z6cSW+Kr8vmdxz+LOl5wniHwuwl8N5jbRlGbjylzl6OuVGXwJyEIbyufNtr5",
-	"laP8qrLs0xQry7d9XTGDlH8LKVN2cH9CZsne1TnsAmbXXEcNwihBq8L6QUhCxwgPNQO77hNy4FZpTAcr",
-	"wqy/dd7wKu+4kul0tSiUx/EqlWdpRdfp3Ttq7MJ5PrJ2Yt3atPgY9nEEmssVz1wF7GWr8aey9dJyk6Hi",
-	"BcRWGNXBO+/KkraD28hsbTwGS7z6a5NnqQqvS3p3tkUw16bVm62dAtEXTNu1HzHh1NJxqOBi2dByJ5u1",
-	"U9v/Hail/srucfVRO4pNlLUHo7RCHD4oodWu058qPc6U+aC5GUoVByWt8RsM8dN0xIJSqyRASuwck9iF",
-	"usdHro3G+2woIAOX0MckRg4UHxGaaVnXDhtERVo+BXe1ZplUTzQxrg5VofPB6FpRy7274HG1NA9lQYtg",
-	"rJkbUEHOfnhBnn99+C35P//rWfeAQI3/+dsg5p8vT+UNzXh66UoTg92I3+D0gi8Apwt0Pxw4/5UFrfKy",
-	"+j22vPRVLtzjgNdXOzMY1GVlRr8tMcJxHnWn6bS4fp85LVQlsu6y8jUuPkmoSolrdUxQwYW9daZciG24",
-	"FGnr0QoZjDM6vfRAZfMuBwxJlWSgGHNFd3dcrJ2zOqAJxJ2xTGOcBAaMwqM7Tp9kcEMJ8Wh0xDPEO+2S",
-	"l3BxAyGQGPA9p1DWMSR0MK9SqwI7XZxjXYSGNAWhb+xWxKle1sDA7dfqubBuazT3l+mL9hpv3K0tLEdM",
-	"SQwWXYbpsUZdCyekq/bisv5L+fm0RnxmI12LcPeaUQVBxSMq6IDBtZmeakjMT299Au2yX46VFLlIeAO6",
-	"GFyFSLh49zACRdDZv737aYexueiy+q0rTs/So1c6jgD/4mq6Yv9SWEEyJ+7rshrXz5Zf28rl9Tt6jqmL",
-	"hAs8X1yKO9zRRWiJJVJiAZR4+/etBFzgArk+ubITobUEJFHhR1VmNiM5gnz5kh/clWGF67WZaVWK8NnN",
-	"W6LyNkqYah2FdTn+krcu5v/LHr4rabDkPStx/JWhwhfz/zV3rZ6Fr7mO86x57Q4aee+SJx+UE6+5tlVm",
-	"uu7DG3DGBbdoy9hTMxu5Ax+Asxce3QuA49jID7AqW1x6XbAim1zaz6fANu881HTlS5eVefHSnj4d3rx0",
-	"qJvw6hVCpNfj3avEXK/Gy5djh3w6vH051scavH55Z5vx/gZ+d3aX4Cd1vqXKQOqqM3Dh/lzwdBOOzUsB",
-	"UAdQkN5jy3nfig/XmhFNMx6apb6RT8EpsNrZvi0S7jIjprJ0tRJ0KDEXdhaJamxyxTatOp5IYZgwl0Oq",
-	"a4oVx3pID549P8JwfmtiDtkHcv7Tyc7Bs+c+GOxqaph2eehTMmGKEc3mCqJ+vf/J+BEh7GVhpB/mJGA9",
-	"aAIZ4pBrtbFrDd+41m1uQrPLsU9PXXyNUSSyQgwJHwyXxI/UouXdMpCfj8ZSrVNiVio+4IJml0A+dw41",
-	"UXTvy1o3VDBC4rVEG2HRpSLzFn6pBA2P6IDt/nXMBpavwoexGNQy1vVvv1fC2QIWUIWerIgXly24ejHz",
-	"GwjeMquHz8AI/oRPVdWv5/Pa1w1TuhEtq/RjY7koCA2GKGKWkv2IHETkH3//j2PMZHRZkFKwJ9rHGnMN",
-	"d2AvL+hgA3DIWqKBvOz64WLKdn1Gt+V9luNBmseYf2CZvpsRLQsZ8AvsSSGAkqzw9dnjMHf6/NQL/lHl",
-	"QAGhNPvJGmVWc+mT9cGX16yV4iqMrFYrpZDHU0bV8npbtum/2pZzicbzQR3QY7S4pskjlV25s1kvndtd",
-	"eDNAB3p8ZwYUr7qL6o0hd8OypXM69YaqwMfGcS+s6keL2nyuql9RzA/z3Se2kS/Qyl1qjf15xVJ+tWYI",
-	"iDX+ay0oyR9OX/7okhHsgmFZPhjVMdF/y6liALRx+I21TZ7tHzgGjKON3WsBMX7/62f/+T8Pnj8lVlNR",
-	"lJtwyIfftKLWt8/BIWL/PHhm/34G3pHlY28AH0SoEOqLHtIRA/UifC/8NFB0PGTqEpWoFtrGeioSbw5e",
-	"5uNMUqwhlvWbB/L+7HVZaK+2bt6ckVyrr2L9x1xljXX2nh74Cs6oQXFBrqhmzw9zlcGVlMwNGVPIRD92",
-	"dRYPn5JkSBVNDFMo8C35//Tm5AW5ZtPiODj6e6LJ+7PXukvOZ8r4rXLFpLJLw0bjzHHReXk+8xaPufcb",
-	"T0FEfowj+ID/1fxX9w37MP7ocpt/03zwMbZU1+dZRvgs4OXT5XiXYe30uSWfmUUjH/La2NyOM0MHTSVd",
-	"Ab3Iqk5+1eGYQSCR1Rjst1a5gr3tAKxN/OPLC6uR7cJAYwi4BbiBme14XucyXMEoebZ/sEw9045FLFeR",
-	"bUMkg0YAJkkGUEgwcjHFRRlqy9UcS54L76izoAul8RZzm709sOOv0clgR3FateSQsbQO9eudYMSpiujM",
-	"cWgiLi7riS6SJcfQQ12V4IRp3SAyioyxocwBu+mGEXyAoDxbnuvaZyxbrXfbcrU+r4WcrNbntSuItLxP",
-	"AK7Sw9t5LMpO1nAIrO1ebYYOxE2255tl/Zl5f1M/70ZLbr8sTOxrnPS50sa9JCKKa0CgtdwVUgkFm/ii",
-	"/3duIIX+tNI2AuJy9OCjcFuRBxuubOnM5jQfsrvQZfG0Pr4yC+M4xXmvaXKUfGG9nMPyxK/7nD/V6z5X",
-	"AyL6zdq5kYsoqXZpEeGvMaD128NnXxcwgAjbVwf9vQCJcAJJMSDNXQ0eKIsDwa6RA8Qd5iMqakEKIcy0",
-	"KQ8Yh+Xif8dUGZ7kGVWI0AfVZ8ZU0RGzytzKWb0B5OLHeUrnQhsqkgaVzU3Lcu9h7XRcg8Z6s+73Jxox",
-	"C7XPYoz/vHOGP+28SmPA4cDs7NB5fvDNwtui+bf9dHFx6iGiPUDQAhXh228DVne4V1u8xHCT1RpJeiiV",
-	"IS47y6t0Pv/W7eQqenO9s/SEvD97RYpUhrKK0Nw7PJDlrqeeXRceHXfXLU7pHFU45WgRThFWSfzO1x67",
-	"DUuGnh6mSkkRDL9aDUhsWy/wWtEC7j4/pZr99RUzHNhvAZaPNQyodhWuXGkybqq1rmpQmZrrmTTWJWgs",
-	"q0ALii5rvvGZwmpW9SK/zuoVK96BhYVHggvU9cDufSeXqxZNCCuvLVzeJRDOd13OrygbsmhD6qt93fG+",
-	"bF58ZPX6buuvvC/i0vlSimLV3kyXlaj8jUJxSmZpvUoylQNdM/9mJlWarysrmaurlasrkvdj9G3C7Bdo",
-	"rYsstHsyqza1qZo3/LxYkxk40rrokdrDleWDWXfm02WKRVjQf8HYblMjMsDfd3AYi6pBLS/1NO/srd5r",
-	"za0gZKixtKncVnEBsNST5i8LUC4Al1xU+5QD2GwlTUlOBEH0h4K3ThlVxwQMyhIf1+cuPNEkRXQlQsfj",
-	"jOMd/Pws/HBucyiLPjZNRfBLGRUrHqxTPXEFd29r447DKrsbGYc4lWtXKxacK248kIyDyWlcVCqKzBuX",
-	"+rqeSvylR+2PGerS8z+M0lHdD3WXUWcB7MXsTF0IRi0Gjb+HKuvtZlKOCaJ7fxq44e4JD6vcjL1zXOBE",
-	"Q1JhOYflUimRwtDENGZ9QZ2rIkxvaerhSqi7fssc6m7UMnJBRhgmKEIRUnQvF8lnb3SXnPEbpmivZX/v",
-	"tc7HdiAI/o8MmLjE1bkUtYOGchpFpbn6SJ8poaocgfOAF+nLVt3quaorJarRSulxc2U5fIy/H9IiRPUZ",
-	"6LA14YwWkdlZBX4vhiHEUH0OH4ujSkUiUUt1S8RQQIMLQur374PcZglimfuvJI+1Iu6Xbu6iTa2vls+r",
-	"sMpr4Iq5a4vFuH0+phxrUVDlFRSHPx+gzI8ckgDefFYA6aOeKIjDdzwZWskyA0jPNaEjVwmlAJzvkjiY",
-	"ZLdEaYp7IuPawIBGhGYZgtGvkchSIMovccvM2jTBQpbruGjv7sDBXyGDR3fzV9Gj1g1b8RhVmwLQu4Pj",
-	"rs7d4YmPQeLNNA242gqA9TM88N442EqJA58JR2ukjQIqfyYKfERTFh8thwU8LoTL0axi5uJxws3FUvpD",
-	"vHv1fjf7qpbXoGodbWcMXRIXzYG9rmJgl5yQ2IUrACQksCsoNENn4k9dMQ+jSczTeNaICQdYGMOuEEaE",
-	"1SyiGR5TFpGzpz8qCkbbB9HPEbUKcBEYQu1kz2cg3hbE0Spq4CT1Q/jjGn1YjkbOZqzSTW2yPfRZd+3b",
-	"HkupANj7GWmzDwnLMibMEgTvZ2u5HdzL65hZDWbqmqrTglVYlvZarMkDT3RDzo1ksSHfxqdX4cMrL+jy",
-	"3LM7WeD5pWzwNj0alg24O9aI6Fgvo2ktB1qVaN4jsARNlNSanFHw4B67aqWlex+i3dFiommqmNZstvbh",
-	"86drAl1YjlaCXcQF2kVcRZ5+oolUg+hhIDCQcEoIDEsUl79KUSN9Xp28PSnvPPxt6MmIKZ7Q3RdDntCB",
-	"jLtrgGQ8Ns5GSKdRxXcaLkQAqXE3MBq45hux9g31qQZfcjU1fEyNYcru9H//C935dW/n21/+pb1T/Nn5",
-	"6r+0HgeMYGMarWLZx+8vXtSR5zo28jL/Og71Duyr8prkcS0rHMcm0AafN6neUS71QtJdkw4b9mbT/Ogg",
-	"3aUu6Aal4JRRFZE/5NnUnqA/5Jbve4DE+GDv4PnOwdezZ+rrylS+ru6W3Z/fDj/u4B8HH2s36hzgBsMZ",
-	"pSMeODfAjxN8nCgOVgreHhS/4qeZH30GegkOWXzwLUM8yKrtUzxQ+c4/580i36j47BtYmim6cNXm/ccJ",
-	"uxpKea2PEFGt5bNOffd1W3ghr5loulO+NP7XCqXXhbCzD2OumL7kNWbYOUukSLWr13rNBJR0hzq6PJ21",
-	"iJoyWxff0Uct7Td85t1jmrAdzcZUWXlKoFk4FCg4udqVAjxQJMx6wvqOUVWLPjDDHytLWumssnp+JnWc",
-	"FDbLheKtnsFSr9q61mX+ytInAljPuWV+k2tDrhiJXbeJYikThtNMxytB3K25fZIIqpQrZYQbuVosfR0T",
-	"BLMg1CLzHLS5MFmljub/xDU3D1/caHktnsARBUlVXNSU5Lm38ju3qbQysze2N5bkipvpuV0TXD1JczM8",
-	"qMnjOMnNkBx09zzOb0CFpB0g5B52DztdAqcJ86zkmIJFJ1KS2YWwFv5Q5opcTf1tOyxHJifBUXtRdg8F",
-	"JoE2kRKsrDlqvQE+PHt9j1JBIwrx6SsPJNydZehHrTNG06DEPMQ1deekhGtXCUrE3r1TTXfnRYl9KpGq",
-	"fC5yUY5ECkj7sR24QJVKwbAyB6YqXY5ar+AzUWCc4ghQYnZrRaAbd/hDt14uFmOdbRtIYNcbfOOcmEHB",
-	"xoo8dk391Z57Rg8pXAdimHhgSWMIHFRmN7BxtfDOne6MEnDU+tn+t2lEFT3EjajmZ98XspnIU4Jd25SB",
-	"akYNqzwYKDCVbn1ghLuncimqNLM07fLUKvpNCY0Mn48R/qHohBqIuTNDxpXvrTurMh213kNi5swQ7Og1",
-	"Mz7vs3w40G7c2D3V2V+4NjyBSc5qOsVRcz8QnV8VnEF3C+H9Xtnd373Z3wUesovCOGQ8yFo+foRo+75E",
-	"111xB4IGScu5fEjKblhm+brGCNfK/bJr41zlSa6NHDG1U0wIgVFl3xV3hSCVSuIZZ9rdKWBtOeoT0noC",
-	"8n11hNnGcHlvZJaSXEcOhCYb49cDaYK85LIk0ZSkvKR1rsqQyZ7oid/9jlhWanlbAoA/PfGGJkMu/B0m",
-	"cs2QeZEfmSHUieLiDM1y5J2QI4M+Qajpifj03fkFmdmWmLQdG+epoxirqliWDKkD31HNEyKVj6m1sqoD",
-	"8xeQfNkT8YkDKoc5HBHU1Egv39t7msA74E8Wd8lLmgy91LhimRQDEJRWDnjOHRE5RvGOloyWI0Zkvye4",
-	"KXg6rjWolE5V6ZITv8GyT6gAqKqwT1VJOQzqk/cEjudJpXc9sav/1VeHe4dffRW5MoGHe0/te0Zcay4G",
-	"EXFJBYDiDZpl6jbGPd8Th3v77l77559/3gk2m8XHhKJmHmym5V12jS2tw2I+cfMrRmSHYEnnhPSVFBC+",
-	"QyhA7LssmxHzFRCRnxbe0lGRZhJA8vssE9KmgrCdEeVZT9gDAs/ytNMlrwwWblcjmnHNUtI2io9GLI1I",
-	"JidMkYRq1sHS8U47tdvps6jd2vZEjMO8zDVTOsYDhK+hgoAkJ4oNuJVpLpSMm2NCxZTgXgKwM8cVwEH1",
-	"hI9xcyHKwRvtZDFHP/4Kyj5jTI8rlW/budTQTA4iMqLqmqXVMV6iD8IXKrikWlvFUgp3qehrHMDXELQd",
-	"kYJhcZCQ5IYp3p9aru+OO1wLQkQUbqtlwcingZHrntiZCYFwTXz0Q9sDYDlOj1lZmnABC1BUaMdO/XW5",
-	"7hz3BCl7hpfFBN2i2ks7PSPukGy6MKZSA/AjQnkr+6QsP1GWd8BbVlfI4dg/7j57jUBqZkc100X5kCs0",
-	"4SW7wuVyiPhc+bITNLP0Nlt8wvZMy8Nhd7TT9QNx88c1x/6PcVQUPj0palq44shAnm6VbM+WFwWDloqk",
-	"LGPG3V+9BMJz0aYGboKpsnKm7P5KplOADgqJ0facyQGu+JwiF5PdmW9xGkcVdS2CcZmZ/ccuK/osdFdV",
-	"VuOjGe02cis95NpINY1KTdcDsdkhVzVW0p4MeTIkMSxaDJE+UMgDNi/Qdjs4KGx2VDLfQNxFcyeVKapz",
-	"xbrkxO8KqiYat889Z0cF625FBBGyYKLuA14bGZLR5NoJE5CSrhcQ4tw4nwWy2wkqmSAHPDMuzbogsimB",
-	"XG472aMyqtj9Bu+DL2AxYFQ9IfvFGydKGkbaUvmkSUsuEayh5ScKDRUKRV1ZJyLUjQu+m8CbC7Jjnj8G",
-	"4uzAijOUSBBk8PKCDmJkKvFriUpI7F6N3KFjWYthNPUsDLImdU8gkUPqpiXkIo80hnBp7Mrn3/3LX7Xt",
-	"FyWhVQHjiMSQUmf/QP9sHPVEjOzMfulzMO3fZUIlMBZcmyWJoRGJMa30L7/EoD7Ev2GgiIoc0/wYW2Hu",
-	"voSQDPKH83dvyan/RpD3Z692+ooOoGiCVXzsUZNuA2FMPQEnuR3/bhcCizqgaqDQpWVmKjT4W87UdDfj",
-	"I27srH63O6ZmuFski8MC/G4XBfLuq/7OG2qSYdzpkjc0sy+3QkaMc0PauRhTpRm9yhiMOaq8y4leTMe1",
-	"q90BYXm4t2d1jgnLsh3XHYwdaOdKMepJM88YxM8fHhx0yUXh+GEihcUqyMlSkJyInsCF9rxspkQO+jZm",
-	"qeiFFDdYngpkHiw8qi7I6WMt6DW7tLpFfEx4it++f//qe30Mt0b4hX3X06dPv4XNunjRJe+c7ug7s5zA",
-	"a1agb+VY/VmOuDEsBRb0GmMB6TWzAszuDmnv/+Pv/+/B3l5UJAE820MdhwrvxfD1/by6SOLggidGOA/7",
-	"+rkqgZFTs50kL8oCWqmDF9h2OpTEr7m4PnJ69D/+/h+oRVsDMft9D26Teq0iTdhO5JyLQWZJE1UXDWLH",
-	"yjQHtILHvSxSiIxekPhVf+etFMxRnDv/T/cOI9T7QXcoCJJIUfIdy9b7uWbAvOxBPNw/QLbnS7RCfRsX",
-	"CeVODtphXGmDIuD05OLFTzHsgK7yD4Cp2gGYKsdDwL/09dNvn3eOQDJfgXnttF6uScb6BlWCCIaN0SVJ",
-	"xihQLLwQWZdiemxN4kI4z+Rft6cyV2D8MUGmMsdl80q7FKwTdOa5rrT7tnuzHxdp4r53mDo11jIcWdmC",
-	"ZYZJfEYNe22/2nmNnAGGXX57xkaUCy4GTqkKf9HM0qp2fv9cGJ5h1mCeXDPQ2/t5lhE6oFx0oGP2IWFj",
-	"QDB0G2d15750GEjl+FCQCaNDZndEKLIM6VwSRPNfgcZxTu3D/acglEq+AqYDvg9NsWxKHPOBM48nEuit",
-	"ZGBASNT2m0hhlMxKvCYkSNyC9xc/7HxD2od7e8h1KelTnuWKOSidZMiSa58hjjys/WxvD9bh2d7TTpec",
-	"Uu2t9RE3R+Tw4FsnpM6YUdOdk75hKu6SnxjNzBA7dBCRVhoDjTom8p2SE2vZBEIfvAfKu36usAFByENN",
-	"2vHZyenpu7OLyxfvzs4v3529+vHV23MrQKgoyQnU2IKWABS0tK5GJemegI608wLXa+cEzIB38KoYsjv6",
-	"GUBFxu9OL169e3se245dtzgjXxo3pAerigHTczMu7FKNI+Aad4gmBkOoHTJA4ZU5OX0V5Osdtfa7e909",
-	"cK6PmaBj3jpqPe3udZ+iJ24IXl0rATMz/BUSyOowv06c/DnY2wtBk5QENRFiKzNgTbAB4MUAizGVqOwT",
-	"I3PMSYGaVVdUg5u1mNyrtHXU+pEZ3HWs+Q2cAoZ3sLfnvVUu0CxkWJZJoZN6yEZ02cWDewO4wWqhL4oZ",
-	"ZfwGBunYhu14wZY3vdc9vbvoURjMIU6yro9iMXbfjfV3NPX3ZB+j1rMVn4L7FkEzB8AR3D60jv7yS3Cz",
-	"0XrNb5iwa+B0GrckltIgc+0v5a7p1i+2p12rI09XJR6f9OfIoFBtfCTXxBIRcFcU2s/2nqI7YsI165Jz",
-	"wAOMSMavWU/EuyNmeZyOI2fiysCbA7UJXXHy8PS/Oz2/PHn9+t3PcQSByiCUy/uQDvhjpJjtSU4Eybg2",
-	"TIB2Went++/P4s4RCCMxLWQwN+g+OcSjOkfuZ4ymXODqPgLF29dPP3kSP9w7XOmpt9L8IHOsz7nhsbAP",
-	"Pl3pwXM0wN8LekM5xsIsOlTFRpc80kuCRQfrZn8XLfGdTA4az5dlXHQ8ZiLdgTNQOmXRbST73pf1xDt2",
-	"ivuriAg2ATlndcPIJ+r2hPfjWsu4kuLjvQadoxCR0+F0RnhAvH8WimZGhdO8Jzz2YhQ41KJCrSmg5q21",
-	"0SU/8MyqH1fexxB5D1z7cO8QOYkVLVZZnhmgHFtL3Svl2C0vSuDBsC2zwXhn51VERxczE8aAC/UE2Dxd",
-	"8hbiocGN6/wr8IK6I23NGjwFr+UABKyHSWod/aWeqsomu+gkfq8h6mNpa1BIV2lYwM7MgwMCsVgSAQcf",
-	"14EjiLTBW1FEXiDoBdz9glHtQ0KPKlCWJUdaL3xrwdDwehFGh9vfNI4Z8OUVOKMvz7Dg7V7nuuYi9UG9",
-	"mFcSuT+s6EEfZ9w0Mk+ITQv09OBWC2RAE7d6M44VTk/DUKw6WxnGBnEQiynJq7JLBmLkrYfxyz0KzeIU",
-	"Q7Rqjex8Jxh4ELyalMnBA0nSqPWai+tlXUCbj1FrxtZd9ths80oPhV28ei/lIzM9aWbW6cU2X12HmFUg",
-	"9pc/8j6o/YwPraAI/CDVFU9TJlbWU0Il5fDg2+UPXEj5horpmdcWVlVuNtNslqs1ZYySDzz95WNF1fl5",
-	"6O4dJkNqIp9KEgYKBRoPctBS2ykuOxqVnRfFdUglLUSHF4Qu0xkVi5HUVrgnTJhsSoYsS72uA5eCxYW+",
-	"8704+GNwHnZrBXwxgs9DwCfVBeNegWtizCGS6rpitK4/KK2/ald+bbHO/r1yeP+qVRh8Jdpsy+L/eVn8",
-	"586xq+GVM5zbnoSAXbR1rm7YVFujMMk1GSiZj3Un4N4lt/7lY9QaS21qkyWgm0ovEBsEISaaaQAnB8/1",
-	"gNrvWBi4CXUp3O3xPIfvEh896Vm28yUXUVfFEHd/839e8vTjrn9DPM/jMR7xRZC1fY9M/lXKRmNpmEim",
-	"f2TTFnI8IJzvZDq9c2bnQro/ViP4jcrZxzlWu3/nb2/yuvqdQXC1NMVQ4Afhsy8v6FJWB20sT3a39Uv5",
-	"sm/3BfLmg1WU3J8VN4aJt9JAAY/WJ662r8DTX0jRzzjmVBzur/CKUzrNJE0vpHxNFWK9H+4/W2U+HjYz",
-	"fcNSTgHqAiTPwSoPO2e9FQMvhbH8/4uSWi7Zqyq2TtKUUBKgbNSJp1n7oioOFrpWnWGQFDew/sknTuYc",
-	"g9MTbwdR/Pz4EqWPH/h/DV72+3/8/T9iDPKAKiw+ELAMXML3pbL2huyh5FL/rRQMog9aD6KGL5MNn6RE",
-	"+NK4+9MVXRhvZMr73HPcrUPms1DvMY3Bnyd3KzOUE4CKKxVoKOKTSIS6q1f0q3yn+cxCuYXCzzCmcLPv",
-	"bw1Kjtia1UXXdDz8ApEMSU35Toh3eQN19yBJPwhlQg7sLAuMMXWceJ7tYk3GB+O8IdddxRSYjdhan/ki",
-	"gsFKVsHDc35CdQHrtRUCWxX/IQTB/gra9qmCMBVIjP6B8syNbmsdfFLWwQuXVXo7A6HQ5LF48acn/xp8",
-	"b4HP7UmRP6QIdU65J7qMLBcYDEGzLCI0yyCmXkKUhIuvpGIKKkJPcLh0xiBt14ZwDfHJhomoCOM4PDjA",
-	"YH9oj9EiLinMP041ROCD6rGLYddcpOwDBl67b+CZIqHxYuhjuyF+fMYiQ4legjpCmSIEwuWqJ1xESC4y",
-	"hrdSU0DrLwPMaqI6qg5Bj+f/ZTkG/ay+W10TuDv/YM3Lq4SMAd9208FF6HMQi6Iz9pMiPtV6qyFsNYR7",
-	"1xC2XsPPWy9wF0dQfmkGXwRC/mlgf2CNhiWKAxqPjZ5EZGEO48JFKQfIKUUC0QxPKyFSNJkwBZY55lEd",
-	"9UTsQBbjiMQOVdFlrGBqbOrAj+Hqv0j2dLGgEaoDUTWVtSdmFqPtKz5ZFSHJ8pSlnSApNXIpqPOYL+RE",
-	"OOhlTae6JyYBPLPDbZDFZ258wr+rA26FyhHpM+OyBspYToNplFabirs9cYJpwFwKiFSlAvJVmcfl6GCW",
-	"oZGjK22sggNeDyGhlKTPTsVyFTSDoHRIlzs3VJkgiw0zzEgbSAN2J0sh0wj385qNTQjQgGleEDIaJqhB",
-	"3ilWa6EDhvgJNPUJy5ip5jE14H24JCOuNSywW08YNfyiGdM9YadlJlhl44YJ50lWVGi3q45oiJ2L7CNl",
-	"HRXlxIge2tdSPxkpsqntNGFOZQu6cpmLbECFj/TjhgypxqImuOmjsZli6IQ2PMtKaIbKYrgQ4IwmLqdN",
-	"565I/jEZyyyDtO54SPXlSCoPGe5rv0CCH9J2T7hy8pAwM4Hte4lUjz9IzWbLIGCqsAv1KSKdIUXQnxIX",
-	"XVQm9nH7KgfSBfFNbadOY/oyc/k79kvCsYnlUMfhoShyFIoEd9nvCVxlfHMHEmQxzBnyroqzSUbyBiHX",
-	"PdRGUIihPAQOC0VmqR0tNHA5lMghfANfjJm88EAECumYPN0jqV3rdiJFnw9yZafROS5OQU9Y4lc+Cxsz",
-	"zg739458rnS4apAHByNA8i6pzh8la3c0xVK7sd1W1W6ouud4I6wo5H65pRlJbaqoYs/2mqKlIIutEt7k",
-	"kkiw5OWCgmwOM2wBkPUtA79K1m+GTAcs1L4Jtnc0oiUAHcR3sw/jTKaswHarjdy1j1emvGJNjAC8v4Lc",
-	"+s08bqs2U0hqs+t3z/dPQGKrRvl6mLJtDNg/bwzY/goj+1EK9kUo0RXYvhkV+oeSowcofqGa7Nh3qSSj",
-	"GGwO7vVisl9NOSpBpcJsJSsqPcoHJFAXBUmKoGCrIFVgSuZawqusiuAeaYj5dQP/xCJ+75UxwpRXio4t",
-	"UR63fHEbG/tFZTO8dpE9oa0eKPQhs3PfLAiFda52r367WNYCGghRACOCYE5cg2EmMGYfzDEwUIxUzCF8",
-	"Uk1oTwypHnbJDy5NE/C4FKMasE4dwIeQJPAn7/yRTY8K4DSEMIJbfyPJNWNjTNVEnTjy2IRgRGRZhLba",
-	"OIMStwEHTqhwsIcwNGcoeUQnOz+W9bG4nMP3wOToBs7t0rlrWTRpH4Y54Z3uLNIdKUrNObi7mchhxLUT",
-	"VVi+BZ7/oljTxrz/vrz3Hqz3MYJ64d0/czM8R6Dtpmt8l7s7Q+YPJi1e0GTI/K/L+qo23sYHf1HpeVuP",
-	"/ecogZG7ESoCuVsrdqs2xu5vi+J6T8LeFpobNx4cKWBd92F3IKiBr5MOwg2Bt+cjgG8vjj6l+F+czULh",
-	"Qdq4D+UWdLb3vNtw4G048Cb8FMKAlzLTdbkLHmO8VH31fWtBTO4JgXhVAj/PYlaDah456yGq1JOYUfHb",
-	"pXbPQavviVq13gX6+sufXJsC4S6wCnYQttbfxMgxK0yX0GRpNFauGGLOsRRjp2Zm5eexg5jddEpG9Jr1",
-	"BDdV9FsEssVb3Tkrx0odd0PX9/ZVAawPF3B6BlwdAPjsMkp3T+OtMXejfRxc+vVnFxhbOlQuSvps0hMe",
-	"9lB6pG9rCfKE4lXmjbxmaVGghAohiwvS9uHet506C8uFVj+MSHvAwGqY0OOEVS8WqO7CHXdpK0W3iCX3",
-	"HPW0DaT+zM0vX5VnA/NrF+BddnKV7ZTF2G6vVyx1rnqXJfFwc0QDooG1HxCt7v3ZawcV0NaMQcJmT9jh",
-	"IyCNHT2Ug/uI8/itzzP2Me5Esy7ZY+zJdl8psAQD6AkXIqONHJOJVNdcDLoELucd3jvKShDOrugElhFq",
-	"x0Gxo7hA58VvL8e5GkvNYoDgjcPSRnHniBzufRsCZi7XfqKeoNqV/yhs3BpZfSYNNezUvu792Wvn9XtI",
-	"mX1PEnNmRg2S03vnC4xCNhpnVk/zyp6jtScaaOIL9G9uBfNWMH+5ZjG/YYQGddtAblC4qHPyBMqYIacv",
-	"pcgiMLNQFKJ5dI8CMHCXJVQQIUkmxYApMmCmsAQL5oUFIguDMJRQK9t8Z3ZKLvenzwXNwEStmH84a3f7",
-	"h1YgDCJEbG00ykE0hwbiMZm7+JsXUvDGRzAoH8WcqxrdW3NuKzW2UuMhpQZymw2towe1iUo5NmfEoI0g",
-	"s6IOpZUGuhAHzlkYlfXHvPTQOvdWDzfNMsTj+S+0RbzbcpErlmziiXWiZtYVO+NdJTsQbu9dsJBZCoA/",
-	"VSMNhzGSijUbSLg9X455tHGgR0lyW2NoK9a2Yu1zM4YqMRKhJbRIwhUgz4sg1YqUK28FWJExV6MYS9GG",
-	"BXt97pYr6j0XGvF9iTD9RQRHFPNpYLl+HbeK/zYa4ssN1y7Y0sUctwiCtQKm5HS8eabkLiRcWf5GFvWD",
-	"VC5NFx3tUZF3Sl1u5hN/kWA50hUjUNUPPeglkKNL4xxSCMB2L3XuYq6gnJSP93KZmlNG1ULGBq7qF274",
-	"tw5IvmeuVRlsEwdzWZYPxsG2etuWw6ypGkXhl+Ft26zadFHNE/F1bEufctU7UPiLo9Y4r2FD58wlMfiO",
-	"PLdwbAmjpdLjIGK0yN/gSnfJe6hOSkt1SzODeAG+Wh50rq+BjeWauevHLnnhHOCaTCBI1b2RDCgXEHWU",
-	"wfs9T4PbzJ6Y4Y1tX0Hf4ygsZIFJrhSgRZSssEM0Y2i/Y48F4AVcfCoGKfGxQ8zgKkxDbKzbVZY4mwxl",
-	"FuhQNQb9+X1x3rtPBakbJ/rOHzoAaRP2T6i2xLmVAl9guvQ2jOcTsOjP2Vwa48riySnRIQRivdpcRQ5a",
-	"oT5TNZv7Z8BOd0BGl5qLhMXI/RELiUOdQgdjYjgE+0KFe9J2cDzQUQerWHKRKDZiwtCM6KlIABjm+wLM",
-	"SEhDpnAzmqUej2nM5DhjAEw0gHxIh/gAKFIk/q8pS3jK0t9bDtrL9/YOnidyNMqF5ZMs/T1gZsRNWCYP",
-	"hBt4R1Wjgi188IpR2lCT65U78wt7jo81dztfg3GlbvGxjwsXyoHZcF3Bq6+tllnB/byDOpXVnbKUOJBq",
-	"StoJ1aysvz2ixjDVXMPTPdZUofLZ3mYVKh1OZ1m8Ew7WA1XwHOdXGU9IO7bnNe5YnXGs+A3E1sd4WDtl",
-	"obfaAUEPldG4eV9JmTEqGt/tWIUHUYtpYnmaFKi5sg/jjHLB0svJcHoppImxnD4o5bnwD0vBGofm2mwy",
-	"NlcoCRR7j+4GuJohNyNYf8kPqvaZNu8TKqYdeFhI00hdQb+bD9ivylr1Tt1DKE3uqfBpdXirFkD1I8P2",
-	"9zq0AnWvbuWOUbqigIZCJlUh2zT+ipz+pGu5ek6+CpZJFf1wC2my9WB92eX+qvQeaP+Ftt+MZ+KBuIk2",
-	"VBlNYsUSxm9YGpcghi5cAxxVEQZ9XLHCje5tBNtLEZtx3BPeYQTIloESDliHQorpSOa6S2KdXwEYqrpU",
-	"MmNx6U7wCr13SNmfEXyExKgHxr4NAIQXGeAO8rWN4CTeaRIigbomnWa8kC8LIdzP5nFQRvzbXxk2anIi",
-	"zeGCb6sHboHDt6giW3/YGjjgtCoJ6wXhjCNs9zf/18IagifVrq2sWVDSNoifK+wsX8uitKPstwAJhrjH",
-	"1P6/mNZeHT+UNHqomJhVJcI2JmYbE7NFCLl9wcAV+OIKJQErvSyqixSw1MesCwi+5CJdquDEAUQ+MUMl",
-	"88GwJwAfnyPSfrssPV4vJnaD1nGnzMgKKxH2hC9FSE4g7NJZS6uZTy5Usyz0SHuiMGzqnmjG5Xgw2fFw",
-	"yBx+So+CzbGyNbMtebi1S7bQHlsb6IFrJN7WBtqtWCh6pWKJj6UZ1Lo0X2BcG1yFSDl2lQ/bcXiDdUlN",
-	"HBXRE0JOOiDEh3JiGw6pECyLOxW9oScmVK8cauAgQmjlEhGSuq9Y5Y4ucmV6xkwFl3IV/I/OsbvvoUQx",
-	"OWaWa0YuIfCDKZ8SECxnjUw5EfV51dZOLpyB4T5/ctrBhg7OcE7reDsfQT8ofASVA7fVFba6wlZX2OoK",
-	"D+AvhWzoimlcSDhnMK6tOwy5NlJNl1RQLM1nrMYXESMjYtgHKJwg8b6xE5EwIhBtetc/3CGOx0ykO9aM",
-	"7y4M1vvJjemfqO7L7NRXqIrlVnYbLbHN0956T8NkoJG8YRovfKp3QM53iIB76Gsc0WTIBfu8PKyLOboX",
-	"ruoztARPUsC8gqI4cTmRy0Tmwtp/WKQHPjnQyaINuWKapwzCJQG33lt4ZXHdLjnxYSzhg20hobItRsHG",
-	"HcxChZccY2FZKkg8U8on7gkP8GyNPKOmZdgvPIrFYasxOXKJM9kXD438FK2heeQKZbKUHOztl4muxQyw",
-	"MUvRrX2wt1dCYtpueyIXPhZxNkvW9QGYZDSzB2pKpFs6XpucdZIW5ui5H8CXFXJTTKu0Rh/b+pzdLVN4",
-	"rHHPji3ZDSFBe+u/fkCb9GEjruYO/HaXt56HT9TzsHUffErug5M0JTTgH+1ea2R1LNlrdTZxGgS36Z+f",
-	"jhnHcU/4oGnyj3//u/2///G/IQNIXSp2w9kk+NrnEJHgf23DPpgjLCAyoZqkUrBOD5r849//H1L93z/+",
-	"/d9dbzP/9z/+N5lLSSo7tzIefhYYeDbgN0wUL2nosuk9xST+7/lX9sSiX5sWCNcBbzeOSTlkLILZ6QlY",
-	"5pPSU3XN2BjvOmxjQnUYEhErpmWW24nGLhYPVFWr0F5NreY86pIzf5XSE0nGqEueKZ9siNhrB84SN4or",
-	"aYYdV6EF72R6ohioV9EreVlQUb9L0BtmDUxwaKUpK+6W3Ey8V6YnKrOXlbugIrK9WA6uyeHBAaGGxL/b",
-	"td/Ex4Tii6A4PpqpYGL0AOMX4Bbhsb1vIyLoyHZbQXQAA9f2og3NGIlf9XfgSieGp/YP6rT7i+Jgf7JB",
-	"KJvpVeXEPvE7Jp8nhm6MrYa31fC2d0tb5fA+lcM38obd2lXq9UUJfCUf68YLpbfSMFcFhpKifURooqTW",
-	"gXOqHsvC4Rhj2P6RVQ5cTIjDrBgzARncVrrb/xqS5gwvpKwmIDUL0srsT5Bym1FtOl3yEh1/Iz9A8B4W",
-	"6WxWR+0Sxwi82KfAV0kmB4B/gQDKzl+TcW2t9CZoCpj7+7H+PLApAkiKJ/o+QCmq7/w+SCqM7a7Gje80",
-	"Vp6vDDDhVv3coBZQP9mSjoFGUIELc8xTOm1MMc/Z0vTyamr2/t4Dp2a7NVgpNbtYie1F4zYt+3OWgsIK",
-	"Hn9pGM3/gryrFl2Q6Wso7LmTSmDqgQyEZ0sByO1EaFK4RmpF4KugEXERHasCNlmJF8sErDwIikQEp56Y",
-	"gXAimyA4lTdaeioSklBhxd8A0PsmVKVgYVv5COEmJKPWVrFiDzwh/u6hQd6Fs/5M4Jjm9uleUZmWjQC2",
-	"RjN1w9IQ3Oc+cH3q+rvmYvWugs3+o32usVcXurtJxy/co419y9xYYt2k73fu0dU3ZgjhTesi5RQn+V6h",
-	"cpoHO4ubc1y4v/BwmyEVAb9B3rJ0MveLrhPO5p8cZCeg2FWUuXDpturcVp37nNW5kJabkXZ4VenwWlvl",
-	"62asHXt2aALQyRoHR1A7Ail/VHFWOMHcLivRj6qODGpKqB0hBUIiU1FC6xBLSni334lQpfIwOe7tERnK",
-	"CfxDuCFMpCzFtBLW70tlekJidM/Zy5PviU5o5upHSZgQzRz4dOHR0NRw3cd16JITQZzEhML0ivWZ5eZx",
-	"T2CeCvXf0Swm7ckQwBeL4JQJ1WQs7cKmxEiXYyskJsUUHRt6zSDCq9sTFTW2giIk5KSo2Z9x5qCmyZhq",
-	"E5Gr3CC4IgouKkif3zAy4iI3TPeEa9zPTV5fMApvAALW+WXEL4Wa0aOgBoUr2nTFUTbZYgdt70a22EHb",
-	"+4plon0hfpAIOUqzfK9xzuz+FnzySEIpy5hh9aVpqu8qOJc1KUZcW7nWJa/gIn8Awl058WjtjhLTQhsr",
-	"cg1P9HwKzPfw9geUS811DA8bcAeDBXAT3RYP2KaU/DNX8lvOq/BYr8yrogY8syr7CcyQGpdxLSTZQzKW",
-	"B0IlW0/j3AbTbLHJttl1t3WrAD7ZyrxsaWhw8MSiwOCqsvZIGGVlkpiOEah4nNGEpYRqQgkUtjrGuFVu",
-	"yEDJiQaXRU/E9si4JLZCFYQRlEljmhkStkPHTukSIoprH5cCqVmAmgJRpeiTwZ/i33ot/02vdfRbD+Mj",
-	"eq2jXiuxT6S9VuT/vBTS/fSPv/9Hr/XxI0SdFo8LOya46TOSxCOastiVIIMo20xqLgZ28KxLHJoN3Do6",
-	"Xw+d0CnqwaEvycgBVnXE4VZGK/Isi5uB0R5LNb5fbLRgVo8Cj7am22YLkrZ1wGyDU7fOnoczoDxQWkXp",
-	"gCI5IMVAGHkhstQHBPE6u7/Z/yzz+rzzxTpt4yeaIOFjPommo8LosgIdxcuOlS9Q8ogKAhXhwCLDF1il",
-	"oH249zSACUOIlKB+pnMr+QKkGfN2S52n6K2EQMJPy0Vk12rrG9r6hra+IR9XuNApBOelJpywwQvUGHxe",
-	"6/F5EAbxQK4emEuDegoWyFYZ3Tp3ts6d+wiBRkT6Rka1Hnux5/jV961NXTDe6VGkJZReD/zqMh/Puj1S",
-	"KZhzbmDxcquJ1T4m8iz7GHcb3A8Prm/dr9/BTudRHA7LWPnWxbB1MXxGWurWY/DpqNUFprptM+MiKERG",
-	"c/YOvGPXyGsG/KQ+KNRKo+dfH35L/s//Ouwedsk5EymJB4oKc2mmY/Z7dAtcJoqlTBhOM+0xLcqbWrjr",
-	"AM+BZolipicYB6/41ZT8dHFxSr6jmifgcrB9+OJTyvLG2L2Ap3iZ4D9jT7GPluxLNer2RKwTOWYxaesx",
-	"TdiOZlbcGJZ2iKAK7ihsY5izNSu0C/+sDBW60McBbAVm2+JTQ5mlmgRxr10C218k8MLauPUnwfI96x4c",
-	"gyxXIzJioyumeiKTYuDzDlxeFBtRhLvQpH14cIDA75QUYtMnEyfI263sUDSxP0BB+hua8bQn3l/8sPMN",
-	"aR/u7XVc5S4Hqkc1GSt5lbGRjuwHKVwWr4tc9ZpAcyjpBRDMqhL7w85kMtmxk97JVcZEIlMrdVeVnvCy",
-	"gqXeLzYdTqxGVJ+QK0aV3Sfb4sGk9AuaDJn/dVlf1cZfrpfoTnb63Uluho5pf4wqHbnDsaZ2eYpPNel5",
-	"7qgQjpeflMApdRxnJ2Cdjnm0q2yjc0ykivDe1Y0vqrAEx5MW8gQCLGHrpNyY/Pbvh/xqCcb52rkmubgW",
-	"ciIiotiNvGYpiHnAqQD5Z5tMlBQD0o7dRl/iw3Fnu9cb7HXU+vnnn3dOSk2ELetirj3Sy1ZRfgBFuS5W",
-	"x7mJUVtrw1kjB909f6YCbhuiAVrds1SNXSpTY0776QLMlmpsIrkYKsbIhE4h1ycH9fyoJ3pih3z11Wuu",
-	"zVdfoUrX55lhSkeYxomx1n064tkUsFgixMSDvxH7LfXJ8ITcfTq87TWhgmySEA8zk/Ka5OOvvrKvp4Jw",
-	"WPQ+Z+rIl0dPrU4fkVhz7f66osrqh7HlcXE2gq9Jm9EEJpkL/rccAW2c0p9ybRRPTMfpty7f14NNKw8U",
-	"7MZ0zqhKhjgkWEZ0i/0tjmAW1pyh9lQfEW430CRDpnHVI78TdgXGPr7HDsr2oyPCB0IqpklCNe6OpUJh",
-	"NGn3Wv8mWa9F+lykmthP//n/9VqdyCWH2c74BwYN/yqJHvVaoPLbvo3MrPrNtB2ahCZ/kGIIT9t3KCqu",
-	"NWEfaFIOF3YToqlE0bf72M9//XVq+3Vtu+SEaFiSYPkYubJEEWeWKcZFty69rZ8rMBMsVegm6AN3OD55",
-	"1IO3lgTcArQ1Y4ReyRvWqVkWOVOMApYoXBpLJJpIyNUjCbzQ2nox/hkTbVmCC2ZDGMO9pnTsv1VSsCu4",
-	"OXtRa8RF8XnVFPJKXua9YjrU9adktjomAZLOmcxYc4cDRdPVe/wRWjd2hmhfa47vHB9att6fQbZ+06oU",
-	"/LmJGA+ePVu9N+Dvd9GTkw930RVKl7V6us8LXySsVVANHHVtAQ22gAafs1vbkXEjlkFEMtQgLe904nhc",
-	"KBZea/ffNIMaQI2Vov6IkQsTiVbQTMEF7VVTqhiWT2lWTbFWZoBY3Ocsc6VJrFphxQG9ZqLTbXC3Imf4",
-	"MpL2cS6Pk6/v1nFxzZEJdTjX2xT97fXtNkV/ewdbFVYLyk2MPZueF01Vn9Lub0Ve1cJ47HPmi34hILGR",
-	"JOaCJobfsPjYFQMAXABt6FSDB8PD8ZML6YN/xkxpKWhGUmpoRJiimgVANk3R1g8jdfoPEEq5mO+nDFYU",
-	"qh6UK7INwtly8W2o+CPx0++LI7mYrTZBBwS1Bhfq+icCuaE/+KQd4+dLauIOGVJNhPT+XcuKaGJIygzl",
-	"mY4Cf7bGS1bDlF1nkrG+qY1PfyCW+kAR6quo01tWuo1S30ap38IRgrHoC3ngeswET+0tItLjgtE1YQJ0",
-	"yRt5w8Wg6nQRGF7m2LFDWPQXtVChqikO/RE00fuNRMcJPUos+ko+kG08+lYV3qa8b50nD6LsFyHsG/lP",
-	"dlGE7GRy0BiqYzkb4L+nO1JkU+80kX1iJW4RwlPWPYKKTRDnMZRG6mpBii55C7LLPhJDznuM8eLdBaEQ",
-	"yP1ey8GnFhJxnwZCMelVLjXhEhzzereXmtt0+38a5R84yCxP/HkogTdhWB29wuptcwxy05zUwAZYwFnB",
-	"FVJT7ngtA6P2RhbgZYk2eQpBUUMJrpaM9c2Rc1oje13B8xKVfpeesCwbU1kwHQp857Co3DH0EAAeCt5C",
-	"hJ5jPzNlQ9iU0EwK1hMTpiyjUobIflTgmbnh+KeLeoLw5IDeOCz6EQT5BcDx3oXf7YmLwoWvoVKvbcYV",
-	"4amOnKEUESUzjCeEqKciRhMw0qBW4ZQoPhia4+AdPZFQQYQkLrvoipG+PTFF2KNUwSJ2yUtFAdosoVBr",
-	"94qRXKRSsEDW9URV2NVE/tle/mmuDSqOw62ZtDWTtjcGjyAogeUUovGJrl52rmtLrFTM7mJeUoRlyjwL",
-	"rhoN0eKydz2hGSPtwl9mRaKPHfVPYCX3sLZ7JfUAxY6VoRGZDHky7AkwdvAlsyVZiGasszh6+xMvX3c/",
-	"Fdu2lc8ep/LZJ1QzrOIK2BYQ25qmW2jspsspPDbuqARSyVXvWgMn+04MVjSHF8ntGRffTIF1O8Wq2D4i",
-	"ccavFFVTF/aL0jN2z0+wEG2JMgURw3NNSByiTcVoFsZIj76dxCrcCi3AnlgVe7NLXoLBa6eBmcBNgHkL",
-	"hT0Uqf8Spbyd2ELxLmrL8yOmCAf72jSK9AJK6/J2NdnvG0dwFbEH67AVcVsRtwUIXAoQCJU2wTWLqXsg",
-	"Ici1kBN9r87axgwXD/9Ulr2cY2hGEqqv3fAE+2AwFbzda9mvh3LibEnORMJIn3JFJkyYXqsxLeUh4AEf",
-	"JinFzuRxUlKWQgNOaCHTtwkpW8fkFxS/sQ3C+GRQBC1tMpLKiQA4PADMWC7IFlhiEDexKLUlCDZzUdbw",
-	"CKFiCnWOfXbLSN6wFLIkMcXFpVY6WzNycCRC5yOmNAEEBxK7x2LCbpgwi/NbTmGkn1JRgTMc/Ra6aate",
-	"/1MniEDoVVM1XEhsC6993DEurnvg6UUpIn84ffnjnLsXnNrCYHeR5TaW9fh7Fv4r0wG3sXpzX6ojov+W",
-	"U8U0kf2eOPzGatrP9g/ImH9gGWA5kZinlwlVaRwRSva/fvaf//Pg+VNiBZSi3HTJSdEracdu4uBO6pAB",
-	"MxrgR8FBNBkyxWaGbBdXGA8YWoExxb4ux7kaSw2YUAX2C5kyqo57oqjNAuCCkJNu4CW85MoROdw77JLX",
-	"zs7Rhvb75UDhI44UBmrtInYDFwrMj857qZDJu7syXrDz0ksVOaxT5+3C+DxqemIktQHQu5TybEoSOgYk",
-	"DBgCoSSlU9I+PPgW6s8RblylGaulQn69lRlUDwv0nqmpBy8qknQeRi4EmTrLm8OQzvmv7L+BF2oFrxEf",
-	"0QHb/euYDaoWSXFDc8UFBYdWBWTo8JtnXz+fv6OpNVLsMfpM4FD/WWMnotafYRmYMDtWE955Ny5uuBd1",
-	"1PDUNuXoy5GudY6vkK0vykZaLHUfNCmpwO8OxfcRoUSwCYn7MqHZ5VhyYWKimADMLQwTtCK9J+iAckGo",
-	"ggg5K48xLE/nGSC1YTcouqr2B2nD1cyYJyYHhO20Z43HGyaoSBgCKlatE+OdhthdCZi4MPXp4Y2Ue85/",
-	"svN5nPQnWMmm7Cc0QbfJT1vn2bYYx9aNtr5d+sZapViKIqEZAZGDIAQricy8xlB9U0aPOynTbLCi08xa",
-	"rC7Wq85nhvU7sJwF2sCKnL790bI9sIxkOiXtuLQc4oi4T2MxiDuRq8kB2U/w1thHxhPaE/Eozwy3X+xC",
-	"wYeUGhpjZQ6QqtamwKxhmmKp7MIciwAYH8tnh4pnfNQTVEzRKXmVm8qouSaH+8+sBQ0Dl9bujM9OTk/f",
-	"nV1cnv707uLd5ZuTP19+968XL89jbP00sgP1q9n0xOmrP7987R45OPALitCtKYMSFjgj3xHXPWFyJVhK",
-	"8jEE5EdEsR1X7qKoJAIOTmaoXRjSfvnnVz9E5MfTcwfnmyg5HrPU6yIQdh/SEhdGBqoL7qWHlSsJhKLe",
-	"ktlVnnoaicr1tlpLTyDQHby3KNYC+kzwxsjJQu1xlEn7YG+vA9AZgI2npyKJneRMJdM9SCBwSeGoOjHl",
-	"fg+CVZOh1IzkIrN2f2w3QfGU/d6K/xjw8mqDU09z8wgK0frXlHORJj+XfhvU++SIadiPLvme9WmeGYR3",
-	"Aq37Mh9bft0YfIkbtzpiLfgN8JmaKBjAQKLTYHQT6hAJmwaQ0LGltPQS7gUaIj9nvQorhLC6ZZIkYcK4",
-	"BbNHQrvKF31fk93p++6gecp/osmEp2aIhM4dEgth6YBVl3mv+6w5pMcaCx8apiXzq8xNjI/yESAwj7jA",
-	"v8sZinx0xdT9zHDI4ItiikaO15zc9L4m9xrR9+f4wmrcoDHU2DGHyqj/f/aurrdtHGv/FcI3cd7XSdpO",
-	"di4S7EW3ndkJMDsommYWA2gQ0daxzY1MekkpjqfIf1/wnENZSiXHSRs3H7xLbIsUKep8Ps85GS24dzSW",
-	"uYPq3obG5CB1gFR1eTGkz/6v6Ta0BogbmnA3aJ1+XSOS1l2j2PzC1kbc3vz45vXh4au2N6TXok+btz23",
-	"XkYWinylKvF27wlXvhgbJ70/q5+Z4X9gVDw+n40ZD6taJPVggNHUGA0LezZVYnTwtuLgvd7SUQhGMUJ3",
-	"w8kgSC1/hqQGAm1JV+CRsFtOt0ZfPwJlYqGTFxgcOEOjfqNYwG3Imj1Oq3ZyHX42lqqSc+rXK0jA8luN",
-	"6AEZYjO5RMa3gwwZCN7J1XXzbAnSkn+6GoVczMZoZqG5XUoQuqEC+o73mdFg278l4/qOF/awrt0prusP",
-	"kHbjVOpX6qywrq5mb5wmj5ifiPl5ZjLwq3KL4cX49jnGtljrR67E0ZBqfWPFpJQ2U1LvuNBmLFC1goB1",
-	"WFYj4wisl5FE2MY4q7KugfFZYPCLrxQ5Xh5gPA5CuBfXv8IyVg4/BeQSPQagdmwIETp8dVi5nVoYfYxx",
-	"YJTTE6m081Idx1aFSEeIdc/Sthjb6TeXxw/VSaJ2f5Qs/S6O6WaSXaCn4Y9XRHZGKR9N88eGJ8WCgHfR",
-	"PreZ6N085DoSsmjC4Kc3+cfcRp9gn6oQI0zPWDM7FtoIDEJyjFGcAmgxXHrlguhLLnK+Jl24rl7hB1rD",
-	"CypWiCveqPsabk1kykaBHxGDt1v1SJW9KVjdN7bn1wjjS+VU4R6kimFwF6SY51JpgVM1KQWh6lO1fI6o",
-	"MLFgJPN8ENAUGbiLROdmEnr+cHVEmV8oPRFKH2ET5VUhDT/VhdKZSHHmFPkKVP8qZNYDoiPRTi6dqIH9",
-	"mR/sXz8qJehHw4p/nwIKRLmKUNzmKBBh9nc/9fNgAeNSVjTgh6T91koSdTkOdJoW38NviPzfmNaI/N/n",
-	"5gA1qjl1VGKH0cWqaYfS3QWcgsZF5X3wWWXnxXIO1/6v64PPY5XDdacD9JadnzFWAa6iYlTVlgrQOkAW",
-	"2BCk9d+YC9Cin4FfrZhJLScwQ0Tbyfu9kbSIuscbdLsD7wN5PZlV/DMcfWryzJFyO/v4q9dtTk00ZEci",
-	"dWqShmRGqefY/DPRQ+ngx8PS5uKXf719t3f6y9s3f/txIC5gCTW8XBi/chn94A5GFjDkwxJ8oi79AlTh",
-	"En34gxhNpd9Kul0zFuk/f/qUJNqbLdNr/wex37z94v+Dq/l1SpWg/C+o23++pJASHjTIBokOCEP/O4TQ",
-	"7K5KFfu7Whh74USpC5WLFK7mqeifaXXl79bozGHT+5lyTunJQCys0ZNBogs5m4OFTBgr4Gqu/J9+4yRj",
-	"HsXhq9fHQjY/u7ExZqGRCYGllGuf41Z5syRAC804dInZcYEI2DgCmSEgonCF/1ZpzlftJxq9ahoGcoe3",
-	"Iakjot9dsdZXT9ueZ6JxzqMqgkdTuVVK7SZzEY24wE4cUEQWjzhTR7jSJ51v6GAfnuKpvB++Ea86ec/S",
-	"brOfs51b1YLe+MKfVb75LGcff32HZ9ob1Jtf85M/ccu7XHEazuEDdEqLbMrIpnyJbMqXEOloy0Si1PbW",
-	"BJsKXmGtCwW320KXYJ0y+lar6BOj7wcrZcSXViGFOgMRLQFvUYgUCjlJK4LBf0uDZIqxNTNieeB1O06k",
-	"l9IqqQuXMipOoQ5m5IZ/V3ePSKlRilNjHJnx/6jBkf6QaObvp2o2Kwu/mykra7LQdpwYeWnBFatVwUbH",
-	"Tdqjq5snZL8IqoYQFh5gJqtGBiGAjZbH4e069Hca6XGr0nCTUfVG1RtVb1S9L1711hTfPfRwOczV6IDb",
-	"Jhx8dnk5uT6Y55BNoFP7/mbYxdQASO2rvDctSn2hvYbEHs/UuqdqzmMsBvIrdp+gefYFvrR+uewDzpQu",
-	"C2iHP+INf6AbvKui2l635/pddoFdQnqZNiFK0yfSObqFS4FPkGvzFateJBV/AisrYVxEaZGejPf8MdzD",
-	"c5jGB/88M+svTht9qjDwNewMNzfgV2RQQ4J6AVlXTPRBS2a7xfMLs3hthSlhpTna6AcRMsssOFdxJL37",
-	"VyME5+WkdxP5WKdL1ruv/NDSfWWt6lyacs9Jle0tYC9T2eY69FO1K6vmeKqAmfuic5EsBPbYy2CkMoa1",
-	"+k8TTcXmFpgArbZ6aKTNRD81+pzGP8dP0t0KPeUHQhOC2zj4q/wgSk+ofl2iF9YUEAgP/ZQH4oef+keQ",
-	"hn8GInwdxqXvw3/nBVwVfnaM8I9kARNjl9RwEHnXHBwON9VP5ahA+nSK5QHhChEEkJ0vpstzbXCsgnnZ",
-	"lENItIURqMtqc+pfVvvWbxA3dqjRj/jLaOBkwNQsxEzqpfAPVCS9GSS6MCbp7YuTgj1+NzULtypvztkg",
-	"vACTEP4R7tR2h9pZcDdEvvNEK35BhQVn8tKfkUGVW/J/uXI4U0UBltiZUxNWsS8+WHUpC5rJDfjMeD20",
-	"hCLR9UNCXwXziw9beNC0HDmfg7RdFtlxpc0SrZzwUqMsoEbhnUtvzr1dZwauiUb8qlzxhylPpcr+De9V",
-	"dmf77j5NMx6XyfgP/2pu0nQJ3+FnaDu8ZARft4Epo3kZzctoXlaamnVX0luaEpXtQCxAZCpLeiQZn7Rl",
-	"aWEM1sq8GxZfbzfJDClTFiMzox4YKY0AWEN5XStN4QCCGZhoRtEjF5YTDI5tELdD/aWPxHAZ6KlE35oj",
-	"gwqc6KfY1+nvM5lBMMlyY+bO26Uqz7GQS24cdKn+j9WyH19rrZZeWLX60Duus/oQfn+uNu/BdXZ28r6t",
-	"Xkyj8hHuceecd2qvFXZ9G+21wlybMAeqlyCSB142eeDZN4as5N6ApaklOZndiihkod6pJk5Z6IeKv6HU",
-	"fSg1MBC5PwiQhQ6I1S+CusAa96pA41OKXLmA2Z8dC2MzRLtxm/x2hhTfwtMQ6dWqCVTAHQ1Lt07Slm5j",
-	"UUt7cUoXPaykpak2kbO85ihlo5R9GlK2yZZab9vWJGiQlegHtFKUfgPgegYpts9PhRuZOQijVz02ViCb",
-	"oi47nbe8a29SG/mHXsnnwf6htXyfLoC8jx1ZVQ4yei+ICzdEJlCUhndm9ESCziO3qlFC37Sk32aZkFWi",
-	"zDTKarWqgqYdffC5ctfXEXJ4/C6j+rhGZgg/LQunMmg1sVtRLtvRFdtKbWwisWNJye0lGGIjoqdj5BLG",
-	"zwV50GrN3klG0Mt47+5B+6LDTN7vaMqzJVG2vX48tKDv0pBnI9M3tuSJVmwstxst5o0s5ncoKdZrmG4j",
-	"+TaguDeEQ5fUIJ5CB2vCzC6hWGMA3xPm/UjN4EcJB4/mcDSHn6pECzjZ1jpbreJuA4xyHTlCH3ytjb2+",
-	"UxlWj2rAUFk0SldRe/T/vxb9N69e71a9uzAOjfUgAvQ00U0JQt+2NqRCeqoUFgqLhaucHMM+AscIM0ZQ",
-	"j+agK5Yp8KD+yqF0kAmjRf/w9RsS9VyUAiOwiJpx0wBW291PNHkPafXosLYKAXvJm2hvZYXjbFUp3NWh",
-	"uI8u4HVtvRTvHRRR1QUGj1MxVe64OkzRzXiijWHWPn8Ni+ptb7zEMZESS6rFrrDRE/12dltr24NWw401",
-	"JbcXv1HrY4XavdWSu9WXPeCxu0FVv9VKTq/DPJGU/T0M95KqQ+PKNwEfhc2O6KMYqYyu61oJSJXw7y/5",
-	"vsKH7V4H3SPYyzBoafPeUe+gN+hd7QVSI/cd9T/lu/qCemEuQFMBwrcfTjhFjkKBgZZ+vl5HN15OuzPD",
-	"sZFXb4DwXccAczDzHBDdOrTSLnEvoX49UyBaWxUzvSJce6HNwgk55PoWgb+J3cD8T42Q7kJouCqQbVqb",
-	"RJsC2qaobUh46tWS+3hSKP+2WxuLf98y2i8g82IaBrKl1kjypdNTG6FSal27Fg4cVutELu8KsT8QMB4b",
-	"S4/EyUK5MUGXaxM0AM1fTvFzgwLdZAQ7QXGIGZfshDz3i+DniPtco/nW5gwvXct8p6W9hKUbiLEZlU5M",
-	"rCnnVHKLohkOHE3NTYL8h5BVTO363svZXKpJ66p+kqNpiIPzidmpojyQ3XiL6yeQPbYvRvwgJ+Aqqnfo",
-	"EGxms1KrYomNLxo089qQRItqf7oc4fHLI86+f1wTPhEcfFrqUX3ZFGhqvUUmEFHtGXyWylaVQudgV1VC",
-	"A1vbqb+4zVM5A+t90Dyv3ztVsbn+8/p/AQAA//8=",
+	"7L39chs5lif6Kgj2RpisSdGSLLuqpOjYq7JdVe5y2V5J7trZZq0SzARJtJIAG0CKZtV1RMd9hTux+waz",
+	"f9w32D933qSf5AbOATKRZCa/9GW72THjEkkkEp/n+/zO761EjidSMGF06/j31ojRlCn48zRJmNZ7z6Uw",
+	"SmZ7p1kmp3tvFR9yYX9OmU4UnxguReu4dTFiRLG/5UybR5rE2CyOiGITRg1LyXTEBOGGcE2kYEQOiBkx",
+	"0ldyqpkiEtpr+E4zdc0UmVLdE4kUAz7MFUuJkYTaIZB2fHb67t3bs4vL52/Pzi/fnr364dWb87hzQmhf",
+	"M2GINCOmplyzLnnDbFeUTHmWJlSl3Z5oRS2djNiY2kmM6YfXTAzNqHV8+OzrqGVmE9Y6bmmjuBi2Pn6M",
+	"Ws9pMmJ+ERbnbX/mYkhUnjFNBlLBFBTTEyk06za97NlR7bukMEyYvRdcT6Tm+Iq6lRZ0zOyCaHrN4IUD",
+	"njGSi5Spxlce7u/XvfPlBR0uvuTcKCmGhAnDzYwYOvQbpthEMbvK1LYkbUomI2nkI2031jb4Wy7tdp//",
+	"eLp3+PSZfYwbTfozw3SncWxfH9YN7TUXV4tDO/v+Ofnm8JtvSMbFlV0E+1bBPhgyoUN2TOJevr//JPnH",
+	"3/8d/mAnRLHsj72WbdJrxRExI66Ds0rTVDGtyZSbUdlXkist5xazZoQyoc275Ht2S5covAmKaZmrZNPD",
+	"cUYNe83H3OzBv/Wv1Py34m4lNMuYeqRJP0+umDmGL8dSGz95be9jQgUZ0ytGqCFSJIy0J0yR03evSJJx",
+	"JkzUE1IR+51iY2lYZb1kbggVhCYJmxi4o1dMdLrkNb/Cc2mmkjiSQvrM3l5uyEDae6x7wrZ49fLie1LM",
+	"zTUmA86yVJNU0YGJCBUp0g1ir/OMUKGnTAFF8HPBw0kN64nMdsQUSWQuDEuP3UPx4+uDuGjOPtghEzOS",
+	"2h7qQa5ZSvpsIBWzQ2xrhhM4fffqke6JYKU78zRkINWYmtZxiwvz7KgV2a3k43zcOv62+r+oNeYCfymv",
+	"IheGDZma2+IzNqZc2K1fRmk1ydjAEC7q9pvQgV0FOO1SzJ22uxmzZjXH8pwlUqSa5MLwrHagXJNBnmWE",
+	"DikXdzZOZtRs79SuSfMYjSRTyo0/CEbNLG2/pXEd1I7rl19+2TvNzciS2oQa1kBKyhaW7MJAGNwLJMpU",
+	"S+GJTGob0kyTKVPF2W5mC0+f1VGb/7rnmdHFbML23sJg9OLgTrMpnWkSC6kFHwziiGhLkakhtGDuApiw",
+	"oVcMWQQwA+CVVMwMsM9+bsjUPhWHr42JpjNdHToTdi3/0nIvbP26OPqPUWtCFR0zU0gyhovhe1239XZ1",
+	"x2zct0LIgGhDBwNCyUBJYQgTKaGJwbG2qSBsb0x5RqRyDXnasSJOIlUK5EPzFMhGTyDx7JI39qBk3FKX",
+	"tlF8PGZpRDJpyVdCNeucWGozzrU9c6FghM9bUYrC4C9zzZSOkRqbkgQQ4GVIvoCDHe0/QQJlpTQnzrWi",
+	"lpUY7HZBZ3uwFI0H4ggOrf98UCupwPDOYOavXtSvaslD7DR4CqyXkffvX73wYgEuHWkLiQT8rb0JJMan",
+	"Lnka29UJzj5DtgOCBMxvQs2onB1PW1HLLgxXLG0dG5WzcJL/SbFB67j1h8elyPsYf9WP7ahwZsD462cU",
+	"W9HgEkWD2O/URLFrLnMN4keXvJ3Qv+V4NTWjmd13JhI1A/5ovw2nk570hGV60jI7IfEuKEZT2s9YRHSe",
+	"jAjFS2OnqAklGcdNt0fOisX9WeeYaHtSLd2iyVVP5CIZUTG0J82JR/CQfXkh5Ax4Zm8HXtWhFSO5ITI3",
+	"XXLqZB/8aUo18b25s2fvtgAZG/qNcCj2UqTcHpHEdShzE9mRHu3vByfybzlTs3LL8F3NMuvRN3XH71XK",
+	"xhNpmEhmP7FZDVUiueB2G67YzAnlXDsBzMqscAa5Xc6hlClJRpIn7MTLrlKRPlWsY9dCWbZRLFtPaCt5",
+	"217tavZlOrMScWZJIK6qgoW24skJKjO+PXTh1w0etEtzeHhCaE+4t4ysFF/2wzXRhmcZUbmwsgAu5rdd",
+	"8hObaUKV7XhiYH6HR2Qkc6WXXP1gzfbsojVe/6err/+rwc/UJKP6W2I1CqRhcG7sqPvU0icpuuQXqwYi",
+	"/YKr784W0VwkDAnEVHHDFunawWG3cWqDPRzPZjzu1eCNFKxhJqcimAgILHhN3RR4sD1JrpTVO21TJ5py",
+	"TZ7sH5UyMuz4svHbkSyfxMH+4VG9llSrDfwop2RMxYxww8Yg2bihUVMoAl3ygg1onhn4/el+t+GSgkRd",
+	"GVeKz7WOn+5HFWHoyWEoDIHOuUIAeiMNa2IhQhpmVcu0geDb3y9vg+q/o1bhbRrGBH5dNhBscTtDsfr0",
+	"9zxjSzQ8S3zi7l8nw7hkEvG3z+AbS75inl6CucN+0TDkgX3FstF6SevoG9tNK2rhC1pR6+DQf3X41H/3",
+	"9ODQ/RW8u046czN89eICfpif4y8jnowITwv2CivrdcZjEqPynIJ00H4r2JnUhqlORGLN9SWIGXGfqkSm",
+	"zP6ZjfFLYF6xlaLs/GPSNuHGOsHO6baWpbmXK4OySqESjBj5vzoBmZ2XQC5hvuusazkRe7Vg7K2o5Ybe",
+	"ilo48lbU8oNespru/ILoP+BNcm5wjnF5LS2YTdh24tSmTAMGes5/Y/8FqEvDzv/p3csfqnQpPnz6LG4i",
+	"TfY6tNa9Y8UIyvG8P3uNsmzT3U+k0PkY1NVALm0aTtFi3ZV7drTmwr0/e/3yw4TXL5zjqe/PXhNt5EST",
+	"qVRXXAwjwgV5L/gHolHDbRo3+zBZOuJ19N2VKrifxzkfCmpy1UDhcjGhKehTVLNnR7nKyI8/nz7fO//x",
+	"1FkUQ/0HjJ7IpcudApskLgdLFDPNp2e47kYdPalslP3YsFN/Zko32gRH7ENoG7XjvqaKU1CSQDGOQDMC",
+	"2cOLDyCX6oZbeu1et92Bsx8n1BimbM///S/7e9/SvcGvvz87+vifWnVTPE9GUmZNt0XDr8s4Jba4FU6J",
+	"Q/lXRlUDRSlHRGaMqoBXHu4fPts7/Dom7T/l2cxSmT/lwkr8IeGBQ+VkO2dBqz1EOCP7hrUpUTl0tFd4",
+	"hwGYK76j6RmebvspQYOI/ZNOJpkzAT2eKNnP2Phf/qrxqK1JAfEpfGmjXdGKr2Oa2Utv9Vd7IZVmVicF",
+	"OTYilBQGFn+Kp+AwsOcFtPP1/Uh1w3VPP172aL1JfFlv882bLa7r9VI+Um8HXbcX2/yj8/8MMp482LYn",
+	"7v2BM8Sff22c6pzmOBgGQlJpfy+eAI13Ttms6rG7A7LtAfleqj5PUybu+4SAY8eShWua8RTMtRlNrpzD",
+	"NpETlIzlhCm0UAvGUh1VOLWzYImeiAMzZByYO8mYzqzOR2gCZo1CDncKuP85lWjQcTQaTQk90a4OQdOZ",
+	"BrezE9d3J26LE/eDFOy+D5uzP3JNZIbCHRWBQUmD2esE7KTe2w6qlEZPDZw6rzGiOY2hA2R3ArY4Aa+E",
+	"FQ5p9lIptIvf11E4l2OGFvEB5RlLCRfev+JiRLqkIrSkZMSyiQ4okVSaDDjYxnf7v+X+v5Hme5mL9D63",
+	"/o1EUR0pO7ABMMFkUgydLRMN6YXHAWQRJ+vL3BQHpXBA4W96dwy2PwY/y5QPOEubYhIqkUEjCh6tqoEf",
+	"tgRUWwjU4oLEFdt3fG/b48OelnUBbb7ArXw70Q+jYp4SUJ0D5RE9n9RqHnab7GlRNDHoTuQCpc33F9/v",
+	"fXNPJ8Otz47pbbFoD8EpLkrtgCPBcYEwfi0eaSKYmUp1VZj1tZUkmdVeqHKrmtY8JqcCHNxMYFTl/S3k",
+	"OVPXPGHvBb2mPKP97N5F8JQa2qeakZSnqJGh89Bq+VxAWF9gUb4fhloN4FpK9YKmH9G9N8skTS+kfE3V",
+	"kD2UfcW7/TM7iECvcRHPGEapgwDn796++NfL169+fnURd7rkVRjt0xOBR0pRw0gl7lGHqrcLyiq808ib",
+	"F6Iu9b3pybAnCg4QRDl/D7Tu/rdlMQShXkK5Z+HkSxM4PiF6llBhyVkfgiaTEUuJ4sORIUJOIwxhqtA7",
+	"S+v4mJ0Qo2ZoXXBhtXFAY+L7p4Vf0AG5GWW/kPJnKmZOmNX3Lnqg3RJohZESI258dPYJBhPvjsqncVTe",
+	"C5qbkVT8t/tnNX1GFWQsODP6mGvt/POo40hF2IcJVztD5ZYnoy6OflkXC+3dGZkoaVfNMqmXkP1070fF",
+	"CYlTlmV7zgXbzw3pK0adwwWSzU5IzKx2qv/ya0wmkluZjxpiuRqmz+wO0pbiynuh88lEKsPSn1nKqQ9U",
+	"eyiV4ZEmYVZEqejOO90gxWK37Vtu+y+KG8PEG2nOR3LaEL+DwclGyivCBgOWmAguZ42TMnBPYZIDD32m",
+	"3mf1SPcEtAQnKoigcx3gbrNOocS5/twpQEGVpcdEimwGsUOx1V/inqAijTDNxoW+Y2hR7LMW43v0i25i",
+	"bw2zKpe1L9p9cYfxo48jCnbltRy+FAbDnCbKXnrDMV6Iwu8svaSmEquXUsP2rPqC8XpL0kujso/+bBXl",
+	"Ok2MVC2gWobyrCmQc0KVich0xDCjcgxBZvrEHUiI0MP4AIhoRitctzrSJ4c1I+XpioDEw8MnT74+3H/y",
+	"7JunR19//Wx/VQx6FERvrxV6hoFrTBv3RBikf/hNzZD9Za9bKpdjYy97RFh32CWxve46jvAP+190ZV/m",
+	"E/gWlq74Q8erF+1jGGr3F4zrrUasu/FVz0FUOVll8LHs/5UlcGeKk/maoyehejCt1m3/CykIq49V5ZR/",
+	"hEm9wifD3HWqFIWfg2SsVX2/YR+MS+yaXwwYY/3cTF0e2C8jq+WlzBJVzG/Z84nCXhsEugt4B2EioaBj",
+	"MDO7LJf5nEMOUS8stffD7uj8FS+SABtS05pCauC1ERFlHqKRQQLi3OGB5L8a4lC8/bLpJL9D5x/GgYVJ",
+	"i/ExGckpOaMgUpErIafIAidMaSm6RVg11dpOWIqYjBkVLj88WFdcQTNiY7DLVWbcdrmTmFU45NpAdlw1",
+	"e7Jz0hN+HN7Qc80UH1i+iczQB+fPj6km9j4Kor1r92Qxm9HFSgbZ9ZCtoXBMe0nG4wJDIpHjMRUpybiY",
+	"36V6gIDwVJcjqzvaz+l4QvlQLN5YtB2vuk7++efY2q4EYhvchAP5LjZgQCOWpZcoJ1ReWX3bwX4jF1mH",
+	"1l9xka67ID/ZtpY0WQo+H0C+v183EMsmecInVJhLWP157lbNqDrY368ytP06hlYGWa85ScMNGmVXAIZE",
+	"rXyS3nSnfRdr73Qd/wrjyGGL/CTKYxH541w5n5WTVplPZWTL7s3z4pYs5twNqA9ZxLaPtMvAG9FruNSs",
+	"lrqzhYO8oWBTew7Yh0lGuWDp5XQ0uxTS3Pob5ITVaErAtq2iwvg1JtRimoZi15xN7QLc6iCMNDS75anN",
+	"nTl8hZtvVO5Y3RovPTpw9mDTU/R90exdcBgGNNNs/nzcgM7dLvVamqn0ydOyVXlW4X6vQV6WbfP3jKV9",
+	"mlx955OLN9jtQlpeS2yef6M7YIvi85gL9/FgXpaep6/QbJ3prXmaq8ThrWBAEq00REM62beLBYAYJVZI",
+	"8DNuySL1TKhhQ4mKcbDlT1efV1RgtzzqG6qMk7yf8SSAkepLmTEqyt8udT4eU7WSKb6D1ueuMewd0tmb",
+	"8ORSrF/2ar/v59jaPpf3x9xq9pdKZiufxzTVM9sSni3mW9m3Ta+q62bZgf3JkcEi9zZX14CBMJBJri+H",
+	"SuYTS93NiKlaUd93dAuKbiF9P7iK60fybgsq9YnyJJFnLsAAUwrvgkc1vCMUSLZlQYtbBDaGl9fO7zAn",
+	"N25/3zfQspIGRJxzBzpDNYk9Jo6Rpd2b2UHrGhiyVQAvUYv5+VbfGDvJPY5I7ER1hDtIWcbgQ5sSI8d9",
+	"baRgHVCl0Vpe2B1L65nvy+UNOZyBEUV8Sh8Pwo0muWalVu7jySe5mkjNwHj31xyT5zQThqWdqCdiQIVJ",
+	"/PgUG8trGJ8baUSYopphaLt7EkwnqaJTsfC2nnCvOyapkhNnH5jMyEzm5IqxSWfOeoFzKzWalmV28GYw",
+	"9+HY4E8YWC3J24C3UTOqTUtXrHIivJ2xQOrEPYGRcSl8QiEMCS3E3XVY18YCovPnLWt75oYKvr8F64oH",
+	"LXJYDyAl4pmNWqBINimQcJtvg4cEZGE1GxlRfTmWqtb+zCCPwv7qL6xLnBISFLVFaWWOKTVuus7HLCIU",
+	"AeJcbsCJh5+xtMNZwwYMkKrsHbTH0rkMCiRON6opzzLSX4t+1LG/6rCDJandJrh2dY6W0pjYkG0Ottz2",
+	"Ik4cIDEEuG8LWY90zBasmpBx7o/DSitteQgO9utOwQprJU/DMWnm8BBNkf3JRAphBt0NjHn3aw/02UAb",
+	"0IL1W2ZUm0tYCTerBhAOt4C2ORlKQyguX8Xosck6IMrAGpY5IJiXKeXZ7DKhkwaoQ6kN0VwMM4YUVs+f",
+	"RKDWlKR0RtrvL56XsMpTP0MMV36kiUOBIhANgZEHqySpNZxxMA3H79ZCdHnn2sK9v5ZXN9SEPDvRywAl",
+	"KsvGtQu+TomRJ4SNJ2aGPgyHPesT05Dg+WNaud7rHMFVNxxiCNY3HZzb5nP9fl3TK0CoXCppbnqltaEm",
+	"X83bYFHPse0nZHEOsX3gUlYJTuXkFHsRVZlGsQa3ZpKGQW1lVVyXm63DqY7nELSYDpmfjog2UrG0Jypc",
+	"sEvegvEAwx/trTmuQwMAdMsqY0T8rSbWuMJ2cwuMUuKg6vljBUSGEkVFKsc1ys8cFM+TKhLP6d5/o3u/",
+	"7e99273c+/VfasB4mlnDKtvV3TCKcjeR9NWyijK35d2Pby/eXr44ffX6Xy+fn76LO3fEPmiWvR20jv+y",
+	"CSP5NaqL0wjmn9sTjiqjfuTXZyDVsfN/4zfHdokAw1YzZ890TacjqRmUNwDWCoUNNCrJbuiIei4kVjPQ",
+	"xeIeF90J6XQk8lZkMzClZhlTPVEZAtzBGDZsyK8ZoYXmihnUkIRktVw5FfZareCAmC8UrAReAV3wxcU7",
+	"fe+cMGoh+qtrYVTObo05NlvR6946x0Yc13AjaSbnt6Egogrz8CZGGMd6Bsb5ZOExU0MwzCQj8BWIIHDi",
+	"BOoOoGDqQmm4g8OnmSO1O3a3Frv7VLjICRF5lhW2r3nWsQ17WG2pXWAX29F9N/Yx+K24KWhzAUrYDaxz",
+	"KdNXiO9pZ5COS8zUVmS7+XUNM/aNaPTJjjA3kqrzQkfx22UJxzVCuoJyWe8fgod/4WZ0DurS+pJHQakX",
+	"YrFQDNVFfzUUC36LiB7JqfA29oR1y2g7xia6jAwfUT1aiPh7tmYwmRvIIpX/FaDrxuNcuJSI5yMqBMvq",
+	"A2QoSVnCNZcCbOdGZing1oc3hItLjA6031lC24KbKuwuJCPQi/D2ZMwKzGDdm+rig/On9iVcqSVePSeo",
+	"P0cxbJHlDhUVBrPF6ry2W5koaoukeDtsePeIZoZwc0KAPaL5xe2rQyeYs7+QNmw09MH0VafefHtjdXru",
+	"dPhliIrVwjnWSQMv3NRqAg9vbjBc35S3tklNZ/lwHj/1SaP3PG2OBPUw1QV89asyGtTvt91UNVy4nk/v",
+	"Igivzr7hpVM75znzRPC+ZdsKR73xMrmDsj6ln7udFZJ/tCKGpXjZuuN9D1Pc0IQSTml5yAa0+z6jQ73Z",
+	"UBcCiW6gE/i+7BKu1AzWFfCLUKCQATSYx61GO3KYfItMwBlTJkxOMkvuJJYR8S4izyPm6EbJapYy2Tr2",
+	"9DFqJcX3N3RWhP1sa2X0c1kc1uIL1t6KrUyDt7+q1dMQGsiEnJ5gBSQHzODKmQ1ykyu2pdukYWWXrtpW",
+	"C+XCVDbwOH1u4WrNOxfDksT1YsbtxrQ1+No8XQAiMuTXTFSNr86HfTM/0LpL9jmH0AXRrsvC6fzgf+Ta",
+	"yLpUxK340YWiwlU7fXB7VYVHLkqpN7vu8waugWKMZLTPshKZPpFZxhJMg5KKxFDWKZ4LH5gTEp/uL2VJ",
+	"S1Jp57eiysUfzpFfUrrqmv0sFSO0L3OrGfnyvqj9OgA3pDsEdL+5ZWrIwFl/L6W4rKiWS9W4ohRCOCIY",
+	"K9rAIAQawsymkC+LMc80AxtMjA/FUaAuR/5bT1RjrAPkvvTNmujxbXGAcI4wh6Fk2q9+/aShrixWzLKj",
+	"TF0lvCmWTRwguiuUXI3nljjuLOUufs5LEmtTyLiUikxHYF6NfEG96rbQmQZde4ogACTjV6wn5hc8KmHu",
+	"C/m17RsZ9sEUSp0paFoHwtoGhqkpVanu9sQpmq2xIKp7Ibp7koxR5YtlFwsMoG9ywgRz9avXyCpb4L4N",
+	"y0P1FUuXrslxsSb9mTNxexMttLOkqSfsXrpqghyrENnVhqpnpG6+gGbnLd4jEP99kcPIGdd7oiigDJVC",
+	"F4tChSuUcXGFya3to8ND2xMXQzSJARpKZ2Hpntau3NaCx7ZyhmJaZvkmRPqsfOJe5ZS1ojeK54r4jVuS",
+	"b5YdYPC+UBdlRyFltjzTeFYmW7GM+jPi4WGULkPIG6rv2VGRXgvKtcteK3JFYsEDDCOp1XGXVNQ7OPr6",
+	"6Jsnz46+XpU39SkmahYwA35fa9ay4DyL/DaIngmv6W3F0vijewvu141MLfcm1G6T5zEn8hbnKM9hR0Pg",
+	"iWdr+K3W1n5X9rS+NrxGTkggG910hmskejWLLedWBgoPT3deujtBb46PnEdpCpgg8D3wdUy5xipMN16Y",
+	"FWJE43C9wOT8omU+n0v8G5TyQx3F3XCYn1YCXJFjZvIUUwIMQI2qVtSiqSXa2gDGNNKzwaAVtYY5VSmn",
+	"ovBWre8I3t4C0EgnzioiSQ2aqpd9pSAQPcTGkY/wd1WMUdqPfZ406rILqdLxokHXHembbKXvYgOF08ru",
+	"6ygRkLpgZyEQca0Q/VaJ5PPp5PZ9UTjZyrCXEfHzBgCWH4NiNyCaeoBbLADeV1TNQh9rIsU1Uxo1/agp",
+	"I1LnwyHTts1lX34I3LF2Z5b6VucEwaZMEU8TtKEi1cck9pcZkrxEai8WoAbEiM+Li3QcHq22LkDz/WZ1",
+	"lpw3vwD+RRAgUL5n/ez+mrl6YWYrY/KGKvqyGxyY1BYW/q1ghAmjZi6oyi7/I01GaNM7JpSMJcikSuZD",
+	"V9MN9pCMaTLigpF2XKq3cQcLwfVc0XkER3K+HNhZTADkRoc6M0u58ep0PFByHJM/kthI+x/bFN/olLYH",
+	"yXrEWlPNW7iCUVidE7O0WgsAj9+DQkvsGkQBYGeBRA6rYlfhmmY586WHqUhxLX0uY7kJEWIlOUWmWGaO",
+	"MQRSFYaF9oK1qBMRbo/BLKjN7usE9wRGYdAMALThdvm8RaxcmuUMqygMpT0Xllt1YKBFJALODGu/aUNn",
+	"hRoeruXBQc1Z9oRsA9XWHqTNFdQ7QJS7mss3L7fK0pSU15MRz4VW23eM3HSadapZuMIFzAWsIbwB7gsk",
+	"NP66FqnZjuiVxrMVwkadjQqyAjWdgQHRU5xHetEo2kF8TBccXRpVu+Q1v2JgdnUdT6VKLSvhpX0KYkCD",
+	"3p1JwQrcnQaL3Ap/3BryBmkbGXC5TlQvfGCzRU7XKeQVxaiWwiVDywkTdnbwVIW9Ervxwcp0uuTtBDcR",
+	"bzMYJbGxvcnK6PXs6zc+q0bWH8CAxNY5V+zPj+ZoaBt5TackppaZybgT1Bd0OgsYrS2VVlTnyi5jigB9",
+	"ZsTGdubzonn1XK9FiuwQ/2zHt+Y6Be3n1qi8tY1LVdQymhe4m1A8KcjwrrCvlda6dUkokPPC1DIBzyEk",
+	"E649xOUfHmMVfiul/eExVIV6DCl0cbe1MuDMvbAAIG2cMS7VyrPBRZ0YZK8oaVP0z0XQIo0s1+VjB+Ho",
+	"KEUnIrE9AXFP2OmgU5y07X3zbhy8jHCsCtM+MsYRhSQPGAiSEimYixpduFqrlMFFk8OvUDQ2odk7u2gb",
+	"RuCXG5goOUE+n1jJ0XkMBoqCo1J7s3w+wWIaE56YXLFHmkx5akakDaQF9BA2MHj5Rgyalj8ZOeksqoMf",
+	"qrKezPsZq8R915pBRT7uIyOe3ej5uZNn9Z8G5Qxy5t/XRMGXBb2MJFRfOe8lpLbbo1QT0pTJG4L5uh42",
+	"cbjmbEswl4mS40kTL8Mpu0vfa9np+/gvnXBmKeyAckWmTJheaz3bu1kC7l8QSrcd5waR/ecICA7Z97Vs",
+	"P7cSaW5jMW8SzeF6WTYvH94wTxiFNIw4EQlxIPbyCfomuSAxCj4xBOfh3h4Hdh+fAI846FDaryfcMz4X",
+	"zvZkxSrNWEXVKAuNYx5Cm3opy74LEUEgmxJ/74lKkU944yPtMdHBu1OrO9r5rbSwS8RPw/ev568qIpfm",
+	"M77kigN2G76GcE8f3tfgRrNdyldx5mCzU3DseakstuwvdvgwGpx5pymI6gDYw1hq5X44+/Fq+WztS7ra",
+	"SL7dpd2alDUu+bnvz2udDqwyxcSJVMnJpCF95QdF0xpJ6fnLF+dkaH8jGbtmGUlkykIb2rufWlHrpx9a",
+	"UWv/wP5zaP95Yv+xGvT+U/vPM/vP1/afb+w/37ai1sG+/cc+cWCfOHhSO6gfGc1MTdCzXkjRkVc1HczH",
+	"uOFTdWcWqn2iLFNvLqOJAaRurGPWLcCjLqlxQTil0zEGfXTq45379m85tuok4rwnEPVyQmKZAM3DTqA9",
+	"N2REJxjosW2kczCXMCL3YcK4cixMcjnmInf4bUtS+I6OVtpVRoymTT73izJ4HKsJANhQxqjGZDgU6uw+",
+	"Opa0RkbhqvHcLox0sHce9y44JFvvnMxNIsdsg7e/dU+EvtGGpFm3lm7JIQADylmlTPk0wwGaO6mQYjaW",
+	"uYZyk1im8gb5hbXMzQoZl0CqFkf7cjCQqqgPe/by9AXRCc0YaZ+xAVMgjbo2p1ozrcdWHnlBDe1EaBw5",
+	"IO2UK4zO1JHDNB7wa0bcAe9YtvWMtLnYS9nEjCIyzjPD92xvXApiRSWqktEKrINnq46dsgNWNFuNYuba",
+	"WW5DDdeDksotzbEM224VY1TrlTzc/2wgxYNjX6E6hZm0TNYIr+hthaLUUPFGh5/jStVQtGWZlC6D0idU",
+	"YiblNU+ZrGXD4VjuMJmknnE9MAupphPUcpET4g9SoQIpBrYSIQU7IQLCvAZsGlT8Hd8C67kdhlIT3xhK",
+	"IWQxU4fOSJ8RRlXGmcLqV1bnGmMtYioqBJFk1GDy+6fPucARV6idzqSFNAEkCcAyONzfJ204PYT6Os7g",
+	"Kwf9uDxbGLh8a6ytPnO+yu3ukZ+UIOPbcpWgh9vkLTeCeF9BiD2G9OJJsk+H+kFAf6+55qblVtiKGC3c",
+	"Nqb0JU2vuZYQBWlYMrocsWyC1ZhASPCfudBG5YlzHiYZ1frSd+tBR5vDMIIJ3IKtIdSUHtzUUHPta5kk",
+	"hwJMlprFeNBZGgcYVd7ORDWW0URLk5ZjJkWRjYgBNJyKR5oIZqZSXZ2AESv2d6cSW+Kr8vmdxz+LOl5w",
+	"nyHwuwl8N5jbVlGbD8lzV6OuVHnwJ8EIb8qfttr5taP8qrzs02Qrq7d9UzaDJ/8GXKbs4O6YzIq9qzPY",
+	"BcSuuY4ahFGCVIX1g/AInSA81Bzsuk/IAa/ShA7XhFl/46zhVdrRl+lsvSiUh7EqlXdpTdPp7Rtq7MJ5",
+	"OrJxYt3GZ/Eh9OMIJJc+z1wF7FWr8eey9cpyk6HgBYetUKqDd96WJm0Ht5Xa2ngNVlj1Nz6epSi86dG7",
+	"tS2CuTat3nztFIi+YNqu/ZgJJ5ZOQgEXy4aWO9ksndr+b0Es9S67h5VH7Si2Edbu7aQV7PBeD1rtOv25",
+	"0uNcmQ+am5FUcVDSGr/BED9NxywotUoCpMTOCYldqHt87Npo9GdDARlwQp+QGClQfExopmVdO2wQFWn5",
+	"FMzVmmVSPdLEuDpUhcwHo2tFLffugsbVnnkoC1oEY815QAU5+/45efb10bfk//yvp91DAjX+F71BzD9f",
+	"3sprmvH00pUmBr0Rv8HpBV8AThfIfjhw/hsLWuVl9XtseemrXLjHAa+vdmYwqMvKjH5foYTjPOpu07vC",
+	"/T53W6hKZJ2z8jUuPkmoSolrdUJQwIW9dapciG24EmnrwQoZTDI6u/RAZYsmBwxJlWSoGHNFd/dcrJ3T",
+	"OqAJxJ2xTGOcBAaMwqN7Tp5k4KGEeDQ65hninXbJS3DcQAgkBnwvCJR1BAkNzOvUqsBOl+dYF6EhTUHo",
+	"W5sVcaqXNTBwB7VyLqzbBs29M33ZXqPH3erCcsyUxGDRVZgeG9S1cEy6qi+u6r/kn09q2Gc21rUId68Z",
+	"VRBUPKaCDhm4zfRMQ2J+euMbaJf9cqKkyEXCG9DFwBUiwfHuYQSKoLP/9vbHPcYWosvqt664PSuvXmk4",
+	"AvyL/mzN/qWwjGSB3ddlNW6eLb+xlsvrd/QcUxcJF3i/uBS3uKPL0BJLpMQCKPHm71sLuMAFcn1yZSdC",
+	"bQmORIUeVYnZHOcI8uVLenBbihWu13aqVcnC5zdvhcjbyGGqdRQ2pfgr3rqc/q96+La4wYr3rEXx14YK",
+	"X07/N9y1ehK+4ToukuaNO2ikvSuevFdKvOHaVonppg9vQRmXeNFWkadmMnILNgCnLzy4FQDHsZUdYF2y",
+	"uNJdsCaZXNnPp0A2bz3UdG2ny9q0eGVPnw5tXjnUbWj1GiHSm9HudWKu16Plq7FDPh3avhrrYwNav7qz",
+	"7Wh/A707u03wkzrbUmUgddUZuHB/Lnm6CcfmpQCoAyhI77HlvG3Fh2vNsaY5C81K28inYBRY727fFAl3",
+	"lRJTWbpaDjqSmAs7j0Q1Mbli21YdT6QwTJjLEdU1xYpjPaKHT58dYzi/VTFH7AM5//F07/DpMx8M1p8Z",
+	"pl0e+oxMmWJEs4WCqF8ffDJ2RAh7WRrphzkJWA+aQIY45FptbVrDN27kzU1odjnx6anL3RhFIivEkPDh",
+	"aEX8SC1a3g0D+fl4ItUmJWal4kMuaHYJx+fWoSaK7n1Z64YKRnh47aGNsOhSkXkLv1SChsd0yB7/dcKG",
+	"lq7Ch4kY1hLWzb3fa+FsAQmoQk9W2IvLFly/mPk1BG+Z9cNnYAR/xqeq4tezRenrmindiJZV2rGxXBSE",
+	"BkMUMUvJQUQOI/KPv//7CWYyuixIKdgj7WONuQYf2MsLOtwCHLL20EBedv1wMWW7PqPb0j5L8SDNY8I/",
+	"sEzfzohWhQz4BfZHIYCSrND1+euwcPv81Av6UaVAwUFptpM18qzm0iebgy9vWCvFVRhZr1ZKwY9njKrV",
+	"9bZs03+1LRcSjReDOqDHaHlNkwcqu3Jrs145t5cfLIs4c57YzSM3hyy91FzUobxBqc+ikh41pM8S8Ic7",
+	"wkFNATeN4McIV+FSsLhIFPhnaEYYDHJ7H5p76PewrJ3hYga4HPDXpbfS2wMhp0w5p7iV1QdccMMuEzqe",
+	"gH0adaTLAc8YYEXVEvGKILpedTW8UAv1XN8iPBXXAWK5Swr0RRqjamG8ILPd5a93Ubf7bdMqs+f2kboS",
+	"szwZkT+9e/lDNesiPnz6LCbtF7imBILGmfYUGbA3EFLicJ/89F2nuwgNgzvVeFpvw/YGEvvDm96g1Npt",
+	"1BoNeTEW2V3QALcUXD82jntpDUpaVJJ0NSiL0pOIzjC1jXw5Ye4SwezPaxaerFWai9NagxRhD6pLnbEL",
+	"hncFRnVC9N9y6o7m0Tf2DD89OHTiAo42dq+F+gYHXz/9j/95+OwJsfRIUW7CIR9904pa3z4D85398/Cp",
+	"/fsp2PJWj70BKhOBbagv0WnppxWGw/fCT0NFJyOmLlHkd1RKz0TijReX+SSTFCveZYPmgbw/e12Whayt",
+	"8rhg0qklulitNFdZY1XIJ4e+3jjK+1yQPtXs2VGuMnCgWkoxoYCbcOKqgh49IcmIKpoYplA8tcf/x59P",
+	"n5MrNiuugzt/jzR5f/Zad8n5XNHJdRyiKrs0bDzJHM9flD7n3uIRIn/nKQh0H+MIPuB/LfHFv9iHyUeX",
+	"if+75sOPsT11A55lhM/Dsz5Zjc4aVvpfWPK5WTTSIa87LOw4M3TYVIAYsLasoO9XHa4ZhL1Z+dZ+a1UB",
+	"2NsOgDDFP7y8sPrDYxhoDOHhAI4xtx3P6gzca6jQTw8OVykTngeuyflgARvhwiQZQtnLyEXAF0XTLVVz",
+	"JHkhGKnO3lOoODeY27yvy46/RoOAHcVp1R6HjKVDVo8s4RQbND06UcNFET7SRWrvBHqoq2mdMK0bWEaR",
+	"3ziSOSCNXTOCDxDkZ6szsweMZev1bluu1+eVkNP1+rxy5btW9wkwa3p0M/ta2ckG5quNnQHNQJe4yfZ+",
+	"s2wwN+9v6ufdaHc4KMtoe/l2wJU27iURUVwDXrKlrpD4KtiUuLrpt67Oh9bfUpOHw+XOg48Zb0UeGruy",
+	"pXOb03zJbkOWxdv68MIsjOMdzntDJbKkC5tlyJY3ftPn/K3e9LkayNtvNs7kXXaSapcW8Sgbw6+/PXr6",
+	"dQFaiSCTdUD1S3Azp5DCBdzcVYyCIk5gEHDaOBnlYypqITUhKLopax2H5aLVJ1QZnuQZVYgnCbWSJlTR",
+	"MbPC3No56AFA6MfFk86FNrTWHHEB+LIwLUu9R7XTcQ0aqyO73x9pRNjUPuc2/q97zoay9yqNATUGsQRC",
+	"V8/hN0t9m4tv+/Hi4p0HNPdwVktEhG+/DUjd0X5tqR3DTVarJOmRVIa4XEIv0vlscbeT68jN9ab9U/L+",
+	"7BUpEm/KmlcL7/Cwq4/96Xnsgvnj7qalVJ1ZFaccLUPVwpqe3/lKeTchydDT/dTUKVI31qtYim3rGV4r",
+	"WkLdF6dUs7++vouDpi5KO2DFDapdPTZXSI+bamW2Ggyx5uo7jVU0GouA0OJElxUK+VwZQCt6kd/m5Yo1",
+	"PbZhmZzA3b9ZaQbfyeW6JT7COoFLl3cF4PhtF58sitws25D62nS3vC/bl8pZvxrh5ivvSw51vpQSbrVx",
+	"FGXdNO//Km7J/FmvHpnKha6ZfzORKtXXtYXM9cXK9QXJu1H6tiH2S6TWZRraHalV2+pUzRt+XqzJHHhu",
+	"XaxT7eXK8uG8OfPJKsHCZyzYZ5eM7SYVTYNqEQ68ZVntstWFyRaNvVUv7MIKQj4lS5uKwxUOgJWWNO8s",
+	"QL4AVHJZpV4O0MiVpDo5FQSxSgraOmNUnRBQKEs0Z+/De6RJil4pQieTjGPEyOIs/HBucimLPrZNnPFL",
+	"GRUrHqxT/eEKPMUbo+TDKjuPjMNHy7WrbAzGFTceSB3DVEouKvVvFpVLfVV/SrzTo/bHDGXpxR/G6bju",
+	"hzpn1FkA0jI/UxcwVIuY5P1QZXXoTMoJQSz6TwPl3j3hQcCbkaJOClRzSIEt57CaKyVSGJqYxhxFqMpW",
+	"BJWuTJRdCyPab5nDiI5aRi7JX8R0WiiZi+blIlXyZ90lZ/yaKdpr2d97rfOJHQiWqkACTFya9UJC5WFD",
+	"8ZeiLmJ9XNqMUFWOwFnAi2R7K271XI2gEoNrrWTOhSIyPiPFD2kZ/v8c0N2GIRzLjtlZBSwyhiHEUCsR",
+	"H4ujSv0sUXvqVrCh4AwuSQA5uIvjNn8gVpn/yuOxUX7Iys1dtqle267uGq+CgG+AgufcFstRJn0GBFZO",
+	"ocoLKNWYEiAMDvcCPZ+V8glRTxSHw3c8HVnOMlc+gWtCx65uT1EeoUviYJLdElMs7omMawMDGhOaZVg6",
+	"YYO0q6L+wQqzzLxOEyxkuY7L9u4WDPyVY/DgZv4q1tmmYSseUW3bcgnu4jjXubs88QlwvLmmAVVbo7zC",
+	"HA28Mwq2VprLZ0LRGs9GUdhhLmdhTFMWH68GsTwpmMvxvGDm4nHCzbUakiYj9L16u5t9VctLULWGtjOG",
+	"JomL5jB0F9vYJackduEKAGAK5Api2OhctLQrPWM0iXkazysx4QALZdiVbYmw9ko0R2PKkof29kdFeXP7",
+	"INo5olYBhQNDqJ3s+Rwg4ZKob0UN3KRBCNZdIw/L8djpjNVzUwsNAX3WuX3bEykVwNA/JW32IWFZxoRZ",
+	"gTf/dCOzg3t5HTGrQfjdUHRasgqrkrSLNbnniW5JufFYbEm38el16PDaC7o6U/JWFnhxKRusTQ+GvATm",
+	"jg0iOjbLv9vIgFY9NO8RBoUmSmpNzihYcE9cbd3SvA+5Gagx0TRVTGs2X6nz2ZMNYVksRSuhWeICmyWu",
+	"4qQ/0kSqYXQ/gC14cErAFnsoLn+Toob7vDp9c1r6PLw39HTMFE/o4+cjntChjLsbQLo8NCpMeE6jiu00",
+	"XIgAAOZ2QF9wzbci7VvKUw225CqQwYQaw5Td6f/+F7r32/7et7/+S3uv+LPz1X9qPQx0xtZndC4H4P3F",
+	"87rjuYmOvMq+jkO9Bf2qdJM8rGaF49gGiOPzPqq3lPm/9OhueA4b9mbbbP4gOasu6Aa54IxRFZE/5dnM",
+	"3qA/5ZbuezjP+HD/8Nne4dfzd+rrylS+ru6W3Z/fjz7u4R+HH2s36hzAMcMZpWMeGDfAjhN8nCoOWgp6",
+	"D4pf8dPcjx4voYQyLT74liF6aVX3KR6ofOef82qRb1R89g3smSm6QFG1+Dhl/ZGUV/oY8f9aPkfad1+3",
+	"hRfyiokmn/Kl8b9WTnpdCDv7MOGK6Uteo4ads0SKVLvqwldMEG2saguRT/MaUVMe9nIffdTSfsPn3j2h",
+	"CdvTbEKV5acEmoVDgfKo67kU4IEivdsfrO8YVbVYGXP0sbKklc4qq+dnUkdJYbOCdMb1MljqRVvXusxf",
+	"WflEAEK7sMw/59qQPiOx6zZRLGXCcJrpeC1Axg23TxJBlXKFt3Aj14ulryOCoBaEUmSegzQXJqvUnfk/",
+	"c83N/ZfiWl05KjBEQVIVFzUFpO6sWNRN6gLN7Y3tjSW54mZ2btcEV0/S3IwOa/I4TnMzIofdfY9KHZxC",
+	"0g7wnI+6R50ugduEeVZyQkGjEynJ7EJYDX8kc0X6M+9th+XI5DS4as/L7qEcKpxNPAmW1xy3fgY6PO++",
+	"R66gETP73SsPe92dJ+jHrTNGEQMFv4e4pu4Cl3DtKkGJ2Ls3qunuIiuxTyVSlc9FLsqRSAFpP7YDF6hS",
+	"KW9X5sBUuctx6xV8JgqUUxwBcsxuLQt04w5/6NbzxWKs820DDux6g2+cETMoL1rhx66pd+25Z/SIgjsQ",
+	"w8QDTRpD4NoQnQEbVwtG3unOCQHHrV/sf5tGVJFD3IhqfvZ9IZmJ/Emwa5syEM2oYZUHAwGm0q0PjHB+",
+	"KpeiSjN7pl2eWkW+KYG84fMJgpUUnVADMXdmxLjyvXXnRabj1ntIzJwbgh29ZsbnfZYPB9KNG7s/dfYX",
+	"rg1PYJLzkk5x1dwPROf9gjLobsG83yu7+4+vDx4DDXmMzDgkPEhaPn6EaPuBRNNd4QNBhaTlTD4kZdcs",
+	"s3RdY4Rrxb/s2jhTeZJrI8dM7RUTQhhfOXCliCFIpZJ4xpl2PgWshEh9QlpPQL6vjjDbGJz3RmYpyXXk",
+	"IJOyCX49lCbISy4LaM1IysuzzlUZMtkTPfGHPxBLSi1tSwCeqid+psmIC+/DRKoZEi/yAzOEOlZc3KF5",
+	"irwXUmSQJwg1PRG/e3t+Qea2JSZtR8Z56k6MFVUsSYbUge+o5gmRysfUWl7VgfkLSL7sifjUwerDHI4J",
+	"Smqkl+/vP0ngHfAni7vkJU1Gnmv0WSbFEBil5QOeckdETpC9oyaj5ZgROegJbgqajmsNIqUTVbrk1G+w",
+	"HBAqAFgt7FNVUg6Davo9geN5VOldT+3qf/XV0f7RV19Frqjl0f4T+54x15qLYURcUgFgzoNkmbqNcc/3",
+	"xNH+gfNr//LLL3vBZrP4hFCUzIPNtLTLrrE967CYj9z8ihHZIdijc0oGSgoI3yEUCkK4LJsx8/U6kZ4W",
+	"1tJxkWYSFJDwWSakTQVhe2PKs56wFwSe5WmnS17B3RJWQsm4ZilpG8XHY5ZGJJNTpkhCNevAhoyddGq3",
+	"02dRu7XtiRiHeZlrpnSMFwhfQwUBTk4UG3LL01woGTcnhIoZwb0EGHKOK4CD6gkf4+ZClIM32slijn78",
+	"FRQpx5ge8K7hMrjU0EwOIzKm6oql1TFeog3Cl9W4pFpbwVIK51T0FTngawjajkhBsDhwSHLNFB/MLNV3",
+	"1x3cghARhdtqSTDSaSDkuif25kIgXBMf/dD2cG2O0mNWliZcwAJgkYO9fIKdene57pz0BCl7hpfFBM2i",
+	"2nM7Pcfu8Nh0YUylBOBHhPxWDkhZLKUsRoJeVld25MQ/7j57iUBqZkc110X5kCuL4jm7wuVy9Ru48kVS",
+	"aGbP23ypFNszLS+H3dFO1w/EzR/XHPs/wVFR+PSoqMDiSnnD8XSrZHu2tCgYtFQkZRkzzn/1Eg6eizYF",
+	"1JqEKstnyu77Mp0B0FV4GG3PmRziii8IcjF5PPctTuO4Iq5FMC4zt//YZUWehe6qwmp8PCfdRm6lR1wb",
+	"qWZRKel62EA75KrEStpTQHaJYdFiiPSBsjOweYG028FBYbPjkvgG7C5auKlMUZ0r1iWnfldQNNG4fe45",
+	"OypYd8siiJAFEXUf0G1kSEaTK8dMgEu6XoCJc+NsFkhupyhkAh/wxLhU64LIpgRyue1kj8uoYvcbvA++",
+	"gMWAUfWEHBRvnCppGGlL5ZMm7XGJYA0tPVGoqFAoQcw6EaFuXPDdFN5cHDvm6WPAzg4tO0OOBEEGLy/o",
+	"MEaiEr+WKITE7tVIHTqWtBhGU0/CIGtS9wQeckjdtAe5yCONIVwau/L5d//yV237RU5oRcA4IjGk1Nk/",
+	"0D4bRz0RIzmzX/ocTPt3mVAJhAXXZkViaERiTCv9y68xiA/x7xgooiJHND/Glpm7LyEkg/zp/O0b8s5/",
+	"I8j7s1d7A0WHUOLDCj72qkm3gTCmnoCb3I7/8BgCizogaiDTpWVmKjT4W87U7HHGx9zYWf3h8YSa0eMi",
+	"WRwW4A+PkSE/fjXY+5maZBR3uuRnmtmXWyYjJrkh7VxMqNKM9jMGY44q73KsF9Nx7Wp3gFke7e9bmWPK",
+	"smzPdQdjR1gtxag/mnnGIH7+6PCwSy4Kww8TKSxWcZzsCZJT0RO40J6WzRV0QtvG/Cl6LsU1FlMDngcL",
+	"j6ILUvpYC3rFLq1sEZ8QnuK379+/eqFPwGuEX9h3PXny5FvYrIvnXfLWyY6+M0sJvGQF8laOtcolgl4B",
+	"CXqNsYD0ilkGZneHtA/+8ff/93B/PyqSAJ7uo4xDhbdi+GqUXlwkceDgiRHOw75+oaZl5MRsx8mLIpaW",
+	"66AD206Hkvg1F1fHTo7+x9//HaVoqyBmf+yBN6nXKtKE7UTOuRhm9mii6KKB7Vie5oBW8LqXJTWR0AsS",
+	"vxrsvZGCuRPn7v+T/aMI5X6QHYoDSaQo6Y4l64NcMyBe9iIeHRwi2fMFhaEak4uEcjcH9TCutEEW8O70",
+	"4vmPMeyArtIPgKnaA5gqR0PAvvT1k2+fdY6BM/dBvXZSL9ckYwODIkEEw8bokiRjFE4svBBJl2J6YlXi",
+	"gjnP5V+3ZzJXoPwxQWYyx2XzQrsUrBN05qmutPv2+PogLtLEfe8wdWqsZji2vAWLYpP4jBr22n619xop",
+	"Awy7/PaMjSkXXAydUBX+opk9q9rZ/XNhOAK39fPkioHcPsizjNAh5aIDHbMPCZsA3qbbOCs7D6TDQCrH",
+	"h4xMGB0Su2NCkWRIZ5Igmv8GZxzn1D46eAJMqaQroDrg+1AVy2bEER+483gj4byVBAwOErX9JlIYJbMS",
+	"rwkPJG7B+4vv974h7aP9faS6lAwoz3LFHJROMmLJlc8QRxrWfrq/D+vwdP9Jp0veUe219TE3x+To8FvH",
+	"pM6YUbO904FhKu6SHxnNzAg7dICmlhvDGXVE5Dslp1azCZg+WA+UN/30sQFBgE5N2vHZ6bt3b88uLp+/",
+	"PTu/fHv26odXb84tA6GiPE4gxhZnCSBsS+1qXB7dU5CR9p7jeu2dghrwFl4VQ3bHIANg0/jtu4tXb9+c",
+	"x7Zj1y3OyBdyDs+DFcWA6LkZF3qpxhFwjTtEE4Mh1A4ZoLDKnL57FeTrHbcOuvvdfTCuT5igE946bj3p",
+	"7nefoCVuBFZdywEzM/oNEsjqML9OHf853N8PQZOUBDERYiszIE2wAWDFAI0xlSjsEyNzzEmBCmt9qsHM",
+	"WkzuVdo6bv3ADO46VqgHSgHDO9zf99YqF2gWEixLpNBIPWJjusrx4N4AZrBa6ItiRhm/hkE6smE7XrLl",
+	"Te91Tz9e9igM5ggnWddHsRiP3070dzT1frKPUevpmk+Bv0XQzAFwBN6H1vFffg08G63X/JoJuwZOpnFL",
+	"Yk8aZK79pdw13frV9vTYysizdQ+PT/pzx6AQbXwk19QeIqCuyLSf7j9Bc8SUa9Yl54AHGJGMX7GeiB+P",
+	"maVxOo6ciisDaw5U0nSl9MPb//bd+eXp69dvf4kjCFQGplz6Qzpgj5Fivic5FSTj2jAB0mWltxcvzuLO",
+	"MTAjMSt4MDdoPjnCq7pw3M8YTbnA1X2AE29fP/vkj/jR/tFaT72R5nuZYzXZLa+FffDJWg+eowL+XtBr",
+	"yjEWZtmlKja6pJGeEyy7WNcHj1ET38vksPF+WcJFJxMm0j24A6VRFs1GcuBtWY+8YafwX0VEsCnwOSsb",
+	"Rj5Rtye8HddqxpUUH2816ByHiJwOpzPCC+Lts1DiNSqM5j3hsRejwKAWFWJNURjBahtd8j3PrPjR9zaG",
+	"yFvg2kf7R0hJLGuxwvLcAOXEaupeKMdueVGwEYZtiQ3GOzurIhq6mJkyBlSoJ0Dn6ZI3EA8NZlxnX4EX",
+	"1F1pq9bgLXgth8BgPUxSI25v2eQxGonfa4j6WNkaBNJ1GhawM7VAz3hE+g6quDQEkTZYK4rICwS9AN8v",
+	"KNU+JPS4AmVZUqTNwreWDA3dizA63P6mccxBha9BGX0xkSVv9zLXFRepD+rFvJLI/WFZD9o446aR+YPY",
+	"tEBPDm+0QHV43E1DseJsZRhbxEEsP0lelF0xECNvPIxf75BpFrcYolVreOdbwcCC4MWkTA7viZNGrddc",
+	"XK3qAtp8jFpzuu6qx+abV3oo9OL1eykfmetJM7NJL7b5+jLEvABxsPqR90GlcnxoDUHge6n6PE2ZWFtO",
+	"CYWUo8NvVz9wIeXPVMzOvLSwrnCznWSzWqwpY5R84OmvHyuizi8j53eYjqiJfCpJGCgUSDxIQUtpp3B2",
+	"NAo7zwt3SCUtRIcOQpfpjILFWGrL3BMmTDYjI5alXtYBp2Dh0He2Fwd/DMbDbi2DL0bweTD4pLpgRT2C",
+	"JsIcIqluykbr+rOcc+2u/Nr+ZB+6WwrvX7UOga9Em+1I/D8vif/cKXY1vHKOctubEJCLts7VNZtpqxQm",
+	"uSZDJfOJ7gTUu6TWv36MWhOpTW2yBHRT6QVigyDERDMN4ORguR5S+x0LAzehLkVYH6VC4bvER096ku1s",
+	"yUXUVTHEx7/7Py95+vGxf0O8SOMxHvF5kLV9h0T+VcrGE2mYSGY/sVkLKR4cnO9kOrt1YudCuj9WI/iN",
+	"ytnHBVJ7cOtvb7K6+p1BcLU0xVDge6GzLy/oSlIHbSxNdt76lXTZt/sCafPhOkLuL4obw8QbaaCAR+sT",
+	"F9vXoOnPpRhkHHMqjg7WeMU7OsskTS+kfE0VYr0fHTxdZz4eNjP9maWcAtQFcJ7DdR52xnrLBl4KY+n/",
+	"F8W1XLJXlW2dpimhJEDZqGNP8/pFlR0sNa06xSApPLD+yUeO55yA0RO9g8h+fniJ3McP/D8HL/vjP/7+",
+	"7zEGeUAVFh8IWAYu4ftSWeshuy++NHgjBYPog9a9iOGreMMnyRG+NOr+ZE0Txs8y5QPuKe7OIPNZiPeY",
+	"xuDvk/PKjOQUoOJKARqK+CQSoe7qBf0q3Wm+s1BuobAzTCh49r3XoKSIrXlZdEPDw68QyZDUFJuFeJef",
+	"oe4eJOkHoUxIgZ1mgTGmjhIvkl2sIHpvlDekuuuoAvMRW5sTX0QwWEsruH/KT6guYL12TGAn4t8HIzhY",
+	"Q9p+pyBMBRKjv6c8c6PbaQeflHbw3GWV3kxBKCR5LLX96fG/BttbYHN7VOQPKUKdUe6RLiPLBQZD0CyL",
+	"CM0yiKmXECXh4iupmIGI0BMcnM4YpO3aEK4hPtkwERVhHEeHhxjsD+0xWsQlhfnHqYYIfBA9HmPYNRcp",
+	"+4CB1+4beKZIaLwY+dhuiB+f08iQo5egjlCmCIFwueoJFxGSi4yhV2oGaP1lgFlNVEfVIOjx/L8sw6Cf",
+	"1XfrSwK3Zx+seXn1IGPAt910MBH6HMSi6Iz9pIhPtd5JCDsJ4c4lhJ3V8POWC5zjCMovzeGLQMg/DfQP",
+	"rNGwQnBA5bHRkogkzGFcuCjlADmlSCCao2klRIomU6ZAM8c8quOeiB3IYhyR2KEquowVTI1NHfgxuP6L",
+	"ZE8XCxqhOBBVU1l7Ym4x2r7ikxURkixPWdoJklIjl4K6iPlCToWDXtZ0pntiGsAzO9wGWXzmxif8uzrg",
+	"lqkckwEzLmugjOU0mEZppam42xOnmAbMpYBIVSogX5V5XI4OZhkaOe5rYwUcsHoICaUkfXYqlqugGQSl",
+	"Q7rcuaHKBFlsmGFG2nA0YHeyFDKNcD+v2MSEAA2Y5gUho2GCGuSdYrUWOmSIn0BTn7CMmWoeUwPeh0sy",
+	"5lrDArv1hFHDL5ox3RN2WmaKVTaumXCWZEWFdrvqDg2xc5EDPFnHRTkxokf2tdRPRopsZjtNmBPZgq5c",
+	"5iIbUuEj/bghI6qxqAlu+nhiZhg6oQ3PshKaobIYLgQ4o4nLadO5K5J/QiYyyyCtOx5RfTmWykOG+9ov",
+	"kOCHZ7snXDl5SJiZwva9xFOPP0jN5ssgYKqwC/UpIp0hRdDfEhddVCb2cfsqB9IF8U1tJ05j+jJz+Tv2",
+	"S8KxiaVQJ+GlKHIUigR3OegJXGV8cwcSZDHMGfKuirtJxvIaIdc91EZQiKG8BA4LRWapHS00cDmUSCF8",
+	"A1+MmTz3QAQKzzF5sk9Su9btRIoBH+bKTqNzUtyCnrCHX/ksbMw4OzrYP/a50uGqQR4cjACPd3nq/FWy",
+	"ekdTLLUb201F7Yaqe442wopC7pdbmrHUpooq9nS/KVoKstgq4U0uiQRLXi4pyOYww5YAWd8w8Ksk/WbE",
+	"dEBC7Ztge8djWgLQQXw3+zDJZMoKbLfayF37eGXKa9bECMD7K8it3yzitmozg6Q2u3537H+CI7ZulK+H",
+	"KdvFgP3zxoAdrDGyH6RgX4QQXYHtmxOhvy8peoDiF4rJjnyXQjKywebgXs8mB9WUoxJUKsxWsqzSo3xA",
+	"AnVRkKQICrYCUgWmZKElvMqKCO6RhphfN/BPLOL3TgkjTHmt6NgS5XFHF3exsV9UNsNrF9kT6uqBQB8S",
+	"O/fNklBYZ2r34reLZS2ggRAFMCII5sQ1KGYCY/ZBHQMFxUjFHMIn1YT2xIjqUZd879I0AY9LMaoB69QB",
+	"fAhJAnvy3k9sdlwApyGEEXj9jSRXjE0wVRNl4shjE4ISkWUR6mqTDErcBhQ4ocLBHsLQnKLkEZ3s/Fg2",
+	"wOJyDt8Dk6MbKLdL564l0aR9FOaEd7rzSHekKDXn4O7mIocR105UYfmWWP6LYk1b0/67st57sN6HCOqF",
+	"d//Czegcgbab3Pgud3fumN8bt3hOkxHzv67qq9p4Fx/8RaXn7Sz2nyMHRupGqAj4bi3breoYj39fFtd7",
+	"Gva2VN249uBIAem6C70DQQ18nXRgbgi8vRgBfHN29CnF/+JsljIP0sZ9KLegs/Pz7sKBd+HA29BTCANe",
+	"SUw3pS54jdGp+upFa0lM7imBeFUCP89jVoNoHjntIarUk5gT8duldM9Bqu+JWrHeBfp650+uTYFwF2gF",
+	"ewhb6z0xcsIK1SVUWRqVlT5DzDmWYuzU3Kz8PPYQs5vOyJhesZ7gpop+i0C26NVd0HIs13EeuoHXrwpg",
+	"fXDA6TlwdQDgs8sonZ/Ga2POo30SOP0G8wuMLR0qFyUDNu0JD3soPdK31QR5QtGVeS2vWFoUKKFCyMJB",
+	"2j7a/7ZTp2G50Or7YWn3GFgNE3qYsOrlDNU53HGXdlx0h1hyx1FPu0Dqz1z98lV5tlC/HgO8y16usr2y",
+	"GNvN5YqVxlVvsiQebo5oQDSw+gOi1b0/e+2gAtqaMUjY7Ak7fASksaOHcnAfcR6/D3jGPsadaN4ke4I9",
+	"2e4rBZZgAD3hQmS0kRMyleqKi2GXgHPe4b0jrwTm7IpOYBmhdhwUO4oLdF789nKSq4nULAYI3jgsbRR3",
+	"jsnR/rchYOZq6SfqCapd+Y9Cx63h1WfSUMPe2de9P3vtrH73ybPviGPOzaiBc3rrfIFRyMaTzMppXthz",
+	"Z+2RhjPxBdo3d4x5x5i/XLWYXzNCg7ptwDcoOOocP4EyZkjpSy6yDMwsZIWoHt0hAwzMZQkVREiSSTFk",
+	"igyZKTTBgnhhgchCIQw51No635mdksv9GXBBM1BRK+ofztp5/1ALhEGEiK2NSjmw5lBBPCELjr9FJgVv",
+	"fACF8kHUuarSvVPndlxjxzXuk2sgtdlSO7pXnajkYwtKDOoIMivqUFpuoAt24IyFUVl/zHMPrXOv9XDT",
+	"zEM8nv9SXcSbLZeZYsk2lljHauZNsXPWVbIH4fbeBAuZpQD4U1XScBhjqVizgoTb8+WoR1sHepRHbqcM",
+	"7djajq19bspQJUYi1ISWcbgC5HkZpFqRcuW1AMsyFmoUYynasGCvz91yRb0XQiNelAjTX0RwRDGfBpLr",
+	"13En+O+iIb7ccO2CLF0sUIsgWCsgSk7GWyRKziHhyvI3kqjvpXJpumhoj4q8U+pyMx95R4KlSH1GoKof",
+	"WtBLIEeXxjmiEIDtXurMxVxBOSkf7+UyNWeMqqWEDUzVz93wbxyQfMdUqzLYJgrmsizvjYLt5LYdhdlQ",
+	"NIrCL0Nv27zYdFHNE/F1bEubctU6UNiLo9YkryFD58wlMfiOPLVwZAmjpdKTIGK0yN/gSnfJe6hOSktx",
+	"SzODeAG+Wh50rq+AjOWaOfdjlzx3BnBNphCk6t5IhpQLiDrK4P2epoE3syfmaGPbV9D3OApLSWCSKwVo",
+	"ESUp7BDNGOrv2GMBeAGOT8UgJT52iBlchWmIjXW7yhJn05HMAhmqRqE/vyvKe/upIHXjRNv5fQcgbUP+",
+	"CdX2cO64wBeYLr0L4/kENPpztpDGuDZ7ckI01nPULkQGzNYNqIO/8UkRFeGouotrmcNhgSJNDnlQ899Y",
+	"RDLKU8CpQcg+Yux5MD2hZ9qwMeFjGANgrR+TOGXacDGLSRs4IenPSJ+qRKbMmSFfYINHmsQ8zbi46poP",
+	"Jj4hP8kR7QkMueGGGCk7UdHdpV+kmLT7M3L+6pzwFOFqPG0jr17YByZyyhQyLGjbE9rkqZ2vyMd9X+bS",
+	"d4BRPMTQ/l7KvAE7HtPJhIshDIzYjRhJy2ml6Il3tvtz6P6RdnOHrGv7bi4GXHDDLhM6nuTaAT9pri95",
+	"ejngGbNLomPStn87UYHgdHrCDkdY7WUCJbmrbNqOmaOfGPFL4OEiNqk/A6wYqPouc4NWfbvlXPeEw4C0",
+	"24f5nWCuKWCTfNVfn1kD5biAD4Pv2Lvdh17ywVf2BERuORmEF3IH6lwnlTqkvuqobeaQtLCEKsnksCdc",
+	"YNUlNos7XfJdnl0hxNHAyjtDSUZMsQirVo+UzIcupgsq/e/hW5TMDfMYkz2RUg6VtiZ1QsRLeNU7vDWf",
+	"oOQAI8NBFuzhphLDb3xSHUABhNPnggKaTFDc8fDg6Oujb548O/p6schjrdjwG598Ji6F57g+ey+4nkjN",
+	"10kPrXtkJ7J82nDROxnnfmWcIDp2EwUdqZxnZFQTCowL1FcPqgaCxhIxKESCrrceVgEU1yhTWQW1+QVK",
+	"yDg8x0vNRcJiVIIREpIDC3ZoboZDzpM2gEjnUAmhow4W8+YiUWzMhKEZ0TORAD7eiwLT0XK5GQSIZamH",
+	"pZwwOckY4DMOARbCAV8BmCaJ/3PKEp6y9I+WLfTy/f3DZ4kcj3NhiT9L/wjQYXETpNs9wSffUvHMYAvv",
+	"vXCmNtTkeu3O/MKe42PN3S6Wol6rW3zs49KFcnKeldCCsj21RcMr8Oe3UK67ulP2JA6lmpF2QjUjqWR4",
+	"1MfUGKaaS5m7x5oKdT/d365Qt4MrL2uYw8W6p0Lmk7yf8YS0Y3tf4w6RikwUv4YUwxgva6esd1s7IOih",
+	"Mho3776UGaOi8d2OVHgs2ZgmlqZJgQY89mGSUS5YejkdzS6FNHEHUhrANpkL/7AUrHFors02Y3P1IsG+",
+	"6UFuAV48pGYEy1D6QdU+0+YDQsWsAw8LaRpPV9Dv9gP2q7JR2Xf3EHKTO6r/Xh3eunXg/ciw/Z0OrQAf",
+	"rlu5E+SuyKChnluVyTaNv8KnP+mS9p6SrwPpVgWB3iG77Rx5X3bV4+p5D6T/QtpvhnXz9UiINlQZTWLF",
+	"EsavWRqXWM4uahWMcBHGvvZZEU3gdQTbSxGietIT3iAHAN+BEA6Qz0KK2VjmuktinfcBE15dKpmxuPSq",
+	"eIHe++Xsz4jBRmKUA2PfBuqkFEA4Dvm+7W14aAkKAdFdk04zbNqXVSjFz+ZhwNb8219Z3bTBKLZQHmVX",
+	"RHlXP2UHrrYzmW1QDoVWOWE9I5wzhD3+3f+1tJTyabVry2uWVPYP0ggKPcuX9Cr1KPstIKNi+Qdq/1/M",
+	"aiPo7osb3Vdo8LocYRcavAsN3gGl3bxu8hp0cY3KyJVelpWHDEjqQ5ZHBltykTVeUOKgUpD3kfcE+NA5",
+	"Fhxqx+/enldr4FfZxOOgddwpE9PDgsw94Ssyk1PIPnHa0nrqk8tYKetd054oFJu6J5rhye6Nd9wfQJmf",
+	"0oNAlK2tzewqP+/0kh3C2U4HuudS0TfVgR5XNBS9Vs3oh5IMak2azzG8H1whUk5cAeh2HHqwLqmJoyKI",
+	"VMhpB5j4SE5twxEVgmVxpyI39MSU6rVDDRxSGq04EQHbps8qPrrIVSucMBU45SowaJ0T5++hRDE5YZZq",
+	"Rg4X4YMpnxKQM2CVTDkV9fAyVk8ujIHhPn9y0sGWBs5wTptYOx9APihsBJULt5MVdrLCTlbYyQr3YC8F",
+	"UJiKalxwOKcwbiw7jLg2Us1WFJIu1WcsShwRIyNi2AeoHyXR39iJSBgRiDq96x98iJMJE+meVeO7S4P1",
+	"fnRj+icqfzc/9TWKg7qV3UVL7KLHd9bTMCd6LK+ZRodP1Qfk82sAdxhtjWOajLhgn5eFdTlF98xVfYaa",
+	"4GkK0J9QGzAuJ3KZyFxY/Q9rFcInh71dtCF9pnnKIFwSkr28htcTpYp36sNYwgfbQkKBf4yCjTsIxgEv",
+	"OcH6+lSQeK6iYdwTvs6FVfKMmpVhv/Ao1sivxuTIFcZkX0M98lO0iuaxqxfOUnK4f1DifRQzwMYsRbP2",
+	"4f5+iQxuu+2JXPhYxHmwENcHZM/RzF6oGZFu6XhtjvppWqij534AX1bITTGtUht9aO1zfrdMYbHGPTux",
+	"x24EODU7+/U96qT3G3G1cOF3u7yzPHyiloed+eBTMh+cpimhAf1o91pjK2PJXquzjdEg8KZ/fjJmHMc9",
+	"4YOmyT/+7e/2//7H/4YMIHWp2DVn0+Brn0NEgv+1DftgjrGO2pRqkkrBOj1o8o9/+39I9X//+Ld/c73N",
+	"/d//+N9kISWp7NzyePhZYODZkF8zUbykocum9xST+L8XX9kTy35tWiBcB/RunJByyFgLvNMTsMynpaXq",
+	"irEJ+jpsYw+44Q5ErJiWWW4nGrtYPBBVrUDbn1nJedwlZ96V0hNJxqhLnimfbIjYawfGEjeKvjSjjitU",
+	"hz6ZnigG6kX0Sl4WHVIuugStYVbBBINWmrLCt+Rm4q0yPVGZvaz4gorI9mI5uCZHh4eEGhL/4bH9Jj4h",
+	"FF9kO3dqKqgYPSh1AKjT8Nj+txERdGy7rQBbgYJre9GGZozErwZ74NKJ4amDwzrp/qK42J9sEMp2clU5",
+	"sU/cx+TzxNCMsZPwdhLezre0Ew7vUjj8WV6zG5tKvbwoga7kE93oUHojDdMenKpoHxGaKKl1YJyqx7Ko",
+	"oHkdW+HAxYQ4zIoJA3wvKENr/2tImjN0SFlJQGoWpJXZnyDlNqPadLrkJRr+xn6AYD0s0tmsjNoljhB4",
+	"tl+iPQH+hcOGQntNxrXV0pugKWDu7yf688CmCCApHum7AKWovvNFkFQY212NG99pLD9fG2DCrfq5QSmg",
+	"frLlOYYzggJcmGOe0lljinnOVqaXV1OzD/bvOTXbrcFaqdnFSuwcjbu07M+ZCwrLeGoxnPAXpF21IMtM",
+	"X0F9871UAlEPeCA8WzJAbidCk8I0UssCXwWNiIvoWBewyXK8WCag5UFQJCI49cQchBPZBsGp9GjpmUhI",
+	"QoVlf0MAZpxSlYKGbfkjhJuQjFpdxbI9sIR430MDvwtn/ZnAMS3s052iMq0aAWyNZuqapSG4z13g+tT1",
+	"d8XF+l0Fm/2Tfa6xVxe6u03Hz92jjX3L3NjDuk3fb92j62/MCMKbNkXKKW7ynULlNA92HjfnpDB/4eU2",
+	"IyoCeoO0ZeVk7hZdJ5zNPznITnBi1xHmwqXbiXM7ce5zFufCs9yMtMOrQoeX2ipfN2Pt2LtDE6ggoXFw",
+	"BKUj4PLHFWOFY8xtLAMJkOFVQwY1JdSOkII5HNASWofYo4S+/U6EIpWHyXFvj8hITuEfwg1hImUOKJwN",
+	"BlKZnpAY3XP28vQF0QnNXBlNCROimavBUVg0NDVcD3AduuRUEMcx7StjxQbMUvO4JzBPhfrvaBaT9nTk",
+	"QLadsWNKNZlILrBMpsuxFRKTYoqODb1iEOHV7YmKGFtBERJyCo9bCTjjzCNrT6g2EennBsEVkXFRQQb8",
+	"mpExF7lhuidc40Fu8vq6megBCEjnlxG/FEpGD4IaFK5ok4ujbLLDDtr5RnbYQTt/xSrWvhQ/SIQUpZm/",
+	"1xhnHv8efPJIQinLmGH1Ffqq7yool1UpxlxbvtYlr8CRPwTm7mtQWL2jxLTQxrJcwxO9mALzAt5+j3yp",
+	"uZzzUQPuYLAAbqK7Gkq7lJJ/5oLGq2kVXuu1aVXUgGdWJT+BGlJjMq6FJLtPwnJPqGSbSZy7YJodNtku",
+	"u+6mZhXAJ1ublq0MDQ6eWBYYXBXWHgijrEwS0zECFU8ymrAUS7tAXbETjFvlhgyVnGowWfREbK+MS2Ir",
+	"REEYQZk0ppkhYTs07JQmIaK49nEpkJoFqCkQVYo2Gfwp/r3X8t/0Wse/9zA+otc67rUS+0Taa0X+z0sh",
+	"3U//+Pu/91ofP0LUafG4sGMCT5+RJB7TlMWuEitE2WZSczG0g2dd4tBswOvobD10SmcoB4e2JCOHWNwa",
+	"h1sZrcizLG4GRnso0fhusdGCWT0IPNqGZpsdSNrOALMLTt0Ze+5PgfJAaRWhA4rkABcDZuSZyEobEMTr",
+	"PP7d/meV1eetr1luGz/SBA8+5pNoOi6ULsvQkb3sWf4CJY+oIFAYFzQyfIEVCtpH+08CmDCESAnKiDuz",
+	"kq/DnjGvt9RZit5ICCT8tExEdq12tqGdbWhnG/JxhUuNQnBfasIJG6xAjcHntRafeyEQ92Tqgbk0iKeg",
+	"geyE0Z1xZ2fcuYsQaESkbyRUm5EXe49fvWhta4LxRo8iLaG0euBXl/lk3uyRSsGccUMxzN019Y+JPMs+",
+	"xt0G88O9y1t3a3ew03kQg8MqUr4zMexMDJ+RlLqzGHw6YnWBqW7bzJkICpbRnL0D73hs5BUDelIfFGq5",
+	"0bOvj74l/+d/HXWPuuSciZTEQ0WFuTSzCfsjmgUuE8VSJgynmfaYFqWnFnwdYDnQLFHM9ATjYBXvz8iP",
+	"FxfvyHdU8wRMDrYPX3xKWdoYuxfwFJ0J/jP2FPtoyYFU425PxDqRExaTtp7QhO1pZtmNYWmHCKrAR2Eb",
+	"w5ytWqFd+GdlqNCFPglgKzDbFp8aySzVJIh77RLY/iKBF9bGrT8Jlu9p9/AEeLkakzEb95nqiUyKoc87",
+	"cHlRbEwR7kKT9tHhIQK/U1KwTZ9MnCBtt7xD0cT+AAXpr2nG0554f/H93jekfbS/33GVuxyoHtVkomQ/",
+	"Y2Md2Q9SuCxeF7nqJYHmUNILODDrcuwPe9PpdM9Oei9XGROJTC3XXZd7wssKknq32HQ4sRpWfUr6jCq7",
+	"T7bFvXHp5zQZMf/rqr6qjb9cK9Gt7PTb09yMHNH+GFU6cpdjQ+nyHT7VJOe5q0I4Oj8pgVvqKM5eQDod",
+	"8WhXyUbnhEgVod/VjS+qkARHk5bSBAIkYWek3Pr4HdzN8as9MM7WzjXJxZWQUxERxa7lFUuBzQNOBfA/",
+	"22SqpBiSduw2+hIfjju7vd5ir6PWL7/8sndaSiJsVRcL7fG87ATlexCU62J1nJkYpbU23DVy2N33dyqg",
+	"tiEaoJU9S9HYpTI15rS/W4LZUo1NJBcjxRiZ0hnk+uQgnh/3RE/ska++es21+eorFOkGPDNM6QjTODHW",
+	"ekDHPJsBFkuEmHjwN2K/pT4ZnpDbT4e3vSZUkG0S4mFmUl6RfPLVV/b1VBAOiz7gTB378uiplekjEmuu",
+	"3V99qqx8GFsaF2dj+Jq0GU1gkrngf8sR0MYJ/SnXRvHEdJx86/J9Pdi08kDBbkznjKpkhEOCZUSz2N/i",
+	"CGZh1Rlqb/Ux4XYDTTJiGlc98jthV2Di43vsoGw/OiJ8KKRimiRU4+7YUyiMJu1e679J1muRARepJvbT",
+	"f/x/vVYncslhtjP+gUHDv0qix70WiPy2byMzK34zbYcmocmfpBjB0/YdioorTdgHmpTDhd2EaCpR9O0+",
+	"DvLffpvZfl3bLjklGpYkWD5G+vZQxJklinHRrUtvG+QK1AR7KnQT9IG7HJ886sEbewTcArQ1Y4T25TXr",
+	"1CyLnCtGAUsULo09JJpIyNUjCbzQ6nox/hkTbUmCC2ZDGMP9pnTsv1VSsCu4OftRa8xF8XndFPJKXuad",
+	"YjrU9adktj4mAR6dM5mx5g6Hiqbr9/gDtG7sDNG+NhzfOT60ar0/g2z9plUp6HPTYTx8+nT93oC+30ZP",
+	"jj/cRlfIXTbq6S4dvniw1kE1cKdrB2iwAzT4nM3a7hg3YhlEJEMJ0tJOx44nhWDhpXb/TTOoAdRYKeqP",
+	"GLk0kWgNyRRM0F40pYph+ZRm0RRrZQaIxQPOMleaxIoVlh3QKyY63QZzK1KGLyNpH+fyMPn6bh2X1xyZ",
+	"UodzvUvR37lvdyn6Ox9slVktKTcx8WR6kTVVbUqPfy/yqpbGY58zX/QLAYmNJDEXNDH8msUnrhgA4AJo",
+	"Q2caLBgejp9cSB/8M2FKS0EzklJDI8IU1SwAsmmKtr4frjO4h1DK5XQ/ZbCiUPWgXJFdEM6Oiu9CxR+I",
+	"nr4oruRystoEHRDUGlwq658KpIb+4pN2jJ8vqYk7ZEQ1EdLbdy0pookhKTOUZzoK7NkanayGKbvOJGMD",
+	"Uxuffk8k9Z4i1NcRp3ekdBelvotSv4EhBGPRl9LAzYgJ3tobRKTHBaFrwgTokp/lNRfDqtFFYHiZI8cO",
+	"YdE7aqFCVVMc+gNIoncbiY4TepBY9LVsILt49J0ovEt53xlP7kXYL0LYt7KfPEYWspfJYWOojqVsgP+e",
+	"7kmRzbzRRA6I5bhFCE9Z9wgqNkGcx0gaqasFKbrkDfAu+0gMOe8xxot3l4RCIPV7LYefWkjEXSoIxaTX",
+	"cWqCExzzendOzV26/T+N8A8UZJ4m/jKSQJswrI72sXrbAoHcNic10AGWUFYwhdSUO95Iwaj1yAK8LNEm",
+	"TyEoaiTB1JKxgTl2Rmskr2tYXqLS7tITlmRjKgumQ4HtHBaVO4IeAsBDwVuI0HPkZ65sCJsRmknBemLK",
+	"lCVUyhA5iAo8Mzcc/3RRTxCeHNJrh0U/hiC/ADjem/C7PXFRmPA1VOq1zbgiPNWRU5QiomSG8YQQ9VTE",
+	"aAJGGtQqnBHFhyNzEryjJxIqiJDEZRf1GRnYG1OEPUoVLGKXvFQUoM0SCrV2+4zkIpWCBbyuJ6rMriby",
+	"z/byT+M2qBgOd2rSTk3aeQwegFECySlY4yNddXZuqkusVczuYpFThGXKPAmuKg3R8rJ3PaEZI+3CXmZZ",
+	"oo8d9U9gJfewtnsl9QDZjuWhEZmOeDLqCVB28CXzJVmIZqyzPHr7Ey9fdzcV23aVzx6m8tknVDOsYgrY",
+	"FRDbqaY7aOwm5xReG3dVAq7kqndtgJN9KworqsPL+PaciW+uwLqdYpVtH5M4431F1cyF/SL3jN3zUyxE",
+	"W6JMQcTwQhMSh2hTMaqFMZ5H305iFW6FGmBPrIu92SUvQeG108BM4CbAvKXMHorUf4lc3k5sKXsXteX5",
+	"EVOEg35tGll6AaV1ebOa7HeNI7gO24N12LG4HYvbAQSuBAiESptgmsXUPeAQ5ErIqb5TY21jhouHfyrL",
+	"Xi4QNCMJ1VdueIJ9MJgK3u617NcjOXW6JGciYWRAuSJTJkyv1ZiWch/wgPeTlGJn8jApKSuhAae04Om7",
+	"hJSdYfILit/YBWF8MiiC9mwyksqpADg8AMxYzciWaGIQN7EstSUINnNR1vAIoWIGdY59dstYXrMUsiQx",
+	"xcWlVjpdM3JwJELnY6Y0AQQHErvHYsKumTDL81vewUg/paICZzj6HXTTTrz+p04QgdCrpmq4kNgWun3c",
+	"NS7cPfD0shSRP717+cOCuReM2sJgd5GlNpb0eD8L/43pgNpYuXkg1THRf8upYprIQU8cfWMl7acHh2TC",
+	"P7AMsJxIzNPLhKo0jgglB18//Y//efjsCbEMSlFuuuS06JW0YzdxMCd1yJAZDfCjYCCajphic0O2iyuM",
+	"BwytwJhiX5eTXE2kBkyoAvuFzBhVJz1R1GYBcEHISTfwEl5S5Ygc7R91yWun52hDB4NyoPARRwoDtXoR",
+	"uwaHAvOj81YqJPLOV8YLcl5aqSKHdeqsXRifR01PjKU2AHqXUp7NSEIngIQBQyCUpHRG2keH30L9OcKN",
+	"qzRjpVTIr7c8g+pRgd4zM/XgRUWSzv3whSBTZ3VzGNI5/439F7BCrWE14mM6ZI//OmHDqkZSeGj6XFAw",
+	"aFVAho6+efr1s0UfTa2SYq/RZwKH+s8aOxG1/issAxNmz0rCe28nhYd7WUcNT+1Sjr4c7lpn+ArJ+rJs",
+	"pOVc916Tkgr87v+fvWtraht59l9lihfMOQYSlt0HqP8Dm8uGqiRLBbKXKm2hsdW25yDP6GhGGG+K7/6v",
+	"6e6RJSIZQwLhojewrbmrb/P7dVfV956QQsNMxCMzlOlpZpR2schBY84tggl6lR5pOZZKC5kjQs7rY4Ll",
+	"2SLFTG3UDKmuuv8heng1k6mhKzDDdhJ55/EctNRDoISKde/EhaAhNbdImLiU+nT/Tsod85/8fH4M/QlX",
+	"so39RC5oR37qgmddMY4ujHZzv/SD90qpFMVQpgJVDiUhWEllFg2O6ocFepy1TLvDSkEz77Ey1qspZkb1",
+	"O6icBfnAuTj6+JsXe+gZmWQuevHCc4j7gv/L9Dje6HNNDmQ/Ya9xQMYLGel4WqRO+Q+2seBDIp2MqTIH",
+	"alXvUxBrWCZUKrt0x/qYGJ/KZ1cNz3gv0lLPKSg5KFxt1MqK3Zc/ew8aB2683xl/Ojg6+v3TyenRu99P",
+	"fj/9cPDX6a9/n7w5junXP/X9QMNqtj1xdPjXm/f8yM5OWFBK3ZoAlrCgGYWGlI20K3INiSgyBOT3RQ6b",
+	"XO6irCSCAU5w0i+M6L356/BtX/x2dMzpfIe5yTJIgi2CsPvqWVLamYrpQnsZ0sotDogkuyX1qzwPZ6S/",
+	"WG9vtUSaEt1hv2WxFrRnKj32WRfakEdZ9HZevNjA1BmYG8/O9TBmzZkYsBESCJgUTqYT5Px9Baw6nBgL",
+	"otCp9/tjvwm5SuA/Xv3HmC+vEZx6VLgfYBDd/JryK6TJn4u4Ddl9ZgoW92NLvIaRLFJH6Z3Q6j4tMi+v",
+	"W8GXtHGrZ6zFuAE904CCwRxIcl4Z3UxyRsK2AQxl5k9acor3Ai3Iz6tRhRUgrLxMRgxBO14w/0pYrnwx",
+	"CjXZ2d7nFy2c/HUrZipxEzroijOxCEjGUF/mF1s/t0N6vLNw0TItUwxSnpiaFlPMwDxVmv5ezFAX0wHk",
+	"dzPDCeAH5RSdyW44ufldTe49Zd//Si6sJg1aocYsHGqjTmjCa3sjmVooxzYwJgWpA6SqzYshffY/dbeh",
+	"MUBc04QbQev0qhqRtO4SxeYntjTitvPLzsvd3RdNb8hagz6tDzvLvYx0inyl8uLt1h0ufDE2Ttb+KX9m",
+	"Bv8HQ/fwfDZmPCxykVSDAUZTYTRM7FlXiZ2Ddy8O3st7OgrBKEbobjgZBKnlz5DUQKAtaR0eifyer1s7",
+	"X78DynSJTp5hcOAzGvUrxQKuQ9Zs8rVqK9fhrckpKzlf/XoFCZh+qxY9IENsKufI+LaQIAPBO7m6ap7N",
+	"Qebkny5aIRez1pqZaS6XEoRuyIC+7n1mNNi2rrlxfcUTu1vX7hjn9TfIfOWr1G/UWWFebcXe+Jq8w/x0",
+	"mJ8nJgO/6W4xvBjf/46xKdb6iTNx1KRaz+RiXMg8UVKv21BmLFC1goC1mFYj4Qisl5FE2MY4q8ptDeMz",
+	"w+AXPylSfDzAeCyEcC/Of4FlLB1+CshFegRA5dgQIrT7Yrd0O7Uweh/jwCinx1Jp66U6tq2ciIeIdU/i",
+	"phjb8XeXx3dVSaIyPros/SGO6WqSXaCn4Y9Xh+zspHxnmj80PCkmBLyJ9rnORG/nIVeRkK4Og59c5R9z",
+	"GX2CfSonhng9k5vpvtBGYBCSY4ziGECLwdwrF0RfcpLzJdeFy/IVHtEcnlGyQpzxStXXcGk6pmwn8DvE",
+	"4PVWPVJlrwpW+53t+SXC+FxZ5eydZDEM7oIUWSqVFthVnVIQsj6V0+eIChMLhjJN+wFNkYA9i3RqxqHm",
+	"D2dHlOmZ0mOh9B4WUV4k0vBdnSmdiBh7jpGvQPmvws16QHRE2sq5FRWwP/OD/etHqQR9a5jx7ySgQJQt",
+	"CcVNjgIRZv/wXT8NFjBOZUEDvkvabyUlUZvjQKdp9iP8ho7/211rdPzfp+YA1bI5tWRih+HZomiH0u0J",
+	"nILGReW9/UUlp26ewaX/63L7y0ilcNnqAB2w8zPCLMBlVIyy2lICWgvIAhuAzP035gy06CXgZyumUssx",
+	"TBHRdvh6cyhzRN3jAO1G3/tAXk8mJf8MW5+YNLGk3D5/eu91m1VjDcmeiK0ax+Eyo9AZFv+M9EBa+GW3",
+	"yFPx7sPBq83jdwc7P//SF2cwhwpeLrRfuoy+cQvDHDDkwxJ8rM79BJSzkd79SQwn0i8lDdeMRPzbm5Mo",
+	"0t5smVz6P4j95u0X/x9cZJcxZYLyv6Bq/+mcQkp40CDpRzogDP3vEEKzsUhV7Ec1M/mZFYV2KhUxXGSx",
+	"6H3W6sKP1ujEYtH7qbJW6XFfzHKjx/1IOznNIIdEmFzARab8n37hJGMexe6Ll/tC1j+7sjBmppEJgamU",
+	"K5/jUnmzJEALzShUiVm3gQhYOwKJISCisM5/qzTfV21FGr1qagZSi8OQVBHRr65Y6qvHTfsZaexzr4zg",
+	"UVd2caV2lbmIRlxgJ/YpIotHnKkjnOmTzje0sA+P8VTeDt+ITx2+Zmm32s/Zzi1zQa/84FuVrt7L50/v",
+	"X+GZ9gb16s+88SdufpMnjsM5vINKaR2bsmNTPkc25XOIdDTdRKLU9tYEmwpeYS0LBTfbQueQW2X0tVbR",
+	"CaPv+wtlxI+WIYUqAxEtAW9RiBicHMclweD/C4NkilFupsTywOfWrYjPZa6kdjZmVJxCHczIDf+ubuyR",
+	"UqMrTo1xZMb/owZH+kOkmb8fq+m0cH41Y1bWZKGtWzH00oIzVivHRsdV2qOtmidkvwjKhhAmHmAmi0IG",
+	"IYCNlsfu9Tr0D2rpYavSMMhO9Xaqt1O9nep99qq3ovhuoYeLQaqG21w2YfuLTYvx5XaWQjKGVu370bCL",
+	"qQGQ2ld6b1oU+kx7DYk1nql0T1mcx+QYyC/ZfYL62RL40vrpsg84Vbpw0Ax/xAEf0QBvqqjur9pzdZRt",
+	"YJdwvUyL0EnTR1I5uoFLgTvIufncohZJyZ/AzEoYF1FaxIejTX8MN/Ecxt3GP82b9WenjU5KDHwFO8PF",
+	"DfgV6VeQoF5AVhUTfdBws93g+YVevLbCK2GlOdroGxEySXKwtuRIevevQghOi/HaVeRjlS5Zrb7yU0P1",
+	"laWqc26KTStVsjmDzUQlq+vQk3JVFsXxlIOp/apykXQCa+wlMFQJw1r9p5GmZHMzvAAtl3pgZJ6IXmz0",
+	"KbV/ip/EGyV6yjeEJgSXcfBP+UaUHlP+ukjPcuMgEB56MTfEmx/7LYjDP30Rvg7t0vfhv1MHF873jhH+",
+	"oXQwNvmcCg4i75qDw2FQvVgOHdKnY0wPCBeIIIDkdDaZn2qDbTnmZdMdQqRzGII6Lxen+mW5br0acWOd",
+	"Cv2If40GvgyYmJmYSj0XfkNFtDaFSDtjorUtcejY47cTM7OL9OZ8G4QP4CWE38L1yupQOQuuhsgjj7Ti",
+	"F1TkYE1a+DPSL++W/F+2GEyVc5ATO3Niwiy2xFGuzqWjnmyfz4zXQ3Nwka4eEvoqmF982MJG03RkloHM",
+	"2yyy/VKbRVpZ4aVG4aBC4c2kN+cOlpmBS6IR75V1f5viWKrkT3itkhvbd7cpmvGwTMZf/au5StElfIef",
+	"oO3wnBF87Qam7MzLzrzszMtSU7PuitbmpkBl2xczEIlKojWSjI/assxhBHku03ZYfLXcJDOkTOGGZko1",
+	"MGJqATCH8rJSmsICBDMw0oyiRy4sXzBYtkHsOtWX3hODeaCnEn0rQwYVWNGLsa7Tf6YygWCSpcZk1tul",
+	"Kk0xkUtqLLSp/k/ltB9eaa2GWliV/NDrtjX7EH5/qlavwfX58+HrpnwxtcxHuMatfd6ovFZY9fsorxX6",
+	"WoU5UL4EHXngeZMHnnxhyFLu9Vma5iQnk2sRhSzUW9XEMQv9kPE3pLoPqQb6IvUHAZJQAbH8RVAXmONe",
+	"OTQ+pUiVDZj96b4weYJoNy6T38yQ4iE8DpFezppABVzRsLDLJG1hVxa1tBbH9NDdSlrqahU5y3PupGwn",
+	"ZR+HlK2zpZbbthUJGmQl+gGNFKWPAJzPIMby+bGwQ5OBMHpRY2MBsnFV2Wm95V15k5rIP/RKPg32D83l",
+	"x1QB5HVsuVXlIKP3gjhxQ8cE6qThjRk9HUHngVvVKKGvWtIHSSJkeVFmamm1GlVB3Y7e/lK668sIOdx+",
+	"m1G9XyEzhJ8WzqoEGk3sRpTL/eiK+7raWEVidykl7++CoStE9HiMXML42SAPGq3ZG8kIehlvXT1oS7SY",
+	"yVstRXnuSZTdXz0emtAPKcizkunbleTprNgu3W5nMa9kMb9CSbFcw7QbydcBxb0hHKqkBvEUKlgTZnYO",
+	"bokBfEuY9wM1gx8kHLwzhztz+LFKtICTbcyz1SjuVsAoV5Ej9MG32tjLK5Vh9qgaDJVFo7QltUf/70vR",
+	"23nxcqOs3YVxaMwHEaCnka5LEPq2sSAV0lOlyMHlmLjKyhFsIXCMMGME9ag3umCZAjfqnxxIC4kwWvR2",
+	"X+6QqOekFBiBRdSMnQSw2sZWpMl7iMutw9wqBOwlb6K5lBW2c69K4aYOxW10Ac/r3lPx3kARlVVg8Di5",
+	"ibL75WHq3IxHWhhm6f5rmJVve+0l7i5SupRqXVXYzhP9fnZbY9mDRsONNSWXF7+S62OB2r3WkrvWl93m",
+	"tttBVR8rKaeXYZ5Iyv4RmntO2aFx5quAj8Jid+ijLlLZua5LJSBlwr+95PsGH7Z9HjRGyM9Do0Weru2t",
+	"ba/11y42A6mR6476n/KovqJemDPQlIDw4OiQr8hRKDDQ0ve31lKNl6/dmeFYu1evgfBtSwMZmCwFRLcO",
+	"cpnPcS2h+jxTIBpLFTO9Ijx7ps3MCjng/BaBv4nVwPxPjZD2TGi4cMg2rXSijYOmLioLEna9nHIPTwrd",
+	"v21U2uLfN7T2DmTqJqGhvNAaSb50eiotlEqtbdXCgcNsncjlXSD2+wJGI5PTlljplB0RdLnSQQ3Q/HUX",
+	"b2sU6Doj2AqKQ0w5ZSekqZ8E7yOuc4XmW+kzvHQN/R0X+TnMbV+MzLCwYpybIqOUWxTNsGCpay4S5D+E",
+	"pGRqV9deTjOpxo2zeiOHkxAH5xOzXkZ5ILnyFldPIHtsX7V4JMdgS6p3qBBsptNCKzfHwhc1mnmlSaJF",
+	"Ne8uR3j89Iiz77drzCeCg09zPaxOmwJNjUNkAhHlnsG9VHmZKTSDfJElNLC1rfqXyzwVU8i9D5qm1bFT",
+	"FpvLfy7/GwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rapportlib/rapport/api"
 	"github.com/rapportlib/rapport/internal/photo"
+	"github.com/rapportlib/rapport/internal/photozip"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
@@ -413,4 +414,76 @@ func toAPIPhotoConsent(c rapport.PhotoConsent) api.PhotoConsent {
 			return out
 		}),
 	}
+}
+
+// exportPageSize is how many photos an export reads from the database at a time: a page of
+// 256 px JPEGs is a few megabytes.
+const exportPageSize = 200
+
+// ExportPhotos answers a zip of the photos the caller may see, in the layout of the system it
+// is for. The first page is read before the answer starts, so that a failure is still a
+// problem+json; the rest is read and written as the zip streams out.
+func (s *server) ExportPhotos(ctx context.Context, req api.ExportPhotosRequestObject) (api.ExportPhotosResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	format := photozip.ExportFormat(b.Format)
+	f := rapport.PhotoExportFilter{Size: rapport.DefaultPhotoSize, ChangedSince: deref(b.ChangedSince), NeedID: "sis_id", Limit: exportPageSize}
+	if format == photozip.ExportDestiny {
+		f.NeedID = "barcode"
+	}
+	if b.Size != nil {
+		f.Size = string(*b.Size)
+	}
+	if b.SchoolId != nil {
+		if _, err := s.store.GetSchool(ctx, p.Tenant, *b.SchoolId); err != nil {
+			return nil, err
+		}
+		f.SchoolID = *b.SchoolId
+	}
+	first, err := s.store.ExportPhotos(ctx, p, f)
+	if err != nil {
+		return nil, err
+	}
+	zipped, writer := io.Pipe()
+	go func() {
+		writer.CloseWithError(s.writePhotoZip(ctx, writer, format, p, f, first))
+	}()
+	go func() {
+		// When the caller goes away, or the request ends, the writer must not wait on a
+		// reader nobody reads.
+		<-ctx.Done()
+		zipped.CloseWithError(ctx.Err())
+	}()
+	disposition, noStore := `attachment; filename="photos-`+string(format)+`.zip"`, "no-store"
+	return api.ExportPhotos200ApplicationzipResponse{Body: zipped,
+		Headers: api.ExportPhotos200ResponseHeaders{ContentDisposition: &disposition, CacheControl: &noStore}}, nil
+}
+
+// writePhotoZip writes the export's zip to w, page after page from first. A patron whose id
+// cannot name a file (unsafe, or the same as another's) is left out, as one without the id is.
+func (s *server) writePhotoZip(ctx context.Context, w io.Writer, format photozip.ExportFormat, p *rapport.Principal, f rapport.PhotoExportFilter, page []rapport.ExportedPhoto) error {
+	zw, err := photozip.NewWriter(w, format)
+	if err != nil {
+		return err
+	}
+	for len(page) > 0 {
+		for _, e := range page {
+			err := zw.Add(photozip.ExportEntry{SISID: e.SISID, Barcode: e.Barcode, JPEG: e.JPEG, Modified: e.UpdatedAt})
+			if err != nil && rapport.ErrorKind(err) != rapport.Unprocessable {
+				return err
+			}
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].PatronID
+		if page, err = s.store.ExportPhotos(ctx, p, f); err != nil {
+			s.logger.Error("photo export stopped", "error", err, "request_id", requestIDFrom(ctx))
+			return err
+		}
+	}
+	return zw.Close()
 }

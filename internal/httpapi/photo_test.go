@@ -25,6 +25,7 @@ import (
 	"github.com/rapportlib/rapport/internal/apitest"
 	"github.com/rapportlib/rapport/internal/auth"
 	"github.com/rapportlib/rapport/internal/httpapi"
+	"github.com/rapportlib/rapport/internal/photozip"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
@@ -829,4 +830,104 @@ func TestSignedPhotoURLs(t *testing.T) {
 			t.Errorf("a secret for a client that reads no photos = %d, want 409", res.Status)
 		}
 	})
+}
+
+// TestPhotoExport: a zip in the layout the target system imports, of the photos the caller may
+// see, logged, and read back by the import's own reader.
+func TestPhotoExport(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other High")
+	admin := env.Token(tenant, nil)
+	for i, name := range []string{"Ana", "Ben", "Chloé"} {
+		patron := env.NewPatron(tenant.Schools[0], name, "Reader", func(in *rapport.PatronCreate) {
+			in.SISID = "S" + strconv.Itoa(100+i)
+			if name != "Chloé" {
+				in.Barcode = "B" + strconv.Itoa(100+i)
+			}
+		})
+		if res := putPhoto(env, admin, patron.ID.String(), jpegOf(t, portrait(100+i, 120)), "image/jpeg"); res.Status != http.StatusCreated {
+			t.Fatalf("PUT = %d", res.Status)
+		}
+	}
+	adams := env.NewPatron(tenant.Schools[1], "Dev", "Reader", func(in *rapport.PatronCreate) { in.SISID, in.Barcode = "S200", "B200" })
+	putPhoto(env, admin, adams.ID.String(), jpegOf(t, portrait(90, 120)), "image/jpeg")
+
+	export := func(token string, body map[string]any) (*apitest.Response, *photozip.Archive) {
+		t.Helper()
+		res := env.Call(http.MethodPost, "/v1/exports/photos", token, body)
+		if res.Status != http.StatusOK {
+			return res, nil
+		}
+		if res.Header.Get("Content-Type") != "application/zip" || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("export headers = %v", res.Header)
+		}
+		archive, err := photozip.Open(bytes.NewReader(res.Body), int64(len(res.Body)), photozip.DefaultLimits())
+		if err != nil {
+			t.Fatalf("the export does not open as a photo zip: %v", err)
+		}
+		return res, archive
+	}
+	ids := func(a *photozip.Archive) []string {
+		var out []string
+		for _, e := range a.Entries {
+			out = append(out, e.ID+"="+e.File)
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	_, destiny := export(admin, map[string]any{"format": "destiny", "school_id": tenant.Schools[0].ID, "size": "96"})
+	if destiny == nil {
+		t.Fatal("destiny export failed")
+	}
+	// Chloé has no barcode: left out. Dev is at another school.
+	if diff := cmp.Diff([]string{"B100=B100.jpg", "B101=B101.jpg"}, ids(destiny)); diff != "" || destiny.Format != photozip.MapIDLink {
+		t.Errorf("destiny export (format %s) (-want +got):\n%s", destiny.Format, diff)
+	}
+	rc, err := destiny.OpenFile("B100.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(rc)
+	if b := decodeJPEG(t, data).Bounds(); b.Dx() != 96 {
+		t.Errorf("exported photo is %v, want 96 px", b)
+	}
+
+	_, all := export(admin, map[string]any{"format": "sis_id_filenames"})
+	if diff := cmp.Diff([]string{"S100=S100.jpg", "S101=S101.jpg", "S102=S102.jpg", "S200=S200.jpg"}, ids(all)); diff != "" {
+		t.Errorf("district export (-want +got):\n%s", diff)
+	}
+	_, recent := export(admin, map[string]any{"format": "powerschool", "changed_since": time.Now().Add(time.Hour).Format(time.RFC3339)})
+	if recent == nil || len(recent.Entries) != 0 {
+		t.Errorf("export of photos changed in the future = %+v, want none", recent)
+	}
+
+	// A consumer without consent exports nothing; library staff's export is logged.
+	c, secret := env.NewClient(tenant, rapport.ClientCreate{Name: "LMS", Scopes: []rapport.Scope{rapport.ScopePhotosRead}, PhotoPurpose: rapport.PurposeLMS})
+	if _, none := export(env.TokenOf(c, secret), map[string]any{"format": "sis_id_filenames"}); none == nil || len(none.Entries) != 0 {
+		t.Errorf("an LMS without consent exported %+v", none)
+	}
+	var log api.AccessLogList
+	mustGet(t, env, admin, "/v1/access-log?resource=photo_export&limit=200", &log)
+	if len(log.Data) != 2+4 {
+		t.Errorf("access log holds %d exported photos, want 6", len(log.Data))
+	}
+
+	for _, tt := range []struct {
+		name   string
+		token  string
+		body   map[string]any
+		status int
+	}{
+		{"another district's school", admin, map[string]any{"format": "destiny", "school_id": other.Schools[0].ID}, http.StatusNotFound},
+		{"an unknown format", admin, map[string]any{"format": "yearbook"}, http.StatusUnprocessableEntity},
+		{"no format", admin, map[string]any{"size": "96"}, http.StatusUnprocessableEntity},
+		{"a client that reads no photos", env.Token(tenant, []rapport.Scope{rapport.ScopePatronsRead}), map[string]any{"format": "destiny"}, http.StatusForbidden},
+	} {
+		if res, _ := export(tt.token, tt.body); res.Status != tt.status {
+			t.Errorf("%s: export = %d, want %d: %s", tt.name, res.Status, tt.status, res.Body)
+		}
+	}
 }

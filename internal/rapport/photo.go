@@ -265,6 +265,27 @@ func (p *Principal) CanReadPhotos() bool {
 	return p.HasScope(ScopePhotosStaff) || (p.HasScope(ScopePhotosRead) && p.PhotoPurpose != "")
 }
 
+// PhotoExportFilter says which photos an export takes.
+type PhotoExportFilter struct {
+	SchoolID     uuid.UUID // uuid.Nil for every school in scope
+	Size         string
+	ChangedSince time.Time // zero for every current photo
+	// NeedID names the patron id the export's format names photos by ("barcode" or
+	// "sis_id"): patrons without one are left out.
+	NeedID string
+	After  uuid.UUID // the last patron of the previous page; uuid.Nil for the first
+	Limit  int
+}
+
+// ExportedPhoto is one photo of an export, with the ids its map file may need.
+type ExportedPhoto struct {
+	PatronID  uuid.UUID
+	SISID     string
+	Barcode   string
+	UpdatedAt time.Time // when the photo became current
+	JPEG      []byte
+}
+
 // PhotoStore keeps patrons' photos, their consent, and the log of every photo served.
 type PhotoStore interface {
 	// PutPhoto makes the upload the patron's current photo (the one before it stays in the
@@ -285,6 +306,10 @@ type PhotoStore interface {
 	// ListPhotos returns one page of the patron's photos, newest first, with their provenance:
 	// NotFound unless the principal may see the patron's photos.
 	ListPhotos(ctx context.Context, p *Principal, patronID uuid.UUID, page PageRequest) (Page[Photo], error)
+	// ExportPhotos returns one page of the current photos an export takes, in the order of
+	// their patrons' ids, as GetPhoto decides who may see them, and logs the read of each
+	// (photo_export) before returning it.
+	ExportPhotos(ctx context.Context, p *Principal, filter PhotoExportFilter) ([]ExportedPhoto, error)
 	// GetPhotoMaster returns the patron's current photo and the upright picture its variants
 	// are rendered from, to render them again: NotFound when there is none.
 	GetPhotoMaster(ctx context.Context, scope TenantScope, patronID uuid.UUID) (Photo, []byte, error)
