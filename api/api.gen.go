@@ -721,25 +721,133 @@ func (e PhotoState) Valid() bool {
 
 // Defines values for PhotoExportRequestFormat.
 const (
-	Destiny         PhotoExportRequestFormat = "destiny"
-	DestinyDistrict PhotoExportRequestFormat = "destiny_district"
-	InfiniteCampus  PhotoExportRequestFormat = "infinite_campus"
-	Powerschool     PhotoExportRequestFormat = "powerschool"
-	SisIdFilenames  PhotoExportRequestFormat = "sis_id_filenames"
+	PhotoExportRequestFormatDestiny         PhotoExportRequestFormat = "destiny"
+	PhotoExportRequestFormatDestinyDistrict PhotoExportRequestFormat = "destiny_district"
+	PhotoExportRequestFormatInfiniteCampus  PhotoExportRequestFormat = "infinite_campus"
+	PhotoExportRequestFormatPowerschool     PhotoExportRequestFormat = "powerschool"
+	PhotoExportRequestFormatSisIdFilenames  PhotoExportRequestFormat = "sis_id_filenames"
 )
 
 // Valid indicates whether the value is a known member of the PhotoExportRequestFormat enum.
 func (e PhotoExportRequestFormat) Valid() bool {
 	switch e {
-	case Destiny:
+	case PhotoExportRequestFormatDestiny:
 		return true
-	case DestinyDistrict:
+	case PhotoExportRequestFormatDestinyDistrict:
 		return true
-	case InfiniteCampus:
+	case PhotoExportRequestFormatInfiniteCampus:
 		return true
-	case Powerschool:
+	case PhotoExportRequestFormatPowerschool:
 		return true
-	case SisIdFilenames:
+	case PhotoExportRequestFormatSisIdFilenames:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoImportIdType.
+const (
+	PhotoImportIdTypeBarcode   PhotoImportIdType = "barcode"
+	PhotoImportIdTypeLmsId     PhotoImportIdType = "lms_id"
+	PhotoImportIdTypeSisId     PhotoImportIdType = "sis_id"
+	PhotoImportIdTypeSourcedId PhotoImportIdType = "sourced_id"
+)
+
+// Valid indicates whether the value is a known member of the PhotoImportIdType enum.
+func (e PhotoImportIdType) Valid() bool {
+	switch e {
+	case PhotoImportIdTypeBarcode:
+		return true
+	case PhotoImportIdTypeLmsId:
+		return true
+	case PhotoImportIdTypeSisId:
+		return true
+	case PhotoImportIdTypeSourcedId:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoImportMapFormat.
+const (
+	PhotoImportMapFormatDatalink    PhotoImportMapFormat = "datalink"
+	PhotoImportMapFormatFilenames   PhotoImportMapFormat = "filenames"
+	PhotoImportMapFormatIdlink      PhotoImportMapFormat = "idlink"
+	PhotoImportMapFormatPowerschool PhotoImportMapFormat = "powerschool"
+)
+
+// Valid indicates whether the value is a known member of the PhotoImportMapFormat enum.
+func (e PhotoImportMapFormat) Valid() bool {
+	switch e {
+	case PhotoImportMapFormatDatalink:
+		return true
+	case PhotoImportMapFormatFilenames:
+		return true
+	case PhotoImportMapFormatIdlink:
+		return true
+	case PhotoImportMapFormatPowerschool:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoImportStatus.
+const (
+	PhotoImportStatusDryRun     PhotoImportStatus = "dry_run"
+	PhotoImportStatusImported   PhotoImportStatus = "imported"
+	PhotoImportStatusRolledBack PhotoImportStatus = "rolled_back"
+)
+
+// Valid indicates whether the value is a known member of the PhotoImportStatus enum.
+func (e PhotoImportStatus) Valid() bool {
+	switch e {
+	case PhotoImportStatusDryRun:
+		return true
+	case PhotoImportStatusImported:
+		return true
+	case PhotoImportStatusRolledBack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PhotoImportFileResult.
+const (
+	PhotoImportFileResultAmbiguous PhotoImportFileResult = "ambiguous"
+	PhotoImportFileResultFailed    PhotoImportFileResult = "failed"
+	PhotoImportFileResultImported  PhotoImportFileResult = "imported"
+	PhotoImportFileResultKept      PhotoImportFileResult = "kept"
+	PhotoImportFileResultNoPatron  PhotoImportFileResult = "no_patron"
+	PhotoImportFileResultNotImage  PhotoImportFileResult = "not_image"
+	PhotoImportFileResultSkipped   PhotoImportFileResult = "skipped"
+	PhotoImportFileResultTooLarge  PhotoImportFileResult = "too_large"
+	PhotoImportFileResultUnchanged PhotoImportFileResult = "unchanged"
+)
+
+// Valid indicates whether the value is a known member of the PhotoImportFileResult enum.
+func (e PhotoImportFileResult) Valid() bool {
+	switch e {
+	case PhotoImportFileResultAmbiguous:
+		return true
+	case PhotoImportFileResultFailed:
+		return true
+	case PhotoImportFileResultImported:
+		return true
+	case PhotoImportFileResultKept:
+		return true
+	case PhotoImportFileResultNoPatron:
+		return true
+	case PhotoImportFileResultNotImage:
+		return true
+	case PhotoImportFileResultSkipped:
+		return true
+	case PhotoImportFileResultTooLarge:
+		return true
+	case PhotoImportFileResultUnchanged:
 		return true
 	default:
 		return false
@@ -1046,6 +1154,30 @@ func (e PhotoIDType) Valid() bool {
 	case PhotoIDTypeSourcedId:
 		return true
 	case PhotoIDTypeUsername:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportPhotosParamsIdType.
+const (
+	ImportPhotosParamsIdTypeBarcode   ImportPhotosParamsIdType = "barcode"
+	ImportPhotosParamsIdTypeLmsId     ImportPhotosParamsIdType = "lms_id"
+	ImportPhotosParamsIdTypeSisId     ImportPhotosParamsIdType = "sis_id"
+	ImportPhotosParamsIdTypeSourcedId ImportPhotosParamsIdType = "sourced_id"
+)
+
+// Valid indicates whether the value is a known member of the ImportPhotosParamsIdType enum.
+func (e ImportPhotosParamsIdType) Valid() bool {
+	switch e {
+	case ImportPhotosParamsIdTypeBarcode:
+		return true
+	case ImportPhotosParamsIdTypeLmsId:
+		return true
+	case ImportPhotosParamsIdTypeSisId:
+		return true
+	case ImportPhotosParamsIdTypeSourcedId:
 		return true
 	default:
 		return false
@@ -2188,6 +2320,53 @@ type PhotoExportRequest struct {
 // PhotoExportRequestFormat defines model for PhotoExportRequest.Format.
 type PhotoExportRequestFormat string
 
+// PhotoImport defines model for PhotoImport.
+type PhotoImport struct {
+	// Counts How many files came to each result.
+	Counts    map[string]int32 `json:"counts"`
+	CreatedAt time.Time        `json:"created_at"`
+
+	// CreatedBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	CreatedBy Actor             `json:"created_by"`
+	DryRun    bool              `json:"dry_run"`
+	FileName  *string           `json:"file_name,omitempty"`
+	Files     []PhotoImportFile `json:"files"`
+	Id        UUID              `json:"id"`
+	IdType    PhotoImportIdType `json:"id_type"`
+
+	// MapFormat The map found; `filenames` when the pictures are named by id (or the zip lost its map).
+	MapFormat    PhotoImportMapFormat `json:"map_format"`
+	RolledBackAt *time.Time           `json:"rolled_back_at,omitempty"`
+
+	// RolledBackBy Who made a change - the API client and, when a front end named one, the member of staff it acted for.
+	RolledBackBy *Actor            `json:"rolled_back_by,omitempty"`
+	Status       PhotoImportStatus `json:"status"`
+}
+
+// PhotoImportIdType defines model for PhotoImport.IdType.
+type PhotoImportIdType string
+
+// PhotoImportMapFormat The map found; `filenames` when the pictures are named by id (or the zip lost its map).
+type PhotoImportMapFormat string
+
+// PhotoImportStatus defines model for PhotoImport.Status.
+type PhotoImportStatus string
+
+// PhotoImportFile defines model for PhotoImportFile.
+type PhotoImportFile struct {
+	File *string `json:"file,omitempty"`
+	Id   *string `json:"id,omitempty"`
+
+	// Line The line of the map that names it.
+	Line     *int32                `json:"line,omitempty"`
+	PatronId *UUID                 `json:"patron_id,omitempty"`
+	Reason   *string               `json:"reason,omitempty"`
+	Result   PhotoImportFileResult `json:"result"`
+}
+
+// PhotoImportFileResult defines model for PhotoImportFile.Result.
+type PhotoImportFileResult string
+
 // PhotoList defines model for PhotoList.
 type PhotoList struct {
 	Data []Photo `json:"data"`
@@ -2604,6 +2783,9 @@ type PhotoFile string
 
 // PhotoIDType defines model for PhotoIDType.
 type PhotoIDType string
+
+// PhotoImportID defines model for PhotoImportID.
+type PhotoImportID = UUID
 
 // PhotoPatronIdentifier defines model for PhotoPatronIdentifier.
 type PhotoPatronIdentifier = string
@@ -3072,6 +3254,62 @@ type ListFollowUpsParams struct {
 	// DueBefore Only follow-ups due on or before this day.
 	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
 
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// ImportPhotosParams defines parameters for ImportPhotos.
+type ImportPhotosParams struct {
+	// IdType Which id of the patron the map (or the file names) hold. Defaults to `barcode` for an `idlink.txt` or `datalink.txt` map, `sis_id` otherwise.
+	IdType *ImportPhotosParamsIdType `form:"id_type,omitempty" json:"id_type,omitempty"`
+
+	// SchoolId Match only this school's patrons. A client limited to some schools must name one.
+	SchoolId *UUID `form:"school_id,omitempty" json:"school_id,omitempty"`
+
+	// TrimLeadingZeros Compare ids without their leading zeros (`00417` is `417`), as some systems write them.
+	TrimLeadingZeros *bool `form:"trim_leading_zeros,omitempty" json:"trim_leading_zeros,omitempty"`
+
+	// FoldCase Compare ids whatever their letter case.
+	FoldCase *bool `form:"fold_case,omitempty" json:"fold_case,omitempty"`
+
+	// Source Where the photos come from. Defaults to `photographer_import`.
+	Source *PhotoSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// CapturedOn The day the photos were taken.
+	CapturedOn *openapi_types.Date `form:"captured_on,omitempty" json:"captured_on,omitempty"`
+
+	// Override Let `sis_sync` photos replace newer photos the school chose.
+	Override *bool `form:"override,omitempty" json:"override,omitempty"`
+
+	// DryRun Check everything and report, writing nothing.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+
+	// IdempotencyKey A unique key for this create (a UUID is a good choice; quoted or bare). A retry with the
+	// same key and body replays the first answer; the same key with another body is 422; a
+	// retry while the first is still running is 409. Keys are kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ImportPhotosParamsIdType defines parameters for ImportPhotos.
+type ImportPhotosParamsIdType string
+
+// GetPhotoImportParams defines parameters for GetPhotoImport.
+type GetPhotoImportParams struct {
+	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
+	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
+	// or the request is refused with 403.
+	ActingUser *ActingUser `json:"Acting-User,omitempty"`
+}
+
+// RollbackPhotoImportParams defines parameters for RollbackPhotoImport.
+type RollbackPhotoImportParams struct {
 	// ActingUser The member of staff a front end acts for (an e-mail or staff id), recorded beside the
 	// client. Normalised (trimmed, lower case); it must be one of the client's `acting_users`,
 	// or the request is refused with 403.
@@ -3887,6 +4125,15 @@ type ServerInterface interface {
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx echo.Context, params ListFollowUpsParams) error
+	// ImportPhotos Import a zip of photos
+	// (POST /v1/imports/photos)
+	ImportPhotos(ctx echo.Context, params ImportPhotosParams) error
+	// GetPhotoImport Get a photo import and its report
+	// (GET /v1/imports/photos/{import_id})
+	GetPhotoImport(ctx echo.Context, importId PhotoImportID, params GetPhotoImportParams) error
+	// RollbackPhotoImport Roll a photo import back
+	// (POST /v1/imports/photos/{import_id}/rollback)
+	RollbackPhotoImport(ctx echo.Context, importId PhotoImportID, params RollbackPhotoImportParams) error
 	// ListInteractions List interactions
 	// (GET /v1/interactions)
 	ListInteractions(ctx echo.Context, params ListInteractionsParams) error
@@ -5399,6 +5646,177 @@ func (w *ServerInterfaceWrapper) ListFollowUps(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListFollowUps(ctx, params)
+	return err
+}
+
+// ImportPhotos converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportPhotos(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportPhotosParams
+	// ------------- Optional query parameter "id_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "id_type", ctx.QueryParams(), &params.IdType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "school_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school_id", ctx.QueryParams(), &params.SchoolId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter school_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "trim_leading_zeros" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "trim_leading_zeros", ctx.QueryParams(), &params.TrimLeadingZeros, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter trim_leading_zeros: %s", err))
+	}
+
+	// ------------- Optional query parameter "fold_case" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fold_case", ctx.QueryParams(), &params.FoldCase, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter fold_case: %s", err))
+	}
+
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", ctx.QueryParams(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter source: %s", err))
+	}
+
+	// ------------- Optional query parameter "captured_on" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "captured_on", ctx.QueryParams(), &params.CapturedOn, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter captured_on: %s", err))
+	}
+
+	// ------------- Optional query parameter "override" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "override", ctx.QueryParams(), &params.Override, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter override: %s", err))
+	}
+
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportPhotos(ctx, params)
+	return err
+}
+
+// GetPhotoImport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPhotoImport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "import_id" -------------
+	var importId PhotoImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPhotoImportParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPhotoImport(ctx, importId, params)
+	return err
+}
+
+// RollbackPhotoImport converts echo context to params.
+func (w *ServerInterfaceWrapper) RollbackPhotoImport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "import_id" -------------
+	var importId PhotoImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RollbackPhotoImportParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Acting-User" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Acting-User")]; found {
+		var ActingUser ActingUser
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Acting-User, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Acting-User", valueList[0], &ActingUser, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Acting-User: %s", err))
+		}
+
+		params.ActingUser = &ActingUser
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RollbackPhotoImport(ctx, importId, params)
 	return err
 }
 
@@ -7605,6 +8023,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:file", wrapper.GetSignedPhoto, options.OperationMiddlewares["GetSignedPhoto"]...)
 	router.GET(options.BaseURL+"/v1/photos/:id_type/:id/:version/:file", wrapper.GetSignedPhotoVersion, options.OperationMiddlewares["GetSignedPhotoVersion"]...)
 	router.POST(options.BaseURL+"/v1/exports/photos", wrapper.ExportPhotos, options.OperationMiddlewares["ExportPhotos"]...)
+	router.POST(options.BaseURL+"/v1/imports/photos", wrapper.ImportPhotos, options.OperationMiddlewares["ImportPhotos"]...)
+	router.GET(options.BaseURL+"/v1/imports/photos/:import_id", wrapper.GetPhotoImport, options.OperationMiddlewares["GetPhotoImport"]...)
+	router.POST(options.BaseURL+"/v1/imports/photos/:import_id/rollback", wrapper.RollbackPhotoImport, options.OperationMiddlewares["RollbackPhotoImport"]...)
 	router.DELETE(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.DeletePatronPhoto, options.OperationMiddlewares["DeletePatronPhoto"]...)
 	router.GET(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.GetPatronPhoto, options.OperationMiddlewares["GetPatronPhoto"]...)
 	router.PATCH(options.BaseURL+"/v1/patrons/:patron_id/photo", wrapper.UpdatePatronPhoto, options.OperationMiddlewares["UpdatePatronPhoto"]...)
@@ -16404,6 +16825,927 @@ type ListFollowUps503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListFollowUps503ApplicationProblemPlusJSONResponse) VisitListFollowUpsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotosRequestObject struct {
+	Params ImportPhotosParams
+	Body   io.Reader
+}
+
+type ImportPhotosResponseObject interface {
+	VisitImportPhotosResponse(w http.ResponseWriter) error
+}
+
+type ImportPhotos200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type ImportPhotos200JSONResponse struct {
+	Body    PhotoImport
+	Headers ImportPhotos200ResponseHeaders
+}
+
+func (response ImportPhotos200JSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos201ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	Location                 *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type ImportPhotos201JSONResponse struct {
+	Body    PhotoImport
+	Headers ImportPhotos201ResponseHeaders
+}
+
+func (response ImportPhotos201JSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos400ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos401ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos403ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos404ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos409ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos413ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos415ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos422ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos429ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos500ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportPhotos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportPhotos503ApplicationProblemPlusJSONResponse) VisitImportPhotosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImportRequestObject struct {
+	ImportId PhotoImportID `json:"import_id"`
+	Params   GetPhotoImportParams
+}
+
+type GetPhotoImportResponseObject interface {
+	VisitGetPhotoImportResponse(w http.ResponseWriter) error
+}
+
+type GetPhotoImport200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type GetPhotoImport200JSONResponse struct {
+	Body    PhotoImport
+	Headers GetPhotoImport200ResponseHeaders
+}
+
+func (response GetPhotoImport200JSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport400ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport401ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport403ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport404ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport429ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport500ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPhotoImport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPhotoImport503ApplicationProblemPlusJSONResponse) VisitGetPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImportRequestObject struct {
+	ImportId PhotoImportID `json:"import_id"`
+	Params   RollbackPhotoImportParams
+}
+
+type RollbackPhotoImportResponseObject interface {
+	VisitRollbackPhotoImportResponse(w http.ResponseWriter) error
+}
+
+type RollbackPhotoImport200ResponseHeaders struct {
+	AccessControlAllowOrigin *string
+	RateLimitLimit           *int64
+	RateLimitRemaining       *int64
+	RateLimitReset           *int64
+}
+
+type RollbackPhotoImport200JSONResponse struct {
+	Body    PhotoImport
+	Headers RollbackPhotoImport200ResponseHeaders
+}
+
+func (response RollbackPhotoImport200JSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport400ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport401ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport403ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport404ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport409ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport429ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport500ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AccessControlAllowOrigin != nil {
+		w.Header().Set("Access-Control-Allow-Origin", fmt.Sprint(*response.Headers.AccessControlAllowOrigin))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackPhotoImport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RollbackPhotoImport503ApplicationProblemPlusJSONResponse) VisitRollbackPhotoImportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -28351,6 +29693,15 @@ type StrictServerInterface interface {
 	// ListFollowUps The desk's to-do list
 	// (GET /v1/follow-ups)
 	ListFollowUps(ctx context.Context, request ListFollowUpsRequestObject) (ListFollowUpsResponseObject, error)
+	// ImportPhotos Import a zip of photos
+	// (POST /v1/imports/photos)
+	ImportPhotos(ctx context.Context, request ImportPhotosRequestObject) (ImportPhotosResponseObject, error)
+	// GetPhotoImport Get a photo import and its report
+	// (GET /v1/imports/photos/{import_id})
+	GetPhotoImport(ctx context.Context, request GetPhotoImportRequestObject) (GetPhotoImportResponseObject, error)
+	// RollbackPhotoImport Roll a photo import back
+	// (POST /v1/imports/photos/{import_id}/rollback)
+	RollbackPhotoImport(ctx context.Context, request RollbackPhotoImportRequestObject) (RollbackPhotoImportResponseObject, error)
 	// ListInteractions List interactions
 	// (GET /v1/interactions)
 	ListInteractions(ctx context.Context, request ListInteractionsRequestObject) (ListInteractionsResponseObject, error)
@@ -29490,6 +30841,85 @@ func (sh *strictHandler) ListFollowUps(ctx echo.Context, params ListFollowUpsPar
 		return err
 	} else if validResponse, ok := response.(ListFollowUpsResponseObject); ok {
 		return validResponse.VisitListFollowUpsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportPhotos operation middleware
+func (sh *strictHandler) ImportPhotos(ctx echo.Context, params ImportPhotosParams) error {
+	var request ImportPhotosRequestObject
+
+	request.Params = params
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportPhotos(ctx.Request().Context(), request.(ImportPhotosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportPhotos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportPhotosResponseObject); ok {
+		return validResponse.VisitImportPhotosResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPhotoImport operation middleware
+func (sh *strictHandler) GetPhotoImport(ctx echo.Context, importId PhotoImportID, params GetPhotoImportParams) error {
+	var request GetPhotoImportRequestObject
+
+	request.ImportId = importId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPhotoImport(ctx.Request().Context(), request.(GetPhotoImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPhotoImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPhotoImportResponseObject); ok {
+		return validResponse.VisitGetPhotoImportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RollbackPhotoImport operation middleware
+func (sh *strictHandler) RollbackPhotoImport(ctx echo.Context, importId PhotoImportID, params RollbackPhotoImportParams) error {
+	var request RollbackPhotoImportRequestObject
+
+	request.ImportId = importId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RollbackPhotoImport(ctx.Request().Context(), request.(RollbackPhotoImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RollbackPhotoImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RollbackPhotoImportResponseObject); ok {
+		return validResponse.VisitRollbackPhotoImportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -30810,482 +32240,505 @@ func (sh *strictHandler) ListSchoolPledgeVersions(ctx echo.Context, schoolId Sch
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chs5lif6Kgj2RpisSdGSLLuqpOjYq7JdVe5y2V5J7trZZq0SzARJtJIAG0CKZtV1RMd9hTux+waz",
-	"f9w32D933qSf5AbOATKRZCa/9GW72THjEkkkEp/n+/zO761EjidSMGF06/j31ojRlCn48zRJmNZ7z6Uw",
-	"SmZ7p1kmp3tvFR9yYX9OmU4UnxguReu4dTFiRLG/5UybR5rE2CyOiGITRg1LyXTEBOGGcE2kYEQOiBkx",
-	"0ldyqpkiEtpr+E4zdc0UmVLdE4kUAz7MFUuJkYTaIZB2fHb67t3bs4vL52/Pzi/fnr364dWb87hzQmhf",
-	"M2GINCOmplyzLnnDbFeUTHmWJlSl3Z5oRS2djNiY2kmM6YfXTAzNqHV8+OzrqGVmE9Y6bmmjuBi2Pn6M",
-	"Ws9pMmJ+ERbnbX/mYkhUnjFNBlLBFBTTEyk06za97NlR7bukMEyYvRdcT6Tm+Iq6lRZ0zOyCaHrN4IUD",
-	"njGSi5Spxlce7u/XvfPlBR0uvuTcKCmGhAnDzYwYOvQbpthEMbvK1LYkbUomI2nkI2031jb4Wy7tdp//",
-	"eLp3+PSZfYwbTfozw3SncWxfH9YN7TUXV4tDO/v+Ofnm8JtvSMbFlV0E+1bBPhgyoUN2TOJevr//JPnH",
-	"3/8d/mAnRLHsj72WbdJrxRExI66Ds0rTVDGtyZSbUdlXkist5xazZoQyoc275Ht2S5covAmKaZmrZNPD",
-	"cUYNe83H3OzBv/Wv1Py34m4lNMuYeqRJP0+umDmGL8dSGz95be9jQgUZ0ytGqCFSJIy0J0yR03evSJJx",
-	"JkzUE1IR+51iY2lYZb1kbggVhCYJmxi4o1dMdLrkNb/Cc2mmkjiSQvrM3l5uyEDae6x7wrZ49fLie1LM",
-	"zTUmA86yVJNU0YGJCBUp0g1ir/OMUKGnTAFF8HPBw0kN64nMdsQUSWQuDEuP3UPx4+uDuGjOPtghEzOS",
-	"2h7qQa5ZSvpsIBWzQ2xrhhM4fffqke6JYKU78zRkINWYmtZxiwvz7KgV2a3k43zcOv62+r+oNeYCfymv",
-	"IheGDZma2+IzNqZc2K1fRmk1ydjAEC7q9pvQgV0FOO1SzJ22uxmzZjXH8pwlUqSa5MLwrHagXJNBnmWE",
-	"DikXdzZOZtRs79SuSfMYjSRTyo0/CEbNLG2/pXEd1I7rl19+2TvNzciS2oQa1kBKyhaW7MJAGNwLJMpU",
-	"S+GJTGob0kyTKVPF2W5mC0+f1VGb/7rnmdHFbML23sJg9OLgTrMpnWkSC6kFHwziiGhLkakhtGDuApiw",
-	"oVcMWQQwA+CVVMwMsM9+bsjUPhWHr42JpjNdHToTdi3/0nIvbP26OPqPUWtCFR0zU0gyhovhe1239XZ1",
-	"x2zct0LIgGhDBwNCyUBJYQgTKaGJwbG2qSBsb0x5RqRyDXnasSJOIlUK5EPzFMhGTyDx7JI39qBk3FKX",
-	"tlF8PGZpRDJpyVdCNeucWGozzrU9c6FghM9bUYrC4C9zzZSOkRqbkgQQ4GVIvoCDHe0/QQJlpTQnzrWi",
-	"lpUY7HZBZ3uwFI0H4ggOrf98UCupwPDOYOavXtSvaslD7DR4CqyXkffvX73wYgEuHWkLiQT8rb0JJMan",
-	"Lnka29UJzj5DtgOCBMxvQs2onB1PW1HLLgxXLG0dG5WzcJL/SbFB67j1h8elyPsYf9WP7ahwZsD462cU",
-	"W9HgEkWD2O/URLFrLnMN4keXvJ3Qv+V4NTWjmd13JhI1A/5ovw2nk570hGV60jI7IfEuKEZT2s9YRHSe",
-	"jAjFS2OnqAklGcdNt0fOisX9WeeYaHtSLd2iyVVP5CIZUTG0J82JR/CQfXkh5Ax4Zm8HXtWhFSO5ITI3",
-	"XXLqZB/8aUo18b25s2fvtgAZG/qNcCj2UqTcHpHEdShzE9mRHu3vByfybzlTs3LL8F3NMuvRN3XH71XK",
-	"xhNpmEhmP7FZDVUiueB2G67YzAnlXDsBzMqscAa5Xc6hlClJRpIn7MTLrlKRPlWsY9dCWbZRLFtPaCt5",
-	"217tavZlOrMScWZJIK6qgoW24skJKjO+PXTh1w0etEtzeHhCaE+4t4ysFF/2wzXRhmcZUbmwsgAu5rdd",
-	"8hObaUKV7XhiYH6HR2Qkc6WXXP1gzfbsojVe/6err/+rwc/UJKP6W2I1CqRhcG7sqPvU0icpuuQXqwYi",
-	"/YKr784W0VwkDAnEVHHDFunawWG3cWqDPRzPZjzu1eCNFKxhJqcimAgILHhN3RR4sD1JrpTVO21TJ5py",
-	"TZ7sH5UyMuz4svHbkSyfxMH+4VG9llSrDfwop2RMxYxww8Yg2bihUVMoAl3ygg1onhn4/el+t+GSgkRd",
-	"GVeKz7WOn+5HFWHoyWEoDIHOuUIAeiMNa2IhQhpmVcu0geDb3y9vg+q/o1bhbRrGBH5dNhBscTtDsfr0",
-	"9zxjSzQ8S3zi7l8nw7hkEvG3z+AbS75inl6CucN+0TDkgX3FstF6SevoG9tNK2rhC1pR6+DQf3X41H/3",
-	"9ODQ/RW8u046czN89eICfpif4y8jnowITwv2CivrdcZjEqPynIJ00H4r2JnUhqlORGLN9SWIGXGfqkSm",
-	"zP6ZjfFLYF6xlaLs/GPSNuHGOsHO6baWpbmXK4OySqESjBj5vzoBmZ2XQC5hvuusazkRe7Vg7K2o5Ybe",
-	"ilo48lbU8oNespru/ILoP+BNcm5wjnF5LS2YTdh24tSmTAMGes5/Y/8FqEvDzv/p3csfqnQpPnz6LG4i",
-	"TfY6tNa9Y8UIyvG8P3uNsmzT3U+k0PkY1NVALm0aTtFi3ZV7drTmwr0/e/3yw4TXL5zjqe/PXhNt5EST",
-	"qVRXXAwjwgV5L/gHolHDbRo3+zBZOuJ19N2VKrifxzkfCmpy1UDhcjGhKehTVLNnR7nKyI8/nz7fO//x",
-	"1FkUQ/0HjJ7IpcudApskLgdLFDPNp2e47kYdPalslP3YsFN/Zko32gRH7ENoG7XjvqaKU1CSQDGOQDMC",
-	"2cOLDyCX6oZbeu1et92Bsx8n1BimbM///S/7e9/SvcGvvz87+vifWnVTPE9GUmZNt0XDr8s4Jba4FU6J",
-	"Q/lXRlUDRSlHRGaMqoBXHu4fPts7/Dom7T/l2cxSmT/lwkr8IeGBQ+VkO2dBqz1EOCP7hrUpUTl0tFd4",
-	"hwGYK76j6RmebvspQYOI/ZNOJpkzAT2eKNnP2Phf/qrxqK1JAfEpfGmjXdGKr2Oa2Utv9Vd7IZVmVicF",
-	"OTYilBQGFn+Kp+AwsOcFtPP1/Uh1w3VPP172aL1JfFlv882bLa7r9VI+Um8HXbcX2/yj8/8MMp482LYn",
-	"7v2BM8Sff22c6pzmOBgGQlJpfy+eAI13Ttms6rG7A7LtAfleqj5PUybu+4SAY8eShWua8RTMtRlNrpzD",
-	"NpETlIzlhCm0UAvGUh1VOLWzYImeiAMzZByYO8mYzqzOR2gCZo1CDncKuP85lWjQcTQaTQk90a4OQdOZ",
-	"BrezE9d3J26LE/eDFOy+D5uzP3JNZIbCHRWBQUmD2esE7KTe2w6qlEZPDZw6rzGiOY2hA2R3ArY4Aa+E",
-	"FQ5p9lIptIvf11E4l2OGFvEB5RlLCRfev+JiRLqkIrSkZMSyiQ4okVSaDDjYxnf7v+X+v5Hme5mL9D63",
-	"/o1EUR0pO7ABMMFkUgydLRMN6YXHAWQRJ+vL3BQHpXBA4W96dwy2PwY/y5QPOEubYhIqkUEjCh6tqoEf",
-	"tgRUWwjU4oLEFdt3fG/b48OelnUBbb7ArXw70Q+jYp4SUJ0D5RE9n9RqHnab7GlRNDHoTuQCpc33F9/v",
-	"fXNPJ8Otz47pbbFoD8EpLkrtgCPBcYEwfi0eaSKYmUp1VZj1tZUkmdVeqHKrmtY8JqcCHNxMYFTl/S3k",
-	"OVPXPGHvBb2mPKP97N5F8JQa2qeakZSnqJGh89Bq+VxAWF9gUb4fhloN4FpK9YKmH9G9N8skTS+kfE3V",
-	"kD2UfcW7/TM7iECvcRHPGEapgwDn796++NfL169+fnURd7rkVRjt0xOBR0pRw0gl7lGHqrcLyiq808ib",
-	"F6Iu9b3pybAnCg4QRDl/D7Tu/rdlMQShXkK5Z+HkSxM4PiF6llBhyVkfgiaTEUuJ4sORIUJOIwxhqtA7",
-	"S+v4mJ0Qo2ZoXXBhtXFAY+L7p4Vf0AG5GWW/kPJnKmZOmNX3Lnqg3RJohZESI258dPYJBhPvjsqncVTe",
-	"C5qbkVT8t/tnNX1GFWQsODP6mGvt/POo40hF2IcJVztD5ZYnoy6OflkXC+3dGZkoaVfNMqmXkP1070fF",
-	"CYlTlmV7zgXbzw3pK0adwwWSzU5IzKx2qv/ya0wmkluZjxpiuRqmz+wO0pbiynuh88lEKsPSn1nKqQ9U",
-	"eyiV4ZEmYVZEqejOO90gxWK37Vtu+y+KG8PEG2nOR3LaEL+DwclGyivCBgOWmAguZ42TMnBPYZIDD32m",
-	"3mf1SPcEtAQnKoigcx3gbrNOocS5/twpQEGVpcdEimwGsUOx1V/inqAijTDNxoW+Y2hR7LMW43v0i25i",
-	"bw2zKpe1L9p9cYfxo48jCnbltRy+FAbDnCbKXnrDMV6Iwu8svaSmEquXUsP2rPqC8XpL0kujso/+bBXl",
-	"Ok2MVC2gWobyrCmQc0KVich0xDCjcgxBZvrEHUiI0MP4AIhoRitctzrSJ4c1I+XpioDEw8MnT74+3H/y",
-	"7JunR19//Wx/VQx6FERvrxV6hoFrTBv3RBikf/hNzZD9Za9bKpdjYy97RFh32CWxve46jvAP+190ZV/m",
-	"E/gWlq74Q8erF+1jGGr3F4zrrUasu/FVz0FUOVll8LHs/5UlcGeKk/maoyehejCt1m3/CykIq49V5ZR/",
-	"hEm9wifD3HWqFIWfg2SsVX2/YR+MS+yaXwwYY/3cTF0e2C8jq+WlzBJVzG/Z84nCXhsEugt4B2EioaBj",
-	"MDO7LJf5nEMOUS8stffD7uj8FS+SABtS05pCauC1ERFlHqKRQQLi3OGB5L8a4lC8/bLpJL9D5x/GgYVJ",
-	"i/ExGckpOaMgUpErIafIAidMaSm6RVg11dpOWIqYjBkVLj88WFdcQTNiY7DLVWbcdrmTmFU45NpAdlw1",
-	"e7Jz0hN+HN7Qc80UH1i+iczQB+fPj6km9j4Kor1r92Qxm9HFSgbZ9ZCtoXBMe0nG4wJDIpHjMRUpybiY",
-	"36V6gIDwVJcjqzvaz+l4QvlQLN5YtB2vuk7++efY2q4EYhvchAP5LjZgQCOWpZcoJ1ReWX3bwX4jF1mH",
-	"1l9xka67ID/ZtpY0WQo+H0C+v183EMsmecInVJhLWP157lbNqDrY368ytP06hlYGWa85ScMNGmVXAIZE",
-	"rXyS3nSnfRdr73Qd/wrjyGGL/CTKYxH541w5n5WTVplPZWTL7s3z4pYs5twNqA9ZxLaPtMvAG9FruNSs",
-	"lrqzhYO8oWBTew7Yh0lGuWDp5XQ0uxTS3Pob5ITVaErAtq2iwvg1JtRimoZi15xN7QLc6iCMNDS75anN",
-	"nTl8hZtvVO5Y3RovPTpw9mDTU/R90exdcBgGNNNs/nzcgM7dLvVamqn0ydOyVXlW4X6vQV6WbfP3jKV9",
-	"mlx955OLN9jtQlpeS2yef6M7YIvi85gL9/FgXpaep6/QbJ3prXmaq8ThrWBAEq00REM62beLBYAYJVZI",
-	"8DNuySL1TKhhQ4mKcbDlT1efV1RgtzzqG6qMk7yf8SSAkepLmTEqyt8udT4eU7WSKb6D1ueuMewd0tmb",
-	"8ORSrF/2ar/v59jaPpf3x9xq9pdKZiufxzTVM9sSni3mW9m3Ta+q62bZgf3JkcEi9zZX14CBMJBJri+H",
-	"SuYTS93NiKlaUd93dAuKbiF9P7iK60fybgsq9YnyJJFnLsAAUwrvgkc1vCMUSLZlQYtbBDaGl9fO7zAn",
-	"N25/3zfQspIGRJxzBzpDNYk9Jo6Rpd2b2UHrGhiyVQAvUYv5+VbfGDvJPY5I7ER1hDtIWcbgQ5sSI8d9",
-	"baRgHVCl0Vpe2B1L65nvy+UNOZyBEUV8Sh8Pwo0muWalVu7jySe5mkjNwHj31xyT5zQThqWdqCdiQIVJ",
-	"/PgUG8trGJ8baUSYopphaLt7EkwnqaJTsfC2nnCvOyapkhNnH5jMyEzm5IqxSWfOeoFzKzWalmV28GYw",
-	"9+HY4E8YWC3J24C3UTOqTUtXrHIivJ2xQOrEPYGRcSl8QiEMCS3E3XVY18YCovPnLWt75oYKvr8F64oH",
-	"LXJYDyAl4pmNWqBINimQcJtvg4cEZGE1GxlRfTmWqtb+zCCPwv7qL6xLnBISFLVFaWWOKTVuus7HLCIU",
-	"AeJcbsCJh5+xtMNZwwYMkKrsHbTH0rkMCiRON6opzzLSX4t+1LG/6rCDJandJrh2dY6W0pjYkG0Ottz2",
-	"Ik4cIDEEuG8LWY90zBasmpBx7o/DSitteQgO9utOwQprJU/DMWnm8BBNkf3JRAphBt0NjHn3aw/02UAb",
-	"0IL1W2ZUm0tYCTerBhAOt4C2ORlKQyguX8Xosck6IMrAGpY5IJiXKeXZ7DKhkwaoQ6kN0VwMM4YUVs+f",
-	"RKDWlKR0RtrvL56XsMpTP0MMV36kiUOBIhANgZEHqySpNZxxMA3H79ZCdHnn2sK9v5ZXN9SEPDvRywAl",
-	"KsvGtQu+TomRJ4SNJ2aGPgyHPesT05Dg+WNaud7rHMFVNxxiCNY3HZzb5nP9fl3TK0CoXCppbnqltaEm",
-	"X83bYFHPse0nZHEOsX3gUlYJTuXkFHsRVZlGsQa3ZpKGQW1lVVyXm63DqY7nELSYDpmfjog2UrG0Jypc",
-	"sEvegvEAwx/trTmuQwMAdMsqY0T8rSbWuMJ2cwuMUuKg6vljBUSGEkVFKsc1ys8cFM+TKhLP6d5/o3u/",
-	"7e99273c+/VfasB4mlnDKtvV3TCKcjeR9NWyijK35d2Pby/eXr44ffX6Xy+fn76LO3fEPmiWvR20jv+y",
-	"CSP5NaqL0wjmn9sTjiqjfuTXZyDVsfN/4zfHdokAw1YzZ890TacjqRmUNwDWCoUNNCrJbuiIei4kVjPQ",
-	"xeIeF90J6XQk8lZkMzClZhlTPVEZAtzBGDZsyK8ZoYXmihnUkIRktVw5FfZareCAmC8UrAReAV3wxcU7",
-	"fe+cMGoh+qtrYVTObo05NlvR6946x0Yc13AjaSbnt6Egogrz8CZGGMd6Bsb5ZOExU0MwzCQj8BWIIHDi",
-	"BOoOoGDqQmm4g8OnmSO1O3a3Frv7VLjICRF5lhW2r3nWsQ17WG2pXWAX29F9N/Yx+K24KWhzAUrYDaxz",
-	"KdNXiO9pZ5COS8zUVmS7+XUNM/aNaPTJjjA3kqrzQkfx22UJxzVCuoJyWe8fgod/4WZ0DurS+pJHQakX",
-	"YrFQDNVFfzUUC36LiB7JqfA29oR1y2g7xia6jAwfUT1aiPh7tmYwmRvIIpX/FaDrxuNcuJSI5yMqBMvq",
-	"A2QoSVnCNZcCbOdGZing1oc3hItLjA6031lC24KbKuwuJCPQi/D2ZMwKzGDdm+rig/On9iVcqSVePSeo",
-	"P0cxbJHlDhUVBrPF6ry2W5koaoukeDtsePeIZoZwc0KAPaL5xe2rQyeYs7+QNmw09MH0VafefHtjdXru",
-	"dPhliIrVwjnWSQMv3NRqAg9vbjBc35S3tklNZ/lwHj/1SaP3PG2OBPUw1QV89asyGtTvt91UNVy4nk/v",
-	"Igivzr7hpVM75znzRPC+ZdsKR73xMrmDsj6ln7udFZJ/tCKGpXjZuuN9D1Pc0IQSTml5yAa0+z6jQ73Z",
-	"UBcCiW6gE/i+7BKu1AzWFfCLUKCQATSYx61GO3KYfItMwBlTJkxOMkvuJJYR8S4izyPm6EbJapYy2Tr2",
-	"9DFqJcX3N3RWhP1sa2X0c1kc1uIL1t6KrUyDt7+q1dMQGsiEnJ5gBSQHzODKmQ1ykyu2pdukYWWXrtpW",
-	"C+XCVDbwOH1u4WrNOxfDksT1YsbtxrQ1+No8XQAiMuTXTFSNr86HfTM/0LpL9jmH0AXRrsvC6fzgf+Ta",
-	"yLpUxK340YWiwlU7fXB7VYVHLkqpN7vu8waugWKMZLTPshKZPpFZxhJMg5KKxFDWKZ4LH5gTEp/uL2VJ",
-	"S1Jp57eiysUfzpFfUrrqmv0sFSO0L3OrGfnyvqj9OgA3pDsEdL+5ZWrIwFl/L6W4rKiWS9W4ohRCOCIY",
-	"K9rAIAQawsymkC+LMc80AxtMjA/FUaAuR/5bT1RjrAPkvvTNmujxbXGAcI4wh6Fk2q9+/aShrixWzLKj",
-	"TF0lvCmWTRwguiuUXI3nljjuLOUufs5LEmtTyLiUikxHYF6NfEG96rbQmQZde4ogACTjV6wn5hc8KmHu",
-	"C/m17RsZ9sEUSp0paFoHwtoGhqkpVanu9sQpmq2xIKp7Ibp7koxR5YtlFwsMoG9ywgRz9avXyCpb4L4N",
-	"y0P1FUuXrslxsSb9mTNxexMttLOkqSfsXrpqghyrENnVhqpnpG6+gGbnLd4jEP99kcPIGdd7oiigDJVC",
-	"F4tChSuUcXGFya3to8ND2xMXQzSJARpKZ2Hpntau3NaCx7ZyhmJaZvkmRPqsfOJe5ZS1ojeK54r4jVuS",
-	"b5YdYPC+UBdlRyFltjzTeFYmW7GM+jPi4WGULkPIG6rv2VGRXgvKtcteK3JFYsEDDCOp1XGXVNQ7OPr6",
-	"6Jsnz46+XpU39SkmahYwA35fa9ay4DyL/DaIngmv6W3F0vijewvu141MLfcm1G6T5zEn8hbnKM9hR0Pg",
-	"iWdr+K3W1n5X9rS+NrxGTkggG910hmskejWLLedWBgoPT3deujtBb46PnEdpCpgg8D3wdUy5xipMN16Y",
-	"FWJE43C9wOT8omU+n0v8G5TyQx3F3XCYn1YCXJFjZvIUUwIMQI2qVtSiqSXa2gDGNNKzwaAVtYY5VSmn",
-	"ovBWre8I3t4C0EgnzioiSQ2aqpd9pSAQPcTGkY/wd1WMUdqPfZ406rILqdLxokHXHembbKXvYgOF08ru",
-	"6ygRkLpgZyEQca0Q/VaJ5PPp5PZ9UTjZyrCXEfHzBgCWH4NiNyCaeoBbLADeV1TNQh9rIsU1Uxo1/agp",
-	"I1LnwyHTts1lX34I3LF2Z5b6VucEwaZMEU8TtKEi1cck9pcZkrxEai8WoAbEiM+Li3QcHq22LkDz/WZ1",
-	"lpw3vwD+RRAgUL5n/ez+mrl6YWYrY/KGKvqyGxyY1BYW/q1ghAmjZi6oyi7/I01GaNM7JpSMJcikSuZD",
-	"V9MN9pCMaTLigpF2XKq3cQcLwfVc0XkER3K+HNhZTADkRoc6M0u58ep0PFByHJM/kthI+x/bFN/olLYH",
-	"yXrEWlPNW7iCUVidE7O0WgsAj9+DQkvsGkQBYGeBRA6rYlfhmmY586WHqUhxLX0uY7kJEWIlOUWmWGaO",
-	"MQRSFYaF9oK1qBMRbo/BLKjN7usE9wRGYdAMALThdvm8RaxcmuUMqygMpT0Xllt1YKBFJALODGu/aUNn",
-	"hRoeruXBQc1Z9oRsA9XWHqTNFdQ7QJS7mss3L7fK0pSU15MRz4VW23eM3HSadapZuMIFzAWsIbwB7gsk",
-	"NP66FqnZjuiVxrMVwkadjQqyAjWdgQHRU5xHetEo2kF8TBccXRpVu+Q1v2JgdnUdT6VKLSvhpX0KYkCD",
-	"3p1JwQrcnQaL3Ap/3BryBmkbGXC5TlQvfGCzRU7XKeQVxaiWwiVDywkTdnbwVIW9Ervxwcp0uuTtBDcR",
-	"bzMYJbGxvcnK6PXs6zc+q0bWH8CAxNY5V+zPj+ZoaBt5TackppaZybgT1Bd0OgsYrS2VVlTnyi5jigB9",
-	"ZsTGdubzonn1XK9FiuwQ/2zHt+Y6Be3n1qi8tY1LVdQymhe4m1A8KcjwrrCvlda6dUkokPPC1DIBzyEk",
-	"E649xOUfHmMVfiul/eExVIV6DCl0cbe1MuDMvbAAIG2cMS7VyrPBRZ0YZK8oaVP0z0XQIo0s1+VjB+Ho",
-	"KEUnIrE9AXFP2OmgU5y07X3zbhy8jHCsCtM+MsYRhSQPGAiSEimYixpduFqrlMFFk8OvUDQ2odk7u2gb",
-	"RuCXG5goOUE+n1jJ0XkMBoqCo1J7s3w+wWIaE56YXLFHmkx5akakDaQF9BA2MHj5Rgyalj8ZOeksqoMf",
-	"qrKezPsZq8R915pBRT7uIyOe3ej5uZNn9Z8G5Qxy5t/XRMGXBb2MJFRfOe8lpLbbo1QT0pTJG4L5uh42",
-	"cbjmbEswl4mS40kTL8Mpu0vfa9np+/gvnXBmKeyAckWmTJheaz3bu1kC7l8QSrcd5waR/ecICA7Z97Vs",
-	"P7cSaW5jMW8SzeF6WTYvH94wTxiFNIw4EQlxIPbyCfomuSAxCj4xBOfh3h4Hdh+fAI846FDaryfcMz4X",
-	"zvZkxSrNWEXVKAuNYx5Cm3opy74LEUEgmxJ/74lKkU944yPtMdHBu1OrO9r5rbSwS8RPw/ev568qIpfm",
-	"M77kigN2G76GcE8f3tfgRrNdyldx5mCzU3DseakstuwvdvgwGpx5pymI6gDYw1hq5X44+/Fq+WztS7ra",
-	"SL7dpd2alDUu+bnvz2udDqwyxcSJVMnJpCF95QdF0xpJ6fnLF+dkaH8jGbtmGUlkykIb2rufWlHrpx9a",
-	"UWv/wP5zaP95Yv+xGvT+U/vPM/vP1/afb+w/37ai1sG+/cc+cWCfOHhSO6gfGc1MTdCzXkjRkVc1HczH",
-	"uOFTdWcWqn2iLFNvLqOJAaRurGPWLcCjLqlxQTil0zEGfXTq45379m85tuok4rwnEPVyQmKZAM3DTqA9",
-	"N2REJxjosW2kczCXMCL3YcK4cixMcjnmInf4bUtS+I6OVtpVRoymTT73izJ4HKsJANhQxqjGZDgU6uw+",
-	"Opa0RkbhqvHcLox0sHce9y44JFvvnMxNIsdsg7e/dU+EvtGGpFm3lm7JIQADylmlTPk0wwGaO6mQYjaW",
-	"uYZyk1im8gb5hbXMzQoZl0CqFkf7cjCQqqgPe/by9AXRCc0YaZ+xAVMgjbo2p1ozrcdWHnlBDe1EaBw5",
-	"IO2UK4zO1JHDNB7wa0bcAe9YtvWMtLnYS9nEjCIyzjPD92xvXApiRSWqktEKrINnq46dsgNWNFuNYuba",
-	"WW5DDdeDksotzbEM224VY1TrlTzc/2wgxYNjX6E6hZm0TNYIr+hthaLUUPFGh5/jStVQtGWZlC6D0idU",
-	"YiblNU+ZrGXD4VjuMJmknnE9MAupphPUcpET4g9SoQIpBrYSIQU7IQLCvAZsGlT8Hd8C67kdhlIT3xhK",
-	"IWQxU4fOSJ8RRlXGmcLqV1bnGmMtYioqBJFk1GDy+6fPucARV6idzqSFNAEkCcAyONzfJ204PYT6Os7g",
-	"Kwf9uDxbGLh8a6ytPnO+yu3ukZ+UIOPbcpWgh9vkLTeCeF9BiD2G9OJJsk+H+kFAf6+55qblVtiKGC3c",
-	"Nqb0JU2vuZYQBWlYMrocsWyC1ZhASPCfudBG5YlzHiYZ1frSd+tBR5vDMIIJ3IKtIdSUHtzUUHPta5kk",
-	"hwJMlprFeNBZGgcYVd7ORDWW0URLk5ZjJkWRjYgBNJyKR5oIZqZSXZ2AESv2d6cSW+Kr8vmdxz+LOl5w",
-	"nyHwuwl8N5jbVlGbD8lzV6OuVHnwJ8EIb8qfttr5taP8qrzs02Qrq7d9UzaDJ/8GXKbs4O6YzIq9qzPY",
-	"BcSuuY4ahFGCVIX1g/AInSA81Bzsuk/IAa/ShA7XhFl/46zhVdrRl+lsvSiUh7EqlXdpTdPp7Rtq7MJ5",
-	"OrJxYt3GZ/Eh9OMIJJc+z1wF7FWr8eey9cpyk6HgBYetUKqDd96WJm0Ht5Xa2ngNVlj1Nz6epSi86dG7",
-	"tS2CuTat3nztFIi+YNqu/ZgJJ5ZOQgEXy4aWO9ksndr+b0Es9S67h5VH7Si2Edbu7aQV7PBeD1rtOv25",
-	"0uNcmQ+am5FUcVDSGr/BED9NxywotUoCpMTOCYldqHt87Npo9GdDARlwQp+QGClQfExopmVdO2wQFWn5",
-	"FMzVmmVSPdLEuDpUhcwHo2tFLffugsbVnnkoC1oEY815QAU5+/45efb10bfk//yvp91DAjX+F71BzD9f",
-	"3sprmvH00pUmBr0Rv8HpBV8AThfIfjhw/hsLWuVl9XtseemrXLjHAa+vdmYwqMvKjH5foYTjPOpu07vC",
-	"/T53W6hKZJ2z8jUuPkmoSolrdUJQwIW9dapciG24EmnrwQoZTDI6u/RAZYsmBwxJlWSoGHNFd/dcrJ3T",
-	"OqAJxJ2xTGOcBAaMwqN7Tp5k4KGEeDQ65hninXbJS3DcQAgkBnwvCJR1BAkNzOvUqsBOl+dYF6EhTUHo",
-	"W5sVcaqXNTBwB7VyLqzbBs29M33ZXqPH3erCcsyUxGDRVZgeG9S1cEy6qi+u6r/kn09q2Gc21rUId68Z",
-	"VRBUPKaCDhm4zfRMQ2J+euMbaJf9cqKkyEXCG9DFwBUiwfHuYQSKoLP/9vbHPcYWosvqt664PSuvXmk4",
-	"AvyL/mzN/qWwjGSB3ddlNW6eLb+xlsvrd/QcUxcJF3i/uBS3uKPL0BJLpMQCKPHm71sLuMAFcn1yZSdC",
-	"bQmORIUeVYnZHOcI8uVLenBbihWu13aqVcnC5zdvhcjbyGGqdRQ2pfgr3rqc/q96+La4wYr3rEXx14YK",
-	"X07/N9y1ehK+4ToukuaNO2ikvSuevFdKvOHaVonppg9vQRmXeNFWkadmMnILNgCnLzy4FQDHsZUdYF2y",
-	"uNJdsCaZXNnPp0A2bz3UdG2ny9q0eGVPnw5tXjnUbWj1GiHSm9HudWKu16Plq7FDPh3avhrrYwNav7qz",
-	"7Wh/A707u03wkzrbUmUgddUZuHB/Lnm6CcfmpQCoAyhI77HlvG3Fh2vNsaY5C81K28inYBRY727fFAl3",
-	"lRJTWbpaDjqSmAs7j0Q1Mbli21YdT6QwTJjLEdU1xYpjPaKHT58dYzi/VTFH7AM5//F07/DpMx8M1p8Z",
-	"pl0e+oxMmWJEs4WCqF8ffDJ2RAh7WRrphzkJWA+aQIY45FptbVrDN27kzU1odjnx6anL3RhFIivEkPDh",
-	"aEX8SC1a3g0D+fl4ItUmJWal4kMuaHYJx+fWoSaK7n1Z64YKRnh47aGNsOhSkXkLv1SChsd0yB7/dcKG",
-	"lq7Ch4kY1hLWzb3fa+FsAQmoQk9W2IvLFly/mPk1BG+Z9cNnYAR/xqeq4tezRenrmindiJZV2rGxXBSE",
-	"BkMUMUvJQUQOI/KPv//7CWYyuixIKdgj7WONuQYf2MsLOtwCHLL20EBedv1wMWW7PqPb0j5L8SDNY8I/",
-	"sEzfzohWhQz4BfZHIYCSrND1+euwcPv81Av6UaVAwUFptpM18qzm0iebgy9vWCvFVRhZr1ZKwY9njKrV",
-	"9bZs03+1LRcSjReDOqDHaHlNkwcqu3Jrs145t5cfLIs4c57YzSM3hyy91FzUobxBqc+ikh41pM8S8Ic7",
-	"wkFNATeN4McIV+FSsLhIFPhnaEYYDHJ7H5p76PewrJ3hYga4HPDXpbfS2wMhp0w5p7iV1QdccMMuEzqe",
-	"gH0adaTLAc8YYEXVEvGKILpedTW8UAv1XN8iPBXXAWK5Swr0RRqjamG8ILPd5a93Ubf7bdMqs+f2kboS",
-	"szwZkT+9e/lDNesiPnz6LCbtF7imBILGmfYUGbA3EFLicJ/89F2nuwgNgzvVeFpvw/YGEvvDm96g1Npt",
-	"1BoNeTEW2V3QALcUXD82jntpDUpaVJJ0NSiL0pOIzjC1jXw5Ye4SwezPaxaerFWai9NagxRhD6pLnbEL",
-	"hncFRnVC9N9y6o7m0Tf2DD89OHTiAo42dq+F+gYHXz/9j/95+OwJsfRIUW7CIR9904pa3z4D85398/Cp",
-	"/fsp2PJWj70BKhOBbagv0WnppxWGw/fCT0NFJyOmLlHkd1RKz0TijReX+SSTFCveZYPmgbw/e12Whayt",
-	"8rhg0qklulitNFdZY1XIJ4e+3jjK+1yQPtXs2VGuMnCgWkoxoYCbcOKqgh49IcmIKpoYplA8tcf/x59P",
-	"n5MrNiuugzt/jzR5f/Zad8n5XNHJdRyiKrs0bDzJHM9flD7n3uIRIn/nKQh0H+MIPuB/LfHFv9iHyUeX",
-	"if+75sOPsT11A55lhM/Dsz5Zjc4aVvpfWPK5WTTSIa87LOw4M3TYVIAYsLasoO9XHa4ZhL1Z+dZ+a1UB",
-	"2NsOgDDFP7y8sPrDYxhoDOHhAI4xtx3P6gzca6jQTw8OVykTngeuyflgARvhwiQZQtnLyEXAF0XTLVVz",
-	"JHkhGKnO3lOoODeY27yvy46/RoOAHcVp1R6HjKVDVo8s4RQbND06UcNFET7SRWrvBHqoq2mdMK0bWEaR",
-	"3ziSOSCNXTOCDxDkZ6szsweMZev1bluu1+eVkNP1+rxy5btW9wkwa3p0M/ta2ckG5quNnQHNQJe4yfZ+",
-	"s2wwN+9v6ufdaHc4KMtoe/l2wJU27iURUVwDXrKlrpD4KtiUuLrpt67Oh9bfUpOHw+XOg48Zb0UeGruy",
-	"pXOb03zJbkOWxdv68MIsjOMdzntDJbKkC5tlyJY3ftPn/K3e9LkayNtvNs7kXXaSapcW8Sgbw6+/PXr6",
-	"dQFaiSCTdUD1S3Azp5DCBdzcVYyCIk5gEHDaOBnlYypqITUhKLopax2H5aLVJ1QZnuQZVYgnCbWSJlTR",
-	"MbPC3No56AFA6MfFk86FNrTWHHEB+LIwLUu9R7XTcQ0aqyO73x9pRNjUPuc2/q97zoay9yqNATUGsQRC",
-	"V8/hN0t9m4tv+/Hi4p0HNPdwVktEhG+/DUjd0X5tqR3DTVarJOmRVIa4XEIv0vlscbeT68jN9ab9U/L+",
-	"7BUpEm/KmlcL7/Cwq4/96Xnsgvnj7qalVJ1ZFaccLUPVwpqe3/lKeTchydDT/dTUKVI31qtYim3rGV4r",
-	"WkLdF6dUs7++vouDpi5KO2DFDapdPTZXSI+bamW2Ggyx5uo7jVU0GouA0OJElxUK+VwZQCt6kd/m5Yo1",
-	"PbZhmZzA3b9ZaQbfyeW6JT7COoFLl3cF4PhtF58sitws25D62nS3vC/bl8pZvxrh5ivvSw51vpQSbrVx",
-	"FGXdNO//Km7J/FmvHpnKha6ZfzORKtXXtYXM9cXK9QXJu1H6tiH2S6TWZRraHalV2+pUzRt+XqzJHHhu",
-	"XaxT7eXK8uG8OfPJKsHCZyzYZ5eM7SYVTYNqEQ68ZVntstWFyRaNvVUv7MIKQj4lS5uKwxUOgJWWNO8s",
-	"QL4AVHJZpV4O0MiVpDo5FQSxSgraOmNUnRBQKEs0Z+/De6RJil4pQieTjGPEyOIs/HBucimLPrZNnPFL",
-	"GRUrHqxT/eEKPMUbo+TDKjuPjMNHy7WrbAzGFTceSB3DVEouKvVvFpVLfVV/SrzTo/bHDGXpxR/G6bju",
-	"hzpn1FkA0jI/UxcwVIuY5P1QZXXoTMoJQSz6TwPl3j3hQcCbkaJOClRzSIEt57CaKyVSGJqYxhxFqMpW",
-	"BJWuTJRdCyPab5nDiI5aRi7JX8R0WiiZi+blIlXyZ90lZ/yaKdpr2d97rfOJHQiWqkACTFya9UJC5WFD",
-	"8ZeiLmJ9XNqMUFWOwFnAi2R7K271XI2gEoNrrWTOhSIyPiPFD2kZ/v8c0N2GIRzLjtlZBSwyhiHEUCsR",
-	"H4ujSv0sUXvqVrCh4AwuSQA5uIvjNn8gVpn/yuOxUX7Iys1dtqle267uGq+CgG+AgufcFstRJn0GBFZO",
-	"ocoLKNWYEiAMDvcCPZ+V8glRTxSHw3c8HVnOMlc+gWtCx65uT1EeoUviYJLdElMs7omMawMDGhOaZVg6",
-	"YYO0q6L+wQqzzLxOEyxkuY7L9u4WDPyVY/DgZv4q1tmmYSseUW3bcgnu4jjXubs88QlwvLmmAVVbo7zC",
-	"HA28Mwq2VprLZ0LRGs9GUdhhLmdhTFMWH68GsTwpmMvxvGDm4nHCzbUakiYj9L16u5t9VctLULWGtjOG",
-	"JomL5jB0F9vYJackduEKAGAK5Api2OhctLQrPWM0iXkazysx4QALZdiVbYmw9ko0R2PKkof29kdFeXP7",
-	"INo5olYBhQNDqJ3s+Rwg4ZKob0UN3KRBCNZdIw/L8djpjNVzUwsNAX3WuX3bEykVwNA/JW32IWFZxoRZ",
-	"gTf/dCOzg3t5HTGrQfjdUHRasgqrkrSLNbnniW5JufFYbEm38el16PDaC7o6U/JWFnhxKRusTQ+GvATm",
-	"jg0iOjbLv9vIgFY9NO8RBoUmSmpNzihYcE9cbd3SvA+5Gagx0TRVTGs2X6nz2ZMNYVksRSuhWeICmyWu",
-	"4qQ/0kSqYXQ/gC14cErAFnsoLn+Toob7vDp9c1r6PLw39HTMFE/o4+cjntChjLsbQLo8NCpMeE6jiu00",
-	"XIgAAOZ2QF9wzbci7VvKUw225CqQwYQaw5Td6f/+F7r32/7et7/+S3uv+LPz1X9qPQx0xtZndC4H4P3F",
-	"87rjuYmOvMq+jkO9Bf2qdJM8rGaF49gGiOPzPqq3lPm/9OhueA4b9mbbbP4gOasu6Aa54IxRFZE/5dnM",
-	"3qA/5ZbuezjP+HD/8Nne4dfzd+rrylS+ru6W3Z/fjz7u4R+HH2s36hzAMcMZpWMeGDfAjhN8nCoOWgp6",
-	"D4pf8dPcjx4voYQyLT74liF6aVX3KR6ofOef82qRb1R89g3smSm6QFG1+Dhl/ZGUV/oY8f9aPkfad1+3",
-	"hRfyiokmn/Kl8b9WTnpdCDv7MOGK6Uteo4ads0SKVLvqwldMEG2saguRT/MaUVMe9nIffdTSfsPn3j2h",
-	"CdvTbEKV5acEmoVDgfKo67kU4IEivdsfrO8YVbVYGXP0sbKklc4qq+dnUkdJYbOCdMb1MljqRVvXusxf",
-	"WflEAEK7sMw/59qQPiOx6zZRLGXCcJrpeC1Axg23TxJBlXKFt3Aj14ulryOCoBaEUmSegzQXJqvUnfk/",
-	"c83N/ZfiWl05KjBEQVIVFzUFpO6sWNRN6gLN7Y3tjSW54mZ2btcEV0/S3IwOa/I4TnMzIofdfY9KHZxC",
-	"0g7wnI+6R50ugduEeVZyQkGjEynJ7EJYDX8kc0X6M+9th+XI5DS4as/L7qEcKpxNPAmW1xy3fgY6PO++",
-	"R66gETP73SsPe92dJ+jHrTNGEQMFv4e4pu4Cl3DtKkGJ2Ls3qunuIiuxTyVSlc9FLsqRSAFpP7YDF6hS",
-	"KW9X5sBUuctx6xV8JgqUUxwBcsxuLQt04w5/6NbzxWKs820DDux6g2+cETMoL1rhx66pd+25Z/SIgjsQ",
-	"w8QDTRpD4NoQnQEbVwtG3unOCQHHrV/sf5tGVJFD3IhqfvZ9IZmJ/Emwa5syEM2oYZUHAwGm0q0PjHB+",
-	"KpeiSjN7pl2eWkW+KYG84fMJgpUUnVADMXdmxLjyvXXnRabj1ntIzJwbgh29ZsbnfZYPB9KNG7s/dfYX",
-	"rg1PYJLzkk5x1dwPROf9gjLobsG83yu7+4+vDx4DDXmMzDgkPEhaPn6EaPuBRNNd4QNBhaTlTD4kZdcs",
-	"s3RdY4Rrxb/s2jhTeZJrI8dM7RUTQhhfOXCliCFIpZJ4xpl2PgWshEh9QlpPQL6vjjDbGJz3RmYpyXXk",
-	"IJOyCX49lCbISy4LaM1IysuzzlUZMtkTPfGHPxBLSi1tSwCeqid+psmIC+/DRKoZEi/yAzOEOlZc3KF5",
-	"irwXUmSQJwg1PRG/e3t+Qea2JSZtR8Z56k6MFVUsSYbUge+o5gmRysfUWl7VgfkLSL7sifjUwerDHI4J",
-	"Smqkl+/vP0ngHfAni7vkJU1Gnmv0WSbFEBil5QOeckdETpC9oyaj5ZgROegJbgqajmsNIqUTVbrk1G+w",
-	"HBAqAFgt7FNVUg6Davo9geN5VOldT+3qf/XV0f7RV19Frqjl0f4T+54x15qLYURcUgFgzoNkmbqNcc/3",
-	"xNH+gfNr//LLL3vBZrP4hFCUzIPNtLTLrrE967CYj9z8ihHZIdijc0oGSgoI3yEUCkK4LJsx8/U6kZ4W",
-	"1tJxkWYSFJDwWSakTQVhe2PKs56wFwSe5WmnS17B3RJWQsm4ZilpG8XHY5ZGJJNTpkhCNevAhoyddGq3",
-	"02dRu7XtiRiHeZlrpnSMFwhfQwUBTk4UG3LL01woGTcnhIoZwb0EGHKOK4CD6gkf4+ZClIM32slijn78",
-	"FRQpx5ge8K7hMrjU0EwOIzKm6oql1TFeog3Cl9W4pFpbwVIK51T0FTngawjajkhBsDhwSHLNFB/MLNV3",
-	"1x3cghARhdtqSTDSaSDkuif25kIgXBMf/dD2cG2O0mNWliZcwAJgkYO9fIKdene57pz0BCl7hpfFBM2i",
-	"2nM7Pcfu8Nh0YUylBOBHhPxWDkhZLKUsRoJeVld25MQ/7j57iUBqZkc110X5kCuL4jm7wuVy9Ru48kVS",
-	"aGbP23ypFNszLS+H3dFO1w/EzR/XHPs/wVFR+PSoqMDiSnnD8XSrZHu2tCgYtFQkZRkzzn/1Eg6eizYF",
-	"1JqEKstnyu77Mp0B0FV4GG3PmRziii8IcjF5PPctTuO4Iq5FMC4zt//YZUWehe6qwmp8PCfdRm6lR1wb",
-	"qWZRKel62EA75KrEStpTQHaJYdFiiPSBsjOweYG028FBYbPjkvgG7C5auKlMUZ0r1iWnfldQNNG4fe45",
-	"OypYd8siiJAFEXUf0G1kSEaTK8dMgEu6XoCJc+NsFkhupyhkAh/wxLhU64LIpgRyue1kj8uoYvcbvA++",
-	"gMWAUfWEHBRvnCppGGlL5ZMm7XGJYA0tPVGoqFAoQcw6EaFuXPDdFN5cHDvm6WPAzg4tO0OOBEEGLy/o",
-	"MEaiEr+WKITE7tVIHTqWtBhGU0/CIGtS9wQeckjdtAe5yCONIVwau/L5d//yV237RU5oRcA4IjGk1Nk/",
-	"0D4bRz0RIzmzX/ocTPt3mVAJhAXXZkViaERiTCv9y68xiA/x7xgooiJHND/Glpm7LyEkg/zp/O0b8s5/",
-	"I8j7s1d7A0WHUOLDCj72qkm3gTCmnoCb3I7/8BgCizogaiDTpWVmKjT4W87U7HHGx9zYWf3h8YSa0eMi",
-	"WRwW4A+PkSE/fjXY+5maZBR3uuRnmtmXWyYjJrkh7VxMqNKM9jMGY44q73KsF9Nx7Wp3gFke7e9bmWPK",
-	"smzPdQdjR1gtxag/mnnGIH7+6PCwSy4Kww8TKSxWcZzsCZJT0RO40J6WzRV0QtvG/Cl6LsU1FlMDngcL",
-	"j6ILUvpYC3rFLq1sEZ8QnuK379+/eqFPwGuEX9h3PXny5FvYrIvnXfLWyY6+M0sJvGQF8laOtcolgl4B",
-	"CXqNsYD0ilkGZneHtA/+8ff/93B/PyqSAJ7uo4xDhbdi+GqUXlwkceDgiRHOw75+oaZl5MRsx8mLIpaW",
-	"66AD206Hkvg1F1fHTo7+x9//HaVoqyBmf+yBN6nXKtKE7UTOuRhm9mii6KKB7Vie5oBW8LqXJTWR0AsS",
-	"vxrsvZGCuRPn7v+T/aMI5X6QHYoDSaQo6Y4l64NcMyBe9iIeHRwi2fMFhaEak4uEcjcH9TCutEEW8O70",
-	"4vmPMeyArtIPgKnaA5gqR0PAvvT1k2+fdY6BM/dBvXZSL9ckYwODIkEEw8bokiRjFE4svBBJl2J6YlXi",
-	"gjnP5V+3ZzJXoPwxQWYyx2XzQrsUrBN05qmutPv2+PogLtLEfe8wdWqsZji2vAWLYpP4jBr22n619xop",
-	"Awy7/PaMjSkXXAydUBX+opk9q9rZ/XNhOAK39fPkioHcPsizjNAh5aIDHbMPCZsA3qbbOCs7D6TDQCrH",
-	"h4xMGB0Su2NCkWRIZ5Igmv8GZxzn1D46eAJMqaQroDrg+1AVy2bEER+483gj4byVBAwOErX9JlIYJbMS",
-	"rwkPJG7B+4vv974h7aP9faS6lAwoz3LFHJROMmLJlc8QRxrWfrq/D+vwdP9Jp0veUe219TE3x+To8FvH",
-	"pM6YUbO904FhKu6SHxnNzAg7dICmlhvDGXVE5Dslp1azCZg+WA+UN/30sQFBgE5N2vHZ6bt3b88uLp+/",
-	"PTu/fHv26odXb84tA6GiPE4gxhZnCSBsS+1qXB7dU5CR9p7jeu2dghrwFl4VQ3bHIANg0/jtu4tXb9+c",
-	"x7Zj1y3OyBdyDs+DFcWA6LkZF3qpxhFwjTtEE4Mh1A4ZoLDKnL57FeTrHbcOuvvdfTCuT5igE946bj3p",
-	"7nefoCVuBFZdywEzM/oNEsjqML9OHf853N8PQZOUBDERYiszIE2wAWDFAI0xlSjsEyNzzEmBCmt9qsHM",
-	"WkzuVdo6bv3ADO46VqgHSgHDO9zf99YqF2gWEixLpNBIPWJjusrx4N4AZrBa6ItiRhm/hkE6smE7XrLl",
-	"Te91Tz9e9igM5ggnWddHsRiP3070dzT1frKPUevpmk+Bv0XQzAFwBN6H1vFffg08G63X/JoJuwZOpnFL",
-	"Yk8aZK79pdw13frV9vTYysizdQ+PT/pzx6AQbXwk19QeIqCuyLSf7j9Bc8SUa9Yl54AHGJGMX7GeiB+P",
-	"maVxOo6ciisDaw5U0nSl9MPb//bd+eXp69dvf4kjCFQGplz6Qzpgj5Fivic5FSTj2jAB0mWltxcvzuLO",
-	"MTAjMSt4MDdoPjnCq7pw3M8YTbnA1X2AE29fP/vkj/jR/tFaT72R5nuZYzXZLa+FffDJWg+eowL+XtBr",
-	"yjEWZtmlKja6pJGeEyy7WNcHj1ET38vksPF+WcJFJxMm0j24A6VRFs1GcuBtWY+8YafwX0VEsCnwOSsb",
-	"Rj5Rtye8HddqxpUUH2816ByHiJwOpzPCC+Lts1DiNSqM5j3hsRejwKAWFWJNURjBahtd8j3PrPjR9zaG",
-	"yFvg2kf7R0hJLGuxwvLcAOXEaupeKMdueVGwEYZtiQ3GOzurIhq6mJkyBlSoJ0Dn6ZI3EA8NZlxnX4EX",
-	"1F1pq9bgLXgth8BgPUxSI25v2eQxGonfa4j6WNkaBNJ1GhawM7VAz3hE+g6quDQEkTZYK4rICwS9AN8v",
-	"KNU+JPS4AmVZUqTNwreWDA3dizA63P6mccxBha9BGX0xkSVv9zLXFRepD+rFvJLI/WFZD9o446aR+YPY",
-	"tEBPDm+0QHV43E1DseJsZRhbxEEsP0lelF0xECNvPIxf75BpFrcYolVreOdbwcCC4MWkTA7viZNGrddc",
-	"XK3qAtp8jFpzuu6qx+abV3oo9OL1eykfmetJM7NJL7b5+jLEvABxsPqR90GlcnxoDUHge6n6PE2ZWFtO",
-	"CYWUo8NvVz9wIeXPVMzOvLSwrnCznWSzWqwpY5R84OmvHyuizi8j53eYjqiJfCpJGCgUSDxIQUtpp3B2",
-	"NAo7zwt3SCUtRIcOQpfpjILFWGrL3BMmTDYjI5alXtYBp2Dh0He2Fwd/DMbDbi2DL0bweTD4pLpgRT2C",
-	"JsIcIqluykbr+rOcc+2u/Nr+ZB+6WwrvX7UOga9Em+1I/D8vif/cKXY1vHKOctubEJCLts7VNZtpqxQm",
-	"uSZDJfOJ7gTUu6TWv36MWhOpTW2yBHRT6QVigyDERDMN4ORguR5S+x0LAzehLkVYH6VC4bvER096ku1s",
-	"yUXUVTHEx7/7Py95+vGxf0O8SOMxHvF5kLV9h0T+VcrGE2mYSGY/sVkLKR4cnO9kOrt1YudCuj9WI/iN",
-	"ytnHBVJ7cOtvb7K6+p1BcLU0xVDge6GzLy/oSlIHbSxNdt76lXTZt/sCafPhOkLuL4obw8QbaaCAR+sT",
-	"F9vXoOnPpRhkHHMqjg7WeMU7OsskTS+kfE0VYr0fHTxdZz4eNjP9maWcAtQFcJ7DdR52xnrLBl4KY+n/",
-	"F8W1XLJXlW2dpimhJEDZqGNP8/pFlR0sNa06xSApPLD+yUeO55yA0RO9g8h+fniJ3McP/D8HL/vjP/7+",
-	"7zEGeUAVFh8IWAYu4ftSWeshuy++NHgjBYPog9a9iOGreMMnyRG+NOr+ZE0Txs8y5QPuKe7OIPNZiPeY",
-	"xuDvk/PKjOQUoOJKARqK+CQSoe7qBf0q3Wm+s1BuobAzTCh49r3XoKSIrXlZdEPDw68QyZDUFJuFeJef",
-	"oe4eJOkHoUxIgZ1mgTGmjhIvkl2sIHpvlDekuuuoAvMRW5sTX0QwWEsruH/KT6guYL12TGAn4t8HIzhY",
-	"Q9p+pyBMBRKjv6c8c6PbaQeflHbw3GWV3kxBKCR5LLX96fG/BttbYHN7VOQPKUKdUe6RLiPLBQZD0CyL",
-	"CM0yiKmXECXh4iupmIGI0BMcnM4YpO3aEK4hPtkwERVhHEeHhxjsD+0xWsQlhfnHqYYIfBA9HmPYNRcp",
-	"+4CB1+4beKZIaLwY+dhuiB+f08iQo5egjlCmCIFwueoJFxGSi4yhV2oGaP1lgFlNVEfVIOjx/L8sw6Cf",
-	"1XfrSwK3Zx+seXn1IGPAt910MBH6HMSi6Iz9pIhPtd5JCDsJ4c4lhJ3V8POWC5zjCMovzeGLQMg/DfQP",
-	"rNGwQnBA5bHRkogkzGFcuCjlADmlSCCao2klRIomU6ZAM8c8quOeiB3IYhyR2KEquowVTI1NHfgxuP6L",
-	"ZE8XCxqhOBBVU1l7Ym4x2r7ikxURkixPWdoJklIjl4K6iPlCToWDXtZ0pntiGsAzO9wGWXzmxif8uzrg",
-	"lqkckwEzLmugjOU0mEZppam42xOnmAbMpYBIVSogX5V5XI4OZhkaOe5rYwUcsHoICaUkfXYqlqugGQSl",
-	"Q7rcuaHKBFlsmGFG2nA0YHeyFDKNcD+v2MSEAA2Y5gUho2GCGuSdYrUWOmSIn0BTn7CMmWoeUwPeh0sy",
-	"5lrDArv1hFHDL5ox3RN2WmaKVTaumXCWZEWFdrvqDg2xc5EDPFnHRTkxokf2tdRPRopsZjtNmBPZgq5c",
-	"5iIbUuEj/bghI6qxqAlu+nhiZhg6oQ3PshKaobIYLgQ4o4nLadO5K5J/QiYyyyCtOx5RfTmWykOG+9ov",
-	"kOCHZ7snXDl5SJiZwva9xFOPP0jN5ssgYKqwC/UpIp0hRdDfEhddVCb2cfsqB9IF8U1tJ05j+jJz+Tv2",
-	"S8KxiaVQJ+GlKHIUigR3OegJXGV8cwcSZDHMGfKuirtJxvIaIdc91EZQiKG8BA4LRWapHS00cDmUSCF8",
-	"A1+MmTz3QAQKzzF5sk9Su9btRIoBH+bKTqNzUtyCnrCHX/ksbMw4OzrYP/a50uGqQR4cjACPd3nq/FWy",
-	"ekdTLLUb201F7Yaqe442wopC7pdbmrHUpooq9nS/KVoKstgq4U0uiQRLXi4pyOYww5YAWd8w8Ksk/WbE",
-	"dEBC7Ztge8djWgLQQXw3+zDJZMoKbLfayF37eGXKa9bECMD7K8it3yzitmozg6Q2u3537H+CI7ZulK+H",
-	"KdvFgP3zxoAdrDGyH6RgX4QQXYHtmxOhvy8peoDiF4rJjnyXQjKywebgXs8mB9WUoxJUKsxWsqzSo3xA",
-	"AnVRkKQICrYCUgWmZKElvMqKCO6RhphfN/BPLOL3TgkjTHmt6NgS5XFHF3exsV9UNsNrF9kT6uqBQB8S",
-	"O/fNklBYZ2r34reLZS2ggRAFMCII5sQ1KGYCY/ZBHQMFxUjFHMIn1YT2xIjqUZd879I0AY9LMaoB69QB",
-	"fAhJAnvy3k9sdlwApyGEEXj9jSRXjE0wVRNl4shjE4ISkWUR6mqTDErcBhQ4ocLBHsLQnKLkEZ3s/Fg2",
-	"wOJyDt8Dk6MbKLdL564l0aR9FOaEd7rzSHekKDXn4O7mIocR105UYfmWWP6LYk1b0/67st57sN6HCOqF",
-	"d//Czegcgbab3Pgud3fumN8bt3hOkxHzv67qq9p4Fx/8RaXn7Sz2nyMHRupGqAj4bi3breoYj39fFtd7",
-	"Gva2VN249uBIAem6C70DQQ18nXRgbgi8vRgBfHN29CnF/+JsljIP0sZ9KLegs/Pz7sKBd+HA29BTCANe",
-	"SUw3pS54jdGp+upFa0lM7imBeFUCP89jVoNoHjntIarUk5gT8duldM9Bqu+JWrHeBfp650+uTYFwF2gF",
-	"ewhb6z0xcsIK1SVUWRqVlT5DzDmWYuzU3Kz8PPYQs5vOyJhesZ7gpop+i0C26NVd0HIs13EeuoHXrwpg",
-	"fXDA6TlwdQDgs8sonZ/Ga2POo30SOP0G8wuMLR0qFyUDNu0JD3soPdK31QR5QtGVeS2vWFoUKKFCyMJB",
-	"2j7a/7ZTp2G50Or7YWn3GFgNE3qYsOrlDNU53HGXdlx0h1hyx1FPu0Dqz1z98lV5tlC/HgO8y16usr2y",
-	"GNvN5YqVxlVvsiQebo5oQDSw+gOi1b0/e+2gAtqaMUjY7Ak7fASksaOHcnAfcR6/D3jGPsadaN4ke4I9",
-	"2e4rBZZgAD3hQmS0kRMyleqKi2GXgHPe4b0jrwTm7IpOYBmhdhwUO4oLdF789nKSq4nULAYI3jgsbRR3",
-	"jsnR/rchYOZq6SfqCapd+Y9Cx63h1WfSUMPe2de9P3vtrH73ybPviGPOzaiBc3rrfIFRyMaTzMppXthz",
-	"Z+2RhjPxBdo3d4x5x5i/XLWYXzNCg7ptwDcoOOocP4EyZkjpSy6yDMwsZIWoHt0hAwzMZQkVREiSSTFk",
-	"igyZKTTBgnhhgchCIQw51No635mdksv9GXBBM1BRK+ofztp5/1ALhEGEiK2NSjmw5lBBPCELjr9FJgVv",
-	"fACF8kHUuarSvVPndlxjxzXuk2sgtdlSO7pXnajkYwtKDOoIMivqUFpuoAt24IyFUVl/zHMPrXOv9XDT",
-	"zEM8nv9SXcSbLZeZYsk2lljHauZNsXPWVbIH4fbeBAuZpQD4U1XScBhjqVizgoTb8+WoR1sHepRHbqcM",
-	"7djajq19bspQJUYi1ISWcbgC5HkZpFqRcuW1AMsyFmoUYynasGCvz91yRb0XQiNelAjTX0RwRDGfBpLr",
-	"13En+O+iIb7ccO2CLF0sUIsgWCsgSk7GWyRKziHhyvI3kqjvpXJpumhoj4q8U+pyMx95R4KlSH1GoKof",
-	"WtBLIEeXxjmiEIDtXurMxVxBOSkf7+UyNWeMqqWEDUzVz93wbxyQfMdUqzLYJgrmsizvjYLt5LYdhdlQ",
-	"NIrCL0Nv27zYdFHNE/F1bEubctU6UNiLo9YkryFD58wlMfiOPLVwZAmjpdKTIGK0yN/gSnfJe6hOSktx",
-	"SzODeAG+Wh50rq+AjOWaOfdjlzx3BnBNphCk6t5IhpQLiDrK4P2epoE3syfmaGPbV9D3OApLSWCSKwVo",
-	"ESUp7BDNGOrv2GMBeAGOT8UgJT52iBlchWmIjXW7yhJn05HMAhmqRqE/vyvKe/upIHXjRNv5fQcgbUP+",
-	"CdX2cO64wBeYLr0L4/kENPpztpDGuDZ7ckI01nPULkQGzNYNqIO/8UkRFeGouotrmcNhgSJNDnlQ899Y",
-	"RDLKU8CpQcg+Yux5MD2hZ9qwMeFjGANgrR+TOGXacDGLSRs4IenPSJ+qRKbMmSFfYINHmsQ8zbi46poP",
-	"Jj4hP8kR7QkMueGGGCk7UdHdpV+kmLT7M3L+6pzwFOFqPG0jr17YByZyyhQyLGjbE9rkqZ2vyMd9X+bS",
-	"d4BRPMTQ/l7KvAE7HtPJhIshDIzYjRhJy2ml6Il3tvtz6P6RdnOHrGv7bi4GXHDDLhM6nuTaAT9pri95",
-	"ejngGbNLomPStn87UYHgdHrCDkdY7WUCJbmrbNqOmaOfGPFL4OEiNqk/A6wYqPouc4NWfbvlXPeEw4C0",
-	"24f5nWCuKWCTfNVfn1kD5biAD4Pv2Lvdh17ywVf2BERuORmEF3IH6lwnlTqkvuqobeaQtLCEKsnksCdc",
-	"YNUlNos7XfJdnl0hxNHAyjtDSUZMsQirVo+UzIcupgsq/e/hW5TMDfMYkz2RUg6VtiZ1QsRLeNU7vDWf",
-	"oOQAI8NBFuzhphLDb3xSHUABhNPnggKaTFDc8fDg6Oujb548O/p6schjrdjwG598Ji6F57g+ey+4nkjN",
-	"10kPrXtkJ7J82nDROxnnfmWcIDp2EwUdqZxnZFQTCowL1FcPqgaCxhIxKESCrrceVgEU1yhTWQW1+QVK",
-	"yDg8x0vNRcJiVIIREpIDC3ZoboZDzpM2gEjnUAmhow4W8+YiUWzMhKEZ0TORAD7eiwLT0XK5GQSIZamH",
-	"pZwwOckY4DMOARbCAV8BmCaJ/3PKEp6y9I+WLfTy/f3DZ4kcj3NhiT9L/wjQYXETpNs9wSffUvHMYAvv",
-	"vXCmNtTkeu3O/MKe42PN3S6Wol6rW3zs49KFcnKeldCCsj21RcMr8Oe3UK67ulP2JA6lmpF2QjUjqWR4",
-	"1MfUGKaaS5m7x5oKdT/d365Qt4MrL2uYw8W6p0Lmk7yf8YS0Y3tf4w6RikwUv4YUwxgva6esd1s7IOih",
-	"Mho3776UGaOi8d2OVHgs2ZgmlqZJgQY89mGSUS5YejkdzS6FNHEHUhrANpkL/7AUrHFors02Y3P1IsG+",
-	"6UFuAV48pGYEy1D6QdU+0+YDQsWsAw8LaRpPV9Dv9gP2q7JR2Xf3EHKTO6r/Xh3eunXg/ciw/Z0OrQAf",
-	"rlu5E+SuyKChnluVyTaNv8KnP+mS9p6SrwPpVgWB3iG77Rx5X3bV4+p5D6T/QtpvhnXz9UiINlQZTWLF",
-	"EsavWRqXWM4uahWMcBHGvvZZEU3gdQTbSxGietIT3iAHAN+BEA6Qz0KK2VjmuktinfcBE15dKpmxuPSq",
-	"eIHe++Xsz4jBRmKUA2PfBuqkFEA4Dvm+7W14aAkKAdFdk04zbNqXVSjFz+ZhwNb8219Z3bTBKLZQHmVX",
-	"RHlXP2UHrrYzmW1QDoVWOWE9I5wzhD3+3f+1tJTyabVry2uWVPYP0ggKPcuX9Cr1KPstIKNi+Qdq/1/M",
-	"aiPo7osb3Vdo8LocYRcavAsN3gGl3bxu8hp0cY3KyJVelpWHDEjqQ5ZHBltykTVeUOKgUpD3kfcE+NA5",
-	"Fhxqx+/enldr4FfZxOOgddwpE9PDgsw94Ssyk1PIPnHa0nrqk8tYKetd054oFJu6J5rhye6Nd9wfQJmf",
-	"0oNAlK2tzewqP+/0kh3C2U4HuudS0TfVgR5XNBS9Vs3oh5IMak2azzG8H1whUk5cAeh2HHqwLqmJoyKI",
-	"VMhpB5j4SE5twxEVgmVxpyI39MSU6rVDDRxSGq04EQHbps8qPrrIVSucMBU45SowaJ0T5++hRDE5YZZq",
-	"Rg4X4YMpnxKQM2CVTDkV9fAyVk8ujIHhPn9y0sGWBs5wTptYOx9APihsBJULt5MVdrLCTlbYyQr3YC8F",
-	"UJiKalxwOKcwbiw7jLg2Us1WFJIu1WcsShwRIyNi2AeoHyXR39iJSBgRiDq96x98iJMJE+meVeO7S4P1",
-	"fnRj+icqfzc/9TWKg7qV3UVL7KLHd9bTMCd6LK+ZRodP1Qfk82sAdxhtjWOajLhgn5eFdTlF98xVfYaa",
-	"4GkK0J9QGzAuJ3KZyFxY/Q9rFcInh71dtCF9pnnKIFwSkr28htcTpYp36sNYwgfbQkKBf4yCjTsIxgEv",
-	"OcH6+lSQeK6iYdwTvs6FVfKMmpVhv/Ao1sivxuTIFcZkX0M98lO0iuaxqxfOUnK4f1DifRQzwMYsRbP2",
-	"4f5+iQxuu+2JXPhYxHmwENcHZM/RzF6oGZFu6XhtjvppWqij534AX1bITTGtUht9aO1zfrdMYbHGPTux",
-	"x24EODU7+/U96qT3G3G1cOF3u7yzPHyiloed+eBTMh+cpimhAf1o91pjK2PJXquzjdEg8KZ/fjJmHMc9",
-	"4YOmyT/+7e/2//7H/4YMIHWp2DVn0+Brn0NEgv+1DftgjrGO2pRqkkrBOj1o8o9/+39I9X//+Ld/c73N",
-	"/d//+N9kISWp7NzyePhZYODZkF8zUbykocum9xST+L8XX9kTy35tWiBcB/RunJByyFgLvNMTsMynpaXq",
-	"irEJ+jpsYw+44Q5ErJiWWW4nGrtYPBBVrUDbn1nJedwlZ96V0hNJxqhLnimfbIjYawfGEjeKvjSjjitU",
-	"hz6ZnigG6kX0Sl4WHVIuugStYVbBBINWmrLCt+Rm4q0yPVGZvaz4gorI9mI5uCZHh4eEGhL/4bH9Jj4h",
-	"FF9kO3dqKqgYPSh1AKjT8Nj+txERdGy7rQBbgYJre9GGZozErwZ74NKJ4amDwzrp/qK42J9sEMp2clU5",
-	"sU/cx+TzxNCMsZPwdhLezre0Ew7vUjj8WV6zG5tKvbwoga7kE93oUHojDdMenKpoHxGaKKl1YJyqx7Ko",
-	"oHkdW+HAxYQ4zIoJA3wvKENr/2tImjN0SFlJQGoWpJXZnyDlNqPadLrkJRr+xn6AYD0s0tmsjNoljhB4",
-	"tl+iPQH+hcOGQntNxrXV0pugKWDu7yf688CmCCApHum7AKWovvNFkFQY212NG99pLD9fG2DCrfq5QSmg",
-	"frLlOYYzggJcmGOe0lljinnOVqaXV1OzD/bvOTXbrcFaqdnFSuwcjbu07M+ZCwrLeGoxnPAXpF21IMtM",
-	"X0F9871UAlEPeCA8WzJAbidCk8I0UssCXwWNiIvoWBewyXK8WCag5UFQJCI49cQchBPZBsGp9GjpmUhI",
-	"QoVlf0MAZpxSlYKGbfkjhJuQjFpdxbI9sIR430MDvwtn/ZnAMS3s052iMq0aAWyNZuqapSG4z13g+tT1",
-	"d8XF+l0Fm/2Tfa6xVxe6u03Hz92jjX3L3NjDuk3fb92j62/MCMKbNkXKKW7ynULlNA92HjfnpDB/4eU2",
-	"IyoCeoO0ZeVk7hZdJ5zNPznITnBi1xHmwqXbiXM7ce5zFufCs9yMtMOrQoeX2ipfN2Pt2LtDE6ggoXFw",
-	"BKUj4PLHFWOFY8xtLAMJkOFVQwY1JdSOkII5HNASWofYo4S+/U6EIpWHyXFvj8hITuEfwg1hImUOKJwN",
-	"BlKZnpAY3XP28vQF0QnNXBlNCROimavBUVg0NDVcD3AduuRUEMcx7StjxQbMUvO4JzBPhfrvaBaT9nTk",
-	"QLadsWNKNZlILrBMpsuxFRKTYoqODb1iEOHV7YmKGFtBERJyCo9bCTjjzCNrT6g2EennBsEVkXFRQQb8",
-	"mpExF7lhuidc40Fu8vq6megBCEjnlxG/FEpGD4IaFK5ok4ujbLLDDtr5RnbYQTt/xSrWvhQ/SIQUpZm/",
-	"1xhnHv8efPJIQinLmGH1Ffqq7yool1UpxlxbvtYlr8CRPwTm7mtQWL2jxLTQxrJcwxO9mALzAt5+j3yp",
-	"uZzzUQPuYLAAbqK7Gkq7lJJ/5oLGq2kVXuu1aVXUgGdWJT+BGlJjMq6FJLtPwnJPqGSbSZy7YJodNtku",
-	"u+6mZhXAJ1ublq0MDQ6eWBYYXBXWHgijrEwS0zECFU8ymrAUS7tAXbETjFvlhgyVnGowWfREbK+MS2Ir",
-	"REEYQZk0ppkhYTs07JQmIaK49nEpkJoFqCkQVYo2Gfwp/r3X8t/0Wse/9zA+otc67rUS+0Taa0X+z0sh",
-	"3U//+Pu/91ofP0LUafG4sGMCT5+RJB7TlMWuEitE2WZSczG0g2dd4tBswOvobD10SmcoB4e2JCOHWNwa",
-	"h1sZrcizLG4GRnso0fhusdGCWT0IPNqGZpsdSNrOALMLTt0Ze+5PgfJAaRWhA4rkABcDZuSZyEobEMTr",
-	"PP7d/meV1eetr1luGz/SBA8+5pNoOi6ULsvQkb3sWf4CJY+oIFAYFzQyfIEVCtpH+08CmDCESAnKiDuz",
-	"kq/DnjGvt9RZit5ICCT8tExEdq12tqGdbWhnG/JxhUuNQnBfasIJG6xAjcHntRafeyEQ92Tqgbk0iKeg",
-	"geyE0Z1xZ2fcuYsQaESkbyRUm5EXe49fvWhta4LxRo8iLaG0euBXl/lk3uyRSsGccUMxzN019Y+JPMs+",
-	"xt0G88O9y1t3a3ew03kQg8MqUr4zMexMDJ+RlLqzGHw6YnWBqW7bzJkICpbRnL0D73hs5BUDelIfFGq5",
-	"0bOvj74l/+d/HXWPuuSciZTEQ0WFuTSzCfsjmgUuE8VSJgynmfaYFqWnFnwdYDnQLFHM9ATjYBXvz8iP",
-	"FxfvyHdU8wRMDrYPX3xKWdoYuxfwFJ0J/jP2FPtoyYFU425PxDqRExaTtp7QhO1pZtmNYWmHCKrAR2Eb",
-	"w5ytWqFd+GdlqNCFPglgKzDbFp8aySzVJIh77RLY/iKBF9bGrT8Jlu9p9/AEeLkakzEb95nqiUyKoc87",
-	"cHlRbEwR7kKT9tHhIQK/U1KwTZ9MnCBtt7xD0cT+AAXpr2nG0554f/H93jekfbS/33GVuxyoHtVkomQ/",
-	"Y2Md2Q9SuCxeF7nqJYHmUNILODDrcuwPe9PpdM9Oei9XGROJTC3XXZd7wssKknq32HQ4sRpWfUr6jCq7",
-	"T7bFvXHp5zQZMf/rqr6qjb9cK9Gt7PTb09yMHNH+GFU6cpdjQ+nyHT7VJOe5q0I4Oj8pgVvqKM5eQDod",
-	"8WhXyUbnhEgVod/VjS+qkARHk5bSBAIkYWek3Pr4HdzN8as9MM7WzjXJxZWQUxERxa7lFUuBzQNOBfA/",
-	"22SqpBiSduw2+hIfjju7vd5ir6PWL7/8sndaSiJsVRcL7fG87ATlexCU62J1nJkYpbU23DVy2N33dyqg",
-	"tiEaoJU9S9HYpTI15rS/W4LZUo1NJBcjxRiZ0hnk+uQgnh/3RE/ska++es21+eorFOkGPDNM6QjTODHW",
-	"ekDHPJsBFkuEmHjwN2K/pT4ZnpDbT4e3vSZUkG0S4mFmUl6RfPLVV/b1VBAOiz7gTB378uiplekjEmuu",
-	"3V99qqx8GFsaF2dj+Jq0GU1gkrngf8sR0MYJ/SnXRvHEdJx86/J9Pdi08kDBbkznjKpkhEOCZUSz2N/i",
-	"CGZh1Rlqb/Ux4XYDTTJiGlc98jthV2Di43vsoGw/OiJ8KKRimiRU4+7YUyiMJu1e679J1muRARepJvbT",
-	"f/x/vVYncslhtjP+gUHDv0qix70WiPy2byMzK34zbYcmocmfpBjB0/YdioorTdgHmpTDhd2EaCpR9O0+",
-	"DvLffpvZfl3bLjklGpYkWD5G+vZQxJklinHRrUtvG+QK1AR7KnQT9IG7HJ886sEbewTcArQ1Y4T25TXr",
-	"1CyLnCtGAUsULo09JJpIyNUjCbzQ6nox/hkTbUmCC2ZDGMP9pnTsv1VSsCu4OftRa8xF8XndFPJKXuad",
-	"YjrU9adktj4mAR6dM5mx5g6Hiqbr9/gDtG7sDNG+NhzfOT60ar0/g2z9plUp6HPTYTx8+nT93oC+30ZP",
-	"jj/cRlfIXTbq6S4dvniw1kE1cKdrB2iwAzT4nM3a7hg3YhlEJEMJ0tJOx44nhWDhpXb/TTOoAdRYKeqP",
-	"GLk0kWgNyRRM0F40pYph+ZRm0RRrZQaIxQPOMleaxIoVlh3QKyY63QZzK1KGLyNpH+fyMPn6bh2X1xyZ",
-	"UodzvUvR37lvdyn6Ox9slVktKTcx8WR6kTVVbUqPfy/yqpbGY58zX/QLAYmNJDEXNDH8msUnrhgA4AJo",
-	"Q2caLBgejp9cSB/8M2FKS0EzklJDI8IU1SwAsmmKtr4frjO4h1DK5XQ/ZbCiUPWgXJFdEM6Oiu9CxR+I",
-	"nr4oruRystoEHRDUGlwq658KpIb+4pN2jJ8vqYk7ZEQ1EdLbdy0pookhKTOUZzoK7NkanayGKbvOJGMD",
-	"Uxuffk8k9Z4i1NcRp3ekdBelvotSv4EhBGPRl9LAzYgJ3tobRKTHBaFrwgTokp/lNRfDqtFFYHiZI8cO",
-	"YdE7aqFCVVMc+gNIoncbiY4TepBY9LVsILt49J0ovEt53xlP7kXYL0LYt7KfPEYWspfJYWOojqVsgP+e",
-	"7kmRzbzRRA6I5bhFCE9Z9wgqNkGcx0gaqasFKbrkDfAu+0gMOe8xxot3l4RCIPV7LYefWkjEXSoIxaTX",
-	"cWqCExzzendOzV26/T+N8A8UZJ4m/jKSQJswrI72sXrbAoHcNic10AGWUFYwhdSUO95Iwaj1yAK8LNEm",
-	"TyEoaiTB1JKxgTl2Rmskr2tYXqLS7tITlmRjKgumQ4HtHBaVO4IeAsBDwVuI0HPkZ65sCJsRmknBemLK",
-	"lCVUyhA5iAo8Mzcc/3RRTxCeHNJrh0U/hiC/ADjem/C7PXFRmPA1VOq1zbgiPNWRU5QiomSG8YQQ9VTE",
-	"aAJGGtQqnBHFhyNzEryjJxIqiJDEZRf1GRnYG1OEPUoVLGKXvFQUoM0SCrV2+4zkIpWCBbyuJ6rMriby",
-	"z/byT+M2qBgOd2rSTk3aeQwegFECySlY4yNddXZuqkusVczuYpFThGXKPAmuKg3R8rJ3PaEZI+3CXmZZ",
-	"oo8d9U9gJfewtnsl9QDZjuWhEZmOeDLqCVB28CXzJVmIZqyzPHr7Ey9fdzcV23aVzx6m8tknVDOsYgrY",
-	"FRDbqaY7aOwm5xReG3dVAq7kqndtgJN9KworqsPL+PaciW+uwLqdYpVtH5M4431F1cyF/SL3jN3zUyxE",
-	"W6JMQcTwQhMSh2hTMaqFMZ5H305iFW6FGmBPrIu92SUvQeG108BM4CbAvKXMHorUf4lc3k5sKXsXteX5",
-	"EVOEg35tGll6AaV1ebOa7HeNI7gO24N12LG4HYvbAQSuBAiESptgmsXUPeAQ5ErIqb5TY21jhouHfyrL",
-	"Xi4QNCMJ1VdueIJ9MJgK3u617NcjOXW6JGciYWRAuSJTJkyv1ZiWch/wgPeTlGJn8jApKSuhAae04Om7",
-	"hJSdYfILit/YBWF8MiiC9mwyksqpADg8AMxYzciWaGIQN7EstSUINnNR1vAIoWIGdY59dstYXrMUsiQx",
-	"xcWlVjpdM3JwJELnY6Y0AQQHErvHYsKumTDL81vewUg/paICZzj6HXTTTrz+p04QgdCrpmq4kNgWun3c",
-	"NS7cPfD0shSRP717+cOCuReM2sJgd5GlNpb0eD8L/43pgNpYuXkg1THRf8upYprIQU8cfWMl7acHh2TC",
-	"P7AMsJxIzNPLhKo0jgglB18//Y//efjsCbEMSlFuuuS06JW0YzdxMCd1yJAZDfCjYCCajphic0O2iyuM",
-	"BwytwJhiX5eTXE2kBkyoAvuFzBhVJz1R1GYBcEHISTfwEl5S5Ygc7R91yWun52hDB4NyoPARRwoDtXoR",
-	"uwaHAvOj81YqJPLOV8YLcl5aqSKHdeqsXRifR01PjKU2AHqXUp7NSEIngIQBQyCUpHRG2keH30L9OcKN",
-	"qzRjpVTIr7c8g+pRgd4zM/XgRUWSzv3whSBTZ3VzGNI5/439F7BCrWE14mM6ZI//OmHDqkZSeGj6XFAw",
-	"aFVAho6+efr1s0UfTa2SYq/RZwKH+s8aOxG1/issAxNmz0rCe28nhYd7WUcNT+1Sjr4c7lpn+ArJ+rJs",
-	"pOVc916Tkgr87v+fvWtraht59l9lihfMOQYSlt0HqP8Dm8uGqiRLBbKXKm2hsdW25yDP6GhGGG+K7/6v",
-	"6e6RJSIZQwLhojewrbmrb/P7dVfV956QQsNMxCMzlOlpZpR2schBY84tggl6lR5pOZZKC5kjQs7rY4Ll",
-	"2SLFTG3UDKmuuv8heng1k6mhKzDDdhJ55/EctNRDoISKde/EhaAhNbdImLiU+nT/Tsod85/8fH4M/QlX",
-	"so39RC5oR37qgmddMY4ujHZzv/SD90qpFMVQpgJVDiUhWEllFg2O6ocFepy1TLvDSkEz77Ey1qspZkb1",
-	"O6icBfnAuTj6+JsXe+gZmWQuevHCc4j7gv/L9Dje6HNNDmQ/Ya9xQMYLGel4WqRO+Q+2seBDIp2MqTIH",
-	"alXvUxBrWCZUKrt0x/qYGJ/KZ1cNz3gv0lLPKSg5KFxt1MqK3Zc/ew8aB2683xl/Ojg6+v3TyenRu99P",
-	"fj/9cPDX6a9/n7w5junXP/X9QMNqtj1xdPjXm/f8yM5OWFBK3ZoAlrCgGYWGlI20K3INiSgyBOT3RQ6b",
-	"XO6irCSCAU5w0i+M6L356/BtX/x2dMzpfIe5yTJIgi2CsPvqWVLamYrpQnsZ0sotDogkuyX1qzwPZ6S/",
-	"WG9vtUSaEt1hv2WxFrRnKj32WRfakEdZ9HZevNjA1BmYG8/O9TBmzZkYsBESCJgUTqYT5Px9Baw6nBgL",
-	"otCp9/tjvwm5SuA/Xv3HmC+vEZx6VLgfYBDd/JryK6TJn4u4Ddl9ZgoW92NLvIaRLFJH6Z3Q6j4tMi+v",
-	"W8GXtHGrZ6zFuAE904CCwRxIcl4Z3UxyRsK2AQxl5k9acor3Ai3Iz6tRhRUgrLxMRgxBO14w/0pYrnwx",
-	"CjXZ2d7nFy2c/HUrZipxEzroijOxCEjGUF/mF1s/t0N6vLNw0TItUwxSnpiaFlPMwDxVmv5ezFAX0wHk",
-	"dzPDCeAH5RSdyW44ufldTe49Zd//Si6sJg1aocYsHGqjTmjCa3sjmVooxzYwJgWpA6SqzYshffY/dbeh",
-	"MUBc04QbQev0qhqRtO4SxeYntjTitvPLzsvd3RdNb8hagz6tDzvLvYx0inyl8uLt1h0ufDE2Ttb+KX9m",
-	"Bv8HQ/fwfDZmPCxykVSDAUZTYTRM7FlXiZ2Ddy8O3st7OgrBKEbobjgZBKnlz5DUQKAtaR0eifyer1s7",
-	"X78DynSJTp5hcOAzGvUrxQKuQ9Zs8rVqK9fhrckpKzlf/XoFCZh+qxY9IENsKufI+LaQIAPBO7m6ap7N",
-	"Qebkny5aIRez1pqZaS6XEoRuyIC+7n1mNNi2rrlxfcUTu1vX7hjn9TfIfOWr1G/UWWFebcXe+Jq8w/x0",
-	"mJ8nJgO/6W4xvBjf/46xKdb6iTNx1KRaz+RiXMg8UVKv21BmLFC1goC1mFYj4Qisl5FE2MY4q8ptDeMz",
-	"w+AXPylSfDzAeCyEcC/Of4FlLB1+CshFegRA5dgQIrT7Yrd0O7Uweh/jwCinx1Jp66U6tq2ciIeIdU/i",
-	"phjb8XeXx3dVSaIyPros/SGO6WqSXaCn4Y9Xh+zspHxnmj80PCkmBLyJ9rnORG/nIVeRkK4Og59c5R9z",
-	"GX2CfSonhng9k5vpvtBGYBCSY4ziGECLwdwrF0RfcpLzJdeFy/IVHtEcnlGyQpzxStXXcGk6pmwn8DvE",
-	"4PVWPVJlrwpW+53t+SXC+FxZ5eydZDEM7oIUWSqVFthVnVIQsj6V0+eIChMLhjJN+wFNkYA9i3RqxqHm",
-	"D2dHlOmZ0mOh9B4WUV4k0vBdnSmdiBh7jpGvQPmvws16QHRE2sq5FRWwP/OD/etHqQR9a5jx7ySgQJQt",
-	"CcVNjgIRZv/wXT8NFjBOZUEDvkvabyUlUZvjQKdp9iP8ho7/211rdPzfp+YA1bI5tWRih+HZomiH0u0J",
-	"nILGReW9/UUlp26ewaX/63L7y0ilcNnqAB2w8zPCLMBlVIyy2lICWgvIAhuAzP035gy06CXgZyumUssx",
-	"TBHRdvh6cyhzRN3jAO1G3/tAXk8mJf8MW5+YNLGk3D5/eu91m1VjDcmeiK0ax+Eyo9AZFv+M9EBa+GW3",
-	"yFPx7sPBq83jdwc7P//SF2cwhwpeLrRfuoy+cQvDHDDkwxJ8rM79BJSzkd79SQwn0i8lDdeMRPzbm5Mo",
-	"0t5smVz6P4j95u0X/x9cZJcxZYLyv6Bq/+mcQkp40CDpRzogDP3vEEKzsUhV7Ec1M/mZFYV2KhUxXGSx",
-	"6H3W6sKP1ujEYtH7qbJW6XFfzHKjx/1IOznNIIdEmFzARab8n37hJGMexe6Ll/tC1j+7sjBmppEJgamU",
-	"K5/jUnmzJEALzShUiVm3gQhYOwKJISCisM5/qzTfV21FGr1qagZSi8OQVBHRr65Y6qvHTfsZaexzr4zg",
-	"UVd2caV2lbmIRlxgJ/YpIotHnKkjnOmTzje0sA+P8VTeDt+ITx2+Zmm32s/Zzi1zQa/84FuVrt7L50/v",
-	"X+GZ9gb16s+88SdufpMnjsM5vINKaR2bsmNTPkc25XOIdDTdRKLU9tYEmwpeYS0LBTfbQueQW2X0tVbR",
-	"CaPv+wtlxI+WIYUqAxEtAW9RiBicHMclweD/C4NkilFupsTywOfWrYjPZa6kdjZmVJxCHczIDf+ubuyR",
-	"UqMrTo1xZMb/owZH+kOkmb8fq+m0cH41Y1bWZKGtWzH00oIzVivHRsdV2qOtmidkvwjKhhAmHmAmi0IG",
-	"IYCNlsfu9Tr0D2rpYavSMMhO9Xaqt1O9nep99qq3ovhuoYeLQaqG21w2YfuLTYvx5XaWQjKGVu370bCL",
-	"qQGQ2ld6b1oU+kx7DYk1nql0T1mcx+QYyC/ZfYL62RL40vrpsg84Vbpw0Ax/xAEf0QBvqqjur9pzdZRt",
-	"YJdwvUyL0EnTR1I5uoFLgTvIufncohZJyZ/AzEoYF1FaxIejTX8MN/Ecxt3GP82b9WenjU5KDHwFO8PF",
-	"DfgV6VeQoF5AVhUTfdBws93g+YVevLbCK2GlOdroGxEySXKwtuRIevevQghOi/HaVeRjlS5Zrb7yU0P1",
-	"laWqc26KTStVsjmDzUQlq+vQk3JVFsXxlIOp/apykXQCa+wlMFQJw1r9p5GmZHMzvAAtl3pgZJ6IXmz0",
-	"KbV/ip/EGyV6yjeEJgSXcfBP+UaUHlP+ukjPcuMgEB56MTfEmx/7LYjDP30Rvg7t0vfhv1MHF873jhH+",
-	"oXQwNvmcCg4i75qDw2FQvVgOHdKnY0wPCBeIIIDkdDaZn2qDbTnmZdMdQqRzGII6Lxen+mW5br0acWOd",
-	"Cv2If40GvgyYmJmYSj0XfkNFtDaFSDtjorUtcejY47cTM7OL9OZ8G4QP4CWE38L1yupQOQuuhsgjj7Ti",
-	"F1TkYE1a+DPSL++W/F+2GEyVc5ATO3Niwiy2xFGuzqWjnmyfz4zXQ3Nwka4eEvoqmF982MJG03RkloHM",
-	"2yyy/VKbRVpZ4aVG4aBC4c2kN+cOlpmBS6IR75V1f5viWKrkT3itkhvbd7cpmvGwTMZf/au5StElfIef",
-	"oO3wnBF87Qam7MzLzrzszMtSU7PuitbmpkBl2xczEIlKojWSjI/assxhBHku03ZYfLXcJDOkTOGGZko1",
-	"MGJqATCH8rJSmsICBDMw0oyiRy4sXzBYtkHsOtWX3hODeaCnEn0rQwYVWNGLsa7Tf6YygWCSpcZk1tul",
-	"Kk0xkUtqLLSp/k/ltB9eaa2GWliV/NDrtjX7EH5/qlavwfX58+HrpnwxtcxHuMatfd6ovFZY9fsorxX6",
-	"WoU5UL4EHXngeZMHnnxhyFLu9Vma5iQnk2sRhSzUW9XEMQv9kPE3pLoPqQb6IvUHAZJQAbH8RVAXmONe",
-	"OTQ+pUiVDZj96b4weYJoNy6T38yQ4iE8DpFezppABVzRsLDLJG1hVxa1tBbH9NDdSlrqahU5y3PupGwn",
-	"ZR+HlK2zpZbbthUJGmQl+gGNFKWPAJzPIMby+bGwQ5OBMHpRY2MBsnFV2Wm95V15k5rIP/RKPg32D83l",
-	"x1QB5HVsuVXlIKP3gjhxQ8cE6qThjRk9HUHngVvVKKGvWtIHSSJkeVFmamm1GlVB3Y7e/lK668sIOdx+",
-	"m1G9XyEzhJ8WzqoEGk3sRpTL/eiK+7raWEVidykl7++CoStE9HiMXML42SAPGq3ZG8kIehlvXT1oS7SY",
-	"yVstRXnuSZTdXz0emtAPKcizkunbleTprNgu3W5nMa9kMb9CSbFcw7QbydcBxb0hHKqkBvEUKlgTZnYO",
-	"bokBfEuY9wM1gx8kHLwzhztz+LFKtICTbcyz1SjuVsAoV5Ej9MG32tjLK5Vh9qgaDJVFo7QltUf/70vR",
-	"23nxcqOs3YVxaMwHEaCnka5LEPq2sSAV0lOlyMHlmLjKyhFsIXCMMGME9ag3umCZAjfqnxxIC4kwWvR2",
-	"X+6QqOekFBiBRdSMnQSw2sZWpMl7iMutw9wqBOwlb6K5lBW2c69K4aYOxW10Ac/r3lPx3kARlVVg8Di5",
-	"ibL75WHq3IxHWhhm6f5rmJVve+0l7i5SupRqXVXYzhP9fnZbY9mDRsONNSWXF7+S62OB2r3WkrvWl93m",
-	"tttBVR8rKaeXYZ5Iyv4RmntO2aFx5quAj8Jid+ijLlLZua5LJSBlwr+95PsGH7Z9HjRGyM9Do0Weru2t",
-	"ba/11y42A6mR6476n/KovqJemDPQlIDw4OiQr8hRKDDQ0ve31lKNl6/dmeFYu1evgfBtSwMZmCwFRLcO",
-	"cpnPcS2h+jxTIBpLFTO9Ijx7ps3MCjng/BaBv4nVwPxPjZD2TGi4cMg2rXSijYOmLioLEna9nHIPTwrd",
-	"v21U2uLfN7T2DmTqJqGhvNAaSb50eiotlEqtbdXCgcNsncjlXSD2+wJGI5PTlljplB0RdLnSQQ3Q/HUX",
-	"b2sU6Doj2AqKQ0w5ZSekqZ8E7yOuc4XmW+kzvHQN/R0X+TnMbV+MzLCwYpybIqOUWxTNsGCpay4S5D+E",
-	"pGRqV9deTjOpxo2zeiOHkxAH5xOzXkZ5ILnyFldPIHtsX7V4JMdgS6p3qBBsptNCKzfHwhc1mnmlSaJF",
-	"Ne8uR3j89Iiz77drzCeCg09zPaxOmwJNjUNkAhHlnsG9VHmZKTSDfJElNLC1rfqXyzwVU8i9D5qm1bFT",
-	"FpvLfy7/GwAA//8=",
+	"7L3rkhs5lib4KjDWmInM9mBcFFJmRljZbKSkzIxKpaSNCFV2dzGHDrqDJCqcgBcAD4qZK7OyfYVtm32D",
+	"mh/7BvNz5k3qSdZwDuAX0p23uElqlnUrgyQcjsvBueGc7/zeiuQklYIJo1snv7fGjMZMwZ9nUcS03nsh",
+	"hVEy2TtLEjnde6v4iAv7c8x0pHhquBStk9bVmBHF/pYxbZ5oEmKzMCCKpYwaFpPpmAnCDeGaSMGIHBIz",
+	"ZmSg5FQzRSS01/CdZuqGKTKluiciKYZ8lCkWEyMJtUMg7fDi7N27txdX/RdvLy77by/Ofzh/cxl2Tgkd",
+	"aCYMkWbM1JRr1iVvmO2KkilP4oiquNsTraClozGbUDuJCf3wmomRGbdOjp5/HbTMLGWtk5Y2iotR6+PH",
+	"oPWCRmPmF2Fx3vZnLkZEZQnTZCgVTEExnUqhWbfpZc+Pa98lhWHC7L3kOpWa4yvqVlrQCbMLoukNgxcO",
+	"ecJIJmKmGl95dHBQ985XV3S0+JJLo6QYESYMNzNi6MhvmGKpYnaVqW1J2pSkY2nkE2031jb4Wybtdl/+",
+	"eLZ39Oy5fYwbTQYzw3SncWxfH9UN7TUX14tDu/j+Bfnm6JtvSMLFtV0E+1bBPhiS0hE7IWEvOzh4Gv3z",
+	"7/+AP9gpUSz5Y69lm/RaYUDMmOsSrdI4VkxrMuVmXPQVZUrLucWsGaGMaPMu+Z7d0kUKT4JiWmYq2pQ4",
+	"Lqhhr/mEmz34t/6Vmv+Wn62IJglTTzQZZNE1Myfw5URq4yev7XmMqCATes0INUSKiJF2yhQ5e3dOooQz",
+	"YYKekIrY7xSbSMMq6yUzQ6ggNIpYauCMXjPR6ZLX/Brp0kwlcSyFDJg9vdyQobTnWPeEbXH+6up7ks/N",
+	"NSZDzpJYk1jRoQkIFTHyDWKP84xQoadMAUfwc0HipIb1RGI7YopEMhOGxSfuoXD/5jDMm7MPdsjEjKW2",
+	"RD3MNIvJgA2lYnaIbc1wAmfvzp/oniitdGeehwylmlDTOmlxYZ4ftwK7lXySTVon31b/F7QmXOAvxVHk",
+	"wrARU3NbfMEmlAu79cs4rSYJGxrCRd1+Ezq0qwDULsUctd3PmDWrIctLFkkRa5IJw5PagXJNhlmSEDqi",
+	"XNzbOJlRs70zuybNYzSSTCk3nhCMmlnefkfjOqwd1y+//LJ3lpmxZbURNayBlRQtLNuFgTA4F8iUqZbC",
+	"M5nYNqSJJlOmctpuFgvPntdxm3/d88LoapayvbcwGL04uLNkSmeahEJqwYfDMCDacmRqCM2FuwAhbOg1",
+	"QxEBwgBkJRUzA+JzkBkytU+F5deGRNOZrg6dCbuWf2m5F7Z+XRz9x6CVUkUnzOSajOFi9F7Xbb1d3Qmb",
+	"DKwSMiTa0OGQUDJUUhjCRExoZHCsbSoI25tQnhCpXEMed6yKE0kVA/vQPAa20RPIPLvkjSWUhFvu0jaK",
+	"TyYsDkgiLfuKqGadU8ttJpm2NFdWjPB5q0pRGHw/00zpELmxKVgAAVmG7Ask2PHBU2RQVktz6lwraFmN",
+	"wW4XdLYHS9FIEMdAtP7zYa2mAsO7gJmfv6xf1UKG2GnwGEQvI+/fn7/0agEuHWkLiQz8rT0JJMSn+jwO",
+	"7eqUaJ+h2AFFAuaXUjMuZsfjVtCyC8MVi1snRmWsPMn/otiwddL6w36h8u7jr3rfjgpnBoK/fkahVQ36",
+	"qBqEfqdSxW64zDSoH13yNqV/y/BoakYTu+9MRGoG8tF+W55OfNoTVuhJK+yExLOgGI3pIGEB0Vk0JhQP",
+	"jZ2iJpQkHDfdkpxViwezzgnRllIt36LRdU9kIhpTMbKU5tQjeMi+PFdyhjyxpwOP6siqkdwQmZkuOXO6",
+	"D/40pZr43hzt2bMtQMeGfgMcij0UMbckErkOZWYCO9Ljg4MSRf4tY2pWbBm+q1lnPf6mjvzOYzZJpWEi",
+	"mv3EZjVciWSC2224ZjOnlHPtFDCrswINcrucIyljEo0lj9ip112lIgOqWMeuhbJiI1+2ntBW87a92tUc",
+	"yHhmNeLEskBcVQULbdWTUzRmfHvowq8bPGiX5ujolNCecG8ZWy2+6Idrog1PEqIyYXUBXMxvu+QnNtOE",
+	"KttxamB+R8dkLDOllxz90prt2UVrPP7PVh//8+HP1ETj+lNiLQrkYUA3dtQDavmTFF3yizUDkX/B0Xe0",
+	"RTQXEUMGMVXcsEW+dnjUbZzacA/Hs5mMOx++kYI1zORMlCYCCgseUzcFXtqeKFPK2p22qVNNuSZPD44L",
+	"HRl2fNn47UiWT+Lw4Oi43kqqtQZ+lFMyoWJGuGET0Gzc0KjJDYEuecmGNEsM/P7soNtwSEGjrowrxuda",
+	"J88Ogooy9PSorAyBzblCAXojDWsSIUIaZk3LuIHh29/7d8H131Fr8DYNI4Vflw0EW9zNUKw9/T1P2BIL",
+	"zzKfsPvXdBQWQiL89jl8Y9lXyOM+uDvsFw1DHtpXLBut17SOv7HdtIIWvqAVtA6P/FdHz/x3zw6P3F+l",
+	"d9dpZ26G5y+v4If5Of4y5tGY8DgXr7Cy3mY8ISEazzFoB+23gl1IbZjqBCTUXPdBzQgHVEUyZvbPZIJf",
+	"gvAKrRZl5x+StilvrFPsnG1rRZp7uTKoq+QmwZiR/6NTYrPzGkgf5rvOuhYTsUcLxt4KWm7oraCFI28F",
+	"LT/oZas5SaUyTfTL4ddl9Ist7o5+3XkCU2TIm/Tu0rnC7ba8aZay7dS7TYUYDPSS/8b+T+B2DZT4p3ev",
+	"fqjyyfDo2fOwiVXa49lad83yERTjeX/xGnXrpr2MpNDZBMznkp7cNJy8xbor9/x4zYV7f/H61YeU1y+c",
+	"k/HvL14TbWSqyVSqay5GAeGCvBf8A9FocTeNm31Il454Hft7pUvAz+OSjwQ1mWrguJlIaQz2HdXs+XGm",
+	"EvLjz2cv9i5/PHMezrI9Bk5Y1BqKnQIfKS4HixQzzdQzWnejjp9WNsp+bNipPzOlG32UY/ah7Ku1476h",
+	"ilMw2sBQD8BSA13IqzOgJ+uGU3rjXrcdwdmPKTWGKdvzf/vLwd63dG/46+/Pjz/+l1bdFC+jsZRJ02nR",
+	"8Osyzoct7oTz4VD+jVHVwFGKEZEZo6oku48Ojp7vHX0dkvafsmRmucyfMmEtkDLjAaJyuqbz6NUSEc7I",
+	"vmFtTlQMHf0n/gID3Cff0fgCqdt+itBBY/+kaZo4l9R+quQgYZN/+atGUluTA+JT+NJGP6dVpyc0sYfe",
+	"2tP2QCrNrI0MenVAKMkdPp6Kp3CBYekFvAXr32vVDdc9vb/s0XoX/bLe5ps3e4DX66V4pN4vu24vtvlH",
+	"dx81THj0aNseufeXLmc8/WvjTPk4w8EwUNqK+4D8CbDA54zfql29I5BtCeR7qQY8jpl4aAqBiybLFm5o",
+	"wmNwHyc0unYXyJFMUVOXKVPoMReMxTqoSGrnURM9EZbcomHJ/UomdGZtUEIjcLPkdoFzCPifY4kOJsej",
+	"0bXRE+3qEDSdabgGd+bDjuK2oLgfpGAPTWzOH8o1kQkqd1SUHFwa3HCn4Lf1t/9g2mm8OQKq8xYsuvcY",
+	"XsjsKGALCjgXVjmkySul0E//UKRwKScMPfRDyhMWEy78fY+LWemSitISkzFLUl3iRFJpMuTgq9/t/5b7",
+	"/0aa72Um4ofc+jcSVXXk7CAGwCWUSDFyvlV07Oc3IKCLOF1fZiYnlPxCDH/TOzLYngx+ljEfchY3xUhU",
+	"IpXGFG7YqhcOsCVg2kLgGBckrPjiwwfbHh+GtawLaPMFbuXbVD+OiXlGwHQuGY94E0ut5WG3yVKLopHB",
+	"600uUNt8f/X93jcPRBlufXZCb4tFewxJcVVYBxwZjgvM8WvxRBPBzFSq6/yaQVtNklnrhSq3qnHNY3Iq",
+	"4MKdCYzyfLiFvGTqhkfsvaA3lCd0kDy4Ch5TQwdUMxLzGC0yvMy0Vj4XEGZY8ig/jECtBpQt5Xqlph/x",
+	"unGWSBpfSfmaqhF7LP+KD0NI7CBKdo2LwMawTl0KuP7u7ct/678+//n8Kux0yXk5+qgnSjdkihpGKnGY",
+	"umx6uyCx/LYcZfNCFKh+MDsZ9kQBAUHU9ffA6x5+WxZDIuo1lAdWTr40heMT4mcRFZadDSCIMxqzmCg+",
+	"Ghsi5DTAkKoKv7O8jk/YKTFqht4FF+YblnhM+PC88AsikNtx9ispf6Zi5pRZ/eCqB/otgVcYKTECyEeL",
+	"n2Jw845UPg1SeS9oZsZS8d8eXtQMGFWQQeHc6BOutbufRxtHKsI+pFztHJVbUkZdXP+yLhbaOxpJlbSr",
+	"ZoXUK8jGenBScUrilCXJnruCHWSGDBSj7sIFkt9OScisdar/8mtIUsmtzkcNsVIN03l2hLSluvJe6CxN",
+	"pTIs/pnFnPrAuccyGZ5oUs7SKAzd+Us3SPnYbfuW2/6L4sYw8Uaay7GcNsTvYLC0kfKasOGQRSaAw1lz",
+	"SVm6nsKkC16+M/V3Vk90T0BLuEQFFXSuA9xt1smNONefowJUVFl8QqRIZhA7FFr7JewJKuIA035cKD6G",
+	"FoU+izJ8wHvRTfyt5SzPZe3zdl8cMX70cUSlXXktR6+EwTCnVNlDbzjGC1H4ncV9aiqxejE1bM+aLxiv",
+	"tyTdNSj6GMxWca6zyEjVAq5lKE+aAjlTqkxApmOGGZ4TCDLTp44gIUIP4wMgwhq9cN3qSJ8e1YyUxysC",
+	"Eo+Onj79+ujg6fNvnh1//fXzg1Ux8UEpmnyt0DMMXGPauCfKSQNH39QM2R/2uqVyOT/2sAeEdUddEtrj",
+	"rsMA/7D/xavsfpbCt7B0+R86XL1oH8uhdn/BuN5qBL0bX5UOggplFcHQcvBXFsGZySnzNcebhCphWqvb",
+	"/hdSIlaTVYXKP8KkzvHJci49VYrCz6XksFV9v2EfjEs0m18MGGP93ExdXtovY2vlxcwyVcy32fOJy94a",
+	"BL4L+AvlxEZBJ+Bmdlk38zmQHKJeWGzPh93R+SOeJyU2pMo1hdTAawMiirxII0sJkXPEA8mINcwhf3u/",
+	"iZLf4eUfxoGVkyjDEzKWU3JBQaUi10JOUQSmTGkpunlYNdXaTliKkEwYFS5fvbSuuIJmzCbgl6vMuO1y",
+	"OTHLccS1gWy9ajZn57Qn/Di8o+eGKT60chOFoU8WmB9TTS5AUIr2rt2TxexKFytZyvaH7BGFY9qLEh7m",
+	"mBaRnEyoiEnCxfwu1QMWlKm6GFkdab+gk5TykVg8seg7XnWc/PMvsLVdCcRauI0E8l1sIIDGLIn7qCdU",
+	"Xll92+FBoxRZh9dfcxGvuyA/2baWNVkOPh9AfnBQNxArJnnEUypMH1Z/XrpVM7wODw6qAu2gTqAVQdZr",
+	"TtJwg07ZFQAmQStL49vutO9i7Z2uk1/lOHLYIj+JgiwCT84V+qxQWmU+lZEtOzcv8lOymAM4pD5kEds+",
+	"0S4jcExv4FCzWu7OFgh5Q8Wmlg7YhzShXLC4Px3P+kKaO3+DTFmNpQRi2xoqjN9ggi+maSh2w9nULsCd",
+	"DsJIQ5M7ntoczeEr3HyDYsfq1ngp6QDtwabHePdFk3clYhjSRLN5+rgFn7tb7rU0U+mT52Wr8qzK+70G",
+	"e1m2zd8zFg9odP2dT3beYLdzbXkttXn+jY7AFtXnCRfu4+G8Lj3PX6HZOtNbk5qrzOGtYMASrTZEy3xy",
+	"YBcLADoK7JLSz7gli9wzooaNJBrGpS1/tppe0YDdktQ3NBnTbJDwqARrNZAyYVQUv/V1NplQtVIovoPW",
+	"l64x7B3y2dvI5EKtX/Zqv++X2No+lw0m3Fr2fSWTlc9jmuqFbQnP5vOt7NumR9V1s4xgf3JsMM8FztQN",
+	"YDIMZZTp/kjJLLXc3YyZqlX1fUd3YOjm2vejm7h+JO+24FKfqEwSWeICDDCl8D5kVMM7ygrJtiJocYvA",
+	"x/Dqxt07zOmN25/3DaysqAGh59KB4FBNQo/RY2Th92Z20LoGFm0V4EzQYn6+1TeGTnMPAxI6VR3hF2KW",
+	"MPjQpsTIyUAbKVgHTGn0lud+x8J75vtyeUMO92BMES/Tx4Nwo0mmWWGV+3jyNFOp1Aycd3/NMHlOM2FY",
+	"3Al6IgSUmsiPT7GJvIHxuZEGhCmqGYa2uyfBdRIrOhULb+sJ97oTEiuZOv9AOiMzmZFrxtLOnPcC51ZY",
+	"NC0r7ODN4O7DscGfMLBalreBbKNmXJuWrliFIryfMUcOxT2BkXEpfEIhDAk9xN11RNfGCqK7z1vW9sIN",
+	"Fe7+FrwrHkTJYU+Alog0G7TAkGwyIOE034UMKbGF1WJkTHV/IlWt/5lBHoX91R9YlzglJBhqi9rKnFBq",
+	"3HSdTVhAKALWudyAUw+HY3mH84YNGSBn2TNoydJdGeTIoG5UU54kZLAW/6gTf9Vhl5akdpvg2NVdtBTO",
+	"xIZsc/Dlthdx6wCJoYRDt5D1SCdswasJGeeeHFZ6aQsiODyoo4IV3koel8ekmcNnNHn2JxMxhBl0N3Dm",
+	"Paw/0GcDbcAL1m+ZUG36sBJuVg0gHG4BbXMykoZQXL6K02OTdUCUgTU8c8Aw+zHlyawf0bQBelFqQzQX",
+	"o4Qhh9XzlAjcmpKYzkj7/dWLAuZ56meI4cpPNHGoVASiITDyYJUmtcZlHEzDybu1EF3eubZw7m/k9S0t",
+	"IS9O9DJAicqyce2Cr2Ni5Clhk9TM8A7DYeH6xDRkeJ5MK8d7HRJcdcIhhmB918GlbT7X79c1vQKESl9J",
+	"c9sjrQ012WrZBot6iW0/IY9zGdsHDmWV4VQoJ9+LoCo08jW4M5c0DGorr+K60mwdSXUyh+jFdFn46YBo",
+	"IxWLe6IiBbvkLTgPMPzRnpqTOjQAQNusCkbEA2sSjSt8N3cgKCUOql4+VkBkKFFUxHJSY/zMQfE8rSLx",
+	"nO39O9377WDv225/79d/qQHjaRYNq3xX9yMoit1E1lcrKorclnc/vr162395dv763/ovzt6FnXsSHzRJ",
+	"3g5bJ3/ZRJD8GtTFaZTmn1kKR5NRP/HrM5TqxN1/4zcndokAU1cz5890TadjqRmUWwDRCoUWNBrJbuiI",
+	"wi4kVlfQ+eKe5N0J6Wwk8lYkM3ClJglTPVEZApzBEDZsxG8YobnlihnUkIRkrVw5FfZYrZCAmC9UWgk8",
+	"AjqXi4tn+sElYdBCNFrXwqiM3ZlwbPai1711Tow4qeFG0szO78JARBPm8V2MMI71HIzzycITpkbgmInG",
+	"cFcgSoETp1AHARVTF0rDHTw/TRyr3Ym7tcTdpyJFTonIkiT3fc2Ljm3Ew2pP7YK42I7vu7FP4N6Km5w3",
+	"56CE3ZJ3Lmb6GvFG7QziSYHh2gpsN7+u4ca+FY8+3THmRlZ1mdsofrss47hBiFkwLuvvh+DhX7gZX4K5",
+	"tL7mkXPqhVgsVEN13l8Nx4LfAqLHciq8jz1i3SLajrFUF5HhY6rHCxF/z9cMJnMDWeTyvwJ03WSSCZcS",
+	"8WJMhWBJfYAMJTGLuOZSgO/cyCQGHP3yCeGij9GB9jvLaFtwUoXdhWgMdhGenoRZhRm8e1Odf3D3qQMJ",
+	"R2rJrZ5T1F+gGrYockeKCoPZYnW3tlu5KGqLtng/bPnsEc0M4eaUgHhE94vbV4dOMOd/IW3YaOiD6etO",
+	"vfv21ub0HHX4ZQjy1cI51mkDL93UagIPb+8wXN+Vt7ZLTSfZaB4/9Wnj7XncHAnqYbNzOO3zIhrU77fd",
+	"VDVaOJ7P7iMIr86/4bVTO+c590Tpfcu2FUi98TA5Qlmf08+dzgrLP14Rw5K/bN3xvocpbuhCKU9pecgG",
+	"tPs+oSO92VAXAoluYRP4vuwSrrQM1lXw81CgsgBocI9bi3bsMPkWhYBzpqRMpolldxLLmvgrIi8j5vhG",
+	"IWqWCtk68fQxaEX597e8rCj3s62X0c9lcViLL1h7K7ZyDd79qlapoewgE3J6ihWZHDCDK682zEym2JbX",
+	"Jg0ru3TVtlooF6aywY3T5xau1rxzISxJWK9m3G1MW8Ndm+cLwERG/IaJqvPV3WHf7h5o3SX7nEPoStGu",
+	"y8Lp/OB/5NrIulTEreTRlaLCVV99dH9VRUYuaqm3O+7zDq6hYowkdMCSApk+kknCIkyDkoqEUGYqnAsf",
+	"mFMSnx0sFUlLUmnnt6IqxR/vIr/gdNU1+1kqRuhAZtYy8uWG0fp1AG7IdwjYfnPL1JCBs/5eStGvmJZL",
+	"zbi8FEJ5RDBW9IFBCDSEmU0hXxZjnmkCPpgQHwqDkrkc+G89Uw2xLpH70jdr4sd3JQHKc4Q5jCTTfvXr",
+	"Jw11brGClx1l7CrzTbGM4xDRXaEEbDi3xGFnqXTxc16SWBtDxqVUZDoG92rgC/xVt4XONNjaUwQBIAm/",
+	"Zj0xv+BBAXOf669t38iwDyY36kzO0zoQ1jY0TE2pinW3J87QbY0FWt0L8bonShhVvnh3vsAA+iZTJpir",
+	"p71GVtmC9G1YHqqvWbx0TU7yNRnMnIvbu2ihnWVNPWH30lU35FiFyK42VGEjdfMFNDvv8R6D+u+LLgbO",
+	"ud4TeUFnqFy6WKSqvEIJF9eY3No+PjqyPXExQpcYoKF0FpbuWe3Kba14bKtnKKZlkm3CpC+KJx5UT1kr",
+	"eiN/Lo/fuCP9ZhkBw+0LdVF2FFJmC5pGWkm3Ehn1NOLhYZQuQsgbqgHaUZFeC8rHy14rcEVr4QYYRlJr",
+	"4y6p8Hd4/PXxN0+fH3+9Km/qU0zUzGEG/L7WrGUueRblbSl6pnxM7yqWxpPuHVy/buRqeTCldps8jzmV",
+	"N6ejLIMdLQNPPF/j3mpt63dlT+tbw2vkhJR0o9vOcI1Er2a15dLqQGXi6c5rd6d4m+Mj51GbAiEIcg/u",
+	"OqZcYxWmWy/MCjWicbheYXL3okU+n0v8Gxb6Qx3H3XCYn1YCXJ5jZrIYUwIMQI2qVtCisWXa2gDGNPKz",
+	"4bAVtEYZVTGnIr+tWv8ieHsPQCOfuKioJDVoql73lYJA9BCbBD7C31VVRm0/9HnSaMsupEqHiw5dR9K3",
+	"2UrfxQYGp9Xd1zEiIHXBzkIg4lqu+q1SyefTye37gvJkK8NexsQvGwBYfiwVuwHV1APcYkHygaJqVr5j",
+	"jaS4YUqjpR80ZUTqbDRi2rbpD+SH0nWs3Zmld6tzimBTpojnCdpQEesTEvrDDEleIrYHC1ADQsTnxUU6",
+	"KZNWW+eg+X6zOkvozS+AfxEECBTvWT+7v2auXpnZypm8oYm+7ASXXGoLC/9WMMKEUTMXVGWX/4kmY/Tp",
+	"nRBKJhJ0UiWzkavpBntIJjQac8FIOyzM27CDheB6rgg+giO5uxzYWUwA5EaXbWYWc+PN6XCo5CQkfySh",
+	"kfY/tim+0Rltj5L1iLWmmrdwhaCwNidmabUWAB6/B4OW2DUISoCdORI5rIpdhRuaZMyXQqYixrX0uYzF",
+	"JgSIleQMmXyZOcYQSJU7FtoL3qJOQLglg1mpVryvE9wTGIVBEwDQhtPl8xaxcmmSMayiMJKWLqy06sBA",
+	"80gEnBnWftOGznIzvLyWh4c1tOwZ2QamrSWkzQ3Ue0CUu57LNy+2yvKUmNezES+FVvt3jNx0mnWmWXmF",
+	"c5gLWEN4A5wXSGj8dS1Wsx3TK5xnK5SNOh8VZAVqOgMHouc4T/SiU7SD+JguOLpwqnbJa37NwO3qOp5K",
+	"FVtRwgv/FMSAlnp3LgWrcHcaPHIr7uPW0DdI28iSlOsE9coHNluUdJ1cX1GMailcMrRMmbCzg6cq4pXY",
+	"jS+tTKdL3qa4iXiawSmJje1JVkav51+/Na0aWU+AJRZbd7lif34yx0PbKGs6BTO1wkyGnVJ9QWezgNPa",
+	"cmlFdabsMsYI0GfGbGJnPq+aV+l6LVZkh/hnO74116nUfm6NilPbuFR5LaN5hbsJxZOCDu8K+1ptrVuX",
+	"hAI5L0wtU/AcQjLh2kNc/mHfnim0Cv6wD1Wh9iGFLuy2VgacuRfmAKSNM8alWkkbXNSpQfaIkjbF+7kA",
+	"WsSBlbp84iAcHafoBCS0FBD2hJ0OXoqTtj1v/hoHDyOQVe7aR8E4ppDkAQNBViIFc1GjC0drlTG46HL4",
+	"FYrGRjR5Zxdtwwj8YgMjJVOU85HVHN2NwVBRuKjU3i2fpVhMI+WRyRR7osmUx2ZM2sBawA5hQ4OHb8yg",
+	"afGTkWln0Rz8UNX1ZDZIWCXuu9YNKrLJAAXx7FbPz1GetX8ajDPImX9fEwVfFPQyklB97W4vIbXdklJN",
+	"SFMibwnm63rY5MI1Y1uCuaRKTtImWYZTdoe+17LT9/FfOuLMctgh5YpMmTC91nq+d7ME3D9nlG47Lg0i",
+	"+88xEByy72vZfm6l0tzFYt4mmsP1smxePrxhnjEKaRhxKhLiQOxlKd5NckFCVHxCCM7DvT0p+X18Ajzi",
+	"oENpv55wz/hcONuTVas0YxVToyg0jnkIbeq1LPsuRASBbEr8vScqRT7hjU+0x0SH251a29HOb6WHXSJ+",
+	"Gr5/vfuqPHJpPuNLriCwu7hrKO/p4981uNFsl/KV0xxsdgwXe14rC634Cx0+jIbLvLMYVHUA7GEstno/",
+	"0H64Wj9b+5CudpJvd2i3ZmWNS37p+/NWpwOrjDFxIlYyTRvSV35QNK7RlF68enlJRvY3krAblpBIxqzs",
+	"Q3v3Uyto/fRDK2gdHNp/juw/T+0/1oI+eGb/eW7/+dr+843959tW0Do8sP/YJw7tE4dPawf1I6OJqQl6",
+	"1gspOvK6poP5GDd8qo5modon6jL17jIaGUDqxjpm3Rw8qk+NC8IpLh1DsEenPt55YP+WE2tOIs57BFEv",
+	"pySUEfA87ATac0PGNMVAj20jnUtzKUfkPk4YV4aFSfoTLjKH37Ykhe/4eKVfZcxo3HTnflUEj2M1AQAb",
+	"ShjVmAyHSp3dRyeS1sgoXDWeu4WRLu2dx70rEcnWOyczE8kJ2+Dtb90T5bvRhqRZt5ZuySEAA8pZxUz5",
+	"NMMhujupkGI2kZmGcpNYpvIW+YW1ws0qGX1gVYujfTUcSpXXh714dfaS6IgmjLQv2JAp0EZdmzOtmdYT",
+	"q4+8pIZ2AnSOHJJ2zBVGZ+rAYRoP+Q0jjsA7Vmw9J20u9mKWmnFAJlli+J7tjUtBrKpEVTRegXXwfBXZ",
+	"KTtgRZPVKGaunZU21HA9LLjc0hzLctutYoxqbyWPDj4bSPES2Ve4Tu4mLZI1ykf0rkJRarh444Wfk0rV",
+	"ULRlmZQug9InVGIm5Q2PmawVw+Wx3GMySb3gemQRUk0nqJUip8QTUm4CKQa+EiEFOyUCwryGbFqq+Du5",
+	"A9FzNwKlJr6xrIWQxUwdOiMDRhhVCWcKq19Zm2uCtYipqDBEklCDye+fvuSCi7jc7HQuLeQJoEkAlsHR",
+	"wQFpA/UQ6us4w1052McFbWHg8p2JtvrM+aq0e0B5UoCMbytVSj3cpWy5FcT7CkbsMaQXKck+XbYPSvz3",
+	"hmtuWm6FrYrRwm1jSvdpfMO1hChIw6Jxf8ySFKsxgZLgP3Ohjcoid3kYJVTrvu/Wg442h2GUJnAHvoay",
+	"pfToroaaY18rJDkUYLLcLERCZ3FYwqjyfiaqsYwmepq0nDAp8mxEDKDhVDzRRDAzler6FJxYoT87ldgS",
+	"X5XP7zz+mdfxgvMMgd9N4LuluW0VtfmYMnc16kpVBn8SgvC28mmrnV87yq8qyz5NsbJ62zcVM0j5t5Ay",
+	"RQf3J2RW7F2dw67E7JrrqEEYJWhVWD8ISegU4aHmYNd9Qg7cKqV0tCbM+hvnDa/yjoGMZ+tFoTyOV6k4",
+	"S2u6Tu/eUWMXzvORjRPrNqbFx7CPA9BcBjxxFbBXrcafi9Yry02WFS8gttyoLr3zrixpO7itzNbGY7DC",
+	"q78xeRaq8Kakd2dbBHNtWr352ikQfcG0XfsJE04tTcsKLpYNLXayWTu1/d+BWuqv7B5XH7Wj2EZZezBK",
+	"y8XhgxJa7Tr9udLjXJkPmpmxVGGppDV+gyF+mk5YqdQqKSEldk5J6ELdwxPXRuN9NhSQgUvoUxIiBwpP",
+	"CE20rGuHDYI8LZ+Cu1qzRKonmhhXhyrX+WB0raDl3p3zuFqah7KgeTDW3A2oIBffvyDPvz7+lvyv//Gs",
+	"e0Sgxv/ibRDzzxen8oYmPO670sRgN+I3OL3SF4DTBbofDpz/xkqtsqL6Pbbs+yoX7nHA66udGQyqX5nR",
+	"7yuMcJxH3Wl6l1+/z50WqiJZd1n5GhefRFTFxLU6Jajgwt46U66MbbgSaevRChmkCZ31PVDZossBQ1Il",
+	"GSnGXNHdPRdr56wOaAJxZyzRGCeBAaPw6J7TJxncUEI8Gp3wBPFOu+QVXNxACCQGfC8olHUMCR3M69Sq",
+	"wE6X51jnoSFNQehbuxVxqv0aGLjDWj0X1m2D5v4yfdle4427tYXlhCmJwaKrMD02qGvhhHTVXlzVfyE/",
+	"n9aIz2SiaxHuXjOqIKh4QgUdMbg20zMNifnxrU+gXfZ+qqTIRMQb0MXgKkTCxbuHEciDzv797Y97jC1E",
+	"l9VvXX56Vh69wnEE+BeD2Zr9S2EFyYK4r8tq3DxbfmMrl9fv6CWmLhIu8HxxKe5wR5ehJRZIiTlQ4u3f",
+	"txZwgQvk+uTKTpStJSCJCj+qMrM5yVHKly/4wV0ZVrhe25lWhQif37wVKm+jhKnWUdiU469463L+v+rh",
+	"u5IGK96zFsdfGyp8Of/fcNfqWfiG67jImjfuoJH3rnjyQTnxhmtbZaabPrwFZ1xyi7aKPTWzkTvwATh7",
+	"4dG9ADiOrfwA67LFldcFa7LJlf18CmzzzkNN1750WZsXr+zp0+HNK4e6Da9eI0R6M969Tsz1erx8NXbI",
+	"p8PbV2N9bMDrV3e2He9v4HcXdwl+UudbqgykrjoDF+7PJU834di8EgB1AAXpPbac9634cK050TTnoVnp",
+	"G/kUnALrne3bIuGuMmIqS1crQccSc2HnkahSkym2bdXxSArDhOmPqa4pVhzqMT169vwEw/mtiTlmH8jl",
+	"j2d7R8+e+2Cwwcww7fLQZ2TKFCOaLRRE/frwk/EjQtjL0kg/zEnAetAEMsQh12pr1xq+caPb3Igm/dSn",
+	"py6/xsgTWSGGhI/GK+JHatHybhnIzyepVJuUmJWKj7igSR/I586hJvLufVnrhgpGSLyWaAMsupRn3sIv",
+	"laDhCR2x/b+mbGT5KnxIxaiWsW5++70WzhawgCr0ZEW8uGzB9YuZ30Dwllk/fAZG8Gd8qqp+PV/Uvm6Y",
+	"0o1oWYUfG8tFQWgwRBGzmBwG5Cgg//z7P04xk9FlQUrBnmgfa8w13IG9uqKjLcAha4kG8rLrh4sp2/UZ",
+	"3Zb3WY4HaR4p/8ASfTcjWhUy4BfYk0IJSrLC1+ePw8Lp81PP+UeVA5UIpdlP1iizmkufbA6+vGGtFFdh",
+	"ZL1aKbk8njGqVtfbsk3/zbZcSDReDOqAHoPlNU0eqezKnc165dxefbAi4sLdxG4euTlicV9zUYfyBqU+",
+	"80p61JABi+A+3DEOanK4aQQ/RrgKl4LFRaTgfoYmhMEgt79Dcw/9Xi5rZ7iYAS4H/NX3XnpLEHLKlLsU",
+	"t7r6kAtuWD+ikxT802gj9Yc8YYAVVcvEK4roetXV8EAt1HN9i/BUXJcQy11SoC/SGFQL45Uy213+ehdt",
+	"u982rTJ7aR+pKzHLozH507tXP1SzLsKjZ89D0n6Ja0ogaJxpz5EBewMhJY4OyE/fdbqL0DC4U43Ueg4K",
+	"TY2+LTMnMJsA0O4CprgBN9kSgiaRu+WG1AzFtCsDuTCPR7qlV7O+ykQ91KudQK11WHtFBdPdTDfBbfue",
+	"J2yx7mKd23MDDTfOdcncnC88D7k/I8gdlrn76ddav1XaL5hFTYlQmpKhzER8SsL8+IcFnERO6KA30QlG",
+	"LPCYtF3Q6288JYnUBpSkCUUUmVyVjRMuri1Pooa6P6u8aDnLUTJJLFXQ6Po21FXuZgMKW8x0R+uDOW+7",
+	"77NVEOOva9V6y+8F/WOVfSpIIPBcwJPoFlpRiVAXeMzQfVsx3o+aq/utPEgJFw3X9vYXr9ZamgPpibiE",
+	"3NyVXr2xoofgbItumPrSBJYBNlBD5vA3oZKf7DvwkqBFJwM+yiRstpCmD+YcIIXJPuSvtYLWNUM4nGsO",
+	"ABFBa0h5UmtIzdGSG1Hj1t/FtQ44gx7/VgeqeN5FGeuymYf12xeci1v6RD42jntpeWOaFyl25Y3zqsYI",
+	"/DO1jXyleu5yjO3Pa9Y0rvXH5opQDQiR1YFcVqZdMFTDYFSnRP8to07rOf7GqgbPDo+cJYqjDd1roXTO",
+	"4dfP/vf/e/T8KbHHRFE8537Ix9+0gta3z+FmyP559Mz+/QyuiVaPvQGFGTHTqK/+bPWXoZKT8nvhp5Gi",
+	"6ZipPp5gJ1T1TETeL97P0kRSLKaaDJsH8v7idVFxuLaA8ALnrJVQWAg7U0ljweGnR0RREcuJcyVxQQZU",
+	"s+fHmUogNscqoSkFSJ5TV3D6+CmJxlTRyDCFEtyS/48/n70g12yWHwdHf080eX/xWnfJ5Vw943VibVTS",
+	"N2ySJs6cXBQAc2/x4MO/O1n3MQzgA/7X6vX4F/uQfnQgL79rPvoYWqob8iQhfB75++lq4O9iT2qWfG4W",
+	"jXzIu6UWdpwZOmqqbQ8wjq+u6MivOhwziKgeUw2sySpQsLcdwPcLf3h1Rf7593/sw0BDyDzywrK8Hc/r",
+	"7k7X8M4+OzxaJU+9ebWmUQUL2IhEKckIKioHLrkKtEs4pzzHH1uIc60TxLn37BZzmw+jsOOvcU7BjuK0",
+	"askhYfGI1YMWOZ8Z3mo5K9YFqD/ROWpECj0syiDM4WgQGXnq/FhmAGJ5wwg+QFCerQb9GDKWrNe7bble",
+	"n9dCTtfr89pVhlzdJyB46vHtjMuik02U/03vmZsxlHGT7flmyXBu3t/Uz7vRpX2YZxvmrpMhV9q4lwRE",
+	"cQ1Q/Ja7guEu2JRIwe7FU1y+WCycxEBcjh58OlIr8FUXKls6tznNh+wudFk8rY+vzMI43uG8N/RPFnxh",
+	"M/CF4sRv+pw/1Zs+V4Om/s3GIBHLKKl2aRHquDGz59vjZ1/neMiIX1xXA2UJJPMUsoNBmrtihFAfEHzN",
+	"ztFLxtmEilq0Zsi3aQJEwWG5RKiUKsOjLKEKoYqhDF9KFZ0wq8ytDW9Swp7+WOOVEtrQWk/3FUCXw7Qs",
+	"9x7XTsc1aCy8735/ohG8WXs4h/Bf95x7fu88DgGQDGFqylb40TdLw2YW3/bj1dU7XyvDIyUuURG+/bbE",
+	"6o4Pat2jhpuk1kjSY6kMcWnqXqXzQCRuJ9fRm+tvjc/I+4tzkud0FuUUF97hEb33PfXsuzyxsLtplW7n",
+	"ccIpB8sAG7Fc9He+COttWDL09DDl2vKswPWKYWPbeoHnHJpLFme+kPH8/vrSYa7qQV41CIs5Ue1Kfboa",
+	"rdxUi37WwFM2F3ZrLNDUWF+K5hRdFL/lcxVmrepFfpvXK9YMBipXYCtFkm1W9cd30l+3elS5BO3S5V1R",
+	"y+Ku6xrn9dOWbUh92dM73pftq7CtX+h285X31ew6X0p10NorgaIkpw+tyE/JPK1XSaZyoGvm38ykCvN1",
+	"bSVzfbVyfUXyfoy+bZj9Eq11mYV2T2bVtjZV84Zf5msyh8teF0Zbe7iSbDTvzny6SrHwyXD22SVju02x",
+	"7FIhIocLtqws5uqal4vO3mqAz8IKQqo+i5vqjuYXACs9af6yAOUCcMllReA5oO5X8rXlVBCEwcp564xR",
+	"dUrAoCxudn14yBNNYgx4IDRNE47BiIuz8MO51UWs72PbnEy/lEG+4qV1qieuUhDSxgVYYJXdjYyD3sy0",
+	"K5oPzhU3HrwZB7riolJabdG41Nf1VOIvPWp/TFCXXvxhEk/qfqi7jLoo4X/Nz9TFotaC8fl7KE9zjCRS",
+	"pgTLnHwaBVTcE76+RDMI4WleMAPQFYo5rJZKkRSGRqYx/R0Kfub5CisxGNYqP+C3zJUfCFpGLkmNR6QG",
+	"qMaO7uU8C/9n3SUX/IYp2mvZ33uty9QOBKsgIQMmDsFjIVf/qKGuWF5ytz7keUaoKkbgPOA5jotVt3qu",
+	"/FwB77gWTsBCfTKf7OiHtKy0zByG6obRgcvI7KKCQxzCEEIow4uPhUGlNKOopboVYqhEg0tyCw/vg9zm",
+	"CWKV+68gj41SD1du7rJN9dZ2ddd4tb7EBgCr7tpiOYCxT67DolxUeQWlGq4IjMFBKuHNZ6UyT9ATOXH4",
+	"jqdjK1nmKvNwTejElYTLK+90SViaZLeAqwx7IuHawIAmhCYJVuXZIKM3L62zwi0zb9OUFrJYx2V7dwcO",
+	"/goZPLqbvwqjuWnYigfr3LYSjzs47urcHZ7wFCTeXNMSV1ujcs8cD7w3DrZWBuVnwtEaaSOvGTSXDjeh",
+	"MQtPVuMjn+bC5WReMXPxOOXNtRaSJmO8e/V+N/uqltegah1tFwxdElfNGU4u+K1LzkjowhUAGxvYFYRH",
+	"07lEHFfVzGgS8jicN2LKA8yN4TyoDmgvmOMxRTVde/qDVkQnKeUjYD/o5whaOcoaDKF2spdzWLdLEooU",
+	"NXCShuU6EDX6sJxMnM24RpAh9Fl37dtOpVRQ4eQZabMPEUsSJsyKUibPNnI7uJfXMbMa8PgNVaclq7AK",
+	"/yNfkwee6JacG8liS76NT6/Dh9de0NVJ+HeywItL2eBtejRQP3B39DeJxN8ktXsjB1qVaN4jwhaNlNSa",
+	"XFDw4J668OjCvQ9pf2gx0ThWTGs2XwT6+dMNEb8sRytQv8Ic9iusluB4oolUo+BhsMCQcAosMEsU/d9k",
+	"XWj5+dmbs+LOw9+Gnk2Y4hHdfzHmER3JsLsBWthjA46V6TSo+E7LC1HKIbgbPDFc861Y+5b6VIMvuYqR",
+	"k1JjmLI7/d/+Qvd+O9j79td/ae/lf3a++i+tx0Fl2ppG59LL3l+9qCPPTWzkVf51HOod2FfFNcnjWlY4",
+	"jm0wnj5vUr0jUJmlpLshHTbszbZAMaW837qgG5SCM0ZVQP6UJTN7gv6UWb7vkaLDo4Oj53tHX8+fqa8r",
+	"U/m6ult2f34//riHfxx9rN2oS8BdLs8onvCScwP8OKWPU8XBSsHbg/xX/DT3o4fiKVCy8w++ZRkYu2r7",
+	"5A9UvvPPebPIN8o/+waWZvIuUFXNP07ZYCzltT5BaNmWh9/w3ddt4ZW8ZqLpTrlv/K8VSq8LYWcfUq6Y",
+	"7vMaM+ySRVLE2hWuv2aCaGNNW4h8mreImiA+VqXGar/hc+9OacT2NEupsvKUQLPyUKDy9npXCvDAQrbn",
+	"d4yqWhimOf5YWdJKZ5XV8zOp46SwWaVM+fUyWOpVW9e6yF9Z+UQJ33xhmX/OtCEDRkLXbaRYzIThNNHh",
+	"Wli/G26fJIIq5Wo64kauF0tfxwTBLChrkVkG2lw5WaWO5v/MNTcPX+VxdVHCkiMKkqq4qKlNeG91CG9T",
+	"cm5ub2xvLMoUN7NLuya4epJmZnxUk8dxlpkxOeoe+IIHJSok7VKpgOPucadL4DRhnpVMKVh0IiaJXQhr",
+	"4Y9lpshg5m/bYTkSOS0dtRdF91BpG2gTKcHKmpPWz8CH56/vUSpoLMfw7txXVOjOM/ST1gWjCK+F30Nc",
+	"U3dBSrh2laBE7N071XR3UZTYpyKpiucCF+VIpIC0H9uBC1SpVE4tcmCq0uWkhbnLRIFxiiNAidmtFYFu",
+	"3OUfuvVyMR/rfNuSBHa9wTfOiVmqXF2Rx66pv9pzz+gxhetADBMvWdIYAteG6AzYuNo6F53unBJw0vrF",
+	"/rdpRBU9xI2o5mffF7KZwFOCXduYgWpGDas8WFJgKt36wAh3T+VSVGliadrlqVX0m6JGBHw+RRysvBNq",
+	"IObOjBlXvrfuvMp00noPiZlzQ7Cj18z4vM/i4ZJ248buqc7+wrXhEUxyXtPJj5r7gehskHMG3c2F93tl",
+	"d3//5nAfeMg+CuMy40HW8vEjRNsPJbru8jsQNEhazuVDYnbDEsvX9SI4h2/jXOVRpo2cMLWXTwgR4uXQ",
+	"VbmHIJVK4hln2t0pYJFd6hPSegLyfXWA2cZweW9kEpNMBw6NL0nx65E0pbzkojbjjMS8oHWuipDJnuiJ",
+	"P/yBWFZqeVsEyIc98TONxlz4O0zkmmXmRX5ghlAnivMzNM+R98ocGfQJQk1PhO/eXl6RuW0JSduxcR47",
+	"irGqimXJkDrwHdU8IlL5mForqzowfwHJlz0RnrmKLTCHE4KaGullBwdPI3gH/MnCLnlFo7GXGgOWSDEC",
+	"QWnlgOfcAZEpine0ZLScMCKHPcFNztNxrUGldKpKl5z5DZZDQgVgdpb7VJWUQ5kZbXmwGbOewPE8qfSu",
+	"p3b1v/rq+OD4q68CVy/5+OCpfc+Ea83FKCAuqQDKmYBmGbuNcc/3xPHBobvX/uWXX/ZKm83CU0JRMy9t",
+	"puVddo0trcNiPnHzy0dkh2BJ54wMlRQQvkMo1BpyWTYT5ktBIz/NvaWTPM2kVJvIZ5mQNhWE7U0oT3rC",
+	"HhB4lsedLjmHsyWshpJwzWLSNopPJiwOSCKnTJGIataBDZk47VQWoBZ+bXsixGH2M82UDvEA4WuoICDJ",
+	"iWIjbmWaCyXj5pRQMSO4l1DhguMK4KB6wse4uRDl0hvtZDFHP/yqP5iFmC6Et2u4DC41NJGjgEyoumZx",
+	"dYx99EH4ik19qrVVLKVwl4q+2BN8DUHbAckZFgcJSW6Y4sOZ5fruuMO1IERE4bZaFox8Ghi57om9uRAI",
+	"18RHP7Q9Eqjj9JiVpQkXsABYP2cvS7FTf12uO6c9QYqe4WUhQbeo9tJOz4k7JJsujKnQAPyIUN7KISnq",
+	"cBV1rvCW1VW0OvWPu89eI5Ca2VHNdVE85CpuecmucLlcaSCufP0tmlh6m6/CZXumxeGwO9rp+oG4+eOa",
+	"Y/+nOCoKn57kxb0QogzJ062S7dnyotKgpSIxS5hx91evgPBctClAukRUWTlTdD+Q8QwwFMvEaHtO5AhX",
+	"fEGRC8n+3Lc4jZOKuhbAuMzc/mOXFX0Wuqsqq+HJnHYbuJUec22kmgWFpusRae2QqxoraU8BNCyERQsh",
+	"0gcqmsHmlbTdDg4Km50UzLck7oKFk8oU1ZliXXLmdwVVE43b556zo4J1tyKCCJkzUfcBr40MSWh07YQJ",
+	"SEnXCwhxbpzPAtntFJVMkAOeGRdmXSmyKYJcbjvZkyKq2P0G74MvYDFgVD0hh/kbp0oaRtpS+aRJSy4B",
+	"rKHlJwoNFQrV7VknINSNC76bwptzsmOeP5bE2ZEVZyiRIMjg1RUdhchUwtcSlZDQvRq5Q8eyFsNo7FkY",
+	"ZE3qnkAih9RNS8h5HmkI4dLYlc+/+5e/atsvSkKrAoYBCSGlzv6B/tkw6IkQ2Zn90udg2r+LhEpgLLg2",
+	"KxJDAxJiWulffg1BfQh/x0ARFTim+TG0wtx9CSEZ5E+Xb9+Qd/4bQd5fnO8NFR1B9Sir+NijJt0Gwph6",
+	"Ak5yO/zDPgQWdUDVQKFLi8xUaPC3jKnZfsIn3NhZ/WE/pWa8nyeLwwL8YR8F8v75cO9naqJx2OmSn2li",
+	"X26FjEgzQ9qZSKnSjA4SBmMOKu9yohfTce1qd0BYHh8cWJ1jypJkz3UHY0fERsWoJ80sYRA/f3x01CVX",
+	"ueOHiRgWKycnS0FyKnoCF9rzsrlagejbmKeiF1LcYJ1OkHmw8Ki6IKcPtaDXrG91i/CU8Bi/ff/+/KU+",
+	"hVsj/MK+6+nTp9/CZl296JK3Tnf0nVlO4DUr0Lcyhp4IxFMEFvQaYwHpNbMCzO4OaR/+8+//z9HBQZAn",
+	"ATw7QB2HCu/F8IWOvbpIwtIFT4hwHvb1C+WSA6dmO0me10e2UgcvsO10KAlfc3F94vTof/79H6hFWwMx",
+	"+WMPbpN6rTxN2E7kkotRYkkTVRcNYsfKNAe0gse9qNaMjF6Q8Hy490YK5ijOnf+nB8cB6v2gO+QESaQo",
+	"+I5l68NMM2Be9iAeHx4h2/O16qHQn4uEcicH7TCutEER8O7s6sWPIeyArvIPgKnaA5gqx0PAv/T102+f",
+	"d05AMg/AvHZaL9ckYUODKkEAw8bokihhFCgWXoisSzGdWpM4F85z+dftmcwUGH9MkJnMcNm80i4F65Q6",
+	"81xX2n3bvzkM8zRx3ztMnRprGU6sbIFt0yS8oIa9tl/tvUbOAMMuvr1gE8oFFyOnVJV/0czSqnZ+/0wY",
+	"jpiggyy6ZqC3D7MkIXREuehAx+xDxFKAcnYbZ3XnoXQYSMX4UJAJo8vM7oRQZBnSuSSI5r8BjeOc2seH",
+	"T0EoFXwFTAd8H5piyYw45gNnHk8k0FvBwICQqO03ksIomRR4TUiQuAXvr77f+4a0jw8OkOtSMqQ8yRRz",
+	"UDrRmEXXPkMceVj72cEBrMOzg6edLnlHtbfWJ9yckOOjb52QumBGzfbOhoapsEt+ZDQxY+zQYT5aaQw0",
+	"6pjId0pOrWVTEvrgPVDe9TPABgSxnzVphxdn7969vbjqv3h7cdl/e3H+w/mbSytAqCjICdTYnJYAHb2w",
+	"riYF6Z6BjrT3Atdr7wzMgLfwqhCyO4YJYGaHb99dnb99cxnajl23OCN8ZZUerCoGTM/NOLdLNY6Aa9wh",
+	"GhkMoXbIALlX5uzdeSlf76R12D3oHoBzPWWCprx10nraPeg+RU/cGLy6VgImZvwbJJDVYX6dOflzdHBQ",
+	"Bk1SEtREiK1MgDXBBoAXAyzGWKKyT4zMMCcFincOqAY3az6587h10vqBGdx1SKVCTgHDOzo48N4qF2hW",
+	"Zlh/dcCJeLWw6uLBvQHcYLXQF/mMEn4Dg3Rsw3a8ZMub3uue3l/2KAzmGCdZ10e+GPtvU/0djf092ceg",
+	"9WzNp+C+RdDEAXCUbh9aJ3/5tXSz0XrNb5iwa+B0GrckltIgc+0vxa7p1q+2p32rI8/WJR6f9OfIIFdt",
+	"fCTX1BIRcFcU2s8OnqI7Yso165JLwAMMSMKvWU+E+xNmeZwOA2fiypI3B4o0C2amUl2XT//bd5f9s9ev",
+	"3/4SBhCoDEK5uA/pgD9Givme5FSQhGvDBGiXld5evrwIOycgjMQsl8HcoPvkGI/qArlfMBpzgav7CBRv",
+	"Xz/75En8+OB4rafeSPO9zLBQ+ZbHwj74dK0HL9EAfy/oDeUYC7PsUOUbXfBILwmWHaybw320xPcSOWo8",
+	"X5Zx0TRlIt6DM1A4ZdFtJIfel/XEO3by+6uACDYFOWd1w8An6vaE9+Pm8Mo+xcd7DTonZUROh9MZ4AHx",
+	"/lkApQ1yp3lPeOzFoORQC3K1Jq+5Y62NLvmeJ1b9GHgfQ+A9cO3jg2PkJFa0WGV5boAytZa6V8qxW57X",
+	"AoZhW2aD8c7Oq4iOLmamjAEX6gmwebrkDcRDgxvX+VfgBXVH2po1eApeyxEIWA+T1AgJXzTZRyfxew1R",
+	"Hytbg0K6TsMcdqa2hgCSyMCh4BeOINIGb0UeeYGgF3D3C0a1Dwk9qUBZFhxps/CtJUPD60UYHW5/0zjm",
+	"qlCswRl9naolb/c61zUXsQ/qxbySwP1hRQ/6OMOmkXlCbFqgp0e3WqC6Ug9NQ7HqbGUYW8RBLKckr8qu",
+	"GIiRtx7Gr/coNPNTDNGqNbLzrWDgQfBqUiJHDyRJg9ZrLq5XdQFtPgatOVt31WPzzSs95Hbx+r0Uj8z1",
+	"pJnZpBfbfH0dYl6BOFz9yHtB3ZUqi/GhNRSB76Ua8DhmYm09paykHB99u/qBKyl/pmJ24bWFdZWb7TSb",
+	"1WpNEaPkA09//VhRdX4Zu3uH6ZiawKeSlAOFShoPctBC28kvOxqVnRf5dUglLUSXLwhdpjMqFhOprXCP",
+	"mDDJjIxZEntdBy4F8wt953tx8MfgPOzWCvh8BJ+HgI+qC5aXumlizGUk1U3FaF1/VnKu3ZVf25/sQ/fL",
+	"4f2r1mHwlWizHYv/z8viP3eOXQ2vnOPc9iSU2EVbZ+qGzbQ1CqNMk5GSWao7Je5dcOtfPwatVGpTmywB",
+	"3VR6gdggCDHRTAM4OXiuR9R+x8qBm1CXolx6q8Lhu8RHT3qW7XzJedRVPsT93/2ffR5/3PdvCBd5PMYj",
+	"vihlbd8jkz+P2SSVholo9hObtZDjAeF8J+PZnTM7F9L9sRrBb1TGPi6w2sM7f3uT19XvDIKrxTGGAj8I",
+	"n311RVeyOmhjebK7rV/Jl327L5A3H62j5P6iuDFMvJEGCni0PnG1fQ2e/kKKYcIxp+L4cI1XvKOzRNL4",
+	"SsrXUFwJnnu2znw8bGb8M4s5BagLkDxH6zzsnPVWDLwSxvL/L0pquWSvqtg6i2NCSQllo048zdsXVXGw",
+	"1LXqDIMov4H1Tz5xMucUnJ54O4ji54dXKH38wP9r6WV//Off/xFikAdUYfGBgEXgEr4vlrU3ZA8ll4Zv",
+	"pGAQfdB6EDV8lWz4JCXCl8bdn67pwvhZxnzIPcfdOWQ+C/Ue0xj8eXK3MmM5Bai4QoGGIj6RRKi7ekW/",
+	"yneazyyUW8j9DCmFm31/a1BwxNa8Lrqh4+FXiGSIauqYQ7zLz1B3D5L0S6FMyIGdZYExpo4TL7JdLE79",
+	"YJy3zHXXMQXmI7Y2Z76IYLCWVfDwnJ9QncN67YTATsV/CEFwuIa2/U5BmAokRn+PhVJ31sEnZx28cFml",
+	"tzMQck0esAk+QfnX4Hsr+dye5PlDilDnlHuii8hygcEQNEkCQpMEYuolREm4+EoqZqAi9ASHS2cM0nZt",
+	"CNcQn2yYCPIwjuOjIwz2h/YYLeKSwvzjVEMEPqge+xh2zUXMPmDgtfsGnskTGq/GPrYb4sfnLDKU6AWo",
+	"I5QpQiBcrnrCRYRkImF4KzUDtP4iwKwmqqPqEPR4/l+WY9DP6rv1NYG78w/WvLxKyBjwbTcdXIQ+BzEv",
+	"OmM/KeJTrXcawk5DuHcNYec1/Lz1AndxBOWX5vBFIOSfluwPrNGwQnFA47HRk4gszGFcuCjlEnJKnkA0",
+	"x9MKiBRNpkyBZY55VCc9ETqQxTAgoUNVdBkrmBobO/BjuPrPkz1dLGiA6kBQTWXtibnFaPuKT1ZFiJIs",
+	"ZnGnlJQauBTURcwXciYc9LKmM90T0xI8s8NtkPlnbnzCv6sDboXKCRky47IGilhOg2mUVpsKuz1xhmnA",
+	"XAqIVKUC8lWZx+XoYJahkZOBNlbBAa+HkFBK0menYrkKmkBQOqTLXRqqTCmLDTPMSBtIA3YniSHTCPfz",
+	"mqWmDNCAaV4QMlpOUIO8U6zWQkcM8RNo7BOWMVPNY2rA+3BJJlxrWGC3njBq+EUzpnvCTstMscrGDRPO",
+	"k6yo0G5XHdEQOxc5RMo6ycuJET22r6V+MlIkM9tpxJzKVurKZS6yERU+0o8bMqYai5rgpk9SM8PQCW14",
+	"khTQDJXFcCHACY1cTpvOXJH8U5LKJIG07nBMdX8ilYcM97VfIMEPabsnXDl5SJiZwva9QqrHH6Rm82UQ",
+	"MFXYhfrkkc6QIuhPiYsuKhL7uH2VA+mC+Ka2U6cxfZm5/B37JeHYxHKo0/KhyHMU8gR3OewJXGV8cwcS",
+	"ZDHMGfKu8rNJJvIGIdc91EapEENxCBwWikxiO1po4HIokUP4Br4YM3nhgQgU0jF5ekBiu9btSIohH2XK",
+	"TqNzmp+CnrDEr3wWNmacHR8enPhc6fKqQR4cjADJu6A6f5Ss3dEUS+3GdltVu6HqnuONsKKQ++WWZiK1",
+	"qaKKPTtoipaCLLZKeJNLIsGSl0sKsjnMsCVA1rcM/CpYvxkzXWKh9k2wvZMJLQDoIL6bfUgTGbMc2602",
+	"ctc+XpnymjUxSuD9FeTWbxZxW7WZQVKbXb97vn8CEls3ytfDlO1iwP7zxoAdrjGyH6RgX4QSXYHtm1Oh",
+	"vy84egnFr6wmO/ZdKMkoBpuDe72YHFZTjgpQqXK2khWVHuUDEqjzgiR5ULBVkCowJQst4VVWRXCPNMT8",
+	"uoF/YhG/98oYYcprRccWKI87vriLjf2ishleu8iesq1eUujLzM59syQU1rnavfrtYllzaCBEAQwIgjlx",
+	"DYaZwJh9MMfAQDFSMYfwSTWhPTGmetwl37s0TcDjUoxqwDp1AB9CkpI/ee8nNjvJgdMQwghu/Y0k14yl",
+	"mKqJOnHgsQnBiEiSAG21NIEStyUOHFHhYA9haM5Q8ohOdn4sGWJxOYfvgcnRDZzbpXPXsmjSPi7nhHe6",
+	"80h3JC815+Du5iKHEddOVGH5lnj+82JNW/P++/Lee7DexwjqhXf/ws34EoG2m67xXe7uHJk/mLR4QaMx",
+	"87+u6qvaeBcf/EWl5+089p+jBEbuRqgoyd1asVu1MfZ/XxbXe1bubam5cePBkUqs6z7sDgQ18HXSQbgh",
+	"8PZiBPDtxdGnFP+Ls1kqPEgb96HYgs7unncXDrwLB96Gn0IY8Epmuil3wWOMl6rnL1tLYnLPCMSrEvh5",
+	"HrMaVPPAWQ9BpZ7EnIrfLrR7Dlp9T9Sq9S7Q11/+ZNrkCHclq2APYWv9TYxMWW66lE2WRmNlwBBzjsUY",
+	"OzU3Kz+PPcTspjMyodesJ7ipot8ikC3e6i5YOVbquBu6obevcmB9uIDTc+DqAMBnl1G6expvjbkb7dPS",
+	"pd9wfoGxpUPlomTIpj3hYQ+lR/q2liCPKF5l3shrFucFSqgQMr8gbR8ffNups7BcaPXDiLQHDKyGCT1O",
+	"WPVygeou3HGXdlJ0h1hyz1FPu0Dqz9z88lV5tjC/9gHeZS9TyV5RjO32esVK56p3WRIPN0c0IBpY+wHR",
+	"6t5fvHZQAW3NGCRs9oQdPgLS2NFDObiPOI/fhzxhH8NOMO+SPcWebPeVAkswgJ5wITLayJRMpbrmYtQl",
+	"cDnv8N5RVoJwdkUnsIxQOywVOwpzdF78tp9mKpWahQDBG5ZLG4WdE3J88G0ZMHO19hP0BNWu/Edu49bI",
+	"6gtpqGHv7OveX7x2Xr+HlNn3JDHnZtQgOb13PscoZJM0sXqaV/YcrT3RQBNfoH9zJ5h3gvnLNYv5DSO0",
+	"VLcN5AaFizonT6CMGXL6QoosAzMri0I0j+5RAJbcZREVREiSSDFiioyYyS3BnHlhgcjcICxLqLVtvgs7",
+	"JZf7M+SCJmCiVsw/nLW7/UMrEAZRRmxtNMpBNJcNxFOycPG3KKTgjY9gUD6KOVc1unfm3E5q7KTGQ0oN",
+	"5DZbWkcPahMVcmzBiEEbQSZ5HUorDXQuDpyzMCjqj3npoXXmrR5ummWIx/Nfaot4t+UyVyzZxhPrRM28",
+	"K3bOu0r2INzeu2AhsxQAf6pGGg5jIhVrNpBwe74c82jrQI+C5HbG0E6s7cTa52YMVWIkypbQMgmXgzwv",
+	"g1TLU668FWBFxkKNYixFWy7Y63O3XFHvhdCIlwXC9BcRHJHPp4Hl+nXcKf67aIgvN1w7Z0tXC9yiFKxV",
+	"YkpOx1tkSu5CwpXlb2RR30vl0nTR0R7keafU5WY+8RcJliMNGIGqfuhBL4AcXRrnmEIAtnupcxdzBeWk",
+	"fLyXy9ScMaqWMjZwVb9ww791QPI9c63KYJs4mMuyfDAOttPbdhxmQ9UoKH9Zvm2bV5uuqnkivo5t4VOu",
+	"egdyf3HQSrMaNnTJXBKD78hzC8eWMFoqPi1FjOb5G1zpLnkP1UlpoW5pZhAvwFfLg871NbCxTDN3/dgl",
+	"L5wDXJMpBKm6N5IR5QKijhJ4v+dpcJvZE3O8se0r6HschaUsMMqUArSIghV2iGYM7XfsMQe8gItPxSAl",
+	"PnSIGVyV0xAb63YVJc6mY5mUdKgag/7yvjjv3aeC1I0TfecPHYC0DfsnVFvi3EmBLzBdehfG8wlY9Jds",
+	"IY1xbfHklGis56hdiAy4rRtQB3/jaR4V4bi6i2uZw2GBIk0OeVDz31hAEspjwKlByD5iLD2YntAzbdiE",
+	"8AmMAbDWT0gYM224mIWkDZKQDGZkQFUkY+bckC+xwRNNQh4nXFx3zQcTnpKf5Jj2BIbccEOMlJ0g767v",
+	"Fykk7cGMXJ5fEh4jXI3nbeT8pX0glVOmUGBB257QJovtfEU2Gfgyl74DjOIhhg72YuYd2OGEpikXIxgY",
+	"sRsxllbSStET72z3l9D9E+3mDlnX9t1cDLnghvUjOkkz7YCfNNd9HveHPGF2SXRI2vZvpyoQnE5P2OEI",
+	"a72kUJK7KqbtmDneEyN+CTycxyYNZoAVA1XfZWbQq2+3nOuecBiQdvswvxPcNTlskq/66zNroBwXyGG4",
+	"O/bX7iOv+eArewIit5wOwnO9A22u00odUl911DZzSFpYQpUkctQTLrCqj83CTpd8lyXXCHE0tPrOSJIx",
+	"UyzAqtVjJbORi+mCSv97+BYlM8M8xmRPxJRDpa20Tol4Ba96h6fmE9QcYGQ4yFw83FZj+I2n1QHkQDgD",
+	"LiigyZSKOx4dHn99/M3T58dfLxZ5rFUbfuPpZ3Kl8ALXZ+8l16nUfJ300LpHdirLpw0XvdNxHlbHKUXH",
+	"bmKgI5fzgoxqQkFwgfnqQdVA0ViiBpWRoOu9h1UAxTXKVFZBbX6BEjIOz7GvuYhYiEYwQkJyEMEOzc1w",
+	"yHnSBhDpHCohdNTBYt5cRIpNmDA0IXomIsDHe5ljOlopN4MAsST2sJQpk2nCAJ9xBLAQDvgKwDRJ+F9j",
+	"FvGYxX+0YqGXHRwcPY/kZJIJy/xZ/EeADgubIN0eCD75jopnlrbwwQtnakNNptfuzC/sJT7W3O1iKeq1",
+	"usXHPi5dKKfnWQ2tVLantmh4Bf78Dsp1V3fKUuJIqhlpR1QzEkuGpD6hxjDVXMrcPdZUqPvZwXaFuh1c",
+	"eVHDHA7WAxUyT7NBwiPSDu15DTtEKpIqfgMphiEe1k5R77Z2QNBDZTRu3gMpE0ZF47sdq/BYsiGNLE+T",
+	"Ah147EOaUC5Y3J+OZ30hTdiBlAbwTWbCPywFaxyaa7PN2Fy9SPBvepBbgBcvczOCZSj9oGqfafMhoWLW",
+	"gYeFNI3UVep3+wH7Vdmo7Lt7CKXJPdV/rw5v3TrwfmTY/l6HloMP163cKUpXFNBQz60qZJvGX5HTn3RJ",
+	"e8/J14F0q4JA75Dddhd5X3bV4yq9l7T/XNtvhnXz9UiINlQZTULFIsZvWBwWWM4uahWccAHGvg5YHk3g",
+	"bQTbSx6ietoT3iEHAN8lJRwgn4UUs4nMdJeEOhsAJrzqK5mwsLhV8Qq9v5ezPyMGGwlRDwx9G6iTkgPh",
+	"OOT7tvfhoSeoDIjumnSaYdO+rEIpfjaPA7bm335ubdMGp9hCeZRdEeVd/ZQduNrOZbZBORRalYT1gnDO",
+	"Ebb/u/9raSnls2rXVtYsqexfSiPI7Sxf0quwo+y3gIyK5R+o/X8xq42geyhp9FChwetKhF1o8C40eAeU",
+	"dvu6yWvwxTUqI1d6WVYessRSH7M8MviS86zxnBOXKgX5O/KegDt0jgWH2uG7t5fVGvhVMbFfah12isT0",
+	"ckHmnvAVmckZZJ84a2k988llrBT1rmlP5IZN3RPN8GQPJjseDqDMT+lRIMrWtmZ2lZ93dskO4WxnAz1w",
+	"qejb2kD7FQtFr1Uz+rE0g1qX5gsM74erEClTVwC6HZZvsPrUhEEeRCrktANCfCyntuGYCsGSsFPRG3pi",
+	"SvXaoQYOKY1WLhEB22bAKnd0gatWmDJVupSrwKB1Tt19DyWKyZRZrhk4XIQPpnhKQM6ANTLlVNTDy1g7",
+	"OXcGlvf5k9MOtnRwlue0ibfzEfSD3EdQOXA7XWGnK+x0hZ2u8AD+UgCFqZjGuYRzBuPGusOYayPVbEUh",
+	"6cJ8xqLEATEyIIZ9gPpREu8bOwEpRwSiTe/6hzvENGUi3rNmfHdpsN6Pbkz/icrfzU99jeKgbmV30RK7",
+	"6PGd97ScEz2RN0zjhU/1Dsjn1wDuMPoaJzQac8E+Lw/rco7uhav6DC3BsxigP6E2YFhMpB/JTFj7D2sV",
+	"wieHvZ23IQOmecwgXBKSvbyF1xOFiXfmw1jKD7aFhAL/GAUbdhCMA15yivX1qSDhXEXDsCd8nQtr5Bk1",
+	"K8J+4VGskV+NyZErnMm+hnrgp2gNzRNXL5zF5OjgsMD7yGeAjVmMbu2jg4MCGdx22xOZ8LGI82Ahrg/I",
+	"nqOJPVAzIt3S8doc9bM4N0cv/QC+rJCbfFqFNfrY1uf8bpncY417dmrJbgw4NTv/9QPapA8bcbVw4He7",
+	"vPM8fKKeh5374FNyH5zFMaEl/tHutSZWx5K9Vmcbp0HpNv3z0zHDMOwJHzRN/vkff7f/99//J2QAqb5i",
+	"N5xNS1/7HCJS+l/bsA/mBOuoTakmsRSs04Mm//yP/5tU//fP//gP19vc//33/0kWUpKKzq2Mh58FBp6N",
+	"+A0T+Usaumx6Tz6J/2vxlT2x7NemBcJ1wNuNU1IMGWuBd3oClvms8FRdM5biXYdt7AE3HEGEimmZZHai",
+	"oYvFA1XVKrSDmdWcJ11y4a9SeiJKGHXJM8WTDRF77ZKzxI1iIM244wrV4Z1MT+QD9Sp6JS+LjigXXYLe",
+	"MGtggkMrjll+t+Rm4r0yPVGZvazcBeWR7flycE2Oj44INST8w779JjwlFF9kO3dmKpgYPSh1AKjT8NjB",
+	"twERdGK7rQBbgYFre9GGJoyE58M9uNIJ4anDozrt/io/2J9sEMp2elUxsU/8jsnniaEbY6fh7TS83d3S",
+	"Tjm8T+XwZ3nDbu0q9fqiBL6SpbrxQumNNEx7cKq8fUBopKTWJedUPZZFBc3rxCoHLibEYVakDPC9oAyt",
+	"/a8hccbwQspqAlKzUlqZ/QlSbhOqTadLXqHjb+IHCN7DPJ3N6qhd4hiBF/sF2hPgXzhsKPTXJFxbK70J",
+	"mgLm/j7Vnwc2RQmS4om+D1CK6jtflpIKQ7urYeM7jZXnawNMuFW/NKgF1E+2oGOgEVTgyjnmMZ01pphn",
+	"bGV6eTU1+/DggVOz3RqslZqdr8TuonGXlv05S0FhBU8thhP+gryrFmSZ6Wuob74XS2DqJRkIzxYC0CFG",
+	"roFaCS1GiqZjKOIJmFDk8vzyifaAlimPTKZKsohMaFoUqXfXNWN6w056oh56krQjqhSnI7anmMmUlUmC",
+	"YfF2LqIki1ncCQCf0j55/vL1+Zufulf/ehUSqXoifHl2dVZ81bYmMbVDNXTQCQglJcjIPW1mCZuDm7QD",
+	"HszIHExlT0hF5nAieezEr5u1NVIn1jRECzu/LxvM7AShWm4YQOEkUcoJsdoCnTCS8pTBTKm2y5qlVpnE",
+	"+zHcIcB58ZGXJ1YT4Qm8M/8Z4ZqlIugiAYu7SBxRDKC9NJ1hKVu4MgR/0BjCXFhM2qHvKwxImN/BhUFP",
+	"hEL2cT72JzoZ8FEmM20/CGn6fEJHdnahkbKfWP3XfrhmqQm9WwShN/VMRCFSUk9MoZSUYmlCI4bpKEzl",
+	"yfwu0yUaQ4GBUF/zNGVxCIOf+rAigNXE4olQeqonpkqK0QkJu939EHE5A2g1kJOBDsiE2Q3VWLsKoUwm",
+	"3ARucz3J5hejtoNOl5z1BCw33J5y/Amg0QD5xkhJYNKEEsAOB0iAIdQ8cNidYaxmfZWJ0O1DDiaKiKBQ",
+	"9xgsasQwdUG8SiaJg9ip08nOJ3cEnLn5jeaCEvIL3HPzHCLBEb9f0LYDMYdVhF3pwIZ1SUVtcuC0oUOc",
+	"q3IGqUgYU0OLbyY0DTyka1iq6dyg57hTWFFymMgmUBID0B5ipwhCj62g5cbTClrJBL76dQ1EHfAP+dyv",
+	"kgrqrYRSFdCGKm3o0bOjtvR0/6rrCzlJqeVgcQXkliuSMBpzMSK/MQVVtw8Ojg+/Bn9caP+wLFW7oQMu",
+	"oCZgsQH+cNO4jeKTvuu4Dx1XJuCso9YJQG8Fa4A/VYY/poa5sw3jN3D9SJupYiiTuG8b3HIUv0CKdQHK",
+	"C2YZIL7NEXlZjvbxwDebCpuB0QEvaEaiA9WAzsqDnMKgrVBqxnxLrXiL+xDBv7V5sDCY18wsyASdSwOU",
+	"BSVU7LI4aBqqZeqKx7fdyRdjFl2jYYwxClaGIt8OiGPXPn6h0aZCfr/ZSNZ2Kd8pfPDD+ZSBPFFqNRfs",
+	"BQEIsXCxmhGViV3Rg08g3GONrUNWVgKmwL18OCt8h5yzi+HYuekf0EHhfAf1XnpkFg5BWg6dLF8CHF31",
+	"ROz/jp+XYuaUTCYsqDCl1gjPy1uAnThgEWjSQ7R5rQlyWjatmq7v61ByymzwUy0vtzar3gnWHZf94njQ",
+	"2lj3CFuD5Uo8D3HhOKi4NFSi2+jMl84iVKJfyer2LWPy8Pm3e1dTONmrUjUYUzBQyzZzB5c2PEnyyBzw",
+	"Z0EtucKf6BbO9IQz2eKAIM4z+L/8oxCGdDpn3cUE0IDLb88r5tBECtbtiaLCnmbY0oHquKI1WMPuQmK1",
+	"U7gHhvwFF2FUX34el/aLYuJBxUu44+g7jr6x3vxFq6H20M/z+bnU4wVF1I6ZRnm0cK3qeV5qRNxtxLo1",
+	"TOBOSEbAIwEnBIua9MRcVROyTVGTIslLz0REIip6Au7Gh1JNqYqBg4NvEphmQg1TxaWKT8dpCAEpz/oz",
+	"qVCysE/3Wqhk1QhgazRTNywu17u4j1IXdf1dc7F+V6XN/sk+19irQ7PZpuMX7tHGvmVmLLFu0/db9+j6",
+	"G5NfhW5UPCI/yfdaPaJ5sPOlJE7ziHA83GZMRYnfIG9ZOZn7LThRns1/8roTJYpdJ76pvHS7CKddhNNn",
+	"rbmVaLm5+ASvKh1ebat83Vx+wp4dGsGVksbBEdSOQMqfVOJ3nWBu0yRxgQyTamwvNUX1CSEF84EKebUJ",
+	"YkkJ0107AapUvnKEe3tAxnIK/xBuCBMxc7Vz2XAolekJFzZx8ersJdERTRga3RImRBNXlj4P8tXUcD3E",
+	"deiSM0GcxLSvDBUbMsvNw55A6Dbqv6NJSNrTsas768I1plSTVHKBMQkOdlZIDK3IOzb0mgHoQbcnKmps",
+	"pbCGkFN43GrACc/t9pRqE5BBZrDeGAouKsiQ3zAy4SIzTPeEN/IzkynWXEKjxDq/jJT+smb0KIU0yiva",
+	"5HcomuzKaezShXblNHZ3g6tE+9KSGqLMUZrle41zZv/30id/URizhBlWU3YWJXWZe3nOZU2KCddWrnXJ",
+	"Ofi7RyDcfVl2a3cUMO/aWJFreKQX7whfwtsfUC4NG2tpHDfcl5YWwE105zbeuY1vkx/55fMqPNZr86qg",
+	"ocRPlf2UzJAal3Ft/MFDMpYHKtSzmca5yy/flevZxUTc1q0CsQ9r87KVaDmlJ5Zh5VSVtUcq21PgJuoQ",
+	"AxtcSALVhGK6zinGgnFDRkpONbgseiK0R8bhOhZRENB/ni6kmSHldujYKVxCRHHt0+MArRAKCQDQCvpk",
+	"8Kfw917Lf9Nrnfzew5ThXuuk14rsE3GvFfg/+0K6n/7593/0Wh8/AhBL/riwY8LwCEnCCY1ZSLB6AQDP",
+	"JFK7aHbWJa7AA9w6Ol8PndIZ6sFlX5KRIwYuIRxuZbQiS5KwuVbQY6nG91suqDSrR6kYtKHbZlc3aOeA",
+	"2eG17Jw9D2dA+dpBFaUDsmdBirmwSxQiK31AkMK+/7v9zyqvj0MCYSDhnmiChI8Qa5B47YwuK9BRvOxZ",
+	"+dJx6e00nnABFhm+wCoF7eODp6XKOZi464ITh4zFzq2kXd2DhHm7pc5T9EZC8tyn5SKya7XzDe18Qzvf",
+	"kIfaWOoUgvNSg7DR4AVqxGOq9fg8CIN4IFcPzKVBPQULZKeM7pw7O+fOfaACYbZLI6PajL3Yc+xTTLZw",
+	"wXinR47UVXg98Kt+ls67PWIpmHNuYCoKZPvVPSayJPkYdhvcDw+ub92v38FO51EcDqtY+c7FsHMxfEZa",
+	"6s5j8Omo1XmZYdtmzkWQi4xmQDt4x76R10w0o9lZafT86+Nvyf/6H8fd4y65ZCIm4UhRYQAj6o/oFuhH",
+	"isVMGE4T7WHei5tauOsAz4FmkWKmJxgHr/hgRn68unpHvqOaR+BysH04dHepLG8M3Qt4jJcJ/jP2FOZZ",
+	"jlJNuj0R6kimLCRtndKI7WlmxY1hcYcIquCOwjaGOedYUg6IKx8qdKFPS0juCD+HTwF6GinFvXYJbH+O",
+	"aQtr49aflJbvWffoFGS5mjhwtZ5IpBj5vAOXF8UmFBHgNWkfHx1hLWRKcrHp8XUj5O1Wdiga2R+kIlzc",
+	"0ITHPfH+6vu9b0j7+OCgAxmjeZ0pqkmq5CBhEw2QVFI4YFsXueo1geZQ0isgmHUl9oe96XS6Zye9l6mE",
+	"iUjGVuquKz3hZTlLvd9yTTixGlF9RgaMKrtP0sE/PYiUfkGjMfO/ruqr2vjL9RLdyU6/PcvM2DHtj0Gl",
+	"I3c4NtQu3+FTzVhNQMAFICKcUsdx9kqs0zGPdpVtdE6JVAHeu7rxBRWW4HjSUp5AgCXsnJRbk9/h/ZBf",
+	"LcE4XzvXJBPXQk5FQBS7kdcsBjEP0O0g/2wTAPIk7dBtdB8fDju7vd5ir4PWL7/8sndWaCJsVRcL7ZFe",
+	"doryAyjKdbE6zk2M2lobzho56h74M1XituUCWVb3LFRjl8rUmNP+bkkZg2psIrkaK8bIlM4g1ycD9fyk",
+	"J3pij3z11WuuzVdfoUo35IlhSgeYxomx1kM64ckMAE4DLBOFYKeAvxL7ZHhC7j4d3vYaUUG2SYiHmUl5",
+	"TbL0q6/s66kgHBZ9yJk6IWGBIRsWsLRBCdVWKhIikGxI2oxGMMlM8L9lWOPBKf0x10bxyHScfuvyfX39",
+	"VZVjT+KYLhlV0RiHBMuIbrG/hQHMwpoz1J7qE8KNQ6jWuOqB3wm7AqmP77GDcsDJfCSkYhrwU1FjjyJL",
+	"zaTda/27ZL0WGXIRa2I//e//r9fqBC45zHbGPzBo+FdJ9KTXApXf9m1kYtVvpu3QJDT5kxRjeBqQNqm4",
+	"1oR9oFExXNhNiKYSed/u4zD77beZ7de17ZIzomFJSsvHyMASRQiAu2HerUtvG2YKzARLFboJ+sAdjk8e",
+	"9eCNJQG3AG3NGKEDeQMg1vPLIufqs8MSlZfGEokmEnL1SAQvtLZeiH+GRFuW4ILZEHfnoCkd+2+VFOwK",
+	"VuxB0JpwkX9eN4W8kpd5r5gOdf0pmWwAywtDvZAJa+5wpGi8fo8/QOvGzrAAzobju8SHVq33Z5Ct37Qq",
+	"FYzvOmI8evZs/d48SPiteypQxm/dlYMp36Sne0WxAppZB9XAY6PvAA12gAafsVvbkXEjlkFAEtQgLe90",
+	"4jjNFYsckMp90wxqcBaDZ8RXWZBLE4nW0EzBBe1VU6oYQqU2q6akfXzwbbmI55CzxFXrt2qFFQf0molO",
+	"t8Hdipzhy0jax7k8Tr6+W8flZfin1JV+3aXo765vdyn6uzvYqrBaUoE99Wx6UTRVfUr7v+d5VUvjsS/Z",
+	"/8/e9W61jWT5V6nDF8yugIQmPbNw5gPTSXdnT5JmA5nuPkdzUNm6tmuQqzSqEsbdJ8+xD7QvtqfurZIl",
+	"kIQhwRCob2BbJVVJuv/qd38/o6sm+pIEUYTkIyMuIDl0SlXIC6CNl6ryCtXsVHnwTw6FVpJnLOWGRwwK",
+	"rqFGZNOFtl6P1xmvAUrZb/dTwBVFIfDligQQTrDiASr+QPb0dfVK9pvVLuqAqvw77o/1jyRZQ//is0FC",
+	"/59xk2yxKddMKl/ftaaIjwxLwXCR6ahWz9a0yWqgsOuM3NztigjrMalrQqivEk4HUxpQ6gGl/gWFEKe8",
+	"0GcDb6l8gEd+ASI9qQxdFyfADnuvLlALrl50kQQvc+bYMSz6jVo2VGbahUN/gEj0fpHoNKEHwaKvVAMJ",
+	"ePQQCoeW91A8WUuwX0HY71Q/2SUXsp2pSa/yGfK/p9uoNOyKJmrMrMfVTRnmTQRouk19UrtoClLssA/o",
+	"u+whCfa8J4QX3+mBQpD1e6cmjw0ScZ8JQjXpVTY1cROc+nrDpmZot382wT9akKs28depQttEsDo+VGVr",
+	"FnDXntRaDtBjWbEUcgdptUaC0boji/SyTJsyRVDUVGGpJYOxOXBFazKvK1ReomXdJZbWZFMrC7VDYe0c",
+	"F1U4g14ngGcjNZshQs+ZnyuyIbAggbVYovB3zlFreanq5i7HHz0GSIk7zB454ReOi36GIL8acbwv4e/E",
+	"8rQq4Wt2DpA7JXaR6sglSihZRnhCRD1VGE3kSNNY+WeFmEzNYe0csRxxyaRirrtoCGxs35gK9qiK2iLu",
+	"sDcFR2qzEZdSoRpKKVMloebrYtl0di3IPzvKs9k2aBQOQ5oU0qSwY/AAjhJNTuUaN3Vzs/O2ucRKYnan",
+	"1z1FXabMm+Bm0hD1y97FUgOwQVUvsy7RY0f9EdY/0HFuj7fZekBux/rQiM2nYjSNJSY7dJKrkixMA2z1",
+	"o7cfuXzd/Si2BeWzh1E+e0SaYY1SQBAQC6lpoMbu2pyi18a9KjWv5NS7bsGT/VUSVkqH+/z2lRIfOmGe",
+	"ZVAgJsBOsem2D1iSiWHBi4WD/ZL3TNzxcxKiXbJMIWL42k9YUmebSigtTOh59L9DX40taDYDjOWq3Js7",
+	"jCTK7TSoE7iLMK/X2X/ApXuCXt5OrNe9125TnWULMdwo7s5Np0uvqLTO8GcrX9SPeNyn/MQQCvq+eQRX",
+	"cXu4DsHFBRcXCAJvJAhEpU0szVLrHnoIdi7VXN9rsbazw8XTPy1lL68ZNKMY1+fu8iRcGmoFH8Qb9uOp",
+	"mrtcUoAcARtzUbA5SBNvdLalrIMecD1NKXYmD9OSciM14JxXPj00pITC5BPCbwQQxqNhEbTPJrBUzSXS",
+	"4SFhxs2OrCcTQ9xEX2tLDWzmUNZ4CONygTrHvrtlpi4gxS5JanFxrZUu14wcHYnU5QwKzZDBgSXusITB",
+	"BUjT399yjFf6mEQFPtLVB+qmEF4/6wYRhF51qeFiY1t928e9xtV2Dx7d1yLy38dvfrpW7sWitjQ0XGSt",
+	"jTU9fp9F/AG6Zm1s3DxWxQHT/y55AZqpcSz3/2oj7Vcv91guLiFDLieWiPRsxIs0iRhnL//y6v/+d+/7",
+	"75h1UAUXZocdVaOyQeImjuWkLTYBo5F+FAtE8ykUcOWS7eJK4wlDGzSmNNZZXha50sgJVXG/sAXw4jCW",
+	"lTYLkgtiT7rBk4ilVY7Y/ov9HfbO5Tna8PF4eaH4L10pXqjNi+ACNxTAX52vUpGRd3tlojLnyypV5LhO",
+	"XbWL8HncxHKmtEHSu5SLbMFGPEcmDLwExlnKF2ywv/dfqD/HhHFKMzZKxf566zO4nlbsPQvTTl5UNems",
+	"xy/UOnVu/jle0on4A/4Hq1ArVI3EjE9g9185TJoZSbVDMxSSY0GrQTK0/9dXf/n++h5Na5JiX6NvhA71",
+	"uWInoo3fcBlAmm0bCW//klc73H0DdRwVWo6ejndtK3zVzXpfN1K/111rU1LF31133weMMwlzlozViGdn",
+	"uRLSJKwAiZxbBBO0Lj2WfMKFZLxAhJz1xwTL02WGTG00DLmuZv7BBrg1k4uRKZFhO41t8ngBkssREKFi",
+	"MzsxvmhIwy0JE3tbn9afpNxz/5Odz8O0P+FKdnU/UQoamp9C8SyIcYQy2u3z0vc2KyUpihHPGLocIiFY",
+	"yWWWLYnq+yV63HmZ7oSVimY2Y3VYr7aaGel3kJwF5cAFO/7wkzV7mBmpdMEGyTJzSCLm/svlJNmKnCYH",
+	"dj/hWROPjGc8lsmszIywH+yi4EPKDU9ImQO9qs0pqGuYpySVXaVjERLjk3x2PfBMDmLJ5YKKksPSNK5a",
+	"aLb/8pXNoPHClc07k49Hx8e/fDw9O/75l9Nfzt4f/Xb2999P35wk9OvvInuhfjW7jjh++9ubd+6QvT2/",
+	"oETdmgJKWNCM/EBCx9KUhYSUlTkC8iNWwLaTu6iURLDACYbbhWGDN7+9/TFiPx2fODrfUaHyHFIfiyDs",
+	"vv4sCWlULXShe+lp5ZYPCKe4JbOrvPDPSLRcbxu1xJKI7vC8lVgLxjO1M0bOF2rPo8wGey9ebCF1BnLj",
+	"6YUcJc5zpgp0jA0ErimcQico3Pc1sOpoqjSwUmY270/sTShECn+z7j9BvrxWcOpxaR4gILr9NuU1pMmv",
+	"y7oNxX1qBhrvxw57DWNeZobonTDqPitza687wZd041ZnrMW6AR3TgoJBDiS+qF3dnDtGwq4LGPHcPmnp",
+	"Ge4LdCA/r1YVVoCwumVSbATSuAWzr4R2yhdjr8nu4n33ovknf1OzuUjNlB504ZhYGKQTaC7zi51X3ZAe",
+	"myxcdkxLlcPMTUzMyhkyMM+EpL+XM5TlbAjF/cxwCvhBNUWj8ltObnFfk3tH7PvX7MJq1qATauyMQ+Oq",
+	"U5rwxsGYZxqqaxsqlQGXHlLVlcWQP/uPZtrQWiBueMIt73UGdY9IXrfHsdmJ9Vbc9r7fe7m//6LtDdlo",
+	"8afNy84LayONoFyp2ni78wmXuZgLTjb+Wf1MDf8FI/P4cjbX8bDkIqkXA5QkYTQk9my6xJDgrSXBe7mm",
+	"R8EHxQjd9U8GQWrdZ9jUQKAtrg0+EsWat1tDrh+AMoHo5BkWBz5hUL9SLeAmZM2221bt7HX4URXESu62",
+	"fq2DBKTfalQPKBCb8QV2fGtIsQPBJrmyHp4tgBeUny5HoRSzMZqaSyeX4o2uZ0DftDkzBmw7N+y4/uAm",
+	"dr+p3QnO63fgxcpbqV/os/y8usTe3DZ5wPwEzM8Ts4FftLfoX4yvv8fYVmv96Jg4GlZtoAo2KXmRCi43",
+	"tZcZ861a3sBqpNVIXQXW2khq2MY6qyh0A+Mzx+KXO5JleLiH8Wjw5V6c/xLLWCX8VJCL5RiA5NgQIrT/",
+	"Yr9KOyVT8hDrwGinJ1xIba06ji0MS0aIdU+TthrbyVe3x/elJFG7PtosfZDEdDXLzjDTsI9XQHYGKx9C",
+	"88eGJ0VCwNt4n5tC9O4+5DoS0jRh8NOr/cdORp9gn8KwEW7PFGp2yKRiWIR0NUZ2AiDZcGGdC6IvHcl5",
+	"z3ZhH1/hMc3hGZEV4oxXUl/DpQmdssHgB8TgzVE9tspeNaz6K8fzPcb4Qmhh9L2wGPp0gbM840IyPFWz",
+	"pcCzPlXTdxUV11gw4lkWeTRFCvo8lpmaeM0fx47Is3MhJ0zIAxRRXhJp2FOdC5myBM+cYL8C8V/5nXWP",
+	"6Iil5gvNamB/1x9sXz+iErSjIePfqUeBCF01FLclCtQw+w976qfRBYxTWbYB32fbb42SqCtxoKdp/hB5",
+	"Q+j/Ddsaof/3qSVADTanDiZ2GJ0vRTuE7CZw8h4XnffunyI9M4scPtu/Pu/+ORYZfO5MgI5c8jNGFuCq",
+	"KkastkRAqwG7wIbAC/uNOgfJBinY2bIZl3wCM0S0vX29PeIFou7xAvVWZHMg6yfTqv8MR5+qLNXk3D59",
+	"fGd9mxYTCekBS7SYJH4zo5Q5in/Gcsg1fL9fFhn7+f3RD9snPx/tvfo+YuewgBpezo9fpYx2cA2jArDk",
+	"4yz4RFzYCQijY7n/HRtNuV1Kulw1ZslPb07jWNqwZfrZ/kHdbzZ+sf/BZf45ISYo+wtS+88WVFLCBw3S",
+	"KJYeYWh/hxCarSVVsb2quSrONSulERlL4DJP2OCTFJf2apVMNYrez4TWQk4iNi+UnESxNHyWQwEpUwWD",
+	"y1zYP+3CcYd5ZPsvXh4y3vzsysKoucROCKRSrn2OS2XDEg8tVGOvErOpfSNg4xFIFQERmTb2WyHdftVO",
+	"LDGrpmEg03gZnBQR7eqy3lw9abufscRzHlQVPDqVXm6pXe1cxCDOdydGVJHFR9y1jjimT3q+oaP78ASf",
+	"yrvhG/Got6+dtVvt5y7OrbigVz7wR5GtfpZPH9/9gM+0DahXP+aNfeIWtznixD+H96CUFropQzflc+ym",
+	"fA6VjradSLTaNppwoYJ1WH2l4PZY6AIKLZS8MSo6dej7aOmM3KFVSaHegYiRgI0oWAKGT5KqweDfpcJm",
+	"inGhZtTlgcdtapZc8EJwaXTiUHECfbBDbth3deuAnBptcUqsIzv8P3pwbH+IpevfT8RsVhq7molz1hSh",
+	"bWo2stbCMVYL44KOq22Puh6eUPzCiA3BT9zDTJZCBr6AjZHH/s0+9B800uN2pf4ig+sNrje43uB6n73r",
+	"rTm+O/jhcpiJ0a6TTdj9U2fl5PNunkE6gU7v+0G5FFMCYGtflb1JVspzaT0kajyTdE8lzqMKLORX3X2M",
+	"zrPD8KW103U54EzI0kA7/BEv+Jgu8LaOan1qz/Wr7AK7+O1lWoRgTb8R5eiWXgq8g46bzyy1SKr+CWRW",
+	"wrqIkCx5O962j+E2PodJuPFPc2f92Xmj0woDX8POOHED94pENSSoNZB1x0QftOxst2R+/izWW+GWsJCu",
+	"2mgHYTxNC9C66pG06V+tITgrJxtXkY/1dsm6+sp3Leorva5zocptzUW6PYftVKSr+9DTalWW4njCwExf",
+	"Uy7ihqHGXgojkTpYq/00lkQ2N8cN0Gqph4oXKRskSp7R+Gf4SbJVoafsQBhCOBkHe5QdRMgJ8dfFcl4o",
+	"A77hYZC4gdzNT+wtSPw/EfNf+3Hpe//fmYFLY8+OFf4RNzBRxYIEB7Hv2hWH/UUNEj4y2D6dID0gXCKC",
+	"ANKz+XRxJhWOZVxfNu0hxLKAEYiLanHqX1brNmg0bmyS0A/7Q0lwmwFTNWczLhfM3lAWb8wglkapeGOH",
+	"vTUu49dTNddLenO3G4QH4CaEvYWbtdUhOQunhuiuPJbCvaCsAK2y0j4jUbW3ZP/S5XAmjIGCujOnys9i",
+	"hx0X4oIbOpOO3DNj/dACTCzrDwl95cMv97D5G03T4XkOvOiKyA4rbxZLoZm1GqWBWgtvzm04d9QXBvZU",
+	"I94JbX5X5QkX6a/wWqS3ju/uIprxuELGv9tXcxXRJXyHn2Ds8JwRfN0BJg/hZQgvQ3hZeWrnu+KNhSrR",
+	"2UZsDiwVabxBlvGbjiwLGENR8KwbFl+Xm3QdUqo0IzUjDYyERgDkUO6T0mQawIeBsXQoeuyFdRsM2sUg",
+	"epP0pQ/YcOHbU6l9K8cOKtBskKCu099mPAUfkmVK5drGpSLLkMglUxq6XP/HatqPT1qrRQurxg+9qTvZ",
+	"h/D7M7G6BtenT29ft/HFNJiPcI07z3kreS2/6uuQ1/LnWqVzoHoJQvPA824eePLCkJXdi5w1LchOpjci",
+	"Cp1R73QTJ87oe8ZfT3XvqQYiltkHAVKvgFj9wrsL5LgXBoNPzjKhPWZ/dshUkSLazcnkt3dIuUv4Nkx6",
+	"NWsCFThFw1L3WdpSr2xqaS1O6KD7tbR0qlXsrJtzsLLByn4bVrbZLdUf29YsqLeVmAe0tih9AHB8BgnK",
+	"5ydMj1QOTMmlxsYSZGPqtlPbyLv2JrU1/9Ar+TS6f2guD6MC6NaxY1fVFRltFuSIG0InULCGt+7oCQ06",
+	"jzyqRgt9NZI+SlPGq40y1aDVanUFzTh6988qXe9ryHHjdwXVh7VmBv/T0miRQmuI3YpyWY+vWNfWxioW",
+	"O1BKrm+DIQgRfTtBLmH8tLcHrdHsrWwEvYx3Vg/aYR1h8k6HKM+aTNn69HhoQg8iyLNS6BskeUIUG+h2",
+	"Q8S8UsT8A1qKfg/THSTfBBS3gbBXSfXmyStYE2Z2AaYnAL4jzPuRhsGPEg4ewuEQDn+rFs3jZFt5tlrN",
+	"3QoY5TpyhD740hi7X6kM2aMaMFRnGrmuWnvkf75kg70XL7cq7S6sQyMfhIeexrJpQejbVkEqbE/lrABT",
+	"IHGV5mPYQeAYYcYI6tEcdNllCm5Qe+SQa0iZkmyw/3KPTL0jpcAKLKJm9NSD1bZ2YknZQ1LdOuRWIWAv",
+	"ZRPtUlY4zlqdwm0Tirv4AjevtVPx3sIRVSow+DiZqdCH1cMU0oxvVBim9/5LmFdve+MlDhspgVItqMKG",
+	"TPTrxW2tsgetgZvzlE5e/ArXxxK1e2Mkd2Muu+vG7gZVfahRTvdhnsjK/sMP95zYoXHmq4CP/GIH9FGo",
+	"VIbUtdcCEhP+3S3fF+Sw3fOga4Tiwg9aFtnGwcbuRrRxue2bGp3uqP2pu6prrRfqHCQREB4dv3Vb5GgU",
+	"HNDSnm+jQ43Xbbu7DsfGvnoDhK87BshB5RkgunVY8GKBawn1410LRKtUsWuv8MeeSzXXjA8dv4Xv30Q1",
+	"MPtTxbg+ZxIuDXab1k4ilYG2U9QWxN/1asoDfFJo/22rNpb7fctoPwPPzNQPVJRSYpMvPT21ESqn1rVq",
+	"/oFDtk7s5V0i9iMG47Eq6JZoboQeE3S5doIGoPn6KX5stEA3O4I1ozrEzFF2QpbZSbj7iOtca/OtndO/",
+	"dC3nOymLC1joiI3VqNRsUqgyJ8otqmZo0HRqJxJkP4S06tSurz2f5VxMWmf1ho+mvg7unpjNqsoD6ZW3",
+	"uP4Euozt2ojHfAK6avX2CsFqNiulMAsUvmi0mdeGpLao9rvrKjx2etSzb2/XxD0Rrvi0kKP6tKnQ1HqJ",
+	"roGIuGfwXoqiYgrNoViyhPpubS3+cDJP5QwKm4NmWf3aicXm8z8//38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

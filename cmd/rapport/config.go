@@ -25,6 +25,7 @@ type config struct {
 	BodyLimit       int64          // RAPPORT_BODY_LIMIT: bytes; default 1048576
 	PhotoMaxBytes   int64          // RAPPORT_PHOTO_MAX_BYTES: the largest photo upload; default 10485760, at most 26214400
 	PhotoMaxPixels  int64          // RAPPORT_PHOTO_MAX_PIXELS: width × height; default 40000000
+	PhotoImportMax  int64          // RAPPORT_PHOTO_IMPORT_MAX_BYTES: the largest zip of photos; default 536870912
 	PhotoDailyCap   int            // RAPPORT_PHOTO_DAILY_CAP: single photos a client may read a day, unless its own cap says; default 20000
 	RequestTimeout  time.Duration  // RAPPORT_REQUEST_TIMEOUT: default 30s
 	ShutdownTimeout time.Duration  // RAPPORT_SHUTDOWN_TIMEOUT: default 20s
@@ -85,6 +86,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.BodyLimit = int64(p.int("RAPPORT_BODY_LIMIT", 1<<20))
 	c.PhotoMaxBytes = int64(p.int("RAPPORT_PHOTO_MAX_BYTES", 10<<20))
 	c.PhotoMaxPixels = int64(p.int("RAPPORT_PHOTO_MAX_PIXELS", 40_000_000))
+	c.PhotoImportMax = int64(p.int("RAPPORT_PHOTO_IMPORT_MAX_BYTES", 512<<20))
 	c.PhotoDailyCap = p.int("RAPPORT_PHOTO_DAILY_CAP", rapport.DefaultPhotoDailyCap)
 	c.RequestTimeout = p.duration("RAPPORT_REQUEST_TIMEOUT", 30*time.Second)
 	c.ShutdownTimeout = p.duration("RAPPORT_SHUTDOWN_TIMEOUT", 20*time.Second)

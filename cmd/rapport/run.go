@@ -25,6 +25,10 @@ commands:
   districts create      add a district: --slug, --name [--sourced-id]
   clients create        add an API client and print its secret once:
                         --district SLUG --name NAME [--scopes a,b|all] [--schools slug,…] [--client-id ID]
+  import photos FILE.zip
+                        import a zip of photos with its map (Destiny idlink.txt, Koha, PowerSchool, files named
+                        by id): --district SLUG [--school SLUG] [--id-type T] [--trim-leading-zeros] [--fold-case]
+                        [--source S] [--captured-on DAY] [--override] [--dry-run]
   seed                  migrate and load the demo district (refused when RAPPORT_ENV=production)
   version               print the version
 
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return districtsCommand(ctx, cfg, rest, stdout)
 	case "clients":
 		return clientsCommand(ctx, cfg, rest, stdout)
+	case "import":
+		return importCommand(ctx, cfg, rest, stdout)
 	case "seed":
 		return seedCommand(ctx, cfg, stdout)
 	case "version":

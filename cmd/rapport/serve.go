@@ -48,18 +48,19 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Write
 
 	authn := auth.New(store, auth.Config{TokenTTL: cfg.TokenTTL, CacheTTL: cfg.AuthCacheTTL})
 	handler, err := httpapi.NewServer(logger, httpapi.Config{
-		BodyLimit:      cfg.BodyLimit,
-		PhotoBodyLimit: cfg.PhotoMaxBytes,
-		PhotoMaxPixels: cfg.PhotoMaxPixels,
-		PhotoDailyCap:  cfg.PhotoDailyCap,
-		RequestTimeout: cfg.RequestTimeout,
-		CORSOrigins:    cfg.CORSOrigins,
-		RateLimit:      cfg.RateLimit,
-		RateBurst:      cfg.RateBurst,
-		AnonRateLimit:  cfg.AnonRateLimit,
-		AnonRateBurst:  cfg.AnonRateBurst,
-		OpsNetworks:    cfg.OpsNetworks,
-		OpsElsewhere:   cfg.OpsAddr != "",
+		BodyLimit:        cfg.BodyLimit,
+		PhotoBodyLimit:   cfg.PhotoMaxBytes,
+		PhotoMaxPixels:   cfg.PhotoMaxPixels,
+		PhotoImportLimit: cfg.PhotoImportMax,
+		PhotoDailyCap:    cfg.PhotoDailyCap,
+		RequestTimeout:   cfg.RequestTimeout,
+		CORSOrigins:      cfg.CORSOrigins,
+		RateLimit:        cfg.RateLimit,
+		RateBurst:        cfg.RateBurst,
+		AnonRateLimit:    cfg.AnonRateLimit,
+		AnonRateBurst:    cfg.AnonRateBurst,
+		OpsNetworks:      cfg.OpsNetworks,
+		OpsElsewhere:     cfg.OpsAddr != "",
 	}, store, authn, reg)
 	if err != nil {
 		return err

@@ -114,16 +114,19 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 // once when Content-Length says so, and otherwise (a chunked body) by reading it up to the
 // limit first. The connection is closed after a 413, since the rest of the body is not read.
 //
-// A photo upload has a limit of its own (photoLimit), and its body is spooled to a temporary
-// file as it arrives, hashed on the way for the Idempotency-Key fingerprint: a large body, or
-// one sent in chunks, is never held in memory.
-func (s *server) bodyLimit(limit, photoLimit int64) func(http.Handler) http.Handler {
+// A photo upload and a photo import have limits of their own (photoLimit, importLimit), and
+// their body is spooled to a temporary file as it arrives, then hashed there for the
+// Idempotency-Key fingerprint: a large body, or one sent in chunks, is never held in memory.
+func (s *server) bodyLimit(limit, photoLimit, importLimit int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			limit := limit
-			isUpload := isPhotoUpload(r)
-			if isUpload {
+			isUpload, isImport := isPhotoUpload(r), r.Method == http.MethodPost && r.URL.Path == "/v1/imports/photos"
+			switch {
+			case isUpload:
 				limit = photoLimit
+			case isImport:
+				limit = importLimit
 			}
 			tooLarge := func() {
 				w.Header().Set("Connection", "close")
@@ -134,7 +137,7 @@ func (s *server) bodyLimit(limit, photoLimit int64) func(http.Handler) http.Hand
 				return
 			}
 			switch {
-			case isUpload && r.Body != nil && r.Body != http.NoBody:
+			case (isUpload || isImport) && r.Body != nil && r.Body != http.NoBody:
 				file, size, err := spool(r.Body, limit)
 				if errors.Is(err, errTooLarge) {
 					tooLarge()
@@ -151,7 +154,7 @@ func (s *server) bodyLimit(limit, photoLimit int64) func(http.Handler) http.Hand
 					return
 				}
 				r.Body, r.ContentLength = http.MaxBytesReader(w, file, limit), size
-				r = r.WithContext(context.WithValue(r.Context(), uploadKey{}, upload{body: r.Body, digest: digest}))
+				r = r.WithContext(context.WithValue(r.Context(), uploadKey{}, upload{body: r.Body, file: file, size: size, digest: digest}))
 				next.ServeHTTP(w, r)
 				return
 			case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
@@ -194,6 +197,8 @@ type signedURLKey struct{}
 // fingerprints the digest.
 type upload struct {
 	body   io.Reader
+	file   *os.File // the same bytes, to read at will (a zip's directory is at its end)
+	size   int64
 	digest []byte
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/rapportlib/rapport/api"
@@ -486,4 +487,92 @@ func (s *server) writePhotoZip(ctx context.Context, w io.Writer, format photozip
 		}
 	}
 	return zw.Close()
+}
+
+// ImportPhotos imports a zip of photos with its map, and answers the report.
+func (s *server) ImportPhotos(ctx context.Context, req api.ImportPhotosRequestObject) (api.ImportPhotosResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spooled, ok := uploadFrom(ctx)
+	if !ok || spooled.size == 0 {
+		return nil, rapport.Errorf(rapport.Unprocessable, "the body is empty: send the zip")
+	}
+	q := req.Params
+	opts := photo.ImportOptions{
+		IDType:     string(deref(q.IdType)),
+		Rules:      photozip.IDRules{TrimLeadingZeros: deref(q.TrimLeadingZeros), FoldCase: deref(q.FoldCase)},
+		SchoolID:   deref(q.SchoolId),
+		Source:     rapport.SourcePhotographerImport,
+		CapturedOn: dateOf(q.CapturedOn),
+		Override:   deref(q.Override),
+		DryRun:     deref(q.DryRun),
+	}
+	if q.Source != nil {
+		opts.Source = rapport.PhotoSource(*q.Source)
+	}
+	if opts.SchoolID != uuid.Nil {
+		if _, err := s.store.GetSchool(ctx, p.Tenant, opts.SchoolID); err != nil {
+			return nil, err
+		}
+	}
+	imp, err := s.photos.Import(ctx, p, spooled.file, spooled.size, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return api.ImportPhotos200JSONResponse{Body: toAPIPhotoImport(imp)}, nil
+	}
+	location := "/v1/imports/photos/" + imp.ID.String()
+	return api.ImportPhotos201JSONResponse{Body: toAPIPhotoImport(imp), Headers: api.ImportPhotos201ResponseHeaders{Location: &location}}, nil
+}
+
+// GetPhotoImport answers an import and its report.
+func (s *server) GetPhotoImport(ctx context.Context, req api.GetPhotoImportRequestObject) (api.GetPhotoImportResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	imp, err := s.store.GetPhotoImport(ctx, p.Tenant, req.ImportId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPhotoImport200JSONResponse{Body: toAPIPhotoImport(imp)}, nil
+}
+
+// RollbackPhotoImport rolls an import back.
+func (s *server) RollbackPhotoImport(ctx context.Context, req api.RollbackPhotoImportRequestObject) (api.RollbackPhotoImportResponseObject, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	imp, err := s.store.RollbackPhotoImport(ctx, p.Tenant, p.Actor(), req.ImportId)
+	if err != nil {
+		return nil, err
+	}
+	return api.RollbackPhotoImport200JSONResponse{Body: toAPIPhotoImport(imp)}, nil
+}
+
+func toAPIPhotoImport(imp rapport.PhotoImport) api.PhotoImport {
+	out := api.PhotoImport{
+		Id: imp.ID, Status: api.PhotoImportStatus(imp.Status), DryRun: imp.Status == "dry_run", FileName: optional(imp.FileName),
+		MapFormat: api.PhotoImportMapFormat(imp.MapFormat), IdType: api.PhotoImportIdType(imp.IDType),
+		Counts: map[string]int32{}, CreatedAt: imp.CreatedAt.UTC(), CreatedBy: actorOf(imp.CreatedBy),
+		Files: mapSlice(imp.Files, func(f rapport.PhotoImportFile) api.PhotoImportFile {
+			return api.PhotoImportFile{File: optional(f.File), Line: optional(int32(f.Line)), Id: optional(f.ID),
+				PatronId: optional(f.PatronID), Result: api.PhotoImportFileResult(f.Result), Reason: optional(f.Reason)}
+		}),
+	}
+	if out.Files == nil {
+		out.Files = []api.PhotoImportFile{}
+	}
+	for result, n := range imp.Counts {
+		out.Counts[result] = int32(n)
+	}
+	if !imp.RolledBackAt.IsZero() {
+		by := actorOf(imp.RolledBackBy)
+		out.RolledBackAt, out.RolledBackBy = optional(imp.RolledBackAt.UTC()), &by
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
@@ -929,5 +930,142 @@ func TestPhotoExport(t *testing.T) {
 		if res, _ := export(tt.token, tt.body); res.Status != tt.status {
 			t.Errorf("%s: export = %d, want %d: %s", tt.name, res.Status, tt.status, res.Body)
 		}
+	}
+}
+
+// zipOf builds a zip of the named files, in order.
+func zipOf(t *testing.T, files ...any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for i := 0; i+1 < len(files); i += 2 {
+		w, err := zw.Create(files[i].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[i+1].([]byte))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestPhotoImport: a photographer's zip with Destiny's map, matched to patrons by barcode,
+// each file imported whole or reported, again without change, dry, and rolled back.
+func TestPhotoImport(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High")
+	other := env.NewTenant("Other High")
+	admin := env.Token(tenant, nil)
+	ana := env.NewPatron(tenant.Schools[0], "Ana", "Reader", func(in *rapport.PatronCreate) { in.Barcode = "000417" })
+	ben := env.NewPatron(tenant.Schools[0], "Ben", "Reader", func(in *rapport.PatronCreate) { in.Barcode = "B-22" })
+	env.NewPatron(other.Schools[0], "Cleo", "Elsewhere", func(in *rapport.PatronCreate) { in.Barcode = "C9" })
+	env.NewPatron(tenant.Schools[0], "Dee", "Reader", func(in *rapport.PatronCreate) { in.Barcode = "55" })
+	// Ben had a photo the school chose; the import replaces it, and a rollback brings it back.
+	if res := putPhoto(env, admin, ben.ID.String(), jpegOf(t, portrait(80, 100)), "image/jpeg"); res.Status != http.StatusCreated {
+		t.Fatalf("PUT = %d", res.Status)
+	}
+	zipped := zipOf(t,
+		"idlink.txt", []byte("417,ana.jpg\rb-22,ben.jpg\rC9,cleo.jpg\r999,nobody.jpg\r55,notes.jpg\r"),
+		"ana.jpg", jpegOf(t, portrait(640, 800)),
+		"ben.jpg", pngOf(t, portrait(300, 380)),
+		"cleo.jpg", jpegOf(t, portrait(60, 80)),
+		"nobody.jpg", jpegOf(t, portrait(60, 80)),
+		"notes.jpg", []byte("these are my notes, not a picture"),
+		"../escape.jpg", jpegOf(t, portrait(60, 80)),
+	)
+	path := "/v1/imports/photos?trim_leading_zeros=true&fold_case=true&captured_on=2026-09-15"
+	post := func(token, path string, body []byte, contentType string) *apitest.Response {
+		return env.Call(http.MethodPost, path, token, body, "Content-Type", contentType)
+	}
+	results := func(imp api.PhotoImport) []string {
+		var out []string
+		for _, f := range imp.Files {
+			out = append(out, deref(f.File)+" "+string(f.Result))
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	res := post(admin, path+"&dry_run=true", zipped, "application/zip")
+	if res.Status != http.StatusOK {
+		t.Fatalf("dry run = %d: %s", res.Status, res.Body)
+	}
+	var dry api.PhotoImport
+	res.Decode(t, &dry)
+	want := []string{"../escape.jpg skipped", "ana.jpg imported", "ben.jpg imported", "cleo.jpg no_patron", "nobody.jpg no_patron", "notes.jpg not_image"}
+	if diff := cmp.Diff(want, results(dry)); diff != "" || dry.Status != api.PhotoImportStatusDryRun || dry.MapFormat != api.PhotoImportMapFormatIdlink || dry.IdType != api.PhotoImportIdTypeBarcode {
+		t.Errorf("dry run %s/%s/%s (-want +got):\n%s", dry.Status, dry.MapFormat, dry.IdType, diff)
+	}
+	if got := photoHistory(t, env, admin, ana.ID.String()); len(got) != 0 {
+		t.Errorf("a dry run wrote %v", got)
+	}
+
+	res = post(admin, path, zipped, "application/zip")
+	if res.Status != http.StatusCreated || !strings.HasPrefix(res.Header.Get("Location"), "/v1/imports/photos/") {
+		t.Fatalf("import = %d: %s", res.Status, res.Body)
+	}
+	var imp api.PhotoImport
+	res.Decode(t, &imp)
+	if diff := cmp.Diff(want, results(imp)); diff != "" || imp.Counts["imported"] != 2 || imp.Counts["no_patron"] != 2 || imp.Counts["not_image"] != 1 {
+		t.Errorf("import counts %v (-want +got):\n%s", imp.Counts, diff)
+	}
+	var anas api.PhotoList
+	mustGet(t, env, admin, "/v1/patrons/"+ana.ID.String()+"/photos", &anas)
+	if len(anas.Data) != 1 || anas.Data[0].Source != api.PhotographerImport || deref(anas.Data[0].ImportId) != imp.Id ||
+		anas.Data[0].CapturedOn == nil || anas.Data[0].CapturedOn.String() != "2026-09-15" {
+		t.Errorf("Ana's photos = %+v", anas.Data)
+	}
+	var kept api.PhotoImport
+	mustGet(t, env, admin, "/v1/imports/photos/"+imp.Id.String(), &kept)
+	if kept.Counts["imported"] != 2 || len(kept.Files) != 6 {
+		t.Errorf("the kept report = %+v", kept)
+	}
+
+	// The same zip again changes nothing.
+	res = post(admin, path, zipped, "application/zip")
+	var again api.PhotoImport
+	res.Decode(t, &again)
+	if again.Counts["unchanged"] != 2 || again.Counts["imported"] != 0 {
+		t.Errorf("the same zip again: counts %v, want 2 unchanged", again.Counts)
+	}
+
+	t.Run("refused whole", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, contentType string
+			body              []byte
+			status            int
+		}{
+			{"not a zip", "application/zip", []byte("PK but not really a zip at all"), http.StatusUnprocessableEntity},
+			{"a JSON body", "application/json", []byte(`{"zip":"x"}`), http.StatusUnsupportedMediaType},
+			{"an empty body", "application/zip", nil, http.StatusUnprocessableEntity},
+		} {
+			if res := post(admin, path, tt.body, tt.contentType); res.Status != tt.status {
+				t.Errorf("%s: import = %d, want %d: %s", tt.name, res.Status, tt.status, res.Body)
+			}
+		}
+		if res := post(env.Token(tenant, []rapport.Scope{rapport.ScopePhotosWrite}), path, zipped, "application/zip"); res.Status != http.StatusForbidden {
+			t.Errorf("import without imports:write = %d, want 403", res.Status)
+		}
+		if res := env.Call(http.MethodGet, "/v1/imports/photos/"+imp.Id.String(), env.Token(other, nil), nil); res.Status != http.StatusNotFound {
+			t.Errorf("another district reads the import = %d, want 404", res.Status)
+		}
+	})
+
+	// Rolled back: Ana has no photo again, Ben has the school's back.
+	res = env.Call(http.MethodPost, "/v1/imports/photos/"+imp.Id.String()+"/rollback", admin, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("rollback = %d: %s", res.Status, res.Body)
+	}
+	if res := env.Call(http.MethodGet, "/v1/patrons/"+ana.ID.String()+"/photo", admin, nil); res.Status != http.StatusNotFound {
+		t.Errorf("Ana's photo after the rollback = %d, want 404", res.Status)
+	}
+	if diff := cmp.Diff([]string{"removed photographer_import", "current staff_upload"}, photoHistory(t, env, admin, ben.ID.String())); diff != "" {
+		t.Errorf("Ben's photos after the rollback (-want +got):\n%s", diff)
+	}
+	if res := env.Call(http.MethodPost, "/v1/imports/photos/"+imp.Id.String()+"/rollback", admin, nil); res.Status != http.StatusConflict {
+		t.Errorf("a second rollback = %d, want 409", res.Status)
 	}
 }

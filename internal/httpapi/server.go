@@ -51,6 +51,8 @@ type Config struct {
 	BodyLimit int64
 	// PhotoBodyLimit is the largest photo upload accepted, in bytes. Defaults to 10 MiB.
 	PhotoBodyLimit int64
+	// PhotoImportLimit is the largest zip of photos accepted, in bytes. Defaults to 512 MiB.
+	PhotoImportLimit int64
 	// PhotoMaxPixels is the most pixels (width × height) a photo may have; a picture with more
 	// is refused before it is decoded. Defaults to 40 million.
 	PhotoMaxPixels int64
@@ -84,6 +86,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PhotoBodyLimit <= 0 {
 		c.PhotoBodyLimit = 10 << 20
+	}
+	if c.PhotoImportLimit <= 0 {
+		c.PhotoImportLimit = 512 << 20
 	}
 	if c.PhotoMaxPixels <= 0 {
 		c.PhotoMaxPixels = 40_000_000
@@ -182,7 +187,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 		echo.WrapMiddleware(chain(
 			s.opsOnly(cfg.OpsNetworks, cfg.OpsElsewhere), // before anything costs a thing
 			deadline(cfg.RequestTimeout),
-			s.bodyLimit(cfg.BodyLimit, cfg.PhotoBodyLimit), // before anything reads the body
+			s.bodyLimit(cfg.BodyLimit, cfg.PhotoBodyLimit, cfg.PhotoImportLimit), // before anything reads the body
 			s.strictInput, // input that cannot be taken as sent is refused at once
 			s.admit,       // who is calling, rationed before any real work
 		)),

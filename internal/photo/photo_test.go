@@ -303,40 +303,44 @@ func colourName(r, g, b int) string {
 // The crops follow the focal point, as far as the image allows.
 func TestProcessFocalPoint(t *testing.T) {
 	t.Parallel()
-	// Three 100×100 squares side by side: red, grey, blue.
-	stripes := image.NewRGBA(image.Rect(0, 0, 300, 100))
-	for y := range 100 {
-		for x := range 300 {
-			c := color.RGBA{128, 128, 128, 255}
-			if x < 100 {
-				c = color.RGBA{255, 0, 0, 255}
-			} else if x >= 200 {
-				c = color.RGBA{0, 0, 255, 255}
+	// Three squares side by side, red, grey and blue: small ones, enlarged to every square
+	// size, and large ones, from which the small squares are made via the 256 square.
+	for _, side := range []int{100, 300} {
+		stripes := image.NewRGBA(image.Rect(0, 0, 3*side, side))
+		for y := range side {
+			for x := range 3 * side {
+				c := color.RGBA{128, 128, 128, 255}
+				if x < side {
+					c = color.RGBA{255, 0, 0, 255}
+				} else if x >= 2*side {
+					c = color.RGBA{0, 0, 255, 255}
+				}
+				stripes.SetRGBA(x, y, c)
 			}
-			stripes.SetRGBA(x, y, c)
 		}
-	}
-	data := encodePNG(t, stripes)
-	for _, tt := range []struct {
-		focal FocalPoint
-		want  string
-	}{
-		{FocalPoint{0, 0}, "red"},
-		{FocalPoint{0, 1}, "red"},
-		{FocalPoint{0.1, 0.5}, "red"},
-		{Centre, "grey"},
-		{FocalPoint{1, 0}, "blue"},
-		{FocalPoint{1, 1}, "blue"},
-	} {
-		p, err := Process(bytes.NewReader(data), Limits{}, tt.focal)
-		if err != nil {
-			t.Fatalf("Process(stripes, %v) = %v, want no error", tt.focal, err)
-		}
-		for _, v := range p.Variants[:5] { // the squares
-			m := decodeJPEG(t, v.JPEG)
-			r, g, b := meanColour(m, m.Bounds().Inset(m.Bounds().Dx()/8))
-			if got := colourName(r, g, b); got != tt.want {
-				t.Errorf("Process(stripes, %v) %s square is %s (%d, %d, %d), want %s", tt.focal, v.Size, got, r, g, b, tt.want)
+		data := encodePNG(t, stripes)
+		for _, tt := range []struct {
+			focal FocalPoint
+			want  string
+		}{
+			{FocalPoint{0, 0}, "red"},
+			{FocalPoint{0, 1}, "red"},
+			{FocalPoint{0.1, 0.5}, "red"},
+			{Centre, "grey"},
+			{FocalPoint{1, 0}, "blue"},
+			{FocalPoint{1, 1}, "blue"},
+		} {
+			name := fmt.Sprintf("%d×%d stripes, %v", 3*side, side, tt.focal)
+			p, err := Process(bytes.NewReader(data), Limits{}, tt.focal)
+			if err != nil {
+				t.Fatalf("Process(%s) = %v, want no error", name, err)
+			}
+			for _, v := range p.Variants[:5] { // the squares
+				m := decodeJPEG(t, v.JPEG)
+				r, g, b := meanColour(m, m.Bounds().Inset(m.Bounds().Dx()/8))
+				if got := colourName(r, g, b); got != tt.want {
+					t.Errorf("Process(%s) %s square is %s (%d, %d, %d), want %s", name, v.Size, got, r, g, b, tt.want)
+				}
 			}
 		}
 	}
@@ -444,8 +448,9 @@ func TestProcessRefuses(t *testing.T) {
 			"the image is 100000×100000 pixels (10000 megapixels); at most 40 megapixels are accepted"},
 		{"a PNG declaring 100000×100000, default limits", pngHeader(100000, 100000), Limits{}, Centre, rapport.Unprocessable,
 			"at most 40 megapixels are accepted"},
-		{"a JPEG over a small limit", jpg, Limits{MaxPixels: 4000}, Centre, rapport.Unprocessable,
-			"the image is 64×64 pixels (0 megapixels); at most 0 megapixels are accepted"},
+		{"a PNG over a lower limit", pngHeader(2000, 1200), Limits{MaxPixels: 2_000_000}, Centre, rapport.Unprocessable,
+			"the image is 2000×1200 pixels (2.4 megapixels); at most 2 megapixels are accepted"},
+		{"a JPEG over a lower limit", jpg, Limits{MaxPixels: 4000}, Centre, rapport.Unprocessable, "the image is 64×64 pixels"},
 		{"a PNG declaring 0×10", pngHeader(0, 10), Limits{}, Centre, rapport.Unprocessable, "the PNG could not be read"},
 		{"a PNG 70000 pixels wide", pngHeader(70000, 1), Limits{}, Centre, rapport.Unprocessable,
 			"the image is 70000×1 pixels; at most 65535 pixels a side are accepted"},

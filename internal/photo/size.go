@@ -20,7 +20,7 @@ const (
 )
 
 // Sizes lists every variant, smallest square first, in the order Processed.Variants and
-// Render return them. It is a constant table: do not modify it.
+// Render return them. Treat it as a constant.
 var Sizes = []Size{Size48, Size96, Size128, Size256, Size512, SizeIDCard}
 
 // The ID card variant is a 2:3 portrait of 175×263 pixels.
@@ -65,8 +65,8 @@ type FocalPoint struct {
 	X, Y float64
 }
 
-// Centre is the focal point of a photo nobody placed one on: the middle. It is a constant:
-// do not modify it.
+// Centre is the focal point of a photo nobody placed one on: the middle. Treat it as a
+// constant.
 var Centre = FocalPoint{X: 0.5, Y: 0.5}
 
 // Valid reports whether the point lies within the image: X and Y from 0 to 1 (NaN is not).
@@ -87,9 +87,9 @@ func cropAround(width, height, aspectW, aspectH int, focal FocalPoint) image.Rec
 	cw = min(max(cw, 1), width)
 	ch = min(max(ch, 1), height)
 
-	// Each multiplication is its own statement, so that no machine fuses it with the
-	// subtraction into an FMA and rounds differently: the crop, and so the bytes, must be
-	// the same everywhere.
+	// The centre is rounded to a whole pixel straight after its one multiplication, which no
+	// machine can fuse with another operation (an FMA) and round differently: the crop, and
+	// so the bytes, must be the same everywhere.
 	centreX := int(math.Round(focal.X * float64(width)))
 	centreY := int(math.Round(focal.Y * float64(height)))
 	x0 := min(max(centreX-cw/2, 0), width-cw)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -131,8 +132,10 @@ func (s *Store) PutPhoto(ctx context.Context, scope rapport.TenantScope, by rapp
 			if err := in.CheckReplace(current); err != nil {
 				return err
 			}
-			if current.ContentHash == in.ContentHash && current.Source == in.Source && current.FocalPoint == in.FocalPoint &&
-				current.CapturedOn.Equal(in.CapturedOn) && current.ImportID == in.ImportID {
+			// The same picture from the same place is no change, whichever import brought it:
+			// importing a zip again changes nothing.
+			if current.ContentHash == in.ContentHash && current.Source == in.Source && sameFocalPoint(current.FocalPoint, in.FocalPoint) &&
+				current.CapturedOn.Equal(in.CapturedOn) {
 				out, did = current, rapport.PhotoUnchanged
 				return nil
 			}
@@ -157,6 +160,11 @@ func (s *Store) PutPhoto(ctx context.Context, scope rapport.TenantScope, by rapp
 		return rapport.Photo{}, "", err
 	}
 	return out, did, nil
+}
+
+// sameFocalPoint compares focal points as the database keeps them (real: single precision).
+func sameFocalPoint(a, b rapport.FocalPoint) bool {
+	return float32(a.X) == float32(b.X) && float32(a.Y) == float32(b.Y)
 }
 
 // insertPhoto ends the patron's current photo, if any, as replaced, and makes a new current
@@ -674,6 +682,206 @@ func (s *Store) SetPhotoConsentDefaults(ctx context.Context, scope rapport.Tenan
 			}
 		}
 		out, err = getPhotoConsentDefaults(ctx, w.tx, scope.DistrictID)
+		return err
+	})
+	return out, err
+}
+
+// PatronIDValues returns the patrons in scope with an id of the type, for an import to match.
+func (s *Store) PatronIDValues(ctx context.Context, scope rapport.TenantScope, idType string, schoolID uuid.UUID) ([]rapport.PatronIDValue, error) {
+	switch idType {
+	case "sourced_id", "sis_id", "barcode", "lms_id":
+	default:
+		return nil, rapport.FieldErrorf(rapport.Invalid, "#/query/id_type", "must be one of sourced_id, sis_id, barcode, lms_id")
+	}
+	var c conditions
+	c.tenant("pa", scope)
+	c.add("pa.erased_at IS NULL")
+	c.add("pa." + idType + " IS NOT NULL")
+	if schoolID != uuid.Nil {
+		c.add("pa.school_id = " + c.arg(schoolID))
+	}
+	return queryRows(ctx, s.pool, "list patron ids", func(row pgx.CollectableRow) (rapport.PatronIDValue, error) {
+		var v rapport.PatronIDValue
+		err := row.Scan(&v.PatronID, &v.Value)
+		return v, err
+	}, `SELECT pa.id, pa.`+idType+` FROM patrons pa `+c.sql(), c.args)
+}
+
+// importReport is how an import's report is kept, in photo_imports.report.
+type importReport struct {
+	Counts map[string]int     `json:"counts"`
+	Files  []importReportFile `json:"files"`
+}
+
+type importReportFile struct {
+	File     string    `json:"file,omitempty"`
+	Line     int       `json:"line,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	PatronID uuid.UUID `json:"patron_id,omitempty"`
+	Result   string    `json:"result"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+func reportOf(in rapport.PhotoImport) ([]byte, error) {
+	r := importReport{Counts: in.Counts, Files: make([]importReportFile, len(in.Files))}
+	if r.Counts == nil {
+		r.Counts = map[string]int{}
+	}
+	for i, f := range in.Files {
+		r.Files[i] = importReportFile(f)
+	}
+	return json.Marshal(r)
+}
+
+// CreatePhotoImport records the start of an import.
+func (s *Store) CreatePhotoImport(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, in rapport.PhotoImport) (rapport.PhotoImport, error) {
+	if in.SchoolID != uuid.Nil && !scope.HasSchool(in.SchoolID) || in.SchoolID == uuid.Nil && !scope.AllSchools() {
+		return rapport.PhotoImport{}, rapport.FieldErrorf(rapport.Forbidden, "#/query/school_id",
+			"a client limited to some schools imports into one of them: name it")
+	}
+	report, err := reportOf(in)
+	if err != nil {
+		return rapport.PhotoImport{}, fmt.Errorf("create photo import: %w", err)
+	}
+	in.ID, in.Status = uuid.Must(uuid.NewV7()), "imported"
+	err = s.write(ctx, scope, by, "create photo import", func(w *unit) error {
+		in.CreatedAt, in.CreatedBy = w.now, w.by
+		_, err := w.tx.Exec(ctx, `
+			INSERT INTO photo_imports (id, district_id, school_id, map_format, id_type, file_name, report, created_at, created_by_client, created_by_user)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			in.ID, scope.DistrictID, nullUUID(in.SchoolID), in.MapFormat, in.IDType, nullIfEmpty(in.FileName), report,
+			w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser))
+		return err
+	})
+	return in, err
+}
+
+// FinishPhotoImport keeps the import's report.
+func (s *Store) FinishPhotoImport(ctx context.Context, scope rapport.TenantScope, in rapport.PhotoImport) error {
+	report, err := reportOf(in)
+	if err != nil {
+		return fmt.Errorf("finish photo import: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `UPDATE photo_imports SET report = $3 WHERE id = $1 AND district_id = $2`, in.ID, scope.DistrictID, report)
+	return interpretError(err)
+}
+
+// GetPhotoImport returns an import of the scope with its report.
+func (s *Store) GetPhotoImport(ctx context.Context, scope rapport.TenantScope, id uuid.UUID) (rapport.PhotoImport, error) {
+	return getPhotoImport(ctx, s.pool, scope, id, "")
+}
+
+func getPhotoImport(ctx context.Context, q querier, scope rapport.TenantScope, id uuid.UUID, lock string) (rapport.PhotoImport, error) {
+	var c conditions
+	c.add("i.id = " + c.arg(id))
+	c.add("i.district_id = " + c.arg(scope.DistrictID))
+	if !scope.AllSchools() {
+		c.add("i.school_id = ANY(" + c.arg(scope.SchoolIDs) + ")")
+	}
+	var in rapport.PhotoImport
+	var school *uuid.UUID
+	var fileName *string
+	var report []byte
+	var rolledBackAt *time.Time
+	err := q.QueryRow(ctx, `
+		SELECT i.id, i.school_id, i.status, i.file_name, i.map_format, i.id_type, i.report, i.created_at,
+			i.created_by_client, coalesce(i.created_by_user, ''), i.rolled_back_at,
+			coalesce(i.rolled_back_by_client, ''), coalesce(i.rolled_back_by_user, '')
+		FROM photo_imports i `+c.sql()+` `+lock, c.args...).Scan(&in.ID, &school, &in.Status, &fileName, &in.MapFormat, &in.IDType,
+		&report, &in.CreatedAt, &in.CreatedBy.ClientID, &in.CreatedBy.ActingUser, &rolledBackAt,
+		&in.RolledBackBy.ClientID, &in.RolledBackBy.ActingUser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return in, notFound("photo import")
+	}
+	if err != nil {
+		return in, interpretError(fmt.Errorf("get photo import: %w", err))
+	}
+	if school != nil {
+		in.SchoolID = *school
+	}
+	if fileName != nil {
+		in.FileName = *fileName
+	}
+	if rolledBackAt != nil {
+		in.RolledBackAt = *rolledBackAt
+	}
+	var r importReport
+	if err := json.Unmarshal(report, &r); err != nil {
+		return in, fmt.Errorf("get photo import %s: its report: %w", id, err)
+	}
+	in.Counts = r.Counts
+	for _, f := range r.Files {
+		in.Files = append(in.Files, rapport.PhotoImportFile(f))
+	}
+	return in, nil
+}
+
+// RollbackPhotoImport undoes an import: its photos that are still current go, and the photo
+// each replaced comes back.
+func (s *Store) RollbackPhotoImport(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, id uuid.UUID) (rapport.PhotoImport, error) {
+	var out rapport.PhotoImport
+	err := s.write(ctx, scope, by, "roll back photo import "+id.String(), func(w *unit) error {
+		imp, err := getPhotoImport(ctx, w.tx, scope, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if imp.Status == "rolled_back" {
+			return rapport.Errorf(rapport.Conflict, "the import was rolled back already")
+		}
+		// The import's photos still current, each with the photo it replaced (ended when it
+		// was made), locked with their patrons so that no upload slips in between.
+		rows, err := w.tx.Query(ctx, `
+			SELECT ph.id, ph.patron_id, pa.school_id, pa.district_id,
+				(SELECT prev.id FROM photos prev
+				 WHERE prev.patron_id = ph.patron_id AND prev.state = 'replaced' AND prev.ended_at = ph.created_at
+				 ORDER BY prev.version DESC LIMIT 1)
+			FROM photos ph JOIN patrons pa ON pa.id = ph.patron_id
+			WHERE ph.import_id = $1 AND ph.state = 'current'
+			ORDER BY ph.patron_id
+			FOR NO KEY UPDATE OF pa`, id)
+		if err != nil {
+			return fmt.Errorf("find the import's photos: %w", err)
+		}
+		type undo struct {
+			photo, patron, school, district uuid.UUID
+			previous                        *uuid.UUID
+		}
+		undos, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (undo, error) {
+			var u undo
+			err := row.Scan(&u.photo, &u.patron, &u.school, &u.district, &u.previous)
+			return u, err
+		})
+		if err != nil {
+			return fmt.Errorf("find the import's photos: %w", err)
+		}
+		for _, u := range undos {
+			if _, err := w.tx.Exec(ctx, `
+				UPDATE photos SET state = 'removed', ended_at = $2, ended_by_client = $3, ended_by_user = $4 WHERE id = $1`,
+				u.photo, w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+				return fmt.Errorf("remove imported photo: %w", err)
+			}
+			kind := rapport.EventRemoved
+			if u.previous != nil {
+				if _, err := w.tx.Exec(ctx, `
+					UPDATE photos SET state = 'current', ended_at = NULL, ended_by_client = NULL, ended_by_user = NULL WHERE id = $1`,
+					*u.previous); err != nil {
+					return fmt.Errorf("restore replaced photo: %w", err)
+				}
+				kind = rapport.EventReplaced
+			}
+			purposes, err := consentedPurposes(ctx, w.tx, u.patron, u.district, w.now)
+			if err != nil {
+				return err
+			}
+			w.recordPhoto(u.patron, u.school, kind, purposes)
+		}
+		if _, err := w.tx.Exec(ctx, `
+			UPDATE photo_imports SET status = 'rolled_back', rolled_back_at = $2, rolled_back_by_client = $3, rolled_back_by_user = $4
+			WHERE id = $1`, id, w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+			return fmt.Errorf("mark rolled back: %w", err)
+		}
+		out, err = getPhotoImport(ctx, w.tx, scope, id, "")
 		return err
 	})
 	return out, err

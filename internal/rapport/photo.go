@@ -286,6 +286,38 @@ type ExportedPhoto struct {
 	JPEG      []byte
 }
 
+// PhotoImport is one import of a zip of photos, with what became of each file.
+type PhotoImport struct {
+	ID           uuid.UUID
+	SchoolID     uuid.UUID // uuid.Nil when the import matched patrons of every school in scope
+	Status       string    // "imported", "rolled_back", or "dry_run" for a report that was not kept
+	FileName     string
+	MapFormat    string
+	IDType       string
+	Counts       map[string]int // files per result
+	Files        []PhotoImportFile
+	CreatedAt    time.Time
+	CreatedBy    Actor
+	RolledBackAt time.Time // zero unless rolled back
+	RolledBackBy Actor
+}
+
+// PhotoImportFile is what became of one file of an import, or of something wrong in the zip.
+type PhotoImportFile struct {
+	File     string
+	Line     int // the map's line that names it; 0 when none does
+	ID       string
+	PatronID uuid.UUID
+	Result   string // one of the results the API lists
+	Reason   string
+}
+
+// PatronIDValue is a patron's id of another system.
+type PatronIDValue struct {
+	PatronID uuid.UUID
+	Value    string
+}
+
 // PhotoStore keeps patrons' photos, their consent, and the log of every photo served.
 type PhotoStore interface {
 	// PutPhoto makes the upload the patron's current photo (the one before it stays in the
@@ -310,6 +342,20 @@ type PhotoStore interface {
 	// their patrons' ids, as GetPhoto decides who may see them, and logs the read of each
 	// (photo_export) before returning it.
 	ExportPhotos(ctx context.Context, p *Principal, filter PhotoExportFilter) ([]ExportedPhoto, error)
+	// PatronIDValues returns every patron in scope (of the school, when schoolID is not
+	// uuid.Nil) that has an id of the type (sourced_id, sis_id, barcode or lms_id), erased
+	// patrons left out.
+	PatronIDValues(ctx context.Context, scope TenantScope, idType string, schoolID uuid.UUID) ([]PatronIDValue, error)
+	// CreatePhotoImport records the start of an import, to link its photos to (its ID is set).
+	CreatePhotoImport(ctx context.Context, scope TenantScope, by Actor, in PhotoImport) (PhotoImport, error)
+	// FinishPhotoImport keeps the import's report.
+	FinishPhotoImport(ctx context.Context, scope TenantScope, in PhotoImport) error
+	// GetPhotoImport returns an import and its report: NotFound.
+	GetPhotoImport(ctx context.Context, scope TenantScope, id uuid.UUID) (PhotoImport, error)
+	// RollbackPhotoImport removes every photo the import made that is still current, makes the
+	// photo each replaced current again, and tells consumers: NotFound; Conflict when it was
+	// rolled back already.
+	RollbackPhotoImport(ctx context.Context, scope TenantScope, by Actor, id uuid.UUID) (PhotoImport, error)
 	// GetPhotoMaster returns the patron's current photo and the upright picture its variants
 	// are rendered from, to render them again: NotFound when there is none.
 	GetPhotoMaster(ctx context.Context, scope TenantScope, patronID uuid.UUID) (Photo, []byte, error)
