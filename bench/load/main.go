@@ -19,10 +19,17 @@
 //	create-note         POST {prefix}/patrons/{id}/notes of a small note about a random patron
 //	create-interaction  POST {prefix}/interactions of a reference question of a random patron at
 //	                    the patron's school (schoolOf)
+//	changes             GET {prefix}/changes?limit=200&cursor=… with a random cursor from the feed's
+//	                    first -pages pages
+//	photo-96            GET {prefix}/patrons/{id}/photo?size=96 of a random patron: 200 with the JPEG
+//	photo-304           the same with If-None-Match of the ETag the patron's photo has: 304
+//	photo-upload        not a throughput run: -uploads sequential PUTs of a 5 MB JPEG while the
+//	                    server's heap is read from its /metrics (photo.go, measureUpload)
 //
-// Any answer but 2xx, and any transport error, is an error. More errors than -max-error-rate
-// of the requests make the command exit with status 3 (after the record is written), so that
-// bench/run fails loudly rather than report figures of a broken server.
+// Any answer but 2xx is an error, and so is any transport error; photo-96 wants exactly 200 and
+// photo-304 exactly 304. More errors than -max-error-rate of the requests make the command exit
+// with status 3 (after the record is written), so that bench/run fails loudly rather than
+// report figures of a broken server.
 package main
 
 import (
@@ -62,6 +69,7 @@ type options struct {
 	rep          int
 	out          string
 	maxErrorRate float64
+	upload       uploadOptions // photo-upload only
 }
 
 func main() {
@@ -70,7 +78,7 @@ func main() {
 	flag.StringVar(&o.prefix, "prefix", "", "API path prefix (/v1 for Rapport)")
 	flag.StringVar(&o.token, "token", "", "bearer token (none when empty)")
 	flag.StringVar(&o.target, "target", "rapport", "name of the server in the results")
-	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, create-note, create-interaction or changes")
+	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304 or photo-upload")
 	flag.IntVar(&o.clients, "c", 32, "concurrent workers, one keep-alive connection each")
 	flag.DurationVar(&o.duration, "d", 15*time.Second, "measured duration")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before the measured one")
@@ -81,6 +89,10 @@ func main() {
 	flag.IntVar(&o.rep, "rep", 1, "repetition number, for the record")
 	flag.StringVar(&o.out, "out", "", "append a JSON record of the results to this file")
 	flag.Float64Var(&o.maxErrorRate, "max-error-rate", 0.001, "fail when errors exceed this share of requests")
+	flag.StringVar(&o.upload.pprofURL, "pprof", "http://127.0.0.1:16060", "photo-upload: the server's profiler (to collect its garbage first)")
+	flag.IntVar(&o.upload.uploads, "uploads", 3, "photo-upload: sequential uploads, to patrons 1, 2, …")
+	flag.DurationVar(&o.upload.interval, "heap-interval", 20*time.Millisecond, "photo-upload: time between two readings of the server's heap")
+	printPhotoSeed := flag.Bool("print-photo-seed", false, "print the SQL of the seeded pictures' blobs (for bench/seed-photos.sql) and exit")
 	printSearches := flag.Bool("print-searches", false, "print the search workload's queries, URL-encoded, one a line, and exit")
 	printInteraction := flag.Int("print-interaction", 0, "print the create-interaction body for this patron and exit")
 	flag.Parse()
@@ -97,6 +109,14 @@ func main() {
 		fmt.Println(string(interactionBody(*printInteraction, interactionSummaries[0])))
 		return
 	}
+	if *printPhotoSeed {
+		// bench/run writes it to a file that bench/seed-photos.sql includes.
+		if err := printPhotoSeedSQL(os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "load: %v\n", err)
+			os.Exit(2)
+		}
+		return
+	}
 
 	code, err := run(context.Background(), o)
 	if err != nil {
@@ -109,6 +129,8 @@ func main() {
 type request struct {
 	method, path string
 	body         []byte
+	ifNoneMatch  string // an ETag the client holds; "" for none
+	want         int    // the only status that is not an error; 0 for any 2xx
 }
 
 // A workload picks the next request; it must be safe to call from many workers with their own
@@ -126,6 +148,9 @@ func run(ctx context.Context, o options) (int, error) {
 		},
 	}
 	g := &generator{client: client, opts: o}
+	if o.workload == "photo-upload" {
+		return g.runUpload(ctx)
+	}
 	pick, err := g.workload(ctx)
 	if err != nil {
 		return 2, err
@@ -146,6 +171,22 @@ func run(ctx context.Context, o options) (int, error) {
 	if res.sample != "" {
 		fmt.Printf("  first error answer: %s\n", res.sample)
 	}
+	return g.finish(rec)
+}
+
+// runUpload measures the server's heap while it takes uploads (photo.go), and records it.
+func (g *generator) runUpload(ctx context.Context) (int, error) {
+	rec, err := g.measureUpload(ctx, g.opts.upload)
+	if err != nil {
+		return 2, err
+	}
+	return g.finish(rec)
+}
+
+// finish appends the record to -out and says whether its figures are valid: exit status 3
+// when no request completed or too many failed.
+func (g *generator) finish(rec record) (int, error) {
+	o := g.opts
 	if o.out != "" {
 		if err := appendRecord(o.out, rec); err != nil {
 			return 2, err
@@ -300,8 +341,26 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 			return request{method: http.MethodPost, path: path,
 				body: interactionBody(n, interactionSummaries[rng.IntN(len(interactionSummaries))])}
 		}, nil
+	case "photo-96":
+		// A client without the photo: the JPEG comes back, is counted against the client's
+		// daily cap and is written to the access log.
+		return func(rng *rand.Rand) request {
+			return request{method: http.MethodGet, path: photoPath(o.prefix, 1+rng.IntN(o.patrons)), want: http.StatusOK}
+		}, nil
+	case "photo-304":
+		// A client that has the photo already (an LMS or a desk screen checking for a new
+		// one): it sends the ETag it holds, and nothing but the 304 comes back.
+		etags, err := g.photoETags(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(rng *rand.Rand) request {
+			n := 1 + rng.IntN(o.patrons)
+			return request{method: http.MethodGet, path: photoPath(o.prefix, n),
+				ifNoneMatch: etags[n%photoPictures], want: http.StatusNotModified}
+		}, nil
 	}
-	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, create-note, create-interaction or changes)", o.workload)
+	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304 or photo-upload)", o.workload)
 }
 
 // collectCursors walks the first pages of the list through the server's own API and returns
@@ -346,6 +405,9 @@ func (g *generator) send(ctx context.Context, r request) (*http.Response, error)
 	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.ifNoneMatch != "" {
+		req.Header.Set("If-None-Match", r.ifNoneMatch)
 	}
 	return g.client.Do(req)
 }
@@ -396,7 +458,8 @@ func (g *generator) phase(pick workload, d time.Duration) result {
 				switch {
 				case err != nil:
 					w.errors["transport: "+shortError(err)]++
-				case resp.StatusCode < 200 || resp.StatusCode > 299:
+				case r.want != 0 && resp.StatusCode != r.want,
+					r.want == 0 && (resp.StatusCode < 200 || resp.StatusCode > 299):
 					w.errors["status "+strconv.Itoa(resp.StatusCode)]++
 					if w.sample == "" {
 						w.sample = fmt.Sprintf("%s %s → %d", r.method, r.path, resp.StatusCode)
@@ -450,6 +513,16 @@ type record struct {
 	RSSMaxKB    int64   `json:"rss_max_kb,omitempty"`
 	HWMKB       int64   `json:"hwm_kb,omitempty"`
 	CPUusPerReq float64 `json:"cpu_us_per_req,omitempty"`
+	// photo-upload only (measureUpload): the size of the JPEG sent, and the server's heap in use
+	// after a collection before the uploads, its largest reading during them, and the growth
+	// (the difference); the largest HeapAlloc, HeapSys and collector's goal read, as checks.
+	UploadBytes     int     `json:"upload_bytes,omitempty"`
+	HeapInUseMB     float64 `json:"heap_inuse_mb,omitempty"`
+	HeapInUsePeakMB float64 `json:"heap_inuse_peak_mb,omitempty"`
+	HeapGrowthMB    float64 `json:"heap_growth_mb,omitempty"`
+	HeapAllocPeakMB float64 `json:"heap_alloc_peak_mb,omitempty"`
+	HeapSysMB       float64 `json:"heap_sys_mb,omitempty"`
+	HeapGoalMB      float64 `json:"heap_goal_mb,omitempty"`
 }
 
 func (res result) record(o options) record {

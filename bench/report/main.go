@@ -4,7 +4,10 @@
 //
 // Every figure is the median over the repetitions. Ratios are paired: computed within each
 // repetition, where the runs were seconds apart, and then the median taken; on a shared,
-// noisy machine the ratio of two back-to-back runs is far steadier than either figure.
+// noisy machine the ratio of two back-to-back runs is far steadier than either figure. A
+// workload without a baseline (the change feed, photos) is compared with Rapport's own GET by
+// id instead. The upload measurement (photo-upload) is not a throughput run: it gets a
+// paragraph and a target line of its own.
 //
 // It exits with status 1 when any run had more errors than the load generator allows, so
 // that a broken server cannot pass for a slow one.
@@ -38,6 +41,35 @@ type record struct {
 	RSSMaxKB    int64          `json:"rss_max_kb"`
 	HWMKB       int64          `json:"hwm_kb"`
 	CPUusPerReq float64        `json:"cpu_us_per_req"`
+	// photo-upload only: the server's heap while it took the uploads (bench/load, measureUpload).
+	UploadBytes     int     `json:"upload_bytes"`
+	HeapInUseMB     float64 `json:"heap_inuse_mb"`
+	HeapInUsePeakMB float64 `json:"heap_inuse_peak_mb"`
+	HeapGrowthMB    float64 `json:"heap_growth_mb"`
+	HeapAllocPeakMB float64 `json:"heap_alloc_peak_mb"`
+	HeapSysMB       float64 `json:"heap_sys_mb"`
+	HeapGoalMB      float64 `json:"heap_goal_mb"`
+}
+
+// uploadWorkload is the measurement of the server's heap during uploads: not a throughput run,
+// so it has a paragraph and a target of its own instead of rows in the tables.
+const uploadWorkload = "photo-upload"
+
+// uploadHeapTarget is the most the server's heap may grow while it takes a 5 MB JPEG, in MB
+// (2^20 bytes).
+const uploadHeapTarget = 64
+
+// byIDWorkloads are the workloads without a baseline (Rapport's alone): their figure is
+// Rapport's req/s ÷ Rapport's GET by id req/s in the same repetition, at the same client
+// count. A floor of 0 means no target: the figure is shown for what it is.
+var byIDWorkloads = []struct {
+	workload string
+	label    string // what the target line says
+	floor    float64
+}{
+	{"changes", "the change feed, pages of 200", 0},
+	{"photo-96", "a patron's 96 px photo, the JPEG", 0.80},
+	{"photo-304", "a patron's 96 px photo, 304 to its ETag", 0.95},
 }
 
 func main() {
@@ -175,7 +207,32 @@ func cell(runs []record, field func(record) float64, format string) string {
 }
 
 func write(w io.Writer, records []record, clients, searchClients, searchLimit int, maxErrorRate float64) bool {
-	gs := groups(records)
+	var runs, uploads []record
+	for _, r := range records {
+		if r.Workload == uploadWorkload {
+			uploads = append(uploads, r)
+		} else {
+			runs = append(runs, r)
+		}
+	}
+	gs := groups(runs)
+	find := func(workload string, c int) *group {
+		for _, g := range gs {
+			if g.workload == workload && g.clients == c {
+				return g
+			}
+		}
+		return nil
+	}
+	// byID is the workload's req/s ÷ GET by id's, paired by repetition; ok is false when
+	// either was not measured at this client count.
+	byID := func(workload string, c int) (ratio, bool) {
+		g, getByID := find(workload, c), find("get-patron", c)
+		if g == nil || getByID == nil {
+			return ratio{}, false
+		}
+		return pairedRatio(g.runs["rapport"], getByID.runs["rapport"])
+	}
 	reps := 0
 	for _, r := range records {
 		reps = max(reps, r.Rep)
@@ -193,6 +250,8 @@ func write(w io.Writer, records []record, clients, searchClients, searchLimit in
 		vsBase, vsPG := "–", "–"
 		if r, ok := pairedRatio(ra, ba); ok {
 			vsBase = r.String()
+		} else if r, ok := byID(g.workload, g.clients); ok && len(ba) == 0 && g.workload != "get-patron" {
+			vsBase = r.String() + " × GET by id" // a workload without a baseline
 		}
 		if r, ok := pairedRatio(ra, pg); ok {
 			vsPG = r.String()
@@ -230,17 +289,18 @@ func write(w io.Writer, records []record, clients, searchClients, searchLimit in
 	}
 	fmt.Fprintf(w, "\nMemory: Rapport's largest RSS sampled every 200 ms under load %.1f MB; its VmHWM (peak since start) %.1f MB. Baseline's largest RSS %.1f MB.\n",
 		mb(rssMax), mb(hwm), mb(baseRSS))
+	worst, hasUploads := largestGrowth(uploads)
+	if hasUploads {
+		fmt.Fprintf(w, "\nUploads (%s, the largest growth of %d repetition(s)): %d uploads of a %.1f MB JPEG one after another, %.0f ms each (p50), %.0f ms of server CPU each. "+
+			"Rapport's heap in use %.1f MB after a collection before them, at most %.1f MB during them: growth %.1f MB. "+
+			"Largest HeapAlloc %.1f MB; HeapSys (the heap's reservation since the server started, which bounds every peak) %.1f MB; "+
+			"the collector's largest goal %.1f MB (three times the heap live at a collection, at the server's default GOGC=200).\n",
+			uploadWorkload, len(uploads), worst.Requests, float64(worst.UploadBytes)/(1<<20), worst.P50ms, worst.CPUusPerReq/1000,
+			worst.HeapInUseMB, worst.HeapInUsePeakMB, worst.HeapGrowthMB, worst.HeapAllocPeakMB, worst.HeapSysMB, worst.HeapGoalMB)
+	}
 
 	fmt.Fprintln(w, "\n| target | measured | verdict |")
 	fmt.Fprintln(w, "|---|---:|---|")
-	find := func(workload string, c int) *group {
-		for _, g := range gs {
-			if g.workload == workload && g.clients == c {
-				return g
-			}
-		}
-		return nil
-	}
 	ratioTarget := func(label, workload string, floor float64) {
 		g := find(workload, clients)
 		if g == nil {
@@ -266,12 +326,24 @@ func write(w io.Writer, records []record, clients, searchClients, searchLimit in
 	if rssMax > 0 {
 		fmt.Fprintf(w, "| Rapport RSS < 150 MB under load | %.1f MB | %s |\n", mb(max(rssMax, hwm)), verdict(mb(max(rssMax, hwm)) < 150))
 	}
-	// The change feed has no baseline: its figure is Rapport's pages of 200 a second against
-	// Rapport's own GET by id in the same repetitions.
-	if feed, byID := find("changes", clients), find("get-patron", clients); feed != nil && byID != nil {
-		if r, ok := pairedRatio(feed.runs["rapport"], byID.runs["rapport"]); ok {
-			fmt.Fprintf(w, "| change feed (pages of 200, c=%d): req/s ÷ GET by id req/s | %s | – |\n", clients, r)
+	// The workloads without a baseline, against Rapport's own GET by id.
+	for _, t := range byIDWorkloads {
+		if find(t.workload, clients) == nil {
+			continue
 		}
+		r, ok := byID(t.workload, clients)
+		switch {
+		case !ok:
+			fmt.Fprintf(w, "| %s (%s; c=%d) | not measured: needs get-patron c=%d in the same run | – |\n", t.workload, t.label, clients, clients)
+		case t.floor == 0:
+			fmt.Fprintf(w, "| %s (%s; c=%d): req/s ÷ GET by id req/s | %s | – |\n", t.workload, t.label, clients, r)
+		default:
+			fmt.Fprintf(w, "| %s (%s; c=%d) ≥ %.2f × GET by id req/s | %s | %s |\n", t.workload, t.label, clients, t.floor, r, verdict(r.median >= t.floor))
+		}
+	}
+	if hasUploads {
+		fmt.Fprintf(w, "| uploading a 5 MB JPEG: Rapport's heap grows < %d MB | %.1f MB | %s |\n",
+			uploadHeapTarget, worst.HeapGrowthMB, verdict(worst.HeapGrowthMB < uploadHeapTarget))
 	}
 
 	ok := true
@@ -289,6 +361,21 @@ func write(w io.Writer, records []record, clients, searchClients, searchLimit in
 		fmt.Fprintln(w)
 	}
 	return ok
+}
+
+// largestGrowth returns the upload record with the largest heap growth: the target is a
+// ceiling, so the worst repetition is the one that answers it.
+func largestGrowth(uploads []record) (record, bool) {
+	if len(uploads) == 0 {
+		return record{}, false
+	}
+	worst := uploads[0]
+	for _, r := range uploads[1:] {
+		if r.HeapGrowthMB > worst.HeapGrowthMB {
+			worst = r
+		}
+	}
+	return worst, true
 }
 
 func verdict(met bool) string {
