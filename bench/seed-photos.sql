@@ -52,6 +52,10 @@ COMMIT;
 \echo 'seed: VACUUM ANALYZE of the photos'
 VACUUM ANALYZE photo_blobs, photos, photo_variants;
 
+-- The bench client signs photo URLs too (the photo-signed workload): its secret is sha256 of
+-- "bench-photo-url-secret", which bench/load signs with, base64url-encoded, as a consumer would.
+UPDATE api_clients SET photo_url_secret = sha256(convert_to('bench-photo-url-secret', 'UTF8')) WHERE client_id = 'bench';
+
 SELECT (SELECT count(*) FROM photos WHERE state = 'current') AS photos,
        (SELECT count(*) FROM photo_variants) AS variants,
        (SELECT count(*) FROM photo_blobs) AS blobs,

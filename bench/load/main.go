@@ -23,6 +23,8 @@
 //	                    first -pages pages
 //	photo-96            GET {prefix}/patrons/{id}/photo?size=96 of a random patron: 200 with the JPEG
 //	photo-304           the same with If-None-Match of the ETag the patron's photo has: 304
+//	photo-signed        GET {prefix}/photos/sourced_id/{id}/96.jpg?client_id=bench&exp=…&sig=… of a
+//	                    random patron, signed with the bench client's photo URL secret, no token: 200
 //	photo-upload        not a throughput run: -uploads sequential PUTs of a 5 MB JPEG while the
 //	                    server's heap is read from its /metrics (photo.go, measureUpload)
 //
@@ -78,7 +80,7 @@ func main() {
 	flag.StringVar(&o.prefix, "prefix", "", "API path prefix (/v1 for Rapport)")
 	flag.StringVar(&o.token, "token", "", "bearer token (none when empty)")
 	flag.StringVar(&o.target, "target", "rapport", "name of the server in the results")
-	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304 or photo-upload")
+	flag.StringVar(&o.workload, "workload", "get-patron", "get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304, photo-signed or photo-upload")
 	flag.IntVar(&o.clients, "c", 32, "concurrent workers, one keep-alive connection each")
 	flag.DurationVar(&o.duration, "d", 15*time.Second, "measured duration")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured run before the measured one")
@@ -93,6 +95,7 @@ func main() {
 	flag.IntVar(&o.upload.uploads, "uploads", 3, "photo-upload: sequential uploads, to patrons 1, 2, …")
 	flag.DurationVar(&o.upload.interval, "heap-interval", 20*time.Millisecond, "photo-upload: time between two readings of the server's heap")
 	printPhotoSeed := flag.Bool("print-photo-seed", false, "print the SQL of the seeded pictures' blobs (for bench/seed-photos.sql) and exit")
+	printPhotoZip := flag.Int("print-photo-zip", 0, "write a zip of this many school photos, named by the sourced_ids of patrons 1, 2, …, to stdout and exit")
 	printSearches := flag.Bool("print-searches", false, "print the search workload's queries, URL-encoded, one a line, and exit")
 	printInteraction := flag.Int("print-interaction", 0, "print the create-interaction body for this patron and exit")
 	flag.Parse()
@@ -107,6 +110,14 @@ func main() {
 	if *printInteraction > 0 {
 		// bench/run sends it to both servers and compares the answers.
 		fmt.Println(string(interactionBody(*printInteraction, interactionSummaries[0])))
+		return
+	}
+	if *printPhotoZip > 0 {
+		// bench/run imports it and times the import (photo-import).
+		if err := writePhotoZip(os.Stdout, *printPhotoZip); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *printPhotoSeed {
@@ -131,6 +142,7 @@ type request struct {
 	body         []byte
 	ifNoneMatch  string // an ETag the client holds; "" for none
 	want         int    // the only status that is not an error; 0 for any 2xx
+	noToken      bool   // send no bearer token (a signed URL)
 }
 
 // A workload picks the next request; it must be safe to call from many workers with their own
@@ -347,6 +359,18 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 		return func(rng *rand.Rand) request {
 			return request{method: http.MethodGet, path: photoPath(o.prefix, 1+rng.IntN(o.patrons)), want: http.StatusOK}
 		}, nil
+	case "photo-signed":
+		// A device-management consumer pulling by the URLs it signs, without a token: the
+		// bench client's, whose URL secret bench/seed-photos.sql sets. URLs are signed before
+		// the run, as a consumer would hand them out.
+		urls := make([]string, o.patrons)
+		exp := time.Now().Add(24 * time.Hour).Unix()
+		for i := range urls {
+			urls[i] = signedPhotoPath(o.prefix, 1+i, exp)
+		}
+		return func(rng *rand.Rand) request {
+			return request{method: http.MethodGet, path: urls[rng.IntN(len(urls))], want: http.StatusOK, noToken: true}
+		}, nil
 	case "photo-304":
 		// A client that has the photo already (an LMS or a desk screen checking for a new
 		// one): it sends the ETag it holds, and nothing but the 304 comes back.
@@ -360,7 +384,7 @@ func (g *generator) workload(ctx context.Context) (workload, error) {
 				ifNoneMatch: etags[n%photoPictures], want: http.StatusNotModified}
 		}, nil
 	}
-	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304 or photo-upload)", o.workload)
+	return nil, fmt.Errorf("unknown workload %q (want get-patron, page-50, search, patron-history, changes, create-note, create-interaction, photo-96, photo-304, photo-signed or photo-upload)", o.workload)
 }
 
 // collectCursors walks the first pages of the list through the server's own API and returns
@@ -400,7 +424,7 @@ func (g *generator) send(ctx context.Context, r request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	if g.opts.token != "" {
+	if g.opts.token != "" && !r.noToken {
 		req.Header.Set("Authorization", "Bearer "+g.opts.token)
 	}
 	if r.body != nil {

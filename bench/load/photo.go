@@ -5,10 +5,12 @@ package main
 // large uploads (photo-upload).
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"image"
@@ -21,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rapportlib/rapport/internal/auth"
 	"github.com/rapportlib/rapport/internal/photo"
 )
 
@@ -177,6 +180,21 @@ func (g *generator) photoETags(ctx context.Context) ([]string, error) {
 		}
 	}
 	return etags, nil
+}
+
+// benchPhotoURLSecret is the bench client's photo URL secret as a consumer is given it: the
+// base64url of the 32 bytes bench/seed-photos.sql stores, sha256 of "bench-photo-url-secret".
+func benchPhotoURLSecret() string {
+	sum := sha256.Sum256([]byte("bench-photo-url-secret"))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// signedPhotoPath is a signed URL of patron n's 96 px photo, by its sourced_id (as bench/seed.sql
+// makes it), valid until exp: what a device-management consumer is handed.
+func signedPhotoPath(prefix string, n int, exp int64) string {
+	path := fmt.Sprintf("%s/photos/sourced_id/SRC-%07d/96.jpg", prefix, n)
+	sig := auth.SignPhotoURL(benchPhotoURLSecret(), http.MethodGet, path, "bench", exp)
+	return path + "?client_id=bench&exp=" + strconv.FormatInt(exp, 10) + "&sig=" + sig
 }
 
 // photoPath is the path of patron n's 96 px photo: what a desk screen or an LMS roster shows.
@@ -399,4 +417,22 @@ func (g *generator) get(ctx context.Context, url string) error {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// writePhotoZip writes a zip of n school photos, one for each of patrons 1 to n, named by
+// their sourced_id (SRC-0000001.jpg, …: a zip named by id), as a photographer's would come.
+// Every picture is its own (portrait k for k = 8, 9, …: the seeded ones are 0 to 7), so that
+// the import replaces every seeded photo rather than finding it unchanged.
+func writePhotoZip(w io.Writer, n int) error {
+	zw := zip.NewWriter(w)
+	for i := 1; i <= n; i++ {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("SRC-%07d.jpg", i), Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(portrait(photoPictures + i)); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }

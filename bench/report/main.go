@@ -70,6 +70,7 @@ var byIDWorkloads = []struct {
 	{"changes", "the change feed, pages of 200", 0},
 	{"photo-96", "a patron's 96 px photo, the JPEG", 0.80},
 	{"photo-304", "a patron's 96 px photo, 304 to its ETag", 0.95},
+	{"photo-signed", "a patron's 96 px photo by a signed URL", 0.80},
 }
 
 func main() {

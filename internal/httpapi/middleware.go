@@ -99,10 +99,20 @@ func chain(middleware ...func(http.Handler) http.Handler) func(http.Handler) htt
 }
 
 // deadline bounds the time a request may spend, so that a stuck database cannot hold a request
-// (and its connection) forever. Storage turns the expiry into a 503.
-func deadline(d time.Duration) func(http.Handler) http.Handler {
+// (and its connection) forever. Storage turns the expiry into a 503. The bulk photo routes, an
+// import (a school's photos through the image pipeline) and an export (a zip streamed out),
+// have bulkTimeout, and the connection's own read and write deadlines are moved to match.
+func deadline(d, bulkTimeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d := d
+			if r.Method == http.MethodPost && (r.URL.Path == "/v1/imports/photos" || r.URL.Path == "/v1/exports/photos") {
+				d = bulkTimeout
+				rc := http.NewResponseController(w)
+				// A server without deadlines, or a test's recorder, has none to move.
+				_ = rc.SetReadDeadline(time.Now().Add(d))
+				_ = rc.SetWriteDeadline(time.Now().Add(d + 10*time.Second))
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))

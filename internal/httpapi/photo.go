@@ -153,7 +153,7 @@ func (s *server) PutPatronPhoto(ctx context.Context, req api.PutPatronPhotoReque
 	var body io.Reader
 	spooled, ok := uploadFrom(ctx)
 	if ok {
-		body = spooled.body
+		body = spooled.file // read from disk, not from memory (photo.Service.Put)
 	}
 
 	if req.MultipartBody != nil {

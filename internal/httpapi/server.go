@@ -61,6 +61,10 @@ type Config struct {
 	PhotoDailyCap int
 	// RequestTimeout bounds the time spent on one request. Defaults to 30 seconds.
 	RequestTimeout time.Duration
+	// BulkTimeout bounds the time an import or an export of a zip of photos may take.
+	// Defaults to 10 minutes: an import takes a school's photos through the image pipeline at
+	// about 50 a second.
+	BulkTimeout time.Duration
 	// CORSOrigins lists the browser origins allowed to call the API, each exactly as a browser
 	// sends it (scheme://host[:port]; no wildcards). Defaults to none: no CORS headers at all.
 	CORSOrigins []string
@@ -98,6 +102,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
+	}
+	if c.BulkTimeout <= 0 {
+		c.BulkTimeout = 10 * time.Minute
 	}
 	if c.RateLimit <= 0 {
 		c.RateLimit, c.RateBurst = 50, max(c.RateBurst, 100)
@@ -186,7 +193,7 @@ func NewServer(logger *slog.Logger, cfg Config, store Store, authn *auth.Service
 	e.Use(
 		echo.WrapMiddleware(chain(
 			s.opsOnly(cfg.OpsNetworks, cfg.OpsElsewhere), // before anything costs a thing
-			deadline(cfg.RequestTimeout),
+			deadline(cfg.RequestTimeout, cfg.BulkTimeout),
 			s.bodyLimit(cfg.BodyLimit, cfg.PhotoBodyLimit, cfg.PhotoImportLimit), // before anything reads the body
 			s.strictInput, // input that cannot be taken as sent is refused at once
 			s.admit,       // who is calling, rationed before any real work

@@ -9,6 +9,7 @@
 package photo
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -35,6 +36,16 @@ const (
 // square variant (512) needs, so that a variant is always a reduction of a photo of any
 // ordinary size.
 const masterShortSide = 640
+
+// headBytes is how much of a file Process reads to find its type and EXIF orientation: the
+// EXIF segment of a JPEG is at most 64 KB and comes first, as a PNG's eXIf chunk comes before
+// its pixels.
+const headBytes = 256 << 10
+
+// errReader is a reader that fails with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // maxSide is the most pixels an image may have on either side: the most a JPEG can hold, and
 // far more than a photo of a person needs.
@@ -81,6 +92,9 @@ type Processed struct {
 //
 // The EXIF orientation (a JPEG's APP1 segment, a PNG's eXIf chunk) is applied; unreadable
 // EXIF is ignored. Transparent parts of a PNG become white.
+//
+// An r that can seek (a file, such as a spooled upload) is read from its start, at most twice,
+// and its bytes are never all in memory at once; any other r is read into memory first.
 func Process(r io.Reader, limits Limits, focal FocalPoint) (Processed, error) {
 	if !focal.Valid() {
 		return Processed{}, invalidFocalPoint(focal)
@@ -89,11 +103,31 @@ func Process(r io.Reader, limits Limits, focal FocalPoint) (Processed, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
-		return Processed{}, fmt.Errorf("read photo: %w", err)
+	// A file (a spooled upload) is read twice from disk, its start for the header and then
+	// the whole for the pixels, and never held in memory; anything else is read into memory
+	// once.
+	var data []byte // the start of the bytes at least: all of them, when not read from a file
+	var again func() io.Reader
+	if file, ok := r.(io.ReadSeeker); ok {
+		head, err := io.ReadAll(io.LimitReader(file, headBytes))
+		if err != nil {
+			return Processed{}, fmt.Errorf("read photo: %w", err)
+		}
+		data = head
+		again = func() io.Reader {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				return errReader{fmt.Errorf("read photo: %w", err)}
+			}
+			return bufio.NewReaderSize(file, 64<<10)
+		}
+	} else {
+		var buf bytes.Buffer
+		if _, err := io.Copy(&buf, r); err != nil {
+			return Processed{}, fmt.Errorf("read photo: %w", err)
+		}
+		all := buf.Bytes()
+		data, again = all, func() io.Reader { return bytes.NewReader(all) }
 	}
-	data := buf.Bytes()
 
 	format, ok := Sniff(data)
 	if !ok {
@@ -107,16 +141,17 @@ func Process(r io.Reader, limits Limits, focal FocalPoint) (Processed, error) {
 	}
 
 	// The header alone says how many pixels there are, before decoding allocates for them.
-	config, err := decodeConfig(bytes.NewReader(data))
+	config, err := decodeConfig(again())
 	if err != nil {
 		return Processed{}, rapport.Errorf(rapport.Unprocessable, "the %s could not be read: %v", name, err)
 	}
 	if err := checkDimensions(config.Width, config.Height, maxPixels); err != nil {
 		return Processed{}, err
 	}
-	o := orientationOf(data)
+	o := orientationOf(data) // the EXIF is in the first segments, within headBytes
+	data = nil
 
-	decoded, err := decode(bytes.NewReader(data))
+	decoded, err := decode(again())
 	if err != nil {
 		return Processed{}, rapport.Errorf(rapport.Unprocessable, "the %s could not be read: %v", name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"time"
 
@@ -35,7 +36,8 @@ type Upload struct {
 
 // Put makes the picture read from body the patron's current photo (rapport.PhotoStore's
 // PutPhoto says how). The bytes are hashed as they are read, for the photo's content hash,
-// and never kept: only what Process makes of them. An empty body is Unprocessable; the errors
+// and never kept: only what Process makes of them. A body that can seek (the spooled file of
+// an upload) is read from the file twice rather than held in memory. An empty body is Unprocessable; the errors
 // of Process are those of a picture that cannot be taken.
 func (s *Service) Put(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, match rapport.Match, body io.Reader, up Upload) (rapport.Photo, rapport.PhotoWrite, error) {
 	focal := rapport.Centre
@@ -46,21 +48,38 @@ func (s *Service) Put(ctx context.Context, p *rapport.Principal, patronID uuid.U
 		return rapport.Photo{}, "", err
 	}
 	h := sha256.New()
-	counted := &countingReader{r: io.TeeReader(body, h)}
-	processed, err := Process(counted, s.limits, FocalPoint{X: focal.X, Y: focal.Y})
-	if counted.n == 0 {
+	var processed Processed
+	var size int64
+	var err error
+	if file, ok := body.(io.ReadSeeker); ok {
+		// A spooled upload: hashed as it streams from the file, then processed from it.
+		if size, err = io.Copy(h, file); err == nil {
+			_, err = file.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			return rapport.Photo{}, "", fmt.Errorf("read the spooled photo: %w", err)
+		}
+		if size > 0 {
+			processed, err = Process(file, s.limits, FocalPoint{X: focal.X, Y: focal.Y})
+		}
+	} else {
+		counted := &countingReader{r: io.TeeReader(body, h)}
+		processed, err = Process(counted, s.limits, FocalPoint{X: focal.X, Y: focal.Y})
+		if err == nil {
+			// What the decoder left unread (a trailer, say) is part of what was sent.
+			_, err = io.Copy(io.Discard, counted)
+		}
+		size = counted.n
+	}
+	if size == 0 {
 		return rapport.Photo{}, "", rapport.Errorf(rapport.Unprocessable, "the body is empty: send a JPEG or PNG picture")
 	}
 	if err != nil {
 		return rapport.Photo{}, "", err
 	}
-	// What the decoder left unread (a trailer, say) is part of what was sent.
-	if _, err := io.Copy(io.Discard, counted); err != nil {
-		return rapport.Photo{}, "", rapport.Errorf(rapport.Invalid, "the request body could not be read")
-	}
 	in := rapport.PhotoUpload{
 		Source: up.Source, CapturedOn: up.CapturedOn, ImportID: up.ImportID, Override: up.Override,
-		ContentHash: hex.EncodeToString(h.Sum(nil)), OriginalType: string(processed.Format), OriginalBytes: counted.n,
+		ContentHash: hex.EncodeToString(h.Sum(nil)), OriginalType: string(processed.Format), OriginalBytes: size,
 		Width: processed.Width, Height: processed.Height, FocalPoint: focal,
 		Master: rendered(processed.Master), Variants: renderedAll(processed.Variants),
 	}

@@ -242,9 +242,9 @@ func (s *Store) GetPhoto(ctx context.Context, p *rapport.Principal, patronID uui
 	return photos[0], nil
 }
 
-// ReadPhotoVariant returns the bytes of a variant of the patron's current photo, counts the
-// read against the client's cap and logs it: one statement, so that a photo is never served
-// without its log row, nor logged without being served.
+// ReadPhotoVariant returns the bytes of a variant of the patron's current photo in one
+// statement, then counts the read against the client's cap and logs it (photoReadLog), before
+// the bytes go out: a photo is never served without its log row.
 func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patron rapport.PatronRef, read rapport.PhotoRead) (rapport.PhotoVariantRead, error) {
 	now := s.now(ctx)
 	var c conditions
@@ -258,44 +258,39 @@ func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patr
 	c.add("pa.erased_at IS NULL")
 	photoReadable(&c, p, now)
 	size, held := c.arg(read.Size), c.arg(read.NotIfHash)
-	by := p.Actor()
-	client, day, dailyCap := c.arg(p.ClientUUID), c.arg(now.UTC().Format(time.DateOnly)), c.arg(read.DailyCap)
-	logged := fmt.Sprintf(`INSERT INTO access_log (district_id, patron_id, resource, detail, client_id, acting_user,
-				acting_user_source, request_id, accessed_at)
-			SELECT f.district_id, f.id, 'photo', f.size, %s, %s, %s, %s, %s FROM found f, counted`,
-		c.arg(by.ClientID), c.arg(nullIfEmpty(by.ActingUser)), c.arg(nullIfEmpty(string(by.ActingUserSource))),
-		c.arg(nullIfEmpty(p.RequestID)), c.arg(now))
 	var v rapport.PhotoVariantRead
-	var served bool
+	var district uuid.UUID
 	err := s.pool.QueryRow(ctx, `
-		WITH found AS (
-			SELECT pa.id, pa.district_id, v.size, v.width, v.height, v.hash,
-				CASE WHEN v.hash = ANY(`+held+`::text[]) THEN NULL ELSE b.data END AS data
-			FROM patrons pa
-			JOIN photos ph ON ph.patron_id = pa.id AND ph.state = 'current'
-			JOIN photo_variants v ON v.photo_id = ph.id AND v.size = `+size+`
-			JOIN photo_blobs b ON b.hash = v.hash
-			`+c.sql()+`
-		), counted AS (
-			INSERT INTO photo_reads_daily (client_uuid, day, reads)
-			SELECT `+client+`, `+day+`, 1 FROM found WHERE found.data IS NOT NULL
-			ON CONFLICT (client_uuid, day) DO UPDATE SET reads = photo_reads_daily.reads + 1
-			WHERE photo_reads_daily.reads < `+dailyCap+`
-			RETURNING reads
-		), logged AS (
-			`+logged+`
-		)
-		SELECT f.id, f.size, f.width, f.height, f.hash, CASE WHEN counted.reads IS NULL THEN NULL ELSE f.data END,
-			counted.reads IS NOT NULL
-		FROM found f LEFT JOIN counted ON true`, c.args...).Scan(&v.PatronID, &v.Size, &v.Width, &v.Height, &v.Hash, &v.JPEG, &served)
+		SELECT pa.id, pa.district_id, v.size, v.width, v.height, v.hash,
+			CASE WHEN v.hash = ANY(`+held+`::text[]) THEN NULL ELSE b.data END
+		FROM patrons pa
+		JOIN photos ph ON ph.patron_id = pa.id AND ph.state = 'current'
+		JOIN photo_variants v ON v.photo_id = ph.id AND v.size = `+size+`
+		JOIN photo_blobs b ON b.hash = v.hash
+		`+c.sql(), c.args...).Scan(&v.PatronID, &district, &v.Size, &v.Width, &v.Height, &v.Hash, &v.JPEG)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return v, notFound("photo")
 	case err != nil:
 		return v, interpretError(fmt.Errorf("read photo of patron %v: %w", patron, err))
-	case v.JPEG == nil && !served && !slices.Contains(read.NotIfHash, v.Hash):
+	case v.JPEG == nil:
+		return v, nil // not modified: nothing is served, logged or counted
+	}
+	log := s.photoReads()
+	key := clientDay{client: p.ClientUUID, day: now.UTC().Format(time.DateOnly)}
+	ok, err := log.reserve(ctx, key, read.DailyCap)
+	if err != nil {
+		return rapport.PhotoVariantRead{}, err
+	}
+	if !ok {
 		return rapport.PhotoVariantRead{}, rapport.Errorf(rapport.RateLimited,
 			"this client has read its %d photos for today (UTC); bulk transfers go through POST /v1/exports/photos", read.DailyCap)
+	}
+	by := p.Actor()
+	err = log.log(ctx, &photoRead{district: district, patron: v.PatronID, detail: v.Size, by: by,
+		requestID: p.RequestID, at: now, key: key})
+	if err != nil {
+		return rapport.PhotoVariantRead{}, interpretError(err)
 	}
 	return v, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,6 +134,9 @@ type Store struct {
 	pool  *pgxpool.Pool
 	clock func() time.Time            // the time of a unit of work, in UTC to the microsecond PostgreSQL keeps
 	codec atomic.Pointer[cursorCodec] // seals page cursors; read from the database on first use (cursors)
+
+	photoLogOnce sync.Once
+	photoLog     *photoReadLog // the log of single photos served; started on first use (photoReads)
 }
 
 // Pool returns the store's connection pool, for what shares the database (a job queue).
@@ -140,8 +144,10 @@ func (s *Store) Pool() *pgxpool.Pool {
 	return s.pool
 }
 
-// Close closes the store's connections, waiting for those in use to be released.
+// Close stops the photo read log's writer and closes the store's connections, waiting for
+// those in use to be released.
 func (s *Store) Close() {
+	s.photoReads().stop() // a read after this is refused, not left waiting
 	s.pool.Close()
 }
 
