@@ -261,12 +261,12 @@ func (s *Store) ReadPhotoVariant(ctx context.Context, p *rapport.Principal, patr
 	var v rapport.PhotoVariantRead
 	var district uuid.UUID
 	err := s.pool.QueryRow(ctx, `
-		SELECT pa.id, pa.district_id, v.size, v.width, v.height, v.hash,
-			CASE WHEN v.hash = ANY(`+held+`::text[]) THEN NULL ELSE b.data END
+		SELECT pa.id, pa.district_id, v.size, v.width, v.height, v.hash, b.data
 		FROM patrons pa
 		JOIN photos ph ON ph.patron_id = pa.id AND ph.state = 'current'
 		JOIN photo_variants v ON v.photo_id = ph.id AND v.size = `+size+`
-		JOIN photo_blobs b ON b.hash = v.hash
+		-- The bytes only when the caller does not hold them already (a 304 reads none).
+		LEFT JOIN LATERAL (SELECT b.data FROM photo_blobs b WHERE b.hash = v.hash AND v.hash <> ALL(coalesce(`+held+`::text[], '{}'))) b ON true
 		`+c.sql(), c.args...).Scan(&v.PatronID, &district, &v.Size, &v.Width, &v.Height, &v.Hash, &v.JPEG)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -401,6 +401,10 @@ func (s *Store) ListPhotos(ctx context.Context, p *rapport.Principal, patronID u
 		LIMIT `+strconv.Itoa(size+1), c.args)
 	if err != nil {
 		return rapport.Page[rapport.Photo]{}, err
+	}
+	// A list of a patron's photos is a read of them too, if not of their bytes.
+	if err := logAccess(ctx, s.pool, p, "photos", []uuid.UUID{patronID}, s.now(ctx)); err != nil {
+		return rapport.Page[rapport.Photo]{}, interpretError(err)
 	}
 	return pageOf(photos, size, func(ph rapport.Photo) string { return cursors.encode(ph.Version) }), nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/rapportlib/rapport/internal/rapport"
 )
@@ -177,35 +176,37 @@ func (l *photoReadLog) write(batch []*photoRead) error {
 	for key, count := range perDay {
 		dayClients, days, counts = append(dayClients, key.client), append(days, key.day), append(counts, count)
 	}
+	// One statement, so one round trip: a statement is atomic on its own.
 	totals := map[clientDay]int64{}
-	err := l.store.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+	rows, err := l.store.pool.Query(ctx, `
+		WITH logged AS (
 			INSERT INTO access_log (district_id, patron_id, resource, detail, client_id, acting_user, acting_user_source, request_id, accessed_at)
 			SELECT u.district, u.patron, 'photo', u.detail, u.client, u.acting_user, u.source, u.request, u.at
 			FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-				AS u(district, patron, detail, client, acting_user, source, request, at)`,
-			districts, patrons, details, clients, users, sources, requests, ats); err != nil {
-			return fmt.Errorf("log photo reads: %w", err)
-		}
-		rows, err := tx.Query(ctx, `
-			INSERT INTO photo_reads_daily (client_uuid, day, reads)
-			SELECT * FROM unnest($1::uuid[], $2::date[], $3::bigint[]) ORDER BY 1, 2
-			ON CONFLICT (client_uuid, day) DO UPDATE SET reads = photo_reads_daily.reads + EXCLUDED.reads
-			RETURNING client_uuid, day::text, reads`, dayClients, days, counts)
-		if err != nil {
-			return fmt.Errorf("count photo reads: %w", err)
-		}
-		defer rows.Close()
+				AS u(district, patron, detail, client, acting_user, source, request, at)
+		)
+		INSERT INTO photo_reads_daily (client_uuid, day, reads)
+		SELECT * FROM unnest($9::uuid[], $10::date[], $11::bigint[]) ORDER BY 1, 2
+		ON CONFLICT (client_uuid, day) DO UPDATE SET reads = photo_reads_daily.reads + EXCLUDED.reads
+		RETURNING client_uuid, day::text, reads`,
+		districts, patrons, details, clients, users, sources, requests, ats, dayClients, days, counts)
+	if err == nil {
 		for rows.Next() {
 			var key clientDay
 			var total int64
-			if err := rows.Scan(&key.client, &key.day, &total); err != nil {
-				return fmt.Errorf("count photo reads: %w", err)
+			if err = rows.Scan(&key.client, &key.day, &total); err != nil {
+				break
 			}
 			totals[key] = total
 		}
-		return rows.Err()
-	})
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		err = interpretError(fmt.Errorf("log photo reads: %w", err))
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for key, count := range perDay {

@@ -335,7 +335,8 @@ type PhotoStore interface {
 	// caller's If-None-Match), nothing is served, logged or counted, and JPEG is nil.
 	// With read.Version, a variant whose hash is not that one is NotFound.
 	ReadPhotoVariant(ctx context.Context, p *Principal, patron PatronRef, read PhotoRead) (PhotoVariantRead, error)
-	// ListPhotos returns one page of the patron's photos, newest first, with their provenance:
+	// ListPhotos returns one page of the patron's photos, newest first, with their provenance,
+	// and logs the read (photos):
 	// NotFound unless the principal may see the patron's photos.
 	ListPhotos(ctx context.Context, p *Principal, patronID uuid.UUID, page PageRequest) (Page[Photo], error)
 	// ExportPhotos returns one page of the current photos an export takes, in the order of
