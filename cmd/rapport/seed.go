@@ -115,15 +115,10 @@ func seedDemoPhotos(ctx context.Context, store *postgres.Store, by rapport.Actor
 	photos := photo.NewService(store, photo.Limits{})
 	capturedOn := time.Date(2026, time.September, 1, 0, 0, 0, 0, time.UTC)
 	for i, dp := range demoPatrons {
-		district := "demo-usd"
-		if dp.school == "other-elementary" {
-			district = "other-district"
-		}
-		d, err := store.GetDistrictBySlug(ctx, district)
+		principal, err := dp.principal(ctx, store)
 		if err != nil {
 			return err
 		}
-		principal := auth.CLIPrincipal(d.ID)
 		found, err := store.ListPatrons(ctx, principal.Tenant, rapport.PatronFilter{SourcedID: dp.in.SourcedID}, rapport.PageRequest{})
 		if err != nil || len(found.Items) == 0 {
 			return fmt.Errorf("photo for %s: the patron is missing (%v)", dp.in.SourcedID, err)
@@ -206,19 +201,27 @@ var demoPatrons = []demoPatron{
 		SourcedID: "other-stu-1"}, nil},
 }
 
+// principal returns the command line's principal in the demo patron's district.
+func (dp demoPatron) principal(ctx context.Context, store *postgres.Store) (*rapport.Principal, error) {
+	district := "demo-usd"
+	if dp.school == "other-elementary" {
+		district = "other-district"
+	}
+	d, err := store.GetDistrictBySlug(ctx, district)
+	if err != nil {
+		return nil, err
+	}
+	return auth.CLIPrincipal(d.ID), nil
+}
+
 // seedDemoPatrons adds the demo patrons that are not there yet (known by sourced_id), with
 // their notes.
 func seedDemoPatrons(ctx context.Context, store *postgres.Store, by rapport.Actor) error {
 	for _, dp := range demoPatrons {
-		district := "demo-usd"
-		if dp.school == "other-elementary" {
-			district = "other-district"
-		}
-		d, err := store.GetDistrictBySlug(ctx, district)
+		principal, err := dp.principal(ctx, store)
 		if err != nil {
 			return err
 		}
-		principal := auth.CLIPrincipal(d.ID)
 		school, err := schoolBySlug(ctx, store, principal.Tenant, dp.school)
 		if err != nil {
 			return err
