@@ -44,7 +44,7 @@ const (
 // Import imports a zip of photos with its map: each picture whose id names one patron in
 // scope goes through Process and becomes that patron's photo, as an upload would, in a unit of
 // work of its own, so that a file is imported whole or not at all and one bad file does not
-// stop the others. The pictures are processed on every core, one at a time per core, so that
+// stop the others. The pictures are processed on every core, two at a time per core, so that
 // memory stays bounded whatever the zip's size (each member is read through a bounded reader).
 //
 // A zip that cannot be opened (not a zip, too many members) is an error of kind
@@ -83,7 +83,9 @@ func (s *Service) Import(ctx context.Context, p *rapport.Principal, zip io.Reade
 	files := make([]rapport.PhotoImportFile, len(archive.Entries))
 	var work sync.WaitGroup
 	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
+	// Two workers a core: while one waits on the database, the other keeps the core busy
+	// decoding and encoding. Each holds one picture, so memory stays bounded.
+	for range 2 * runtime.GOMAXPROCS(0) {
 		work.Go(func() {
 			for i := range next {
 				files[i] = s.importOne(ctx, p, archive, archive.Entries[i], patrons, imp, opts)

@@ -192,15 +192,17 @@ func insertPhoto(ctx context.Context, w *unit, pa rapport.Patron, in rapport.Pho
 	if !in.CapturedOn.IsZero() {
 		capturedOn = &in.CapturedOn
 	}
-	if _, err := w.tx.Exec(ctx, `
+	var version int
+	if err := w.tx.QueryRow(ctx, `
 		INSERT INTO photos (id, district_id, patron_id, version, state, source, captured_on, import_id,
 			content_hash, original_type, original_bytes, width, height, focal_x, focal_y, master_hash,
 			created_at, created_by_client, created_by_user)
 		SELECT $1, $2, $3, coalesce((SELECT max(version) FROM photos WHERE patron_id = $3), 0) + 1, 'current', $4, $5, $6,
-			$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17`,
+			$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+		RETURNING version`,
 		id, pa.DistrictID, pa.ID, in.Source, capturedOn, nullUUID(in.ImportID),
 		in.ContentHash, in.OriginalType, in.OriginalBytes, in.Width, in.Height, in.FocalPoint.X, in.FocalPoint.Y, in.Master.Hash,
-		w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)); err != nil {
+		w.now, w.by.ClientID, nullIfEmpty(w.by.ActingUser)).Scan(&version); err != nil {
 		return rapport.Photo{}, fmt.Errorf("insert photo: %w", err)
 	}
 	n := len(in.Variants)
@@ -214,11 +216,18 @@ func insertPhoto(ctx context.Context, w *unit, pa rapport.Patron, in rapport.Pho
 		id, sizes, widths, heights, variantHashes); err != nil {
 		return rapport.Photo{}, fmt.Errorf("insert photo variants: %w", err)
 	}
-	photo, ok, err := currentPhoto(ctx, w.tx, pa.ID)
-	if err == nil && !ok {
-		err = errors.New("the photo just inserted is not current")
+	// The photo as stored, from what was written (no statement more to read it back).
+	photo := rapport.Photo{
+		ID: id, PatronID: pa.ID, SchoolID: pa.SchoolID, Version: version, State: rapport.PhotoCurrent,
+		Source: in.Source, CapturedOn: in.CapturedOn, ImportID: in.ImportID, ContentHash: in.ContentHash,
+		OriginalType: in.OriginalType, OriginalBytes: in.OriginalBytes, Width: in.Width, Height: in.Height,
+		FocalPoint: rapport.FocalPoint{X: float64(float32(in.FocalPoint.X)), Y: float64(float32(in.FocalPoint.Y))},
+		CreatedAt: w.now, CreatedBy: rapport.Actor{ClientID: w.by.ClientID, ActingUser: w.by.ActingUser},
 	}
-	return photo, err
+	for _, v := range in.Variants {
+		photo.Variants = append(photo.Variants, v.PhotoVariant)
+	}
+	return photo, nil
 }
 
 // GetPhoto returns the patron's current photo, where the principal may see it.
