@@ -222,7 +222,7 @@ func insertPhoto(ctx context.Context, w *unit, pa rapport.Patron, in rapport.Pho
 		Source: in.Source, CapturedOn: in.CapturedOn, ImportID: in.ImportID, ContentHash: in.ContentHash,
 		OriginalType: in.OriginalType, OriginalBytes: in.OriginalBytes, Width: in.Width, Height: in.Height,
 		FocalPoint: rapport.FocalPoint{X: float64(float32(in.FocalPoint.X)), Y: float64(float32(in.FocalPoint.Y))},
-		CreatedAt: w.now, CreatedBy: rapport.Actor{ClientID: w.by.ClientID, ActingUser: w.by.ActingUser},
+		CreatedAt:  w.now, CreatedBy: rapport.Actor{ClientID: w.by.ClientID, ActingUser: w.by.ActingUser},
 	}
 	for _, v := range in.Variants {
 		photo.Variants = append(photo.Variants, v.PhotoVariant)
