@@ -330,7 +330,8 @@ func (s *server) admit(next http.Handler) http.Handler {
 					break
 				}
 			}
-			p, err = s.auth.PhotoURLPrincipal(r.Context(), r.Method, r.URL.Path, clientID, exp, sig)
+			// The path as sent (percent-encoding and all), which is what the consumer signed.
+			p, err = s.auth.PhotoURLPrincipal(r.Context(), r.Method, r.URL.EscapedPath(), clientID, exp, sig)
 			if err == nil {
 				r = r.WithContext(context.WithValue(r.Context(), signedURLKey{}, true))
 			}
