@@ -759,7 +759,17 @@ func TestSignedPhotoURLs(t *testing.T) {
 	if res := get(signed("/v1/photos/sis_id/000417/96.jpg", mdm, mdmSecret, exp), "If-None-Match", etag); res.Status != http.StatusNotModified {
 		t.Errorf("signed GET with If-None-Match = %d, want 304", res.Status)
 	}
-	for _, path := range []string{"/v1/photos/barcode/L417/id_card.jpg", "/v1/photos/username/mlopez/48.jpg", "/v1/photos/username/MLopez@Lincoln.example.org/48.jpg"} {
+	// An id that needs escaping in a path is signed as it is sent, escaped.
+	spaced := env.NewPatron(tenant.Schools[0], "Ben", "Okafor", func(in *rapport.PatronCreate) { in.Barcode = "L 418" })
+	if res := putPhoto(env, admin, spaced.ID.String(), jpegOf(t, portrait(100, 120)), "image/jpeg"); res.Status != http.StatusCreated {
+		t.Fatalf("PUT = %d", res.Status)
+	}
+	if res := env.Call(http.MethodPut, "/v1/patrons/"+spaced.ID.String()+"/photo-consent", admin,
+		map[string]any{"purposes": map[string]any{"mdm": true}}); res.Status != http.StatusOK {
+		t.Fatalf("consent = %d", res.Status)
+	}
+	for _, path := range []string{"/v1/photos/barcode/L417/id_card.jpg", "/v1/photos/username/mlopez/48.jpg",
+		"/v1/photos/username/MLopez@Lincoln.example.org/48.jpg", "/v1/photos/barcode/L%20418/48.jpg"} {
 		if res := get(signed(path, mdm, mdmSecret, exp)); res.Status != http.StatusOK {
 			t.Errorf("GET %s = %d, want 200", path, res.Status)
 		}
