@@ -11,6 +11,7 @@ import (
 
 	"github.com/rapportlib/rapport/db"
 	"github.com/rapportlib/rapport/internal/auth"
+	"github.com/rapportlib/rapport/internal/postgres"
 	"github.com/rapportlib/rapport/internal/rapport"
 )
 
@@ -94,7 +95,7 @@ func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Wr
 		return err
 	}
 	defer store.Close()
-	d, err := store.GetDistrictBySlug(ctx, *district)
+	principal, err := districtPrincipal(ctx, store, *district)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,6 @@ func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Wr
 			in.Scopes = append(in.Scopes, rapport.Scope(s))
 		}
 	}
-	principal := auth.CLIPrincipal(d.ID)
 	for _, slug := range splitList(*schools) {
 		school, err := schoolBySlug(ctx, store, principal.Tenant, slug)
 		if err != nil {
@@ -120,6 +120,15 @@ func clientsCommand(ctx context.Context, cfg config, args []string, stdout io.Wr
 	}
 	fmt.Fprintf(stdout, "client_id:     %s\nclient_secret: %s\n\nThe secret is shown this once; Rapport keeps only its hash.\n", c.ClientID, secret)
 	return nil
+}
+
+// districtPrincipal returns the command line's principal in the district with the slug.
+func districtPrincipal(ctx context.Context, store *postgres.Store, slug string) (*rapport.Principal, error) {
+	d, err := store.GetDistrictBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return auth.CLIPrincipal(d.ID), nil
 }
 
 // schoolBySlug finds a school of the scope's district by its slug.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rapportlib/rapport/internal/auth"
 	"github.com/rapportlib/rapport/internal/photo"
 	"github.com/rapportlib/rapport/internal/photozip"
 	"github.com/rapportlib/rapport/internal/rapport"
@@ -67,11 +66,10 @@ func importCommand(ctx context.Context, cfg config, args []string, stdout io.Wri
 		return err
 	}
 	defer store.Close()
-	d, err := store.GetDistrictBySlug(ctx, *district)
+	principal, err := districtPrincipal(ctx, store, *district)
 	if err != nil {
 		return err
 	}
-	principal := auth.CLIPrincipal(d.ID)
 	if *school != "" {
 		s, err := schoolBySlug(ctx, store, principal.Tenant, *school)
 		if err != nil {

@@ -207,11 +207,7 @@ func (dp demoPatron) principal(ctx context.Context, store *postgres.Store) (*rap
 	if dp.school == "other-elementary" {
 		district = "other-district"
 	}
-	d, err := store.GetDistrictBySlug(ctx, district)
-	if err != nil {
-		return nil, err
-	}
-	return auth.CLIPrincipal(d.ID), nil
+	return districtPrincipal(ctx, store, district)
 }
 
 // seedDemoPatrons adds the demo patrons that are not there yet (known by sourced_id), with

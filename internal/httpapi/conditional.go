@@ -82,3 +82,19 @@ func writtenNotShown(etag, location string) api.WrittenNotShownResponse {
 	}
 	return res
 }
+
+// ifNoneMatchTags returns the entity tags of an If-None-Match header, unquoted, for a read
+// that answers 304 without fetching the bytes when one is current.
+func ifNoneMatchTags(header *string) []string {
+	if header == nil {
+		return nil
+	}
+	var tags []string
+	for _, tag := range strings.Split(*header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+			tags = append(tags, tag[1:len(tag)-1])
+		}
+	}
+	return tags
+}

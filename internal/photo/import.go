@@ -2,8 +2,6 @@ package photo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"runtime"
@@ -133,12 +131,8 @@ func (s *Service) importOne(ctx context.Context, p *rapport.Principal, archive *
 		return out
 	}
 	defer member.Close()
-	h := sha256.New()
-	counted := &countingReader{r: io.TeeReader(member, h)}
-	processed, err := Process(counted, s.limits, FocalPoint{X: rapport.Centre.X, Y: rapport.Centre.Y})
-	if err == nil {
-		_, err = io.Copy(io.Discard, counted)
-	}
+	in, err := s.prepare(member, rapport.Centre,
+		Upload{Source: opts.Source, CapturedOn: opts.CapturedOn, ImportID: imp.ID, Override: opts.Override})
 	if err != nil {
 		var e *rapport.Error
 		switch {
@@ -154,12 +148,6 @@ func (s *Service) importOne(ctx context.Context, p *rapport.Principal, archive *
 	if opts.DryRun {
 		out.Result = resultImported
 		return out
-	}
-	in := rapport.PhotoUpload{
-		Source: opts.Source, CapturedOn: opts.CapturedOn, ImportID: imp.ID, Override: opts.Override,
-		ContentHash: hex.EncodeToString(h.Sum(nil)), OriginalType: string(processed.Format), OriginalBytes: counted.n,
-		Width: processed.Width, Height: processed.Height, FocalPoint: rapport.Centre,
-		Master: rendered(processed.Master), Variants: renderedAll(processed.Variants),
 	}
 	_, did, err := s.store.PutPhoto(ctx, p.Tenant, p.Actor(), out.PatronID, nil, in)
 	var conflict *rapport.Error

@@ -36,9 +36,7 @@ type Upload struct {
 
 // Put makes the picture read from body the patron's current photo (rapport.PhotoStore's
 // PutPhoto says how). The bytes are hashed as they are read, for the photo's content hash,
-// and never kept: only what Process makes of them. A body that can seek (the spooled file of
-// an upload) is read from the file twice rather than held in memory. An empty body is Unprocessable; the errors
-// of Process are those of a picture that cannot be taken.
+// and never kept: only what Process makes of them (see prepare).
 func (s *Service) Put(ctx context.Context, p *rapport.Principal, patronID uuid.UUID, match rapport.Match, body io.Reader, up Upload) (rapport.Photo, rapport.PhotoWrite, error) {
 	focal := rapport.Centre
 	if up.FocalPoint != nil {
@@ -47,17 +45,29 @@ func (s *Service) Put(ctx context.Context, p *rapport.Principal, patronID uuid.U
 	if err := focal.Validate("#/query/focal_x"); err != nil {
 		return rapport.Photo{}, "", err
 	}
+	in, err := s.prepare(body, focal, up)
+	if err != nil {
+		return rapport.Photo{}, "", err
+	}
+	return s.store.PutPhoto(ctx, p.Tenant, p.Actor(), patronID, match, in)
+}
+
+// prepare reads a picture through Process, hashing the bytes as sent, and returns the upload
+// it makes: what Put and Import hand the store. A body that can seek (a spooled upload) is
+// hashed from the file and then processed from it; any other is hashed as Process reads it.
+// An empty body is Unprocessable; the errors of Process are those of a picture that cannot be
+// taken.
+func (s *Service) prepare(body io.Reader, focal rapport.FocalPoint, up Upload) (rapport.PhotoUpload, error) {
 	h := sha256.New()
 	var processed Processed
 	var size int64
 	var err error
 	if file, ok := body.(io.ReadSeeker); ok {
-		// A spooled upload: hashed as it streams from the file, then processed from it.
 		if size, err = io.Copy(h, file); err == nil {
 			_, err = file.Seek(0, io.SeekStart)
 		}
 		if err != nil {
-			return rapport.Photo{}, "", fmt.Errorf("read the spooled photo: %w", err)
+			return rapport.PhotoUpload{}, fmt.Errorf("read the spooled photo: %w", err)
 		}
 		if size > 0 {
 			processed, err = Process(file, s.limits, FocalPoint{X: focal.X, Y: focal.Y})
@@ -72,18 +82,17 @@ func (s *Service) Put(ctx context.Context, p *rapport.Principal, patronID uuid.U
 		size = counted.n
 	}
 	if size == 0 {
-		return rapport.Photo{}, "", rapport.Errorf(rapport.Unprocessable, "the body is empty: send a JPEG or PNG picture")
+		return rapport.PhotoUpload{}, rapport.Errorf(rapport.Unprocessable, "the body is empty: send a JPEG or PNG picture")
 	}
 	if err != nil {
-		return rapport.Photo{}, "", err
+		return rapport.PhotoUpload{}, err
 	}
-	in := rapport.PhotoUpload{
+	return rapport.PhotoUpload{
 		Source: up.Source, CapturedOn: up.CapturedOn, ImportID: up.ImportID, Override: up.Override,
 		ContentHash: hex.EncodeToString(h.Sum(nil)), OriginalType: string(processed.Format), OriginalBytes: size,
 		Width: processed.Width, Height: processed.Height, FocalPoint: focal,
 		Master: rendered(processed.Master), Variants: renderedAll(processed.Variants),
-	}
-	return s.store.PutPhoto(ctx, p.Tenant, p.Actor(), patronID, match, in)
+	}, nil
 }
 
 // MoveFocalPoint renders the variants of the patron's current photo again around the focal
