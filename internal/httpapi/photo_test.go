@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -1082,3 +1083,157 @@ func TestPhotoImport(t *testing.T) {
 		t.Errorf("a second rollback = %d, want 409", res.Status)
 	}
 }
+
+// TestPhotoRoutesKeepToTheirTenantsAndScopes goes through every photo route from the side of
+// the callers that must not get through: a client of another district and one of another
+// school (404, as if the patron were not there), a client holding the write scope alone (no
+// field it could not read), and hostile bodies (4xx), and checks each time that nothing was
+// stored.
+func TestPhotoRoutesKeepToTheirTenantsAndScopes(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	tenant := env.NewTenant("Lincoln High", "Adams Elementary")
+	other := env.NewTenant("Other High")
+	staff := env.Token(tenant, nil)
+	patron := env.NewPatron(tenant.Schools[0], "Maya", "Lopez", func(in *rapport.PatronCreate) { in.Barcode = "L1" })
+	id := patron.ID.String()
+	picture := jpegOf(t, portrait(120, 150))
+	if res := putPhoto(env, staff, id, picture, "image/jpeg"); res.Status != http.StatusCreated {
+		t.Fatalf("PUT = %d", res.Status)
+	}
+	imp := env.Call(http.MethodPost, "/v1/imports/photos", staff, zipOf(t, "idlink.txt", []byte("L1,m.jpg\r"), "m.jpg", jpegOf(t, portrait(130, 150))),
+		"Content-Type", "application/zip")
+	if imp.Status != http.StatusCreated {
+		t.Fatalf("import = %d: %s", imp.Status, imp.Body)
+	}
+	importPath := imp.Header.Get("Location")
+	deskClient, _ := env.NewClient(tenant, rapport.ClientCreate{Name: "desk", Scopes: []rapport.Scope{rapport.ScopePhotosRead}, PhotoPurpose: rapport.PurposeDesk})
+
+	strangers := map[string]string{
+		"another district": env.Token(other, nil),
+		"another school":   env.Token(tenant, nil, tenant.Schools[1].ID),
+	}
+	// state is what a refused call must leave as it was: the photo's history and consent, the
+	// district's default, the import.
+	state := func() string {
+		t.Helper()
+		var photos api.PhotoList
+		mustGet(t, env, staff, "/v1/patrons/"+id+"/photos", &photos)
+		var consent api.PhotoConsent
+		mustGet(t, env, staff, "/v1/patrons/"+id+"/photo-consent", &consent)
+		var defaults api.DistrictPhotoConsent
+		mustGet(t, env, staff, "/v1/district/photo-consent", &defaults)
+		var imported api.PhotoImport
+		mustGet(t, env, staff, importPath, &imported)
+		return fmt.Sprintf("%d photos, current v%d; consent %+v; defaults %+v; import %s", len(photos.Data), photos.Data[0].Version,
+			consent.Purposes, defaults.Purposes, imported.Status)
+	}
+	before := state()
+
+	type call struct {
+		method, path string
+		body         any
+		contentType  string
+	}
+	json := func(method, path string, body any) call { return call{method, path, body, ""} }
+	routes := []call{
+		json(http.MethodGet, "/v1/patrons/"+id+"/photo", nil),
+		json(http.MethodGet, "/v1/patrons/"+id+"/photos", nil),
+		{http.MethodPut, "/v1/patrons/" + id + "/photo", picture, "image/jpeg"},
+		json(http.MethodPatch, "/v1/patrons/"+id+"/photo", map[string]any{"focal_point": map[string]any{"x": 0.2, "y": 0.2}}),
+		json(http.MethodDelete, "/v1/patrons/"+id+"/photo", nil),
+		json(http.MethodGet, "/v1/patrons/"+id+"/photo-consent", nil),
+		json(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", map[string]any{"purposes": map[string]any{"lms": true}}),
+		json(http.MethodGet, "/v1/access-log?patron_id="+id, nil),
+		json(http.MethodPost, "/v1/clients/"+deskClient.ID.String()+"/photo-url-secret", nil),
+		json(http.MethodPost, "/v1/exports/photos", map[string]any{"format": "destiny", "school_id": tenant.Schools[0].ID}),
+		{http.MethodPost, "/v1/imports/photos?school_id=" + tenant.Schools[0].ID.String(), zipOf(t, "idlink.txt", []byte("L1,m.jpg\r"), "m.jpg", picture), "application/zip"},
+		json(http.MethodGet, importPath, nil),
+		json(http.MethodPost, importPath+"/rollback", nil),
+	}
+	for name, token := range strangers {
+		for _, c := range routes {
+			res := env.Call(c.method, c.path, token, c.body, "Content-Type", c.contentType)
+			if res.Status != http.StatusNotFound {
+				t.Errorf("%s: %s %s = %d, want 404: %s", name, c.method, c.path, res.Status, res.Body)
+			}
+		}
+	}
+	// Another school's admin may not set the district's default; another district's sets its own.
+	if res := env.Call(http.MethodPut, "/v1/district/photo-consent", strangers["another school"], map[string]any{"purposes": map[string]any{"lms": true}}); res.Status != http.StatusForbidden {
+		t.Errorf("another school's admin sets the district's default = %d, want 403", res.Status)
+	}
+	if res := env.Call(http.MethodPut, "/v1/district/photo-consent", strangers["another district"], map[string]any{"purposes": map[string]any{"lms": true}}); res.Status != http.StatusOK {
+		t.Errorf("another district sets its own default = %d, want 200", res.Status)
+	}
+	var theirLog api.AccessLogList
+	mustGet(t, env, strangers["another district"], "/v1/access-log?resource=photo", &theirLog)
+	if len(theirLog.Data) != 0 {
+		t.Errorf("another district's access log shows %d of our reads", len(theirLog.Data))
+	}
+	if got := state(); got != before {
+		t.Errorf("after the strangers' calls:\n%s\nwant\n%s", got, before)
+	}
+
+	t.Run("hostile bodies", func(t *testing.T) {
+		for _, c := range []struct {
+			call
+			status int
+		}{
+			{json(http.MethodPatch, "/v1/patrons/"+id+"/photo", map[string]any{"focal_point": map[string]any{"x": 2, "y": 0}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPatch, "/v1/patrons/"+id+"/photo", map[string]any{"source": "self"}), http.StatusUnprocessableEntity},
+			{json(http.MethodPatch, "/v1/patrons/"+id+"/photo", `{"focal_point":{"x":0.1,"y":0.1},"focal_point":{"x":0.9,"y":0.9}}`), http.StatusBadRequest},
+			{json(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", map[string]any{"purposes": map[string]any{"yearbook": true}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", map[string]any{"purposes": map[string]any{}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", map[string]any{"purposes": map[string]any{"lms": "yes"}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", map[string]any{"school_year": "2026-28", "purposes": map[string]any{"lms": true}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPut, "/v1/district/photo-consent", map[string]any{"purposes": map[string]any{"lms": null()}}), http.StatusUnprocessableEntity},
+			{json(http.MethodPost, "/v1/exports/photos", map[string]any{"format": "destiny", "size": "1000"}), http.StatusUnprocessableEntity},
+			{json(http.MethodPost, "/v1/clients/"+deskClient.ID.String()+"/photo-url-secret", "\x00"), http.StatusBadRequest},
+		} {
+			body := c.body
+			if s, ok := body.(string); ok {
+				body = []byte(s)
+			}
+			contentType := "application/json"
+			if c.method == http.MethodPatch {
+				contentType = "application/merge-patch+json"
+			}
+			res := env.Call(c.method, c.path, staff, body, "Content-Type", contentType)
+			if res.Status != c.status || res.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s %v = %d, want %d problem+json: %s", c.method, c.path, c.body, res.Status, c.status, res.Body)
+			}
+		}
+		if got := state(); got != before {
+			t.Errorf("after the hostile bodies:\n%s\nwant\n%s", got, before)
+		}
+	})
+
+	t.Run("the write scope alone", func(t *testing.T) {
+		writer := env.Token(tenant, []rapport.Scope{rapport.ScopePhotosWrite})
+		res := env.Call(http.MethodPatch, "/v1/patrons/"+id+"/photo", writer, map[string]any{"focal_point": map[string]any{"x": 0.3, "y": 0.3}})
+		if res.Status != http.StatusNoContent || len(res.Body) != 0 || res.Header.Get("ETag") == "" {
+			t.Errorf("PATCH by a writer = %d %q (ETag %q), want 204 with the ETag and no body", res.Status, res.Body, res.Header.Get("ETag"))
+		}
+		for _, c := range []call{
+			json(http.MethodGet, "/v1/patrons/"+id+"/photo", nil),
+			json(http.MethodGet, "/v1/patrons/"+id+"/photos", nil),
+			json(http.MethodPost, "/v1/exports/photos", map[string]any{"format": "destiny"}),
+			json(http.MethodGet, "/v1/access-log", nil),
+			json(http.MethodGet, importPath, nil),
+		} {
+			if res := env.Call(c.method, c.path, writer, c.body); res.Status != http.StatusForbidden {
+				t.Errorf("a writer's %s %s = %d, want 403", c.method, c.path, res.Status)
+			}
+		}
+		// Consent is what the writer writes: it may read it back, and nothing else of the photo.
+		res = env.Call(http.MethodPut, "/v1/patrons/"+id+"/photo-consent", writer, map[string]any{"purposes": map[string]any{"id_card": true}})
+		var consent map[string]any
+		res.Decode(t, &consent)
+		if res.Status != http.StatusOK || len(consent) != 3 || consent["patron_id"] != id {
+			t.Errorf("PUT consent by a writer = %d %v, want 200 with patron_id, school_year and purposes only", res.Status, consent)
+		}
+	})
+}
+
+func null() any { return nil }
