@@ -100,6 +100,17 @@ func lockPhotoPatron(ctx context.Context, w *unit, patronID uuid.UUID) (rapport.
 	return pa, nil
 }
 
+// lockCurrentPhoto locks the patron (lockPhotoPatron) and reads its current photo: the start of
+// every change of the photo.
+func lockCurrentPhoto(ctx context.Context, w *unit, patronID uuid.UUID) (rapport.Patron, rapport.Photo, bool, error) {
+	pa, err := lockPhotoPatron(ctx, w, patronID)
+	if err != nil {
+		return pa, rapport.Photo{}, false, err
+	}
+	current, has, err := currentPhoto(ctx, w.tx, patronID)
+	return pa, current, has, err
+}
+
 // currentPhoto returns the patron's current photo, or ok false when there is none.
 func currentPhoto(ctx context.Context, q querier, patronID uuid.UUID) (rapport.Photo, bool, error) {
 	photos, err := queryRows(ctx, q, "get current photo", scanPhoto, `
@@ -117,11 +128,7 @@ func (s *Store) PutPhoto(ctx context.Context, scope rapport.TenantScope, by rapp
 	var out rapport.Photo
 	var did rapport.PhotoWrite
 	err := s.write(ctx, scope, by, "put photo of patron "+patronID.String(), func(w *unit) error {
-		pa, err := lockPhotoPatron(ctx, w, patronID)
-		if err != nil {
-			return err
-		}
-		current, has, err := currentPhoto(ctx, w.tx, patronID)
+		pa, current, has, err := lockCurrentPhoto(ctx, w, patronID)
 		if err != nil {
 			return err
 		}
@@ -446,11 +453,7 @@ func (s *Store) GetPhotoMaster(ctx context.Context, scope rapport.TenantScope, p
 func (s *Store) RemovePhoto(ctx context.Context, scope rapport.TenantScope, by rapport.Actor, patronID uuid.UUID, match rapport.Match) (rapport.Photo, error) {
 	var out rapport.Photo
 	err := s.write(ctx, scope, by, "remove photo of patron "+patronID.String(), func(w *unit) error {
-		pa, err := lockPhotoPatron(ctx, w, patronID)
-		if err != nil {
-			return err
-		}
-		current, has, err := currentPhoto(ctx, w.tx, patronID)
+		pa, current, has, err := lockCurrentPhoto(ctx, w, patronID)
 		if err != nil {
 			return err
 		}
